@@ -1,0 +1,50 @@
+# Two commands: `make run` serves the app, `make test` runs the whole suite.
+# Both set up everything they need first (virtualenv, npm packages, migrations).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export XDG_RUNTIME_DIR := $(CURDIR)/.run
+export FLASK_APP := app
+
+.PHONY: run test setup lint format bench clean
+
+run: setup
+	$(BIN)/flask db upgrade
+	@echo ""
+	@echo "  Data Model Designer: open http://$(HOST):$(PORT)/ (sign up at /signup)"
+	@echo ""
+	$(BIN)/flask run --host "$(HOST)" --port "$(PORT)" --with-threads --no-reload
+
+test: setup
+	$(BIN)/pytest
+
+setup: $(VENV)/.installed node_modules/.installed .run
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.run:
+	mkdir -p -m 700 .run
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules .run .pytest_tmp .pytest_cache .ruff_cache

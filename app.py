@@ -1,0 +1,3 @@
+from designer import create_app
+
+app = create_app()

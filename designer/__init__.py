@@ -1,0 +1,82 @@
+"""Data Model Designer: design PostgreSQL schemas together in the browser."""
+
+import os
+import pathlib
+import secrets
+
+from flask import Flask
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+# Settings read from the environment, with their defaults.
+ENVIRONMENT = {
+    "DATABASE_URL": None,
+    "DEPLOY_DATABASE_URL": None,
+    "SECRET_KEY": None,
+    "SESSION_COOKIE_SECURE": False,
+    "LOCK_LEASE_SECONDS": 60,
+    "LOCK_HEARTBEAT_SECONDS": 20,
+    "ACTIVITY_KEEP": 500,
+}
+
+
+def settings_from_environment():
+    settings = {}
+    for key, default in ENVIRONMENT.items():
+        raw = os.environ.get(key)
+        if raw in (None, ""):
+            settings[key] = default
+        elif isinstance(default, bool):
+            settings[key] = raw.lower() in ("1", "true", "yes", "on")
+        elif isinstance(default, int):
+            settings[key] = int(raw)
+        else:
+            settings[key] = raw
+    return settings
+
+
+def persistent_secret_key(instance_path):
+    """A random key kept under instance/ so sessions survive restarts."""
+    path = pathlib.Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(test_config=None):
+    """Build the Flask app: configuration, database, extensions, blueprints."""
+    config = dict(test_config or {})
+    app = Flask(
+        __name__,
+        instance_path=str(
+            config.pop("INSTANCE_PATH", None)
+            or os.environ.get("INSTANCE_PATH")
+            or ROOT / "instance"
+        ),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        NODE_MODULES=str(ROOT / "node_modules"),
+    )
+    app.config.update(settings_from_environment())
+    app.config.update(config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = persistent_secret_key(app.instance_path)
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+
+    from designer import db
+    from designer import web
+
+    db.init_app(app)
+    web.init_app(app)
+    return app

@@ -1,0 +1,296 @@
+"""The designer's data model (spec: data-model.md) as peewee models.
+
+Every rule the spec states as a constraint is declared here so that
+PostgreSQL, not only this code, enforces it; migrations/0001 creates exactly
+this schema (tests/integration/test_migrations.py compares the two).
+"""
+
+from peewee import SQL
+from peewee import BooleanField
+from peewee import CharField
+from peewee import Check
+from peewee import ForeignKeyField
+from peewee import IntegerField
+from peewee import JSONField
+from peewee import TextField
+from peewee import UUIDField
+from peewee import fn
+
+from designer.db import BaseModel
+from designer.db import Timestamp
+
+TABLE_STATUSES = ("draft", "active", "deprecated", "deleted")
+DATA_TYPES = ("text", "number", "date", "boolean")
+RELATIONSHIP_TYPES = ("one_to_many",)
+LOCK_TYPES = ("optimistic", "pessimistic", "critical")
+LOCK_ENDINGS = ("released", "expired", "forced")
+ROLES = ("viewer", "editor", "owner")
+
+
+def one_of(column, values):
+    listed = ", ".join(f"'{value}'" for value in values)
+    return Check(f"{column} IN ({listed})")
+
+
+def revision_field():
+    return IntegerField(default=1, constraints=[SQL("DEFAULT 1"), Check("revision > 0")])
+
+
+class User(BaseModel):
+    username = CharField(max_length=40)
+    email = CharField(max_length=254, unique=True)
+    password_hash = TextField()
+    is_active = BooleanField(default=True, constraints=[SQL("DEFAULT true")])
+    created_at = Timestamp()
+
+    class Meta:
+        table_name = "app_user"
+
+    # Flask-Login reads these four; they are plain attributes, not a Flask import.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self):
+        return str(self.id)
+
+    @classmethod
+    def by_login(cls, login):
+        """The user whose username or email is `login`, case-insensitively."""
+        login = login.strip().lower()
+        return cls.get_or_none((fn.lower(cls.username) == login) | (cls.email == login))
+
+
+User.add_index(User.index(fn.lower(User.username), unique=True, name="app_user_username_lower"))
+
+
+class ApiToken(BaseModel):
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="tokens")
+    name = CharField(max_length=100, default="")
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = Timestamp()
+    last_used_at = Timestamp(null=True, server_default=False)
+    revoked_at = Timestamp(null=True, server_default=False)
+
+
+class Project(BaseModel):
+    name = CharField(max_length=200)
+    description = TextField(default="", constraints=[SQL("DEFAULT ''")])
+    owner = ForeignKeyField(User, backref="owned_projects")
+    created_at = Timestamp()
+    updated_at = Timestamp()
+    is_active = BooleanField(default=True, constraints=[SQL("DEFAULT true")])
+    revision = revision_field()
+
+
+class ProjectMember(BaseModel):
+    project = ForeignKeyField(Project, on_delete="CASCADE", backref="members", index=False)
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="memberships")
+    role = CharField(max_length=16, constraints=[one_of("role", ROLES)])
+    created_at = Timestamp()
+    revision = revision_field()
+
+    class Meta:
+        indexes = ((("project", "user"), True),)
+
+
+class DataTable(BaseModel):
+    project = ForeignKeyField(Project, on_delete="CASCADE", backref="tables", index=False)
+    name = CharField(max_length=200)
+    description = TextField(default="", constraints=[SQL("DEFAULT ''")])
+    table_name = CharField(max_length=63)
+    schema_definition = JSONField(
+        default=dict,
+        constraints=[
+            SQL("DEFAULT '{}'::jsonb"),
+            Check("jsonb_typeof(schema_definition) = 'object'"),
+        ],
+    )
+    status = CharField(
+        max_length=16,
+        default="draft",
+        constraints=[SQL("DEFAULT 'draft'"), one_of("status", TABLE_STATUSES)],
+    )
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = Timestamp()
+    updated_at = Timestamp()
+    revision = revision_field()
+
+    class Meta:
+        indexes = (
+            (("project", "name"), True),
+            (("project", "table_name"), True),
+            # Target of the composite keys that keep relationships inside one project.
+            (("project", "id"), True),
+            (("project", "status"), False),
+            (("name",), False),
+            (("table_name",), False),
+        )
+
+
+class DataField(BaseModel):
+    data_table = ForeignKeyField(
+        DataTable,
+        column_name="table_id",
+        on_delete="CASCADE",
+        backref="fields",
+        index=False,
+    )
+    name = CharField(max_length=200)
+    field_name = CharField(max_length=63)
+    data_type = CharField(max_length=16, constraints=[one_of("data_type", DATA_TYPES)])
+    is_required = BooleanField(default=False, constraints=[SQL("DEFAULT false")])
+    default_value = TextField(null=True)
+    field_config = JSONField(
+        default=dict,
+        constraints=[
+            SQL("DEFAULT '{}'::jsonb"),
+            Check("jsonb_typeof(field_config) = 'object'"),
+        ],
+    )
+    sort_order = IntegerField(constraints=[Check("sort_order >= 0")])
+    created_at = Timestamp()
+    updated_at = Timestamp()
+    revision = revision_field()
+
+    class Meta:
+        indexes = (
+            (("data_table", "name"), True),
+            (("data_table", "field_name"), True),
+            # Target of the composite keys that tie a relationship's field to its table.
+            (("data_table", "id"), True),
+            (("data_table", "sort_order"), False),
+            (("name",), False),
+            (("field_name",), False),
+        )
+
+
+class TableRelationship(BaseModel):
+    project = ForeignKeyField(Project, on_delete="CASCADE", backref="relationships", index=False)
+    source_table = ForeignKeyField(DataTable, on_delete="CASCADE", backref="outgoing")
+    target_table = ForeignKeyField(DataTable, on_delete="CASCADE", backref="incoming")
+    # No cascade from fields: a field a relationship uses cannot be dropped
+    # until the relationship goes (the designer asks before doing both).
+    source_field = ForeignKeyField(DataField, null=True, backref="+")
+    target_field = ForeignKeyField(DataField, null=True, backref="+")
+    relationship_name = CharField(max_length=63)
+    relationship_type = CharField(
+        max_length=16,
+        default="one_to_many",
+        constraints=[
+            SQL("DEFAULT 'one_to_many'"),
+            one_of("relationship_type", RELATIONSHIP_TYPES),
+        ],
+    )
+    cascade_config = JSONField(
+        default=dict,
+        constraints=[
+            SQL("DEFAULT '{}'::jsonb"),
+            Check("jsonb_typeof(cascade_config) = 'object'"),
+        ],
+    )
+    status = CharField(
+        max_length=16,
+        default="draft",
+        constraints=[SQL("DEFAULT 'draft'"), one_of("status", TABLE_STATUSES)],
+    )
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = Timestamp()
+    updated_at = Timestamp()
+    revision = revision_field()
+
+    class Meta:
+        indexes = ((("project", "relationship_name"), True),)
+        constraints = (
+            # Source and target tables belong to the relationship's project,
+            # and each chosen field belongs to its side's table.
+            SQL(
+                "FOREIGN KEY (project_id, source_table_id)"
+                " REFERENCES data_table (project_id, id) ON DELETE CASCADE"
+            ),
+            SQL(
+                "FOREIGN KEY (project_id, target_table_id)"
+                " REFERENCES data_table (project_id, id) ON DELETE CASCADE"
+            ),
+            SQL(
+                "FOREIGN KEY (source_table_id, source_field_id)"
+                " REFERENCES data_field (table_id, id)"
+            ),
+            SQL(
+                "FOREIGN KEY (target_table_id, target_field_id)"
+                " REFERENCES data_field (table_id, id)"
+            ),
+        )
+
+
+class SchemaVersion(BaseModel):
+    project = ForeignKeyField(Project, on_delete="CASCADE", backref="versions", index=False)
+    version_number = IntegerField(constraints=[Check("version_number > 0")])
+    schema_hash = CharField(max_length=64)
+    schema_snapshot = JSONField(constraints=[Check("jsonb_typeof(schema_snapshot) = 'object'")])
+    changes = JSONField(
+        default=list,
+        constraints=[
+            SQL("DEFAULT '[]'::jsonb"),
+            Check("jsonb_typeof(changes) = 'array'"),
+        ],
+    )
+    parent_version = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="children")
+    is_merged = BooleanField(default=False, constraints=[SQL("DEFAULT false")])
+    message = TextField(default="", constraints=[SQL("DEFAULT ''")])
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = Timestamp()
+
+    class Meta:
+        indexes = ((("project", "version_number"), True),)
+
+
+class TableLock(BaseModel):
+    data_table = ForeignKeyField(
+        DataTable,
+        column_name="table_id",
+        on_delete="CASCADE",
+        backref="locks",
+        index=False,
+    )
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="locks")
+    lock_token = UUIDField(unique=True)
+    lock_type = CharField(max_length=16, constraints=[one_of("lock_type", LOCK_TYPES)])
+    locked_at = Timestamp()
+    expires_at = Timestamp(server_default=False)
+    heartbeat_at = Timestamp()
+    reason = TextField(default="", constraints=[SQL("DEFAULT ''")])
+    released_at = Timestamp(null=True, server_default=False)
+    end_reason = CharField(
+        max_length=16, null=True, constraints=[one_of("end_reason", LOCK_ENDINGS)]
+    )
+
+    class Meta:
+        indexes = ((("data_table", "locked_at"), False),)
+        constraints = (
+            Check("expires_at > locked_at"),
+            Check("(released_at IS NULL) = (end_reason IS NULL)"),
+        )
+
+
+# A lock is active until it is released, expired by the sweep, or forced.
+# PostgreSQL itself keeps a table to one such row, whatever the application does.
+TableLock.add_index(
+    TableLock.index(
+        TableLock.data_table,
+        unique=True,
+        where=TableLock.released_at.is_null(),
+        name="table_lock_one_active_per_table",
+    )
+)
+
+MODELS = (
+    User,
+    ApiToken,
+    Project,
+    ProjectMember,
+    DataTable,
+    DataField,
+    TableRelationship,
+    SchemaVersion,
+    TableLock,
+)

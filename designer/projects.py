@@ -1,0 +1,190 @@
+"""Projects, memberships and the role check every project query goes through."""
+
+from peewee import JOIN
+from peewee import IntegrityError
+from peewee import fn
+
+from designer.db import database
+from designer.db import parse_id
+from designer.db import update_at_revision
+from designer.errors import Conflict
+from designer.errors import Forbidden
+from designer.errors import NotFound
+from designer.errors import ValidationFailed
+from designer.models import ROLES
+from designer.models import DataTable
+from designer.models import Project
+from designer.models import ProjectMember
+from designer.models import User
+
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+ROLE_VERBS = {"viewer": "read", "editor": "edit", "owner": "manage"}
+MAX_NAME = 200
+
+
+class Access:
+    """A project as seen by one member: the row and that member's role."""
+
+    def __init__(self, project, role):
+        self.project = project
+        self.role = role
+
+    def can(self, need):
+        return ROLE_RANK[self.role] >= ROLE_RANK[need]
+
+
+def access(user, project_id, need="viewer"):
+    """The user's Access to a project, refusing non-members (404) and low roles (403)."""
+    project_id = parse_id(project_id, "project")
+    row = (
+        Project.select(Project, ProjectMember.role)
+        .join(ProjectMember, on=(ProjectMember.project == Project.id))
+        .where(Project.id == project_id, ProjectMember.user == user.id)
+        .objects()
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such project.")
+    granted = Access(row, row.role)
+    if not granted.can(need):
+        raise Forbidden(
+            f"Your role in this project is {row.role}; you need to be {need} to "
+            f"{ROLE_VERBS[need]} it."
+        )
+    return granted
+
+
+def projects_for(user):
+    """The user's projects with their role and table count, most recently changed first."""
+    tables = (
+        DataTable.select(DataTable.project, fn.count(DataTable.id).alias("n"))
+        .where(DataTable.status != "deleted")
+        .group_by(DataTable.project)
+        .alias("t")
+    )
+    return list(
+        Project.select(Project, ProjectMember.role, fn.coalesce(tables.c.n, 0).alias("table_count"))
+        .join(ProjectMember, on=(ProjectMember.project == Project.id))
+        .join(tables, JOIN.LEFT_OUTER, on=(tables.c.project_id == Project.id))
+        .where(ProjectMember.user == user.id)
+        .order_by(Project.updated_at.desc())
+        .objects()
+    )
+
+
+def clean_project_input(name, description=None):
+    name = (name or "").strip()
+    problems = {}
+    if not name:
+        problems["name"] = "Enter a project name."
+    elif len(name) > MAX_NAME:
+        problems["name"] = f"Use at most {MAX_NAME} characters."
+    if problems:
+        raise ValidationFailed("Please correct the marked fields.", problems)
+    changes = {"name": name}
+    if description is not None:
+        changes["description"] = description.strip()
+    return changes
+
+
+def create_project(user, name, description=""):
+    changes = clean_project_input(name, description)
+    with database.atomic():
+        project = Project.create(owner=user, **changes)
+        ProjectMember.create(project=project, user=user, role="owner")
+    return project
+
+
+def update_project(user, project_id, revision, **fields):
+    """Rename or describe a project (editor and up), refusing stale revisions."""
+    granted = access(user, project_id, "editor")
+    changes = clean_project_input(
+        fields.get("name", granted.project.name), fields.get("description")
+    )
+    if "is_active" in fields:
+        changes["is_active"] = bool(fields["is_active"])
+    return update_at_revision(Project, granted.project.id, revision, **changes)
+
+
+def delete_project(user, project_id):
+    granted = access(user, project_id, "owner")
+    granted.project.delete_instance()
+
+
+def members_of(project):
+    """Members, owners first, then by username."""
+    rows = (
+        ProjectMember.select(ProjectMember, User).join(User).where(ProjectMember.project == project)
+    )
+    return sorted(rows, key=lambda m: (-ROLE_RANK[m.role], m.user.username.lower()))
+
+
+def _checked_role(role):
+    if role not in ROLES:
+        raise ValidationFailed(
+            "Please correct the marked fields.", {"role": f"Choose one of: {', '.join(ROLES)}."}
+        )
+    return role
+
+
+def add_member(actor, project_id, login, role):
+    """Add a user (by username or email) to a project; owners only."""
+    granted = access(actor, project_id, "owner")
+    role = _checked_role(role)
+    user = User.by_login(login or "")
+    if user is None:
+        raise ValidationFailed(
+            "Please correct the marked fields.", {"login": "No user has this username or email."}
+        )
+    try:
+        with database.atomic():
+            return ProjectMember.create(project=granted.project, user=user, role=role)
+    except IntegrityError as exc:
+        raise ValidationFailed(
+            "Please correct the marked fields.",
+            {"login": f"{user.username} is already a member."},
+        ) from exc
+
+
+def _membership(project, user_id):
+    member = (
+        ProjectMember.select(ProjectMember, User)
+        .join(User)
+        .where(ProjectMember.project == project, ProjectMember.user == parse_id(user_id, "member"))
+        .first()
+    )
+    if member is None:
+        raise NotFound("No such member.")
+    return member
+
+
+def _refuse_losing_last_owner(project, member):
+    if member.role != "owner":
+        return
+    owners = (
+        ProjectMember.select()
+        .where(ProjectMember.project == project, ProjectMember.role == "owner")
+        .for_update()
+        .count()
+    )
+    if owners <= 1:
+        raise Conflict("A project needs at least one owner; make someone else owner first.")
+
+
+def change_role(actor, project_id, user_id, role, revision=None):
+    granted = access(actor, project_id, "owner")
+    role = _checked_role(role)
+    with database.atomic():
+        member = _membership(granted.project, user_id)
+        if role != "owner":
+            _refuse_losing_last_owner(granted.project, member)
+        expected = member.revision if revision is None else revision
+        return update_at_revision(ProjectMember, member.id, expected, role=role)
+
+
+def remove_member(actor, project_id, user_id):
+    granted = access(actor, project_id, "owner")
+    with database.atomic():
+        member = _membership(granted.project, user_id)
+        _refuse_losing_last_owner(granted.project, member)
+        member.delete_instance()

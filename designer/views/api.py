@@ -1,0 +1,123 @@
+"""The JSON API under /api/v1: bearer-token authentication, errors, tokens."""
+
+from flask import Blueprint
+from flask import current_app
+from flask import g
+from flask import jsonify
+from flask import request
+
+from designer import accounts
+from designer.db import parse_id
+from designer.errors import Unauthorized
+from designer.errors import ValidationFailed
+from designer.web import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# The API reads no cookies, only the Authorization header, so CSRF cannot
+# reach it; browsers use the CSRF-protected HTML routes instead.
+csrf.exempt(bp)
+
+PUBLIC_ENDPOINTS = {"api.create_token", "api.openapi"}
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    user = accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        raise Unauthorized("Send a valid token: Authorization: Bearer <token>.")
+    g.api_user = user
+
+
+def body():
+    """The request's JSON object; anything else is a 422."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationFailed("Send a JSON object with Content-Type: application/json.")
+    return data
+
+
+def revision_of(data):
+    """The revision a write is based on, from the body or an If-Match header."""
+    raw = data.get("revision", request.headers.get("If-Match", "").strip('"'))
+    if isinstance(raw, bool) or raw in (None, ""):
+        raise ValidationFailed(
+            "Send the revision you last read, so no one's change is overwritten.",
+            {"revision": "Required."},
+        )
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise ValidationFailed("Invalid revision.", {"revision": "Must be an integer."}) from None
+
+
+def iso(moment):
+    return moment.isoformat() if moment else None
+
+
+@bp.post("/tokens")
+def create_token():
+    """Exchange a username and password for an API token."""
+    data = body()
+    user = accounts.authenticate(str(data.get("username", "")), str(data.get("password", "")))
+    if user is None:
+        raise Unauthorized("Wrong username or password.")
+    token, row = accounts.issue_token(user, str(data.get("name", "")))
+    return jsonify({"token": token, "id": str(row.id), "name": row.name}), 201
+
+
+@bp.get("/tokens")
+def list_tokens():
+    """The caller's unrevoked tokens (never their secrets)."""
+    rows = accounts.tokens_of(g.api_user)
+    return jsonify(
+        [
+            {
+                "id": str(t.id),
+                "name": t.name,
+                "created_at": iso(t.created_at),
+                "last_used_at": iso(t.last_used_at),
+            }
+            for t in rows
+        ]
+    )
+
+
+@bp.delete("/tokens/<token_id>")
+def revoke_token(token_id):
+    """Revoke one of the caller's tokens."""
+    accounts.revoke_token(g.api_user, parse_id(token_id, "token"))
+    return "", 204
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """This API's routes as an OpenAPI 3.1 document."""
+    paths = {}
+    for rule in current_app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api."):
+            continue
+        path = rule.rule.replace("/api/v1", "", 1).replace("<", "{").replace(">", "}")
+        view = current_app.view_functions[rule.endpoint]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = {
+                "operationId": rule.endpoint.split(".", 1)[1],
+                "summary": (view.__doc__ or "").strip(),
+                "parameters": [
+                    {"name": arg, "in": "path", "required": True, "schema": {"type": "string"}}
+                    for arg in sorted(rule.arguments)
+                ],
+                "responses": {"default": {"description": "JSON, or an error object"}},
+            }
+    return jsonify(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "Data Model Designer API", "version": "1"},
+            "servers": [{"url": "/api/v1"}],
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+            "paths": dict(sorted(paths.items())),
+        }
+    )

@@ -1,0 +1,112 @@
+"""JSON API: projects and members."""
+
+from flask import g
+from flask import jsonify
+
+from designer import projects
+from designer.views.api import body
+from designer.views.api import bp
+from designer.views.api import iso
+from designer.views.api import revision_of
+
+
+def project_json(project, role):
+    return {
+        "id": str(project.id),
+        "name": project.name,
+        "description": project.description,
+        "owner_id": str(project.owner_id),
+        "is_active": project.is_active,
+        "created_at": iso(project.created_at),
+        "updated_at": iso(project.updated_at),
+        "revision": project.revision,
+        "role": role,
+    }
+
+
+def member_json(member):
+    return {
+        "user_id": str(member.user.id),
+        "username": member.user.username,
+        "email": member.user.email,
+        "role": member.role,
+        "revision": member.revision,
+        "created_at": iso(member.created_at),
+    }
+
+
+@bp.get("/projects")
+def list_projects():
+    """The caller's projects."""
+    return jsonify([project_json(p, p.role) for p in projects.projects_for(g.api_user)])
+
+
+@bp.post("/projects")
+def create_project():
+    """Create a project; the caller becomes its owner."""
+    data = body()
+    project = projects.create_project(
+        g.api_user, str(data.get("name", "")), str(data.get("description", ""))
+    )
+    return jsonify(project_json(project, "owner")), 201
+
+
+@bp.get("/projects/<project_id>")
+def get_project(project_id):
+    """One project."""
+    granted = projects.access(g.api_user, project_id)
+    return jsonify(project_json(granted.project, granted.role))
+
+
+@bp.patch("/projects/<project_id>")
+def patch_project(project_id):
+    """Change name, description or is_active (editors), at a known revision."""
+    data = body()
+    fields = {key: data[key] for key in ("name", "description", "is_active") if key in data}
+    for key in ("name", "description"):
+        if key in fields:
+            fields[key] = str(fields[key])
+    project = projects.update_project(g.api_user, project_id, revision_of(data), **fields)
+    return jsonify(project_json(project, projects.access(g.api_user, project_id).role))
+
+
+@bp.delete("/projects/<project_id>")
+def delete_project(project_id):
+    """Delete a project and all it holds (owners)."""
+    projects.delete_project(g.api_user, project_id)
+    return "", 204
+
+
+@bp.get("/projects/<project_id>/members")
+def list_members(project_id):
+    """The project's members and roles."""
+    granted = projects.access(g.api_user, project_id)
+    return jsonify([member_json(m) for m in projects.members_of(granted.project)])
+
+
+@bp.post("/projects/<project_id>/members")
+def add_member(project_id):
+    """Add a member by "username" or "email" with a "role" (owners)."""
+    data = body()
+    login = str(data.get("username") or data.get("email") or "")
+    member = projects.add_member(g.api_user, project_id, login, str(data.get("role", "")))
+    return jsonify(member_json(member)), 201
+
+
+@bp.patch("/projects/<project_id>/members/<user_id>")
+def change_member(project_id, user_id):
+    """Change a member's role (owners)."""
+    data = body()
+    member = projects.change_role(
+        g.api_user, project_id, user_id, str(data.get("role", "")), data.get("revision")
+    )
+    return jsonify(
+        {"user_id": str(member.user_id), "role": member.role, "revision": member.revision}
+    )
+
+
+@bp.delete("/projects/<project_id>/members/<user_id>")
+def remove_member(project_id, user_id):
+    """Remove a member (owners)."""
+    projects.remove_member(g.api_user, project_id, user_id)
+    return "", 204

@@ -1,0 +1,65 @@
+"""Project members and their roles (managed by owners)."""
+
+from flask import Blueprint
+from flask import render_template
+from flask import request
+from flask_login import current_user
+from flask_login import login_required
+
+from designer import projects
+from designer.errors import ValidationFailed
+from designer.views import block
+
+bp = Blueprint("members", __name__)
+TEMPLATE = "projects/members.html"
+
+
+def context(project_id, **extra):
+    granted = projects.access(current_user, project_id)
+    return {
+        "access": granted,
+        "project": granted.project,
+        "members": projects.members_of(granted.project),
+        "roles": projects.ROLES,
+        "role_options": [(role, role.capitalize()) for role in projects.ROLES],
+        "form": {},
+        "errors": {},
+        **extra,
+    }
+
+
+@bp.get("/projects/<project_id>/members")
+@login_required
+def index(project_id):
+    """Who belongs to the project, and with which role."""
+    return render_template(TEMPLATE, **context(project_id))
+
+
+@bp.post("/projects/<project_id>/members")
+@login_required
+def add(project_id):
+    """Add a member by username or email."""
+    form = {"login": request.form.get("login", ""), "role": request.form.get("role", "editor")}
+    try:
+        projects.add_member(current_user, project_id, form["login"], form["role"])
+    except ValidationFailed as exc:
+        return block(
+            TEMPLATE, "members_section", 422, **context(project_id, form=form, errors=exc.fields)
+        )
+    return block(TEMPLATE, "members_section", **context(project_id))
+
+
+@bp.put("/projects/<project_id>/members/<user_id>")
+@login_required
+def change_role(project_id, user_id):
+    """Give a member another role."""
+    projects.change_role(current_user, project_id, user_id, request.form.get("role", ""))
+    return block(TEMPLATE, "members_section", **context(project_id))
+
+
+@bp.delete("/projects/<project_id>/members/<user_id>")
+@login_required
+def remove(project_id, user_id):
+    """Remove a member from the project."""
+    projects.remove_member(current_user, project_id, user_id)
+    return block(TEMPLATE, "members_section", **context(project_id))

@@ -1,0 +1,150 @@
+"""Projects: list, create, rename inline, delete."""
+
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+
+from designer import projects
+from designer.errors import StaleRevision
+from designer.errors import ValidationFailed
+from designer.views import block
+from designer.views import go
+from designer.views import page_or_block
+
+bp = Blueprint("projects", __name__)
+INDEX = "projects/index.html"
+SHOW = "projects/show.html"
+
+
+def form_revision():
+    try:
+        return int(request.form.get("revision", ""))
+    except ValueError:
+        return 0
+
+
+@bp.get("/")
+def home():
+    """Send visitors to their projects, or to sign in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("projects.index"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/projects")
+@login_required
+def index():
+    """The signed-in user's projects."""
+    rows = projects.projects_for(current_user)
+    return page_or_block(INDEX, "project_list", projects=rows, form=None, errors={})
+
+
+@bp.get("/projects/new")
+@login_required
+def new():
+    """The new-project form (inline for htmx, on the list page otherwise)."""
+    rows = [] if request.headers.get("HX-Request") else projects.projects_for(current_user)
+    return page_or_block(INDEX, "new_project_form", projects=rows, form={}, errors={})
+
+
+@bp.post("/projects")
+@login_required
+def create():
+    """Create a project owned by the signed-in user."""
+    form = {
+        "name": request.form.get("name", ""),
+        "description": request.form.get("description", ""),
+    }
+    try:
+        project = projects.create_project(current_user, **form)
+    except ValidationFailed as exc:
+        return block(INDEX, "new_project_form", 422, form=form, errors=exc.fields)
+    flash(f"Project “{project.name}” created.", "success")
+    return go("projects.show", project_id=project.id)
+
+
+@bp.get("/projects/<project_id>")
+@login_required
+def show(project_id):
+    """A project's page."""
+    granted = projects.access(current_user, project_id)
+    return render_template(SHOW, access=granted, project=granted.project)
+
+
+@bp.get("/projects/<project_id>/header")
+@login_required
+def header(project_id):
+    """The project's name and description (display block)."""
+    granted = projects.access(current_user, project_id)
+    return page_or_block(SHOW, "project_header", access=granted, project=granted.project)
+
+
+@bp.get("/projects/<project_id>/header/edit")
+@login_required
+def edit_header(project_id):
+    """The inline form renaming the project."""
+    granted = projects.access(current_user, project_id, "editor")
+    project = granted.project
+    form = {"name": project.name, "description": project.description}
+    return block(
+        SHOW,
+        "project_header_form",
+        project=project,
+        form=form,
+        errors={},
+        revision=project.revision,
+    )
+
+
+@bp.put("/projects/<project_id>/header")
+@login_required
+def update_header(project_id):
+    """Save the project's name and description."""
+    form = {
+        "name": request.form.get("name", ""),
+        "description": request.form.get("description", ""),
+    }
+    revision = form_revision()
+    try:
+        project = projects.update_project(current_user, project_id, revision, **form)
+    except ValidationFailed as exc:
+        granted = projects.access(current_user, project_id)
+        return block(
+            SHOW,
+            "project_header_form",
+            422,
+            project=granted.project,
+            form=form,
+            errors=exc.fields,
+            revision=revision,
+        )
+    except StaleRevision as exc:
+        current = exc.details["current"]
+        return block(
+            SHOW,
+            "project_header_form",
+            412,
+            project=current,
+            form=form,
+            errors={},
+            revision=current.revision,
+            conflict=exc.message,
+        )
+    granted = projects.access(current_user, project_id)
+    return block(SHOW, "project_header", access=granted, project=project)
+
+
+@bp.delete("/projects/<project_id>")
+@login_required
+def delete(project_id):
+    """Delete the project and everything in it (owners only)."""
+    granted = projects.access(current_user, project_id, "owner")
+    name = granted.project.name
+    projects.delete_project(current_user, project_id)
+    flash(f"Project “{name}” deleted.", "success")
+    return go("projects.index")

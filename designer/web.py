@@ -1,0 +1,115 @@
+"""The web layer: extensions, blueprints, error pages and response headers."""
+
+from flask import flash
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_htmx import HTMX
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFProtect
+
+from designer.cli import users_cli
+from designer.db import parse_id
+from designer.errors import DomainError
+from designer.errors import NotFound
+from designer.models import User
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+htmx = HTMX()
+
+# Scripts only from this origin (htmx and our own files): no inline script runs.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+)
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    try:
+        return User.get_or_none(User.id == parse_id(user_id), User.is_active == True)  # noqa: E712
+    except NotFound:
+        return None
+
+
+@login_manager.unauthorized_handler
+def sign_in_first():
+    target = url_for(
+        "auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None
+    )
+    if htmx:
+        # A partial request cannot redirect the page itself; ask htmx to.
+        return "", 401, {"HX-Redirect": target}
+    flash("Please sign in to continue.", "info")
+    return redirect(target)
+
+
+def is_api_request():
+    return request.path.startswith("/api/")
+
+
+def init_app(app):
+    from designer.views import register_blueprints
+
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    htmx.init_app(app)
+    register_blueprints(app)
+    app.cli.add_command(users_cli)
+    app.register_error_handler(DomainError, render_domain_error)
+    app.register_error_handler(CSRFError, render_csrf_error)
+    app.register_error_handler(404, render_http_error)
+    app.register_error_handler(405, render_http_error)
+    app.register_error_handler(413, render_http_error)
+    app.register_error_handler(500, render_http_error)
+    app.after_request(add_headers)
+
+
+def error_body(status, code, message, fields=None):
+    return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
+
+
+def render_domain_error(error):
+    if is_api_request():
+        return error_body(error.status, error.code, error.message, error.fields)
+    return render_error_page(error.status, error.message)
+
+
+def render_csrf_error(error):
+    message = "This form has expired. Reload the page and try again; your input was not saved."
+    if is_api_request():
+        return error_body(400, "csrf", message)
+    return render_error_page(400, message)
+
+
+def render_http_error(error):
+    status = getattr(error, "code", 500) or 500
+    messages = {
+        404: "There is nothing at this address.",
+        405: "This address does not accept that kind of request.",
+        413: "That upload is too large.",
+        500: "Something went wrong on our side. Nothing was changed; please try again.",
+    }
+    message = messages.get(status, "The request could not be handled.")
+    if is_api_request():
+        return error_body(status, {404: "not_found"}.get(status, "error"), message)
+    return render_error_page(status, message)
+
+
+def render_error_page(status, message):
+    template = "errors/inline.html" if htmx else "errors/page.html"
+    return render_template(template, status=status, message=message), status
+
+
+def add_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not is_api_request():
+        response.vary.add("HX-Request")
+    return response

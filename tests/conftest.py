@@ -1,0 +1,103 @@
+"""Shared fixtures: a real PostgreSQL (embedded, or TEST_DATABASE_URL) and the app."""
+
+import os
+import pathlib
+import re
+import uuid
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
+
+import psycopg2
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+RUNTIME = ROOT / ".run"
+RUNTIME.mkdir(mode=0o700, exist_ok=True)
+os.environ.setdefault("XDG_RUNTIME_DIR", str(RUNTIME))
+
+PASSWORD = "correct horse battery"
+
+
+def with_database(url, name):
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def admin_execute(url, sql):
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        conn.cursor().execute(sql)
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory):
+    """A PostgreSQL server's maintenance URL, for creating test databases."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield with_database(external, "postgres")
+        return
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="delete")
+    yield server.get_uri("postgres")
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def fresh_database(server_url):
+    """A factory of new, empty databases on the test server, dropped at the end."""
+    created = []
+
+    def make(prefix="dmd_test"):
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        admin_execute(server_url, f"CREATE DATABASE {name}")
+        created.append(name)
+        return with_database(server_url, name)
+
+    yield make
+    for name in created:
+        admin_execute(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database):
+    return fresh_database()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    from designer import accounts
+    from designer import create_app
+    from designer.db import database
+    from designer.db import upgrade
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "DEPLOY_DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+        }
+    )
+    upgrade(database.obj)
+    # Real argon2id hashes, at a cost that keeps hundreds of sign-ups fast.
+    accounts.set_hash_cost(time_cost=1, memory_kib=1024)
+    return app
+
+
+def csrf_token_of(html):
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "page carries no CSRF token"
+    return match.group(1)
+
+
+def truncate_all():
+    """Empty every table of the designer (not the migration history)."""
+    from designer.db import database
+
+    tables = [t for t in database.get_tables() if t != "schema_migration"]
+    database.execute_sql("TRUNCATE " + ", ".join(tables) + " CASCADE")

@@ -1,0 +1,114 @@
+"""Integration fixtures: a clean database per test, users, browsers and API clients."""
+
+import pytest
+
+from designer import accounts
+from tests.conftest import PASSWORD
+from tests.conftest import csrf_token_of
+from tests.conftest import truncate_all
+
+
+@pytest.fixture(autouse=True)
+def clean_database(app):
+    truncate_all()
+    yield
+
+
+@pytest.fixture
+def make_user(app):
+    def make(username="alice"):
+        return accounts.create_user(username, f"{username}@example.com", PASSWORD)
+
+    return make
+
+
+class WebClient:
+    """A Flask test client that signs in and sends CSRF tokens like a page would."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token = None
+
+    def login(self, user):
+        page = self.client.get("/login")
+        self.token = csrf_token_of(page.text)
+        response = self.client.post(
+            "/login",
+            data={"username": user.username, "password": PASSWORD, "csrf_token": self.token},
+        )
+        assert response.status_code == 302, response.text
+        self.token = csrf_token_of(self.client.get("/projects").text)
+        return self
+
+    def request(self, method, url, htmx=True, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if self.token:
+            headers.setdefault("X-CSRFToken", self.token)
+        if htmx:
+            headers.setdefault("HX-Request", "true")
+        return self.client.open(url, method=method, headers=headers, **kwargs)
+
+    def get(self, url, **kwargs):
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url, **kwargs):
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url, **kwargs):
+        return self.request("PUT", url, **kwargs)
+
+    def delete(self, url, **kwargs):
+        return self.request("DELETE", url, **kwargs)
+
+
+@pytest.fixture
+def signed_in(app):
+    """A factory of web clients: signed_in(user) is signed in, signed_in() is anonymous."""
+
+    def make(user=None):
+        b = WebClient(app.test_client())
+        return b.login(user) if user is not None else b
+
+    return make
+
+
+class Api:
+    """A JSON API client holding one user's bearer token."""
+
+    def __init__(self, client, token=None):
+        self.client = client
+        self.token = token
+
+    def call(self, method, url, json=None, headers=None):
+        headers = dict(headers or {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return self.client.open("/api/v1" + url, method=method, json=json, headers=headers)
+
+    def get(self, url, **kw):
+        return self.call("GET", url, **kw)
+
+    def post(self, url, json=None, **kw):
+        return self.call("POST", url, json=json if json is not None else {}, **kw)
+
+    def patch(self, url, json=None, **kw):
+        return self.call("PATCH", url, json=json if json is not None else {}, **kw)
+
+    def put(self, url, json=None, **kw):
+        return self.call("PUT", url, json=json if json is not None else {}, **kw)
+
+    def delete(self, url, json=None, **kw):
+        return self.call("DELETE", url, json=json, **kw)
+
+
+@pytest.fixture
+def api(app):
+    """A factory of API clients: api(user) signs in with a fresh token, api() has none."""
+
+    def make(user=None):
+        if user is None:
+            return Api(app.test_client())
+        token, _ = accounts.issue_token(user, "tests")
+        return Api(app.test_client(), token)
+
+    return make

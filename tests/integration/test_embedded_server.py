@@ -1,0 +1,111 @@
+"""`make run`'s path: no DATABASE_URL, so an embedded PostgreSQL under instance/."""
+
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FLASK = [sys.executable, "-m", "flask", "--app", "app"]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url, seconds=30):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  (local URL)
+                return response.status, response.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def environment(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
+    env["INSTANCE_PATH"] = str(tmp_path / "instance")
+    return env
+
+
+def test_embedded_database_serves_the_signup_page_and_keeps_data(environment, tmp_path):
+    upgrade = subprocess.run(
+        [*FLASK, "db", "upgrade"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "applied: 0001" in upgrade.stdout
+    assert (tmp_path / "instance" / "pgdata" / "PG_VERSION").exists()
+
+    created = subprocess.run(
+        [
+            *FLASK,
+            "users",
+            "create",
+            "kept",
+            "--email",
+            "kept@example.com",
+            "--password",
+            "long enough pw",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert created.returncode == 0, created.stderr
+
+    port = free_port()
+    server = subprocess.Popen(
+        [*FLASK, "run", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        status, body = wait_for(f"http://127.0.0.1:{port}/signup")
+        assert status == 200
+        assert "Create your account" in body
+    finally:
+        # Ctrl-C, as a user stops `make run`: the embedded server stops with it.
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+
+    # A second start finds the same data: the user made before the restart exists.
+    again = subprocess.run(
+        [
+            *FLASK,
+            "users",
+            "create",
+            "kept",
+            "--email",
+            "other@example.com",
+            "--password",
+            "long enough pw",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 1
+    assert "already taken" in again.stderr

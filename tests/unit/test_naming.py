@@ -1,0 +1,112 @@
+"""Identifier rules on hostile and ordinary input."""
+
+import pytest
+
+from designer.naming import MAX_IDENTIFIER_BYTES
+from designer.naming import generated_name
+from designer.naming import identifier_problem
+from designer.naming import quote_identifier
+from designer.naming import suggest_identifier
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["customers", "order_lines", "_staging", "t1", "a" * 63, "created_at", "time", "position"],
+)
+def test_valid_identifiers_are_accepted(value):
+    assert identifier_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", "Enter a table name"),
+        (None, "Enter a table name"),
+        ("a" * 64, "64 bytes long"),
+        ("é" * 32, "64 bytes long"),  # 32 characters, but 64 bytes
+        ("Customers", "lowercase"),
+        ("1st_table", "cannot start with a digit"),
+        ("order lines", "space"),
+        (" orders", "Remove the spaces"),
+        ("orders ", "Remove the spaces"),
+        ("orders\t", "Remove the spaces"),
+        ('x"; DROP TABLE users; --', '“"”'),
+        ("x;drop", "“;”"),
+        ("a-b", "“-”"),
+        ("naïve", "“ï”"),
+        ("表", "“表”"),
+        ("select", "reserved word"),
+        ("order", "reserved word"),
+        ("user", "reserved word"),
+        ("left", "reserved word"),
+        ("table", "reserved word"),
+        ("a.b", "“.”"),
+        ("a\x00b", "lowercase letters, digits and underscores"),
+    ],
+)
+def test_invalid_identifiers_are_refused_with_a_reason(value, expected):
+    problem = identifier_problem(value)
+    assert problem is not None
+    assert expected in problem
+
+
+def test_system_columns_are_refused_as_column_names_only():
+    assert "system column" in identifier_problem("ctid", "field")
+    assert identifier_problem("ctid", "table") is None
+
+
+def test_messages_name_the_kind_of_identifier():
+    assert "column name" in identifier_problem("", "field")
+    assert "schema name" in identifier_problem("", "schema")
+
+
+def test_schema_names_may_not_start_with_pg():
+    assert "reserved by PostgreSQL" in identifier_problem("pg_stuff", "schema")
+
+
+@pytest.mark.parametrize(
+    ("display", "kind", "expected"),
+    [
+        ("Customer Orders", "table", "customer_orders"),
+        ("OrderLine", "table", "order_line"),
+        ("  E-mail address ", "field", "e_mail_address"),
+        ("Crème brûlée", "table", "creme_brulee"),
+        ("2024 results", "table", "t_2024_results"),
+        ("2nd phone", "field", "c_2nd_phone"),
+        ("Order", "table", "orders"),
+        ("User", "table", "users"),
+        ("select", "field", "select_"),
+        ("xmin", "field", "xmin_"),
+        ("", "table", "new_table"),
+        ("!!!", "field", "new_column"),
+        ("'; DROP TABLE x; --", "table", "drop_table_x"),
+    ],
+)
+def test_suggestions_are_snake_case(display, kind, expected):
+    suggestion = suggest_identifier(display, kind)
+    assert suggestion == expected
+    assert identifier_problem(suggestion, kind) is None
+
+
+def test_suggestions_fit_in_63_bytes():
+    suggestion = suggest_identifier("Very long name " * 20)
+    assert len(suggestion.encode()) <= MAX_IDENTIFIER_BYTES
+    assert identifier_problem(suggestion) is None
+
+
+def test_short_generated_names_are_kept_as_is():
+    assert generated_name("orders", "customer_id", suffix="fkey") == "orders_customer_id_fkey"
+
+
+def test_long_generated_names_fit_and_do_not_collide():
+    table = "a" * 60
+    first = generated_name(table, "column_one", suffix="fkey")
+    second = generated_name(table, "column_two", suffix="fkey")
+    assert len(first.encode()) <= MAX_IDENTIFIER_BYTES
+    assert len(second.encode()) <= MAX_IDENTIFIER_BYTES
+    assert first != second
+    assert first.endswith("_fkey")
+
+
+def test_quoting_doubles_embedded_quotes():
+    assert quote_identifier('we"ird') == '"we""ird"'
