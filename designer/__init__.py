@@ -75,8 +75,10 @@ def create_app(test_config=None):
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
 
     from designer import db
+    from designer import settings
     from designer import web
 
+    settings.configure(app.config)
     db.init_app(app)
     web.init_app(app)
     return app

@@ -283,6 +283,21 @@ TableLock.add_index(
     )
 )
 
+
+class ActivityEntry(BaseModel):
+    """Who changed what in a project, and when (the project page's feed)."""
+
+    project = ForeignKeyField(Project, on_delete="CASCADE", backref="activity", index=False)
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    action = CharField(max_length=40)
+    summary = TextField()
+    subject_id = UUIDField(null=True)
+    created_at = Timestamp()
+
+    class Meta:
+        indexes = ((("project", "created_at"), False),)
+
+
 MODELS = (
     User,
     ApiToken,
@@ -293,4 +308,5 @@ MODELS = (
     TableRelationship,
     SchemaVersion,
     TableLock,
+    ActivityEntry,
 )

@@ -33,6 +33,16 @@ class Access:
         return ROLE_RANK[self.role] >= ROLE_RANK[need]
 
 
+def grant(project, role, need):
+    """Access for a member with `role`, or Forbidden when `need` is above it."""
+    granted = Access(project, role)
+    if not granted.can(need):
+        raise Forbidden(
+            f"Your role in this project is {role}; you need to be {need} to {ROLE_VERBS[need]} it."
+        )
+    return granted
+
+
 def access(user, project_id, need="viewer"):
     """The user's Access to a project, refusing non-members (404) and low roles (403)."""
     project_id = parse_id(project_id, "project")
@@ -45,13 +55,7 @@ def access(user, project_id, need="viewer"):
     )
     if row is None:
         raise NotFound("No such project.")
-    granted = Access(row, row.role)
-    if not granted.can(need):
-        raise Forbidden(
-            f"Your role in this project is {row.role}; you need to be {need} to "
-            f"{ROLE_VERBS[need]} it."
-        )
-    return granted
+    return grant(row, row.role, need)
 
 
 def projects_for(user):

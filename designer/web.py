@@ -15,6 +15,7 @@ from designer.cli import users_cli
 from designer.db import parse_id
 from designer.errors import DomainError
 from designer.errors import NotFound
+from designer.field_types import pg_type
 from designer.models import User
 
 login_manager = LoginManager()
@@ -68,6 +69,7 @@ def init_app(app):
     app.register_error_handler(413, render_http_error)
     app.register_error_handler(500, render_http_error)
     app.after_request(add_headers)
+    app.jinja_env.globals["pg_type"] = pg_type
 
 
 def error_body(status, code, message, fields=None):
@@ -77,6 +79,11 @@ def error_body(status, code, message, fields=None):
 def render_domain_error(error):
     if is_api_request():
         return error_body(error.status, error.code, error.message, error.fields)
+    if error.details.get("lost_table"):
+        # The browser's lock is gone: drop its token so the next try can lock anew.
+        from designer.views import forget_lock
+
+        forget_lock(error.details["lost_table"])
     return render_error_page(error.status, error.message)
 
 
@@ -102,8 +109,11 @@ def render_http_error(error):
 
 
 def render_error_page(status, message):
-    template = "errors/inline.html" if htmx else "errors/page.html"
-    return render_template(template, status=status, message=message), status
+    if htmx:
+        # Shown in the page's flash area; the form the user was filling stays as it is.
+        body = render_template("errors/inline.html", status=status, message=message)
+        return body, status, {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+    return render_template("errors/page.html", status=status, message=message), status
 
 
 def add_headers(response):

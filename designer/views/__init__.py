@@ -1,12 +1,18 @@
-"""HTML blueprints (one per resource) and the JSON API."""
+"""HTML blueprints (one per resource) and the JSON API, with their small shared helpers."""
 
 from flask import redirect
 from flask import render_template
+from flask import request
+from flask import session
 from flask import url_for
 from flask_htmx import make_response as htmx_response
+from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from jinja2_fragments.flask import render_blocks
 
+from designer.errors import Locked
+from designer.errors import StaleRevision
+from designer.errors import ValidationFailed
 from designer.web import htmx
 
 
@@ -35,15 +41,86 @@ def go(endpoint, **values):
     return redirect(url)
 
 
+def form_revision():
+    try:
+        return int(request.form.get("revision", ""))
+    except ValueError:
+        return 0
+
+
+def save_inline(save, render_form, render_saved):
+    """Run `save`; on bad input or a stale revision, show the form again with the
+    user's input kept: 422 with messages by the fields, 412 with the current row."""
+    try:
+        result = save()
+    except ValidationFailed as exc:
+        return render_form(422, errors=exc.fields)
+    except StaleRevision as exc:
+        return render_form(412, conflict=exc.message, current=exc.details["current"])
+    except Locked as exc:
+        if not exc.details.get("needs_critical"):
+            raise
+        # Offer to take the critical lock this breaking change needs.
+        return render_form(423, needs_critical=exc.message)
+    return render_saved(result)
+
+
+# The browser's lock tokens live in its session, one per locked table.
+
+
+def session_lock(table_id):
+    return session.get("locks", {}).get(str(table_id))
+
+
+def remember_lock(table_id, token):
+    session["locks"] = {**session.get("locks", {}), str(table_id): str(token)}
+
+
+def forget_lock(table_id):
+    held = dict(session.get("locks", {}))
+    if held.pop(str(table_id), None) is not None:
+        session["locks"] = held
+
+
+def end_edit(table_id):
+    """An inline form closed (saved or cancelled): release the optimistic lock it took."""
+    from designer import locks
+
+    token = session_lock(table_id)
+    if token and locks.release_if_optimistic(token, current_user):
+        forget_lock(table_id)
+
+
+def lock_context(table):
+    """The table's live lock for a page, adopting it into the session when it is the user's."""
+    from designer import locks
+    from designer.settings import settings
+
+    lock = locks.active_lock(table.id)
+    mine = lock is not None and lock.user_id == current_user.id
+    if mine:
+        remember_lock(table.id, lock.lock_token)
+    return {
+        "lock": lock,
+        "lock_is_mine": mine,
+        "heartbeat_seconds": settings.lock_heartbeat_seconds,
+        "watch_seconds": min(5, settings.lock_heartbeat_seconds),
+    }
+
+
 def register_blueprints(app):
     from designer.views import api
     from designer.views import api_projects  # noqa: F401  (routes on api.bp)
+    from designer.views import api_tables  # noqa: F401  (routes on api.bp)
     from designer.views import assets
     from designer.views import auth
+    from designer.views import fields
+    from designer.views import locks
     from designer.views import members
     from designer.views import projects
+    from designer.views import tables
     from designer.views import tokens
 
-    for module in (assets, auth, projects, members, tokens):
+    for module in (assets, auth, projects, members, tokens, tables, fields, locks):
         app.register_blueprint(module.bp)
     app.register_blueprint(api.bp)

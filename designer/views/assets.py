@@ -13,6 +13,7 @@ bp = Blueprint("assets", __name__)
 VENDOR_FILES = {
     "htmx.min.js": "htmx.org/dist/htmx.min.js",
     "pico.min.css": "@picocss/pico/css/pico.min.css",
+    "Sortable.min.js": "sortablejs/Sortable.min.js",
 }
 
 

@@ -71,9 +71,11 @@ def create():
 @bp.get("/projects/<project_id>")
 @login_required
 def show(project_id):
-    """A project's page."""
+    """A project's page: its tables (searchable) and recent activity."""
+    from designer.views.tables import project_context
+
     granted = projects.access(current_user, project_id)
-    return render_template(SHOW, access=granted, project=granted.project)
+    return render_template(SHOW, **project_context(granted))
 
 
 @bp.get("/projects/<project_id>/header")

@@ -66,6 +66,60 @@
     }
   });
 
+  // Once the user types a suggested identifier themselves, stop suggesting it.
+  document.addEventListener("input", function (event) {
+    var marker = event.target.getAttribute && event.target.getAttribute("data-marks-edited");
+    if (!marker || !event.isTrusted) return;
+    var form = event.target.closest("form");
+    var flag = form && form.querySelector('input[name="' + marker + '"]');
+    if (flag) flag.value = event.target.value ? "1" : "";
+  });
+
+  // Lock expiry counts down every second between server refreshes.
+  function tick() {
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var left = Math.round((Date.parse(el.getAttribute("data-countdown")) - Date.now()) / 1000);
+      if (left <= 0) {
+        el.textContent = "now";
+        return;
+      }
+      var minutes = Math.floor(left / 60);
+      var seconds = String(left % 60).padStart(2, "0");
+      el.textContent = minutes + ":" + seconds;
+    });
+  }
+  setInterval(tick, 1000);
+  document.addEventListener("htmx:afterSettle", tick);
+  document.addEventListener("DOMContentLoaded", tick);
+
+  // Drag to reorder the fields grid (SortableJS); the Move up/down buttons
+  // do the same from the keyboard.
+  function makeSortable(root) {
+    if (typeof Sortable === "undefined") return;
+    var rows = (root || document).querySelector ? (root || document).querySelector("#field-rows") : null;
+    if (!rows || rows.dataset.sortable) return;
+    var table = rows.closest("table");
+    rows.dataset.sortable = "1";
+    Sortable.create(rows, {
+      handle: ".drag-handle",
+      draggable: "tr.movable",
+      animation: 120,
+      onEnd: function (event) {
+        if (event.oldIndex === event.newIndex) return;
+        var ids = Array.prototype.map.call(rows.querySelectorAll("tr.movable"), function (tr) {
+          return tr.getAttribute("data-field-id");
+        });
+        htmx.ajax("POST", table.getAttribute("data-order-url"), {
+          target: "#field-rows",
+          swap: "outerHTML",
+          values: { field_ids: ids },
+        });
+      },
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { makeSortable(document); });
+  document.addEventListener("htmx:afterSettle", function () { makeSortable(document); });
+
   // Focus the first autofocus field of a freshly swapped-in form.
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.elt;

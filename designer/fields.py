@@ -1,0 +1,154 @@
+"""Fields of a table: add, edit, delete and reorder, keeping schema_definition in step."""
+
+from peewee import DatabaseError
+from peewee import IntegrityError
+from peewee import fn
+
+from designer.activity import recording
+from designer.db import database
+from designer.db import parse_id
+from designer.db import update_at_revision
+from designer.errors import Conflict
+from designer.errors import NotFound
+from designer.errors import ValidationFailed
+from designer.field_types import clean_field
+from designer.field_types import field_as_input
+from designer.models import DataField
+from designer.tables import check_writable
+from designer.tables import editable_table
+from designer.tables import ordered_fields
+from designer.tables import refresh_definition
+from designer.tables import table_access
+
+
+def regex_problem(pattern):
+    """Whether PostgreSQL (whose regex dialect the CHECK will use) accepts a pattern."""
+    try:
+        with database.atomic():
+            database.execute_sql("SELECT '' ~ %s", (pattern,))
+    except DatabaseError as exc:
+        message = str(exc).splitlines()[0]
+        return f"Not a valid PostgreSQL regular expression ({message})."
+    return None
+
+
+def regex_matches(value, pattern):
+    return database.execute_sql("SELECT %s ~ %s", (value, pattern)).fetchone()[0]
+
+
+def validated(data):
+    """clean_field with PostgreSQL as the judge of regular expressions."""
+    flat = dict(data)
+    config = flat.pop("field_config", None)
+    if isinstance(config, dict):
+        flat = {**config, **flat}
+    return clean_field(flat, regex_problem=regex_problem, regex_matches=regex_matches)
+
+
+def field_access(user, field_id, need="viewer"):
+    """(Access, field, table) for a member of the field's project."""
+    field = DataField.get_or_none(DataField.id == parse_id(field_id, "field"))
+    if field is None:
+        raise NotFound("No such field.")
+    granted, table = table_access(user, field.table_id, need)
+    return granted, field, table
+
+
+def refuse_system(field):
+    if field.field_config.get("system"):
+        raise Conflict("The id column is managed by the designer and cannot be changed.")
+
+
+def taken_problem(exc):
+    if "field_name" in str(exc):
+        return {"field_name": "Another field of this table already has this column name."}
+    return {"name": "Another field of this table already has this name."}
+
+
+def summary(field):
+    return f"{field.name} ({field.field_name})"
+
+
+def create_field(user, table_id, data, lock_token=None):
+    """Add a field at the end of the table (or at data["sort_order"])."""
+    _, table = editable_table(user, table_id, lock_token)
+    values = validated(data)
+    sort_order = data.get("sort_order")
+    with recording(table.project_id, user) as log:
+        if sort_order in (None, ""):
+            last = DataField.select(fn.max(DataField.sort_order)).where(
+                DataField.data_table == table.id
+            )
+            sort_order = (last.scalar() or 0) + 1
+        elif not str(sort_order).isdigit():
+            raise ValidationFailed("Invalid order.", {"sort_order": "Use a whole number ≥ 0."})
+        try:
+            with database.atomic():
+                field = DataField.create(data_table=table, sort_order=int(sort_order), **values)
+        except IntegrityError as exc:
+            raise ValidationFailed("Please correct the marked fields.", taken_problem(exc)) from exc
+        refresh_definition(table)
+        log.add("field.created", f"added {summary(field)} to {table.name}", field.id)
+    return field
+
+
+def update_field(user, field_id, revision, data, lock_token=None, partial=False):
+    """Save a field at a known revision; a type change is a breaking change."""
+    _, field, table = field_access(user, field_id, "editor")
+    refuse_system(field)
+    values = validated({**field_as_input(field), **data} if partial else data)
+    check_writable(user, table, lock_token, breaking=values["data_type"] != field.data_type)
+    with recording(table.project_id, user) as log:
+        try:
+            with database.atomic():
+                updated = update_at_revision(DataField, field.id, revision, **values)
+        except IntegrityError as exc:
+            raise ValidationFailed("Please correct the marked fields.", taken_problem(exc)) from exc
+        refresh_definition(table)
+        log.add("field.updated", f"edited {summary(updated)} in {table.name}", field.id)
+    return updated
+
+
+def delete_field(user, field_id, lock_token=None):
+    """Drop a field (a breaking change: needs the user's critical lock)."""
+    _, field, table = field_access(user, field_id, "editor")
+    refuse_system(field)
+    check_writable(user, table, lock_token, breaking=True)
+    with recording(table.project_id, user) as log:
+        field.delete_instance()
+        refresh_definition(table)
+        log.add("field.deleted", f"removed {summary(field)} from {table.name}", field.id)
+    return table
+
+
+def reorder(user, table_id, field_ids, lock_token=None):
+    """Set the order of a table's fields (the id column stays first)."""
+    _, table = editable_table(user, table_id, lock_token)
+    wanted = [parse_id(value, "field") for value in field_ids]
+    movable = [f.id for f in ordered_fields(table.id) if not f.field_config.get("system")]
+    if sorted(wanted) != sorted(movable):
+        raise ValidationFailed(
+            "List each of the table's fields exactly once.",
+            {"field_ids": "Must list each field of this table (except id) once."},
+        )
+    with recording(table.project_id, user) as log:
+        database.execute_sql(
+            "UPDATE data_field SET sort_order = v.position"
+            " FROM unnest(%s::uuid[]) WITH ORDINALITY AS v(id, position)"
+            " WHERE data_field.id = v.id AND data_field.table_id = %s",
+            ([str(value) for value in wanted], str(table.id)),
+        )
+        refresh_definition(table)
+        log.add("field.reordered", f"reordered the fields of {table.name}", table.id)
+    return table
+
+
+def move(user, field_id, offset, lock_token=None):
+    """Move a field one place up (offset -1) or down (+1)."""
+    _, field, table = field_access(user, field_id, "editor")
+    refuse_system(field)
+    order = [f.id for f in ordered_fields(table.id) if not f.field_config.get("system")]
+    index = order.index(field.id)
+    target = min(max(index + offset, 0), len(order) - 1)
+    order.insert(target, order.pop(index))
+    return reorder(user, table.id, order, lock_token)

@@ -1,0 +1,231 @@
+"""Table locks: acquire, heartbeat, release, force, expiry, and the write check.
+
+PostgreSQL keeps a table to one active lock (a unique index over unreleased
+rows), so two acquirers can never both win, whatever process they run in. A
+lock whose expires_at has passed counts as free at once: acquiring first marks
+such rows expired, in the same transaction as the insert.
+"""
+
+import contextlib
+import uuid
+
+from peewee import JOIN
+from peewee import SQL
+
+from designer.db import database
+from designer.db import parse_id
+from designer.errors import Conflict
+from designer.errors import Locked
+from designer.errors import NotFound
+from designer.models import LOCK_TYPES
+from designer.models import TableLock
+from designer.models import User
+from designer.settings import settings
+
+LEVEL = {lock_type: level for level, lock_type in enumerate(LOCK_TYPES)}
+ACTIVE = (TableLock.released_at.is_null()) & (TableLock.expires_at > SQL("now()"))
+
+
+def lease():
+    return SQL("now() + make_interval(secs => %s)", (settings.lock_lease_seconds,))
+
+
+def describe(lock):
+    """“alice holds a pessimistic lock (reason) until 12:30:05 UTC”."""
+    reason = f" ({lock.reason})" if lock.reason else ""
+    until = lock.expires_at.strftime("%H:%M:%S UTC")
+    return f"{lock.user.username} holds a {lock.lock_type} lock{reason} until {until}"
+
+
+def active_lock(table_id):
+    """The table's live lock with its holder, or None."""
+    return (
+        TableLock.select(TableLock, User)
+        .join(User)
+        .where(TableLock.data_table == table_id, ACTIVE)
+        .first()
+    )
+
+
+def active_locks(table_ids):
+    """Live locks of several tables at once, by table id."""
+    if not table_ids:
+        return {}
+    rows = (
+        TableLock.select(TableLock, User)
+        .join(User)
+        .where(TableLock.data_table.in_(list(table_ids)), ACTIVE)
+    )
+    return {row.table_id: row for row in rows}
+
+
+def expire_stale(table_id=None):
+    """Record locks past their expiry as expired; returns how many."""
+    query = TableLock.update(released_at=SQL("now()"), end_reason="expired").where(
+        TableLock.released_at.is_null(), TableLock.expires_at <= SQL("now()")
+    )
+    if table_id is not None:
+        query = query.where(TableLock.data_table == table_id)
+    return query.execute()
+
+
+def acquire(table_id, user, lock_type, reason=""):
+    """Take (or upgrade to) a lock on a table; Locked when someone else holds one."""
+    if lock_type not in LOCK_TYPES:
+        raise Conflict(f"Unknown lock type “{lock_type}”; use one of {', '.join(LOCK_TYPES)}.")
+    reason = (reason or "").strip()[:500]
+    with database.atomic():
+        expire_stale(table_id)
+        current = active_lock(table_id)
+        if current is not None:
+            return _keep_or_upgrade(current, user, lock_type, reason)
+        inserted = database.execute_sql(
+            "INSERT INTO table_lock (table_id, user_id, lock_token, lock_type, reason, expires_at)"
+            " VALUES (%s, %s, %s, %s, %s, now() + make_interval(secs => %s))"
+            " ON CONFLICT (table_id) WHERE released_at IS NULL DO NOTHING RETURNING id",
+            (table_id, user.id, uuid.uuid4(), lock_type, reason, settings.lock_lease_seconds),
+        ).fetchone()
+    if inserted is None:
+        # Another acquirer committed between our look and our insert.
+        winner = active_lock(table_id)
+        raise Locked(describe(winner) if winner else "Someone else just locked this table.")
+    return active_lock(table_id)
+
+
+def _keep_or_upgrade(current, user, lock_type, reason):
+    if current.user_id != user.id:
+        raise Locked(describe(current), lock=current)
+    if LEVEL[lock_type] > LEVEL[current.lock_type]:
+        TableLock.update(
+            lock_type=lock_type, reason=reason or current.reason, expires_at=lease()
+        ).where(TableLock.id == current.id).execute()
+        return active_lock(current.table_id)
+    return current
+
+
+def heartbeat(token, user):
+    """Extend the holder's lease; Conflict when the lock is gone."""
+    token = parse_id(token, "lock")
+    updated = (
+        TableLock.update(expires_at=lease(), heartbeat_at=SQL("now()"))
+        .where(TableLock.lock_token == token, TableLock.user == user.id, ACTIVE)
+        .execute()
+    )
+    if not updated:
+        raise Conflict(lost_message(token))
+    return TableLock.select(TableLock, User).join(User).where(TableLock.lock_token == token).get()
+
+
+def release(token, user, quietly=False):
+    """End the holder's lock (quietly: without complaint when it is already gone)."""
+    token = parse_id(token, "lock")
+    ended = (
+        TableLock.update(released_at=SQL("now()"), end_reason="released")
+        .where(
+            TableLock.lock_token == token,
+            TableLock.user == user.id,
+            TableLock.released_at.is_null(),
+        )
+        .execute()
+    )
+    if not ended and not quietly:
+        raise NotFound("You hold no such lock.")
+
+
+def release_if_optimistic(token, user):
+    """Release the user's lock if it is an optimistic one (a closed edit form's).
+
+    Returns whether the token is spent now: released here, or ended before.
+    """
+    token = parse_id(token, "lock")
+    released = (
+        TableLock.update(released_at=SQL("now()"), end_reason="released")
+        .where(
+            TableLock.lock_token == token,
+            TableLock.user == user.id,
+            TableLock.lock_type == "optimistic",
+            TableLock.released_at.is_null(),
+        )
+        .execute()
+    )
+    return (
+        bool(released)
+        or not TableLock.select().where(TableLock.lock_token == token, ACTIVE).exists()
+    )
+
+
+def force_release(table_id):
+    """End whatever lock a table has (the caller checked the owner role); False if none."""
+    ended = (
+        TableLock.update(released_at=SQL("now()"), end_reason="forced")
+        .where(TableLock.data_table == table_id, TableLock.released_at.is_null())
+        .execute()
+    )
+    return bool(ended)
+
+
+def lost_message(token):
+    lock = TableLock.get_or_none(TableLock.lock_token == token)
+    if lock is None:
+        return "No such lock."
+    if lock.end_reason == "forced":
+        return "Your lock on this table was released by a project owner."
+    if lock.end_reason == "released":
+        return "You released this lock."
+    return "Your lock on this table expired."
+
+
+def refuse_others(table_id, user):
+    """Locked when someone else holds the table (checked before opening an edit form)."""
+    current = active_lock(table_id)
+    if current is not None and current.user_id != user.id:
+        raise Locked(describe(current) + ".", lock=current)
+
+
+def require_write(table_id, user, token=None, critical=False):
+    """Refuse a write the table's lock does not allow (423), or a breaking change without
+    a critical lock held by this user."""
+    current = active_lock(table_id)
+    if token and (current is None or str(current.lock_token) != str(token)):
+        raise Locked(
+            lost_message(parse_id(token, "lock")) + " Nothing was saved.",
+            lost_table=str(table_id),
+        )
+    if current is not None and current.user_id != user.id:
+        raise Locked(describe(current) + ". Nothing was saved.", lock=current)
+    if current is not None and not token:
+        raise Locked("You hold a lock on this table; send its token (X-Lock-Token).")
+    if critical and (current is None or current.lock_type != "critical"):
+        raise Locked(
+            "This is a breaking change: take a critical lock on the table first.",
+            needs_critical=True,
+        )
+    return current
+
+
+@contextlib.contextmanager
+def critical_lock(table_id, user):
+    """A critical lock token for one breaking change the user has confirmed.
+
+    The user's own lock is upgraded and kept; a lock taken only for this
+    change is released afterwards. Someone else's lock refuses it (423).
+    """
+    current = active_lock(table_id)
+    kept = current is not None and current.user_id == user.id
+    lock = acquire(table_id, user, "critical", reason="breaking change")
+    try:
+        yield lock.lock_token
+    finally:
+        if not kept:
+            # The change may have deleted the table, and its locks with it.
+            release(lock.lock_token, user, quietly=True)
+
+
+def history(table_id, limit=20):
+    return list(
+        TableLock.select(TableLock, User)
+        .join(User, JOIN.LEFT_OUTER)
+        .where(TableLock.data_table == table_id)
+        .order_by(TableLock.locked_at.desc())
+        .limit(limit)
+    )

@@ -1,0 +1,300 @@
+"""A project's tables: access, listing, creation, editing and the lifecycle."""
+
+from peewee import SQL
+from peewee import IntegrityError
+from peewee import fn
+
+from designer import locks
+from designer.activity import recording
+from designer.db import database
+from designer.db import parse_id
+from designer.db import update_at_revision
+from designer.errors import Conflict
+from designer.errors import NotFound
+from designer.errors import ValidationFailed
+from designer.field_types import pg_type
+from designer.models import DataField
+from designer.models import DataTable
+from designer.models import Project
+from designer.models import ProjectMember
+from designer.naming import identifier_problem
+from designer.naming import suggest_identifier
+from designer.projects import access
+from designer.projects import grant
+from designer.settings import settings
+
+# The spec's transitions: Draft → Active → Deprecated → Deleted, and any → Draft.
+LIFECYCLE = {
+    "draft": ("active",),
+    "active": ("deprecated", "draft"),
+    "deprecated": ("deleted", "draft"),
+    "deleted": ("draft",),
+}
+BREAKING_STATUSES = ("deprecated", "deleted")
+MAX_NAME = 200
+SYSTEM_FIELD = {
+    "name": "ID",
+    "field_name": "id",
+    "data_type": "number",
+    "is_required": True,
+    "sort_order": 0,
+    "field_config": {"system": True, "primary_key": True, "number_type": "bigint"},
+}
+
+
+def table_access(user, table_id, need="viewer"):
+    """(Access, table) for a member of the table's project; 404 for anyone else."""
+    row = (
+        DataTable.select(DataTable, Project, ProjectMember.role)
+        .join(Project)
+        .join(
+            ProjectMember,
+            on=(ProjectMember.project == Project.id) & (ProjectMember.user == user.id),
+            attr="membership",
+        )
+        .where(DataTable.id == parse_id(table_id, "table"))
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such table.")
+    return grant(row.project, row.project.membership.role, need), row
+
+
+def refuse_if_deleted(table):
+    if table.status == "deleted":
+        raise Conflict("This table is deleted. Restore it to Draft to change it.")
+
+
+def check_can_edit(user, table):
+    """Before opening an edit form: the table is not deleted nor locked by someone else."""
+    refuse_if_deleted(table)
+    locks.refuse_others(table.id, user)
+
+
+def editable_table(user, table_id, lock_token=None, breaking=False):
+    """(Access, table) when the user may change it now: editor, not deleted, lock allows."""
+    granted, table = table_access(user, table_id, "editor")
+    check_writable(user, table, lock_token, breaking)
+    return granted, table
+
+
+def check_writable(user, table, lock_token=None, breaking=False):
+    """A loaded table may be changed now: not deleted, and its lock allows this user."""
+    refuse_if_deleted(table)
+    locks.require_write(table.id, user, lock_token, critical=breaking)
+
+
+def escape_like(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def field_count():
+    counted = DataField.alias("counted")
+    return (
+        counted.select(fn.count(counted.id))
+        .where(counted.data_table == DataTable.id)
+        .alias("field_count")
+    )
+
+
+def list_tables(project_id, query="", status="", after=None, limit=None):
+    """One page of a project's tables by name, and the name to continue after (or None)."""
+    limit = limit or settings.page_size
+    rows = DataTable.select(DataTable, field_count()).where(DataTable.project == project_id)
+    if status == "all":
+        pass
+    elif status in LIFECYCLE:
+        rows = rows.where(DataTable.status == status)
+    else:
+        rows = rows.where(DataTable.status != "deleted")
+    query = (query or "").strip()
+    if query:
+        pattern = f"%{escape_like(query)}%"
+        rows = rows.where((DataTable.name**pattern) | (DataTable.table_name**pattern))
+    if after:
+        rows = rows.where(DataTable.name > after)
+    page = list(rows.order_by(DataTable.name).limit(limit + 1))
+    more = len(page) > limit
+    return page[:limit], (page[limit - 1].name if more else None)
+
+
+def status_counts(project_id):
+    rows = (
+        DataTable.select(DataTable.status, fn.count(DataTable.id).alias("n"))
+        .where(DataTable.project == project_id)
+        .group_by(DataTable.status)
+        .tuples()
+    )
+    counts = dict.fromkeys(LIFECYCLE, 0)
+    counts.update(dict(rows))
+    return counts
+
+
+def clean_table_input(name, table_name=None, description=None):
+    name = (name or "").strip()
+    problems = {}
+    if not name:
+        problems["name"] = "Enter a table name."
+    elif len(name) > MAX_NAME:
+        problems["name"] = f"Use at most {MAX_NAME} characters."
+    table_name = (table_name or "").strip() or suggest_identifier(name, "table")
+    problem = identifier_problem(table_name, "table")
+    if problem:
+        problems["table_name"] = problem
+    if problems:
+        raise ValidationFailed("Please correct the marked fields.", problems)
+    values = {"name": name, "table_name": table_name}
+    if description is not None:
+        values["description"] = description.strip()
+    return values
+
+
+def taken_problem(exc):
+    """The field error for a uniqueness violation on data_table."""
+    if "table_name" in str(exc):
+        return {"table_name": "Another table in this project already has this table name."}
+    return {"name": "Another table in this project already has this name."}
+
+
+def create_table(user, project_id, name, table_name=None, description=""):
+    """A new Draft table with its system id column."""
+    granted = access(user, project_id, "editor")
+    values = clean_table_input(name, table_name, description)
+    with recording(granted.project.id, user) as log:
+        try:
+            with database.atomic():
+                table = DataTable.create(project=granted.project, created_by=user, **values)
+        except IntegrityError as exc:
+            raise ValidationFailed("Please correct the marked fields.", taken_problem(exc)) from exc
+        DataField.create(data_table=table, **SYSTEM_FIELD)
+        refresh_definition(table)
+        log.add("table.created", f"created table {table.name} ({table.table_name})", table.id)
+    return table
+
+
+def update_table(user, table_id, revision, lock_token=None, **fields):
+    """Change name, table_name or description at a known revision."""
+    _, table = editable_table(user, table_id, lock_token)
+    values = clean_table_input(
+        fields.get("name", table.name),
+        fields.get("table_name", table.table_name),
+        fields.get("description"),
+    )
+    with recording(table.project_id, user) as log:
+        try:
+            with database.atomic():
+                updated = update_at_revision(DataTable, table.id, revision, **values)
+        except IntegrityError as exc:
+            raise ValidationFailed("Please correct the marked fields.", taken_problem(exc)) from exc
+        if updated.table_name != table.table_name:
+            refresh_definition(updated)
+        log.add("table.updated", describe_table_change(table, updated), table.id)
+    return updated
+
+
+def describe_table_change(before, after):
+    parts = []
+    if before.name != after.name:
+        parts.append(f"renamed table {before.name} to {after.name}")
+    if before.table_name != after.table_name:
+        parts.append(f"changed {before.table_name} to table name {after.table_name}")
+    if before.description != after.description:
+        parts.append(f"edited the description of {after.name}")
+    return "; ".join(parts) or f"saved table {after.name} unchanged"
+
+
+def activation_problems(table):
+    """Why a table cannot become Active now (empty when it can)."""
+    problems = []
+    if identifier_problem(table.table_name, "table"):
+        problems.append(f"Table name: {identifier_problem(table.table_name, 'table')}")
+    fields = [f for f in table.fields if not f.field_config.get("system")]
+    if not fields:
+        problems.append("Add at least one field besides id.")
+    for field in fields:
+        problem = identifier_problem(field.field_name, "field")
+        if problem:
+            problems.append(f"{field.name}: {problem}")
+    return problems
+
+
+def transition(user, table_id, status, confirm=False, lock_token=None):
+    """Move a table along the lifecycle; any other move is refused."""
+    granted, table = table_access(user, table_id, "editor")
+    allowed = LIFECYCLE[table.status]
+    if status not in allowed:
+        names = " or ".join(allowed)
+        raise Conflict(f"A {table.status} table can only become {names}, not {status}.")
+    breaking = status in BREAKING_STATUSES
+    locks.require_write(table.id, user, lock_token, critical=breaking)
+    if breaking and not confirm:
+        raise Conflict(f"Making a table {status} needs an explicit confirmation.", confirm=True)
+    if status == "active":
+        problems = activation_problems(table)
+        if problems:
+            raise ValidationFailed(" ".join(problems), {"status": "; ".join(problems)})
+    with recording(table.project_id, user) as log:
+        moved = (
+            DataTable.update(
+                status=status, revision=DataTable.revision + 1, updated_at=SQL("now()")
+            )
+            .where(DataTable.id == table.id, DataTable.status == table.status)
+            .execute()
+        )
+        if not moved:
+            raise Conflict("Someone changed this table's status meanwhile; reload to see it.")
+        log.add(
+            "table.status", f"moved table {table.name} from {table.status} to {status}", table.id
+        )
+    return DataTable.get_by_id(table.id)
+
+
+def delete_table(user, table_id, lock_token=None):
+    """Discard a Draft table (never deployed); deployed ones go through the lifecycle."""
+    _, table = editable_table(user, table_id, lock_token, breaking=True)
+    if table.status != "draft":
+        raise Conflict(
+            "Only Draft tables can be discarded. Deprecate, then delete, a table that was "
+            "deployed; it stays listed under Deleted."
+        )
+    with recording(table.project_id, user) as log:
+        log.add("table.deleted", f"discarded draft table {table.name}", table.id)
+        table.delete_instance()
+
+
+def ordered_fields(table_id):
+    return list(
+        DataField.select()
+        .where(DataField.data_table == table_id)
+        .order_by(DataField.sort_order, DataField.created_at)
+    )
+
+
+def definition_of(table, fields):
+    """The table's schema_definition: its columns as PostgreSQL will see them."""
+    return {
+        "table_name": table.table_name,
+        "columns": [
+            {
+                "id": str(field.id),
+                "field_name": field.field_name,
+                "data_type": field.data_type,
+                "pg_type": pg_type(field.data_type, field.field_config),
+                "nullable": not field.is_required,
+                "default": field.default_value,
+                "primary_key": bool(field.field_config.get("primary_key")),
+                "unique": bool(field.field_config.get("unique")),
+                "indexed": bool(field.field_config.get("indexed")),
+            }
+            for field in fields
+        ],
+    }
+
+
+def refresh_definition(table):
+    """Rewrite schema_definition from the fields (in the caller's transaction)."""
+    definition = definition_of(table, ordered_fields(table.id))
+    DataTable.update(schema_definition=definition, updated_at=SQL("now()")).where(
+        DataTable.id == table.id
+    ).execute()
+    return definition

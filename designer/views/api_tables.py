@@ -1,0 +1,165 @@
+"""JSON API: tables, their lifecycle, fields and field order."""
+
+from flask import g
+from flask import jsonify
+from flask import request
+
+from designer import fields
+from designer import projects
+from designer import tables
+from designer.views.api import body
+from designer.views.api import bp
+from designer.views.api import iso
+from designer.views.api import revision_of
+
+
+def lock_token():
+    return request.headers.get("X-Lock-Token") or None
+
+
+def table_json(table, field_count=None):
+    data = {
+        "id": str(table.id),
+        "project_id": str(table.project_id),
+        "name": table.name,
+        "table_name": table.table_name,
+        "description": table.description,
+        "status": table.status,
+        "schema_definition": table.schema_definition,
+        "created_by": str(table.created_by_id) if table.created_by_id else None,
+        "created_at": iso(table.created_at),
+        "updated_at": iso(table.updated_at),
+        "revision": table.revision,
+    }
+    if field_count is not None:
+        data["field_count"] = field_count
+    return data
+
+
+def field_json(field):
+    return {
+        "id": str(field.id),
+        "table_id": str(field.table_id),
+        "name": field.name,
+        "field_name": field.field_name,
+        "data_type": field.data_type,
+        "is_required": field.is_required,
+        "default_value": field.default_value,
+        "field_config": field.field_config,
+        "sort_order": field.sort_order,
+        "created_at": iso(field.created_at),
+        "updated_at": iso(field.updated_at),
+        "revision": field.revision,
+    }
+
+
+@bp.get("/projects/<project_id>/tables")
+def list_tables(project_id):
+    """A page of the project's tables (q, status, after, limit); "next" continues it."""
+    granted = projects.access(g.api_user, project_id)
+    limit = min(max(request.args.get("limit", 50, type=int), 1), 500)
+    rows, after = tables.list_tables(
+        granted.project.id,
+        request.args.get("q", ""),
+        request.args.get("status", ""),
+        request.args.get("after") or None,
+        limit,
+    )
+    return jsonify({"tables": [table_json(t, t.field_count) for t in rows], "next": after})
+
+
+@bp.post("/projects/<project_id>/tables")
+def create_table(project_id):
+    """Add a Draft table; table_name defaults to one derived from name."""
+    data = body()
+    table = tables.create_table(
+        g.api_user,
+        project_id,
+        str(data.get("name", "")),
+        str(data.get("table_name") or ""),
+        str(data.get("description", "")),
+    )
+    return jsonify(table_json(table)), 201
+
+
+@bp.get("/tables/<table_id>")
+def get_table(table_id):
+    """One table with its fields."""
+    _, table = tables.table_access(g.api_user, table_id)
+    data = table_json(table)
+    data["fields"] = [field_json(f) for f in tables.ordered_fields(table.id)]
+    return jsonify(data)
+
+
+@bp.patch("/tables/<table_id>")
+def patch_table(table_id):
+    """Change name, table_name or description at a known revision."""
+    data = body()
+    changes = {k: str(data[k]) for k in ("name", "table_name", "description") if k in data}
+    table = tables.update_table(g.api_user, table_id, revision_of(data), lock_token(), **changes)
+    return jsonify(table_json(table))
+
+
+@bp.delete("/tables/<table_id>")
+def delete_table(table_id):
+    """Discard a Draft table (needs the caller's critical lock)."""
+    tables.delete_table(g.api_user, table_id, lock_token())
+    return "", 204
+
+
+@bp.post("/tables/<table_id>/transition")
+def transition(table_id):
+    """Move along the lifecycle: {"status", "confirm"}."""
+    data = body()
+    table = tables.transition(
+        g.api_user, table_id, str(data.get("status", "")), data.get("confirm") is True, lock_token()
+    )
+    return jsonify(table_json(table))
+
+
+@bp.get("/tables/<table_id>/fields")
+def list_fields(table_id):
+    """The table's fields in order."""
+    _, table = tables.table_access(g.api_user, table_id)
+    return jsonify([field_json(f) for f in tables.ordered_fields(table.id)])
+
+
+@bp.post("/tables/<table_id>/fields")
+def create_field(table_id):
+    """Add a field; field_name defaults to one derived from name."""
+    field = fields.create_field(g.api_user, table_id, body(), lock_token())
+    return jsonify(field_json(field)), 201
+
+
+@bp.get("/fields/<field_id>")
+def get_field(field_id):
+    """One field."""
+    _, field, _ = fields.field_access(g.api_user, field_id)
+    return jsonify(field_json(field))
+
+
+@bp.patch("/fields/<field_id>")
+def patch_field(field_id):
+    """Change a field at a known revision (a type change needs a critical lock)."""
+    data = body()
+    field = fields.update_field(
+        g.api_user, field_id, revision_of(data), data, lock_token(), partial=True
+    )
+    return jsonify(field_json(field))
+
+
+@bp.delete("/fields/<field_id>")
+def delete_field(field_id):
+    """Drop a field (needs the caller's critical lock)."""
+    fields.delete_field(g.api_user, field_id, lock_token())
+    return "", 204
+
+
+@bp.post("/tables/<table_id>/fields/order")
+def order_fields(table_id):
+    """Reorder: {"field_ids": [...]} lists every field but id."""
+    ids = body().get("field_ids")
+    if not isinstance(ids, list):
+        ids = []
+    table = fields.reorder(g.api_user, table_id, ids, lock_token())
+    return jsonify([field_json(f) for f in tables.ordered_fields(table.id)])

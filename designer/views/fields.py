@@ -1,0 +1,203 @@
+"""Fields: the grid on the table page, edited inline row by row."""
+
+from flask import Blueprint
+from flask import request
+from flask_login import current_user
+from flask_login import login_required
+
+from designer import fields
+from designer import locks
+from designer import tables
+from designer.errors import ValidationFailed
+from designer.field_types import field_as_input
+from designer.views import block
+from designer.views import blocks
+from designer.views import end_edit
+from designer.views import form_revision
+from designer.views import page_or_block
+from designer.views import save_inline
+from designer.views import session_lock
+from designer.views.tables import table_context
+
+bp = Blueprint("fields", __name__)
+TABLE = "tables/show.html"
+FORM_KEYS = (
+    "name", "field_name", "data_type", "is_required", "default_value", "description",
+    "max_length", "min_length", "pattern", "number_type", "precision", "scale", "min", "max",
+    "date_type", "unique", "indexed",
+)  # fmt: skip
+
+
+def submitted():
+    """The field form as submitted (checkboxes absent mean false)."""
+    return {key: request.form.get(key, "") for key in FORM_KEYS}
+
+
+def grid(granted, table, *names, status=200, **extra):
+    """The field rows (and any other blocks) of the table page."""
+    return blocks(TABLE, list(names), status, **table_context(granted, table, **extra))
+
+
+@bp.get("/tables/<table_id>/fields")
+@login_required
+def rows(table_id):
+    """The table's field rows."""
+    granted, table = tables.table_access(current_user, table_id)
+    return page_or_block(TABLE, "field_rows", **table_context(granted, table))
+
+
+def new_form(granted, table, form=None, status=200, errors=None):
+    form = form or {"data_type": "text"}
+    return block(
+        TABLE, "new_field_form", status, access=granted, table=table, form=form, errors=errors or {}
+    )
+
+
+@bp.get("/tables/<table_id>/fields/new")
+@login_required
+def new(table_id):
+    """The form adding a field."""
+    granted, table = tables.table_access(current_user, table_id, "editor")
+    tables.check_can_edit(current_user, table)
+    return new_form(granted, table)
+
+
+@bp.get("/tables/<table_id>/fields/settings")
+@login_required
+def type_settings(table_id):
+    """The settings of the chosen type, swapped in when Type changes."""
+    tables.table_access(current_user, table_id)
+    form = {key: request.args.get(key, "") for key in FORM_KEYS}
+    return block(
+        TABLE, "type_settings", form=form, errors={}, prefix=request.args.get("prefix", "")
+    )
+
+
+@bp.post("/tables/<table_id>/fields")
+@login_required
+def create(table_id):
+    """Add a field; the form stays open, empty, for the next one."""
+    granted, table = tables.table_access(current_user, table_id, "editor")
+    form = submitted()
+    try:
+        fields.create_field(current_user, table.id, form, session_lock(table.id))
+    except ValidationFailed as exc:
+        return new_form(granted, table, form, 422, exc.fields)
+    end_edit(table.id)
+    return grid(
+        granted,
+        table,
+        "new_field_form",
+        "field_rows",
+        field_rows_oob=True,
+        form={"data_type": form["data_type"] or "text"},
+        errors={},
+    )
+
+
+@bp.post("/tables/<table_id>/fields/new/cancel")
+@login_required
+def cancel_new(table_id):
+    """Close the new-field form, releasing the lock it took."""
+    granted, table = tables.table_access(current_user, table_id)
+    end_edit(table.id)
+    return block(TABLE, "add_field_button", access=granted, table=table)
+
+
+def row(granted, field, table, name="field_row", status=200, **extra):
+    """One field's row (display or form): needs no other field, nor the lock."""
+    return block(TABLE, name, status, access=granted, table=table, field=field, **extra)
+
+
+@bp.get("/fields/<field_id>")
+@login_required
+def show(field_id):
+    """One field's row."""
+    granted, field, table = fields.field_access(current_user, field_id)
+    return row(granted, field, table)
+
+
+@bp.get("/fields/<field_id>/edit")
+@login_required
+def edit(field_id):
+    """The row's inline form."""
+    granted, field, table = fields.field_access(current_user, field_id, "editor")
+    fields.refuse_system(field)
+    tables.check_can_edit(current_user, table)
+    form = {key: "" if value is None else value for key, value in field_as_input(field).items()}
+    return row(granted, field, table, "field_form", form=form, errors={}, revision=field.revision)
+
+
+@bp.put("/fields/<field_id>")
+@login_required
+def update(field_id):
+    """Save the row; a stale revision shows both versions."""
+    granted, field, table = fields.field_access(current_user, field_id, "editor")
+    form = submitted()
+    revision = form_revision()
+
+    def save():
+        if request.form.get("take_lock"):
+            with locks.critical_lock(table.id, current_user) as token:
+                return fields.update_field(current_user, field.id, revision, form, token)
+        return fields.update_field(current_user, field.id, revision, form, session_lock(table.id))
+
+    def again(status, current=None, **extra):
+        shown = current or field
+        return row(
+            granted,
+            shown,
+            table,
+            "field_form",
+            status,
+            form=form,
+            revision=shown.revision,
+            errors=extra.pop("errors", {}),
+            **extra,
+        )
+
+    def saved(updated):
+        end_edit(table.id)
+        return row(granted, updated, table)
+
+    return save_inline(save, again, saved)
+
+
+@bp.post("/fields/<field_id>/cancel")
+@login_required
+def cancel(field_id):
+    """Close the row's form, releasing the lock it took."""
+    granted, field, table = fields.field_access(current_user, field_id)
+    end_edit(table.id)
+    return row(granted, field, table)
+
+
+@bp.delete("/fields/<field_id>")
+@login_required
+def delete(field_id):
+    """Drop a field after confirmation (takes a critical lock for the change)."""
+    granted, field, table = fields.field_access(current_user, field_id, "editor")
+    with locks.critical_lock(table.id, current_user) as token:
+        fields.delete_field(current_user, field.id, token)
+    return grid(granted, table, "field_rows")
+
+
+@bp.post("/fields/<field_id>/move")
+@login_required
+def move(field_id):
+    """Move a field one place up or down."""
+    granted, field, table = fields.field_access(current_user, field_id, "editor")
+    offset = -1 if request.form.get("direction") == "up" else 1
+    fields.move(current_user, field.id, offset, session_lock(table.id))
+    return grid(granted, table, "field_rows", moved=field.id)
+
+
+@bp.post("/tables/<table_id>/fields/order")
+@login_required
+def order(table_id):
+    """Save the order the user dragged the fields into."""
+    granted, table = tables.table_access(current_user, table_id, "editor")
+    fields.reorder(
+        current_user, table.id, request.form.getlist("field_ids"), session_lock(table.id)
+    )
+    return grid(granted, table, "field_rows")

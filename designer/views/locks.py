@@ -1,0 +1,90 @@
+"""The lock panel of a table page: take, keep alive, release, force."""
+
+from flask import Blueprint
+from flask import request
+from flask_login import current_user
+from flask_login import login_required
+
+from designer import locks
+from designer import tables
+from designer.errors import Conflict
+from designer.views import block
+from designer.views import forget_lock
+from designer.views import lock_context
+from designer.views import remember_lock
+from designer.views import session_lock
+
+bp = Blueprint("locks", __name__)
+TABLE = "tables/show.html"
+
+
+def panel(granted, table, status=200, **extra):
+    return block(
+        TABLE, "lock_panel", status, access=granted, table=table, **lock_context(table), **extra
+    )
+
+
+@bp.get("/tables/<table_id>/lock")
+@login_required
+def show(table_id):
+    """The lock panel (polled by every open table page)."""
+    granted, table = tables.table_access(current_user, table_id)
+    return panel(granted, table)
+
+
+@bp.post("/tables/<table_id>/lock")
+@login_required
+def acquire(table_id):
+    """Take a lock of the chosen type, or upgrade one's own."""
+    granted, table = tables.table_access(current_user, table_id, "editor")
+    lock_type = request.form.get("lock_type", "pessimistic")
+    lock = locks.acquire(table.id, current_user, lock_type, request.form.get("reason", ""))
+    remember_lock(table.id, lock.lock_token)
+    return panel(granted, table)
+
+
+@bp.post("/tables/<table_id>/lock/edit")
+@login_required
+def lock_for_edit(table_id):
+    """An inline form opened: hold an optimistic lock (unless one's own lock already covers it)."""
+    granted, table = tables.table_access(current_user, table_id, "editor")
+    lock = locks.acquire(table.id, current_user, "optimistic", request.form.get("reason", ""))
+    remember_lock(table.id, lock.lock_token)
+    return panel(granted, table, oob=True)
+
+
+@bp.post("/tables/<table_id>/lock/heartbeat")
+@login_required
+def heartbeat(table_id):
+    """Keep the holder's lock alive while the page is open."""
+    granted, table = tables.table_access(current_user, table_id)
+    token = session_lock(table.id)
+    try:
+        if not token:
+            raise Conflict("You hold no lock on this table.")
+        locks.heartbeat(token, current_user)
+    except Conflict as exc:
+        forget_lock(table.id)
+        return panel(granted, table, lost=exc.message)
+    return panel(granted, table)
+
+
+@bp.post("/tables/<table_id>/lock/release")
+@login_required
+def release(table_id):
+    """Release the user's lock."""
+    granted, table = tables.table_access(current_user, table_id)
+    token = session_lock(table.id)
+    if token:
+        locks.release(token, current_user)
+        forget_lock(table.id)
+    return panel(granted, table)
+
+
+@bp.post("/tables/<table_id>/lock/force")
+@login_required
+def force(table_id):
+    """End someone's lock (project owners)."""
+    granted, table = tables.table_access(current_user, table_id, "owner")
+    locks.force_release(table.id)
+    return panel(granted, table)

@@ -1,0 +1,221 @@
+"""Tables: the project's list with search, inline creation, the table page, lifecycle."""
+
+from flask import Blueprint
+from flask import flash
+from flask import render_template
+from flask import request
+from flask_login import current_user
+from flask_login import login_required
+
+from designer import activity
+from designer import locks
+from designer import projects
+from designer import tables
+from designer.errors import ValidationFailed
+from designer.naming import suggest_identifier
+from designer.views import block
+from designer.views import end_edit
+from designer.views import form_revision
+from designer.views import go
+from designer.views import lock_context
+from designer.views import page_or_block
+from designer.views import save_inline
+from designer.views import session_lock
+
+bp = Blueprint("tables", __name__)
+PROJECT = "projects/show.html"
+TABLE = "tables/show.html"
+STATUS_FILTERS = [
+    ("", "In use"),
+    ("draft", "Draft"),
+    ("active", "Active"),
+    ("deprecated", "Deprecated"),
+    ("deleted", "Deleted"),
+    ("all", "All"),
+]
+
+
+def list_context(granted, **extra):
+    query, status = request.args.get("q", ""), request.args.get("status", "")
+    rows, after = tables.list_tables(
+        granted.project.id, query, status, request.args.get("after") or None
+    )
+    return {
+        "access": granted,
+        "project": granted.project,
+        "tables": rows,
+        "next_after": after,
+        "query": query,
+        "status_filter": status,
+        "status_options": STATUS_FILTERS,
+        "form": None,
+        "errors": {},
+        **extra,
+    }
+
+
+def project_context(granted, **extra):
+    return list_context(
+        granted,
+        counts=tables.status_counts(granted.project.id),
+        activity=activity.recent(granted.project.id),
+        **extra,
+    )
+
+
+@bp.get("/projects/<project_id>/tables")
+@login_required
+def table_rows(project_id):
+    """Table rows matching the search, one page at a time."""
+    granted = projects.access(current_user, project_id)
+    name = "table_rows" if request.args.get("after") else "table_list"
+    return page_or_block(PROJECT, name, **project_context(granted))
+
+
+@bp.get("/projects/<project_id>/tables/new")
+@login_required
+def new_table(project_id):
+    """The inline form adding a table."""
+    granted = projects.access(current_user, project_id, "editor")
+    form = {"name": "", "table_name": "", "description": ""}
+    return page_or_block(PROJECT, "new_table_form", **project_context(granted, form=form))
+
+
+@bp.get("/projects/<project_id>/tables/suggest")
+@login_required
+def suggest_table_name(project_id):
+    """The Table name input, filled with the identifier suggested from the Name."""
+    projects.access(current_user, project_id, "editor")
+    if request.args.get("table_name_edited"):
+        return "", 204
+    suggestion = suggest_identifier(request.args.get("name", ""), "table")
+    return block(PROJECT, "table_name_input", form={"table_name": suggestion}, errors={})
+
+
+@bp.post("/projects/<project_id>/tables")
+@login_required
+def create_table(project_id):
+    """Add a Draft table, then open it."""
+    form = {key: request.form.get(key, "") for key in ("name", "table_name", "description")}
+    try:
+        table = tables.create_table(current_user, project_id, **form)
+    except ValidationFailed as exc:
+        granted = projects.access(current_user, project_id)
+        return block(
+            PROJECT,
+            "new_table_form",
+            422,
+            project=granted.project,
+            form=form,
+            errors=exc.fields,
+            access=granted,
+        )
+    flash(f"Table “{table.name}” added. Add its fields below.", "success")
+    return go("tables.show", table_id=table.id)
+
+
+def table_context(granted, table, **extra):
+    return {
+        "access": granted,
+        "project": granted.project,
+        "table": table,
+        "fields": tables.ordered_fields(table.id),
+        **lock_context(table),
+        **extra,
+    }
+
+
+@bp.get("/tables/<table_id>")
+@login_required
+def show(table_id):
+    """A table's page: its header, lifecycle, lock panel and fields."""
+    granted, table = tables.table_access(current_user, table_id)
+    return render_template(TABLE, **table_context(granted, table))
+
+
+@bp.get("/tables/<table_id>/header")
+@login_required
+def header(table_id):
+    """The table's name, identifier, description and status."""
+    granted, table = tables.table_access(current_user, table_id)
+    return page_or_block(TABLE, "table_header", **table_context(granted, table))
+
+
+def header_form(granted, table, form, status=200, **extra):
+    return block(
+        TABLE,
+        "table_header_form",
+        status,
+        access=granted,
+        project=granted.project,
+        table=table,
+        form=form,
+        errors=extra.pop("errors", {}),
+        **extra,
+    )
+
+
+@bp.get("/tables/<table_id>/header/edit")
+@login_required
+def edit_header(table_id):
+    """The inline form editing the table's name, identifier and description."""
+    granted, table = tables.table_access(current_user, table_id, "editor")
+    tables.check_can_edit(current_user, table)
+    form = {"name": table.name, "table_name": table.table_name, "description": table.description}
+    return header_form(granted, table, form, revision=table.revision)
+
+
+@bp.put("/tables/<table_id>/header")
+@login_required
+def update_header(table_id):
+    """Save the table's name, identifier and description."""
+    granted, table = tables.table_access(current_user, table_id, "editor")
+    form = {key: request.form.get(key, "") for key in ("name", "table_name", "description")}
+    revision = form_revision()
+
+    def save():
+        return tables.update_table(current_user, table.id, revision, session_lock(table.id), **form)
+
+    def again(status, current=None, **extra):
+        shown = current or table
+        return header_form(granted, shown, form, status, revision=shown.revision, **extra)
+
+    def saved(updated):
+        end_edit(table.id)
+        return block(TABLE, "table_header", **table_context(granted, updated))
+
+    return save_inline(save, again, saved)
+
+
+@bp.post("/tables/<table_id>/header/cancel")
+@login_required
+def cancel_header(table_id):
+    """Close the header form, releasing the lock it took."""
+    granted, table = tables.table_access(current_user, table_id)
+    end_edit(table.id)
+    return block(TABLE, "table_header", **table_context(granted, table))
+
+
+@bp.post("/tables/<table_id>/transition")
+@login_required
+def transition(table_id):
+    """Move the table along its lifecycle."""
+    status, confirm = request.form.get("status", ""), bool(request.form.get("confirm"))
+    if status in tables.BREAKING_STATUSES and request.form.get("take_lock"):
+        with locks.critical_lock(table_id, current_user) as token:
+            table = tables.transition(current_user, table_id, status, confirm, token)
+    else:
+        table = tables.transition(current_user, table_id, status, confirm, session_lock(table_id))
+    granted, table = tables.table_access(current_user, table.id)
+    return block(TABLE, "table_header", **table_context(granted, table))
+
+
+@bp.delete("/tables/<table_id>")
+@login_required
+def discard(table_id):
+    """Discard a Draft table."""
+    granted, table = tables.table_access(current_user, table_id, "editor")
+    with locks.critical_lock(table.id, current_user) as token:
+        tables.delete_table(current_user, table.id, token)
+    flash(f"Draft table “{table.name}” discarded.", "success")
+    return go("projects.show", project_id=granted.project.id)

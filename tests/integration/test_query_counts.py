@@ -1,0 +1,107 @@
+"""Pages and partials run the same number of queries for 10 tables as for 200."""
+
+import contextlib
+import logging
+
+import pytest
+
+from designer import fields
+from designer import projects
+from designer.models import DataField
+from designer.models import DataTable
+
+
+class QueryCounter(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record):
+        if record.name == "peewee":  # not peewee.pool's connection messages
+            self.count += 1
+
+
+@contextlib.contextmanager
+def counting():
+    """Counts the SQL statements peewee sends (it logs each one at DEBUG)."""
+    logger = logging.getLogger("peewee")
+    counter, level = QueryCounter(), logger.level
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(level)
+
+
+def seed(user, table_count, field_count):
+    """A project of `table_count` tables, the first with `field_count` fields."""
+    project = projects.create_project(user, f"P{table_count}")
+    rows = [
+        {
+            "project": project.id,
+            "name": f"T{i:04d}",
+            "table_name": f"t{i:04d}",
+            "created_by": user.id,
+        }
+        for i in range(table_count)
+    ]
+    DataTable.insert_many(rows).execute()
+    first = DataTable.get(DataTable.project == project.id, DataTable.name == "T0000")
+    DataField.insert_many(
+        [
+            {
+                "data_table": first.id,
+                "name": f"F{i}",
+                "field_name": f"f{i}",
+                "data_type": "text",
+                "sort_order": i + 1,
+            }
+            for i in range(field_count)
+        ]
+    ).execute()
+    field = fields.create_field(user, first.id, {"name": "Probe"})
+    return project, first, field
+
+
+def requests_for(project, table, field):
+    return {
+        "project page": ("GET", f"/projects/{project.id}", None, False),
+        "search partial": ("GET", f"/projects/{project.id}/tables?q=T0", None, True),
+        "load more": ("GET", f"/projects/{project.id}/tables?after=T0010", None, True),
+        "table page": ("GET", f"/tables/{table.id}", None, False),
+        "field rows": ("GET", f"/tables/{table.id}/fields", None, True),
+        "field form": ("GET", f"/fields/{field.id}/edit", None, True),
+        "field save": (
+            "PUT",
+            f"/fields/{field.id}",
+            {"name": "Probe", "data_type": "text", "revision": str(field.revision)},
+            True,
+        ),
+        "add field": ("POST", f"/tables/{table.id}/fields", {"name": "Another"}, True),
+        "lock panel": ("GET", f"/tables/{table.id}/lock", None, True),
+    }
+
+
+def measure(client, project, table, field):
+    counts = {}
+    for name, (method, url, data, htmx) in requests_for(project, table, field).items():
+        with counting() as counter:
+            response = client.request(method, url, htmx=htmx, data=data)
+        assert response.status_code == 200, (name, response.text[:200])
+        counts[name] = counter.count
+    return counts
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+def test_query_counts_do_not_grow_with_tables_or_fields(alice, signed_in):
+    client = signed_in(alice)
+    small = measure(client, *seed(alice, 10, 5))
+    large = measure(client, *seed(alice, 200, 60))
+    assert small == large
+    assert max(small.values()) <= 16, small
