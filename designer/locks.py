@@ -164,6 +164,12 @@ def force_release(table_id):
     return bool(ended)
 
 
+def released_by(token, user):
+    """Whether this token's lock was released by the user themself (not lost)."""
+    lock = TableLock.get_or_none(TableLock.lock_token == parse_id(token, "lock"))
+    return lock is not None and lock.end_reason == "released" and lock.user_id == user.id
+
+
 def lost_message(token):
     lock = TableLock.get_or_none(TableLock.lock_token == token)
     if lock is None:
@@ -187,10 +193,13 @@ def require_write(table_id, user, token=None, critical=False):
     a critical lock held by this user."""
     current = active_lock(table_id)
     if token and (current is None or str(current.lock_token) != str(token)):
-        raise Locked(
-            lost_message(parse_id(token, "lock")) + " Nothing was saved.",
-            lost_table=str(table_id),
-        )
+        if not released_by(token, user):
+            # Expired or forced: the holder must learn their lock is gone.
+            raise Locked(
+                lost_message(parse_id(token, "lock")) + " Nothing was saved.",
+                lost_table=str(table_id),
+            )
+        token = None
     if current is not None and current.user_id != user.id:
         raise Locked(describe(current) + ". Nothing was saved.", lock=current)
     if current is not None and not token:

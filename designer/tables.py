@@ -100,7 +100,9 @@ def field_count():
 def list_tables(project_id, query="", status="", after=None, limit=None):
     """One page of a project's tables by name, and the name to continue after (or None)."""
     limit = limit or settings.page_size
-    rows = DataTable.select(DataTable, field_count()).where(DataTable.project == project_id)
+    # Every column but schema_definition, which a listing never shows.
+    listed = [f for f in DataTable._meta.sorted_fields if f is not DataTable.schema_definition]
+    rows = DataTable.select(*listed, field_count()).where(DataTable.project == project_id)
     if status == "all":
         pass
     elif status in LIFECYCLE:

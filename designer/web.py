@@ -1,6 +1,7 @@
 """The web layer: extensions, blueprints, error pages and response headers."""
 
 from flask import flash
+from flask import g
 from flask import jsonify
 from flask import redirect
 from flask import render_template
@@ -122,4 +123,6 @@ def add_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if not is_api_request():
         response.vary.add("HX-Request")
+    if g.get("lock_changed"):
+        response.headers["HX-Trigger"] = "lock-changed"
     return response

@@ -1,5 +1,8 @@
 """HTML blueprints (one per resource) and the JSON API, with their small shared helpers."""
 
+import contextlib
+
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -7,8 +10,10 @@ from flask import session
 from flask import url_for
 from flask_htmx import make_response as htmx_response
 from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
 from jinja2_fragments.flask import render_block
 from jinja2_fragments.flask import render_blocks
+from wtforms import ValidationError
 
 from designer.errors import Locked
 from designer.errors import StaleRevision
@@ -82,6 +87,29 @@ def forget_lock(table_id):
         session["locks"] = held
 
 
+def mark_lock_changed():
+    """Tell the page (HX-Trigger: lock-changed) to refresh its lock panel."""
+    g.lock_changed = True
+
+
+def begin_edit(table, reason):
+    """An inline form opens: hold an optimistic lock on its table while it is open.
+
+    Opening a form is a GET, so the lock is taken only when the request carries
+    the page's CSRF header (as htmx sends it): a link from elsewhere cannot
+    lock a table in the user's name.
+    """
+    from designer import locks
+
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken", ""))
+    except ValidationError:
+        return
+    lock = locks.acquire(table.id, current_user, "optimistic", reason)
+    remember_lock(table.id, lock.lock_token)
+    mark_lock_changed()
+
+
 def end_edit(table_id):
     """An inline form closed (saved or cancelled): release the optimistic lock it took."""
     from designer import locks
@@ -89,6 +117,17 @@ def end_edit(table_id):
     token = session_lock(table_id)
     if token and locks.release_if_optimistic(token, current_user):
         forget_lock(table_id)
+        mark_lock_changed()
+
+
+@contextlib.contextmanager
+def critical_for_change(table_id):
+    """A critical lock for one confirmed breaking change (see locks.critical_lock)."""
+    from designer import locks
+
+    with locks.critical_lock(table_id, current_user) as token:
+        mark_lock_changed()
+        yield token
 
 
 def lock_context(table):

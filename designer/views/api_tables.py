@@ -18,6 +18,7 @@ def lock_token():
 
 
 def table_json(table, field_count=None):
+    """A table as JSON; listings (with field_count) leave out schema_definition."""
     data = {
         "id": str(table.id),
         "project_id": str(table.project_id),
@@ -33,6 +34,7 @@ def table_json(table, field_count=None):
     }
     if field_count is not None:
         data["field_count"] = field_count
+        del data["schema_definition"]
     return data
 
 

@@ -6,12 +6,13 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import fields
-from designer import locks
 from designer import tables
 from designer.errors import ValidationFailed
 from designer.field_types import field_as_input
+from designer.views import begin_edit
 from designer.views import block
 from designer.views import blocks
+from designer.views import critical_for_change
 from designer.views import end_edit
 from designer.views import form_revision
 from designer.views import page_or_block
@@ -59,6 +60,7 @@ def new(table_id):
     """The form adding a field."""
     granted, table = tables.table_access(current_user, table_id, "editor")
     tables.check_can_edit(current_user, table)
+    begin_edit(table, "adding a field")
     return new_form(granted, table)
 
 
@@ -124,6 +126,7 @@ def edit(field_id):
     granted, field, table = fields.field_access(current_user, field_id, "editor")
     fields.refuse_system(field)
     tables.check_can_edit(current_user, table)
+    begin_edit(table, f"editing {field.name}")
     form = {key: "" if value is None else value for key, value in field_as_input(field).items()}
     return row(granted, field, table, "field_form", form=form, errors={}, revision=field.revision)
 
@@ -138,7 +141,7 @@ def update(field_id):
 
     def save():
         if request.form.get("take_lock"):
-            with locks.critical_lock(table.id, current_user) as token:
+            with critical_for_change(table.id) as token:
                 return fields.update_field(current_user, field.id, revision, form, token)
         return fields.update_field(current_user, field.id, revision, form, session_lock(table.id))
 
@@ -177,7 +180,7 @@ def cancel(field_id):
 def delete(field_id):
     """Drop a field after confirmation (takes a critical lock for the change)."""
     granted, field, table = fields.field_access(current_user, field_id, "editor")
-    with locks.critical_lock(table.id, current_user) as token:
+    with critical_for_change(table.id) as token:
         fields.delete_field(current_user, field.id, token)
     return grid(granted, table, "field_rows")
 

@@ -11,6 +11,7 @@ from designer.errors import Conflict
 from designer.views import block
 from designer.views import forget_lock
 from designer.views import lock_context
+from designer.views import mark_lock_changed
 from designer.views import remember_lock
 from designer.views import session_lock
 
@@ -43,29 +44,20 @@ def acquire(table_id):
     return panel(granted, table)
 
 
-@bp.post("/tables/<table_id>/lock/edit")
-@login_required
-def lock_for_edit(table_id):
-    """An inline form opened: hold an optimistic lock (unless one's own lock already covers it)."""
-    granted, table = tables.table_access(current_user, table_id, "editor")
-    lock = locks.acquire(table.id, current_user, "optimistic", request.form.get("reason", ""))
-    remember_lock(table.id, lock.lock_token)
-    return panel(granted, table, oob=True)
-
-
 @bp.post("/tables/<table_id>/lock/heartbeat")
 @login_required
 def heartbeat(table_id):
     """Keep the holder's lock alive while the page is open."""
     granted, table = tables.table_access(current_user, table_id)
     token = session_lock(table.id)
+    if not token:
+        return panel(granted, table)
     try:
-        if not token:
-            raise Conflict("You hold no lock on this table.")
         locks.heartbeat(token, current_user)
     except Conflict as exc:
         forget_lock(table.id)
-        return panel(granted, table, lost=exc.message)
+        lost = None if locks.released_by(token, current_user) else exc.message
+        return panel(granted, table, lost=lost)
     return panel(granted, table)
 
 
@@ -87,4 +79,5 @@ def force(table_id):
     """End someone's lock (project owners)."""
     granted, table = tables.table_access(current_user, table_id, "owner")
     locks.force_release(table.id)
+    mark_lock_changed()
     return panel(granted, table)

@@ -8,12 +8,13 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import activity
-from designer import locks
 from designer import projects
 from designer import tables
 from designer.errors import ValidationFailed
 from designer.naming import suggest_identifier
+from designer.views import begin_edit
 from designer.views import block
+from designer.views import critical_for_change
 from designer.views import end_edit
 from designer.views import form_revision
 from designer.views import go
@@ -161,6 +162,7 @@ def edit_header(table_id):
     """The inline form editing the table's name, identifier and description."""
     granted, table = tables.table_access(current_user, table_id, "editor")
     tables.check_can_edit(current_user, table)
+    begin_edit(table, "editing the table")
     form = {"name": table.name, "table_name": table.table_name, "description": table.description}
     return header_form(granted, table, form, revision=table.revision)
 
@@ -199,15 +201,15 @@ def cancel_header(table_id):
 @bp.post("/tables/<table_id>/transition")
 @login_required
 def transition(table_id):
-    """Move the table along its lifecycle."""
+    """Move the table along its lifecycle, then show the page as the new status allows."""
     status, confirm = request.form.get("status", ""), bool(request.form.get("confirm"))
     if status in tables.BREAKING_STATUSES and request.form.get("take_lock"):
-        with locks.critical_lock(table_id, current_user) as token:
+        with critical_for_change(table_id) as token:
             table = tables.transition(current_user, table_id, status, confirm, token)
     else:
         table = tables.transition(current_user, table_id, status, confirm, session_lock(table_id))
-    granted, table = tables.table_access(current_user, table.id)
-    return block(TABLE, "table_header", **table_context(granted, table))
+    flash(f"“{table.name}” is now {table.status}.", "success")
+    return go("tables.show", table_id=table.id)
 
 
 @bp.delete("/tables/<table_id>")
@@ -215,7 +217,7 @@ def transition(table_id):
 def discard(table_id):
     """Discard a Draft table."""
     granted, table = tables.table_access(current_user, table_id, "editor")
-    with locks.critical_lock(table.id, current_user) as token:
+    with critical_for_change(table.id) as token:
         tables.delete_table(current_user, table.id, token)
     flash(f"Draft table “{table.name}” discarded.", "success")
     return go("projects.show", project_id=granted.project.id)

@@ -34,7 +34,7 @@
   // A Cancel without an htmx request simply removes its form.
   document.addEventListener("click", function (event) {
     var cancel = event.target.closest && event.target.closest("[data-cancel]");
-    if (!cancel || cancel.hasAttribute("hx-get")) return;
+    if (!cancel || cancel.hasAttribute("hx-get") || cancel.hasAttribute("hx-post")) return;
     var form = cancel.closest("[data-cancelable]");
     if (form) {
       event.preventDefault();

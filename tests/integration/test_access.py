@@ -60,7 +60,6 @@ ROUTES = [
     ("html", "POST", "/fields/{f}/move", {"direction": "down"}, "editor"),
     ("html", "GET", "/tables/{t}/lock", None, "viewer"),
     ("html", "POST", "/tables/{t}/lock", {"lock_type": "pessimistic"}, "editor"),
-    ("html", "POST", "/tables/{t}/lock/edit", None, "editor"),
     ("html", "POST", "/tables/{t}/lock/heartbeat", None, "viewer"),
     ("html", "POST", "/tables/{t}/lock/release", None, "viewer"),
     ("html", "POST", "/tables/{t}/lock/force", None, "owner"),

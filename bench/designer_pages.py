@@ -1,0 +1,307 @@
+"""Server time of the designer's busiest pages at 300 and 3,000 tables; prints, never asserts.
+
+Runs on a fresh database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's) server, else embedded.
+"""
+
+import contextlib
+import logging
+import os
+import pathlib
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
+
+import psycopg2
+from peewee import chunked
+
+# Run as a script, only bench/ is on the path; designer lives one level up.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+from designer import accounts
+from designer import create_app
+from designer import projects
+from designer.db import database
+from designer.db import upgrade
+from designer.field_types import clean_field
+from designer.models import ActivityEntry
+from designer.models import DataField
+from designer.models import DataTable
+from designer.settings import settings
+from designer.tables import SYSTEM_FIELD
+from designer.tables import definition_of
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+SIZES = ((300, 50), (3000, 100))  # tables, target median in ms
+FIELDS_PER_TABLE = 20  # besides the system id column
+WARMUP, RUNS = 5, 50
+PASSWORD = "bench password"
+# Names are "<adjective> <noun> <n>": each of the 100 pairs names 1% of the tables.
+ADJECTIVES = ("amber", "brisk", "coral", "dusty", "eager", "frosty", "gold", "iron", "jade", "keen")
+NOUNS = ("ledger", "deed", "parcel", "voyage", "meadow", "harbor", "lamp", "quarry", "peak", "orb")
+SEARCH = "coral+parcel"  # URL-encoded "coral parcel"
+# What the 20 fields cycle through: every data type, with the settings people give them.
+KINDS = (
+    {"data_type": "text", "max_length": "120"},
+    {"data_type": "number", "number_type": "integer", "min": "0"},
+    {"data_type": "date", "date_type": "date"},
+    {"data_type": "boolean", "default_value": "false"},
+    {"data_type": "text", "max_length": "2000", "min_length": "1"},
+    {"data_type": "number", "number_type": "decimal", "precision": "14", "scale": "4"},
+    {"data_type": "date", "date_type": "timestamptz", "default_value": "now()"},
+    {"data_type": "text"},
+)
+
+
+def with_database(url, name):
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def admin_execute(url, sql):
+    conn = psycopg2.connect(url)
+    conn.autocommit = True  # CREATE/DROP DATABASE refuse to run in a transaction
+    try:
+        conn.cursor().execute(sql)
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def postgres_server():
+    """A maintenance URL: the configured server's, or an embedded server's (deleted after)."""
+    external = os.environ.get("TEST_DATABASE_URL") or os.environ.get("BENCH_DATABASE_URL")
+    if external:
+        yield with_database(external, "postgres")
+        return
+    runtime = ROOT / ".run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+    import pgserver
+
+    server = pgserver.get_server(OUT / f"pg-{uuid.uuid4().hex[:8]}", cleanup_mode="delete")
+    try:
+        yield server.get_uri("postgres")
+    finally:
+        server.cleanup()
+
+
+@contextlib.contextmanager
+def fresh_database(server_url):
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin_execute(server_url, f"CREATE DATABASE {name}")
+    try:
+        yield with_database(server_url, name)
+    finally:
+        if database.obj is not None:
+            database.obj.close_all()
+        admin_execute(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def field_values():
+    """The fields every table gets, validated as the designer would store them."""
+    return [
+        clean_field({"name": f"Column {i}", "is_required": i % 3 == 0, **KINDS[i % len(KINDS)]})
+        for i in range(FIELDS_PER_TABLE)
+    ]
+
+
+def design(project, user, count):
+    """`count` unsaved tables, and the fields of each (id first) by table id."""
+    values = field_values()
+    tables, columns_of = [], {}
+    for i in range(count):
+        words = f"{ADJECTIVES[i % 10]} {NOUNS[i // 10 % 10]} {i:05d}"
+        table = DataTable(id=uuid.uuid4(), project=project.id, created_by=user.id)
+        table.name, table.table_name = words.capitalize(), words.replace(" ", "_")
+        columns = [DataField(id=uuid.uuid4(), data_table=table.id, **SYSTEM_FIELD)]
+        columns += [
+            DataField(id=uuid.uuid4(), data_table=table.id, sort_order=n + 1, **v)
+            for n, v in enumerate(values)
+        ]
+        table.schema_definition = definition_of(table, columns)
+        tables.append(table)
+        columns_of[table.id] = columns
+    return tables, columns_of
+
+
+def seed(user, count):
+    """A project of `count` tables, inserted in bulk: (project, its middle table, a field)."""
+    project = projects.create_project(user, f"Bench {count}")
+    tables, columns_of = design(project, user, count)
+    fields = [field for table in tables for field in columns_of[table.id]]
+    # A full activity feed, as a project in use has (the project page shows its newest).
+    activity = [
+        ActivityEntry(
+            project=project.id,
+            user=user.id,
+            action="field.updated",
+            summary=f"edited {field.name} ({field.field_name})",
+            subject_id=field.id,
+        )
+        for field in fields[: settings.activity_keep]
+    ]
+    with database.atomic():
+        for model, rows in ((DataTable, tables), (DataField, fields), (ActivityEntry, activity)):
+            # __data__ holds each row's values, defaults included, keyed by field name.
+            for batch in chunked([row.__data__ for row in rows], 1000):
+                model.insert_many(batch).execute()
+    # A live server's autovacuum would have gathered statistics on these rows by now.
+    database.execute_sql("ANALYZE")
+    middle = sorted(tables, key=lambda t: t.name)[count // 2]
+    return project, middle, columns_of[middle.id][1]
+
+
+class Browser:
+    """A Flask test client sending the CSRF token and htmx header a page would."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+        self.token = None
+
+    def sign_in(self, user):
+        self.token = csrf_token(self.client.get("/login").text)
+        form = {"username": user.username, "password": PASSWORD, "csrf_token": self.token}
+        response = self.client.post("/login", data=form)
+        if response.status_code != 302:
+            sys.exit(f"sign-in failed: {response.status_code}\n{response.text[:2000]}")
+        self.token = csrf_token(self.client.get("/projects").text)
+        return self
+
+    def request(self, method, url, htmx=False, data=None):
+        headers = {"X-CSRFToken": self.token} if self.token else {}
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.client.open(url, method=method, headers=headers, data=data)
+
+
+def csrf_token(html):
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+class QueryCounter(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record):
+        if record.name == "peewee":  # not peewee.pool's connection messages
+            self.count += 1
+
+
+@contextlib.contextmanager
+def counting():
+    logger = logging.getLogger("peewee")
+    counter, level = QueryCounter(), logger.level
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(level)
+
+
+def send(browser, label, request):
+    """Milliseconds a (method, url, htmx, form) request took; exits unless it is a 200."""
+    method, url, htmx, data = request
+    start = time.perf_counter()
+    response = browser.request(method, url, htmx, data)
+    elapsed = time.perf_counter() - start
+    if response.status_code != 200:
+        sys.exit(f"{label}: {method} {url} -> {response.status_code}\n{response.text[:2000]}")
+    return elapsed * 1000
+
+
+def measure(browser, label, make_request):
+    """(median ms, p95 ms, queries per request) of the requests `make_request()` describes.
+
+    Queries are counted during the warm-up so that logging stays out of the timed runs, and
+    after make_request() so that the save's revision look-up is not counted.
+    """
+    for _ in range(WARMUP):
+        request = make_request()
+        with counting() as counter:
+            send(browser, label, request)
+    times = [send(browser, label, make_request()) for _ in range(RUNS)]
+    p95 = statistics.quantiles(times, n=20, method="inclusive")[18]
+    return statistics.median(times), p95, counter.count
+
+
+def endpoints(project, table, field):
+    """The four measured requests, as functions returning (method, url, htmx, form)."""
+    names = [field.name, field.name + " renamed"]
+
+    def save():
+        # Each save sends the current revision and flips the name, so it really saves.
+        revision = DataField.get_by_id(field.id).revision
+        form = {
+            "name": names[revision % 2],
+            "field_name": field.field_name,
+            "data_type": field.data_type,
+            "max_length": str(field.field_config["max_length"]),
+            "revision": str(revision),
+        }
+        return "PUT", f"/fields/{field.id}", True, form
+
+    return {
+        "project page": lambda: ("GET", f"/projects/{project.id}", False, None),
+        "table page": lambda: ("GET", f"/tables/{table.id}", False, None),
+        "search partial": lambda: ("GET", f"/projects/{project.id}/tables?q={SEARCH}", True, None),
+        "inline field save": save,
+    }
+
+
+def run(app):
+    upgrade(database.obj)
+    accounts.set_hash_cost(1, 1024)
+    user = accounts.create_user("bench", "bench@example.com", PASSWORD)
+    floor, _, floor_queries = measure(Browser(app), "floor", lambda: ("GET", "/login", False, None))
+    print(f"floor: GET /login (anonymous) median {floor:.2f} ms, {floor_queries} queries")
+    rows = []
+    for count, target in SIZES:
+        started = time.perf_counter()
+        seeded = seed(user, count)
+        seconds = time.perf_counter() - started
+        print(f"seeded {count:,} tables × {FIELDS_PER_TABLE} fields + id in {seconds:.1f} s")
+        browser = Browser(app).sign_in(user)
+        for endpoint, make_request in endpoints(*seeded).items():
+            median, p95, queries = measure(browser, endpoint, make_request)
+            rows.append((count, endpoint, median, p95, queries, median / floor, target))
+    return rows
+
+
+def report(rows):
+    print()
+    print(
+        f"{'tables':>6}  {'endpoint':<18} {'median ms':>9} {'p95 ms':>8} {'queries':>7}"
+        f" {'× floor':>8}  target"
+    )
+    for count, endpoint, median, p95, queries, ratio, target in rows:
+        verdict = "meets" if median <= target else "MISSES"
+        print(
+            f"{count:>6,}  {endpoint:<18} {median:>9.1f} {p95:>8.1f} {queries:>7}"
+            f" {ratio:>8.1f}  {verdict} (≤ {target} ms)"
+        )
+    print("target: median ≤ 50 ms at 300 tables, ≤ 100 ms at 3,000")
+
+
+def main():
+    started = time.perf_counter()
+    OUT.mkdir(parents=True, exist_ok=True)
+    with (
+        postgres_server() as server_url,
+        fresh_database(server_url) as url,
+        tempfile.TemporaryDirectory(prefix="instance-", dir=OUT) as instance,
+    ):
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "INSTANCE_PATH": instance})
+        report(run(app))
+    print(f"total runtime {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

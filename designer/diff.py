@@ -1,0 +1,307 @@
+"""Schema snapshot diffs: what changed between two versions of a design, and replaying it.
+
+A snapshot is a JSON-able dict keyed by stable ids, so identity comes from ids,
+never from names: a new table_name on the same id is a rename, not a drop and
+an add. Operations come out in the order a DDL generator has to run them:
+relationships are dropped before the columns and tables they point at, and
+added only after those exist. Ops on surviving objects sort by their new
+names, drops by their old ones, so equal inputs always give an equal list.
+"""
+
+import copy
+import json
+
+FORMAT = 1
+
+# add_field ops of a brand-new table travel right after its add_table op; the
+# add_field group holds only columns added to tables that already existed.
+OP_ORDER = (
+    "drop_relationship",
+    "drop_field",
+    "drop_table",
+    "add_table",
+    "rename_table",
+    "alter_table",
+    "add_field",
+    "rename_field",
+    "alter_field",
+    "add_relationship",
+    "alter_relationship",
+)
+
+# Attributes that are identity or structure, not something an alter op reports.
+NOT_ALTERED = {
+    "table": frozenset({"id", "table_name", "fields"}),
+    "field": frozenset({"id", "field_name"}),
+    "relationship": frozenset({"id"}),
+}
+RENAMED_ATTRIBUTE = {"table": "table_name", "field": "field_name"}
+NOUNS = {"table": "table", "field": "column", "relationship": "relationship"}
+PAST_TENSE = {"add": "added", "drop": "dropped"}
+SUMMARY_BUCKETS = {"add": "added", "rename": "changed", "alter": "changed", "drop": "dropped"}
+SUMMARY_SIGNS = {"added": "+", "changed": "~", "dropped": "\N{MINUS SIGN}"}
+DESCRIBE_VALUE_LIMIT = 40
+
+
+def empty_snapshot():
+    """A schema with no tables and no relationships."""
+    return {"format": FORMAT, "tables": {}, "relationships": {}}
+
+
+def _normalized(snapshot):
+    return empty_snapshot() if snapshot is None else snapshot
+
+
+def diff(old, new):
+    """The ordered operations that turn snapshot `old` into `new`; None is the empty schema."""
+    old, new = _normalized(old), _normalized(new)
+    groups = {
+        **_table_groups(old["tables"], new["tables"]),
+        **_field_groups(old["tables"], new["tables"]),
+        **_relationship_groups(old["relationships"], new["relationships"]),
+    }
+    return [op for kind in OP_ORDER for op in groups[kind]]
+
+
+def _table_key(table_id, table):
+    return (table["table_name"], table_id)
+
+
+def _field_key(table_id, table, field_id, field):
+    # table_id keeps two tables that share a table_name from interleaving.
+    return (
+        table["table_name"],
+        table_id,
+        field.get("sort_order") or 0,
+        field["field_name"],
+        field_id,
+    )
+
+
+def _relationship_key(relationship_id, relationship):
+    return (relationship["relationship_name"], relationship_id)
+
+
+def _split_ids(old, new, key):
+    """Ids only in old, only in new, and in both; drops sort by old values, the rest by new."""
+    dropped = sorted(old.keys() - new.keys(), key=lambda oid: key(oid, old[oid]))
+    added = sorted(new.keys() - old.keys(), key=lambda oid: key(oid, new[oid]))
+    kept = sorted(old.keys() & new.keys(), key=lambda oid: key(oid, new[oid]))
+    return dropped, added, kept
+
+
+def _attribute_changes(before, after, skip):
+    """{attr: {"before": x, "after": y}} for differing attributes; an absent side is left out."""
+    changes = {}
+    for attr in sorted((before.keys() | after.keys()) - skip):
+        if attr in before and attr in after and before[attr] == after[attr]:
+            continue
+        sides = (("before", before), ("after", after))
+        changes[attr] = {side: obj[attr] for side, obj in sides if attr in obj}
+    return changes
+
+
+def _table_op(op, table_id, **details):
+    return {"op": op, "table_id": table_id, **copy.deepcopy(details)}
+
+
+def _field_op(op, table_id, field_id, **details):
+    return {"op": op, "table_id": table_id, "field_id": field_id, **copy.deepcopy(details)}
+
+
+def _relationship_op(op, relationship_id, **details):
+    return {"op": op, "relationship_id": relationship_id, **copy.deepcopy(details)}
+
+
+def _table_groups(old_tables, new_tables):
+    dropped, added, kept = _split_ids(old_tables, new_tables, _table_key)
+    names = [(tid, old_tables[tid]["table_name"], new_tables[tid]["table_name"]) for tid in kept]
+    skip = NOT_ALTERED["table"]
+    altered = [(tid, _attribute_changes(old_tables[tid], new_tables[tid], skip)) for tid in kept]
+    return {
+        "drop_table": [_table_op("drop_table", tid, before=old_tables[tid]) for tid in dropped],
+        "add_table": [op for tid in added for op in _add_table_ops(tid, new_tables[tid])],
+        "rename_table": [
+            _table_op("rename_table", tid, before=before, after=after)
+            for tid, before, after in names
+            if before != after
+        ],
+        "alter_table": [
+            _table_op("alter_table", tid, changes=changes) for tid, changes in altered if changes
+        ],
+    }
+
+
+def _add_table_ops(table_id, table):
+    after = {attr: value for attr, value in table.items() if attr != "fields"}
+    fields = table["fields"]
+    field_ids = sorted(fields, key=lambda fid: _field_key(table_id, table, fid, fields[fid]))
+    return [_table_op("add_table", table_id, after=after)] + [
+        _field_op("add_field", table_id, fid, after=fields[fid]) for fid in field_ids
+    ]
+
+
+def _field_groups(old_tables, new_tables):
+    keyed = {"drop_field": [], "add_field": [], "rename_field": [], "alter_field": []}
+    for table_id in old_tables.keys() & new_tables.keys():
+        for key, op in _table_field_ops(table_id, old_tables[table_id], new_tables[table_id]):
+            keyed[op["op"]].append((key, op))
+    return {kind: [op for _, op in sorted(ops, key=lambda p: p[0])] for kind, ops in keyed.items()}
+
+
+def _table_field_ops(table_id, old_table, new_table):
+    """(sort key, op) for every field change inside one table that exists on both sides."""
+    old_fields, new_fields = old_table["fields"], new_table["fields"]
+    for fid in old_fields.keys() - new_fields.keys():
+        key = _field_key(table_id, old_table, fid, old_fields[fid])
+        yield key, _field_op("drop_field", table_id, fid, before=old_fields[fid])
+    for fid, field in new_fields.items():
+        key = _field_key(table_id, new_table, fid, field)
+        if fid not in old_fields:
+            yield key, _field_op("add_field", table_id, fid, after=field)
+            continue
+        before, after = old_fields[fid]["field_name"], field["field_name"]
+        if before != after:
+            yield key, _field_op("rename_field", table_id, fid, before=before, after=after)
+        changes = _attribute_changes(old_fields[fid], field, NOT_ALTERED["field"])
+        if changes:
+            yield key, _field_op("alter_field", table_id, fid, changes=changes)
+
+
+def _relationship_groups(old_rels, new_rels):
+    dropped, added, kept = _split_ids(old_rels, new_rels, _relationship_key)
+    skip = NOT_ALTERED["relationship"]
+    altered = [(rid, _attribute_changes(old_rels[rid], new_rels[rid], skip)) for rid in kept]
+    return {
+        "drop_relationship": [
+            _relationship_op("drop_relationship", rid, before=old_rels[rid]) for rid in dropped
+        ],
+        "add_relationship": [
+            _relationship_op("add_relationship", rid, after=new_rels[rid]) for rid in added
+        ],
+        "alter_relationship": [
+            _relationship_op("alter_relationship", rid, changes=changes)
+            for rid, changes in altered
+            if changes
+        ],
+    }
+
+
+def apply_changes(old, changes):
+    """Replay `changes` (as made by diff) on a deep copy of `old`; None is the empty schema."""
+    snapshot = copy.deepcopy(_normalized(old))
+    for change in changes:
+        _apply_one(snapshot, change)
+    return snapshot
+
+
+def _apply_one(snapshot, change):
+    if change["op"] not in OP_ORDER:
+        raise ValueError(f"Unknown change operation {change['op']!r}.")
+    verb, _, kind = change["op"].partition("_")
+    container, object_id = _target(snapshot, change)
+    if verb == "add":
+        container[object_id] = copy.deepcopy(change["after"])
+        if kind == "table":
+            container[object_id]["fields"] = {}
+    elif verb == "drop":
+        del container[object_id]
+    elif verb == "rename":
+        container[object_id][RENAMED_ATTRIBUTE[kind]] = change["after"]
+    else:
+        _set_attributes(container[object_id], change["changes"])
+
+
+def _target(snapshot, change):
+    """The mapping that holds the object `change` is about, and the object's id in it."""
+    if "field_id" in change:
+        return snapshot["tables"][change["table_id"]]["fields"], change["field_id"]
+    if "table_id" in change:
+        return snapshot["tables"], change["table_id"]
+    return snapshot["relationships"], change["relationship_id"]
+
+
+def _set_attributes(obj, changes):
+    for attr, change in changes.items():
+        if "after" in change:
+            obj[attr] = copy.deepcopy(change["after"])
+        else:
+            obj.pop(attr, None)
+
+
+def summarize(changes):
+    """Counts of added, changed and dropped tables, fields and relationships in `changes`."""
+    # Columns of a table that is itself added or dropped are part of that table's line.
+    whole_tables = {c["table_id"] for c in changes if c["op"] in ("add_table", "drop_table")}
+    seen = {
+        kind: {"added": set(), "changed": set(), "dropped": set()}
+        for kind in ("tables", "fields", "relationships")
+    }
+    for change in changes:
+        verb, _, kind = change["op"].partition("_")
+        if kind == "field" and change["table_id"] in whole_tables:
+            continue
+        identity = tuple(change.get(key) for key in ("table_id", "field_id", "relationship_id"))
+        seen[kind + "s"][SUMMARY_BUCKETS[verb]].add(identity)
+    return {
+        kind: {bucket: len(ids) for bucket, ids in buckets.items()}
+        for kind, buckets in seen.items()
+    }
+
+
+def summary_text(changes):
+    """One timeline line such as "+2 tables, ~3 fields, −1 relationship"."""
+    parts = [
+        f"{SUMMARY_SIGNS[bucket]}{count} {kind if count != 1 else kind[:-1]}"
+        for kind, buckets in summarize(changes).items()
+        for bucket, count in buckets.items()
+        if count
+    ]
+    return ", ".join(parts) or "no changes"
+
+
+def describe(change, snapshot=None):
+    """A short sentence for one operation; names come from the op, then `snapshot`, then ids."""
+    verb, _, kind = change["op"].partition("_")
+    subject = f"{NOUNS[kind]} {_subject(change, kind, _normalized(snapshot))}"
+    if verb == "rename":
+        return f"renamed {subject} to {change['after']}"
+    if verb == "alter":
+        return f"changed {subject}: {_changes_text(change['changes'])}"
+    return f"{PAST_TENSE[verb]} {subject}"
+
+
+def _subject(change, kind, snapshot):
+    if kind == "relationship":
+        stored = snapshot["relationships"].get(change["relationship_id"], {})
+        return _name(change, stored, "relationship_name", change["relationship_id"])
+    table = snapshot["tables"].get(change["table_id"], {})
+    if kind == "table":
+        return _name(change, table, "table_name", change["table_id"])
+    table_label = table.get("table_name") or change["table_id"]
+    field = table.get("fields", {}).get(change["field_id"], {})
+    return f"{table_label}.{_name(change, field, 'field_name', change['field_id'])}"
+
+
+def _name(change, stored, attr, fallback):
+    # add/drop ops carry the whole object, rename ops the old name itself; alter ops carry none.
+    carried = change.get("before", change.get("after"))
+    if isinstance(carried, dict):
+        carried = carried.get(attr)
+    return carried or stored.get(attr) or fallback
+
+
+def _changes_text(changes):
+    return ", ".join(
+        f"{attr} {_short(change.get('before'))} → {_short(change.get('after'))}"
+        for attr, change in changes.items()
+    )
+
+
+def _short(value):
+    """A value as a reader would type it, cut to a glanceable length."""
+    plain = isinstance(value, str) and value.split() == [value]
+    text = value if plain else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if len(text) <= DESCRIBE_VALUE_LIMIT:
+        return text
+    return text[: DESCRIBE_VALUE_LIMIT - 1] + "…"
