@@ -11,6 +11,7 @@ import uuid
 
 from peewee import JOIN
 from peewee import SQL
+from peewee import fn
 
 from designer.db import database
 from designer.db import parse_id
@@ -18,6 +19,8 @@ from designer.errors import Conflict
 from designer.errors import Locked
 from designer.errors import NotFound
 from designer.models import LOCK_TYPES
+from designer.models import DataTable
+from designer.models import ProjectMember
 from designer.models import TableLock
 from designer.models import User
 from designer.settings import settings
@@ -103,17 +106,27 @@ def _keep_or_upgrade(current, user, lock_type, reason):
     return current
 
 
-def heartbeat(token, user):
-    """Extend the holder's lease; Conflict when the lock is gone."""
+def heartbeat(token, user, table_id=None):
+    """Extend the holder's lease in one statement; Conflict when the lock is gone.
+
+    Heartbeats are the hottest path of the app (every open page of every
+    holder), so the holder and membership checks ride in the UPDATE itself.
+    """
     token = parse_id(token, "lock")
-    updated = (
-        TableLock.update(expires_at=lease(), heartbeat_at=SQL("now()"))
-        .where(TableLock.lock_token == token, TableLock.user == user.id, ACTIVE)
-        .execute()
+    member = (
+        DataTable.select(SQL("1"))
+        .join(ProjectMember, on=(ProjectMember.project == DataTable.project))
+        .where(DataTable.id == TableLock.data_table, ProjectMember.user == user.id)
     )
-    if not updated:
-        raise Conflict(lost_message(token))
-    return TableLock.select(TableLock, User).join(User).where(TableLock.lock_token == token).get()
+    query = TableLock.update(expires_at=lease(), heartbeat_at=SQL("now()")).where(
+        TableLock.lock_token == token, TableLock.user == user.id, ACTIVE, fn.EXISTS(member)
+    )
+    if table_id is not None:
+        query = query.where(TableLock.data_table == table_id)
+    for lock in query.returning(TableLock).execute():
+        lock.user = user
+        return lock
+    raise Conflict(lost_message(token))
 
 
 def release(token, user, quietly=False):

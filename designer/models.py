@@ -298,6 +298,15 @@ class ActivityEntry(BaseModel):
         indexes = ((("project", "created_at"), False),)
 
 
+# The sweep finds expired locks among the unreleased ones through this index.
+TableLock.add_index(
+    TableLock.index(
+        TableLock.expires_at,
+        where=TableLock.released_at.is_null(),
+        name="table_lock_unreleased_expires_at",
+    )
+)
+
 MODELS = (
     User,
     ApiToken,

@@ -1,5 +1,7 @@
 """The web layer: extensions, blueprints, error pages and response headers."""
 
+import time
+
 from flask import flash
 from flask import g
 from flask import jsonify
@@ -12,6 +14,8 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import CSRFProtect
 
+from designer import locks
+from designer.cli import locks_cli
 from designer.cli import users_cli
 from designer.db import parse_id
 from designer.errors import DomainError
@@ -50,6 +54,22 @@ def sign_in_first():
     return redirect(target)
 
 
+SWEEP_EVERY_SECONDS = 10
+_last_sweep = [0.0]
+
+
+def sweep_expired_locks():
+    """Now and then, while serving requests, record expired locks as expired.
+
+    Correctness never waits for this (an expired lock is free at once); it
+    keeps the lock history honest without a separate job.
+    """
+    now = time.monotonic()
+    if now - _last_sweep[0] >= SWEEP_EVERY_SECONDS:
+        _last_sweep[0] = now
+        locks.expire_stale()
+
+
 def is_api_request():
     return request.path.startswith("/api/")
 
@@ -63,6 +83,8 @@ def init_app(app):
     htmx.init_app(app)
     register_blueprints(app)
     app.cli.add_command(users_cli)
+    app.cli.add_command(locks_cli)
+    app.before_request(sweep_expired_locks)
     app.register_error_handler(DomainError, render_domain_error)
     app.register_error_handler(CSRFError, render_csrf_error)
     app.register_error_handler(404, render_http_error)

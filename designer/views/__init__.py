@@ -131,17 +131,28 @@ def critical_for_change(table_id):
 
 
 def lock_context(table):
-    """The table's live lock for a page, adopting it into the session when it is the user's."""
+    """The table's lock as a page shows it.
+
+    The user's own live lock is adopted into the session (another tab may
+    have taken it); a lock the session held that expired or was forced is
+    reported as lost, once, and forgotten.
+    """
     from designer import locks
     from designer.settings import settings
 
     lock = locks.active_lock(table.id)
     mine = lock is not None and lock.user_id == current_user.id
+    held, lost = session_lock(table.id), None
     if mine:
         remember_lock(table.id, lock.lock_token)
+    elif held:
+        forget_lock(table.id)
+        if not locks.released_by(held, current_user):
+            lost = locks.lost_message(held)
     return {
         "lock": lock,
         "lock_is_mine": mine,
+        "lost": lost,
         "heartbeat_seconds": settings.lock_heartbeat_seconds,
         "watch_seconds": min(5, settings.lock_heartbeat_seconds),
     }
@@ -149,6 +160,7 @@ def lock_context(table):
 
 def register_blueprints(app):
     from designer.views import api
+    from designer.views import api_locks  # noqa: F401  (routes on api.bp)
     from designer.views import api_projects  # noqa: F401  (routes on api.bp)
     from designer.views import api_tables  # noqa: F401  (routes on api.bp)
     from designer.views import assets

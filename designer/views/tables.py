@@ -8,8 +8,10 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import activity
+from designer import locks
 from designer import projects
 from designer import tables
+from designer.db import utcnow
 from designer.errors import ValidationFailed
 from designer.naming import suggest_identifier
 from designer.views import begin_edit
@@ -129,9 +131,12 @@ def table_context(granted, table, **extra):
 @bp.get("/tables/<table_id>")
 @login_required
 def show(table_id):
-    """A table's page: its header, lifecycle, lock panel and fields."""
+    """A table's page: its header, lifecycle, lock panel and history, and fields."""
     granted, table = tables.table_access(current_user, table_id)
-    return render_template(TABLE, **table_context(granted, table))
+    history = locks.history(table.id, limit=10)
+    return render_template(
+        TABLE, **table_context(granted, table, lock_history=history, now=utcnow())
+    )
 
 
 @bp.get("/tables/<table_id>/header")

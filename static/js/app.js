@@ -58,9 +58,12 @@
     flash(escapeText("Could not reach the server. Your input is kept; try again."));
   });
 
-  // Successful actions clear stale error notices.
+  // A change that succeeded clears stale error notices (polling does not).
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.successful) {
+    var detail = event.detail;
+    var changed = detail.requestConfig && detail.requestConfig.verb !== "get" &&
+      !(detail.elt && detail.elt.closest && detail.elt.closest("[data-background]"));
+    if (changed && detail.xhr && detail.xhr.status < 400) {
       var area = document.getElementById("flash");
       if (area && area.querySelector(".flash-error")) area.replaceChildren();
     }

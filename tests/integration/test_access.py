@@ -14,6 +14,7 @@ from designer import projects
 from designer import tables
 from designer.models import Project
 
+UNKNOWN_TOKEN = "00000000-0000-4000-8000-000000000000"
 ACTORS = ("anonymous", "stranger", "viewer", "editor", "owner")
 RANK = {"viewer": 0, "editor": 1, "owner": 2}
 
@@ -83,6 +84,11 @@ ROUTES = [
     ("api", "GET", "/fields/{f}", None, "viewer"),
     ("api", "PATCH", "/fields/{f}", {"name": "F2", "revision": 1}, "editor"),
     ("api", "DELETE", "/fields/{g}", None, "editor", {423}),
+    ("api", "GET", "/tables/{t}/lock", None, "viewer"),
+    ("api", "POST", "/tables/{t}/lock", {"lock_type": "pessimistic"}, "editor"),
+    # Nobody holds this token: 409 shows the caller got as far as the lock itself.
+    ("api", "POST", "/tables/{t}/lock/heartbeat", {"lock_token": UNKNOWN_TOKEN}, "viewer", {409}),
+    ("api", "DELETE", "/tables/{t}/lock", {"force": True}, "owner"),
 ]
 ID_PARAMETERS = ("<project_id>", "<table_id>", "<field_id>")
 
