@@ -8,6 +8,8 @@ from designer.activity import recording
 from designer.db import database
 from designer.db import parse_id
 from designer.db import update_at_revision
+from designer.dependents import release_dependents
+from designer.dependents import using_fields
 from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
@@ -92,13 +94,22 @@ def create_field(user, table_id, data, lock_token=None):
     return field
 
 
-def update_field(user, field_id, revision, data, lock_token=None, partial=False):
-    """Save a field at a known revision; a type change is a breaking change."""
+def update_field(
+    user, field_id, revision, data, lock_token=None, partial=False, with_relationships=False
+):
+    """Save a field at a known revision; a type change is a breaking change, and drops
+    the relationships the field is a key of only when confirmed."""
     _, field, table = field_access(user, field_id, "editor")
     refuse_system(field)
     values = validated({**field_as_input(field), **data} if partial else data)
-    check_writable(user, table, lock_token, breaking=values["data_type"] != field.data_type)
+    retyped = values["data_type"] != field.data_type
+    check_writable(user, table, lock_token, breaking=retyped)
+    dependents = using_fields([field.id])
+    refuse_broken_cascades(dependents, field, values)
     with recording(table.project_id, user) as log:
+        if retyped:
+            release_dependents(dependents, with_relationships, summary(field))
+            log_removed(log, dependents)
         try:
             with database.atomic():
                 updated = update_at_revision(DataField, field.id, revision, **values)
@@ -109,12 +120,35 @@ def update_field(user, field_id, revision, data, lock_token=None, partial=False)
     return updated
 
 
-def delete_field(user, field_id, lock_token=None):
-    """Drop a field (a breaking change: needs the user's critical lock)."""
+def refuse_broken_cascades(dependents, field, values):
+    """A foreign key must stay nullable for set_null, and keep a default for set_default."""
+    for rel in dependents:
+        if rel.target_field_id != field.id:
+            continue
+        actions = set(rel.cascade_config.values())
+        if "set_null" in actions and values["is_required"]:
+            message = f"{rel.relationship_name} sets this field to null; it must stay optional."
+            raise ValidationFailed(message, {"is_required": message})
+        if "set_default" in actions and values["default_value"] is None:
+            message = f"{rel.relationship_name} sets this field to its default; keep one."
+            raise ValidationFailed(message, {"default_value": message})
+
+
+def log_removed(log, relationships):
+    for rel in relationships:
+        log.add("relationship.deleted", f"removed relationship {rel.relationship_name}", rel.id)
+
+
+def delete_field(user, field_id, lock_token=None, with_relationships=False):
+    """Drop a field (a breaking change: needs the user's critical lock); relationships
+    using it go too, but only when confirmed."""
     _, field, table = field_access(user, field_id, "editor")
     refuse_system(field)
     check_writable(user, table, lock_token, breaking=True)
     with recording(table.project_id, user) as log:
+        dependents = using_fields([field.id])
+        release_dependents(dependents, with_relationships, summary(field))
+        log_removed(log, dependents)
         field.delete_instance()
         refresh_definition(table)
         log.add("field.deleted", f"removed {summary(field)} from {table.name}", field.id)

@@ -9,6 +9,9 @@ from designer.activity import recording
 from designer.db import database
 from designer.db import parse_id
 from designer.db import update_at_revision
+from designer.dependents import named
+from designer.dependents import release_dependents
+from designer.dependents import using_table
 from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
@@ -230,12 +233,20 @@ def transition(user, table_id, status, confirm=False, lock_token=None):
     breaking = status in BREAKING_STATUSES
     locks.require_write(table.id, user, lock_token, critical=breaking)
     if breaking and not confirm:
-        raise Conflict(f"Making a table {status} needs an explicit confirmation.", confirm=True)
+        used = using_table(table.id) if status == "deleted" else []
+        also = f" It is used by {named(used)}, which would be removed." if used else ""
+        raise Conflict(
+            f"Making a table {status} needs an explicit confirmation.{also}", confirm=True
+        )
     if status == "active":
         problems = activation_problems(table)
         if problems:
             raise ValidationFailed(" ".join(problems), {"status": "; ".join(problems)})
     with recording(table.project_id, user) as log:
+        if status == "deleted":
+            # A deleted table keeps no relationships; the confirmation covers them.
+            dependents = using_table(table.id)
+            release_dependents(dependents, confirm, f"Table {table.name}")
         moved = (
             DataTable.update(
                 status=status, revision=DataTable.revision + 1, updated_at=SQL("now()")
@@ -251,7 +262,7 @@ def transition(user, table_id, status, confirm=False, lock_token=None):
     return DataTable.get_by_id(table.id)
 
 
-def delete_table(user, table_id, lock_token=None):
+def delete_table(user, table_id, lock_token=None, with_relationships=False):
     """Discard a Draft table (never deployed); deployed ones go through the lifecycle."""
     _, table = editable_table(user, table_id, lock_token, breaking=True)
     if table.status != "draft":
@@ -260,6 +271,7 @@ def delete_table(user, table_id, lock_token=None):
             "deployed; it stays listed under Deleted."
         )
     with recording(table.project_id, user) as log:
+        release_dependents(using_table(table.id), with_relationships, f"Table {table.name}")
         log.add("table.deleted", f"discarded draft table {table.name}", table.id)
         table.delete_instance()
 

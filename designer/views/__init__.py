@@ -162,16 +162,31 @@ def register_blueprints(app):
     from designer.views import api
     from designer.views import api_locks  # noqa: F401  (routes on api.bp)
     from designer.views import api_projects  # noqa: F401  (routes on api.bp)
+    from designer.views import api_relationships  # noqa: F401  (routes on api.bp)
     from designer.views import api_tables  # noqa: F401  (routes on api.bp)
     from designer.views import assets
     from designer.views import auth
+    from designer.views import diagram
     from designer.views import fields
     from designer.views import locks
     from designer.views import members
     from designer.views import projects
+    from designer.views import relationships
     from designer.views import tables
     from designer.views import tokens
 
-    for module in (assets, auth, projects, members, tokens, tables, fields, locks):
+    modules = (
+        assets,
+        auth,
+        projects,
+        members,
+        tokens,
+        tables,
+        fields,
+        locks,
+        relationships,
+        diagram,
+    )
+    for module in modules:
         app.register_blueprint(module.bp)
     app.register_blueprint(api.bp)

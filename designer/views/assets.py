@@ -14,6 +14,7 @@ VENDOR_FILES = {
     "htmx.min.js": "htmx.org/dist/htmx.min.js",
     "pico.min.css": "@picocss/pico/css/pico.min.css",
     "Sortable.min.js": "sortablejs/Sortable.min.js",
+    "mermaid.min.js": "mermaid/dist/mermaid.min.js",
 }
 
 

@@ -180,8 +180,9 @@ def cancel(field_id):
 def delete(field_id):
     """Drop a field after confirmation (takes a critical lock for the change)."""
     granted, field, table = fields.field_access(current_user, field_id, "editor")
+    confirmed = bool(request.form.get("with_relationships"))
     with critical_for_change(table.id) as token:
-        fields.delete_field(current_user, field.id, token)
+        fields.delete_field(current_user, field.id, token, with_relationships=confirmed)
     return grid(granted, table, "field_rows")
 
 

@@ -10,8 +10,10 @@ from flask_login import login_required
 from designer import activity
 from designer import locks
 from designer import projects
+from designer import relationships
 from designer import tables
 from designer.db import utcnow
+from designer.dependents import using_table
 from designer.errors import ValidationFailed
 from designer.naming import suggest_identifier
 from designer.views import begin_edit
@@ -118,11 +120,17 @@ def create_table(project_id):
 
 
 def table_context(granted, table, **extra):
+    """What the table page's blocks read: fields, which relationships use each, the lock."""
+    field_links = {}
+    for rel in using_table(table.id):
+        for field_id in {rel.source_field_id, rel.target_field_id} - {None}:
+            field_links.setdefault(field_id, []).append(rel.relationship_name)
     return {
         "access": granted,
         "project": granted.project,
         "table": table,
         "fields": tables.ordered_fields(table.id),
+        "field_links": field_links,
         **lock_context(table),
         **extra,
     }
@@ -133,10 +141,12 @@ def table_context(granted, table, **extra):
 def show(table_id):
     """A table's page: its header, lifecycle, lock panel and history, and fields."""
     granted, table = tables.table_access(current_user, table_id)
-    history = locks.history(table.id, limit=10)
-    return render_template(
-        TABLE, **table_context(granted, table, lock_history=history, now=utcnow())
-    )
+    extra = {
+        "lock_history": locks.history(table.id, limit=10),
+        "relationships": relationships.described(table.project_id, table_id=table.id),
+        "now": utcnow(),
+    }
+    return render_template(TABLE, **table_context(granted, table, **extra))
 
 
 @bp.get("/tables/<table_id>/header")

@@ -11,6 +11,7 @@ import pytest
 
 from designer import fields
 from designer import projects
+from designer import relationships
 from designer import tables
 from designer.models import Project
 
@@ -64,6 +65,28 @@ ROUTES = [
     ("html", "POST", "/tables/{t}/lock/heartbeat", None, "viewer"),
     ("html", "POST", "/tables/{t}/lock/release", None, "viewer"),
     ("html", "POST", "/tables/{t}/lock/force", None, "owner"),
+    ("html", "GET", "/projects/{p}/relationships", None, "viewer"),
+    ("html", "GET", "/projects/{p}/relationships/form", None, "editor"),
+    (
+        "html",
+        "POST",
+        "/projects/{p}/relationships",
+        {"source_table_id": "{u}", "target_table_id": "{t}"},
+        "editor",
+    ),
+    ("html", "GET", "/relationships/{r}", None, "viewer"),
+    ("html", "GET", "/relationships/{r}/edit", None, "editor"),
+    (
+        "html",
+        "PUT",
+        "/relationships/{r}",
+        {"relationship_name": "renamed", "on_delete": "cascade", "revision": "1"},
+        "editor",
+    ),
+    ("html", "DELETE", "/relationships/{r}", None, "editor"),
+    ("html", "GET", "/projects/{p}/diagram", None, "viewer"),
+    ("html", "GET", "/projects/{p}/diagram/source", None, "viewer"),
+    ("html", "GET", "/projects/{p}/diagram.mmd", None, "viewer"),
     ("api", "GET", "/projects/{p}", None, "viewer"),
     ("api", "PATCH", "/projects/{p}", {"name": "Renamed", "revision": 1}, "editor"),
     ("api", "DELETE", "/projects/{p}", None, "owner"),
@@ -89,8 +112,19 @@ ROUTES = [
     # Nobody holds this token: 409 shows the caller got as far as the lock itself.
     ("api", "POST", "/tables/{t}/lock/heartbeat", {"lock_token": UNKNOWN_TOKEN}, "viewer", {409}),
     ("api", "DELETE", "/tables/{t}/lock", {"force": True}, "owner"),
+    ("api", "GET", "/projects/{p}/relationships", None, "viewer"),
+    (
+        "api",
+        "POST",
+        "/projects/{p}/relationships",
+        {"source_table_id": "{u}", "target_table_id": "{t}"},
+        "editor",
+    ),
+    ("api", "GET", "/relationships/{r}", None, "viewer"),
+    ("api", "PATCH", "/relationships/{r}", {"on_delete": "cascade", "revision": 1}, "editor"),
+    ("api", "DELETE", "/relationships/{r}", None, "editor"),
 ]
-ID_PARAMETERS = ("<project_id>", "<table_id>", "<field_id>")
+ID_PARAMETERS = ("<project_id>", "<table_id>", "<field_id>", "<rel_id>")
 
 
 @pytest.fixture
@@ -105,7 +139,14 @@ def world(make_user):
     table = tables.create_table(users["olga"], project.id, "Orders")
     first = fields.create_field(users["olga"], table.id, {"name": "Total"})
     second = fields.create_field(users["olga"], table.id, {"name": "Note"})
+    customers = tables.create_table(users["olga"], project.id, "Customers")
+    parent = relationships.create_relationship(
+        users["olga"],
+        project.id,
+        {"source_table_id": customers.id, "target_table_id": customers.id},
+    )
     ids = {"p": project.id, "m": users["erin"].id, "t": table.id, "f": first.id, "g": second.id}
+    ids.update(u=customers.id, r=parent.id)
     return {"project": project, "ids": ids, "actors": actors}
 
 

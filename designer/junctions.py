@@ -1,0 +1,66 @@
+"""Many-to-many: a junction table holding one foreign key to each side."""
+
+from peewee import IntegrityError
+
+from designer.activity import recording
+from designer.db import database
+from designer.errors import ValidationFailed
+from designer.models import DataField
+from designer.models import DataTable
+from designer.models import Project
+from designer.naming import MAX_IDENTIFIER_BYTES
+from designer.naming import identifier_problem
+from designer.relationships import add_one_to_many
+from designer.relationships import project_table
+from designer.tables import SYSTEM_FIELD
+from designer.tables import refresh_definition
+
+
+def junction_name(left, right, wanted):
+    name = (wanted or "").strip() or f"{left.table_name}_{right.table_name}"[:MAX_IDENTIFIER_BYTES]
+    problem = identifier_problem(name, "table")
+    if problem:
+        raise ValidationFailed(problem, {"junction_table_name": problem})
+    return name
+
+
+def create_junction(user, granted, data):
+    """Create `<left>_<right>` with a relationship from each side; returns the first."""
+    project_id = granted.project.id
+    left = project_table(project_id, data.get("source_table_id"), "source")
+    right = project_table(project_id, data.get("target_table_id"), "target")
+    if left.id == right.id:
+        message = "A many-to-many link needs two different tables."
+        raise ValidationFailed(message, {"target_table_id": message})
+    name = junction_name(left, right, data.get("junction_table_name"))
+    cascade = {"on_delete": data.get("on_delete") or "cascade", "on_update": "no_action"}
+    with recording(project_id, user) as log:
+        Project.select().where(Project.id == project_id).for_update().execute()
+        try:
+            with database.atomic():
+                junction = DataTable.create(
+                    project=project_id, name=f"{left.name} {right.name}", table_name=name,
+                    description=f"Links {left.name} and {right.name} (many-to-many).",
+                    created_by=user,
+                )  # fmt: skip
+        except IntegrityError as exc:
+            message = "A table with this name already exists; choose another junction name."
+            raise ValidationFailed(message, {"junction_table_name": message}) from exc
+        DataField.create(data_table=junction, **SYSTEM_FIELD)
+        links = [
+            add_one_to_many(
+                user,
+                project_id,
+                {
+                    "source_table_id": side.id,
+                    "target_table_id": junction.id,
+                    "cascade_config": cascade,
+                },
+            )  # fmt: skip
+            for side in (left, right)
+        ]
+        refresh_definition(junction)
+        log.add("table.created", f"created junction table {junction.name} ({name})", junction.id)
+        for rel in links:
+            log.add("relationship.created", f"linked {rel.relationship_name}", rel.id)
+    return links[0]

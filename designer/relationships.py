@@ -1,0 +1,276 @@
+"""One-to-many relationships between tables of a project, and junction tables.
+
+The "one" side (source) offers its id or a unique field; the "many" side
+(target) holds the foreign key, an existing field of the same type or a new
+`<source>_id` bigint. Cycles through two or more tables are refused, naming
+the cycle; a table may refer to itself (parent_id).
+"""
+
+from peewee import IntegrityError
+
+from designer import locks
+from designer.activity import recording
+from designer.db import database
+from designer.db import parse_id
+from designer.db import update_at_revision
+from designer.errors import NotFound
+from designer.errors import ValidationFailed
+from designer.field_types import pg_type
+from designer.models import DataField
+from designer.models import DataTable
+from designer.models import Project
+from designer.models import TableRelationship
+from designer.naming import generated_name
+from designer.naming import identifier_problem
+from designer.projects import access
+from designer.tables import refresh_definition
+
+ACTIONS = ("no_action", "restrict", "cascade", "set_null", "set_default")
+PROBLEM = "Please correct the marked fields."
+
+
+def fail(field, message):
+    raise ValidationFailed(message, {field: message})
+
+
+def project_relationships(project_id):
+    return list(
+        TableRelationship.select()
+        .where(TableRelationship.project == project_id)
+        .order_by(TableRelationship.relationship_name)
+    )
+
+
+def project_table(project_id, table_id, side):
+    table = DataTable.get_or_none(DataTable.id == parse_id(table_id, "table"))
+    if table is None:
+        fail(f"{side}_table_id", "Choose a table.")
+    if table.project_id != project_id:
+        fail(f"{side}_table_id", "Source and target tables must be in the same project.")
+    if table.status == "deleted":
+        fail(f"{side}_table_id", f"{table.name} is deleted; restore it first.")
+    return table
+
+
+def key_field(table, field_id):
+    """The "one" side's key: its id column, or a field marked unique."""
+    fields = {f.id: f for f in table.fields}
+    if not field_id:
+        return next(f for f in fields.values() if f.field_config.get("primary_key"))
+    field = fields.get(parse_id(field_id, "field"))
+    if field is None:
+        fail("source_field_id", f"Choose a field of {table.name}.")
+    if not (field.field_config.get("primary_key") or field.field_config.get("unique")):
+        fail("source_field_id", f"{field.name} is neither the id nor unique: it cannot be a key.")
+    return field
+
+
+def cascade_of(data, target_field, key):
+    config = data.get("cascade_config") if isinstance(data.get("cascade_config"), dict) else {}
+    result = {}
+    for event in ("on_delete", "on_update"):
+        action = str(data.get(event) or config.get(event) or "no_action")
+        if action not in ACTIONS:
+            fail(event, f"Choose one of: {', '.join(ACTIONS)}.")
+        result[event] = action
+    if target_field is not None:
+        for event, action in result.items():
+            if action == "set_null" and target_field.is_required:
+                fail(event, f"{target_field.name} is required, so it cannot be set to null.")
+            if action == "set_default" and target_field.default_value is None:
+                fail(event, f"{target_field.name} has no default to set.")
+    return result
+
+
+def check_types(key, key_table, foreign, foreign_table):
+    key_type = pg_type(key.data_type, key.field_config)
+    foreign_type = pg_type(foreign.data_type, foreign.field_config)
+    if key_type != foreign_type:
+        fail(
+            "target_field_id",
+            f"Type mismatch: {foreign_table.table_name}.{foreign.field_name} is {foreign_type} "
+            f"but {key_table.table_name}.{key.field_name} is {key_type}.",
+        )
+
+
+def find_cycle(project_id, source_id, target_id, ignore=None):
+    """The table path a new source -> target edge would close into a cycle, or None."""
+    if source_id == target_id:
+        return None
+    edges = {}
+    for rel in TableRelationship.select().where(TableRelationship.project == project_id):
+        if rel.id != ignore and rel.source_table_id != rel.target_table_id:
+            edges.setdefault(rel.target_table_id, []).append(rel.source_table_id)
+    # Walk the "many -> one" direction from the source back to the target.
+    stack, seen = [(source_id, [source_id])], {source_id}
+    while stack:
+        node, path = stack.pop()
+        for parent in edges.get(node, []):
+            if parent == target_id:
+                return [target_id, *reversed(path), target_id]
+            if parent not in seen:
+                seen.add(parent)
+                stack.append((parent, [*path, parent]))
+    return None
+
+
+def refuse_cycle(project_id, source, target):
+    cycle = find_cycle(project_id, source.id, target.id)
+    if cycle:
+        names = {t.id: t.table_name for t in DataTable.select().where(DataTable.id.in_(cycle))}
+        path = " → ".join(names[table_id] for table_id in cycle)
+        fail("target_table_id", f"This would make a cycle: {path}.")
+
+
+def foreign_key_field(target, key, source, field_id):
+    """The "many" side's field: the chosen one, or None to create <source>_id."""
+    if not field_id or field_id == "new":
+        return None
+    field = DataField.get_or_none(
+        DataField.id == parse_id(field_id, "field"), DataField.data_table == target.id
+    )
+    if field is None:
+        fail("target_field_id", f"Choose a field of {target.name}.")
+    check_types(key, source, field, target)
+    return field
+
+
+def new_foreign_key(target, source, key):
+    name = f"{source.table_name}_id"
+    if identifier_problem(name, "field"):
+        name = generated_name(source.table_name[:50], suffix="id")
+    last = max((f.sort_order for f in target.fields), default=0)
+    config = {"number_type": key.field_config.get("number_type", "bigint")}
+    if key.data_type != "number":
+        config = {k: v for k, v in key.field_config.items() if k in ("max_length",)}
+    try:
+        with database.atomic():
+            return DataField.create(
+                data_table=target, name=f"{source.name} ID", field_name=name,
+                data_type=key.data_type, field_config=config, sort_order=last + 1,
+            )  # fmt: skip
+    except IntegrityError:
+        fail("target_field_id", f"{target.name} already has a {name} column; choose it instead.")
+
+
+def create_relationship(user, project_id, data, lock_token=None):
+    """Link two tables of a project with a one-to-many relationship."""
+    granted = access(user, project_id, "editor")
+    if data.get("relationship_type", "one_to_many") == "many_to_many":
+        from designer.junctions import create_junction
+
+        return create_junction(user, granted, data)
+    with recording(granted.project.id, user) as log:
+        # One relationship change per project at a time, so two concurrent
+        # edges cannot close a cycle neither of them saw.
+        Project.select().where(Project.id == granted.project.id).for_update().execute()
+        rel = add_one_to_many(user, granted.project.id, data, lock_token)
+        log.add("relationship.created", f"linked {rel.relationship_name}", rel.id)
+    return rel
+
+
+def add_one_to_many(user, project_id, data, lock_token=None):
+    source = project_table(project_id, data.get("source_table_id"), "source")
+    target = project_table(project_id, data.get("target_table_id"), "target")
+    # The foreign key lives in the target; the source only must not be someone else's.
+    locks.require_write(target.id, user, lock_token)
+    locks.refuse_others(source.id, user)
+    key = key_field(source, data.get("source_field_id"))
+    foreign = foreign_key_field(target, key, source, data.get("target_field_id"))
+    cascade = cascade_of(data, foreign, key)
+    refuse_cycle(project_id, source, target)
+    if foreign is None:
+        foreign = new_foreign_key(target, source, key)
+        cascade_of({"cascade_config": cascade}, foreign, key)
+        refresh_definition(target)
+    name = str(data.get("relationship_name") or "").strip() or generated_name(
+        target.table_name, foreign.field_name, suffix="fkey"
+    )
+    problem = identifier_problem(name, "table")
+    if problem:
+        fail("relationship_name", problem.replace("table name", "relationship name"))
+    try:
+        with database.atomic():
+            return TableRelationship.create(
+                project=project_id, source_table=source, source_field=key, target_table=target,
+                target_field=foreign, relationship_name=name, cascade_config=cascade,
+                created_by=user,
+            )  # fmt: skip
+    except IntegrityError:
+        fail("relationship_name", "Another relationship of this project has this name.")
+
+
+def relationship_access(user, rel_id, need="viewer"):
+    rel = TableRelationship.get_or_none(TableRelationship.id == parse_id(rel_id, "relationship"))
+    if rel is None:
+        raise NotFound("No such relationship.")
+    return access(user, rel.project_id, need), rel
+
+
+def update_relationship(user, rel_id, revision, data, lock_token=None):
+    """Rename a relationship or change its cascade rules."""
+    granted, rel = relationship_access(user, rel_id, "editor")
+    locks.require_write(rel.target_table_id, user, lock_token)
+    foreign = DataField.get_or_none(DataField.id == rel.target_field_id)
+    merged = {**rel.cascade_config, **{k: data[k] for k in ("on_delete", "on_update") if k in data}}
+    cascade = cascade_of({"cascade_config": merged}, foreign, None)
+    name = str(data.get("relationship_name", rel.relationship_name)).strip()
+    problem = identifier_problem(name, "table")
+    if problem:
+        fail("relationship_name", problem.replace("table name", "relationship name"))
+    with recording(granted.project.id, user) as log:
+        try:
+            with database.atomic():
+                updated = update_at_revision(
+                    TableRelationship, rel.id, revision,
+                    relationship_name=name, cascade_config=cascade,
+                )  # fmt: skip
+        except IntegrityError:
+            fail("relationship_name", "Another relationship of this project has this name.")
+        log.add("relationship.updated", f"edited relationship {name}", rel.id)
+    return updated
+
+
+def delete_relationship(user, rel_id, lock_token=None):
+    """Remove a relationship (its foreign key field stays)."""
+    granted, rel = relationship_access(user, rel_id, "editor")
+    locks.require_write(rel.target_table_id, user, lock_token)
+    with recording(granted.project.id, user) as log:
+        rel.delete_instance()
+        log.add("relationship.deleted", f"removed relationship {rel.relationship_name}", rel.id)
+
+
+def fields_of(tables):
+    """Each table's fields in order, by table id (one query)."""
+    by_table = {str(t.id): [] for t in tables}
+    if tables:
+        rows = (
+            DataField.select()
+            .where(DataField.data_table.in_([t.id for t in tables]))
+            .order_by(DataField.sort_order, DataField.created_at)
+        )
+        for field in rows:
+            by_table[str(field.table_id)].append(field)
+    return by_table
+
+
+def described(project_id, only=None, table_id=None):
+    """Relationships with their tables' and fields' names, for listing (three queries)."""
+    rels = TableRelationship.select().where(TableRelationship.project == project_id)
+    if only is not None:
+        rels = rels.where(TableRelationship.id == only)
+    if table_id is not None:
+        rels = rels.where(
+            (TableRelationship.source_table == table_id)
+            | (TableRelationship.target_table == table_id)
+        )
+    rels = list(rels.order_by(TableRelationship.relationship_name))
+    tables = {t.id: t for t in DataTable.select().where(DataTable.project == project_id)}
+    field_ids = {f for r in rels for f in (r.source_field_id, r.target_field_id) if f}
+    fields = {f.id: f for f in DataField.select().where(DataField.id.in_(list(field_ids)))}
+    for rel in rels:
+        rel.source = tables[rel.source_table_id]
+        rel.target = tables[rel.target_table_id]
+        rel.key = fields.get(rel.source_field_id)
+        rel.foreign = fields.get(rel.target_field_id)
+    return rels

@@ -1,0 +1,76 @@
+"""JSON API: relationships."""
+
+from flask import g
+from flask import jsonify
+from flask import request
+
+from designer import projects
+from designer import relationships
+from designer.views.api import body
+from designer.views.api import bp
+from designer.views.api import iso
+from designer.views.api import revision_of
+
+
+def relationship_json(rel):
+    return {
+        "id": str(rel.id),
+        "project_id": str(rel.project_id),
+        "relationship_name": rel.relationship_name,
+        "relationship_type": rel.relationship_type,
+        "source_table_id": str(rel.source_table_id),
+        "source_field_id": str(rel.source_field_id) if rel.source_field_id else None,
+        "target_table_id": str(rel.target_table_id),
+        "target_field_id": str(rel.target_field_id) if rel.target_field_id else None,
+        "cascade_config": rel.cascade_config,
+        "status": rel.status,
+        "created_at": iso(rel.created_at),
+        "updated_at": iso(rel.updated_at),
+        "revision": rel.revision,
+    }
+
+
+@bp.get("/projects/<project_id>/relationships")
+def list_relationships(project_id):
+    """The project's relationships."""
+    granted = projects.access(g.api_user, project_id)
+    rows = relationships.project_relationships(granted.project.id)
+    return jsonify([relationship_json(r) for r in rows])
+
+
+@bp.post("/projects/<project_id>/relationships")
+def create_relationship(project_id):
+    """Link tables: source (one) / target (many), target_field_id or a new <source>_id,
+    cascade_config; relationship_type "many_to_many" builds a junction table."""
+    rel = relationships.create_relationship(
+        g.api_user, project_id, body(), request.headers.get("X-Lock-Token") or None
+    )
+    return jsonify(relationship_json(rel)), 201
+
+
+@bp.get("/relationships/<rel_id>")
+def get_relationship(rel_id):
+    """One relationship."""
+    _, rel = relationships.relationship_access(g.api_user, rel_id)
+    return jsonify(relationship_json(rel))
+
+
+@bp.patch("/relationships/<rel_id>")
+def patch_relationship(rel_id):
+    """Rename or change cascade_config / on_delete / on_update, at a known revision."""
+    data = body()
+    if isinstance(data.get("cascade_config"), dict):
+        data = {**data["cascade_config"], **data}
+    rel = relationships.update_relationship(
+        g.api_user, rel_id, revision_of(data), data, request.headers.get("X-Lock-Token") or None
+    )
+    return jsonify(relationship_json(rel))
+
+
+@bp.delete("/relationships/<rel_id>")
+def delete_relationship(rel_id):
+    """Remove a relationship (the foreign key field stays)."""
+    relationships.delete_relationship(
+        g.api_user, rel_id, request.headers.get("X-Lock-Token") or None
+    )
+    return "", 204

@@ -1,0 +1,164 @@
+"""Relationships: the project's list, the add form (also on table pages), inline edits."""
+
+from flask import Blueprint
+from flask import flash
+from flask import render_template
+from flask import request
+from flask_login import current_user
+from flask_login import login_required
+
+from designer import projects
+from designer import relationships
+from designer.errors import ValidationFailed
+from designer.models import DataTable
+from designer.views import block
+from designer.views import form_revision
+from designer.views import go
+from designer.views import save_inline
+from designer.views import session_lock
+
+bp = Blueprint("relationships", __name__)
+TEMPLATE = "relationships/index.html"
+FORM_KEYS = (
+    "source_table_id", "source_field_id", "target_table_id", "target_field_id",
+    "relationship_name", "relationship_type", "on_delete", "on_update", "junction_table_name",
+)  # fmt: skip
+
+
+ACTION_CHOICES = [(action, action.replace("_", " ")) for action in relationships.ACTIONS]
+
+
+def form_context(project_id, form):
+    """The choices the add form offers for what has been picked so far."""
+    tables = list(
+        DataTable.select()
+        .where(DataTable.project == project_id, DataTable.status != "deleted")
+        .order_by(DataTable.name)
+    )
+    by_id = {str(t.id): t for t in tables}
+    source, target = by_id.get(form.get("source_table_id")), by_id.get(form.get("target_table_id"))
+    fields = relationships.fields_of([t for t in (source, target) if t is not None])
+    keys = [
+        (str(f.id), f"{f.field_name} (unique)")
+        for f in fields.get(form.get("source_table_id"), [])
+        if f.field_config.get("unique")
+    ]
+    foreign = [
+        (str(f.id), f"{f.field_name} ({f.data_type})")
+        for f in fields.get(form.get("target_table_id"), [])
+        if not f.field_config.get("system")
+    ]
+    new_name = f"{source.table_name}_id" if source else "<one table>_id"
+    return {
+        "table_choices": [("", "Choose a table…")] + [(str(t.id), t.name) for t in tables],
+        "key_choices": [("", "id (primary key)"), *keys],
+        "foreign_key_choices": [("new", f"New field {new_name}"), *foreign],
+        "action_choices": ACTION_CHOICES,
+    }
+
+
+def page_context(granted, form=None, errors=None, return_to="project"):
+    form = form or {"relationship_type": "one_to_many"}
+    rels = relationships.described(granted.project.id)
+    return {
+        "access": granted,
+        "project": granted.project,
+        "relationships": rels,
+        "form": form,
+        "errors": errors or {},
+        "return_to": return_to,
+        **form_context(granted.project.id, form),
+    }
+
+
+@bp.get("/projects/<project_id>/relationships")
+@login_required
+def index(project_id):
+    """All relationships of the project, and the form adding one."""
+    granted = projects.access(current_user, project_id)
+    return render_template(TEMPLATE, **page_context(granted))
+
+
+@bp.get("/projects/<project_id>/relationships/form")
+@login_required
+def form(project_id):
+    """The add form again, its choices following the tables picked."""
+    granted = projects.access(current_user, project_id, "editor")
+    form = {key: request.args.get(key, "") for key in FORM_KEYS}
+    context = page_context(granted, form, return_to=request.args.get("return_to", "project"))
+    return block(TEMPLATE, "relationship_form", **context)
+
+
+@bp.post("/projects/<project_id>/relationships")
+@login_required
+def create(project_id):
+    """Link two tables; back to the page the form was on."""
+    form = {key: request.form.get(key, "") for key in FORM_KEYS}
+    return_to = request.form.get("return_to", "project")
+    try:
+        rel = relationships.create_relationship(
+            current_user, project_id, form, session_lock(form["target_table_id"])
+        )
+    except ValidationFailed as exc:
+        granted = projects.access(current_user, project_id)
+        context = page_context(granted, form, exc.fields, return_to)
+        return block(TEMPLATE, "relationship_form", 422, **context)
+    flash(f"Relationship {rel.relationship_name} added.", "success")
+    if return_to.startswith("table:"):
+        return go("tables.show", table_id=return_to.split(":", 1)[1])
+    return go("relationships.index", project_id=project_id)
+
+
+def row(granted, rel, name="relationship_row", status=200, **extra):
+    described = relationships.described(granted.project.id, only=rel.id)[0]
+    return block(TEMPLATE, name, status, access=granted, project=granted.project,
+                 rel=described, action_choices=ACTION_CHOICES, **extra)  # fmt: skip
+
+
+@bp.get("/relationships/<rel_id>")
+@login_required
+def show(rel_id):
+    """One relationship's row."""
+    granted, rel = relationships.relationship_access(current_user, rel_id)
+    return row(granted, rel)
+
+
+@bp.get("/relationships/<rel_id>/edit")
+@login_required
+def edit(rel_id):
+    """The row's inline form: name and cascade rules."""
+    granted, rel = relationships.relationship_access(current_user, rel_id, "editor")
+    form = {"relationship_name": rel.relationship_name, **rel.cascade_config}
+    return row(granted, rel, "relationship_form_row", form=form, errors={}, revision=rel.revision)
+
+
+@bp.put("/relationships/<rel_id>")
+@login_required
+def update(rel_id):
+    """Save the name and cascade rules."""
+    granted, rel = relationships.relationship_access(current_user, rel_id, "editor")
+    form = {
+        key: request.form.get(key, "") for key in ("relationship_name", "on_delete", "on_update")
+    }
+    revision = form_revision()
+
+    def save():
+        return relationships.update_relationship(
+            current_user, rel.id, revision, form, session_lock(rel.target_table_id)
+        )
+
+    def again(status, current=None, **extra):
+        shown = current or rel
+        return row(granted, shown, "relationship_form_row", status, form=form,
+                   revision=shown.revision, errors=extra.pop("errors", {}), **extra)  # fmt: skip
+
+    return save_inline(save, again, lambda updated: row(granted, updated))
+
+
+@bp.delete("/relationships/<rel_id>")
+@login_required
+def delete(rel_id):
+    """Remove a relationship (its foreign key field stays)."""
+    granted, rel = relationships.relationship_access(current_user, rel_id, "editor")
+    relationships.delete_relationship(current_user, rel.id, session_lock(rel.target_table_id))
+    return ""

@@ -1,0 +1,61 @@
+"""In the browser: two tables linked, and the link on the diagram."""
+
+import pytest
+from playwright.sync_api import expect
+
+from designer import fields
+from designer import projects
+from designer import tables
+from tests.e2e.conftest import sign_in
+
+
+@pytest.fixture
+def shop(user):
+    return projects.create_project(user, "Shop")
+
+
+def add_table(page, shop, name):
+    page.goto(f"/projects/{shop.id}")
+    page.get_by_role("button", name="Add table").click()
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+
+
+def test_link_two_tables_and_see_it_on_the_diagram(page, user, shop):
+    sign_in(page)
+    add_table(page, shop, "Customers")
+    add_table(page, shop, "Orders")
+
+    page.get_by_role("button", name="Add relationship").click()
+    page.get_by_label("One table").select_option(label="Customers")
+    expect(page.get_by_label("Foreign key")).to_contain_text("New field customers_id")
+    page.get_by_label("On delete").select_option("cascade")
+    page.get_by_role("button", name="Add relationship").click()
+    expect(page.get_by_text("Relationship orders_customers_id_fkey added.")).to_be_visible()
+    expect(page.locator("#field-rows")).to_contain_text("customers_id")
+
+    page.get_by_role("link", name="Shop").click()
+    page.get_by_role("link", name="Diagram").click()
+    svg = page.locator("#diagram svg")
+    expect(svg).to_contain_text("customers")
+    expect(svg).to_contain_text("orders")
+    expect(svg).to_contain_text("orders_customers_id_fkey")
+    expect(svg).to_contain_text("FK")
+
+
+def test_the_diagram_follows_edits_without_a_reload(page, user, shop):
+    orders = tables.create_table(user, shop.id, "Orders")
+    fields.create_field(
+        user, orders.id,
+        {"name": "Total", "data_type": "number", "number_type": "decimal", "precision": "10",
+         "scale": "2"},
+    )  # fmt: skip
+    sign_in(page)
+    page.goto(f"/projects/{shop.id}/diagram")
+    svg = page.locator("#diagram svg")
+    expect(svg).to_contain_text("orders")
+    expect(svg).to_contain_text("numeric(10,2)")
+    tables.create_table(user, shop.id, "Invoices")
+    expect(svg).to_contain_text("invoices", timeout=8_000)
+    expect(page.get_by_text("could not be drawn")).to_have_count(0)
