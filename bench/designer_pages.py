@@ -3,24 +3,18 @@
 Runs on a fresh database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's) server, else embedded.
 """
 
-import contextlib
-import logging
-import os
-import pathlib
 import re
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from urllib.parse import urlsplit
-from urllib.parse import urlunsplit
 
-import psycopg2
+from _setup import OUT
+from _setup import counting
+from _setup import fresh_database
+from _setup import postgres_server
 from peewee import chunked
-
-# Run as a script, only bench/ is on the path; designer lives one level up.
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from designer import accounts
 from designer import create_app
@@ -35,8 +29,6 @@ from designer.settings import settings
 from designer.tables import SYSTEM_FIELD
 from designer.tables import definition_of
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
 SIZES = ((300, 50), (3000, 100))  # tables, target median in ms
 FIELDS_PER_TABLE = 20  # besides the system id column
 WARMUP, RUNS = 5, 50
@@ -56,50 +48,6 @@ KINDS = (
     {"data_type": "date", "date_type": "timestamptz", "default_value": "now()"},
     {"data_type": "text"},
 )
-
-
-def with_database(url, name):
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-def admin_execute(url, sql):
-    conn = psycopg2.connect(url)
-    conn.autocommit = True  # CREATE/DROP DATABASE refuse to run in a transaction
-    try:
-        conn.cursor().execute(sql)
-    finally:
-        conn.close()
-
-
-@contextlib.contextmanager
-def postgres_server():
-    """A maintenance URL: the configured server's, or an embedded server's (deleted after)."""
-    external = os.environ.get("TEST_DATABASE_URL") or os.environ.get("BENCH_DATABASE_URL")
-    if external:
-        yield with_database(external, "postgres")
-        return
-    runtime = ROOT / ".run"
-    runtime.mkdir(mode=0o700, exist_ok=True)
-    os.environ["XDG_RUNTIME_DIR"] = str(runtime)
-    import pgserver
-
-    server = pgserver.get_server(OUT / f"pg-{uuid.uuid4().hex[:8]}", cleanup_mode="delete")
-    try:
-        yield server.get_uri("postgres")
-    finally:
-        server.cleanup()
-
-
-@contextlib.contextmanager
-def fresh_database(server_url):
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin_execute(server_url, f"CREATE DATABASE {name}")
-    try:
-        yield with_database(server_url, name)
-    finally:
-        if database.obj is not None:
-            database.obj.close_all()
-        admin_execute(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def field_values():
@@ -181,29 +129,6 @@ class Browser:
 
 def csrf_token(html):
     return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-
-
-class QueryCounter(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record):
-        if record.name == "peewee":  # not peewee.pool's connection messages
-            self.count += 1
-
-
-@contextlib.contextmanager
-def counting():
-    logger = logging.getLogger("peewee")
-    counter, level = QueryCounter(), logger.level
-    logger.addHandler(counter)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield counter
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(level)
 
 
 def send(browser, label, request):

@@ -93,22 +93,26 @@ def issue_token(user, name=""):
     return plaintext, row
 
 
+# Every API request runs this, so it is one fixed statement rather than a built query.
+TOKEN_OWNER = (
+    "SELECT t.id, t.last_used_at, u.id, u.username, u.email FROM api_token t"
+    " JOIN app_user u ON u.id = t.user_id"
+    " WHERE t.token_hash = %s AND t.revoked_at IS NULL AND u.is_active"
+)
+
+
 def user_for_token(plaintext):
     """The active user owning this unrevoked token, or None."""
     if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
         return None
-    row = (
-        ApiToken.select(ApiToken, User)
-        .join(User)
-        .where(ApiToken.token_hash == _digest(plaintext), ApiToken.revoked_at.is_null())
-        .first()
-    )
-    if row is None or not row.user.is_active:
+    row = database.execute_sql(TOKEN_OWNER, (_digest(plaintext),)).fetchone()
+    if row is None:
         return None
+    token_id, last_used_at, user_id, username, email = row
     now = utcnow()
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS:
-        ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
-    return row.user
+    if last_used_at is None or (now - last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS:
+        ApiToken.update(last_used_at=now).where(ApiToken.id == token_id).execute()
+    return User(id=user_id, username=username, email=email, is_active=True)
 
 
 def tokens_of(user):

@@ -11,7 +11,6 @@ import uuid
 
 from peewee import JOIN
 from peewee import SQL
-from peewee import fn
 
 from designer.db import database
 from designer.db import parse_id
@@ -19,8 +18,6 @@ from designer.errors import Conflict
 from designer.errors import Locked
 from designer.errors import NotFound
 from designer.models import LOCK_TYPES
-from designer.models import DataTable
-from designer.models import ProjectMember
 from designer.models import TableLock
 from designer.models import User
 from designer.settings import settings
@@ -106,27 +103,37 @@ def _keep_or_upgrade(current, user, lock_type, reason):
     return current
 
 
-def heartbeat(token, user, table_id=None):
-    """Extend the holder's lease in one statement; Conflict when the lock is gone.
+# The hottest statement of the app (every open page of every holder beats), so it
+# is fixed SQL, and the holder and membership checks ride inside it.
+HEARTBEAT = (
+    "UPDATE table_lock SET expires_at = now() + make_interval(secs => %s), heartbeat_at = now()"
+    " WHERE lock_token = %s AND user_id = %s AND table_id = coalesce(%s, table_id)"
+    " AND released_at IS NULL AND expires_at > now()"
+    " AND EXISTS (SELECT 1 FROM data_table t JOIN project_member m ON m.project_id = t.project_id"
+    " WHERE t.id = table_lock.table_id AND m.user_id = %s)"
+    " RETURNING id, table_id, lock_type, reason, locked_at, expires_at, heartbeat_at"
+)
+HEARTBEAT_COLUMNS = (
+    "id",
+    "table_id",
+    "lock_type",
+    "reason",
+    "locked_at",
+    "expires_at",
+    "heartbeat_at",
+)
 
-    Heartbeats are the hottest path of the app (every open page of every
-    holder), so the holder and membership checks ride in the UPDATE itself.
-    """
+
+def heartbeat(token, user, table_id=None):
+    """Extend the holder's lease by one statement; Conflict when the lock is gone."""
     token = parse_id(token, "lock")
-    member = (
-        DataTable.select(SQL("1"))
-        .join(ProjectMember, on=(ProjectMember.project == DataTable.project))
-        .where(DataTable.id == TableLock.data_table, ProjectMember.user == user.id)
-    )
-    query = TableLock.update(expires_at=lease(), heartbeat_at=SQL("now()")).where(
-        TableLock.lock_token == token, TableLock.user == user.id, ACTIVE, fn.EXISTS(member)
-    )
-    if table_id is not None:
-        query = query.where(TableLock.data_table == table_id)
-    for lock in query.returning(TableLock).execute():
-        lock.user = user
-        return lock
-    raise Conflict(lost_message(token))
+    params = (settings.lock_lease_seconds, token, user.id, table_id, user.id)
+    row = database.execute_sql(HEARTBEAT, params).fetchone()
+    if row is None:
+        raise Conflict(lost_message(token))
+    lock = TableLock(lock_token=token, user=user, **dict(zip(HEARTBEAT_COLUMNS, row, strict=True)))
+    lock.user = user
+    return lock
 
 
 def release(token, user, quietly=False):

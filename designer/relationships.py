@@ -265,7 +265,13 @@ def described(project_id, only=None, table_id=None):
             | (TableRelationship.target_table == table_id)
         )
     rels = list(rels.order_by(TableRelationship.relationship_name))
-    tables = {t.id: t for t in DataTable.select().where(DataTable.project == project_id)}
+    table_ids = {t for r in rels for t in (r.source_table_id, r.target_table_id)}
+    tables = {
+        t.id: t
+        for t in DataTable.select(DataTable.id, DataTable.name, DataTable.table_name).where(
+            DataTable.id.in_(list(table_ids))
+        )
+    }
     field_ids = {f for r in rels for f in (r.source_field_id, r.target_field_id) if f}
     fields = {f.id: f for f in DataField.select().where(DataField.id.in_(list(field_ids)))}
     for rel in rels:

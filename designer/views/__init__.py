@@ -39,10 +39,10 @@ def blocks(template, block_names, status=200, **context):
 
 
 def go(endpoint, **values):
-    """Navigate: HX-Location for htmx requests, a plain redirect otherwise."""
+    """Navigate to a whole page: HX-Redirect for htmx requests, a plain redirect otherwise."""
     url = url_for(endpoint, **values)
     if htmx:
-        return htmx_response("", location=url)
+        return htmx_response("", redirect=url)
     return redirect(url)
 
 
@@ -164,6 +164,7 @@ def register_blueprints(app):
     from designer.views import api_projects  # noqa: F401  (routes on api.bp)
     from designer.views import api_relationships  # noqa: F401  (routes on api.bp)
     from designer.views import api_tables  # noqa: F401  (routes on api.bp)
+    from designer.views import api_versions  # noqa: F401  (routes on api.bp)
     from designer.views import assets
     from designer.views import auth
     from designer.views import diagram
@@ -174,6 +175,7 @@ def register_blueprints(app):
     from designer.views import relationships
     from designer.views import tables
     from designer.views import tokens
+    from designer.views import versions
 
     modules = (
         assets,
@@ -186,6 +188,7 @@ def register_blueprints(app):
         locks,
         relationships,
         diagram,
+        versions,
     )
     for module in modules:
         app.register_blueprint(module.bp)

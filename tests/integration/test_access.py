@@ -13,6 +13,7 @@ from designer import fields
 from designer import projects
 from designer import relationships
 from designer import tables
+from designer import versions
 from designer.models import Project
 
 UNKNOWN_TOKEN = "00000000-0000-4000-8000-000000000000"
@@ -87,6 +88,11 @@ ROUTES = [
     ("html", "GET", "/projects/{p}/diagram", None, "viewer"),
     ("html", "GET", "/projects/{p}/diagram/source", None, "viewer"),
     ("html", "GET", "/projects/{p}/diagram.mmd", None, "viewer"),
+    ("html", "GET", "/projects/{p}/timeline", None, "viewer"),
+    ("html", "POST", "/projects/{p}/versions", {"message": "next"}, "editor"),
+    ("html", "GET", "/projects/{p}/versions/{n}", None, "viewer"),
+    ("html", "GET", "/projects/{p}/diff?from=1&to=working", None, "viewer"),
+    ("html", "POST", "/projects/{p}/versions/{n}/restore", None, "editor"),
     ("api", "GET", "/projects/{p}", None, "viewer"),
     ("api", "PATCH", "/projects/{p}", {"name": "Renamed", "revision": 1}, "editor"),
     ("api", "DELETE", "/projects/{p}", None, "owner"),
@@ -123,6 +129,11 @@ ROUTES = [
     ("api", "GET", "/relationships/{r}", None, "viewer"),
     ("api", "PATCH", "/relationships/{r}", {"on_delete": "cascade", "revision": 1}, "editor"),
     ("api", "DELETE", "/relationships/{r}", None, "editor"),
+    ("api", "GET", "/projects/{p}/versions", None, "viewer"),
+    ("api", "POST", "/projects/{p}/versions", {"message": "next"}, "editor"),
+    ("api", "GET", "/projects/{p}/versions/{n}", None, "viewer"),
+    ("api", "POST", "/projects/{p}/versions/{n}/restore", None, "editor"),
+    ("api", "GET", "/projects/{p}/diff?from=1", None, "viewer"),
 ]
 ID_PARAMETERS = ("<project_id>", "<table_id>", "<field_id>", "<rel_id>")
 
@@ -145,8 +156,10 @@ def world(make_user):
         project.id,
         {"source_table_id": customers.id, "target_table_id": customers.id},
     )
+    versions.save_version(users["olga"], project.id, "first")
+    tables.create_table(users["olga"], project.id, "Unsaved")
     ids = {"p": project.id, "m": users["erin"].id, "t": table.id, "f": first.id, "g": second.id}
-    ids.update(u=customers.id, r=parent.id)
+    ids.update(u=customers.id, r=parent.id, n=1)
     return {"project": project, "ids": ids, "actors": actors}
 
 
@@ -230,7 +243,7 @@ def test_every_project_route_is_in_the_matrix(app):
     for rule in app.url_map.iter_rules():
         if not any(parameter in rule.rule for parameter in ID_PARAMETERS):
             continue
-        rule_shape = re.sub(r"<\w+>", "<>", rule.rule)
+        rule_shape = re.sub(r"<[^>]+>", "<>", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if (method, rule_shape) not in covered:
                 missing.append(f"{method} {rule.rule}")

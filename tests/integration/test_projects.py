@@ -25,7 +25,7 @@ def test_creating_a_project_makes_the_creator_its_owner(alice, signed_in):
     assert response.status_code == 200
     project = Project.get()
     assert project.name == "Shop"
-    assert response.headers["HX-Location"] == f"/projects/{project.id}"
+    assert response.headers["HX-Redirect"] == f"/projects/{project.id}"
     assert ProjectMember.get().role == "owner"
 
 
@@ -106,7 +106,7 @@ def test_concurrent_renames_at_one_revision_let_exactly_one_win(alice, shop):
 
 def test_owner_deletes_a_project_with_everything_in_it(alice, shop, signed_in):
     response = signed_in(alice).delete(f"/projects/{shop.id}")
-    assert response.headers["HX-Location"] == "/projects"
+    assert response.headers["HX-Redirect"] == "/projects"
     assert Project.select().count() == 0
     assert ProjectMember.select().count() == 0
 

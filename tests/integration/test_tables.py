@@ -46,7 +46,7 @@ def test_add_table_inline_navigates_to_the_new_table(alice, shop, signed_in):
         f"/projects/{shop.id}/tables", data={"name": "Line items", "table_name": ""}
     )
     table = DataTable.get()
-    assert response.headers["HX-Location"] == f"/tables/{table.id}"
+    assert response.headers["HX-Redirect"] == f"/tables/{table.id}"
     assert table.table_name == "line_items"
 
 
@@ -249,7 +249,7 @@ def test_the_lifecycle_buttons_take_the_critical_lock_they_need(alice, shop, sig
         f"/tables/{table.id}/transition",
         data={"status": "deprecated", "confirm": "1", "take_lock": "1"},
     )
-    assert response.headers["HX-Location"] == f"/tables/{table.id}"
+    assert response.headers["HX-Redirect"] == f"/tables/{table.id}"
     assert DataTable.get_by_id(table.id).status == "deprecated"
     assert locks.active_lock(table.id) is None
 
@@ -257,7 +257,7 @@ def test_the_lifecycle_buttons_take_the_critical_lock_they_need(alice, shop, sig
 def test_draft_tables_can_be_discarded_from_the_page(alice, shop, signed_in):
     table = add_table(alice, shop, "Scratch")
     response = signed_in(alice).delete(f"/tables/{table.id}")
-    assert response.headers["HX-Location"] == f"/projects/{shop.id}"
+    assert response.headers["HX-Redirect"] == f"/projects/{shop.id}"
     assert DataTable.select().count() == 0
     assert DataField.select().count() == 0
 

@@ -1,0 +1,124 @@
+"""Make a project's working copy equal to a snapshot (restoring a version).
+
+Rows keep their ids, so a restored table is the same table with its old
+name, not a new one. Names are unique per project and per table, and a
+restore can swap them; every surviving row is first parked under a name
+derived from its id, then all rows take their final values.
+"""
+
+from peewee import SQL
+
+from designer import locks
+from designer.diff import diff
+from designer.models import DataField
+from designer.models import DataTable
+from designer.models import TableRelationship
+from designer.snapshot import build
+from designer.tables import refresh_definition
+
+
+def touched(changes, current, target):
+    """Ids of the tables and relationships a list of changes adds, drops or alters."""
+    table_ids, rel_ids = set(), set()
+    for change in changes:
+        if "table_id" in change:
+            table_ids.add(change["table_id"])
+        if "relationship_id" in change:
+            rel_ids.add(change["relationship_id"])
+    for rel_id in rel_ids:
+        rel = target["relationships"].get(rel_id) or current["relationships"][rel_id]
+        table_ids.update((rel["source_table_id"], rel["target_table_id"]))
+    return table_ids, rel_ids
+
+
+def refuse_locked(user, table_ids, current):
+    """Someone else's lock on any table the restore would change refuses it (423)."""
+    for table_id in sorted(table_ids & set(current["tables"])):
+        locks.refuse_others(table_id, user)
+
+
+def park(project_id, kept_tables):
+    """Give every surviving table and field a unique name derived from its id."""
+    DataTable.update(
+        name=SQL("'restoring ' || id::text"),
+        table_name=SQL("'r_' || replace(id::text, '-', '')"),
+    ).where(DataTable.project == project_id, DataTable.id.in_(kept_tables)).execute()
+    DataField.update(
+        name=SQL("'restoring ' || id::text"),
+        field_name=SQL("'f_' || replace(id::text, '-', '')"),
+    ).where(DataField.data_table.in_(kept_tables)).execute()
+
+
+def remove_missing(project_id, current, target):
+    gone_rels = set(current["relationships"]) - set(target["relationships"])
+    TableRelationship.delete().where(TableRelationship.id.in_(list(gone_rels))).execute()
+    gone_tables = set(current["tables"]) - set(target["tables"])
+    DataTable.delete().where(DataTable.id.in_(list(gone_tables))).execute()
+    for table_id, table in target["tables"].items():
+        if table_id in current["tables"]:
+            kept = list(table["fields"])
+            DataField.delete().where(
+                DataField.data_table == table_id, DataField.id.not_in(kept)
+            ).execute()
+
+
+def upsert(model, rows, columns):
+    """Insert rows by id, or overwrite the existing ones (bumping their revision)."""
+    if not rows:
+        return
+    model.insert_many(rows).on_conflict(
+        conflict_target=[model.id],
+        preserve=[getattr(model, column) for column in columns],
+        update={model.revision: model.revision + 1, model.updated_at: SQL("now()")},
+    ).execute()
+
+
+def write_target(user, project_id, target, table_ids, rel_ids):
+    """Insert or overwrite the touched tables (with their fields) and relationships."""
+    chosen = {tid: t for tid, t in target["tables"].items() if tid in table_ids}
+    tables = [
+        {"id": t["id"], "project": project_id, "name": t["name"], "table_name": t["table_name"],
+         "description": t["description"], "status": t["status"], "created_by": user.id}
+        for t in chosen.values()
+    ]  # fmt: skip
+    upsert(DataTable, tables, ("name", "table_name", "description", "status"))
+    field_columns = ("name", "field_name", "data_type", "is_required", "default_value",
+                     "field_config", "sort_order")  # fmt: skip
+    fields = [
+        {"data_table": table_id, **{k: f[k] for k in ("id", *field_columns)}}
+        for table_id, t in chosen.items()
+        for f in t["fields"].values()
+    ]
+    for start in range(0, len(fields), 1000):
+        upsert(DataField, fields[start : start + 1000], field_columns)
+    rel_columns = ("relationship_name", "relationship_type", "source_table", "source_field",
+                   "target_table", "target_field", "cascade_config", "status")  # fmt: skip
+    rels = [
+        {"id": r["id"], "project": project_id, "relationship_name": r["relationship_name"],
+         "relationship_type": r["relationship_type"], "source_table": r["source_table_id"],
+         "source_field": r["source_field_id"], "target_table": r["target_table_id"],
+         "target_field": r["target_field_id"], "cascade_config": r["cascade_config"],
+         "status": r["status"], "created_by": user.id}
+        for r in target["relationships"].values()
+        if r["id"] in rel_ids
+    ]  # fmt: skip
+    upsert(TableRelationship, rels, rel_columns)
+
+
+def apply_snapshot(user, project_id, target):
+    """Rewrite the project's tables, fields and relationships to match `target`.
+
+    Runs in the caller's transaction; returns the changes it applied.
+    """
+    current = build(project_id)
+    changes = diff(current, target)
+    if not changes:
+        return changes
+    table_ids, rel_ids = touched(changes, current, target)
+    refuse_locked(user, table_ids, current)
+    remove_missing(project_id, current, target)
+    park(project_id, [t for t in table_ids if t in current["tables"] and t in target["tables"]])
+    write_target(user, project_id, target, table_ids, rel_ids)
+    for table in DataTable.select().where(DataTable.id.in_(list(table_ids))):
+        refresh_definition(table)
+    return changes

@@ -1,0 +1,187 @@
+"""Schema versions: save, list, read, compare and restore a project's design.
+
+A version stores the canonical snapshot, its sha256 and the diff from the
+previous version (one diff engine, designer.diff). Saving serializes on the
+project row, so concurrent saves get consecutive numbers and a save that
+changes nothing is refused; the unique (project, version_number) index is
+the last guard.
+"""
+
+import threading
+from collections import OrderedDict
+
+from peewee import JOIN
+
+from designer import snapshot as snapshots
+from designer.activity import recording
+from designer.db import database
+from designer.db import parse_id
+from designer.diff import diff
+from designer.diff import summary_text
+from designer.errors import Conflict
+from designer.errors import NotFound
+from designer.errors import ValidationFailed
+from designer.models import Project
+from designer.models import SchemaVersion
+from designer.models import User
+from designer.projects import access
+
+PAGE = 25
+MAX_MESSAGE = 500
+# Listing never loads the snapshot itself: it can be megabytes.
+LISTED = [f for f in SchemaVersion._meta.sorted_fields if f is not SchemaVersion.schema_snapshot]
+
+
+class SnapshotCache:
+    """Snapshots by hash: a hash's snapshot never changes, so entries never go stale."""
+
+    def __init__(self, size=64):
+        self.size = size
+        self.entries = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key, load):
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+        value = load()
+        with self.lock:
+            self.entries[key] = value
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return value
+
+
+cache = SnapshotCache()
+
+
+def snapshot_of(version):
+    """A version's snapshot, from the cache when its hash was read before."""
+
+    def load():
+        return (
+            SchemaVersion.select(SchemaVersion.schema_snapshot)
+            .where(SchemaVersion.id == version.id)
+            .scalar()
+        )
+
+    return cache.get(version.schema_hash, load)
+
+
+def latest(project_id):
+    return (
+        SchemaVersion.select(*LISTED)
+        .where(SchemaVersion.project == project_id)
+        .order_by(SchemaVersion.version_number.desc())
+        .first()
+    )
+
+
+def save_version(user, project_id, message="", restored_from=None):
+    """Save the working copy as the next version; Conflict when nothing changed."""
+    granted = access(user, project_id, "editor")
+    message = (message or "").strip()
+    if len(message) > MAX_MESSAGE:
+        raise ValidationFailed("Message too long.", {"message": f"At most {MAX_MESSAGE} chars."})
+    with recording(granted.project.id, user) as log:
+        # Serialize saves of one project: each reads the newest version and adds the next.
+        Project.select().where(Project.id == granted.project.id).for_update().execute()
+        previous = latest(granted.project.id)
+        current = snapshots.build(granted.project.id)
+        digest = snapshots.snapshot_hash(current)
+        if previous is not None and previous.schema_hash == digest:
+            raise Conflict(f"No changes since version {previous.version_number}.")
+        changes = diff(snapshot_of(previous) if previous else None, current)
+        version = SchemaVersion.create(
+            project=granted.project.id,
+            version_number=(previous.version_number if previous else 0) + 1,
+            schema_hash=digest,
+            schema_snapshot=current,
+            changes=changes,
+            parent_version=previous.id if previous else None,
+            message=message or default_message(changes, restored_from),
+            created_by=user,
+        )
+        cache.get(digest, lambda: current)
+        log.add("version.saved", f"saved version {version.version_number}", version.id)
+    return version
+
+
+def default_message(changes, restored_from):
+    if restored_from is not None:
+        return f"Restored version {restored_from}"
+    return summary_text(changes)
+
+
+def page_of(project_id, before=None, limit=PAGE):
+    """Versions newest first, `limit` at a time below version number `before`."""
+    rows = (
+        SchemaVersion.select(*LISTED, User.username)
+        .join(User, JOIN.LEFT_OUTER, on=(SchemaVersion.created_by == User.id))
+        .where(SchemaVersion.project == project_id)
+        .order_by(SchemaVersion.version_number.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        rows = rows.where(SchemaVersion.version_number < before)
+    rows = list(rows.objects())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].version_number if more and rows else None)
+
+
+def get_version(project_id, number):
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        raise NotFound("No such version.") from None
+    version = (
+        SchemaVersion.select(*LISTED)
+        .where(SchemaVersion.project == project_id, SchemaVersion.version_number == number)
+        .first()
+    )
+    if version is None:
+        raise NotFound(f"This project has no version {number}.")
+    return version
+
+
+def resolve(project_id, reference):
+    """A snapshot by version number, or the working copy for "working"."""
+    if reference in (None, "", "working"):
+        return snapshots.build(project_id)
+    return snapshot_of(get_version(project_id, reference))
+
+
+def compare(project_id, old_ref, new_ref):
+    """The changes from one version (or the working copy) to another."""
+    old = resolve(project_id, old_ref)
+    new = resolve(project_id, new_ref)
+    return old, new, diff(old, new)
+
+
+def unsaved_changes(project_id):
+    """What the working copy changed since the newest version."""
+    previous = latest(project_id)
+    return diff(snapshot_of(previous) if previous else None, snapshots.build(project_id))
+
+
+def restore(user, project_id, number):
+    """Make the working copy equal to version `number`, saved as a new version.
+
+    Unsaved work is saved first (as its own version), so a restore never
+    loses anything.
+    """
+    from designer.restore import apply_snapshot
+
+    granted = access(user, parse_id(project_id, "project"), "editor")
+    version = get_version(granted.project.id, number)
+    target = snapshot_of(version)
+    with database.atomic():
+        if unsaved_changes(granted.project.id):
+            save_version(user, granted.project.id, f"Before restoring version {number}")
+        with recording(granted.project.id, user) as log:
+            if not apply_snapshot(user, granted.project.id, target):
+                raise Conflict(f"The working copy already matches version {number}.")
+            log.add("version.restored", f"restored version {version.version_number}", version.id)
+        return save_version(user, granted.project.id, restored_from=version.version_number)

@@ -1,0 +1,71 @@
+"""JSON API: versions, restore and diff."""
+
+from flask import g
+from flask import jsonify
+from flask import request
+
+from designer import projects
+from designer import versions
+from designer.diff import summarize
+from designer.views.api import body
+from designer.views.api import bp
+from designer.views.api import iso
+
+
+def version_json(version, full=False):
+    data = {
+        "id": str(version.id),
+        "project_id": str(version.project_id),
+        "version_number": version.version_number,
+        "schema_hash": version.schema_hash,
+        "message": version.message,
+        "parent_version_id": str(version.parent_version_id) if version.parent_version_id else None,
+        "is_merged": version.is_merged,
+        "created_by": str(version.created_by_id) if version.created_by_id else None,
+        "created_at": iso(version.created_at),
+        "summary": summarize(version.changes),
+    }
+    if full:
+        data["changes"] = version.changes
+        data["schema_snapshot"] = versions.snapshot_of(version)
+    return data
+
+
+@bp.get("/projects/<project_id>/versions")
+def list_versions(project_id):
+    """Versions newest first (before=<n>, limit); "next" continues the list."""
+    granted = projects.access(g.api_user, project_id)
+    limit = min(max(request.args.get("limit", 25, type=int), 1), 200)
+    rows, before = versions.page_of(granted.project.id, request.args.get("before", type=int), limit)
+    return jsonify({"versions": [version_json(v) for v in rows], "next": before})
+
+
+@bp.post("/projects/<project_id>/versions")
+def save_version(project_id):
+    """Save the working copy as a new version: {"message"}; 409 when nothing changed."""
+    version = versions.save_version(g.api_user, project_id, str(body().get("message", "")))
+    return jsonify(version_json(version, full=True)), 201
+
+
+@bp.get("/projects/<project_id>/versions/<int:number>")
+def get_version(project_id, number):
+    """One version with its snapshot and changes."""
+    granted = projects.access(g.api_user, project_id)
+    return jsonify(version_json(versions.get_version(granted.project.id, number), full=True))
+
+
+@bp.post("/projects/<project_id>/versions/<int:number>/restore")
+def restore_version(project_id, number):
+    """Make the working copy equal to version <n>; returns the new version recording it."""
+    version = versions.restore(g.api_user, project_id, number)
+    return jsonify(version_json(version, full=True)), 201
+
+
+@bp.get("/projects/<project_id>/diff")
+def diff(project_id):
+    """Changes from=<n> to=<m|working> ("sql" stays empty until deployment exists)."""
+    granted = projects.access(g.api_user, project_id)
+    _, _, changes = versions.compare(
+        granted.project.id, request.args.get("from") or None, request.args.get("to", "working")
+    )
+    return jsonify({"changes": changes, "summary": summarize(changes), "sql": ""})

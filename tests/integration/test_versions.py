@@ -1,0 +1,297 @@
+"""Schema versions: snapshots and hashes, saving, concurrency, diffs, restore."""
+
+import threading
+import uuid
+
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from designer import fields
+from designer import locks
+from designer import projects
+from designer import relationships
+from designer import snapshot
+from designer import tables
+from designer import versions
+from designer.db import database
+from designer.diff import apply_changes
+from designer.errors import Conflict
+from designer.errors import Locked
+from designer.models import DataField
+from designer.models import DataTable
+from designer.models import SchemaVersion
+from tests.conftest import truncate_all
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def shop(alice):
+    return projects.create_project(alice, "Shop")
+
+
+def field_of(table, field_name):
+    return DataField.get(DataField.data_table == table.id, DataField.field_name == field_name)
+
+
+# The same schema, built in any order, has the same hash.
+
+SCHEMA = [
+    ("Customers", ["Email", "Name", "Born"]),
+    ("Orders", ["Total", "Placed"]),
+    ("Invoices", ["Number"]),
+]
+IDS = {name: uuid.UUID(int=i + 1) for i, name in enumerate(
+    [t for t, _ in SCHEMA] + [f"{t}.{f}" for t, fs in SCHEMA for f in fs]
+)}  # fmt: skip
+
+
+def build_in_order(user, owner_project_id, table_order, field_orders):
+    """Insert the SCHEMA's rows (fixed ids) in the given orders."""
+    for table_name in table_order:
+        DataTable.create(id=IDS[table_name], project=owner_project_id, name=table_name,
+                         table_name=table_name.lower(), created_by=user)  # fmt: skip
+    for table_name, field_names in SCHEMA:
+        for field_name in field_orders[table_name]:
+            DataField.create(
+                id=IDS[f"{table_name}.{field_name}"], data_table=IDS[table_name], name=field_name,
+                field_name=field_name.lower(), data_type="text",
+                sort_order=field_names.index(field_name) + 1,
+            )  # fmt: skip
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_hash_is_the_same_whatever_order_the_schema_was_built_in(app, data):
+    truncate_all()
+    from designer import accounts
+
+    user = accounts.create_user("hasher", "hasher@example.com", "long enough password")
+    project = projects.create_project(user, "P")
+    hashes = set()
+    for _ in range(2):
+        DataTable.delete().execute()
+        table_order = data.draw(st.permutations([t for t, _ in SCHEMA]))
+        field_orders = {t: data.draw(st.permutations(fs)) for t, fs in SCHEMA}
+        build_in_order(user, project.id, table_order, field_orders)
+        hashes.add(snapshot.snapshot_hash(snapshot.build(project.id)))
+    assert len(hashes) == 1
+
+
+def test_any_change_changes_the_hash(alice, shop):
+    table = tables.create_table(alice, shop.id, "Orders")
+    before = snapshot.snapshot_hash(snapshot.build(shop.id))
+    fields.create_field(alice, table.id, {"name": "Total"})
+    after = snapshot.snapshot_hash(snapshot.build(shop.id))
+    assert before != after
+    assert len(after) == 64
+
+
+# Saving
+
+
+def test_versions_number_on_and_record_their_changes(alice, shop):
+    table = tables.create_table(alice, shop.id, "Orders")
+    first = versions.save_version(alice, shop.id, "first")
+    fields.create_field(alice, table.id, {"name": "Total"})
+    second = versions.save_version(alice, shop.id, "")
+    assert (first.version_number, second.version_number) == (1, 2)
+    assert second.parent_version_id == first.id
+    assert [c["op"] for c in second.changes] == ["add_field"]
+    assert second.message == "+1 field"
+    assert first.schema_hash == snapshot.snapshot_hash(versions.snapshot_of(first))
+
+
+def test_a_save_without_changes_is_refused(alice, shop):
+    tables.create_table(alice, shop.id, "Orders")
+    versions.save_version(alice, shop.id, "first")
+    with pytest.raises(Conflict) as caught:
+        versions.save_version(alice, shop.id, "again")
+    assert "No changes since version 1" in caught.value.message
+    assert SchemaVersion.select().count() == 1
+
+
+def test_a_rename_is_recorded_as_a_rename(alice, shop):
+    table = tables.create_table(alice, shop.id, "Orders")
+    email = fields.create_field(alice, table.id, {"name": "Email"})
+    versions.save_version(alice, shop.id, "first")
+    fields.update_field(alice, email.id, 1, {"name": "Email", "field_name": "contact_email"})
+    tables.update_table(alice, table.id, 1, name="Orders", table_name="purchases")
+    ops = [c["op"] for c in versions.save_version(alice, shop.id, "renames").changes]
+    assert ops == ["rename_table", "rename_field"]
+
+
+def test_concurrent_saves_never_share_a_version_number(alice, shop):
+    start = threading.Barrier(8)
+    numbers, refusals, errors = [], [], []
+
+    def save(i):
+        try:
+            tables.create_table(alice, shop.id, f"Table {i}")
+            start.wait()
+            numbers.append(versions.save_version(alice, shop.id, f"save {i}").version_number)
+        except Conflict:
+            refusals.append(i)
+        except Exception as exc:  # noqa: BLE001  (any other outcome fails the test below)
+            errors.append(repr(exc))
+        finally:
+            database.close()
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    assert len(numbers) + len(refusals) == 8
+    stored = [v.version_number for v in SchemaVersion.select()]
+    assert sorted(stored) == sorted(numbers)
+
+
+def test_viewers_cannot_save_versions(alice, shop, make_user, api):
+    make_user("vera")
+    projects.add_member(alice, shop.id, "vera", "viewer")
+    tables.create_table(alice, shop.id, "Orders")
+    from designer.models import User
+
+    response = api(User.get(User.username == "vera")).post(f"/projects/{shop.id}/versions", json={})
+    assert response.status_code == 403
+
+
+# Restore
+
+
+def test_restore_round_trip(alice, shop):
+    customers = tables.create_table(alice, shop.id, "Customers")
+    orders = tables.create_table(alice, shop.id, "Orders")
+    email = fields.create_field(alice, customers.id, {"name": "Email", "unique": "1"})
+    fields.create_field(alice, orders.id, {"name": "Total", "data_type": "number"})
+    relationships.create_relationship(
+        alice, shop.id, {"source_table_id": customers.id, "target_table_id": orders.id}
+    )
+    first = versions.save_version(alice, shop.id, "first")
+
+    # Rename, swap names, drop, add: everything a restore has to undo.
+    fields.update_field(alice, email.id, 1, {"name": "Mail", "field_name": "total"})
+    tables.update_table(alice, customers.id, 1, name="Temp", table_name="temp")
+    tables.update_table(alice, orders.id, 1, name="Customers", table_name="customers")
+    tables.update_table(alice, customers.id, 2, name="Orders", table_name="orders")
+    token = locks.acquire(orders.id, alice, "critical").lock_token
+    fields.delete_field(alice, field_of(orders, "total").id, token, with_relationships=False)
+    locks.release(token, alice)
+    tables.create_table(alice, shop.id, "Extra")
+    versions.save_version(alice, shop.id, "second")
+
+    restored = versions.restore(alice, shop.id, 1)
+    assert restored.version_number == 3
+    assert restored.message == "Restored version 1"
+    assert restored.schema_hash == first.schema_hash
+    assert snapshot.snapshot_hash(snapshot.build(shop.id)) == first.schema_hash
+    assert DataTable.get_by_id(customers.id).table_name == "customers"
+    definition = DataTable.get_by_id(customers.id).schema_definition
+    assert [c["field_name"] for c in definition["columns"]] == ["id", "email"]
+
+
+def test_restore_saves_unsaved_work_first(alice, shop):
+    tables.create_table(alice, shop.id, "Orders")
+    versions.save_version(alice, shop.id, "first")
+    tables.create_table(alice, shop.id, "Unsaved idea")
+    versions.restore(alice, shop.id, 1)
+    messages = [v.message for v in SchemaVersion.select().order_by(SchemaVersion.version_number)]
+    assert messages == ["first", "Before restoring version 1", "Restored version 1"]
+    assert not DataTable.select().where(DataTable.name == "Unsaved idea").exists()
+
+
+def test_restore_respects_other_peoples_locks(alice, shop, make_user):
+    bob = make_user("bob")
+    projects.add_member(alice, shop.id, "bob", "editor")
+    table = tables.create_table(alice, shop.id, "Orders")
+    versions.save_version(alice, shop.id, "first")
+    fields.create_field(alice, table.id, {"name": "Total"})
+    versions.save_version(alice, shop.id, "second")
+    locks.acquire(table.id, bob, "pessimistic", "busy")
+    with pytest.raises(Locked) as caught:
+        versions.restore(alice, shop.id, 1)
+    assert "bob holds a pessimistic lock" in caught.value.message
+    assert DataField.select().where(DataField.data_table == table.id).count() == 2
+    assert SchemaVersion.select().count() == 2
+
+
+def test_restoring_the_current_state_is_refused(alice, shop):
+    tables.create_table(alice, shop.id, "Orders")
+    versions.save_version(alice, shop.id, "first")
+    with pytest.raises(Conflict):
+        versions.restore(alice, shop.id, 1)
+
+
+# Diff and API
+
+
+def test_diff_between_versions_and_the_working_copy(alice, shop, api):
+    table = tables.create_table(alice, shop.id, "Orders")
+    versions.save_version(alice, shop.id, "first")
+    fields.create_field(alice, table.id, {"name": "Total"})
+    versions.save_version(alice, shop.id, "second")
+    tables.create_table(alice, shop.id, "Unsaved")
+    client = api(alice)
+    response = client.get(f"/projects/{shop.id}/diff?from=1&to=2")
+    assert [c["op"] for c in response.json["changes"]] == ["add_field"]
+    assert response.json["sql"] == ""
+    working = client.get(f"/projects/{shop.id}/diff?from=2&to=working")
+    assert [c["op"] for c in working.json["changes"]] == ["add_table", "add_field"]
+    old = versions.snapshot_of(versions.get_version(shop.id, 1))
+    new = versions.snapshot_of(versions.get_version(shop.id, 2))
+    assert apply_changes(old, response.json["changes"]) == new
+
+
+def test_api_versions_round_trip(alice, shop, api):
+    client = api(alice)
+    tables.create_table(alice, shop.id, "Orders")
+    created = client.post(f"/projects/{shop.id}/versions", json={"message": "first"})
+    assert created.status_code == 201
+    assert created.json["version_number"] == 1
+    assert client.post(f"/projects/{shop.id}/versions", json={}).status_code == 409
+    listed = client.get(f"/projects/{shop.id}/versions").json
+    assert [v["message"] for v in listed["versions"]] == ["first"]
+    assert "schema_snapshot" not in listed["versions"][0]
+    detail = client.get(f"/projects/{shop.id}/versions/1").json
+    assert detail["schema_snapshot"]["tables"]
+    assert client.get(f"/projects/{shop.id}/versions/9").status_code == 404
+    tables.create_table(alice, shop.id, "More")
+    client.post(f"/projects/{shop.id}/versions", json={"message": "second"})
+    restored = client.post(f"/projects/{shop.id}/versions/1/restore")
+    assert restored.status_code == 201
+    assert restored.json["schema_hash"] == detail["schema_hash"]
+
+
+def test_timeline_pages_through_hundreds_of_versions(alice, shop, signed_in):
+    table = tables.create_table(alice, shop.id, "Orders")
+    for i in range(60):
+        tables.update_table(alice, table.id, i + 1, description=f"step {i}")
+        versions.save_version(alice, shop.id, f"step {i}")
+    client = signed_in(alice)
+    page = client.get(f"/projects/{shop.id}/timeline", htmx=False).text
+    assert ">v60</a>" in page
+    assert ">v36</a>" in page
+    assert ">v35</a>" not in page
+    more = client.get(f"/projects/{shop.id}/timeline", query_string={"before": 36}).text
+    assert ">v35</a>" in more
+    assert ">v11</a>" in more
+
+
+def test_snapshots_are_served_from_the_cache_by_hash(alice, shop):
+    tables.create_table(alice, shop.id, "Orders")
+    version = versions.save_version(alice, shop.id, "first")
+    SchemaVersion.update(schema_snapshot={"format": 1, "tables": {}, "relationships": {}}).where(
+        SchemaVersion.id == version.id
+    ).execute()
+    assert versions.snapshot_of(version)["tables"], "the cached snapshot was not used"
