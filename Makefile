@@ -44,7 +44,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 bench: setup
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	for script in bench/[!_]*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules .run .pytest_tmp .pytest_cache .ruff_cache

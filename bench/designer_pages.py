@@ -8,73 +8,30 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 
+from _setup import FIELDS_PER_TABLE
 from _setup import OUT
 from _setup import counting
+from _setup import design
 from _setup import fresh_database
+from _setup import insert_all
 from _setup import postgres_server
-from peewee import chunked
 
 from designer import accounts
 from designer import create_app
 from designer import projects
 from designer.db import database
 from designer.db import upgrade
-from designer.field_types import clean_field
 from designer.models import ActivityEntry
 from designer.models import DataField
 from designer.models import DataTable
 from designer.settings import settings
-from designer.tables import SYSTEM_FIELD
-from designer.tables import definition_of
 
 SIZES = ((300, 50), (3000, 100))  # tables, target median in ms
-FIELDS_PER_TABLE = 20  # besides the system id column
 WARMUP, RUNS = 5, 50
 PASSWORD = "bench password"
-# Names are "<adjective> <noun> <n>": each of the 100 pairs names 1% of the tables.
-ADJECTIVES = ("amber", "brisk", "coral", "dusty", "eager", "frosty", "gold", "iron", "jade", "keen")
-NOUNS = ("ledger", "deed", "parcel", "voyage", "meadow", "harbor", "lamp", "quarry", "peak", "orb")
-SEARCH = "coral+parcel"  # URL-encoded "coral parcel"
-# What the 20 fields cycle through: every data type, with the settings people give them.
-KINDS = (
-    {"data_type": "text", "max_length": "120"},
-    {"data_type": "number", "number_type": "integer", "min": "0"},
-    {"data_type": "date", "date_type": "date"},
-    {"data_type": "boolean", "default_value": "false"},
-    {"data_type": "text", "max_length": "2000", "min_length": "1"},
-    {"data_type": "number", "number_type": "decimal", "precision": "14", "scale": "4"},
-    {"data_type": "date", "date_type": "timestamptz", "default_value": "now()"},
-    {"data_type": "text"},
-)
-
-
-def field_values():
-    """The fields every table gets, validated as the designer would store them."""
-    return [
-        clean_field({"name": f"Column {i}", "is_required": i % 3 == 0, **KINDS[i % len(KINDS)]})
-        for i in range(FIELDS_PER_TABLE)
-    ]
-
-
-def design(project, user, count):
-    """`count` unsaved tables, and the fields of each (id first) by table id."""
-    values = field_values()
-    tables, columns_of = [], {}
-    for i in range(count):
-        words = f"{ADJECTIVES[i % 10]} {NOUNS[i // 10 % 10]} {i:05d}"
-        table = DataTable(id=uuid.uuid4(), project=project.id, created_by=user.id)
-        table.name, table.table_name = words.capitalize(), words.replace(" ", "_")
-        columns = [DataField(id=uuid.uuid4(), data_table=table.id, **SYSTEM_FIELD)]
-        columns += [
-            DataField(id=uuid.uuid4(), data_table=table.id, sort_order=n + 1, **v)
-            for n, v in enumerate(values)
-        ]
-        table.schema_definition = definition_of(table, columns)
-        tables.append(table)
-        columns_of[table.id] = columns
-    return tables, columns_of
+# URL-encoded "coral parcel": one of _setup's adjective-noun pairs, so 1% of the tables.
+SEARCH = "coral+parcel"
 
 
 def seed(user, count):
@@ -93,11 +50,7 @@ def seed(user, count):
         )
         for field in fields[: settings.activity_keep]
     ]
-    with database.atomic():
-        for model, rows in ((DataTable, tables), (DataField, fields), (ActivityEntry, activity)):
-            # __data__ holds each row's values, defaults included, keyed by field name.
-            for batch in chunked([row.__data__ for row in rows], 1000):
-                model.insert_many(batch).execute()
+    insert_all((DataTable, tables), (DataField, fields), (ActivityEntry, activity))
     # A live server's autovacuum would have gathered statistics on these rows by now.
     database.execute_sql("ANALYZE")
     middle = sorted(tables, key=lambda t: t.name)[count // 2]

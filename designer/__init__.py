@@ -62,8 +62,6 @@ def create_app(test_config=None):
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        REMEMBER_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         NODE_MODULES=str(ROOT / "node_modules"),
@@ -72,7 +70,6 @@ def create_app(test_config=None):
     app.config.update(config)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = persistent_secret_key(app.instance_path)
-    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
 
     from designer import db
     from designer import settings

@@ -9,6 +9,7 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError
@@ -70,6 +71,13 @@ def sweep_expired_locks():
         locks.expire_stale()
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """Session cookies are Secure whenever the request came over HTTPS (or when forced)."""
+
+    def get_cookie_secure(self, app):
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
 def is_api_request():
     return request.path.startswith("/api/")
 
@@ -77,6 +85,7 @@ def is_api_request():
 def init_app(app):
     from designer.views import register_blueprints
 
+    app.session_interface = SessionCookies()
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     csrf.init_app(app)

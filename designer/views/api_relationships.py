@@ -6,6 +6,7 @@ from flask import request
 
 from designer import projects
 from designer import relationships
+from designer.snapshot import relationship_entry
 from designer.views.api import body
 from designer.views.api import bp
 from designer.views.api import iso
@@ -13,17 +14,10 @@ from designer.views.api import revision_of
 
 
 def relationship_json(rel):
+    """The relationship as versions store it, plus its project, times and revision."""
     return {
-        "id": str(rel.id),
+        **relationship_entry(rel),
         "project_id": str(rel.project_id),
-        "relationship_name": rel.relationship_name,
-        "relationship_type": rel.relationship_type,
-        "source_table_id": str(rel.source_table_id),
-        "source_field_id": str(rel.source_field_id) if rel.source_field_id else None,
-        "target_table_id": str(rel.target_table_id),
-        "target_field_id": str(rel.target_field_id) if rel.target_field_id else None,
-        "cascade_config": rel.cascade_config,
-        "status": rel.status,
         "created_at": iso(rel.created_at),
         "updated_at": iso(rel.updated_at),
         "revision": rel.revision,

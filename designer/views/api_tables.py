@@ -7,6 +7,7 @@ from flask import request
 from designer import fields
 from designer import projects
 from designer import tables
+from designer.snapshot import field_entry
 from designer.views.api import body
 from designer.views.api import bp
 from designer.views.api import iso
@@ -39,16 +40,10 @@ def table_json(table, field_count=None):
 
 
 def field_json(field):
+    """The field as versions store it, plus its table, times and revision."""
     return {
-        "id": str(field.id),
+        **field_entry(field),
         "table_id": str(field.table_id),
-        "name": field.name,
-        "field_name": field.field_name,
-        "data_type": field.data_type,
-        "is_required": field.is_required,
-        "default_value": field.default_value,
-        "field_config": field.field_config,
-        "sort_order": field.sort_order,
         "created_at": iso(field.created_at),
         "updated_at": iso(field.updated_at),
         "revision": field.revision,

@@ -52,7 +52,7 @@ def login():
         form = {"username": request.form.get("username", "")}
         user = accounts.authenticate(form["username"], request.form.get("password", ""))
         if user is not None:
-            login_user(user, remember=bool(request.form.get("remember")))
+            login_user(user)
             return redirect(safe_next(request.form.get("next")))
         error = "Wrong username or password."
     status = 401 if error else 200

@@ -123,6 +123,12 @@
   document.addEventListener("DOMContentLoaded", function () { makeSortable(document); });
   document.addEventListener("htmx:afterSettle", function () { makeSortable(document); });
 
+  // htmx has processed the page by now (its script runs first): controls that
+  // need it become clickable (see app.css).
+  document.addEventListener("DOMContentLoaded", function () {
+    document.documentElement.setAttribute("data-ready", "");
+  });
+
   // Focus the first autofocus field of a freshly swapped-in form.
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.elt;

@@ -5,6 +5,7 @@ import shutil
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from designer import accounts
@@ -12,6 +13,8 @@ from tests.conftest import PASSWORD
 from tests.conftest import truncate_all
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+# Two cores run the browser, the server and PostgreSQL: give assertions room.
+expect.set_options(timeout=10_000)
 # Chromium flags for a sandboxed machine with no outside network.
 CHROMIUM_ARGS = [
     "--no-sandbox",

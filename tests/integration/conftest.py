@@ -3,6 +3,7 @@
 import pytest
 
 from designer import accounts
+from designer import projects
 from tests.conftest import PASSWORD
 from tests.conftest import csrf_token_of
 from tests.conftest import truncate_all
@@ -20,6 +21,17 @@ def make_user(app):
         return accounts.create_user(username, f"{username}@example.com", PASSWORD)
 
     return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def shop(alice):
+    """A project named Shop, owned by alice."""
+    return projects.create_project(alice, "Shop")
 
 
 class WebClient:

@@ -218,10 +218,28 @@ def test_api_needs_no_csrf_token_with_a_bearer_token(api, make_user):
 
 
 def test_session_cookie_is_http_only_and_same_site(app):
-    response = signup(app.test_client())
-    cookie = response.headers["Set-Cookie"]
+    cookie = session_cookie(signup(app.test_client()))
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def session_cookie(response):
+    (cookie,) = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    return cookie
+
+
+def test_session_cookie_is_secure_over_https(app):
+    client = app.test_client()
+    token = csrf_token_of(client.get("/signup", base_url="https://localhost").text)
+    response = client.post(
+        "/signup",
+        base_url="https://localhost",
+        data={"username": "alice", "email": "a@example.com", "password": PASSWORD,
+              "csrf_token": token},
+    )  # fmt: skip
+    assert "Secure" in session_cookie(response)
+    plain = signup(app.test_client(), username="bob", email="b@example.com")
+    assert "Secure" not in session_cookie(plain)
 
 
 def test_pages_send_security_headers(app):

@@ -14,11 +14,6 @@ from designer.models import DataTable
 
 
 @pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
-
-@pytest.fixture
 def orders(alice):
     project = projects.create_project(alice, "Shop")
     return tables.create_table(alice, project.id, "Orders")

@@ -10,16 +10,6 @@ from designer.models import Project
 from designer.models import ProjectMember
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
-
-@pytest.fixture
-def shop(alice):
-    return projects.create_project(alice, "Shop", "Orders and customers")
-
-
 def test_creating_a_project_makes_the_creator_its_owner(alice, signed_in):
     response = signed_in(alice).post("/projects", data={"name": "  Shop  "})
     assert response.status_code == 200

@@ -3,8 +3,6 @@
 import contextlib
 import logging
 
-import pytest
-
 from designer import fields
 from designer import projects
 from designer.models import DataField
@@ -92,11 +90,6 @@ def measure(client, project, table, field):
         assert response.status_code == 200, (name, response.text[:200])
         counts[name] = counter.count
     return counts
-
-
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")
 
 
 def test_query_counts_do_not_grow_with_tables_or_fields(alice, signed_in):

@@ -14,16 +14,6 @@ from designer.models import DataTable
 from designer.models import TableRelationship
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
-
-@pytest.fixture
-def shop(alice):
-    return projects.create_project(alice, "Shop")
-
-
 def table(user, project, name, **fields_by_name):
     made = tables.create_table(user, project.id, name)
     for field_name, data in fields_by_name.items():

@@ -4,7 +4,6 @@ import pytest
 
 from designer import fields
 from designer import locks
-from designer import projects
 from designer import tables
 from designer.errors import Conflict
 from designer.errors import Locked
@@ -12,16 +11,6 @@ from designer.errors import ValidationFailed
 from designer.models import ActivityEntry
 from designer.models import DataField
 from designer.models import DataTable
-
-
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
-
-@pytest.fixture
-def shop(alice):
-    return projects.create_project(alice, "Shop")
 
 
 def add_table(user, project, name, **kw):

@@ -26,16 +26,6 @@ from designer.models import SchemaVersion
 from tests.conftest import truncate_all
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user("alice")
-
-
-@pytest.fixture
-def shop(alice):
-    return projects.create_project(alice, "Shop")
-
-
 def field_of(table, field_name):
     return DataField.get(DataField.data_table == table.id, DataField.field_name == field_name)
 
