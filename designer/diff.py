@@ -101,16 +101,20 @@ def _attribute_changes(before, after, skip):
     return changes
 
 
+# Ops share structure with the snapshots they came from (both are read-only;
+# apply_changes copies what it inserts), which keeps large diffs cheap.
+
+
 def _table_op(op, table_id, **details):
-    return {"op": op, "table_id": table_id, **copy.deepcopy(details)}
+    return {"op": op, "table_id": table_id, **details}
 
 
 def _field_op(op, table_id, field_id, **details):
-    return {"op": op, "table_id": table_id, "field_id": field_id, **copy.deepcopy(details)}
+    return {"op": op, "table_id": table_id, "field_id": field_id, **details}
 
 
 def _relationship_op(op, relationship_id, **details):
-    return {"op": op, "relationship_id": relationship_id, **copy.deepcopy(details)}
+    return {"op": op, "relationship_id": relationship_id, **details}
 
 
 def _table_groups(old_tables, new_tables):
@@ -144,6 +148,9 @@ def _add_table_ops(table_id, table):
 def _field_groups(old_tables, new_tables):
     keyed = {"drop_field": [], "add_field": [], "rename_field": [], "alter_field": []}
     for table_id in old_tables.keys() & new_tables.keys():
+        # Most tables are untouched between two versions: one comparison skips them.
+        if old_tables[table_id]["fields"] == new_tables[table_id]["fields"]:
+            continue
         for key, op in _table_field_ops(table_id, old_tables[table_id], new_tables[table_id]):
             keyed[op["op"]].append((key, op))
     return {kind: [op for _, op in sorted(ops, key=lambda p: p[0])] for kind, ops in keyed.items()}
@@ -156,6 +163,8 @@ def _table_field_ops(table_id, old_table, new_table):
         key = _field_key(table_id, old_table, fid, old_fields[fid])
         yield key, _field_op("drop_field", table_id, fid, before=old_fields[fid])
     for fid, field in new_fields.items():
+        if old_fields.get(fid) == field:
+            continue
         key = _field_key(table_id, new_table, fid, field)
         if fid not in old_fields:
             yield key, _field_op("add_field", table_id, fid, after=field)
@@ -251,9 +260,14 @@ def summarize(changes):
 
 def summary_text(changes):
     """One timeline line such as "+2 tables, ~3 fields, −1 relationship"."""
+    return counts_text(summarize(changes))
+
+
+def counts_text(counts):
+    """The timeline line for counts as made by summarize."""
     parts = [
         f"{SUMMARY_SIGNS[bucket]}{count} {kind if count != 1 else kind[:-1]}"
-        for kind, buckets in summarize(changes).items()
+        for kind, buckets in counts.items()
         for bucket, count in buckets.items()
         if count
     ]

@@ -53,14 +53,37 @@ def relationship_entry(rel):
     }
 
 
+TABLE_COLUMNS = ("id", "name", "table_name", "description", "status")
+FIELD_COLUMNS = (
+    "id", "name", "field_name", "data_type", "is_required", "default_value", "field_config",
+    "sort_order",
+)  # fmt: skip
+
+
 def build(project_id):
-    """The project's schema as a snapshot dict (three queries, whatever its size)."""
-    tables = {
-        str(t.id): table_entry(t) for t in DataTable.select().where(DataTable.project == project_id)
-    }
-    field_rows = DataField.select().join(DataTable).where(DataTable.project == project_id)
-    for field in field_rows:
-        tables[str(field.table_id)]["fields"][str(field.id)] = field_entry(field)
+    """The project's schema as a snapshot dict (three queries, whatever its size).
+
+    Rows come as plain tuples of the columns a snapshot holds, ids cast to
+    text by PostgreSQL: building a model object per field made a 3,000-table
+    snapshot several times slower.
+    """
+    table_rows = DataTable.select(
+        DataTable.id.cast("text"), *(getattr(DataTable, c) for c in TABLE_COLUMNS[1:])
+    ).where(DataTable.project == project_id)
+    tables = {}
+    for row in table_rows.tuples():
+        tables[row[0]] = {**dict(zip(TABLE_COLUMNS, row, strict=True)), "fields": {}}
+    field_rows = (
+        DataField.select(
+            DataField.data_table.cast("text"),
+            DataField.id.cast("text"),
+            *(getattr(DataField, c) for c in FIELD_COLUMNS[1:]),
+        )
+        .join(DataTable)
+        .where(DataTable.project == project_id)
+    )
+    for table_id, *values in field_rows.tuples():
+        tables[table_id]["fields"][values[0]] = dict(zip(FIELD_COLUMNS, values, strict=True))
     relationships = {
         str(r.id): relationship_entry(r)
         for r in TableRelationship.select().where(TableRelationship.project == project_id)
@@ -73,5 +96,10 @@ def canonical_json(snapshot):
     return json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def digest(canonical):
+    """The sha256 of a snapshot's canonical JSON."""
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def snapshot_hash(snapshot):
-    return hashlib.sha256(canonical_json(snapshot).encode("utf-8")).hexdigest()
+    return digest(canonical_json(snapshot))

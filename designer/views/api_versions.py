@@ -23,10 +23,10 @@ def version_json(version, full=False):
         "is_merged": version.is_merged,
         "created_by": str(version.created_by_id) if version.created_by_id else None,
         "created_at": iso(version.created_at),
-        "summary": summarize(version.changes),
+        "summary": version.change_summary,
     }
     if full:
-        data["changes"] = version.changes
+        data["changes"] = versions.changes_of(version)
         data["schema_snapshot"] = versions.snapshot_of(version)
     return data
 

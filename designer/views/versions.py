@@ -9,6 +9,7 @@ from flask_login import login_required
 
 from designer import projects
 from designer import versions
+from designer.diff import counts_text
 from designer.diff import describe
 from designer.diff import summarize
 from designer.diff import summary_text
@@ -38,7 +39,7 @@ def timeline_context(granted, **extra):
         "next_before": before,
         "unsaved": unsaved,
         "unsaved_text": summary_text(unsaved),
-        "summary_text": summary_text,
+        "counts_text": counts_text,
         "version_choices": choices(granted.project.id),
         "form": {},
         "errors": {},
@@ -80,8 +81,7 @@ def show(project_id, number):
     schema = versions.snapshot_of(version)
     return render_template(
         "versions/show.html", access=granted, project=granted.project, version=version,
-        schema=schema, changes=version.changes, describe=describe,
-        summary=summary_text(version.changes),
+        schema=schema, describe=describe, summary=counts_text(version.change_summary),
     )  # fmt: skip
 
 
