@@ -35,7 +35,8 @@ def mermaid_type(field):
 
 
 def comment(text):
-    return text.replace('"', "'")
+    """Free text made safe inside Mermaid's double quotes: one line, no double quote."""
+    return " ".join(text.split()).replace('"', "'")
 
 
 def entity(table, foreign_keys):

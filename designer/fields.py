@@ -15,9 +15,9 @@ from designer.errors import NotFound
 from designer.errors import ValidationFailed
 from designer.field_types import clean_field
 from designer.field_types import field_as_input
+from designer.field_types import pg_type
 from designer.models import DataField
 from designer.tables import check_writable
-from designer.tables import editable_table
 from designer.tables import ordered_fields
 from designer.tables import refresh_definition
 from designer.tables import table_access
@@ -71,22 +71,38 @@ def summary(field):
     return f"{field.name} ({field.field_name})"
 
 
+MAX_SORT_ORDER = 2**31 - 1
+
+
+def chosen_sort_order(raw):
+    """An explicit position (0 .. 2^31-1), or None for "at the end"."""
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(str(raw).strip(), 10) if not isinstance(raw, bool) else None
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= MAX_SORT_ORDER:
+        message = "Use a whole number from 0 to 2147483647."
+        raise ValidationFailed(message, {"sort_order": message})
+    return value
+
+
 def create_field(user, table_id, data, lock_token=None):
     """Add a field at the end of the table (or at data["sort_order"])."""
-    _, table = editable_table(user, table_id, lock_token)
+    _, table = table_access(user, table_id, "editor")
     values = validated(data)
-    sort_order = data.get("sort_order")
+    sort_order = chosen_sort_order(data.get("sort_order"))
     with recording(table.project_id, user) as log:
-        if sort_order in (None, ""):
+        check_writable(user, table, lock_token)
+        if sort_order is None:
             last = DataField.select(fn.max(DataField.sort_order)).where(
                 DataField.data_table == table.id
             )
             sort_order = (last.scalar() or 0) + 1
-        elif not str(sort_order).isdigit():
-            raise ValidationFailed("Invalid order.", {"sort_order": "Use a whole number ≥ 0."})
         try:
             with database.atomic():
-                field = DataField.create(data_table=table, sort_order=int(sort_order), **values)
+                field = DataField.create(data_table=table, sort_order=sort_order, **values)
         except IntegrityError as exc:
             raise ValidationFailed("Please correct the marked fields.", taken_problem(exc)) from exc
         refresh_definition(table)
@@ -101,12 +117,15 @@ def update_field(
     the relationships the field is a key of only when confirmed."""
     _, field, table = field_access(user, field_id, "editor")
     refuse_system(field)
-    values = validated({**field_as_input(field), **data} if partial else data)
-    retyped = values["data_type"] != field.data_type
-    check_writable(user, table, lock_token, breaking=retyped)
+    values = validated(merged_input(field, data) if partial else data)
+    retyped = pg_type(values["data_type"], values["field_config"]) != pg_type(
+        field.data_type, field.field_config
+    )
     dependents = using_fields([field.id])
+    refuse_broken_keys(dependents, field, values)
     refuse_broken_cascades(dependents, field, values)
     with recording(table.project_id, user) as log:
+        check_writable(user, table, lock_token, breaking=retyped)
         if retyped:
             release_dependents(dependents, with_relationships, summary(field))
             log_removed(log, dependents)
@@ -118,6 +137,25 @@ def update_field(
         refresh_definition(table)
         log.add("field.updated", f"edited {summary(updated)} in {table.name}", field.id)
     return updated
+
+
+def merged_input(field, data):
+    """A partial update over the stored field: stored values, then the request's
+    field_config, then its top-level keys."""
+    request = dict(data)
+    config = request.pop("field_config", None)
+    return {**field_as_input(field), **(config if isinstance(config, dict) else {}), **request}
+
+
+def refuse_broken_keys(dependents, field, values):
+    """A relationship's key must stay unique (or the primary key)."""
+    config = values["field_config"]
+    for rel in dependents:
+        if rel.source_field_id == field.id and not (
+            config.get("unique") or config.get("primary_key")
+        ):
+            message = f"{rel.relationship_name} uses this field as its key; it must stay unique."
+            raise ValidationFailed(message, {"unique": message})
 
 
 def refuse_broken_cascades(dependents, field, values):
@@ -144,8 +182,8 @@ def delete_field(user, field_id, lock_token=None, with_relationships=False):
     using it go too, but only when confirmed."""
     _, field, table = field_access(user, field_id, "editor")
     refuse_system(field)
-    check_writable(user, table, lock_token, breaking=True)
     with recording(table.project_id, user) as log:
+        check_writable(user, table, lock_token, breaking=True)
         dependents = using_fields([field.id])
         release_dependents(dependents, with_relationships, summary(field))
         log_removed(log, dependents)
@@ -157,15 +195,16 @@ def delete_field(user, field_id, lock_token=None, with_relationships=False):
 
 def reorder(user, table_id, field_ids, lock_token=None):
     """Set the order of a table's fields (the id column stays first)."""
-    _, table = editable_table(user, table_id, lock_token)
+    _, table = table_access(user, table_id, "editor")
     wanted = [parse_id(value, "field") for value in field_ids]
-    movable = [f.id for f in ordered_fields(table.id) if not f.field_config.get("system")]
-    if sorted(wanted) != sorted(movable):
-        raise ValidationFailed(
-            "List each of the table's fields exactly once.",
-            {"field_ids": "Must list each field of this table (except id) once."},
-        )
     with recording(table.project_id, user) as log:
+        check_writable(user, table, lock_token)
+        movable = [f.id for f in ordered_fields(table.id) if not f.field_config.get("system")]
+        if sorted(wanted) != sorted(movable):
+            raise ValidationFailed(
+                "List each of the table's fields exactly once.",
+                {"field_ids": "Must list each field of this table (except id) once."},
+            )
         database.execute_sql(
             "UPDATE data_field SET sort_order = v.position"
             " FROM unnest(%s::uuid[]) WITH ORDINALITY AS v(id, position)"

@@ -7,11 +7,12 @@ from designer.db import database
 from designer.errors import ValidationFailed
 from designer.models import DataField
 from designer.models import DataTable
-from designer.models import Project
 from designer.naming import MAX_IDENTIFIER_BYTES
 from designer.naming import identifier_problem
+from designer.projects import serialize_changes
 from designer.relationships import add_one_to_many
 from designer.relationships import project_table
+from designer.tables import MAX_NAME
 from designer.tables import SYSTEM_FIELD
 from designer.tables import refresh_definition
 
@@ -35,11 +36,12 @@ def create_junction(user, granted, data):
     name = junction_name(left, right, data.get("junction_table_name"))
     cascade = {"on_delete": data.get("on_delete") or "cascade", "on_update": "no_action"}
     with recording(project_id, user) as log:
-        Project.select().where(Project.id == project_id).for_update().execute()
+        serialize_changes(project_id)
         try:
             with database.atomic():
                 junction = DataTable.create(
-                    project=project_id, name=f"{left.name} {right.name}", table_name=name,
+                    project=project_id, table_name=name,
+                    name=f"{left.name} {right.name}"[:MAX_NAME],
                     description=f"Links {left.name} and {right.name} (many-to-many).",
                     created_by=user,
                 )  # fmt: skip

@@ -75,6 +75,9 @@ def acquire(table_id, user, lock_type, reason=""):
         raise Conflict(f"Unknown lock type “{lock_type}”; use one of {', '.join(LOCK_TYPES)}.")
     reason = (reason or "").strip()[:500]
     with database.atomic():
+        # Waits for writes in flight on this table (they hold its row, see
+        # require_write), so none can pass its check and then land under the lock.
+        database.execute_sql("SELECT 1 FROM data_table WHERE id = %s FOR UPDATE", (table_id,))
         expire_stale(table_id)
         current = active_lock(table_id)
         if current is not None:
@@ -110,7 +113,7 @@ HEARTBEAT = (
     " WHERE lock_token = %s AND user_id = %s AND table_id = coalesce(%s, table_id)"
     " AND released_at IS NULL AND expires_at > now()"
     " AND EXISTS (SELECT 1 FROM data_table t JOIN project_member m ON m.project_id = t.project_id"
-    " WHERE t.id = table_lock.table_id AND m.user_id = %s)"
+    " WHERE t.id = table_lock.table_id AND m.user_id = %s AND m.role IN ('editor', 'owner'))"
     " RETURNING id, table_id, lock_type, reason, locked_at, expires_at, heartbeat_at"
 )
 HEARTBEAT_COLUMNS = (
@@ -184,6 +187,14 @@ def force_release(table_id):
     return bool(ended)
 
 
+def is_token(value):
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 def released_by(token, user):
     """Whether this token's lock was released by the user themself (not lost)."""
     lock = TableLock.get_or_none(TableLock.lock_token == parse_id(token, "lock"))
@@ -210,8 +221,17 @@ def refuse_others(table_id, user):
 
 def require_write(table_id, user, token=None, critical=False):
     """Refuse a write the table's lock does not allow (423), or a breaking change without
-    a critical lock held by this user."""
+    a critical lock held by this user.
+
+    Inside the write's transaction it holds the table's row until the write
+    commits, so an acquire (which takes the row FOR UPDATE) waits for it.
+    """
+    database.execute_sql(
+        "SELECT 1 FROM data_table WHERE id = %s FOR NO KEY UPDATE", (str(table_id),)
+    )
     current = active_lock(table_id)
+    if token and not is_token(token):
+        raise Locked("That lock token is not a lock token (a UUID). Nothing was saved.")
     if token and (current is None or str(current.lock_token) != str(token)):
         if not released_by(token, user):
             # Expired or forced: the holder must learn their lock is gone.
@@ -236,8 +256,10 @@ def require_write(table_id, user, token=None, critical=False):
 def critical_lock(table_id, user):
     """A critical lock token for one breaking change the user has confirmed.
 
-    The user's own lock is upgraded and kept; a lock taken only for this
-    change is released afterwards. Someone else's lock refuses it (423).
+    The user's own lock is upgraded for the change and then returned to its
+    type (an edit form's optimistic lock must not stay critical); a lock taken
+    only for this change is released afterwards. Someone else's lock refuses
+    it (423).
     """
     current = active_lock(table_id)
     kept = current is not None and current.user_id == user.id
@@ -248,6 +270,10 @@ def critical_lock(table_id, user):
         if not kept:
             # The change may have deleted the table, and its locks with it.
             release(lock.lock_token, user, quietly=True)
+        elif current.lock_type != "critical":
+            TableLock.update(lock_type=current.lock_type, reason=current.reason).where(
+                TableLock.id == lock.id, TableLock.released_at.is_null()
+            ).execute()
 
 
 def history(table_id, limit=20):

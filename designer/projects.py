@@ -58,6 +58,17 @@ def access(user, project_id, need="viewer"):
     return grant(row, row.role, need)
 
 
+def serialize_changes(project_id):
+    """Hold the project's row until this transaction ends: one such change at a time.
+
+    NO KEY UPDATE, not UPDATE, so ordinary writes (whose foreign keys take
+    KEY SHARE on the project) are not blocked and cannot deadlock with it.
+    """
+    database.execute_sql(
+        "SELECT 1 FROM project WHERE id = %s FOR NO KEY UPDATE", (str(project_id),)
+    )
+
+
 def projects_for(user):
     """The user's projects with their role and table count, most recently changed first."""
     tables = (

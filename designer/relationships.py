@@ -18,11 +18,11 @@ from designer.errors import ValidationFailed
 from designer.field_types import pg_type
 from designer.models import DataField
 from designer.models import DataTable
-from designer.models import Project
 from designer.models import TableRelationship
 from designer.naming import generated_name
 from designer.naming import identifier_problem
 from designer.projects import access
+from designer.projects import serialize_changes
 from designer.tables import refresh_definition
 
 ACTIONS = ("no_action", "restrict", "cascade", "set_null", "set_default")
@@ -131,6 +131,8 @@ def foreign_key_field(target, key, source, field_id):
     )
     if field is None:
         fail("target_field_id", f"Choose a field of {target.name}.")
+    if field.field_config.get("system"):
+        fail("target_field_id", "The id column cannot be a foreign key; choose another field.")
     check_types(key, source, field, target)
     return field
 
@@ -163,7 +165,7 @@ def create_relationship(user, project_id, data, lock_token=None):
     with recording(granted.project.id, user) as log:
         # One relationship change per project at a time, so two concurrent
         # edges cannot close a cycle neither of them saw.
-        Project.select().where(Project.id == granted.project.id).for_update().execute()
+        serialize_changes(granted.project.id)
         rel = add_one_to_many(user, granted.project.id, data, lock_token)
         log.add("relationship.created", f"linked {rel.relationship_name}", rel.id)
     return rel
@@ -210,7 +212,6 @@ def relationship_access(user, rel_id, need="viewer"):
 def update_relationship(user, rel_id, revision, data, lock_token=None):
     """Rename a relationship or change its cascade rules."""
     granted, rel = relationship_access(user, rel_id, "editor")
-    locks.require_write(rel.target_table_id, user, lock_token)
     foreign = DataField.get_or_none(DataField.id == rel.target_field_id)
     merged = {**rel.cascade_config, **{k: data[k] for k in ("on_delete", "on_update") if k in data}}
     cascade = cascade_of({"cascade_config": merged}, foreign, None)
@@ -219,6 +220,7 @@ def update_relationship(user, rel_id, revision, data, lock_token=None):
     if problem:
         fail("relationship_name", problem.replace("table name", "relationship name"))
     with recording(granted.project.id, user) as log:
+        locks.require_write(rel.target_table_id, user, lock_token)
         try:
             with database.atomic():
                 updated = update_at_revision(
@@ -234,8 +236,8 @@ def update_relationship(user, rel_id, revision, data, lock_token=None):
 def delete_relationship(user, rel_id, lock_token=None):
     """Remove a relationship (its foreign key field stays)."""
     granted, rel = relationship_access(user, rel_id, "editor")
-    locks.require_write(rel.target_table_id, user, lock_token)
     with recording(granted.project.id, user) as log:
+        locks.require_write(rel.target_table_id, user, lock_token)
         rel.delete_instance()
         log.add("relationship.deleted", f"removed relationship {rel.relationship_name}", rel.id)
 

@@ -10,11 +10,15 @@ from peewee import SQL
 
 from designer import locks
 from designer.diff import diff
+from designer.errors import Conflict
 from designer.models import DataField
 from designer.models import DataTable
 from designer.models import TableRelationship
 from designer.snapshot import build
 from designer.tables import refresh_definition
+
+# Field settings that decide the column's PostgreSQL type.
+TYPE_SETTINGS = ("max_length", "number_type", "precision", "scale", "date_type")
 
 
 def touched(changes, current, target):
@@ -105,17 +109,79 @@ def write_target(user, project_id, target, table_ids, rel_ids):
     upsert(TableRelationship, rels, rel_columns)
 
 
-def apply_snapshot(user, project_id, target):
-    """Rewrite the project's tables, fields and relationships to match `target`.
+def with_current_statuses(current, target):
+    """The target design, keeping each table's lifecycle status as it is now.
 
-    Runs in the caller's transaction; returns the changes it applied.
+    A status moves only through the lifecycle's transitions; a table the
+    target brings back comes back as a Draft.
+    """
+    tables = {}
+    for table_id, table in target["tables"].items():
+        status = current["tables"][table_id]["status"] if table_id in current["tables"] else "draft"
+        tables[table_id] = {**table, "status": status}
+    return {**target, "tables": tables}
+
+
+def refuse_dropping_deployed(current, target):
+    """Tables in use (Active, Deprecated) leave through their lifecycle, not a restore."""
+    kept = [
+        t["table_name"]
+        for table_id, t in current["tables"].items()
+        if table_id not in target["tables"] and t["status"] in ("active", "deprecated")
+    ]
+    if kept:
+        raise Conflict(
+            f"That version does not have {', '.join(sorted(kept))}, which "
+            f"{'is' if len(kept) == 1 else 'are'} in use; deprecate and delete "
+            f"{'it' if len(kept) == 1 else 'them'} first."
+        )
+
+
+def breaking(changes):
+    """The dropped tables and columns, and retyped columns, a change list carries."""
+    found = []
+    for change in changes:
+        if change["op"] == "drop_table":
+            found.append(f"drops table {change['before']['table_name']}")
+        elif change["op"] == "drop_field":
+            found.append(f"drops column {change['before']['field_name']}")
+        elif change["op"] == "alter_field" and retypes(change):
+            found.append(f"changes the type of column {change['field_id']}")
+    return found
+
+
+def retypes(change):
+    parts = change["changes"]
+    if "data_type" in parts:
+        return True
+    config = parts.get("field_config")
+    if not config:
+        return False
+    before, after = config.get("before", {}), config.get("after", {})
+    return any(before.get(k) != after.get(k) for k in TYPE_SETTINGS)
+
+
+def apply_snapshot(user, project_id, target, confirm=False):
+    """Rewrite the project's tables, fields and relationships to match `target`'s design.
+
+    Runs in the caller's transaction; returns the changes it applied. Other
+    people's locks refuse it; dropping or retyping needs `confirm`.
     """
     current = build(project_id)
+    target = with_current_statuses(current, target)
     changes = diff(current, target)
     if not changes:
         return changes
+    refuse_dropping_deployed(current, target)
     table_ids, rel_ids = touched(changes, current, target)
     refuse_locked(user, table_ids, current)
+    risky = breaking(changes)
+    if risky and not confirm:
+        raise Conflict(
+            f"Restoring it {', '.join(risky[:5])}{' and more' if len(risky) > 5 else ''}: "
+            "confirm to go on.",
+            confirm=True,
+        )
     remove_missing(project_id, current, target)
     park(project_id, [t for t in table_ids if t in current["tables"] and t in target["tables"]])
     write_target(user, project_id, target, table_ids, rel_ids)

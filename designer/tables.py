@@ -74,15 +74,12 @@ def check_can_edit(user, table):
     locks.refuse_others(table.id, user)
 
 
-def editable_table(user, table_id, lock_token=None, breaking=False):
-    """(Access, table) when the user may change it now: editor, not deleted, lock allows."""
-    granted, table = table_access(user, table_id, "editor")
-    check_writable(user, table, lock_token, breaking)
-    return granted, table
-
-
 def check_writable(user, table, lock_token=None, breaking=False):
-    """A loaded table may be changed now: not deleted, and its lock allows this user."""
+    """A loaded table may be changed now: not deleted, and its lock allows this user.
+
+    Call it inside the write's transaction: it holds the table's row until the
+    write commits, so no lock can be taken between this check and the write.
+    """
     refuse_if_deleted(table)
     locks.require_write(table.id, user, lock_token, critical=breaking)
 
@@ -179,13 +176,14 @@ def create_table(user, project_id, name, table_name=None, description=""):
 
 def update_table(user, table_id, revision, lock_token=None, **fields):
     """Change name, table_name or description at a known revision."""
-    _, table = editable_table(user, table_id, lock_token)
+    _, table = table_access(user, table_id, "editor")
     values = clean_table_input(
         fields.get("name", table.name),
         fields.get("table_name", table.table_name),
         fields.get("description"),
     )
     with recording(table.project_id, user) as log:
+        check_writable(user, table, lock_token)
         try:
             with database.atomic():
                 updated = update_at_revision(DataTable, table.id, revision, **values)
@@ -231,18 +229,18 @@ def transition(user, table_id, status, confirm=False, lock_token=None):
         names = " or ".join(allowed)
         raise Conflict(f"A {table.status} table can only become {names}, not {status}.")
     breaking = status in BREAKING_STATUSES
-    locks.require_write(table.id, user, lock_token, critical=breaking)
-    if breaking and not confirm:
-        used = using_table(table.id) if status == "deleted" else []
-        also = f" It is used by {named(used)}, which would be removed." if used else ""
-        raise Conflict(
-            f"Making a table {status} needs an explicit confirmation.{also}", confirm=True
-        )
-    if status == "active":
-        problems = activation_problems(table)
-        if problems:
-            raise ValidationFailed(" ".join(problems), {"status": "; ".join(problems)})
     with recording(table.project_id, user) as log:
+        locks.require_write(table.id, user, lock_token, critical=breaking)
+        if breaking and not confirm:
+            used = using_table(table.id) if status == "deleted" else []
+            also = f" It is used by {named(used)}, which would be removed." if used else ""
+            raise Conflict(
+                f"Making a table {status} needs an explicit confirmation.{also}", confirm=True
+            )
+        if status == "active":
+            problems = activation_problems(table)
+            if problems:
+                raise ValidationFailed(" ".join(problems), {"status": "; ".join(problems)})
         if status == "deleted":
             # A deleted table keeps no relationships; the confirmation covers them.
             dependents = using_table(table.id)
@@ -264,13 +262,14 @@ def transition(user, table_id, status, confirm=False, lock_token=None):
 
 def delete_table(user, table_id, lock_token=None, with_relationships=False):
     """Discard a Draft table (never deployed); deployed ones go through the lifecycle."""
-    _, table = editable_table(user, table_id, lock_token, breaking=True)
-    if table.status != "draft":
-        raise Conflict(
-            "Only Draft tables can be discarded. Deprecate, then delete, a table that was "
-            "deployed; it stays listed under Deleted."
-        )
+    _, table = table_access(user, table_id, "editor")
     with recording(table.project_id, user) as log:
+        check_writable(user, table, lock_token, breaking=True)
+        if table.status != "draft":
+            raise Conflict(
+                "Only Draft tables can be discarded. Deprecate, then delete, a table that was "
+                "deployed; it stays listed under Deleted."
+            )
         release_dependents(using_table(table.id), with_relationships, f"Table {table.name}")
         log.add("table.deleted", f"discarded draft table {table.name}", table.id)
         table.delete_instance()

@@ -25,10 +25,10 @@ from designer.diff import summary_text
 from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
-from designer.models import Project
 from designer.models import SchemaVersion
 from designer.models import User
 from designer.projects import access
+from designer.projects import serialize_changes
 
 PAGE = 25
 MAX_MESSAGE = 500
@@ -106,7 +106,7 @@ def save_version(user, project_id, message="", restored_from=None):
         raise ValidationFailed("Message too long.", {"message": f"At most {MAX_MESSAGE} chars."})
     with recording(granted.project.id, user) as log, paused_gc():
         # Serialize saves of one project: each reads the newest version and adds the next.
-        Project.select().where(Project.id == granted.project.id).for_update().execute()
+        serialize_changes(granted.project.id)
         previous = latest(granted.project.id)
         current = snapshots.build(granted.project.id)
         canonical = snapshots.canonical_json(current)
@@ -218,11 +218,11 @@ def changes_of(version):
     )
 
 
-def restore(user, project_id, number):
-    """Make the working copy equal to version `number`, saved as a new version.
+def restore(user, project_id, number, confirm=False):
+    """Make the working copy's design equal to version `number`, saved as a new version.
 
     Unsaved work is saved first (as its own version), so a restore never
-    loses anything.
+    loses anything; lifecycle statuses stay as they are (see restore.py).
     """
     from designer.restore import apply_snapshot
 
@@ -233,7 +233,7 @@ def restore(user, project_id, number):
         if unsaved_changes(granted.project.id):
             save_version(user, granted.project.id, f"Before restoring version {number}")
         with recording(granted.project.id, user) as log:
-            if not apply_snapshot(user, granted.project.id, target):
+            if not apply_snapshot(user, granted.project.id, target, confirm):
                 raise Conflict(f"The working copy already matches version {number}.")
             log.add("version.restored", f"restored version {version.version_number}", version.id)
         return save_version(user, granted.project.id, restored_from=version.version_number)

@@ -14,6 +14,7 @@ from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import CSRFProtect
+from peewee import OperationalError
 
 from designer import locks
 from designer.cli import locks_cli
@@ -96,6 +97,7 @@ def init_app(app):
     app.before_request(sweep_expired_locks)
     app.register_error_handler(DomainError, render_domain_error)
     app.register_error_handler(CSRFError, render_csrf_error)
+    app.register_error_handler(OperationalError, render_concurrency_error)
     app.register_error_handler(404, render_http_error)
     app.register_error_handler(405, render_http_error)
     app.register_error_handler(413, render_http_error)
@@ -124,6 +126,21 @@ def render_csrf_error(error):
     if is_api_request():
         return error_body(400, "csrf", message)
     return render_error_page(400, message)
+
+
+# Deadlock detected, serialization failure, lock not available.
+RETRYABLE = {"40P01", "40001", "55P03"}
+
+
+def render_concurrency_error(error):
+    """A transaction PostgreSQL aborted because another one got in its way: say so (409)."""
+    cause = getattr(error, "orig", None) or error.__cause__
+    if getattr(cause, "pgcode", None) not in RETRYABLE:
+        raise error
+    message = "Another change to the same rows got in the way; nothing was saved. Try again."
+    if is_api_request():
+        return error_body(409, "conflict", message)
+    return render_error_page(409, message)
 
 
 def render_http_error(error):

@@ -97,8 +97,9 @@ def add_member(project_id):
 def change_member(project_id, user_id):
     """Change a member's role (owners)."""
     data = body()
+    revision = revision_of(data) if "revision" in data else None
     member = projects.change_role(
-        g.api_user, project_id, user_id, str(data.get("role", "")), data.get("revision")
+        g.api_user, project_id, user_id, str(data.get("role", "")), revision
     )
     return jsonify(
         {"user_id": str(member.user_id), "role": member.role, "revision": member.revision}

@@ -56,8 +56,11 @@ def get_version(project_id, number):
 
 @bp.post("/projects/<project_id>/versions/<int:number>/restore")
 def restore_version(project_id, number):
-    """Make the working copy equal to version <n>; returns the new version recording it."""
-    version = versions.restore(g.api_user, project_id, number)
+    """Make the working copy's design equal to version <n> ({"confirm": true} when that
+    drops or retypes anything); returns the new version recording it."""
+    data = request.get_json(silent=True) or {}
+    confirmed = isinstance(data, dict) and data.get("confirm") is True
+    version = versions.restore(g.api_user, project_id, number, confirmed)
     return jsonify(version_json(version, full=True)), 201
 
 

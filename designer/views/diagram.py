@@ -8,6 +8,7 @@ from flask import render_template
 from flask import request
 from flask_login import current_user
 from flask_login import login_required
+from slugify import slugify
 
 from designer import diagram
 from designer import projects
@@ -65,7 +66,7 @@ def download(project_id):
     """The Mermaid source as a file."""
     granted = projects.access(current_user, project_id)
     text = diagram.mermaid(snapshot.build(granted.project.id), request.args.get("focus") or None)
-    name = f"{granted.project.name}".replace('"', "")[:60] or "schema"
+    name = slugify(granted.project.name, separator="_")[:60] or "schema"
     return Response(
         text,
         mimetype="text/plain",

@@ -40,6 +40,7 @@ def show(table_id):
 def acquire(table_id):
     """Take a lock of the chosen type, or upgrade one's own."""
     granted, table = tables.table_access(current_user, table_id, "editor")
+    tables.refuse_if_deleted(table)
     lock_type = request.form.get("lock_type", "pessimistic")
     lock = locks.acquire(table.id, current_user, lock_type, request.form.get("reason", ""))
     remember_lock(table.id, lock.lock_token)

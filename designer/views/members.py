@@ -53,7 +53,8 @@ def add(project_id):
 @login_required
 def change_role(project_id, user_id):
     """Give a member another role."""
-    projects.change_role(current_user, project_id, user_id, request.form.get("role", ""))
+    revision = request.form.get("revision", type=int)
+    projects.change_role(current_user, project_id, user_id, request.form.get("role", ""), revision)
     return block(TEMPLATE, "members_section", **context(project_id))
 
 

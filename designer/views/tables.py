@@ -217,12 +217,13 @@ def cancel_header(table_id):
 @login_required
 def transition(table_id):
     """Move the table along its lifecycle, then show the page as the new status allows."""
+    _, table = tables.table_access(current_user, table_id, "editor")
     status, confirm = request.form.get("status", ""), bool(request.form.get("confirm"))
     if status in tables.BREAKING_STATUSES and request.form.get("take_lock"):
-        with critical_for_change(table_id) as token:
-            table = tables.transition(current_user, table_id, status, confirm, token)
+        with critical_for_change(table.id) as token:
+            table = tables.transition(current_user, table.id, status, confirm, token)
     else:
-        table = tables.transition(current_user, table_id, status, confirm, session_lock(table_id))
+        table = tables.transition(current_user, table.id, status, confirm, session_lock(table.id))
     flash(f"“{table.name}” is now {table.status}.", "success")
     return go("tables.show", table_id=table.id)
 

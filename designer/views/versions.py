@@ -104,6 +104,7 @@ def compare(project_id):
 @login_required
 def restore(project_id, number):
     """Make the working copy equal to a version (saved as a new version)."""
-    version = versions.restore(current_user, project_id, number)
+    # The page's confirmation dialog names what a restore may drop.
+    version = versions.restore(current_user, project_id, number, confirm=True)
     flash(f"Restored version {number} as version {version.version_number}.", "success")
     return go("versions.timeline", project_id=project_id)

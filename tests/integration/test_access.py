@@ -132,7 +132,7 @@ ROUTES = [
     ("api", "GET", "/projects/{p}/versions", None, "viewer"),
     ("api", "POST", "/projects/{p}/versions", {"message": "next"}, "editor"),
     ("api", "GET", "/projects/{p}/versions/{n}", None, "viewer"),
-    ("api", "POST", "/projects/{p}/versions/{n}/restore", None, "editor"),
+    ("api", "POST", "/projects/{p}/versions/{n}/restore", {"confirm": True}, "editor"),
     ("api", "GET", "/projects/{p}/diff?from=1", None, "viewer"),
 ]
 ID_PARAMETERS = ("<project_id>", "<table_id>", "<field_id>", "<rel_id>")

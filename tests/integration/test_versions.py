@@ -181,7 +181,10 @@ def test_restore_round_trip(alice, shop):
     tables.create_table(alice, shop.id, "Extra")
     versions.save_version(alice, shop.id, "second")
 
-    restored = versions.restore(alice, shop.id, 1)
+    with pytest.raises(Conflict) as caught:
+        versions.restore(alice, shop.id, 1)
+    assert "drops table extra" in caught.value.message
+    restored = versions.restore(alice, shop.id, 1, confirm=True)
     assert restored.version_number == 3
     assert restored.message == "Restored version 1"
     assert restored.schema_hash == first.schema_hash
@@ -195,7 +198,7 @@ def test_restore_saves_unsaved_work_first(alice, shop):
     tables.create_table(alice, shop.id, "Orders")
     versions.save_version(alice, shop.id, "first")
     tables.create_table(alice, shop.id, "Unsaved idea")
-    versions.restore(alice, shop.id, 1)
+    versions.restore(alice, shop.id, 1, confirm=True)
     messages = [v.message for v in SchemaVersion.select().order_by(SchemaVersion.version_number)]
     assert messages == ["first", "Before restoring version 1", "Restored version 1"]
     assert not DataTable.select().where(DataTable.name == "Unsaved idea").exists()
@@ -258,7 +261,8 @@ def test_api_versions_round_trip(alice, shop, api):
     assert client.get(f"/projects/{shop.id}/versions/9").status_code == 404
     tables.create_table(alice, shop.id, "More")
     client.post(f"/projects/{shop.id}/versions", json={"message": "second"})
-    restored = client.post(f"/projects/{shop.id}/versions/1/restore")
+    assert client.post(f"/projects/{shop.id}/versions/1/restore").status_code == 409
+    restored = client.post(f"/projects/{shop.id}/versions/1/restore", json={"confirm": True})
     assert restored.status_code == 201
     assert restored.json["schema_hash"] == detail["schema_hash"]
 
@@ -285,3 +289,41 @@ def test_snapshots_are_served_from_the_cache_by_hash(alice, shop):
         SchemaVersion.id == version.id
     ).execute()
     assert versions.snapshot_of(version)["tables"], "the cached snapshot was not used"
+
+
+def test_restore_keeps_lifecycle_statuses(alice, shop):
+    table = tables.create_table(alice, shop.id, "Orders")
+    fields.create_field(alice, table.id, {"name": "Total"})
+    versions.save_version(alice, shop.id, "draft design")
+    token = locks.acquire(table.id, alice, "critical").lock_token
+    tables.transition(alice, table.id, "active", lock_token=token)
+    tables.update_table(alice, table.id, 2, token, description="live now")
+    locks.release(token, alice)
+    versions.restore(alice, shop.id, 1)
+    restored = DataTable.get_by_id(table.id)
+    assert restored.status == "active"
+    assert restored.description == ""
+
+
+def test_restore_never_drops_a_table_in_use(alice, shop):
+    tables.create_table(alice, shop.id, "Orders")
+    versions.save_version(alice, shop.id, "one table")
+    live = tables.create_table(alice, shop.id, "Invoices")
+    fields.create_field(alice, live.id, {"name": "Number"})
+    token = locks.acquire(live.id, alice, "critical").lock_token
+    tables.transition(alice, live.id, "active", lock_token=token)
+    locks.release(token, alice)
+    with pytest.raises(Conflict) as caught:
+        versions.restore(alice, shop.id, 1, confirm=True)
+    assert "invoices, which is in use" in caught.value.message
+    assert DataTable.get_by_id(live.id).status == "active"
+
+
+def test_restore_brings_a_discarded_table_back_as_a_draft(alice, shop):
+    table = tables.create_table(alice, shop.id, "Orders")
+    versions.save_version(alice, shop.id, "with orders")
+    token = locks.acquire(table.id, alice, "critical").lock_token
+    tables.delete_table(alice, table.id, token)
+    versions.save_version(alice, shop.id, "without")
+    versions.restore(alice, shop.id, 1)
+    assert DataTable.get_by_id(table.id).status == "draft"
