@@ -1,4 +1,4 @@
-"""Edge cases found in review: access before locking, type changes, odd input, races."""
+"""Edge cases: access before locking, type changes, odd input, writes racing locks."""
 
 import threading
 import time
