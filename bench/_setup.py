@@ -5,7 +5,6 @@ Importing it puts the project root on the path, so the scripts can import design
 """
 
 import contextlib
-import logging
 import os
 import pathlib
 import sys
@@ -19,6 +18,7 @@ from peewee import chunked
 # Run as a script, only bench/ is on the path; designer lives one level up.
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
+from designer.db import counting_queries
 from designer.db import database
 from designer.field_types import clean_field
 from designer.models import DataField
@@ -89,27 +89,8 @@ def fresh_database(server_url):
         admin_execute(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-class QueryCounter(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record):
-        if record.name == "peewee":  # not peewee.pool's connection messages
-            self.count += 1
-
-
-@contextlib.contextmanager
-def counting():
-    logger = logging.getLogger("peewee")
-    counter, level = QueryCounter(), logger.level
-    logger.addHandler(counter)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield counter
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(level)
+# Benches count queries the way the tests do.
+counting = counting_queries
 
 
 def field_values():

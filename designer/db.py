@@ -1,6 +1,8 @@
 """The designer's own database: connection, base model, embedded server, migrations."""
 
+import contextlib
 import datetime
+import logging
 import pathlib
 import threading
 import time
@@ -169,6 +171,32 @@ def db_status():
 def db_downgrade():
     for name in migration_runner(database.obj).down():
         click.echo(f"reverted: {name}")
+
+
+class QueryCounter(logging.Handler):
+    """Counts the statements peewee sends (it logs each one at DEBUG)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record):
+        if record.name == "peewee":  # not peewee.pool's connection messages
+            self.count += 1
+
+
+@contextlib.contextmanager
+def counting_queries():
+    """A QueryCounter for the block (tests and benchmarks count queries with it)."""
+    logger = logging.getLogger("peewee")
+    counter, level = QueryCounter(), logger.level
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(level)
 
 
 def parse_id(value, what="item"):

@@ -1,36 +1,10 @@
 """Pages and partials run the same number of queries for 10 tables as for 200."""
 
-import contextlib
-import logging
-
 from designer import fields
 from designer import projects
+from designer.db import counting_queries
 from designer.models import DataField
 from designer.models import DataTable
-
-
-class QueryCounter(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record):
-        if record.name == "peewee":  # not peewee.pool's connection messages
-            self.count += 1
-
-
-@contextlib.contextmanager
-def counting():
-    """Counts the SQL statements peewee sends (it logs each one at DEBUG)."""
-    logger = logging.getLogger("peewee")
-    counter, level = QueryCounter(), logger.level
-    logger.addHandler(counter)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield counter
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(level)
 
 
 def seed(user, table_count, field_count):
@@ -94,7 +68,7 @@ def requests_for(project, table, field):
 def measure(client, project, table, field):
     counts = {}
     for name, (method, url, data, htmx) in requests_for(project, table, field).items():
-        with counting() as counter:
+        with counting_queries() as counter:
             response = client.request(method, url, htmx=htmx, data=data)
         assert response.status_code == 200, (name, response.text[:200])
         counts[name] = counter.count
