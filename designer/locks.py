@@ -47,18 +47,6 @@ def active_lock(table_id):
     )
 
 
-def active_locks(table_ids):
-    """Live locks of several tables at once, by table id."""
-    if not table_ids:
-        return {}
-    rows = (
-        TableLock.select(TableLock, User)
-        .join(User)
-        .where(TableLock.data_table.in_(list(table_ids)), ACTIVE)
-    )
-    return {row.table_id: row for row in rows}
-
-
 def expire_stale(table_id=None):
     """Record locks past their expiry as expired; returns how many."""
     query = TableLock.update(released_at=SQL("now()"), end_reason="expired").where(

@@ -15,17 +15,6 @@ from designer.models import TableRelationship
 FORMAT = 1
 
 
-def table_entry(table):
-    return {
-        "id": str(table.id),
-        "name": table.name,
-        "table_name": table.table_name,
-        "description": table.description,
-        "status": table.status,
-        "fields": {},
-    }
-
-
 def field_entry(field):
     return {
         "id": str(field.id),

@@ -53,6 +53,11 @@ def revision_of(data):
         raise ValidationFailed("Invalid revision.", {"revision": "Must be an integer."}) from None
 
 
+def lock_token():
+    """The lock token a holder sends with its writes (X-Lock-Token), or None."""
+    return request.headers.get("X-Lock-Token") or None
+
+
 def iso(moment):
     return moment.isoformat() if moment else None
 

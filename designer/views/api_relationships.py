@@ -2,7 +2,6 @@
 
 from flask import g
 from flask import jsonify
-from flask import request
 
 from designer import projects
 from designer import relationships
@@ -10,6 +9,7 @@ from designer.snapshot import relationship_entry
 from designer.views.api import body
 from designer.views.api import bp
 from designer.views.api import iso
+from designer.views.api import lock_token
 from designer.views.api import revision_of
 
 
@@ -36,9 +36,7 @@ def list_relationships(project_id):
 def create_relationship(project_id):
     """Link tables: source (one) / target (many), target_field_id or a new <source>_id,
     cascade_config; relationship_type "many_to_many" builds a junction table."""
-    rel = relationships.create_relationship(
-        g.api_user, project_id, body(), request.headers.get("X-Lock-Token") or None
-    )
+    rel = relationships.create_relationship(g.api_user, project_id, body(), lock_token())
     return jsonify(relationship_json(rel)), 201
 
 
@@ -56,7 +54,7 @@ def patch_relationship(rel_id):
     if isinstance(data.get("cascade_config"), dict):
         data = {**data["cascade_config"], **data}
     rel = relationships.update_relationship(
-        g.api_user, rel_id, revision_of(data), data, request.headers.get("X-Lock-Token") or None
+        g.api_user, rel_id, revision_of(data), data, lock_token()
     )
     return jsonify(relationship_json(rel))
 
@@ -64,7 +62,5 @@ def patch_relationship(rel_id):
 @bp.delete("/relationships/<rel_id>")
 def delete_relationship(rel_id):
     """Remove a relationship (the foreign key field stays)."""
-    relationships.delete_relationship(
-        g.api_user, rel_id, request.headers.get("X-Lock-Token") or None
-    )
+    relationships.delete_relationship(g.api_user, rel_id, lock_token())
     return "", 204

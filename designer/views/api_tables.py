@@ -11,11 +11,8 @@ from designer.snapshot import field_entry
 from designer.views.api import body
 from designer.views.api import bp
 from designer.views.api import iso
+from designer.views.api import lock_token
 from designer.views.api import revision_of
-
-
-def lock_token():
-    return request.headers.get("X-Lock-Token") or None
 
 
 def table_json(table, field_count=None):

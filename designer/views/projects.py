@@ -10,22 +10,16 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import projects
-from designer.errors import StaleRevision
 from designer.errors import ValidationFailed
 from designer.views import block
+from designer.views import form_revision
 from designer.views import go
 from designer.views import page_or_block
+from designer.views import save_inline
 
 bp = Blueprint("projects", __name__)
 INDEX = "projects/index.html"
 SHOW = "projects/show.html"
-
-
-def form_revision():
-    try:
-        return int(request.form.get("revision", ""))
-    except ValueError:
-        return 0
 
 
 @bp.get("/")
@@ -107,38 +101,26 @@ def edit_header(project_id):
 @login_required
 def update_header(project_id):
     """Save the project's name and description."""
+    granted = projects.access(current_user, project_id, "editor")
     form = {
         "name": request.form.get("name", ""),
         "description": request.form.get("description", ""),
     }
     revision = form_revision()
-    try:
-        project = projects.update_project(current_user, project_id, revision, **form)
-    except ValidationFailed as exc:
-        granted = projects.access(current_user, project_id)
-        return block(
-            SHOW,
-            "project_header_form",
-            422,
-            project=granted.project,
-            form=form,
-            errors=exc.fields,
-            revision=revision,
-        )
-    except StaleRevision as exc:
-        current = exc.details["current"]
-        return block(
-            SHOW,
-            "project_header_form",
-            412,
-            project=current,
-            form=form,
-            errors={},
-            revision=current.revision,
-            conflict=exc.message,
-        )
-    granted = projects.access(current_user, project_id)
-    return block(SHOW, "project_header", access=granted, project=project)
+
+    def save():
+        return projects.update_project(current_user, granted.project.id, revision, **form)
+
+    def again(status, current=None, **extra):
+        shown = current or granted.project
+        revision_shown = shown.revision if current else revision
+        return block(SHOW, "project_header_form", status, project=shown, form=form,
+                     revision=revision_shown, errors=extra.pop("errors", {}), **extra)  # fmt: skip
+
+    def saved(project):
+        return block(SHOW, "project_header", access=granted, project=project)
+
+    return save_inline(save, again, saved)
 
 
 @bp.delete("/projects/<project_id>")
