@@ -14,8 +14,11 @@ ENVIRONMENT = {
     "DEPLOY_DATABASE_URL": None,
     "SECRET_KEY": None,
     "SESSION_COOKIE_SECURE": False,
-    "LOCK_LEASE_SECONDS": 60,
-    "LOCK_HEARTBEAT_SECONDS": 20,
+    "LOCK_LEASE_SECONDS": 120.0,
+    "LOCK_HEARTBEAT_SECONDS": 20.0,
+    "LOCK_WATCH_SECONDS": 5.0,
+    "LIVE_POLL_SECONDS": 3.0,
+    "LOCK_LEAVE_GRACE_SECONDS": 5.0,
     "ACTIVITY_KEEP": 500,
 }
 
@@ -30,6 +33,8 @@ def settings_from_environment():
             settings[key] = raw.lower() in ("1", "true", "yes", "on")
         elif isinstance(default, int):
             settings[key] = int(raw)
+        elif isinstance(default, float):
+            settings[key] = float(raw)
         else:
             settings[key] = raw
     return settings

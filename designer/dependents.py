@@ -1,7 +1,16 @@
-"""Relationships that depend on a field or table, and what to do with them on a change."""
+"""Relationships that depend on a field or table, and what to do with them on a change.
+
+A deleted table's relationships are not removed but set aside (status
+"deleted"): restoring the table brings back those whose other end is there.
+"""
+
+from peewee import SQL
 
 from designer.errors import Conflict
+from designer.models import DataTable
 from designer.models import TableRelationship
+
+LIVE = TableRelationship.status != "deleted"
 
 
 def using_fields(field_ids):
@@ -19,7 +28,8 @@ def using_table(table_id):
     return list(
         TableRelationship.select().where(
             (TableRelationship.source_table == table_id)
-            | (TableRelationship.target_table == table_id)
+            | (TableRelationship.target_table == table_id),
+            LIVE,
         )
     )
 
@@ -42,3 +52,69 @@ def release_dependents(relationships, confirmed, what):
     TableRelationship.delete().where(
         TableRelationship.id.in_([r.id for r in relationships])
     ).execute()
+
+
+def set_aside(relationships):
+    """Keep a deleted table's relationships, out of every list, until it comes back."""
+    _set_status([r.id for r in relationships], "deleted")
+
+
+def bring_back(table):
+    """Relationships set aside with a table that is restored now (its status already
+    moved): those whose other end is not deleted and that close no cycle.
+
+    Returns (brought back, still set aside), as relationship lists.
+    """
+    aside = list(
+        TableRelationship.select().where(
+            (TableRelationship.source_table == table.id)
+            | (TableRelationship.target_table == table.id),
+            TableRelationship.status == "deleted",
+        )
+    )
+    ends = {r.source_table_id for r in aside} | {r.target_table_id for r in aside}
+    deleted = {
+        t.id
+        for t in DataTable.select(DataTable.id).where(
+            DataTable.id.in_(list(ends)), DataTable.status == "deleted"
+        )
+    }
+    back, kept = [], []
+    for rel in aside:
+        ready = rel.source_table_id not in deleted and rel.target_table_id not in deleted
+        cycle = ready and find_cycle(table.project_id, rel.source_table_id, rel.target_table_id)
+        if ready and not cycle:
+            _set_status([rel.id], "draft")
+            back.append(rel)
+        else:
+            kept.append(rel)
+    return back, kept
+
+
+def _set_status(ids, status):
+    if ids:
+        TableRelationship.update(
+            status=status, revision=TableRelationship.revision + 1, updated_at=SQL("now()")
+        ).where(TableRelationship.id.in_(ids)).execute()
+
+
+def find_cycle(project_id, source_id, target_id, ignore=None):
+    """The table path a new source -> target edge would close into a cycle, or None."""
+    if source_id == target_id:
+        return None
+    edges = {}
+    live = TableRelationship.select().where(TableRelationship.project == project_id, LIVE)
+    for rel in live:
+        if rel.id != ignore and rel.source_table_id != rel.target_table_id:
+            edges.setdefault(rel.target_table_id, []).append(rel.source_table_id)
+    # Walk the "many -> one" direction from the source back to the target.
+    stack, seen = [(source_id, [source_id])], {source_id}
+    while stack:
+        node, path = stack.pop()
+        for parent in edges.get(node, []):
+            if parent == target_id:
+                return [target_id, *reversed(path), target_id]
+            if parent not in seen:
+                seen.add(parent)
+                stack.append((parent, [*path, parent]))
+    return None

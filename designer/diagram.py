@@ -13,11 +13,13 @@ def live_tables(snapshot):
 
 
 def between(relationships, tables):
-    """The relationships whose both ends are among `tables`."""
+    """The relationships in use whose both ends are among `tables`."""
     return [
         r
         for r in relationships
-        if r["source_table_id"] in tables and r["target_table_id"] in tables
+        if r["source_table_id"] in tables
+        and r["target_table_id"] in tables
+        and r.get("status") != "deleted"
     ]
 
 

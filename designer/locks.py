@@ -11,6 +11,7 @@ import uuid
 
 from peewee import JOIN
 from peewee import SQL
+from peewee import fn
 
 from designer.db import database
 from designer.db import parse_id
@@ -18,6 +19,7 @@ from designer.errors import Conflict
 from designer.errors import Locked
 from designer.errors import NotFound
 from designer.models import LOCK_TYPES
+from designer.models import DataTable
 from designer.models import TableLock
 from designer.models import User
 from designer.settings import settings
@@ -30,11 +32,17 @@ def lease():
     return SQL("now() + make_interval(secs => %s)", (settings.lock_lease_seconds,))
 
 
+def a_lock(lock_type):
+    """“an optimistic lock”, “a critical lock”."""
+    article = "an" if lock_type[0] in "aeiou" else "a"
+    return f"{article} {lock_type} lock"
+
+
 def describe(lock):
     """“alice holds a pessimistic lock (reason) until 12:30:05 UTC”."""
     reason = f" ({lock.reason})" if lock.reason else ""
     until = lock.expires_at.strftime("%H:%M:%S UTC")
-    return f"{lock.user.username} holds a {lock.lock_type} lock{reason} until {until}"
+    return f"{lock.user.username} holds {a_lock(lock.lock_type)}{reason} until {until}"
 
 
 def active_lock(table_id):
@@ -58,7 +66,11 @@ def expire_stale(table_id=None):
 
 
 def acquire(table_id, user, lock_type, reason=""):
-    """Take (or upgrade to) a lock on a table; Locked when someone else holds one."""
+    """Take (or upgrade to) a lock on a table; Locked when someone else holds one.
+
+    The lock returned says whether this call created it (`created`), as
+    opposed to finding the caller's own lock already there.
+    """
     if lock_type not in LOCK_TYPES:
         raise Conflict(f"Unknown lock type “{lock_type}”; use one of {', '.join(LOCK_TYPES)}.")
     reason = (reason or "").strip()[:500]
@@ -80,7 +92,9 @@ def acquire(table_id, user, lock_type, reason=""):
         # Another acquirer committed between our look and our insert.
         winner = active_lock(table_id)
         raise Locked(describe(winner) if winner else "Someone else just locked this table.")
-    return active_lock(table_id)
+    lock = active_lock(table_id)
+    lock.created = True
+    return lock
 
 
 def _keep_or_upgrade(current, user, lock_type, reason):
@@ -90,7 +104,8 @@ def _keep_or_upgrade(current, user, lock_type, reason):
         TableLock.update(
             lock_type=lock_type, reason=reason or current.reason, expires_at=lease()
         ).where(TableLock.id == current.id).execute()
-        return active_lock(current.table_id)
+        current = active_lock(current.table_id)
+    current.created = False
     return current
 
 
@@ -125,6 +140,30 @@ def heartbeat(token, user, table_id=None):
     lock = TableLock(lock_token=token, user=user, **dict(zip(HEARTBEAT_COLUMNS, row, strict=True)))
     lock.user = user
     return lock
+
+
+def leave(token, user, table_id):
+    """The holder's page is gone: cut the lease to a short grace.
+
+    A reload (or another tab of the same user, which renews it at once) keeps
+    the lock; otherwise it ends within the grace instead of a whole lease.
+    """
+    token = parse_id(token, "lock")
+    return (
+        TableLock.update(
+            expires_at=fn.LEAST(
+                TableLock.expires_at,
+                SQL("now() + make_interval(secs => %s)", (settings.lock_leave_grace_seconds,)),
+            )
+        )
+        .where(
+            TableLock.lock_token == token,
+            TableLock.user == user.id,
+            TableLock.data_table == table_id,
+            ACTIVE,
+        )
+        .execute()
+    )
 
 
 def release(token, user, quietly=False):
@@ -173,6 +212,20 @@ def force_release(table_id):
         .execute()
     )
     return bool(ended)
+
+
+def end_member_locks(project_id, user_id):
+    """End a removed member's locks on the project's tables (recorded as forced)."""
+    tables = DataTable.select(DataTable.id).where(DataTable.project == project_id)
+    return (
+        TableLock.update(released_at=SQL("now()"), end_reason="forced")
+        .where(
+            TableLock.user == user_id,
+            TableLock.released_at.is_null(),
+            TableLock.data_table.in_(tables),
+        )
+        .execute()
+    )
 
 
 def is_token(value):

@@ -4,6 +4,7 @@ from peewee import JOIN
 from peewee import IntegrityError
 from peewee import fn
 
+from designer import locks
 from designer.db import database
 from designer.db import parse_id
 from designer.db import update_at_revision
@@ -194,7 +195,11 @@ def change_role(actor, project_id, user_id, role, revision=None):
         if role != "owner":
             _refuse_losing_last_owner(granted.project, member)
         expected = member.revision if revision is None else revision
-        return update_at_revision(ProjectMember, member.id, expected, role=role)
+        updated = update_at_revision(ProjectMember, member.id, expected, role=role)
+        if role == "viewer":
+            # Viewers hold no locks: a demoted editor's end now, not a lease later.
+            locks.end_member_locks(granted.project.id, member.user_id)
+        return updated
 
 
 def remove_member(actor, project_id, user_id):
@@ -202,4 +207,5 @@ def remove_member(actor, project_id, user_id):
     with database.atomic():
         member = _membership(granted.project, user_id)
         _refuse_losing_last_owner(granted.project, member)
+        locks.end_member_locks(granted.project.id, member.user_id)
         member.delete_instance()

@@ -13,6 +13,8 @@ from designer.activity import recording
 from designer.db import database
 from designer.db import parse_id
 from designer.db import update_at_revision
+from designer.dependents import LIVE
+from designer.dependents import find_cycle
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
 from designer.field_types import pg_type
@@ -36,7 +38,7 @@ def fail(field, message):
 def project_relationships(project_id):
     return list(
         TableRelationship.select()
-        .where(TableRelationship.project == project_id)
+        .where(TableRelationship.project == project_id, LIVE)
         .order_by(TableRelationship.relationship_name)
     )
 
@@ -91,27 +93,6 @@ def check_types(key, key_table, foreign, foreign_table):
             f"Type mismatch: {foreign_table.table_name}.{foreign.field_name} is {foreign_type} "
             f"but {key_table.table_name}.{key.field_name} is {key_type}.",
         )
-
-
-def find_cycle(project_id, source_id, target_id, ignore=None):
-    """The table path a new source -> target edge would close into a cycle, or None."""
-    if source_id == target_id:
-        return None
-    edges = {}
-    for rel in TableRelationship.select().where(TableRelationship.project == project_id):
-        if rel.id != ignore and rel.source_table_id != rel.target_table_id:
-            edges.setdefault(rel.target_table_id, []).append(rel.source_table_id)
-    # Walk the "many -> one" direction from the source back to the target.
-    stack, seen = [(source_id, [source_id])], {source_id}
-    while stack:
-        node, path = stack.pop()
-        for parent in edges.get(node, []):
-            if parent == target_id:
-                return [target_id, *reversed(path), target_id]
-            if parent not in seen:
-                seen.add(parent)
-                stack.append((parent, [*path, parent]))
-    return None
 
 
 def refuse_cycle(project_id, source, target):
@@ -258,7 +239,7 @@ def fields_of(tables):
 
 def described(project_id, only=None, table_id=None):
     """Relationships with their tables' and fields' names, for listing (three queries)."""
-    rels = TableRelationship.select().where(TableRelationship.project == project_id)
+    rels = TableRelationship.select().where(TableRelationship.project == project_id, LIVE)
     if only is not None:
         rels = rels.where(TableRelationship.id == only)
     if table_id is not None:

@@ -5,16 +5,38 @@ from dataclasses import dataclass
 
 @dataclass
 class Settings:
-    lock_lease_seconds: int = 60
-    lock_heartbeat_seconds: int = 20
+    # A lease outlives two missed heartbeats, and a background tab's timers,
+    # which browsers throttle to about one a minute, still renew it in time.
+    lock_lease_seconds: float = 120.0
+    lock_heartbeat_seconds: float = 20.0
+    # How often an open table page asks who holds the lock (others' locks show
+    # up this fast), and how often pages look for teammates' changes.
+    lock_watch_seconds: float = 5.0
+    live_poll_seconds: float = 3.0
+    # A page that is left (closed, reloaded, navigated away) cuts its lock's
+    # lease to this: a reload takes the lock back, a closed page frees it.
+    lock_leave_grace_seconds: float = 5.0
     activity_keep: int = 500
     page_size: int = 50
 
 
 settings = Settings()
 
+TIMINGS = (
+    "lock_lease_seconds",
+    "lock_heartbeat_seconds",
+    "lock_watch_seconds",
+    "live_poll_seconds",
+    "lock_leave_grace_seconds",
+)
+
 
 def configure(config):
-    settings.lock_lease_seconds = int(config["LOCK_LEASE_SECONDS"])
-    settings.lock_heartbeat_seconds = int(config["LOCK_HEARTBEAT_SECONDS"])
+    for name in TIMINGS:
+        setattr(settings, name, float(config[name.upper()]))
     settings.activity_keep = int(config["ACTIVITY_KEEP"])
+    if settings.lock_lease_seconds < 2 * settings.lock_heartbeat_seconds:
+        raise ValueError(
+            "LOCK_LEASE_SECONDS must be at least twice LOCK_HEARTBEAT_SECONDS, "
+            "or one late heartbeat loses the lock of a page that is still open."
+        )

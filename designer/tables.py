@@ -9,8 +9,10 @@ from designer.activity import recording
 from designer.db import database
 from designer.db import parse_id
 from designer.db import update_at_revision
+from designer.dependents import bring_back
 from designer.dependents import named
 from designer.dependents import release_dependents
+from designer.dependents import set_aside
 from designer.dependents import using_table
 from designer.errors import Conflict
 from designer.errors import NotFound
@@ -233,7 +235,12 @@ def transition(user, table_id, status, confirm=False, lock_token=None):
         locks.require_write(table.id, user, lock_token, critical=breaking)
         if breaking and not confirm:
             used = using_table(table.id) if status == "deleted" else []
-            also = f" It is used by {named(used)}, which would be removed." if used else ""
+            also = (
+                f" It is used by {named(used)}, which would be set aside until the table is"
+                " restored."
+                if used
+                else ""
+            )
             raise Conflict(
                 f"Making a table {status} needs an explicit confirmation.{also}", confirm=True
             )
@@ -242,9 +249,8 @@ def transition(user, table_id, status, confirm=False, lock_token=None):
             if problems:
                 raise ValidationFailed(" ".join(problems), {"status": "; ".join(problems)})
         if status == "deleted":
-            # A deleted table keeps no relationships; the confirmation covers them.
-            dependents = using_table(table.id)
-            release_dependents(dependents, confirm, f"Table {table.name}")
+            # Its relationships leave with it, and come back when it is restored.
+            set_aside(using_table(table.id))
         moved = (
             DataTable.update(
                 status=status, revision=DataTable.revision + 1, updated_at=SQL("now()")
@@ -254,9 +260,12 @@ def transition(user, table_id, status, confirm=False, lock_token=None):
         )
         if not moved:
             raise Conflict("Someone changed this table's status meanwhile; reload to see it.")
-        log.add(
-            "table.status", f"moved table {table.name} from {table.status} to {status}", table.id
-        )
+        summary = f"moved table {table.name} from {table.status} to {status}"
+        if table.status == "deleted":
+            back, _ = bring_back(table)
+            if back:
+                summary += f", bringing back relationships {named(back)}"
+        log.add("table.status", summary, table.id)
     return DataTable.get_by_id(table.id)
 
 
@@ -311,3 +320,52 @@ def refresh_definition(table):
         DataTable.id == table.id
     ).execute()
     return definition
+
+
+# What an open table page shows, reduced to one digest: the table, its fields,
+# the relationships touching it and its lock history. Pages poll it and get
+# nothing back while it is unchanged.
+TABLE_STAMP = """
+SELECT md5(concat_ws('|', t.revision, t.status, t.updated_at,
+  (SELECT string_agg(f.id || ':' || f.revision || ':' || f.sort_order, ',' ORDER BY f.id)
+     FROM data_field f WHERE f.table_id = t.id),
+  (SELECT string_agg(r.id || ':' || r.revision || ':' || r.status, ',' ORDER BY r.id)
+     FROM table_relationship r WHERE r.source_table_id = t.id OR r.target_table_id = t.id),
+  (SELECT count(*) || ':' || count(l.released_at) || ':' || coalesce(max(l.locked_at)::text, '')
+     FROM table_lock l WHERE l.table_id = t.id)))
+FROM data_table t WHERE t.id = %s
+"""
+
+# The project page's table list and counts: every change to a table or its
+# fields bumps the table's revision or updated_at, and adds or drops count.
+PROJECT_STAMP = """
+SELECT md5(concat_ws(':', count(*), sum(revision), max(updated_at),
+  (SELECT count(*) || ':' || max(a.created_at) FROM activity_entry a WHERE a.project_id = %s)))
+FROM data_table WHERE project_id = %s
+"""
+
+
+def table_stamp(table_id):
+    """A digest that changes whenever anything the table page shows changes."""
+    row = database.execute_sql(TABLE_STAMP, (str(table_id),)).fetchone()
+    return row[0] if row else None
+
+
+def project_stamp(project_id):
+    """A digest that changes whenever the project page's tables, counts or feed change."""
+    pid = str(project_id)
+    return database.execute_sql(PROJECT_STAMP, (pid, pid)).fetchone()[0]
+
+
+def gone_from(user, table_id, project_id):
+    """Whether a table is no longer in a project the user (still) belongs to."""
+    try:
+        access(user, project_id)
+        wanted = parse_id(table_id, "table")
+    except NotFound:
+        return False
+    return (
+        not DataTable.select()
+        .where(DataTable.id == wanted, DataTable.project == project_id)
+        .exists()
+    )

@@ -130,12 +130,20 @@ def critical_for_change(table_id):
         yield token
 
 
-def lock_context(table):
+def lease_words(seconds):
+    """“2 minutes”, “90 seconds”: how long a left page can keep its lock."""
+    if seconds >= 120 and seconds % 60 == 0:
+        return f"{int(seconds // 60)} minutes"
+    return f"{seconds:g} seconds"
+
+
+def lock_context(table, lost_oob=True):
     """The table's lock as a page shows it.
 
     The user's own live lock is adopted into the session (another tab may
     have taken it); a lock the session held that expired or was forced is
-    reported as lost, once, and forgotten.
+    reported as lost, once (out of band, into the page's notices, where it
+    stays until dismissed), and forgotten.
     """
     from designer import locks
     from designer.settings import settings
@@ -147,15 +155,38 @@ def lock_context(table):
         remember_lock(table.id, lock.lock_token)
     elif held:
         forget_lock(table.id)
-        if not locks.released_by(held, current_user):
+        if lost_oob and not locks.released_by(held, current_user):
             lost = locks.lost_message(held)
     return {
         "lock": lock,
         "lock_is_mine": mine,
         "lost": lost,
+        "lost_oob": lost_oob,
         "heartbeat_seconds": settings.lock_heartbeat_seconds,
-        "watch_seconds": min(5, settings.lock_heartbeat_seconds),
+        "watch_seconds": settings.lock_watch_seconds,
+        "live_seconds": settings.live_poll_seconds,
+        "grace_seconds": settings.lock_leave_grace_seconds,
+        "lease_words": lease_words(settings.lock_lease_seconds),
     }
+
+
+def stop_polling():
+    """286: htmx stops the poll that asked (its subject is gone)."""
+    return "", 286
+
+
+def polled_table(table_id):
+    """(access, table) for a page's poll; None once the table is gone from the
+    project the page belongs to (`project`), so the poll can stop."""
+    from designer import tables
+    from designer.errors import NotFound
+
+    try:
+        return tables.table_access(current_user, table_id)
+    except NotFound:
+        if tables.gone_from(current_user, table_id, request.args.get("project", "")):
+            return None
+        raise
 
 
 def register_blueprints(app):

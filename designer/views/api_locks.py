@@ -58,12 +58,10 @@ def acquire_lock(table_id):
     data = body()
     _, table = tables.table_access(g.api_user, table_id, "editor")
     tables.refuse_if_deleted(table)
-    before = locks.active_lock(table.id)
     lock = locks.acquire(
         table.id, g.api_user, str(data.get("lock_type", "pessimistic")), str(data.get("reason", ""))
     )
-    status = 200 if before is not None and before.id == lock.id else 201
-    return jsonify(lock_json(lock, g.api_user)), status
+    return jsonify(lock_json(lock, g.api_user)), 201 if lock.created else 200
 
 
 @bp.post("/tables/<table_id>/lock/heartbeat")

@@ -92,7 +92,8 @@ def create(table_id):
         "new_field_form",
         "field_rows",
         field_rows_oob=True,
-        form={"data_type": form["data_type"] or "text"},
+        # A fresh form: the next field starts as text, not as the last one's type.
+        form={"data_type": "text"},
         errors={},
     )
 

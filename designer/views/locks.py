@@ -1,6 +1,4 @@
-"""The lock panel of a table page: take, keep alive, release, force."""
-
-import contextlib
+"""The lock panel of a table page: take, keep alive, release, force, leave."""
 
 from flask import Blueprint
 from flask import request
@@ -14,8 +12,10 @@ from designer.views import block
 from designer.views import forget_lock
 from designer.views import lock_context
 from designer.views import mark_lock_changed
+from designer.views import polled_table
 from designer.views import remember_lock
 from designer.views import session_lock
+from designer.views import stop_polling
 
 bp = Blueprint("locks", __name__)
 TABLE = "tables/show.html"
@@ -30,9 +30,11 @@ def panel(granted, table, status=200, **extra):
 @bp.get("/tables/<table_id>/lock")
 @login_required
 def show(table_id):
-    """The lock panel (polled by every open table page)."""
-    granted, table = tables.table_access(current_user, table_id)
-    return panel(granted, table)
+    """The lock panel (polled by every open table page); 286 once the table is gone."""
+    found = polled_table(table_id)
+    if found is None:
+        return stop_polling()
+    return panel(*found)
 
 
 @bp.post("/tables/<table_id>/lock")
@@ -50,14 +52,31 @@ def acquire(table_id):
 @bp.post("/tables/<table_id>/lock/heartbeat")
 @login_required
 def heartbeat(table_id):
-    """Keep the holder's lock alive while the page is open."""
-    granted, table = tables.table_access(current_user, table_id)
+    """Renew the user's lock on the table while the page is open (204).
+
+    Sent by the page's keeper whether or not it holds a lock; a lock found
+    lost makes the page refresh its panel, which then says so.
+    """
+    _, table = tables.table_access(current_user, table_id)
     token = session_lock(table.id)
     if token:
-        # A lost lock refuses the heartbeat; the panel then says it is gone.
-        with contextlib.suppress(Conflict):
-            locks.heartbeat(token, current_user)
-    return panel(granted, table)
+        try:
+            locks.heartbeat(token, current_user, table.id)
+        except Conflict:
+            mark_lock_changed()
+            return "", 200
+    return "", 204
+
+
+@bp.post("/tables/<table_id>/lock/leave")
+@login_required
+def leave(table_id):
+    """The page is going away (sent as a beacon): cut the lease to a short grace."""
+    _, table = tables.table_access(current_user, table_id)
+    token = session_lock(table.id)
+    if token:
+        locks.leave(token, current_user, table.id)
+    return "", 204
 
 
 @bp.post("/tables/<table_id>/lock/release")
@@ -67,7 +86,7 @@ def release(table_id):
     granted, table = tables.table_access(current_user, table_id)
     token = session_lock(table.id)
     if token:
-        locks.release(token, current_user)
+        locks.release(token, current_user, quietly=True)
         forget_lock(table.id)
     return panel(granted, table)
 

@@ -10,12 +10,15 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import projects
+from designer import tables
 from designer.errors import ValidationFailed
+from designer.settings import settings
 from designer.views import block
 from designer.views import form_revision
 from designer.views import go
 from designer.views import page_or_block
 from designer.views import save_inline
+from designer.web import htmx
 
 bp = Blueprint("projects", __name__)
 INDEX = "projects/index.html"
@@ -69,7 +72,10 @@ def show(project_id):
     from designer.views.tables import project_context
 
     granted = projects.access(current_user, project_id)
-    return render_template(SHOW, **project_context(granted))
+    stamp = tables.project_stamp(granted.project.id)
+    return render_template(
+        SHOW, **project_context(granted), stamp=stamp, live_seconds=settings.live_poll_seconds
+    )
 
 
 @bp.get("/projects/<project_id>/header")
@@ -77,7 +83,9 @@ def show(project_id):
 def header(project_id):
     """The project's name and description (display block)."""
     granted = projects.access(current_user, project_id)
-    return page_or_block(SHOW, "project_header", access=granted, project=granted.project)
+    if htmx:
+        return block(SHOW, "project_header", access=granted, project=granted.project)
+    return show(project_id)
 
 
 @bp.get("/projects/<project_id>/header/edit")

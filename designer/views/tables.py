@@ -18,14 +18,17 @@ from designer.errors import ValidationFailed
 from designer.naming import suggest_identifier
 from designer.views import begin_edit
 from designer.views import block
+from designer.views import blocks
 from designer.views import critical_for_change
 from designer.views import end_edit
 from designer.views import form_revision
 from designer.views import go
 from designer.views import lock_context
 from designer.views import page_or_block
+from designer.views import polled_table
 from designer.views import save_inline
 from designer.views import session_lock
+from designer.views import stop_polling
 
 bp = Blueprint("tables", __name__)
 PROJECT = "projects/show.html"
@@ -77,6 +80,19 @@ def table_rows(project_id):
     return page_or_block(PROJECT, name, **project_context(granted))
 
 
+@bp.get("/projects/<project_id>/live")
+@login_required
+def project_live(project_id):
+    """The project page's table list, counts and feed once they changed since `v`, or 204."""
+    granted = projects.access(current_user, project_id)
+    stamp = tables.project_stamp(granted.project.id)
+    if request.args.get("v") == stamp:
+        return "", 204
+    names = ["table_list", "table_count", "activity_feed"]
+    body, status = blocks(PROJECT, names, live_oob=True, **project_context(granted))
+    return body, status, {"X-Live-Version": stamp}
+
+
 @bp.get("/projects/<project_id>/tables/new")
 @login_required
 def new_table(project_id):
@@ -120,7 +136,7 @@ def create_table(project_id):
 
 
 def table_context(granted, table, **extra):
-    """What the table page's blocks read: fields, which relationships use each, the lock."""
+    """What the table page's blocks read: fields and which relationships use each."""
     field_links = {}
     for rel in using_table(table.id):
         for field_id in {rel.source_field_id, rel.target_field_id} - {None}:
@@ -131,8 +147,16 @@ def table_context(granted, table, **extra):
         "table": table,
         "fields": tables.ordered_fields(table.id),
         "field_links": field_links,
-        **lock_context(table),
         **extra,
+    }
+
+
+def live_context(table):
+    """The parts of the table page that follow other people's changes."""
+    return {
+        "lock_history": locks.history(table.id, limit=10),
+        "relationships": relationships.described(table.project_id, table_id=table.id),
+        "now": utcnow(),
     }
 
 
@@ -141,12 +165,28 @@ def table_context(granted, table, **extra):
 def show(table_id):
     """A table's page: its header, lifecycle, lock panel and history, and fields."""
     granted, table = tables.table_access(current_user, table_id)
-    extra = {
-        "lock_history": locks.history(table.id, limit=10),
-        "relationships": relationships.described(table.project_id, table_id=table.id),
-        "now": utcnow(),
-    }
-    return render_template(TABLE, **table_context(granted, table, **extra))
+    stamp = tables.table_stamp(table.id)
+    context = table_context(granted, table, **live_context(table), stamp=stamp)
+    return render_template(TABLE, **context, **lock_context(table, lost_oob=False))
+
+
+LIVE_BLOCKS = ["table_header", "field_rows", "table_relationships", "lock_history"]
+
+
+@bp.get("/tables/<table_id>/live")
+@login_required
+def live(table_id):
+    """What changed on the table page since version `v` (out of band), or 204."""
+    found = polled_table(table_id)
+    if found is None:
+        return stop_polling()
+    granted, table = found
+    stamp = tables.table_stamp(table.id)
+    if request.args.get("v") == stamp:
+        return "", 204
+    context = table_context(granted, table, **live_context(table))
+    body, status = blocks(TABLE, LIVE_BLOCKS, live_oob=True, field_rows_oob=True, **context)
+    return body, status, {"X-Live-Version": stamp}
 
 
 @bp.get("/tables/<table_id>/header")

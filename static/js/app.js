@@ -83,7 +83,7 @@
     document.querySelectorAll("[data-countdown]").forEach(function (el) {
       var left = Math.round((Date.parse(el.getAttribute("data-countdown")) - Date.now()) / 1000);
       if (left <= 0) {
-        el.textContent = "now";
+        el.textContent = "renewing…";
         return;
       }
       var minutes = Math.floor(left / 60);
@@ -94,6 +94,131 @@
   setInterval(tick, 1000);
   document.addEventListener("htmx:afterSettle", tick);
   document.addEventListener("DOMContentLoaded", tick);
+
+  // ---- Locks that live as long as the page -------------------------------
+  // #lock-keeper (outside every swapped region) renews the user's lock every
+  // heartbeat. Leaving the page tells the server at once (a beacon cuts the
+  // lease to a short grace, so a reload takes the lock back), and tells the
+  // user's other tabs on the same table, which renew it before the grace ends.
+
+  function keeper() {
+    return document.getElementById("lock-keeper");
+  }
+
+  function holdsLock() {
+    return !!document.querySelector("#lock-panel[data-mine]");
+  }
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  var tabs = typeof BroadcastChannel === "function" ? new BroadcastChannel("dmd-locks") : null;
+
+  function keepNow(delay) {
+    setTimeout(function () {
+      var k = keeper();
+      if (k && holdsLock()) htmx.trigger(k, "lock-keep");
+    }, delay || 0);
+  }
+
+  window.addEventListener("pagehide", function () {
+    var k = keeper();
+    if (!k || !holdsLock()) return;
+    if (navigator.sendBeacon) {
+      var data = new FormData();
+      data.append("csrf_token", csrfToken());
+      navigator.sendBeacon(k.getAttribute("data-leave-url"), data);
+    }
+    if (tabs) tabs.postMessage({ left: k.getAttribute("data-table-id") });
+  });
+
+  if (tabs) {
+    tabs.onmessage = function (event) {
+      var k = keeper();
+      // After the leaving tab's beacon has landed, well within its grace.
+      if (k && event.data && event.data.left === k.getAttribute("data-table-id")) {
+        keepNow(Number(k.getAttribute("data-grace-ms")) / 2);
+      }
+    };
+  }
+
+  // A tab coming back to the front, or out of the back-forward cache, renews
+  // at once and asks who holds the lock now.
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") keepNow(0);
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    keepNow(0);
+    if (window.htmx) htmx.trigger(document.body, "lock-changed");
+  });
+
+  // While someone else holds the table its edit controls are disabled, with
+  // the holder's hint; refusals shown before go once the lock is gone.
+  function applyLockState() {
+    var panel = document.getElementById("lock-panel");
+    if (!panel) return;
+    var hint = panel.getAttribute("data-locked-by") ? panel.getAttribute("data-lock-hint") : "";
+    document.querySelectorAll("[data-edit]").forEach(function (control) {
+      control.disabled = !!hint;
+      if (hint) control.setAttribute("title", hint);
+      else control.removeAttribute("title");
+    });
+    if (!hint) {
+      document.querySelectorAll("#flash [data-lock-refusal]").forEach(function (note) {
+        note.remove();
+      });
+    }
+  }
+  document.addEventListener("DOMContentLoaded", applyLockState);
+  document.addEventListener("htmx:afterSettle", applyLockState);
+
+  // Notices that stay until the user dismisses them.
+  document.addEventListener("click", function (event) {
+    var dismiss = event.target.closest && event.target.closest("[data-dismiss]");
+    if (dismiss) dismiss.closest(".notice").remove();
+  });
+
+  // ---- Live pages ----------------------------------------------------------
+  // A [data-live] poller sends the version of the page it has; the server
+  // answers 204 while nothing changed, or the changed blocks out of band and
+  // the new version in X-Live-Version. Open inline forms are never replaced:
+  // the user's input always survives a teammate's change.
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt.hasAttribute && elt.hasAttribute("data-live")) {
+      event.detail.parameters.v = elt.getAttribute("data-version") || "";
+    }
+  });
+
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var fragment = event.detail.fragment;
+    var target = event.detail.target;
+    document.querySelectorAll("[data-editing][id]").forEach(function (open) {
+      if (open !== target && !target.contains(open)) return;
+      var incoming = fragment.querySelector("#" + CSS.escape(open.id));
+      if (incoming) {
+        incoming.setAttribute("hx-preserve", "");
+      } else {
+        // The edited row is gone from the new content: keep the old content
+        // for now, and have the next poll send everything again.
+        event.detail.shouldSwap = false;
+        var poller = document.querySelector("[data-live]");
+        if (poller) poller.setAttribute("data-deferred", "");
+      }
+    });
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt.hasAttribute || !elt.hasAttribute("data-live")) return;
+    var version = event.detail.xhr && event.detail.xhr.getResponseHeader("X-Live-Version");
+    if (version && !elt.hasAttribute("data-deferred")) elt.setAttribute("data-version", version);
+    elt.removeAttribute("data-deferred");
+  });
 
   // Drag to reorder the fields grid (SortableJS); the Move up/down buttons
   // do the same from the keyboard.

@@ -1,23 +1,40 @@
-"""Two people, two browsers: a lock appears, is refused, kept alive, then expires."""
+"""Two people, two browsers, locks at the production ratios.
+
+Production: lease 120 s, heartbeat 20 s, lock panel poll 5 s, live poll 3 s,
+leave grace 5 s. Here every interval is divided by 20, so the ratios hold:
+the heartbeat is four times slower than the panel's poll (the setting at
+which a heartbeat inside the panel never fired), and a lease is six beats.
+"""
+
+import contextlib
 
 import pytest
 from playwright.sync_api import expect
 
 from designer import accounts
 from designer import fields
+from designer import locks
 from designer import projects
 from designer import tables
 from designer.settings import settings
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in
 
-LEASE = 3
+SCALE = 20
+LEASE = 120 / SCALE
+HEARTBEAT = 20 / SCALE
 
 
 @pytest.fixture
-def short_lease(monkeypatch):
-    monkeypatch.setattr(settings, "lock_lease_seconds", LEASE)
-    monkeypatch.setattr(settings, "lock_heartbeat_seconds", 1)
+def production_ratios(monkeypatch):
+    for name, seconds in (
+        ("lock_lease_seconds", 120),
+        ("lock_heartbeat_seconds", 20),
+        ("lock_watch_seconds", 5),
+        ("live_poll_seconds", 3),
+        ("lock_leave_grace_seconds", 5),
+    ):
+        monkeypatch.setattr(settings, name, seconds / SCALE)
 
 
 @pytest.fixture
@@ -30,8 +47,24 @@ def orders(user):
     return table
 
 
-def open_as(browser, base_url, username, table):
-    context = browser.new_context(base_url=base_url)
+@pytest.fixture
+def contexts(browser, base_url):
+    """Browser contexts (one per person), closed whatever happens."""
+    opened = []
+
+    def new():
+        context = browser.new_context(base_url=base_url)
+        opened.append(context)
+        return context
+
+    yield new
+    for context in opened:
+        with contextlib.suppress(Exception):
+            context.close()
+
+
+def open_as(contexts, username, table):
+    context = contexts()
     page = context.new_page()
     page.set_default_timeout(10_000)
     sign_in(page, username)
@@ -39,44 +72,125 @@ def open_as(browser, base_url, username, table):
     return context, page
 
 
-def test_a_lock_is_seen_refused_kept_alive_and_expires(browser, base_url, orders, short_lease):
-    alice_context, alice = open_as(browser, base_url, "alice", orders)
-    bob_context, bob = open_as(browser, base_url, "bob", orders)
-    bob_panel = bob.get_by_role("region", name="Lock")
+def panel(page):
+    return page.get_by_role("region", name="Lock")
+
+
+def held_lock(table):
+    return locks.active_lock(table.id)
+
+
+def test_a_lock_holds_for_three_leases_while_the_page_is_open(contexts, orders, production_ratios):
+    alice_context, alice = open_as(contexts, "alice", orders)
+    _, bob = open_as(contexts, "bob", orders)
 
     alice.get_by_label("Reason").fill("splitting the address")
     alice.get_by_role("button", name="Lock table").click()
-    expect(alice.get_by_role("region", name="Lock")).to_contain_text("You hold")
+    expect(panel(alice)).to_contain_text("You hold a pessimistic lock")
+    lock = held_lock(orders)
 
-    # Bob sees it without reloading, and his edit is refused.
-    expect(bob_panel).to_contain_text("alice holds a pessimistic lock")
-    expect(bob_panel).to_contain_text("splitting the address")
-    bob.get_by_role("button", name="Edit Email").click()
-    expect(bob.locator("#flash")).to_contain_text("alice holds a pessimistic lock")
-    expect(bob.get_by_label("Column name")).to_have_count(0)
+    # Bob sees it without reloading, and his edit controls are paused with a hint.
+    expect(panel(bob)).to_contain_text("alice holds a pessimistic lock")
+    edit_email = bob.get_by_role("button", name="Edit Email")
+    expect(edit_email).to_be_disabled()
+    expect(edit_email).to_have_attribute("title", "Locked by alice: splitting the address, until "
+                                         + lock.expires_at.strftime("%H:%M") + " UTC")  # fmt: skip
+    expect(bob.get_by_role("button", name="Add field")).to_be_disabled()
 
-    # Alice's open page keeps the lock past one lease.
-    bob.wait_for_timeout((LEASE + 1.5) * 1000)
-    expect(bob_panel).to_contain_text("alice holds")
+    # A field Alice adds shows up on Bob's page without a reload.
+    alice.get_by_role("button", name="Add field").click()
+    alice.get_by_label("Name", exact=True).fill("Coupon code")
+    alice.get_by_role("button", name="Save").click()
+    expect(bob.locator("#field-rows")).to_contain_text("Coupon code")
 
-    # Alice leaves: within a lease the lock expires, Bob sees it go and takes it.
+    # Three leases later the same lock is still Alice's, renewed by heartbeats.
+    bob.wait_for_timeout(3 * LEASE * 1000)
+    expect(panel(bob)).to_contain_text("alice holds")
+    renewed = held_lock(orders)
+    assert renewed.id == lock.id
+    assert (renewed.heartbeat_at - lock.locked_at).total_seconds() >= 3 * LEASE - 2 * HEARTBEAT
+    assert renewed.expires_at > lock.expires_at
+
+    # Alice closes her tab: the beacon frees the lock within the grace, far
+    # sooner than a lease, and Bob's controls come back.
     alice_context.close()
-    expect(bob_panel).to_contain_text("Available", timeout=(LEASE + 4) * 1000)
+    expect(panel(bob)).to_contain_text("Available", timeout=LEASE * 1000)
+    expect(edit_email).to_be_enabled()
     bob.get_by_role("button", name="Lock table").click()
-    expect(bob_panel).to_contain_text("You hold")
-    bob_context.close()
+    expect(panel(bob)).to_contain_text("You hold")
 
 
-def test_a_holder_is_told_at_once_when_an_owner_forces_the_lock(
-    browser, base_url, orders, short_lease
+def test_an_open_form_keeps_its_optimistic_lock_past_a_lease(contexts, orders, production_ratios):
+    _, alice = open_as(contexts, "alice", orders)
+    _, bob = open_as(contexts, "bob", orders)
+    alice.get_by_role("button", name="Edit Email").click()
+    alice.get_by_label("Name", exact=True).fill("E-mail address")
+    expect(panel(bob)).to_contain_text("alice holds an optimistic lock")
+
+    alice.wait_for_timeout(1.5 * LEASE * 1000)
+    expect(panel(bob)).to_contain_text("alice holds an optimistic lock")
+    alice.get_by_role("button", name="Save").click()
+    expect(alice.locator("#field-rows")).to_contain_text("E-mail address")
+    expect(panel(bob)).to_contain_text("Available")
+    expect(bob.locator("#field-rows")).to_contain_text("E-mail address")
+
+
+def test_the_panel_refreshes_at_once_when_the_page_takes_a_lock(
+    contexts, orders, production_ratios, monkeypatch
 ):
-    bob_context, bob = open_as(browser, base_url, "bob", orders)
-    alice_context, alice = open_as(browser, base_url, "alice", orders)
-    bob.get_by_role("button", name="Lock table").click()
-    expect(alice.get_by_role("region", name="Lock")).to_contain_text("bob holds")
+    # A panel poll far slower than the test: only lock-changed can refresh it.
+    monkeypatch.setattr(settings, "lock_watch_seconds", 60)
+    _, alice = open_as(contexts, "alice", orders)
+    expect(panel(alice)).to_contain_text("Available")
+    alice.get_by_role("button", name="Edit Email").click()
+    expect(panel(alice)).to_contain_text("You hold an optimistic lock", timeout=3_000)
+    alice.get_by_role("button", name="Cancel").click()
+    expect(panel(alice)).to_contain_text("Available", timeout=3_000)
+
+
+def test_closing_one_of_two_tabs_keeps_the_lock(contexts, orders, production_ratios):
+    context, first = open_as(contexts, "alice", orders)
+    second = context.new_page()
+    second.goto(f"/tables/{orders.id}")
+    first.get_by_role("button", name="Lock table").click()
+    expect(panel(second)).to_contain_text("You hold")
+    lock = held_lock(orders)
+    first.close()
+    second.wait_for_timeout(1.5 * LEASE * 1000)
+    assert held_lock(orders).id == lock.id
+    expect(panel(second)).to_contain_text("You hold")
+
+
+def test_a_lost_lock_notice_stays_until_dismissed_and_the_input_is_kept(
+    contexts, orders, production_ratios
+):
+    _, bob = open_as(contexts, "bob", orders)
+    _, alice = open_as(contexts, "alice", orders)
+    bob.get_by_role("button", name="Edit Email").click()
+    bob.get_by_label("Name", exact=True).fill("Contact e-mail")
+    expect(panel(alice)).to_contain_text("bob holds an optimistic lock")
     alice.once("dialog", lambda dialog: dialog.accept())
     alice.get_by_role("button", name="Force release").click()
-    expect(alice.get_by_role("region", name="Lock")).to_contain_text("Available")
-    expect(bob.get_by_role("region", name="Lock")).to_contain_text("released by a project owner")
-    alice_context.close()
-    bob_context.close()
+
+    notice = bob.locator("#lock-notices")
+    expect(notice).to_contain_text("released by a project owner")
+    bob.wait_for_timeout(4 * settings.lock_watch_seconds * 1000)  # several panel polls
+    expect(notice).to_contain_text("released by a project owner")
+    expect(bob.get_by_label("Name", exact=True)).to_have_value("Contact e-mail")
+    notice.get_by_role("button", name="Dismiss").click()
+    expect(notice).to_be_empty()
+
+
+def test_a_page_on_a_discarded_table_stops_polling(contexts, orders, production_ratios):
+    _, alice = open_as(contexts, "alice", orders)
+    _, bob = open_as(contexts, "bob", orders)
+    polls = []
+    bob.on("response", lambda r: polls.append(r.status) if "project=" in r.url else None)
+    alice.once("dialog", lambda dialog: dialog.accept())
+    alice.get_by_role("button", name="Discard draft").click()
+    alice.wait_for_url("**/projects/*")
+    bob.wait_for_timeout(10 * settings.lock_watch_seconds * 1000)
+    # The lock panel's and the live poll's last answers were 286; none came after.
+    assert polls.count(286) == 2
+    assert polls[-2:] == [286, 286]
+    assert 404 not in polls

@@ -219,7 +219,55 @@ def test_deleting_a_table_with_relationships_needs_confirmation(alice, shop):
         tables.transition(alice, orders.id, "deleted", confirm=False, lock_token=token)
     assert "orders_customers_id_fkey" in caught.value.message
     tables.transition(alice, orders.id, "deleted", confirm=True, lock_token=token)
-    assert TableRelationship.select().count() == 0
+    # Set aside, not gone: out of every list, kept for a restore.
+    assert relationships.project_relationships(shop.id) == []
+    assert [r.status for r in TableRelationship.select()] == ["deleted"]
+
+
+def deleted(alice, *tables_to_delete):
+    for doomed in tables_to_delete:
+        token = locks.acquire(doomed.id, alice, "critical").lock_token
+        for status in ("active", "deprecated", "deleted"):
+            tables.transition(alice, doomed.id, status, confirm=True, lock_token=token)
+        locks.release(token, alice)
+
+
+def test_a_restored_table_gets_its_relationships_back(alice, shop):
+    customers = table(alice, shop, "Customers")
+    orders = table(alice, shop, "Orders", Total={"data_type": "number"})
+    rel = link(alice, shop, customers, orders, on_delete="cascade")
+    deleted(alice, orders)
+    assert relationships.project_relationships(shop.id) == []
+    tables.transition(alice, orders.id, "draft")
+    [back] = relationships.project_relationships(shop.id)
+    assert (back.id, back.status, back.cascade_config["on_delete"]) == (rel.id, "draft", "cascade")
+    assert field(orders, "customers_id").id == back.target_field_id
+
+
+def test_a_relationship_comes_back_only_when_both_ends_are_restored(alice, shop):
+    customers = table(alice, shop, "Customers", Email={"data_type": "text"})
+    orders = table(alice, shop, "Orders", Total={"data_type": "number"})
+    link(alice, shop, customers, orders)
+    deleted(alice, orders, customers)
+    tables.transition(alice, orders.id, "draft")
+    assert relationships.project_relationships(shop.id) == []
+    tables.transition(alice, customers.id, "draft")
+    assert len(relationships.project_relationships(shop.id)) == 1
+
+
+def test_a_relationship_that_would_close_a_cycle_stays_set_aside(alice, shop):
+    a = table(alice, shop, "Alpha", Note={"data_type": "text"})
+    b = table(alice, shop, "Beta", Note={"data_type": "text"})
+    c = table(alice, shop, "Gamma", Note={"data_type": "text"})
+    link(alice, shop, a, b)
+    link(alice, shop, c, a)
+    deleted(alice, a)
+    link(alice, shop, b, c)  # a -> b -> c -> a once both come back
+    tables.transition(alice, a.id, "draft")
+    # One of a's two relationships comes back; the other would close the cycle.
+    assert len(relationships.project_relationships(shop.id)) == 2
+    aside = TableRelationship.select().where(TableRelationship.status == "deleted")
+    assert aside.count() == 1
 
 
 def test_relationship_edits_refuse_stale_revisions_and_bad_names(alice, shop, api):
