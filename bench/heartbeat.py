@@ -96,7 +96,7 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def wait_until_answering(process, port, heartbeat, log_path, seconds=60):
+def wait_until_answering(process, port, heartbeat, log_path, seconds=60, ready=(200,)):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -104,7 +104,7 @@ def wait_until_answering(process, port, heartbeat, log_path, seconds=60):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         status = send(conn, heartbeat)
         conn.close()
-        if status == 200:
+        if status in ready:
             return
         if isinstance(status, int):
             raise RuntimeError(f"first heartbeat -> {status}:\n{tail(log_path)}")
@@ -117,8 +117,11 @@ def tail(path, lines=30):
 
 
 @contextlib.contextmanager
-def gunicorn(target, env, threads, log_path, heartbeat):
-    """A gunicorn serving `target` on a free local port, stopped on leaving: a Server."""
+def gunicorn(target, env, threads, log_path, heartbeat, ready=(200,)):
+    """A gunicorn serving `target` on a free local port, stopped on leaving: a Server.
+
+    It is up once `heartbeat` (any request) gets one of the `ready` statuses.
+    """
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}"]
     # Both servers would share one control socket under XDG_RUNTIME_DIR; the bench needs none.
@@ -130,7 +133,7 @@ def gunicorn(target, env, threads, log_path, heartbeat):
             [*command, target], cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=log
         )
         try:
-            wait_until_answering(process, port, heartbeat, log_path)
+            wait_until_answering(process, port, heartbeat, log_path, ready=ready)
             yield Server(process.pid, port)
         finally:
             process.terminate()

@@ -1,6 +1,7 @@
 """HTML blueprints (one per resource) and the JSON API, with their small shared helpers."""
 
 import contextlib
+import hashlib
 
 from flask import g
 from flask import redirect
@@ -157,10 +158,13 @@ def lock_context(table, lost_oob=True):
         forget_lock(table.id)
         if lost_oob and not locks.released_by(held, current_user):
             lost = locks.lost_message(held)
+    shown = f"{lock.id}|{lock.lock_type}|{lock.reason}|{lock.expires_at}|{mine}" if lock else ""
     return {
         "lock": lock,
         "lock_is_mine": mine,
         "lost": lost,
+        # What the panel shows, as a digest its poll sends back (`v`): 204 while equal.
+        "panel_version": hashlib.sha256(f"{table.status}|{shown}".encode()).hexdigest()[:16],
         "lost_oob": lost_oob,
         "heartbeat_seconds": settings.lock_heartbeat_seconds,
         "watch_seconds": settings.lock_watch_seconds,

@@ -30,11 +30,16 @@ def panel(granted, table, status=200, **extra):
 @bp.get("/tables/<table_id>/lock")
 @login_required
 def show(table_id):
-    """The lock panel (polled by every open table page); 286 once the table is gone."""
+    """The lock panel (polled by every open table page): 204 while it would show the
+    same as the page has (`v`), 286 once the table is gone."""
     found = polled_table(table_id)
     if found is None:
         return stop_polling()
-    return panel(*found)
+    granted, table = found
+    context = lock_context(table)
+    if not context["lost"] and request.args.get("v") == context["panel_version"]:
+        return "", 204
+    return block(TABLE, "lock_panel", access=granted, table=table, **context)
 
 
 @bp.post("/tables/<table_id>/lock")

@@ -267,3 +267,16 @@ def test_a_new_field_form_starts_as_text_after_a_date_field_is_saved(team, signe
     form = response.text.split('id="new-field-form"')[1].split("</form>")[0]
     assert 'value="text" selected' in form
     assert 'value="date" selected' not in form
+
+
+def test_the_lock_panel_answers_204_while_it_would_show_the_same(team, signed_in):
+    table = team["table"]
+    web = signed_in(team["editor"])
+    first = web.get(f"/tables/{table.id}/lock").text
+    version = re.search(r'hx-vals=\'\{"v": "([0-9a-f]+)"\}\'', first).group(1)
+    url = f"/tables/{table.id}/lock?v={version}"
+    assert web.get(url).status_code == 204
+    locks.acquire(table.id, team["owner"], "pessimistic", "splitting the address")
+    changed = web.get(url)
+    assert changed.status_code == 200
+    assert "olga holds" in changed.text
