@@ -118,3 +118,20 @@ def find_cycle(project_id, source_id, target_id, ignore=None):
                 seen.add(parent)
                 stack.append((parent, [*path, parent]))
     return None
+
+
+def foreign_keys_into(table_id):
+    """{field id: (table id, table name) it refers to} for the table's foreign-key columns."""
+    rels = [
+        r
+        for r in using_table(table_id)
+        if r.target_table_id == table_id and r.target_field_id is not None
+    ]
+    if not rels:
+        return {}
+    names = dict(
+        DataTable.select(DataTable.id, DataTable.table_name)
+        .where(DataTable.id.in_([r.source_table_id for r in rels]))
+        .tuples()
+    )
+    return {r.target_field_id: (r.source_table_id, names[r.source_table_id]) for r in rels}

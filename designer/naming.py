@@ -9,6 +9,7 @@ as shipped by pglast, not a hand-typed copy.
 import hashlib
 import re
 
+import inflect
 from pglast.keywords import RESERVED_KEYWORDS
 from pglast.keywords import TYPE_FUNC_NAME_KEYWORDS
 from slugify import slugify
@@ -60,17 +61,54 @@ def _pattern_problem(value, label):
 
 def suggest_identifier(display_name, kind="table"):
     """A valid snake_case identifier derived from a free-text display name."""
+    return suggestion(display_name, kind)[0]
+
+
+def suggestion(display_name, kind="table"):
+    """(identifier, shortened): the suggested identifier, and whether the display
+    name was too long for it and had to be cut (at a word boundary if one fits)."""
     # Split camelCase before slugify lowercases it: "OrderLine" -> "order_line".
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", display_name or "")
     base = slugify(spaced, separator="_", lowercase=True) or FALLBACKS[kind]
     if base[0].isdigit():
         base = f"{'t' if kind == 'table' else 'c'}_{base}"
-    base = base[:MAX_IDENTIFIER_BYTES].rstrip("_") or FALLBACKS[kind]
+    shortened = len(base) > MAX_IDENTIFIER_BYTES  # slugify leaves only ASCII
+    base = shorten(base) or FALLBACKS[kind]
     if base in RESERVED_WORDS or (kind == "field" and base in SYSTEM_COLUMNS):
         base = f"{base}s" if kind == "table" and not base.endswith("s") else f"{base}_"
         if base in RESERVED_WORDS:
             base = f"{base}_"
-    return base
+    return base, shortened
+
+
+def shorten(identifier, limit=MAX_IDENTIFIER_BYTES):
+    """`identifier` cut to `limit` bytes after its last whole word that fits
+    (a single word longer than the limit is cut where the limit falls)."""
+    if len(identifier) <= limit:
+        return identifier
+    cut = identifier[: limit + 1]
+    boundary = cut.rfind("_")
+    if boundary > 0:
+        return cut[:boundary].rstrip("_")
+    return identifier[:limit].rstrip("_")
+
+
+_inflect = inflect.engine()
+
+
+def singular(identifier):
+    """The identifier with its last word made singular: order_lines -> order_line."""
+    head, _, last = identifier.rpartition("_")
+    one = _inflect.singular_noun(last) or last
+    return f"{head}_{one}" if head else one
+
+
+def foreign_key_name(source_table_name, self_reference=False):
+    """The column a new relationship adds to its "many" table: author_id for authors,
+    parent_id for a table that refers to itself."""
+    if self_reference:
+        return "parent_id"
+    return shorten(singular(source_table_name), MAX_IDENTIFIER_BYTES - 3) + "_id"
 
 
 def generated_name(*parts, suffix):

@@ -21,6 +21,7 @@ from designer.field_types import pg_type
 from designer.models import DataField
 from designer.models import DataTable
 from designer.models import TableRelationship
+from designer.naming import foreign_key_name
 from designer.naming import generated_name
 from designer.naming import identifier_problem
 from designer.projects import access
@@ -118,10 +119,18 @@ def foreign_key_field(target, key, source, field_id):
     return field
 
 
-def new_foreign_key(target, source, key):
-    name = f"{source.table_name}_id"
-    if identifier_problem(name, "field"):
-        name = generated_name(source.table_name[:50], suffix="id")
+def new_foreign_key(target, source, key, chosen=""):
+    """The "many" table's new column holding the key: the chosen name, or one
+    suggested from the "one" table (author_id, parent_id for a self-reference)."""
+    name = str(chosen or "").strip()
+    if name:
+        problem = identifier_problem(name, "field")
+        if problem:
+            fail("foreign_key_name", problem)
+    else:
+        name = foreign_key_name(source.table_name, self_reference=source.id == target.id)
+        if identifier_problem(name, "field"):
+            name = generated_name(source.table_name[:50], suffix="id")
     last = max((f.sort_order for f in target.fields), default=0)
     config = {"number_type": key.field_config.get("number_type", "bigint")}
     if key.data_type != "number":
@@ -133,7 +142,10 @@ def new_foreign_key(target, source, key):
                 data_type=key.data_type, field_config=config, sort_order=last + 1,
             )  # fmt: skip
     except IntegrityError:
-        fail("target_field_id", f"{target.name} already has a {name} column; choose it instead.")
+        fail(
+            "foreign_key_name" if chosen else "target_field_id",
+            f"{target.name} already has a {name} column; choose it, or another name.",
+        )
 
 
 def create_relationship(user, project_id, data, lock_token=None):
@@ -163,7 +175,7 @@ def add_one_to_many(user, project_id, data, lock_token=None):
     cascade = cascade_of(data, foreign, key)
     refuse_cycle(project_id, source, target)
     if foreign is None:
-        foreign = new_foreign_key(target, source, key)
+        foreign = new_foreign_key(target, source, key, data.get("foreign_key_name"))
         cascade_of({"cascade_config": cascade}, foreign, key)
         refresh_definition(target)
     name = str(data.get("relationship_name") or "").strip() or generated_name(

@@ -99,22 +99,51 @@ def field_count():
     )
 
 
+def matching_field(pattern):
+    """The first column (by position) of the listed table whose name, column name or
+    description matches `pattern`, as a subquery named matched_field."""
+    field = DataField.alias("matched")
+    return (
+        field.select(field.name)
+        .where(
+            field.data_table == DataTable.id,
+            (field.name**pattern)
+            | (field.field_name**pattern)
+            | (field.field_config["description"].as_text() ** pattern),
+        )
+        .order_by(field.sort_order)
+        .limit(1)
+    )
+
+
 def list_tables(project_id, query="", status="", after=None, limit=None):
-    """One page of a project's tables by name, and the name to continue after (or None)."""
+    """One page of a project's tables by name, and the name to continue after (or None).
+
+    A search matches a table's name, table name or description, or any of its
+    columns' (each row then names the first matching column: matched_field).
+    """
     limit = limit or settings.page_size
     # Every column but schema_definition, which a listing never shows.
     listed = [f for f in DataTable._meta.sorted_fields if f is not DataTable.schema_definition]
-    rows = DataTable.select(*listed, field_count()).where(DataTable.project == project_id)
+    query = (query or "").strip()
+    pattern = f"%{escape_like(query)}%"
+    columns = [*listed, field_count()]
+    if query:
+        columns.append(matching_field(pattern).alias("matched_field"))
+    rows = DataTable.select(*columns).where(DataTable.project == project_id)
     if status == "all":
         pass
     elif status in LIFECYCLE:
         rows = rows.where(DataTable.status == status)
     else:
         rows = rows.where(DataTable.status != "deleted")
-    query = (query or "").strip()
     if query:
-        pattern = f"%{escape_like(query)}%"
-        rows = rows.where((DataTable.name**pattern) | (DataTable.table_name**pattern))
+        rows = rows.where(
+            (DataTable.name**pattern)
+            | (DataTable.table_name**pattern)
+            | (DataTable.description**pattern)
+            | fn.EXISTS(matching_field(pattern))
+        )
     if after:
         rows = rows.where(DataTable.name > after)
     page = list(rows.order_by(DataTable.name).limit(limit + 1))

@@ -7,6 +7,7 @@ from flask_login import login_required
 
 from designer import fields
 from designer import tables
+from designer.dependents import foreign_keys_into
 from designer.errors import ValidationFailed
 from designer.field_types import field_as_input
 from designer.views import begin_edit
@@ -109,7 +110,10 @@ def cancel_new(table_id):
 
 def row(granted, field, table, name="field_row", status=200, **extra):
     """One field's row (display or form): needs no other field, nor the lock."""
-    return block(TABLE, name, status, access=granted, table=table, field=field, **extra)
+    keys = foreign_keys_into(table.id)
+    return block(
+        TABLE, name, status, access=granted, table=table, field=field, foreign_keys=keys, **extra
+    )
 
 
 @bp.get("/fields/<field_id>")

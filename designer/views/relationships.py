@@ -10,7 +10,9 @@ from flask_login import login_required
 from designer import projects
 from designer import relationships
 from designer.errors import ValidationFailed
+from designer.field_types import pg_type
 from designer.models import DataTable
+from designer.naming import foreign_key_name
 from designer.views import block
 from designer.views import form_revision
 from designer.views import go
@@ -22,6 +24,7 @@ TEMPLATE = "relationships/index.html"
 FORM_KEYS = (
     "source_table_id", "source_field_id", "target_table_id", "target_field_id",
     "relationship_name", "relationship_type", "on_delete", "on_update", "junction_table_name",
+    "foreign_key_name",
 )  # fmt: skip
 
 
@@ -38,21 +41,33 @@ def form_context(project_id, form):
     by_id = {str(t.id): t for t in tables}
     source, target = by_id.get(form.get("source_table_id")), by_id.get(form.get("target_table_id"))
     fields = relationships.fields_of([t for t in (source, target) if t is not None])
-    keys = [
-        (str(f.id), f"{f.field_name} (unique)")
-        for f in fields.get(form.get("source_table_id"), [])
-        if f.field_config.get("unique")
-    ]
+    source_fields = fields.get(form.get("source_table_id"), [])
+    keys = [f for f in source_fields if f.field_config.get("unique")]
+    key = next((f for f in keys if str(f.id) == form.get("source_field_id")), None) or next(
+        (f for f in source_fields if f.field_config.get("primary_key")), None
+    )
+    key_type = pg_type(key.data_type, key.field_config) if key else None
+    # Only columns that can hold the chosen key: the same PostgreSQL type.
     foreign = [
-        (str(f.id), f"{f.field_name} ({f.data_type})")
+        (str(f.id), f"{f.field_name} ({pg_type(f.data_type, f.field_config)})")
         for f in fields.get(form.get("target_table_id"), [])
         if not f.field_config.get("system")
+        and (key_type is None or pg_type(f.data_type, f.field_config) == key_type)
     ]
-    new_name = f"{source.table_name}_id" if source else "<one table>_id"
+    if source:
+        new_name = foreign_key_name(source.table_name, self_reference=source is target)
+    else:
+        new_name = "<one table>_id"
+    form.setdefault("foreign_key_name", "")
+    if not form["foreign_key_name"] and source:
+        form["foreign_key_name"] = new_name
     return {
         "table_choices": [("", "Choose a table…")] + [(str(t.id), t.name) for t in tables],
-        "key_choices": [("", "id (primary key)"), *keys],
-        "foreign_key_choices": [("new", f"New field {new_name}"), *foreign],
+        "key_choices": [
+            ("", "id (primary key)"),
+            *((str(f.id), f"{f.field_name} (unique)") for f in keys),
+        ],
+        "foreign_key_choices": [("new", "A new column"), *foreign],
         "action_choices": ACTION_CHOICES,
     }
 

@@ -4,6 +4,7 @@ from flask import Blueprint
 from flask import flash
 from flask import render_template
 from flask import request
+from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
@@ -13,9 +14,10 @@ from designer import projects
 from designer import relationships
 from designer import tables
 from designer.db import utcnow
+from designer.dependents import foreign_keys_into
 from designer.dependents import using_table
 from designer.errors import ValidationFailed
-from designer.naming import suggest_identifier
+from designer.naming import suggestion
 from designer.views import begin_edit
 from designer.views import block
 from designer.views import blocks
@@ -29,6 +31,7 @@ from designer.views import polled_table
 from designer.views import save_inline
 from designer.views import session_lock
 from designer.views import stop_polling
+from designer.web import htmx
 
 bp = Blueprint("tables", __name__)
 PROJECT = "projects/show.html"
@@ -74,10 +77,18 @@ def project_context(granted, **extra):
 @bp.get("/projects/<project_id>/tables")
 @login_required
 def table_rows(project_id):
-    """Table rows matching the search, one page at a time."""
+    """Table rows matching the search, one page at a time.
+
+    A new search puts itself in the address bar (the project page's URL with
+    q and status), so reload, Back and a shared link show the same list.
+    """
     granted = projects.access(current_user, project_id)
-    name = "table_rows" if request.args.get("after") else "table_list"
-    return page_or_block(PROJECT, name, **project_context(granted))
+    if request.args.get("after"):
+        return page_or_block(PROJECT, "table_rows", **project_context(granted))
+    body, status = page_or_block(PROJECT, "table_list", **project_context(granted))
+    search = {k: request.args[k] for k in ("q", "status") if request.args.get(k)}
+    shown = url_for("projects.show", project_id=granted.project.id, **search)
+    return body, status, {"HX-Push-Url": shown} if htmx else {}
 
 
 @bp.get("/projects/<project_id>/live")
@@ -109,8 +120,14 @@ def suggest_table_name(project_id):
     projects.access(current_user, project_id, "editor")
     if request.args.get("table_name_edited"):
         return "", 204
-    suggestion = suggest_identifier(request.args.get("name", ""), "table")
-    return block(PROJECT, "table_name_input", form={"table_name": suggestion}, errors={})
+    identifier, shortened = suggestion(request.args.get("name", ""), "table")
+    return block(
+        PROJECT,
+        "table_name_input",
+        form={"table_name": identifier},
+        errors={},
+        shortened=shortened,
+    )
 
 
 @bp.post("/projects/<project_id>/tables")
@@ -147,6 +164,7 @@ def table_context(granted, table, **extra):
         "table": table,
         "fields": tables.ordered_fields(table.id),
         "field_links": field_links,
+        "foreign_keys": foreign_keys_into(table.id),
         **extra,
     }
 

@@ -29,18 +29,20 @@ def test_link_two_tables_and_see_it_on_the_diagram(page, user, shop):
 
     page.get_by_role("button", name="Add relationship").click()
     page.get_by_label("One table").select_option(label="Customers")
-    expect(page.get_by_label("Foreign key")).to_contain_text("New field customers_id")
+    expect(page.get_by_label("Foreign key")).to_contain_text("A new column")
+    expect(page.get_by_label("New column name")).to_have_value("customer_id")
     page.get_by_label("On delete").select_option("cascade")
     page.get_by_role("button", name="Add relationship").click()
-    expect(page.get_by_text("Relationship orders_customers_id_fkey added.")).to_be_visible()
-    expect(page.locator("#field-rows")).to_contain_text("customers_id")
+    expect(page.get_by_text("Relationship orders_customer_id_fkey added.")).to_be_visible()
+    expect(page.locator("#field-rows")).to_contain_text("customer_id")
+    expect(page.locator("#field-rows")).to_contain_text("FK → customers")
 
     page.get_by_role("link", name="Shop").click()
     page.get_by_role("link", name="Diagram").click()
     svg = page.locator("#diagram svg")
     expect(svg).to_contain_text("customers")
     expect(svg).to_contain_text("orders")
-    expect(svg).to_contain_text("orders_customers_id_fkey")
+    expect(svg).to_contain_text("orders_customer_id_fkey")
     expect(svg).to_contain_text("FK")
 
 

@@ -34,15 +34,15 @@ def field(table_row, field_name):
 def test_a_new_foreign_key_field_is_created_as_source_id_bigint(alice, shop):
     customers, orders = table(alice, shop, "Customers"), table(alice, shop, "Orders")
     rel = link(alice, shop, customers, orders, on_delete="cascade")
-    foreign = field(orders, "customers_id")
+    foreign = field(orders, "customer_id")
     assert foreign.data_type == "number"
     assert foreign.field_config["number_type"] == "bigint"
     assert rel.target_field_id == foreign.id
     assert rel.source_field_id == field(customers, "id").id
-    assert rel.relationship_name == "orders_customers_id_fkey"
+    assert rel.relationship_name == "orders_customer_id_fkey"
     assert rel.cascade_config == {"on_delete": "cascade", "on_update": "no_action"}
     columns = DataTable.get_by_id(orders.id).schema_definition["columns"]
-    assert [c["field_name"] for c in columns] == ["id", "customers_id"]
+    assert [c["field_name"] for c in columns] == ["id", "customer_id"]
 
 
 def test_an_existing_compatible_field_can_be_the_foreign_key(alice, shop):
@@ -112,7 +112,7 @@ def test_a_self_reference_is_allowed(alice, shop):
     staff = table(alice, shop, "Staff")
     rel = link(alice, shop, staff, staff, relationship_name="staff_manager_fkey")
     assert rel.source_table_id == rel.target_table_id == staff.id
-    assert field(staff, "staff_id").field_config["number_type"] == "bigint"
+    assert field(staff, "parent_id").field_config["number_type"] == "bigint"
 
 
 def test_a_two_table_cycle_is_refused_and_named(alice, shop):
@@ -156,8 +156,8 @@ def test_many_to_many_generates_a_junction_table(alice, shop):
     junction = DataTable.get(DataTable.table_name == "students_courses")
     assert [f.field_name for f in tables.ordered_fields(junction.id)] == [
         "id",
-        "students_id",
-        "courses_id",
+        "student_id",
+        "course_id",
     ]
     links = TableRelationship.select().where(TableRelationship.target_table == junction.id)
     assert {(r.source_table_id, r.relationship_type) for r in links} == {
@@ -171,10 +171,10 @@ def test_deleting_a_used_field_is_refused_naming_the_relationship(alice, shop):
     customers, orders = table(alice, shop, "Customers"), table(alice, shop, "Orders")
     link(alice, shop, customers, orders)
     token = locks.acquire(orders.id, alice, "critical").lock_token
-    foreign = field(orders, "customers_id")
+    foreign = field(orders, "customer_id")
     with pytest.raises(Conflict) as caught:
         fields.delete_field(alice, foreign.id, token)
-    assert "orders_customers_id_fkey" in caught.value.message
+    assert "orders_customer_id_fkey" in caught.value.message
     assert DataField.get_or_none(DataField.id == foreign.id) is not None
 
 
@@ -182,17 +182,17 @@ def test_deleting_a_used_field_after_confirmation_removes_both(alice, shop):
     customers, orders = table(alice, shop, "Customers"), table(alice, shop, "Orders")
     link(alice, shop, customers, orders)
     token = locks.acquire(orders.id, alice, "critical").lock_token
-    fields.delete_field(alice, field(orders, "customers_id").id, token, with_relationships=True)
+    fields.delete_field(alice, field(orders, "customer_id").id, token, with_relationships=True)
     assert TableRelationship.select().count() == 0
-    assert DataField.get_or_none(DataField.field_name == "customers_id") is None
+    assert DataField.get_or_none(DataField.field_name == "customer_id") is None
 
 
 def test_retyping_a_foreign_key_is_refused_until_confirmed(alice, shop):
     customers, orders = table(alice, shop, "Customers"), table(alice, shop, "Orders")
     link(alice, shop, customers, orders)
     token = locks.acquire(orders.id, alice, "critical").lock_token
-    foreign = field(orders, "customers_id")
-    change = {"name": "Customer", "field_name": "customers_id", "data_type": "text"}
+    foreign = field(orders, "customer_id")
+    change = {"name": "Customer", "field_name": "customer_id", "data_type": "text"}
     with pytest.raises(Conflict):
         fields.update_field(alice, foreign.id, 1, change, token)
     fields.update_field(alice, foreign.id, 1, change, token, with_relationships=True)
@@ -202,7 +202,7 @@ def test_retyping_a_foreign_key_is_refused_until_confirmed(alice, shop):
 def test_a_set_null_foreign_key_must_stay_optional(alice, shop):
     customers, orders = table(alice, shop, "Customers"), table(alice, shop, "Orders")
     link(alice, shop, customers, orders, on_delete="set_null")
-    foreign = field(orders, "customers_id")
+    foreign = field(orders, "customer_id")
     with pytest.raises(ValidationFailed) as caught:
         fields.update_field(alice, foreign.id, 1, {"is_required": True}, partial=True)
     assert "must stay optional" in caught.value.fields["is_required"]
@@ -217,7 +217,7 @@ def test_deleting_a_table_with_relationships_needs_confirmation(alice, shop):
         tables.transition(alice, orders.id, status, confirm=True, lock_token=token)
     with pytest.raises(Conflict) as caught:
         tables.transition(alice, orders.id, "deleted", confirm=False, lock_token=token)
-    assert "orders_customers_id_fkey" in caught.value.message
+    assert "orders_customer_id_fkey" in caught.value.message
     tables.transition(alice, orders.id, "deleted", confirm=True, lock_token=token)
     # Set aside, not gone: out of every list, kept for a restore.
     assert relationships.project_relationships(shop.id) == []
@@ -241,7 +241,7 @@ def test_a_restored_table_gets_its_relationships_back(alice, shop):
     tables.transition(alice, orders.id, "draft")
     [back] = relationships.project_relationships(shop.id)
     assert (back.id, back.status, back.cascade_config["on_delete"]) == (rel.id, "draft", "cascade")
-    assert field(orders, "customers_id").id == back.target_field_id
+    assert field(orders, "customer_id").id == back.target_field_id
 
 
 def test_a_relationship_comes_back_only_when_both_ends_are_restored(alice, shop):
@@ -298,7 +298,7 @@ def test_api_creates_lists_and_deletes_relationships(alice, shop, api):
     assert created.status_code == 201
     assert created.json["cascade_config"] == {"on_delete": "restrict", "on_update": "no_action"}
     listed = client.get(f"/projects/{shop.id}/relationships").json
-    assert [r["relationship_name"] for r in listed] == ["orders_customers_id_fkey"]
+    assert [r["relationship_name"] for r in listed] == ["orders_customer_id_fkey"]
     cycle = client.post(
         f"/projects/{shop.id}/relationships",
         json={"source_table_id": str(orders.id), "target_table_id": str(customers.id)},
@@ -320,13 +320,26 @@ def test_a_locked_target_refuses_other_users(alice, shop, make_user):
         link(bob, shop, customers, orders)
 
 
-def test_the_page_form_offers_the_chosen_tables_fields(alice, shop, signed_in):
+def test_the_page_form_offers_only_columns_that_can_hold_the_key(alice, shop, signed_in):
     customers = table(alice, shop, "Customers", Email={"unique": "1"})
-    orders = table(alice, shop, "Orders", Note={})
-    response = signed_in(alice).get(
-        f"/projects/{shop.id}/relationships/form",
-        query_string={"source_table_id": str(customers.id), "target_table_id": str(orders.id)},
-    )
-    assert "email (unique)" in response.text
-    assert "note (text)" in response.text
-    assert "New field customers_id" in response.text
+    orders = table(alice, shop, "Orders", Note={}, Buyer={"data_type": "number",
+                   "number_type": "bigint"})  # fmt: skip
+    web = signed_in(alice)
+    url = f"/projects/{shop.id}/relationships/form"
+    chosen = {"source_table_id": str(customers.id), "target_table_id": str(orders.id)}
+    by_id = web.get(url, query_string=chosen).text
+    assert "email (unique)" in by_id
+    assert "buyer (bigint)" in by_id and "note (text)" not in by_id
+    assert 'value="customer_id"' in by_id  # the new column's suggested name
+    email = field(customers, "email")
+    by_email = web.get(url, query_string={**chosen, "source_field_id": str(email.id)}).text
+    assert "note (text)" in by_email and "buyer (bigint)" not in by_email
+
+
+def test_a_new_foreign_key_can_be_named_in_the_form(alice, shop):
+    customers, orders = table(alice, shop, "Customers"), table(alice, shop, "Orders")
+    rel = link(alice, shop, customers, orders, foreign_key_name="buyer_id")
+    assert DataField.get_by_id(rel.target_field_id).field_name == "buyer_id"
+    with pytest.raises(ValidationFailed) as caught:
+        link(alice, shop, customers, orders, foreign_key_name="Buyer ID")
+    assert "foreign_key_name" in caught.value.fields

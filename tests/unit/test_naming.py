@@ -1,12 +1,15 @@
 """Identifier rules on hostile and ordinary input."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from designer.naming import MAX_IDENTIFIER_BYTES
 from designer.naming import generated_name
 from designer.naming import identifier_problem
 from designer.naming import quote_identifier
 from designer.naming import suggest_identifier
+from designer.naming import suggestion
 
 
 @pytest.mark.parametrize(
@@ -110,3 +113,49 @@ def test_long_generated_names_fit_and_do_not_collide():
 
 def test_quoting_doubles_embedded_quotes():
     assert quote_identifier('we"ird') == '"we""ird"'
+
+
+LONG_NAMES = [
+    "Customer loyalty programme membership tier history by version two",
+    "Quarterly revenue recognition schedule adjustments for subscription contracts",
+    "x" * 80,
+    "Short " + "y" * 70,
+]
+
+
+@pytest.mark.parametrize("display", LONG_NAMES)
+@pytest.mark.parametrize("kind", ["table", "field"])
+def test_long_suggestions_fit_and_keep_whole_words(display, kind):
+    identifier, shortened = suggestion(display, kind)
+    assert shortened
+    assert len(identifier.encode()) <= MAX_IDENTIFIER_BYTES
+    assert identifier_problem(identifier, kind) is None
+    assert suggestion(display, kind) == (identifier, True)
+    words = display.lower().split()
+    if len(words[0]) <= MAX_IDENTIFIER_BYTES:
+        kept = identifier.split("_")
+        assert kept == words[: len(kept)]
+
+
+@given(st.lists(st.from_regex(r"[a-z]{1,20}", fullmatch=True), min_size=1, max_size=12))
+def test_a_suggestion_is_the_longest_run_of_whole_words_that_fits(words):
+    identifier, shortened = suggestion(" ".join(words), "field")
+    assert len(identifier.encode()) <= MAX_IDENTIFIER_BYTES
+    joined = "_".join(words)
+    assert shortened == (len(joined) > MAX_IDENTIFIER_BYTES)
+    if shortened:
+        kept = identifier.split("_")
+        assert kept == words[: len(kept)]
+        # One more word would not have fit.
+        assert len("_".join(words[: len(kept) + 1])) > MAX_IDENTIFIER_BYTES
+
+
+def test_the_twenty_second_version_keeps_whole_words():
+    display = "Customer loyalty programme membership tier history by version twenty two"
+    identifier, shortened = suggestion(display)
+    assert shortened
+    assert identifier == "customer_loyalty_programme_membership_tier_history_by_version"
+
+
+def test_short_names_are_not_marked_shortened():
+    assert suggestion("Orders") == ("orders", False)
