@@ -58,6 +58,15 @@
     flash(escapeText("Could not reach the server. Your input is kept; try again."));
   });
 
+  // A new error replaces the good news of a previous action.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || xhr.status < 400 || isBackground(event.detail.elt)) return;
+    document.querySelectorAll("#flash .flash-success, #flash .flash-info").forEach(function (note) {
+      note.remove();
+    });
+  });
+
   // A change that succeeded clears stale error notices (polling does not).
   document.addEventListener("htmx:afterRequest", function (event) {
     var detail = event.detail;
@@ -254,13 +263,49 @@
     document.documentElement.setAttribute("data-ready", "");
   });
 
-  // Focus the first autofocus field of a freshly swapped-in form.
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var target = event.detail.elt;
-    var field = target && target.querySelector && target.querySelector("[autofocus]");
+  // Keyboard focus follows the work. A form swapped in focuses its first
+  // input in error, else its autofocus field. After Save, Cancel, Escape or a
+  // move, focus returns to the control that was used (found again by its
+  // accessible name) or to the row's Edit button, never to the page body.
+  var returnTo = null;
+  function isBackground(elt) {
+    return !elt || !elt.closest || !!elt.closest("[data-background], [data-live], #lock-panel");
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (isBackground(elt)) return;
+    var used = document.activeElement && document.activeElement !== document.body
+      ? document.activeElement : elt;
+    var row = used.closest && used.closest("[id]");
+    returnTo = { label: used.getAttribute && used.getAttribute("aria-label"), row: row && row.id };
+  });
+
+  function focusAfterSwap(root) {
+    var invalid = root.querySelector && root.querySelector('[aria-invalid="true"]');
+    var field = invalid || (root.querySelector && root.querySelector("[autofocus]"));
     if (field) {
       field.focus();
-      if (field.select) field.select();
+      if (field.select && !invalid) field.select();
+      return true;
     }
+    return false;
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    // Polls and heartbeats never move the user's focus.
+    var config = event.detail.requestConfig;
+    if (!config || isBackground(config.elt)) return;
+    var target = event.detail.elt;
+    if (target && focusAfterSwap(target)) return;
+    if (!returnTo || (document.activeElement && document.activeElement !== document.body &&
+        document.body.contains(document.activeElement))) return;
+    var wanted = returnTo;
+    returnTo = null;
+    var same = wanted.label && document.querySelector('[aria-label="' + CSS.escape(wanted.label) + '"]');
+    var row = wanted.row && document.getElementById(wanted.row);
+    var edit = row && row.querySelector('button[aria-label^="Edit"], button[data-edit]');
+    var next = (same && !same.disabled && same) || edit;
+    if (next) next.focus();
   });
 })();

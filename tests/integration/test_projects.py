@@ -101,16 +101,19 @@ def test_owner_deletes_a_project_with_everything_in_it(alice, shop, signed_in):
     assert ProjectMember.select().count() == 0
 
 
-def test_the_delete_button_asks_for_confirmation(alice, shop, signed_in):
-    page = signed_in(alice).get(f"/projects/{shop.id}", htmx=False).text
+def test_the_delete_button_is_on_the_members_page_and_asks_for_confirmation(alice, shop, signed_in):
+    web = signed_in(alice)
+    page = web.get(f"/projects/{shop.id}/members", htmx=False).text
     assert "hx-confirm=" in page
     assert ">Delete</button>" in page
+    for tab in ("", "/relationships", "/diagram", "/timeline"):
+        assert "Delete this project" not in web.get(f"/projects/{shop.id}{tab}", htmx=False).text
 
 
 def test_only_owners_see_the_delete_button(alice, shop, make_user, signed_in):
     projects.add_member(alice, shop.id, make_user("bob").username, "editor")
     page = signed_in(ProjectMember.get(ProjectMember.role == "editor").user).get(
-        f"/projects/{shop.id}", htmx=False
+        f"/projects/{shop.id}/members", htmx=False
     )
     assert ">Delete</button>" not in page.text
 
