@@ -277,7 +277,7 @@
     if (isBackground(elt)) return;
     var used = document.activeElement && document.activeElement !== document.body
       ? document.activeElement : elt;
-    var row = used.closest && used.closest("[id]");
+    var row = used.closest && used.closest("tr[id], section[id], form[id]");
     returnTo = { label: used.getAttribute && used.getAttribute("aria-label"), row: row && row.id };
   });
 
@@ -304,7 +304,8 @@
     returnTo = null;
     var same = wanted.label && document.querySelector('[aria-label="' + CSS.escape(wanted.label) + '"]');
     var row = wanted.row && document.getElementById(wanted.row);
-    var edit = row && row.querySelector('button[aria-label^="Edit"], button[data-edit]');
+    var edit = row && (row.querySelector('button[aria-label^="Edit"]') ||
+      row.querySelector("button[data-edit]"));
     var next = (same && !same.disabled && same) || edit;
     if (next) next.focus();
   });
