@@ -9,7 +9,8 @@ names, drops by their old ones, so equal inputs always give an equal list.
 """
 
 import copy
-import json
+
+from designer.change_words import attribute_change_words
 
 FORMAT = 1
 
@@ -40,7 +41,6 @@ NOUNS = {"table": "table", "field": "column", "relationship": "relationship"}
 PAST_TENSE = {"add": "added", "drop": "dropped"}
 SUMMARY_BUCKETS = {"add": "added", "rename": "changed", "alter": "changed", "drop": "dropped"}
 SUMMARY_SIGNS = {"added": "+", "changed": "~", "dropped": "\N{MINUS SIGN}"}
-DESCRIBE_VALUE_LIMIT = 40
 
 
 def empty_snapshot():
@@ -306,16 +306,7 @@ def _name(change, stored, attr, fallback):
 
 
 def _changes_text(changes):
-    return ", ".join(
-        f"{attr} {_short(change.get('before'))} → {_short(change.get('after'))}"
+    return "; ".join(
+        attribute_change_words(attr, change.get("before"), change.get("after"))
         for attr, change in changes.items()
     )
-
-
-def _short(value):
-    """A value as a reader would type it, cut to a glanceable length."""
-    plain = isinstance(value, str) and value.split() == [value]
-    text = value if plain else json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if len(text) <= DESCRIBE_VALUE_LIMIT:
-        return text
-    return text[: DESCRIBE_VALUE_LIMIT - 1] + "…"

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from peewee import OperationalError
 
 from designer import locks
+from designer.change_words import settings_words
 from designer.cli import locks_cli
 from designer.cli import users_cli
 from designer.db import parse_id
@@ -104,6 +105,7 @@ def init_app(app):
     app.register_error_handler(500, render_http_error)
     app.after_request(add_headers)
     app.jinja_env.globals["pg_type"] = pg_type
+    app.jinja_env.globals["settings_words"] = settings_words
 
 
 def error_body(status, code, message, fields=None):

@@ -296,23 +296,45 @@ def test_describe_names_objects_from_the_snapshot():
     assert descriptions == [
         "added table invoices",
         "renamed column customers.email to contact_email",
-        "changed column orders.total: data_type text → number",
+        "changed column orders.total: data type text → number",
     ]
 
 
 def test_describe_falls_back_to_ids_without_a_snapshot():
     change = {"op": "alter_field", "table_id": "t-1", "field_id": "f-1", "changes": {}}
     change["changes"]["is_required"] = {"before": False, "after": True}
-    assert describe(change) == "changed column t-1.f-1: is_required false → true"
+    assert describe(change) == "changed column t-1.f-1: now required"
 
 
 def test_describe_cuts_long_values():
     change = {"op": "alter_table", "table_id": "t-1", "changes": {}}
     change["changes"]["description"] = {"before": "", "after": "word " * 30}
     text = describe(change, shop())
-    assert text.startswith('changed table t-1: description "" → "word word')
+    assert text.startswith("changed table t-1: description set to word word")
     assert text.endswith("…")
-    assert len(text) < 80
+    assert len(text) < 120
+
+
+def test_a_settings_change_reads_as_a_sentence():
+    change = {"op": "alter_field", "table_id": "t-1", "field_id": "f-1", "changes": {}}
+    change["changes"]["field_config"] = {
+        "before": {"max_length": 120, "indexed": True, "pattern": "^a"},
+        "after": {"max_length": 200, "unique": True, "min_length": 3},
+    }
+    assert describe(change) == (
+        "changed column t-1.f-1: now unique; no longer indexed; max length 120 → 200;"
+        " min length 3; pattern removed"
+    )
+    assert "{" not in describe(change)
+
+
+def test_a_cascade_change_reads_as_a_sentence():
+    change = {"op": "alter_relationship", "relationship_id": "r-1", "changes": {}}
+    change["changes"]["cascade_config"] = {
+        "before": {"on_delete": "no_action", "on_update": "no_action"},
+        "after": {"on_delete": "cascade", "on_update": "no_action"},
+    }
+    assert describe(change).endswith(": on delete no action → cascade")
 
 
 # Property test: random snapshots, random edits, and the diff must replay them exactly.

@@ -1,0 +1,103 @@
+"""Settings and their changes in plain words, for comparisons and version pages.
+
+A field's settings are a JSON object (field_config); people read them as
+"unique, indexed, at least 3 characters", and a change to them as "max length
+120 → 200; now unique", never as raw JSON.
+"""
+
+# How each setting reads, in the order a person lists them.
+LABELS = {
+    "number_type": "number type",
+    "date_type": "date type",
+    "max_length": "max length",
+    "min_length": "min length",
+    "precision": "precision",
+    "scale": "scale",
+    "min": "min",
+    "max": "max",
+    "pattern": "pattern",
+    "description": "description",
+}
+FLAGS = ("unique", "indexed")
+HIDDEN = ("system", "primary_key")
+CASCADE_LABELS = {"on_delete": "on delete", "on_update": "on update"}
+
+
+TYPE_KEYS = ("number_type", "date_type", "max_length", "precision", "scale")
+
+
+def settings_words(config, with_type=False):
+    """["unique", "indexed", "min length 3", "pattern ^[a-z]+$"]: what a field's
+    settings say, flags first; the type's own settings only `with_type` (a
+    field line shows the PostgreSQL type beside them)."""
+    config = config or {}
+    words = [flag for flag in FLAGS if config.get(flag)]
+    for key, label in LABELS.items():
+        if key in TYPE_KEYS and not with_type:
+            continue
+        if config.get(key) not in (None, ""):
+            words.append(f"{label} {_plain(config[key])}")
+    return words
+
+
+def config_change_words(before, after):
+    """ "max length 120 → 200; now unique; pattern removed" for two field_configs."""
+    before, after = before or {}, after or {}
+    parts = []
+    for flag in FLAGS:
+        if bool(before.get(flag)) != bool(after.get(flag)):
+            parts.append(f"now {flag}" if after.get(flag) else f"no longer {flag}")
+    for key in dict.fromkeys([*LABELS, *sorted(set(before) | set(after))]):
+        if key in FLAGS or key in HIDDEN:
+            continue
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        label = LABELS.get(key, key.replace("_", " "))
+        if old in (None, ""):
+            parts.append(f"{label} {_plain(new)}")
+        elif new in (None, ""):
+            parts.append(f"{label} removed")
+        else:
+            parts.append(f"{label} {_plain(old)} → {_plain(new)}")
+    return "; ".join(parts) or "no visible change"
+
+
+def cascade_change_words(before, after):
+    """ "on delete no action → cascade" for two cascade_configs."""
+    before, after = before or {}, after or {}
+    parts = []
+    for key, label in CASCADE_LABELS.items():
+        old, new = before.get(key, "no_action"), after.get(key, "no_action")
+        if old != new:
+            parts.append(f"{label} {old.replace('_', ' ')} → {new.replace('_', ' ')}")
+    return "; ".join(parts) or "no visible change"
+
+
+def attribute_change_words(attr, before, after):
+    """One changed attribute of a table, field or relationship, as words."""
+    if attr == "field_config":
+        return config_change_words(before, after)
+    if attr == "cascade_config":
+        return cascade_change_words(before, after)
+    if attr == "is_required":
+        return "now required" if after else "now optional"
+    label = attr.replace("_", " ")
+    if before in (None, ""):
+        return f"{label} set to {_plain(after)}"
+    if after in (None, ""):
+        return f"{label} removed"
+    return f"{label} {_plain(before)} → {_plain(after)}"
+
+
+SHOWN_CHARACTERS = 80
+
+
+def _plain(value):
+    """A value as a person would type it; long text ends in an ellipsis."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = " ".join(str(value).split())
+    if len(text) > SHOWN_CHARACTERS:
+        return text[: SHOWN_CHARACTERS - 1] + "…"
+    return text
