@@ -17,6 +17,7 @@ from designer.field_types import clean_field
 from designer.field_types import field_as_input
 from designer.field_types import pg_type
 from designer.models import DataField
+from designer.models import TableRelationship
 from designer.tables import check_writable
 from designer.tables import ordered_fields
 from designer.tables import refresh_definition
@@ -225,3 +226,37 @@ def move(user, field_id, offset, lock_token=None):
     target = min(max(index + offset, 0), len(order) - 1)
     order.insert(target, order.pop(index))
     return reorder(user, table.id, order, lock_token)
+
+
+def restore_field(user, table_id, entry, relationships=(), lock_token=None):
+    """Put back a deleted field (same id, place and settings) and the relationships
+    that went with it, where both their ends are still there (an undo)."""
+    _, table = table_access(user, table_id, "editor")
+    with recording(table.project_id, user) as log:
+        check_writable(user, table, lock_token)
+        values = {key: entry[key] for key in RESTORED_COLUMNS}
+        try:
+            with database.atomic():
+                field = DataField.create(id=entry["id"], data_table=table, **values)
+        except IntegrityError as exc:
+            raise Conflict(
+                f"{entry['name']} cannot come back: {next(iter(taken_problem(exc).values()))}"
+            ) from exc
+        back = []
+        for rel in relationships:
+            try:
+                with database.atomic():
+                    back.append(TableRelationship.create(**rel))
+            except IntegrityError:
+                continue  # an end or its name is gone or taken: it stays deleted
+        refresh_definition(table)
+        log.add("field.created", f"brought back {summary(field)} in {table.name}", field.id)
+        for rel in back:
+            log.add("relationship.created", f"brought back {rel.relationship_name}", rel.id)
+    return field
+
+
+RESTORED_COLUMNS = (
+    "name", "field_name", "data_type", "is_required", "default_value", "field_config",
+    "sort_order",
+)  # fmt: skip

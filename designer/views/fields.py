@@ -2,12 +2,16 @@
 
 from flask import Blueprint
 from flask import request
+from flask import session
 from flask_login import current_user
 from flask_login import login_required
+from jinja2_fragments.flask import render_block
 
 from designer import fields
 from designer import tables
+from designer import undo
 from designer.dependents import foreign_keys_into
+from designer.dependents import using_fields
 from designer.errors import ValidationFailed
 from designer.field_types import field_as_input
 from designer.views import begin_edit
@@ -166,7 +170,7 @@ def update(field_id):
 
     def saved(updated):
         end_edit(table.id)
-        return row(granted, updated, table)
+        return offering_undo(row(granted, updated, table), table, undo.for_update(field, updated))
 
     return save_inline(save, again, saved)
 
@@ -186,9 +190,10 @@ def delete(field_id):
     """Drop a field after confirmation (takes a critical lock for the change)."""
     granted, field, table = fields.field_access(current_user, field_id, "editor")
     confirmed = bool(request.form.get("with_relationships"))
+    entry = undo.for_delete(field, using_fields([field.id]))
     with critical_for_change(table.id) as token:
         fields.delete_field(current_user, field.id, token, with_relationships=confirmed)
-    return grid(granted, table, "field_rows")
+    return offering_undo(grid(granted, table, "field_rows"), table, entry)
 
 
 @bp.post("/fields/<field_id>/move")
@@ -198,7 +203,28 @@ def move(field_id):
     granted, field, table = fields.field_access(current_user, field_id, "editor")
     offset = -1 if request.form.get("direction") == "up" else 1
     fields.move(current_user, field.id, offset, session_lock(table.id))
-    return grid(granted, table, "field_rows", moved=field.id)
+    response = grid(granted, table, "field_rows", moved=field.id)
+    return offering_undo(response, table, undo.for_move(field, offset))
+
+
+def offering_undo(response, table, entry):
+    """The response, with a flash offering to undo the change for a short while."""
+    session["undo"] = entry
+    body, status = response
+    flash = render_block(TABLE, "undo_flash", table=table, undo=entry)
+    return body + flash, status
+
+
+@bp.post("/tables/<table_id>/undo")
+@login_required
+def take_back(table_id):
+    """Undo the user's last change to this table's fields (offered for a short while)."""
+    granted, table = tables.table_access(current_user, table_id, "editor")
+    entry = session.get("undo")
+    undo.undo(current_user, entry, table.id, session_lock(table.id))
+    session.pop("undo", None)
+    done = {**entry, "text": f"Undone: {entry['text']}"}
+    return grid(granted, table, "field_rows", "undo_done", field_rows_oob=True, undo=done)
 
 
 @bp.post("/tables/<table_id>/fields/order")

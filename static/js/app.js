@@ -89,6 +89,10 @@
 
   // Lock expiry counts down every second between server refreshes.
   function tick() {
+    // Offers that last a short while (Undo) go when their time is up.
+    document.querySelectorAll("[data-dismiss-at]").forEach(function (el) {
+      if (Date.now() > Number(el.getAttribute("data-dismiss-at"))) el.remove();
+    });
     document.querySelectorAll("[data-countdown]").forEach(function (el) {
       var left = Math.round((Date.parse(el.getAttribute("data-countdown")) - Date.now()) / 1000);
       if (left <= 0) {

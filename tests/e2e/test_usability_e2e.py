@@ -114,3 +114,14 @@ def test_at_800_px_nothing_overflows_sideways(browser, base_url, user, orders, s
         assert box["x"] + box["width"] <= 800
     finally:
         context.close()
+
+
+def test_undo_brings_back_a_deleted_field(page, user, orders):
+    sign_in(page)
+    page.goto(f"/tables/{orders.id}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete Total").click()
+    expect(page.locator("#field-rows")).not_to_contain_text("Total")
+    page.locator("#flash").get_by_role("button", name="Undo").click()
+    expect(page.locator("#field-rows")).to_contain_text("Total")
+    expect(page.locator("#flash")).to_contain_text("Undone: Deleted Total.")

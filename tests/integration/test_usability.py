@@ -1,11 +1,18 @@
 """What a first-time user met on the designer's pages: readable comparisons and hints."""
 
+import time
+
 import pytest
 
 from designer import fields
 from designer import locks
+from designer import projects
+from designer import relationships
 from designer import tables
+from designer import undo
 from designer import versions
+from designer.models import DataField
+from designer.models import TableRelationship
 
 
 @pytest.fixture
@@ -64,3 +71,77 @@ def test_search_finds_tables_by_column_and_names_the_column(alice, shop, orders,
 def test_a_search_puts_itself_in_the_address_bar(alice, shop, signed_in):
     response = signed_in(alice).get(f"/projects/{shop.id}/tables?q=ord&status=draft")
     assert response.headers["HX-Push-Url"] == f"/projects/{shop.id}?q=ord&status=draft"
+
+
+# ---- undo --------------------------------------------------------------------
+
+
+def field_named(table, name):
+    return next((f for f in tables.ordered_fields(table.id) if f.name == name), None)
+
+
+def test_undo_takes_back_a_save(alice, orders, signed_in):
+    web = signed_in(alice)
+    field = email(orders)
+    web.get(f"/fields/{field.id}/edit")
+    saved = web.put(
+        f"/fields/{field.id}",
+        data={"name": "Contact", "field_name": "email", "data_type": "text",
+              "max_length": "120", "indexed": "1", "pattern": "^a", "revision": field.revision},
+    )  # fmt: skip
+    assert saved.status_code == 200
+    assert 'hx-swap-oob="innerHTML"' in saved.text and ">Undo</button>" in saved.text
+    assert field_named(orders, "Contact") is not None
+    undone = web.post(f"/tables/{orders.id}/undo")
+    assert undone.status_code == 200
+    assert "Undone: Saved Contact." in undone.text
+    assert field_named(orders, "Email").field_config["pattern"] == "^a"
+    assert web.post(f"/tables/{orders.id}/undo").status_code == 409  # once only
+
+
+def test_undo_brings_back_a_deleted_field_with_its_relationships(alice, shop, orders, signed_in):
+    customers = tables.create_table(alice, shop.id, "Customers")
+    rel = relationships.create_relationship(
+        alice, shop.id, {"source_table_id": customers.id, "target_table_id": orders.id}
+    )
+    foreign = DataField.get_by_id(rel.target_field_id)
+    web = signed_in(alice)
+    response = web.delete(f"/fields/{foreign.id}", data={"with_relationships": "1"})
+    assert response.status_code == 200
+    assert DataField.get_or_none(DataField.id == foreign.id) is None
+    assert web.post(f"/tables/{orders.id}/undo").status_code == 200
+    back = DataField.get_by_id(foreign.id)
+    assert (back.field_name, back.sort_order) == (foreign.field_name, foreign.sort_order)
+    assert TableRelationship.get_by_id(rel.id).target_field_id == foreign.id
+
+
+def test_undo_takes_back_a_move(alice, orders, signed_in):
+    fields.create_field(alice, orders.id, {"name": "Total", "data_type": "number"})
+    web = signed_in(alice)
+    total = field_named(orders, "Total")
+    web.post(f"/fields/{total.id}/move", data={"direction": "up"})
+    assert [f.name for f in tables.ordered_fields(orders.id)][1:] == ["Total", "Email"]
+    web.post(f"/tables/{orders.id}/undo")
+    assert [f.name for f in tables.ordered_fields(orders.id)][1:] == ["Email", "Total"]
+
+
+def test_undo_respects_someone_elses_lock(alice, shop, orders, make_user, signed_in):
+    bob = make_user("bob")
+    projects.add_member(alice, shop.id, "bob", "editor")
+    web = signed_in(alice)
+    total = fields.create_field(alice, orders.id, {"name": "Total", "data_type": "number"})
+    web.post(f"/fields/{total.id}/move", data={"direction": "up"})
+    locks.acquire(orders.id, bob, "pessimistic")
+    assert web.post(f"/tables/{orders.id}/undo").status_code == 423
+    assert [f.name for f in tables.ordered_fields(orders.id)][1:] == ["Total", "Email"]
+
+
+def test_undo_is_offered_only_for_a_short_while(alice, orders, signed_in, monkeypatch):
+    web = signed_in(alice)
+    total = fields.create_field(alice, orders.id, {"name": "Total", "data_type": "number"})
+    web.post(f"/fields/{total.id}/move", data={"direction": "up"})
+    later = time.time() + undo.UNDO_SECONDS + 1
+    monkeypatch.setattr(undo.time, "time", lambda: later)
+    response = web.post(f"/tables/{orders.id}/undo")
+    assert response.status_code == 409
+    assert "30 seconds" in response.text
