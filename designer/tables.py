@@ -366,10 +366,13 @@ FROM data_table t WHERE t.id = %s
 """
 
 # The project page's table list and counts: every change to a table or its
-# fields bumps the table's revision or updated_at, and adds or drops count.
+# fields bumps the table's revision or moves its updated_at, and adds or drops
+# count. Sums, not maxima: a transaction that commits late with an older
+# timestamp still changes them.
 PROJECT_STAMP = """
-SELECT md5(concat_ws(':', count(*), sum(revision), max(updated_at),
-  (SELECT count(*) || ':' || max(a.created_at) FROM activity_entry a WHERE a.project_id = %s)))
+SELECT md5(concat_ws(':', count(*), sum(revision), sum(extract(epoch FROM updated_at)),
+  (SELECT count(*) || ':' || sum(extract(epoch FROM a.created_at))
+     FROM activity_entry a WHERE a.project_id = %s)))
 FROM data_table WHERE project_id = %s
 """
 
