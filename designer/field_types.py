@@ -103,6 +103,10 @@ class Cleaner:
         if not value.is_finite():
             self.fail(key, "Enter a finite number.")
             return None
+        # Beyond numeric's digits, and beyond what decimal arithmetic can compare.
+        if abs(value.adjusted()) > MAX_PRECISION:
+            self.fail(key, f"Use a number of at most {MAX_PRECISION} digits.")
+            return None
         return value
 
     def choice(self, key, options, default):
@@ -227,11 +231,13 @@ def clean_default(c, data_type, config, raw, regex_matches):
 
 
 def text_default(c, config, raw, regex_matches):
+    # Only a valid pattern can judge the default (PostgreSQL raises on an invalid one).
+    judge = regex_matches if "pattern" in config and "pattern" not in c.problems else None
     if "max_length" in config and len(raw) > config["max_length"]:
         c.fail("default_value", f"The default is longer than {config['max_length']} characters.")
     elif len(raw) < config.get("min_length", 0):
         c.fail("default_value", f"The default is shorter than {config['min_length']} characters.")
-    elif "pattern" in config and regex_matches and not regex_matches(raw, config["pattern"]):
+    elif judge and not judge(raw, config["pattern"]):
         c.fail("default_value", "The default does not match the pattern.")
     return raw
 

@@ -2,6 +2,7 @@
 
 import time
 
+from flask import current_app
 from flask import flash
 from flask import g
 from flask import jsonify
@@ -9,12 +10,17 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
+from flask.wrappers import Request
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import CSRFProtect
+from peewee import DataError
+from peewee import IntegrityError
 from peewee import OperationalError
+from werkzeug.exceptions import BadRequest
 
 from designer import locks
 from designer.cli import locks_cli
@@ -22,8 +28,13 @@ from designer.cli import users_cli
 from designer.db import parse_id
 from designer.errors import DomainError
 from designer.errors import NotFound
+from designer.errors import ValidationFailed
 from designer.field_types import pg_type
 from designer.models import User
+from designer.untrusted import UNSTORABLE
+from designer.untrusted import first_bad_json_value
+from designer.untrusted import first_unstorable
+from designer.untrusted import load_json
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -79,6 +90,35 @@ class SessionCookies(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
+class CheckedJSON(DefaultJSONProvider):
+    """JSON bodies are read without NaN and without deep nesting (see designer.untrusted)."""
+
+    def loads(self, s, **kwargs):
+        return load_json(s)
+
+
+class CheckedRequest(Request):
+    def on_json_loading_failed(self, e):
+        raise BadRequest(str(e) if e else "The body is not valid JSON.")
+
+
+def refuse_unstorable_input():
+    """Before any view: text PostgreSQL cannot store (NUL, lone surrogates) is a 422
+    naming the field, in the query string, a form or a JSON body; unreadable JSON is a 400."""
+    pairs = [*request.args.items(multi=True)]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        pairs.extend(request.form.items(multi=True))
+    problem = None
+    name = first_unstorable(pairs)
+    if name is not None:
+        problem = (name, UNSTORABLE)
+    elif request.is_json and request.get_data(cache=True):
+        problem = first_bad_json_value(request.get_json())
+    if problem is not None:
+        name, message = problem
+        raise ValidationFailed(f"Field {name}: {message}", {name: message})
+
+
 def is_api_request():
     return request.path.startswith("/api/")
 
@@ -86,7 +126,11 @@ def is_api_request():
 def init_app(app):
     from designer.views import register_blueprints
 
+    app.json = CheckedJSON(app)
+    app.request_class = CheckedRequest
     app.session_interface = SessionCookies()
+    # First of all request hooks: nothing else reads input it could choke on.
+    app.before_request(refuse_unstorable_input)
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     csrf.init_app(app)
@@ -98,6 +142,9 @@ def init_app(app):
     app.register_error_handler(DomainError, render_domain_error)
     app.register_error_handler(CSRFError, render_csrf_error)
     app.register_error_handler(OperationalError, render_concurrency_error)
+    app.register_error_handler(DataError, render_data_error)
+    app.register_error_handler(IntegrityError, render_integrity_error)
+    app.register_error_handler(400, render_http_error)
     app.register_error_handler(404, render_http_error)
     app.register_error_handler(405, render_http_error)
     app.register_error_handler(413, render_http_error)
@@ -143,9 +190,31 @@ def render_concurrency_error(error):
     return render_error_page(409, message)
 
 
+def render_data_error(error):
+    """A value PostgreSQL refused that no check caught first: a 422, never a 500.
+
+    Every write runs in a transaction, so the refused one left nothing behind.
+    """
+    current_app.logger.warning("database refused a value: %s", error)
+    message = "A value could not be stored; nothing was changed. Check the input and try again."
+    if is_api_request():
+        return error_body(422, "validation", message)
+    return render_error_page(422, message)
+
+
+def render_integrity_error(error):
+    """A constraint no check caught first (a race between two writers): 409, never a 500."""
+    current_app.logger.warning("database refused a write: %s", error)
+    message = "This clashes with data saved meanwhile; nothing was changed. Reload and try again."
+    if is_api_request():
+        return error_body(409, "conflict", message)
+    return render_error_page(409, message)
+
+
 def render_http_error(error):
     status = getattr(error, "code", 500) or 500
     messages = {
+        400: getattr(error, "description", None) or "The request could not be read.",
         404: "There is nothing at this address.",
         405: "This address does not accept that kind of request.",
         413: "That upload is too large.",
@@ -153,7 +222,8 @@ def render_http_error(error):
     }
     message = messages.get(status, "The request could not be handled.")
     if is_api_request():
-        return error_body(status, {404: "not_found"}.get(status, "error"), message)
+        code = {400: "bad_request", 404: "not_found", 413: "too_large"}.get(status, "error")
+        return error_body(status, code, message)
     return render_error_page(status, message)
 
 
