@@ -31,6 +31,8 @@ from designer.errors import NotFound
 from designer.errors import ValidationFailed
 from designer.field_types import pg_type
 from designer.models import User
+from designer.signin_limits import limiter
+from designer.signin_limits import retry_after_seconds
 from designer.untrusted import UNSTORABLE
 from designer.untrusted import first_bad_json_value
 from designer.untrusted import first_unstorable
@@ -132,6 +134,7 @@ def init_app(app):
     # First of all request hooks: nothing else reads input it could choke on.
     app.before_request(refuse_unstorable_input)
     login_manager.init_app(app)
+    limiter.init_app(app)
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     htmx.init_app(app)
@@ -148,6 +151,7 @@ def init_app(app):
     app.register_error_handler(404, render_http_error)
     app.register_error_handler(405, render_http_error)
     app.register_error_handler(413, render_http_error)
+    app.register_error_handler(429, render_too_many)
     app.register_error_handler(500, render_http_error)
     app.after_request(add_headers)
     app.jinja_env.globals["pg_type"] = pg_type
@@ -158,6 +162,14 @@ def error_body(status, code, message, fields=None):
 
 
 def render_domain_error(error):
+    if error.status == 503:
+        response = current_app.make_response(render_domain_error_body(error))
+        response.headers["Retry-After"] = "1"
+        return response
+    return render_domain_error_body(error)
+
+
+def render_domain_error_body(error):
     if is_api_request():
         return error_body(error.status, error.code, error.message, error.fields)
     if error.details.get("lost_table"):
@@ -209,6 +221,18 @@ def render_integrity_error(error):
     if is_api_request():
         return error_body(409, "conflict", message)
     return render_error_page(409, message)
+
+
+def render_too_many(error):
+    """429 with Retry-After: too many failed sign-ins for this account or from this client."""
+    wait = retry_after_seconds()
+    message = f"Too many attempts. Try again in {wait} seconds."
+    if is_api_request():
+        response = current_app.make_response(error_body(429, "too_many_requests", message))
+    else:
+        response = current_app.make_response(render_error_page(429, message))
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def render_http_error(error):

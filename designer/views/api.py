@@ -10,6 +10,7 @@ from designer import accounts
 from designer.db import parse_id
 from designer.errors import Unauthorized
 from designer.errors import ValidationFailed
+from designer.signin_limits import signin_limited
 from designer.web import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -63,6 +64,7 @@ def iso(moment):
 
 
 @bp.post("/tokens")
+@signin_limited
 def create_token():
     """Exchange a username and password for an API token."""
     data = body()

@@ -13,6 +13,8 @@ from flask_login import logout_user
 
 from designer import accounts
 from designer.errors import ValidationFailed
+from designer.signin_limits import signin_limited
+from designer.signin_limits import signup_limited
 
 bp = Blueprint("auth", __name__)
 
@@ -26,6 +28,7 @@ def safe_next(target):
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@signup_limited
 def signup():
     """Create an account and sign in."""
     form, errors = {}, {}
@@ -43,6 +46,7 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@signin_limited
 def login():
     """Sign in with username (or email) and password."""
     if current_user.is_authenticated and request.method == "GET":
