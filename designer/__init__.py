@@ -24,6 +24,8 @@ ENVIRONMENT = {
     "SIGNUP_CLIENT_LIMIT": "10 per hour",
     # memory:// keeps counts per process; redis://host:6379 shares them between servers.
     "RATELIMIT_STORAGE_URI": "memory://",
+    # How many proxies of our own stand in front (their X-Forwarded-* headers are trusted).
+    "TRUSTED_PROXIES": 0,
     # Password hashes computed at once (argon2 takes 64 MiB each); others wait their turn.
     "PASSWORD_HASH_CONCURRENCY": 4,
 }

@@ -1,6 +1,7 @@
 """Accounts: sign-up, password checks (argon2) and API tokens."""
 
 import contextlib
+import datetime
 import hashlib
 import re
 import secrets
@@ -127,14 +128,37 @@ def authenticate(login, password):
     return user
 
 
+def end_sessions(user):
+    """Sign the user out everywhere: every session carrying the old epoch stops working."""
+    (User.update(session_epoch=User.session_epoch + 1).where(User.id == user.id).execute())
+
+
 def _digest(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(user, name=""):
+TOKEN_LIFETIMES = (7, 30, 90, 365)
+
+
+def token_expiry(days):
+    """When a token given `days` to live expires (None or "" for never); ValidationFailed else."""
+    if days in (None, ""):
+        return None
+    if isinstance(days, bool) or str(days) not in {str(d) for d in TOKEN_LIFETIMES}:
+        choices = ", ".join(str(d) for d in TOKEN_LIFETIMES)
+        raise ValidationFailed(
+            "Choose how long the token lives.", {"expires_in_days": f"One of {choices}, or none."}
+        )
+    return utcnow() + datetime.timedelta(days=int(days))
+
+
+def issue_token(user, name="", expires_in_days=None):
     """A new API token: the plaintext (shown once) and its stored row."""
+    expires_at = token_expiry(expires_in_days)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken.create(user=user, name=name.strip()[:100], token_hash=_digest(plaintext))
+    row = ApiToken.create(
+        user=user, name=name.strip()[:100], token_hash=_digest(plaintext), expires_at=expires_at
+    )
     return plaintext, row
 
 
@@ -143,6 +167,7 @@ TOKEN_OWNER = (
     "SELECT t.id, t.last_used_at, u.id, u.username, u.email FROM api_token t"
     " JOIN app_user u ON u.id = t.user_id"
     " WHERE t.token_hash = %s AND t.revoked_at IS NULL AND u.is_active"
+    " AND (t.expires_at IS NULL OR t.expires_at > now())"
 )
 
 

@@ -1,5 +1,6 @@
 """The web layer: extensions, blueprints, error pages and response headers."""
 
+import hashlib
 import time
 
 from flask import current_app
@@ -9,6 +10,7 @@ from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
@@ -21,6 +23,7 @@ from peewee import DataError
 from peewee import IntegrityError
 from peewee import OperationalError
 from werkzeug.exceptions import BadRequest
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from designer import locks
 from designer.cli import locks_cli
@@ -51,10 +54,22 @@ CONTENT_SECURITY_POLICY = (
 
 @login_manager.user_loader
 def load_user(user_id):
+    """The session's user, while the session carries the user's current epoch."""
     try:
-        return User.get_or_none(User.id == parse_id(user_id), User.is_active == True)  # noqa: E712
+        user = User.get_or_none(User.id == parse_id(user_id), User.is_active == True)  # noqa: E712
     except NotFound:
         return None
+    if user is None or session.get("epoch") != user.session_epoch:
+        return None
+    return user
+
+
+def session_identifier():
+    """What Flask-Login's strong protection binds a session to: the client's address as
+    the server sees it (proxy headers only through ProxyFix, when configured) and its
+    browser. Flask-Login's own reads X-Forwarded-For, which any client can send."""
+    base = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
+    return hashlib.sha512(base.encode("utf-8", "replace")).hexdigest()
 
 
 @login_manager.unauthorized_handler
@@ -134,8 +149,14 @@ def init_app(app):
     # First of all request hooks: nothing else reads input it could choke on.
     app.before_request(refuse_unstorable_input)
     login_manager.init_app(app)
-    limiter.init_app(app)
     login_manager.session_protection = "strong"
+    # Flask-Login has no public setting for this; see session_identifier.
+    login_manager._session_identifier_generator = session_identifier
+    limiter.init_app(app)
+    trusted = int(app.config["TRUSTED_PROXIES"])
+    if trusted:
+        # Only behind this many proxies of our own are X-Forwarded-* believed.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
     csrf.init_app(app)
     htmx.init_app(app)
     register_blueprints(app)

@@ -71,8 +71,10 @@ def create_token():
     user = accounts.authenticate(str(data.get("username", "")), str(data.get("password", "")))
     if user is None:
         raise Unauthorized("Wrong username or password.")
-    token, row = accounts.issue_token(user, str(data.get("name", "")))
-    return jsonify({"token": token, "id": str(row.id), "name": row.name}), 201
+    token, row = accounts.issue_token(user, str(data.get("name", "")), data.get("expires_in_days"))
+    return jsonify(
+        {"token": token, "id": str(row.id), "name": row.name, "expires_at": iso(row.expires_at)}
+    ), 201
 
 
 @bp.get("/tokens")
@@ -86,6 +88,7 @@ def list_tokens():
                 "name": t.name,
                 "created_at": iso(t.created_at),
                 "last_used_at": iso(t.last_used_at),
+                "expires_at": iso(t.expires_at),
             }
             for t in rows
         ]
