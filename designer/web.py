@@ -24,6 +24,7 @@ from peewee import IntegrityError
 from peewee import OperationalError
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.serving import WSGIRequestHandler
 
 from designer import locks
 from designer.cli import locks_cli
@@ -100,6 +101,11 @@ def sweep_expired_locks():
         locks.expire_stale()
 
 
+def server_name_only(handler):
+    """The development server's Server header, without its and Python's versions."""
+    return "Data Model Designer"
+
+
 class SessionCookies(SecureCookieSessionInterface):
     """Session cookies are Secure whenever the request came over HTTPS (or when forced)."""
 
@@ -145,6 +151,8 @@ def init_app(app):
 
     app.json = CheckedJSON(app)
     app.request_class = CheckedRequest
+    # `flask run` serves through Werkzeug's handler, which has no setting for this.
+    WSGIRequestHandler.version_string = server_name_only
     app.session_interface = SessionCookies()
     # First of all request hooks: nothing else reads input it could choke on.
     app.before_request(refuse_unstorable_input)
@@ -280,10 +288,19 @@ def render_error_page(status, message):
     return render_template("errors/page.html", status=status, message=message), status
 
 
+# Files anyone may cache; every other answer may carry someone's data.
+CACHEABLE_ENDPOINTS = {"static", "assets.vendor"}
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def add_headers(response):
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint not in CACHEABLE_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if not is_api_request():
         response.vary.add("HX-Request")
     if g.get("lock_changed"):

@@ -24,11 +24,13 @@ def project_json(project, role):
     }
 
 
-def member_json(member):
+def member_json(member, owner_view):
+    """A membership; the email only for owners (and for the member themself)."""
+    shown = owner_view or member.user.id == g.api_user.id
     return {
         "user_id": str(member.user.id),
         "username": member.user.username,
-        "email": member.user.email,
+        "email": member.user.email if shown else None,
         "role": member.role,
         "revision": member.revision,
         "created_at": iso(member.created_at),
@@ -81,7 +83,8 @@ def delete_project(project_id):
 def list_members(project_id):
     """The project's members and roles."""
     granted = projects.access(g.api_user, project_id)
-    return jsonify([member_json(m) for m in projects.members_of(granted.project)])
+    owner_view = granted.can("owner")
+    return jsonify([member_json(m, owner_view) for m in projects.members_of(granted.project)])
 
 
 @bp.post("/projects/<project_id>/members")
@@ -90,7 +93,7 @@ def add_member(project_id):
     data = body()
     login = str(data.get("username") or data.get("email") or "")
     member = projects.add_member(g.api_user, project_id, login, str(data.get("role", "")))
-    return jsonify(member_json(member)), 201
+    return jsonify(member_json(member, owner_view=True)), 201
 
 
 @bp.patch("/projects/<project_id>/members/<user_id>")
