@@ -1,5 +1,7 @@
 """The JSON API under /api/v1: bearer-token authentication, errors, tokens."""
 
+import re
+
 from flask import Blueprint
 from flask import current_app
 from flask import g
@@ -102,6 +104,17 @@ def revoke_token(token_id):
     return "", 204
 
 
+# <converter:name> in a Flask rule; the converter becomes the parameter's schema.
+PATH_PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def path_parameters(rule):
+    return {
+        name: {"type": "integer"} if converter == "int" else {"type": "string"}
+        for converter, name in PATH_PARAMETER.findall(rule.rule)
+    }
+
+
 @bp.get("/openapi.json")
 def openapi():
     """This API's routes as an OpenAPI 3.1 document."""
@@ -109,15 +122,15 @@ def openapi():
     for rule in current_app.url_map.iter_rules():
         if not rule.endpoint.startswith("api."):
             continue
-        path = rule.rule.replace("/api/v1", "", 1).replace("<", "{").replace(">", "}")
+        path = PATH_PARAMETER.sub(r"{\2}", rule.rule.replace("/api/v1", "", 1))
         view = current_app.view_functions[rule.endpoint]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = {
                 "operationId": rule.endpoint.split(".", 1)[1],
                 "summary": (view.__doc__ or "").strip(),
                 "parameters": [
-                    {"name": arg, "in": "path", "required": True, "schema": {"type": "string"}}
-                    for arg in sorted(rule.arguments)
+                    {"name": arg, "in": "path", "required": True, "schema": schema}
+                    for arg, schema in sorted(path_parameters(rule).items())
                 ],
                 "responses": {"default": {"description": "JSON, or an error object"}},
             }
