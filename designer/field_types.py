@@ -12,6 +12,7 @@ import re
 
 from designer.errors import ValidationFailed
 from designer.models import DATA_TYPES
+from designer.models import MAX_DESCRIPTION
 from designer.naming import identifier_problem
 from designer.naming import suggest_identifier
 
@@ -132,7 +133,9 @@ def clean_field(data, regex_problem=python_regex_problem, regex_matches=None):
     data_type = c.choice("data_type", DATA_TYPES, "text")
     config = {"unique": truthy(data.get("unique")), "indexed": truthy(data.get("indexed"))}
     description = text_or_none(data.get("description"))
-    if description:
+    if description and len(description) > MAX_DESCRIPTION:
+        c.fail("description", f"Use at most {MAX_DESCRIPTION:,} characters.")
+    elif description:
         config["description"] = description
     config.update(SETTINGS_CLEANERS[data_type](c, regex_problem))
     default = text_or_none(data.get("default_value"))

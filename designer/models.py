@@ -25,6 +25,8 @@ RELATIONSHIP_TYPES = ("one_to_many",)
 LOCK_TYPES = ("optimistic", "pessimistic", "critical")
 LOCK_ENDINGS = ("released", "expired", "forced")
 ROLES = ("viewer", "editor", "owner")
+# Free texts shown to every member: long enough for prose, short enough to serve.
+MAX_DESCRIPTION = 10_000
 
 
 def one_of(column, values):

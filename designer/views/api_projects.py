@@ -3,8 +3,9 @@
 from flask import g
 from flask import jsonify
 
+from designer import api_input
 from designer import projects
-from designer.views.api import body
+from designer.views.api import accepts
 from designer.views.api import bp
 from designer.views.api import iso
 from designer.views.api import revision_of
@@ -44,9 +45,9 @@ def list_projects():
 
 
 @bp.post("/projects")
-def create_project():
+@accepts(api_input.ProjectCreate)
+def create_project(data):
     """Create a project; the caller becomes its owner."""
-    data = body()
     project = projects.create_project(
         g.api_user, str(data.get("name", "")), str(data.get("description", ""))
     )
@@ -61,9 +62,9 @@ def get_project(project_id):
 
 
 @bp.patch("/projects/<project_id>")
-def patch_project(project_id):
-    """Change name, description or is_active (editors), at a known revision."""
-    data = body()
+@accepts(api_input.ProjectChange)
+def patch_project(project_id, data):
+    """Change name or description (editors) or is_active (owners), at a known revision."""
     fields = {key: data[key] for key in ("name", "description", "is_active") if key in data}
     for key in ("name", "description"):
         if key in fields:
@@ -88,18 +89,18 @@ def list_members(project_id):
 
 
 @bp.post("/projects/<project_id>/members")
-def add_member(project_id):
+@accepts(api_input.MemberAdd)
+def add_member(project_id, data):
     """Add a member by "username" or "email" with a "role" (owners)."""
-    data = body()
     login = str(data.get("username") or data.get("email") or "")
     member = projects.add_member(g.api_user, project_id, login, str(data.get("role", "")))
     return jsonify(member_json(member, owner_view=True)), 201
 
 
 @bp.patch("/projects/<project_id>/members/<user_id>")
-def change_member(project_id, user_id):
+@accepts(api_input.MemberChange)
+def change_member(project_id, user_id, data):
     """Change a member's role (owners)."""
-    data = body()
     revision = revision_of(data) if "revision" in data else None
     member = projects.change_role(
         g.api_user, project_id, user_id, str(data.get("role", "")), revision
