@@ -15,7 +15,7 @@ import pytest
 from peewee import DataError
 from peewee import IntegrityError
 
-from designer import web
+from designer import error_pages
 from designer.db import database
 from tests.conftest import PASSWORD
 from tests.conftest import csrf_token_of
@@ -236,12 +236,14 @@ def test_a_decimal_beyond_any_precision_names_each_number(world, api):
 )
 def test_a_value_the_database_refuses_unexpectedly_is_a_422(app, path, error):
     with app.test_request_context(path, method="POST"):
-        response = app.make_response(web.render_data_error(error("value too long")))
+        response = app.make_response(error_pages.render_data_error(error("value too long")))
     assert response.status_code == 422
 
 
 def test_a_constraint_hit_unexpectedly_is_a_409(app):
     with app.test_request_context("/api/v1/projects", method="POST"):
-        response = app.make_response(web.render_integrity_error(IntegrityError("duplicate")))
+        response = app.make_response(
+            error_pages.render_integrity_error(IntegrityError("duplicate"))
+        )
     assert response.status_code == 409
     assert response.json["error"]["code"] == "conflict"
