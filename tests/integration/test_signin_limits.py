@@ -1,7 +1,7 @@
 """Sign-in resists abuse: rate limits per account and per client, a cap on hashing, a policy.
 
-The test app allows 3 failed sign-ins per account and 6 per client in a
-moving 2-second window (tests/conftest.py), so a test can wait one out.
+The test app allows 3 failed sign-ins per account in a moving 2-second window
+(so a test can wait one out) and 6 per client in 30 seconds (tests/conftest.py).
 """
 
 import threading
