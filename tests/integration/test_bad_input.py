@@ -9,12 +9,14 @@ and a 20 MB body.
 """
 
 import json
+import re
 from urllib.parse import urlencode
 
 import pytest
 from peewee import DataError
 from peewee import IntegrityError
 
+from designer import accounts
 from designer import error_pages
 from designer.db import database
 from tests.conftest import PASSWORD
@@ -40,12 +42,19 @@ OUTSIDE = [
         {"username": "newbie", "email": "newbie@example.com", "password": PASSWORD},
         "anonymous",
     ),
+    ("html", "GET", "/account", None, "owner"),
+    ("html", "POST", "/account/sign-out-everywhere", None, "owner"),
+    ("html", "DELETE", "/settings/tokens/{token}", None, "owner"),
+    ("html", "GET", "/", None, "owner"),
+    ("html", "GET", "/vendor/htmx.min.js", None, "anonymous"),
+    ("html", "GET", "/static/css/app.css", None, "anonymous"),
     ("html", "POST", "/logout", None, "owner"),
     ("api", "GET", "/projects", None, "owner"),
     ("api", "POST", "/projects", {"name": "New", "description": "d"}, "owner"),
     ("api", "GET", "/tokens", None, "owner"),
     ("api", "POST", "/tokens", {"username": "olga", "password": PASSWORD}, "anonymous"),
     ("api", "GET", "/openapi.json", None, "anonymous"),
+    ("api", "DELETE", "/tokens/{token}", None, "owner"),
 ]
 ALL_ROUTES = [route[:4] + ("owner",) for route in test_access.ROUTES] + OUTSIDE
 
@@ -163,7 +172,8 @@ def send(client, kind, method, url, query, kwargs):
 @pytest.mark.parametrize("route", ALL_ROUTES, ids=lambda r: f"{r[0]} {r[1]} {r[2]}")
 def test_bad_input_never_gets_a_server_error_nor_changes_anything(route, world, api, signed_in):
     kind, method, path, body, actor = route
-    url, body = test_access.filled(path, world["ids"]), test_access.filled(body, world["ids"])
+    ids = {**world["ids"], "token": accounts.issue_token(world["actors"]["owner"])[1].id}
+    url, body = test_access.filled(path, ids), test_access.filled(body, ids)
     client = client_for(kind, actor, world, api, signed_in)
     failures = []
     for label, query, kwargs in corpus(kind, method, path, body):
@@ -247,3 +257,22 @@ def test_a_constraint_hit_unexpectedly_is_a_409(app):
         )
     assert response.status_code == 409
     assert response.json["error"]["code"] == "conflict"
+
+
+def test_every_route_is_in_the_corpus(app):
+    covered = {
+        (
+            method,
+            ("/api/v1" if kind == "api" else "") + re.sub(r"\{\w+\}", "<>", path.split("?")[0]),
+        )
+        for kind, method, path, *_ in ALL_ROUTES
+    }
+    shapes = {"/vendor/<>": "/vendor/htmx.min.js", "/static/<>": "/static/css/app.css"}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        shape = re.sub(r"<[^>]+>", "<>", rule.rule)
+        shape = shapes.get(shape, shape)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if (method, shape) not in covered:
+                missing.append(f"{method} {rule.rule}")
+    assert not missing
