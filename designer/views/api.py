@@ -52,7 +52,8 @@ def accepts(model):
         @functools.wraps(view)
         def checked(*args, **kwargs):
             raw = request.get_data()
-            if raw and not request.is_json:
+            # A form body was already parsed away, so ask its length too.
+            if (raw or request.content_length) and not request.is_json:
                 raise ValidationFailed("Send a JSON object with Content-Type: application/json.")
             return view(*args, data=api_input.parse_body(model, raw), **kwargs)
 

@@ -133,3 +133,15 @@ def test_a_field_description_has_a_limit(alice, shop, api):
         json={"name": "Total", "field_config": {"description": "x" * 10_001}},
     )
     assert response.status_code == 422
+
+
+def test_a_form_body_is_refused_as_not_json(alice, api):
+    client = api(alice)
+    response = client.client.post(
+        "/api/v1/projects",
+        data={"name": "Shop"},
+        headers={"Authorization": f"Bearer {client.token}"},
+    )
+    assert response.status_code == 422
+    assert "JSON" in response.json["error"]["message"]
+    assert Project.select().count() == 0
