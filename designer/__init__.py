@@ -20,6 +20,17 @@ ENVIRONMENT = {
     "LIVE_POLL_SECONDS": 3.0,
     "LOCK_LEAVE_GRACE_SECONDS": 5.0,
     "ACTIVITY_KEEP": 500,
+    # Failed sign-ins allowed per account and per client (address) in a moving window.
+    "SIGNIN_ACCOUNT_LIMIT": "10 per 15 minutes",
+    "SIGNIN_CLIENT_LIMIT": "50 per 15 minutes",
+    "SIGNUP_ACCOUNT_LIMIT": "5 per hour",
+    "SIGNUP_CLIENT_LIMIT": "10 per hour",
+    # memory:// keeps counts per process; redis://host:6379 shares them between servers.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # How many proxies of our own stand in front (their X-Forwarded-* headers are trusted).
+    "TRUSTED_PROXIES": 0,
+    # Password hashes computed at once (argon2 takes 64 MiB each); others wait their turn.
+    "PASSWORD_HASH_CONCURRENCY": 4,
 }
 
 
@@ -76,11 +87,13 @@ def create_app(test_config=None):
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = persistent_secret_key(app.instance_path)
 
+    from designer import accounts
     from designer import db
     from designer import settings
     from designer import web
 
     settings.configure(app.config)
+    accounts.limit_concurrent_hashing(app.config["PASSWORD_HASH_CONCURRENCY"])
     db.init_app(app)
     web.init_app(app)
     return app

@@ -1,16 +1,21 @@
 """Accounts: sign-up, password checks (argon2) and API tokens."""
 
+import contextlib
+import datetime
 import hashlib
 import re
 import secrets
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 from peewee import IntegrityError
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from designer.db import database
 from designer.db import utcnow
+from designer.errors import Busy
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
 from designer.models import ApiToken
@@ -23,7 +28,13 @@ TOKEN_PREFIX = "dmd_"
 # Recording every API call's time would add a write to each request.
 TOKEN_TOUCH_SECONDS = 60
 
+# The 30,000 most used passwords, as the zxcvbn package ships them (NIST 800-63B's blocklist).
+COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
+# How long a sign-in waits for a free hashing slot before it is told to come back.
+HASH_WAIT_SECONDS = 10
+
 hasher = PasswordHasher()
+_hashing = threading.BoundedSemaphore(4)
 # Checked when a login names no user, so both paths cost one argon2 verify.
 _UNUSED_HASH = hasher.hash(secrets.token_hex(16))
 
@@ -35,6 +46,38 @@ def set_hash_cost(time_cost, memory_kib):
     _UNUSED_HASH = hasher.hash(secrets.token_hex(16))
 
 
+def limit_concurrent_hashing(slots):
+    """At most `slots` password hashes at once, so a flood of sign-ins cannot exhaust memory."""
+    global _hashing
+    _hashing = threading.BoundedSemaphore(slots)
+
+
+@contextlib.contextmanager
+def hashing_slot():
+    """Hold one of the hashing slots; Busy when none frees up in HASH_WAIT_SECONDS."""
+    slots = _hashing
+    if not slots.acquire(timeout=HASH_WAIT_SECONDS):
+        raise Busy("Too many sign-ins at once. Try again in a moment.")
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def password_problem(password, username, email):
+    """Why a new password is refused (NIST 800-63B: length, blocklist, context), or None."""
+    if len(password) < MIN_PASSWORD:
+        return f"Use at least {MIN_PASSWORD} characters."
+    if len(password) > 1024:
+        return "Use at most 1024 characters."
+    folded = password.strip().lower()
+    if folded in COMMON_PASSWORDS:
+        return "This is one of the most used passwords; choose another."
+    if folded in (username.lower(), email.lower(), email.lower().split("@")[0]):
+        return "Do not use your username or email address as the password."
+    return None
+
+
 def signup_problems(username, email, password):
     problems = {}  # field -> message
     if not USERNAME.fullmatch(username):
@@ -44,10 +87,9 @@ def signup_problems(username, email, password):
         )
     if len(email) > 254 or not EMAIL.fullmatch(email):
         problems["email"] = "Enter an email address like name@example.com."
-    if len(password) < MIN_PASSWORD:
-        problems["password"] = f"Use at least {MIN_PASSWORD} characters."
-    elif len(password) > 1024:
-        problems["password"] = "Use at most 1024 characters."
+    problem = password_problem(password, username, email)
+    if problem:
+        problems["password"] = problem
     return problems
 
 
@@ -58,8 +100,10 @@ def create_user(username, email, password):
     if problems:
         raise ValidationFailed("Please correct the marked fields.", problems)
     try:
+        with hashing_slot():
+            password_hash = hasher.hash(password)
         with database.atomic():
-            return User.create(username=username, email=email, password_hash=hasher.hash(password))
+            return User.create(username=username, email=email, password_hash=password_hash)
     except IntegrityError as exc:
         field = "email" if "email" in str(exc) else "username"
         raise ValidationFailed(
@@ -71,25 +115,50 @@ def authenticate(login, password):
     """The active user with these credentials, or None."""
     user = User.by_login(login or "")
     try:
-        hasher.verify(user.password_hash if user else _UNUSED_HASH, password or "")
+        with hashing_slot():
+            hasher.verify(user.password_hash if user else _UNUSED_HASH, password or "")
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.is_active:
         return None
     if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
+        with hashing_slot():
+            user.password_hash = hasher.hash(password)
         user.save(only=[User.password_hash])
     return user
+
+
+def end_sessions(user):
+    """Sign the user out everywhere: every session carrying the old epoch stops working."""
+    (User.update(session_epoch=User.session_epoch + 1).where(User.id == user.id).execute())
 
 
 def _digest(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(user, name=""):
+TOKEN_LIFETIMES = (7, 30, 90, 365)
+
+
+def token_expiry(days):
+    """When a token given `days` to live expires (None or "" for never); ValidationFailed else."""
+    if days in (None, ""):
+        return None
+    if isinstance(days, bool) or str(days) not in {str(d) for d in TOKEN_LIFETIMES}:
+        choices = ", ".join(str(d) for d in TOKEN_LIFETIMES)
+        raise ValidationFailed(
+            "Choose how long the token lives.", {"expires_in_days": f"One of {choices}, or none."}
+        )
+    return utcnow() + datetime.timedelta(days=int(days))
+
+
+def issue_token(user, name="", expires_in_days=None):
     """A new API token: the plaintext (shown once) and its stored row."""
+    expires_at = token_expiry(expires_in_days)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken.create(user=user, name=name.strip()[:100], token_hash=_digest(plaintext))
+    row = ApiToken.create(
+        user=user, name=name.strip()[:100], token_hash=_digest(plaintext), expires_at=expires_at
+    )
     return plaintext, row
 
 
@@ -98,6 +167,7 @@ TOKEN_OWNER = (
     "SELECT t.id, t.last_used_at, u.id, u.username, u.email FROM api_token t"
     " JOIN app_user u ON u.id = t.user_id"
     " WHERE t.token_hash = %s AND t.revoked_at IS NULL AND u.is_active"
+    " AND (t.expires_at IS NULL OR t.expires_at > now())"
 )
 
 

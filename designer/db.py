@@ -1,14 +1,19 @@
 """The designer's own database: connection, base model, embedded server, migrations."""
 
+import atexit
 import contextlib
 import datetime
+import json
 import logging
+import os
 import pathlib
+import signal
 import threading
 import time
 import uuid
 
 import click
+import psutil
 from peewee import SQL
 from peewee import DatabaseProxy
 from peewee import Model
@@ -109,16 +114,65 @@ def open_database(url, max_connections=32):
 
 
 def embedded_url(instance_path):
-    """Start (or join) the embedded PostgreSQL under instance/ and return its URL."""
+    """Start (or join) the embedded PostgreSQL under instance/ and return its URL.
+
+    It stops when the last process using it exits, Ctrl-C and SIGTERM included.
+    """
     import pgserver
 
     data_dir = pathlib.Path(instance_path) / "pgdata"
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    forget_dead_users(pgserver.PostgresServer, data_dir)
+    # Registered before pgserver's own exit hook, so it runs after it and can tell.
+    atexit.register(say_whether_stopped, data_dir)
+    exit_cleanly_on_signals()
     server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    click.echo(f"Embedded PostgreSQL: data in {data_dir}; it stops with the app.", err=True)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DB_NAME};")
     return server.get_uri(EMBEDDED_DB_NAME)
+
+
+def forget_dead_users(server_class, data_dir):
+    """Drop processes that no longer exist from pgserver's list of the server's users.
+
+    pgserver stops the server when the last process in that list exits; a
+    process killed without its exit hooks never leaves the list, and then the
+    server would never be stopped again by anyone.
+    """
+    path = data_dir / ".handle_pids.json"
+    with server_class._lock:
+        if not path.exists():
+            return
+        pids = json.loads(path.read_text() or "[]")
+        alive = [pid for pid in pids if pid != os.getpid() and psutil.pid_exists(pid)]
+        if alive != pids:
+            path.write_text(json.dumps(alive))
+
+
+def exit_cleanly_on_signals():
+    """SIGTERM and SIGHUP end the process through its exit hooks, as Ctrl-C already does,
+    so the embedded server stops; handlers someone else installed (gunicorn's) stay."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) == signal.SIG_DFL:
+            signal.signal(signum, exit_on_signal)
+
+
+def exit_on_signal(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def say_whether_stopped(data_dir):
+    if (data_dir / "postmaster.pid").exists():
+        click.echo(
+            f"Embedded PostgreSQL keeps running for another process using it (data in {data_dir}).",
+            err=True,
+        )
+    else:
+        click.echo(f"Embedded PostgreSQL stopped; its data stay in {data_dir}.", err=True)
 
 
 def migration_runner(db):

@@ -36,9 +36,16 @@ def mermaid_type(field):
     return TYPE_UNSAFE.sub("_", pg_type(field["data_type"], field["field_config"]))
 
 
+# Mermaid scans the whole source for %%{directives}%% and %% comments before it
+# parses, quotes or no quotes; it turns entity codes (#37;) back into characters
+# only when drawing. So every character with a meaning to Mermaid or to HTML is
+# written as its code, "#" first among them so a typed "#37;" stays literal.
+MERMAID_ESCAPES = str.maketrans({c: f"#{ord(c)};" for c in "#%\"'`<>{}[]():;&|\\"})
+
+
 def comment(text):
-    """Free text made safe inside Mermaid's double quotes: one line, no double quote."""
-    return " ".join(text.split()).replace('"', "'")
+    """Free text shown literally inside Mermaid's double quotes, on one line."""
+    return " ".join(text.split()).translate(MERMAID_ESCAPES)
 
 
 def entity(table, foreign_keys):

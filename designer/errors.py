@@ -47,3 +47,10 @@ class ValidationFailed(DomainError):
 class Locked(DomainError):
     status = 423
     code = "locked"
+
+
+class Busy(DomainError):
+    """Too much of something expensive is running at once; try again shortly."""
+
+    status = 503
+    code = "busy"

@@ -12,6 +12,7 @@ import re
 
 from designer.errors import ValidationFailed
 from designer.models import DATA_TYPES
+from designer.models import MAX_DESCRIPTION
 from designer.naming import identifier_problem
 from designer.naming import suggest_identifier
 
@@ -103,6 +104,10 @@ class Cleaner:
         if not value.is_finite():
             self.fail(key, "Enter a finite number.")
             return None
+        # Beyond numeric's digits, and beyond what decimal arithmetic can compare.
+        if abs(value.adjusted()) > MAX_PRECISION:
+            self.fail(key, f"Use a number of at most {MAX_PRECISION} digits.")
+            return None
         return value
 
     def choice(self, key, options, default):
@@ -128,7 +133,9 @@ def clean_field(data, regex_problem=python_regex_problem, regex_matches=None):
     data_type = c.choice("data_type", DATA_TYPES, "text")
     config = {"unique": truthy(data.get("unique")), "indexed": truthy(data.get("indexed"))}
     description = text_or_none(data.get("description"))
-    if description:
+    if description and len(description) > MAX_DESCRIPTION:
+        c.fail("description", f"Use at most {MAX_DESCRIPTION:,} characters.")
+    elif description:
         config["description"] = description
     config.update(SETTINGS_CLEANERS[data_type](c, regex_problem))
     default = text_or_none(data.get("default_value"))
@@ -227,11 +234,13 @@ def clean_default(c, data_type, config, raw, regex_matches):
 
 
 def text_default(c, config, raw, regex_matches):
+    # Only a valid pattern can judge the default (PostgreSQL raises on an invalid one).
+    judge = regex_matches if "pattern" in config and "pattern" not in c.problems else None
     if "max_length" in config and len(raw) > config["max_length"]:
         c.fail("default_value", f"The default is longer than {config['max_length']} characters.")
     elif len(raw) < config.get("min_length", 0):
         c.fail("default_value", f"The default is shorter than {config['min_length']} characters.")
-    elif "pattern" in config and regex_matches and not regex_matches(raw, config["pattern"]):
+    elif judge and not judge(raw, config["pattern"]):
         c.fail("default_value", "The default does not match the pattern.")
     return raw
 

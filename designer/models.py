@@ -25,6 +25,8 @@ RELATIONSHIP_TYPES = ("one_to_many",)
 LOCK_TYPES = ("optimistic", "pessimistic", "critical")
 LOCK_ENDINGS = ("released", "expired", "forced")
 ROLES = ("viewer", "editor", "owner")
+# Free texts shown to every member: long enough for prose, short enough to serve.
+MAX_DESCRIPTION = 10_000
 
 
 def one_of(column, values):
@@ -42,6 +44,8 @@ class User(BaseModel):
     password_hash = TextField()
     is_active = BooleanField(default=True, constraints=[SQL("DEFAULT true")])
     created_at = Timestamp()
+    # A session is valid only while it carries this number: bumping it signs out everywhere.
+    session_epoch = IntegerField(default=1, constraints=[SQL("DEFAULT 1")])
 
     class Meta:
         table_name = "app_user"
@@ -70,6 +74,7 @@ class ApiToken(BaseModel):
     created_at = Timestamp()
     last_used_at = Timestamp(null=True, server_default=False)
     revoked_at = Timestamp(null=True, server_default=False)
+    expires_at = Timestamp(null=True, server_default=False)
 
 
 class Project(BaseModel):

@@ -12,6 +12,7 @@ from designer.errors import Conflict
 from designer.errors import Forbidden
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
+from designer.models import MAX_DESCRIPTION
 from designer.models import ROLES
 from designer.models import DataTable
 from designer.models import Project
@@ -99,8 +100,18 @@ def clean_project_input(name, description=None):
         raise ValidationFailed("Please correct the marked fields.", problems)
     changes = {"name": name}
     if description is not None:
-        changes["description"] = description.strip()
+        changes["description"] = checked_description(description)
     return changes
+
+
+def checked_description(description):
+    description = description.strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationFailed(
+            "Please correct the marked fields.",
+            {"description": f"Use at most {MAX_DESCRIPTION:,} characters."},
+        )
+    return description
 
 
 def create_project(user, name, description=""):
@@ -118,6 +129,8 @@ def update_project(user, project_id, revision, **fields):
         fields.get("name", granted.project.name), fields.get("description")
     )
     if "is_active" in fields:
+        if not granted.can("owner"):
+            raise Forbidden("Only owners may archive or restore a project.")
         changes["is_active"] = bool(fields["is_active"])
     return update_at_revision(Project, granted.project.id, revision, **changes)
 

@@ -45,11 +45,12 @@ def project_relationships(project_id):
 
 
 def project_table(project_id, table_id, side):
-    table = DataTable.get_or_none(DataTable.id == parse_id(table_id, "table"))
+    # A table of another project is answered like no table at all: ids are not probed.
+    table = DataTable.get_or_none(
+        DataTable.id == parse_id(table_id, "table"), DataTable.project == project_id
+    )
     if table is None:
-        fail(f"{side}_table_id", "Choose a table.")
-    if table.project_id != project_id:
-        fail(f"{side}_table_id", "Source and target tables must be in the same project.")
+        fail(f"{side}_table_id", "Choose a table of this project.")
     if table.status == "deleted":
         fail(f"{side}_table_id", f"{table.name} is deleted; restore it first.")
     return table

@@ -25,6 +25,7 @@ from designer.models import ProjectMember
 from designer.naming import identifier_problem
 from designer.naming import suggest_identifier
 from designer.projects import access
+from designer.projects import checked_description
 from designer.projects import grant
 from designer.settings import settings
 
@@ -178,7 +179,7 @@ def clean_table_input(name, table_name=None, description=None):
         raise ValidationFailed("Please correct the marked fields.", problems)
     values = {"name": name, "table_name": table_name}
     if description is not None:
-        values["description"] = description.strip()
+        values["description"] = checked_description(description)
     return values
 
 

@@ -1,30 +1,40 @@
-"""The web layer: extensions, blueprints, error pages and response headers."""
+"""The web layer: extensions, blueprints, the input check, sessions and response headers."""
 
+import hashlib
 import time
 
 from flask import flash
 from flask import g
-from flask import jsonify
 from flask import redirect
-from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
+from flask.wrappers import Request
 from flask_htmx import HTMX
 from flask_login import LoginManager
-from flask_wtf.csrf import CSRFError
 from flask_wtf.csrf import CSRFProtect
-from peewee import OperationalError
+from werkzeug.exceptions import BadRequest
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.serving import WSGIRequestHandler
 
+from designer import error_pages
 from designer import locks
 from designer.change_words import settings_words
 from designer.cli import locks_cli
 from designer.cli import users_cli
 from designer.db import parse_id
-from designer.errors import DomainError
+from designer.error_pages import is_api_request
 from designer.errors import NotFound
+from designer.errors import ValidationFailed
 from designer.field_types import pg_type
 from designer.models import User
+from designer.signin_limits import limiter
+from designer.untrusted import UNSTORABLE
+from designer.untrusted import first_bad_json_value
+from designer.untrusted import first_unstorable
+from designer.untrusted import load_json
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -39,10 +49,22 @@ CONTENT_SECURITY_POLICY = (
 
 @login_manager.user_loader
 def load_user(user_id):
+    """The session's user, while the session carries the user's current epoch."""
     try:
-        return User.get_or_none(User.id == parse_id(user_id), User.is_active == True)  # noqa: E712
+        user = User.get_or_none(User.id == parse_id(user_id), User.is_active == True)  # noqa: E712
     except NotFound:
         return None
+    if user is None or session.get("epoch") != user.session_epoch:
+        return None
+    return user
+
+
+def session_identifier():
+    """What Flask-Login's strong protection binds a session to: the client's address as
+    the server sees it (proxy headers only through ProxyFix, when configured) and its
+    browser. Flask-Login's own reads X-Forwarded-For, which any client can send."""
+    base = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
+    return hashlib.sha512(base.encode("utf-8", "replace")).hexdigest()
 
 
 @login_manager.unauthorized_handler
@@ -73,6 +95,11 @@ def sweep_expired_locks():
         locks.expire_stale()
 
 
+def server_name_only(handler):
+    """The development server's Server header, without its and Python's versions."""
+    return "Data Model Designer"
+
+
 class SessionCookies(SecureCookieSessionInterface):
     """Session cookies are Secure whenever the request came over HTTPS (or when forced)."""
 
@@ -80,97 +107,79 @@ class SessionCookies(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
-def is_api_request():
-    return request.path.startswith("/api/")
+class CheckedJSON(DefaultJSONProvider):
+    """JSON bodies are read without NaN and without deep nesting (see designer.untrusted)."""
+
+    def loads(self, s, **kwargs):
+        return load_json(s)
+
+
+class CheckedRequest(Request):
+    def on_json_loading_failed(self, e):
+        raise BadRequest(str(e) if e else "The body is not valid JSON.")
+
+
+def refuse_unstorable_input():
+    """Before any view: text PostgreSQL cannot store (NUL, lone surrogates) is a 422
+    naming the field, in the query string, a form or a JSON body; unreadable JSON is a 400."""
+    pairs = [*request.args.items(multi=True)]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        pairs.extend(request.form.items(multi=True))
+    problem = None
+    name = first_unstorable(pairs)
+    if name is not None:
+        problem = (name, UNSTORABLE)
+    elif request.is_json and request.get_data(cache=True):
+        problem = first_bad_json_value(request.get_json())
+    if problem is not None:
+        name, message = problem
+        raise ValidationFailed(f"Field {name}: {message}", {name: message})
 
 
 def init_app(app):
     from designer.views import register_blueprints
 
+    app.json = CheckedJSON(app)
+    app.request_class = CheckedRequest
+    # `flask run` serves through Werkzeug's handler, which has no setting for this.
+    WSGIRequestHandler.version_string = server_name_only
     app.session_interface = SessionCookies()
+    # First of all request hooks: nothing else reads input it could choke on.
+    app.before_request(refuse_unstorable_input)
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
+    # Flask-Login has no public setting for this; see session_identifier.
+    login_manager._session_identifier_generator = session_identifier
+    limiter.init_app(app)
+    trusted = int(app.config["TRUSTED_PROXIES"])
+    if trusted:
+        # Only behind this many proxies of our own are X-Forwarded-* believed.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
     csrf.init_app(app)
     htmx.init_app(app)
     register_blueprints(app)
     app.cli.add_command(users_cli)
     app.cli.add_command(locks_cli)
     app.before_request(sweep_expired_locks)
-    app.register_error_handler(DomainError, render_domain_error)
-    app.register_error_handler(CSRFError, render_csrf_error)
-    app.register_error_handler(OperationalError, render_concurrency_error)
-    app.register_error_handler(404, render_http_error)
-    app.register_error_handler(405, render_http_error)
-    app.register_error_handler(413, render_http_error)
-    app.register_error_handler(500, render_http_error)
+    error_pages.register(app)
     app.after_request(add_headers)
     app.jinja_env.globals["pg_type"] = pg_type
     app.jinja_env.globals["settings_words"] = settings_words
 
 
-def error_body(status, code, message, fields=None):
-    return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
-
-
-def render_domain_error(error):
-    if is_api_request():
-        return error_body(error.status, error.code, error.message, error.fields)
-    if error.details.get("lost_table"):
-        # The browser's lock is gone: drop its token so the next try can lock anew.
-        from designer.views import forget_lock
-
-        forget_lock(error.details["lost_table"])
-    return render_error_page(error.status, error.message)
-
-
-def render_csrf_error(error):
-    message = "This form has expired. Reload the page and try again; your input was not saved."
-    if is_api_request():
-        return error_body(400, "csrf", message)
-    return render_error_page(400, message)
-
-
-# Deadlock detected, serialization failure, lock not available.
-RETRYABLE = {"40P01", "40001", "55P03"}
-
-
-def render_concurrency_error(error):
-    """A transaction PostgreSQL aborted because another one got in its way: say so (409)."""
-    cause = getattr(error, "orig", None) or error.__cause__
-    if getattr(cause, "pgcode", None) not in RETRYABLE:
-        raise error
-    message = "Another change to the same rows got in the way; nothing was saved. Try again."
-    if is_api_request():
-        return error_body(409, "conflict", message)
-    return render_error_page(409, message)
-
-
-def render_http_error(error):
-    status = getattr(error, "code", 500) or 500
-    messages = {
-        404: "There is nothing at this address.",
-        405: "This address does not accept that kind of request.",
-        413: "That upload is too large.",
-        500: "Something went wrong on our side. Nothing was changed; please try again.",
-    }
-    message = messages.get(status, "The request could not be handled.")
-    if is_api_request():
-        return error_body(status, {404: "not_found"}.get(status, "error"), message)
-    return render_error_page(status, message)
-
-
-def render_error_page(status, message):
-    if htmx:
-        # Shown in the page's flash area; the form the user was filling stays as it is.
-        body = render_template("errors/inline.html", status=status, message=message)
-        return body, status, {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
-    return render_template("errors/page.html", status=status, message=message), status
+# Files anyone may cache; every other answer may carry someone's data.
+CACHEABLE_ENDPOINTS = {"static", "assets.vendor"}
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def add_headers(response):
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint not in CACHEABLE_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if not is_api_request():
         response.vary.add("HX-Request")
     if g.get("lock_changed"):

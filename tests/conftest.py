@@ -81,6 +81,9 @@ def app(database_url, tmp_path_factory):
             "DEPLOY_DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret",
             "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+            # A short account window, so a test can wait one out.
+            "SIGNIN_ACCOUNT_LIMIT": "3 per 2 seconds",
+            "SIGNIN_CLIENT_LIMIT": "6 per 30 seconds",
         }
     )
     upgrade(database.obj)

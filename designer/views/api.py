@@ -1,5 +1,8 @@
 """The JSON API under /api/v1: bearer-token authentication, errors, tokens."""
 
+import functools
+import re
+
 from flask import Blueprint
 from flask import current_app
 from flask import g
@@ -7,9 +10,11 @@ from flask import jsonify
 from flask import request
 
 from designer import accounts
+from designer import api_input
 from designer.db import parse_id
 from designer.errors import Unauthorized
 from designer.errors import ValidationFailed
+from designer.signin_limits import signin_limited
 from designer.web import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -32,11 +37,30 @@ def authenticate():
 
 
 def body():
-    """The request's JSON object; anything else is a 422."""
+    """The request's JSON object; anything else is a 422 (for routes without a model)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ValidationFailed("Send a JSON object with Content-Type: application/json.")
     return data
+
+
+def accepts(model):
+    """The view takes its JSON body as `model` (designer.api_input) allows it: passed in as
+    `data`, with only the keys sent; any other body is a 422 naming the wrong keys."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def checked(*args, **kwargs):
+            raw = request.get_data()
+            # A form body was already parsed away, so ask its length too.
+            if (raw or request.content_length) and not request.is_json:
+                raise ValidationFailed("Send a JSON object with Content-Type: application/json.")
+            return view(*args, data=api_input.parse_body(model, raw), **kwargs)
+
+        checked.request_model = model
+        return checked
+
+    return decorate
 
 
 def revision_of(data):
@@ -63,14 +87,17 @@ def iso(moment):
 
 
 @bp.post("/tokens")
-def create_token():
+@signin_limited
+@accepts(api_input.TokenRequest)
+def create_token(data):
     """Exchange a username and password for an API token."""
-    data = body()
     user = accounts.authenticate(str(data.get("username", "")), str(data.get("password", "")))
     if user is None:
         raise Unauthorized("Wrong username or password.")
-    token, row = accounts.issue_token(user, str(data.get("name", "")))
-    return jsonify({"token": token, "id": str(row.id), "name": row.name}), 201
+    token, row = accounts.issue_token(user, str(data.get("name", "")), data.get("expires_in_days"))
+    return jsonify(
+        {"token": token, "id": str(row.id), "name": row.name, "expires_at": iso(row.expires_at)}
+    ), 201
 
 
 @bp.get("/tokens")
@@ -84,6 +111,7 @@ def list_tokens():
                 "name": t.name,
                 "created_at": iso(t.created_at),
                 "last_used_at": iso(t.last_used_at),
+                "expires_at": iso(t.expires_at),
             }
             for t in rows
         ]
@@ -97,31 +125,57 @@ def revoke_token(token_id):
     return "", 204
 
 
+# <converter:name> in a Flask rule; the converter becomes the parameter's schema.
+PATH_PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def path_parameters(rule):
+    return {
+        name: {"type": "integer"} if converter == "int" else {"type": "string"}
+        for converter, name in PATH_PARAMETER.findall(rule.rule)
+    }
+
+
+def request_body(model, schemas):
+    """The OpenAPI request body of a model, adding its schemas to `schemas`."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+    reference = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"content": {"application/json": {"schema": reference}}}
+
+
 @bp.get("/openapi.json")
 def openapi():
     """This API's routes as an OpenAPI 3.1 document."""
-    paths = {}
+    paths, schemas = {}, {}
     for rule in current_app.url_map.iter_rules():
         if not rule.endpoint.startswith("api."):
             continue
-        path = rule.rule.replace("/api/v1", "", 1).replace("<", "{").replace(">", "}")
+        path = PATH_PARAMETER.sub(r"{\2}", rule.rule.replace("/api/v1", "", 1))
         view = current_app.view_functions[rule.endpoint]
+        model = getattr(view, "request_model", None)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = {
+            operation = paths.setdefault(path, {})[method.lower()] = {
                 "operationId": rule.endpoint.split(".", 1)[1],
                 "summary": (view.__doc__ or "").strip(),
                 "parameters": [
-                    {"name": arg, "in": "path", "required": True, "schema": {"type": "string"}}
-                    for arg in sorted(rule.arguments)
+                    {"name": arg, "in": "path", "required": True, "schema": schema}
+                    for arg, schema in sorted(path_parameters(rule).items())
                 ],
                 "responses": {"default": {"description": "JSON, or an error object"}},
             }
+            if model is not None:
+                operation["requestBody"] = request_body(model, schemas)
     return jsonify(
         {
             "openapi": "3.1.0",
             "info": {"title": "Data Model Designer API", "version": "1"},
             "servers": [{"url": "/api/v1"}],
-            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "components": {
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                "schemas": dict(sorted(schemas.items())),
+            },
             "security": [{"bearer": []}],
             "paths": dict(sorted(paths.items())),
         }

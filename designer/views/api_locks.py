@@ -3,12 +3,13 @@
 from flask import g
 from flask import jsonify
 
+from designer import api_input
 from designer import locks
 from designer import tables
 from designer.db import parse_id
 from designer.errors import Conflict
 from designer.errors import ValidationFailed
-from designer.views.api import body
+from designer.views.api import accepts
 from designer.views.api import bp
 from designer.views.api import iso
 
@@ -53,9 +54,9 @@ def get_lock(table_id):
 
 
 @bp.post("/tables/<table_id>/lock")
-def acquire_lock(table_id):
+@accepts(api_input.LockRequest)
+def acquire_lock(table_id, data):
     """Take a lock {"lock_type", "reason"}, or upgrade one's own; 423 when held by another."""
-    data = body()
     _, table = tables.table_access(g.api_user, table_id, "editor")
     tables.refuse_if_deleted(table)
     lock = locks.acquire(
@@ -65,9 +66,10 @@ def acquire_lock(table_id):
 
 
 @bp.post("/tables/<table_id>/lock/heartbeat")
-def heartbeat_lock(table_id):
+@accepts(api_input.LockToken)
+def heartbeat_lock(table_id, data):
     """Extend the caller's lock by one lease: {"lock_token"}; 409 once it is lost."""
-    token = token_of(body())
+    token = token_of(data)
     try:
         lock = locks.heartbeat(token, g.api_user, parse_id(table_id, "table"))
     except Conflict:
@@ -77,9 +79,9 @@ def heartbeat_lock(table_id):
 
 
 @bp.delete("/tables/<table_id>/lock")
-def release_lock(table_id):
+@accepts(api_input.LockRelease)
+def release_lock(table_id, data):
     """Release: {"lock_token"}; project owners may force: {"force": true} (idempotent)."""
-    data = body()
     if data.get("force") is True:
         _, table = tables.table_access(g.api_user, table_id, "owner")
         locks.force_release(table.id)

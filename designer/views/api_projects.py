@@ -3,8 +3,9 @@
 from flask import g
 from flask import jsonify
 
+from designer import api_input
 from designer import projects
-from designer.views.api import body
+from designer.views.api import accepts
 from designer.views.api import bp
 from designer.views.api import iso
 from designer.views.api import revision_of
@@ -24,11 +25,13 @@ def project_json(project, role):
     }
 
 
-def member_json(member):
+def member_json(member, owner_view):
+    """A membership; the email only for owners (and for the member themself)."""
+    shown = owner_view or member.user.id == g.api_user.id
     return {
         "user_id": str(member.user.id),
         "username": member.user.username,
-        "email": member.user.email,
+        "email": member.user.email if shown else None,
         "role": member.role,
         "revision": member.revision,
         "created_at": iso(member.created_at),
@@ -42,9 +45,9 @@ def list_projects():
 
 
 @bp.post("/projects")
-def create_project():
+@accepts(api_input.ProjectCreate)
+def create_project(data):
     """Create a project; the caller becomes its owner."""
-    data = body()
     project = projects.create_project(
         g.api_user, str(data.get("name", "")), str(data.get("description", ""))
     )
@@ -59,9 +62,9 @@ def get_project(project_id):
 
 
 @bp.patch("/projects/<project_id>")
-def patch_project(project_id):
-    """Change name, description or is_active (editors), at a known revision."""
-    data = body()
+@accepts(api_input.ProjectChange)
+def patch_project(project_id, data):
+    """Change name or description (editors) or is_active (owners), at a known revision."""
     fields = {key: data[key] for key in ("name", "description", "is_active") if key in data}
     for key in ("name", "description"):
         if key in fields:
@@ -81,22 +84,23 @@ def delete_project(project_id):
 def list_members(project_id):
     """The project's members and roles."""
     granted = projects.access(g.api_user, project_id)
-    return jsonify([member_json(m) for m in projects.members_of(granted.project)])
+    owner_view = granted.can("owner")
+    return jsonify([member_json(m, owner_view) for m in projects.members_of(granted.project)])
 
 
 @bp.post("/projects/<project_id>/members")
-def add_member(project_id):
+@accepts(api_input.MemberAdd)
+def add_member(project_id, data):
     """Add a member by "username" or "email" with a "role" (owners)."""
-    data = body()
     login = str(data.get("username") or data.get("email") or "")
     member = projects.add_member(g.api_user, project_id, login, str(data.get("role", "")))
-    return jsonify(member_json(member)), 201
+    return jsonify(member_json(member, owner_view=True)), 201
 
 
 @bp.patch("/projects/<project_id>/members/<user_id>")
-def change_member(project_id, user_id):
+@accepts(api_input.MemberChange)
+def change_member(project_id, user_id, data):
     """Change a member's role (owners)."""
-    data = body()
     revision = revision_of(data) if "revision" in data else None
     member = projects.change_role(
         g.api_user, project_id, user_id, str(data.get("role", "")), revision

@@ -3,10 +3,11 @@
 from flask import g
 from flask import jsonify
 
+from designer import api_input
 from designer import projects
 from designer import relationships
 from designer.snapshot import relationship_entry
-from designer.views.api import body
+from designer.views.api import accepts
 from designer.views.api import bp
 from designer.views.api import iso
 from designer.views.api import lock_token
@@ -33,10 +34,11 @@ def list_relationships(project_id):
 
 
 @bp.post("/projects/<project_id>/relationships")
-def create_relationship(project_id):
+@accepts(api_input.RelationshipCreate)
+def create_relationship(project_id, data):
     """Link tables: source (one) / target (many), target_field_id or a new <source>_id,
     cascade_config; relationship_type "many_to_many" builds a junction table."""
-    rel = relationships.create_relationship(g.api_user, project_id, body(), lock_token())
+    rel = relationships.create_relationship(g.api_user, project_id, data, lock_token())
     return jsonify(relationship_json(rel)), 201
 
 
@@ -48,9 +50,9 @@ def get_relationship(rel_id):
 
 
 @bp.patch("/relationships/<rel_id>")
-def patch_relationship(rel_id):
+@accepts(api_input.RelationshipChange)
+def patch_relationship(rel_id, data):
     """Rename or change cascade_config / on_delete / on_update, at a known revision."""
-    data = body()
     if isinstance(data.get("cascade_config"), dict):
         data = {**data["cascade_config"], **data}
     rel = relationships.update_relationship(

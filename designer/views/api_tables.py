@@ -4,11 +4,12 @@ from flask import g
 from flask import jsonify
 from flask import request
 
+from designer import api_input
 from designer import fields
 from designer import projects
 from designer import tables
 from designer.snapshot import field_entry
-from designer.views.api import body
+from designer.views.api import accepts
 from designer.views.api import bp
 from designer.views.api import iso
 from designer.views.api import lock_token
@@ -63,9 +64,9 @@ def list_tables(project_id):
 
 
 @bp.post("/projects/<project_id>/tables")
-def create_table(project_id):
+@accepts(api_input.TableCreate)
+def create_table(project_id, data):
     """Add a Draft table; table_name defaults to one derived from name."""
-    data = body()
     table = tables.create_table(
         g.api_user,
         project_id,
@@ -86,9 +87,9 @@ def get_table(table_id):
 
 
 @bp.patch("/tables/<table_id>")
-def patch_table(table_id):
+@accepts(api_input.TableChange)
+def patch_table(table_id, data):
     """Change name, table_name or description at a known revision."""
-    data = body()
     changes = {k: str(data[k]) for k in ("name", "table_name", "description") if k in data}
     table = tables.update_table(g.api_user, table_id, revision_of(data), lock_token(), **changes)
     return jsonify(table_json(table))
@@ -102,9 +103,9 @@ def delete_table(table_id):
 
 
 @bp.post("/tables/<table_id>/transition")
-def transition(table_id):
+@accepts(api_input.Transition)
+def transition(table_id, data):
     """Move along the lifecycle: {"status", "confirm"}."""
-    data = body()
     table = tables.transition(
         g.api_user, table_id, str(data.get("status", "")), data.get("confirm") is True, lock_token()
     )
@@ -119,9 +120,10 @@ def list_fields(table_id):
 
 
 @bp.post("/tables/<table_id>/fields")
-def create_field(table_id):
+@accepts(api_input.FieldInput)
+def create_field(table_id, data):
     """Add a field; field_name defaults to one derived from name."""
-    field = fields.create_field(g.api_user, table_id, body(), lock_token())
+    field = fields.create_field(g.api_user, table_id, data, lock_token())
     return jsonify(field_json(field)), 201
 
 
@@ -133,9 +135,9 @@ def get_field(field_id):
 
 
 @bp.patch("/fields/<field_id>")
-def patch_field(field_id):
+@accepts(api_input.FieldInput)
+def patch_field(field_id, data):
     """Change a field at a known revision (a type change needs a critical lock)."""
-    data = body()
     field = fields.update_field(
         g.api_user, field_id, revision_of(data), data, lock_token(), partial=True
     )
@@ -150,10 +152,8 @@ def delete_field(field_id):
 
 
 @bp.post("/tables/<table_id>/fields/order")
-def order_fields(table_id):
+@accepts(api_input.FieldOrder)
+def order_fields(table_id, data):
     """Reorder: {"field_ids": [...]} lists every field but id."""
-    ids = body().get("field_ids")
-    if not isinstance(ids, list):
-        ids = []
-    table = fields.reorder(g.api_user, table_id, ids, lock_token())
+    table = fields.reorder(g.api_user, table_id, data["field_ids"], lock_token())
     return jsonify([field_json(f) for f in tables.ordered_fields(table.id)])

@@ -4,10 +4,11 @@ from flask import g
 from flask import jsonify
 from flask import request
 
+from designer import api_input
 from designer import projects
 from designer import versions
 from designer.diff import summarize
-from designer.views.api import body
+from designer.views.api import accepts
 from designer.views.api import bp
 from designer.views.api import iso
 
@@ -41,9 +42,10 @@ def list_versions(project_id):
 
 
 @bp.post("/projects/<project_id>/versions")
-def save_version(project_id):
+@accepts(api_input.VersionCreate)
+def save_version(project_id, data):
     """Save the working copy as a new version: {"message"}; 409 when nothing changed."""
-    version = versions.save_version(g.api_user, project_id, str(body().get("message", "")))
+    version = versions.save_version(g.api_user, project_id, data.get("message", ""))
     return jsonify(version_json(version, full=True)), 201
 
 
@@ -55,11 +57,11 @@ def get_version(project_id, number):
 
 
 @bp.post("/projects/<project_id>/versions/<int:number>/restore")
-def restore_version(project_id, number):
+@accepts(api_input.Restore)
+def restore_version(project_id, number, data):
     """Make the working copy's design equal to version <n> ({"confirm": true} when that
     drops or retypes anything); returns the new version recording it."""
-    data = request.get_json(silent=True) or {}
-    confirmed = isinstance(data, dict) and data.get("confirm") is True
+    confirmed = data.get("confirm") is True
     version = versions.restore(g.api_user, project_id, number, confirmed)
     return jsonify(version_json(version, full=True)), 201
 

@@ -3,16 +3,22 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint
+from flask import flash
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_login import current_user
+from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
 
 from designer import accounts
 from designer.errors import ValidationFailed
+from designer.signin_limits import signin_limited
+from designer.signin_limits import signup_limited
 
 bp = Blueprint("auth", __name__)
 
@@ -25,7 +31,25 @@ def safe_next(target):
     return url_for("projects.index")
 
 
+def start_session(user):
+    """Sign in: a fresh session bound to the user's epoch, with a new CSRF token."""
+    session.clear()
+    g.pop("csrf_token", None)
+    login_user(user)
+    session["epoch"] = user.session_epoch
+
+
+def end_session():
+    """Sign out this browser; the epoch moves on, so no copy of the cookie works either."""
+    if current_user.is_authenticated:
+        accounts.end_sessions(current_user)
+    logout_user()
+    session.clear()
+    g.pop("csrf_token", None)
+
+
 @bp.route("/signup", methods=["GET", "POST"])
+@signup_limited
 def signup():
     """Create an account and sign in."""
     form, errors = {}, {}
@@ -36,13 +60,14 @@ def signup():
         except ValidationFailed as exc:
             errors = exc.fields
         else:
-            login_user(user)
+            start_session(user)
             return redirect(url_for("projects.index"))
     status = 422 if errors else 200
     return render_template("auth/signup.html", form=form, errors=errors), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@signin_limited
 def login():
     """Sign in with username (or email) and password."""
     if current_user.is_authenticated and request.method == "GET":
@@ -52,7 +77,7 @@ def login():
         form = {"username": request.form.get("username", "")}
         user = accounts.authenticate(form["username"], request.form.get("password", ""))
         if user is not None:
-            login_user(user)
+            start_session(user)
             return redirect(safe_next(request.form.get("next")))
         error = "Wrong username or password."
     status = 401 if error else 200
@@ -64,5 +89,21 @@ def login():
 @bp.post("/logout")
 def logout():
     """Sign out."""
-    logout_user()
+    end_session()
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The account page: who you are, your sessions, your API tokens."""
+    return render_template("auth/account.html")
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    """End every session of this account, in every browser, this one included."""
+    end_session()
+    flash("You were signed out in every browser.", "info")
     return redirect(url_for("auth.login"))

@@ -25,7 +25,9 @@ def index():
 @login_required
 def create():
     """Issue a token; its secret is shown once."""
-    token, _ = accounts.issue_token(current_user, request.form.get("name", ""))
+    token, _ = accounts.issue_token(
+        current_user, request.form.get("name", ""), request.form.get("expires_in_days")
+    )
     return block(TEMPLATE, "token_list", tokens=accounts.tokens_of(current_user), new_token=token)
 
 

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from designer import accounts
+from designer.signin_limits import limiter
 from tests.conftest import PASSWORD
 from tests.conftest import truncate_all
 
@@ -53,6 +54,7 @@ def base_url(live_server):
 @pytest.fixture(autouse=True)
 def clean_database(app):
     truncate_all()
+    limiter.reset()
     yield
 
 

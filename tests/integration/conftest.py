@@ -4,6 +4,7 @@ import pytest
 
 from designer import accounts
 from designer import projects
+from designer.signin_limits import limiter
 from tests.conftest import PASSWORD
 from tests.conftest import csrf_token_of
 from tests.conftest import truncate_all
@@ -12,6 +13,7 @@ from tests.conftest import truncate_all
 @pytest.fixture(autouse=True)
 def clean_database(app):
     truncate_all()
+    limiter.reset()
     yield
 
 

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 
+import psutil
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -109,3 +110,57 @@ def test_embedded_database_serves_the_signup_page_and_keeps_data(environment, tm
     )
     assert again.returncode == 1
     assert "already taken" in again.stderr
+
+
+def postmaster_pid(instance):
+    return int((instance / "pgdata" / "postmaster.pid").read_text().split()[0])
+
+
+def gone(pid):
+    """Whether the process has ended (a zombie has: it only waits to be reaped)."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def default_sigint():
+    # Ctrl-C reaches `make run` with SIGINT's default action, whatever ours is.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_the_embedded_database_stops_with_the_app(signum, environment, tmp_path):
+    """As `make run` does: migrate, serve; then Ctrl-C (or a SIGTERM) stops PostgreSQL too,
+    even when an earlier run was killed and left its process id behind."""
+    instance = tmp_path / "instance"
+    upgrade = subprocess.run(
+        [*FLASK, "db", "upgrade"], cwd=ROOT, env=environment, capture_output=True, timeout=120
+    )
+    assert upgrade.returncode == 0, upgrade.stderr
+    (instance / "pgdata" / ".handle_pids.json").write_text("[4194303]")  # no such process
+    port = free_port()
+    server = subprocess.Popen(
+        [*FLASK, "run", "--host", "127.0.0.1", "--port", str(port), "--with-threads"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/login")
+        postgres = postmaster_pid(instance)
+        assert not gone(postgres)
+    finally:
+        server.send_signal(signum)
+        _, said = server.communicate(timeout=60)
+    try:
+        assert gone(postgres)
+        assert not (instance / "pgdata" / "postmaster.pid").exists()
+        assert f"data in {instance / 'pgdata'}" in said
+        assert "Embedded PostgreSQL stopped" in said
+    finally:
+        if not gone(postgres):
+            os.kill(postgres, signal.SIGINT)  # leave no server behind, even on failure

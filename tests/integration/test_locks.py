@@ -261,5 +261,6 @@ def test_unknown_lock_types_are_refused(team, api):
     response = api(team["editor"]).post(
         f"/tables/{team['table'].id}/lock", json={"lock_type": "exclusive"}
     )
-    assert response.status_code == 409
+    assert response.status_code == 422
+    assert "lock_type" in response.json["error"]["fields"]
     assert TableLock.select().count() == 0

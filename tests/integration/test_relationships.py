@@ -147,7 +147,7 @@ def test_tables_of_another_project_are_refused(alice, shop):
     mine, theirs = table(alice, shop, "Mine"), table(alice, other, "Theirs")
     with pytest.raises(ValidationFailed) as caught:
         link(alice, shop, mine, theirs)
-    assert "same project" in caught.value.fields["target_table_id"]
+    assert "of this project" in caught.value.fields["target_table_id"]
 
 
 def test_many_to_many_generates_a_junction_table(alice, shop):

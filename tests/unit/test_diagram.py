@@ -1,5 +1,8 @@
 """Mermaid ER source from a snapshot."""
 
+import pytest
+
+from designer.diagram import comment
 from designer.diagram import mermaid
 
 
@@ -55,7 +58,7 @@ def test_entities_list_typed_columns_with_key_marks():
     source = mermaid(snapshot())
     assert source.startswith("erDiagram\n")
     assert '    customers {\n        bigint id PK "ID"\n' in source
-    assert "        varchar(200) email UK \"E-mail 'work'\"\n" in source
+    assert '        varchar(200) email UK "E-mail #34;work#34;"\n' in source
     assert "        bigint customers_id FK\n" in source
     assert "        numeric(10,2) total\n" in source
 
@@ -79,3 +82,36 @@ def test_focus_keeps_a_table_and_its_neighbours():
 
 def test_the_same_snapshot_always_gives_the_same_source():
     assert mermaid(snapshot()) == mermaid(snapshot())
+
+
+def labelled(name):
+    data = snapshot()
+    data["tables"]["tc"]["fields"]["c2"]["name"] = name
+    return mermaid(data)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Amount %%{init: {'themeCSS': 'svg {display: none}'}}%%",
+        "Amount\n%% a comment line\nmore",
+        "Say \"hi\" and 'bye'",
+        "<b>bold</b> & [link](x) `code` #quot; #37;",
+    ],
+)
+def test_a_label_cannot_reach_mermaid_syntax(name):
+    source = labelled(name)
+    line = next(line for line in source.splitlines() if " email " in line)
+    label = line.split(" UK ", 1)[1]
+    assert label.startswith('"') and label.endswith('"')
+    inside = label[1:-1]
+    for meaningful in ('"', "%", "{", "}", "<", ">", "`", "\n"):
+        assert meaningful not in inside
+    assert "%%" not in source
+    assert len(source.splitlines()) == len(mermaid(snapshot()).splitlines())
+
+
+def test_labels_are_written_as_entity_codes_mermaid_draws_as_text():
+    assert comment('50% "off"') == "50#37; #34;off#34;"
+    assert comment("#37;") == "#35;37#59;"
+    assert comment("two\n  lines") == "two lines"

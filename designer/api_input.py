@@ -1,0 +1,193 @@
+"""What each JSON API request body may hold: pydantic models, strict about types.
+
+A string is a JSON string, a number a JSON number, a boolean true or false:
+nothing is coerced ("false" is not false, null is not "None"). Unknown keys
+are refused, every free text has a length limit, and choices are listed. The
+same models make the request bodies of /api/v1/openapi.json. Whatever the
+domain modules check beyond types (identifiers, ranges, cycles) they still do.
+"""
+
+from typing import Annotated
+from typing import Literal
+
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import StringConstraints
+from pydantic import ValidationError
+
+from designer.errors import ValidationFailed
+from designer.models import DATA_TYPES
+from designer.models import LOCK_TYPES
+from designer.models import MAX_DESCRIPTION
+from designer.models import ROLES
+from designer.models import TABLE_STATUSES
+
+Name = Annotated[str, StringConstraints(max_length=200)]
+Identifier = Annotated[str, StringConstraints(max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)]
+Message = Annotated[str, StringConstraints(max_length=500)]
+Reason = Annotated[str, StringConstraints(max_length=500)]
+Login = Annotated[str, StringConstraints(max_length=254)]
+Password = Annotated[str, StringConstraints(max_length=1024)]
+Id = Annotated[str, StringConstraints(max_length=64)]
+Revision = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
+# A bound or default: a JSON number, or a string for what a number cannot say exactly.
+Value = (
+    int
+    | Annotated[float, Field(allow_inf_nan=False)]
+    | Annotated[str, StringConstraints(max_length=1_000)]
+)
+Action = Literal["no_action", "restrict", "cascade", "set_null", "set_default"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class TokenRequest(Body):
+    username: Login
+    password: Password
+    name: Annotated[str, StringConstraints(max_length=100)] = ""
+    expires_in_days: Literal[7, 30, 90, 365] | None = None
+
+
+class ProjectCreate(Body):
+    name: Name = ""
+    description: Description = ""
+
+
+class ProjectChange(Body):
+    name: Name = None
+    description: Description = None
+    is_active: bool = None
+    revision: Revision = None
+
+
+class MemberAdd(Body):
+    username: Login = None
+    email: Login = None
+    role: Literal[ROLES] = None
+
+
+class MemberChange(Body):
+    role: Literal[ROLES]
+    revision: Revision = None
+
+
+class TableCreate(Body):
+    name: Name = ""
+    table_name: Identifier = ""
+    description: Description = ""
+
+
+class TableChange(Body):
+    name: Name = None
+    table_name: Identifier = None
+    description: Description = None
+    revision: Revision = None
+
+
+class Transition(Body):
+    status: Literal[TABLE_STATUSES]
+    confirm: bool = False
+
+
+class FieldSettings(Body):
+    """The settings of a field's type and its rules (flat in the body, or in field_config)."""
+
+    description: Description = None
+    unique: bool = None
+    indexed: bool = None
+    max_length: Count = None
+    min_length: Count = None
+    pattern: Annotated[str, StringConstraints(max_length=1_000)] = None
+    number_type: Literal["integer", "bigint", "decimal"] = None
+    precision: Count = None
+    scale: Count = None
+    min: Value = None
+    max: Value = None
+    date_type: Literal["date", "timestamp", "timestamptz", "time"] = None
+
+
+class FieldInput(FieldSettings):
+    name: Name = None
+    field_name: Identifier = None
+    data_type: Literal[DATA_TYPES] = None
+    is_required: bool = None
+    default_value: Value | bool | None = None
+    field_config: FieldSettings = None
+    sort_order: Count | None = None
+    revision: Revision = None
+
+
+class FieldOrder(Body):
+    field_ids: list[Id]
+
+
+class CascadeConfig(Body):
+    on_delete: Action = None
+    on_update: Action = None
+
+
+class RelationshipCreate(Body):
+    source_table_id: Id
+    target_table_id: Id
+    source_field_id: Id | None = None
+    target_field_id: Id | None = None
+    relationship_name: Identifier = None
+    relationship_type: Literal["one_to_many", "many_to_many"] = "one_to_many"
+    junction_table_name: Identifier = None
+    cascade_config: CascadeConfig = None
+    on_delete: Action = None
+    on_update: Action = None
+
+
+class RelationshipChange(Body):
+    relationship_name: Identifier = None
+    cascade_config: CascadeConfig = None
+    on_delete: Action = None
+    on_update: Action = None
+    revision: Revision = None
+
+
+class LockRequest(Body):
+    lock_type: Literal[LOCK_TYPES] = "pessimistic"
+    reason: Reason = ""
+
+
+class LockToken(Body):
+    lock_token: Id
+
+
+class LockRelease(Body):
+    lock_token: Id = None
+    force: bool = False
+
+
+class VersionCreate(Body):
+    message: Message = ""
+
+
+class Restore(Body):
+    confirm: bool = False
+
+
+def parse_body(model, raw):
+    """The JSON text `raw` as `model` (only the keys sent), or ValidationFailed naming each
+    wrong key."""
+    try:
+        parsed = model.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        raise ValidationFailed("Please correct the marked fields.", problems(exc)) from None
+    return parsed.model_dump(exclude_unset=True)
+
+
+def problems(error):
+    """{key: message} from a pydantic error, by top-level key ("body" for the whole)."""
+    found = {}
+    for item in error.errors(include_url=False):
+        key = str(item["loc"][0]) if item["loc"] else "body"
+        found.setdefault(key, item["msg"] + ".")
+    return found

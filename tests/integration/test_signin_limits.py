@@ -1,0 +1,160 @@
+"""Sign-in resists abuse: rate limits per account and per client, a cap on hashing, a policy.
+
+The test app allows 3 failed sign-ins per account in a moving 2-second window
+(so a test can wait one out) and 6 per client in 30 seconds (tests/conftest.py).
+"""
+
+import threading
+import time
+
+import pytest
+
+from designer import accounts
+from tests.conftest import PASSWORD
+from tests.conftest import csrf_token_of
+
+
+def attempt(client, username, password):
+    token = csrf_token_of(client.get("/login").text)
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+def fail_until_refused(client, username, tries=10):
+    for _ in range(tries):
+        response = attempt(client, username, "not the password")
+        if response.status_code == 429:
+            return response
+        assert response.status_code == 401
+    pytest.fail(f"no 429 after {tries} failed sign-ins")
+
+
+def test_repeated_failures_are_refused_and_the_right_password_too_until_the_window_passes(
+    app, alice
+):
+    client = app.test_client()
+    refused = fail_until_refused(client, "alice")
+    wait = int(refused.headers["Retry-After"])
+    assert 1 <= wait <= 2  # never longer than the window
+    assert "Too many attempts" in refused.text
+    assert attempt(client, "alice", PASSWORD).status_code == 429
+    time.sleep(wait)
+    for _ in range(3):  # the window moves on by whole seconds
+        response = attempt(client, "alice", PASSWORD)
+        if response.status_code != 429:
+            break
+        time.sleep(min(2, int(response.headers["Retry-After"])))
+    assert response.status_code == 302
+
+
+def test_the_account_limit_holds_from_another_client_and_over_the_api(app, alice, api):
+    fail_until_refused(app.test_client(), "alice")
+    other = app.test_client()
+    assert attempt(other, "ALICE", PASSWORD).status_code == 429
+    response = api().post("/tokens", json={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 429
+    assert response.json["error"]["code"] == "too_many_requests"
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_one_client_failing_on_many_accounts_is_refused(app, make_user):
+    client = app.test_client()
+    statuses = [attempt(client, f"nobody{n}", "not the password").status_code for n in range(8)]
+    assert statuses[:6] == [401] * 6
+    assert 429 in statuses[6:]
+
+
+def test_successful_sign_ins_do_not_count(app, alice):
+    client = app.test_client()
+    for _ in range(10):
+        assert attempt(client, "alice", PASSWORD).status_code == 302
+        client.post("/logout", data={"csrf_token": csrf_token_of(client.get("/projects").text)})
+
+
+def test_signing_up_is_limited_per_client(app):
+    client = app.test_client()
+    statuses = []
+    for n in range(12):
+        token = csrf_token_of(client.get("/signup").text)
+        form = {"username": f"u{n}x", "email": "bad", "password": PASSWORD, "csrf_token": token}
+        statuses.append(client.post("/signup", data=form).status_code)
+    assert statuses[:10] == [422] * 10
+    assert statuses[10:] == [429, 429]
+
+
+def test_a_sign_in_waits_for_a_free_hashing_slot_or_is_told_to_come_back(app, alice, monkeypatch):
+    monkeypatch.setattr(accounts, "HASH_WAIT_SECONDS", 0)
+    client = app.test_client()
+    token = csrf_token_of(client.get("/login").text)
+    form = {"username": "alice", "password": PASSWORD, "csrf_token": token}
+    accounts.limit_concurrent_hashing(1)
+    try:
+        with accounts.hashing_slot():
+            busy = client.post("/login", data=form)
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"] == "1"
+        assert client.post("/login", data=form).status_code == 302
+    finally:
+        accounts.limit_concurrent_hashing(app.config["PASSWORD_HASH_CONCURRENCY"])
+
+
+class CountingHasher:
+    """The real hasher, counting how many verifications run at the same moment."""
+
+    def __init__(self, real):
+        self.real = real
+        self.running = self.most = 0
+        self.guard = threading.Lock()
+
+    def verify(self, *args):
+        with self.guard:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            time.sleep(0.02)  # long enough for the other threads to pile up behind
+            return self.real.verify(*args)
+        finally:
+            with self.guard:
+                self.running -= 1
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_no_more_hashes_run_at_once_than_the_slots(app, alice, monkeypatch):
+    counting = CountingHasher(accounts.hasher)
+    monkeypatch.setattr(accounts, "hasher", counting)
+    accounts.limit_concurrent_hashing(2)
+    try:
+        threads = [
+            threading.Thread(target=accounts.authenticate, args=("alice", PASSWORD))
+            for _ in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        accounts.limit_concurrent_hashing(app.config["PASSWORD_HASH_CONCURRENCY"])
+    assert 1 <= counting.most <= 2
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short", "at least 10"),
+        ("1234567890", "most used"),
+        ("Password123", "most used"),
+        ("newcomer99", "username or email"),
+        ("NEWCOMER99", "username or email"),
+    ],
+)
+def test_passwords_are_long_uncommon_and_not_the_username(app, password, message):
+    with pytest.raises(accounts.ValidationFailed) as refused:
+        accounts.create_user("newcomer99", "someone@example.com", password)
+    assert message in refused.value.fields["password"]
+
+
+def test_a_long_uncommon_passphrase_is_accepted(app):
+    assert accounts.create_user("newcomer", "n@example.com", PASSWORD).username == "newcomer"
