@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 from peewee import IntegrityError
+from peewee import fn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from designer.db import database
@@ -90,6 +91,14 @@ def signup_problems(username, email, password):
     problem = password_problem(password, username, email)
     if problem:
         problems["password"] = problem
+    # Both at once, so nobody fixes one field only to be told about the other.
+    for user in User.select(User.username, User.email).where(
+        (fn.lower(User.username) == username.lower()) | (User.email == email)
+    ):
+        if user.username.lower() == username.lower():
+            problems.setdefault("username", "This username is already taken.")
+        if user.email == email:
+            problems.setdefault("email", "This email is already taken.")
     return problems
 
 

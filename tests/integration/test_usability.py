@@ -13,6 +13,7 @@ from designer import undo
 from designer import versions
 from designer.models import DataField
 from designer.models import TableRelationship
+from tests.conftest import csrf_token_of
 
 
 @pytest.fixture
@@ -145,3 +146,24 @@ def test_undo_is_offered_only_for_a_short_while(alice, orders, signed_in, monkey
     response = web.post(f"/tables/{orders.id}/undo")
     assert response.status_code == 409
     assert "30 seconds" in response.text
+
+
+def test_sign_up_shows_every_problem_at_once_and_the_hint_only_without_an_error(alice, signed_in):
+    web = signed_in()
+    token = csrf_token_of(web.get("/signup", htmx=False).text)
+    response = web.post(
+        "/signup",
+        data={
+            "username": "ALICE",
+            "email": "alice@example.com",
+            "password": "short",
+            "csrf_token": token,
+        },  # fmt: skip
+        htmx=False,
+    )
+    assert response.status_code == 422
+    assert "This username is already taken." in response.text
+    assert "This email is already taken." in response.text
+    assert "At least 10 characters." not in response.text  # the error says it instead
+    fresh = web.get("/signup", htmx=False).text
+    assert fresh.count("At least 10 characters.") == 1
