@@ -26,6 +26,7 @@ from designer.naming import generated_name
 from designer.naming import identifier_problem
 from designer.projects import access
 from designer.projects import serialize_changes
+from designer.settings import settings
 from designer.tables import refresh_definition
 
 ACTIONS = ("no_action", "restrict", "cascade", "set_null", "set_default")
@@ -250,9 +251,18 @@ def fields_of(tables):
     return by_table
 
 
-def described(project_id, only=None, table_id=None):
+def page_of(project_id, after=None, limit=None):
+    """One page of the project's relationships by name, and the name to continue after."""
+    limit = limit or settings.page_size
+    rels = described(project_id, after=after, limit=limit + 1)
+    return rels[:limit], (rels[limit - 1].relationship_name if len(rels) > limit else None)
+
+
+def described(project_id, only=None, table_id=None, after=None, limit=None):
     """Relationships with their tables' and fields' names, for listing (three queries)."""
     rels = TableRelationship.select().where(TableRelationship.project == project_id, LIVE)
+    if after:
+        rels = rels.where(TableRelationship.relationship_name > after)
     if only is not None:
         rels = rels.where(TableRelationship.id == only)
     if table_id is not None:
@@ -260,7 +270,7 @@ def described(project_id, only=None, table_id=None):
             (TableRelationship.source_table == table_id)
             | (TableRelationship.target_table == table_id)
         )
-    rels = list(rels.order_by(TableRelationship.relationship_name))
+    rels = list(rels.order_by(TableRelationship.relationship_name).limit(limit))
     table_ids = {t for r in rels for t in (r.source_table_id, r.target_table_id)}
     tables = {
         t.id: t

@@ -18,6 +18,7 @@ from designer.views import form_revision
 from designer.views import go
 from designer.views import save_inline
 from designer.views import session_lock
+from designer.web import htmx
 
 bp = Blueprint("relationships", __name__)
 TEMPLATE = "relationships/index.html"
@@ -74,11 +75,12 @@ def form_context(project_id, form):
 
 def page_context(granted, form=None, errors=None, return_to="project"):
     form = form or {"relationship_type": "one_to_many"}
-    rels = relationships.described(granted.project.id)
+    rels, next_after = relationships.page_of(granted.project.id, request.args.get("after"))
     return {
         "access": granted,
         "project": granted.project,
         "relationships": rels,
+        "next_after": next_after,
         "form": form,
         "errors": errors or {},
         "return_to": return_to,
@@ -89,8 +91,17 @@ def page_context(granted, form=None, errors=None, return_to="project"):
 @bp.get("/projects/<project_id>/relationships")
 @login_required
 def index(project_id):
-    """All relationships of the project, and the form adding one."""
+    """The project's relationships, a page at a time, and the form adding one."""
     granted = projects.access(current_user, project_id)
+    if request.args.get("after") and htmx:
+        rels, next_after = relationships.page_of(granted.project.id, request.args["after"])
+        return render_template(
+            "relationships/_rows.html",
+            access=granted,
+            project=granted.project,
+            relationships=rels,
+            next_after=next_after,
+        )
     return render_template(TEMPLATE, **page_context(granted))
 
 

@@ -1,5 +1,6 @@
 """What a first-time user met on the designer's pages: readable comparisons and hints."""
 
+import re
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from designer import undo
 from designer import versions
 from designer.models import DataField
 from designer.models import TableRelationship
+from designer.settings import settings
 from tests.conftest import csrf_token_of
 
 
@@ -167,3 +169,20 @@ def test_sign_up_shows_every_problem_at_once_and_the_hint_only_without_an_error(
     assert "At least 10 characters." not in response.text  # the error says it instead
     fresh = web.get("/signup", htmx=False).text
     assert fresh.count("At least 10 characters.") == 1
+
+
+def test_the_relationships_tab_comes_a_page_at_a_time(alice, shop, signed_in, monkeypatch):
+    monkeypatch.setattr(settings, "page_size", 3)
+    hub = tables.create_table(alice, shop.id, "Hub")
+    for n in range(5):
+        spoke = tables.create_table(alice, shop.id, f"Spoke {n}")
+        relationships.create_relationship(
+            alice, shop.id, {"source_table_id": hub.id, "target_table_id": spoke.id}
+        )
+    web = signed_in(alice)
+    first = web.get(f"/projects/{shop.id}/relationships", htmx=False).text
+    assert first.count('<tr id="rel-') == 3
+    after = re.search(r"relationships\?after=([a-z0-9_]+)", first).group(1)
+    rest = web.get(f"/projects/{shop.id}/relationships?after={after}").text
+    assert rest.count('<tr id="rel-') == 2
+    assert "Load more relationships" not in rest
