@@ -17,6 +17,8 @@ ENVIRONMENT = {
     "LOCK_LEASE_SECONDS": 60,
     "LOCK_HEARTBEAT_SECONDS": 20,
     "ACTIVITY_KEEP": 500,
+    "DEPLOY_LOCK_TIMEOUT_MS": 5000,
+    "DEPLOY_STATEMENT_TIMEOUT_MS": 60000,
 }
 
 
@@ -75,7 +77,7 @@ def create_app(test_config=None):
     from designer import settings
     from designer import web
 
+    db.init_app(app)  # resolves DATABASE_URL, which the deploy target defaults from
     settings.configure(app.config)
-    db.init_app(app)
     web.init_app(app)
     return app

@@ -221,13 +221,22 @@ def activation_problems(table):
     return problems
 
 
-def transition(user, table_id, status, confirm=False, lock_token=None):
-    """Move a table along the lifecycle; any other move is refused."""
-    granted, table = table_access(user, table_id, "editor")
+def refuse_transition(table, status):
+    """Refuse a move the lifecycle does not allow, or activating an incomplete table."""
     allowed = LIFECYCLE[table.status]
     if status not in allowed:
         names = " or ".join(allowed)
         raise Conflict(f"A {table.status} table can only become {names}, not {status}.")
+    if status == "active":
+        problems = activation_problems(table)
+        if problems:
+            raise ValidationFailed(" ".join(problems), {"status": "; ".join(problems)})
+
+
+def transition(user, table_id, status, confirm=False, lock_token=None):
+    """Move a table along the lifecycle; any other move is refused."""
+    granted, table = table_access(user, table_id, "editor")
+    refuse_transition(table, status)
     breaking = status in BREAKING_STATUSES
     with recording(table.project_id, user) as log:
         locks.require_write(table.id, user, lock_token, critical=breaking)
@@ -237,10 +246,6 @@ def transition(user, table_id, status, confirm=False, lock_token=None):
             raise Conflict(
                 f"Making a table {status} needs an explicit confirmation.{also}", confirm=True
             )
-        if status == "active":
-            problems = activation_problems(table)
-            if problems:
-                raise ValidationFailed(" ".join(problems), {"status": "; ".join(problems)})
         if status == "deleted":
             # A deleted table keeps no relationships; the confirmation covers them.
             dependents = using_table(table.id)

@@ -20,6 +20,7 @@ def project_json(project, role):
         "created_at": iso(project.created_at),
         "updated_at": iso(project.updated_at),
         "revision": project.revision,
+        "target_schema": project.target_schema,
         "role": role,
     }
 
@@ -60,10 +61,11 @@ def get_project(project_id):
 
 @bp.patch("/projects/<project_id>")
 def patch_project(project_id):
-    """Change name, description or is_active (editors), at a known revision."""
+    """Change name, description or is_active (editors), target_schema (owners), at a revision."""
     data = body()
-    fields = {key: data[key] for key in ("name", "description", "is_active") if key in data}
-    for key in ("name", "description"):
+    keys = ("name", "description", "is_active", "target_schema")
+    fields = {key: data[key] for key in keys if key in data}
+    for key in ("name", "description", "target_schema"):
         if key in fields:
             fields[key] = str(fields[key])
     project = projects.update_project(g.api_user, project_id, revision_of(data), **fields)
