@@ -264,6 +264,21 @@ def get_deployment(user, project_id, deployment_id):
     return row
 
 
+def export_sql(user, project_id):
+    """(file name, CREATE script) of the project's design, every table but Deleted ones."""
+    granted = access(user, project_id)
+    design = snapshots.build(granted.project.id)
+    kept = {tid: t for tid, t in design["tables"].items() if t["status"] != "deleted"}
+    relationships = {
+        rid: rel
+        for rid, rel in design["relationships"].items()
+        if {rel["source_table_id"], rel["target_table_id"]} <= kept.keys()
+    }
+    snapshot = {**design, "tables": kept, "relationships": relationships}
+    schema = granted.project.target_schema
+    return schema, ddl.script(ddl.create_script(schema, snapshot))
+
+
 def pending_by_table(plan):
     """{table_id: [steps]} of what the design changed and the target does not have yet."""
     pending = {}

@@ -74,6 +74,11 @@ def check_can_edit(user, table):
     locks.refuse_others(table.id, user)
 
 
+def is_deployed(table):
+    """Whether the deploy target holds this table (breaking-change locks concern only those)."""
+    return table.deployed_at is not None
+
+
 def check_writable(user, table, lock_token=None, breaking=False):
     """A loaded table may be changed now: not deleted, and its lock allows this user.
 
@@ -269,11 +274,11 @@ def delete_table(user, table_id, lock_token=None, with_relationships=False):
     """Discard a Draft table (never deployed); deployed ones go through the lifecycle."""
     _, table = table_access(user, table_id, "editor")
     with recording(table.project_id, user) as log:
-        check_writable(user, table, lock_token, breaking=True)
-        if table.status != "draft":
+        check_writable(user, table, lock_token)
+        if table.status != "draft" or is_deployed(table):
             raise Conflict(
-                "Only Draft tables can be discarded. Deprecate, then delete, a table that was "
-                "deployed; it stays listed under Deleted."
+                "Only Draft tables never deployed can be discarded. Deprecate, then delete, a "
+                "table that was deployed; it stays listed under Deleted."
             )
         release_dependents(using_table(table.id), with_relationships, f"Table {table.name}")
         log.add("table.deleted", f"discarded draft table {table.name}", table.id)

@@ -160,6 +160,7 @@ def lock_context(table):
 
 def register_blueprints(app):
     from designer.views import api
+    from designer.views import api_deployments  # noqa: F401  (routes on api.bp)
     from designer.views import api_locks  # noqa: F401  (routes on api.bp)
     from designer.views import api_projects  # noqa: F401  (routes on api.bp)
     from designer.views import api_relationships  # noqa: F401  (routes on api.bp)

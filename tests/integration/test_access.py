@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from designer import deploy
 from designer import fields
 from designer import projects
 from designer import relationships
@@ -104,15 +105,15 @@ ROUTES = [
     ("api", "POST", "/projects/{p}/tables", {"name": "New"}, "editor"),
     ("api", "GET", "/tables/{t}", None, "viewer"),
     ("api", "PATCH", "/tables/{t}", {"name": "T2", "revision": 1}, "editor"),
-    # Discarding needs the caller's critical lock: 423 shows the role check passed.
-    ("api", "DELETE", "/tables/{t}", None, "editor", {423}),
+    # A never-deployed draft is discarded without a critical lock.
+    ("api", "DELETE", "/tables/{t}", None, "editor"),
     ("api", "POST", "/tables/{t}/transition", {"status": "active"}, "editor"),
     ("api", "GET", "/tables/{t}/fields", None, "viewer"),
     ("api", "POST", "/tables/{t}/fields", {"name": "New"}, "editor"),
     ("api", "POST", "/tables/{t}/fields/order", {"field_ids": ["{g}", "{f}"]}, "editor"),
     ("api", "GET", "/fields/{f}", None, "viewer"),
     ("api", "PATCH", "/fields/{f}", {"name": "F2", "revision": 1}, "editor"),
-    ("api", "DELETE", "/fields/{g}", None, "editor", {423}),
+    ("api", "DELETE", "/fields/{g}", None, "editor"),
     ("api", "GET", "/tables/{t}/lock", None, "viewer"),
     ("api", "POST", "/tables/{t}/lock", {"lock_type": "pessimistic"}, "editor"),
     # Nobody holds this token: 409 shows the caller got as far as the lock itself.
@@ -134,6 +135,12 @@ ROUTES = [
     ("api", "GET", "/projects/{p}/versions/{n}", None, "viewer"),
     ("api", "POST", "/projects/{p}/versions/{n}/restore", {"confirm": True}, "editor"),
     ("api", "GET", "/projects/{p}/diff?from=1", None, "viewer"),
+    # Nothing is Active in this world: 409 "nothing to deploy" shows the role check passed.
+    ("api", "POST", "/projects/{p}/deployments", {"dry_run": True}, "editor", {409}),
+    ("api", "GET", "/projects/{p}/deployments", None, "viewer"),
+    ("api", "GET", "/projects/{p}/deployments/{d}", None, "viewer"),
+    ("api", "GET", "/projects/{p}/drift", None, "viewer"),
+    ("api", "GET", "/projects/{p}/export?format=sql", None, "viewer"),
 ]
 ID_PARAMETERS = ("<project_id>", "<table_id>", "<field_id>", "<rel_id>")
 
@@ -157,9 +164,10 @@ def world(make_user):
         {"source_table_id": customers.id, "target_table_id": customers.id},
     )
     versions.save_version(users["olga"], project.id, "first")
+    _, dry_run = deploy.transition(users["olga"], customers.id, "active", dry_run=True)
     tables.create_table(users["olga"], project.id, "Unsaved")
     ids = {"p": project.id, "m": users["erin"].id, "t": table.id, "f": first.id, "g": second.id}
-    ids.update(u=customers.id, r=parent.id, n=1)
+    ids.update(u=customers.id, r=parent.id, n=1, d=dry_run.id)
     return {"project": project, "ids": ids, "actors": actors}
 
 
