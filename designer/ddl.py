@@ -347,7 +347,9 @@ def create_table(ctx, table_id):
     ]
     comment = comment_of_table(table)
     if comment:
-        steps.append(Step(f"COMMENT ON TABLE {relation} IS {literal(comment)}", SAFE, "comment"))
+        steps.append(
+            Step(f"COMMENT ON TABLE {relation} IS {literal(comment)}", SAFE, "comment", table_id)
+        )
     for field in ordered_fields(table):
         if field["field_config"].get("description"):
             steps.append(column_comment(ctx, table_id, field))

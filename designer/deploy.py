@@ -163,7 +163,7 @@ def deploy(user, project_id, table_ids=None, dry_run=False, confirm=False, **opt
 
 def run(user, project, table_ids, dry_run, confirm, options):
     plan = Plan(project, table_ids, options.get("also", ()), options.get("dropped", ()))
-    if len(plan.steps) <= (0 if plan.deployed["tables"] else 1):
+    if not has_pending(plan):
         if options.get("before") and not dry_run:
             return None  # a status move whose table the target already holds as designed
         raise Conflict("Nothing to deploy: the target already matches the design.")
@@ -279,13 +279,28 @@ def export_sql(user, project_id):
     return schema, ddl.script(ddl.create_script(schema, snapshot))
 
 
-def pending_by_table(plan):
-    """{table_id: [steps]} of what the design changed and the target does not have yet."""
-    pending = {}
-    for step in plan.steps:
-        if step.table_id:
-            pending.setdefault(step.table_id, []).append(step)
-    return pending
+def has_pending(plan):
+    """Whether the plan changes anything (more than creating the schema)."""
+    return len(plan.steps) > (0 if plan.deployed["tables"] else 1)
+
+
+def pending_for_table(project, table):
+    """The steps that would bring a deployed table up to its design ("changes not deployed")."""
+    if table.deployed_at is None:
+        return []
+    plan = Plan(project, [table.id], also={str(table.id)})
+    return [step for step in plan.steps if step.table_id == str(table.id)]
+
+
+def drop_table(user, table_id, typed_name):
+    """DROP a Deleted table from the target: its name typed, the user's critical lock held."""
+    _, table = tables.table_access(user, table_id, "editor")
+    if table.status != "deleted" or table.deployed_at is None:
+        raise Conflict("Only a Deleted table that is in the database can be dropped from it.")
+    if typed_name.strip() != table.table_name:
+        message = f"Type {table.table_name} to confirm."
+        raise ValidationFailed(message, {"confirm_name": message})
+    return deploy(user, table.project_id, [], confirm=True, dropped={str(table.id)})
 
 
 def transition(user, table_id, status, confirm=False, lock_token=None, dry_run=False):

@@ -168,6 +168,7 @@ def register_blueprints(app):
     from designer.views import api_versions  # noqa: F401  (routes on api.bp)
     from designer.views import assets
     from designer.views import auth
+    from designer.views import deployments
     from designer.views import diagram
     from designer.views import fields
     from designer.views import locks
@@ -190,6 +191,7 @@ def register_blueprints(app):
         relationships,
         diagram,
         versions,
+        deployments,
     )
     for module in modules:
         app.register_blueprint(module.bp)

@@ -66,6 +66,7 @@ def project_context(granted, **extra):
         granted,
         counts=tables.status_counts(granted.project.id),
         activity=activity.recent(granted.project.id),
+        deployed=deploy.last_applied(granted.project.id) is not None,
         **extra,
     )
 
@@ -147,6 +148,7 @@ def show(table_id):
         "lock_history": locks.history(table.id, limit=10),
         "relationships": relationships.described(table.project_id, table_id=table.id),
         "now": utcnow(),
+        "pending": deploy.pending_for_table(granted.project, table),
     }
     return render_template(TABLE, **table_context(granted, table, **extra))
 

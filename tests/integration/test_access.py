@@ -94,6 +94,14 @@ ROUTES = [
     ("html", "GET", "/projects/{p}/versions/{n}", None, "viewer"),
     ("html", "GET", "/projects/{p}/diff?from=1&to=working", None, "viewer"),
     ("html", "POST", "/projects/{p}/versions/{n}/restore", None, "editor"),
+    ("html", "GET", "/projects/{p}/deploy", None, "viewer"),
+    # Nothing is Active in this world: 422 "nothing to deploy" shows the role check passed.
+    ("html", "POST", "/projects/{p}/deployments", {"action": "dry_run"}, "editor", {422}),
+    ("html", "GET", "/projects/{p}/deployments/{d}", None, "viewer"),
+    ("html", "GET", "/projects/{p}/drift", None, "viewer"),
+    ("html", "GET", "/projects/{p}/export.sql", None, "viewer"),
+    # A draft is not in the database: 409 shows the role check passed.
+    ("html", "POST", "/tables/{t}/drop", {"confirm_name": "orders"}, "editor", {409}),
     ("api", "GET", "/projects/{p}", None, "viewer"),
     ("api", "PATCH", "/projects/{p}", {"name": "Renamed", "revision": 1}, "editor"),
     ("api", "DELETE", "/projects/{p}", None, "owner"),
