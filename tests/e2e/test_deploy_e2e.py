@@ -8,20 +8,8 @@ from designer import fields
 from designer import projects
 from designer import relationships
 from designer import tables
-from designer import target
 from tests.e2e.conftest import sign_in
-
-
-def on_target(statement):
-    conn = target.connect()
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(statement)
-            result = cursor.fetchall() if cursor.description else None
-        conn.commit()
-        return result
-    finally:
-        conn.close()
+from tests.on_target import on_target
 
 
 @pytest.fixture

@@ -16,18 +16,7 @@ from designer.errors import Locked
 from designer.models import DataTable
 from designer.models import Deployment
 from designer.models import SchemaVersion
-
-
-def rows(query, params=()):
-    conn = target.connect()
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(query, params)
-            result = cursor.fetchall() if cursor.description else None
-        conn.commit()
-        return result
-    finally:
-        conn.close()
+from tests.on_target import on_target as rows
 
 
 def catalog_and_rows(schema, table):

@@ -1,27 +1,8 @@
 """The deployment API: deployments, transition, drift, export, diff SQL and target_schema."""
 
-import pytest
-
-from designer import fields
 from designer import projects
 from designer import tables
-from designer import target
-
-
-def execute_on_target(statement):
-    conn = target.connect()
-    try:
-        conn.cursor().execute(statement)
-        conn.commit()
-    finally:
-        conn.close()
-
-
-@pytest.fixture
-def notes(alice, shop):
-    table = tables.create_table(alice, shop.id, "Notes")
-    fields.create_field(alice, table.id, {"name": "Body"})
-    return table
+from tests.on_target import on_target as execute_on_target
 
 
 def test_transition_dry_run_then_deploy(alice, shop, notes, api):

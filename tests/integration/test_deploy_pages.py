@@ -1,30 +1,15 @@
 """The Deploy tab, a deployed table's page, dropping from the database, export and compare."""
 
-import pytest
-
 from designer import deploy
 from designer import fields
 from designer import locks
 from designer import tables
-from designer import target
 from designer.models import DataTable
+from tests.on_target import on_target
 
 
 def table_exists(schema, name):
-    conn = target.connect()
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s)", (f"{schema}.{name}",))
-            return cursor.fetchone()[0] is not None
-    finally:
-        conn.close()
-
-
-@pytest.fixture
-def notes(alice, shop):
-    table = tables.create_table(alice, shop.id, "Notes")
-    fields.create_field(alice, table.id, {"name": "Body"})
-    return table
+    return on_target("SELECT to_regclass(%s)", (f"{schema}.{name}",)) != [(None,)]
 
 
 def test_the_deploy_tab_shows_pending_sql_and_runs_dry_run_then_deploy(
