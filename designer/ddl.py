@@ -19,7 +19,8 @@ from designer.field_types import DATE_FUNCTIONS
 from designer.field_types import pg_type
 from designer.naming import generated_name
 from designer.naming import quote_identifier as ident
-from designer.schema_objects import object_names
+from designer.schema_objects import ObjectNames
+from designer.schema_objects import names_of
 
 SAFE, BLOCKING, DATA_DEPENDENT, DESTRUCTIVE = "safe", "blocking", "data_dependent", "destructive"
 KINDS = (SAFE, BLOCKING, DATA_DEPENDENT, DESTRUCTIVE)
@@ -124,8 +125,9 @@ class Context:
         self.schema = schema
         self.old = old
         self.new = new
-        self.old_names = object_names(old)
-        self.new_names = object_names(new)
+        old_names = names_of(old)
+        self.old_names = old_names.by_table
+        self.new_names = ObjectNames(new, reuse=old_names).by_table
 
     def table(self, table_id, side="new"):
         return getattr(self, side)["tables"][table_id]

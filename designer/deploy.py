@@ -10,6 +10,8 @@ after the target did; any failure undoes both, and only the failed
 Deployment record (with the statement and PostgreSQL's message) is kept.
 """
 
+import functools
+
 from peewee import JOIN
 from peewee import SQL
 
@@ -111,6 +113,10 @@ class Plan:
     """Everything a deploy decides before touching the target."""
 
     def __init__(self, project, table_ids=None, also=(), dropped=()):
+        with versions.paused_gc():
+            self.build(project, table_ids, also, dropped)
+
+    def build(self, project, table_ids, also, dropped):
         self.project = project
         self.schema = project.target_schema
         self.design = snapshots.build(project.id)
@@ -121,7 +127,11 @@ class Plan:
         self.steps = ddl.migration(self.schema, self.deployed, self.desired)
         if not self.deployed["tables"]:
             self.steps = ddl.create_script(self.schema, None) + self.steps
-        self.to_hash = snapshots.snapshot_hash(self.desired)
+
+    @functools.cached_property
+    def to_hash(self):
+        # Only a recorded deploy needs it: hashing a 3,000-table snapshot is not free.
+        return snapshots.snapshot_hash(self.desired)
 
     def record(self, user, version, **values):
         return {
