@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from designer import ddl
 from designer.catalog import read_catalog
+from designer.ddl_terms import CASTABLE_FUNCTION
 from tests import snapshots as s
 
 NAMES = ["total", "user", "order", "select", "a_b", "b_c", "x" * 63, "group", "note", "y" * 60]
@@ -48,7 +49,7 @@ def target(database_url):
 
 
 def deploy(cursor, steps):
-    cursor.execute(ddl.CASTABLE_FUNCTION.replace("FUNCTION", "OR REPLACE FUNCTION", 1))
+    cursor.execute(CASTABLE_FUNCTION.replace("FUNCTION", "OR REPLACE FUNCTION", 1))
     for step in steps:
         if step.measure:
             cursor.execute(step.measure)

@@ -10,7 +10,7 @@ from designer import relationships
 from designer import tables
 from designer import target
 from designer.catalog import read_catalog
-from designer.ddl import Step
+from designer.ddl_terms import Step
 from designer.errors import Conflict
 from designer.errors import Locked
 from designer.models import DataTable
