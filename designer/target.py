@@ -115,6 +115,21 @@ def run_step(cursor, step, result, refuse):
         return f"{step.sql}\n{message}"
 
 
+def step_results(steps):
+    """A result per step, filled as the steps run; "not_run" until then."""
+    results = []
+    for step in steps:
+        result = {**step.as_dict(), "affected_rows": None, "outcome": "not_run"}
+        del result["measure"]
+        result.update(duration_ms=None, needs_confirmation=False, refused=None)
+        results.append(result)
+    return results
+
+
+def first_line(exc):
+    return (getattr(exc, "pgerror", None) or str(exc)).strip().splitlines()[0]
+
+
 def run_plan(steps, schema, apply=False, refuse=lambda step: None, before_commit=None):
     """Run `steps` on the target in one transaction; commit only an apply that fully passed.
 
@@ -122,17 +137,21 @@ def run_plan(steps, schema, apply=False, refuse=lambda step: None, before_commit
     run (None to allow it); `before_commit(outcome)` writes the designer's
     side and may raise, which rolls the target back too.
     """
-    outcome = Outcome()
+    outcome = Outcome(steps=step_results(steps))
     started = time.monotonic()
-    conn = connect()
+    try:
+        conn = connect()
+    except psycopg2.Error as exc:
+        outcome.error = f"The deploy target cannot be reached: {first_line(exc)}"
+        return outcome
     try:
         with conn.cursor() as cursor:
-            begin(cursor, schema)
-            for step in steps:
-                result = {**step.as_dict(), "affected_rows": None, "outcome": "not_run"}
-                del result["measure"]
-                result.update(duration_ms=None, needs_confirmation=False, refused=None)
-                outcome.steps.append(result)
+            try:
+                begin(cursor, schema)
+            except psycopg2.Error as exc:
+                # Most often: another deploy to this schema holds the advisory lock.
+                outcome.error = f"The deploy could not start on {schema}: {first_line(exc)}"
+            for step, result in zip(steps, outcome.steps, strict=True):
                 if outcome.error is None:
                     outcome.error = run_step(cursor, step, result, refuse)
         outcome.refused = [r for r in outcome.steps if r["refused"]]

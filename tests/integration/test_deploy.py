@@ -16,6 +16,7 @@ from designer.errors import Locked
 from designer.models import DataTable
 from designer.models import Deployment
 from designer.models import SchemaVersion
+from designer.settings import settings
 from tests.on_target import on_target as rows
 
 
@@ -195,3 +196,30 @@ def test_the_default_target_is_a_deploy_database_created_on_the_designers_server
     conn.autocommit = True
     conn.cursor().execute(f"DROP DATABASE {name}")
     conn.close()
+
+
+def test_deploys_to_one_schema_are_serialized_by_an_advisory_lock(alice, shop, notes):
+    holder = target.connect()
+    holder.cursor().execute("SELECT pg_advisory_lock(hashtextextended('dmd:shop', 0))")
+    saved = settings.deploy_lock_timeout_ms
+    settings.deploy_lock_timeout_ms = 200
+    try:
+        _, dry = deploy.transition(alice, notes.id, "active", dry_run=True)
+    finally:
+        settings.deploy_lock_timeout_ms = saved
+        holder.close()
+    assert dry.status == "dry_run_failed"
+    assert "could not start on shop" in dry.error and "lock timeout" in dry.error
+    assert deploy.transition(alice, notes.id, "active")[1].status == "applied"
+
+
+def test_an_unreachable_target_fails_cleanly(alice, shop, notes):
+    saved = settings.deploy_database_url
+    settings.deploy_database_url = "postgresql://nobody@127.0.0.1:1/nothing"
+    try:
+        with pytest.raises(Conflict) as refused:
+            deploy.transition(alice, notes.id, "active")
+    finally:
+        settings.deploy_database_url = saved
+    assert "cannot be reached" in refused.value.message
+    assert DataTable.get_by_id(notes.id).status == "draft"
