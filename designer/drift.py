@@ -5,6 +5,7 @@ into a scratch schema on the target, inside a transaction that is rolled
 back, and both schemas are read from pg_catalog the same way.
 """
 
+import collections
 import secrets
 from dataclasses import dataclass
 
@@ -24,30 +25,47 @@ class Report:
     differences: list
 
 
-def expected_and_actual(schema, snapshot):
-    """(catalog the snapshot makes, catalog the target schema has), changing nothing."""
-    conn = target.connect()
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('statement_timeout', %s, true)",
-                (f"{settings.deploy_statement_timeout_ms}ms",),
-            )
-            actual = read_catalog(cursor, schema)
-            scratch = f"dmd_drift_{secrets.token_hex(6)}"
-            if snapshot["tables"]:
-                cursor.execute(ddl.script(ddl.create_script(scratch, snapshot)))
-            expected = read_catalog(cursor, scratch)
-        conn.rollback()
-    finally:
-        conn.close()
-    return expected, actual
+# Expected catalogs by deployed snapshot hash: building one means creating every deployed
+# table in a scratch schema, too much for each page view; a hash's catalog never changes.
+_expected = collections.OrderedDict()
+KEEP = 16
+
+
+def timeouts(cursor):
+    cursor.execute(
+        "SELECT set_config('statement_timeout', %s, true)",
+        (f"{settings.deploy_statement_timeout_ms}ms",),
+    )
+
+
+def expected_catalog(cursor, snapshot_hash, snapshot):
+    """The catalog the snapshot makes, built in a scratch schema the caller rolls back."""
+    if snapshot_hash in _expected:
+        _expected.move_to_end(snapshot_hash)
+        return _expected[snapshot_hash]
+    scratch = f"dmd_drift_{secrets.token_hex(6)}"
+    if snapshot["tables"]:
+        cursor.execute(ddl.script(ddl.create_script(scratch, snapshot)))
+    catalog = read_catalog(cursor, scratch)
+    _expected[snapshot_hash] = catalog
+    while len(_expected) > KEEP:
+        _expected.popitem(last=False)
+    return catalog
 
 
 def check(user, project_id):
     """The differences between the target schema and the last deployed design."""
     granted = access(user, project_id)
+    schema = granted.project.target_schema
     last = deploy.last_applied(granted.project.id)
     snapshot = deploy.deployed_snapshot(last)
-    expected, actual = expected_and_actual(granted.project.target_schema, snapshot)
-    return Report(granted.project.target_schema, last is not None, differences(expected, actual))
+    conn = target.connect()
+    try:
+        with conn.cursor() as cursor:
+            timeouts(cursor)
+            actual = read_catalog(cursor, schema)
+            expected = expected_catalog(cursor, last.to_hash if last else "", snapshot)
+        conn.rollback()
+    finally:
+        conn.close()
+    return Report(schema, last is not None, differences(expected, actual))

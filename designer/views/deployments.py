@@ -14,6 +14,7 @@ from designer import deploy
 from designer import drift
 from designer import projects
 from designer import tables
+from designer.ddl_terms import KINDS
 from designer.errors import Conflict
 from designer.errors import Locked
 from designer.errors import ValidationFailed
@@ -38,9 +39,8 @@ def deploy_context(granted, **extra):
     groups = {}
     for step in plan.steps:
         groups.setdefault(names.get(step.table_id, "schema"), []).append(step)
-    kinds = {}
-    for step in plan.steps:
-        kinds[step.kind] = kinds.get(step.kind, 0) + 1
+    counted = [step.kind for step in plan.steps]
+    kinds = {kind: counted.count(kind) for kind in KINDS if kind in counted}
     return {
         "access": granted, "project": granted.project, "plan": plan, "groups": groups,
         "kinds": kinds, "pending": deploy.has_pending(plan),
