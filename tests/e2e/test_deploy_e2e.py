@@ -37,8 +37,11 @@ def test_two_related_tables_dry_run_then_deploy(page, user, shop):
     page.get_by_role("link", name="Deploy").click()
     expect(page.locator("#deploy-body")).to_contain_text('CREATE TABLE "shop"."orders"')
     expect(page.locator("#deploy-body")).to_contain_text("FOREIGN KEY")
+    expect(page.locator("#deploy-body code .hljs-keyword").first).to_be_visible()
     page.get_by_role("button", name="Dry run").click()
     expect(page.get_by_text("Dry run passed")).to_be_visible()
+    # The swapped-in result is highlighted too.
+    expect(page.locator(".deploy-result code .hljs-keyword").first).to_be_visible()
     assert on_target("SELECT to_regclass('shop.orders')") == [(None,)]
     page.get_by_role("button", name="Deploy", exact=True).click()
     expect(page.get_by_role("heading", name="Deployed")).to_be_visible()
