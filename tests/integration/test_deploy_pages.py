@@ -3,6 +3,7 @@
 from designer import deploy
 from designer import fields
 from designer import locks
+from designer import projects
 from designer import tables
 from designer.models import DataTable
 from tests.on_target import on_target
@@ -77,3 +78,24 @@ def test_the_compare_view_shows_the_migration_sql(alice, shop, notes, signed_in)
     page = signed_in(alice).get(f"/projects/{shop.id}/diff?from=1&to=working", htmx=False).text
     assert "Migration SQL" in page
     assert "ALTER TABLE &#34;shop&#34;.&#34;notes&#34; ADD COLUMN &#34;title&#34; text;" in page
+
+
+def test_owners_set_the_target_schema_in_the_project_form(alice, make_user, shop, signed_in):
+    client = signed_in(alice)
+    form = client.get(f"/projects/{shop.id}/header/edit").text
+    assert 'name="target_schema"' in form and 'value="shop"' in form
+    bad = client.put(
+        f"/projects/{shop.id}/header",
+        data={"name": "Shop", "target_schema": "Bad!", "revision": "1"},
+    )
+    assert bad.status_code == 422 and "schema name" in bad.text
+    saved = client.put(
+        f"/projects/{shop.id}/header",
+        data={"name": "Shop", "target_schema": "store", "revision": "1"},
+    )
+    assert saved.status_code == 200 and "<code>store</code>" in saved.text
+    eddie = make_user("eddie")
+    projects.add_member(alice, shop.id, "eddie", "editor")
+    assert (
+        'name="target_schema"' not in signed_in(eddie).get(f"/projects/{shop.id}/header/edit").text
+    )
