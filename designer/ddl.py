@@ -251,7 +251,7 @@ def add_object(ctx, table_id, key, name):
     if key[0] == "unique":
         column = ident(table["fields"][key[1]]["field_name"])
         measure = (
-            f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {relation}"
+            f"SELECT coalesce(sum(n - 1), 0)::bigint FROM (SELECT count(*) AS n FROM {relation}"
             f" WHERE {column} IS NOT NULL GROUP BY {column} HAVING count(*) > 1) AS d"
         )
         reason = "adds a unique constraint (builds its index): fails on duplicate values"

@@ -97,7 +97,7 @@ def run_step(cursor, step, result, refuse):
     try:
         if step.measure:
             cursor.execute(step.measure)
-            result["affected_rows"] = cursor.fetchone()[0]
+            result["affected_rows"] = int(cursor.fetchone()[0])
         if step.kind == DESTRUCTIVE and result["affected_rows"]:
             result["needs_confirmation"] = True
             result["refused"] = refuse(step)

@@ -110,17 +110,23 @@ def test_a_failure_at_any_step_leaves_the_target_as_it_was(alice, shop, customer
     deploy.transition(alice, customers.id, "active")
     rows("INSERT INTO shop.customers (email) VALUES ('a'), ('b')")
     before = catalog_and_rows("shop", "customers")
+    # A real pending plan: a rename (whose key and index names follow), a new unique
+    # column with a check, a description.
+    revision = DataTable.get_by_id(customers.id).revision
+    tables.update_table(alice, customers.id, revision, table_name="people", description="Who buys")
+    fields.create_field(alice, customers.id, {"name": "Code", "unique": "on", "min_length": "2"})
+    email = next(f for f in tables.ordered_fields(customers.id) if f.field_name == "email")
+    fields.update_field(alice, email.id, email.revision, {"field_name": "mail"}, partial=True)
     plan = deploy.plan_for(alice, shop.id)
-    good = [
-        Step('ALTER TABLE "shop"."customers" ADD COLUMN "x" integer', "safe", "test"),
-        Step('UPDATE "shop"."customers" SET "x" = 1', "safe", "test"),
-        Step('ALTER TABLE "shop"."customers" RENAME TO "people"', "safe", "test"),
-    ]
-    for position in range(len(good) + 1):
-        steps = [*good[:position], Step("SELECT 1/0", "safe", "injected"), *good[position:]]
+    assert len(plan.steps) >= 6
+    for position in range(len(plan.steps) + 1):
+        injected = Step("SELECT 1/0", "safe", "injected")
+        steps = [*plan.steps[:position], injected, *plan.steps[position:]]
         outcome = target.run_plan(steps, plan.schema, apply=True)
         assert "division by zero" in outcome.error and not outcome.committed
         assert catalog_and_rows("shop", "customers") == before
+    assert deploy.deploy(alice, shop.id).status == "applied"
+    assert catalog_and_rows("shop", "people") != before
 
 
 def test_dropping_a_column_with_data_needs_confirmation_and_a_critical_lock(alice, shop):
@@ -223,3 +229,17 @@ def test_an_unreachable_target_fails_cleanly(alice, shop, notes):
         settings.deploy_database_url = saved
     assert "cannot be reached" in refused.value.message
     assert DataTable.get_by_id(notes.id).status == "draft"
+
+
+def test_duplicates_under_a_new_unique_are_counted_and_fail_the_deploy(alice, shop, notes):
+    deploy.transition(alice, notes.id, "active")
+    rows("INSERT INTO shop.notes (body) VALUES ('a'), ('a'), ('a'), ('b'), (NULL), (NULL)")
+    body = next(f for f in tables.ordered_fields(notes.id) if f.field_name == "body")
+    fields.update_field(alice, body.id, body.revision, {"unique": True}, partial=True)
+    failed = deploy.deploy(alice, shop.id)
+    assert failed.status == "failed" and "2 rows" in failed.error
+    rows("DELETE FROM shop.notes WHERE body = 'a' AND id > 1")
+    applied = deploy.deploy(alice, shop.id)
+    assert applied.status == "applied"
+    unique = next(step for step in applied.plan if "UNIQUE" in step["sql"])
+    assert unique["kind"] == "data_dependent" and unique["affected_rows"] == 0
