@@ -53,6 +53,8 @@ def deploy(cursor, steps):
     for step in steps:
         if step.measure:
             cursor.execute(step.measure)
+            (count,) = cursor.fetchone()
+            assert type(count) is int, (step.measure, count)  # plans are stored as JSON
         cursor.execute(step.sql)
 
 
