@@ -68,7 +68,10 @@ def using_expression(column, before, after):
         return f"CASE WHEN {column} THEN 1 ELSE 0 END"
     if old == "number" and new == "boolean":
         return f"{column} <> 0"
-    if new == "text" or old == "text":
+    if new == "text":
+        # To text, then the column's assignment cast: varchar(n) refuses what is too long.
+        return f"{column}::text"
+    if old == "text":
         return f"{column}::{after}"
     return f"{column}::text::{after}"
 
@@ -83,6 +86,13 @@ def change_type(ctx, table_id, before, after):
     name = after["field_name"]
     if widening(old_type, new_type):
         return Step(sql, SAFE, f"widens {name} to {new_type} (no rewrite)", table_id)
+    if new_type.startswith("varchar("):
+        # An explicit cast to varchar(n) would cut values short silently; the column's own
+        # assignment refuses them, and this counts them.
+        limit = int(new_type[8:-1])
+        measure = f"SELECT count(*) FROM {relation} WHERE char_length({column}::text) > {limit}"
+        reason = f"rewrites the table; values of {name} longer than {limit} make it fail"
+        return Step(sql, DATA_DEPENDENT, reason, table_id, measure)
     plain = {family(old_type), family(new_type)} == {"number", "boolean"}
     if family(new_type) == "text" and family(old_type) != "text" or plain:
         return Step(sql, BLOCKING, f"rewrites the table to make {name} {new_type}", table_id)

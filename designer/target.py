@@ -84,7 +84,8 @@ class Outcome:
 def begin(cursor, schema):
     """Timeouts, the per-schema advisory lock, the schema and the cast-check helper."""
     cursor.execute(
-        "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true)",
+        "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true),"
+        " set_config('standard_conforming_strings', 'on', true)",  # as ddl.literal assumes
         (f"{settings.deploy_lock_timeout_ms}ms", f"{settings.deploy_statement_timeout_ms}ms"),
     )
     cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"dmd:{schema}",))

@@ -243,3 +243,24 @@ def test_duplicates_under_a_new_unique_are_counted_and_fail_the_deploy(alice, sh
     assert applied.status == "applied"
     unique = next(step for step in applied.plan if "UNIQUE" in step["sql"])
     assert unique["kind"] == "data_dependent" and unique["affected_rows"] == 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"max_length": "3"}, {"data_type": "date", "date_type": "timestamptz"}],
+    ids=["shorter varchar", "date to varchar"],
+)
+def test_values_too_long_for_a_shorter_varchar_are_counted_never_cut(alice, shop, change):
+    table, (code,) = make_table(alice, shop, "Codes", {"name": "Code", **change})
+    deploy.transition(alice, table.id, "active")
+    value = "2024-01-01" if "date_type" in change else "abc"
+    rows("INSERT INTO shop.codes (code) VALUES (%s), (NULL)", (value,))
+    stored = rows("SELECT code FROM shop.codes")
+    lock = locks.acquire(table.id, alice, "critical")
+    narrowed = {"data_type": "text", "max_length": "2"}
+    fields.update_field(alice, code.id, code.revision, narrowed, lock.lock_token, partial=True)
+    dry = deploy.deploy(alice, shop.id, dry_run=True)
+    assert dry.status == "dry_run_failed" and "too long" in dry.error
+    assert dry.plan[0]["affected_rows"] == 1
+    assert deploy.deploy(alice, shop.id).status == "failed"
+    assert rows("SELECT code FROM shop.codes") == stored
