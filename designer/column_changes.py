@@ -7,6 +7,7 @@ CHECK so PostgreSQL skips the scan under its ACCESS EXCLUSIVE lock.
 
 from designer.ddl_terms import BLOCKING
 from designer.ddl_terms import DATA_DEPENDENT
+from designer.ddl_terms import DESTRUCTIVE
 from designer.ddl_terms import SAFE
 from designer.ddl_terms import Step
 from designer.ddl_terms import column_comment
@@ -76,6 +77,21 @@ def using_expression(column, before, after):
     return f"{column}::text::{after}"
 
 
+def lossy_values(column, before, after):
+    """A condition true for values the type change keeps but alters (rounds, cuts the time
+    off), or None when it changes none silently."""
+    if family(before) == "number" and after in ("integer", "bigint"):
+        return f"{column} <> round({column})" if before.startswith("numeric") else None
+    if before.startswith("numeric(") and after.startswith("numeric("):
+        scales = [int(t[8:-1].split(",")[1]) for t in (before, after)]
+        return f"{column} <> round({column}, {scales[1]})" if scales[1] < scales[0] else None
+    if before in ("timestamp", "timestamptz") and after == "date":
+        return f"{column} <> {column}::date"
+    if before in ("timestamp", "timestamptz") and after == "time":
+        return "true"
+    return None
+
+
 def change_type(ctx, table_id, before, after):
     relation, column = ctx.relation(table_id), ident(after["field_name"])
     old_type, new_type = column_type(before), column_type(after)
@@ -86,6 +102,11 @@ def change_type(ctx, table_id, before, after):
     name = after["field_name"]
     if widening(old_type, new_type):
         return Step(sql, SAFE, f"widens {name} to {new_type} (no rewrite)", table_id)
+    lossy = lossy_values(column, old_type, new_type)
+    if lossy:
+        measure = f"SELECT count(*) FROM {relation} WHERE {column} IS NOT NULL AND ({lossy})"
+        reason = f"rewrites the table; {name} as {new_type} rounds or cuts values: they change"
+        return Step(sql, DESTRUCTIVE, reason, table_id, measure)
     if new_type.startswith("varchar("):
         # An explicit cast to varchar(n) would cut values short silently; the column's own
         # assignment refuses them, and this counts them.

@@ -264,3 +264,20 @@ def test_values_too_long_for_a_shorter_varchar_are_counted_never_cut(alice, shop
     assert dry.plan[0]["affected_rows"] == 1
     assert deploy.deploy(alice, shop.id).status == "failed"
     assert rows("SELECT code FROM shop.codes") == stored
+
+
+def test_rounding_values_by_a_smaller_scale_is_destructive_and_needs_confirmation(alice, shop):
+    decimal = {"data_type": "number", "number_type": "decimal", "precision": "12", "scale": "4"}
+    table, (price,) = make_table(alice, shop, "Prices", {"name": "Price", **decimal})
+    deploy.transition(alice, table.id, "active")
+    rows("INSERT INTO shop.prices (price) VALUES (1.2345), (2.5)")
+    lock = locks.acquire(table.id, alice, "critical")
+    fewer = {"scale": "2"}
+    fields.update_field(alice, price.id, price.revision, fewer, lock.lock_token, partial=True)
+    with pytest.raises(Conflict) as refused:
+        deploy.deploy(alice, shop.id)
+    (step,) = refused.value.details["steps"]
+    assert step["kind"] == "destructive" and step["affected_rows"] == 1
+    assert rows("SELECT price::text FROM shop.prices ORDER BY id") == [("1.2345",), ("2.5000",)]
+    assert deploy.deploy(alice, shop.id, confirm=True).status == "applied"
+    assert rows("SELECT price::text FROM shop.prices ORDER BY id") == [("1.23",), ("2.50",)]
