@@ -45,18 +45,23 @@ def options():
     return table_ids, data.get("dry_run") is True, data.get("confirm_destructive") is True
 
 
-@bp.post("/projects/<project_id>/deployments")
-def create_deployment(project_id):
-    """Dry-run or deploy pending changes: {"table_ids"?, "dry_run", "confirm_destructive"}."""
-    table_ids, dry_run, confirm = options()
+def recorded(run):
+    """201 with the Deployment `run` recorded, or 409/423 listing the steps to confirm."""
     try:
-        row = deploy.deploy(g.api_user, project_id, table_ids, dry_run, confirm)
+        row = run()
     except (Conflict, Locked) as exc:
         if "steps" not in exc.details:
             raise
         response, status = error_body(exc.status, exc.code, exc.message)
         return jsonify({**response.json, "steps": exc.details["steps"]}), status
     return jsonify(deployment_json(row)), 201
+
+
+@bp.post("/projects/<project_id>/deployments")
+def create_deployment(project_id):
+    """Dry-run or deploy pending changes: {"table_ids"?, "dry_run", "confirm_destructive"}."""
+    table_ids, dry_run, confirm = options()
+    return recorded(lambda: deploy.deploy(g.api_user, project_id, table_ids, dry_run, confirm))
 
 
 @bp.get("/projects/<project_id>/deployments")
@@ -72,6 +77,14 @@ def list_deployments(project_id):
 def get_deployment(project_id, deployment_id):
     """One deployment with its steps, SQL and outcome."""
     return jsonify(deployment_json(deploy.get_deployment(g.api_user, project_id, deployment_id)))
+
+
+@bp.post("/tables/<table_id>/drop")
+def drop_table(table_id):
+    """Drop a Deleted table from the database: {"confirm_name"}, holding its critical lock."""
+    data = request.get_json(silent=True)
+    typed = str(data.get("confirm_name", "")) if isinstance(data, dict) else ""
+    return recorded(lambda: deploy.drop_table(g.api_user, table_id, typed))
 
 
 @bp.get("/projects/<project_id>/drift")

@@ -148,6 +148,8 @@ ROUTES = [
     ("api", "GET", "/projects/{p}/deployments", None, "viewer"),
     ("api", "GET", "/projects/{p}/deployments/{d}", None, "viewer"),
     ("api", "GET", "/projects/{p}/drift", None, "viewer"),
+    # A draft is not in the database: 409 shows the role check passed.
+    ("api", "POST", "/tables/{t}/drop", {"confirm_name": "orders"}, "editor", {409}),
     ("api", "GET", "/projects/{p}/export?format=sql", None, "viewer"),
 ]
 ID_PARAMETERS = ("<project_id>", "<table_id>", "<field_id>", "<rel_id>")

@@ -106,3 +106,25 @@ def test_breaking_changes_need_a_critical_lock_only_once_deployed(alice, shop, n
     refused = client.patch(f"/fields/{body.id}", json={"data_type": "text", "revision": 2})
     assert refused.status_code == 423
     assert client.delete(f"/fields/{body.id}").status_code == 423
+
+
+def test_dropping_a_deleted_table_from_the_database(alice, shop, notes, api):
+    client = api(alice)
+    client.post(f"/tables/{notes.id}/transition", json={"status": "active"})
+    execute_on_target("INSERT INTO shop.notes (body) VALUES ('x')")
+    lock = client.post(f"/tables/{notes.id}/lock", json={"lock_type": "critical"}).json
+    headers = {"X-Lock-Token": lock["lock_token"]}
+    for status in ("deprecated", "deleted"):
+        moved = client.post(
+            f"/tables/{notes.id}/transition",
+            json={"status": status, "confirm": True},
+            headers=headers,
+        )
+        assert moved.status_code == 200, moved.json
+    wrong = client.post(f"/tables/{notes.id}/drop", json={"confirm_name": "memos"})
+    assert wrong.status_code == 422
+    dropped = client.post(f"/tables/{notes.id}/drop", json={"confirm_name": "notes"})
+    assert dropped.status_code == 201, dropped.json
+    assert dropped.json["steps"][0]["sql"] == 'DROP TABLE "shop"."notes"'
+    assert dropped.json["steps"][0]["affected_rows"] == 1
+    assert execute_on_target("SELECT to_regclass('shop.notes')") == [(None,)]
