@@ -281,3 +281,20 @@ def test_rounding_values_by_a_smaller_scale_is_destructive_and_needs_confirmatio
     assert rows("SELECT price::text FROM shop.prices ORDER BY id") == [("1.2345",), ("2.5000",)]
     assert deploy.deploy(alice, shop.id, confirm=True).status == "applied"
     assert rows("SELECT price::text FROM shop.prices ORDER BY id") == [("1.23",), ("2.50",)]
+
+
+def test_a_restore_never_forgets_a_table_that_is_in_the_database(alice, shop, notes):
+    from designer import versions
+
+    versions.save_version(alice, shop.id, "before notes")  # has notes as a draft
+    other = tables.create_table(alice, shop.id, "Later")
+    fields.create_field(alice, other.id, {"name": "X"})
+    deploy.transition(alice, other.id, "active")
+    lock = locks.acquire(other.id, alice, "critical")
+    for status in ("deprecated", "deleted"):
+        deploy.transition(alice, other.id, status, True, lock.lock_token)
+    locks.release(lock.lock_token, alice)
+    with pytest.raises(Conflict) as refused:
+        versions.restore(alice, shop.id, 1, confirm=True)
+    assert "in the database" in refused.value.message
+    assert DataTable.get_or_none(DataTable.id == other.id) is not None
