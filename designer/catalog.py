@@ -28,6 +28,13 @@ QUERIES = {
         FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
         WHERE k.connamespace = %(schema)s::regnamespace
     """,
+    "sequences": """
+        SELECT c.relname, d.refobjid::regclass::text
+        FROM pg_class c
+        LEFT JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass
+             AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+        WHERE c.relnamespace = %(schema)s::regnamespace AND c.relkind = 'S'
+    """,
     "indexes": """
         SELECT c.relname, i.relname,
                replace(pg_get_indexdef(i.oid), ' ON ' || %(prefix)s, ' ON ')

@@ -175,7 +175,8 @@ def rename_columns(ctx, changes):
 
 
 def rename_objects(ctx, kept):
-    """Constraints and indexes whose generated name follows a table or column rename."""
+    """Constraints, indexes and sequences whose generated name follows a table or column
+    rename."""
     pairs = []
     for table_id in kept:
         old, new = ctx.old_names.get(table_id, {}), ctx.new_names.get(table_id, {})
@@ -184,8 +185,9 @@ def rename_objects(ctx, kept):
         pairs += [(old[k], new[k], table_id, k[0]) for k in old if k in new and old[k] != new[k]]
 
     def statement(before, after, table_id, kind):
-        if kind == "index":
-            sql = f"ALTER INDEX {qualified(ctx.schema, before)} RENAME TO {ident(after)}"
+        if kind in ("index", "sequence"):
+            what = kind.upper()
+            sql = f"ALTER {what} {qualified(ctx.schema, before)} RENAME TO {ident(after)}"
         else:
             relation = ctx.relation(table_id)
             sql = f"ALTER TABLE {relation} RENAME CONSTRAINT {ident(before)} TO {ident(after)}"
@@ -200,11 +202,14 @@ def create_table(ctx, table_id):
     """CREATE TABLE with its columns, keys and checks; then its indexes and comments."""
     table = ctx.table(table_id)
     names = ctx.new_names[table_id]
-    lines = [column_definition(f) for f in ordered_fields(table)]
+    sequences = {
+        key[1]: qualified(ctx.schema, name) for key, name in names.items() if key[0] == "sequence"
+    }
+    lines = [column_definition(f, sequences.get(f["id"])) for f in ordered_fields(table)]
     lines += [
         ctx.constraint_clause(table_id, key, name)
         for key, name in names.items()
-        if key[0] not in ("index", "fkey")
+        if key[0] not in ("index", "fkey", "sequence")
     ]
     relation = ctx.relation(table_id)
     body = ",\n    ".join(lines)

@@ -19,7 +19,7 @@ from designer.naming import generated_name
 
 RULES_OF_TYPE = {"number": ("min", "max"), "text": ("min_length", "pattern")}
 # Objects whose name is also an index, i.e. a relation of the schema.
-RELATION_KINDS = ("pkey", "unique", "index")
+RELATION_KINDS = ("pkey", "sequence", "unique", "index")
 
 
 def primary_key_field(table):
@@ -69,6 +69,9 @@ def table_object_keys(table, incoming):
     pk = primary_key_field(table)
     if pk is not None:
         keys[("pkey", pk)] = pk
+        # The identity column's sequence is a relation of the schema too: named here, it
+        # follows renames and cannot collide with a table or an index.
+        keys[("sequence", pk)] = pk
     fk_columns = set()
     for rel_id, rel, key in incoming:
         cascade = rel.get("cascade_config") or {}
@@ -94,7 +97,7 @@ def table_object_keys(table, incoming):
 
 
 RECENT = 2
-SUFFIXES = {"pkey": "pkey", "unique": "key", "index": "idx", "fkey": "fkey"}
+SUFFIXES = {"pkey": "pkey", "sequence": "seq", "unique": "key", "index": "idx", "fkey": "fkey"}
 
 
 def base_name(table, key, field_id):

@@ -20,7 +20,7 @@ from designer.ddl_terms import CASTABLE_FUNCTION
 from tests import snapshots as s
 
 NAMES = ["total", "user", "order", "select", "a_b", "b_c", "x" * 63, "group", "note", "y" * 60]
-TABLE_NAMES = ["orders", "user", "a", "a_b", "select", "t" * 63, "line_item", "t" * 61]
+TABLE_NAMES = ["orders", "user", "a", "a_b", "select", "t" * 63, "line_item", "t" * 61, "a_id_seq"]
 TYPES = [
     ("text", {}),
     ("text", {"max_length": 20}),

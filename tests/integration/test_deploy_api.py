@@ -71,6 +71,7 @@ def test_the_diff_carries_its_migration_sql(alice, shop, notes, api):
     assert diff["sql"] == (
         'ALTER TABLE "shop"."notes" RENAME TO "memos";\n'
         'ALTER TABLE "shop"."memos" RENAME CONSTRAINT "notes_pkey" TO "memos_pkey";\n'
+        'ALTER SEQUENCE "shop"."notes_id_seq" RENAME TO "memos_id_seq";\n'
     )
 
 
