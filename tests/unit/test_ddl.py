@@ -3,6 +3,7 @@
 import copy
 
 from designer import ddl
+from designer.schema_objects import RELATION_KINDS
 from designer.schema_objects import object_names
 from tests import snapshots as s
 
@@ -34,15 +35,16 @@ def test_generated_names_fit_63_bytes_and_never_collide():
     left = s.table("a_b", s.field("c", unique=True))
     right = s.table("a", s.field("b_c", unique=True))
     clash = s.table("a_b_c_key")
+    like_a_sequence = s.table("a_id_seq")
     long_one = s.table("t" * 63, s.field("x" * 63, unique=True, indexed=True, min_length=2))
     long_two = s.table("t" * 62, s.field("x" * 63, unique=True, min_length=2))
-    snap = s.snapshot([left, right, clash, long_one, long_two])
+    snap = s.snapshot([left, right, clash, like_a_sequence, long_one, long_two])
     names = object_names(snap)
     relation_names = [t["table_name"] for t in snap["tables"].values()]
     for per_table in names.values():
         assert len(set(per_table.values())) == len(per_table)
         assert all(len(name.encode()) <= 63 for name in per_table.values())
-        relation_names += [n for k, n in per_table.items() if k[0] in ("pkey", "unique", "index")]
+        relation_names += [n for k, n in per_table.items() if k[0] in RELATION_KINDS]
     assert len(relation_names) == len(set(relation_names))
 
 
