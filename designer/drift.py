@@ -7,6 +7,7 @@ back, and both schemas are read from pg_catalog the same way.
 
 import collections
 import secrets
+import threading
 from dataclasses import dataclass
 
 from designer import ddl
@@ -28,6 +29,7 @@ class Report:
 # Expected catalogs by deployed snapshot hash: building one means creating every deployed
 # table in a scratch schema, too much for each page view; a hash's catalog never changes.
 _expected = collections.OrderedDict()
+_expected_lock = threading.Lock()
 KEEP = 16
 
 
@@ -40,16 +42,18 @@ def timeouts(cursor):
 
 def expected_catalog(cursor, snapshot_hash, snapshot):
     """The catalog the snapshot makes, built in a scratch schema the caller rolls back."""
-    if snapshot_hash in _expected:
-        _expected.move_to_end(snapshot_hash)
-        return _expected[snapshot_hash]
+    with _expected_lock:
+        if snapshot_hash in _expected:
+            _expected.move_to_end(snapshot_hash)
+            return _expected[snapshot_hash]
     scratch = f"dmd_drift_{secrets.token_hex(6)}"
     if snapshot["tables"]:
         cursor.execute(ddl.script(ddl.create_script(scratch, snapshot)))
     catalog = read_catalog(cursor, scratch)
-    _expected[snapshot_hash] = catalog
-    while len(_expected) > KEEP:
-        _expected.popitem(last=False)
+    with _expected_lock:
+        _expected[snapshot_hash] = catalog
+        while len(_expected) > KEEP:
+            _expected.popitem(last=False)
     return catalog
 
 

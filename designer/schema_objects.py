@@ -12,6 +12,7 @@ and migrating A to B give the same names.
 
 import collections
 import hashlib
+import threading
 
 from designer.field_types import pg_type
 from designer.naming import MAX_IDENTIFIER_BYTES
@@ -165,6 +166,7 @@ class ObjectNames:
 
 
 _recent = collections.OrderedDict()
+_recent_lock = threading.Lock()
 
 
 def names_of(snapshot, reuse=None):
@@ -174,13 +176,15 @@ def names_of(snapshot, reuse=None):
     keeps snapshots by hash), so its names are computed once, not at every plan.
     Snapshots are read-only; the entry keeps the object alive, so its id stays its own.
     """
-    entry = _recent.get(id(snapshot))
+    with _recent_lock:
+        entry = _recent.get(id(snapshot))
     if entry is not None and entry[0] is snapshot:
         return entry[1]
     names = ObjectNames(snapshot, reuse)
-    _recent[id(snapshot)] = (snapshot, names)
-    while len(_recent) > RECENT:
-        _recent.popitem(last=False)
+    with _recent_lock:
+        _recent[id(snapshot)] = (snapshot, names)
+        while len(_recent) > RECENT:
+            _recent.popitem(last=False)
     return names
 
 
