@@ -177,7 +177,7 @@ def run(user, project, table_ids, dry_run, confirm, options):
         if options.get("before") and not dry_run:
             return None  # a status move whose table the target already holds as designed
         raise Conflict("Nothing to deploy: the target already matches the design.")
-    version = None if dry_run else saved_version(user, project.id)
+    version = None if dry_run else saved_version(user, project.id, plan.design)
     recorded = {}
 
     def before_commit(outcome):
@@ -231,10 +231,10 @@ def refuse_unconfirmed(refused):
     )
 
 
-def saved_version(user, project_id):
-    """Every deploy saves a version first (the newest one when nothing changed since)."""
+def saved_version(user, project_id, design):
+    """Every deploy saves a version of the design it deploys (or finds it the newest)."""
     try:
-        return versions.save_version(user, project_id, "Deployed")
+        return versions.save_version(user, project_id, "Deployed", current=design)
     except Conflict:
         return versions.latest(project_id)
 
