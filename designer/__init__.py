@@ -31,6 +31,8 @@ ENVIRONMENT = {
     "TRUSTED_PROXIES": 0,
     # Password hashes computed at once (argon2 takes 64 MiB each); others wait their turn.
     "PASSWORD_HASH_CONCURRENCY": 4,
+    "DEPLOY_LOCK_TIMEOUT_MS": 5000,
+    "DEPLOY_STATEMENT_TIMEOUT_MS": 60000,
 }
 
 
@@ -92,8 +94,8 @@ def create_app(test_config=None):
     from designer import settings
     from designer import web
 
+    db.init_app(app)  # resolves DATABASE_URL, which the deploy target defaults from
     settings.configure(app.config)
     accounts.limit_concurrent_hashing(app.config["PASSWORD_HASH_CONCURRENCY"])
-    db.init_app(app)
     web.init_app(app)
     return app

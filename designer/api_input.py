@@ -62,6 +62,7 @@ class ProjectChange(Body):
     name: Name = None
     description: Description = None
     is_active: bool = None
+    target_schema: Identifier = None
     revision: Revision = None
 
 
@@ -89,9 +90,20 @@ class TableChange(Body):
     revision: Revision = None
 
 
+class DeploymentRequest(Body):
+    table_ids: list[Id] = Field(default=None, max_length=10_000)
+    dry_run: bool = False
+    confirm_destructive: bool = False
+
+
+class TableDrop(Body):
+    confirm_name: Identifier = ""
+
+
 class Transition(Body):
     status: Literal[TABLE_STATUSES]
     confirm: bool = False
+    dry_run: bool = False
 
 
 class FieldSettings(Body):

@@ -19,6 +19,7 @@ from designer.field_types import pg_type
 from designer.models import DataField
 from designer.models import TableRelationship
 from designer.tables import check_writable
+from designer.tables import is_deployed
 from designer.tables import ordered_fields
 from designer.tables import refresh_definition
 from designer.tables import table_access
@@ -126,7 +127,8 @@ def update_field(
     refuse_broken_keys(dependents, field, values)
     refuse_broken_cascades(dependents, field, values)
     with recording(table.project_id, user) as log:
-        check_writable(user, table, lock_token, breaking=retyped)
+        # Breaking changes concern deployed tables only: a never-deployed draft is free to reshape.
+        check_writable(user, table, lock_token, breaking=retyped and is_deployed(table))
         if retyped:
             release_dependents(dependents, with_relationships, summary(field))
             log_removed(log, dependents)
@@ -184,7 +186,7 @@ def delete_field(user, field_id, lock_token=None, with_relationships=False):
     _, field, table = field_access(user, field_id, "editor")
     refuse_system(field)
     with recording(table.project_id, user) as log:
-        check_writable(user, table, lock_token, breaking=True)
+        check_writable(user, table, lock_token, breaking=is_deployed(table))
         dependents = using_fields([field.id])
         release_dependents(dependents, with_relationships, summary(field))
         log_removed(log, dependents)

@@ -27,6 +27,7 @@ LOCK_ENDINGS = ("released", "expired", "forced")
 ROLES = ("viewer", "editor", "owner")
 # Free texts shown to every member: long enough for prose, short enough to serve.
 MAX_DESCRIPTION = 10_000
+DEPLOYMENT_STATUSES = ("dry_run_ok", "dry_run_failed", "applied", "failed")
 
 
 def one_of(column, values):
@@ -85,6 +86,13 @@ class Project(BaseModel):
     updated_at = Timestamp()
     is_active = BooleanField(default=True, constraints=[SQL("DEFAULT true")])
     revision = revision_field()
+    # The schema of the deploy target this project's tables are deployed into; the
+    # app derives it from the name, the database default only serves raw inserts.
+    target_schema = CharField(
+        max_length=63,
+        unique=True,
+        constraints=[SQL("DEFAULT ('p_' || substr(md5(random()::text), 1, 16))")],
+    )
 
 
 class ProjectMember(BaseModel):
@@ -119,6 +127,9 @@ class DataTable(BaseModel):
     created_at = Timestamp()
     updated_at = Timestamp()
     revision = revision_field()
+    # When the table was first deployed to the target; NULL while it never was
+    # (or after it was dropped from the database).
+    deployed_at = Timestamp(null=True, server_default=False)
 
     class Meta:
         indexes = (
@@ -314,6 +325,32 @@ TableLock.add_index(
     )
 )
 
+
+class Deployment(BaseModel):
+    """One dry run or deploy of a project's design to its target schema."""
+
+    project = ForeignKeyField(Project, on_delete="CASCADE", backref="deployments", index=False)
+    version = ForeignKeyField(SchemaVersion, null=True, on_delete="SET NULL", backref="+")
+    target_schema = CharField(max_length=63)
+    from_hash = CharField(max_length=64, null=True)
+    to_hash = CharField(max_length=64)
+    sql = TextField(default="", constraints=[SQL("DEFAULT ''")])
+    plan = JSONField(
+        default=list,
+        constraints=[SQL("DEFAULT '[]'::jsonb"), Check("jsonb_typeof(plan) = 'array'")],
+    )
+    status = CharField(max_length=16, constraints=[one_of("status", DEPLOYMENT_STATUSES)])
+    error = TextField(null=True)
+    duration_ms = IntegerField(null=True, constraints=[Check("duration_ms >= 0")])
+    # What the target holds after an applied deployment (the next plan's starting point).
+    deployed_snapshot = JSONField(null=True)
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = Timestamp()
+
+    class Meta:
+        indexes = ((("project", "created_at"), False),)
+
+
 MODELS = (
     User,
     ApiToken,
@@ -325,4 +362,5 @@ MODELS = (
     SchemaVersion,
     TableLock,
     ActivityEntry,
+    Deployment,
 )

@@ -15,9 +15,13 @@ from designer.errors import ValidationFailed
 from designer.models import MAX_DESCRIPTION
 from designer.models import ROLES
 from designer.models import DataTable
+from designer.models import Deployment
 from designer.models import Project
 from designer.models import ProjectMember
 from designer.models import User
+from designer.naming import MAX_IDENTIFIER_BYTES
+from designer.naming import identifier_problem
+from designer.naming import suggest_identifier
 
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 ROLE_VERBS = {"viewer": "read", "editor": "edit", "owner": "manage"}
@@ -114,12 +118,59 @@ def checked_description(description):
     return description
 
 
+# Schemas a project may not deploy into: the designer's own and PostgreSQL's.
+RESERVED_SCHEMAS = frozenset({"public", "information_schema"})
+
+
+def schema_problem(value):
+    problem = identifier_problem(value, "schema")
+    if problem is None and value in RESERVED_SCHEMAS:
+        problem = f"“{value}” is not for deployed tables; choose another schema name."
+    return problem
+
+
+def free_schema_name(name):
+    """A target schema derived from a project name that no other project uses yet."""
+    base = suggest_identifier(name, "schema")[: MAX_IDENTIFIER_BYTES - 4].rstrip("_")
+    if schema_problem(base):
+        base = f"s_{base}"[: MAX_IDENTIFIER_BYTES - 4]
+    rows = Project.select(Project.target_schema).where(Project.target_schema.startswith(base))
+    taken = {name for (name,) in rows.tuples()}
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}_{number}"
+    return candidate
+
+
 def create_project(user, name, description=""):
     changes = clean_project_input(name, description)
     with database.atomic():
-        project = Project.create(owner=user, **changes)
+        project = Project.create(
+            owner=user, target_schema=free_schema_name(changes["name"]), **changes
+        )
         ProjectMember.create(project=project, user=user, role="owner")
     return project
+
+
+def clean_target_schema(granted, value):
+    """A new target schema: owners only, a valid free identifier, nothing deployed yet."""
+    if not granted.can("owner"):
+        raise Forbidden("Only an owner can change where the project deploys.")
+    value = str(value or "").strip()
+    problem = schema_problem(value)
+    if problem:
+        raise ValidationFailed(problem, {"target_schema": problem})
+    deployed = Deployment.select().where(
+        Deployment.project == granted.project.id, Deployment.status == "applied"
+    )
+    if value != granted.project.target_schema and deployed.exists():
+        message = (
+            f"Tables are deployed in {granted.project.target_schema}; "
+            "the target schema cannot move now."
+        )
+        raise ValidationFailed(message, {"target_schema": message})
+    return value
 
 
 def update_project(user, project_id, revision, **fields):
@@ -132,7 +183,14 @@ def update_project(user, project_id, revision, **fields):
         if not granted.can("owner"):
             raise Forbidden("Only owners may archive or restore a project.")
         changes["is_active"] = bool(fields["is_active"])
-    return update_at_revision(Project, granted.project.id, revision, **changes)
+    if fields.get("target_schema") not in (None, granted.project.target_schema):
+        changes["target_schema"] = clean_target_schema(granted, fields["target_schema"])
+    try:
+        with database.atomic():
+            return update_at_revision(Project, granted.project.id, revision, **changes)
+    except IntegrityError as exc:
+        message = "Another project already deploys into this schema."
+        raise ValidationFailed(message, {"target_schema": message}) from exc
 
 
 def delete_project(user, project_id):

@@ -123,17 +123,24 @@ def with_current_statuses(current, target):
 
 
 def refuse_dropping_deployed(current, target):
-    """Tables in use (Active, Deprecated) leave through their lifecycle, not a restore."""
+    """Tables in use (Active, Deprecated) or in the database leave through their lifecycle
+    (and "Drop from database"), not a restore."""
+    gone = [table_id for table_id in current["tables"] if table_id not in target["tables"]]
+    deployed = DataTable.select(DataTable.id.cast("text")).where(
+        DataTable.id.in_(gone), DataTable.deployed_at.is_null(False)
+    )
+    in_database = {table_id for (table_id,) in deployed.tuples()} if gone else set()
     kept = [
-        t["table_name"]
-        for table_id, t in current["tables"].items()
-        if table_id not in target["tables"] and t["status"] in ("active", "deprecated")
+        current["tables"][table_id]["table_name"]
+        for table_id in gone
+        if current["tables"][table_id]["status"] in ("active", "deprecated")
+        or table_id in in_database
     ]
     if kept:
         raise Conflict(
             f"That version does not have {', '.join(sorted(kept))}, which "
-            f"{'is' if len(kept) == 1 else 'are'} in use; deprecate and delete "
-            f"{'it' if len(kept) == 1 else 'them'} first."
+            f"{'is' if len(kept) == 1 else 'are'} in use or in the database; deprecate and "
+            f"delete {'it' if len(kept) == 1 else 'them'} first, then drop from the database."
         )
 
 

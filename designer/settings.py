@@ -18,6 +18,10 @@ class Settings:
     lock_leave_grace_seconds: float = 5.0
     activity_keep: int = 500
     page_size: int = 50
+    designer_database_url: str | None = None
+    deploy_database_url: str | None = None
+    deploy_lock_timeout_ms: int = 5000
+    deploy_statement_timeout_ms: int = 60000
 
 
 settings = Settings()
@@ -35,6 +39,10 @@ def configure(config):
     for name in TIMINGS:
         setattr(settings, name, float(config[name.upper()]))
     settings.activity_keep = int(config["ACTIVITY_KEEP"])
+    settings.designer_database_url = config.get("DATABASE_URL")
+    settings.deploy_database_url = config.get("DEPLOY_DATABASE_URL")
+    settings.deploy_lock_timeout_ms = int(config["DEPLOY_LOCK_TIMEOUT_MS"])
+    settings.deploy_statement_timeout_ms = int(config["DEPLOY_STATEMENT_TIMEOUT_MS"])
     if settings.lock_lease_seconds < 2 * settings.lock_heartbeat_seconds:
         raise ValueError(
             "LOCK_LEASE_SECONDS must be at least twice LOCK_HEARTBEAT_SECONDS, "

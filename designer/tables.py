@@ -77,6 +77,11 @@ def check_can_edit(user, table):
     locks.refuse_others(table.id, user)
 
 
+def is_deployed(table):
+    """Whether the deploy target holds this table (breaking-change locks concern only those)."""
+    return table.deployed_at is not None
+
+
 def check_writable(user, table, lock_token=None, breaking=False):
     """A loaded table may be changed now: not deleted, and its lock allows this user.
 
@@ -253,13 +258,22 @@ def activation_problems(table):
     return problems
 
 
-def transition(user, table_id, status, confirm=False, lock_token=None):
-    """Move a table along the lifecycle; any other move is refused."""
-    granted, table = table_access(user, table_id, "editor")
+def refuse_transition(table, status):
+    """Refuse a move the lifecycle does not allow, or activating an incomplete table."""
     allowed = LIFECYCLE[table.status]
     if status not in allowed:
         names = " or ".join(allowed)
         raise Conflict(f"A {table.status} table can only become {names}, not {status}.")
+    if status == "active":
+        problems = activation_problems(table)
+        if problems:
+            raise ValidationFailed(" ".join(problems), {"status": "; ".join(problems)})
+
+
+def transition(user, table_id, status, confirm=False, lock_token=None):
+    """Move a table along the lifecycle; any other move is refused."""
+    granted, table = table_access(user, table_id, "editor")
+    refuse_transition(table, status)
     breaking = status in BREAKING_STATUSES
     with recording(table.project_id, user) as log:
         locks.require_write(table.id, user, lock_token, critical=breaking)
@@ -274,10 +288,6 @@ def transition(user, table_id, status, confirm=False, lock_token=None):
             raise Conflict(
                 f"Making a table {status} needs an explicit confirmation.{also}", confirm=True
             )
-        if status == "active":
-            problems = activation_problems(table)
-            if problems:
-                raise ValidationFailed(" ".join(problems), {"status": "; ".join(problems)})
         if status == "deleted":
             # Its relationships leave with it, and come back when it is restored.
             set_aside(using_table(table.id))
@@ -303,11 +313,11 @@ def delete_table(user, table_id, lock_token=None, with_relationships=False):
     """Discard a Draft table (never deployed); deployed ones go through the lifecycle."""
     _, table = table_access(user, table_id, "editor")
     with recording(table.project_id, user) as log:
-        check_writable(user, table, lock_token, breaking=True)
-        if table.status != "draft":
+        check_writable(user, table, lock_token)
+        if table.status != "draft" or is_deployed(table):
             raise Conflict(
-                "Only Draft tables can be discarded. Deprecate, then delete, a table that was "
-                "deployed; it stays listed under Deleted."
+                "Only Draft tables never deployed can be discarded. Deprecate, then delete, a "
+                "table that was deployed; it stays listed under Deleted."
             )
         release_dependents(using_table(table.id), with_relationships, f"Table {table.name}")
         log.add("table.deleted", f"discarded draft table {table.name}", table.id)

@@ -98,8 +98,11 @@ def latest(project_id):
     )
 
 
-def save_version(user, project_id, message="", restored_from=None):
-    """Save the working copy as the next version; Conflict when nothing changed."""
+def save_version(user, project_id, message="", restored_from=None, current=None):
+    """Save the working copy as the next version; Conflict when nothing changed.
+
+    `current` is the working copy's snapshot when the caller already built it
+    (a deploy saves exactly the design it deploys)."""
     granted = access(user, project_id, "editor")
     message = (message or "").strip()
     if len(message) > MAX_MESSAGE:
@@ -108,7 +111,7 @@ def save_version(user, project_id, message="", restored_from=None):
         # Serialize saves of one project: each reads the newest version and adds the next.
         serialize_changes(granted.project.id)
         previous = latest(granted.project.id)
-        current = snapshots.build(granted.project.id)
+        current = current if current is not None else snapshots.build(granted.project.id)
         canonical = snapshots.canonical_json(current)
         digest = snapshots.digest(canonical)
         if previous is not None and previous.schema_hash == digest:

@@ -104,3 +104,16 @@ def truncate_all():
 
     tables = [t for t in database.get_tables() if t != "schema_migration"]
     database.execute_sql("TRUNCATE " + ", ".join(tables) + " CASCADE")
+    drop_deployed_schemas()
+
+
+def drop_deployed_schemas():
+    """Drop the schemas deploys made (the tests deploy into the designer's own database)."""
+    from designer.db import database
+
+    rows = database.execute_sql(
+        "SELECT quote_ident(nspname) FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%%'"
+        " AND nspname NOT IN ('public', 'information_schema')"
+    ).fetchall()
+    if rows:
+        database.execute_sql("DROP SCHEMA " + ", ".join(r[0] for r in rows) + " CASCADE")

@@ -195,6 +195,7 @@ def polled_table(table_id):
 
 def register_blueprints(app):
     from designer.views import api
+    from designer.views import api_deployments  # noqa: F401  (routes on api.bp)
     from designer.views import api_locks  # noqa: F401  (routes on api.bp)
     from designer.views import api_projects  # noqa: F401  (routes on api.bp)
     from designer.views import api_relationships  # noqa: F401  (routes on api.bp)
@@ -202,6 +203,7 @@ def register_blueprints(app):
     from designer.views import api_versions  # noqa: F401  (routes on api.bp)
     from designer.views import assets
     from designer.views import auth
+    from designer.views import deployments
     from designer.views import diagram
     from designer.views import fields
     from designer.views import locks
@@ -224,6 +226,7 @@ def register_blueprints(app):
         relationships,
         diagram,
         versions,
+        deployments,
     )
     for module in modules:
         app.register_blueprint(module.bp)

@@ -21,6 +21,7 @@ def project_json(project, role):
         "created_at": iso(project.created_at),
         "updated_at": iso(project.updated_at),
         "revision": project.revision,
+        "target_schema": project.target_schema,
         "role": role,
     }
 
@@ -64,9 +65,10 @@ def get_project(project_id):
 @bp.patch("/projects/<project_id>")
 @accepts(api_input.ProjectChange)
 def patch_project(project_id, data):
-    """Change name or description (editors) or is_active (owners), at a known revision."""
-    fields = {key: data[key] for key in ("name", "description", "is_active") if key in data}
-    for key in ("name", "description"):
+    """Change name or description (editors), is_active or target_schema (owners), at a revision."""
+    keys = ("name", "description", "is_active", "target_schema")
+    fields = {key: data[key] for key in keys if key in data}
+    for key in ("name", "description", "target_schema"):
         if key in fields:
             fields[key] = str(fields[key])
     project = projects.update_project(g.api_user, project_id, revision_of(data), **fields)

@@ -5,6 +5,7 @@ from flask import jsonify
 from flask import request
 
 from designer import api_input
+from designer import deploy
 from designer import fields
 from designer import projects
 from designer import tables
@@ -14,6 +15,7 @@ from designer.views.api import bp
 from designer.views.api import iso
 from designer.views.api import lock_token
 from designer.views.api import revision_of
+from designer.views.api_deployments import deployment_json
 
 
 def table_json(table, field_count=None):
@@ -105,11 +107,14 @@ def delete_table(table_id):
 @bp.post("/tables/<table_id>/transition")
 @accepts(api_input.Transition)
 def transition(table_id, data):
-    """Move along the lifecycle: {"status", "confirm"}."""
-    table = tables.transition(
-        g.api_user, table_id, str(data.get("status", "")), data.get("confirm") is True, lock_token()
-    )
-    return jsonify(table_json(table))
+    """Move along the lifecycle: {"status", "confirm", "dry_run"}; becoming Active deploys."""
+    table, deployment = deploy.transition(
+        g.api_user, table_id, str(data.get("status", "")), data.get("confirm") is True,
+        lock_token(), dry_run=data.get("dry_run") is True,
+    )  # fmt: skip
+    result = table_json(table)
+    result["deployment"] = deployment_json(deployment) if deployment else None
+    return jsonify(result)
 
 
 @bp.get("/tables/<table_id>/fields")

@@ -5,6 +5,7 @@ from flask import jsonify
 from flask import request
 
 from designer import api_input
+from designer import ddl
 from designer import projects
 from designer import versions
 from designer.diff import summarize
@@ -68,9 +69,10 @@ def restore_version(project_id, number, data):
 
 @bp.get("/projects/<project_id>/diff")
 def diff(project_id):
-    """Changes from=<n> to=<m|working> ("sql" stays empty until deployment exists)."""
+    """Changes from=<n> to=<m|working>, and the migration SQL that makes them."""
     granted = projects.access(g.api_user, project_id)
-    _, _, changes = versions.compare(
+    old, new, changes = versions.compare(
         granted.project.id, request.args.get("from") or None, request.args.get("to", "working")
     )
-    return jsonify({"changes": changes, "summary": summarize(changes), "sql": ""})
+    sql = ddl.script(ddl.migration(granted.project.target_schema, old, new, changes))
+    return jsonify({"changes": changes, "summary": summarize(changes), "sql": sql})

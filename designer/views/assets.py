@@ -15,6 +15,8 @@ VENDOR_FILES = {
     "pico.min.css": "@picocss/pico/css/pico.min.css",
     "Sortable.min.js": "sortablejs/Sortable.min.js",
     "mermaid.min.js": "mermaid/dist/mermaid.min.js",
+    "highlight.min.js": "@highlightjs/cdn-assets/highlight.min.js",
+    "highlight-github.min.css": "@highlightjs/cdn-assets/styles/github.min.css",
 }
 
 

@@ -94,7 +94,11 @@ def edit_header(project_id):
     """The inline form renaming the project."""
     granted = projects.access(current_user, project_id, "editor")
     project = granted.project
-    form = {"name": project.name, "description": project.description}
+    form = {
+        "name": project.name,
+        "description": project.description,
+        "target_schema": project.target_schema,
+    }
     return block(
         SHOW,
         "project_header_form",
@@ -102,6 +106,7 @@ def edit_header(project_id):
         form=form,
         errors={},
         revision=project.revision,
+        owner=granted.can("owner"),
     )
 
 
@@ -114,6 +119,8 @@ def update_header(project_id):
         "name": request.form.get("name", ""),
         "description": request.form.get("description", ""),
     }
+    if granted.can("owner") and "target_schema" in request.form:
+        form["target_schema"] = request.form["target_schema"]
     revision = form_revision()
 
     def save():
@@ -123,7 +130,8 @@ def update_header(project_id):
         shown = current or granted.project
         revision_shown = shown.revision if current else revision
         return block(SHOW, "project_header_form", status, project=shown, form=form,
-                     revision=revision_shown, errors=extra.pop("errors", {}), **extra)  # fmt: skip
+                     revision=revision_shown, errors=extra.pop("errors", {}),
+                     owner=granted.can("owner"), **extra)  # fmt: skip
 
     def saved(project):
         return block(SHOW, "project_header", access=granted, project=project)

@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import activity
+from designer import deploy
 from designer import locks
 from designer import projects
 from designer import relationships
@@ -16,6 +17,7 @@ from designer import tables
 from designer.db import utcnow
 from designer.dependents import foreign_keys_into
 from designer.dependents import using_table
+from designer.errors import Conflict
 from designer.errors import ValidationFailed
 from designer.naming import suggestion
 from designer.views import begin_edit
@@ -70,6 +72,7 @@ def project_context(granted, **extra):
         granted,
         counts=tables.status_counts(granted.project.id),
         activity=activity.recent(granted.project.id),
+        deployed=deploy.last_applied(granted.project.id) is not None,
         **extra,
     )
 
@@ -184,7 +187,8 @@ def show(table_id):
     """A table's page: its header, lifecycle, lock panel and history, and fields."""
     granted, table = tables.table_access(current_user, table_id)
     stamp = tables.table_stamp(table.id)
-    context = table_context(granted, table, **live_context(table), stamp=stamp)
+    pending = deploy.pending_for_table(granted.project, table)
+    context = table_context(granted, table, **live_context(table), stamp=stamp, pending=pending)
     return render_template(TABLE, **context, **lock_context(table, lost_oob=False))
 
 
@@ -277,13 +281,21 @@ def transition(table_id):
     """Move the table along its lifecycle, then show the page as the new status allows."""
     _, table = tables.table_access(current_user, table_id, "editor")
     status, confirm = request.form.get("status", ""), bool(request.form.get("confirm"))
-    if status in tables.BREAKING_STATUSES and request.form.get("take_lock"):
-        with critical_for_change(table.id) as token:
-            table = tables.transition(current_user, table.id, status, confirm, token)
-    else:
-        table = tables.transition(current_user, table.id, status, confirm, session_lock(table.id))
-    flash(f"“{table.name}” is now {table.status}.", "success")
-    return go("tables.show", table_id=table.id)
+    try:
+        if status in tables.BREAKING_STATUSES and request.form.get("take_lock"):
+            with critical_for_change(table.id) as token:
+                moved, deployed = deploy.transition(current_user, table.id, status, confirm, token)
+        else:
+            token = session_lock(table.id)
+            moved, deployed = deploy.transition(current_user, table.id, status, confirm, token)
+    except Conflict as exc:
+        if "deployment_id" not in exc.details:
+            raise
+        flash(exc.message, "error")
+        return go("tables.show", table_id=table.id)
+    note = f" Deployed to {deployed.target_schema}." if deployed else ""
+    flash(f"“{moved.name}” is now {moved.status}.{note}", "success")
+    return go("tables.show", table_id=moved.id)
 
 
 @bp.delete("/tables/<table_id>")

@@ -7,6 +7,7 @@ from flask import request
 from flask_login import current_user
 from flask_login import login_required
 
+from designer import ddl
 from designer import projects
 from designer import versions
 from designer.diff import counts_text
@@ -97,6 +98,7 @@ def compare(project_id):
         old=old, new=new, old_ref=old_ref, new_ref=new_ref, describe=describe,
         counts=summarize(changes), summary=summary_text(changes),
         version_choices=choices(granted.project.id),
+        sql=ddl.script(ddl.migration(granted.project.target_schema, old, new, changes)),
     )  # fmt: skip
 
 

@@ -3,7 +3,9 @@
 import pytest
 
 from designer import accounts
+from designer import fields
 from designer import projects
+from designer import tables
 from designer.signin_limits import limiter
 from tests.conftest import PASSWORD
 from tests.conftest import csrf_token_of
@@ -34,6 +36,14 @@ def alice(make_user):
 def shop(alice):
     """A project named Shop, owned by alice."""
     return projects.create_project(alice, "Shop")
+
+
+@pytest.fixture
+def notes(alice, shop):
+    """A Draft table Notes with one text field, body (the deploy tests' subject)."""
+    table = tables.create_table(alice, shop.id, "Notes")
+    fields.create_field(alice, table.id, {"name": "Body"})
+    return table
 
 
 class WebClient:

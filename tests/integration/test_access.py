@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from designer import deploy
 from designer import fields
 from designer import projects
 from designer import relationships
@@ -98,6 +99,14 @@ ROUTES = [
     ("html", "GET", "/projects/{p}/versions/{n}", None, "viewer"),
     ("html", "GET", "/projects/{p}/diff?from=1&to=working", None, "viewer"),
     ("html", "POST", "/projects/{p}/versions/{n}/restore", None, "editor"),
+    ("html", "GET", "/projects/{p}/deploy", None, "viewer"),
+    # Nothing is Active in this world: 422 "nothing to deploy" shows the role check passed.
+    ("html", "POST", "/projects/{p}/deployments", {"action": "dry_run"}, "editor", {422}),
+    ("html", "GET", "/projects/{p}/deployments/{d}", None, "viewer"),
+    ("html", "GET", "/projects/{p}/drift", None, "viewer"),
+    ("html", "GET", "/projects/{p}/export.sql", None, "viewer"),
+    # A draft is not in the database: 409 shows the role check passed.
+    ("html", "POST", "/tables/{t}/drop", {"confirm_name": "orders"}, "editor", {409}),
     ("api", "GET", "/projects/{p}", None, "viewer"),
     ("api", "PATCH", "/projects/{p}", {"name": "Renamed", "revision": 1}, "editor"),
     ("api", "DELETE", "/projects/{p}", None, "owner"),
@@ -109,15 +118,15 @@ ROUTES = [
     ("api", "POST", "/projects/{p}/tables", {"name": "New"}, "editor"),
     ("api", "GET", "/tables/{t}", None, "viewer"),
     ("api", "PATCH", "/tables/{t}", {"name": "T2", "revision": 1}, "editor"),
-    # Discarding needs the caller's critical lock: 423 shows the role check passed.
-    ("api", "DELETE", "/tables/{t}", None, "editor", {423}),
+    # A never-deployed draft is discarded without a critical lock.
+    ("api", "DELETE", "/tables/{t}", None, "editor"),
     ("api", "POST", "/tables/{t}/transition", {"status": "active"}, "editor"),
     ("api", "GET", "/tables/{t}/fields", None, "viewer"),
     ("api", "POST", "/tables/{t}/fields", {"name": "New"}, "editor"),
     ("api", "POST", "/tables/{t}/fields/order", {"field_ids": ["{g}", "{f}"]}, "editor"),
     ("api", "GET", "/fields/{f}", None, "viewer"),
     ("api", "PATCH", "/fields/{f}", {"name": "F2", "revision": 1}, "editor"),
-    ("api", "DELETE", "/fields/{g}", None, "editor", {423}),
+    ("api", "DELETE", "/fields/{g}", None, "editor"),
     ("api", "GET", "/tables/{t}/lock", None, "viewer"),
     ("api", "POST", "/tables/{t}/lock", {"lock_type": "pessimistic"}, "editor"),
     # Nobody holds this token: 409 shows the caller got as far as the lock itself.
@@ -139,6 +148,14 @@ ROUTES = [
     ("api", "GET", "/projects/{p}/versions/{n}", None, "viewer"),
     ("api", "POST", "/projects/{p}/versions/{n}/restore", {"confirm": True}, "editor"),
     ("api", "GET", "/projects/{p}/diff?from=1", None, "viewer"),
+    # Nothing is Active in this world: 409 "nothing to deploy" shows the role check passed.
+    ("api", "POST", "/projects/{p}/deployments", {"dry_run": True}, "editor", {409}),
+    ("api", "GET", "/projects/{p}/deployments", None, "viewer"),
+    ("api", "GET", "/projects/{p}/deployments/{d}", None, "viewer"),
+    ("api", "GET", "/projects/{p}/drift", None, "viewer"),
+    # A draft is not in the database: 409 shows the role check passed.
+    ("api", "POST", "/tables/{t}/drop", {"confirm_name": "orders"}, "editor", {409}),
+    ("api", "GET", "/projects/{p}/export?format=sql", None, "viewer"),
 ]
 ID_PARAMETERS = ("<project_id>", "<table_id>", "<field_id>", "<rel_id>")
 
@@ -162,9 +179,10 @@ def world(make_user):
         {"source_table_id": customers.id, "target_table_id": customers.id},
     )
     versions.save_version(users["olga"], project.id, "first")
+    _, dry_run = deploy.transition(users["olga"], customers.id, "active", dry_run=True)
     tables.create_table(users["olga"], project.id, "Unsaved")
     ids = {"p": project.id, "m": users["erin"].id, "t": table.id, "f": first.id, "g": second.id}
-    ids.update(u=customers.id, r=parent.id, n=1)
+    ids.update(u=customers.id, r=parent.id, n=1, d=dry_run.id)
     return {"project": project, "ids": ids, "actors": actors}
 
 

@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from peewee import SQL
 
 from designer import fields
 from designer import locks
@@ -14,6 +15,7 @@ from designer.db import database
 from designer.errors import Locked
 from designer.errors import ValidationFailed
 from designer.models import DataField
+from designer.models import DataTable
 from designer.models import TableLock
 
 
@@ -52,6 +54,7 @@ def number_field(table):
 
 def test_narrowing_a_number_type_is_a_breaking_change(alice, orders):
     total = number_field(orders)
+    DataTable.update(deployed_at=SQL("now()")).where(DataTable.id == orders.id).execute()
     change = {"number_type": "bigint"}
     with pytest.raises(Locked):
         fields.update_field(alice, total.id, 1, change, partial=True)

@@ -164,3 +164,37 @@ def test_the_embedded_database_stops_with_the_app(signum, environment, tmp_path)
     finally:
         if not gone(postgres):
             os.kill(postgres, signal.SIGINT)  # leave no server behind, even on failure
+
+
+DEPLOY_OUT_OF_THE_BOX = """
+from designer import accounts, create_app, deploy, fields, projects, tables, target
+from designer.db import database, upgrade
+app = create_app()
+with app.app_context():
+    upgrade(database.obj)
+    user = accounts.create_user("dora", "dora@example.com", "long enough pw")
+    project = projects.create_project(user, "Out of the box")
+    table = tables.create_table(user, project.id, "Notes")
+    fields.create_field(user, table.id, {"name": "Body"})
+    moved, deployment = deploy.transition(user, table.id, "active")
+    conn = target.connect()
+    cursor = conn.cursor()
+    cursor.execute("SELECT current_database(), to_regclass('out_of_the_box.notes')::text")
+    print(moved.status, deployment.status, *cursor.fetchone())
+"""
+
+
+def test_deploying_works_out_of_the_box_with_the_embedded_server(environment):
+    environment.pop("DEPLOY_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", DEPLOY_OUT_OF_THE_BOX],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "active", "applied", "designer_deploy", "out_of_the_box.notes"
+    ]  # fmt: skip

@@ -1,6 +1,7 @@
 """Fields: every type and its settings, validation, stale edits, order, schema_definition."""
 
 import pytest
+from peewee import SQL
 
 from designer import fields
 from designer import locks
@@ -198,6 +199,7 @@ def test_validation_error_keeps_the_input_in_the_row_form(alice, orders, signed_
 
 def test_changing_the_type_needs_a_critical_lock(alice, orders, signed_in):
     qty = add(alice, orders, name="Qty", data_type="number")
+    DataTable.update(deployed_at=SQL("now()")).where(DataTable.id == orders.id).execute()
     with pytest.raises(Locked):
         fields.update_field(alice, qty.id, 1, {"name": "Qty", "data_type": "text"})
     client = signed_in(alice)

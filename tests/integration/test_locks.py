@@ -6,6 +6,7 @@ import time
 import uuid
 
 import pytest
+from peewee import SQL
 
 from designer import fields
 from designer import locks
@@ -197,15 +198,32 @@ def breaking_changes(team):
     }
 
 
-@pytest.mark.parametrize("change", ["drop a field", "change a field's type", "discard the table"])
+def mark_deployed(table):
+    DataTable.update(deployed_at=SQL("now()")).where(DataTable.id == table.id).execute()
+
+
+@pytest.mark.parametrize("change", ["drop a field", "change a field's type"])
 @pytest.mark.parametrize("held", [None, "optimistic", "pessimistic"])
-def test_breaking_changes_need_a_critical_lock(team, change, held):
+def test_breaking_changes_to_a_deployed_table_need_a_critical_lock(team, change, held):
+    mark_deployed(team["table"])
     token = locks.acquire(team["table"].id, team["editor"], held).lock_token if held else None
     with pytest.raises(Locked) as caught:
         breaking_changes(team)[change](token)
     assert "critical lock" in caught.value.message
     critical = locks.acquire(team["table"].id, team["editor"], "critical").lock_token
     breaking_changes(team)[change](critical)
+
+
+@pytest.mark.parametrize("change", ["drop a field", "change a field's type", "discard the table"])
+def test_reshaping_a_never_deployed_draft_needs_no_critical_lock(team, change):
+    breaking_changes(team)[change](None)
+
+
+def test_a_deployed_table_cannot_be_discarded(team):
+    mark_deployed(team["table"])
+    critical = locks.acquire(team["table"].id, team["editor"], "critical").lock_token
+    with pytest.raises(Conflict):
+        breaking_changes(team)["discard the table"](critical)
 
 
 @pytest.mark.parametrize("status", ["deprecated", "deleted"])

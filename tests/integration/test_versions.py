@@ -238,7 +238,7 @@ def test_diff_between_versions_and_the_working_copy(alice, shop, api):
     client = api(alice)
     response = client.get(f"/projects/{shop.id}/diff?from=1&to=2")
     assert [c["op"] for c in response.json["changes"]] == ["add_field"]
-    assert response.json["sql"] == ""
+    assert response.json["sql"] == 'ALTER TABLE "shop"."orders" ADD COLUMN "total" text;\n'
     working = client.get(f"/projects/{shop.id}/diff?from=2&to=working")
     assert [c["op"] for c in working.json["changes"]] == ["add_table", "add_field"]
     old = versions.snapshot_of(versions.get_version(shop.id, 1))

@@ -1,0 +1,166 @@
+"""Deploying: 300 linked tables through the designer next to `psql -1 -f` of the same SQL,
+and the plan time for one change in a 3,000-table project.
+
+Prints medians, the ratio to psql (goal ≤ 1.5) and the plan time (goal ≤ 1 s); never asserts
+times. Runs on a fresh database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's) server, else
+embedded; the deploy target is a schema of that same database.
+"""
+
+import pathlib
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from _setup import OUT
+from _setup import fresh_database
+from _setup import postgres_server
+from versions import PASSWORD
+from versions import seed
+
+from designer import accounts
+from designer import ddl
+from designer import deploy
+from designer import versions
+from designer.db import database
+from designer.db import open_database
+from designer.db import upgrade
+from designer.models import DataField
+from designer.models import DataTable
+from designer.models import Deployment
+from designer.models import Project
+from designer.models import SchemaVersion
+from designer.settings import settings
+from designer.snapshot import build
+from designer.snapshot import snapshot_hash
+
+RUNS = 3
+DEPLOY_TABLES, PLAN_TABLES = 300, 3000
+RATIO_GOAL, PLAN_GOAL_MS = 1.5, 1000
+
+
+def psql_binary():
+    import pgserver
+
+    return pathlib.Path(pgserver.__file__).parent / "pginstall" / "bin" / "psql"
+
+
+def reset(project, schema):
+    """Forget the project's deployments and point it at a new, empty target schema."""
+    Deployment.delete().where(Deployment.project == project.id).execute()
+    SchemaVersion.delete().where(SchemaVersion.project == project.id).execute()
+    DataTable.update(deployed_at=None).where(DataTable.project == project.id).execute()
+    Project.update(target_schema=schema).where(Project.id == project.id).execute()
+    versions.cache.clear()
+    return Project.get_by_id(project.id)
+
+
+def through_designer(user, project, run):
+    project = reset(project, f"designer_{run}")
+    started = time.perf_counter()
+    row = deploy.deploy(user, project.id)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert row.status == "applied", row.error
+    return elapsed, row.sql, project.target_schema
+
+
+def through_psql(url, sql, schema, run):
+    script = sql.replace(f'"{schema}"', f'"psql_{run}"')
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", dir=OUT, delete=False) as handle:
+        handle.write(script)
+    command = [str(psql_binary()), "-q", "-X", "-v", "ON_ERROR_STOP=1", "-1", "-f", handle.name]
+    started = time.perf_counter()
+    subprocess.run([*command, url], check=True, capture_output=True)
+    elapsed = (time.perf_counter() - started) * 1000
+    pathlib.Path(handle.name).unlink()
+    return elapsed
+
+
+def deploy_figures(user, url):
+    project, _, links = seed(user, DEPLOY_TABLES)
+    DataTable.update(status="active").where(DataTable.project == project.id).execute()
+    ours, theirs, statements = [], [], 0
+    for run in range(RUNS):
+        elapsed, sql, schema = through_designer(user, project, run)
+        ours.append(elapsed)
+        theirs.append(through_psql(url, sql, schema, run))
+        statements = sql.count(";\n")
+    return {"links": links, "statements": statements, "ours": ours, "psql": theirs}
+
+
+def plan_figures(user):
+    """Plan time for one renamed field, with the 3,000 tables recorded as deployed."""
+    project, first, _ = seed(user, PLAN_TABLES)
+    DataTable.update(status="active").where(DataTable.project == project.id).execute()
+    snapshot = build(project.id)
+    Deployment.create(
+        project=project.id, target_schema=project.target_schema, to_hash=snapshot_hash(snapshot),
+        status="applied", deployed_snapshot=snapshot, created_by=user,
+    )  # fmt: skip
+    field = (
+        DataField.select()
+        .where(DataField.data_table == first.id)
+        .order_by(DataField.sort_order.desc())
+        .first()
+    )
+    DataField.update(field_name=field.field_name + "_renamed").where(
+        DataField.id == field.id
+    ).execute()
+    times, builds, migrations, steps = [], [], [], 0
+    for _ in range(RUNS + 1):
+        started = time.perf_counter()
+        plan = deploy.plan_for(user, project.id)
+        times.append((time.perf_counter() - started) * 1000)
+        steps = len(plan.steps)
+        with versions.paused_gc():
+            started = time.perf_counter()
+            build(project.id)
+            builds.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            ddl.migration(plan.schema, plan.deployed, plan.desired)
+            migrations.append((time.perf_counter() - started) * 1000)
+    # The first run fills the snapshot cache.
+    return {"times": times[1:], "build": builds[1:], "migration": migrations[1:], "steps": steps}
+
+
+def report(deployed, planned):
+    ours, theirs = statistics.median(deployed["ours"]), statistics.median(deployed["psql"])
+    ratio = ours / theirs
+    plan_ms = statistics.median(planned["times"])
+    print()
+    print(f"(median of {RUNS} runs)")
+    print(f"deploy {DEPLOY_TABLES} tables, {deployed['links']} foreign keys, "
+          f"{deployed['statements']} statements")  # fmt: skip
+    print(f"  through the designer (plan, version, measure, apply, record)  {ours:10.1f} ms")
+    print(f"  psql -1 -f, the same SQL                                      {theirs:10.1f} ms")
+    verdict = "meets" if ratio <= RATIO_GOAL else "MISSES"
+    print(f"  ratio designer / psql  {ratio:.2f}  (goal ≤ {RATIO_GOAL}: {verdict})")
+    verdict = "meets" if plan_ms <= PLAN_GOAL_MS else "MISSES"
+    print(f"plan for one renamed field in a {PLAN_TABLES:,}-table deployed project")
+    print(f"  deploy.plan_for  {plan_ms:.1f} ms, {planned['steps']} steps"
+          f"  (goal ≤ {PLAN_GOAL_MS} ms: {verdict})")  # fmt: skip
+    print(f"    of which snapshot.build (the design, read from the designer's database)"
+          f"  {statistics.median(planned['build']):.1f} ms")  # fmt: skip
+    print(f"    of which ddl.migration (diff, names, steps)"
+          f"  {statistics.median(planned['migration']):.1f} ms")  # fmt: skip
+
+
+def main():
+    # A killed bench must still drop its database and stop its embedded server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = time.perf_counter()
+    OUT.mkdir(parents=True, exist_ok=True)
+    with postgres_server() as server_url, fresh_database(server_url) as url:
+        database.initialize(open_database(url))
+        upgrade(database.obj)
+        settings.designer_database_url = settings.deploy_database_url = url
+        accounts.set_hash_cost(1, 1024)
+        user = accounts.create_user("bench", "bench@example.com", PASSWORD)
+        report(deploy_figures(user, url), plan_figures(user))
+    print(f"total runtime {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,312 @@
+"""PostgreSQL DDL from the design: CREATE scripts and ALTER migrations, as classified steps.
+
+`migration(schema, old, new)` turns the operations of designer.diff (the one
+diff engine) into steps: each one statement or a short lock-friendly group
+(NOT VALID then VALIDATE; NOT NULL through a validated CHECK), with its
+safety class, the reason, and a query counting the rows it would break,
+which deploy.py runs on the target just before the step. A CREATE script is
+the migration from the empty schema. Every identifier is quoted; every
+literal is quoted; names of constraints and indexes come from
+designer.schema_objects. Pure: no database, no Flask.
+"""
+
+from designer.column_changes import add_column
+from designer.column_changes import alter_column
+from designer.ddl_terms import BLOCKING
+from designer.ddl_terms import DATA_DEPENDENT
+from designer.ddl_terms import DESTRUCTIVE
+from designer.ddl_terms import SAFE
+from designer.ddl_terms import Context
+from designer.ddl_terms import Step
+from designer.ddl_terms import check_expression
+from designer.ddl_terms import column_comment
+from designer.ddl_terms import column_definition
+from designer.ddl_terms import comment_of_table
+from designer.ddl_terms import literal
+from designer.ddl_terms import ordered_fields
+from designer.ddl_terms import qualified
+from designer.diff import diff
+from designer.diff import empty_snapshot
+from designer.naming import generated_name
+from designer.naming import quote_identifier as ident
+
+
+def migration(schema, old, new, changes=None):
+    """The steps that turn the deployed snapshot `old` into `new` (None: empty schema)."""
+    old = old or empty_snapshot()
+    new = new or empty_snapshot()
+    changes = diff(old, new) if changes is None else changes
+    ctx = Context(schema, old, new)
+    by_op = {}
+    for change in changes:
+        by_op.setdefault(change["op"], []).append(change)
+    created = {c["table_id"] for c in by_op.get("add_table", [])}
+    dropped = {c["table_id"] for c in by_op.get("drop_table", [])}
+    kept = [tid for tid in new["tables"] if tid in old["tables"]]
+    steps = []
+    steps += drop_objects(ctx, kept)
+    steps += [
+        drop_column(ctx, c) for c in by_op.get("drop_field", []) if c["table_id"] not in dropped
+    ]
+    steps += drop_tables(ctx, dropped)
+    steps += rename_tables(ctx, by_op.get("rename_table", []))
+    steps += rename_columns(ctx, by_op.get("rename_field", []))
+    steps += rename_objects(ctx, kept)
+    for table_id in sorted(created, key=lambda tid: new["tables"][tid]["table_name"]):
+        steps += create_table(ctx, table_id)
+    for change in by_op.get("add_field", []):
+        if change["table_id"] not in created:
+            steps += add_column(ctx, change)
+    for change in by_op.get("alter_field", []):
+        steps += alter_column(ctx, change)
+    steps += add_objects(ctx, kept, foreign=False)
+    steps += add_foreign_keys(ctx, kept, created)
+    comments = [table_comment(ctx, c) for c in by_op.get("alter_table", []) if commented(c)]
+    return steps + [step for step in comments if step is not None]
+
+
+def create_script(schema, snapshot):
+    """The full CREATE script of a snapshot, as steps (schema creation first)."""
+    first = Step(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}", SAFE, "creates the schema")
+    return [first, *migration(schema, None, snapshot)]
+
+
+def script(steps):
+    """The steps as one SQL text, a statement per line group."""
+    return "".join(f"{step.sql};\n" for step in steps)
+
+
+def drop_objects(ctx, kept):
+    """Constraints and indexes that go (foreign keys first, so keys they use can go too)."""
+    foreign, other = [], []
+    for table_id in kept:
+        old, new = ctx.old_names.get(table_id, {}), ctx.new_names.get(table_id, {})
+        if old == new:
+            continue
+        for key, name in old.items():
+            if key in new:
+                continue
+            relation = ctx.relation(table_id, "old")
+            if key[0] == "index":
+                sql = f"DROP INDEX {qualified(ctx.schema, name)}"
+            else:
+                sql = f"ALTER TABLE {relation} DROP CONSTRAINT {ident(name)}"
+            reason = f"drops {name}"
+            (foreign if key[0] == "fkey" else other).append(Step(sql, SAFE, reason, table_id))
+    return foreign + other
+
+
+def drop_column(ctx, change):
+    table_id, field = change["table_id"], change["before"]
+    relation, column = ctx.relation(table_id, "old"), ident(field["field_name"])
+    return Step(
+        f"ALTER TABLE {relation} DROP COLUMN {column}",
+        DESTRUCTIVE,
+        f"drops column {field['field_name']}: its values are lost",
+        table_id,
+        f"SELECT count(*) FROM {relation} WHERE {column} IS NOT NULL",
+    )
+
+
+def drop_tables(ctx, dropped):
+    """DROP TABLE for each dropped table, tables holding foreign keys before those they use."""
+    remaining, steps = set(dropped), []
+    while remaining:
+        used = {
+            rel["source_table_id"]
+            for rel in ctx.old["relationships"].values()
+            if rel["target_table_id"] in remaining
+            and rel["target_table_id"] != rel["source_table_id"]
+        }
+        ready = sorted(remaining - used) or sorted(remaining)
+        for table_id in ready:
+            relation = ctx.relation(table_id, "old")
+            steps.append(
+                Step(
+                    f"DROP TABLE {relation}",
+                    DESTRUCTIVE,
+                    f"drops table {ctx.table(table_id, 'old')['table_name']} and all its rows",
+                    table_id,
+                    f"SELECT count(*) FROM {relation}",
+                )
+            )
+        remaining -= set(ready)
+    return steps
+
+
+def renamed_in_two_phases(pairs, statement, temporary):
+    """Rename statements for (before, after, ...) pairs; through temporary names when
+    one object takes a name another gives up in the same plan (a swap)."""
+    befores = {pair[0] for pair in pairs}
+    if not any(pair[1] in befores for pair in pairs):
+        return [statement(*pair) for pair in pairs]
+    first = [statement(pair[0], temporary(pair), *pair[2:]) for pair in pairs]
+    return first + [statement(temporary(pair), *pair[1:]) for pair in pairs]
+
+
+def rename_tables(ctx, changes):
+    pairs = [(c["before"], c["after"], c["table_id"]) for c in changes]
+
+    def statement(before, after, table_id):
+        sql = f"ALTER TABLE {qualified(ctx.schema, before)} RENAME TO {ident(after)}"
+        return Step(sql, SAFE, f"renames table {before} to {after} (rows kept)", table_id)
+
+    return renamed_in_two_phases(
+        pairs, statement, lambda p: generated_name("tmp", p[2], suffix="t")
+    )
+
+
+def rename_columns(ctx, changes):
+    steps = []
+    by_table = {}
+    for change in changes:
+        by_table.setdefault(change["table_id"], []).append(change)
+    for table_id, group in by_table.items():
+        relation = ctx.relation(table_id)
+        pairs = [(c["before"], c["after"], c["field_id"]) for c in group]
+
+        def statement(before, after, field_id, relation=relation, table_id=table_id):
+            sql = f"ALTER TABLE {relation} RENAME COLUMN {ident(before)} TO {ident(after)}"
+            return Step(sql, SAFE, f"renames column {before} to {after} (values kept)", table_id)
+
+        temporary = lambda p: generated_name("tmp", p[2], suffix="c")  # noqa: E731
+        steps += renamed_in_two_phases(pairs, statement, temporary)
+    return steps
+
+
+def rename_objects(ctx, kept):
+    """Constraints, indexes and sequences whose generated name follows a table or column
+    rename."""
+    pairs = []
+    for table_id in kept:
+        old, new = ctx.old_names.get(table_id, {}), ctx.new_names.get(table_id, {})
+        if old == new:
+            continue
+        pairs += [(old[k], new[k], table_id, k[0]) for k in old if k in new and old[k] != new[k]]
+
+    def statement(before, after, table_id, kind):
+        if kind in ("index", "sequence"):
+            what = kind.upper()
+            sql = f"ALTER {what} {qualified(ctx.schema, before)} RENAME TO {ident(after)}"
+        else:
+            relation = ctx.relation(table_id)
+            sql = f"ALTER TABLE {relation} RENAME CONSTRAINT {ident(before)} TO {ident(after)}"
+        return Step(sql, SAFE, f"renames {before} to {after}", table_id)
+
+    return renamed_in_two_phases(
+        pairs, statement, lambda p: generated_name("tmp", p[0], suffix="o")
+    )
+
+
+def create_table(ctx, table_id):
+    """CREATE TABLE with its columns, keys and checks; then its indexes and comments."""
+    table = ctx.table(table_id)
+    names = ctx.new_names[table_id]
+    sequences = {
+        key[1]: qualified(ctx.schema, name) for key, name in names.items() if key[0] == "sequence"
+    }
+    lines = [column_definition(f, sequences.get(f["id"])) for f in ordered_fields(table)]
+    lines += [
+        ctx.constraint_clause(table_id, key, name)
+        for key, name in names.items()
+        if key[0] not in ("index", "fkey", "sequence")
+    ]
+    relation = ctx.relation(table_id)
+    body = ",\n    ".join(lines)
+    steps = [Step(f"CREATE TABLE {relation} (\n    {body}\n)", SAFE, "creates the table", table_id)]
+    steps += [
+        Step(ctx.index_statement(table_id, key, name), SAFE, "indexes a new table", table_id)
+        for key, name in names.items()
+        if key[0] == "index"
+    ]
+    comment = comment_of_table(table)
+    if comment:
+        steps.append(
+            Step(f"COMMENT ON TABLE {relation} IS {literal(comment)}", SAFE, "comment", table_id)
+        )
+    for field in ordered_fields(table):
+        if field["field_config"].get("description"):
+            steps.append(column_comment(ctx, table_id, field))
+    return steps
+
+
+def added_keys(ctx, table_id):
+    old = ctx.old_names.get(table_id, {})
+    return [(key, name) for key, name in ctx.new_names[table_id].items() if key not in old]
+
+
+def add_objects(ctx, kept, foreign):
+    steps = []
+    for table_id in kept:
+        if ctx.old_names.get(table_id) == ctx.new_names.get(table_id):
+            continue
+        for key, name in added_keys(ctx, table_id):
+            if (key[0] == "fkey") == foreign:
+                steps.append(add_object(ctx, table_id, key, name))
+    return steps
+
+
+def add_object(ctx, table_id, key, name):
+    relation = ctx.relation(table_id)
+    table = ctx.table(table_id)
+    if key[0] == "index":
+        reason = "builds an index; writes to the table wait until it is built"
+        return Step(ctx.index_statement(table_id, key, name), BLOCKING, reason, table_id)
+    clause = ctx.constraint_clause(table_id, key, name)
+    if key[0] == "unique":
+        column = ident(table["fields"][key[1]]["field_name"])
+        measure = (
+            f"SELECT coalesce(sum(n - 1), 0)::bigint FROM (SELECT count(*) AS n FROM {relation}"
+            f" WHERE {column} IS NOT NULL GROUP BY {column} HAVING count(*) > 1) AS d"
+        )
+        reason = "adds a unique constraint (builds its index): fails on duplicate values"
+        return Step(
+            f"ALTER TABLE {relation} ADD {clause}", DATA_DEPENDENT, reason, table_id, measure
+        )
+    sql = ";\n".join(
+        [
+            f"ALTER TABLE {relation} ADD {clause} NOT VALID",
+            f"ALTER TABLE {relation} VALIDATE CONSTRAINT {ident(name)}",
+        ]
+    )
+    if key[0] == "check":
+        field = table["fields"][key[1]]
+        measure = (
+            f"SELECT count(*) FROM {relation} WHERE NOT ({check_expression(field, *key[2:4])})"
+        )
+        reason = f"adds a check ({key[2]}): fails on rows that break it"
+        return Step(sql, DATA_DEPENDENT, reason, table_id, measure)
+    column = ident(table["fields"][key[2]]["field_name"])
+    source = ctx.table(key[3])
+    measure = (
+        f"SELECT count(*) FROM {relation} AS t WHERE t.{column} IS NOT NULL AND NOT EXISTS"
+        f" (SELECT 1 FROM {qualified(ctx.schema, source['table_name'])} AS s"
+        f" WHERE s.{ident(source['fields'][key[4]]['field_name'])} = t.{column})"
+    )
+    reason = "adds a foreign key: fails on rows pointing at nothing"
+    return Step(sql, DATA_DEPENDENT, reason, table_id, measure)
+
+
+def add_foreign_keys(ctx, kept, created):
+    steps = add_objects(ctx, kept, foreign=True)
+    for table_id in sorted(created, key=lambda tid: ctx.table(tid)["table_name"]):
+        for key, name in ctx.new_names[table_id].items():
+            if key[0] == "fkey":
+                clause = ctx.constraint_clause(table_id, key, name)
+                sql = f"ALTER TABLE {ctx.relation(table_id)} ADD {clause}"
+                steps.append(Step(sql, SAFE, "links a new table", table_id))
+    return steps
+
+
+def commented(change):
+    return "description" in change["changes"] or "status" in change["changes"]
+
+
+def table_comment(ctx, change):
+    table = ctx.table(change["table_id"])
+    if comment_of_table(ctx.table(change["table_id"], "old")) == comment_of_table(table):
+        return None
+    comment = comment_of_table(table)
+    value = literal(comment) if comment else "NULL"
+    relation = ctx.relation(change["table_id"])
+    return Step(f"COMMENT ON TABLE {relation} IS {value}", SAFE, "comment", change["table_id"])

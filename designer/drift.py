@@ -1,0 +1,75 @@
+"""Drift: does the target schema still hold what the designer last deployed there?
+
+The expected catalog is not guessed: the last deployed snapshot is built
+into a scratch schema on the target, inside a transaction that is rolled
+back, and both schemas are read from pg_catalog the same way.
+"""
+
+import collections
+import secrets
+import threading
+from dataclasses import dataclass
+
+from designer import ddl
+from designer import deploy
+from designer import target
+from designer.catalog import differences
+from designer.catalog import read_catalog
+from designer.projects import access
+from designer.settings import settings
+
+
+@dataclass
+class Report:
+    schema: str
+    deployed: bool
+    differences: list
+
+
+# Expected catalogs by deployed snapshot hash: building one means creating every deployed
+# table in a scratch schema, too much for each page view; a hash's catalog never changes.
+_expected = collections.OrderedDict()
+_expected_lock = threading.Lock()
+KEEP = 16
+
+
+def timeouts(cursor):
+    cursor.execute(
+        "SELECT set_config('statement_timeout', %s, true)",
+        (f"{settings.deploy_statement_timeout_ms}ms",),
+    )
+
+
+def expected_catalog(cursor, snapshot_hash, snapshot):
+    """The catalog the snapshot makes, built in a scratch schema the caller rolls back."""
+    with _expected_lock:
+        if snapshot_hash in _expected:
+            _expected.move_to_end(snapshot_hash)
+            return _expected[snapshot_hash]
+    scratch = f"dmd_drift_{secrets.token_hex(6)}"
+    if snapshot["tables"]:
+        cursor.execute(ddl.script(ddl.create_script(scratch, snapshot)))
+    catalog = read_catalog(cursor, scratch)
+    with _expected_lock:
+        _expected[snapshot_hash] = catalog
+        while len(_expected) > KEEP:
+            _expected.popitem(last=False)
+    return catalog
+
+
+def check(user, project_id):
+    """The differences between the target schema and the last deployed design."""
+    granted = access(user, project_id)
+    schema = granted.project.target_schema
+    last = deploy.last_applied(granted.project.id)
+    snapshot = deploy.deployed_snapshot(last)
+    conn = target.connect()
+    try:
+        with conn.cursor() as cursor:
+            timeouts(cursor)
+            actual = read_catalog(cursor, schema)
+            expected = expected_catalog(cursor, last.to_hash if last else "", snapshot)
+        conn.rollback()
+    finally:
+        conn.close()
+    return Report(schema, last is not None, differences(expected, actual))

@@ -1,0 +1,193 @@
+"""The named objects PostgreSQL holds for a designed table, and their names.
+
+Besides columns, a deployed table owns a primary key, UNIQUE and CHECK
+constraints, foreign keys and indexes. Each is keyed by what it *means*
+(kind, field ids, rule), never by a name, so that a column rename keeps
+the object and only its name follows. Names are a pure function of the whole
+snapshot: readable (`orders_total_key`), at most 63 bytes, and never
+colliding, neither within a table (constraints) nor across the schema
+(tables and indexes share one namespace), so deploying B on an empty schema
+and migrating A to B give the same names.
+"""
+
+import collections
+import hashlib
+import threading
+
+from designer.field_types import pg_type
+from designer.naming import MAX_IDENTIFIER_BYTES
+from designer.naming import generated_name
+
+RULES_OF_TYPE = {"number": ("min", "max"), "text": ("min_length", "pattern")}
+# Objects whose name is also an index, i.e. a relation of the schema.
+RELATION_KINDS = ("pkey", "sequence", "unique", "index")
+
+
+def primary_key_field(table):
+    """The id of the table's primary key field (the designer's system `id`)."""
+    for field_id, field in table["fields"].items():
+        if field["field_config"].get("primary_key"):
+            return field_id
+    return None
+
+
+def source_key_field(snapshot, rel):
+    """The referenced ("one" side) field id of a relationship."""
+    if rel.get("source_field_id"):
+        return rel["source_field_id"]
+    return primary_key_field(snapshot["tables"][rel["source_table_id"]])
+
+
+def check_rules(field):
+    """(rule, value) pairs of a field's validation rules that become CHECKs."""
+    config = field["field_config"]
+    return [
+        (rule, str(config[rule]))
+        for rule in RULES_OF_TYPE.get(field["data_type"], ())
+        if config.get(rule) not in (None, "") and not (rule == "min_length" and config[rule] == 0)
+    ]
+
+
+def relationships_by_target(snapshot):
+    """{table id: [(rel_id, rel, key field id)]} of the foreign keys each table holds,
+    for the relationships whose tables and fields are all in this snapshot."""
+    tables = snapshot["tables"]
+    found = {}
+    for rel_id, rel in sorted(snapshot["relationships"].items()):
+        source, target = tables.get(rel["source_table_id"]), tables.get(rel["target_table_id"])
+        if source is None or target is None:
+            continue
+        key = source_key_field(snapshot, rel)
+        if key in source["fields"] and rel.get("target_field_id") in target["fields"]:
+            found.setdefault(rel["target_table_id"], []).append((rel_id, rel, key))
+    return found
+
+
+def table_object_keys(table, incoming):
+    """{key: field_id or None} for every named object the table owns, in a stable order;
+    `incoming` are its entries of relationships_by_target."""
+    keys = {}
+    pk = primary_key_field(table)
+    if pk is not None:
+        keys[("pkey", pk)] = pk
+        # The identity column's sequence is a relation of the schema too: named here, it
+        # follows renames and cannot collide with a table or an index.
+        keys[("sequence", pk)] = pk
+    fk_columns = set()
+    for rel_id, rel, key in incoming:
+        cascade = rel.get("cascade_config") or {}
+        action = (cascade.get("on_delete", "no_action"), cascade.get("on_update", "no_action"))
+        target = rel["target_field_id"]
+        keys[("fkey", rel_id, target, rel["source_table_id"], key, *action)] = target
+        fk_columns.add(target)
+    for field_id in sorted(table["fields"]):
+        field = table["fields"][field_id]
+        config = field["field_config"]
+        if config.get("primary_key"):
+            continue
+        if config.get("unique"):
+            keys[("unique", field_id)] = field_id
+        elif config.get("indexed") or field_id in fk_columns:
+            keys[("index", field_id)] = field_id
+        # The column's type is part of a CHECK's identity: a retyped column gets its
+        # checks dropped and added again, worded as a fresh deploy words them.
+        column_type = pg_type(field["data_type"], config)
+        for rule, value in check_rules(field):
+            keys[("check", field_id, rule, value, column_type)] = field_id
+    return keys
+
+
+RECENT = 2
+SUFFIXES = {"pkey": "pkey", "sequence": "seq", "unique": "key", "index": "idx", "fkey": "fkey"}
+
+
+def base_name(table, key, field_id):
+    kind = key[0]
+    suffix = f"{key[2]}_check" if kind == "check" else SUFFIXES[kind]
+    if kind == "pkey":
+        return generated_name(table["table_name"], suffix=suffix)
+    return generated_name(
+        table["table_name"], table["fields"][field_id]["field_name"], suffix=suffix
+    )
+
+
+def disambiguated(name, key, attempt):
+    """`name` made unique by a hash of the object's key, still within 63 bytes."""
+    digest = hashlib.sha256(repr((key, attempt)).encode("utf-8")).hexdigest()[:8]
+    head = name.encode("utf-8")[: MAX_IDENTIFIER_BYTES - 9].decode("utf-8", "ignore")
+    return f"{head.rstrip('_')}_{digest}"
+
+
+class ObjectNames:
+    """The names of every table's objects in one snapshot: `.by_table` {table_id: {key: name}}.
+
+    `reuse` is the ObjectNames of another snapshot (the other side of a migration): a table
+    equal there, with the same foreign keys, takes its candidates as they are, which keeps a
+    plan for one change in a 3,000-table project from naming everything twice.
+    """
+
+    def __init__(self, snapshot, reuse=None):
+        self.tables = snapshot["tables"]
+        self.incoming = relationships_by_target(snapshot)
+        self.candidates = {tid: self.candidates_of(tid, reuse) for tid in self.tables}
+        self.by_table = self.resolve()
+
+    def candidates_of(self, table_id, reuse):
+        """[(key, base name)] of the table's objects."""
+        table, incoming = self.tables[table_id], self.incoming.get(table_id, [])
+        if (
+            reuse is not None
+            and reuse.tables.get(table_id) == table
+            and reuse.incoming.get(table_id, []) == incoming
+        ):
+            return reuse.candidates[table_id]
+        keys = table_object_keys(table, incoming)
+        return [(key, base_name(table, key, field_id)) for key, field_id in keys.items()]
+
+    def resolve(self):
+        """Base names, made unique where they collide, tables in name order first served."""
+        tables = self.tables
+        relations = {t["table_name"] for t in tables.values()}
+        names = {}
+        for table_id in sorted(tables, key=lambda tid: (tables[tid]["table_name"], tid)):
+            taken, chosen = set(), {}
+            for key, base in self.candidates[table_id]:
+                name, attempt = base, 0
+                is_relation = key[0] in RELATION_KINDS
+                while name in taken or (is_relation and name in relations):
+                    attempt += 1
+                    name = disambiguated(base, (table_id, key), attempt)
+                taken.add(name)
+                if is_relation:
+                    relations.add(name)
+                chosen[key] = name
+            names[table_id] = chosen
+        return names
+
+
+_recent = collections.OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def names_of(snapshot, reuse=None):
+    """ObjectNames of a snapshot, remembered for the last few snapshot objects.
+
+    The deployed snapshot a plan starts from is one cached object (designer.versions
+    keeps snapshots by hash), so its names are computed once, not at every plan.
+    Snapshots are read-only; the entry keeps the object alive, so its id stays its own.
+    """
+    with _recent_lock:
+        entry = _recent.get(id(snapshot))
+    if entry is not None and entry[0] is snapshot:
+        return entry[1]
+    names = ObjectNames(snapshot, reuse)
+    with _recent_lock:
+        _recent[id(snapshot)] = (snapshot, names)
+        while len(_recent) > RECENT:
+            _recent.popitem(last=False)
+    return names
+
+
+def object_names(snapshot):
+    """{table_id: {key: name}} for every table of the snapshot."""
+    return ObjectNames(snapshot).by_table

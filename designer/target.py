@@ -1,0 +1,169 @@
+"""The deploy target: where designed tables go, and running a plan there in one transaction.
+
+The target is DEPLOY_DATABASE_URL, or else a database `<designer db>_deploy`
+on the designer's own server, created on first use (so the embedded server
+works out of the box). A plan runs in one transaction, with lock_timeout and
+statement_timeout, serialized per target schema by an advisory lock; before
+each step its measure counts the rows the step would break, in the state
+the earlier steps left. A dry run always rolls back; an apply commits only
+when every step ran and nothing was refused. Knows nothing of the designer's
+models: deploy.py passes a callback that writes the designer's records
+before the target commits.
+"""
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass
+from dataclasses import field
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
+
+import psycopg2
+from psycopg2 import errors
+from psycopg2 import sql
+
+from designer.ddl_terms import CASTABLE_FUNCTION
+from designer.ddl_terms import DESTRUCTIVE
+from designer.settings import settings
+
+_created = set()
+_created_lock = threading.Lock()
+
+
+def default_target(designer_url):
+    """(URL, database name) of `<designer db>_deploy` on the designer's server."""
+    parts = urlsplit(designer_url)
+    name = f"{parts.path.lstrip('/') or 'postgres'}_deploy"
+    return urlunsplit(parts._replace(path="/" + name)), name
+
+
+def ensure_database(admin_url, name):
+    """Create database `name` through `admin_url` unless it exists (once per process)."""
+    with _created_lock:
+        if name in _created:
+            return
+        conn = psycopg2.connect(admin_url)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+                # Another process may create it between the look and the CREATE.
+                with contextlib.suppress(errors.DuplicateDatabase):
+                    if cursor.fetchone() is None:
+                        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        finally:
+            conn.close()
+        _created.add(name)
+
+
+def target_url():
+    """The deploy target's URL, creating the default database when needed."""
+    if settings.deploy_database_url:
+        return settings.deploy_database_url
+    url, name = default_target(settings.designer_database_url)
+    ensure_database(settings.designer_database_url, name)
+    return url
+
+
+def connect():
+    return psycopg2.connect(target_url())
+
+
+@dataclass
+class Outcome:
+    """What running a plan did: each step's result, the first error, refused steps."""
+
+    steps: list = field(default_factory=list)
+    error: str | None = None
+    refused: list = field(default_factory=list)
+    duration_ms: int = 0
+    committed: bool = False
+
+
+def begin(cursor, schema):
+    """Timeouts, the per-schema advisory lock, the schema and the cast-check helper."""
+    cursor.execute(
+        "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true),"
+        " set_config('standard_conforming_strings', 'on', true)",  # as ddl.literal assumes
+        (f"{settings.deploy_lock_timeout_ms}ms", f"{settings.deploy_statement_timeout_ms}ms"),
+    )
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"dmd:{schema}",))
+    cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    cursor.execute(CASTABLE_FUNCTION.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+
+
+def run_step(cursor, step, result, refuse):
+    """Measure, then run one step; returns the error text or None."""
+    try:
+        if step.measure:
+            cursor.execute(step.measure)
+            result["affected_rows"] = int(cursor.fetchone()[0])
+        if step.kind == DESTRUCTIVE and result["affected_rows"]:
+            result["needs_confirmation"] = True
+            result["refused"] = refuse(step)
+        started = time.monotonic()
+        cursor.execute(step.sql)
+        result["duration_ms"] = round((time.monotonic() - started) * 1000, 2)
+        result["outcome"] = "ok"
+        return None
+    except psycopg2.Error as exc:
+        result["outcome"] = "failed"
+        message = (exc.pgerror or str(exc)).strip()
+        if result["affected_rows"]:
+            message += f" ({result['affected_rows']} rows: {step.reason})"
+        result["error"] = message
+        return f"{step.sql}\n{message}"
+
+
+def step_results(steps):
+    """A result per step, filled as the steps run; "not_run" until then."""
+    results = []
+    for step in steps:
+        result = {**step.as_dict(), "affected_rows": None, "outcome": "not_run"}
+        del result["measure"]
+        result.update(duration_ms=None, needs_confirmation=False, refused=None)
+        results.append(result)
+    return results
+
+
+def first_line(exc):
+    return (getattr(exc, "pgerror", None) or str(exc)).strip().splitlines()[0]
+
+
+def run_plan(steps, schema, apply=False, refuse=lambda step: None, before_commit=None):
+    """Run `steps` on the target in one transaction; commit only an apply that fully passed.
+
+    `refuse(step)` returns why a destructive step that would lose rows may not
+    run (None to allow it); `before_commit(outcome)` writes the designer's
+    side and may raise, which rolls the target back too.
+    """
+    outcome = Outcome(steps=step_results(steps))
+    started = time.monotonic()
+    try:
+        conn = connect()
+    except psycopg2.Error as exc:
+        outcome.error = f"The deploy target cannot be reached: {first_line(exc)}"
+        return outcome
+    try:
+        with conn.cursor() as cursor:
+            try:
+                begin(cursor, schema)
+            except psycopg2.Error as exc:
+                # Most often: another deploy to this schema holds the advisory lock.
+                outcome.error = f"The deploy could not start on {schema}: {first_line(exc)}"
+            for step, result in zip(steps, outcome.steps, strict=True):
+                if outcome.error is None:
+                    outcome.error = run_step(cursor, step, result, refuse)
+        outcome.refused = [r for r in outcome.steps if r["refused"]]
+        outcome.duration_ms = round((time.monotonic() - started) * 1000)
+        if apply and outcome.error is None and not outcome.refused:
+            if before_commit is not None:
+                before_commit(outcome)
+            conn.commit()
+            outcome.committed = True
+        else:
+            conn.rollback()
+    finally:
+        conn.close()
+    return outcome

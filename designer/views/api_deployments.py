@@ -1,0 +1,99 @@
+"""JSON API: deployments, drift and the SQL export."""
+
+from flask import Response
+from flask import g
+from flask import jsonify
+from flask import request
+
+from designer import api_input
+from designer import deploy
+from designer import drift
+from designer import projects
+from designer.errors import Conflict
+from designer.errors import Locked
+from designer.errors import ValidationFailed
+from designer.views.api import accepts
+from designer.views.api import bp
+from designer.views.api import iso
+from designer.web import error_body
+
+STEP_KEYS = ("sql", "kind", "reason", "affected_rows", "outcome", "duration_ms", "error")
+
+
+def deployment_json(row):
+    return {
+        "id": str(row.id),
+        "project_id": str(row.project_id),
+        "status": row.status,
+        "version_id": str(row.version_id) if row.version_id else None,
+        "target_schema": row.target_schema,
+        "from_hash": row.from_hash,
+        "to_hash": row.to_hash,
+        "steps": [{k: step.get(k) for k in STEP_KEYS} for step in row.plan],
+        "sql": row.sql,
+        "error": row.error,
+        "duration_ms": row.duration_ms,
+        "created_by": str(row.created_by_id) if row.created_by_id else None,
+        "created_at": iso(row.created_at),
+    }
+
+
+def recorded(run):
+    """201 with the Deployment `run` recorded, or 409/423 listing the steps to confirm."""
+    try:
+        row = run()
+    except (Conflict, Locked) as exc:
+        if "steps" not in exc.details:
+            raise
+        response, status = error_body(exc.status, exc.code, exc.message)
+        return jsonify({**response.json, "steps": exc.details["steps"]}), status
+    return jsonify(deployment_json(row)), 201
+
+
+@bp.post("/projects/<project_id>/deployments")
+@accepts(api_input.DeploymentRequest)
+def create_deployment(project_id, data):
+    """Dry-run or deploy pending changes: {"table_ids"?, "dry_run", "confirm_destructive"}."""
+    table_ids = data.get("table_ids")
+    dry_run, confirm = data.get("dry_run") is True, data.get("confirm_destructive") is True
+    return recorded(lambda: deploy.deploy(g.api_user, project_id, table_ids, dry_run, confirm))
+
+
+@bp.get("/projects/<project_id>/deployments")
+def list_deployments(project_id):
+    """The project's deployments and dry runs, newest first (without their plans)."""
+    granted = projects.access(g.api_user, project_id)
+    rows = deploy.history(granted.project.id, limit=request.args.get("limit", 50, type=int))
+    listed = [{**deployment_json(r), "steps": None} for r in rows]
+    return jsonify({"deployments": listed})
+
+
+@bp.get("/projects/<project_id>/deployments/<deployment_id>")
+def get_deployment(project_id, deployment_id):
+    """One deployment with its steps, SQL and outcome."""
+    return jsonify(deployment_json(deploy.get_deployment(g.api_user, project_id, deployment_id)))
+
+
+@bp.post("/tables/<table_id>/drop")
+@accepts(api_input.TableDrop)
+def drop_table(table_id, data):
+    """Drop a Deleted table from the database: {"confirm_name"}, holding its critical lock."""
+    typed = data.get("confirm_name", "")
+    return recorded(lambda: deploy.drop_table(g.api_user, table_id, typed))
+
+
+@bp.get("/projects/<project_id>/drift")
+def get_drift(project_id):
+    """Whether the target schema still holds what was last deployed."""
+    report = drift.check(g.api_user, project_id)
+    return jsonify({"in_sync": not report.differences, "differences": report.differences})
+
+
+@bp.get("/projects/<project_id>/export")
+def export(project_id):
+    """The design as a full CREATE script (format=sql)."""
+    if request.args.get("format", "sql") != "sql":
+        raise ValidationFailed("Only format=sql is available.", {"format": "Use sql."})
+    name, script = deploy.export_sql(g.api_user, project_id)
+    headers = {"Content-Disposition": f'attachment; filename="{name}.sql"'}
+    return Response(script, mimetype="application/sql", headers=headers)

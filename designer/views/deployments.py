@@ -1,0 +1,127 @@
+"""Deploy: the Deploy tab (pending SQL, dry run, deploy, history), drift, export, drop."""
+
+import contextlib
+
+from flask import Blueprint
+from flask import Response
+from flask import flash
+from flask import render_template
+from flask import request
+from flask_login import current_user
+from flask_login import login_required
+
+from designer import deploy
+from designer import drift
+from designer import projects
+from designer import tables
+from designer.ddl_terms import KINDS
+from designer.errors import Conflict
+from designer.errors import Locked
+from designer.errors import ValidationFailed
+from designer.views import block
+from designer.views import critical_for_change
+from designer.views import go
+from designer.views import page_or_block
+
+bp = Blueprint("deployments", __name__)
+PAGE = "deployments/index.html"
+
+
+def table_names(plan):
+    names = {tid: t["table_name"] for tid, t in plan.deployed["tables"].items()}
+    names.update({tid: t["table_name"] for tid, t in plan.desired["tables"].items()})
+    return names
+
+
+def deploy_context(granted, **extra):
+    plan = deploy.Plan(granted.project)
+    names = table_names(plan)
+    groups = {}
+    for step in plan.steps:
+        groups.setdefault(names.get(step.table_id, "schema"), []).append(step)
+    counted = [step.kind for step in plan.steps]
+    kinds = {kind: counted.count(kind) for kind in KINDS if kind in counted}
+    return {
+        "access": granted, "project": granted.project, "plan": plan, "groups": groups,
+        "kinds": kinds, "pending": deploy.has_pending(plan),
+        "history": deploy.history(granted.project.id), "result": None, "message": None,
+        **extra,
+    }  # fmt: skip
+
+
+@bp.get("/projects/<project_id>/deploy")
+@login_required
+def index(project_id):
+    """The Deploy tab: what is pending, as exact SQL with its safety classes, and history."""
+    granted = projects.access(current_user, project_id)
+    return page_or_block(PAGE, "deploy_body", **deploy_context(granted))
+
+
+@contextlib.contextmanager
+def critical_locks(table_ids):
+    """Critical locks on these tables for one confirmed destructive deploy."""
+    with contextlib.ExitStack() as stack:
+        for table_id in sorted(table_ids):
+            stack.enter_context(critical_for_change(table_id))
+        yield
+
+
+@bp.post("/projects/<project_id>/deployments")
+@login_required
+def run(project_id):
+    """Dry-run or deploy the pending changes; shows each step's outcome."""
+    granted = projects.access(current_user, project_id, "editor")
+    dry_run = request.form.get("action") != "deploy"
+    confirm = bool(request.form.get("confirm_destructive")) and not dry_run
+    destructive = {
+        s.table_id for s in deploy.Plan(granted.project).steps if s.kind == "destructive"
+    }
+    try:
+        with critical_locks(destructive if confirm else ()):
+            result = deploy.deploy(current_user, granted.project.id, None, dry_run, confirm)
+    except (Conflict, Locked, ValidationFailed) as exc:
+        return block(PAGE, "deploy_body", 422, **deploy_context(granted, message=exc.message))
+    return block(PAGE, "deploy_body", **deploy_context(granted, result=result))
+
+
+@bp.get("/projects/<project_id>/deployments/<deployment_id>")
+@login_required
+def show(project_id, deployment_id):
+    """One deployment: its SQL, each step's outcome, the error if any."""
+    granted = projects.access(current_user, project_id)
+    row = deploy.get_deployment(current_user, granted.project.id, deployment_id)
+    return render_template(
+        "deployments/show.html", access=granted, project=granted.project, deployment=row
+    )
+
+
+@bp.get("/projects/<project_id>/drift")
+@login_required
+def drift_report(project_id):
+    """Whether the target schema still holds what was deployed (loaded after the page)."""
+    granted = projects.access(current_user, project_id)
+    report = drift.check(current_user, granted.project.id)
+    return block(PAGE, "drift", access=granted, project=granted.project, report=report)
+
+
+@bp.get("/projects/<project_id>/export.sql")
+@login_required
+def export(project_id):
+    """Download the design's full CREATE script."""
+    name, script = deploy.export_sql(current_user, project_id)
+    headers = {"Content-Disposition": f'attachment; filename="{name}.sql"'}
+    return Response(script, mimetype="application/sql", headers=headers)
+
+
+@bp.post("/tables/<table_id>/drop")
+@login_required
+def drop(table_id):
+    """Drop a Deleted table from the database: critical lock, its name typed, a confirmed plan."""
+    _, table = tables.table_access(current_user, table_id, "editor")
+    with critical_for_change(table.id):
+        result = deploy.drop_table(current_user, table.id, request.form.get("confirm_name", ""))
+    if result.status == "applied":
+        flash(f"Dropped {table.table_name} from {result.target_schema}.", "success")
+    else:
+        flash(f"Dropping {table.table_name} failed; nothing changed. {result.error}", "error")
+    return go("tables.show", table_id=table.id)
