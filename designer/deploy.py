@@ -302,14 +302,19 @@ def pending_for_table(project, table):
     return [step for step in plan.steps if step.table_id == str(table.id)]
 
 
-def drop_table(user, table_id, typed_name):
-    """DROP a Deleted table from the target: its name typed, the user's critical lock held."""
-    _, table = tables.table_access(user, table_id, "editor")
+def refuse_drop(table, typed_name):
+    """Why a table cannot be dropped from the database now (raised), before any lock is taken."""
     if table.status != "deleted" or table.deployed_at is None:
         raise Conflict("Only a Deleted table that is in the database can be dropped from it.")
     if typed_name.strip() != table.table_name:
         message = f"Type {table.table_name} to confirm."
         raise ValidationFailed(message, {"confirm_name": message})
+
+
+def drop_table(user, table_id, typed_name):
+    """DROP a Deleted table from the target: its name typed, the user's critical lock held."""
+    _, table = tables.table_access(user, table_id, "editor")
+    refuse_drop(table, typed_name)
     return deploy(user, table.project_id, [], confirm=True, dropped={str(table.id)})
 
 

@@ -118,8 +118,10 @@ def export(project_id):
 def drop(table_id):
     """Drop a Deleted table from the database: critical lock, its name typed, a confirmed plan."""
     _, table = tables.table_access(current_user, table_id, "editor")
+    typed = request.form.get("confirm_name", "")
+    deploy.refuse_drop(table, typed)  # before the critical lock, which leaves a history row
     with critical_for_change(table.id):
-        result = deploy.drop_table(current_user, table.id, request.form.get("confirm_name", ""))
+        result = deploy.drop_table(current_user, table.id, typed)
     if result.status == "applied":
         flash(f"Dropped {table.table_name} from {result.target_schema}.", "success")
     else:
