@@ -49,9 +49,7 @@ def migration(schema, old, new, changes=None):
         drop_column(ctx, c) for c in by_op.get("drop_field", []) if c["table_id"] not in dropped
     ]
     steps += drop_tables(ctx, dropped)
-    steps += rename_tables(ctx, by_op.get("rename_table", []))
-    steps += rename_columns(ctx, by_op.get("rename_field", []))
-    steps += rename_objects(ctx, kept)
+    steps += renames(ctx, by_op, kept)
     for table_id in sorted(created, key=lambda tid: new["tables"][tid]["table_name"]):
         steps += create_table(ctx, table_id)
     for change in by_op.get("add_field", []):
@@ -174,28 +172,51 @@ def rename_columns(ctx, changes):
     return steps
 
 
-def rename_objects(ctx, kept):
-    """Constraints, indexes and sequences whose generated name follows a table or column
-    rename."""
+def renames(ctx, by_op, kept):
+    """Table, column and generated-name renames, in an order where no name is taken twice.
+
+    Tables, indexes and sequences share the schema's namespace: a table may be
+    renamed to the name another table's index or sequence gives up in the same
+    plan (a_id_seq). Then the generated names step aside to temporary names
+    first, and take their new names last.
+    """
+    tables = rename_tables(ctx, by_op.get("rename_table", []))
+    columns = rename_columns(ctx, by_op.get("rename_field", []))
+    objects = object_pairs(ctx, kept)
+    given_up = {pair[0] for pair in objects}
+    if not any(change["after"] in given_up for change in by_op.get("rename_table", [])):
+        in_place = lambda *pair: rename_object(ctx, *pair, "new")  # noqa: E731
+        return tables + columns + renamed_in_two_phases(objects, in_place, temporary)
+    aside = [rename_object(ctx, p[0], temporary(p), p[2], p[3], "old") for p in objects]
+    back = [rename_object(ctx, temporary(p), p[1], p[2], p[3], "new") for p in objects]
+    return aside + tables + columns + back
+
+
+def object_pairs(ctx, kept):
+    """(old name, new name, table id, kind) of constraints, indexes and sequences whose
+    generated name follows a table or column rename."""
     pairs = []
     for table_id in kept:
         old, new = ctx.old_names.get(table_id, {}), ctx.new_names.get(table_id, {})
         if old == new:
             continue
         pairs += [(old[k], new[k], table_id, k[0]) for k in old if k in new and old[k] != new[k]]
+    return pairs
 
-    def statement(before, after, table_id, kind):
-        if kind in ("index", "sequence"):
-            what = kind.upper()
-            sql = f"ALTER {what} {qualified(ctx.schema, before)} RENAME TO {ident(after)}"
-        else:
-            relation = ctx.relation(table_id)
-            sql = f"ALTER TABLE {relation} RENAME CONSTRAINT {ident(before)} TO {ident(after)}"
-        return Step(sql, SAFE, f"renames {before} to {after}", table_id)
 
-    return renamed_in_two_phases(
-        pairs, statement, lambda p: generated_name("tmp", p[0], suffix="o")
-    )
+def temporary(pair):
+    return generated_name("tmp", pair[0], suffix="o")
+
+
+def rename_object(ctx, before, after, table_id, kind, side):
+    """One generated name's rename; constraints name their table as it is called then."""
+    if kind in ("index", "sequence"):
+        what = kind.upper()
+        sql = f"ALTER {what} {qualified(ctx.schema, before)} RENAME TO {ident(after)}"
+    else:
+        relation = ctx.relation(table_id, side)
+        sql = f"ALTER TABLE {relation} RENAME CONSTRAINT {ident(before)} TO {ident(after)}"
+    return Step(sql, SAFE, f"renames {before} to {after}", table_id)
 
 
 def create_table(ctx, table_id):

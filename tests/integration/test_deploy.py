@@ -57,11 +57,11 @@ def test_activating_two_related_tables_deploys_them(alice, shop, customers, orde
     assert table.status == "active" and deployment.status == "applied"
     _, deployment = deploy.transition(alice, orders.id, "active")
     assert deployment.status == "applied"
-    assert 'FOREIGN KEY ("customers_id") REFERENCES "shop"."customers"' in deployment.sql
+    assert 'FOREIGN KEY ("customer_id") REFERENCES "shop"."customers"' in deployment.sql
     rows("INSERT INTO shop.customers (email) VALUES (%s)", ("a@example.com",))
-    rows("INSERT INTO shop.orders (total, customers_id) VALUES (5, 1)")
+    rows("INSERT INTO shop.orders (total, customer_id) VALUES (5, 1)")
     with pytest.raises(psycopg2.errors.ForeignKeyViolation):
-        rows("INSERT INTO shop.orders (total, customers_id) VALUES (5, 99)")
+        rows("INSERT INTO shop.orders (total, customer_id) VALUES (5, 99)")
     assert DataTable.get_by_id(orders.id).deployed_at is not None
     assert SchemaVersion.select().where(SchemaVersion.project == shop.id).count() == 2
 
@@ -185,9 +185,9 @@ def test_self_reference_and_many_to_many_junctions_deploy(alice, shop):
     fields.create_field(alice, junction.id, {"name": "Role"})
     for table in (people, groups, junction):
         assert deploy.transition(alice, table.id, "active")[1].status == "applied"
-    rows("INSERT INTO shop.people (name, people_id) VALUES ('boss', NULL), ('me', 1)")
+    rows("INSERT INTO shop.people (name, parent_id) VALUES ('boss', NULL), ('me', 1)")
     rows("INSERT INTO shop.teams (name) VALUES ('red')")
-    rows("INSERT INTO shop.people_teams (people_id, teams_id, role) VALUES (2, 1, 'x')")
+    rows("INSERT INTO shop.people_teams (person_id, team_id, role) VALUES (2, 1, 'x')")
     assert rows("SELECT count(*) FROM shop.people_teams") == [(1,)]
 
 
