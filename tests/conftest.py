@@ -9,6 +9,7 @@ from urllib.parse import urlunsplit
 
 import psycopg2
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / ".run"
@@ -16,6 +17,21 @@ RUNTIME.mkdir(mode=0o700, exist_ok=True)
 os.environ.setdefault("XDG_RUNTIME_DIR", str(RUNTIME))
 
 PASSWORD = "correct horse battery"
+
+# Property tests: a quick default for every run, a wide search for `make test-slow`.
+hypothesis_settings.register_profile("default", max_examples=100, deadline=None)
+hypothesis_settings.register_profile("slow", max_examples=1000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+E2E_DIR = ROOT / "tests" / "e2e"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests are `e2e` (and `slow`) by where they live, so `-m "not e2e"` skips them."""
+    for item in items:
+        if E2E_DIR in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.slow)
 
 
 def with_database(url, name):

@@ -14,6 +14,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FLASK = [sys.executable, "-m", "flask", "--app", "app"]
 
+pytestmark = pytest.mark.slow
+
 
 def free_port():
     with socket.socket() as sock:

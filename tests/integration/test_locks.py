@@ -65,6 +65,7 @@ def test_fifty_concurrent_acquirers_in_threads_leave_one_holder(team, make_user,
     assert TableLock.select().where(TableLock.released_at.is_null()).count() == 1
 
 
+@pytest.mark.slow
 def test_acquirers_in_two_processes_leave_one_holder(team, make_user, database_url):
     racers = []
     for i in range(20):
