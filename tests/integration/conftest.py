@@ -4,6 +4,7 @@ import pytest
 
 from designer import accounts
 from designer import projects
+from designer import versions
 from tests.conftest import PASSWORD
 from tests.conftest import csrf_token_of
 from tests.conftest import truncate_all
@@ -12,6 +13,8 @@ from tests.conftest import truncate_all
 @pytest.fixture(autouse=True)
 def clean_database(app):
     truncate_all()
+    # No snapshot read by an earlier test may stand in for what the database holds.
+    versions.cache.clear()
     yield
 
 

@@ -1,38 +1,17 @@
 """`make run`'s path: no DATABASE_URL, so an embedded PostgreSQL under instance/."""
 
 import os
-import pathlib
 import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-FLASK = [sys.executable, "-m", "flask", "--app", "app"]
+from tests.integration.servers import FLASK
+from tests.integration.servers import ROOT
+from tests.integration.servers import free_port
+from tests.integration.servers import wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url, seconds=30):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  (local URL)
-                return response.status, response.read().decode()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 @pytest.fixture
