@@ -4,6 +4,7 @@ from peewee import JOIN
 from peewee import IntegrityError
 from peewee import fn
 
+from designer.activity import recording
 from designer.db import database
 from designer.db import parse_id
 from designer.db import update_at_revision
@@ -118,7 +119,10 @@ def update_project(user, project_id, revision, **fields):
     )
     if "is_active" in fields:
         changes["is_active"] = bool(fields["is_active"])
-    return update_at_revision(Project, granted.project.id, revision, **changes)
+    with recording(granted.project.id, user) as log:
+        updated = update_at_revision(Project, granted.project.id, revision, **changes)
+        log.add("project.updated", f"edited the project {updated.name}", updated.id)
+    return updated
 
 
 def delete_project(user, project_id):
@@ -152,8 +156,10 @@ def add_member(actor, project_id, login, role):
             "Please correct the marked fields.", {"login": "No user has this username or email."}
         )
     try:
-        with database.atomic():
-            return ProjectMember.create(project=granted.project, user=user, role=role)
+        with recording(granted.project.id, actor) as log:
+            member = ProjectMember.create(project=granted.project, user=user, role=role)
+            log.add("member.added", f"added {user.username} as {role}", user.id)
+        return member
     except IntegrityError as exc:
         raise ValidationFailed(
             "Please correct the marked fields.",
@@ -189,17 +195,20 @@ def _refuse_losing_last_owner(project, member):
 def change_role(actor, project_id, user_id, role, revision=None):
     granted = access(actor, project_id, "owner")
     role = _checked_role(role)
-    with database.atomic():
+    with recording(granted.project.id, actor) as log:
         member = _membership(granted.project, user_id)
         if role != "owner":
             _refuse_losing_last_owner(granted.project, member)
         expected = member.revision if revision is None else revision
-        return update_at_revision(ProjectMember, member.id, expected, role=role)
+        updated = update_at_revision(ProjectMember, member.id, expected, role=role)
+        log.add("member.role", f"made {member.user.username} {role}", member.user_id)
+    return updated
 
 
 def remove_member(actor, project_id, user_id):
     granted = access(actor, project_id, "owner")
-    with database.atomic():
+    with recording(granted.project.id, actor) as log:
         member = _membership(granted.project, user_id)
         _refuse_losing_last_owner(granted.project, member)
         member.delete_instance()
+        log.add("member.removed", f"removed {member.user.username}", member.user_id)
