@@ -90,3 +90,36 @@ def test_embedded_database_serves_the_signup_page_and_keeps_data(environment, tm
     )
     assert again.returncode == 1
     assert "already taken" in again.stderr
+
+
+def test_ctrl_c_on_make_run_stops_the_embedded_server(environment, tmp_path):
+    port = free_port()
+    run = subprocess.Popen(
+        ["make", "run", f"PORT={port}"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    pid_file = tmp_path / "instance" / "pgdata" / "postmaster.pid"
+    try:
+        status, _ = wait_for(f"http://127.0.0.1:{port}/signup", seconds=120)
+        assert status == 200
+        postgres = int(pid_file.read_text().split()[0])
+        # PostgreSQL runs detached: Ctrl-C does not reach it, only `make run` can stop it.
+        assert os.getpgid(postgres) != run.pid
+    finally:
+        os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        run.wait(timeout=60)
+    assert not pid_file.exists(), "the embedded PostgreSQL is still running"
+    assert not running(postgres)
+
+
+def running(pid):
+    """Whether the process lives (a zombie nobody reaped yet has stopped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
