@@ -4,7 +4,7 @@ import copy
 import itertools
 
 from hypothesis import given
-from hypothesis import settings
+from hypothesis import reject
 from hypothesis import strategies as st
 
 from designer.diff import OP_ORDER
@@ -14,6 +14,9 @@ from designer.diff import diff
 from designer.diff import empty_snapshot
 from designer.diff import summarize
 from designer.diff import summary_text
+from designer.errors import ValidationFailed
+from designer.field_types import clean_field
+from designer.snapshot import snapshot_hash
 
 
 def field(field_id, field_name, sort_order=1, **attrs):
@@ -315,23 +318,52 @@ def test_describe_cuts_long_values():
     assert len(text) < 80
 
 
-# Property test: random snapshots, random edits, and the diff must replay them exactly.
+# Property tests: random snapshots, random edits; the diff must replay them exactly.
+#
+# Fields are drawn as a user would enter them (every type, every setting, defaults)
+# and cleaned by designer.field_types, so their configs are the ones the app stores.
+# Names come from a small pool, so edits swap, reuse and collide names all the time.
 
-NAMES = st.sampled_from(["a", "b", "orders", "users"])
+NAMES = st.sampled_from(["a", "b", "orders", "users", "line_items"])
+TYPES = ["text", "number", "date", "boolean"]
+CASCADE_ACTIONS = ["cascade", "restrict", "set_null", "set_default", "no_action"]
 VALUES = {
     "name": st.sampled_from(["A", "Orders", "People who buy"]),
     "description": st.sampled_from(["", "notes"]),
     "status": st.sampled_from(["draft", "active", "deprecated", "deleted"]),
-    "data_type": st.sampled_from(["text", "number", "date", "boolean"]),
     "is_required": st.booleans(),
-    "default_value": st.none() | st.sampled_from(["", "0", "now"]),
-    "field_config": st.sampled_from([{}, {"unique": True}, {"max_length": 200, "unique": True}]),
     "sort_order": st.integers(0, 3),
-    "relationship_type": st.sampled_from(["one_to_many", "one_to_one", "many_to_many"]),
-    "cascade_config": st.sampled_from([{}, {"on_delete": "cascade", "on_update": "no_action"}]),
+    "relationship_type": st.sampled_from(["one_to_many", "many_to_many"]),
+    "cascade_config": st.fixed_dictionaries(
+        {
+            "on_delete": st.sampled_from(CASCADE_ACTIONS),
+            "on_update": st.sampled_from(CASCADE_ACTIONS),
+        }
+    ),
+}
+SETTINGS_INPUT = {
+    "text": {
+        "max_length": st.none() | st.integers(1, 300).map(str),
+        "min_length": st.none() | st.integers(0, 4).map(str),
+        "pattern": st.none() | st.sampled_from([r"^[a-z]+$", r"\d{3}", ".*"]),
+        "default_value": st.none() | st.sampled_from(["", "abc", "12345"]),
+    },
+    "number": {
+        "number_type": st.sampled_from(["integer", "bigint", "decimal"]),
+        "precision": st.none() | st.integers(1, 20).map(str),
+        "scale": st.none() | st.integers(0, 4).map(str),
+        "min": st.none() | st.sampled_from(["-5", "0", "1"]),
+        "max": st.none() | st.sampled_from(["10", "1000"]),
+        "default_value": st.none() | st.sampled_from(["0", "7", "-3"]),
+    },
+    "date": {
+        "date_type": st.sampled_from(["date", "timestamp", "timestamptz", "time"]),
+        "default_value": st.none() | st.sampled_from(["now()", "current_time", "2024-02-29"]),
+    },
+    "boolean": {"default_value": st.none() | st.sampled_from(["true", "false", "yes"])},
 }
 TABLE_ATTRS = ["name", "description", "status"]
-FIELD_ATTRS = ["name", "data_type", "is_required", "default_value", "field_config", "sort_order"]
+FIELD_ATTRS = ["name", "is_required", "sort_order", "definition"]
 RELATIONSHIP_ATTRS = ["relationship_type", "cascade_config", "status"]
 
 
@@ -348,17 +380,33 @@ class Builder:
     def new_id(self, prefix):
         return f"{prefix}-{next(self.ids)}"
 
+    def definition(self):
+        """A type with its settings and default, as clean_field stores them."""
+        data_type = self.draw(st.sampled_from(TYPES))
+        raw = {key: self.draw(value) for key, value in SETTINGS_INPUT[data_type].items()}
+        raw.update(
+            name="Probe", field_name="probe", data_type=data_type,
+            unique=self.draw(st.booleans()), indexed=self.draw(st.booleans()),
+            description=self.draw(st.sampled_from(["", "why it exists"])),
+        )  # fmt: skip
+        try:
+            cleaned = clean_field(raw, regex_matches=lambda value, pattern: True)
+        except ValidationFailed:
+            reject()
+        return {k: cleaned[k] for k in ("data_type", "field_config", "default_value")}
+
     def field(self):
         fid = self.new_id("f")
-        attrs = {attr: self.draw(VALUES[attr]) for attr in FIELD_ATTRS}
-        return {"id": fid, "field_name": self.draw(NAMES), **attrs}
+        attrs = {attr: self.draw(VALUES[attr]) for attr in FIELD_ATTRS if attr != "definition"}
+        return {"id": fid, "field_name": self.draw(NAMES), **attrs, **self.definition()}
 
-    def table(self):
+    def table(self, table_name=None):
         tid = self.new_id("t")
         attrs = {attr: self.draw(VALUES[attr]) for attr in TABLE_ATTRS}
         fields = [self.field() for _ in range(self.draw(st.integers(0, 3)))]
         fields = {f["id"]: f for f in fields}
-        return {"id": tid, "table_name": self.draw(NAMES), **attrs, "fields": fields}
+        table_name = table_name or self.draw(NAMES)
+        return {"id": tid, "table_name": table_name, **attrs, "fields": fields}
 
     def relationship(self, schema):
         rid = self.new_id("r")
@@ -379,6 +427,11 @@ class Builder:
         choices = sorted(mapping) + ([None] if allow_none else [])
         return self.draw(st.sampled_from(choices))
 
+    def two(self, mapping):
+        """Two different keys of `mapping` (which has at least two)."""
+        first = self.pick(mapping)
+        return first, self.pick({k: v for k, v in mapping.items() if k != first})
+
     def snapshot(self):
         schema = snapshot([self.table() for _ in range(self.draw(st.integers(0, 4)))])
         if schema["tables"]:
@@ -388,21 +441,35 @@ class Builder:
         return schema
 
 
+def drop_table(schema, tid):
+    del schema["tables"][tid]
+    schema["relationships"] = {
+        rid: rel
+        for rid, rel in schema["relationships"].items()
+        if tid not in (rel["source_table_id"], rel["target_table_id"])
+    }
+
+
 def edit_tables(builder, schema):
     tables = schema["tables"]
-    kind = builder.draw(st.sampled_from(["add", "drop", "rename", "alter"]))
+    kind = builder.draw(st.sampled_from(["add", "drop", "rename", "alter", "swap", "reuse"]))
     if kind == "add" or not tables:
         new = builder.table()
         tables[new["id"]] = new
         return
     tid = builder.pick(tables)
     if kind == "drop":
-        del tables[tid]
-        schema["relationships"] = {
-            rid: rel
-            for rid, rel in schema["relationships"].items()
-            if tid not in (rel["source_table_id"], rel["target_table_id"])
-        }
+        drop_table(schema, tid)
+    elif kind == "reuse":
+        # A new table takes the name of the one it replaces.
+        name = tables[tid]["table_name"]
+        drop_table(schema, tid)
+        new = builder.table(table_name=name)
+        tables[new["id"]] = new
+    elif kind == "swap" and len(tables) > 1:
+        first, second = builder.two(tables)
+        names = tables[first]["table_name"], tables[second]["table_name"]
+        tables[second]["table_name"], tables[first]["table_name"] = names
     elif kind == "rename":
         tables[tid]["table_name"] = builder.draw(NAMES) + "_renamed"
     else:
@@ -414,7 +481,7 @@ def edit_fields(builder, schema):
     if not schema["tables"]:
         return
     fields = schema["tables"][builder.pick(schema["tables"])]["fields"]
-    kind = builder.draw(st.sampled_from(["add", "drop", "rename", "alter"]))
+    kind = builder.draw(st.sampled_from(["add", "drop", "rename", "alter", "swap", "reuse"]))
     if kind == "add" or not fields:
         new = builder.field()
         fields[new["id"]] = new
@@ -422,11 +489,21 @@ def edit_fields(builder, schema):
     fid = builder.pick(fields)
     if kind == "drop":
         del fields[fid]
+    elif kind == "reuse":
+        new = {**builder.field(), "field_name": fields.pop(fid)["field_name"]}
+        fields[new["id"]] = new
+    elif kind == "swap" and len(fields) > 1:
+        first, second = builder.two(fields)
+        names = fields[first]["field_name"], fields[second]["field_name"]
+        fields[second]["field_name"], fields[first]["field_name"] = names
     elif kind == "rename":
         fields[fid]["field_name"] = builder.draw(NAMES) + "_renamed"
     else:
         attr = builder.draw(st.sampled_from(FIELD_ATTRS))
-        fields[fid][attr] = builder.draw(VALUES[attr])
+        if attr == "definition":  # retype, or change settings and default
+            fields[fid].update(builder.definition())
+        else:
+            fields[fid][attr] = builder.draw(VALUES[attr])
 
 
 def edit_relationships(builder, schema):
@@ -441,6 +518,10 @@ def edit_relationships(builder, schema):
         rid = builder.pick(rels)
         attr = builder.draw(st.sampled_from(RELATIONSHIP_ATTRS + ["relationship_name"]))
         rels[rid][attr] = builder.draw(VALUES.get(attr, NAMES))
+    if len(rels) > 1 and builder.draw(st.booleans()):
+        first, second = builder.two(rels)
+        names = rels[first]["relationship_name"], rels[second]["relationship_name"]
+        rels[second]["relationship_name"], rels[first]["relationship_name"] = names
 
 
 EDITS = st.sampled_from([edit_tables, edit_fields, edit_relationships])
@@ -487,7 +568,8 @@ def spec_position(change, old, new, new_tables):
     return (OP_ORDER.index(op), *table_key, *field_key)
 
 
-@settings(max_examples=200, deadline=None)
+# Example counts come from the hypothesis profile (tests/conftest.py): `make test-slow`
+# runs a thousand of each.
 @given(st.data())
 def test_applying_the_diff_reproduces_the_edited_snapshot(data):
     builder = Builder(data)
@@ -506,3 +588,16 @@ def test_applying_the_diff_reproduces_the_edited_snapshot(data):
     assert renamed.isdisjoint(ids_of(changes, "add_", "drop_"))
     new_tables = {c["table_id"] for c in changes if c["op"] == "add_table"}
     assert changes == sorted(changes, key=lambda c: spec_position(c, old, new, new_tables))
+
+
+@given(st.data())
+def test_the_hash_changes_exactly_when_the_snapshot_does(data):
+    builder = Builder(data)
+    old = builder.snapshot()
+    new = copy.deepcopy(old)
+    for _ in range(data.draw(st.integers(0, 6))):
+        data.draw(EDITS)(builder, new)
+
+    assert snapshot_hash(reversed_order(old)) == snapshot_hash(old)
+    assert (snapshot_hash(new) == snapshot_hash(old)) == (new == old)
+    assert (diff(old, new) == []) == (new == old)
