@@ -112,8 +112,16 @@ def csrf_token_of(html):
 
 
 def truncate_all():
-    """Empty every table of the designer (not the migration history)."""
-    from designer.db import database
+    """Empty every table of the designer (not the migration history).
 
-    tables = [t for t in database.get_tables() if t != "schema_migration"]
-    database.execute_sql("TRUNCATE " + ", ".join(tables) + " CASCADE")
+    DELETE, dependents first, rather than TRUNCATE: on tables this small it
+    takes a millisecond where TRUNCATE took a tenth of a second per test.
+    """
+    from peewee import sort_models
+
+    from designer.db import database
+    from designer.models import MODELS
+
+    with database.atomic():
+        for model in reversed(sort_models(MODELS)):
+            model.delete().execute()
