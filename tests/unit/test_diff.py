@@ -3,6 +3,7 @@
 import copy
 import itertools
 
+import pytest
 from hypothesis import given
 from hypothesis import reject
 from hypothesis import strategies as st
@@ -301,6 +302,61 @@ def test_describe_names_objects_from_the_snapshot():
         "renamed column customers.email to contact_email",
         "changed column orders.total: data_type text → number",
     ]
+
+
+def test_describe_words_every_kind_of_change():
+    old = shop()
+    new = copy.deepcopy(old)
+    del new["tables"]["t-cust"]["fields"]["f-email"]
+    new["tables"]["t-ord"]["table_name"] = "purchases"
+    new["tables"]["t-ord"]["description"] = "café orders"
+    new["relationships"]["r-1"]["relationship_name"] = "purchases_customer_fkey"
+    new["relationships"]["r-1"]["cascade_config"] = {"on_delete": "restrict"}
+    new["relationships"]["r-2"] = relationship("r-2", "self_ref", "t-ord", "t-ord")
+    new["tables"]["t-inv"] = table("t-inv", "invoices", field("f-n", "number"))
+    changes = diff(old, new)
+    described = [describe(c, old if c["op"].startswith("drop") else new) for c in changes]
+    assert described == [
+        "dropped column customers.email",
+        "added table invoices",
+        "added column invoices.number",
+        "renamed table orders to purchases",
+        'changed table purchases: description "" → "café orders"',
+        "added relationship self_ref",
+        "changed relationship purchases_customer_fkey: cascade_config "
+        '{"on_delete": "cascade", "on_update": "… → {"on_delete": "restrict"}, '
+        "relationship_name orders_customer_fkey → purchases_customer_fkey",
+    ]
+    dropped = {
+        "op": "drop_relationship",
+        "relationship_id": "r-1",
+        "before": old["relationships"]["r-1"],
+    }
+    assert describe(dropped) == "dropped relationship orders_customer_fkey"
+    assert describe({"op": "alter_relationship", "relationship_id": "r-9", "changes": {}}) == (
+        "changed relationship r-9: "
+    )
+
+
+def test_summary_counts_each_changed_field_of_a_table():
+    old = shop()
+    new = copy.deepcopy(old)
+    new["tables"]["t-ord"]["fields"]["f-total"]["data_type"] = "number"
+    new["tables"]["t-ord"]["fields"]["f-oid"]["is_required"] = True
+    new["tables"]["t-cust"]["fields"]["f-email"]["field_name"] = "mail"
+    assert summarize(diff(old, new))["fields"] == {"added": 0, "changed": 3, "dropped": 0}
+    assert summary_text(diff(old, new)) == "~3 fields"
+
+
+def test_summary_counts_the_fields_of_a_dropped_table_in_the_table():
+    dropped = {"op": "drop_table", "table_id": "t-1", "before": {}}
+    field_gone = {"op": "drop_field", "table_id": "t-1", "field_id": "f-1", "before": {}}
+    assert summarize([dropped, field_gone])["fields"]["dropped"] == 0
+
+
+def test_applying_an_unknown_operation_is_refused():
+    with pytest.raises(ValueError, match="Unknown change operation 'merge_table'"):
+        apply_changes(shop(), [{"op": "merge_table", "table_id": "t-ord"}])
 
 
 def test_describe_falls_back_to_ids_without_a_snapshot():
