@@ -29,9 +29,12 @@ test-fast: setup
 test-slow: setup
 	HYPOTHESIS_PROFILE=slow $(BIN)/pytest
 
-# Mutation testing of the domain modules (minutes; not part of CI). See [tool.mutmut].
+# Mutation testing of the domain modules (long; not part of CI). See [tool.mutmut] in
+# pyproject.toml. Narrow it with MUTANTS, e.g. make mutate MUTANTS='designer.diff*'.
+MUTANTS ?=
 mutate: setup
-	$(BIN)/mutmut run
+	mkdir -p mutants && ln -sfn ../node_modules mutants/node_modules
+	$(BIN)/mutmut run --max-children 2 $(MUTANTS)
 	$(BIN)/mutmut results
 
 setup: $(VENV)/.installed node_modules/.installed .run

@@ -348,6 +348,52 @@ def test_summary_counts_each_changed_field_of_a_table():
     assert summary_text(diff(old, new)) == "~3 fields"
 
 
+def test_describe_takes_an_added_objects_name_from_the_op_itself():
+    added = {"op": "add_table", "table_id": "t-9", "after": table("t-9", "refunds")}
+    assert describe(added) == "added table refunds"
+
+
+def test_describe_shows_settings_with_sorted_keys_and_cuts_only_past_40_characters():
+    change = {"op": "alter_field", "table_id": "t-ord", "field_id": "f-total", "changes": {}}
+    change["changes"]["field_config"] = {"before": {"unique": True, "indexed": False},
+                                         "after": "x" * 40}  # fmt: skip
+    assert describe(change, shop()) == (
+        'changed column orders.total: field_config {"indexed": false, "unique": true} → ' + "x" * 40
+    )
+
+
+def test_summary_counts_each_changed_relationship():
+    old = shop()
+    old["relationships"]["r-2"] = relationship("r-2", "second_fkey", "t-cust", "t-ord")
+    new = copy.deepcopy(old)
+    for rel in new["relationships"].values():
+        rel["cascade_config"] = {"on_delete": "restrict"}
+    assert summarize(diff(old, new))["relationships"] == {"added": 0, "changed": 2, "dropped": 0}
+
+
+def test_a_dropped_field_op_carries_the_field_as_it_was():
+    old = shop()
+    new = copy.deepcopy(old)
+    del new["tables"]["t-ord"]["fields"]["f-total"]
+    assert diff(old, new) == [
+        {"op": "drop_field", "table_id": "t-ord", "field_id": "f-total",
+         "before": old["tables"]["t-ord"]["fields"]["f-total"]},
+    ]  # fmt: skip
+
+
+def test_an_applied_snapshot_shares_nothing_with_the_changes():
+    old = shop()
+    new = copy.deepcopy(old)
+    new["tables"]["t-ord"]["fields"]["f-total"]["field_config"] = {"unique": True}
+    new["tables"]["t-inv"] = table("t-inv", "invoices", field("f-n", "n", field_config={"a": 1}))
+    changes = diff(old, new)
+    kept = copy.deepcopy(changes)
+    applied = apply_changes(old, changes)
+    applied["tables"]["t-ord"]["fields"]["f-total"]["field_config"]["unique"] = False
+    applied["tables"]["t-inv"]["fields"]["f-n"]["field_config"]["a"] = 2
+    assert changes == kept
+
+
 def test_summary_counts_the_fields_of_a_dropped_table_in_the_table():
     dropped = {"op": "drop_table", "table_id": "t-1", "before": {}}
     field_gone = {"op": "drop_field", "table_id": "t-1", "field_id": "f-1", "before": {}}

@@ -151,3 +151,10 @@ def test_a_cut_generated_name_uses_all_63_bytes():
     name = generated_name("a" * 60, "column_one", suffix="fkey")
     assert len(name) == MAX_IDENTIFIER_BYTES
     assert name.startswith("a" * 49 + "_")
+
+
+def test_an_uppercase_identifier_is_offered_in_lowercase():
+    assert identifier_problem("Orders") == "Use lowercase letters: “orders”."
+    assert identifier_problem("order-Lines") == (
+        "A table name may use only lowercase letters, digits and underscores (not “-” “L”)."
+    )
