@@ -71,6 +71,7 @@ def test_without_environment_the_defaults_apply(environment, database_url, tmp_p
         assert app.session_interface.get_cookie_secure(app) is False
 
 
+@pytest.mark.slow
 def test_make_run_serves_the_address_host_and_port_name():
     env = {**os.environ, "HOST": "0.0.0.0", "PORT": "5123"}  # noqa: S104  (only printed)
     planned = subprocess.run(
