@@ -9,7 +9,7 @@ PORT ?= 5000
 export XDG_RUNTIME_DIR := $(CURDIR)/.run
 export FLASK_APP := app
 
-.PHONY: run test setup lint format bench clean
+.PHONY: run test test-fast test-slow mutate setup lint format bench clean
 
 run: setup
 	$(BIN)/flask db upgrade
@@ -20,6 +20,22 @@ run: setup
 
 test: setup
 	$(BIN)/pytest
+
+# Unit and integration tests only: no browser, no server processes.
+test-fast: setup
+	$(BIN)/pytest -m "not e2e and not slow"
+
+# The whole suite with the property tests searching wide (1,000 examples each).
+test-slow: setup
+	HYPOTHESIS_PROFILE=slow $(BIN)/pytest
+
+# Mutation testing of the domain modules (long; not part of CI). See [tool.mutmut] in
+# pyproject.toml. Narrow it with MUTANTS, e.g. make mutate MUTANTS='designer.diff*'.
+MUTANTS ?=
+mutate: setup
+	mkdir -p mutants && ln -sfn ../node_modules mutants/node_modules
+	$(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/mutmut results
 
 setup: $(VENV)/.installed node_modules/.installed .run
 

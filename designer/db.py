@@ -228,20 +228,27 @@ def db_downgrade():
 
 
 class QueryCounter(logging.Handler):
-    """Counts the statements peewee sends (it logs each one at DEBUG)."""
+    """Counts the statements peewee sends (it logs each one at DEBUG) from one thread.
+
+    Other threads (a live server, a lock holder, a benchmark's load) run their
+    own queries meanwhile; they are not the counted block's.
+    """
 
     def __init__(self):
         super().__init__(logging.DEBUG)
         self.count = 0
+        self.thread = threading.get_ident()
 
     def emit(self, record):
-        if record.name == "peewee":  # not peewee.pool's connection messages
+        # Not peewee.pool's connection messages, nor another thread's statements.
+        if record.name == "peewee" and record.thread == self.thread:
             self.count += 1
 
 
 @contextlib.contextmanager
 def counting_queries():
-    """A QueryCounter for the block (tests and benchmarks count queries with it)."""
+    """A QueryCounter for the block, counting the calling thread's statements only
+    (tests and benchmarks count queries with it)."""
     logger = logging.getLogger("peewee")
     counter, level = QueryCounter(), logger.level
     logger.addHandler(counter)

@@ -5,6 +5,7 @@ from peewee import IntegrityError
 from peewee import fn
 
 from designer import locks
+from designer.activity import recording
 from designer.db import database
 from designer.db import parse_id
 from designer.db import update_at_revision
@@ -186,11 +187,13 @@ def update_project(user, project_id, revision, **fields):
     if fields.get("target_schema") not in (None, granted.project.target_schema):
         changes["target_schema"] = clean_target_schema(granted, fields["target_schema"])
     try:
-        with database.atomic():
-            return update_at_revision(Project, granted.project.id, revision, **changes)
+        with recording(granted.project.id, user) as log:
+            updated = update_at_revision(Project, granted.project.id, revision, **changes)
+            log.add("project.updated", f"edited the project {updated.name}", updated.id)
     except IntegrityError as exc:
         message = "Another project already deploys into this schema."
         raise ValidationFailed(message, {"target_schema": message}) from exc
+    return updated
 
 
 def delete_project(user, project_id):
@@ -224,8 +227,10 @@ def add_member(actor, project_id, login, role):
             "Please correct the marked fields.", {"login": "No user has this username or email."}
         )
     try:
-        with database.atomic():
-            return ProjectMember.create(project=granted.project, user=user, role=role)
+        with recording(granted.project.id, actor) as log:
+            member = ProjectMember.create(project=granted.project, user=user, role=role)
+            log.add("member.added", f"added {user.username} as {role}", user.id)
+        return member
     except IntegrityError as exc:
         raise ValidationFailed(
             "Please correct the marked fields.",
@@ -261,7 +266,7 @@ def _refuse_losing_last_owner(project, member):
 def change_role(actor, project_id, user_id, role, revision=None):
     granted = access(actor, project_id, "owner")
     role = _checked_role(role)
-    with database.atomic():
+    with recording(granted.project.id, actor) as log:
         member = _membership(granted.project, user_id)
         if role != "owner":
             _refuse_losing_last_owner(granted.project, member)
@@ -270,13 +275,15 @@ def change_role(actor, project_id, user_id, role, revision=None):
         if role == "viewer":
             # Viewers hold no locks: a demoted editor's end now, not a lease later.
             locks.end_member_locks(granted.project.id, member.user_id)
-        return updated
+        log.add("member.role", f"made {member.user.username} {role}", member.user_id)
+    return updated
 
 
 def remove_member(actor, project_id, user_id):
     granted = access(actor, project_id, "owner")
-    with database.atomic():
+    with recording(granted.project.id, actor) as log:
         member = _membership(granted.project, user_id)
         _refuse_losing_last_owner(granted.project, member)
         locks.end_member_locks(granted.project.id, member.user_id)
         member.delete_instance()
+        log.add("member.removed", f"removed {member.user.username}", member.user_id)

@@ -65,6 +65,26 @@ def page(page):
 
 
 @pytest.fixture
+def windows(browser, base_url):
+    """windows(): a page in a browser context of its own (another user's window);
+    every context is closed at the end, whatever the test did."""
+    contexts = []
+
+    def open_window():
+        context = browser.new_context(base_url=base_url)
+        contexts.append(context)
+        opened = context.new_page()
+        opened.set_default_timeout(10_000)
+        return opened
+
+    try:
+        yield open_window
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
 def user(app):
     """A user named alice (created directly; sign-up itself has its own test)."""
     return accounts.create_user("alice", "alice@example.com", PASSWORD)

@@ -130,9 +130,8 @@ def test_delete_a_field_after_confirming(page, user, orders):
     assert field_names(page) == ["id", "email", "placed"]
 
 
-def test_a_stale_edit_in_a_second_window_shows_the_conflict(browser, base_url, user, orders):
-    first, second = (browser.new_context(base_url=base_url) for _ in range(2))
-    a, b = first.new_page(), second.new_page()
+def test_a_stale_edit_in_a_second_window_shows_the_conflict(windows, user, orders):
+    a, b = windows(), windows()
     for page in (a, b):
         sign_in(page)
         page.goto(f"/tables/{orders.id}")
@@ -149,8 +148,6 @@ def test_a_stale_edit_in_a_second_window_shows_the_conflict(browser, base_url, u
     expect(b.get_by_label("Name", exact=True)).to_have_value("Courriel")
     b.get_by_role("button", name="Save").click()
     expect(row(b, "Courriel")).to_have_count(1)
-    first.close()
-    second.close()
 
 
 def test_status_transitions(page, user, orders):

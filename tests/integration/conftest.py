@@ -3,10 +3,15 @@
 import pytest
 
 from designer import accounts
+from designer import create_app
 from designer import fields
 from designer import projects
 from designer import tables
+from designer import versions
+from designer.db import database
+from designer.models import Project
 from designer.signin_limits import limiter
+from designer.web import csrf
 from tests.conftest import PASSWORD
 from tests.conftest import csrf_token_of
 from tests.conftest import truncate_all
@@ -16,6 +21,8 @@ from tests.conftest import truncate_all
 def clean_database(app):
     truncate_all()
     limiter.reset()
+    # No snapshot read by an earlier test may stand in for what the database holds.
+    versions.cache.clear()
     yield
 
 
@@ -136,3 +143,40 @@ def api(app):
         return Api(app.test_client(), token)
 
     return make
+
+
+def raise_sqlstate(condition):
+    """Have PostgreSQL itself fail the statement with that SQLSTATE."""
+    database.execute_sql(
+        f"DO $$ BEGIN RAISE EXCEPTION 'raised by the test' USING ERRCODE = '{condition}'; END $$"
+    )
+
+
+@pytest.fixture(scope="session")
+def production(app):
+    """The app with exceptions handled as in production (not re-raised to the test)."""
+    served = create_app(
+        {
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "SECRET_KEY": "test-secret",
+            "INSTANCE_PATH": app.instance_path,
+        }
+    )
+    assert not served.testing and not served.config["PROPAGATE_EXCEPTIONS"]
+
+    @served.post("/test/broken")
+    @served.post("/api/v1/test/broken")
+    def broken():
+        raise RuntimeError("a bug")
+
+    @served.post("/test/refused/<condition>")
+    @served.post("/api/v1/test/refused/<condition>")
+    def refused(condition):
+        with database.atomic():
+            Project.update(name="Renamed").execute()
+            raise_sqlstate(condition)
+        return "unreachable"
+
+    csrf.exempt(broken)
+    csrf.exempt(refused)
+    return served

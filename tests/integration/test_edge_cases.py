@@ -189,14 +189,18 @@ def test_a_lock_waits_for_a_write_already_past_its_check(alice, orders, make_use
         database.close()
 
     def lock():
-        holding.wait()
+        assert holding.wait(60)
         locks.acquire(orders.id, bob, "pessimistic")
         events.append("lock taken")
         database.close()
 
-    threads = [threading.Thread(target=write), threading.Thread(target=lock)]
+    threads = [
+        threading.Thread(target=write, daemon=True),
+        threading.Thread(target=lock, daemon=True),
+    ]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
     assert events == ["write committed", "lock taken"]

@@ -1,37 +1,18 @@
 """`make run`'s path: no DATABASE_URL, so an embedded PostgreSQL under instance/."""
 
 import os
-import pathlib
 import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 
 import psutil
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-FLASK = [sys.executable, "-m", "flask", "--app", "app"]
+from tests.integration.servers import FLASK
+from tests.integration.servers import ROOT
+from tests.integration.servers import free_port
+from tests.integration.servers import wait_for
 
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url, seconds=30):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310  (local URL)
-                return response.status, response.read().decode()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
@@ -198,3 +179,36 @@ def test_deploying_works_out_of_the_box_with_the_embedded_server(environment):
     assert result.stdout.split() == [
         "active", "applied", "designer_deploy", "out_of_the_box.notes"
     ]  # fmt: skip
+
+
+def test_ctrl_c_on_make_run_stops_the_embedded_server(environment, tmp_path):
+    port = free_port()
+    run = subprocess.Popen(
+        ["make", "run", f"PORT={port}"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    pid_file = tmp_path / "instance" / "pgdata" / "postmaster.pid"
+    try:
+        status, _ = wait_for(f"http://127.0.0.1:{port}/signup", seconds=120)
+        assert status == 200
+        postgres = int(pid_file.read_text().split()[0])
+        # PostgreSQL runs detached: Ctrl-C does not reach it, only `make run` can stop it.
+        assert os.getpgid(postgres) != run.pid
+    finally:
+        os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        run.wait(timeout=60)
+    assert not pid_file.exists(), "the embedded PostgreSQL is still running"
+    assert not running(postgres)
+
+
+def running(pid):
+    """Whether the process lives (a zombie nobody reaped yet has stopped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

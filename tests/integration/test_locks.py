@@ -47,7 +47,7 @@ def test_fifty_concurrent_acquirers_in_threads_leave_one_holder(team, make_user,
         user = make_user(f"racer{i:02d}")
         projects.add_member(team["owner"], project.id, user.username, "editor")
         clients.append(api(user))
-    start = threading.Barrier(len(clients))
+    start = threading.Barrier(len(clients), timeout=60)
     statuses = []
 
     def race(client):
@@ -57,15 +57,17 @@ def test_fifty_concurrent_acquirers_in_threads_leave_one_holder(team, make_user,
         )
         database.close()
 
-    threads = [threading.Thread(target=race, args=(c,)) for c in clients]
+    threads = [threading.Thread(target=race, args=(c,), daemon=True) for c in clients]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
     assert sorted(statuses) == [201] + [423] * 49
     assert TableLock.select().where(TableLock.released_at.is_null()).count() == 1
 
 
+@pytest.mark.slow
 def test_acquirers_in_two_processes_leave_one_holder(team, make_user, database_url):
     racers = []
     for i in range(20):
@@ -74,13 +76,14 @@ def test_acquirers_in_two_processes_leave_one_holder(team, make_user, database_u
         racers.append(str(user.id))
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager:
-        barrier = manager.Barrier(2)
+        # All twenty, ten threads in each process, try at once.
+        barrier = manager.Barrier(len(racers), timeout=60)
         with context.Pool(2) as pool:
             halves = [racers[::2], racers[1::2]]
-            results = pool.starmap(
+            results = pool.starmap_async(
                 lock_worker.attempt,
                 [(database_url, str(team["table"].id), half, barrier) for half in halves],
-            )
+            ).get(timeout=90)
     outcomes = [outcome for result in results for outcome in result]
     assert outcomes.count("won") == 1
     assert outcomes.count("refused") == 19

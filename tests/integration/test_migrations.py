@@ -1,13 +1,20 @@
 """Migrations build exactly the schema the models declare, and only once."""
 
+import copy
+import json
+
 import psycopg2
 import pytest
 from peewee import PostgresqlDatabase
 
 from designer.db import database
+from designer.db import migration_runner
 from designer.db import upgrade
+from designer.diff import diff
+from designer.diff import summarize
 from designer.models import MODELS
 from tests.conftest import truncate_all
+from tests.unit import test_diff as diff_helpers
 
 CATALOG_QUERIES = {
     "columns": """
@@ -88,8 +95,6 @@ def test_a_second_upgrade_changes_nothing(migrated):
 
 def test_every_migration_can_be_reverted(fresh_database):
     db = connect(fresh_database("dmd_reverted"))
-    from designer.db import migration_runner
-
     runner = migration_runner(db)
     runner.up()
     while runner.down():
@@ -102,3 +107,54 @@ def test_every_migration_can_be_reverted(fresh_database):
 def test_the_app_database_is_fully_migrated(app):
     truncate_all()
     assert upgrade(database.obj) == []
+
+
+# Data backfills run on a database that already holds data.
+
+
+def populate_versions(db, history):
+    """A user, a project and one stored version per change list (as 0001-0003 left them)."""
+    user = db.execute_sql(
+        "INSERT INTO app_user (username, email, password_hash)"
+        " VALUES ('old', 'old@example.com', 'x') RETURNING id"
+    ).fetchone()[0]
+    project = db.execute_sql(
+        "INSERT INTO project (name, owner_id) VALUES ('Old', %s) RETURNING id", (user,)
+    ).fetchone()[0]
+    for number, changes in enumerate(history, start=1):
+        db.execute_sql(
+            "INSERT INTO schema_version (project_id, version_number, schema_hash,"
+            " schema_snapshot, changes) VALUES (%s, %s, %s, '{}'::jsonb, %s::jsonb)",
+            (project, number, f"{number:064d}", json.dumps(changes)),
+        )
+
+
+def version_history():
+    """Change lists of real diffs: a first save, renames, alters and drops, and nothing."""
+    before = diff_helpers.shop()
+    after = copy.deepcopy(before)
+    orders = after["tables"]["t-ord"]
+    orders["table_name"] = "purchases"
+    orders["fields"]["f-total"]["data_type"] = "number"
+    del after["tables"]["t-cust"]["fields"]["f-email"]
+    del after["relationships"]["r-1"]
+    after["tables"]["t-inv"] = diff_helpers.table(
+        "t-inv", "invoices", diff_helpers.field("f-n", "n")
+    )
+    return [diff(None, before), diff(before, after), []]
+
+
+def test_migration_0004_backfills_change_counts_of_existing_versions(fresh_database):
+    db = connect(fresh_database("dmd_backfill"))
+    runner = migration_runner(db)
+    runner.up("0003_lock_expiry_index")
+    history = version_history()
+    populate_versions(db, history)
+    assert runner.up() == ["0004_version_change_summary"]
+    stored = db.execute_sql(
+        "SELECT change_summary FROM schema_version ORDER BY version_number"
+    ).fetchall()
+    assert [row[0] for row in stored] == [summarize(changes) for changes in history]
+    assert stored[1][0]["tables"] == {"added": 1, "changed": 1, "dropped": 0}
+    assert stored[1][0]["relationships"] == {"added": 0, "changed": 0, "dropped": 1}
+    db.close()

@@ -1,8 +1,12 @@
 """Pages and partials run the same number of queries for 10 tables as for 200."""
 
+import threading
+
 from designer import fields
 from designer import projects
+from designer import web
 from designer.db import counting_queries
+from designer.db import database
 from designer.models import DataField
 from designer.models import DataTable
 
@@ -75,9 +79,37 @@ def measure(client, project, table, field):
     return counts
 
 
-def test_query_counts_do_not_grow_with_tables_or_fields(alice, signed_in):
+def test_query_counts_do_not_grow_with_tables_or_fields(alice, signed_in, monkeypatch):
+    # The lock sweep runs in some request every ten seconds: not one of the pages' queries.
+    monkeypatch.setattr(web, "SWEEP_EVERY_SECONDS", float("inf"))
     client = signed_in(alice)
     small = measure(client, *seed(alice, 10, 5))
     large = measure(client, *seed(alice, 200, 60))
     assert small == large
     assert max(small.values()) <= 20, small
+
+
+def test_the_query_counter_counts_only_its_own_threads_queries(app):
+    busy, stop = threading.Event(), threading.Event()
+
+    def other_thread():
+        try:
+            while not stop.is_set():
+                database.execute_sql("SELECT 1")
+                busy.set()
+        finally:
+            database.close()
+
+    thread = threading.Thread(target=other_thread, daemon=True)
+    thread.start()
+    try:
+        assert busy.wait(30)
+        with counting_queries() as counter:
+            database.execute_sql("SELECT 1")
+            busy.clear()
+            assert busy.wait(30), "the other thread ran no query while counting"
+    finally:
+        stop.set()
+        thread.join(30)
+    assert not thread.is_alive()
+    assert counter.count == 1

@@ -1,6 +1,5 @@
 """Schema versions: snapshots and hashes, saving, concurrency, diffs, restore."""
 
-import threading
 import uuid
 
 import pytest
@@ -24,6 +23,7 @@ from designer.models import DataField
 from designer.models import DataTable
 from designer.models import SchemaVersion
 from tests.conftest import truncate_all
+from tests.integration.races import race
 
 
 def field_of(table, field_name):
@@ -119,32 +119,25 @@ def test_a_rename_is_recorded_as_a_rename(alice, shop):
     assert ops == ["rename_table", "rename_field"]
 
 
-def test_concurrent_saves_never_share_a_version_number(alice, shop):
-    start = threading.Barrier(8)
-    numbers, refusals, errors = [], [], []
+def test_twenty_concurrent_saves_each_with_a_change_get_consecutive_numbers(alice, shop):
+    def change_and_save(i):
+        def contender():
+            with database.atomic():
+                tables.create_table(alice, shop.id, f"Table {i:02d}")
+                return versions.save_version(alice, shop.id, f"save {i}")
 
-    def save(i):
-        try:
-            tables.create_table(alice, shop.id, f"Table {i}")
-            start.wait()
-            numbers.append(versions.save_version(alice, shop.id, f"save {i}").version_number)
-        except Conflict:
-            refusals.append(i)
-        except Exception as exc:  # noqa: BLE001  (any other outcome fails the test below)
-            errors.append(repr(exc))
-        finally:
-            database.close()
+        return contender
 
-    threads = [threading.Thread(target=save, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    assert sorted(numbers) == list(range(1, len(numbers) + 1))
-    assert len(numbers) + len(refusals) == 8
-    stored = [v.version_number for v in SchemaVersion.select()]
-    assert sorted(stored) == sorted(numbers)
+    outcomes = race([change_and_save(i) for i in range(20)])
+
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
+    assert sorted(v.version_number for v in outcomes) == list(range(1, 21))
+    for version in SchemaVersion.select().order_by(SchemaVersion.version_number):
+        # Each save carries exactly its own new table, on top of the versions before it.
+        number = int(version.message.split()[1])
+        added = [c["after"]["name"] for c in version.changes if c["op"] == "add_table"]
+        assert added == [f"Table {number:02d}"], version.version_number
+    assert len(snapshot.build(shop.id)["tables"]) == 20
 
 
 def test_viewers_cannot_save_versions(alice, shop, make_user, api):

@@ -3,8 +3,9 @@
 import copy
 import itertools
 
+import pytest
 from hypothesis import given
-from hypothesis import settings
+from hypothesis import reject
 from hypothesis import strategies as st
 
 from designer.diff import OP_ORDER
@@ -14,6 +15,9 @@ from designer.diff import diff
 from designer.diff import empty_snapshot
 from designer.diff import summarize
 from designer.diff import summary_text
+from designer.errors import ValidationFailed
+from designer.field_types import clean_field
+from designer.snapshot import snapshot_hash
 
 
 def field(field_id, field_name, sort_order=1, **attrs):
@@ -300,6 +304,107 @@ def test_describe_names_objects_from_the_snapshot():
     ]
 
 
+def test_describe_words_every_kind_of_change():
+    old = shop()
+    new = copy.deepcopy(old)
+    del new["tables"]["t-cust"]["fields"]["f-email"]
+    new["tables"]["t-ord"]["table_name"] = "purchases"
+    new["tables"]["t-ord"]["description"] = "café orders"
+    new["relationships"]["r-1"]["relationship_name"] = "purchases_customer_fkey"
+    new["relationships"]["r-1"]["cascade_config"] = {"on_delete": "restrict"}
+    new["relationships"]["r-2"] = relationship("r-2", "self_ref", "t-ord", "t-ord")
+    new["tables"]["t-inv"] = table("t-inv", "invoices", field("f-n", "number"))
+    changes = diff(old, new)
+    described = [describe(c, old if c["op"].startswith("drop") else new) for c in changes]
+    assert described == [
+        "dropped column customers.email",
+        "added table invoices",
+        "added column invoices.number",
+        "renamed table orders to purchases",
+        'changed table purchases: description "" → "café orders"',
+        "added relationship self_ref",
+        "changed relationship purchases_customer_fkey: cascade_config "
+        '{"on_delete": "cascade", "on_update": "… → {"on_delete": "restrict"}, '
+        "relationship_name orders_customer_fkey → purchases_customer_fkey",
+    ]
+    dropped = {
+        "op": "drop_relationship",
+        "relationship_id": "r-1",
+        "before": old["relationships"]["r-1"],
+    }
+    assert describe(dropped) == "dropped relationship orders_customer_fkey"
+    assert describe({"op": "alter_relationship", "relationship_id": "r-9", "changes": {}}) == (
+        "changed relationship r-9: "
+    )
+
+
+def test_summary_counts_each_changed_field_of_a_table():
+    old = shop()
+    new = copy.deepcopy(old)
+    new["tables"]["t-ord"]["fields"]["f-total"]["data_type"] = "number"
+    new["tables"]["t-ord"]["fields"]["f-oid"]["is_required"] = True
+    new["tables"]["t-cust"]["fields"]["f-email"]["field_name"] = "mail"
+    assert summarize(diff(old, new))["fields"] == {"added": 0, "changed": 3, "dropped": 0}
+    assert summary_text(diff(old, new)) == "~3 fields"
+
+
+def test_describe_takes_an_added_objects_name_from_the_op_itself():
+    added = {"op": "add_table", "table_id": "t-9", "after": table("t-9", "refunds")}
+    assert describe(added) == "added table refunds"
+
+
+def test_describe_shows_settings_with_sorted_keys_and_cuts_only_past_40_characters():
+    change = {"op": "alter_field", "table_id": "t-ord", "field_id": "f-total", "changes": {}}
+    change["changes"]["field_config"] = {"before": {"unique": True, "indexed": False},
+                                         "after": "x" * 40}  # fmt: skip
+    assert describe(change, shop()) == (
+        'changed column orders.total: field_config {"indexed": false, "unique": true} → ' + "x" * 40
+    )
+
+
+def test_summary_counts_each_changed_relationship():
+    old = shop()
+    old["relationships"]["r-2"] = relationship("r-2", "second_fkey", "t-cust", "t-ord")
+    new = copy.deepcopy(old)
+    for rel in new["relationships"].values():
+        rel["cascade_config"] = {"on_delete": "restrict"}
+    assert summarize(diff(old, new))["relationships"] == {"added": 0, "changed": 2, "dropped": 0}
+
+
+def test_a_dropped_field_op_carries_the_field_as_it_was():
+    old = shop()
+    new = copy.deepcopy(old)
+    del new["tables"]["t-ord"]["fields"]["f-total"]
+    assert diff(old, new) == [
+        {"op": "drop_field", "table_id": "t-ord", "field_id": "f-total",
+         "before": old["tables"]["t-ord"]["fields"]["f-total"]},
+    ]  # fmt: skip
+
+
+def test_an_applied_snapshot_shares_nothing_with_the_changes():
+    old = shop()
+    new = copy.deepcopy(old)
+    new["tables"]["t-ord"]["fields"]["f-total"]["field_config"] = {"unique": True}
+    new["tables"]["t-inv"] = table("t-inv", "invoices", field("f-n", "n", field_config={"a": 1}))
+    changes = diff(old, new)
+    kept = copy.deepcopy(changes)
+    applied = apply_changes(old, changes)
+    applied["tables"]["t-ord"]["fields"]["f-total"]["field_config"]["unique"] = False
+    applied["tables"]["t-inv"]["fields"]["f-n"]["field_config"]["a"] = 2
+    assert changes == kept
+
+
+def test_summary_counts_the_fields_of_a_dropped_table_in_the_table():
+    dropped = {"op": "drop_table", "table_id": "t-1", "before": {}}
+    field_gone = {"op": "drop_field", "table_id": "t-1", "field_id": "f-1", "before": {}}
+    assert summarize([dropped, field_gone])["fields"]["dropped"] == 0
+
+
+def test_applying_an_unknown_operation_is_refused():
+    with pytest.raises(ValueError, match="Unknown change operation 'merge_table'"):
+        apply_changes(shop(), [{"op": "merge_table", "table_id": "t-ord"}])
+
+
 def test_describe_falls_back_to_ids_without_a_snapshot():
     change = {"op": "alter_field", "table_id": "t-1", "field_id": "f-1", "changes": {}}
     change["changes"]["is_required"] = {"before": False, "after": True}
@@ -337,23 +442,52 @@ def test_a_cascade_change_reads_as_a_sentence():
     assert describe(change).endswith(": on delete no action → cascade")
 
 
-# Property test: random snapshots, random edits, and the diff must replay them exactly.
+# Property tests: random snapshots, random edits; the diff must replay them exactly.
+#
+# Fields are drawn as a user would enter them (every type, every setting, defaults)
+# and cleaned by designer.field_types, so their configs are the ones the app stores.
+# Names come from a small pool, so edits swap, reuse and collide names all the time.
 
-NAMES = st.sampled_from(["a", "b", "orders", "users"])
+NAMES = st.sampled_from(["a", "b", "orders", "users", "line_items"])
+TYPES = ["text", "number", "date", "boolean"]
+CASCADE_ACTIONS = ["cascade", "restrict", "set_null", "set_default", "no_action"]
 VALUES = {
     "name": st.sampled_from(["A", "Orders", "People who buy"]),
     "description": st.sampled_from(["", "notes"]),
     "status": st.sampled_from(["draft", "active", "deprecated", "deleted"]),
-    "data_type": st.sampled_from(["text", "number", "date", "boolean"]),
     "is_required": st.booleans(),
-    "default_value": st.none() | st.sampled_from(["", "0", "now"]),
-    "field_config": st.sampled_from([{}, {"unique": True}, {"max_length": 200, "unique": True}]),
     "sort_order": st.integers(0, 3),
-    "relationship_type": st.sampled_from(["one_to_many", "one_to_one", "many_to_many"]),
-    "cascade_config": st.sampled_from([{}, {"on_delete": "cascade", "on_update": "no_action"}]),
+    "relationship_type": st.sampled_from(["one_to_many", "many_to_many"]),
+    "cascade_config": st.fixed_dictionaries(
+        {
+            "on_delete": st.sampled_from(CASCADE_ACTIONS),
+            "on_update": st.sampled_from(CASCADE_ACTIONS),
+        }
+    ),
+}
+SETTINGS_INPUT = {
+    "text": {
+        "max_length": st.none() | st.integers(1, 300).map(str),
+        "min_length": st.none() | st.integers(0, 4).map(str),
+        "pattern": st.none() | st.sampled_from([r"^[a-z]+$", r"\d{3}", ".*"]),
+        "default_value": st.none() | st.sampled_from(["", "abc", "12345"]),
+    },
+    "number": {
+        "number_type": st.sampled_from(["integer", "bigint", "decimal"]),
+        "precision": st.none() | st.integers(1, 20).map(str),
+        "scale": st.none() | st.integers(0, 4).map(str),
+        "min": st.none() | st.sampled_from(["-5", "0", "1"]),
+        "max": st.none() | st.sampled_from(["10", "1000"]),
+        "default_value": st.none() | st.sampled_from(["0", "7", "-3"]),
+    },
+    "date": {
+        "date_type": st.sampled_from(["date", "timestamp", "timestamptz", "time"]),
+        "default_value": st.none() | st.sampled_from(["now()", "current_time", "2024-02-29"]),
+    },
+    "boolean": {"default_value": st.none() | st.sampled_from(["true", "false", "yes"])},
 }
 TABLE_ATTRS = ["name", "description", "status"]
-FIELD_ATTRS = ["name", "data_type", "is_required", "default_value", "field_config", "sort_order"]
+FIELD_ATTRS = ["name", "is_required", "sort_order", "definition"]
 RELATIONSHIP_ATTRS = ["relationship_type", "cascade_config", "status"]
 
 
@@ -370,17 +504,33 @@ class Builder:
     def new_id(self, prefix):
         return f"{prefix}-{next(self.ids)}"
 
+    def definition(self):
+        """A type with its settings and default, as clean_field stores them."""
+        data_type = self.draw(st.sampled_from(TYPES))
+        raw = {key: self.draw(value) for key, value in SETTINGS_INPUT[data_type].items()}
+        raw.update(
+            name="Probe", field_name="probe", data_type=data_type,
+            unique=self.draw(st.booleans()), indexed=self.draw(st.booleans()),
+            description=self.draw(st.sampled_from(["", "why it exists"])),
+        )  # fmt: skip
+        try:
+            cleaned = clean_field(raw, regex_matches=lambda value, pattern: True)
+        except ValidationFailed:
+            reject()
+        return {k: cleaned[k] for k in ("data_type", "field_config", "default_value")}
+
     def field(self):
         fid = self.new_id("f")
-        attrs = {attr: self.draw(VALUES[attr]) for attr in FIELD_ATTRS}
-        return {"id": fid, "field_name": self.draw(NAMES), **attrs}
+        attrs = {attr: self.draw(VALUES[attr]) for attr in FIELD_ATTRS if attr != "definition"}
+        return {"id": fid, "field_name": self.draw(NAMES), **attrs, **self.definition()}
 
-    def table(self):
+    def table(self, table_name=None):
         tid = self.new_id("t")
         attrs = {attr: self.draw(VALUES[attr]) for attr in TABLE_ATTRS}
         fields = [self.field() for _ in range(self.draw(st.integers(0, 3)))]
         fields = {f["id"]: f for f in fields}
-        return {"id": tid, "table_name": self.draw(NAMES), **attrs, "fields": fields}
+        table_name = table_name or self.draw(NAMES)
+        return {"id": tid, "table_name": table_name, **attrs, "fields": fields}
 
     def relationship(self, schema):
         rid = self.new_id("r")
@@ -401,6 +551,11 @@ class Builder:
         choices = sorted(mapping) + ([None] if allow_none else [])
         return self.draw(st.sampled_from(choices))
 
+    def two(self, mapping):
+        """Two different keys of `mapping` (which has at least two)."""
+        first = self.pick(mapping)
+        return first, self.pick({k: v for k, v in mapping.items() if k != first})
+
     def snapshot(self):
         schema = snapshot([self.table() for _ in range(self.draw(st.integers(0, 4)))])
         if schema["tables"]:
@@ -410,21 +565,35 @@ class Builder:
         return schema
 
 
+def drop_table(schema, tid):
+    del schema["tables"][tid]
+    schema["relationships"] = {
+        rid: rel
+        for rid, rel in schema["relationships"].items()
+        if tid not in (rel["source_table_id"], rel["target_table_id"])
+    }
+
+
 def edit_tables(builder, schema):
     tables = schema["tables"]
-    kind = builder.draw(st.sampled_from(["add", "drop", "rename", "alter"]))
+    kind = builder.draw(st.sampled_from(["add", "drop", "rename", "alter", "swap", "reuse"]))
     if kind == "add" or not tables:
         new = builder.table()
         tables[new["id"]] = new
         return
     tid = builder.pick(tables)
     if kind == "drop":
-        del tables[tid]
-        schema["relationships"] = {
-            rid: rel
-            for rid, rel in schema["relationships"].items()
-            if tid not in (rel["source_table_id"], rel["target_table_id"])
-        }
+        drop_table(schema, tid)
+    elif kind == "reuse":
+        # A new table takes the name of the one it replaces.
+        name = tables[tid]["table_name"]
+        drop_table(schema, tid)
+        new = builder.table(table_name=name)
+        tables[new["id"]] = new
+    elif kind == "swap" and len(tables) > 1:
+        first, second = builder.two(tables)
+        names = tables[first]["table_name"], tables[second]["table_name"]
+        tables[second]["table_name"], tables[first]["table_name"] = names
     elif kind == "rename":
         tables[tid]["table_name"] = builder.draw(NAMES) + "_renamed"
     else:
@@ -436,7 +605,7 @@ def edit_fields(builder, schema):
     if not schema["tables"]:
         return
     fields = schema["tables"][builder.pick(schema["tables"])]["fields"]
-    kind = builder.draw(st.sampled_from(["add", "drop", "rename", "alter"]))
+    kind = builder.draw(st.sampled_from(["add", "drop", "rename", "alter", "swap", "reuse"]))
     if kind == "add" or not fields:
         new = builder.field()
         fields[new["id"]] = new
@@ -444,11 +613,21 @@ def edit_fields(builder, schema):
     fid = builder.pick(fields)
     if kind == "drop":
         del fields[fid]
+    elif kind == "reuse":
+        new = {**builder.field(), "field_name": fields.pop(fid)["field_name"]}
+        fields[new["id"]] = new
+    elif kind == "swap" and len(fields) > 1:
+        first, second = builder.two(fields)
+        names = fields[first]["field_name"], fields[second]["field_name"]
+        fields[second]["field_name"], fields[first]["field_name"] = names
     elif kind == "rename":
         fields[fid]["field_name"] = builder.draw(NAMES) + "_renamed"
     else:
         attr = builder.draw(st.sampled_from(FIELD_ATTRS))
-        fields[fid][attr] = builder.draw(VALUES[attr])
+        if attr == "definition":  # retype, or change settings and default
+            fields[fid].update(builder.definition())
+        else:
+            fields[fid][attr] = builder.draw(VALUES[attr])
 
 
 def edit_relationships(builder, schema):
@@ -463,6 +642,10 @@ def edit_relationships(builder, schema):
         rid = builder.pick(rels)
         attr = builder.draw(st.sampled_from(RELATIONSHIP_ATTRS + ["relationship_name"]))
         rels[rid][attr] = builder.draw(VALUES.get(attr, NAMES))
+    if len(rels) > 1 and builder.draw(st.booleans()):
+        first, second = builder.two(rels)
+        names = rels[first]["relationship_name"], rels[second]["relationship_name"]
+        rels[second]["relationship_name"], rels[first]["relationship_name"] = names
 
 
 EDITS = st.sampled_from([edit_tables, edit_fields, edit_relationships])
@@ -509,7 +692,8 @@ def spec_position(change, old, new, new_tables):
     return (OP_ORDER.index(op), *table_key, *field_key)
 
 
-@settings(max_examples=200, deadline=None)
+# Example counts come from the hypothesis profile (tests/conftest.py): `make test-slow`
+# runs a thousand of each.
 @given(st.data())
 def test_applying_the_diff_reproduces_the_edited_snapshot(data):
     builder = Builder(data)
@@ -528,3 +712,16 @@ def test_applying_the_diff_reproduces_the_edited_snapshot(data):
     assert renamed.isdisjoint(ids_of(changes, "add_", "drop_"))
     new_tables = {c["table_id"] for c in changes if c["op"] == "add_table"}
     assert changes == sorted(changes, key=lambda c: spec_position(c, old, new, new_tables))
+
+
+@given(st.data())
+def test_the_hash_changes_exactly_when_the_snapshot_does(data):
+    builder = Builder(data)
+    old = builder.snapshot()
+    new = copy.deepcopy(old)
+    for _ in range(data.draw(st.integers(0, 6))):
+        data.draw(EDITS)(builder, new)
+
+    assert snapshot_hash(reversed_order(old)) == snapshot_hash(old)
+    assert (snapshot_hash(new) == snapshot_hash(old)) == (new == old)
+    assert (diff(old, new) == []) == (new == old)

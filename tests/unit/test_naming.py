@@ -159,3 +159,51 @@ def test_the_twenty_second_version_keeps_whole_words():
 
 def test_short_names_are_not_marked_shortened():
     assert suggestion("Orders") == ("orders", False)
+
+
+def test_only_schema_names_may_not_start_with_pg():
+    assert identifier_problem("pg_stuff", "schema") == (
+        "Schema names starting with “pg_” are reserved by PostgreSQL."
+    )
+    assert identifier_problem("pg_stats", "table") is None
+    assert identifier_problem("pg_note", "field") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "message"),
+    [
+        ("order-lines", "field", "A column name may use only lowercase letters, digits and "
+         "underscores (not “-”)."),
+        ("order lines", "table", "A table name may use only lowercase letters, digits and "
+         "underscores (not space)."),
+        ("a.b$c", "schema", "A schema name may use only lowercase letters, digits and "
+         "underscores (not “$” “.”)."),
+    ],
+)  # fmt: skip
+def test_a_bad_character_is_named_in_the_message(value, kind, message):
+    assert identifier_problem(value, kind) == message
+
+
+def test_a_reserved_word_ending_in_s_gets_an_underscore():
+    assert suggest_identifier("Is", "table") == "is_"
+
+
+def test_a_suggestion_cut_at_63_bytes_loses_its_trailing_underscore():
+    assert suggest_identifier("a" * 62 + " b") == "a" * 62
+
+
+def test_a_generated_name_of_exactly_63_bytes_is_kept():
+    assert generated_name("a" * 58, suffix="fkey") == "a" * 58 + "_fkey"
+
+
+def test_a_cut_generated_name_uses_all_63_bytes():
+    name = generated_name("a" * 60, "column_one", suffix="fkey")
+    assert len(name) == MAX_IDENTIFIER_BYTES
+    assert name.startswith("a" * 49 + "_")
+
+
+def test_an_uppercase_identifier_is_offered_in_lowercase():
+    assert identifier_problem("Orders") == "Use lowercase letters: “orders”."
+    assert identifier_problem("order-Lines") == (
+        "A table name may use only lowercase letters, digits and underscores (not “-” “L”)."
+    )
