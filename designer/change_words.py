@@ -76,9 +76,10 @@ def cascade_change_words(before, after):
 
 def attribute_change_words(attr, before, after):
     """One changed attribute of a table, field or relationship, as words."""
-    if attr == "field_config":
+    settings = all(isinstance(value, dict | None) for value in (before, after))
+    if attr == "field_config" and settings:
         return config_change_words(before, after)
-    if attr == "cascade_config":
+    if attr == "cascade_config" and settings:
         return cascade_change_words(before, after)
     if attr == "is_required":
         return "now required" if after else "now optional"

@@ -60,7 +60,7 @@ def test_without_environment_the_defaults_apply(environment, database_url, tmp_p
     app = create_app({"DATABASE_URL": database_url})
     assert app.config["DEPLOY_DATABASE_URL"] is None
     assert app.config["SESSION_COOKIE_SECURE"] is False
-    assert (settings.lock_lease_seconds, settings.lock_heartbeat_seconds) == (60, 20)
+    assert (settings.lock_lease_seconds, settings.lock_heartbeat_seconds) == (120, 20)
     assert settings.activity_keep == 500
     # A random secret key, kept under INSTANCE_PATH so sessions survive a restart.
     kept = (tmp_path / "instance" / "secret_key").read_text().strip()

@@ -150,7 +150,7 @@ def test_migration_0004_backfills_change_counts_of_existing_versions(fresh_datab
     runner.up("0003_lock_expiry_index")
     history = version_history()
     populate_versions(db, history)
-    assert runner.up() == ["0004_version_change_summary"]
+    assert runner.up("0004_version_change_summary") == ["0004_version_change_summary"]
     stored = db.execute_sql(
         "SELECT change_summary FROM schema_version ORDER BY version_number"
     ).fetchall()

@@ -175,7 +175,7 @@ def test_the_version_page_shows_that_versions_schema(alice, history, signed_in):
     assert "email text text, required" in text
     assert "total number numeric(10,2)" in text
     assert "note text text, default none" in text
-    assert "orders_customers_id_fkey : customers → orders" in text
+    assert "orders_customer_id_fkey : customers → orders" in text
     assert "invoices" not in text, "a table of a later version is shown"
     assert " mail text" not in text
 
