@@ -220,6 +220,14 @@ def test_breaking_changes_to_a_deployed_table_need_a_critical_lock(team, change,
 @pytest.mark.parametrize("change", ["drop a field", "change a field's type", "discard the table"])
 def test_reshaping_a_never_deployed_draft_needs_no_critical_lock(team, change):
     breaking_changes(team)[change](None)
+    field = DataField.get_or_none(DataField.id == team["field"].id)
+    table = DataTable.get_or_none(DataTable.id == team["table"].id)
+    applied = {
+        "drop a field": field is None,
+        "change a field's type": field is not None and field.data_type == "text",
+        "discard the table": table is None,
+    }
+    assert applied[change]
 
 
 def test_a_deployed_table_cannot_be_discarded(team):
