@@ -29,6 +29,7 @@ from designer.models import SchemaVersion
 from designer.models import User
 from designer.projects import access
 from designer.projects import serialize_changes
+from designer.tables import project_stamp
 
 PAGE = 25
 MAX_MESSAGE = 500
@@ -204,9 +205,32 @@ def compare(project_id, old_ref, new_ref):
         return old, new, diff(old, new)
 
 
+# The timeline shows the unsaved changes on every view, and building and
+# hashing a 3,000-table working copy takes most of a second. The answer is kept
+# per project against the project's change stamp (read from the database on
+# every call, so it holds across app servers) and the newest version.
+UNSAVED_KEPT = 256
+_unsaved = OrderedDict()
+_unsaved_lock = threading.Lock()
+
+
 def unsaved_changes(project_id):
     """What the working copy changed since the newest version."""
     previous = latest(project_id)
+    key = (str(project_id), project_stamp(project_id), previous.id if previous else None)
+    with _unsaved_lock:
+        if key in _unsaved:
+            return _unsaved[key]
+    changes = changes_since(project_id, previous)
+    with _unsaved_lock:
+        _unsaved[key] = changes
+        while len(_unsaved) > UNSAVED_KEPT:
+            _unsaved.popitem(last=False)
+    return changes
+
+
+def changes_since(project_id, previous):
+    """The working copy's changes since `previous` (a version, or None), built afresh."""
     with paused_gc():
         current = snapshots.build(project_id)
         if previous is not None and snapshots.snapshot_hash(current) == previous.schema_hash:
@@ -233,7 +257,8 @@ def restore(user, project_id, number, confirm=False):
     version = get_version(granted.project.id, number)
     target = snapshot_of(version)
     with database.atomic():
-        if unsaved_changes(granted.project.id):
+        # Built afresh, not from the timeline's cache: unsaved work must never be lost.
+        if changes_since(granted.project.id, latest(granted.project.id)):
             save_version(user, granted.project.id, f"Before restoring version {number}")
         with recording(granted.project.id, user) as log:
             if not apply_snapshot(user, granted.project.id, target, confirm):

@@ -12,6 +12,7 @@ from designer import relationships
 from designer import tables
 from designer import undo
 from designer import versions
+from designer.db import counting_queries
 from designer.models import DataField
 from designer.models import TableRelationship
 from designer.settings import settings
@@ -186,3 +187,16 @@ def test_the_relationships_tab_comes_a_page_at_a_time(alice, shop, signed_in, mo
     rest = web.get(f"/projects/{shop.id}/relationships?after={after}").text
     assert rest.count('<tr id="rel-') == 2
     assert "Load more relationships" not in rest
+
+
+def test_the_timeline_reuses_the_unsaved_changes_until_something_changes(alice, shop, orders):
+    versions.save_version(alice, shop.id, "first")
+    assert versions.unsaved_changes(shop.id) == []
+    with counting_queries() as counter:
+        assert versions.unsaved_changes(shop.id) == []
+    assert counter.count <= 3  # the newest version and the stamp: no working copy built
+    fields.create_field(alice, orders.id, {"name": "Note"})
+    [added] = versions.unsaved_changes(shop.id)
+    assert added["op"] == "add_field"
+    versions.save_version(alice, shop.id, "second")
+    assert versions.unsaved_changes(shop.id) == []
