@@ -103,6 +103,13 @@ def singular(identifier):
     return f"{head}_{one}" if head else one
 
 
+def singular_phrase(text):
+    """A display name with its last word made singular: "Order lines" -> "Order line"."""
+    head, space, last = text.rpartition(" ")
+    one = _inflect.singular_noun(last) or last
+    return f"{head}{space}{one}"
+
+
 def foreign_key_name(source_table_name, self_reference=False):
     """The column a new relationship adds to its "many" table: author_id for authors,
     parent_id for a table that refers to itself."""

@@ -24,6 +24,7 @@ from designer.models import TableRelationship
 from designer.naming import foreign_key_name
 from designer.naming import generated_name
 from designer.naming import identifier_problem
+from designer.naming import singular_phrase
 from designer.projects import access
 from designer.projects import serialize_changes
 from designer.settings import settings
@@ -134,13 +135,15 @@ def new_foreign_key(target, source, key, chosen=""):
         if identifier_problem(name, "field"):
             name = generated_name(source.table_name[:50], suffix="id")
     last = max((f.sort_order for f in target.fields), default=0)
+    self_reference = source.id == target.id
+    label = "Parent ID" if self_reference and not chosen else f"{singular_phrase(source.name)} ID"
     config = {"number_type": key.field_config.get("number_type", "bigint")}
     if key.data_type != "number":
         config = {k: v for k, v in key.field_config.items() if k in ("max_length",)}
     try:
         with database.atomic():
             return DataField.create(
-                data_table=target, name=f"{source.name} ID", field_name=name,
+                data_table=target, name=label, field_name=name,
                 data_type=key.data_type, field_config=config, sort_order=last + 1,
             )  # fmt: skip
     except IntegrityError:

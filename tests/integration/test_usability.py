@@ -200,3 +200,19 @@ def test_the_timeline_reuses_the_unsaved_changes_until_something_changes(alice, 
     assert added["op"] == "add_field"
     versions.save_version(alice, shop.id, "second")
     assert versions.unsaved_changes(shop.id) == []
+
+
+def test_a_new_foreign_key_reads_in_the_singular(alice, shop):
+    customers = tables.create_table(alice, shop.id, "Customers")
+    orders = tables.create_table(alice, shop.id, "Orders")
+    rel = relationships.create_relationship(
+        alice, shop.id, {"source_table_id": customers.id, "target_table_id": orders.id}
+    )
+    column = DataField.get_by_id(rel.target_field_id)
+    assert (column.name, column.field_name) == ("Customer ID", "customer_id")
+    staff = tables.create_table(alice, shop.id, "Staff")
+    boss = relationships.create_relationship(
+        alice, shop.id, {"source_table_id": staff.id, "target_table_id": staff.id}
+    )
+    parent = DataField.get_by_id(boss.target_field_id)
+    assert (parent.name, parent.field_name) == ("Parent ID", "parent_id")
