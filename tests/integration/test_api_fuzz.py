@@ -84,6 +84,7 @@ def path_ids(world):
         "user_id": str(ids["m"]),
         "number": "1",
         "token_id": str(uuid.uuid4()),
+        "deployment_id": str(ids["d"]) if "d" in ids else str(uuid.uuid4()),
     }
 
 
