@@ -5,9 +5,7 @@ into a scratch schema on the target, inside a transaction that is rolled
 back, and both schemas are read from pg_catalog the same way.
 """
 
-import collections
 import secrets
-import threading
 from dataclasses import dataclass
 
 from designer import ddl
@@ -15,6 +13,7 @@ from designer import deploy
 from designer import target
 from designer.catalog import differences
 from designer.catalog import read_catalog
+from designer.kept import KeptAnswers
 from designer.projects import access
 from designer.settings import settings
 
@@ -28,9 +27,7 @@ class Report:
 
 # Expected catalogs by deployed snapshot hash: building one means creating every deployed
 # table in a scratch schema, too much for each page view; a hash's catalog never changes.
-_expected = collections.OrderedDict()
-_expected_lock = threading.Lock()
-KEEP = 16
+expected = KeptAnswers(limit=16)
 
 
 def timeouts(cursor):
@@ -42,19 +39,14 @@ def timeouts(cursor):
 
 def expected_catalog(cursor, snapshot_hash, snapshot):
     """The catalog the snapshot makes, built in a scratch schema the caller rolls back."""
-    with _expected_lock:
-        if snapshot_hash in _expected:
-            _expected.move_to_end(snapshot_hash)
-            return _expected[snapshot_hash]
-    scratch = f"dmd_drift_{secrets.token_hex(6)}"
-    if snapshot["tables"]:
-        cursor.execute(ddl.script(ddl.create_script(scratch, snapshot)))
-    catalog = read_catalog(cursor, scratch)
-    with _expected_lock:
-        _expected[snapshot_hash] = catalog
-        while len(_expected) > KEEP:
-            _expected.popitem(last=False)
-    return catalog
+
+    def build():
+        scratch = f"dmd_drift_{secrets.token_hex(6)}"
+        if snapshot["tables"]:
+            cursor.execute(ddl.script(ddl.create_script(scratch, snapshot)))
+        return read_catalog(cursor, scratch)
+
+    return expected.get(snapshot_hash, build)
 
 
 def check(user, project_id):

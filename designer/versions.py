@@ -25,6 +25,7 @@ from designer.diff import summary_text
 from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
+from designer.kept import KeptAnswers
 from designer.models import SchemaVersion
 from designer.models import User
 from designer.projects import access
@@ -209,24 +210,14 @@ def compare(project_id, old_ref, new_ref):
 # hashing a 3,000-table working copy takes most of a second. The answer is kept
 # per project against the project's change stamp (read from the database on
 # every call, so it holds across app servers) and the newest version.
-UNSAVED_KEPT = 256
-_unsaved = OrderedDict()
-_unsaved_lock = threading.Lock()
+unsaved = KeptAnswers(limit=256)
 
 
 def unsaved_changes(project_id):
     """What the working copy changed since the newest version."""
     previous = latest(project_id)
     key = (str(project_id), project_stamp(project_id), previous.id if previous else None)
-    with _unsaved_lock:
-        if key in _unsaved:
-            return _unsaved[key]
-    changes = changes_since(project_id, previous)
-    with _unsaved_lock:
-        _unsaved[key] = changes
-        while len(_unsaved) > UNSAVED_KEPT:
-            _unsaved.popitem(last=False)
-    return changes
+    return unsaved.get(key, lambda: changes_since(project_id, previous))
 
 
 def changes_since(project_id, previous):
