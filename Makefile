@@ -30,7 +30,7 @@ test-slow: setup
 	HYPOTHESIS_PROFILE=slow $(BIN)/pytest
 
 # Mutation testing of the domain modules (long; not part of CI). See [tool.mutmut] in
-# pyproject.toml. Narrow it with MUTANTS, e.g. make mutate MUTANTS='designer.diff*'.
+# pyproject.toml. Narrow it with MUTANTS, e.g. make mutate MUTANTS='designer.history.diff*'.
 MUTANTS ?=
 mutate: setup
 	mkdir -p mutants && ln -sfn ../node_modules mutants/node_modules

@@ -20,11 +20,11 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from designer.db import counting_queries
 from designer.db import database
-from designer.field_types import clean_field
+from designer.design.field_types import clean_field
+from designer.design.tables import SYSTEM_FIELD
+from designer.design.tables import definition_of
 from designer.models import DataField
 from designer.models import DataTable
-from designer.tables import SYSTEM_FIELD
-from designer.tables import definition_of
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"

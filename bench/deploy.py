@@ -21,20 +21,20 @@ from versions import PASSWORD
 from versions import seed
 
 from designer import accounts
-from designer import ddl
-from designer import deploy
-from designer import versions
+from designer.database import ddl
+from designer.database import deploy
 from designer.db import database
 from designer.db import open_database
 from designer.db import upgrade
+from designer.history import versions
+from designer.history.snapshot import build
+from designer.history.snapshot import snapshot_hash
 from designer.models import DataField
 from designer.models import DataTable
 from designer.models import Deployment
 from designer.models import Project
 from designer.models import SchemaVersion
 from designer.settings import settings
-from designer.snapshot import build
-from designer.snapshot import snapshot_hash
 
 RUNS = 3
 DEPLOY_TABLES, PLAN_TABLES = 300, 3000

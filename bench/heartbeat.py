@@ -34,9 +34,9 @@ from designer import accounts
 from designer import create_app
 from designer import locks
 from designer import projects
-from designer import tables
 from designer.db import database
 from designer.db import upgrade
+from designer.design import tables
 
 USERS = 64  # one per client at the highest concurrency, so no two clients beat the same row
 CONCURRENCY = (16, 64)

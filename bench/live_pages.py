@@ -32,11 +32,11 @@ from heartbeat import gunicorn
 
 from designer import accounts
 from designer import create_app
-from designer import fields
 from designer import projects
-from designer import tables
 from designer.db import database
 from designer.db import upgrade
+from designer.design import fields
+from designer.design import tables
 from designer.settings import settings
 
 PAGES = 50

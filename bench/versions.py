@@ -22,21 +22,21 @@ from peewee import NotSupportedError
 
 from designer import accounts
 from designer import projects
-from designer import versions
 from designer.db import database
 from designer.db import open_database
 from designer.db import upgrade
-from designer.diff import diff
+from designer.design.naming import generated_name
+from designer.design.tables import definition_of
+from designer.design.tables import update_table
+from designer.history import versions
+from designer.history.diff import diff
+from designer.history.snapshot import build
+from designer.history.snapshot import canonical_json
+from designer.history.snapshot import snapshot_hash
 from designer.models import DataField
 from designer.models import DataTable
 from designer.models import SchemaVersion
 from designer.models import TableRelationship
-from designer.naming import generated_name
-from designer.snapshot import build
-from designer.snapshot import canonical_json
-from designer.snapshot import snapshot_hash
-from designer.tables import definition_of
-from designer.tables import update_table
 
 SIZES = (300, 3000)
 RUNS = 5
@@ -82,7 +82,7 @@ ROWS = (  # key, label, unit
 
 
 def link(project, user, tables, columns_of):
-    """Relationships as designer.relationships makes them: each LINK_EVERY-th table gets a
+    """Relationships as designer.design.relationships makes them: each LINK_EVERY-th table gets a
     bigint <previous table>_id column referring to the previous table's id."""
     relationships = []
     for i in range(LINK_EVERY, len(tables), LINK_EVERY):

@@ -2,7 +2,7 @@
 
 import re
 
-from designer.field_types import pg_type
+from designer.design.field_types import pg_type
 
 # Mermaid (11.17) reads attribute types made of letters, digits and _ - ( ) , [ ].
 TYPE_UNSAFE = re.compile(r"[^A-Za-z0-9_(),\[\]-]")

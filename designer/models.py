@@ -255,7 +255,7 @@ class SchemaVersion(BaseModel):
     message = TextField(default="", constraints=[SQL("DEFAULT ''")])
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = Timestamp()
-    # Counts of `changes` (designer.diff.summarize), so listings never load them.
+    # Counts of `changes` (designer.history.diff.summarize), so listings never load them.
     change_summary = JSONField(default=dict, constraints=[SQL("DEFAULT '{}'::jsonb")])
 
     class Meta:

@@ -9,6 +9,9 @@ from designer.activity import recording
 from designer.db import database
 from designer.db import parse_id
 from designer.db import update_at_revision
+from designer.design.naming import MAX_IDENTIFIER_BYTES
+from designer.design.naming import identifier_problem
+from designer.design.naming import suggest_identifier
 from designer.errors import Conflict
 from designer.errors import Forbidden
 from designer.errors import NotFound
@@ -20,9 +23,6 @@ from designer.models import Deployment
 from designer.models import Project
 from designer.models import ProjectMember
 from designer.models import User
-from designer.naming import MAX_IDENTIFIER_BYTES
-from designer.naming import identifier_problem
-from designer.naming import suggest_identifier
 
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 ROLE_VERBS = {"viewer": "read", "editor": "edit", "owner": "manage"}

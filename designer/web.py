@@ -21,14 +21,14 @@ from werkzeug.serving import WSGIRequestHandler
 
 from designer import error_pages
 from designer import locks
-from designer.change_words import settings_words
 from designer.cli import locks_cli
 from designer.cli import users_cli
 from designer.db import parse_id
+from designer.design.field_types import pg_type
 from designer.error_pages import is_api_request
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
-from designer.field_types import pg_type
+from designer.history.change_words import settings_words
 from designer.models import User
 from designer.signin_limits import limiter
 from designer.untrusted import UNSTORABLE

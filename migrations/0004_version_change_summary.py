@@ -1,6 +1,6 @@
 """Keep each version's change counts beside it, so the timeline never loads `changes`.
 
-The counts follow designer.diff.summarize as it was when this migration was
+The counts follow designer.history.diff.summarize as it was when this migration was
 written (frozen here, as migrations are).
 """
 

@@ -1,6 +1,6 @@
 """Reading and writing the deploy target directly, as a user of the deployed tables would."""
 
-from designer import target
+from designer.database import target
 
 
 def on_target(statement, params=()):

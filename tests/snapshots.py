@@ -1,4 +1,4 @@
-"""Hand-built design snapshots for DDL tests (the shape designer.snapshot.build makes)."""
+"""Hand-built design snapshots for DDL tests (the shape designer.history.snapshot.build makes)."""
 
 import itertools
 

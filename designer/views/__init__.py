@@ -182,7 +182,7 @@ def stop_polling():
 def polled_table(table_id):
     """(access, table) for a page's poll; None once the table is gone from the
     project the page belongs to (`project`), so the poll can stop."""
-    from designer import tables
+    from designer.design import tables
     from designer.errors import NotFound
 
     try:

@@ -6,9 +6,9 @@ from flask import jsonify
 from flask import request
 
 from designer import api_input
-from designer import deploy
-from designer import drift
 from designer import projects
+from designer.database import deploy
+from designer.database import drift
 from designer.error_pages import error_body
 from designer.errors import Conflict
 from designer.errors import Locked

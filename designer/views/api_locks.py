@@ -5,8 +5,8 @@ from flask import jsonify
 
 from designer import api_input
 from designer import locks
-from designer import tables
 from designer.db import parse_id
+from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import ValidationFailed
 from designer.views.api import accepts

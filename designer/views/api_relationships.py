@@ -5,8 +5,8 @@ from flask import jsonify
 
 from designer import api_input
 from designer import projects
-from designer import relationships
-from designer.snapshot import relationship_entry
+from designer.design import relationships
+from designer.history.snapshot import relationship_entry
 from designer.views.api import accepts
 from designer.views.api import bp
 from designer.views.api import iso

@@ -5,11 +5,11 @@ from flask import jsonify
 from flask import request
 
 from designer import api_input
-from designer import deploy
-from designer import fields
 from designer import projects
-from designer import tables
-from designer.snapshot import field_entry
+from designer.database import deploy
+from designer.design import fields
+from designer.design import tables
+from designer.history.snapshot import field_entry
 from designer.views.api import accepts
 from designer.views.api import bp
 from designer.views.api import iso

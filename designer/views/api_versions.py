@@ -5,10 +5,10 @@ from flask import jsonify
 from flask import request
 
 from designer import api_input
-from designer import ddl
 from designer import projects
-from designer import versions
-from designer.diff import summarize
+from designer.database import ddl
+from designer.history import versions
+from designer.history.diff import summarize
 from designer.views.api import accepts
 from designer.views.api import bp
 from designer.views.api import iso

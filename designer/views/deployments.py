@@ -10,11 +10,11 @@ from flask import request
 from flask_login import current_user
 from flask_login import login_required
 
-from designer import deploy
-from designer import drift
 from designer import projects
-from designer import tables
-from designer.ddl_terms import KINDS
+from designer.database import deploy
+from designer.database import drift
+from designer.database.ddl_terms import KINDS
+from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import Locked
 from designer.errors import ValidationFailed

@@ -12,7 +12,7 @@ from slugify import slugify
 
 from designer import diagram
 from designer import projects
-from designer import snapshot
+from designer.history import snapshot
 from designer.views import block
 
 bp = Blueprint("diagram", __name__)

@@ -7,13 +7,13 @@ from flask_login import current_user
 from flask_login import login_required
 from jinja2_fragments.flask import render_block
 
-from designer import fields
-from designer import tables
-from designer import undo
-from designer.dependents import foreign_keys_into
-from designer.dependents import using_fields
+from designer.design import fields
+from designer.design import tables
+from designer.design import undo
+from designer.design.dependents import foreign_keys_into
+from designer.design.dependents import using_fields
+from designer.design.field_types import field_as_input
 from designer.errors import ValidationFailed
-from designer.field_types import field_as_input
 from designer.views import begin_edit
 from designer.views import block
 from designer.views import blocks

@@ -6,7 +6,7 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import locks
-from designer import tables
+from designer.design import tables
 from designer.errors import Conflict
 from designer.views import block
 from designer.views import forget_lock

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import projects
-from designer import tables
+from designer.design import tables
 from designer.errors import ValidationFailed
 from designer.settings import settings
 from designer.views import block

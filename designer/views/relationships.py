@@ -8,11 +8,11 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import projects
-from designer import relationships
+from designer.design import relationships
+from designer.design.field_types import pg_type
+from designer.design.naming import foreign_key_name
 from designer.errors import ValidationFailed
-from designer.field_types import pg_type
 from designer.models import DataTable
-from designer.naming import foreign_key_name
 from designer.views import block
 from designer.views import form_revision
 from designer.views import go

@@ -9,17 +9,17 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import activity
-from designer import deploy
 from designer import locks
 from designer import projects
-from designer import relationships
-from designer import tables
+from designer.database import deploy
 from designer.db import utcnow
-from designer.dependents import foreign_keys_into
-from designer.dependents import using_table
+from designer.design import relationships
+from designer.design import tables
+from designer.design.dependents import foreign_keys_into
+from designer.design.dependents import using_table
+from designer.design.naming import suggestion
 from designer.errors import Conflict
 from designer.errors import ValidationFailed
-from designer.naming import suggestion
 from designer.views import begin_edit
 from designer.views import block
 from designer.views import blocks

@@ -7,15 +7,15 @@ from flask import request
 from flask_login import current_user
 from flask_login import login_required
 
-from designer import ddl
 from designer import projects
-from designer import versions
-from designer.diff import counts_text
-from designer.diff import describe
-from designer.diff import summarize
-from designer.diff import summary_text
+from designer.database import ddl
 from designer.errors import Conflict
 from designer.errors import ValidationFailed
+from designer.history import versions
+from designer.history.diff import counts_text
+from designer.history.diff import describe
+from designer.history.diff import summarize
+from designer.history.diff import summary_text
 from designer.views import block
 from designer.views import go
 from designer.views import page_or_block

@@ -3,11 +3,11 @@
 import pytest
 from playwright.sync_api import expect
 
-from designer import deploy
-from designer import fields
 from designer import projects
-from designer import relationships
-from designer import tables
+from designer.database import deploy
+from designer.design import fields
+from designer.design import relationships
+from designer.design import tables
 from tests.e2e.conftest import sign_in
 from tests.on_target import on_target
 

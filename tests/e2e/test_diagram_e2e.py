@@ -2,9 +2,9 @@
 
 from playwright.sync_api import expect
 
-from designer import fields
 from designer import projects
-from designer import tables
+from designer.design import fields
+from designer.design import tables
 from tests.e2e.conftest import sign_in
 
 DIRECTIVE = "Amount %%{init: {'themeCSS': 'svg {display: none}'}}%%"

@@ -12,10 +12,10 @@ import pytest
 from playwright.sync_api import expect
 
 from designer import accounts
-from designer import fields
 from designer import locks
 from designer import projects
-from designer import tables
+from designer.design import fields
+from designer.design import tables
 from designer.settings import settings
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in

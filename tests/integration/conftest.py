@@ -4,11 +4,11 @@ import pytest
 
 from designer import accounts
 from designer import create_app
-from designer import fields
 from designer import projects
-from designer import tables
-from designer import versions
 from designer.db import database
+from designer.design import fields
+from designer.design import tables
+from designer.history import versions
 from designer.models import Project
 from designer.signin_limits import limiter
 from designer.web import csrf

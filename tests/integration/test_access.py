@@ -9,12 +9,12 @@ import re
 
 import pytest
 
-from designer import deploy
-from designer import fields
 from designer import projects
-from designer import relationships
-from designer import tables
-from designer import versions
+from designer.database import deploy
+from designer.design import fields
+from designer.design import relationships
+from designer.design import tables
+from designer.history import versions
 from designer.models import Project
 
 UNKNOWN_TOKEN = "00000000-0000-4000-8000-000000000000"

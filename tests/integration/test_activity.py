@@ -10,14 +10,14 @@ from types import SimpleNamespace
 import pytest
 from peewee import DatabaseError
 
-from designer import fields
 from designer import locks
 from designer import projects
-from designer import relationships
-from designer import snapshot
-from designer import tables
-from designer import versions
 from designer.db import database
+from designer.design import fields
+from designer.design import relationships
+from designer.design import tables
+from designer.history import snapshot
+from designer.history import versions
 from designer.models import ActivityEntry
 from designer.models import DataField
 from designer.models import DataTable

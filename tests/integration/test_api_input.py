@@ -5,7 +5,7 @@ import pytest
 
 from designer import api_input
 from designer import projects
-from designer import tables
+from designer.design import tables
 from designer.models import Project
 
 

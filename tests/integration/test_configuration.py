@@ -9,7 +9,7 @@ from flask import session
 from designer import activity
 from designer import create_app
 from designer import locks
-from designer import tables
+from designer.design import tables
 from designer.settings import configure
 from designer.settings import settings
 from tests.integration.servers import FLASK

@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from designer import ddl
-from designer.catalog import read_catalog
-from designer.ddl_terms import CASTABLE_FUNCTION
+from designer.database import ddl
+from designer.database.catalog import read_catalog
+from designer.database.ddl_terms import CASTABLE_FUNCTION
 from tests import snapshots as s
 
 NAMES = ["total", "user", "order", "select", "a_b", "b_c", "x" * 63, "group", "note", "y" * 60]

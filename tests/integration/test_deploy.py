@@ -3,14 +3,14 @@
 import psycopg2
 import pytest
 
-from designer import deploy
-from designer import fields
 from designer import locks
-from designer import relationships
-from designer import tables
-from designer import target
-from designer.catalog import read_catalog
-from designer.ddl_terms import Step
+from designer.database import deploy
+from designer.database import target
+from designer.database.catalog import read_catalog
+from designer.database.ddl_terms import Step
+from designer.design import fields
+from designer.design import relationships
+from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import Locked
 from designer.models import DataTable
@@ -284,7 +284,7 @@ def test_rounding_values_by_a_smaller_scale_is_destructive_and_needs_confirmatio
 
 
 def test_a_restore_never_forgets_a_table_that_is_in_the_database(alice, shop, notes):
-    from designer import versions
+    from designer.history import versions
 
     versions.save_version(alice, shop.id, "before notes")  # has notes as a draft
     other = tables.create_table(alice, shop.id, "Later")

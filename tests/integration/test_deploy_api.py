@@ -1,7 +1,7 @@
 """The deployment API: deployments, transition, drift, export, diff SQL and target_schema."""
 
 from designer import projects
-from designer import tables
+from designer.design import tables
 from tests.on_target import on_target as execute_on_target
 
 

@@ -1,10 +1,10 @@
 """The Deploy tab, a deployed table's page, dropping from the database, export and compare."""
 
-from designer import deploy
-from designer import fields
 from designer import locks
 from designer import projects
-from designer import tables
+from designer.database import deploy
+from designer.design import fields
+from designer.design import tables
 from designer.models import DataTable
 from tests.on_target import on_target
 
@@ -71,7 +71,7 @@ def test_export_downloads_the_create_script(alice, shop, notes, signed_in):
 
 
 def test_the_compare_view_shows_the_migration_sql(alice, shop, notes, signed_in):
-    from designer import versions
+    from designer.history import versions
 
     versions.save_version(alice, shop.id, "one")
     fields.create_field(alice, notes.id, {"name": "Title"})

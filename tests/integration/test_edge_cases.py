@@ -6,12 +6,12 @@ import time
 import pytest
 from peewee import SQL
 
-from designer import fields
 from designer import locks
 from designer import projects
-from designer import relationships
-from designer import tables
 from designer.db import database
+from designer.design import fields
+from designer.design import relationships
+from designer.design import tables
 from designer.errors import Locked
 from designer.errors import ValidationFailed
 from designer.models import DataField

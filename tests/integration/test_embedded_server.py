@@ -149,7 +149,9 @@ def test_the_embedded_database_stops_with_the_app(signum, environment, tmp_path)
 
 
 DEPLOY_OUT_OF_THE_BOX = """
-from designer import accounts, create_app, deploy, fields, projects, tables, target
+from designer import accounts, create_app, projects
+from designer.database import deploy, target
+from designer.design import fields, tables
 from designer.db import database, upgrade
 app = create_app()
 with app.app_context():

@@ -9,7 +9,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from designer import projects
-from designer import tables
+from designer.design import tables
 
 
 def test_authenticated_pages_and_json_are_not_stored(alice, shop, signed_in, api):

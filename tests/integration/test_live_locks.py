@@ -13,11 +13,11 @@ import time
 import pytest
 
 from designer import create_app
-from designer import fields
 from designer import locks
 from designer import projects
-from designer import tables
 from designer.db import database
+from designer.design import fields
+from designer.design import tables
 from designer.models import TableLock
 from designer.settings import settings
 

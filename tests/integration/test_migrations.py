@@ -10,8 +10,8 @@ from peewee import PostgresqlDatabase
 from designer.db import database
 from designer.db import migration_runner
 from designer.db import upgrade
-from designer.diff import diff
-from designer.diff import summarize
+from designer.history.diff import diff
+from designer.history.diff import summarize
 from designer.models import MODELS
 from tests.conftest import truncate_all
 from tests.unit import test_diff as diff_helpers

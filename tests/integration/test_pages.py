@@ -7,11 +7,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from designer import fields
 from designer import locks
-from designer import relationships
-from designer import tables
-from designer import versions
+from designer.design import fields
+from designer.design import relationships
+from designer.design import tables
+from designer.history import versions
 from designer.models import ApiToken
 from designer.models import DataField
 from designer.models import DataTable

@@ -2,11 +2,11 @@
 
 import threading
 
-from designer import fields
 from designer import projects
 from designer import web
 from designer.db import counting_queries
 from designer.db import database
+from designer.design import fields
 from designer.models import DataField
 from designer.models import DataTable
 

@@ -2,11 +2,11 @@
 
 import pytest
 
-from designer import fields
 from designer import locks
 from designer import projects
-from designer import relationships
-from designer import tables
+from designer.design import fields
+from designer.design import relationships
+from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import ValidationFailed
 from designer.models import DataField

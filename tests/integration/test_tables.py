@@ -2,9 +2,9 @@
 
 import pytest
 
-from designer import fields
 from designer import locks
-from designer import tables
+from designer.design import fields
+from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import Locked
 from designer.errors import ValidationFailed

@@ -13,10 +13,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from designer import fields
 from designer import locks
 from designer import projects
-from designer import tables
+from designer.design import fields
+from designer.design import tables
 
 TEMPLATES = pathlib.Path(__file__).resolve().parents[2] / "templates"
 VERBS = ("hx-get", "hx-post", "hx-put", "hx-patch", "hx-delete")

@@ -5,14 +5,14 @@ import time
 
 import pytest
 
-from designer import fields
 from designer import locks
 from designer import projects
-from designer import relationships
-from designer import tables
-from designer import undo
-from designer import versions
 from designer.db import counting_queries
+from designer.design import fields
+from designer.design import relationships
+from designer.design import tables
+from designer.design import undo
+from designer.history import versions
 from designer.models import DataField
 from designer.models import TableRelationship
 from designer.settings import settings

@@ -8,17 +8,17 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from designer import fields
 from designer import locks
 from designer import projects
-from designer import relationships
-from designer import snapshot
-from designer import tables
-from designer import versions
 from designer.db import database
-from designer.diff import apply_changes
+from designer.design import fields
+from designer.design import relationships
+from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import Locked
+from designer.history import snapshot
+from designer.history import versions
+from designer.history.diff import apply_changes
 from designer.models import DataField
 from designer.models import DataTable
 from designer.models import SchemaVersion

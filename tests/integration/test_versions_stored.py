@@ -8,12 +8,12 @@ import urllib.request
 
 import pytest
 
-from designer import fields
-from designer import relationships
-from designer import snapshot
-from designer import tables
-from designer import versions
 from designer.accounts import issue_token
+from designer.design import fields
+from designer.design import relationships
+from designer.design import tables
+from designer.history import snapshot
+from designer.history import versions
 from designer.models import DataTable
 from designer.models import SchemaVersion
 from tests.integration import version_worker

@@ -13,7 +13,7 @@ def compare_and_restore(database_url, user_id, project_id, old, new, restore):
     from designer.db import open_database
 
     database.initialize(open_database(database_url))
-    from designer import versions
+    from designer.history import versions
     from designer.models import User
 
     user = User.get_by_id(user_id)

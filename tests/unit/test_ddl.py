@@ -2,9 +2,9 @@
 
 import copy
 
-from designer import ddl
-from designer.schema_objects import RELATION_KINDS
-from designer.schema_objects import object_names
+from designer.database import ddl
+from designer.database.schema_objects import RELATION_KINDS
+from designer.database.schema_objects import object_names
 from tests import snapshots as s
 
 

@@ -8,16 +8,16 @@ from hypothesis import given
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from designer.diff import OP_ORDER
-from designer.diff import apply_changes
-from designer.diff import describe
-from designer.diff import diff
-from designer.diff import empty_snapshot
-from designer.diff import summarize
-from designer.diff import summary_text
+from designer.design.field_types import clean_field
 from designer.errors import ValidationFailed
-from designer.field_types import clean_field
-from designer.snapshot import snapshot_hash
+from designer.history.diff import OP_ORDER
+from designer.history.diff import apply_changes
+from designer.history.diff import describe
+from designer.history.diff import diff
+from designer.history.diff import empty_snapshot
+from designer.history.diff import summarize
+from designer.history.diff import summary_text
+from designer.history.snapshot import snapshot_hash
 
 
 def field(field_id, field_name, sort_order=1, **attrs):
@@ -448,7 +448,7 @@ def test_a_cascade_change_reads_as_a_sentence():
 # Property tests: random snapshots, random edits; the diff must replay them exactly.
 #
 # Fields are drawn as a user would enter them (every type, every setting, defaults)
-# and cleaned by designer.field_types, so their configs are the ones the app stores.
+# and cleaned by designer.design.field_types, so their configs are the ones the app stores.
 # Names come from a small pool, so edits swap, reuse and collide names all the time.
 
 NAMES = st.sampled_from(["a", "b", "orders", "users", "line_items"])

@@ -4,12 +4,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from designer.naming import MAX_IDENTIFIER_BYTES
-from designer.naming import generated_name
-from designer.naming import identifier_problem
-from designer.naming import quote_identifier
-from designer.naming import suggest_identifier
-from designer.naming import suggestion
+from designer.design.naming import MAX_IDENTIFIER_BYTES
+from designer.design.naming import generated_name
+from designer.design.naming import identifier_problem
+from designer.design.naming import quote_identifier
+from designer.design.naming import suggest_identifier
+from designer.design.naming import suggestion
 
 
 @pytest.mark.parametrize(

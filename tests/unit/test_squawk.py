@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from designer import ddl
+from designer.database import ddl
 from tests import snapshots as s
 
 SQUAWK = shutil.which("squawk", path=str(pathlib.Path(sys.executable).parent)) or shutil.which(
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.skipif(SQUAWK is None, reason="squawk-cli is not instal
 
 
 def as_deployed(steps):
-    """The steps as designer.target runs them: one transaction with both timeouts set."""
+    """The steps as designer.database.target runs them: one transaction with both timeouts set."""
     return (
         "BEGIN;\nSET LOCAL lock_timeout = '5s';\nSET LOCAL statement_timeout = '60s';\n"
         + ddl.script(steps)

@@ -9,10 +9,10 @@ the user's own lock rules and the table's lock still decide.
 
 import time
 
-from designer import fields
+from designer.design import fields
+from designer.design.field_types import field_as_input
 from designer.errors import Conflict
-from designer.field_types import field_as_input
-from designer.snapshot import field_entry
+from designer.history.snapshot import field_entry
 
 UNDO_SECONDS = 30
 

@@ -3,8 +3,8 @@
 What the target holds is the snapshot recorded by the last applied
 Deployment. A deploy computes the state the target should reach (the
 deployed snapshot with the chosen tables replaced by their design), turns
-the diff into steps (designer.ddl) and runs them on the target
-(designer.target). The designer's records (version, deployment, statuses,
+the diff into steps (designer.database.ddl) and runs them on the target
+(designer.database.target). The designer's records (version, deployment, statuses,
 deployed_at) are written in one designer transaction that commits only
 after the target did; any failure undoes both, and only the failed
 Deployment record (with the statement and PostgreSQL's message) is kept.
@@ -15,20 +15,20 @@ import functools
 from peewee import JOIN
 from peewee import SQL
 
-from designer import ddl
 from designer import locks
-from designer import snapshot as snapshots
-from designer import tables
-from designer import target
-from designer import versions
 from designer.activity import recording
+from designer.database import ddl
+from designer.database import target
 from designer.db import database
 from designer.db import parse_id
-from designer.diff import empty_snapshot
+from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import Locked
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
+from designer.history import snapshot as snapshots
+from designer.history import versions
+from designer.history.diff import empty_snapshot
 from designer.models import DataTable
 from designer.models import Deployment
 from designer.models import User

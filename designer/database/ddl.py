@@ -1,34 +1,34 @@
 """PostgreSQL DDL from the design: CREATE scripts and ALTER migrations, as classified steps.
 
-`migration(schema, old, new)` turns the operations of designer.diff (the one
+`migration(schema, old, new)` turns the operations of designer.history.diff (the one
 diff engine) into steps: each one statement or a short lock-friendly group
 (NOT VALID then VALIDATE; NOT NULL through a validated CHECK), with its
 safety class, the reason, and a query counting the rows it would break,
 which deploy.py runs on the target just before the step. A CREATE script is
 the migration from the empty schema. Every identifier is quoted; every
 literal is quoted; names of constraints and indexes come from
-designer.schema_objects. Pure: no database, no Flask.
+designer.database.schema_objects. Pure: no database, no Flask.
 """
 
-from designer.column_changes import add_column
-from designer.column_changes import alter_column
-from designer.ddl_terms import BLOCKING
-from designer.ddl_terms import DATA_DEPENDENT
-from designer.ddl_terms import DESTRUCTIVE
-from designer.ddl_terms import SAFE
-from designer.ddl_terms import Context
-from designer.ddl_terms import Step
-from designer.ddl_terms import check_expression
-from designer.ddl_terms import column_comment
-from designer.ddl_terms import column_definition
-from designer.ddl_terms import comment_of_table
-from designer.ddl_terms import literal
-from designer.ddl_terms import ordered_fields
-from designer.ddl_terms import qualified
-from designer.diff import diff
-from designer.diff import empty_snapshot
-from designer.naming import generated_name
-from designer.naming import quote_identifier as ident
+from designer.database.column_changes import add_column
+from designer.database.column_changes import alter_column
+from designer.database.ddl_terms import BLOCKING
+from designer.database.ddl_terms import DATA_DEPENDENT
+from designer.database.ddl_terms import DESTRUCTIVE
+from designer.database.ddl_terms import SAFE
+from designer.database.ddl_terms import Context
+from designer.database.ddl_terms import Step
+from designer.database.ddl_terms import check_expression
+from designer.database.ddl_terms import column_comment
+from designer.database.ddl_terms import column_definition
+from designer.database.ddl_terms import comment_of_table
+from designer.database.ddl_terms import literal
+from designer.database.ddl_terms import ordered_fields
+from designer.database.ddl_terms import qualified
+from designer.design.naming import generated_name
+from designer.design.naming import quote_identifier as ident
+from designer.history.diff import diff
+from designer.history.diff import empty_snapshot
 
 
 def migration(schema, old, new, changes=None):

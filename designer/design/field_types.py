@@ -10,11 +10,11 @@ import datetime
 import decimal
 import re
 
+from designer.design.naming import identifier_problem
+from designer.design.naming import suggest_identifier
 from designer.errors import ValidationFailed
 from designer.models import DATA_TYPES
 from designer.models import MAX_DESCRIPTION
-from designer.naming import identifier_problem
-from designer.naming import suggest_identifier
 
 NUMBER_TYPES = ("integer", "bigint", "decimal")
 DATE_TYPES = ("date", "timestamp", "timestamptz", "time")

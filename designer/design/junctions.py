@@ -4,17 +4,17 @@ from peewee import IntegrityError
 
 from designer.activity import recording
 from designer.db import database
+from designer.design.naming import MAX_IDENTIFIER_BYTES
+from designer.design.naming import identifier_problem
+from designer.design.relationships import add_one_to_many
+from designer.design.relationships import project_table
+from designer.design.tables import MAX_NAME
+from designer.design.tables import SYSTEM_FIELD
+from designer.design.tables import refresh_definition
 from designer.errors import ValidationFailed
 from designer.models import DataField
 from designer.models import DataTable
-from designer.naming import MAX_IDENTIFIER_BYTES
-from designer.naming import identifier_problem
 from designer.projects import serialize_changes
-from designer.relationships import add_one_to_many
-from designer.relationships import project_table
-from designer.tables import MAX_NAME
-from designer.tables import SYSTEM_FIELD
-from designer.tables import refresh_definition
 
 
 def junction_name(left, right, wanted):

@@ -8,11 +8,11 @@ back, and both schemas are read from pg_catalog the same way.
 import secrets
 from dataclasses import dataclass
 
-from designer import ddl
-from designer import deploy
-from designer import target
-from designer.catalog import differences
-from designer.catalog import read_catalog
+from designer.database import ddl
+from designer.database import deploy
+from designer.database import target
+from designer.database.catalog import differences
+from designer.database.catalog import read_catalog
 from designer.kept import KeptAnswers
 from designer.projects import access
 from designer.settings import settings

@@ -8,21 +8,21 @@ from designer.activity import recording
 from designer.db import database
 from designer.db import parse_id
 from designer.db import update_at_revision
-from designer.dependents import release_dependents
-from designer.dependents import using_fields
+from designer.design.dependents import release_dependents
+from designer.design.dependents import using_fields
+from designer.design.field_types import clean_field
+from designer.design.field_types import field_as_input
+from designer.design.field_types import pg_type
+from designer.design.tables import check_writable
+from designer.design.tables import is_deployed
+from designer.design.tables import ordered_fields
+from designer.design.tables import refresh_definition
+from designer.design.tables import table_access
 from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
-from designer.field_types import clean_field
-from designer.field_types import field_as_input
-from designer.field_types import pg_type
 from designer.models import DataField
 from designer.models import TableRelationship
-from designer.tables import check_writable
-from designer.tables import is_deployed
-from designer.tables import ordered_fields
-from designer.tables import refresh_definition
-from designer.tables import table_access
 
 
 def regex_problem(pattern):

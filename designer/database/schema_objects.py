@@ -14,9 +14,9 @@ import collections
 import hashlib
 import threading
 
-from designer.field_types import pg_type
-from designer.naming import MAX_IDENTIFIER_BYTES
-from designer.naming import generated_name
+from designer.design.field_types import pg_type
+from designer.design.naming import MAX_IDENTIFIER_BYTES
+from designer.design.naming import generated_name
 
 RULES_OF_TYPE = {"number": ("min", "max"), "text": ("min_length", "pattern")}
 # Objects whose name is also an index, i.e. a relation of the schema.
@@ -172,7 +172,7 @@ _recent_lock = threading.Lock()
 def names_of(snapshot, reuse=None):
     """ObjectNames of a snapshot, remembered for the last few snapshot objects.
 
-    The deployed snapshot a plan starts from is one cached object (designer.versions
+    The deployed snapshot a plan starts from is one cached object (designer.history.versions
     keeps snapshots by hash), so its names are computed once, not at every plan.
     Snapshots are read-only; the entry keeps the object alive, so its id stays its own.
     """

@@ -10,7 +10,7 @@ names, drops by their old ones, so equal inputs always give an equal list.
 
 import copy
 
-from designer.change_words import attribute_change_words
+from designer.history.change_words import attribute_change_words
 
 FORMAT = 1
 

@@ -9,13 +9,13 @@ derived from its id, then all rows take their final values.
 from peewee import SQL
 
 from designer import locks
-from designer.diff import diff
+from designer.design.tables import refresh_definition
 from designer.errors import Conflict
+from designer.history.diff import diff
+from designer.history.snapshot import build
 from designer.models import DataField
 from designer.models import DataTable
 from designer.models import TableRelationship
-from designer.snapshot import build
-from designer.tables import refresh_definition
 
 # Field settings that decide the column's PostgreSQL type.
 TYPE_SETTINGS = ("max_length", "number_type", "precision", "scale", "date_type")

@@ -8,11 +8,11 @@ value through literal().
 from dataclasses import asdict
 from dataclasses import dataclass
 
-from designer.field_types import DATE_FUNCTIONS
-from designer.field_types import pg_type
-from designer.naming import quote_identifier as ident
-from designer.schema_objects import ObjectNames
-from designer.schema_objects import names_of
+from designer.database.schema_objects import ObjectNames
+from designer.database.schema_objects import names_of
+from designer.design.field_types import DATE_FUNCTIONS
+from designer.design.field_types import pg_type
+from designer.design.naming import quote_identifier as ident
 
 SAFE, BLOCKING, DATA_DEPENDENT, DESTRUCTIVE = "safe", "blocking", "data_dependent", "destructive"
 KINDS = (SAFE, BLOCKING, DATA_DEPENDENT, DESTRUCTIVE)

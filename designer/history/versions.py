@@ -1,7 +1,7 @@
 """Schema versions: save, list, read, compare and restore a project's design.
 
 A version stores the canonical snapshot, its sha256 and the diff from the
-previous version (one diff engine, designer.diff). Saving serializes on the
+previous version (one diff engine, designer.history.diff). Saving serializes on the
 project row, so concurrent saves get consecutive numbers and a save that
 changes nothing is refused; the unique (project, version_number) index is
 the last guard.
@@ -15,22 +15,22 @@ from collections import OrderedDict
 from peewee import JOIN
 from peewee import SQL
 
-from designer import snapshot as snapshots
 from designer.activity import recording
 from designer.db import database
 from designer.db import parse_id
-from designer.diff import diff
-from designer.diff import summarize
-from designer.diff import summary_text
+from designer.design.tables import project_stamp
 from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
+from designer.history import snapshot as snapshots
+from designer.history.diff import diff
+from designer.history.diff import summarize
+from designer.history.diff import summary_text
 from designer.kept import KeptAnswers
 from designer.models import SchemaVersion
 from designer.models import User
 from designer.projects import access
 from designer.projects import serialize_changes
-from designer.tables import project_stamp
 
 PAGE = 25
 MAX_MESSAGE = 500
@@ -242,7 +242,7 @@ def restore(user, project_id, number, confirm=False):
     Unsaved work is saved first (as its own version), so a restore never
     loses anything; lifecycle statuses stay as they are (see restore.py).
     """
-    from designer.restore import apply_snapshot
+    from designer.history.restore import apply_snapshot
 
     granted = access(user, parse_id(project_id, "project"), "editor")
     version = get_version(granted.project.id, number)

@@ -1,22 +1,22 @@
 """ALTER COLUMN steps: added columns, type changes with their casts, defaults, NOT NULL.
 
-Each step says how it can hurt (designer.ddl_terms kinds) and counts the rows it would
+Each step says how it can hurt (designer.database.ddl_terms kinds) and counts the rows it would
 break; a type change keeps values through a USING cast, NOT NULL goes through a validated
 CHECK so PostgreSQL skips the scan under its ACCESS EXCLUSIVE lock.
 """
 
-from designer.ddl_terms import BLOCKING
-from designer.ddl_terms import DATA_DEPENDENT
-from designer.ddl_terms import DESTRUCTIVE
-from designer.ddl_terms import SAFE
-from designer.ddl_terms import Step
-from designer.ddl_terms import column_comment
-from designer.ddl_terms import column_definition
-from designer.ddl_terms import column_type
-from designer.ddl_terms import default_sql
-from designer.ddl_terms import literal
-from designer.naming import generated_name
-from designer.naming import quote_identifier as ident
+from designer.database.ddl_terms import BLOCKING
+from designer.database.ddl_terms import DATA_DEPENDENT
+from designer.database.ddl_terms import DESTRUCTIVE
+from designer.database.ddl_terms import SAFE
+from designer.database.ddl_terms import Step
+from designer.database.ddl_terms import column_comment
+from designer.database.ddl_terms import column_definition
+from designer.database.ddl_terms import column_type
+from designer.database.ddl_terms import default_sql
+from designer.database.ddl_terms import literal
+from designer.design.naming import generated_name
+from designer.design.naming import quote_identifier as ident
 
 NUMBER_TYPES = ("integer", "bigint", "numeric")
 

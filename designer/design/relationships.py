@@ -13,22 +13,22 @@ from designer.activity import recording
 from designer.db import database
 from designer.db import parse_id
 from designer.db import update_at_revision
-from designer.dependents import LIVE
-from designer.dependents import find_cycle
+from designer.design.dependents import LIVE
+from designer.design.dependents import find_cycle
+from designer.design.field_types import pg_type
+from designer.design.naming import foreign_key_name
+from designer.design.naming import generated_name
+from designer.design.naming import identifier_problem
+from designer.design.naming import singular_phrase
+from designer.design.tables import refresh_definition
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
-from designer.field_types import pg_type
 from designer.models import DataField
 from designer.models import DataTable
 from designer.models import TableRelationship
-from designer.naming import foreign_key_name
-from designer.naming import generated_name
-from designer.naming import identifier_problem
-from designer.naming import singular_phrase
 from designer.projects import access
 from designer.projects import serialize_changes
 from designer.settings import settings
-from designer.tables import refresh_definition
 
 ACTIONS = ("no_action", "restrict", "cascade", "set_null", "set_default")
 PROBLEM = "Please correct the marked fields."
@@ -157,7 +157,7 @@ def create_relationship(user, project_id, data, lock_token=None):
     """Link two tables of a project with a one-to-many relationship."""
     granted = access(user, project_id, "editor")
     if data.get("relationship_type", "one_to_many") == "many_to_many":
-        from designer.junctions import create_junction
+        from designer.design.junctions import create_junction
 
         return create_junction(user, granted, data)
     with recording(granted.project.id, user) as log:

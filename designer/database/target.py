@@ -23,8 +23,8 @@ import psycopg2
 from psycopg2 import errors
 from psycopg2 import sql
 
-from designer.ddl_terms import CASTABLE_FUNCTION
-from designer.ddl_terms import DESTRUCTIVE
+from designer.database.ddl_terms import CASTABLE_FUNCTION
+from designer.database.ddl_terms import DESTRUCTIVE
 from designer.settings import settings
 
 _created = set()
