@@ -195,12 +195,6 @@ def polled_table(table_id):
 
 def register_blueprints(app):
     from designer.views import api
-    from designer.views import api_deployments  # noqa: F401  (routes on api.bp)
-    from designer.views import api_locks  # noqa: F401  (routes on api.bp)
-    from designer.views import api_projects  # noqa: F401  (routes on api.bp)
-    from designer.views import api_relationships  # noqa: F401  (routes on api.bp)
-    from designer.views import api_tables  # noqa: F401  (routes on api.bp)
-    from designer.views import api_versions  # noqa: F401  (routes on api.bp)
     from designer.views import assets
     from designer.views import auth
     from designer.views import deployments

@@ -10,12 +10,12 @@ from designer.database import deploy
 from designer.design import fields
 from designer.design import tables
 from designer.history.snapshot import field_entry
-from designer.views.api import accepts
 from designer.views.api import bp
-from designer.views.api import iso
-from designer.views.api import lock_token
-from designer.views.api import revision_of
-from designer.views.api_deployments import deployment_json
+from designer.views.api.deployments import deployment_json
+from designer.views.api.messages import accepts
+from designer.views.api.messages import iso
+from designer.views.api.messages import lock_token
+from designer.views.api.messages import revision_of
 
 
 def table_json(table, field_count=None):

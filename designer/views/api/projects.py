@@ -5,10 +5,10 @@ from flask import jsonify
 
 from designer import api_input
 from designer import projects
-from designer.views.api import accepts
 from designer.views.api import bp
-from designer.views.api import iso
-from designer.views.api import revision_of
+from designer.views.api.messages import accepts
+from designer.views.api.messages import iso
+from designer.views.api.messages import revision_of
 
 
 def project_json(project, role):

@@ -9,9 +9,9 @@ from designer.db import parse_id
 from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import ValidationFailed
-from designer.views.api import accepts
 from designer.views.api import bp
-from designer.views.api import iso
+from designer.views.api.messages import accepts
+from designer.views.api.messages import iso
 
 
 def lock_json(lock, viewer):

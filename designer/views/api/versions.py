@@ -9,9 +9,9 @@ from designer import projects
 from designer.database import ddl
 from designer.history import versions
 from designer.history.diff import summarize
-from designer.views.api import accepts
 from designer.views.api import bp
-from designer.views.api import iso
+from designer.views.api.messages import accepts
+from designer.views.api.messages import iso
 
 
 def version_json(version, full=False):

@@ -13,9 +13,9 @@ from designer.error_pages import error_body
 from designer.errors import Conflict
 from designer.errors import Locked
 from designer.errors import ValidationFailed
-from designer.views.api import accepts
 from designer.views.api import bp
-from designer.views.api import iso
+from designer.views.api.messages import accepts
+from designer.views.api.messages import iso
 
 STEP_KEYS = ("sql", "kind", "reason", "affected_rows", "outcome", "duration_ms", "error")
 

@@ -7,11 +7,11 @@ from designer import api_input
 from designer import projects
 from designer.design import relationships
 from designer.history.snapshot import relationship_entry
-from designer.views.api import accepts
 from designer.views.api import bp
-from designer.views.api import iso
-from designer.views.api import lock_token
-from designer.views.api import revision_of
+from designer.views.api.messages import accepts
+from designer.views.api.messages import iso
+from designer.views.api.messages import lock_token
+from designer.views.api.messages import revision_of
 
 
 def relationship_json(rel):

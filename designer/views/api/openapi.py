@@ -1,0 +1,64 @@
+"""This API described as an OpenAPI 3.1 document, generated from its routes and models."""
+
+import re
+
+from flask import current_app
+from flask import jsonify
+
+from designer.views.api import bp
+
+# <converter:name> in a Flask rule; the converter becomes the parameter's schema.
+PATH_PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def path_parameters(rule):
+    return {
+        name: {"type": "integer"} if converter == "int" else {"type": "string"}
+        for converter, name in PATH_PARAMETER.findall(rule.rule)
+    }
+
+
+def request_body(model, schemas):
+    """The OpenAPI request body of a model, adding its schemas to `schemas`."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+    reference = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"content": {"application/json": {"schema": reference}}}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """This API's routes as an OpenAPI 3.1 document."""
+    paths, schemas = {}, {}
+    for rule in current_app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api."):
+            continue
+        path = PATH_PARAMETER.sub(r"{\2}", rule.rule.replace("/api/v1", "", 1))
+        view = current_app.view_functions[rule.endpoint]
+        model = getattr(view, "request_model", None)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            operation = paths.setdefault(path, {})[method.lower()] = {
+                "operationId": rule.endpoint.split(".", 1)[1],
+                "summary": (view.__doc__ or "").strip(),
+                "parameters": [
+                    {"name": arg, "in": "path", "required": True, "schema": schema}
+                    for arg, schema in sorted(path_parameters(rule).items())
+                ],
+                "responses": {"default": {"description": "JSON, or an error object"}},
+            }
+            if model is not None:
+                operation["requestBody"] = request_body(model, schemas)
+    return jsonify(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "Data Model Designer API", "version": "1"},
+            "servers": [{"url": "/api/v1"}],
+            "components": {
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                "schemas": dict(sorted(schemas.items())),
+            },
+            "security": [{"bearer": []}],
+            "paths": dict(sorted(paths.items())),
+        }
+    )

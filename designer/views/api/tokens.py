@@ -1,0 +1,52 @@
+"""API tokens: issued for a username and password, listed and revoked by their owner."""
+
+from flask import g
+from flask import jsonify
+
+from designer import accounts
+from designer import api_input
+from designer.db import parse_id
+from designer.errors import Unauthorized
+from designer.signin_limits import signin_limited
+from designer.views.api import bp
+from designer.views.api.messages import accepts
+from designer.views.api.messages import iso
+
+
+@bp.post("/tokens")
+@signin_limited
+@accepts(api_input.TokenRequest)
+def create_token(data):
+    """Exchange a username and password for an API token."""
+    user = accounts.authenticate(str(data.get("username", "")), str(data.get("password", "")))
+    if user is None:
+        raise Unauthorized("Wrong username or password.")
+    token, row = accounts.issue_token(user, str(data.get("name", "")), data.get("expires_in_days"))
+    return jsonify(
+        {"token": token, "id": str(row.id), "name": row.name, "expires_at": iso(row.expires_at)}
+    ), 201
+
+
+@bp.get("/tokens")
+def list_tokens():
+    """The caller's unrevoked tokens (never their secrets)."""
+    rows = accounts.tokens_of(g.api_user)
+    return jsonify(
+        [
+            {
+                "id": str(t.id),
+                "name": t.name,
+                "created_at": iso(t.created_at),
+                "last_used_at": iso(t.last_used_at),
+                "expires_at": iso(t.expires_at),
+            }
+            for t in rows
+        ]
+    )
+
+
+@bp.delete("/tokens/<token_id>")
+def revoke_token(token_id):
+    """Revoke one of the caller's tokens."""
+    accounts.revoke_token(g.api_user, parse_id(token_id, "token"))
+    return "", 204
