@@ -274,11 +274,13 @@ def add_object(ctx, table_id, key, name):
         reason = "builds an index; writes to the table wait until it is built"
         return Step(ctx.index_statement(table_id, key, name), BLOCKING, reason, table_id)
     clause = ctx.constraint_clause(table_id, key, name)
-    if key[0] == "unique":
-        column = ident(table["fields"][key[1]]["field_name"])
+    if key[0] in ("unique", "unique_together"):
+        columns = [ident(table["fields"][f]["field_name"]) for f in key[1:]]
+        listed = ", ".join(columns)
+        present = " AND ".join(f"{c} IS NOT NULL" for c in columns)
         measure = (
             f"SELECT coalesce(sum(n - 1), 0)::bigint FROM (SELECT count(*) AS n FROM {relation}"
-            f" WHERE {column} IS NOT NULL GROUP BY {column} HAVING count(*) > 1) AS d"
+            f" WHERE {present} GROUP BY {listed} HAVING count(*) > 1) AS d"
         )
         reason = "adds a unique constraint (builds its index): fails on duplicate values"
         return Step(

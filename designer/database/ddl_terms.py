@@ -138,6 +138,9 @@ class Context:
         kind = key[0]
         if kind in ("index", "sequence"):
             return None
+        if kind == "unique_together":
+            columns = ", ".join(ident(table["fields"][f]["field_name"]) for f in key[1:])
+            return f"CONSTRAINT {ident(name)} UNIQUE ({columns})"
         field = table["fields"][key[1]] if kind != "fkey" else table["fields"][key[2]]
         column = ident(field["field_name"])
         if kind == "pkey":

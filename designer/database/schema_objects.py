@@ -20,7 +20,7 @@ from designer.design.naming import generated_name
 
 RULES_OF_TYPE = {"number": ("min", "max"), "text": ("min_length", "pattern")}
 # Objects whose name is also an index, i.e. a relation of the schema.
-RELATION_KINDS = ("pkey", "sequence", "unique", "index")
+RELATION_KINDS = ("pkey", "sequence", "unique", "unique_together", "index")
 
 
 def primary_key_field(table):
@@ -87,6 +87,11 @@ def table_object_keys(table, incoming):
             continue
         if config.get("unique"):
             keys[("unique", field_id)] = field_id
+        partners = [p for p in config.get("unique_with") or () if p in table["fields"]]
+        if partners:
+            # Unique as a whole (a junction's pair of keys): the columns in the stored
+            # order, this field last.
+            keys[("unique_together", *partners, field_id)] = field_id
         elif config.get("indexed") or field_id in fk_columns:
             keys[("index", field_id)] = field_id
         # The column's type is part of a CHECK's identity: a retyped column gets its
@@ -98,7 +103,10 @@ def table_object_keys(table, incoming):
 
 
 RECENT = 2
-SUFFIXES = {"pkey": "pkey", "sequence": "seq", "unique": "key", "index": "idx", "fkey": "fkey"}
+SUFFIXES = {
+    "pkey": "pkey", "sequence": "seq", "unique": "key", "unique_together": "key",
+    "index": "idx", "fkey": "fkey",
+}  # fmt: skip
 
 
 def base_name(table, key, field_id):
@@ -106,6 +114,9 @@ def base_name(table, key, field_id):
     suffix = f"{key[2]}_check" if kind == "check" else SUFFIXES[kind]
     if kind == "pkey":
         return generated_name(table["table_name"], suffix=suffix)
+    if kind == "unique_together":
+        columns = [table["fields"][f]["field_name"] for f in key[1:]]
+        return generated_name(table["table_name"], *columns, suffix=suffix)
     return generated_name(
         table["table_name"], table["fields"][field_id]["field_name"], suffix=suffix
     )

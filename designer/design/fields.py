@@ -120,6 +120,7 @@ def update_field(
     _, field, table = field_access(user, field_id, "editor")
     refuse_system(field)
     values = validated(merged_input(field, data) if partial else data)
+    keep_structure(field, values)
     retyped = pg_type(values["data_type"], values["field_config"]) != pg_type(
         field.data_type, field.field_config
     )
@@ -140,6 +141,16 @@ def update_field(
         refresh_definition(table)
         log.add("field.updated", f"edited {summary(updated)} in {table.name}", field.id)
     return updated
+
+
+# Settings no form edits: they come from how the table was built (a junction's pair).
+STRUCTURAL_SETTINGS = ("unique_with",)
+
+
+def keep_structure(field, values):
+    for key in STRUCTURAL_SETTINGS:
+        if field.field_config.get(key):
+            values["field_config"][key] = field.field_config[key]
 
 
 def merged_input(field, data):

@@ -25,6 +25,15 @@ def junction_name(left, right, wanted):
     return name
 
 
+def pair_unique(first_id, second_id):
+    """Each pair appears once: the second key is unique together with the first."""
+    second = DataField.get_by_id(second_id)
+    config = {**second.field_config, "unique_with": [str(first_id)]}
+    DataField.update(field_config=config, revision=DataField.revision + 1).where(
+        DataField.id == second_id
+    ).execute()
+
+
 def create_junction(user, granted, data):
     """Create `<left>_<right>` with a relationship from each side; returns the first."""
     project_id = granted.project.id
@@ -61,6 +70,7 @@ def create_junction(user, granted, data):
             )  # fmt: skip
             for side in (left, right)
         ]
+        pair_unique(*(rel.target_field_id for rel in links))
         refresh_definition(junction)
         log.add("table.created", f"created junction table {junction.name} ({name})", junction.id)
         for rel in links:

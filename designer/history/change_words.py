@@ -19,7 +19,9 @@ LABELS = {
     "description": "description",
 }
 FLAGS = ("unique", "indexed")
-HIDDEN = ("system", "primary_key")
+HIDDEN = ("system", "primary_key", "unique_with")
+# A junction's second key is unique together with the first: each pair appears once.
+PAIR = "unique as a pair"
 CASCADE_LABELS = {"on_delete": "on delete", "on_update": "on update"}
 
 
@@ -32,6 +34,8 @@ def settings_words(config, with_type=False):
     field line shows the PostgreSQL type beside them)."""
     config = config or {}
     words = [flag for flag in FLAGS if config.get(flag)]
+    if config.get("unique_with"):
+        words.append(PAIR)
     for key, label in LABELS.items():
         if key in TYPE_KEYS and not with_type:
             continue
@@ -47,6 +51,8 @@ def config_change_words(before, after):
     for flag in FLAGS:
         if bool(before.get(flag)) != bool(after.get(flag)):
             parts.append(f"now {flag}" if after.get(flag) else f"no longer {flag}")
+    if bool(before.get("unique_with")) != bool(after.get("unique_with")):
+        parts.append(f"now {PAIR}" if after.get("unique_with") else f"no longer {PAIR}")
     for key in dict.fromkeys([*LABELS, *sorted(set(before) | set(after))]):
         if key in FLAGS or key in HIDDEN:
             continue

@@ -11,8 +11,10 @@ from designer.database.ddl_terms import Step
 from designer.design import fields
 from designer.design import relationships
 from designer.design import tables
+from designer.design.field_types import field_as_input
 from designer.errors import Conflict
 from designer.errors import Locked
+from designer.models import DataField
 from designer.models import DataTable
 from designer.models import Deployment
 from designer.models import SchemaVersion
@@ -189,6 +191,52 @@ def test_self_reference_and_many_to_many_junctions_deploy(alice, shop):
     rows("INSERT INTO shop.teams (name) VALUES ('red')")
     rows("INSERT INTO shop.people_teams (person_id, team_id, role) VALUES (2, 1, 'x')")
     assert rows("SELECT count(*) FROM shop.people_teams") == [(1,)]
+    # Each pair once: the junction's two keys are unique together.
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        rows("INSERT INTO shop.people_teams (person_id, team_id, role) VALUES (2, 1, 'y')")
+
+
+def test_a_junctions_pair_is_unique_kept_through_edits_and_counted_when_added(alice, shop):
+    students, _ = make_table(alice, shop, "Students", {"name": "Name"})
+    courses, _ = make_table(alice, shop, "Courses", {"name": "Name"})
+    link = relationships.create_relationship(
+        alice,
+        shop.id,
+        {
+            "source_table_id": students.id,
+            "target_table_id": courses.id,
+            "relationship_type": "many_to_many",
+        },
+    )
+    junction = link.target_table_id
+    first, second = (
+        DataField.get(DataField.data_table == junction, DataField.field_name == name)
+        for name in ("student_id", "course_id")
+    )
+    assert second.field_config["unique_with"] == [str(first.id)]
+    # The field form has no input for the pair; saving it keeps the pair all the same.
+    form = {k: v for k, v in field_as_input(second).items() if k != "unique_with"}
+    fields.update_field(alice, second.id, second.revision, {**form, "name": "Course"})
+    assert DataField.get_by_id(second.id).field_config["unique_with"] == [str(first.id)]
+    assert 'UNIQUE ("student_id", "course_id")' in deploy.export_sql(alice, shop.id)[1]
+    # A junction deployed without the pair (built before it existed) gets it as a
+    # data-dependent step that counts the repeated pairs.
+    paired = DataField.get_by_id(second.id).field_config
+    unpaired = {k: v for k, v in paired.items() if k != "unique_with"}
+    DataField.update(field_config=unpaired).where(DataField.id == second.id).execute()
+    for table in (students, courses, DataTable.get_by_id(junction)):
+        assert deploy.transition(alice, table.id, "active")[1].status == "applied"
+    rows("INSERT INTO shop.students (name) VALUES ('ann')")
+    rows("INSERT INTO shop.courses (name) VALUES ('sql')")
+    rows("INSERT INTO shop.students_courses (student_id, course_id) VALUES (1, 1), (1, 1), (1, 1)")
+    DataField.update(field_config=paired).where(DataField.id == second.id).execute()
+    failed = deploy.deploy(alice, shop.id)
+    assert failed.status == "failed" and "2 rows" in failed.error
+    rows("DELETE FROM shop.students_courses WHERE id > 1")
+    applied = deploy.deploy(alice, shop.id)
+    assert applied.status == "applied"
+    pair = next(step for step in applied.plan if "UNIQUE" in step["sql"])
+    assert pair["kind"] == "data_dependent" and pair["affected_rows"] == 0
 
 
 def test_the_default_target_is_a_deploy_database_created_on_the_designers_server(app):

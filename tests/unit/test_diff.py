@@ -728,3 +728,10 @@ def test_the_hash_changes_exactly_when_the_snapshot_does(data):
     assert snapshot_hash(reversed_order(old)) == snapshot_hash(old)
     assert (snapshot_hash(new) == snapshot_hash(old)) == (new == old)
     assert (diff(old, new) == []) == (new == old)
+
+
+def test_a_junctions_pair_reads_as_words_never_as_field_ids():
+    change = {"op": "alter_field", "table_id": "t-1", "field_id": "f-2", "changes": {}}
+    change["changes"]["field_config"] = {"before": {}, "after": {"unique_with": ["f-1"]}}
+    assert describe(change) == "changed column t-1.f-2: now unique as a pair"
+    assert "f-1" not in describe(change)
