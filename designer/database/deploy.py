@@ -14,6 +14,7 @@ import functools
 
 from peewee import JOIN
 from peewee import SQL
+from peewee import fn
 
 from designer import locks
 from designer.activity import recording
@@ -31,6 +32,7 @@ from designer.history import versions
 from designer.history.diff import empty_snapshot
 from designer.models import DataTable
 from designer.models import Deployment
+from designer.models import SchemaVersion
 from designer.models import User
 from designer.projects import access
 from designer.projects import serialize_changes
@@ -63,8 +65,12 @@ def deployed_snapshot(deployment):
         return empty_snapshot()
 
     def load():
+        # A deploy of the whole design stores no copy: its version holds the snapshot.
         return (
-            Deployment.select(Deployment.deployed_snapshot)
+            Deployment.select(
+                fn.coalesce(Deployment.deployed_snapshot, SchemaVersion.schema_snapshot)
+            )
+            .join(SchemaVersion, JOIN.LEFT_OUTER, on=(Deployment.version == SchemaVersion.id))
             .where(Deployment.id == deployment.id)
             .scalar()
         )
@@ -133,13 +139,18 @@ class Plan:
         # Only a recorded deploy needs it: hashing a 3,000-table snapshot is not free.
         return snapshots.snapshot_hash(self.desired)
 
+    def is_version(self, version):
+        """Whether the target ends up holding exactly `version` (the whole design)."""
+        return version is not None and self.desired == self.design
+
     def record(self, user, version, **values):
         return {
             "project": self.project.id,
             "version": version,
             "target_schema": self.schema,
             "from_hash": self.last.to_hash if self.last else None,
-            "to_hash": self.to_hash,
+            # The version saved for this deploy hashed the design already.
+            "to_hash": version.schema_hash if self.is_version(version) else self.to_hash,
             "sql": ddl.script(self.steps),
             "created_by": user,
             **values,
@@ -184,7 +195,7 @@ def run(user, project, table_ids, dry_run, confirm, options):
         recorded["row"] = Deployment.create(
             **plan.record(user, version, plan=outcome.steps, duration_ms=outcome.duration_ms),
             status="applied",
-            deployed_snapshot=plan.desired,
+            deployed_snapshot=None if plan.is_version(version) else plan.desired,
         )
         mark_deployed(project.id, plan.desired)
         with recording(project.id, user) as log:

@@ -14,6 +14,7 @@ from designer.design import tables
 from designer.design.field_types import field_as_input
 from designer.errors import Conflict
 from designer.errors import Locked
+from designer.history import versions
 from designer.models import DataField
 from designer.models import DataTable
 from designer.models import Deployment
@@ -66,6 +67,23 @@ def test_activating_two_related_tables_deploys_them(alice, shop, customers, orde
         rows("INSERT INTO shop.orders (total, customer_id) VALUES (5, 99)")
     assert DataTable.get_by_id(orders.id).deployed_at is not None
     assert SchemaVersion.select().where(SchemaVersion.project == shop.id).count() == 2
+
+
+def test_a_deploy_of_the_whole_design_keeps_its_snapshot_once_in_its_version(
+    alice, shop, customers, orders
+):
+    # customers alone: orders is still a draft, so the target holds less than the design.
+    _, partial = deploy.transition(alice, customers.id, "active")
+    stored = Deployment.get_by_id(partial.id)
+    assert set(stored.deployed_snapshot["tables"]) == {str(customers.id)}
+    _, whole = deploy.transition(alice, orders.id, "active")
+    stored = Deployment.get_by_id(whole.id)
+    assert stored.deployed_snapshot is None
+    assert stored.to_hash == stored.version.schema_hash
+    # Read back from the version (a fresh process has no cache): nothing is pending.
+    versions.cache.clear()
+    assert deploy.deployed_snapshot(deploy.last_applied(shop.id)) == stored.version.schema_snapshot
+    assert not deploy.has_pending(deploy.plan_for(alice, shop.id))
 
 
 def test_a_dry_run_changes_nothing_and_is_recorded(alice, shop, customers):
