@@ -96,6 +96,12 @@ class DeploymentRequest(Body):
     confirm_destructive: bool = False
 
 
+class DriftResolution(Body):
+    resolve: Literal["redeploy", "adopt"]
+    dry_run: bool = False
+    confirm_destructive: bool = False
+
+
 class TableDrop(Body):
     confirm_name: Identifier = ""
 

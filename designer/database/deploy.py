@@ -221,7 +221,9 @@ def refusal(user, confirm):
     def refuse(step):
         if not confirm:
             return "confirm"
-        lock = locks.active_lock(step.table_id) if step.table_id else None
+        if step.table_id is None:
+            return None  # a table only the target has (drift): no one can lock it
+        lock = locks.active_lock(step.table_id)
         if lock is None or lock.user_id != user.id or lock.lock_type != "critical":
             return "lock"
         return None

@@ -8,13 +8,26 @@ back, and both schemas are read from pg_catalog the same way.
 import secrets
 from dataclasses import dataclass
 
+from designer.activity import recording
 from designer.database import ddl
 from designer.database import deploy
 from designer.database import target
+from designer.database.adopt import Adoption
 from designer.database.catalog import differences
 from designer.database.catalog import read_catalog
+from designer.database.repair import Drift
+from designer.database.repair import Repair
+from designer.db import database
+from designer.errors import Conflict
+from designer.history import versions
+from designer.history.restore import apply_snapshot
+from designer.history.snapshot import build
+from designer.history.snapshot import snapshot_hash
 from designer.kept import KeptAnswers
+from designer.models import DataTable
+from designer.models import Deployment
 from designer.projects import access
+from designer.projects import serialize_changes
 from designer.settings import settings
 
 
@@ -49,19 +62,163 @@ def expected_catalog(cursor, snapshot_hash, snapshot):
     return expected.get(snapshot_hash, build)
 
 
-def check(user, project_id):
-    """The differences between the target schema and the last deployed design."""
-    granted = access(user, project_id)
-    schema = granted.project.target_schema
-    last = deploy.last_applied(granted.project.id)
+@dataclass
+class Catalogs:
+    """What was last deployed to a project's schema, and both catalogs of that schema."""
+
+    last: object
+    snapshot: dict
+    expected: dict
+    actual: dict
+
+
+def read_catalogs(project):
+    last = deploy.last_applied(project.id)
     snapshot = deploy.deployed_snapshot(last)
     conn = target.connect()
     try:
         with conn.cursor() as cursor:
             timeouts(cursor)
-            actual = read_catalog(cursor, schema)
+            actual = read_catalog(cursor, project.target_schema)
             expected = expected_catalog(cursor, last.to_hash if last else "", snapshot)
         conn.rollback()
     finally:
         conn.close()
-    return Report(schema, last is not None, differences(expected, actual))
+    return Catalogs(last, snapshot, expected, actual)
+
+
+def check(user, project_id):
+    """The differences between the target schema and the last deployed design."""
+    granted = access(user, project_id)
+    found = read_catalogs(granted.project)
+    lines = differences(found.expected, found.actual)
+    return Report(granted.project.target_schema, found.last is not None, lines)
+
+
+def repair_of(project, found):
+    return Repair(project.target_schema, found.snapshot, found.expected, found.actual)
+
+
+def repair_steps(user, project_id):
+    """The steps that would put the target back (empty when in sync or nothing deployed)."""
+    granted = access(user, project_id, "editor")
+    found = read_catalogs(granted.project)
+    if found.last is None:
+        return []
+    return repair_of(granted.project, found).steps()
+
+
+def redeploy(user, project_id, confirm=False, dry_run=False):
+    """Put the target schema back to what was last deployed; returns the Deployment recorded.
+
+    Destructive steps (what only the target has, holding data) need `confirm`, and a
+    critical lock when they touch a designed table, as a deploy's do.
+    """
+    granted = access(user, project_id, "editor")
+    project = granted.project
+    with database.atomic():
+        serialize_changes(project.id)
+        found = read_catalogs(project)
+        if found.last is None:
+            raise Conflict("Nothing has been deployed here yet: there is nothing to put back.")
+        steps = repair_of(project, found).steps()
+        if not steps:
+            raise Conflict(f"{project.target_schema} already holds what was last deployed.")
+        values = {
+            "project": project.id, "version": found.last.version_id,
+            "target_schema": project.target_schema, "from_hash": found.last.to_hash,
+            "to_hash": found.last.to_hash, "sql": ddl.script(steps), "created_by": user,
+        }  # fmt: skip
+        recorded = {}
+
+        def before_commit(outcome):
+            recorded["row"] = Deployment.create(
+                **values, plan=outcome.steps, duration_ms=outcome.duration_ms,
+                status="applied", deployed_snapshot=found.snapshot,
+            )  # fmt: skip
+            with recording(project.id, user) as log:
+                log.add("deployment.applied", "put back what was deployed", recorded["row"].id)
+
+        refuse = deploy.refusal(user, confirm) if not dry_run else (lambda step: None)
+        outcome = target.run_plan(steps, project.target_schema, not dry_run, refuse, before_commit)
+    done = {**values, "plan": outcome.steps, "duration_ms": outcome.duration_ms}
+    if outcome.error:
+        return Deployment.create(
+            **done, status="dry_run_failed" if dry_run else "failed", error=outcome.error
+        )
+    if outcome.refused:
+        deploy.refuse_unconfirmed(outcome.refused)
+    if dry_run:
+        return Deployment.create(**done, status="dry_run_ok")
+    return recorded["row"]
+
+
+def adopt(user, project_id):
+    """Make the design of the deployed tables what the target schema holds; returns the
+    Deployment that records it (nothing runs on the target)."""
+    granted = access(user, project_id, "editor")
+    project = granted.project
+    with database.atomic():
+        serialize_changes(project.id)
+        found = read_catalogs(project)
+        if found.last is None or Drift(found.expected, found.actual).in_sync():
+            raise Conflict(
+                f"{project.target_schema} holds what was last deployed: nothing to adopt."
+            )
+        adoption = Adoption(found.snapshot, found.expected, found.actual)
+        problems = adoption.problems or unexplained(adoption.snapshot, found.actual)
+        if problems:
+            raise Conflict(
+                "The database holds what the design cannot say, so nothing was adopted: "
+                + "; ".join(problems[:10])
+                + ". Put back what was deployed instead.",
+                problems=problems,
+            )
+        version = adopt_design(user, project.id, found.snapshot, adoption.snapshot)
+        row = Deployment.create(
+            project=project.id, version=version, target_schema=project.target_schema,
+            from_hash=found.last.to_hash, to_hash=snapshot_hash(adoption.snapshot),
+            sql="-- adopted what the database holds; nothing ran on it\n", plan=[],
+            duration_ms=0, status="applied", deployed_snapshot=adoption.snapshot,
+            created_by=user,
+        )  # fmt: skip
+        with recording(project.id, user) as log:
+            log.add("deployment.adopted", f"adopted the schema of {project.target_schema}", row.id)
+    return row
+
+
+def unexplained(snapshot, actual):
+    """What still differs once `snapshot` is built the way a deploy builds it."""
+    conn = target.connect()
+    try:
+        with conn.cursor() as cursor:
+            timeouts(cursor)
+            made = expected_catalog(cursor, snapshot_hash(snapshot), snapshot)
+        conn.rollback()
+    finally:
+        conn.close()
+    return differences(made, actual)
+
+
+def adopt_design(user, project_id, deployed, adopted):
+    """The design with its deployed tables as adopted, saved as a version (unsaved work first)."""
+    design = build(project_id)
+    tables = {tid: t for tid, t in design["tables"].items() if tid not in deployed["tables"]}
+    tables.update(adopted["tables"])
+    relationships = {
+        rid: rel for rid, rel in design["relationships"].items()
+        if rid not in deployed["relationships"]
+    }  # fmt: skip
+    relationships.update(adopted["relationships"])
+    relationships = {
+        rid: rel for rid, rel in relationships.items()
+        if all(end in tables for end in (rel["source_table_id"], rel["target_table_id"]))
+    }  # fmt: skip
+    wanted = {**design, "tables": tables, "relationships": relationships}
+    if versions.changes_since(project_id, versions.latest(project_id)):
+        versions.save_version(user, project_id, "Before adopting the database's schema")
+    apply_snapshot(user, project_id, wanted, confirm=True)
+    new = [tid for tid in adopted["tables"] if tid not in design["tables"]]
+    DataTable.update(status="active").where(DataTable.id.in_(new)).execute()
+    deploy.mark_deployed(project_id, adopted)
+    return versions.save_version(user, project_id, "Adopted the database's schema")

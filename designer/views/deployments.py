@@ -101,7 +101,41 @@ def drift_report(project_id):
     """Whether the target schema still holds what was deployed (loaded after the page)."""
     granted = projects.access(current_user, project_id)
     report = drift.check(current_user, granted.project.id)
-    return block(PAGE, "drift", access=granted, project=granted.project, report=report)
+    on_tab = request.args.get("from") == "deploy"
+    context = {"access": granted, "project": granted.project, "report": report}
+    return block(PAGE, "drift", on_deploy_tab=on_tab, **context)
+
+
+@bp.post("/projects/<project_id>/drift/redeploy")
+@login_required
+def redeploy(project_id):
+    """Put the target back to what was last deployed (dry run first, like a deploy)."""
+    granted = projects.access(current_user, project_id, "editor")
+    dry_run = request.form.get("action") != "redeploy"
+    confirm = bool(request.form.get("confirm_destructive")) and not dry_run
+    try:
+        destructive = {
+            s.table_id
+            for s in drift.repair_steps(current_user, granted.project.id)
+            if s.kind == "destructive" and s.table_id
+        }
+        with critical_locks(destructive if confirm else ()):
+            result = drift.redeploy(current_user, granted.project.id, confirm, dry_run)
+    except (Conflict, Locked, ValidationFailed) as exc:
+        return block(PAGE, "deploy_body", 422, **deploy_context(granted, message=exc.message))
+    return block(PAGE, "deploy_body", **deploy_context(granted, result=result))
+
+
+@bp.post("/projects/<project_id>/drift/adopt")
+@login_required
+def adopt(project_id):
+    """Take the target's schema as the design of its tables."""
+    granted = projects.access(current_user, project_id, "editor")
+    try:
+        result = drift.adopt(current_user, granted.project.id)
+    except (Conflict, Locked, ValidationFailed) as exc:
+        return block(PAGE, "deploy_body", 422, **deploy_context(granted, message=exc.message))
+    return block(PAGE, "deploy_body", **deploy_context(granted, result=result))
 
 
 @bp.get("/projects/<project_id>/export.sql")

@@ -104,6 +104,9 @@ ROUTES = [
     ("html", "POST", "/projects/{p}/deployments", {"action": "dry_run"}, "editor", {422}),
     ("html", "GET", "/projects/{p}/deployments/{d}", None, "viewer"),
     ("html", "GET", "/projects/{p}/drift", None, "viewer"),
+    # Nothing deployed, nothing to put back or adopt: 422 shows the role check passed.
+    ("html", "POST", "/projects/{p}/drift/redeploy", {"action": "dry_run"}, "editor", {422}),
+    ("html", "POST", "/projects/{p}/drift/adopt", None, "editor", {422}),
     ("html", "GET", "/projects/{p}/export.sql", None, "viewer"),
     # A draft is not in the database: 409 shows the role check passed.
     ("html", "POST", "/tables/{t}/drop", {"confirm_name": "orders"}, "editor", {409}),
@@ -153,6 +156,7 @@ ROUTES = [
     ("api", "GET", "/projects/{p}/deployments", None, "viewer"),
     ("api", "GET", "/projects/{p}/deployments/{d}", None, "viewer"),
     ("api", "GET", "/projects/{p}/drift", None, "viewer"),
+    ("api", "POST", "/projects/{p}/drift", {"resolve": "adopt"}, "editor", {409}),
     # A draft is not in the database: 409 shows the role check passed.
     ("api", "POST", "/tables/{t}/drop", {"confirm_name": "orders"}, "editor", {409}),
     ("api", "GET", "/projects/{p}/export?format=sql", None, "viewer"),

@@ -89,6 +89,17 @@ def get_drift(project_id):
     return jsonify({"in_sync": not report.differences, "differences": report.differences})
 
 
+@bp.post("/projects/<project_id>/drift")
+@accepts(api_input.DriftResolution)
+def resolve_drift(project_id, data):
+    """Resolve drift: {"resolve": "redeploy"} puts back what was deployed (with "dry_run",
+    "confirm_destructive"); {"resolve": "adopt"} takes the database's schema as the design."""
+    if data["resolve"] == "adopt":
+        return recorded(lambda: drift.adopt(g.api_user, project_id))
+    dry_run, confirm = data.get("dry_run") is True, data.get("confirm_destructive") is True
+    return recorded(lambda: drift.redeploy(g.api_user, project_id, confirm, dry_run))
+
+
 @bp.get("/projects/<project_id>/export")
 def export(project_id):
     """The design as a full CREATE script (format=sql)."""

@@ -1,0 +1,241 @@
+"""Adopt drift: take what the target schema holds as the design of its tables.
+
+The last deployed snapshot is patched with each difference the catalogs show that
+the design can say: a column's type, nullability, default or comment; a column or a
+table (with the designer's identity `id`) added by hand; a column dropped; a unique
+flag, an index, a CHECK or a foreign key gone or, for unique and index, added under
+PostgreSQL's default name. What the design cannot say (a CHECK or foreign key written
+by hand, a table dropped while in use) is listed as a problem, and the caller adopts
+nothing while any remains. Fields keep their ids, so an adopted column stays the
+same field; new ones get new ids, and their settings pass the same checks as a form.
+"""
+
+import copy
+import re
+import uuid
+
+from designer.database.repair import Drift
+from designer.database.schema_objects import names_of
+from designer.design.field_types import clean_field
+from designer.design.tables import SYSTEM_FIELD
+from designer.errors import ValidationFailed
+
+# PostgreSQL's names of the types a field can have, and the field's settings for them.
+TYPES = (
+    (r"character varying\((\d+)\)", lambda m: {"data_type": "text", "max_length": m[1]}),
+    (r"text", lambda m: {"data_type": "text"}),
+    (r"integer", lambda m: {"data_type": "number", "number_type": "integer"}),
+    (r"bigint", lambda m: {"data_type": "number", "number_type": "bigint"}),
+    (
+        r"numeric\((\d+),(\d+)\)",
+        lambda m: {
+            "data_type": "number",
+            "number_type": "decimal",
+            "precision": m[1],
+            "scale": m[2],
+        },
+    ),  # fmt: skip
+    (r"date", lambda m: {"data_type": "date", "date_type": "date"}),
+    (r"timestamp without time zone", lambda m: {"data_type": "date", "date_type": "timestamp"}),
+    (r"timestamp with time zone", lambda m: {"data_type": "date", "date_type": "timestamptz"}),
+    (r"time without time zone", lambda m: {"data_type": "date", "date_type": "time"}),
+    (r"boolean", lambda m: {"data_type": "boolean"}),
+)
+# A literal default as pg_get_expr writes it: 'text'::type, a number, true or false.
+QUOTED_DEFAULT = re.compile(r"'((?:[^']|'')*)'::[a-z ]+(?:\(\d+(?:,\d+)?\))?")
+PLAIN_DEFAULT = re.compile(r"-?\d+(?:\.\d+)?|true|false")
+SINGLE_UNIQUE = re.compile(r'UNIQUE \("?([^",()]+)"?\)')
+SINGLE_INDEX = re.compile(r'CREATE INDEX \S+ ON \S+ USING btree \("?([^",()]+)"?\)')
+# Settings that come from how a field was built, not from its column.
+STRUCTURAL = ("system", "primary_key", "unique_with")
+
+
+class Unadoptable(Exception):
+    pass
+
+
+def type_input(format_type):
+    for pattern, settings in TYPES:
+        match = re.fullmatch(pattern, format_type)
+        if match:
+            return settings(match)
+    raise Unadoptable(f"type {format_type} is not one the design has")
+
+
+def default_input(expression):
+    if expression is None:
+        return None
+    quoted = QUOTED_DEFAULT.fullmatch(expression)
+    if quoted:
+        return quoted[1].replace("''", "'")
+    if PLAIN_DEFAULT.fullmatch(expression):
+        return expression
+    lowered = expression.lower()
+    if lowered in ("now()", "current_date", "current_timestamp", "localtimestamp"):
+        return lowered
+    raise Unadoptable(f"default {expression} is not a value the design can hold")
+
+
+def humanized(identifier):
+    return identifier.replace("_", " ").strip().capitalize() or identifier
+
+
+class Adoption(Drift):
+    """`.snapshot`: the deployed snapshot as the target holds it; `.problems`: what it
+    cannot say."""
+
+    def __init__(self, deployed, expected, actual):
+        super().__init__(expected, actual)
+        self.snapshot = copy.deepcopy(deployed)
+        self.problems = []
+        self.new_tables = set()
+        self.tables = {t["table_name"]: t for t in self.snapshot["tables"].values()}
+        self.objects = {
+            name: (table_id, key)
+            for table_id, named in names_of(deployed).by_table.items()
+            for key, name in named.items()
+        }
+        for step in (self.add_tables, self.columns, self.constraints, self.indexes, self.notes):
+            step()
+
+    def field(self, table_name, column):
+        table = self.tables.get(table_name)
+        for field in (table or {}).get("fields", {}).values():
+            if field["field_name"] == column:
+                return field
+        return None
+
+    def add_tables(self):
+        for (name,) in [row[:1] for row in self.missing("tables")]:
+            self.problems.append(
+                f"table {name} is gone from the database: deprecate and delete it in the "
+                "design, or put it back"
+            )
+        for name, comment in self.surplus("tables"):
+            identity = self.have["columns"].get((name, "id"))
+            if not identity or identity[2] != "bigint" or not identity[5]:
+                self.problems.append(f"table {name} has no bigint identity column id")
+                continue
+            table_id = str(uuid.uuid4())
+            self.new_tables.add(name)
+            system = {**copy.deepcopy(SYSTEM_FIELD), "id": str(uuid.uuid4()),
+                      "default_value": None}  # fmt: skip
+            self.tables[name] = self.snapshot["tables"][table_id] = {
+                "id": table_id, "name": humanized(name)[:200], "table_name": name,
+                "description": comment or "", "status": "active",
+                "fields": {system["id"]: system},
+            }  # fmt: skip
+
+    def columns(self):
+        for row in self.surplus("columns"):
+            table = self.tables.get(row[0])
+            if table is None or row[1] == "id" and self.field(row[0], "id"):
+                continue
+            order = max((f["sort_order"] or 0 for f in table["fields"].values()), default=0)
+            field = {"id": str(uuid.uuid4()), "name": humanized(row[1])[:200],
+                     "field_name": row[1], "sort_order": order + 1, "field_config": {}}  # fmt: skip
+            self.adopt_column(table, field, row)
+        for row in self.missing("columns"):
+            field = self.field(row[0], row[1])
+            if field is not None and row[0] not in [r[0] for r in self.missing("tables")]:
+                self.drop_field(self.tables[row[0]], field)
+        for _, have in self.changed("columns"):
+            self.adopt_column(self.tables[have[0]], self.field(have[0], have[1]), have)
+
+    def adopt_column(self, table, field, row):
+        name = f"{row[0]}.{row[1]}"
+        if field["field_config"].get("primary_key"):
+            self.problems.append(f"column {name} is the designer's identity key: it cannot change")
+            return
+        config = {k: v for k, v in field["field_config"].items() if k not in STRUCTURAL}
+        flat = {**config, "name": field["name"], "field_name": field["field_name"]}
+        for key in ("max_length", "number_type", "precision", "scale", "date_type"):
+            flat.pop(key, None)
+        try:
+            flat.update(type_input(row[2]), default_value=default_input(row[4]))
+        except Unadoptable as exc:
+            self.problems.append(f"column {name}: {exc}")
+            return
+        flat.update(is_required=bool(row[3]), description=row[6])
+        try:
+            values = clean_field(flat)
+        except ValidationFailed as exc:
+            self.problems.append(f"column {name}: {'; '.join(exc.fields.values())}")
+            return
+        structural = {k: v for k, v in field["field_config"].items() if k in STRUCTURAL}
+        values["field_config"].update(structural)
+        field.update(values, id=field["id"], sort_order=field["sort_order"])
+        table["fields"][field["id"]] = field
+
+    def drop_field(self, table, field):
+        del table["fields"][field["id"]]
+        for rel_id, rel in list(self.snapshot["relationships"].items()):
+            if field["id"] in (rel.get("source_field_id"), rel.get("target_field_id")):
+                del self.snapshot["relationships"][rel_id]
+
+    def constraints(self):
+        for row in self.missing("constraints"):
+            if (row[0],) in self.have["tables"]:
+                self.lost_object(row[1], f"constraint {row[1]} ({row[3]})")
+        for row in self.surplus("constraints"):
+            if row[0] in self.new_tables and row[2:4] == ("p", "PRIMARY KEY (id)"):
+                continue  # the designer's own key of an adopted table
+            unique = SINGLE_UNIQUE.fullmatch(row[3])
+            field = self.field(row[0], unique[1]) if unique else None
+            if field is None:
+                self.problems.append(f"constraint {row[1]} ({row[3]}) is not one the design has")
+            else:
+                field["field_config"]["unique"] = True
+        for want, _ in self.changed("constraints"):
+            self.problems.append(f"constraint {want[1]} was changed: {want[3]}")
+
+    def lost_object(self, name, described):
+        """A generated object the target no longer has: the setting it came from goes."""
+        table_id, key = self.objects.get(name, (None, ("?",)))
+        table = self.snapshot["tables"].get(table_id)
+        kind = key[0]
+        if kind == "fkey":
+            self.snapshot["relationships"].pop(key[1], None)
+            return
+        field = None
+        if table is not None and kind in ("unique", "unique_together", "check", "index"):
+            field = table["fields"].get(key[-1] if kind == "unique_together" else key[1])
+            if field is None:
+                return  # its column went, and the object with it
+        config = field["field_config"] if field else None
+        if kind == "unique":
+            config["unique"] = False
+        elif kind == "unique_together":
+            config.pop("unique_with", None)
+        elif kind == "check":
+            config.pop(key[2], None)
+        elif kind == "index":
+            config["indexed"] = False
+        else:
+            self.problems.append(f"{described} is gone: the design cannot do without it")
+
+    def indexes(self):
+        constraint_names = {key[1] for key in self.want["constraints"]}
+        constraint_names |= {key[1] for key in self.have["constraints"]}
+        for row in self.missing("indexes"):
+            if row[1] not in constraint_names and (row[0],) in self.have["tables"]:
+                self.lost_object(row[1], f"index {row[1]}")
+        for row in self.surplus("indexes"):
+            if row[1] in constraint_names:
+                continue
+            single = SINGLE_INDEX.fullmatch(row[2])
+            field = self.field(row[0], single[1]) if single else None
+            if field is None:
+                self.problems.append(f"index {row[1]} ({row[2]}) is not one the design has")
+            else:
+                field["field_config"]["indexed"] = True
+        for want, _ in self.changed("indexes"):
+            self.problems.append(f"index {want[1]} was changed: {want[2]}")
+
+    def notes(self):
+        for want, have in self.changed("tables"):
+            table = self.tables[want[0]]
+            text = have[1] or ""
+            if table.get("status") == "deprecated":
+                text = text.removeprefix("DEPRECATED.").strip()
+            table["description"] = text
