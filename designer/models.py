@@ -350,6 +350,14 @@ class Deployment(BaseModel):
     class Meta:
         indexes = ((("project", "created_at"), False),)
 
+    @property
+    def adopted(self):
+        """Recorded by adopting drift: the design took what the target holds; nothing ran."""
+        return (self.sql or "").startswith(ADOPTED_SQL)
+
+
+# The SQL text of a Deployment that adopted the target's schema.
+ADOPTED_SQL = "-- adopted what the database holds; nothing ran on it\n"
 
 MODELS = (
     User,

@@ -72,22 +72,3 @@ def read_catalog(cursor, schema):
         return result
     finally:
         cursor.execute("SELECT set_config('search_path', %s, true)", (saved,))
-
-
-def differences(expected, actual):
-    """Readable lines for what `actual` has that `expected` lacks, and the reverse."""
-    lines = []
-    for part in QUERIES:
-        want, have = set(expected.get(part, [])), set(actual.get(part, []))
-        lines += [
-            f"{part[:-1]} missing in the database: {describe(r)}"
-            for r in sorted(want - have, key=repr)
-        ]
-        lines += [
-            f"{part[:-1]} not in the design: {describe(r)}" for r in sorted(have - want, key=repr)
-        ]
-    return lines
-
-
-def describe(row):
-    return " ".join(str(value) for value in row if value not in (None, "", False, True))

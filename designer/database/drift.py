@@ -13,7 +13,6 @@ from designer.database import ddl
 from designer.database import deploy
 from designer.database import target
 from designer.database.adopt import Adoption
-from designer.database.catalog import differences
 from designer.database.catalog import read_catalog
 from designer.database.repair import Drift
 from designer.database.repair import Repair
@@ -24,6 +23,7 @@ from designer.history.restore import apply_snapshot
 from designer.history.snapshot import build
 from designer.history.snapshot import snapshot_hash
 from designer.kept import KeptAnswers
+from designer.models import ADOPTED_SQL
 from designer.models import DataTable
 from designer.models import Deployment
 from designer.projects import access
@@ -91,7 +91,7 @@ def check(user, project_id):
     """The differences between the target schema and the last deployed design."""
     granted = access(user, project_id)
     found = read_catalogs(granted.project)
-    lines = differences(found.expected, found.actual)
+    lines = Drift(found.expected, found.actual).lines()
     return Report(granted.project.target_schema, found.last is not None, lines)
 
 
@@ -178,7 +178,7 @@ def adopt(user, project_id):
         row = Deployment.create(
             project=project.id, version=version, target_schema=project.target_schema,
             from_hash=found.last.to_hash, to_hash=snapshot_hash(adoption.snapshot),
-            sql="-- adopted what the database holds; nothing ran on it\n", plan=[],
+            sql=ADOPTED_SQL, plan=[],
             duration_ms=0, status="applied", deployed_snapshot=adoption.snapshot,
             created_by=user,
         )  # fmt: skip
@@ -197,7 +197,7 @@ def unexplained(snapshot, actual):
         conn.rollback()
     finally:
         conn.close()
-    return differences(made, actual)
+    return Drift(made, actual).lines()
 
 
 def adopt_design(user, project_id, deployed, adopted):

@@ -54,6 +54,18 @@ class Drift:
     def in_sync(self):
         return not any(self.missing(p) or self.surplus(p) or self.changed(p) for p in KEY_WIDTH)
 
+    def lines(self):
+        """Each difference as a sentence: what is missing, what is extra, what differs how."""
+        found = []
+        for part in KEY_WIDTH:
+            thing = part[:-1]
+            found += [
+                f"{thing} missing in the database: {described(r)}" for r in self.missing(part)
+            ]
+            found += [f"{thing} not in the design: {described(r)}" for r in self.surplus(part)]
+            found += [changed_line(thing, want, have) for want, have in self.changed(part)]
+        return found
+
 
 class Repair(Drift):
     """The steps from the actual catalog back to the expected one."""
@@ -240,3 +252,37 @@ def column_declaration(row):
     if not_null and not identity:
         parts.append("NOT NULL")
     return " ".join(parts)
+
+
+def described(row):
+    return " ".join(str(value) for value in row if value not in (None, "", False, True))
+
+
+# What each position of a changed row says, by catalog part (after its key).
+ASPECTS = {
+    "table": ("comment",),
+    "column": ("type", "required", "default", "identity", "comment"),
+    "constraint": ("kind", "definition", "validated"),
+    "sequence": ("owner",),
+    "index": ("definition",),
+}
+
+
+def changed_line(thing, want, have):
+    """ "column books.title: required yes in the design, no in the database" """
+    width = len(want) - len(ASPECTS[thing])
+    name = ".".join(str(part) for part in want[:width])
+    parts = [
+        f"{aspect} {shown(w)} in the design, {shown(h)} in the database"
+        for aspect, w, h in zip(ASPECTS[thing], want[width:], have[width:], strict=True)
+        if w != h
+    ]
+    return f"{thing} {name}: {'; '.join(parts)}"
+
+
+def shown(value):
+    if value is True:
+        return "yes"
+    if value in (False, None, ""):
+        return "no" if value is False else "none"
+    return str(value)
