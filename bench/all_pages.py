@@ -207,15 +207,24 @@ def plan(app, data, token):
     # Query-string variants of some routes: further pages, searches, other arguments.
     variants = {
         "tables.table_rows": ["?q=coral+parcel", f"?after={quote(first_rel[1])}"],
-        "relationships.index": [f"?after={quote(first_rel[0])}"],
-        "versions.timeline": [f"?before={latest}"],
-        "versions.show": [],
-        "versions.compare": [f"?from=1&to={latest}", "?from=1&to=working", f"?from={latest}"],
+        "relationships.index": [f"hx:?after={quote(first_rel[0])}"],
+        "versions.timeline": [f"hx:?before={latest}"],
+        "versions.compare": [
+            f"?from=1&to={latest}",
+            "?from=1&to=working",
+            f"?from={latest}",
+            "?from=&to=1",
+            "hx:?from=&to=1&start=50",
+        ],
         "tables.suggest_table_name": ["?name=Coral+parcel+extra"],
         "fields.type_settings": ["?data_type=number"],
         "diagram.show": [f"?focus={table.id}", "?all=1"],
         "api.list_tables": ["?limit=50", "?q=coral+parcel"],
-        "api.diff": [f"?from=1&to={latest}"],
+        "api.list_relationships": ["?limit=50", f"?limit=50&after={quote(first_rel[0])}"],
+        "api.list_deployments": ["?limit=1"],
+        "deployments.show": [f"hx:?start={settings.page_size}"],
+        "versions.show": ["hx:?tables=50", "hx:?relationships=50"],
+        "api.diff": [f"?from=1&to={latest}", f"?from={latest}"],
     }
     requests, covered, missing = [], set(), []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -235,7 +244,10 @@ def plan(app, data, token):
                 (label + " v1", rule.endpoint, path[: -len(str(latest))] + "1", htmx, api)
             )
         for extra in variants.get(rule.endpoint, []):
-            requests.append((f"{label} {extra}", rule.endpoint, path + extra, htmx, api))
+            # "hx:" marks a variant the page loads with htmx ("Load more").
+            loaded = extra.startswith("hx:")
+            extra = extra.removeprefix("hx:")
+            requests.append((f"{label} {extra}", rule.endpoint, path + extra, htmx or loaded, api))
         covered.add(rule.endpoint)
     if missing:
         sys.exit(f"GET routes the bench cannot fill (add their parameters): {missing}")
@@ -276,15 +288,23 @@ def timed(client, path, htmx=False, api=False, label=""):
     response, data = client.send("GET", path, headers=headers)
     elapsed = (time.perf_counter() - started) * 1000
     if response.status >= 400:
-        sys.exit(f"{label}: GET {path} -> {response.status}\n{data[:2000]}")
+        raise Failed(f"GET {path} -> {response.status}: {data[:300]!r}")
     return elapsed, len(data), int(response.getheader(QUERIES_HEADER, "-1"))
+
+
+class Failed(Exception):
+    """A route answered an error: reported in its row, and the run goes on."""
 
 
 def measure(client, path, htmx, api, label, warmup, runs):
     """(median ms, p95 ms, bytes, queries) of `runs` GETs after `warmup` untimed ones."""
-    for _ in range(warmup):
-        timed(client, path, htmx, api, label)
-    figures = [timed(client, path, htmx, api, label) for _ in range(runs)]
+    try:
+        for _ in range(warmup):
+            timed(client, path, htmx, api, label)
+        figures = [timed(client, path, htmx, api, label) for _ in range(runs)]
+    except Failed as failed:
+        print(f"  {label}: FAILED {failed}", flush=True)
+        return float("nan"), float("nan"), 0, -1
     times = [f[0] for f in figures]
     p95 = statistics.quantiles(times, n=20, method="inclusive")[18]
     return statistics.median(times), p95, figures[-1][1], figures[-1][2]
@@ -325,6 +345,8 @@ def report(rows, results_path):
         verdict = (
             ""
             if label.startswith("floor") or not target
+            else "FAILED"
+            if queries < 0
             else ("meets" if median <= target else "MISSES")
         )
         print(
@@ -332,6 +354,11 @@ def report(rows, results_path):
             f"  {verdict} {'' if label.startswith('floor') else f'(−floor {server:.1f})'}"
         )
     print("target: median ≤ 50 ms at 300 tables, ≤ 100 ms at 3,000; queries equal at both sizes")
+    queries = {}
+    for count, label, *_, n in rows:
+        queries.setdefault(label, {})[count] = n
+    grew = {label: by for label, by in queries.items() if len(set(by.values())) > 1}
+    print(f"query counts that differ between sizes: {grew or 'none'}")
     results_path.write_text(json.dumps(rows, indent=1))
     print(f"figures written to {results_path}")
 
