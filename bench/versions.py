@@ -81,11 +81,11 @@ ROWS = (  # key, label, unit
 )
 
 
-def link(project, user, tables, columns_of):
-    """Relationships as designer.design.relationships makes them: each LINK_EVERY-th table gets a
+def link(project, user, tables, columns_of, every=LINK_EVERY):
+    """Relationships as designer.design.relationships makes them: each `every`-th table gets a
     bigint <previous table>_id column referring to the previous table's id."""
     relationships = []
-    for i in range(LINK_EVERY, len(tables), LINK_EVERY):
+    for i in range(every, len(tables), every):
         source, target = tables[i - 1], tables[i]
         columns = columns_of[target.id]
         foreign = DataField(

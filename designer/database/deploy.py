@@ -14,6 +14,7 @@ import functools
 
 from peewee import JOIN
 from peewee import SQL
+from peewee import Tuple
 from peewee import fn
 
 from designer import locks
@@ -23,6 +24,7 @@ from designer.database import target
 from designer.db import database
 from designer.db import parse_id
 from designer.design import tables
+from designer.design.tables import project_stamp
 from designer.errors import Conflict
 from designer.errors import Locked
 from designer.errors import NotFound
@@ -30,6 +32,8 @@ from designer.errors import ValidationFailed
 from designer.history import snapshot as snapshots
 from designer.history import versions
 from designer.history.diff import empty_snapshot
+from designer.kept import KeptAnswers
+from designer.models import ADOPTED_SQL
 from designer.models import DataTable
 from designer.models import Deployment
 from designer.models import SchemaVersion
@@ -40,6 +44,7 @@ from designer.projects import serialize_changes
 # Design statuses whose tables a project-wide deploy brings up to date.
 DEPLOYABLE = ("active", "deprecated")
 LISTED = [f for f in Deployment._meta.sorted_fields if f is not Deployment.deployed_snapshot]
+SUMMARY = [f for f in LISTED if f is not Deployment.sql and f is not Deployment.plan]
 
 
 class DeployFailed(Exception):
@@ -118,15 +123,16 @@ def desired_state(design, deployed, chosen, dropped=()):
 class Plan:
     """Everything a deploy decides before touching the target."""
 
-    def __init__(self, project, table_ids=None, also=(), dropped=()):
+    def __init__(self, project, table_ids=None, also=(), dropped=(), design=None, last=False):
+        """`design` and `last` (the last applied Deployment, or None) when already read."""
         with versions.paused_gc():
-            self.build(project, table_ids, also, dropped)
+            self.build(project, table_ids, also, dropped, design, last)
 
-    def build(self, project, table_ids, also, dropped):
+    def build(self, project, table_ids, also, dropped, design, last):
         self.project = project
         self.schema = project.target_schema
-        self.design = snapshots.build(project.id)
-        self.last = last_applied(project.id)
+        self.design = design if design is not None else snapshots.build(project.id)
+        self.last = last if last is not False else last_applied(project.id)
         self.deployed = deployed_snapshot(self.last)
         chosen = chosen_tables(self.design, table_ids, also)
         self.desired = desired_state(self.design, self.deployed, chosen, set(dropped))
@@ -161,6 +167,29 @@ def plan_for(user, project_id, table_ids=None):
     """The plan of a deploy, without running anything (viewers may read it)."""
     granted = access(user, project_id)
     return Plan(granted.project, table_ids)
+
+
+# The Deploy tab and a deployed table's page show a plan on every view, and
+# planning a 3,000-table project takes most of a second. Plans are kept against
+# what they are made of, read from the database on each call: the project's
+# change stamp (its working copy), the last applied deployment (what the target
+# holds) and the target schema. Only pages read them; a deploy plans afresh.
+viewed_plans = KeptAnswers(limit=32)
+
+
+def viewed_plan(project, table_id=None):
+    """The project's plan (or one table's, deployable or not), for showing."""
+    stamp = project_stamp(project.id)
+    last = last_applied(project.id)
+    key = (str(project.id), stamp, last.id if last else None, project.target_schema, table_id)
+
+    def plan():
+        design = versions.working_copy(project.id, stamp)
+        if table_id is None:
+            return Plan(project, design=design, last=last)
+        return Plan(project, [table_id], also={str(table_id)}, design=design, last=last)
+
+    return viewed_plans.get(key, plan)
 
 
 def deploy(user, project_id, table_ids=None, dry_run=False, confirm=False, **options):
@@ -265,22 +294,49 @@ def mark_deployed(project_id, desired):
     ).execute()
 
 
-def history(project_id, limit=20):
-    return list(
-        Deployment.select(*LISTED, User.username)
+def history(project_id, limit=20, before=None):
+    """Deployments newest first, `limit` of them older than deployment `before`; without
+    their SQL and steps (a 3,000-table deploy's are megabytes)."""
+    # Only the start of the SQL: enough to tell an adoption (models.ADOPTED_SQL).
+    opening = fn.left(Deployment.sql, len(ADOPTED_SQL)).alias("sql")
+    rows = (
+        Deployment.select(*SUMMARY, opening, User.username)
         .join(User, on=(Deployment.created_by == User.id), join_type=JOIN.LEFT_OUTER)
         .where(Deployment.project == project_id)
-        .order_by(Deployment.created_at.desc())
+        .order_by(Deployment.created_at.desc(), Deployment.id.desc())
         .limit(limit)
-        .objects()
     )
+    if before is not None:
+        older = Deployment.alias("older")
+        since = older.select(older.created_at, older.id).where(
+            older.id == parse_id(before, "deployment"), older.project == project_id
+        )
+        rows = rows.where(Tuple(Deployment.created_at, Deployment.id) < since)
+    return list(rows.objects())
 
 
-def get_deployment(user, project_id, deployment_id):
+def get_deployment(user, project_id, deployment_id, steps=None):
+    """One deployment, without the snapshot it deployed; `steps` = (start, count) reads only
+    those of its steps into `plan` (and their number into step_count), and no SQL."""
     granted = access(user, project_id)
-    row = Deployment.get_or_none(
-        Deployment.id == parse_id(deployment_id, "deployment"),
-        Deployment.project == granted.project.id,
+    columns = LISTED
+    if steps is not None:
+        start, count = steps
+        page = fn.jsonb_path_query_array(
+            Deployment.plan, SQL("%s::jsonpath", (f"$[{start} to {start + count - 1}]",))
+        )
+        columns = [
+            *SUMMARY,
+            page.alias("plan"),
+            fn.jsonb_array_length(Deployment.plan).alias("step_count"),
+        ]
+    row = (
+        Deployment.select(*columns)
+        .where(
+            Deployment.id == parse_id(deployment_id, "deployment"),
+            Deployment.project == granted.project.id,
+        )
+        .first()
     )
     if row is None:
         raise NotFound("No such deployment.")
@@ -311,7 +367,7 @@ def pending_for_table(project, table):
     """The steps that would bring a deployed table up to its design ("changes not deployed")."""
     if table.deployed_at is None:
         return []
-    plan = Plan(project, [table.id], also={str(table.id)})
+    plan = viewed_plan(project, str(table.id))
     return [step for step in plan.steps if step.table_id == str(table.id)]
 
 
@@ -360,3 +416,12 @@ def transition(user, table_id, status, confirm=False, lock_token=None, dry_run=F
             deployment_id=str(deployment.id),
         )
     return DataTable.get_by_id(table.id), deployment
+
+
+# The compare page's migration, by the key naming its two sides' contents.
+migrations = KeptAnswers(limit=64)
+
+
+def migration_between(schema, old, new, changes, key):
+    """The steps from snapshot `old` to `new` (whose `changes` are known), kept by `key`."""
+    return migrations.get((schema, key), lambda: ddl.migration(schema, old, new, changes))

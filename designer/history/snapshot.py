@@ -8,9 +8,7 @@ was built, and renames stay renames when two snapshots are compared.
 import hashlib
 import json
 
-from designer.models import DataField
-from designer.models import DataTable
-from designer.models import TableRelationship
+from designer.db import database
 
 FORMAT = 1
 
@@ -42,42 +40,41 @@ def relationship_entry(rel):
     }
 
 
-TABLE_COLUMNS = ("id", "name", "table_name", "description", "status")
-FIELD_COLUMNS = (
-    "id", "name", "field_name", "data_type", "is_required", "default_value", "field_config",
-    "sort_order",
-)  # fmt: skip
+# The whole snapshot as one JSON text, assembled by PostgreSQL: Python then parses
+# one string in C instead of turning 60,000 rows into objects and decoding each
+# field's settings (that took three quarters of a 3,000-table save).
+SNAPSHOT_JSON = """
+SELECT json_build_object(
+  'tables', coalesce((
+    SELECT json_object_agg(t.id, json_build_object(
+      'id', t.id, 'name', t.name, 'table_name', t.table_name,
+      'description', t.description, 'status', t.status,
+      'fields', coalesce((
+        SELECT json_object_agg(f.id, json_build_object(
+          'id', f.id, 'name', f.name, 'field_name', f.field_name, 'data_type', f.data_type,
+          'is_required', f.is_required, 'default_value', f.default_value,
+          'field_config', f.field_config, 'sort_order', f.sort_order))
+        FROM data_field f WHERE f.table_id = t.id), '{}')))
+    FROM data_table t WHERE t.project_id = %(project)s), '{}'),
+  'relationships', coalesce((
+    SELECT json_object_agg(r.id, json_build_object(
+      'id', r.id, 'relationship_name', r.relationship_name,
+      'relationship_type', r.relationship_type,
+      'source_table_id', r.source_table_id, 'source_field_id', r.source_field_id,
+      'target_table_id', r.target_table_id, 'target_field_id', r.target_field_id,
+      'cascade_config', r.cascade_config, 'status', r.status))
+    FROM table_relationship r WHERE r.project_id = %(project)s), '{}'))::text
+"""
 
 
 def build(project_id):
-    """The project's schema as a snapshot dict (three queries, whatever its size).
+    """The project's schema as a snapshot dict (one query, whatever its size).
 
-    Rows come as plain tuples of the columns a snapshot holds, ids cast to
-    text by PostgreSQL: building a model object per field made a 3,000-table
-    snapshot several times slower.
+    Holds what table_entry, field_entry and relationship_entry hold (ids as
+    text), in the same types: the same schema gives the same hash either way.
     """
-    table_rows = DataTable.select(
-        DataTable.id.cast("text"), *(getattr(DataTable, c) for c in TABLE_COLUMNS[1:])
-    ).where(DataTable.project == project_id)
-    tables = {}
-    for row in table_rows.tuples():
-        tables[row[0]] = {**dict(zip(TABLE_COLUMNS, row, strict=True)), "fields": {}}
-    field_rows = (
-        DataField.select(
-            DataField.data_table.cast("text"),
-            DataField.id.cast("text"),
-            *(getattr(DataField, c) for c in FIELD_COLUMNS[1:]),
-        )
-        .join(DataTable)
-        .where(DataTable.project == project_id)
-    )
-    for table_id, *values in field_rows.tuples():
-        tables[table_id]["fields"][values[0]] = dict(zip(FIELD_COLUMNS, values, strict=True))
-    relationships = {
-        str(r.id): relationship_entry(r)
-        for r in TableRelationship.select().where(TableRelationship.project == project_id)
-    }
-    return {"format": FORMAT, "tables": tables, "relationships": relationships}
+    text = database.execute_sql(SNAPSHOT_JSON, {"project": str(project_id)}).fetchone()[0]
+    return {"format": FORMAT, **json.loads(text)}
 
 
 def canonical_json(snapshot):

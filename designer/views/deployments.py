@@ -18,13 +18,16 @@ from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import Locked
 from designer.errors import ValidationFailed
+from designer.settings import settings
 from designer.views import block
 from designer.views import critical_for_change
 from designer.views import go
 from designer.views import page_or_block
+from designer.web import htmx
 
 bp = Blueprint("deployments", __name__)
 PAGE = "deployments/index.html"
+SHOW = "deployments/show.html"
 
 
 def table_names(plan):
@@ -34,7 +37,7 @@ def table_names(plan):
 
 
 def deploy_context(granted, **extra):
-    plan = deploy.Plan(granted.project)
+    plan = deploy.viewed_plan(granted.project)
     names = table_names(plan)
     groups = {}
     for step in plan.steps:
@@ -89,10 +92,28 @@ def run(project_id):
 def show(project_id, deployment_id):
     """One deployment: its SQL, each step's outcome, the error if any."""
     granted = projects.access(current_user, project_id)
+    start = max(request.args.get("start", 0, type=int), 0)
+    page = (start, settings.page_size)
+    row = deploy.get_deployment(current_user, granted.project.id, deployment_id, page)
+    end = start + settings.page_size
+    context = {
+        "access": granted, "project": granted.project, "deployment": row,
+        "next_start": end if end < row.step_count else None,
+    }  # fmt: skip
+    if start and htmx:
+        return block(SHOW, "step_items", **context)
+    return render_template(SHOW, **context)
+
+
+@bp.get("/projects/<project_id>/deployments/<deployment_id>/deployment.sql")
+@login_required
+def sql(project_id, deployment_id):
+    """Download the SQL a deployment ran."""
+    granted = projects.access(current_user, project_id)
     row = deploy.get_deployment(current_user, granted.project.id, deployment_id)
-    return render_template(
-        "deployments/show.html", access=granted, project=granted.project, deployment=row
-    )
+    name = f"{row.target_schema}-{row.created_at:%Y%m%d-%H%M%S}.sql"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(row.sql, mimetype="application/sql", headers=headers)
 
 
 @bp.get("/projects/<project_id>/drift")

@@ -9,6 +9,7 @@ from flask_login import login_required
 
 from designer import projects
 from designer.database import ddl
+from designer.database import deploy
 from designer.errors import Conflict
 from designer.errors import ValidationFailed
 from designer.history import versions
@@ -16,12 +17,18 @@ from designer.history.diff import counts_text
 from designer.history.diff import describe
 from designer.history.diff import summarize
 from designer.history.diff import summary_text
+from designer.settings import settings
 from designer.views import block
 from designer.views import go
 from designer.views import page_or_block
+from designer.web import htmx
 
 bp = Blueprint("versions", __name__)
 TIMELINE = "versions/timeline.html"
+DIFF = "versions/diff.html"
+SHOW = "versions/show.html"
+# The compare page shows this many statements of the migration; the API gives them all.
+SQL_SHOWN = 200
 
 
 def choices(project_id):
@@ -76,29 +83,57 @@ def save(project_id):
 @bp.get("/projects/<project_id>/versions/<int:number>")
 @login_required
 def show(project_id, number):
-    """One version's schema, read-only."""
+    """One version's schema, read-only: its tables, then its relationships, a page at a time
+    (`tables` and `relationships`: how many of each were shown before)."""
     granted = projects.access(current_user, project_id)
     version = versions.get_version(granted.project.id, number)
     schema = versions.snapshot_of(version)
-    return render_template(
-        "versions/show.html", access=granted, project=granted.project, version=version,
-        schema=schema, describe=describe, summary=counts_text(version.change_summary),
-    )  # fmt: skip
+    tables_from = max(request.args.get("tables", 0, type=int), 0)
+    rels_from = max(request.args.get("relationships", 0, type=int), 0)
+    tables, next_tables = page(schema["tables"], "table_name", tables_from)
+    rels, next_rels = page(schema["relationships"], "relationship_name", rels_from)
+    context = {
+        "access": granted, "project": granted.project, "version": version, "schema": schema,
+        "tables": tables, "next_tables": next_tables,
+        "relationships": rels, "next_relationships": next_rels,
+    }  # fmt: skip
+    if htmx and "tables" in request.args:
+        return block(SHOW, "table_cards", **context)
+    if htmx and "relationships" in request.args:
+        return block(SHOW, "relationship_items", **context)
+    return render_template(SHOW, **context, summary=counts_text(version.change_summary))
+
+
+def page(entries, order, start):
+    """A page of a snapshot's `entries` (by id) sorted by `order`, and where the next starts."""
+    ordered = sorted(entries.values(), key=lambda entry: entry[order])
+    end = start + settings.page_size
+    return ordered[start:end], (end if end < len(ordered) else None)
 
 
 @bp.get("/projects/<project_id>/diff")
 @login_required
 def compare(project_id):
-    """Two versions (or a version and the working copy) side by side."""
+    """Two versions (or a version and the working copy) side by side, a page of changes
+    at a time (`start`: the index of the first change shown)."""
     granted = projects.access(current_user, project_id)
     old_ref, new_ref = request.args.get("from", ""), request.args.get("to", "working")
-    old, new, changes = versions.compare(granted.project.id, old_ref or None, new_ref)
+    old, new, changes, key = versions.compare_keyed(granted.project.id, old_ref or None, new_ref)
+    start = max(request.args.get("start", 0, type=int), 0)
+    end = start + settings.page_size
+    context = {
+        "access": granted, "project": granted.project, "old": old, "new": new,
+        "old_ref": old_ref, "new_ref": new_ref, "describe": describe,
+        "changes": changes, "shown": changes[start:end],
+        "next_start": end if end < len(changes) else None,
+    }  # fmt: skip
+    if start and htmx:
+        return block(DIFF, "change_rows", **context)
+    steps = deploy.migration_between(granted.project.target_schema, old, new, changes, key)
     return render_template(
-        "versions/diff.html", access=granted, project=granted.project, changes=changes,
-        old=old, new=new, old_ref=old_ref, new_ref=new_ref, describe=describe,
-        counts=summarize(changes), summary=summary_text(changes),
-        version_choices=choices(granted.project.id),
-        sql=ddl.script(ddl.migration(granted.project.target_schema, old, new, changes)),
+        DIFF, **context, counts=summarize(changes), summary=summary_text(changes),
+        version_choices=choices(granted.project.id), sql=ddl.script(steps[:SQL_SHOWN]),
+        sql_hidden=max(len(steps) - SQL_SHOWN, 0),
     )  # fmt: skip
 
 

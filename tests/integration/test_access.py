@@ -103,6 +103,7 @@ ROUTES = [
     # Nothing is Active in this world: 422 "nothing to deploy" shows the role check passed.
     ("html", "POST", "/projects/{p}/deployments", {"action": "dry_run"}, "editor", {422}),
     ("html", "GET", "/projects/{p}/deployments/{d}", None, "viewer"),
+    ("html", "GET", "/projects/{p}/deployments/{d}/deployment.sql", None, "viewer"),
     ("html", "GET", "/projects/{p}/drift", None, "viewer"),
     # Nothing deployed, nothing to put back or adopt: 422 shows the role check passed.
     ("html", "POST", "/projects/{p}/drift/redeploy", {"action": "dry_run"}, "editor", {422}),

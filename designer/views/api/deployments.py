@@ -20,7 +20,8 @@ from designer.views.api.messages import iso
 STEP_KEYS = ("sql", "kind", "reason", "affected_rows", "outcome", "duration_ms", "error")
 
 
-def deployment_json(row):
+def deployment_json(row, full=True):
+    """The deployment; a listing's leave out its steps and SQL (None)."""
     return {
         "id": str(row.id),
         "project_id": str(row.project_id),
@@ -29,8 +30,8 @@ def deployment_json(row):
         "target_schema": row.target_schema,
         "from_hash": row.from_hash,
         "to_hash": row.to_hash,
-        "steps": [{k: step.get(k) for k in STEP_KEYS} for step in row.plan],
-        "sql": row.sql,
+        "steps": [{k: step.get(k) for k in STEP_KEYS} for step in row.plan] if full else None,
+        "sql": row.sql if full else None,
         "error": row.error,
         "duration_ms": row.duration_ms,
         "created_by": str(row.created_by_id) if row.created_by_id else None,
@@ -61,11 +62,15 @@ def create_deployment(project_id, data):
 
 @bp.get("/projects/<project_id>/deployments")
 def list_deployments(project_id):
-    """The project's deployments and dry runs, newest first (without their plans)."""
+    """The project's deployments and dry runs, newest first, without their steps and SQL
+    (before=<deployment id>, limit); "next" continues the list."""
     granted = projects.access(g.api_user, project_id)
-    rows = deploy.history(granted.project.id, limit=request.args.get("limit", 50, type=int))
-    listed = [{**deployment_json(r), "steps": None} for r in rows]
-    return jsonify({"deployments": listed})
+    limit = min(max(request.args.get("limit", 50, type=int), 1), 200)
+    before = request.args.get("before") or None
+    rows = deploy.history(granted.project.id, limit + 1, before)
+    more = len(rows) > limit
+    listed = [deployment_json(r, full=False) for r in rows[:limit]]
+    return jsonify({"deployments": listed, "next": listed[-1]["id"] if more else None})
 
 
 @bp.get("/projects/<project_id>/deployments/<deployment_id>")

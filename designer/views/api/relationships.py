@@ -2,6 +2,7 @@
 
 from flask import g
 from flask import jsonify
+from flask import request
 
 from designer import api_input
 from designer import projects
@@ -27,10 +28,15 @@ def relationship_json(rel):
 
 @bp.get("/projects/<project_id>/relationships")
 def list_relationships(project_id):
-    """The project's relationships."""
+    """The project's relationships by name, a page at a time when asked (limit, after):
+    {"relationships", "next"}; without either, all of them as a list (as before paging)."""
     granted = projects.access(g.api_user, project_id)
-    rows = relationships.project_relationships(granted.project.id)
-    return jsonify([relationship_json(r) for r in rows])
+    if "limit" not in request.args and "after" not in request.args:
+        rows = relationships.project_relationships(granted.project.id)
+        return jsonify([relationship_json(r) for r in rows])
+    limit = min(max(request.args.get("limit", 50, type=int), 1), 500)
+    rows, after = relationships.page_of(granted.project.id, request.args.get("after"), limit)
+    return jsonify({"relationships": [relationship_json(r) for r in rows], "next": after})
 
 
 @bp.post("/projects/<project_id>/relationships")

@@ -7,6 +7,7 @@ from flask import request
 from designer import api_input
 from designer import projects
 from designer.database import ddl
+from designer.database import deploy
 from designer.history import versions
 from designer.history.diff import summarize
 from designer.views.api import bp
@@ -71,8 +72,9 @@ def restore_version(project_id, number, data):
 def diff(project_id):
     """Changes from=<n> to=<m|working>, and the migration SQL that makes them."""
     granted = projects.access(g.api_user, project_id)
-    old, new, changes = versions.compare(
+    old, new, changes, key = versions.compare_keyed(
         granted.project.id, request.args.get("from") or None, request.args.get("to", "working")
     )
-    sql = ddl.script(ddl.migration(granted.project.target_schema, old, new, changes))
+    steps = deploy.migration_between(granted.project.target_schema, old, new, changes, key)
+    sql = ddl.script(steps)
     return jsonify({"changes": changes, "summary": summarize(changes), "sql": sql})

@@ -1,0 +1,419 @@
+"""Every GET route of the HTML app and the API at 300 and 3,000 tables, over HTTP.
+
+Seeds a project of 300 (then 3,000) tables × 20 fields with about one relationship per
+table, three saved versions, a deployment and unsaved work; signs in; then times each GET
+route of `app.url_map` (path parameters filled from the seeded data) on a werkzeug server in
+a thread, printing median, p95, bytes and queries per route next to the floor (GET /login,
+anonymous, same server, same run). A GET route the bench cannot fill fails the run. Prints,
+never asserts times. Runs on a fresh database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's)
+server, else embedded; the deploy target is a schema of that same database.
+
+    .venv/bin/python bench/all_pages.py [--sizes 300,3000] [--runs 20] [--only substring]
+"""
+
+import argparse
+import http.client
+import json
+import logging
+import pathlib
+import re
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from urllib.parse import urlencode
+
+from _setup import FIELDS_PER_TABLE
+from _setup import OUT
+from _setup import design
+from _setup import fresh_database
+from _setup import insert_all
+from _setup import postgres_server
+from versions import link
+from werkzeug.serving import make_server
+
+from designer import accounts
+from designer import create_app
+from designer import projects
+from designer import web
+from designer.database import deploy
+from designer.db import counting_queries
+from designer.db import database
+from designer.db import upgrade
+from designer.design import fields
+from designer.design import tables
+from designer.history import versions
+from designer.models import ActivityEntry
+from designer.models import DataField
+from designer.models import DataTable
+from designer.models import TableRelationship
+from designer.settings import settings
+
+TARGETS = {300: 50, 3000: 100}  # tables: target server median in ms
+PASSWORD = "bench password"
+DEPLOY_PART = 500  # tables a deploy creates at once
+QUERIES_HEADER = "X-Bench-Queries"
+# Routes a bench GET may not fill: none today. Say why next to any you add.
+SKIPPED = {}
+# Partials the pages load with htmx (they answer a block to an htmx request).
+HTMX = {
+    "tables.table_rows", "tables.project_live", "tables.live", "tables.header",
+    "tables.edit_header", "tables.new_table", "tables.suggest_table_name", "fields.rows",
+    "fields.new", "fields.type_settings", "fields.show", "fields.edit", "locks.show",
+    "projects.header", "projects.edit_header", "relationships.form", "relationships.show",
+    "relationships.edit", "diagram.source", "deployments.drift_report",
+}  # fmt: skip
+
+
+class QueryCounting:
+    """WSGI middleware: runs the request in its own thread's counting_queries block and
+    reports the count in a response header (the server's queries are not the client's)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, list(headers)
+            return lambda data: None
+
+        with counting_queries() as counter:
+            body = self.app(environ, capture)
+            try:
+                chunks = list(body)
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        start_response(
+            captured["status"], [*captured["headers"], (QUERIES_HEADER, str(counter.count))]
+        )
+        return chunks
+
+
+class Client:
+    """HTTP/1.1 on one kept-alive connection, with the session cookie and CSRF token."""
+
+    def __init__(self, port):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.cookie = None
+        self.token = None
+        self.bearer = None
+
+    def send(self, method, path, body=None, headers=None):
+        headers = dict(headers or {})
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        if body is not None:
+            body = urlencode(body)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body, headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie" and value.startswith("session="):
+                self.cookie = value.split(";", 1)[0]
+        return response, data
+
+    def sign_in(self, user):
+        _, page = self.send("GET", "/login")
+        token = csrf_token(page.decode())
+        form = {"username": user.username, "password": PASSWORD, "csrf_token": token}
+        response, data = self.send("POST", "/login", form)
+        if response.status != 302:
+            sys.exit(f"sign-in failed: {response.status}\n{data[:2000]}")
+        _, page = self.send("GET", "/projects")
+        self.token = csrf_token(page.decode())
+        return self
+
+
+def csrf_token(html):
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def linked(project, user, count):
+    """`count` tables, each but the first holding a foreign key to the one before."""
+    made, columns_of = design(project, user, count)
+    relationships = link(project, user, made, columns_of, every=1)
+    fields_ = [f for t in made for f in columns_of[t.id]]
+    activity = [
+        ActivityEntry(
+            project=project.id, user=user.id, action="field.updated",
+            summary=f"edited {f.name} ({f.field_name})", subject_id=f.id,
+        )
+        for f in fields_[: settings.activity_keep]
+    ]  # fmt: skip
+    insert_all(
+        (DataTable, made),
+        (DataField, fields_),
+        (TableRelationship, relationships),
+        (ActivityEntry, activity),
+    )
+    database.execute_sql("ANALYZE")
+    return made, columns_of
+
+
+def seed(owner, member, count):
+    """A project as people use it: deployed, three versions, unsaved work, two members."""
+    project = projects.create_project(owner, f"Bench {count}")
+    projects.add_member(owner, project.id, member.username, "editor")
+    made, columns_of = linked(project, owner, count)
+    # Everything Active but the last table, so one Draft remains.
+    DataTable.update(status="active").where(
+        DataTable.project == project.id, DataTable.id != made[-1].id
+    ).execute()
+    started = time.perf_counter()
+    # In parts: one transaction creating 3,000 tables with their keys and indexes takes more
+    # locks than a default PostgreSQL allows (max_locks_per_transaction).
+    active = [t.id for t in made[:-1]]
+    for part in range(0, len(active), DEPLOY_PART):
+        deployment = deploy.deploy(owner, project.id, active[part : part + DEPLOY_PART])
+        if deployment.status != "applied":
+            sys.exit(f"deploying tables {part}–{part + DEPLOY_PART} failed: {deployment.error}")
+    print(f"  deployed {count:,} tables in {time.perf_counter() - started:.1f} s")
+    middle = made[count // 2]
+    added = tables.create_table(owner, project.id, "Added after deploy")
+    fields.create_field(owner, added.id, {"name": "Note"})
+    fields.create_field(owner, middle.id, {"name": "Pending column"})
+    versions.save_version(owner, project.id, "After the deploy")
+    tables.create_table(owner, project.id, "Unsaved table")
+    middle = DataTable.get_by_id(middle.id)
+    rel = TableRelationship.get(TableRelationship.target_table == middle.id)
+    return {
+        "project": project,
+        "table": middle,
+        "field": columns_of[middle.id][1],
+        "relationship": rel,
+        "deployment": deployment,
+        "member": member,
+    }
+
+
+def plan(app, data, token):
+    """(label, endpoint, method, path, htmx, api) of each request, and the GET endpoints the
+    bench fills; exits naming any GET route it cannot fill."""
+    project, table, field = data["project"], data["table"], data["field"]
+    latest = versions.latest(project.id).version_number
+    values = {
+        "project_id": project.id, "table_id": table.id, "field_id": field.id,
+        "rel_id": data["relationship"].id, "deployment_id": data["deployment"].id,
+        "number": latest, "name": "htmx.min.js", "filename": "js/app.js",
+        "user_id": data["member"].id,
+    }  # fmt: skip
+    first_rel = relationship_cursor(project.id)
+    # Query-string variants of some routes: further pages, searches, other arguments.
+    variants = {
+        "tables.table_rows": ["?q=coral+parcel", f"?after={quote(first_rel[1])}"],
+        "relationships.index": [f"hx:?after={quote(first_rel[0])}"],
+        "versions.timeline": [f"hx:?before={latest}"],
+        "versions.compare": [
+            f"?from=1&to={latest}",
+            "?from=1&to=working",
+            f"?from={latest}",
+            "?from=&to=1",
+            "hx:?from=&to=1&start=50",
+        ],
+        "tables.suggest_table_name": ["?name=Coral+parcel+extra"],
+        "fields.type_settings": ["?data_type=number"],
+        "diagram.show": [f"?focus={table.id}", "?all=1"],
+        "api.list_tables": ["?limit=50", "?q=coral+parcel"],
+        "api.list_relationships": ["?limit=50", f"?limit=50&after={quote(first_rel[0])}"],
+        "api.list_deployments": ["?limit=1"],
+        "deployments.show": [f"hx:?start={settings.page_size}"],
+        "versions.show": ["hx:?tables=50", "hx:?relationships=50"],
+        "api.diff": [f"?from=1&to={latest}", f"?from={latest}"],
+    }
+    requests, covered, missing = [], set(), []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in rule.methods or rule.endpoint in SKIPPED:
+            continue
+        try:
+            path = rule.build({a: str(values[a]) for a in rule.arguments})[1]
+        except KeyError:
+            missing.append(rule.rule)
+            continue
+        api = rule.endpoint.startswith("api.")
+        htmx = rule.endpoint in HTMX
+        label = rule.endpoint
+        requests.append((label, rule.endpoint, path, htmx, api))
+        if rule.endpoint == "versions.show":
+            requests.append(
+                (label + " v1", rule.endpoint, path[: -len(str(latest))] + "1", htmx, api)
+            )
+        for extra in variants.get(rule.endpoint, []):
+            # "hx:" marks a variant the page loads with htmx ("Load more").
+            loaded = extra.startswith("hx:")
+            extra = extra.removeprefix("hx:")
+            requests.append((f"{label} {extra}", rule.endpoint, path + extra, htmx or loaded, api))
+        covered.add(rule.endpoint)
+    if missing:
+        sys.exit(f"GET routes the bench cannot fill (add their parameters): {missing}")
+    return requests, covered
+
+
+def quote(text):
+    return urlencode({"": text})[1:]
+
+
+def relationship_cursor(project_id):
+    """(relationship name, table name) to continue after: the first page's last rows."""
+    rel = (
+        TableRelationship.select(TableRelationship.relationship_name)
+        .where(TableRelationship.project == project_id)
+        .order_by(TableRelationship.relationship_name)
+        .offset(settings.page_size - 1)
+        .scalar()
+    )
+    name = (
+        DataTable.select(DataTable.name)
+        .where(DataTable.project == project_id)
+        .order_by(DataTable.name)
+        .offset(settings.page_size - 1)
+        .scalar()
+    )
+    return rel or "", name or ""
+
+
+def timed(client, path, htmx=False, api=False, label=""):
+    """(milliseconds, bytes, queries) of one GET; exits unless it answered 2xx or a redirect."""
+    headers = {}
+    if htmx:
+        headers["HX-Request"] = "true"
+    if api:
+        headers["Authorization"] = f"Bearer {client.bearer}"
+    started = time.perf_counter()
+    response, data = client.send("GET", path, headers=headers)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status >= 400:
+        raise Failed(f"GET {path} -> {response.status}: {data[:300]!r}")
+    return elapsed, len(data), int(response.getheader(QUERIES_HEADER, "-1"))
+
+
+class Failed(Exception):
+    """A route answered an error: reported in its row, and the run goes on."""
+
+
+def measure(client, path, htmx, api, label, warmup, runs):
+    """(median ms, p95 ms, bytes, queries) of `runs` GETs after `warmup` untimed ones."""
+    try:
+        for _ in range(warmup):
+            timed(client, path, htmx, api, label)
+        figures = [timed(client, path, htmx, api, label) for _ in range(runs)]
+    except Failed as failed:
+        print(f"  {label}: FAILED {failed}", flush=True)
+        return float("nan"), float("nan"), 0, -1
+    times = [f[0] for f in figures]
+    p95 = statistics.quantiles(times, n=20, method="inclusive")[18]
+    return statistics.median(times), p95, figures[-1][1], figures[-1][2]
+
+
+def run_size(app, port, owner, member, count, args):
+    started = time.perf_counter()
+    data = seed(owner, member, count)
+    seconds = time.perf_counter() - started
+    print(f"seeded {count:,} tables × {FIELDS_PER_TABLE} fields + id in {seconds:.1f} s")
+    token, _ = accounts.issue_token(owner, "bench")
+    client = Client(port).sign_in(owner)
+    client.bearer = token
+    anonymous = Client(port)
+    floor = measure(anonymous, "/login", False, False, "floor", args.warmup, args.runs)
+    requests, covered = plan(app, data, token)
+    rows = [(count, "floor: GET /login (anonymous)", *floor)]
+    for label, _, path, htmx, api in requests:
+        if args.only and args.only not in label:
+            continue
+        figures = measure(client, path, htmx, api, label, args.warmup, args.runs)
+        rows.append((count, label, *figures))
+        print(
+            f"  {label:<48} {figures[0]:8.1f} ms  {figures[2]:>10,} B  {figures[3]:>3} q",
+            flush=True,
+        )
+    return rows, covered
+
+
+def report(rows, results_path):
+    print()
+    heading = f"{'tables':>6}  {'route':<52} {'median ms':>9} {'p95 ms':>8} {'bytes':>11}"
+    print(f"{heading} {'queries':>7}  target")
+    floors = {r[0]: r[2] for r in rows if r[1].startswith("floor")}
+    for count, label, median, p95, size, queries in rows:
+        target = TARGETS.get(count)
+        server = median - floors[count] if not label.startswith("floor") else median
+        verdict = (
+            ""
+            if label.startswith("floor") or not target
+            else "FAILED"
+            if queries < 0
+            else ("meets" if median <= target else "MISSES")
+        )
+        print(
+            f"{count:>6,}  {label:<52} {median:>9.1f} {p95:>8.1f} {size:>11,} {queries:>7}"
+            f"  {verdict} {'' if label.startswith('floor') else f'(−floor {server:.1f})'}"
+        )
+    print("target: median ≤ 50 ms at 300 tables, ≤ 100 ms at 3,000; queries equal at both sizes")
+    queries = {}
+    for count, label, *_, n in rows:
+        queries.setdefault(label, {})[count] = n
+    grew = {label: by for label, by in queries.items() if len(set(by.values())) > 1}
+    print(f"query counts that differ between sizes: {grew or 'none'}")
+    results_path.write_text(json.dumps(rows, indent=1))
+    print(f"figures written to {results_path}")
+
+
+def serve(app):
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    server = make_server("127.0.0.1", 0, QueryCounting(app), threaded=True)
+    server.RequestHandlerClass.protocol_version = "HTTP/1.1"  # keep-alive, as browsers do
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def main():
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="300,3000")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--out", default=str(OUT / "all_pages.json"))
+    args = parser.parse_args()
+    started = time.perf_counter()
+    OUT.mkdir(parents=True, exist_ok=True)
+    # The lock sweep runs in some request every ten seconds: not one of the pages' queries.
+    web.SWEEP_EVERY_SECONDS = float("inf")
+    with (
+        postgres_server() as server_url,
+        fresh_database(server_url) as url,
+        tempfile.TemporaryDirectory(prefix="instance-", dir=OUT) as instance,
+    ):
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "DEPLOY_DATABASE_URL": url,
+                "SECRET_KEY": "bench",
+                "INSTANCE_PATH": instance,
+            }
+        )
+        with app.app_context():
+            upgrade(database.obj)
+        accounts.set_hash_cost(1, 1024)
+        owner = accounts.create_user("bench", "bench@example.com", PASSWORD)
+        member = accounts.create_user("member", "member@example.com", PASSWORD)
+        server = serve(app)
+        rows, covered = [], set()
+        try:
+            for count in (int(s) for s in args.sizes.split(",")):
+                size_rows, covered = run_size(app, server.server_port, owner, member, count, args)
+                rows += size_rows
+        finally:
+            server.shutdown()
+        report(rows, pathlib.Path(args.out))
+        print(f"{len(covered)} GET endpoints covered; skipped: {SKIPPED or 'none'}")
+    print(f"total runtime {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
