@@ -9,7 +9,8 @@ PORT ?= 5000
 export XDG_RUNTIME_DIR := $(CURDIR)/.run
 export FLASK_APP := app
 
-.PHONY: run test test-fast test-slow mutate setup lint format bench clean
+# `make serve`: the production server (gunicorn; settings in designer/gunicorn_config.py).
+.PHONY: run serve soak test test-fast test-slow mutate setup lint format bench clean
 
 run: setup
 	$(BIN)/flask db upgrade
@@ -17,6 +18,10 @@ run: setup
 	@echo "  Data Model Designer: open http://$(HOST):$(PORT)/ (sign up at /signup)"
 	@echo ""
 	$(BIN)/flask run --host "$(HOST)" --port "$(PORT)" --with-threads --no-reload
+
+serve: setup
+	$(BIN)/flask db upgrade
+	HOST="$(HOST)" PORT="$(PORT)" $(BIN)/gunicorn -c python:designer.gunicorn_config app:app
 
 test: setup
 	$(BIN)/pytest

@@ -18,6 +18,7 @@ from peewee import SQL
 from designer import locks
 from designer.activity import recording
 from designer.database import ddl
+from designer.database import in_flight
 from designer.database import target
 from designer.db import database
 from designer.db import parse_id
@@ -160,18 +161,25 @@ def deploy(user, project_id, table_ids=None, dry_run=False, confirm=False, **opt
     `dropped` (deployed table ids to DROP).
     """
     granted = access(user, project_id, "editor")
-    with database.atomic():
-        serialize_changes(granted.project.id)
-        try:
-            with database.atomic():
-                if options.get("before"):
-                    options["before"]()
-                return run(user, granted.project, table_ids, dry_run, confirm, options)
-        except DeployFailed as failed:
-            return Deployment.create(**failed.values)
+    flight = in_flight.InFlight()
+    try:
+        with database.atomic():
+            serialize_changes(granted.project.id)
+            try:
+                with database.atomic():
+                    if options.get("before"):
+                        options["before"]()
+                    return run(user, granted.project, table_ids, dry_run, confirm, options, flight)
+            except DeployFailed as failed:
+                return flight.record(**failed.values)
+    except BaseException as exc:
+        flight.end(exc)
+        raise
+    finally:
+        flight.end()
 
 
-def run(user, project, table_ids, dry_run, confirm, options):
+def run(user, project, table_ids, dry_run, confirm, options, flight):
     plan = Plan(project, table_ids, options.get("also", ()), options.get("dropped", ()))
     if not has_pending(plan):
         if options.get("before") and not dry_run:
@@ -181,7 +189,7 @@ def run(user, project, table_ids, dry_run, confirm, options):
     recorded = {}
 
     def before_commit(outcome):
-        recorded["row"] = Deployment.create(
+        recorded["row"] = flight.record(
             **plan.record(user, version, plan=outcome.steps, duration_ms=outcome.duration_ms),
             status="applied",
             deployed_snapshot=plan.desired,
@@ -191,6 +199,7 @@ def run(user, project, table_ids, dry_run, confirm, options):
             log.add("deployment.applied", f"deployed to {plan.schema}", recorded["row"].id)
 
     refuse = refusal(user, confirm) if not dry_run else (lambda step: None)
+    flight.start(plan.record(user, None))
     outcome = target.run_plan(plan.steps, plan.schema, not dry_run, refuse, before_commit)
     failed_status = "dry_run_failed" if dry_run else "failed"
     if outcome.error:
@@ -200,7 +209,7 @@ def run(user, project, table_ids, dry_run, confirm, options):
         refuse_unconfirmed(outcome.refused)
     if dry_run:
         values = plan.record(user, None, plan=outcome.steps, duration_ms=outcome.duration_ms)
-        return Deployment.create(**values, status="dry_run_ok")
+        return flight.record(**values, status="dry_run_ok")
     return recorded["row"]
 
 
@@ -253,6 +262,7 @@ def mark_deployed(project_id, desired):
 
 
 def history(project_id, limit=20):
+    in_flight.settle_orphans(project_id)
     return list(
         Deployment.select(*LISTED, User.username)
         .join(User, on=(Deployment.created_by == User.id), join_type=JOIN.LEFT_OUTER)
@@ -265,6 +275,7 @@ def history(project_id, limit=20):
 
 def get_deployment(user, project_id, deployment_id):
     granted = access(user, project_id)
+    in_flight.settle_orphans(granted.project.id)
     row = Deployment.get_or_none(
         Deployment.id == parse_id(deployment_id, "deployment"),
         Deployment.project == granted.project.id,
