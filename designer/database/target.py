@@ -95,7 +95,7 @@ def begin(cursor, schema):
 
 # Relation locks other sessions hold in the schema: what a step's lock_timeout waited for.
 LOCK_HOLDERS = """
-SELECT format('%s (%s, held by process %s%s)', l.relation::regclass, l.mode, l.pid,
+SELECT format('%%s (%%s, held by process %%s%%s)', l.relation::regclass, l.mode, l.pid,
               coalesce(', running: ' || left(a.query, 200), ''))
 FROM pg_locks l
 JOIN pg_class c ON c.oid = l.relation
