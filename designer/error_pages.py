@@ -99,8 +99,7 @@ def render_unavailable(error):
     current_app.logger.warning("database unavailable: %s", str(error).strip()[:300])
     database.close_idle()
     message = (
-        "The database is not answering for a moment; nothing was saved. "
-        "Try again in a few seconds."
+        "The database is not answering for a moment; nothing was saved. Try again in a few seconds."
     )
     if is_api_request():
         response = current_app.make_response(error_body(503, "unavailable", message))
