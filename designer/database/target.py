@@ -85,7 +85,10 @@ def begin(cursor, schema):
     """Timeouts, the per-schema advisory lock, the schema and the cast-check helper."""
     cursor.execute(
         "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true),"
-        " set_config('standard_conforming_strings', 'on', true)",  # as ddl.literal assumes
+        " set_config('standard_conforming_strings', 'on', true),"  # as ddl.literal assumes
+        # An app killed mid-deploy: the target stops waiting (for a lock, a scan) within a
+        # second and rolls back, rather than when the wait ends (PostgreSQL 14+).
+        " set_config('client_connection_check_interval', '1000ms', true)",
         (f"{settings.deploy_lock_timeout_ms}ms", f"{settings.deploy_statement_timeout_ms}ms"),
     )
     cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"dmd:{schema}",))

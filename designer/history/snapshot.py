@@ -8,6 +8,7 @@ was built, and renames stay renames when two snapshots are compared.
 import hashlib
 import json
 
+from designer.errors import Conflict
 from designer.models import DataField
 from designer.models import DataTable
 from designer.models import TableRelationship
@@ -49,8 +50,8 @@ FIELD_COLUMNS = (
 )  # fmt: skip
 
 
-def build(project_id):
-    """The project's schema as a snapshot dict (three queries, whatever its size).
+def read(project_id):
+    """One reading of the project's schema (three queries); None when they disagree.
 
     Rows come as plain tuples of the columns a snapshot holds, ids cast to
     text by PostgreSQL: building a model object per field made a 3,000-table
@@ -72,12 +73,34 @@ def build(project_id):
         .where(DataTable.project == project_id)
     )
     for table_id, *values in field_rows.tuples():
+        if table_id not in tables:
+            return None  # a table created after the first query, its fields before the second
         tables[table_id]["fields"][values[0]] = dict(zip(FIELD_COLUMNS, values, strict=True))
     relationships = {
         str(r.id): relationship_entry(r)
         for r in TableRelationship.select().where(TableRelationship.project == project_id)
     }
+    ends = {
+        end for r in relationships.values() for end in (r["source_table_id"], r["target_table_id"])
+    }
+    if not ends <= tables.keys():
+        return None
     return {"format": FORMAT, "tables": tables, "relationships": relationships}
+
+
+def build(project_id, attempts=10):
+    """The project's schema as a snapshot dict.
+
+    Each query sees the rows committed when it starts (READ COMMITTED), so a
+    table created between two of them by another writer (another thread or
+    app server) shows up in one and not the other: such a reading is taken
+    again, and the next one sees the table whole.
+    """
+    for _ in range(attempts):
+        snapshot = read(project_id)
+        if snapshot is not None:
+            return snapshot
+    raise Conflict("The design kept changing while it was read; try again.")
 
 
 def canonical_json(snapshot):
