@@ -51,8 +51,8 @@ class Gunicorn:
             PORT=str(self.port),
             WEB_CONCURRENCY="1",
             WEB_THREADS="8",
-            **env,
         )
+        environment.update(env)
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [*GUNICORN, "-c", "python:designer.gunicorn_config", "app:app"],
