@@ -26,6 +26,16 @@ serve: setup
 test: setup
 	$(BIN)/pytest
 
+# Long runs (about 15 minutes), not part of CI: locust's mixed load against make serve's
+# gunicorn with one and with two app servers (behind nginx when installed), and the database
+# restarting under that load. Prints p50/p95/p99 per action, errors and CPU by process group.
+soak: setup $(VENV)/.soak-installed
+	$(BIN)/python bench/soak.py
+
+$(VENV)/.soak-installed: requirements-soak.txt requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-soak.txt
+	touch $@
+
 # Unit and integration tests only: no browser, no server processes.
 test-fast: setup
 	$(BIN)/pytest -m "not e2e and not slow"

@@ -104,14 +104,20 @@ def render_unavailable(error):
     if is_api_request():
         response = current_app.make_response(error_body(503, "unavailable", message))
     elif request.headers.get("HX-Request") == "true":
-        response = current_app.make_response(render_error_page(503, message))
+        body = without_database("errors/inline.html", status=503, message=message)
+        response = current_app.make_response((body, 503))
+        response.headers.update({"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
     else:
-        # Not the usual page: its layout reads the signed-in user from the database.
-        response = current_app.make_response(
-            (render_template("errors/unavailable.html", message=message), 503)
-        )
+        body = without_database("errors/unavailable.html", message=message)
+        response = current_app.make_response((body, 503))
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def without_database(template, **context):
+    """A template rendered without the context processors: Flask-Login's would load the
+    signed-in user from the database that is not answering."""
+    return current_app.jinja_env.get_template(template).render(**context)
 
 
 def render_data_error(error):

@@ -5,9 +5,13 @@ so stopping and starting it disturbs nothing else.
 """
 
 import os
+import re
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pgserver
 import pytest
@@ -39,7 +43,16 @@ def own_server(tmp_path):
 
 def create_user(url, tmp_path):
     subprocess.run(
-        [*FLASK, "users", "create", "restarter", "--email", "r@example.com", "--password", PASSWORD],
+        [
+            *FLASK,
+            "users",
+            "create",
+            "restarter",
+            "--email",
+            "r@example.com",
+            "--password",
+            PASSWORD,
+        ],
         cwd=ROOT,
         env={
             **{k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"},
@@ -52,11 +65,38 @@ def create_user(url, tmp_path):
     )
 
 
+def signed_in_opener(server):
+    """A urllib opener holding a signed-in session cookie (as a browser would)."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    base = f"http://127.0.0.1:{server.port}"
+    page = opener.open(base + "/login", timeout=30).read().decode()  # noqa: S310
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"username": "restarter", "password": PASSWORD, "csrf_token": token}
+    ).encode()
+    opener.open(base + "/login", data=form, timeout=30)  # noqa: S310
+    return opener, base
+
+
+def page(opener, url, htmx):
+    """(status, None, headers) of a page (or an htmx partial) the session asks for."""
+    headers = {"HX-Request": "true"} if htmx else {}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310  (local URL)
+    try:
+        with opener.open(request, timeout=30) as response:
+            response.read()
+            return response.status, None, response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace"), error.headers
+
+
 class Load:
-    """Clients reading and writing through the API back to back, every answer kept in order."""
+    """Clients reading and writing through the API, and a signed-in browser asking for pages
+    and htmx partials, back to back; every answer kept in order."""
 
     def __init__(self, server, token, clients=4):
         self.server, self.token = server, token
+        self.opener, self.base = signed_in_opener(server)
         self.answers = []  # (monotonic time sent, status, body, Retry-After)
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -68,13 +108,16 @@ class Load:
         n = 0
         while not self.stopping.is_set():
             n += 1
-            if n % 2:
-                call = ("GET", "/api/v1/projects", None)
-            else:
-                call = ("POST", "/api/v1/projects", {"name": f"Project {i}-{n}"})
             sent = time.monotonic()
             try:
-                status, body, headers = self.server.call(*call, token=self.token, timeout=30)
+                if n % 4 == 0:
+                    call = ("GET", "/api/v1/projects", None)
+                    status, body, headers = self.server.call(*call, token=self.token)
+                elif n % 4 == 1:
+                    call = ("POST", "/api/v1/projects", {"name": f"Project {i}-{n}"})
+                    status, body, headers = self.server.call(*call, token=self.token)
+                else:
+                    status, body, headers = page(self.opener, self.base + "/projects", n % 4 == 2)
                 retry = headers.get("Retry-After")
             except OSError as exc:
                 status, body, retry = repr(exc), None, None
@@ -118,7 +161,12 @@ def test_requests_during_a_database_restart_get_503_and_the_app_recovers_alone(
     unavailable = [a for a in load.answers if a[1] == 503]
     assert unavailable, "the restart was not felt"
     for _, _, body, retry in unavailable:
-        assert body["error"]["code"] == "unavailable" and retry == "5"
+        assert retry == "5"
+        if isinstance(body, dict):
+            assert body["error"]["code"] == "unavailable"
+        else:
+            assert "nothing was saved" in body and "Try again" in body
+    assert {type(a[2]) for a in unavailable} == {dict, str}  # API answers and pages both
     # Once the server is back, requests sent after the first success all succeed.
     after = [a for a in load.answers if a[0] > back_at]
     first_ok = next(i for i, a in enumerate(after) if a[1] in (200, 201))

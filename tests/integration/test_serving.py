@@ -9,6 +9,10 @@ import pytest
 
 from designer import gunicorn_config
 from designer import serving
+from designer.db import migration_runner
+from designer.db import open_database
+from designer.db import upgrade
+from tests.integration.races import race
 
 
 def test_healthz_answers_without_touching_the_database(app):
@@ -132,3 +136,13 @@ def test_serve_defaults(monkeypatch):
     assert (config.workers, config.threads) == (2, 8)
     assert (config.timeout, config.graceful_timeout) == (60, 30)
     assert config.logconfig_dict["root"]["level"] == "INFO"
+
+
+def test_servers_upgrading_one_database_at_once_each_migration_runs_once(fresh_database):
+    url = fresh_database()
+    outcomes = race([lambda: upgrade(open_database(url)) for _ in range(3)])
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    applied = sorted(name for names in outcomes for name in names)
+    expected = sorted(m.name for m in migration_runner(open_database(url)).migrations())
+    assert applied == expected
+    open_database(url).close_all()
