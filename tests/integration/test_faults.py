@@ -2,6 +2,7 @@
 database, the app killed during a deploy, a graceful stop while a deploy waits on a lock."""
 
 import threading
+import uuid
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -198,3 +199,18 @@ def wait_for_deployment(project_id, status, seconds=30):
             return row
         time.sleep(0.05)
     raise AssertionError(f"no deployment became {status}")
+
+
+def test_two_servers_share_the_sign_in_limit_through_redis(make_user, serve):
+    """With RATELIMIT_STORAGE_URI on Redis (here the machine's own, 127.0.0.1:6379), failed
+    sign-ins count once across servers: the fourth fails on either, not the seventh."""
+    user = make_user(f"limited{uuid.uuid4().hex[:8]}")
+    shared = {
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+        "SIGNIN_ACCOUNT_LIMIT": "3 per 10 minutes",
+        "SIGNIN_CLIENT_LIMIT": "1000 per minute",
+    }
+    servers = [serve("one", **shared), serve("two", **shared)]
+    wrong = {"username": user.username, "password": "not the password"}
+    statuses = [servers[i % 2].call("POST", "/api/v1/tokens", wrong)[0] for i in range(6)]
+    assert statuses == [401, 401, 401, 429, 429, 429]
