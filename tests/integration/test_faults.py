@@ -2,8 +2,8 @@
 database, the app killed during a deploy, a graceful stop while a deploy waits on a lock."""
 
 import threading
-import uuid
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
