@@ -9,7 +9,8 @@ PORT ?= 5000
 export XDG_RUNTIME_DIR := $(CURDIR)/.run
 export FLASK_APP := app
 
-.PHONY: run test test-fast test-slow mutate setup lint format bench clean
+# `make serve`: the production server (gunicorn; settings in designer/gunicorn_config.py).
+.PHONY: run serve soak test test-fast test-slow mutate setup lint format bench clean
 
 run: setup
 	$(BIN)/flask db upgrade
@@ -18,8 +19,22 @@ run: setup
 	@echo ""
 	$(BIN)/flask run --host "$(HOST)" --port "$(PORT)" --with-threads --no-reload
 
+serve: setup
+	$(BIN)/flask db upgrade
+	HOST="$(HOST)" PORT="$(PORT)" $(BIN)/gunicorn -c python:designer.gunicorn_config app:app
+
 test: setup
 	$(BIN)/pytest
+
+# Long runs (about 15 minutes), not part of CI: locust's mixed load against make serve's
+# gunicorn with one and with two app servers (behind nginx when installed), and the database
+# restarting under that load. Prints p50/p95/p99 per action, errors and CPU by process group.
+soak: setup $(VENV)/.soak-installed
+	$(BIN)/python bench/soak.py
+
+$(VENV)/.soak-installed: requirements-soak.txt requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-soak.txt
+	touch $@
 
 # Unit and integration tests only: no browser, no server processes.
 test-fast: setup

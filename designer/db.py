@@ -179,9 +179,23 @@ def migration_runner(db):
     return Runner(db, directory=str(MIGRATIONS_DIR))
 
 
+MIGRATIONS_LOCK = "SELECT pg_advisory_{}(hashtextextended('dmd:migrations', 0))"
+
+
 def upgrade(db):
-    """Apply pending migrations; returns the names applied."""
-    return migration_runner(db).up()
+    """Apply pending migrations; returns the names applied.
+
+    App servers starting together (each upgrading first) take turns, so each
+    migration runs once; the later ones find nothing left to apply.
+    """
+    opened = db.connect(reuse_if_open=True)
+    db.execute_sql(MIGRATIONS_LOCK.format("lock"))
+    try:
+        return migration_runner(db).up()
+    finally:
+        db.execute_sql(MIGRATIONS_LOCK.format("unlock"))
+        if opened:
+            db.close()
 
 
 def init_app(app):

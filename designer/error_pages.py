@@ -10,8 +10,11 @@ from flask import request
 from flask_wtf.csrf import CSRFError
 from peewee import DataError
 from peewee import IntegrityError
+from peewee import InterfaceError
 from peewee import OperationalError
+from playhouse.pool import MaxConnectionsExceeded
 
+from designer.db import database
 from designer.errors import Busy
 from designer.errors import DomainError
 from designer.signin_limits import retry_after_seconds
@@ -21,6 +24,8 @@ def register(app):
     app.register_error_handler(DomainError, render_domain_error)
     app.register_error_handler(CSRFError, render_csrf_error)
     app.register_error_handler(OperationalError, render_concurrency_error)
+    app.register_error_handler(InterfaceError, render_unavailable)
+    app.register_error_handler(MaxConnectionsExceeded, render_unavailable)
     app.register_error_handler(DataError, render_data_error)
     app.register_error_handler(IntegrityError, render_integrity_error)
     app.register_error_handler(429, render_too_many)
@@ -68,12 +73,51 @@ RETRYABLE = {"40P01", "40001", "55P03"}
 def render_concurrency_error(error):
     """A transaction PostgreSQL aborted because another one got in its way: say so (409)."""
     cause = getattr(error, "orig", None) or error.__cause__
-    if getattr(cause, "pgcode", None) not in RETRYABLE:
+    code = getattr(cause, "pgcode", None)
+    if code is None or code in UNAVAILABLE or code.startswith("08"):
+        return render_unavailable(error)
+    if code not in RETRYABLE:
         raise error
     message = "Another change to the same rows got in the way; nothing was saved. Try again."
     if is_api_request():
         return error_body(409, "conflict", message)
     return render_error_page(409, message)
+
+
+# Shutting down, crashed, starting up (class 08, connection exceptions, counts too).
+UNAVAILABLE = {"57P01", "57P02", "57P03"}
+RETRY_AFTER_SECONDS = 5
+
+
+def render_unavailable(error):
+    """The database does not answer (restarting, failing over, out of connections): 503.
+
+    Nothing was saved (the transaction died with its connection). The pool's idle
+    connections are most likely to the server that went away: they are dropped, so
+    the next requests connect afresh instead of each failing once on a dead one.
+    """
+    current_app.logger.warning("database unavailable: %s", str(error).strip()[:300])
+    database.close_idle()
+    message = (
+        "The database is not answering for a moment; nothing was saved. Try again in a few seconds."
+    )
+    if is_api_request():
+        response = current_app.make_response(error_body(503, "unavailable", message))
+    elif request.headers.get("HX-Request") == "true":
+        body = without_database("errors/inline.html", status=503, message=message)
+        response = current_app.make_response((body, 503))
+        response.headers.update({"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
+    else:
+        body = without_database("errors/unavailable.html", message=message)
+        response = current_app.make_response((body, 503))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def without_database(template, **context):
+    """A template rendered without the context processors: Flask-Login's would load the
+    signed-in user from the database that is not answering."""
+    return current_app.jinja_env.get_template(template).render(**context)
 
 
 def render_data_error(error):

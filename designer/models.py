@@ -27,7 +27,10 @@ LOCK_ENDINGS = ("released", "expired", "forced")
 ROLES = ("viewer", "editor", "owner")
 # Free texts shown to every member: long enough for prose, short enough to serve.
 MAX_DESCRIPTION = 10_000
-DEPLOYMENT_STATUSES = ("dry_run_ok", "dry_run_failed", "applied", "failed")
+# running: a live process runs it; unknown: its process died mid-way (designer.database.in_flight).
+DEPLOYMENT_STATUSES = (
+    "dry_run_ok", "dry_run_failed", "applied", "failed", "running", "unknown",
+)  # fmt: skip
 
 
 def one_of(column, values):

@@ -21,6 +21,7 @@ from werkzeug.serving import WSGIRequestHandler
 
 from designer import error_pages
 from designer import locks
+from designer import serving
 from designer.cli import locks_cli
 from designer.cli import users_cli
 from designer.db import parse_id
@@ -144,7 +145,9 @@ def init_app(app):
     # `flask run` serves through Werkzeug's handler, which has no setting for this.
     WSGIRequestHandler.version_string = server_name_only
     app.session_interface = SessionCookies()
-    # First of all request hooks: nothing else reads input it could choke on.
+    # Before the input check, so a refused request is logged with its id too.
+    serving.init_app(app)
+    # Next: nothing else reads input it could choke on.
     app.before_request(refuse_unstorable_input)
     login_manager.init_app(app)
     login_manager.session_protection = "strong"

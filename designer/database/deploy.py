@@ -20,6 +20,7 @@ from peewee import fn
 from designer import locks
 from designer.activity import recording
 from designer.database import ddl
+from designer.database import in_flight
 from designer.database import target
 from designer.db import database
 from designer.db import parse_id
@@ -155,8 +156,7 @@ class Plan:
             "version": version,
             "target_schema": self.schema,
             "from_hash": self.last.to_hash if self.last else None,
-            # The version saved for this deploy hashed the design already.
-            "to_hash": version.schema_hash if self.is_version(version) else self.to_hash,
+            "to_hash": self.to_hash,
             "sql": ddl.script(self.steps),
             "created_by": user,
             **values,
@@ -200,28 +200,37 @@ def deploy(user, project_id, table_ids=None, dry_run=False, confirm=False, **opt
     `dropped` (deployed table ids to DROP).
     """
     granted = access(user, project_id, "editor")
-    with database.atomic():
-        serialize_changes(granted.project.id)
-        try:
-            with database.atomic():
-                if options.get("before"):
-                    options["before"]()
-                return run(user, granted.project, table_ids, dry_run, confirm, options)
-        except DeployFailed as failed:
-            return Deployment.create(**failed.values)
+    flight = in_flight.InFlight()
+    try:
+        with database.atomic():
+            serialize_changes(granted.project.id)
+            try:
+                with database.atomic():
+                    if options.get("before"):
+                        options["before"]()
+                    return run(user, granted.project, table_ids, dry_run, confirm, options, flight)
+            except DeployFailed as failed:
+                return flight.record(**failed.values)
+    except BaseException as exc:
+        flight.end(exc)
+        raise
+    finally:
+        flight.end()
 
 
-def run(user, project, table_ids, dry_run, confirm, options):
+def run(user, project, table_ids, dry_run, confirm, options, flight):
     plan = Plan(project, table_ids, options.get("also", ()), options.get("dropped", ()))
     if not has_pending(plan):
         if options.get("before") and not dry_run:
             return None  # a status move whose table the target already holds as designed
         raise Conflict("Nothing to deploy: the target already matches the design.")
     version = None if dry_run else saved_version(user, project.id, plan.design)
+    if plan.is_version(version):
+        plan.to_hash = version.schema_hash  # the version hashed the design already
     recorded = {}
 
     def before_commit(outcome):
-        recorded["row"] = Deployment.create(
+        recorded["row"] = flight.record(
             **plan.record(user, version, plan=outcome.steps, duration_ms=outcome.duration_ms),
             status="applied",
             deployed_snapshot=None if plan.is_version(version) else plan.desired,
@@ -231,6 +240,7 @@ def run(user, project, table_ids, dry_run, confirm, options):
             log.add("deployment.applied", f"deployed to {plan.schema}", recorded["row"].id)
 
     refuse = refusal(user, confirm) if not dry_run else (lambda step: None)
+    flight.start(plan.record(user, None))
     outcome = target.run_plan(plan.steps, plan.schema, not dry_run, refuse, before_commit)
     failed_status = "dry_run_failed" if dry_run else "failed"
     if outcome.error:
@@ -240,7 +250,7 @@ def run(user, project, table_ids, dry_run, confirm, options):
         refuse_unconfirmed(outcome.refused)
     if dry_run:
         values = plan.record(user, None, plan=outcome.steps, duration_ms=outcome.duration_ms)
-        return Deployment.create(**values, status="dry_run_ok")
+        return flight.record(**values, status="dry_run_ok")
     return recorded["row"]
 
 
@@ -297,6 +307,7 @@ def mark_deployed(project_id, desired):
 def history(project_id, limit=20, before=None):
     """Deployments newest first, `limit` of them older than deployment `before`; without
     their SQL and steps (a 3,000-table deploy's are megabytes)."""
+    in_flight.settle_orphans(project_id)
     # Only the start of the SQL: enough to tell an adoption (models.ADOPTED_SQL).
     opening = fn.left(Deployment.sql, len(ADOPTED_SQL)).alias("sql")
     rows = (
@@ -319,6 +330,7 @@ def get_deployment(user, project_id, deployment_id, steps=None):
     """One deployment, without the snapshot it deployed; `steps` = (start, count) reads only
     those of its steps into `plan` (and their number into step_count), and no SQL."""
     granted = access(user, project_id)
+    in_flight.settle_orphans(granted.project.id)
     columns = LISTED
     if steps is not None:
         start, count = steps

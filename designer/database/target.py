@@ -85,7 +85,10 @@ def begin(cursor, schema):
     """Timeouts, the per-schema advisory lock, the schema and the cast-check helper."""
     cursor.execute(
         "SELECT set_config('lock_timeout', %s, true), set_config('statement_timeout', %s, true),"
-        " set_config('standard_conforming_strings', 'on', true)",  # as ddl.literal assumes
+        " set_config('standard_conforming_strings', 'on', true),"  # as ddl.literal assumes
+        # An app killed mid-deploy: the target stops waiting (for a lock, a scan) within a
+        # second and rolls back, rather than when the wait ends (PostgreSQL 14+).
+        " set_config('client_connection_check_interval', '1000ms', true)",
         (f"{settings.deploy_lock_timeout_ms}ms", f"{settings.deploy_statement_timeout_ms}ms"),
     )
     cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"dmd:{schema}",))
@@ -93,7 +96,39 @@ def begin(cursor, schema):
     cursor.execute(CASTABLE_FUNCTION.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
 
 
-def run_step(cursor, step, result, refuse):
+# Relation locks other sessions hold in the schema: what a step's lock_timeout waited for.
+LOCK_HOLDERS = """
+SELECT format('%%s (%%s, held by process %%s%%s)', l.relation::regclass, l.mode, l.pid,
+              coalesce(', running: ' || left(a.query, 200), ''))
+FROM pg_locks l
+JOIN pg_class c ON c.oid = l.relation
+LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'relation' AND l.granted AND l.pid <> %s
+  AND c.relnamespace = to_regnamespace(%s)
+ORDER BY 1
+"""
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def waited_for(connection, schema):
+    """Who holds locks in `schema` that the lock_timeout gave up waiting for, in words."""
+    try:
+        probe = connect()
+    except psycopg2.Error:
+        return ""
+    try:
+        with probe.cursor() as cursor:
+            cursor.execute(LOCK_HOLDERS, (connection.get_backend_pid(), schema))
+            held = [row[0] for row in cursor.fetchall()]
+    finally:
+        probe.close()
+    if not held:
+        return ""
+    waited = settings.deploy_lock_timeout_ms
+    return f"\nIt waited {waited} ms for a lock on: " + "; ".join(held)
+
+
+def run_step(cursor, step, result, refuse, schema=None):
     """Measure, then run one step; returns the error text or None."""
     try:
         if step.measure:
@@ -112,6 +147,8 @@ def run_step(cursor, step, result, refuse):
         message = (exc.pgerror or str(exc)).strip()
         if result["affected_rows"]:
             message += f" ({result['affected_rows']} rows: {step.reason})"
+        if exc.pgcode == LOCK_NOT_AVAILABLE and schema:
+            message += waited_for(cursor.connection, schema)
         result["error"] = message
         return f"{step.sql}\n{message}"
 
@@ -152,9 +189,11 @@ def run_plan(steps, schema, apply=False, refuse=lambda step: None, before_commit
             except psycopg2.Error as exc:
                 # Most often: another deploy to this schema holds the advisory lock.
                 outcome.error = f"The deploy could not start on {schema}: {first_line(exc)}"
+                if exc.pgcode == LOCK_NOT_AVAILABLE:
+                    outcome.error += f" (another deploy holds the advisory lock dmd:{schema})"
             for step, result in zip(steps, outcome.steps, strict=True):
                 if outcome.error is None:
-                    outcome.error = run_step(cursor, step, result, refuse)
+                    outcome.error = run_step(cursor, step, result, refuse, schema)
         outcome.refused = [r for r in outcome.steps if r["refused"]]
         outcome.duration_ms = round((time.monotonic() - started) * 1000)
         if apply and outcome.error is None and not outcome.refused:

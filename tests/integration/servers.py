@@ -1,9 +1,14 @@
 """Helpers for tests that start the app as its own process (flask run, gunicorn)."""
 
+import json
+import os
 import pathlib
+import signal
 import socket
+import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -28,3 +33,65 @@ def wait_for(url, seconds=30):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+class Gunicorn:
+    """The app as `make serve` runs it (gunicorn with designer.gunicorn_config), in a process
+    group of its own so a test can kill it whole; spoken to through the JSON API."""
+
+    def __init__(self, database_url, instance, log_path, **env):
+        self.port = free_port()
+        self.log_path = log_path
+        environment = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+        environment.update(
+            DATABASE_URL=database_url,
+            DEPLOY_DATABASE_URL=database_url,
+            SECRET_KEY="test",
+            INSTANCE_PATH=str(instance),
+            PORT=str(self.port),
+            WEB_CONCURRENCY="1",
+            WEB_THREADS="8",
+        )
+        environment.update(env)
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [*GUNICORN, "-c", "python:designer.gunicorn_config", "app:app"],
+                cwd=ROOT,
+                env=environment,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        wait_for(f"http://127.0.0.1:{self.port}/readyz", seconds=60)
+
+    def call(self, method, path, body=None, token=None, timeout=60):
+        """(status, JSON body, headers) of one request to the API (or any path with /…)."""
+        url = f"http://127.0.0.1:{self.port}" + (path if path.startswith("/") else "/" + path)
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(
+            url,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers=headers,
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+                return response.status, json.loads(response.read() or b"null"), response.headers
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null"), error.headers
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, seconds=40):
+        """SIGTERM (gunicorn's graceful stop); its exit status."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self.process.wait(timeout=seconds)
+
+    def kill(self):
+        """SIGKILL to the master and every worker at once, as a crash or an OOM kill would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
