@@ -22,6 +22,7 @@ from designer.activity import recording
 from designer.database import ddl
 from designer.database import in_flight
 from designer.database import target
+from designer.database.ddl_terms import DESTRUCTIVE
 from designer.db import database
 from designer.db import parse_id
 from designer.design import tables
@@ -224,12 +225,14 @@ def run(user, project, table_ids, dry_run, confirm, options, flight):
         if options.get("before") and not dry_run:
             return None  # a status move whose table the target already holds as designed
         raise Conflict("Nothing to deploy: the target already matches the design.")
-    version = None if dry_run else saved_version(user, project.id, plan.design)
-    if plan.is_version(version):
-        plan.to_hash = version.schema_hash  # the version hashed the design already
     recorded = {}
 
+    def save_version():
+        # While the target runs the steps: the version is the designer's side alone.
+        recorded["version"] = saved_version(user, project.id, plan.design)
+
     def before_commit(outcome):
+        version = recorded["version"]
         recorded["row"] = flight.record(
             **plan.record(user, version, plan=outcome.steps, duration_ms=outcome.duration_ms),
             status="applied",
@@ -239,9 +242,12 @@ def run(user, project, table_ids, dry_run, confirm, options, flight):
         with recording(project.id, user) as log:
             log.add("deployment.applied", f"deployed to {plan.schema}", recorded["row"].id)
 
-    refuse = refusal(user, confirm) if not dry_run else (lambda step: None)
+    refuse = refusal(user, confirm, plan.steps) if not dry_run else (lambda step: None)
     flight.start(plan.record(user, None))
-    outcome = target.run_plan(plan.steps, plan.schema, not dry_run, refuse, before_commit)
+    outcome = target.run_plan(
+        plan.steps, plan.schema, not dry_run, refuse, before_commit,
+        meanwhile=None if dry_run else save_version,
+    )  # fmt: skip
     failed_status = "dry_run_failed" if dry_run else "failed"
     if outcome.error:
         values = plan.record(user, None, plan=outcome.steps, duration_ms=outcome.duration_ms)
@@ -254,20 +260,26 @@ def run(user, project, table_ids, dry_run, confirm, options, flight):
     return recorded["row"]
 
 
-def refusal(user, confirm):
-    """Why a step that would lose rows may not run: unconfirmed, or no critical lock."""
+def refusal(user, confirm, steps):
+    """Why a step that would lose rows may not run: unconfirmed, or no critical lock.
+
+    The locks are read now, once: the steps run on a thread of their own."""
+    table_ids = {s.table_id for s in steps if s.kind == DESTRUCTIVE and s.table_id}
+    held = {table_id: holds_critical(user, table_id) for table_id in table_ids}
 
     def refuse(step):
         if not confirm:
             return "confirm"
         if step.table_id is None:
             return None  # a table only the target has (drift): no one can lock it
-        lock = locks.active_lock(step.table_id)
-        if lock is None or lock.user_id != user.id or lock.lock_type != "critical":
-            return "lock"
-        return None
+        return None if held.get(step.table_id) else "lock"
 
     return refuse
+
+
+def holds_critical(user, table_id):
+    lock = locks.active_lock(table_id)
+    return lock is not None and lock.user_id == user.id and lock.lock_type == "critical"
 
 
 def refuse_unconfirmed(refused):

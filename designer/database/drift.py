@@ -139,7 +139,7 @@ def redeploy(user, project_id, confirm=False, dry_run=False):
             with recording(project.id, user) as log:
                 log.add("deployment.applied", "put back what was deployed", recorded["row"].id)
 
-        refuse = deploy.refusal(user, confirm) if not dry_run else (lambda step: None)
+        refuse = deploy.refusal(user, confirm, steps) if not dry_run else (lambda step: None)
         outcome = target.run_plan(steps, project.target_schema, not dry_run, refuse, before_commit)
     done = {**values, "plan": outcome.steps, "duration_ms": outcome.duration_ms}
     if outcome.error:

@@ -168,12 +168,51 @@ def first_line(exc):
     return (getattr(exc, "pgerror", None) or str(exc)).strip().splitlines()[0]
 
 
-def run_plan(steps, schema, apply=False, refuse=lambda step: None, before_commit=None):
+def run_steps(cursor, steps, schema, refuse, outcome):
+    """Begin, then each step until one fails; the error goes into `outcome`."""
+    try:
+        begin(cursor, schema)
+    except psycopg2.Error as exc:
+        # Most often: another deploy to this schema holds the advisory lock.
+        outcome.error = f"The deploy could not start on {schema}: {first_line(exc)}"
+        if exc.pgcode == LOCK_NOT_AVAILABLE:
+            outcome.error += f" (another deploy holds the advisory lock dmd:{schema})"
+    for step, result in zip(steps, outcome.steps, strict=True):
+        if outcome.error is None:
+            outcome.error = run_step(cursor, step, result, refuse, schema)
+
+
+def alongside(work, meanwhile):
+    """Run `work` on a thread of its own while `meanwhile` runs here; re-raise what either
+    raised. The target mostly waits on PostgreSQL, so the two overlap."""
+    raised = []
+
+    def guarded():
+        try:
+            work()
+        except BaseException as exc:  # carried over to the caller's thread
+            raised.append(exc)
+
+    worker = threading.Thread(target=guarded, name="deploy-steps", daemon=True)
+    worker.start()
+    try:
+        meanwhile()
+    finally:
+        worker.join()
+    if raised:
+        raise raised[0]
+
+
+def run_plan(
+    steps, schema, apply=False, refuse=lambda step: None, before_commit=None, meanwhile=None
+):
     """Run `steps` on the target in one transaction; commit only an apply that fully passed.
 
     `refuse(step)` returns why a destructive step that would lose rows may not
     run (None to allow it); `before_commit(outcome)` writes the designer's
-    side and may raise, which rolls the target back too.
+    side and may raise, which rolls the target back too. `meanwhile` runs on the
+    caller's thread while the steps run on another (it must not touch the target);
+    if it raises, nothing commits.
     """
     outcome = Outcome(steps=step_results(steps))
     started = time.monotonic()
@@ -184,16 +223,10 @@ def run_plan(steps, schema, apply=False, refuse=lambda step: None, before_commit
         return outcome
     try:
         with conn.cursor() as cursor:
-            try:
-                begin(cursor, schema)
-            except psycopg2.Error as exc:
-                # Most often: another deploy to this schema holds the advisory lock.
-                outcome.error = f"The deploy could not start on {schema}: {first_line(exc)}"
-                if exc.pgcode == LOCK_NOT_AVAILABLE:
-                    outcome.error += f" (another deploy holds the advisory lock dmd:{schema})"
-            for step, result in zip(steps, outcome.steps, strict=True):
-                if outcome.error is None:
-                    outcome.error = run_step(cursor, step, result, refuse, schema)
+            if meanwhile is None:
+                run_steps(cursor, steps, schema, refuse, outcome)
+            else:
+                alongside(lambda: run_steps(cursor, steps, schema, refuse, outcome), meanwhile)
         outcome.refused = [r for r in outcome.steps if r["refused"]]
         outcome.duration_ms = round((time.monotonic() - started) * 1000)
         if apply and outcome.error is None and not outcome.refused:

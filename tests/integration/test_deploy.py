@@ -364,3 +364,22 @@ def test_a_restore_never_forgets_a_table_that_is_in_the_database(alice, shop, no
         versions.restore(alice, shop.id, 1, confirm=True)
     assert "in the database" in refused.value.message
     assert DataTable.get_or_none(DataTable.id == other.id) is not None
+
+
+def test_a_version_save_failing_while_the_steps_run_leaves_the_target_unchanged(
+    alice, shop, notes, monkeypatch
+):
+    # The version is saved on the caller's thread while the target runs the steps on another.
+    tables.transition(alice, notes.id, "active")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the designer's database went away")
+
+    monkeypatch.setattr(deploy.versions, "save_version", broken)
+    with pytest.raises(RuntimeError):
+        deploy.deploy(alice, shop.id)
+    assert rows("SELECT to_regclass('shop.notes')") == [(None,)]
+    assert SchemaVersion.select().count() == 0
+    monkeypatch.undo()
+    assert deploy.deploy(alice, shop.id).status == "applied"
+    assert rows("SELECT to_regclass('shop.notes')::text") == [("shop.notes",)]
