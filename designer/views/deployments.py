@@ -76,12 +76,23 @@ def run(project_id):
     granted = projects.access(current_user, project_id, "editor")
     dry_run = request.form.get("action") != "deploy"
     confirm = bool(request.form.get("confirm_destructive")) and not dry_run
-    destructive = {
-        s.table_id for s in deploy.Plan(granted.project).steps if s.kind == "destructive"
-    }
+
+    def act():
+        steps = deploy.Plan(granted.project).steps if confirm else []
+        with critical_locks(destructive_tables(steps)):
+            return deploy.deploy(current_user, granted.project.id, None, dry_run, confirm)
+
+    return answered(granted, act)
+
+
+def destructive_tables(steps):
+    return {s.table_id for s in steps if s.kind == "destructive" and s.table_id}
+
+
+def answered(granted, act):
+    """The Deploy tab showing what `act()` recorded, or why it was refused (422)."""
     try:
-        with critical_locks(destructive if confirm else ()):
-            result = deploy.deploy(current_user, granted.project.id, None, dry_run, confirm)
+        result = act()
     except (Conflict, Locked, ValidationFailed) as exc:
         return block(PAGE, "deploy_body", 422, **deploy_context(granted, message=exc.message))
     return block(PAGE, "deploy_body", **deploy_context(granted, result=result))
@@ -134,17 +145,13 @@ def redeploy(project_id):
     granted = projects.access(current_user, project_id, "editor")
     dry_run = request.form.get("action") != "redeploy"
     confirm = bool(request.form.get("confirm_destructive")) and not dry_run
-    try:
-        destructive = {
-            s.table_id
-            for s in drift.repair_steps(current_user, granted.project.id)
-            if s.kind == "destructive" and s.table_id
-        }
-        with critical_locks(destructive if confirm else ()):
-            result = drift.redeploy(current_user, granted.project.id, confirm, dry_run)
-    except (Conflict, Locked, ValidationFailed) as exc:
-        return block(PAGE, "deploy_body", 422, **deploy_context(granted, message=exc.message))
-    return block(PAGE, "deploy_body", **deploy_context(granted, result=result))
+
+    def act():
+        steps = drift.repair_steps(current_user, granted.project.id) if confirm else []
+        with critical_locks(destructive_tables(steps)):
+            return drift.redeploy(current_user, granted.project.id, confirm, dry_run)
+
+    return answered(granted, act)
 
 
 @bp.post("/projects/<project_id>/drift/adopt")
@@ -152,11 +159,7 @@ def redeploy(project_id):
 def adopt(project_id):
     """Take the target's schema as the design of its tables."""
     granted = projects.access(current_user, project_id, "editor")
-    try:
-        result = drift.adopt(current_user, granted.project.id)
-    except (Conflict, Locked, ValidationFailed) as exc:
-        return block(PAGE, "deploy_body", 422, **deploy_context(granted, message=exc.message))
-    return block(PAGE, "deploy_body", **deploy_context(granted, result=result))
+    return answered(granted, lambda: drift.adopt(current_user, granted.project.id))
 
 
 @bp.get("/projects/<project_id>/export.sql")
