@@ -82,20 +82,6 @@
 
   // The ELK graph: each table a node, each key column that a line starts or ends at a
   // port on its row (starts on the right, ends on the left), so lines meet columns.
-  // Nodes a layer may hold: enough layers that the drawing comes out about as wide as a
-  // screen is, rather than one tall column of every table that points at the same one.
-  function layerBound(boxes) {
-    var ids = Object.keys(boxes);
-    if (!ids.length) return 1;
-    var width = 0;
-    var height = 0;
-    ids.forEach(function (id) {
-      width += boxes[id].width + 70;
-      height += boxes[id].height + 30;
-    });
-    return Math.max(2, Math.ceil(Math.sqrt((ids.length * width) / height / 3)));
-  }
-
   function layoutGraph(data, boxes) {
     var byId = {};
     data.tables.forEach(function (table) {
@@ -136,8 +122,9 @@
         "elk.spacing.componentComponent": "50",
         "elk.aspectRatio": "1.6",
         "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
+        // Network simplex (the default) put every table that points at the same one in a
+        // single column: 100 linked tables came out 1,504 x 31,364 px; this, 10,204 x 8,066.
         "elk.layered.layering.strategy": "COFFMAN_GRAHAM",
-        "elk.layered.layering.coffmanGraham.layerBound": String(layerBound(boxes)),
       },
       children: data.tables.map(function (table) {
         var ports = byId[table.id].ports;
