@@ -12,6 +12,7 @@ from flask import url_for
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask.wrappers import Request
+from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -40,6 +41,33 @@ from designer.untrusted import load_json
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
+# Only the asset route compresses (see views/assets.py); pages are left as they are.
+compress = Compress()
+ASSET_COMPRESSION = {
+    "COMPRESS_REGISTER": False,
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    # Each asset is compressed once per digest and kept, so spend the time on size.
+    "COMPRESS_BR_LEVEL": 9,
+    "COMPRESS_LEVEL": 9,
+}
+
+
+class CompressedAssets:
+    """Compressed asset bodies by encoding and fingerprinted path (content never changes)."""
+
+    def __init__(self):
+        self.bodies = {}
+
+    def get(self, key):
+        return self.bodies.get(key)
+
+    def set(self, key, value):
+        self.bodies[key] = value
+
+
+def compressed_asset_key(request):
+    return request.path
+
 
 # Scripts only from this origin (htmx and our own files): no inline script runs.
 CONTENT_SECURITY_POLICY = (
@@ -138,6 +166,7 @@ def refuse_unstorable_input():
 
 
 def init_app(app):
+    from designer.views import assets
     from designer.views import register_blueprints
 
     app.json = CheckedJSON(app)
@@ -160,7 +189,13 @@ def init_app(app):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
     csrf.init_app(app)
     htmx.init_app(app)
+    for key, value in ASSET_COMPRESSION.items():
+        app.config.setdefault(key, value)
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedAssets)
+    app.config.setdefault("COMPRESS_CACHE_KEY", compressed_asset_key)
+    compress.init_app(app)
     register_blueprints(app)
+    assets.init_app(app)
     app.cli.add_command(users_cli)
     app.cli.add_command(locks_cli)
     app.before_request(sweep_expired_locks)
@@ -171,7 +206,7 @@ def init_app(app):
 
 
 # Files anyone may cache; every other answer may carry someone's data.
-CACHEABLE_ENDPOINTS = {"static", "assets.vendor"}
+CACHEABLE_ENDPOINTS = {"static", "assets.vendor", "assets.fingerprinted"}
 HSTS = "max-age=31536000; includeSubDomains"
 
 

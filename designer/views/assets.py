@@ -1,30 +1,63 @@
-"""Browser packages installed by npm, served from node_modules (never committed)."""
+"""Browser files: named by content digest, compressed, and cached by browsers for a year.
+
+Pages link them through `asset_url(name)`; the older unversioned paths (/static/…,
+/vendor/…) still answer for anyone who kept one.
+"""
 
 import pathlib
 
 from flask import Blueprint
+from flask import Response
 from flask import abort
 from flask import current_app
+from flask import redirect
 from flask import send_from_directory
+from flask import url_for
+
+from designer.asset_files import VENDOR_FILES
+from designer.asset_files import AssetFiles
+from designer.web import compress
 
 bp = Blueprint("assets", __name__)
+IMMUTABLE = "public, max-age=31536000, immutable"
 
-# Only these files of node_modules are reachable over HTTP.
-VENDOR_FILES = {
-    "htmx.min.js": "htmx.org/dist/htmx.min.js",
-    "pico.min.css": "@picocss/pico/css/pico.min.css",
-    "Sortable.min.js": "sortablejs/Sortable.min.js",
-    "mermaid.min.js": "mermaid/dist/mermaid.min.js",
-    "highlight.min.js": "@highlightjs/cdn-assets/highlight.min.js",
-    "highlight-github.min.css": "@highlightjs/cdn-assets/styles/github.min.css",
-}
+
+def asset_files():
+    return current_app.extensions["asset_files"]
+
+
+def asset_url(name):
+    """The URL of an asset ("css/app.css", "vendor/htmx.min.js") that names its content."""
+    return url_for("assets.fingerprinted", digest=asset_files().digest(name), name=name)
+
+
+@bp.get("/assets/<digest>/<path:name>")
+@compress.compressed()
+def fingerprinted(digest, name):
+    """One asset, immutable under its digest; an old digest is sent on to the current one."""
+    asset = asset_files().get(name)
+    if asset is None:
+        abort(404)
+    if digest != asset.digest:
+        moved = redirect(asset_url(name))
+        moved.headers["Cache-Control"] = "no-cache"
+        return moved
+    response = Response(asset.body, mimetype=asset.mimetype)
+    response.set_etag(asset.digest)
+    response.headers["Cache-Control"] = IMMUTABLE
+    return response
 
 
 @bp.get("/vendor/<name>")
 def vendor(name):
-    """One whitelisted file from an npm package."""
+    """One whitelisted file from an npm package (unversioned; pages use asset_url)."""
     relative = VENDOR_FILES.get(name)
     if relative is None:
         abort(404)
     path = pathlib.Path(current_app.config["NODE_MODULES"]) / relative
     return send_from_directory(path.parent, path.name, max_age=3600)
+
+
+def init_app(app):
+    app.extensions["asset_files"] = AssetFiles(app.static_folder, app.config["NODE_MODULES"])
+    app.jinja_env.globals["asset_url"] = asset_url

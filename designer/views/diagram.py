@@ -1,6 +1,5 @@
-"""The ER diagram page: Mermaid source rendered in the browser, refreshed as the schema changes."""
-
-import hashlib
+"""The ER diagram page: drawn in the browser from the diagram's JSON, which the page polls
+to follow teammates' edits."""
 
 from flask import Blueprint
 from flask import Response
@@ -12,52 +11,44 @@ from slugify import slugify
 
 from designer import diagram
 from designer import projects
+from designer.design import schema_graph
 from designer.history import snapshot
-from designer.views import block
+from designer.settings import settings
 
 bp = Blueprint("diagram", __name__)
-TEMPLATE = "diagram/show.html"
-# Beyond this many tables the page starts focused on one table and its neighbours.
-FOCUS_ABOVE = 60
 
 
-def diagram_context(project_id):
-    schema = snapshot.build(project_id)
-    tables = sorted(diagram.live_tables(schema).values(), key=lambda t: t["table_name"])
-    focus = request.args.get("focus") or None
-    show_all = request.args.get("all") == "1"
-    if focus is None and not show_all and len(tables) > FOCUS_ABOVE:
-        focus = tables[0]["id"]
-    source = diagram.mermaid(schema, focus)
-    return {
-        "source": source,
-        "source_hash": hashlib.sha256(source.encode()).hexdigest()[:16],
-        "tables": tables,
-        "focus": focus,
-        "show_all": show_all,
-        "too_many": len(tables) > FOCUS_ABOVE,
-    }
+def requested_steps():
+    raw = request.args.get("steps", "")
+    return int(raw) if raw.isdigit() else raw or None
 
 
 @bp.get("/projects/<project_id>/diagram")
 @login_required
 def show(project_id):
-    """The project's ER diagram (focus=<table id> shows one table and its neighbours)."""
+    """The project's ER diagram (focus=<table id>&steps=1|2|3|all chooses what is drawn)."""
     granted = projects.access(current_user, project_id)
     return render_template(
-        TEMPLATE, access=granted, project=granted.project, **diagram_context(granted.project.id)
+        "diagram/show.html",
+        access=granted,
+        project=granted.project,
+        focus=request.args.get("focus", ""),
+        steps=request.args.get("steps", ""),
+        live_seconds=settings.live_poll_seconds,
     )
 
 
-@bp.get("/projects/<project_id>/diagram/source")
+@bp.get("/projects/<project_id>/diagram.json")
 @login_required
-def source(project_id):
-    """The Mermaid source, or 204 while it still matches the page's (`since`)."""
+def data(project_id):
+    """Tables, columns and foreign keys to draw; 204 while they still match `since`."""
     granted = projects.access(current_user, project_id)
-    context = diagram_context(granted.project.id)
-    if request.args.get("since") == context["source_hash"]:
+    digest, body = schema_graph.graph_json(
+        granted.project.id, request.args.get("focus") or None, requested_steps()
+    )
+    if request.args.get("since") == digest:
         return "", 204
-    return block(TEMPLATE, "diagram_source", project=granted.project, **context)
+    return Response(body, mimetype="application/json")
 
 
 @bp.get("/projects/<project_id>/diagram.mmd")

@@ -1,24 +1,170 @@
-"""In the browser: what users write is drawn as text, never read as Mermaid syntax."""
+"""In the browser: the diagram of a real schema can be zoomed, panned, searched, opened
+and exported, and what users write is drawn as text."""
+
+import re
+import xml.etree.ElementTree as ET
 
 from playwright.sync_api import expect
 
 from designer import projects
 from designer.design import fields
+from designer.design import relationships
+from designer.design import schema_graph
 from designer.design import tables
 from tests.e2e.conftest import sign_in
 
-DIRECTIVE = "Amount %%{init: {'themeCSS': 'svg {display: none}'}}%%"
+MARKUP = "<img src=x onerror=alert(1)> %%{init: {'theme': 'dark'}}%%"
 
 
-def test_a_mermaid_directive_in_a_name_is_drawn_as_literal_text(page, user):
+def seed(user, count):
+    """A project of `count` tables, each linked to a parent table (a tree of three-way forks)."""
+    project = projects.create_project(user, "Warehouse")
+    made = []
+    for i in range(count):
+        table = tables.create_table(user, project.id, f"Table {i:03d}")
+        fields.create_field(user, table.id, {"name": "Label"})
+        if made:
+            parent = made[(i - 1) // 3]
+            relationships.create_relationship(
+                user,
+                project.id,
+                {"source_table_id": str(parent.id), "target_table_id": str(table.id)},
+            )
+        made.append(table)
+    return project, made
+
+
+def scale_and_pan(page):
+    """Panzoom's current transform of the drawing: (scale, x, y)."""
+    transform = page.locator(".diagram-canvas").evaluate("node => node.style.transform")
+    found = re.search(r"scale\(([-\d.e]+)\) translate\(([-\d.e]+)px, ([-\d.e]+)px\)", transform)
+    assert found, transform
+    return tuple(float(v) for v in found.groups())
+
+
+def open_diagram(page, project):
+    sign_in(page)
+    page.goto(f"/projects/{project.id}/diagram")
+    expect(page.locator("#diagram[data-drawn]")).to_have_count(1)
+
+
+def test_a_diagram_of_100_tables_zooms_pans_opens_a_table_and_exports(page, user, tmp_path):
+    project, made = seed(user, 100)
+    open_diagram(page, project)
+    drawing = page.locator("#diagram svg")
+    expect(drawing.locator("a.table")).to_have_count(100)
+    expect(drawing.locator("g.link")).to_have_count(99)
+    expect(page.get_by_role("status")).to_contain_text("Showing all 100 tables")
+
+    # Fit: the whole drawing inside the frame.
+    frame = page.locator("#diagram").bounding_box()
+    drawn = page.locator(".diagram-canvas").bounding_box()
+    assert drawn["width"] <= frame["width"] + 1 and drawn["height"] <= frame["height"] + 1
+    fitted, _, _ = scale_and_pan(page)
+
+    page.get_by_role("button", name="Zoom in").click()
+    zoomed, _, _ = scale_and_pan(page)
+    assert zoomed > fitted
+    page.mouse.move(frame["x"] + frame["width"] / 2, frame["y"] + frame["height"] / 2)
+    page.mouse.wheel(0, 400)
+    page.wait_for_function(
+        "zoomed => new DOMMatrix(getComputedStyle(document.querySelector('.diagram-canvas'))"
+        ".transform).a < zoomed",
+        arg=zoomed,
+    )
+
+    _, x, y = scale_and_pan(page)
+    page.mouse.move(frame["x"] + 40, frame["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(frame["x"] + 140, frame["y"] + 100, steps=5)
+    page.mouse.up()
+    _, panned_x, panned_y = scale_and_pan(page)
+    assert (panned_x, panned_y) != (x, y)
+    expect(page).to_have_url(re.compile(r"/diagram"))
+
+    with page.expect_download() as downloaded:
+        page.get_by_role("button", name="Export SVG").click()
+    path = tmp_path / "diagram.svg"
+    downloaded.value.save_as(path)
+    svg = ET.parse(path).getroot()  # noqa: S314 (the file this test just exported)
+    words = {node.text for node in svg.iter("{http://www.w3.org/2000/svg}text")}
+    assert {table.table_name for table in made} <= words
+
+    page.get_by_label("Find table").fill("table_042")
+    page.get_by_role("button", name="Find").click()
+    chosen = drawing.locator("a.table.chosen")
+    expect(chosen).to_have_attribute("data-name", "table_042")
+    chosen.click()
+    expect(page).to_have_url(re.compile(rf"/tables/{made[42].id}$"))
+    expect(page.get_by_role("heading", name="Table 042")).to_be_visible()
+
+
+def test_pointing_at_a_table_lights_up_its_neighbours(page, user):
+    project, made = seed(user, 8)
+    open_diagram(page, project)
+    page.locator('a.table[data-name="table_001"]').hover()
+    lit = page.locator("#diagram svg.highlighting a.table.lit")
+    # table_001's parent is table_000; its children are table_004, 005 and 006.
+    expect(lit).to_have_count(5)
+    names = sorted(lit.evaluate_all("nodes => nodes.map(n => n.dataset.name)"))
+    assert names == ["table_000", "table_001", "table_004", "table_005", "table_006"]
+    expect(page.locator("#diagram svg g.link.lit")).to_have_count(4)
+
+
+def test_each_line_starts_at_the_column_holding_the_foreign_key(page, user):
+    project, made = seed(user, 2)
+    open_diagram(page, project)
+    column = page.locator('a.table[data-name="table_001"] g.column[data-column="table_000_id"]')
+    expect(column).to_contain_text("FK")
+    row = column.bounding_box()
+    path = page.locator("#diagram g.link path")
+    start = path.evaluate("p => { const m = p.getScreenCTM(); const s = p.getPointAtLength(0);"
+                          " return {x: s.x * m.a + m.e, y: s.y * m.d + m.f}; }")  # fmt: skip
+    assert row["y"] <= start["y"] <= row["y"] + row["height"]
+
+
+def test_a_png_export_is_an_image_of_the_drawing(page, user, tmp_path):
+    project, _ = seed(user, 3)
+    open_diagram(page, project)
+    with page.expect_download() as downloaded:
+        page.get_by_role("button", name="Export PNG").click()
+    path = tmp_path / "diagram.png"
+    downloaded.value.save_as(path)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width > 200 and height > 50
+
+
+def test_a_big_schema_starts_at_a_neighbourhood_and_search_moves_it(page, user, monkeypatch):
+    monkeypatch.setattr(schema_graph, "DRAW_LIMIT", 10)
+    project, made = seed(user, 30)
+    open_diagram(page, project)
+    drawing = page.locator("#diagram svg")
+    expect(page.get_by_role("status")).to_contain_text("of 30 tables")
+    # The best connected table first: table_001 to table_009 have four neighbours each
+    # (a parent, three children), and the first by name is chosen.
+    expect(drawing.locator("a.table.chosen")).to_have_attribute("data-name", "table_001")
+    expect(drawing.locator("a.table")).to_have_count(5)
+    page.get_by_label("Find table").fill("table_029")
+    page.get_by_role("button", name="Find").click()
+    expect(drawing.locator('a.table[data-name="table_029"]')).to_have_count(1)
+    expect(drawing.locator('a.table[data-name="table_009"]')).to_have_count(1)
+    expect(drawing.locator("a.table")).to_have_count(2)
+    page.get_by_label("Tables shown").select_option("2")
+    # table_009's parent table_002 and its other child table_028 join.
+    expect(drawing.locator("a.table")).to_have_count(4)
+    expect(page).to_have_url(re.compile(rf"focus={made[29].id}&steps=2"))
+
+
+def test_names_are_drawn_as_literal_text(page, user):
     shop = projects.create_project(user, "Shop")
     orders = tables.create_table(user, shop.id, "Orders")
-    fields.create_field(user, orders.id, {"name": DIRECTIVE, "field_name": "amount"})
+    fields.create_field(user, orders.id, {"name": MARKUP, "field_name": "amount"})
     fields.create_field(user, orders.id, {"name": 'Note "quoted" %% not a comment'})
-    sign_in(page)
-    page.goto(f"/projects/{shop.id}/diagram")
+    open_diagram(page, shop)
     svg = page.locator("#diagram svg")
-    expect(svg).to_contain_text(DIRECTIVE)
+    expect(svg).to_contain_text(MARKUP)
     expect(svg).to_contain_text('Note "quoted" %% not a comment')
-    expect(svg).to_be_visible()
+    expect(svg.locator("img")).to_have_count(0)
     expect(page.get_by_text("could not be drawn")).to_have_count(0)

@@ -92,7 +92,7 @@ ROUTES = [
     ),
     ("html", "DELETE", "/relationships/{r}", None, "editor"),
     ("html", "GET", "/projects/{p}/diagram", None, "viewer"),
-    ("html", "GET", "/projects/{p}/diagram/source", None, "viewer"),
+    ("html", "GET", "/projects/{p}/diagram.json", None, "viewer"),
     ("html", "GET", "/projects/{p}/diagram.mmd", None, "viewer"),
     ("html", "GET", "/projects/{p}/timeline", None, "viewer"),
     ("html", "POST", "/projects/{p}/versions", {"message": "next"}, "editor"),

@@ -48,6 +48,7 @@ OUTSIDE = [
     ("html", "GET", "/", None, "owner"),
     ("html", "GET", "/vendor/htmx.min.js", None, "anonymous"),
     ("html", "GET", "/static/css/app.css", None, "anonymous"),
+    ("html", "GET", "/assets/0123456789abcdef/css/app.css", None, "anonymous"),
     ("html", "POST", "/logout", None, "owner"),
     ("api", "GET", "/projects", None, "owner"),
     ("api", "POST", "/projects", {"name": "New", "description": "d"}, "owner"),
@@ -267,7 +268,11 @@ def test_every_route_is_in_the_corpus(app):
         )
         for kind, method, path, *_ in ALL_ROUTES
     }
-    shapes = {"/vendor/<>": "/vendor/htmx.min.js", "/static/<>": "/static/css/app.css"}
+    shapes = {
+        "/vendor/<>": "/vendor/htmx.min.js",
+        "/static/<>": "/static/css/app.css",
+        "/assets/<>/<>": "/assets/0123456789abcdef/css/app.css",
+    }
     missing = []
     for rule in app.url_map.iter_rules():
         shape = re.sub(r"<[^>]+>", "<>", rule.rule)

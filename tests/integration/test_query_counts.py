@@ -62,7 +62,7 @@ def requests_for(project, table, field):
         "relationships page": ("GET", f"/projects/{project.id}/relationships", None, False),
         "relationship form": ("GET", f"/projects/{project.id}/relationships/form", None, True),
         "diagram page": ("GET", f"/projects/{project.id}/diagram", None, False),
-        "diagram source": ("GET", f"/projects/{project.id}/diagram/source", None, True),
+        "diagram data": ("GET", f"/projects/{project.id}/diagram.json", None, False),
         "timeline": ("GET", f"/projects/{project.id}/timeline", None, False),
         "members page": ("GET", f"/projects/{project.id}/members", None, False),
         "projects list": ("GET", "/projects", None, False),
