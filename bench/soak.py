@@ -44,14 +44,6 @@ USERS = int(os.environ.get("SOAK_USERS_COUNT") or 32)
 TEAMS = 4  # projects; the users are spread over them
 PASSWORD = "soak password 1"
 BIN = ROOT / ".venv" / "bin"
-ACTIONS = (
-    "browse project",
-    "browse table",
-    "live poll",
-    "edit inline",
-    "heartbeat",
-    "save version",
-)
 
 
 def seed():
@@ -228,7 +220,7 @@ def run_locust(name, host, users_file, seconds, during=None):
         children_before.ru_utime + children_before.ru_stime
     )
     with open(f"{prefix}_stats.csv") as handle:
-        stats = {row["Name"]: row for row in csv.DictReader(handle)}
+        stats = {f"{row['Type']} {row['Name']}".strip(): row for row in csv.DictReader(handle)}
     with open(f"{prefix}_failures.csv") as handle:
         failures = list(csv.DictReader(handle))
     return stats, failures, load_cpu
@@ -236,13 +228,10 @@ def run_locust(name, host, users_file, seconds, during=None):
 
 def report(title, stats, failures, cpu, busy, seconds):
     print(f"\n== {title}: {USERS} users, {seconds} s")
-    print(f"{'action':16} {'requests':>9} {'errors':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
-    for action in (*ACTIONS, "Aggregated"):
-        row = stats.get(action)
-        if row is None:
-            continue
+    print(f"{'action':22} {'requests':>9} {'errors':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}")
+    for action, row in stats.items():
         print(
-            f"{action:16} {row['Request Count']:>9} {row['Failure Count']:>7} {row['50%']:>7}"
+            f"{action:22} {row['Request Count']:>9} {row['Failure Count']:>7} {row['50%']:>7}"
             f" {row['95%']:>7} {row['99%']:>7}"
         )
     total = stats["Aggregated"]

@@ -45,6 +45,8 @@ logconfig_dict = {
     "loggers": {
         "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
         "peewee": {"level": "INFO"},
+        # pgserver narrates every start and stop of the embedded server at INFO.
+        "pgserver": {"level": "WARNING"},
     },
 }
 

@@ -12,6 +12,7 @@ import time
 import uuid
 
 from flask import g
+from flask import has_request_context
 from flask import request
 from pythonjsonlogger.json import JsonFormatter
 
@@ -46,12 +47,18 @@ class HealthChecks:
 
     def readiness(self):
         """(status, body): 200 when the database answers and is fully migrated, else 503."""
+        opened = False
         try:
-            with database.connection_context():
-                applied = {row[0] for row in database.execute_sql(APPLIED)}
+            opened = database.connect(reuse_if_open=True)
+            applied = {row[0] for row in database.execute_sql(APPLIED)}
         except Exception as exc:  # noqa: BLE001  (any failure means: not ready)
+            # Idle pooled connections are most likely to a server that went away.
+            database.close_idle()
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             return 503, {"status": "unavailable", "database": first}
+        finally:
+            if opened:
+                database.close()
         pending = sorted(self.expected_migrations() - applied)
         if pending:
             return 503, {"status": "migrations pending", "pending": pending}
@@ -105,8 +112,6 @@ class RequestIdFilter(logging.Filter):
     """Puts the current request's id on every log record made while serving it."""
 
     def filter(self, record):
-        from flask import has_request_context
-
         if not hasattr(record, "request_id"):
             record.request_id = g.get("request_id") if has_request_context() else None
         return True

@@ -158,6 +158,8 @@ def production(app):
     served = create_app(
         {
             "DATABASE_URL": app.config["DATABASE_URL"],
+            # create_app sets the shared settings: the deploy target must stay the tests' one.
+            "DEPLOY_DATABASE_URL": app.config["DEPLOY_DATABASE_URL"],
             "SECRET_KEY": "test-secret",
             "INSTANCE_PATH": app.instance_path,
         }
