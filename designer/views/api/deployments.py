@@ -1,6 +1,5 @@
-"""JSON API: deployments, drift and the SQL export."""
+"""JSON API: deployments and drift."""
 
-from flask import Response
 from flask import g
 from flask import jsonify
 from flask import request
@@ -12,7 +11,6 @@ from designer.database import drift
 from designer.error_pages import error_body
 from designer.errors import Conflict
 from designer.errors import Locked
-from designer.errors import ValidationFailed
 from designer.views.api import bp
 from designer.views.api.messages import accepts
 from designer.views.api.messages import iso
@@ -87,13 +85,3 @@ def get_drift(project_id):
     """Whether the target schema still holds what was last deployed."""
     report = drift.check(g.api_user, project_id)
     return jsonify({"in_sync": not report.differences, "differences": report.differences})
-
-
-@bp.get("/projects/<project_id>/export")
-def export(project_id):
-    """The design as a full CREATE script (format=sql)."""
-    if request.args.get("format", "sql") != "sql":
-        raise ValidationFailed("Only format=sql is available.", {"format": "Use sql."})
-    name, script = deploy.export_sql(g.api_user, project_id)
-    headers = {"Content-Disposition": f'attachment; filename="{name}.sql"'}
-    return Response(script, mimetype="application/sql", headers=headers)
