@@ -1,79 +1,100 @@
-"""Defaults and CHECK expressions (pglast nodes) read as the designer's defaults and rules.
+"""Defaults and CHECK expressions, as PostgreSQL's parser gives them (pglast's JSON parse
+tree), read as the designer's defaults and validation rules.
 
-A default becomes its literal value, or one of the date functions the designer
-knows; a CHECK on one column becomes validation rules (min, max, min_length,
-max_length, pattern, not null) or None when it means something else.
-Pure: no database, no Flask.
+A node is a one-key dict {"Kind": {fields}}. A default becomes its literal value, or
+one of the date functions the designer knows; a CHECK on one column becomes rules
+(min, max, length_min, length_max, pattern, not_null and the exclusive bounds), or
+None when it means something else. Pure: no database, no Flask.
 """
 
-from pglast import ast
-from pglast import parse_sql
-from pglast.parser import ParseError
-from pglast.stream import RawStream
+import json
+
+from pglast import parser
 
 SERIAL_DEFAULT = object()
 FLIPPED = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "=": "="}
 LENGTH_FUNCTIONS = {"char_length", "length", "character_length"}
+RULES = {
+    ">=": ["min"],
+    "<=": ["max"],
+    ">": ["min_exclusive"],
+    "<": ["max_exclusive"],
+    "=": ["min", "max"],
+}
 
 
-def sql_of(node):
-    return RawStream()(node)
+def parse_tree(text):
+    """The statements of `text` as pglast's JSON parse tree (much faster than its objects)."""
+    return json.loads(parser.parse_sql_json(text)).get("stmts", [])
+
+
+def unwrap(node):
+    """(kind, fields) of a node."""
+    if not isinstance(node, dict) or len(node) != 1:
+        return None, {}
+    return next(iter(node.items()))
+
+
+def names(items):
+    """The strings of a list of String nodes."""
+    return [unwrap(item)[1].get("sval", "") for item in items or ()]
 
 
 def constant(node):
     """The text of a constant (a literal, possibly cast), or None when it is not one."""
-    while isinstance(node, ast.TypeCast):
-        node = node.arg
-    if not isinstance(node, ast.A_Const) or node.isnull:
+    kind, body = unwrap(node)
+    while kind == "TypeCast":
+        kind, body = unwrap(body.get("arg"))
+    if kind != "A_Const" or body.get("isnull"):
         return None
-    value = node.val
-    if isinstance(value, ast.Boolean):
-        return "true" if value.boolval else "false"
-    if isinstance(value, ast.Integer):
-        return str(value.ival)
-    if isinstance(value, ast.Float):
-        return value.fval
-    if isinstance(value, ast.String):
-        return value.sval
+    if "boolval" in body:
+        return "true" if body["boolval"].get("boolval") else "false"
+    if "ival" in body:
+        return str(body["ival"].get("ival", 0))
+    if "fval" in body:
+        return body["fval"].get("fval")
+    if "sval" in body:
+        return body["sval"].get("sval", "")
     return None
 
 
 def default_value(node):
     """(value, None) for a default the designer can hold; SERIAL_DEFAULT for nextval();
-    (None, words) for one it cannot."""
-    if isinstance(node, ast.A_Const) and node.isnull:
+    (None, "unknown") for one it cannot."""
+    kind, body = unwrap(node)
+    if kind == "A_Const" and body.get("isnull"):
         return None, None
     value = constant(node)
     if value is not None:
         return value, None
-    if isinstance(node, ast.FuncCall):
-        name = node.funcname[-1].sval.lower()
+    if kind == "FuncCall":
+        name = names(body.get("funcname"))[-1].lower()
         if name == "nextval":
             return SERIAL_DEFAULT, None
-        if name == "now" and not node.args:
+        if name == "now" and not body.get("args"):
             return "now()", None
-    if isinstance(node, ast.SQLValueFunction):
-        return sql_of(node).lower(), None
-    return None, f"default {sql_of(node)} has no designer equivalent; dropped"
+    if kind == "SQLValueFunction" and "typmod" in body and body["typmod"] == -1:
+        return body["op"].removeprefix("SVFOP_").lower(), None
+    return None, "unknown"
 
 
 def column_of(node):
-    if isinstance(node, ast.ColumnRef) and len(node.fields) >= 1:
-        last = node.fields[-1]
-        if isinstance(last, ast.String):
-            return last.sval
+    kind, body = unwrap(node)
+    if kind == "ColumnRef":
+        fields = body.get("fields") or []
+        last_kind, last = unwrap(fields[-1]) if fields else (None, {})
+        if last_kind == "String":
+            return last.get("sval")
     return None
 
 
 def length_of(node):
     """The column inside char_length(column), or None."""
-    if (
-        isinstance(node, ast.FuncCall)
-        and node.funcname[-1].sval.lower() in LENGTH_FUNCTIONS
-        and node.args
-        and len(node.args) == 1
-    ):
-        return column_of(node.args[0])
+    kind, body = unwrap(node)
+    if kind == "FuncCall" and names(body.get("funcname"))[-1].lower() in LENGTH_FUNCTIONS:
+        args = body.get("args") or []
+        if len(args) == 1:
+            return column_of(args[0])
     return None
 
 
@@ -91,47 +112,65 @@ def comparison_rules(operator, left, right):
         return None
     if operator == "~":
         return None if measured else [(column, "pattern", value)]
-    rules = {
-        ">=": ["min"], "<=": ["max"], ">": ["min_exclusive"], "<": ["max_exclusive"],
-        "=": ["min", "max"],
-    }.get(operator)  # fmt: skip
-    if rules is None:
+    if operator not in RULES:
         return None
     prefix = "length_" if measured else ""
-    return [(column, prefix + rule, value) for rule in rules]
+    return [(column, prefix + rule, value) for rule in RULES[operator]]
 
 
 def check_rules(node):
     """[(column, rule, value)] a CHECK expression stands for, or None."""
-    if isinstance(node, ast.BoolExpr) and node.boolop == 0:  # AND
+    kind, body = unwrap(node)
+    if kind == "BoolExpr" and body.get("boolop") == "AND_EXPR":
         found = []
-        for arg in node.args:
+        for arg in body.get("args", []):
             part = check_rules(arg)
             if part is None:
                 return None
             found += part
         return found
-    if isinstance(node, ast.NullTest) and node.nulltesttype == 1:  # IS NOT NULL
-        column = column_of(node.arg)
+    if kind == "NullTest" and body.get("nulltesttype") == "IS_NOT_NULL":
+        column = column_of(body.get("arg"))
         return [(column, "not_null", None)] if column else None
-    if not isinstance(node, ast.A_Expr):
+    if kind != "A_Expr":
         return None
-    operator = node.name[-1].sval if node.name else None
-    if node.kind == 0 and node.lexpr is not None:  # a binary operator
-        return comparison_rules(operator, node.lexpr, node.rexpr)
-    if node.kind == 10 and isinstance(node.rexpr, tuple) and len(node.rexpr) == 2:  # BETWEEN
-        low = comparison_rules(">=", node.lexpr, node.rexpr[0])
-        high = comparison_rules("<=", node.lexpr, node.rexpr[1])
+    operator = (names(body.get("name")) or [None])[-1]
+    expr_kind = body.get("kind", "AEXPR_OP")
+    if expr_kind == "AEXPR_OP" and body.get("lexpr") is not None:
+        return comparison_rules(operator, body["lexpr"], body.get("rexpr"))
+    bounds = unwrap(body.get("rexpr"))[1].get("items", [])
+    if expr_kind == "AEXPR_BETWEEN" and len(bounds) == 2:
+        low = comparison_rules(">=", body["lexpr"], bounds[0])
+        high = comparison_rules("<=", body["lexpr"], bounds[1])
         return low + high if low and high else None
     return None
 
 
 def expression(text):
-    """A standalone SQL expression parsed by PostgreSQL's parser (None when it is not one)."""
+    """A standalone SQL expression's parse tree (None when it is not one)."""
     try:
-        statements = parse_sql(f"SELECT {text}")
-    except ParseError:
+        statements = parse_tree(f"SELECT {text}")
+    except parser.ParseError:
         return None
-    if len(statements) != 1 or not statements[0].stmt.targetList:
+    if len(statements) != 1:
         return None
-    return statements[0].stmt.targetList[0].val
+    targets = unwrap(statements[0]["stmt"])[1].get("targetList") or []
+    return unwrap(targets[0])[1].get("val") if len(targets) == 1 else None
+
+
+def text_at(source, start):
+    """The expression of `source` (bytes) starting at byte `start`: up to the first comma,
+    closing parenthesis or semicolon outside parentheses and quotes (for the report)."""
+    depth, quoted, end = 0, False, start
+    while end < len(source):
+        ch = source[end : end + 1]
+        if ch == b"'":
+            quoted = not quoted
+        elif not quoted and ch == b"(":
+            depth += 1
+        elif not quoted and ch in (b")", b",", b";") and depth == 0:
+            break
+        elif not quoted and ch == b")":
+            depth -= 1
+        end += 1
+    return " ".join(source[start:end].decode("utf-8", "replace").split())

@@ -127,8 +127,9 @@ def merged_order(names, sequences):
 
 
 def line_numbers(text):
-    """A function from a character offset of `text` to its 1-based line."""
-    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    """A function from an offset of `text` (characters of a str, bytes of bytes) to its line."""
+    newline = b"\n" if isinstance(text, bytes) else "\n"
+    starts = [0] + [m.end() for m in re.finditer(re.escape(newline), text)]
 
     def line_of(offset):
         if offset is None or offset < 0:

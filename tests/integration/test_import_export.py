@@ -42,7 +42,9 @@ def rich(alice, shop):
 
 def test_sql_export_import_export_gives_the_same_sql(alice, rich):
     first = exports.export_design(alice, rich.id, "sql")
-    project, _, _ = imports.import_new_project(alice, "Again", "sql", first.text)
+    project, _, version = imports.import_new_project(alice, "Again", "sql", first.text)
+    assert version.schema_hash == snapshots.snapshot_hash(snapshots.build(project.id))
+    assert versions.changes_since(project.id, version) == []
     again = exports.export_design(alice, project.id, "sql")
     assert with_schema(again.text, project.target_schema) == with_schema(
         first.text, rich.target_schema
