@@ -1,4 +1,4 @@
-"""In the browser: import a DDL file through the preview, see its tables and diagram, export DBML."""
+"""In the browser: import a DDL file through the preview, see tables and diagram, export DBML."""
 
 import pathlib
 
