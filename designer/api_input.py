@@ -200,6 +200,14 @@ class ProjectImport(ImportRequest):
     description: Description = ""
 
 
+class DatabaseImport(Body):
+    schema: Identifier
+    url: Annotated[str, StringConstraints(max_length=2000)] = None
+    confirm: bool = False
+    name: Name = ""
+    description: Description = ""
+
+
 def parse_body(model, raw):
     """The JSON text `raw` as `model` (only the keys sent), or ValidationFailed naming each
     wrong key."""

@@ -159,8 +159,8 @@ class SqlReader:
         line = self.at(node)
         column = table.columns.get(column_name) if column_name else None
         keys = names(node.get("keys")) or [column_name]
-        if kind == "CONSTR_NOTNULL" and column:
-            column.is_required = True
+        if kind == "CONSTR_NOTNULL" and keys[0] in table.columns:
+            table.columns[keys[0]].is_required = True
         elif kind == "CONSTR_DEFAULT" and column:
             self.default(table, column, node.get("raw_expr"), line)
         elif kind == "CONSTR_IDENTITY" and column:

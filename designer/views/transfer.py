@@ -1,5 +1,6 @@
 """Import and export: the project's Import & export tab, downloads, a new project from a file."""
 
+import psycopg2
 from flask import Blueprint
 from flask import Response
 from flask import flash
@@ -10,9 +11,12 @@ from flask_login import login_required
 
 from designer import projects
 from designer.database import exports
+from designer.database import import_database
 from designer.database import imports
 from designer.errors import Conflict
+from designer.errors import Forbidden
 from designer.errors import ValidationFailed
+from designer.settings import settings
 from designer.views import block
 from designer.views import go
 
@@ -47,7 +51,21 @@ def uploaded():
 def index(project_id):
     """The Import & export tab: downloads in every format, and the import form."""
     granted = projects.access(current_user, project_id)
-    return render_template(PAGE, access=granted, project=granted.project, errors={}, plan=None)
+    return render_template(PAGE, **page_context(granted))
+
+
+def page_context(granted, **extra):
+    """The tab's context: the deploy target's schemas offered to an editor."""
+    names = []
+    if granted.can("editor"):
+        try:
+            names = import_database.schema_names(current_user)
+        except psycopg2.Error:  # an unreachable target must not hide the tab
+            names = []
+    return {
+        "access": granted, "project": granted.project, "errors": {}, "plan": None,
+        "schemas": names, "allow_urls": settings.import_allow_urls, **extra,
+    }  # fmt: skip
 
 
 @bp.get("/projects/<project_id>/export/<fmt>")
@@ -73,6 +91,24 @@ def preview(project_id):
     return block(
         PAGE, "import_preview", errors={}, plan=plan, fmt=fmt, source=text, filename=name, **context
     )
+
+
+@bp.post("/projects/<project_id>/import/database/preview")
+@login_required
+def database_preview(project_id):
+    """What importing a live schema would create: its tables read from the catalog, as SQL."""
+    granted = projects.access(current_user, project_id, "editor")
+    context = {"access": granted, "project": granted.project}
+    schema, url = request.form.get("schema", ""), request.form.get("url") or None
+    try:
+        text = import_database.schema_ddl(current_user, schema, url)
+        plan = imports.preview(current_user, granted.project.id, "sql", text)
+    except (ValidationFailed, Forbidden) as exc:
+        errors = exc.fields or {"schema": exc.message}
+        return block(PAGE, "import_preview", 422, errors=errors, plan=None, **context)
+    name = f"schema {schema}"
+    return block(PAGE, "import_preview", errors={}, plan=plan, fmt="sql", source=text,
+                 filename=name, shown_sql=text, **context)  # fmt: skip
 
 
 @bp.post("/projects/<project_id>/import")

@@ -176,6 +176,9 @@ ROUTES = [
         {"source": IMPORTED, "confirm": True},
         "editor",
     ),
+    # No such schema: 422 shows the role check passed (before any connection).
+    ("html", "POST", "/projects/{p}/import/database/preview", {"schema": "none"}, "editor", {422}),
+    ("api", "POST", "/projects/{p}/import/database", {"schema": "none"}, "editor", {422}),
 ]
 ID_PARAMETERS = ("<project_id>", "<table_id>", "<field_id>", "<rel_id>")
 

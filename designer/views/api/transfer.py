@@ -6,7 +6,9 @@ from flask import jsonify
 from flask import request
 
 from designer import api_input
+from designer import projects
 from designer.database import exports
+from designer.database import import_database
 from designer.database import imports
 from designer.views.api import bp
 from designer.views.api.messages import accepts
@@ -53,5 +55,34 @@ def import_project(data):
         return jsonify(imports.preview(g.api_user, None, fmt, data["source"]).as_dict())
     project, plan, version = imports.import_new_project(
         g.api_user, data.get("name", ""), fmt, data["source"], data.get("description", "")
+    )
+    return jsonify(imported_json(plan, version, project.id)), 201
+
+
+@bp.post("/projects/<project_id>/import/database")
+@accepts(api_input.DatabaseImport)
+def import_database_into(project_id, data):
+    """Preview or import ({"schema", "url"?, "confirm"}) a live schema into a project."""
+    projects.access(g.api_user, project_id, "editor")  # before connecting anywhere
+    text = import_database.schema_ddl(g.api_user, data["schema"], data.get("url"))
+    if not data.get("confirm"):
+        return jsonify(
+            {**imports.preview(g.api_user, project_id, "sql", text).as_dict(), "sql": text}
+        )
+    label = f"Imported schema {data['schema']}"
+    plan, version = imports.import_into(g.api_user, project_id, "sql", text, label)
+    return jsonify(imported_json(plan, version, version.project_id)), 201
+
+
+@bp.post("/projects/import/database")
+@accepts(api_input.DatabaseImport)
+def import_database_project(data):
+    """Preview or import ({"schema", "url"?, "name", "confirm"}) a live schema as a new project."""
+    text = import_database.schema_ddl(g.api_user, data["schema"], data.get("url"))
+    if not data.get("confirm"):
+        return jsonify({**imports.preview(g.api_user, None, "sql", text).as_dict(), "sql": text})
+    name = data.get("name") or data["schema"]
+    project, plan, version = imports.import_new_project(
+        g.api_user, name, "sql", text, data.get("description", "")
     )
     return jsonify(imported_json(plan, version, project.id)), 201
