@@ -158,6 +158,25 @@ def expression(text):
     return unwrap(targets[0])[1].get("val") if len(targets) == 1 else None
 
 
+def start_of(node):
+    """The smallest location in a node's subtree: where its text begins (an operator's own
+    location is its operator, not its left operand)."""
+    found = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            if isinstance(value.get("location"), int):
+                found.append(value["location"])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(node)
+    return min(found, default=0)
+
+
 def text_at(source, start):
     """The expression of `source` (bytes) starting at byte `start`: up to the first comma,
     closing parenthesis or semicolon outside parentheses and quotes (for the report)."""

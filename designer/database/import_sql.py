@@ -182,7 +182,7 @@ class SqlReader:
         if value is expressions.SERIAL_DEFAULT:
             column.generated_key = True
         elif problem:
-            text = expressions.text_at(self.text, unwrap(expr)[1].get("location", 0))
+            text = expressions.text_at(self.text, expressions.start_of(expr))
             words = f"default {text} has no designer equivalent; dropped"
             self.note(UNREPRESENTABLE, line, f"{table.name}.{column.name}", words)
         else:
@@ -200,7 +200,7 @@ class SqlReader:
         expr = node.get("raw_expr")
         rules = expressions.check_rules(expr)
         columns = {rule[0] for rule in rules or ()}
-        text = expressions.text_at(self.text, unwrap(expr)[1].get("location", 0))
+        text = expressions.text_at(self.text, expressions.start_of(expr))
         if rules is None or len(columns) != 1 or not columns <= table.columns.keys():
             words = f"CHECK ({text}) is not a validation rule the designer has"
             self.note(UNREPRESENTABLE, line, table.name, words)
