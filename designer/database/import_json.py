@@ -221,6 +221,10 @@ def plan_json(
                 "these ids are in use on this server: new ids are given (so a new hash)",
             )
         )
+    for table in sorted(plan.snapshot["tables"].values(), key=lambda t: t["table_name"]):
+        if table["status"] in ("active", "deprecated"):
+            words = f"comes in {table['status'].title()}, not yet in this project's database"
+            plan.findings.append(Finding(IMPERFECT, None, table["table_name"], words))
     rename_taken(plan, taken_tables, taken_names, taken_relationships)
     return plan
 

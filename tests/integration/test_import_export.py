@@ -219,3 +219,11 @@ def test_mermaid_export_is_the_diagram_source(alice, rich, api):
     text = api(alice).get(f"/projects/{rich.id}/export?format=mermaid").text
     assert text.startswith("erDiagram\n")
     assert "customers ||--o{ orders" in text
+
+
+def test_an_active_table_from_json_keeps_its_status_and_the_preview_says_so(alice, rich):
+    orders = DataTable.get(DataTable.project == rich.id, DataTable.table_name == "orders")
+    DataTable.update(status="active").where(DataTable.id == orders.id).execute()
+    plan = imports.preview(alice, None, "json", exports.export_design(alice, rich.id, "json").text)
+    found = [(f.subject, f.message) for f in plan.findings if f.subject != "ids"]
+    assert found == [("orders", "comes in Active, not yet in this project's database")]
