@@ -55,6 +55,7 @@ class ImportPlan:
     findings: list = field(default_factory=list)
     renames: list = field(default_factory=list)
     source_format: str = "sql"
+    status_note: str = "as Draft tables"
 
     def of_kind(self, kind):
         return sorted((f for f in self.findings if f.kind == kind), key=lambda f: f.line or 0)
@@ -69,6 +70,7 @@ class ImportPlan:
     def as_dict(self):
         return {
             "format": self.source_format,
+            "status": self.status_note,
             "creates": self.summary(),
             "tables": sorted(t["table_name"] for t in self.snapshot["tables"].values()),
             "findings": [f.as_dict() for f in self.findings],

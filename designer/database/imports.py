@@ -14,6 +14,7 @@ from peewee import IntegrityError
 
 from designer import projects
 from designer.activity import recording
+from designer.database import adopt
 from designer.database.import_dbml import read_dbml
 from designer.database.import_json import plan_json
 from designer.database.import_plan import plan_import
@@ -90,6 +91,27 @@ def import_new_project(user, name, fmt, text, description=""):
             project = projects.create_project(user, name, description)
             # The new project holds exactly the plan: its snapshot need not be read back.
             version = write(user, project.id, plan, f"Imported from {fmt.upper()}", plan.snapshot)
+    return project, plan, version
+
+
+def preview_schema_project(user, schema, text):
+    """The preview of a new project made from a deploy target's schema (adopted if exact)."""
+    plan = plan_text("sql", text)
+    adopt.adoptable(schema, plan)
+    return plan
+
+
+def import_schema_project(user, name, schema, text, description=""):
+    """A new project from a deploy target's schema: (project, plan, version). When the
+    schema is exactly the design, the project takes it over: Active, deployed tables."""
+    with versions.paused_gc():
+        plan = plan_text("sql", text)
+        adopted = adopt.adoptable(schema, plan)
+        with database.atomic():
+            project = projects.create_project(user, name, description)
+            version = write(user, project.id, plan, f"Imported schema {schema}", plan.snapshot)
+            if adopted:
+                adopt.record_adoption(user, project, schema, plan.snapshot, version)
     return project, plan, version
 
 

@@ -136,7 +136,9 @@ def run(project_id):
 @login_required
 def new():
     """Import a file as a new project."""
-    return render_template(NEW, errors={}, plan=None, form={})
+    return render_template(
+        NEW, errors={}, plan=None, form={}, allow_urls=settings.import_allow_urls
+    )
 
 
 @bp.post("/projects/import/preview")
@@ -177,4 +179,56 @@ def create():
         f"Project “{project.name}” created with {plan.summary()['tables']} imported tables.",
         "success",
     )
+    return go("projects.show", project_id=project.id)
+
+
+@bp.post("/projects/import/database/preview")
+@login_required
+def new_database_preview():
+    """The preview of a new project made from a live schema (taken over when exact)."""
+    form = {
+        "name": request.form.get("name", ""),
+        "description": request.form.get("description", ""),
+    }
+    schema, url = request.form.get("schema", ""), request.form.get("url") or None
+    try:
+        text = import_database.schema_ddl(current_user, schema, url)
+        if url:
+            plan = imports.preview(current_user, None, "sql", text)
+        else:
+            plan = imports.preview_schema_project(current_user, schema, text)
+    except (ValidationFailed, Forbidden) as exc:
+        errors = exc.fields or {"schema": exc.message}
+        return block(NEW, "import_preview", 422, errors=errors, plan=None, form=form)
+    form["name"] = form["name"] or schema
+    return block(NEW, "import_preview", errors={}, plan=plan, fmt="sql", source=text,
+                 filename=f"schema {schema}", shown_sql=text, form=form,
+                 database={"schema": schema, "url": url or ""})  # fmt: skip
+
+
+@bp.post("/projects/import/database")
+@login_required
+def new_database_create():
+    """Create the project from the previewed schema (read again: it is what is there now)."""
+    form = {
+        "name": request.form.get("name", ""),
+        "description": request.form.get("description", ""),
+    }
+    schema, url = request.form.get("schema", ""), request.form.get("url") or None
+    try:
+        text = import_database.schema_ddl(current_user, schema, url)
+        name, description = form["name"] or schema, form["description"]
+        if url:
+            project, plan, _ = imports.import_new_project(
+                current_user, name, "sql", text, description
+            )
+        else:
+            project, plan, _ = imports.import_schema_project(
+                current_user, name, schema, text, description
+            )
+    except (ValidationFailed, Forbidden) as exc:
+        errors = exc.fields or {"schema": exc.message}
+        return block(NEW, "import_preview", 422, errors=errors, plan=None, form=form)
+    tables = plan.summary()["tables"]
+    flash(f"Project “{project.name}” created with {tables} tables, {plan.status_note}.", "success")
     return go("projects.show", project_id=project.id)

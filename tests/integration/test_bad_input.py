@@ -66,6 +66,8 @@ OUTSIDE = [
     ("html", "POST", "/projects/import", {"format": "sql", "source": "CREATE TABLE a ()"}, "owner"),
     ("api", "POST", "/projects/import?format=sql", {"source": "CREATE TABLE a ()"}, "owner"),
     ("api", "POST", "/projects/import/database", {"schema": "none"}, "owner"),
+    ("html", "POST", "/projects/import/database/preview", {"schema": "none"}, "owner"),
+    ("html", "POST", "/projects/import/database", {"schema": "none"}, "owner"),
 ]
 ALL_ROUTES = [route[:4] + ("owner",) for route in test_access.ROUTES] + OUTSIDE
 

@@ -4,6 +4,7 @@ import pytest
 
 from designer import projects
 from designer.database import deploy
+from designer.database import drift
 from designer.database import exports
 from designer.models import DataTable
 from designer.settings import settings
@@ -111,3 +112,35 @@ def test_the_tab_previews_a_schema_and_shows_the_sql_it_read(alice, shop, legacy
     assert preview.status_code == 200
     assert "The schema as read from the database" in preview.text
     assert "Will create <strong>2</strong> tables" in preview.text
+
+
+def test_a_schema_that_is_exactly_the_design_is_taken_over_active_and_deployed(
+    alice, shop, notes, api
+):
+    deploy.transition(alice, notes.id, "active")
+    schema = shop.target_schema
+    first = exports.export_design(alice, shop.id, "sql").text
+    projects.Project.delete().where(projects.Project.id == shop.id).execute()  # the design is lost
+    client = api(alice)
+    preview = client.post("/projects/import/database", json={"schema": schema})
+    assert preview.json["status"].startswith("as Active tables already deployed")
+    done = client.post("/projects/import/database", json={"schema": schema, "confirm": True})
+    assert done.status_code == 201, done.json
+    project = projects.Project.get_by_id(done.json["project_id"])
+    assert project.target_schema == schema
+    assert exports.export_design(alice, project.id, "sql").text == first
+    table = DataTable.get(DataTable.project == project.id)
+    assert table.status == "active" and table.deployed_at is not None
+    assert drift.check(alice, project.id).differences == []
+    assert not deploy.has_pending(deploy.Plan(project))
+
+
+def test_a_schema_that_differs_from_its_design_comes_in_as_draft(alice, legacy, api):
+    response = api(alice).post(
+        "/projects/import/database", json={"schema": legacy, "confirm": True}
+    )
+    assert response.status_code == 201
+    assert response.json["status"] == "as Draft tables"
+    differs = [f for f in response.json["findings"] if f["subject"] == "legacy"]
+    assert "not exactly what this design deploys" in differs[0]["message"]
+    assert {t.status for t in DataTable.select()} == {"draft"}

@@ -83,3 +83,19 @@ def test_a_new_project_from_a_file_previews_then_creates(alice, signed_in):
     project = Project.get(Project.name == "chinook")
     assert done.headers["HX-Redirect"] == f"/projects/{project.id}"
     assert DataTable.select().where(DataTable.project == project.id).count() == 11
+
+
+def test_a_new_project_from_a_schema_previews_with_the_sql_it_read(alice, signed_in):
+    from tests.on_target import on_target
+
+    on_target("CREATE SCHEMA old; CREATE TABLE old.things (id bigint PRIMARY KEY, label text)")
+    client = signed_in(alice)
+    preview = client.post("/projects/import/database/preview", data={"schema": "old"})
+    assert preview.status_code == 200, preview.text
+    assert "The schema as read from the database" in preview.text
+    assert 'name="schema" value="old"' in preview.text
+    done = client.post("/projects/import/database", data={"schema": "old", "name": "Old"})
+    project = Project.get(Project.name == "Old")
+    assert done.headers["HX-Redirect"] == f"/projects/{project.id}"
+    missing = client.post("/projects/import/database/preview", data={"schema": "nope"})
+    assert missing.status_code == 422 and "There is no schema nope to import." in missing.text

@@ -77,12 +77,24 @@ def import_database_into(project_id, data):
 @bp.post("/projects/import/database")
 @accepts(api_input.DatabaseImport)
 def import_database_project(data):
-    """Preview or import ({"schema", "url"?, "name", "confirm"}) a live schema as a new project."""
-    text = import_database.schema_ddl(g.api_user, data["schema"], data.get("url"))
+    """Preview or import ({"schema", "url"?, "name", "confirm"}) a live schema as a new
+    project; a deploy target's schema that is exactly the design is taken over, deployed."""
+    schema, url = data["schema"], data.get("url")
+    text = import_database.schema_ddl(g.api_user, schema, url)
     if not data.get("confirm"):
-        return jsonify({**imports.preview(g.api_user, None, "sql", text).as_dict(), "sql": text})
-    name = data.get("name") or data["schema"]
-    project, plan, version = imports.import_new_project(
-        g.api_user, name, "sql", text, data.get("description", "")
-    )
+        plan = (
+            imports.preview(g.api_user, None, "sql", text)
+            if url
+            else imports.preview_schema_project(g.api_user, schema, text)
+        )
+        return jsonify({**plan.as_dict(), "sql": text})
+    name, description = data.get("name") or schema, data.get("description", "")
+    if url:
+        project, plan, version = imports.import_new_project(
+            g.api_user, name, "sql", text, description
+        )
+    else:
+        project, plan, version = imports.import_schema_project(
+            g.api_user, name, schema, text, description
+        )
     return jsonify(imported_json(plan, version, project.id)), 201
