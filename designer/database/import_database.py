@@ -44,10 +44,9 @@ def connection(url):
         )
     try:
         return psycopg2.connect(url, connect_timeout=10)
-    except psycopg2.Error as exc:
+    except psycopg2.Error as exc:  # a malformed URL too ("invalid dsn")
         refuse("url", f"Could not connect: {str(exc).strip().splitlines()[0]}")
-    except Exception:  # noqa: BLE001 - a malformed URL raises whatever libpq's parser chose
-        refuse("url", "Enter a PostgreSQL URL: postgresql://user:password@host:5432/database.")
+
 
 
 def schema_names(user, url=None):
