@@ -48,7 +48,6 @@ def connection(url):
         refuse("url", f"Could not connect: {str(exc).strip().splitlines()[0]}")
 
 
-
 def schema_names(user, url=None):
     """The schemas the user may import from (on the deploy target unless `url`)."""
     conn = connection(url)
