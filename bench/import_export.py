@@ -29,6 +29,7 @@ from designer.settings import settings
 TABLES = 1000
 RUNS = 3
 IMPORT_GOAL_S = 5.0
+REFERENCE = "reference: PostgreSQL creates the tables"
 # The columns of every table: each type, with settings, checks and defaults.
 COLUMNS = (
     "    title varchar(120) NOT NULL",
@@ -65,23 +66,30 @@ def median(values):
     return statistics.median(values)
 
 
-def floor(url, text):
-    """PostgreSQL itself running the same DDL in one transaction (rolled back): the floor."""
+def reference(url, text):
+    """PostgreSQL itself creating the same tables from the same DDL, for scale: what
+    deploying the imported tables costs, next to what importing their design costs.
+
+    Statement by statement (autocommit): 1,000 tables with their keys and indexes in one
+    transaction need more locks than a default server's lock table holds.
+    """
     conn = psycopg2.connect(url)
+    conn.autocommit = True
     try:
         with conn.cursor() as cursor:
-            cursor.execute("CREATE SCHEMA floor; SET search_path = floor")
+            cursor.execute("CREATE SCHEMA bench_ref; SET search_path = bench_ref")
             seconds, _ = timed(lambda: cursor.execute(text))
+            for n in range(TABLES - 1, -1, -100):  # dropped in slices, for the same reason
+                names = ", ".join(f"t{k:04d}" for k in range(max(n - 99, 0), n + 1))
+                cursor.execute(f"DROP TABLE {names} CASCADE")
+            cursor.execute("DROP SCHEMA bench_ref")
     finally:
-        conn.rollback()
         conn.close()
     return seconds
 
 
 def figures(user, text, url):
-    rows = {
-        "floor: PostgreSQL runs the DDL itself": median([floor(url, text) for _ in range(RUNS)])
-    }
+    rows = {REFERENCE: median([reference(url, text) for _ in range(RUNS)])}
     for name, action in (
         ("parse (pglast)", lambda: read_sql(text)),
         ("plan (rules, names, relationships)", lambda: plan_import(read_sql(text))),
@@ -114,6 +122,7 @@ def report(rows, plan, text):
     for name, seconds in rows.items():
         print(f"  {name:<{width}}  {seconds * 1000:8.0f} ms")
     total = rows["import (one transaction, version saved)"]
+    print(f"  import / reference: {total / rows[REFERENCE]:.2f}")
     verdict = "met" if total <= IMPORT_GOAL_S else "NOT met"
     print(f"  import goal ≤ {IMPORT_GOAL_S:.0f} s: {verdict}")
 
