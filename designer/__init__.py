@@ -33,6 +33,9 @@ ENVIRONMENT = {
     "PASSWORD_HASH_CONCURRENCY": 4,
     "DEPLOY_LOCK_TIMEOUT_MS": 5000,
     "DEPLOY_STATEMENT_TIMEOUT_MS": 60000,
+    # Whether an import may read a database at any URL a user gives (the server connects
+    # to hosts it is told); the deploy target's schemas can always be imported.
+    "IMPORT_ALLOW_URLS": False,
 }
 
 

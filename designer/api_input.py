@@ -192,6 +192,28 @@ class Restore(Body):
     confirm: bool = False
 
 
+# An imported file's text (the request body itself is limited to 16 MB).
+SourceText = Annotated[str, StringConstraints(max_length=16 * 1024 * 1024)]
+
+
+class ImportRequest(Body):
+    source: SourceText
+    confirm: bool = False
+
+
+class ProjectImport(ImportRequest):
+    name: Name = ""
+    description: Description = ""
+
+
+class DatabaseImport(Body):
+    schema: Identifier
+    url: Annotated[str, StringConstraints(max_length=2000)] = None
+    confirm: bool = False
+    name: Name = ""
+    description: Description = ""
+
+
 def parse_body(model, raw):
     """The JSON text `raw` as `model` (only the keys sent), or ValidationFailed naming each
     wrong key."""

@@ -22,6 +22,7 @@ class Settings:
     deploy_database_url: str | None = None
     deploy_lock_timeout_ms: int = 5000
     deploy_statement_timeout_ms: int = 60000
+    import_allow_urls: bool = False
 
 
 settings = Settings()
@@ -43,6 +44,7 @@ def configure(config):
     settings.deploy_database_url = config.get("DEPLOY_DATABASE_URL")
     settings.deploy_lock_timeout_ms = int(config["DEPLOY_LOCK_TIMEOUT_MS"])
     settings.deploy_statement_timeout_ms = int(config["DEPLOY_STATEMENT_TIMEOUT_MS"])
+    settings.import_allow_urls = bool(config.get("IMPORT_ALLOW_URLS", False))
     if settings.lock_lease_seconds < 2 * settings.lock_heartbeat_seconds:
         raise ValueError(
             "LOCK_LEASE_SECONDS must be at least twice LOCK_HEARTBEAT_SECONDS, "

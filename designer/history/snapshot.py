@@ -40,6 +40,13 @@ def relationship_entry(rel):
     }
 
 
+# The keys of a snapshot's table and field entries (a table's also has "fields").
+TABLE_COLUMNS = ("id", "name", "table_name", "description", "status")
+FIELD_COLUMNS = (
+    "id", "name", "field_name", "data_type", "is_required", "default_value", "field_config",
+    "sort_order",
+)  # fmt: skip
+
 # The whole snapshot as one JSON text, assembled by PostgreSQL: Python then parses
 # one string in C instead of turning 60,000 rows into objects and decoding each
 # field's settings (that took three quarters of a 3,000-table save).

@@ -206,6 +206,7 @@ def register_blueprints(app):
     from designer.views import relationships
     from designer.views import tables
     from designer.views import tokens
+    from designer.views import transfer
     from designer.views import versions
 
     modules = (
@@ -221,6 +222,7 @@ def register_blueprints(app):
         diagram,
         versions,
         deployments,
+        transfer,
     )
     for module in modules:
         app.register_blueprint(module.bp)

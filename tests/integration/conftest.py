@@ -10,6 +10,7 @@ from designer.design import fields
 from designer.design import tables
 from designer.history import versions
 from designer.models import Project
+from designer.settings import configure
 from designer.signin_limits import limiter
 from designer.web import csrf
 from tests.conftest import PASSWORD
@@ -165,6 +166,9 @@ def production(app):
         }
     )
     assert not served.testing and not served.config["PROPAGATE_EXCEPTIONS"]
+    # Making an app configures the shared settings: put back the test app's (its deploy
+    # target above all, which this app leaves to the default), for the tests that follow.
+    configure(app.config)
 
     @served.post("/test/broken")
     @served.post("/api/v1/test/broken")

@@ -23,6 +23,8 @@ RANK = {"viewer": 0, "editor": 1, "owner": 2}
 
 # (kind, method, path, body, role needed[, status codes meaning "allowed"]).
 # {p} is the project, {m} a member to manage, {t} a draft table, {f} and {g} its fields.
+# A file an import reads (its table name is free in the world below).
+IMPORTED = "CREATE TABLE imported (a int);"
 ROUTES = [
     ("html", "GET", "/projects/{p}", None, "viewer"),
     ("html", "GET", "/projects/{p}/header", None, "viewer"),
@@ -161,6 +163,27 @@ ROUTES = [
     # A draft is not in the database: 409 shows the role check passed.
     ("api", "POST", "/tables/{t}/drop", {"confirm_name": "orders"}, "editor", {409}),
     ("api", "GET", "/projects/{p}/export?format=sql", None, "viewer"),
+    ("html", "GET", "/projects/{p}/transfer", None, "viewer"),
+    ("html", "GET", "/projects/{p}/export/{x}", None, "viewer"),
+    (
+        "html",
+        "POST",
+        "/projects/{p}/import/preview",
+        {"format": "sql", "source": IMPORTED},
+        "editor",
+    ),
+    ("html", "POST", "/projects/{p}/import", {"format": "sql", "source": IMPORTED}, "editor"),
+    ("api", "POST", "/projects/{p}/import?format=sql", {"source": IMPORTED}, "editor"),
+    (
+        "api",
+        "POST",
+        "/projects/{p}/import?format=sql",
+        {"source": IMPORTED, "confirm": True},
+        "editor",
+    ),
+    # No such schema: 422 shows the role check passed (before any connection).
+    ("html", "POST", "/projects/{p}/import/database/preview", {"schema": "none"}, "editor", {422}),
+    ("api", "POST", "/projects/{p}/import/database", {"schema": "none"}, "editor", {422}),
 ]
 ID_PARAMETERS = ("<project_id>", "<table_id>", "<field_id>", "<rel_id>")
 
@@ -187,7 +210,7 @@ def world(make_user):
     _, dry_run = deploy.transition(users["olga"], customers.id, "active", dry_run=True)
     tables.create_table(users["olga"], project.id, "Unsaved")
     ids = {"p": project.id, "m": users["erin"].id, "t": table.id, "f": first.id, "g": second.id}
-    ids.update(u=customers.id, r=parent.id, n=1, d=dry_run.id)
+    ids.update(u=customers.id, r=parent.id, n=1, d=dry_run.id, x="dbml")
     return {"project": project, "ids": ids, "actors": actors}
 
 

@@ -56,6 +56,19 @@ OUTSIDE = [
     ("api", "POST", "/tokens", {"username": "olga", "password": PASSWORD}, "anonymous"),
     ("api", "GET", "/openapi.json", None, "anonymous"),
     ("api", "DELETE", "/tokens/{token}", None, "owner"),
+    ("html", "GET", "/projects/import", None, "owner"),
+    (
+        "html",
+        "POST",
+        "/projects/import/preview",
+        {"format": "sql", "source": "CREATE TABLE a ()"},
+        "owner",
+    ),
+    ("html", "POST", "/projects/import", {"format": "sql", "source": "CREATE TABLE a ()"}, "owner"),
+    ("api", "POST", "/projects/import?format=sql", {"source": "CREATE TABLE a ()"}, "owner"),
+    ("api", "POST", "/projects/import/database", {"schema": "none"}, "owner"),
+    ("html", "POST", "/projects/import/database/preview", {"schema": "none"}, "owner"),
+    ("html", "POST", "/projects/import/database", {"schema": "none"}, "owner"),
 ]
 ALL_ROUTES = [route[:4] + ("owner",) for route in test_access.ROUTES] + OUTSIDE
 

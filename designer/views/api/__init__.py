@@ -35,4 +35,5 @@ from designer.views.api import projects  # noqa: E402, F401
 from designer.views.api import relationships  # noqa: E402, F401
 from designer.views.api import tables  # noqa: E402, F401
 from designer.views.api import tokens  # noqa: E402, F401
+from designer.views.api import transfer  # noqa: E402, F401
 from designer.views.api import versions  # noqa: E402, F401

@@ -1,6 +1,5 @@
-"""JSON API: deployments, drift and the SQL export."""
+"""JSON API: deployments and drift."""
 
-from flask import Response
 from flask import g
 from flask import jsonify
 from flask import request
@@ -12,7 +11,6 @@ from designer.database import drift
 from designer.error_pages import error_body
 from designer.errors import Conflict
 from designer.errors import Locked
-from designer.errors import ValidationFailed
 from designer.views.api import bp
 from designer.views.api.messages import accepts
 from designer.views.api.messages import iso
@@ -103,13 +101,3 @@ def resolve_drift(project_id, data):
         return recorded(lambda: drift.adopt(g.api_user, project_id))
     dry_run, confirm = data.get("dry_run") is True, data.get("confirm_destructive") is True
     return recorded(lambda: drift.redeploy(g.api_user, project_id, confirm, dry_run))
-
-
-@bp.get("/projects/<project_id>/export")
-def export(project_id):
-    """The design as a full CREATE script (format=sql)."""
-    if request.args.get("format", "sql") != "sql":
-        raise ValidationFailed("Only format=sql is available.", {"format": "Use sql."})
-    name, script = deploy.export_sql(g.api_user, project_id)
-    headers = {"Content-Disposition": f'attachment; filename="{name}.sql"'}
-    return Response(script, mimetype="application/sql", headers=headers)

@@ -1,0 +1,311 @@
+"""An import Source turned into a design: the snapshot the preview shows and the import writes.
+
+Names pass the designer's identifier rules (renamed when they do not, or when
+they clash with the project's tables or with each other); every table gets
+the designer's `id` primary key; each column goes through the same
+validation as a typed one (designer.design.field_types.clean_field), a
+setting it refuses being dropped and reported; foreign keys become
+relationships unless they span several columns, point at something that is
+not a key, or would close a cycle. Pure: no database, no Flask.
+"""
+
+import decimal
+import uuid
+from dataclasses import dataclass
+from dataclasses import field
+
+from designer.database.import_relationships import RelationshipRules
+from designer.database.import_source import IMPERFECT
+from designer.database.import_source import UNREPRESENTABLE
+from designer.database.import_source import Finding
+from designer.database.import_source import merged_order
+from designer.design.field_types import clean_field
+from designer.design.field_types import python_regex_problem
+from designer.design.naming import identifier_problem
+from designer.design.naming import shorten
+from designer.design.naming import suggest_identifier
+from designer.design.tables import SYSTEM_FIELD
+from designer.errors import ValidationFailed
+from designer.history.diff import FORMAT
+
+SETTING_OF_PROBLEM = {
+    "default_value": "default_value",
+    "pattern": "pattern",
+    "min": "min",
+    "max": "max",
+}
+
+
+@dataclass
+class Rename:
+    kind: str
+    before: str
+    after: str
+    why: str
+
+    def as_dict(self):
+        return {"kind": self.kind, "before": self.before, "after": self.after, "why": self.why}
+
+
+@dataclass
+class ImportPlan:
+    """What an import will create, and everything the preview must say about it."""
+
+    snapshot: dict
+    findings: list = field(default_factory=list)
+    renames: list = field(default_factory=list)
+    source_format: str = "sql"
+    status_note: str = "as Draft tables"
+
+    def of_kind(self, kind):
+        return sorted((f for f in self.findings if f.kind == kind), key=lambda f: f.line or 0)
+
+    def summary(self):
+        return {
+            "tables": len(self.snapshot["tables"]),
+            "fields": sum(len(t["fields"]) for t in self.snapshot["tables"].values()),
+            "relationships": len(self.snapshot["relationships"]),
+        }
+
+    def as_dict(self):
+        return {
+            "format": self.source_format,
+            "status": self.status_note,
+            "creates": self.summary(),
+            "tables": sorted(t["table_name"] for t in self.snapshot["tables"].values()),
+            "findings": [f.as_dict() for f in self.findings],
+            "renames": [r.as_dict() for r in self.renames],
+        }
+
+
+class OrderedIds:
+    """New UUIDs in increasing order: a random half, then a counter.
+
+    The DDL generator lists a table's constraints, indexes and foreign keys in
+    id order, so ids given in the order a file lists them export in that order.
+    """
+
+    def __init__(self):
+        self.prefix = uuid.uuid4().int >> 64
+        self.count = 0
+
+    def __call__(self):
+        self.count += 1
+        return str(uuid.UUID(int=(self.prefix << 64) | self.count))
+
+
+def display_name(identifier):
+    words = identifier.replace("_", " ").strip() or identifier
+    return words[:1].upper() + words[1:]
+
+
+class Names:
+    """Names taken so far in one namespace, handing out a free variant of a wanted one."""
+
+    def __init__(self, taken=()):
+        self.taken = set(taken)
+
+    def free(self, wanted, limit=63):
+        name, n = wanted, 1
+        while name in self.taken:
+            n += 1
+            suffix = f"_{n}" if limit else f" {n}"
+            name = (shorten(wanted, limit - len(suffix)) if limit else wanted) + suffix
+        self.taken.add(name)
+        return name
+
+
+def valid_identifier(original, kind, names, plan, what):
+    """A valid, free identifier for `original`, noting any rename in the plan."""
+    wanted = (
+        original if not identifier_problem(original, kind) else suggest_identifier(original, kind)
+    )
+    chosen = names.free(wanted)
+    if chosen != original:
+        why = identifier_problem(original, kind) or "the name is already taken"
+        plan.renames.append(Rename(what, original, chosen, why))
+    return chosen
+
+
+class Planner(RelationshipRules):
+    def __init__(self, source, taken_tables=(), taken_names=(), taken_relationships=(),
+                 regex_problem=python_regex_problem, status="draft"):  # fmt: skip
+        self.source = source
+        self.plan = ImportPlan({"format": FORMAT, "tables": {}, "relationships": {}})
+        self.plan.findings = list(source.findings)
+        self.table_names = Names(taken_tables)
+        self.display_names = Names(taken_names)
+        self.relationship_names = Names(taken_relationships)
+        self.regex_problem = regex_problem
+        self.status = status
+        # original table name -> (table id, {original column: field id}, key field id by column)
+        self.placed = {}
+        self.edges = {}
+        self.new_id = OrderedIds()
+
+    def note(self, kind, line, subject, message):
+        self.plan.findings.append(Finding(kind, line, subject, message))
+
+    def build(self):
+        for table in self.source.tables.values():
+            self.add_table(table)
+        for reference in self.source.references:
+            self.add_relationship(reference)
+        return self.plan
+
+    def add_table(self, source_table):
+        table_name = valid_identifier(
+            source_table.name, "table", self.table_names, self.plan, "table"
+        )
+        table_id = self.new_id()
+        name = self.display_names.free(display_name(table_name), limit=0)
+        system = {**SYSTEM_FIELD, "id": self.new_id(), "default_value": None}
+        system["field_config"] = dict(SYSTEM_FIELD["field_config"])
+        fields = {system["id"]: system}
+        columns = {}
+        id_column = self.id_column(source_table)
+        if id_column is not None:
+            columns[id_column] = system["id"]
+        field_names = Names({"id"})
+        positions = {name: n for n, name in enumerate(source_table.columns, start=1)}
+        entries = {}
+        for column_name, column in source_table.columns.items():
+            if column_name != id_column:
+                position = positions[column_name]
+                entries[column_name] = self.field_entry(source_table, column, field_names, position)
+        for column_name in merged_order(list(entries), source_table.mentions.values()):
+            entries[column_name]["id"] = self.new_id()
+            fields[entries[column_name]["id"]] = entries[column_name]
+            columns[column_name] = entries[column_name]["id"]
+        self.plan.snapshot["tables"][table_id] = {
+            "id": table_id, "name": name, "table_name": table_name,
+            "description": source_table.description or "", "status": self.status, "fields": fields,
+        }  # fmt: skip
+        self.placed[source_table.name] = (table_id, columns, id_column)
+
+    def id_column(self, table):
+        """The column that becomes the designer's id, when the table's key can be it."""
+        key = table.primary_key
+        subject = table.name
+        if not key:
+            self.note(
+                IMPERFECT, table.line, subject, "no primary key: the table gets the designer's id"
+            )
+            return None
+        if len(key) > 1:
+            words = (
+                f"composite primary key ({', '.join(key)}); its columns are kept, the key is not"
+            )
+            self.note(UNREPRESENTABLE, table.line, subject, words)
+            for name in key:
+                if name in table.columns:
+                    table.columns[name].is_required = True
+            return None
+        column = table.columns.get(key[0])
+        if column is None:
+            self.note(
+                UNREPRESENTABLE, table.line, subject, f"primary key names a missing column {key[0]}"
+            )
+            return None
+        if (
+            key[0] == "id"
+            and column.data_type == "number"
+            and column.settings.get("number_type") != "decimal"
+        ):
+            if column.settings.get("number_type") != "bigint" or not column.generated_key:
+                self.note(
+                    IMPERFECT,
+                    column.line,
+                    f"{subject}.id",
+                    "becomes the designer's bigint identity id",
+                )
+            return "id"
+        words = "primary key becomes a required unique column; the table gets the designer's id"
+        self.note(IMPERFECT, column.line, f"{subject}.{key[0]}", words)
+        column.is_required = True
+        column.unique = True
+        return None
+
+    def field_entry(self, table, column, field_names, position):
+        subject = f"{table.name}.{column.name}"
+        field_name = valid_identifier(column.name, "field", field_names, self.plan, "column")
+        if column.generated_key:
+            self.note(
+                IMPERFECT,
+                column.line,
+                subject,
+                "serial or identity: its values are no longer generated",
+            )
+        data = {
+            "name": display_name(field_name), "field_name": field_name,
+            "data_type": column.data_type, "is_required": column.is_required,
+            "default_value": column.default_value, "unique": column.unique,
+            "indexed": column.indexed, "description": column.description or None,
+            **column.settings,
+        }  # fmt: skip
+        for rule, value, line, text in column.checks:
+            self.apply_rule(data, rule, value, line, subject, text)
+        values = self.cleaned(data, column, subject)
+        return {"id": None, **values, "sort_order": position}
+
+    def apply_rule(self, data, rule, value, line, subject, text):
+        kind = data["data_type"]
+        integral = kind == "number" and data.get("number_type") in ("integer", "bigint")
+        if rule == "not_null":
+            data["is_required"] = True
+            return
+        if kind == "number" and rule in ("min", "max"):
+            data[rule] = value
+            return
+        if integral and rule in ("min_exclusive", "max_exclusive") and is_integer(value):
+            step = 1 if rule == "min_exclusive" else -1
+            data[rule.removesuffix("_exclusive")] = str(int(value) + step)
+            self.note(IMPERFECT, line, subject, f"CHECK ({text}) becomes an inclusive bound")
+            return
+        if kind == "text" and rule == "pattern":
+            data["pattern"] = value
+            return
+        if kind == "text" and rule == "length_min" and is_integer(value):
+            data["min_length"] = value
+            return
+        if kind == "text" and rule == "length_max" and is_integer(value):
+            if not data.get("max_length") or int(data["max_length"]) > int(value):
+                data["max_length"] = int(value)
+                self.note(IMPERFECT, line, subject, f"CHECK ({text}) becomes varchar({value})")
+            return
+        self.note(
+            UNREPRESENTABLE,
+            line,
+            subject,
+            f"CHECK ({text}) is not a validation rule of a {kind} field",
+        )
+
+    def cleaned(self, data, column, subject):
+        """clean_field's values; each setting it refuses is dropped and reported."""
+        for _ in range(len(data)):
+            try:
+                return clean_field(data, regex_problem=self.regex_problem)
+            except ValidationFailed as exc:
+                for key, message in exc.fields.items():
+                    if key not in data or key in ("name", "field_name", "data_type"):
+                        raise
+                    self.note(
+                        UNREPRESENTABLE,
+                        column.line,
+                        subject,
+                        f"{key} {data[key]!r} dropped: {message}",
+                    )
+                    data.pop(key)
+        return clean_field(data, regex_problem=self.regex_problem)
+
+
+def is_integer(value):
+    try:
+        return decimal.Decimal(value) == int(decimal.Decimal(value))
+    except (decimal.InvalidOperation, ValueError):
+        return False
+
+
+def plan_import(source, **options):
+    """The ImportPlan of a Source (see Planner for the options: names already taken...)."""
+    return Planner(source, **options).build()

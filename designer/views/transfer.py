@@ -1,0 +1,234 @@
+"""Import and export: the project's Import & export tab, downloads, a new project from a file."""
+
+import psycopg2
+from flask import Blueprint
+from flask import Response
+from flask import flash
+from flask import render_template
+from flask import request
+from flask_login import current_user
+from flask_login import login_required
+
+from designer import projects
+from designer.database import exports
+from designer.database import import_database
+from designer.database import imports
+from designer.errors import Conflict
+from designer.errors import Forbidden
+from designer.errors import ValidationFailed
+from designer.settings import settings
+from designer.views import block
+from designer.views import go
+
+bp = Blueprint("transfer", __name__)
+PAGE = "transfer/index.html"
+NEW = "transfer/new.html"
+EXTENSIONS = {"sql": "sql", "ddl": "sql", "json": "json", "dbml": "dbml"}
+
+
+def uploaded():
+    """(format, text, file name) of the submitted file (or the confirmed preview's text)."""
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        name = upload.filename
+        try:
+            text = upload.read(imports.MAX_SOURCE + 1).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationFailed(
+                "Not UTF-8 text.", {"file": "Choose a UTF-8 text file."}
+            ) from None
+    else:
+        name, text = request.form.get("filename", ""), request.form.get("source", "")
+    fmt = request.form.get("format") or EXTENSIONS.get(name.rsplit(".", 1)[-1].lower(), "")
+    if fmt not in imports.FORMATS:
+        message = "Choose the file's format (SQL, JSON or DBML)."
+        raise ValidationFailed(message, {"format": message})
+    return fmt, text, name
+
+
+@bp.get("/projects/<project_id>/transfer")
+@login_required
+def index(project_id):
+    """The Import & export tab: downloads in every format, and the import form."""
+    granted = projects.access(current_user, project_id)
+    return render_template(PAGE, **page_context(granted))
+
+
+def page_context(granted, **extra):
+    """The tab's context: the deploy target's schemas offered to an editor."""
+    names = []
+    if granted.can("editor"):
+        try:
+            names = import_database.schema_names(current_user)
+        except psycopg2.Error:  # an unreachable target must not hide the tab
+            names = []
+    return {
+        "access": granted, "project": granted.project, "errors": {}, "plan": None,
+        "schemas": names, "allow_urls": settings.import_allow_urls, **extra,
+    }  # fmt: skip
+
+
+@bp.get("/projects/<project_id>/export/<fmt>")
+@login_required
+def export(project_id, fmt):
+    """Download the design (or version=<n>) as sql, json, dbml or mermaid."""
+    exported = exports.export_design(current_user, project_id, fmt, request.args.get("version"))
+    headers = {"Content-Disposition": f'attachment; filename="{exported.filename}"'}
+    return Response(exported.text, mimetype=exported.mimetype, headers=headers)
+
+
+@bp.post("/projects/<project_id>/import/preview")
+@login_required
+def preview(project_id):
+    """What importing the chosen file would create, map imperfectly, or leave out."""
+    granted = projects.access(current_user, project_id, "editor")
+    context = {"access": granted, "project": granted.project}
+    try:
+        fmt, text, name = uploaded()
+        plan = imports.preview(current_user, granted.project.id, fmt, text)
+    except ValidationFailed as exc:
+        return block(PAGE, "import_preview", 422, errors=exc.fields, plan=None, **context)
+    return block(
+        PAGE, "import_preview", errors={}, plan=plan, fmt=fmt, source=text, filename=name, **context
+    )
+
+
+@bp.post("/projects/<project_id>/import/database/preview")
+@login_required
+def database_preview(project_id):
+    """What importing a live schema would create: its tables read from the catalog, as SQL."""
+    granted = projects.access(current_user, project_id, "editor")
+    context = {"access": granted, "project": granted.project}
+    schema, url = request.form.get("schema", ""), request.form.get("url") or None
+    try:
+        text = import_database.schema_ddl(current_user, schema, url)
+        plan = imports.preview(current_user, granted.project.id, "sql", text)
+    except (ValidationFailed, Forbidden) as exc:
+        errors = exc.fields or {"schema": exc.message}
+        return block(PAGE, "import_preview", 422, errors=errors, plan=None, **context)
+    name = f"schema {schema}"
+    return block(PAGE, "import_preview", errors={}, plan=plan, fmt="sql", source=text,
+                 filename=name, shown_sql=text, **context)  # fmt: skip
+
+
+@bp.post("/projects/<project_id>/import")
+@login_required
+def run(project_id):
+    """Import the previewed file into the project, saved as a new version."""
+    granted = projects.access(current_user, project_id, "editor")
+    context = {"access": granted, "project": granted.project, "plan": None}
+    try:
+        fmt, text, name = uploaded()
+        plan, version = imports.import_into(
+            current_user, granted.project.id, fmt, text, f"Imported {name}" if name else None
+        )
+    except (ValidationFailed, Conflict) as exc:
+        return block(
+            PAGE, "import_preview", 422, errors=exc.fields or {"file": exc.message}, **context
+        )
+    counts = plan.summary()
+    message = f"Imported {counts['tables']} tables and {counts['relationships']} relationships"
+    flash(f"{message} as version {version.version_number}.", "success")
+    return go("projects.show", project_id=granted.project.id)
+
+
+@bp.get("/projects/import")
+@login_required
+def new():
+    """Import a file as a new project."""
+    return render_template(
+        NEW, errors={}, plan=None, form={}, allow_urls=settings.import_allow_urls
+    )
+
+
+@bp.post("/projects/import/preview")
+@login_required
+def new_preview():
+    """The preview of a new project made from a file."""
+    form = {
+        "name": request.form.get("name", ""),
+        "description": request.form.get("description", ""),
+    }
+    try:
+        fmt, text, name = uploaded()
+        plan = imports.preview(current_user, None, fmt, text)
+    except ValidationFailed as exc:
+        return block(NEW, "import_preview", 422, errors=exc.fields, plan=None, form=form)
+    form["name"] = form["name"] or name.rsplit(".", 1)[0]
+    return block(
+        NEW, "import_preview", errors={}, plan=plan, fmt=fmt, source=text, filename=name, form=form
+    )
+
+
+@bp.post("/projects/import")
+@login_required
+def create():
+    """Create the project from the previewed file."""
+    form = {
+        "name": request.form.get("name", ""),
+        "description": request.form.get("description", ""),
+    }
+    try:
+        fmt, text, name = uploaded()
+        project, plan, version = imports.import_new_project(
+            current_user, form["name"], fmt, text, form["description"]
+        )
+    except ValidationFailed as exc:
+        return block(NEW, "import_preview", 422, errors=exc.fields, plan=None, form=form)
+    flash(
+        f"Project “{project.name}” created with {plan.summary()['tables']} imported tables.",
+        "success",
+    )
+    return go("projects.show", project_id=project.id)
+
+
+@bp.post("/projects/import/database/preview")
+@login_required
+def new_database_preview():
+    """The preview of a new project made from a live schema (taken over when exact)."""
+    form = {
+        "name": request.form.get("name", ""),
+        "description": request.form.get("description", ""),
+    }
+    schema, url = request.form.get("schema", ""), request.form.get("url") or None
+    try:
+        text = import_database.schema_ddl(current_user, schema, url)
+        if url:
+            plan = imports.preview(current_user, None, "sql", text)
+        else:
+            plan = imports.preview_schema_project(current_user, schema, text)
+    except (ValidationFailed, Forbidden) as exc:
+        errors = exc.fields or {"schema": exc.message}
+        return block(NEW, "import_preview", 422, errors=errors, plan=None, form=form)
+    form["name"] = form["name"] or schema
+    return block(NEW, "import_preview", errors={}, plan=plan, fmt="sql", source=text,
+                 filename=f"schema {schema}", shown_sql=text, form=form,
+                 database={"schema": schema, "url": url or ""})  # fmt: skip
+
+
+@bp.post("/projects/import/database")
+@login_required
+def new_database_create():
+    """Create the project from the previewed schema (read again: it is what is there now)."""
+    form = {
+        "name": request.form.get("name", ""),
+        "description": request.form.get("description", ""),
+    }
+    schema, url = request.form.get("schema", ""), request.form.get("url") or None
+    try:
+        text = import_database.schema_ddl(current_user, schema, url)
+        name, description = form["name"] or schema, form["description"]
+        if url:
+            project, plan, _ = imports.import_new_project(
+                current_user, name, "sql", text, description
+            )
+        else:
+            project, plan, _ = imports.import_schema_project(
+                current_user, name, schema, text, description
+            )
+    except (ValidationFailed, Forbidden) as exc:
+        errors = exc.fields or {"schema": exc.message}
+        return block(NEW, "import_preview", 422, errors=errors, plan=None, form=form)
+    tables = plan.summary()["tables"]
+    flash(f"Project “{project.name}” created with {tables} tables, {plan.status_note}.", "success")
+    return go("projects.show", project_id=project.id)

@@ -1,0 +1,38 @@
+"""In the browser: import a DDL file through the preview, see tables and diagram, export DBML."""
+
+import pathlib
+
+from playwright.sync_api import expect
+
+from designer import projects
+from designer.models import DataTable
+from tests.e2e.conftest import sign_in
+
+CHINOOK = pathlib.Path(__file__).parent.parent / "data" / "chinook.sql"
+
+
+def test_import_a_ddl_file_through_the_preview_then_export_dbml(page, user, tmp_path):
+    shop = projects.create_project(user, "Music")
+    sign_in(page)
+    page.goto(f"/projects/{shop.id}")
+    page.get_by_role("link", name="Import & export").click()
+    page.get_by_label("File").set_input_files(str(CHINOOK))
+    page.get_by_role("button", name="Preview import").click()
+    preview = page.locator("#import-preview")
+    expect(preview).to_contain_text("Will create 11 tables")
+    expect(preview.locator(".findings-unrepresentable")).to_contain_text("playlist_track")
+    expect(preview.locator(".findings-unrepresentable")).to_contain_text("101")
+    assert DataTable.select().count() == 0, "the preview imported nothing"
+    preview.get_by_role("button", name="Import").click()
+    expect(page.locator("#table-list")).to_contain_text("invoice_line")
+    expect(page.locator(".flash-success")).to_contain_text("Imported 11 tables")
+    page.get_by_role("link", name="Diagram").click()
+    expect(page.locator("#diagram svg")).to_contain_text("playlist_track")
+    page.get_by_role("link", name="Import & export").click()
+    with page.expect_download() as caught:
+        page.get_by_role("button", name="Export DBML").click()
+    download = caught.value
+    assert download.suggested_filename == f"{shop.target_schema}.dbml"
+    saved = tmp_path / "out.dbml"
+    download.save_as(saved)
+    assert 'Table "invoice_line" {' in saved.read_text()

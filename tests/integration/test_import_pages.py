@@ -1,0 +1,101 @@
+"""The Import & export tab and the import-a-project page: preview, confirm, errors, roles."""
+
+import io
+import pathlib
+
+from designer import projects
+from designer.models import DataTable
+from designer.models import Project
+
+CHINOOK = (pathlib.Path(__file__).parent.parent / "data" / "chinook.sql").read_bytes()
+
+
+def upload(data=CHINOOK, name="chinook.sql", **form):
+    return {"file": (io.BytesIO(data), name), **form}
+
+
+def test_the_preview_lists_what_will_happen_and_creates_nothing(alice, shop, signed_in):
+    client = signed_in(alice)
+    response = client.post(f"/projects/{shop.id}/import/preview", data=upload())
+    assert response.status_code == 200
+    page = response.text
+    assert "Will create <strong>11</strong> tables" in page
+    assert "composite primary key (playlist_id, track_id)" in page
+    assert "<td>101</td>" in page
+    assert 'name="source"' in page and 'value="sql"' in page
+    assert DataTable.select().count() == 0
+
+
+def test_confirming_the_preview_imports_and_goes_to_the_project(alice, shop, signed_in):
+    client = signed_in(alice)
+    source = CHINOOK.decode()
+    response = client.post(
+        f"/projects/{shop.id}/import", data={"format": "sql", "source": source, "filename": "c.sql"}
+    )
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == f"/projects/{shop.id}"
+    assert DataTable.select().where(DataTable.project == shop.id).count() == 11
+
+
+def test_an_import_without_the_csrf_token_is_refused(alice, shop, signed_in):
+    client = signed_in(alice)
+    client.token = None
+    response = client.post(
+        f"/projects/{shop.id}/import", data={"format": "sql", "source": "CREATE TABLE a (b int);"}
+    )
+    assert response.status_code == 400
+    assert DataTable.select().count() == 0
+
+
+def test_a_file_that_is_not_sql_is_a_422_next_to_the_file_input(alice, shop, signed_in):
+    client = signed_in(alice)
+    response = client.post(
+        f"/projects/{shop.id}/import/preview", data=upload(b"CREATE TABLE (", "x.sql")
+    )
+    assert response.status_code == 422
+    assert "This is not SQL PostgreSQL can read (line 1)" in response.text
+    unknown = client.post(f"/projects/{shop.id}/import/preview", data=upload(b"x", "x.csv"))
+    assert unknown.status_code == 422 and "Choose the file" in unknown.text
+    binary = client.post(
+        f"/projects/{shop.id}/import/preview", data=upload(b"\xff\xfe\x00", "x.sql")
+    )
+    assert binary.status_code == 422 and "UTF-8" in binary.text
+
+
+def test_a_viewer_sees_the_exports_but_no_import_form(alice, shop, make_user, signed_in):
+    vic = make_user("vic")
+    projects.add_member(alice, shop.id, "vic", "viewer")
+    page = signed_in(vic).get(f"/projects/{shop.id}/transfer", htmx=False)
+    assert "Export DBML" in page.text
+    assert "Preview import" not in page.text
+
+
+def test_a_new_project_from_a_file_previews_then_creates(alice, signed_in):
+    client = signed_in(alice)
+    assert "Import a project" in client.get("/projects/import", htmx=False).text
+    preview = client.post("/projects/import/preview", data=upload())
+    assert preview.status_code == 200 and "Will create <strong>11</strong> tables" in preview.text
+    assert 'name="name" value="chinook"' in preview.text
+    assert Project.select().count() == 0
+    done = client.post(
+        "/projects/import", data={"format": "sql", "source": CHINOOK.decode(), "name": "chinook"}
+    )
+    project = Project.get(Project.name == "chinook")
+    assert done.headers["HX-Redirect"] == f"/projects/{project.id}"
+    assert DataTable.select().where(DataTable.project == project.id).count() == 11
+
+
+def test_a_new_project_from_a_schema_previews_with_the_sql_it_read(alice, signed_in):
+    from tests.on_target import on_target
+
+    on_target("CREATE SCHEMA old; CREATE TABLE old.things (id bigint PRIMARY KEY, label text)")
+    client = signed_in(alice)
+    preview = client.post("/projects/import/database/preview", data={"schema": "old"})
+    assert preview.status_code == 200, preview.text
+    assert "The schema as read from the database" in preview.text
+    assert 'name="schema" value="old"' in preview.text
+    done = client.post("/projects/import/database", data={"schema": "old", "name": "Old"})
+    project = Project.get(Project.name == "Old")
+    assert done.headers["HX-Redirect"] == f"/projects/{project.id}"
+    missing = client.post("/projects/import/database/preview", data={"schema": "nope"})
+    assert missing.status_code == 422 and "There is no schema nope to import." in missing.text
