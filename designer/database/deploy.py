@@ -175,7 +175,7 @@ def plan_for(user, project_id, table_ids=None):
 # what they are made of, read from the database on each call: the project's
 # change stamp (its working copy), the last applied deployment (what the target
 # holds) and the target schema. Only pages read them; a deploy plans afresh.
-viewed_plans = KeptAnswers(limit=32)
+viewed_plans = KeptAnswers(limit=16)
 
 
 def viewed_plan(project, table_id=None):
@@ -443,7 +443,7 @@ def transition(user, table_id, status, confirm=False, lock_token=None, dry_run=F
 
 
 # The compare page's migration, by the key naming its two sides' contents.
-migrations = KeptAnswers(limit=64)
+migrations = KeptAnswers(limit=16)
 
 
 def migration_between(schema, old, new, changes, key):

@@ -80,7 +80,10 @@ def build(project_id):
     Holds what table_entry, field_entry and relationship_entry hold (ids as
     text), in the same types: the same schema gives the same hash either way.
     """
-    text = database.execute_sql(SNAPSHOT_JSON, {"project": str(project_id)}).fetchone()[0]
+    with database.atomic():
+        # PostgreSQL's JIT would spend a third of the query compiling it, every time.
+        database.execute_sql("SET LOCAL jit = off")
+        text = database.execute_sql(SNAPSHOT_JSON, {"project": str(project_id)}).fetchone()[0]
     return {"format": FORMAT, **json.loads(text)}
 
 

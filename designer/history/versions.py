@@ -195,8 +195,9 @@ def get_version(project_id, number):
 # the working copy as of the project's change stamp, read from the database on
 # every call: a 3,000-table snapshot takes ~0.3 s to build. Saves, deploys and
 # restores build it afresh inside their transaction. What it answers is shared:
-# callers must not change it.
-working = KeptAnswers(limit=4)
+# callers must not change it. A 3,000-table copy is tens of megabytes of
+# Python objects, so only a couple are kept.
+working = KeptAnswers(limit=2)
 
 
 def working_copy(project_id, stamp=None):
@@ -219,7 +220,7 @@ def resolve(project_id, reference, stamp=None):
 
 # Diffs by the keys of their two sides: a version's hash never changes, and a
 # working copy's key holds its change stamp.
-diffs = KeptAnswers(limit=64)
+diffs = KeptAnswers(limit=16)
 
 
 def compare(project_id, old_ref, new_ref):

@@ -268,6 +268,8 @@ def test_the_default_target_is_a_deploy_database_created_on_the_designers_server
     conn.autocommit = True
     conn.cursor().execute(f"DROP DATABASE {name}")
     conn.close()
+    # Later tests must not take the dropped database for one this process created.
+    target._created.discard(name)
 
 
 def test_deploys_to_one_schema_are_serialized_by_an_advisory_lock(alice, shop, notes):
