@@ -119,8 +119,17 @@ def seed(user, member, count):
         "field_id": DataField.get(DataField.data_table == table.id, DataField.sort_order == 1).id,
         "rel_id": TableRelationship.get(TableRelationship.target_table == table.id).id,
         "deployment_id": deployment.id, "number": 2, "user_id": member.id,
-        "name": "htmx.min.js", "filename": "js/app.js",
+        "name": "htmx.min.js", "filename": "js/app.js", "fmt": "dbml",
     }  # fmt: skip
+
+
+# Path values that only make sense for one endpoint.
+PER_ENDPOINT = {
+    "assets.fingerprinted": lambda app: {
+        "name": "css/app.css",
+        "digest": app.extensions["asset_files"].digest("css/app.css"),
+    },
+}
 
 
 def get_routes(app, values):
@@ -129,7 +138,8 @@ def get_routes(app, values):
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods:
             continue
-        path = rule.build({a: str(values[a]) for a in rule.arguments})[1]
+        filled = {**values, **PER_ENDPOINT.get(rule.endpoint, lambda app: {})(app)}
+        path = rule.build({a: str(filled[a]) for a in rule.arguments})[1]
         routes.append((rule.endpoint, path, rule.endpoint in HTMX))
         for extra in VARIANTS.get(rule.endpoint, []):
             query = extra.removeprefix("hx:")
