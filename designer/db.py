@@ -127,11 +127,31 @@ def embedded_url(instance_path):
     atexit.register(say_whether_stopped, data_dir)
     exit_cleanly_on_signals()
     server = pgserver.get_server(data_dir, cleanup_mode="stop")
+    room_for_large_schemas(server)
     click.echo(f"Embedded PostgreSQL: data in {data_dir}; it stops with the app.", err=True)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DB_NAME};")
     return server.get_uri(EMBEDDED_DB_NAME)
+
+
+# A deploy, and drift's scratch copy, create every table of a project in one transaction,
+# and each table, index and sequence takes a lock. PostgreSQL's default lock table (64 per
+# connection) runs out near a thousand tables; this much holds several thousand (about
+# 30 MB of shared memory). An external server needs the same setting (see README).
+LOCKS_PER_TRANSACTION = 1024
+
+
+def room_for_large_schemas(server):
+    """Raise the embedded server's max_locks_per_transaction, restarting it once if needed."""
+    from pgserver._commands import pg_ctl
+
+    shown = server.psql("SHOW max_locks_per_transaction;")
+    current = int("".join(ch for ch in shown.split("\n")[2] if ch.isdigit()) or 0)
+    if current >= LOCKS_PER_TRANSACTION:
+        return
+    server.psql(f"ALTER SYSTEM SET max_locks_per_transaction = {LOCKS_PER_TRANSACTION};")
+    pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=30)
 
 
 def forget_dead_users(server_class, data_dir):

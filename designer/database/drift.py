@@ -8,6 +8,8 @@ back, and both schemas are read from pg_catalog the same way.
 import secrets
 from dataclasses import dataclass
 
+import psycopg2
+
 from designer.activity import recording
 from designer.database import ddl
 from designer.database import deploy
@@ -16,6 +18,7 @@ from designer.database.adopt import Adoption
 from designer.database.catalog import read_catalog
 from designer.database.repair import Drift
 from designer.database.repair import Repair
+from designer.database.target import first_line
 from designer.db import database
 from designer.errors import Conflict
 from designer.history import versions
@@ -56,7 +59,14 @@ def expected_catalog(cursor, snapshot_hash, snapshot):
     def build():
         scratch = f"dmd_drift_{secrets.token_hex(6)}"
         if snapshot["tables"]:
-            cursor.execute(ddl.script(ddl.create_script(scratch, snapshot)))
+            try:
+                cursor.execute(ddl.script(ddl.create_script(scratch, snapshot)))
+            except psycopg2.errors.OutOfMemory as exc:
+                raise Conflict(
+                    f"The deploy target could not hold a scratch copy of "
+                    f"{len(snapshot['tables']):,} tables in one transaction ({first_line(exc)}). "
+                    "Raise its max_locks_per_transaction (the README says how)."
+                ) from exc
         return read_catalog(cursor, scratch)
 
     return expected.get(snapshot_hash, build)
