@@ -23,6 +23,7 @@ from versions import seed
 from designer import accounts
 from designer.database import ddl
 from designer.database import deploy
+from designer.database import plans
 from designer.db import database
 from designer.db import open_database
 from designer.db import upgrade
@@ -111,7 +112,7 @@ def plan_figures(user):
     times, builds, migrations, steps = [], [], [], 0
     for _ in range(RUNS + 1):
         started = time.perf_counter()
-        plan = deploy.plan_for(user, project.id)
+        plan = plans.plan_for(user, project.id)
         times.append((time.perf_counter() - started) * 1000)
         steps = len(plan.steps)
         with versions.paused_gc():
@@ -139,7 +140,7 @@ def report(deployed, planned):
     print(f"  ratio designer / psql  {ratio:.2f}  (goal ≤ {RATIO_GOAL}: {verdict})")
     verdict = "meets" if plan_ms <= PLAN_GOAL_MS else "MISSES"
     print(f"plan for one renamed field in a {PLAN_TABLES:,}-table deployed project")
-    print(f"  deploy.plan_for  {plan_ms:.1f} ms, {planned['steps']} steps"
+    print(f"  plans.plan_for  {plan_ms:.1f} ms, {planned['steps']} steps"
           f"  (goal ≤ {PLAN_GOAL_MS} ms: {verdict})")  # fmt: skip
     print(f"    of which snapshot.build (the design, read from the designer's database)"
           f"  {statistics.median(planned['build']):.1f} ms")  # fmt: skip

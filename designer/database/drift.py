@@ -13,6 +13,7 @@ import psycopg2
 from designer.activity import recording
 from designer.database import ddl
 from designer.database import deploy
+from designer.database import records
 from designer.database import target
 from designer.database.adopt import Adoption
 from designer.database.catalog import read_catalog
@@ -83,8 +84,8 @@ class Catalogs:
 
 
 def read_catalogs(project):
-    last = deploy.last_applied(project.id)
-    snapshot = deploy.deployed_snapshot(last)
+    last = records.last_applied(project.id)
+    snapshot = records.deployed_snapshot(last)
     conn = target.connect()
     try:
         with conn.cursor() as cursor:
@@ -230,5 +231,5 @@ def adopt_design(user, project_id, deployed, adopted):
     apply_snapshot(user, project_id, wanted, confirm=True)
     new = [tid for tid in adopted["tables"] if tid not in design["tables"]]
     DataTable.update(status="active").where(DataTable.id.in_(new)).execute()
-    deploy.mark_deployed(project_id, adopted)
+    records.mark_deployed(project_id, adopted)
     return versions.save_version(user, project_id, "Adopted the database's schema")

@@ -6,8 +6,8 @@ target (rolled back) and both catalogs are compared. Any difference, and every t
 comes in as Draft instead, with the differences listed in the preview.
 """
 
-from designer.database import deploy
 from designer.database import drift
+from designer.database import records
 from designer.database import target
 from designer.database.catalog import read_catalog
 from designer.database.import_source import IMPERFECT
@@ -62,7 +62,7 @@ def adoptable(schema, plan):
 def record_adoption(user, project, schema, snapshot, version):
     """The new project deploys into `schema`, which already holds `snapshot`."""
     Project.update(target_schema=schema).where(Project.id == project.id).execute()
-    deploy.mark_deployed(project.id, snapshot)
+    records.mark_deployed(project.id, snapshot)
     Deployment.create(
         project=project.id, version=version, target_schema=schema, from_hash=None,
         to_hash=snapshots.snapshot_hash(snapshot), sql="-- adopted: the schema was there",

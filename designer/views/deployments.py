@@ -13,6 +13,8 @@ from flask_login import login_required
 from designer import projects
 from designer.database import deploy
 from designer.database import drift
+from designer.database import plans
+from designer.database import records
 from designer.database.ddl_terms import KINDS
 from designer.design import tables
 from designer.errors import Conflict
@@ -37,7 +39,7 @@ def table_names(plan):
 
 
 def deploy_context(granted, **extra):
-    plan = deploy.viewed_plan(granted.project)
+    plan = plans.viewed_plan(granted.project)
     names = table_names(plan)
     groups = {}
     for step in plan.steps:
@@ -46,8 +48,8 @@ def deploy_context(granted, **extra):
     kinds = {kind: counted.count(kind) for kind in KINDS if kind in counted}
     return {
         "access": granted, "project": granted.project, "plan": plan, "groups": groups,
-        "kinds": kinds, "pending": deploy.has_pending(plan),
-        "history": deploy.history(granted.project.id), "result": None, "message": None,
+        "kinds": kinds, "pending": plans.has_pending(plan),
+        "history": records.history(granted.project.id), "result": None, "message": None,
         **extra,
     }  # fmt: skip
 
@@ -78,7 +80,7 @@ def run(project_id):
     confirm = bool(request.form.get("confirm_destructive")) and not dry_run
 
     def act():
-        steps = deploy.Plan(granted.project).steps if confirm else []
+        steps = plans.Plan(granted.project).steps if confirm else []
         with critical_locks(destructive_tables(steps)):
             return deploy.deploy(current_user, granted.project.id, None, dry_run, confirm)
 
@@ -105,7 +107,7 @@ def show(project_id, deployment_id):
     granted = projects.access(current_user, project_id)
     start = max(request.args.get("start", 0, type=int), 0)
     page = (start, settings.page_size)
-    row = deploy.get_deployment(current_user, granted.project.id, deployment_id, page)
+    row = records.get_deployment(current_user, granted.project.id, deployment_id, page)
     end = start + settings.page_size
     context = {
         "access": granted, "project": granted.project, "deployment": row,
@@ -121,7 +123,7 @@ def show(project_id, deployment_id):
 def sql(project_id, deployment_id):
     """Download the SQL a deployment ran."""
     granted = projects.access(current_user, project_id)
-    row = deploy.get_deployment(current_user, granted.project.id, deployment_id)
+    row = records.get_deployment(current_user, granted.project.id, deployment_id)
     name = f"{row.target_schema}-{row.created_at:%Y%m%d-%H%M%S}.sql"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return Response(row.sql, mimetype="application/sql", headers=headers)
@@ -166,7 +168,7 @@ def adopt(project_id):
 @login_required
 def export(project_id):
     """Download the design's full CREATE script."""
-    name, script = deploy.export_sql(current_user, project_id)
+    name, script = plans.export_sql(current_user, project_id)
     headers = {"Content-Disposition": f'attachment; filename="{name}.sql"'}
     return Response(script, mimetype="application/sql", headers=headers)
 

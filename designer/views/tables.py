@@ -12,6 +12,8 @@ from designer import activity
 from designer import locks
 from designer import projects
 from designer.database import deploy
+from designer.database import plans
+from designer.database import records
 from designer.db import utcnow
 from designer.design import relationships
 from designer.design import tables
@@ -72,7 +74,7 @@ def project_context(granted, **extra):
         granted,
         counts=tables.status_counts(granted.project.id),
         activity=activity.recent(granted.project.id),
-        deployed=deploy.last_applied(granted.project.id) is not None,
+        deployed=records.last_applied(granted.project.id) is not None,
         **extra,
     )
 
@@ -187,7 +189,7 @@ def show(table_id):
     """A table's page: its header, lifecycle, lock panel and history, and fields."""
     granted, table = tables.table_access(current_user, table_id)
     stamp = tables.table_stamp(table.id)
-    pending = deploy.pending_for_table(granted.project, table)
+    pending = plans.pending_for_table(granted.project, table)
     context = table_context(granted, table, **live_context(table), stamp=stamp, pending=pending)
     return render_template(TABLE, **context, **lock_context(table, lost_oob=False))
 

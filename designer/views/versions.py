@@ -9,7 +9,7 @@ from flask_login import login_required
 
 from designer import projects
 from designer.database import ddl
-from designer.database import deploy
+from designer.database import plans
 from designer.errors import Conflict
 from designer.errors import ValidationFailed
 from designer.history import versions
@@ -129,7 +129,7 @@ def compare(project_id):
     }  # fmt: skip
     if start and htmx:
         return block(DIFF, "change_rows", **context)
-    steps = deploy.migration_between(granted.project.target_schema, old, new, changes, key)
+    steps = plans.migration_between(granted.project.target_schema, old, new, changes, key)
     return render_template(
         DIFF, **context, counts=summarize(changes), summary=summary_text(changes),
         version_choices=choices(granted.project.id), sql=ddl.script(steps[:SQL_SHOWN]),

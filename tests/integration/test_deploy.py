@@ -5,6 +5,8 @@ import pytest
 
 from designer import locks
 from designer.database import deploy
+from designer.database import plans
+from designer.database import records
 from designer.database import target
 from designer.database.catalog import read_catalog
 from designer.database.ddl_terms import Step
@@ -82,8 +84,10 @@ def test_a_deploy_of_the_whole_design_keeps_its_snapshot_once_in_its_version(
     assert stored.to_hash == stored.version.schema_hash
     # Read back from the version (a fresh process has no cache): nothing is pending.
     versions.cache.clear()
-    assert deploy.deployed_snapshot(deploy.last_applied(shop.id)) == stored.version.schema_snapshot
-    assert not deploy.has_pending(deploy.plan_for(alice, shop.id))
+    assert (
+        records.deployed_snapshot(records.last_applied(shop.id)) == stored.version.schema_snapshot
+    )
+    assert not plans.has_pending(plans.plan_for(alice, shop.id))
 
 
 def test_a_dry_run_changes_nothing_and_is_recorded(alice, shop, customers):
@@ -137,7 +141,7 @@ def test_a_failure_at_any_step_leaves_the_target_as_it_was(alice, shop, customer
     fields.create_field(alice, customers.id, {"name": "Code", "unique": "on", "min_length": "2"})
     email = next(f for f in tables.ordered_fields(customers.id) if f.field_name == "email")
     fields.update_field(alice, email.id, email.revision, {"field_name": "mail"}, partial=True)
-    plan = deploy.plan_for(alice, shop.id)
+    plan = plans.plan_for(alice, shop.id)
     assert len(plan.steps) >= 6
     for position in range(len(plan.steps) + 1):
         injected = Step("SELECT 1/0", "safe", "injected")
@@ -236,7 +240,7 @@ def test_a_junctions_pair_is_unique_kept_through_edits_and_counted_when_added(al
     form = {k: v for k, v in field_as_input(second).items() if k != "unique_with"}
     fields.update_field(alice, second.id, second.revision, {**form, "name": "Course"})
     assert DataField.get_by_id(second.id).field_config["unique_with"] == [str(first.id)]
-    assert 'UNIQUE ("student_id", "course_id")' in deploy.export_sql(alice, shop.id)[1]
+    assert 'UNIQUE ("student_id", "course_id")' in plans.export_sql(alice, shop.id)[1]
     # A junction deployed without the pair (built before it existed) gets it as a
     # data-dependent step that counts the repeated pairs.
     paired = DataField.get_by_id(second.id).field_config

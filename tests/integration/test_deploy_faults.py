@@ -8,6 +8,8 @@ import pytest
 from designer import locks
 from designer.database import deploy
 from designer.database import in_flight
+from designer.database import plans
+from designer.database import records
 from designer.database import target
 from designer.design import fields
 from designer.design import tables
@@ -97,14 +99,14 @@ def test_a_deploy_is_shown_running_while_it_runs_then_applied(alice, shop, deplo
     worker.join(30)
     assert seen.status == "running" and seen.error is None
     assert outcome["row"].id == seen.id and outcome["row"].status == "applied"
-    assert [row.status for row in deploy.history(shop.id)] == ["applied", "applied"]
+    assert [row.status for row in records.history(shop.id)] == ["applied", "applied"]
 
 
 def wait_for_status(project_id, status, seconds=20):
     """The project's newest deployment once it has `status` (history settles orphans)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        newest = deploy.history(project_id)[0]
+        newest = records.history(project_id)[0]
         if newest.status == status:
             return newest
         time.sleep(0.05)
@@ -112,26 +114,26 @@ def wait_for_status(project_id, status, seconds=20):
 
 
 def test_a_running_deploy_whose_process_is_gone_is_shown_unknown(alice, shop, deployed_notes):
-    applied = deploy.history(shop.id)[0]
+    applied = records.history(shop.id)[0]
     orphan = Deployment.create(
         project=shop.id, target_schema="shop", to_hash="0" * 64, status="running", created_by=alice
     )
-    listed = {row.id: row for row in deploy.history(shop.id)}
+    listed = {row.id: row for row in records.history(shop.id)}
     assert listed[orphan.id].status == "unknown"
     assert "The app stopped while this deploy ran" in listed[orphan.id].error
     assert listed[applied.id].status == "applied"
-    assert deploy.get_deployment(alice, shop.id, orphan.id).status == "unknown"
+    assert records.get_deployment(alice, shop.id, orphan.id).status == "unknown"
 
 
 def test_a_running_deploy_whose_process_lives_stays_running(alice, shop, deployed_notes):
     flight = in_flight.InFlight()
-    plan = deploy.plan_for(alice, shop.id)
+    plan = plans.plan_for(alice, shop.id)
     flight.start(plan.record(alice, None))
     try:
-        assert deploy.get_deployment(alice, shop.id, flight.id).status == "running"
+        assert records.get_deployment(alice, shop.id, flight.id).status == "running"
     finally:
         flight.end(RuntimeError("stopped by the test"))
-    row = deploy.get_deployment(alice, shop.id, flight.id)
+    row = records.get_deployment(alice, shop.id, flight.id)
     assert (row.status, row.error) == ("failed", "The deploy stopped: stopped by the test")
 
 
@@ -144,7 +146,7 @@ def test_a_deploy_whose_designer_side_breaks_is_recorded_failed(
     monkeypatch.setattr(deploy, "mark_deployed", broken)
     with pytest.raises(RuntimeError):
         deploy.deploy(alice, shop.id)
-    newest = deploy.history(shop.id)[0]
+    newest = records.history(shop.id)[0]
     assert newest.status == "failed"
     assert newest.error == "The deploy stopped: the designer's write broke"
     assert columns_of("notes") == ["id", "body"]

@@ -6,6 +6,7 @@ from designer import locks
 from designer import projects
 from designer.database import deploy
 from designer.database import drift
+from designer.database import plans
 from designer.design import fields
 from designer.design import relationships
 from designer.design import tables
@@ -85,7 +86,7 @@ def test_putting_back_what_was_deployed_undoes_every_kind_of_drift(alice, shop, 
     assert catalog_and_rows("shop", "orders")[0] == before[0]
     assert rows("SELECT email, nickname FROM shop.customers") == [("a@x.org", "ann")]
     # The designer still knows what the target holds: nothing is pending.
-    assert not deploy.has_pending(deploy.plan_for(alice, shop.id))
+    assert not plans.has_pending(plans.plan_for(alice, shop.id))
 
 
 def test_a_dropped_table_comes_back_with_its_keys(alice, shop, deployed):
@@ -149,7 +150,7 @@ def test_adopting_takes_the_databases_schema_as_the_design(alice, shop, deployed
     )
     # Nothing runs on the target, and afterwards it is in sync with nothing pending.
     assert drift.check(alice, shop.id).differences == []
-    assert not deploy.has_pending(deploy.plan_for(alice, shop.id))
+    assert not plans.has_pending(plans.plan_for(alice, shop.id))
     kept = field_named(customers.id, "nickname")
     assert kept.id == nickname.id
     assert kept.field_config["max_length"] == 80 and kept.field_config["unique"] is True

@@ -11,6 +11,8 @@ import pytest
 from designer import accounts
 from designer import projects
 from designer.database import deploy
+from designer.database import plans
+from designer.database import records
 from designer.design import fields
 from designer.design import tables
 from designer.models import Deployment
@@ -122,9 +124,9 @@ def test_two_servers_serialize_deploys(alice, shop, notes, serve):
         assert after.from_hash == before.to_hash
     assert Deployment.select().where(Deployment.status != "applied").count() == 0
     # The target holds what the last deploy recorded; changes that came after it are pending.
-    held = deploy.deployed_snapshot(deploy.last_applied(shop.id))["tables"][str(notes.id)]
+    held = records.deployed_snapshot(records.last_applied(shop.id))["tables"][str(notes.id)]
     assert sorted(columns_of("notes")) == sorted(f["field_name"] for f in held["fields"].values())
-    if deploy.has_pending(deploy.plan_for(alice, shop.id)):
+    if plans.has_pending(plans.plan_for(alice, shop.id)):
         deploy.deploy(alice, shop.id)
     assert len(columns_of("notes")) == 2 + 100  # id, body and every column added
 

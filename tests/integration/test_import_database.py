@@ -6,6 +6,7 @@ from designer import projects
 from designer.database import deploy
 from designer.database import drift
 from designer.database import exports
+from designer.database import plans
 from designer.models import DataTable
 from designer.settings import settings
 from tests.on_target import on_target
@@ -132,7 +133,7 @@ def test_a_schema_that_is_exactly_the_design_is_taken_over_active_and_deployed(
     table = DataTable.get(DataTable.project == project.id)
     assert table.status == "active" and table.deployed_at is not None
     assert drift.check(alice, project.id).differences == []
-    assert not deploy.has_pending(deploy.Plan(project))
+    assert not plans.has_pending(plans.Plan(project))
 
 
 def test_a_schema_that_differs_from_its_design_comes_in_as_draft(alice, legacy, api):

@@ -8,6 +8,7 @@ from designer import api_input
 from designer import projects
 from designer.database import deploy
 from designer.database import drift
+from designer.database import records
 from designer.error_pages import error_body
 from designer.errors import Conflict
 from designer.errors import Locked
@@ -65,7 +66,7 @@ def list_deployments(project_id):
     granted = projects.access(g.api_user, project_id)
     limit = min(max(request.args.get("limit", 50, type=int), 1), 200)
     before = request.args.get("before") or None
-    rows = deploy.history(granted.project.id, limit + 1, before)
+    rows = records.history(granted.project.id, limit + 1, before)
     more = len(rows) > limit
     listed = [deployment_json(r, full=False) for r in rows[:limit]]
     return jsonify({"deployments": listed, "next": listed[-1]["id"] if more else None})
@@ -74,7 +75,7 @@ def list_deployments(project_id):
 @bp.get("/projects/<project_id>/deployments/<deployment_id>")
 def get_deployment(project_id, deployment_id):
     """One deployment with its steps, SQL and outcome."""
-    return jsonify(deployment_json(deploy.get_deployment(g.api_user, project_id, deployment_id)))
+    return jsonify(deployment_json(records.get_deployment(g.api_user, project_id, deployment_id)))
 
 
 @bp.post("/tables/<table_id>/drop")

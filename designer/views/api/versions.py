@@ -7,7 +7,7 @@ from flask import request
 from designer import api_input
 from designer import projects
 from designer.database import ddl
-from designer.database import deploy
+from designer.database import plans
 from designer.history import versions
 from designer.history.diff import summarize
 from designer.views.api import bp
@@ -75,6 +75,6 @@ def diff(project_id):
     old, new, changes, key = versions.compare_keyed(
         granted.project.id, request.args.get("from") or None, request.args.get("to", "working")
     )
-    steps = deploy.migration_between(granted.project.target_schema, old, new, changes, key)
+    steps = plans.migration_between(granted.project.target_schema, old, new, changes, key)
     sql = ddl.script(steps)
     return jsonify({"changes": changes, "summary": summarize(changes), "sql": sql})

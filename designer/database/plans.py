@@ -1,0 +1,168 @@
+"""What a deploy would do: the state the target should reach and the steps to get there.
+
+What the target holds is the snapshot recorded by the last applied Deployment
+(designer.database.records). A plan is that snapshot with the chosen tables replaced by
+their design, diffed by the one diff engine and turned into steps (designer.database.ddl).
+Pages keep their plans against what they are made of; a deploy plans afresh.
+"""
+
+import functools
+
+from designer.database import ddl
+from designer.database.records import deployed_snapshot
+from designer.database.records import last_applied
+from designer.db import parse_id
+from designer.design.tables import project_stamp
+from designer.errors import ValidationFailed
+from designer.history import snapshot as snapshots
+from designer.history import versions
+from designer.kept import KeptAnswers
+from designer.projects import access
+
+# Design statuses whose tables a project-wide deploy brings up to date.
+DEPLOYABLE = ("active", "deprecated")
+
+
+def chosen_tables(design, table_ids=None, also=()):
+    """The table ids a deploy brings up to date: given ones (checked) or every deployable one."""
+    if table_ids is None:
+        return {tid for tid, t in design["tables"].items() if t["status"] in DEPLOYABLE}
+    chosen = set()
+    for raw in table_ids:
+        table_id = str(parse_id(raw, "table"))
+        table = design["tables"].get(table_id)
+        if table is None:
+            raise ValidationFailed("No such table in this project.", {"table_ids": str(raw)})
+        if table["status"] not in DEPLOYABLE and table_id not in also:
+            message = f"{table['table_name']} is {table['status']}: activate it to deploy it."
+            raise ValidationFailed(message, {"table_ids": message})
+        chosen.add(table_id)
+    return chosen
+
+
+def desired_state(design, deployed, chosen, dropped=()):
+    """The snapshot the target should hold: deployed tables, the chosen ones as designed.
+
+    Tables not chosen keep their deployed shape (a Deleted table stays until
+    dropped explicitly); a relationship is deployed once both its tables are.
+    """
+    tables = {tid: t for tid, t in deployed["tables"].items() if tid not in dropped}
+    tables.update({tid: design["tables"][tid] for tid in chosen})
+    relationships = {
+        rid: rel
+        for rid, rel in deployed["relationships"].items()
+        if not {rel["source_table_id"], rel["target_table_id"]} & (set(chosen) | set(dropped))
+    }
+    for rid, rel in design["relationships"].items():
+        ends = {rel["source_table_id"], rel["target_table_id"]}
+        if ends & set(chosen) and ends <= tables.keys():
+            relationships[rid] = rel
+    return {"format": deployed.get("format", 1), "tables": tables, "relationships": relationships}
+
+
+class Plan:
+    """Everything a deploy decides before touching the target."""
+
+    def __init__(self, project, table_ids=None, also=(), dropped=(), design=None, last=False):
+        """`design` and `last` (the last applied Deployment, or None) when already read."""
+        with versions.paused_gc():
+            self.build(project, table_ids, also, dropped, design, last)
+
+    def build(self, project, table_ids, also, dropped, design, last):
+        self.project = project
+        self.schema = project.target_schema
+        self.design = design if design is not None else snapshots.build(project.id)
+        self.last = last if last is not False else last_applied(project.id)
+        self.deployed = deployed_snapshot(self.last)
+        chosen = chosen_tables(self.design, table_ids, also)
+        self.desired = desired_state(self.design, self.deployed, chosen, set(dropped))
+        self.steps = ddl.migration(self.schema, self.deployed, self.desired)
+        if not self.deployed["tables"]:
+            self.steps = ddl.create_script(self.schema, None) + self.steps
+
+    @functools.cached_property
+    def to_hash(self):
+        # Only a recorded deploy needs it: hashing a 3,000-table snapshot is not free.
+        return snapshots.snapshot_hash(self.desired)
+
+    def is_version(self, version):
+        """Whether the target ends up holding exactly `version` (the whole design)."""
+        return version is not None and self.desired == self.design
+
+    def record(self, user, version, **values):
+        return {
+            "project": self.project.id,
+            "version": version,
+            "target_schema": self.schema,
+            "from_hash": self.last.to_hash if self.last else None,
+            "to_hash": self.to_hash,
+            "sql": ddl.script(self.steps),
+            "created_by": user,
+            **values,
+        }
+
+
+def plan_for(user, project_id, table_ids=None):
+    """The plan of a deploy, without running anything (viewers may read it)."""
+    granted = access(user, project_id)
+    return Plan(granted.project, table_ids)
+
+
+# The Deploy tab and a deployed table's page show a plan on every view, and
+# planning a 3,000-table project takes most of a second. Plans are kept against
+# what they are made of, read from the database on each call: the project's
+# change stamp (its working copy), the last applied deployment (what the target
+# holds) and the target schema. Only pages read them; a deploy plans afresh.
+viewed_plans = KeptAnswers(limit=16)
+
+
+def viewed_plan(project, table_id=None):
+    """The project's plan (or one table's, deployable or not), for showing."""
+    stamp = project_stamp(project.id)
+    last = last_applied(project.id)
+    key = (str(project.id), stamp, last.id if last else None, project.target_schema, table_id)
+
+    def plan():
+        design = versions.working_copy(project.id, stamp)
+        if table_id is None:
+            return Plan(project, design=design, last=last)
+        return Plan(project, [table_id], also={str(table_id)}, design=design, last=last)
+
+    return viewed_plans.get(key, plan)
+
+
+def export_sql(user, project_id):
+    """(file name, CREATE script) of the project's design, every table but Deleted ones."""
+    granted = access(user, project_id)
+    design = snapshots.build(granted.project.id)
+    kept = {tid: t for tid, t in design["tables"].items() if t["status"] != "deleted"}
+    relationships = {
+        rid: rel
+        for rid, rel in design["relationships"].items()
+        if {rel["source_table_id"], rel["target_table_id"]} <= kept.keys()
+    }
+    snapshot = {**design, "tables": kept, "relationships": relationships}
+    schema = granted.project.target_schema
+    return schema, ddl.script(ddl.create_script(schema, snapshot))
+
+
+def has_pending(plan):
+    """Whether the plan changes anything (more than creating the schema)."""
+    return len(plan.steps) > (0 if plan.deployed["tables"] else 1)
+
+
+def pending_for_table(project, table):
+    """The steps that would bring a deployed table up to its design ("changes not deployed")."""
+    if table.deployed_at is None:
+        return []
+    plan = viewed_plan(project, str(table.id))
+    return [step for step in plan.steps if step.table_id == str(table.id)]
+
+
+# The compare page's migration, by the key naming its two sides' contents.
+migrations = KeptAnswers(limit=16)
+
+
+def migration_between(schema, old, new, changes, key):
+    """The steps from snapshot `old` to `new` (whose `changes` are known), kept by `key`."""
+    return migrations.get((schema, key), lambda: ddl.migration(schema, old, new, changes))

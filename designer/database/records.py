@@ -1,0 +1,115 @@
+"""Deployment records: what the target holds after each deploy, and their history."""
+
+from peewee import JOIN
+from peewee import SQL
+from peewee import Tuple
+from peewee import fn
+
+from designer.database import in_flight
+from designer.db import parse_id
+from designer.errors import NotFound
+from designer.history import versions
+from designer.history.diff import empty_snapshot
+from designer.models import ADOPTED_SQL
+from designer.models import DataTable
+from designer.models import Deployment
+from designer.models import SchemaVersion
+from designer.models import User
+from designer.projects import access
+
+LISTED = [f for f in Deployment._meta.sorted_fields if f is not Deployment.deployed_snapshot]
+
+
+SUMMARY = [f for f in LISTED if f is not Deployment.sql and f is not Deployment.plan]
+
+
+def last_applied(project_id):
+    return (
+        Deployment.select(*LISTED)
+        .where(Deployment.project == project_id, Deployment.status == "applied")
+        .order_by(Deployment.created_at.desc())
+        .first()
+    )
+
+
+def deployed_snapshot(deployment):
+    """What the target holds after `deployment` (None: nothing deployed yet)."""
+    if deployment is None:
+        return empty_snapshot()
+
+    def load():
+        # A deploy of the whole design stores no copy: its version holds the snapshot.
+        return (
+            Deployment.select(
+                fn.coalesce(Deployment.deployed_snapshot, SchemaVersion.schema_snapshot)
+            )
+            .join(SchemaVersion, JOIN.LEFT_OUTER, on=(Deployment.version == SchemaVersion.id))
+            .where(Deployment.id == deployment.id)
+            .scalar()
+        )
+
+    return versions.cache.get(deployment.to_hash, load)
+
+
+def mark_deployed(project_id, desired):
+    """Record which tables the target now holds (deployed_at), in the designer."""
+    ids = list(desired["tables"])
+    DataTable.update(deployed_at=SQL("now()")).where(
+        DataTable.project == project_id, DataTable.id.in_(ids), DataTable.deployed_at.is_null()
+    ).execute()
+    DataTable.update(deployed_at=None).where(
+        DataTable.project == project_id,
+        DataTable.id.not_in(ids),
+        DataTable.deployed_at.is_null(False),
+    ).execute()
+
+
+def history(project_id, limit=20, before=None):
+    """Deployments newest first, `limit` of them older than deployment `before`; without
+    their SQL and steps (a 3,000-table deploy's are megabytes)."""
+    in_flight.settle_orphans(project_id)
+    # Only the start of the SQL: enough to tell an adoption (models.ADOPTED_SQL).
+    opening = fn.left(Deployment.sql, len(ADOPTED_SQL)).alias("sql")
+    rows = (
+        Deployment.select(*SUMMARY, opening, User.username)
+        .join(User, on=(Deployment.created_by == User.id), join_type=JOIN.LEFT_OUTER)
+        .where(Deployment.project == project_id)
+        .order_by(Deployment.created_at.desc(), Deployment.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        older = Deployment.alias("older")
+        since = older.select(older.created_at, older.id).where(
+            older.id == parse_id(before, "deployment"), older.project == project_id
+        )
+        rows = rows.where(Tuple(Deployment.created_at, Deployment.id) < since)
+    return list(rows.objects())
+
+
+def get_deployment(user, project_id, deployment_id, steps=None):
+    """One deployment, without the snapshot it deployed; `steps` = (start, count) reads only
+    those of its steps into `plan` (and their number into step_count), and no SQL."""
+    granted = access(user, project_id)
+    in_flight.settle_orphans(granted.project.id)
+    columns = LISTED
+    if steps is not None:
+        start, count = steps
+        page = fn.jsonb_path_query_array(
+            Deployment.plan, SQL("%s::jsonpath", (f"$[{start} to {start + count - 1}]",))
+        )
+        columns = [
+            *SUMMARY,
+            page.alias("plan"),
+            fn.jsonb_array_length(Deployment.plan).alias("step_count"),
+        ]
+    row = (
+        Deployment.select(*columns)
+        .where(
+            Deployment.id == parse_id(deployment_id, "deployment"),
+            Deployment.project == granted.project.id,
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such deployment.")
+    return row
