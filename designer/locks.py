@@ -56,13 +56,22 @@ def active_lock(table_id):
 
 
 def expire_stale(table_id=None):
-    """Record locks past their expiry as expired; returns how many."""
-    query = TableLock.update(released_at=SQL("now()"), end_reason="expired").where(
-        TableLock.released_at.is_null(), TableLock.expires_at <= SQL("now()")
+    """Record locks past their expiry as expired; returns how many.
+
+    One table's (its editor's acquire) as the request's user; every project's (the sweep,
+    acting for no user) through rls_expire_locks, the owner's definer function.
+    """
+    if table_id is None:
+        return database.execute_sql("SELECT rls_expire_locks()").fetchone()[0]
+    return (
+        TableLock.update(released_at=SQL("now()"), end_reason="expired")
+        .where(
+            TableLock.released_at.is_null(),
+            TableLock.expires_at <= SQL("now()"),
+            TableLock.data_table == table_id,
+        )
+        .execute()
     )
-    if table_id is not None:
-        query = query.where(TableLock.data_table == table_id)
-    return query.execute()
 
 
 def acquire(table_id, user, lock_type, reason=""):

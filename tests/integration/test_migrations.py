@@ -7,8 +7,8 @@ import psycopg2
 import pytest
 from peewee import PostgresqlDatabase
 
-from designer.db import database
 from designer.db import migration_runner
+from designer.db import owner_database
 from designer.db import upgrade
 from designer.history.diff import diff
 from designer.history.diff import summarize
@@ -106,7 +106,7 @@ def test_every_migration_can_be_reverted(fresh_database):
 
 def test_the_app_database_is_fully_migrated(app):
     truncate_all()
-    assert upgrade(database.obj) == []
+    assert upgrade(owner_database()) == []
 
 
 # Data backfills run on a database that already holds data.

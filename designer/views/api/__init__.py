@@ -25,6 +25,7 @@ def authenticate():
     if user is None:
         raise Unauthorized("Send a valid token: Authorization: Bearer <token>.")
     g.api_user = user
+    g.acting_for = user.id  # user_for_token made the connection act for them
 
 
 # The route modules attach their views to bp; they come last because they import it.
