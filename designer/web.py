@@ -56,17 +56,20 @@ def load_user(user_id):
         user_id = parse_id(user_id)
     except NotFound:
         return None
-    # Found, the connection acts for the user from now on (designer.rls), in the same query.
-    user = User.get_or_none(
-        User.id == user_id,
-        User.is_active == True,  # noqa: E712
-        fn.set_config(rls.SETTING, User.id.cast("text"), False).is_null(False),
+    # Found, the connection acts for the user from now on (designer.rls), set by the same
+    # query; noted first, so the end of the request clears it whatever happens here.
+    g.acting_for = user_id
+    acting = fn.set_config(rls.SETTING, User.id.cast("text"), False).alias("acting_for")
+    user = (
+        User.select(User, acting)
+        .where(User.id == user_id, User.is_active == True)  # noqa: E712
+        .first()
     )
     if user is None:
         return None
-    g.acting_for = user.id
     if session.get("epoch") != user.session_epoch:
         rls.act_for(None)
+        g.pop("acting_for")
         return None
     return user
 

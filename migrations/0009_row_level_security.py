@@ -5,10 +5,37 @@ The user is the setting `designer.user_id` (designer.db sets it per request). FO
 tables' owner too, except inside the owner's own SECURITY DEFINER functions (rls_definer),
 which are the narrow paths acting for no user: membership lookups, token lookup, lock sweep.
 
+Every protected table carries its project's id, so each policy is one comparison with the
+user's projects, computed once per statement: data_field and table_lock get a project_id,
+filled from their table by a trigger and kept equal to it by a foreign key.
+
 A new table holding a project's rows gets its policies from its own migration:
-    SELECT rls_protect('new_table', 'project_id');                -- keyed by project
-    SELECT rls_protect('new_child', 'table_id', 'editor', 'data_table');  -- through a table
+    SELECT rls_protect('new_table', 'project_id');   -- editors write; 'owner' to restrict
+and, when it hangs off data_table, a project_id filled by trigger as data_field's is:
+    CREATE TRIGGER new_child_project BEFORE INSERT OR UPDATE OF table_id, project_id
+        ON new_child FOR EACH ROW EXECUTE FUNCTION rls_fill_project();
 """
+
+# Children of data_table get their project's id, so their policies need no join. Nullable
+# only so that a row naming no table fails on its table_id foreign key (the trigger fills
+# it for any table that exists; a NULL would match no policy).
+DENORMALIZED = ["data_field", "table_lock"]
+
+
+def denormalize(cursor, table):
+    cursor.execute(f"ALTER TABLE {table} ADD COLUMN project_id uuid")
+    cursor.execute(
+        f"UPDATE {table} c SET project_id = t.project_id FROM data_table t WHERE t.id = c.table_id"
+    )
+    cursor.execute(
+        f"ALTER TABLE {table} ADD FOREIGN KEY (table_id, project_id)"
+        " REFERENCES data_table (id, project_id) ON DELETE CASCADE"
+    )
+    cursor.execute(
+        f"CREATE TRIGGER {table}_project BEFORE INSERT OR UPDATE OF table_id, project_id"
+        f" ON {table} FOR EACH ROW EXECUTE FUNCTION rls_fill_project()"
+    )
+
 
 FUNCTIONS = [
     # The request's user, or NULL (then no policy matches: nothing is visible).
@@ -24,13 +51,15 @@ FUNCTIONS = [
             format('SELECT current_user = %L AND session_user <> current_user', current_user));
     END $do$""",
     # The projects where the user's role is above `need` (0 viewer, 1 editor, 2 owner);
-    # policies call it as an InitPlan, once per statement.
+    # policies call it as an InitPlan, once per statement. Names are schema-qualified rather
+    # than pinned by SET search_path, which would cost every call a configuration change.
     """
     CREATE FUNCTION rls_projects(need integer) RETURNS uuid[]
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     AS $$ BEGIN
-        RETURN (SELECT coalesce(array_agg(m.project_id), '{}') FROM project_member m
-                WHERE m.user_id = rls_user_id()
+        RETURN (SELECT coalesce(pg_catalog.array_agg(m.project_id), '{}')
+                FROM public.project_member m
+                WHERE m.user_id = public.rls_user_id()
                 AND array_position(ARRAY['viewer', 'editor', 'owner'], m.role::text) > need);
     END $$""",
     # A project nobody is a member of yet: the moment between creating it and its first owner.
@@ -62,30 +91,26 @@ FUNCTIONS = [
         GET DIAGNOSTICS expired = ROW_COUNT;
         RETURN expired;
     END $$""",
-    # The membership test a policy uses: the key is a project id, or (`through` given) the
-    # id of a row of `through`, whose project_id is the project.
+    # A row of a data_table's child belongs to the table's project (the foreign key on
+    # (table_id, project_id) refuses any other).
     """
-    CREATE FUNCTION rls_member_test(tbl regclass, key_column text, need integer,
-                                    through regclass DEFAULT NULL) RETURNS text
-    LANGUAGE sql STABLE AS $$
-        SELECT CASE WHEN through IS NULL
-            THEN format('%I = ANY ((SELECT rls_projects(%s))::uuid[])', key_column, need)
-            ELSE format('EXISTS (SELECT 1 FROM %s k WHERE k.id = %s.%I'
-                        ' AND k.project_id = ANY ((SELECT rls_projects(%s))::uuid[]))',
-                        through, tbl, key_column, need)
-        END $$""",
+    CREATE FUNCTION rls_fill_project() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        NEW.project_id := (SELECT t.project_id FROM public.data_table t WHERE t.id = NEW.table_id);
+        RETURN NEW;
+    END $$""",
     # RLS on, forced, and the four policies: members read; `write_role` and above write.
     # `exempt` lets the owner's definer functions see and change every row.
     """
     CREATE FUNCTION rls_protect(tbl regclass, key_column text, write_role text DEFAULT 'editor',
-                                through regclass DEFAULT NULL, exempt boolean DEFAULT false)
+                                exempt boolean DEFAULT false)
     RETURNS void LANGUAGE plpgsql AS $$
     DECLARE
         name text := (SELECT relname FROM pg_class WHERE oid = tbl);
         need integer := array_position(ARRAY['viewer', 'editor', 'owner'], write_role) - 1;
         bypass text := CASE WHEN exempt THEN 'rls_definer() OR ' ELSE '' END;
-        reads text := bypass || rls_member_test(tbl, key_column, 0, through);
-        writes text := bypass || rls_member_test(tbl, key_column, need, through);
+        test text := '%I = ANY ((SELECT rls_projects(%s))::uuid[])';
+        reads text := bypass || format(test, key_column, 0);
+        writes text := bypass || format(test, key_column, need);
     BEGIN
         IF need IS NULL THEN
             RAISE EXCEPTION 'write_role must be viewer, editor or owner, not %', write_role;
@@ -100,18 +125,19 @@ FUNCTIONS = [
         EXECUTE format('CREATE POLICY %I ON %s FOR DELETE USING (%s)',
                        name || '_delete', tbl, writes);
     END $$""",
-    "REVOKE EXECUTE ON FUNCTION rls_protect(regclass, text, text, regclass, boolean) FROM PUBLIC",
+    "REVOKE EXECUTE ON FUNCTION rls_protect(regclass, text, text, boolean) FROM PUBLIC",
 ]
 
-# Tables whose policies rls_protect writes: (table, key column, write role, through, exempt).
+# Tables whose policies rls_protect writes: (table, write role, exempt). The lock sweep
+# (rls_expire_locks) is the one definer function that writes a protected table.
 PROTECTED = [
-    ("data_table", "project_id", "editor", None, False),
-    ("data_field", "table_id", "editor", "data_table", False),
-    ("table_relationship", "project_id", "editor", None, False),
-    ("schema_version", "project_id", "editor", None, False),
-    ("table_lock", "table_id", "editor", "data_table", True),
-    ("activity_entry", "project_id", "editor", None, False),
-    ("deployment", "project_id", "editor", None, False),
+    ("data_table", "editor", False),
+    ("data_field", "editor", False),
+    ("table_relationship", "editor", False),
+    ("schema_version", "editor", False),
+    ("table_lock", "editor", True),
+    ("activity_entry", "editor", False),
+    ("deployment", "editor", False),
 ]
 
 # The project itself, its members and API tokens have rules of their own.
@@ -153,8 +179,8 @@ SPECIAL = [
 
 TABLES = ["project", "project_member", "api_token", *(row[0] for row in PROTECTED)]
 DROPPED_FUNCTIONS = [
-    "rls_protect(regclass, text, text, regclass, boolean)",
-    "rls_member_test(regclass, text, integer, regclass)",
+    "rls_fill_project()",
+    "rls_protect(regclass, text, text, boolean)",
     "rls_expire_locks()",
     "rls_token_owner(text)",
     "rls_unclaimed(uuid)",
@@ -166,12 +192,14 @@ DROPPED_FUNCTIONS = [
 
 def up(migrator, db):
     cursor = db.cursor()  # without parameters, so the % of format() pass as written
-    for statement in FUNCTIONS + SPECIAL:
+    for statement in FUNCTIONS:
         cursor.execute(statement)
-    for table, column, write_role, through, exempt in PROTECTED:
-        db.execute_sql(
-            "SELECT rls_protect(%s, %s, %s, %s, %s)", (table, column, write_role, through, exempt)
-        )
+    for table in DENORMALIZED:
+        denormalize(cursor, table)
+    for statement in SPECIAL:
+        cursor.execute(statement)
+    for table, write_role, exempt in PROTECTED:
+        cursor.execute("SELECT rls_protect(%s, 'project_id', %s, %s)", (table, write_role, exempt))
 
 
 def down(migrator, db):
@@ -185,5 +213,8 @@ def down(migrator, db):
             db.execute_sql(f"DROP POLICY {policy} ON {table}")
         db.execute_sql(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
         db.execute_sql(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+    for table in DENORMALIZED:
+        db.execute_sql(f"DROP TRIGGER {table}_project ON {table}")
+        db.execute_sql(f"ALTER TABLE {table} DROP COLUMN project_id")
     for function in DROPPED_FUNCTIONS:
         db.execute_sql(f"DROP FUNCTION {function}")

@@ -191,14 +191,15 @@ def test_self_reference_and_many_to_many_junctions_deploy(alice, shop):
     assert rows("SELECT count(*) FROM shop.people_teams") == [(1,)]
 
 
-def test_the_default_target_is_a_deploy_database_created_on_the_designers_server(app):
+def test_the_default_target_is_a_deploy_database_created_on_the_designers_server(app, database_url):
     designer_url = app.config["DATABASE_URL"]
     url, name = target.default_target(designer_url)
     assert name.endswith("_deploy") and url.endswith(f"/{name}") or f"/{name}?" in url
-    target.ensure_database(designer_url, name)
+    # The app's role may not create databases: make run creates it beforehand (README).
+    target.ensure_database(database_url, name)
     conn = psycopg2.connect(url)
     conn.close()
-    conn = psycopg2.connect(designer_url)
+    conn = psycopg2.connect(database_url)
     conn.autocommit = True
     conn.cursor().execute(f"DROP DATABASE {name}")
     conn.close()

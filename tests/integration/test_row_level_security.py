@@ -19,15 +19,15 @@ from designer.design import tables
 from designer.history import versions
 from designer.rls import UnsafeDatabaseRole
 
-# Each protected table, and how a superuser finds the project of one of its rows.
+# Each protected table, and its column naming the project of a row.
 PROJECT_OF = {
     "project": "id",
     "project_member": "project_id",
     "data_table": "project_id",
-    "data_field": "(SELECT t.project_id FROM data_table t WHERE t.id = table_id)",
+    "data_field": "project_id",
     "table_relationship": "project_id",
     "schema_version": "project_id",
-    "table_lock": "(SELECT t.project_id FROM data_table t WHERE t.id = table_id)",
+    "table_lock": "project_id",
     "activity_entry": "project_id",
     "deployment": "project_id",
 }
@@ -35,6 +35,23 @@ PROJECT_OF = {
 
 def test_every_protected_table_is_checked_here():
     assert set(PROJECT_OF) | {"api_token"} == set(rls.PROTECTED_TABLES)
+
+
+def test_every_table_holding_a_project_id_has_forced_policies(app, admin):
+    admin.execute(
+        "SELECT c.relname, c.relrowsecurity AND c.relforcerowsecurity"
+        " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
+        " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'"
+        " AND a.attname = 'project_id' AND NOT a.attisdropped"
+    )
+    forced = dict(admin.fetchall())
+    assert set(forced) == set(PROJECT_OF) - {"project"}
+    assert all(forced.values()), forced
+    admin.execute(
+        "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+        " AND relrowsecurity AND relforcerowsecurity"
+    )
+    assert {name for (name,) in admin.fetchall()} == set(rls.PROTECTED_TABLES)
 
 
 def fill(user, name):

@@ -21,11 +21,12 @@ def authenticate():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    # user_for_token makes the connection act for the token's owner: cleared at the end.
+    g.acting_for = "token"
     user = accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" else None
     if user is None:
         raise Unauthorized("Send a valid token: Authorization: Bearer <token>.")
     g.api_user = user
-    g.acting_for = user.id  # user_for_token made the connection act for them
 
 
 # The route modules attach their views to bp; they come last because they import it.
