@@ -81,15 +81,27 @@ def postgres_server():
 
 
 @contextlib.contextmanager
-def fresh_database(server_url):
+def fresh_database(server_url, roles=False):
+    """A new database, dropped afterwards. With `roles`: set up for row-level security as
+    `make run` does (an owner role and an app role of this run's own), yielding
+    (superuser URL, owner URL, app URL); the roles are dropped after the database."""
     name = f"bench_{uuid.uuid4().hex[:10]}"
     admin_execute(server_url, f"CREATE DATABASE {name}")
+    url = with_database(server_url, name)
+    made = (f"bench_owner_{name[6:]}", f"bench_app_{name[6:]}") if roles else ()
     try:
-        yield with_database(server_url, name)
+        if roles:
+            from designer import rls
+
+            yield (url, *rls.provision(url, name, *made))
+        else:
+            yield url
     finally:
         if database.obj is not None:
             database.obj.close_all()
         admin_execute(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        for role in made:
+            admin_execute(server_url, f"DROP ROLE IF EXISTS {role}")
 
 
 # Benches count queries the way the tests do.

@@ -21,11 +21,13 @@ from designer import accounts
 from designer import create_app
 from designer import projects
 from designer.db import database
+from designer.db import open_database
 from designer.db import upgrade
 from designer.models import ActivityEntry
 from designer.models import DataField
 from designer.models import DataTable
 from designer.settings import settings
+from tests.rls_harness import route
 
 SIZES = ((300, 50), (3000, 100))  # tables, target median in ms
 WARMUP, RUNS = 5, 50
@@ -135,7 +137,6 @@ def endpoints(project, table, field):
 
 
 def run(app):
-    upgrade(database.obj)
     accounts.set_hash_cost(1, 1024)
     user = accounts.create_user("bench", "bench@example.com", PASSWORD)
     floor, _, floor_queries = measure(Browser(app), "floor", lambda: ("GET", "/login", False, None))
@@ -173,10 +174,16 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with (
         postgres_server() as server_url,
-        fresh_database(server_url) as url,
+        fresh_database(server_url, roles=True) as (url, owner_url, app_url),
         tempfile.TemporaryDirectory(prefix="instance-", dir=OUT) as instance,
     ):
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "INSTANCE_PATH": instance})
+        upgrade(open_database(owner_url))
+        open_database(owner_url).close_all()
+        # Pages are served as the app role, bound by row-level security; seeding runs as a
+        # superuser (tests/rls_harness.py).
+        route(app_url, url)
+        config = {"DATABASE_URL": app_url, "OWNER_DATABASE_URL": owner_url}
+        app = create_app({**config, "SECRET_KEY": "bench", "INSTANCE_PATH": instance})
         report(run(app))
     print(f"total runtime {time.perf_counter() - started:.1f} s")
 

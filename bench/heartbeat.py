@@ -35,8 +35,10 @@ from designer import create_app
 from designer import locks
 from designer import projects
 from designer.db import database
+from designer.db import open_database
 from designer.db import upgrade
 from designer.design import tables
+from tests.rls_harness import route
 
 USERS = 64  # one per client at the highest concurrency, so no two clients beat the same row
 CONCURRENCY = (16, 64)
@@ -225,18 +227,24 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with (
         postgres_server() as server_url,
-        fresh_database(server_url) as url,
+        fresh_database(server_url, roles=True) as (url, owner_url, app_url),
         tempfile.TemporaryDirectory(prefix="heartbeat-", dir=OUT) as scratch,
     ):
         env = {"DATABASE_URL": url, "LOCK_LEASE_SECONDS": str(LEASE_SECONDS)}
-        app = create_app({**env, "SECRET_KEY": "bench", "INSTANCE_PATH": scratch})
-        upgrade(database.obj)
+        # The app runs as its role, bound by row-level security, as `make run` serves it;
+        # the bare floor stays a superuser's plain UPDATE.
+        roles = {"DATABASE_URL": app_url, "OWNER_DATABASE_URL": owner_url}
+        upgrade(open_database(owner_url))
+        open_database(owner_url).close_all()
+        route(app_url, url)  # seeding runs as a superuser, requests as the app role
+        app = create_app({**env, **roles, "SECRET_KEY": "bench", "INSTANCE_PATH": scratch})
         heartbeats = seed()
         queries = queries_per_heartbeat(app, heartbeats[0])
         # The load processes are forked: they must not inherit this process's pooled sockets.
         database.obj.close_all()
         app_env = {
             **env,
+            **roles,
             "SECRET_KEY": "bench",
             "XDG_RUNTIME_DIR": str(ROOT / ".run"),
             "INSTANCE_PATH": scratch,

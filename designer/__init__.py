@@ -11,6 +11,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Settings read from the environment, with their defaults.
 ENVIRONMENT = {
     "DATABASE_URL": None,
+    # The role migrations run as (the tables' owner); DATABASE_URL's role is bound by RLS.
+    "OWNER_DATABASE_URL": None,
+    # Development only: start even when DATABASE_URL's role could bypass row-level security.
+    "ALLOW_RLS_BYPASS": False,
     "DEPLOY_DATABASE_URL": None,
     "SECRET_KEY": None,
     "SESSION_COOKIE_SECURE": False,

@@ -171,23 +171,24 @@ def issue_token(user, name="", expires_in_days=None):
     return plaintext, row
 
 
-# Every API request runs this, so it is one fixed statement rather than a built query.
+# Every API request runs this, so it is one fixed statement rather than a built query. It acts
+# for no user yet (rls_token_owner, a definer function, reads the token), and once the owner
+# is found it makes the connection act for them (designer.rls), in the same round trip.
 TOKEN_OWNER = (
-    "SELECT t.id, t.last_used_at, u.id, u.username, u.email FROM api_token t"
-    " JOIN app_user u ON u.id = t.user_id"
-    " WHERE t.token_hash = %s AND t.revoked_at IS NULL AND u.is_active"
-    " AND (t.expires_at IS NULL OR t.expires_at > now())"
+    "SELECT token_id, last_used_at, user_id, username, email,"
+    " set_config('designer.user_id', user_id::text, false) FROM rls_token_owner(%s)"
 )
 
 
 def user_for_token(plaintext):
-    """The active user owning this unrevoked token, or None."""
+    """The active user owning this unrevoked token, or None. When found, the connection acts
+    for them from now on (the caller clears that at the end of its request)."""
     if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
         return None
     row = database.execute_sql(TOKEN_OWNER, (_digest(plaintext),)).fetchone()
     if row is None:
         return None
-    token_id, last_used_at, user_id, username, email = row
+    token_id, last_used_at, user_id, username, email, _ = row
     now = utcnow()
     if last_used_at is None or (now - last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS:
         ApiToken.update(last_used_at=now).where(ApiToken.id == token_id).execute()

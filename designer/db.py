@@ -14,6 +14,7 @@ import uuid
 
 import click
 import psutil
+from flask import g
 from peewee import SQL
 from peewee import DatabaseProxy
 from peewee import Model
@@ -113,12 +114,20 @@ def open_database(url, max_connections=32):
         return _pools[url]
 
 
-def embedded_url(instance_path):
-    """Start (or join) the embedded PostgreSQL under instance/ and return its URL.
+EMBEDDED_OWNER = "designer_owner"
+EMBEDDED_APP = "designer_app"
 
-    It stops when the last process using it exits, Ctrl-C and SIGTERM included.
+
+def embedded_url(instance_path):
+    """Start (or join) the embedded PostgreSQL under instance/; returns (app URL, owner URL).
+
+    The designer's database belongs to the owner role (migrations run as it) and the app
+    connects as a role bound by row-level security; the deploy target's database belongs
+    to the app role. It stops when the last process using it exits, Ctrl-C and SIGTERM included.
     """
     import pgserver
+
+    from designer import rls
 
     data_dir = pathlib.Path(instance_path) / "pgdata"
     data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -129,10 +138,10 @@ def embedded_url(instance_path):
     server = pgserver.get_server(data_dir, cleanup_mode="stop")
     room_for_large_schemas(server)
     click.echo(f"Embedded PostgreSQL: data in {data_dir}; it stops with the app.", err=True)
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")
-    if "(1 row)" not in exists:
-        server.psql(f"CREATE DATABASE {EMBEDDED_DB_NAME};")
-    return server.get_uri(EMBEDDED_DB_NAME)
+    admin = server.get_uri("postgres")
+    owner_url, app_url = rls.provision(admin, EMBEDDED_DB_NAME, EMBEDDED_OWNER, EMBEDDED_APP)
+    rls.create_database(admin, f"{EMBEDDED_DB_NAME}_deploy", EMBEDDED_APP)
+    return app_url, owner_url
 
 
 # A deploy, and drift's scratch copy, create every table of a project in one transaction,
@@ -218,9 +227,25 @@ def upgrade(db):
             db.close()
 
 
+# The owner role's URL, which migrations run as (the app's own, when none is configured).
+_owner_url = [None]
+
+
+def owner_database():
+    return open_database(_owner_url[0]) if _owner_url[0] else database.obj
+
+
 def init_app(app):
-    url = app.config.get("DATABASE_URL") or embedded_url(app.instance_path)
+    from designer import rls
+
+    url = app.config.get("DATABASE_URL")
+    owner_url = app.config.get("OWNER_DATABASE_URL")
+    if not url:
+        url, owner_url = embedded_url(app.instance_path)
     app.config["DATABASE_URL"] = url
+    app.config["OWNER_DATABASE_URL"] = owner_url
+    _owner_url[0] = owner_url
+    rls.refuse_bypassing_role(url, app.config.get("ALLOW_RLS_BYPASS"))
     database.initialize(open_database(url))
 
     @app.before_request
@@ -229,8 +254,15 @@ def init_app(app):
 
     @app.teardown_request
     def _close(exc):
-        if not database.is_closed():
-            database.close()
+        if database.is_closed():
+            return
+        try:
+            if g.pop("acting_for", None) is not None:
+                rls.act_for(None)  # the next request on this connection starts as nobody
+        except Exception:
+            database.manual_close()  # never hand a connection of unknown user to the pool
+            raise
+        database.close()
 
     app.cli.add_command(db_cli)
 
@@ -240,9 +272,9 @@ def db_cli():
     pass
 
 
-@db_cli.command("upgrade", help="Apply pending migrations.")
+@db_cli.command("upgrade", help="Apply pending migrations (as the owner role).")
 def db_upgrade():
-    applied = upgrade(database.obj)
+    applied = upgrade(owner_database())
     for name in applied:
         click.echo(f"applied: {name}")
     click.echo("database is up to date" if not applied else f"{len(applied)} applied")
@@ -250,14 +282,14 @@ def db_upgrade():
 
 @db_cli.command("status", help="List migrations and whether they are applied.")
 def db_status():
-    for migration in migration_runner(database.obj).status():
+    for migration in migration_runner(owner_database()).status():
         mark = "x" if migration.applied else " "
         click.echo(f"[{mark}] {migration.name}")
 
 
 @db_cli.command("downgrade", help="Revert the most recent migration.")
 def db_downgrade():
-    for name in migration_runner(database.obj).down():
+    for name in migration_runner(owner_database()).down():
         click.echo(f"reverted: {name}")
 
 

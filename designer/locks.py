@@ -56,13 +56,22 @@ def active_lock(table_id):
 
 
 def expire_stale(table_id=None):
-    """Record locks past their expiry as expired; returns how many."""
-    query = TableLock.update(released_at=SQL("now()"), end_reason="expired").where(
-        TableLock.released_at.is_null(), TableLock.expires_at <= SQL("now()")
+    """Record locks past their expiry as expired; returns how many.
+
+    One table's (its editor's acquire) as the request's user; every project's (the sweep,
+    acting for no user) through rls_expire_locks, the owner's definer function.
+    """
+    if table_id is None:
+        return database.execute_sql("SELECT rls_expire_locks()").fetchone()[0]
+    return (
+        TableLock.update(released_at=SQL("now()"), end_reason="expired")
+        .where(
+            TableLock.released_at.is_null(),
+            TableLock.expires_at <= SQL("now()"),
+            TableLock.data_table == table_id,
+        )
+        .execute()
     )
-    if table_id is not None:
-        query = query.where(TableLock.data_table == table_id)
-    return query.execute()
 
 
 def acquire(table_id, user, lock_type, reason=""):
@@ -110,13 +119,14 @@ def _keep_or_upgrade(current, user, lock_type, reason):
 
 
 # The hottest statement of the app (every open page of every holder beats), so it
-# is fixed SQL, and the holder and membership checks ride inside it.
+# is fixed SQL, and the holder and membership checks ride inside it (the lock's own
+# project_id: no join through data_table, whose policy would add a look-up).
 HEARTBEAT = (
     "UPDATE table_lock SET expires_at = now() + make_interval(secs => %s), heartbeat_at = now()"
     " WHERE lock_token = %s AND user_id = %s AND table_id = coalesce(%s, table_id)"
     " AND released_at IS NULL AND expires_at > now()"
-    " AND EXISTS (SELECT 1 FROM data_table t JOIN project_member m ON m.project_id = t.project_id"
-    " WHERE t.id = table_lock.table_id AND m.user_id = %s AND m.role IN ('editor', 'owner'))"
+    " AND EXISTS (SELECT 1 FROM project_member m WHERE m.project_id = table_lock.project_id"
+    " AND m.user_id = %s AND m.role IN ('editor', 'owner'))"
     " RETURNING id, table_id, lock_type, reason, locked_at, expires_at, heartbeat_at"
 )
 HEARTBEAT_COLUMNS = (

@@ -154,6 +154,8 @@ class DataField(BaseModel):
         backref="fields",
         index=False,
     )
+    # The table's project, filled by a trigger (migrations/0009), for row-level security.
+    project_id = UUIDField(null=True, index=False)
     name = CharField(max_length=200)
     field_name = CharField(max_length=63)
     data_type = CharField(max_length=16, constraints=[one_of("data_type", DATA_TYPES)])
@@ -180,6 +182,12 @@ class DataField(BaseModel):
             (("data_table", "sort_order"), False),
             (("name",), False),
             (("field_name",), False),
+        )
+        constraints = (
+            SQL(
+                "FOREIGN KEY (table_id, project_id)"
+                " REFERENCES data_table (id, project_id) ON DELETE CASCADE"
+            ),
         )
 
 
@@ -273,6 +281,8 @@ class TableLock(BaseModel):
         backref="locks",
         index=False,
     )
+    # The table's project, filled by a trigger (migrations/0009), for row-level security.
+    project_id = UUIDField(null=True, index=False)
     user = ForeignKeyField(User, on_delete="CASCADE", backref="locks")
     lock_token = UUIDField(unique=True)
     lock_type = CharField(max_length=16, constraints=[one_of("lock_type", LOCK_TYPES)])
@@ -290,6 +300,10 @@ class TableLock(BaseModel):
         constraints = (
             Check("expires_at > locked_at"),
             Check("(released_at IS NULL) = (end_reason IS NULL)"),
+            SQL(
+                "FOREIGN KEY (table_id, project_id)"
+                " REFERENCES data_table (id, project_id) ON DELETE CASCADE"
+            ),
         )
 
 

@@ -16,12 +16,14 @@ from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from peewee import fn
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
 
 from designer import error_pages
 from designer import locks
+from designer import rls
 from designer import serving
 from designer.cli import locks_cli
 from designer.cli import users_cli
@@ -80,12 +82,31 @@ CONTENT_SECURITY_POLICY = (
 def load_user(user_id):
     """The session's user, while the session carries the user's current epoch."""
     try:
-        user = User.get_or_none(User.id == parse_id(user_id), User.is_active == True)  # noqa: E712
+        user_id = parse_id(user_id)
     except NotFound:
         return None
-    if user is None or session.get("epoch") != user.session_epoch:
+    # Found, the connection acts for the user from now on (designer.rls), set by the same
+    # query; noted first, so the end of the request clears it whatever happens here.
+    g.acting_for = user_id
+    acting = fn.set_config(rls.SETTING, User.id.cast("text"), False).alias("acting_for")
+    user = (
+        User.select(User, acting)
+        .where(User.id == user_id, User.is_active == True)  # noqa: E712
+        .first()
+    )
+    if user is None:
+        return None
+    if session.get("epoch") != user.session_epoch:
+        rls.act_for(None)
+        g.pop("acting_for")
         return None
     return user
+
+
+def act_for(user):
+    """The rest of this request's statements see `user`'s projects (reset at its end)."""
+    rls.act_for(user.id)
+    g.acting_for = user.id
 
 
 def session_identifier():

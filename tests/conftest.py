@@ -64,7 +64,18 @@ def server_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def fresh_database(server_url):
+def roles(server_url):
+    """This session's owner and app roles (names of its own: roles are server-wide, and
+    other sessions may share the server), dropped after the session's databases."""
+    suffix = uuid.uuid4().hex[:10]
+    names = {"owner": f"dmd_owner_{suffix}", "app": f"dmd_app_{suffix}"}
+    yield names
+    for name in names.values():
+        admin_execute(server_url, f"DROP ROLE IF EXISTS {name}")
+
+
+@pytest.fixture(scope="session")
+def fresh_database(server_url, roles):
     """A factory of new, empty databases on the test server, dropped at the end."""
     created = []
 
@@ -82,22 +93,51 @@ def fresh_database(server_url):
 
 
 @pytest.fixture(scope="session")
-def database_url(fresh_database):
-    return fresh_database()
+def database_url(fresh_database, roles):
+    """The app's database, as a superuser sees it (the tests' own setup and checks)."""
+    url = fresh_database()
+    from designer import rls
+
+    name = urlsplit(url).path.lstrip("/")
+    rls.provision(url, name, roles["owner"], roles["app"], app_creates_schemas=True)
+    return url
 
 
 @pytest.fixture(scope="session")
-def app(database_url, tmp_path_factory):
+def owner_database_url(database_url, roles):
+    """The app's database as its tables' owner (migrations run so)."""
+    from designer import rls
+
+    return rls.with_user(database_url, roles["owner"])
+
+
+@pytest.fixture(scope="session")
+def app_database_url(database_url, roles):
+    """The app's database as the app role, which row-level security binds."""
+    from designer import rls
+
+    return rls.with_user(database_url, roles["app"])
+
+
+@pytest.fixture(scope="session")
+def app(database_url, owner_database_url, app_database_url, tmp_path_factory):
     from designer import accounts
     from designer import create_app
-    from designer.db import database
+    from designer import db
     from designer.db import upgrade
+    from tests.rls_harness import route
 
+    upgrade(db.open_database(owner_database_url))
+    db.open_database(owner_database_url).close_all()
+    # Requests run as the app role; the tests' own setup and checks as a superuser. Every app
+    # made from this URL (create_app, the `production` fixture) routes so.
+    route(app_database_url, database_url)
     app = create_app(
         {
             "TESTING": True,
-            "DATABASE_URL": database_url,
-            "DEPLOY_DATABASE_URL": database_url,
+            "DATABASE_URL": app_database_url,
+            "OWNER_DATABASE_URL": owner_database_url,
+            "DEPLOY_DATABASE_URL": app_database_url,
             "SECRET_KEY": "test-secret",
             "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
             # A short account window, so a test can wait one out.
@@ -105,7 +145,6 @@ def app(database_url, tmp_path_factory):
             "SIGNIN_CLIENT_LIMIT": "6 per 30 seconds",
         }
     )
-    upgrade(database.obj)
     # Real argon2id hashes, at a cost that keeps hundreds of sign-ups fast.
     accounts.set_hash_cost(time_cost=1, memory_kib=1024)
     return app

@@ -11,10 +11,9 @@ import psycopg2
 
 from designer.database import introspect
 from designer.database import target
+from designer.db import database
 from designer.errors import Forbidden
 from designer.errors import ValidationFailed
-from designer.models import Project
-from designer.models import ProjectMember
 from designer.settings import settings
 
 READ_TIMEOUT_MS = 30_000
@@ -24,12 +23,12 @@ def refuse(field, message):
     raise ValidationFailed(message, {field: message})
 
 
-def hidden_schemas(user):
-    """Schemas of the deploy target this user may not read: other people's projects', and
-    the designer's own when the target is the designer's database."""
-    mine = ProjectMember.select(ProjectMember.project).where(ProjectMember.user == user.id)
-    others = Project.select(Project.target_schema).where(Project.id.not_in(mine))
-    hidden = {name for (name,) in others.tuples()}
+def hidden_schemas(names):
+    """Of these target schemas, the ones this user may not read: other people's projects'
+    (asked through a definer function, as row-level security hides those projects), and the
+    designer's own when the target is the designer's database."""
+    names = list(names)
+    hidden = set(database.execute_sql("SELECT rls_schemas_of_others(%s)", (names,)).fetchone()[0])
     if target.target_url() == settings.designer_database_url:
         hidden.add("public")
     return hidden
@@ -56,7 +55,7 @@ def schema_names(user, url=None):
             names = introspect.schemas(cursor)
     finally:
         conn.close()
-    hidden = set() if url else hidden_schemas(user)
+    hidden = set() if url else hidden_schemas(names)
     return [name for name in names if name not in hidden]
 
 
@@ -65,7 +64,7 @@ def schema_ddl(user, schema, url=None):
     schema = (schema or "").strip()
     if not schema or len(schema.encode()) > 63:
         refuse("schema", "Enter the name of a schema.")
-    if not url and schema in hidden_schemas(user):
+    if not url and schema in hidden_schemas([schema]):
         refuse("schema", f"There is no schema {schema} to import.")
     conn = connection(url)
     try:

@@ -13,6 +13,7 @@ import uuid
 
 import psycopg2
 
+from designer import rls
 from designer.db import database
 from designer.errors import DomainError
 from designer.models import Deployment
@@ -55,6 +56,8 @@ class InFlight:
         self.conn.autocommit = True
         creator = values.get("created_by")
         with self.conn.cursor() as cursor:
+            # Row-level security: this connection writes for the deploying user too.
+            cursor.execute(rls.ACT_FOR, (str(creator.id) if creator is not None else "",))
             # The lock first: there is never a running row without its holder.
             cursor.execute(f"SELECT pg_advisory_lock({KEY})", (str(self.id),))
             cursor.execute(

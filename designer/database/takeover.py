@@ -10,6 +10,7 @@ from designer.database import drift
 from designer.database import records
 from designer.database import target
 from designer.database.catalog import read_catalog
+from designer.database.import_database import hidden_schemas
 from designer.database.import_source import IMPERFECT
 from designer.database.import_source import Finding
 from designer.database.repair import Drift
@@ -42,7 +43,9 @@ def catalog_differences(schema, snapshot):
 
 def adoptable(schema, plan):
     """Whether the plan can take over `schema` as deployed; says why in the plan either way."""
-    if Project.select().where(Project.target_schema == schema).exists():
+    # Any project's, the user's own or (hidden by row-level security) another's.
+    taken = Project.select().where(Project.target_schema == schema).exists()
+    if taken or hidden_schemas([schema]) - {"public"}:
         words = "the schema is another project's target: tables come in as Draft"
         plan.findings.append(Finding(IMPERFECT, None, schema, words))
         return False

@@ -227,3 +227,7 @@ def register_blueprints(app):
     for module in modules:
         app.register_blueprint(module.bp)
     app.register_blueprint(api.bp)
+    if app.testing:
+        from designer.views import testing
+
+        app.register_blueprint(testing.bp)

@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+from urllib.parse import urlsplit
 
 import pytest
 from flask import session
@@ -9,6 +10,7 @@ from flask import session
 from designer import activity
 from designer import create_app
 from designer import locks
+from designer import rls
 from designer.design import tables
 from designer.settings import configure
 from designer.settings import settings
@@ -31,8 +33,8 @@ def environment(app, monkeypatch, tmp_path):
     configure(app.config)
 
 
-def test_every_setting_is_read_from_the_environment(environment, database_url, alice, shop):
-    environment.setenv("DATABASE_URL", database_url)
+def test_every_setting_is_read_from_the_environment(environment, app_database_url, alice, shop):
+    environment.setenv("DATABASE_URL", app_database_url)
     environment.setenv("DEPLOY_DATABASE_URL", "postgresql://deploy@db.example:5432/deployed")
     environment.setenv("SECRET_KEY", "from the environment")
     environment.setenv("SESSION_COOKIE_SECURE", "true")
@@ -42,7 +44,7 @@ def test_every_setting_is_read_from_the_environment(environment, database_url, a
 
     app = create_app()
 
-    assert app.config["DATABASE_URL"] == database_url
+    assert app.config["DATABASE_URL"] == app_database_url
     assert app.config["DEPLOY_DATABASE_URL"] == "postgresql://deploy@db.example:5432/deployed"
     assert app.config["SECRET_KEY"] == "from the environment"
     assert app.instance_path == os.environ["INSTANCE_PATH"]
@@ -56,8 +58,8 @@ def test_every_setting_is_read_from_the_environment(environment, database_url, a
     assert len(activity.recent(shop.id)) == 3
 
 
-def test_without_environment_the_defaults_apply(environment, database_url, tmp_path):
-    app = create_app({"DATABASE_URL": database_url})
+def test_without_environment_the_defaults_apply(environment, app_database_url, tmp_path):
+    app = create_app({"DATABASE_URL": app_database_url})
     assert app.config["DEPLOY_DATABASE_URL"] is None
     assert app.config["SESSION_COOKIE_SECURE"] is False
     assert (settings.lock_lease_seconds, settings.lock_heartbeat_seconds) == (120, 20)
@@ -65,7 +67,7 @@ def test_without_environment_the_defaults_apply(environment, database_url, tmp_p
     # A random secret key, kept under INSTANCE_PATH so sessions survive a restart.
     kept = (tmp_path / "instance" / "secret_key").read_text().strip()
     assert app.config["SECRET_KEY"] == kept and len(kept) == 64
-    assert create_app({"DATABASE_URL": database_url}).config["SECRET_KEY"] == kept
+    assert create_app({"DATABASE_URL": app_database_url}).config["SECRET_KEY"] == kept
     with app.test_request_context("http://localhost/"):
         session["probe"] = 1
         assert app.session_interface.get_cookie_secure(app) is False
@@ -81,9 +83,10 @@ def test_make_run_serves_the_address_host_and_port_name():
     assert '--host "0.0.0.0" --port "5123"' in planned.stdout
 
 
-def flask_db(command, url):
+def flask_db(command, urls):
+    """`flask db <command>` serving as the app role, migrating as the owner role."""
     env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
-    env["DATABASE_URL"] = url
+    env["OWNER_DATABASE_URL"], env["DATABASE_URL"] = urls
     done = subprocess.run(
         [*FLASK, "db", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
@@ -95,8 +98,10 @@ MIGRATIONS = sorted(path.stem for path in (ROOT / "migrations").glob("0*.py"))
 
 
 @pytest.mark.slow
-def test_db_status_upgrade_and_downgrade_commands(fresh_database):
-    url = fresh_database("dmd_commands")
+def test_db_status_upgrade_and_downgrade_commands(fresh_database, roles):
+    admin_url = fresh_database("dmd_commands")
+    name = urlsplit(admin_url).path.lstrip("/")
+    url = rls.provision(admin_url, name, roles["owner"], roles["app"])
     assert flask_db("status", url) == [f"[ ] {name}" for name in MIGRATIONS]
     assert flask_db("upgrade", url)[-1] == f"{len(MIGRATIONS)} applied"
     assert flask_db("status", url) == [f"[x] {name}" for name in MIGRATIONS]

@@ -261,14 +261,15 @@ def test_a_junctions_pair_is_unique_kept_through_edits_and_counted_when_added(al
     assert pair["kind"] == "data_dependent" and pair["affected_rows"] == 0
 
 
-def test_the_default_target_is_a_deploy_database_created_on_the_designers_server(app):
+def test_the_default_target_is_a_deploy_database_created_on_the_designers_server(app, database_url):
     designer_url = app.config["DATABASE_URL"]
     url, name = target.default_target(designer_url)
     assert name.endswith("_deploy") and url.endswith(f"/{name}") or f"/{name}?" in url
-    target.ensure_database(designer_url, name)
+    # The app's role may not create databases: make run creates it beforehand (README).
+    target.ensure_database(database_url, name)
     conn = psycopg2.connect(url)
     conn.close()
-    conn = psycopg2.connect(designer_url)
+    conn = psycopg2.connect(database_url)
     conn.autocommit = True
     conn.cursor().execute(f"DROP DATABASE {name}")
     conn.close()

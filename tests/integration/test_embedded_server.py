@@ -149,21 +149,24 @@ def test_the_embedded_database_stops_with_the_app(signum, environment, tmp_path)
 
 
 DEPLOY_OUT_OF_THE_BOX = """
-from designer import accounts, create_app, projects
+from designer import accounts, create_app, projects, rls
 from designer.database import deploy, target
 from designer.design import fields, tables
-from designer.db import database, upgrade
+from designer.db import owner_database, upgrade
 app = create_app()
 with app.app_context():
-    upgrade(database.obj)
+    upgrade(owner_database())
     user = accounts.create_user("dora", "dora@example.com", "long enough pw")
+    rls.act_for(user.id)  # a script acts for a user explicitly, as a request does
     project = projects.create_project(user, "Out of the box")
     table = tables.create_table(user, project.id, "Notes")
     fields.create_field(user, table.id, {"name": "Body"})
     moved, deployment = deploy.transition(user, table.id, "active")
     conn = target.connect()
     cursor = conn.cursor()
-    cursor.execute("SELECT current_database(), to_regclass('out_of_the_box.notes')::text")
+    cursor.execute(
+        "SELECT current_database(), to_regclass('out_of_the_box.notes')::text, current_user"
+    )
     print(moved.status, deployment.status, *cursor.fetchone())
     # Room in the lock table for a deploy of thousands of tables in one transaction.
     cursor.execute("SHOW max_locks_per_transaction")
@@ -183,7 +186,7 @@ def test_deploying_works_out_of_the_box_with_the_embedded_server(environment):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "active", "applied", "designer_deploy", "out_of_the_box.notes", "1024"
+        "active", "applied", "designer_deploy", "out_of_the_box.notes", "designer_app", "1024"
     ]  # fmt: skip
 
 

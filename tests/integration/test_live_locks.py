@@ -95,10 +95,10 @@ def test_lock_words_use_the_right_article():
     assert locks.a_lock("critical") == "a critical lock"
 
 
-def test_a_lease_shorter_than_two_heartbeats_is_refused_at_start(database_url, tmp_path):
+def test_a_lease_shorter_than_two_heartbeats_is_refused_at_start(app_database_url, tmp_path):
     config = {
         "TESTING": True,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": app_database_url,
         "SECRET_KEY": "x",
         "INSTANCE_PATH": str(tmp_path),
         "LOCK_LEASE_SECONDS": 30,

@@ -7,8 +7,8 @@ import psycopg2
 import pytest
 from peewee import PostgresqlDatabase
 
-from designer.db import database
 from designer.db import migration_runner
+from designer.db import open_database
 from designer.db import upgrade
 from designer.history.diff import diff
 from designer.history.diff import summarize
@@ -104,9 +104,9 @@ def test_every_migration_can_be_reverted(fresh_database):
     db.close()
 
 
-def test_the_app_database_is_fully_migrated(app):
+def test_the_app_database_is_fully_migrated(app, owner_database_url):
     truncate_all()
-    assert upgrade(database.obj) == []
+    assert upgrade(open_database(owner_database_url)) == []
 
 
 # Data backfills run on a database that already holds data.

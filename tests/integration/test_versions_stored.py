@@ -119,11 +119,11 @@ class Server:
 
 
 @pytest.mark.slow
-def test_two_gunicorn_servers_read_each_others_versions(alice, shop, database_url, tmp_path):
+def test_two_gunicorn_servers_read_each_others_versions(alice, shop, app_database_url, tmp_path):
     token, _ = issue_token(alice, "gunicorn")
-    one = Server(database_url, tmp_path / "one", token)
+    one = Server(app_database_url, tmp_path / "one", token)
     try:
-        two = Server(database_url, tmp_path / "two", token)
+        two = Server(app_database_url, tmp_path / "two", token)
         try:
             orders = tables.create_table(alice, shop.id, "Orders")
             one.call("POST", f"/projects/{shop.id}/versions", {"message": "first"})

@@ -21,6 +21,8 @@ def authenticate():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    # user_for_token makes the connection act for the token's owner: cleared at the end.
+    g.acting_for = "token"
     user = accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" else None
     if user is None:
         raise Unauthorized("Send a valid token: Authorization: Bearer <token>.")

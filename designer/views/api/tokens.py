@@ -11,6 +11,7 @@ from designer.signin_limits import signin_limited
 from designer.views.api import bp
 from designer.views.api.messages import accepts
 from designer.views.api.messages import iso
+from designer.web import act_for
 
 
 @bp.post("/tokens")
@@ -21,6 +22,7 @@ def create_token(data):
     user = accounts.authenticate(str(data.get("username", "")), str(data.get("password", "")))
     if user is None:
         raise Unauthorized("Wrong username or password.")
+    act_for(user)
     token, row = accounts.issue_token(user, str(data.get("name", "")), data.get("expires_in_days"))
     return jsonify(
         {"token": token, "id": str(row.id), "name": row.name, "expires_at": iso(row.expires_at)}

@@ -1,0 +1,294 @@
+"""Row-level security, beneath the application: raw SQL as the app's role sees and changes
+only the rows of the projects whose member it acts for, and nothing while it acts for nobody."""
+
+import contextlib
+import hashlib
+
+import psycopg2
+import pytest
+from psycopg2 import errors
+
+from designer import accounts
+from designer import create_app
+from designer import locks
+from designer import projects
+from designer import rls
+from designer.design import fields
+from designer.design import relationships
+from designer.design import tables
+from designer.history import versions
+from designer.rls import UnsafeDatabaseRole
+
+# Each protected table, and its column naming the project of a row.
+PROJECT_OF = {
+    "project": "id",
+    "project_member": "project_id",
+    "data_table": "project_id",
+    "data_field": "project_id",
+    "table_relationship": "project_id",
+    "schema_version": "project_id",
+    "table_lock": "project_id",
+    "activity_entry": "project_id",
+    "deployment": "project_id",
+}
+
+
+def test_every_protected_table_is_checked_here():
+    assert set(PROJECT_OF) | {"api_token"} == set(rls.PROTECTED_TABLES)
+
+
+def test_every_table_holding_a_project_id_has_forced_policies(app, admin):
+    admin.execute(
+        "SELECT c.relname, c.relrowsecurity AND c.relforcerowsecurity"
+        " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
+        " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'"
+        " AND a.attname = 'project_id' AND NOT a.attisdropped"
+    )
+    forced = dict(admin.fetchall())
+    assert set(forced) == set(PROJECT_OF) - {"project"}
+    assert all(forced.values()), forced
+    admin.execute(
+        "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace"
+        " AND relrowsecurity AND relforcerowsecurity"
+    )
+    assert {name for (name,) in admin.fetchall()} == set(rls.PROTECTED_TABLES)
+
+
+def fill(user, name):
+    """A project with a row in every protected table; returns the project."""
+    project = projects.create_project(user, name)
+    one = tables.create_table(user, project.id, "Customers")
+    two = tables.create_table(user, project.id, "Orders")
+    fields.create_field(user, one.id, {"name": "Email"})
+    relationships.create_relationship(
+        user, project.id, {"source_table_id": one.id, "target_table_id": two.id}
+    )
+    versions.save_version(user, project.id, "first")
+    locks.acquire(two.id, user, "pessimistic", "raw SQL test")
+    return project
+
+
+@pytest.fixture
+def world(make_user, database_url):
+    """alice owns Shop (dave edits it, carol views it); bob owns Other. Both projects have
+    rows in every protected table (a deployment record inserted directly)."""
+    alice, bob, carol, dave = (make_user(n) for n in ("alice", "bob", "carol", "dave"))
+    shop, other = fill(alice, "Shop"), fill(bob, "Other")
+    projects.add_member(alice, shop.id, "carol", "viewer")
+    projects.add_member(alice, shop.id, "dave", "editor")
+    with contextlib.closing(psycopg2.connect(database_url)) as admin, admin:
+        for project in (shop, other):
+            admin.cursor().execute(
+                "INSERT INTO deployment (project_id, target_schema, to_hash, status)"
+                " VALUES (%s, 'x', 'h', 'dry_run_ok')",
+                (str(project.id),),
+            )
+    for user in (alice, bob):
+        accounts.issue_token(user, "raw")
+    return {"alice": alice, "bob": bob, "carol": carol, "dave": dave, "shop": shop, "other": other}
+
+
+@pytest.fixture
+def admin(database_url):
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    yield conn.cursor()
+    conn.close()
+
+
+@pytest.fixture
+def raw(app_database_url):
+    """raw(user or None): a cursor of the app's role, acting for `user` (None: nobody)."""
+    opened = []
+
+    def connect(user=None, url=app_database_url):
+        conn = psycopg2.connect(url)
+        opened.append(conn)
+        cursor = conn.cursor()
+        cursor.execute(rls.ACT_FOR, (str(user.id) if user else "",))
+        conn.commit()
+        return cursor
+
+    yield connect
+    for conn in opened:
+        conn.close()
+
+
+def ids(cursor, sql, params=()):
+    cursor.execute(sql, params)
+    return {row[0] for row in cursor.fetchall()}
+
+
+def rows_of(admin, table, project):
+    """The ids of `table`'s rows that belong to `project`, as a superuser sees them."""
+    return ids(admin, f"SELECT id FROM {table} WHERE {PROJECT_OF[table]} = %s", (str(project.id),))
+
+
+def test_every_table_has_rows_of_both_projects(world, admin):
+    for table in PROJECT_OF:
+        assert rows_of(admin, table, world["shop"]), table
+        assert rows_of(admin, table, world["other"]), table
+
+
+def test_a_member_selects_exactly_their_projects_rows(world, admin, raw):
+    for who, project in (("alice", "shop"), ("carol", "shop"), ("bob", "other")):
+        cursor = raw(world[who])
+        for table in PROJECT_OF:
+            seen = ids(cursor, f"SELECT id FROM {table}")
+            assert seen == rows_of(admin, table, world[project]), (who, table)
+
+
+def test_acting_for_nobody_selects_nothing_and_changes_nothing(world, raw):
+    cursor = raw(None)
+    for table in [*PROJECT_OF, "api_token"]:
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        assert cursor.fetchone()[0] == 0, table
+        cursor.execute(f"UPDATE {table} SET id = id")
+        assert cursor.rowcount == 0, table
+        cursor.execute(f"DELETE FROM {table}")
+        assert cursor.rowcount == 0, table
+
+
+# Deleted in this order, a project's rows go without tripping a foreign key.
+DELETION_ORDER = [
+    ["deployment", "activity_entry", "table_lock", "schema_version", "table_relationship"]
+    + ["data_field", "data_table"],
+    ["project_member"],  # once gone, its user is no member: nothing else would be theirs
+    ["project"],
+]
+
+
+def test_an_owner_updates_and_deletes_only_their_projects_rows(world, admin, raw):
+    cursor = raw(world["alice"])
+    for table in PROJECT_OF:
+        cursor.execute(f"UPDATE {table} SET id = id")
+        assert cursor.rowcount == len(rows_of(admin, table, world["shop"])), table
+    cursor.connection.rollback()
+    for batch in DELETION_ORDER:
+        for table in batch:
+            cursor.execute(f"DELETE FROM {table}")
+            assert cursor.rowcount == len(rows_of(admin, table, world["shop"])), table
+        cursor.connection.rollback()
+    cursor.execute("DELETE FROM data_table")
+    cursor.connection.commit()
+    assert not rows_of(admin, "data_table", world["shop"])
+    assert len(rows_of(admin, "data_table", world["other"])) == 2
+
+
+def test_nobody_writes_into_another_project(world, raw):
+    cursor = raw(world["alice"])
+    for statement in (
+        "INSERT INTO data_table (project_id, name, table_name) VALUES (%s, 'Spy', 'spy')",
+        "INSERT INTO project_member (project_id, user_id, role) VALUES (%s, %s, 'owner')",
+        "UPDATE data_table SET project_id = %s",
+    ):
+        params = (str(world["other"].id), str(world["alice"].id))[: statement.count("%s")]
+        with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
+            cursor.execute(statement, params)
+        cursor.connection.rollback()
+
+
+def test_a_viewer_cannot_write_even_by_raw_sql(world, raw):
+    cursor = raw(world["carol"])
+    for table in PROJECT_OF:
+        cursor.execute(f"UPDATE {table} SET id = id")
+        assert cursor.rowcount == 0, table
+        cursor.execute(f"DELETE FROM {table}")
+        assert cursor.rowcount == 0, table
+    with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
+        cursor.execute(
+            "INSERT INTO data_table (project_id, name, table_name) VALUES (%s, 'Mine', 'mine')",
+            (str(world["shop"].id),),
+        )
+
+
+def test_an_editor_designs_but_does_not_manage(world, admin, raw):
+    cursor = raw(world["dave"])
+    cursor.execute("UPDATE data_table SET description = 'edited'")
+    assert cursor.rowcount == len(rows_of(admin, "data_table", world["shop"]))
+    for table in ("project_member",):
+        cursor.execute(f"UPDATE {table} SET id = id")
+        assert cursor.rowcount == 0, table
+    cursor.execute("DELETE FROM project")
+    assert cursor.rowcount == 0
+
+
+def test_api_tokens_are_their_users_own(world, admin, raw):
+    cursor = raw(world["alice"])
+    seen = ids(cursor, "SELECT user_id FROM api_token")
+    assert seen == {world["alice"].id}
+    assert ids(admin, "SELECT user_id FROM api_token") == {world["alice"].id, world["bob"].id}
+
+
+def test_the_no_user_paths_are_the_owners_definer_functions(world, admin, raw):
+    token, _ = accounts.issue_token(world["bob"], "lookup")
+    cursor = raw(None)
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    cursor.execute("SELECT username FROM rls_token_owner(%s)", (digest,))
+    assert cursor.fetchone() == ("bob",)
+    admin.execute("UPDATE table_lock SET locked_at = now() - interval '1 hour',"
+                  " expires_at = now() - interval '1 minute'")  # fmt: skip
+    cursor.execute("SELECT rls_expire_locks()")
+    assert cursor.fetchone() == (2,)  # Shop's and Other's: the sweep acts for every project
+    cursor.execute("SELECT count(*) FROM table_lock")
+    assert cursor.fetchone() == (0,)  # while the app's own statements still see none
+
+
+def test_force_binds_the_tables_owner_too(world, raw, owner_database_url):
+    cursor = raw(None, url=owner_database_url)
+    for table in PROJECT_OF:
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        assert cursor.fetchone()[0] == 0, table
+
+
+def test_a_view_that_forgets_access_shows_nothing_of_another_project(world, signed_in):
+    alice = signed_in(world["alice"])
+    theirs = alice.get(f"/test/unchecked/projects/{world['other'].id}").get_json()
+    assert theirs == {"project": None, "tables": [], "fields": []}
+    mine = alice.get(f"/test/unchecked/projects/{world['shop'].id}").get_json()
+    assert (mine["project"], mine["tables"]) == ("Shop", ["Customers", "Orders"])
+    assert "Email" in mine["fields"]
+
+
+def backend_and_user(client, path, **kwargs):
+    body = client.get(path, **kwargs).get_json()
+    return body["backend"], body["user"]
+
+
+def test_no_request_leaves_its_user_on_a_pooled_connection(world, signed_in, api, app):
+    from designer.db import database
+
+    pool = database.obj.app_pool
+    pool.close_all()  # one connection from here on: every request below reuses it
+    alice = signed_in(world["alice"])
+    token_user = api(world["bob"])
+    anonymous = signed_in()
+    first, user = backend_and_user(alice, "/test/acting")
+    assert user == str(world["alice"].id)
+    assert backend_and_user(anonymous, "/test/acting") == (first, None)
+    headers = {"Authorization": f"Bearer {token_user.token}"}
+    assert backend_and_user(token_user.client, "/test/api/acting", headers=headers) == (
+        first,
+        str(world["bob"].id),
+    )
+    assert backend_and_user(anonymous, "/test/acting") == (first, None)
+
+
+def test_startup_refuses_a_role_that_could_bypass_row_level_security(
+    app, database_url, owner_database_url, tmp_path
+):
+    from designer.db import database
+    from designer.settings import configure
+
+    for url, reason in ((database_url, "is a superuser"), (owner_database_url, "owns")):
+        with pytest.raises(UnsafeDatabaseRole, match=reason):
+            create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path)})
+    serving = database.obj
+    try:
+        allowed = create_app(
+            {"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path), "ALLOW_RLS_BYPASS": "1"}
+        )
+        assert allowed.config["ALLOW_RLS_BYPASS"]
+    finally:
+        database.initialize(serving)
+        configure(app.config)
