@@ -260,8 +260,11 @@ def init_app(app):
             if g.pop("acting_for", None) is not None:
                 rls.act_for(None)  # the next request on this connection starts as nobody
         except Exception:
-            database.manual_close()  # never hand a connection of unknown user to the pool
-            raise
+            # The reset failed (the database went away, say): the connection is dropped,
+            # never pooled with an unknown user, and the answer already made stands.
+            with contextlib.suppress(Exception):
+                database.manual_close()
+            return
         database.close()
 
     app.cli.add_command(db_cli)

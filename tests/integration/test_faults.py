@@ -28,12 +28,15 @@ CONTENDERS = 16  # requests in flight at once, spread over both servers
 
 
 @pytest.fixture
-def serve(database_url, tmp_path):
-    """A factory of gunicorn servers on the test database, all stopped after the test."""
+def serve(app_database_url, owner_database_url, tmp_path):
+    """A factory of gunicorn servers on the test database, all stopped after the test; they
+    serve as the app role, bound by row-level security, as in production."""
     started = []
 
     def start(name="app", **env):
-        server = Gunicorn(database_url, tmp_path / name, tmp_path / f"{name}.log", **env)
+        env = {"OWNER_DATABASE_URL": owner_database_url, **env}
+        log = tmp_path / f"{name}.log"
+        server = Gunicorn(app_database_url, tmp_path / name, log, **env)
         started.append(server)
         return server
 
