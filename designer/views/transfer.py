@@ -182,15 +182,20 @@ def create():
     return go("projects.show", project_id=project.id)
 
 
-@bp.post("/projects/import/database/preview")
-@login_required
-def new_database_preview():
-    """The preview of a new project made from a live schema (taken over when exact)."""
+def schema_form():
+    """The new project's name and description, and the schema (and URL) to read it from."""
     form = {
         "name": request.form.get("name", ""),
         "description": request.form.get("description", ""),
     }
-    schema, url = request.form.get("schema", ""), request.form.get("url") or None
+    return form, request.form.get("schema", ""), request.form.get("url") or None
+
+
+@bp.post("/projects/import/database/preview")
+@login_required
+def new_database_preview():
+    """The preview of a new project made from a live schema (taken over when exact)."""
+    form, schema, url = schema_form()
     try:
         text = import_database.schema_ddl(current_user, schema, url)
         if url:
@@ -210,11 +215,7 @@ def new_database_preview():
 @login_required
 def new_database_create():
     """Create the project from the previewed schema (read again: it is what is there now)."""
-    form = {
-        "name": request.form.get("name", ""),
-        "description": request.form.get("description", ""),
-    }
-    schema, url = request.form.get("schema", ""), request.form.get("url") or None
+    form, schema, url = schema_form()
     try:
         text = import_database.schema_ddl(current_user, schema, url)
         name, description = form["name"] or schema, form["description"]
