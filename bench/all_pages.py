@@ -63,7 +63,7 @@ HTMX = {
     "tables.edit_header", "tables.new_table", "tables.suggest_table_name", "fields.rows",
     "fields.new", "fields.type_settings", "fields.show", "fields.edit", "locks.show",
     "projects.header", "projects.edit_header", "relationships.form", "relationships.show",
-    "relationships.edit", "diagram.source", "deployments.drift_report",
+    "relationships.edit", "deployments.drift_report",
 }  # fmt: skip
 
 

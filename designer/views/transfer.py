@@ -141,14 +141,19 @@ def new():
     )
 
 
+def project_form():
+    """The new project's name and description as typed."""
+    return {
+        "name": request.form.get("name", ""),
+        "description": request.form.get("description", ""),
+    }
+
+
 @bp.post("/projects/import/preview")
 @login_required
 def new_preview():
     """The preview of a new project made from a file."""
-    form = {
-        "name": request.form.get("name", ""),
-        "description": request.form.get("description", ""),
-    }
+    form = project_form()
     try:
         fmt, text, name = uploaded()
         plan = imports.preview(current_user, None, fmt, text)
@@ -164,10 +169,7 @@ def new_preview():
 @login_required
 def create():
     """Create the project from the previewed file."""
-    form = {
-        "name": request.form.get("name", ""),
-        "description": request.form.get("description", ""),
-    }
+    form = project_form()
     try:
         fmt, text, name = uploaded()
         project, plan, version = imports.import_new_project(
@@ -184,11 +186,7 @@ def create():
 
 def schema_form():
     """The new project's name and description, and the schema (and URL) to read it from."""
-    form = {
-        "name": request.form.get("name", ""),
-        "description": request.form.get("description", ""),
-    }
-    return form, request.form.get("schema", ""), request.form.get("url") or None
+    return project_form(), request.form.get("schema", ""), request.form.get("url") or None
 
 
 @bp.post("/projects/import/database/preview")
