@@ -50,6 +50,7 @@ def deploy_context(granted, **extra):
         "access": granted, "project": granted.project, "plan": plan, "groups": groups,
         "kinds": kinds, "pending": plans.has_pending(plan),
         "history": records.history(granted.project.id), "result": None, "message": None,
+        "drafts": tables.status_counts(granted.project.id)["draft"],
         **extra,
     }  # fmt: skip
 

@@ -30,6 +30,21 @@ def test_the_deploy_tab_shows_pending_sql_and_runs_dry_run_then_deploy(
     assert done.text.count("deploy-applied") == 1 and "deploy-dry_run_ok" in done.text
 
 
+def test_with_nothing_pending_the_deploy_tab_points_to_the_draft_tables(
+    alice, shop, notes, signed_in
+):
+    tables.create_table(alice, shop.id, "Tags")
+    client = signed_in(alice)
+    page = client.get(f"/projects/{shop.id}/deploy", htmx=False).text
+    assert "Nothing pending" in page and "2 Draft tables</a>" in page
+    assert f"/projects/{shop.id}?status=draft" in page
+    drafts = client.get(f"/projects/{shop.id}?status=draft", htmx=False).text
+    assert "Tags" in drafts and "Notes" in drafts
+    deploy.transition(alice, notes.id, "active")
+    page = client.get(f"/projects/{shop.id}/deploy", htmx=False).text
+    assert "1 Draft table</a>" in page and "activate it to deploy" in page
+
+
 def test_a_deployed_tables_page_counts_the_changes_not_deployed(alice, shop, notes, signed_in):
     deploy.transition(alice, notes.id, "active")
     fields.create_field(alice, notes.id, {"name": "Title"})
