@@ -12,11 +12,13 @@ from designer.database import ddl
 from designer.database.records import deployed_snapshot
 from designer.database.records import last_applied
 from designer.db import parse_id
+from designer.design.dependents import using_table
 from designer.design.tables import project_stamp
 from designer.errors import ValidationFailed
 from designer.history import snapshot as snapshots
 from designer.history import versions
 from designer.kept import KeptAnswers
+from designer.models import DataTable
 from designer.projects import access
 
 # Design statuses whose tables a project-wide deploy brings up to date.
@@ -38,6 +40,19 @@ def chosen_tables(design, table_ids=None, also=()):
             raise ValidationFailed(message, {"table_ids": message})
         chosen.add(table_id)
     return chosen
+
+
+def held_back_by(table_id):
+    """Names of the tables whose status keeps this table's relationships out of a deploy."""
+    rels = using_table(table_id)
+    ends = {rel.source_table_id for rel in rels} | {rel.target_table_id for rel in rels}
+    ends.discard(table_id)
+    if not ends:
+        return []
+    rows = DataTable.select(DataTable.table_name).where(
+        DataTable.id.in_(ends), DataTable.status.not_in(DEPLOYABLE)
+    )
+    return sorted(rows.scalars())
 
 
 def desired_state(design, deployed, chosen, dropped=()):

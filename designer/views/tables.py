@@ -296,6 +296,11 @@ def transition(table_id):
         flash(exc.message, "error")
         return go("tables.show", table_id=table.id)
     note = f" Deployed to {deployed.target_schema}." if deployed else ""
+    waiting = plans.held_back_by(moved.id) if deployed and moved.status == "active" else []
+    if waiting:
+        one = len(waiting) == 1
+        links, verb, ends = ("link", "is", "that table is") if one else ("links", "are", "they are")
+        note += f" Its {links} to {', '.join(waiting)} {verb} deployed once {ends} Active."
     flash(f"“{moved.name}” is now {moved.status}.{note}", "success")
     return go("tables.show", table_id=moved.id)
 

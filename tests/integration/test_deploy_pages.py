@@ -4,6 +4,7 @@ from designer import locks
 from designer import projects
 from designer.database import deploy
 from designer.design import fields
+from designer.design import relationships
 from designer.design import tables
 from designer.models import DataTable
 from tests.on_target import on_target
@@ -43,6 +44,23 @@ def test_with_nothing_pending_the_deploy_tab_points_to_the_draft_tables(
     deploy.transition(alice, notes.id, "active")
     page = client.get(f"/projects/{shop.id}/deploy", htmx=False).text
     assert "1 Draft table</a>" in page and "activate it to deploy" in page
+
+
+def test_activating_a_table_says_which_links_wait_for_a_draft_table(alice, shop, notes, signed_in):
+    authors = tables.create_table(alice, shop.id, "Authors")
+    relationships.create_relationship(
+        alice, shop.id, {"source_table_id": authors.id, "target_table_id": notes.id}
+    )
+    client = signed_in(alice)
+    client.post(f"/tables/{notes.id}/transition", data={"status": "active"})
+    page = client.get(f"/tables/{notes.id}", htmx=False).text
+    assert "Deployed to shop. Its link to authors is deployed once that table is Active." in page
+    fields.create_field(alice, authors.id, {"name": "Name"})
+    client.post(f"/tables/{authors.id}/transition", data={"status": "active"})
+    page = client.get(f"/tables/{authors.id}", htmx=False).text
+    assert "Deployed to shop." in page and "Its link" not in page
+    keys = "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = %s::regclass"
+    assert on_target(keys, ("shop.notes",)) == [(1,)]
 
 
 def test_a_deployed_tables_page_counts_the_changes_not_deployed(alice, shop, notes, signed_in):
