@@ -67,6 +67,7 @@ def test_a_viewer_sees_the_exports_but_no_import_form(alice, shop, make_user, si
     projects.add_member(alice, shop.id, "vic", "viewer")
     page = signed_in(vic).get(f"/projects/{shop.id}/transfer", htmx=False)
     assert "Export DBML" in page.text
+    assert f'Export PNG on the <a href="/projects/{shop.id}/diagram">Diagram</a>' in page.text
     assert "Preview import" not in page.text
 
 
