@@ -7,6 +7,8 @@ was built, and renames stay renames when two snapshots are compared.
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 
 from designer.db import database
 
@@ -47,31 +49,116 @@ FIELD_COLUMNS = (
     "sort_order",
 )  # fmt: skip
 
-# The whole snapshot as one JSON text, assembled by PostgreSQL: Python then parses
-# one string in C instead of turning 60,000 rows into objects and decoding each
-# field's settings (that took three quarters of a 3,000-table save).
-SNAPSHOT_JSON = """
-SELECT json_build_object(
-  'tables', coalesce((
-    SELECT json_object_agg(t.id, json_build_object(
-      'id', t.id, 'name', t.name, 'table_name', t.table_name,
-      'description', t.description, 'status', t.status,
-      'fields', coalesce((
-        SELECT json_object_agg(f.id, json_build_object(
-          'id', f.id, 'name', f.name, 'field_name', f.field_name, 'data_type', f.data_type,
-          'is_required', f.is_required, 'default_value', f.default_value,
-          'field_config', f.field_config, 'sort_order', f.sort_order))
-        FROM data_field f WHERE f.table_id = t.id), '{}')))
-    FROM data_table t WHERE t.project_id = %(project)s), '{}'),
-  'relationships', coalesce((
-    SELECT json_object_agg(r.id, json_build_object(
-      'id', r.id, 'relationship_name', r.relationship_name,
-      'relationship_type', r.relationship_type,
-      'source_table_id', r.source_table_id, 'source_field_id', r.source_field_id,
-      'target_table_id', r.target_table_id, 'target_field_id', r.target_field_id,
-      'cascade_config', r.cascade_config, 'status', r.status))
-    FROM table_relationship r WHERE r.project_id = %(project)s), '{}'))::text
+# The snapshot as JSON texts assembled by PostgreSQL: one row per table (its id and its
+# entry) and one for the relationships (id NULL). Python parses text in C instead of
+# turning 60,000 rows into objects, and only the texts it has not seen before (Parts).
+PARTS_JSON = """
+SELECT t.id::text, json_build_object(
+  'id', t.id, 'name', t.name, 'table_name', t.table_name,
+  'description', t.description, 'status', t.status,
+  'fields', coalesce((
+    SELECT json_object_agg(f.id, json_build_object(
+      'id', f.id, 'name', f.name, 'field_name', f.field_name, 'data_type', f.data_type,
+      'is_required', f.is_required, 'default_value', f.default_value,
+      'field_config', f.field_config, 'sort_order', f.sort_order))
+    FROM data_field f WHERE f.table_id = t.id), '{}'))::text
+FROM data_table t WHERE t.project_id = %(project)s
+UNION ALL
+SELECT NULL, coalesce((
+  SELECT json_object_agg(r.id, json_build_object(
+    'id', r.id, 'relationship_name', r.relationship_name,
+    'relationship_type', r.relationship_type,
+    'source_table_id', r.source_table_id, 'source_field_id', r.source_field_id,
+    'target_table_id', r.target_table_id, 'target_field_id', r.target_field_id,
+    'cascade_config', r.cascade_config, 'status', r.status))
+  FROM table_relationship r WHERE r.project_id = %(project)s), '{}')::text
 """
+
+
+class Parts:
+    """Each snapshot part's text, parsed, with its canonical JSON: (value, canonical).
+
+    Keyed by the text itself, so an entry is never stale: between two builds of a
+    3,000-table project most tables' texts are the same, and only the others are
+    parsed and encoded again. Values are shared by every snapshot built from them, so
+    read-only like every snapshot. Bounded by the size of the texts kept.
+    """
+
+    def __init__(self, budget_bytes=128 * 1024 * 1024):
+        self.budget = budget_bytes
+        self.used = 0
+        self.entries = OrderedDict()
+        self.lock = threading.Lock()
+
+    def clear(self):
+        with self.lock:
+            self.entries.clear()
+            self.used = 0
+
+    def read(self, texts):
+        """[(value, canonical)] of `texts`, in order."""
+        with self.lock:
+            found = [self.entries.get(text) for text in texts]
+            for text, entry in zip(texts, found, strict=True):
+                if entry is not None:
+                    self.entries.move_to_end(text)
+        made = {}
+        for i, text in enumerate(texts):
+            if found[i] is None:
+                value = json.loads(text)
+                found[i] = made[text] = (value, canonical_json(value))
+        with self.lock:
+            for text, entry in made.items():
+                # The text, and its canonical JSON of about the same length.
+                size = 2 * len(text)
+                if text not in self.entries and size <= self.budget:
+                    self.entries[text] = entry
+                    self.used += size
+            while self.used > self.budget:
+                text, _ = self.entries.popitem(last=False)
+                self.used -= 2 * len(text)
+        return found
+
+
+parts = Parts()
+
+
+class Built:
+    """A snapshot and its canonical JSON, put together from its parts'."""
+
+    def __init__(self, rows):
+        """`rows`: (table id, table text) pairs and one (None, relationships text)."""
+        rows = sorted(rows, key=lambda row: (row[0] is not None, row[0] or ""))
+        (relationships, relationships_json), *tables = parts.read([text for _, text in rows])
+        table_ids = [table_id for table_id, _ in rows[1:]]
+        self.snapshot = {
+            "format": FORMAT,
+            "tables": {tid: value for tid, (value, _) in zip(table_ids, tables, strict=True)},
+            "relationships": relationships,
+        }
+        # canonical_json(self.snapshot) piece by piece: sort_keys puts the top keys in the
+        # order format, relationships, tables, and the table ids in the order sorted here.
+        entries = ",".join(
+            f"{canonical_json(tid)}:{canonical}"
+            for tid, (_, canonical) in zip(table_ids, tables, strict=True)
+        )
+        self.canonical = (
+            f'{{"format":{canonical_json(FORMAT)},"relationships":{relationships_json},'
+            f'"tables":{{{entries}}}}}'
+        )
+
+
+def parts_of(project_id):
+    """The (table id or None, JSON text) rows of PARTS_JSON for the project."""
+    with database.atomic():
+        # PostgreSQL's JIT would spend a third of the query compiling it, every time.
+        database.execute_sql("SET LOCAL jit = off")
+        return database.execute_sql(PARTS_JSON, {"project": str(project_id)}).fetchall()
+
+
+def build_with_canonical(project_id):
+    """The project's snapshot with its canonical JSON (a Built)."""
+    return Built(parts_of(project_id))
 
 
 def build(project_id):
@@ -80,11 +167,7 @@ def build(project_id):
     Holds what table_entry, field_entry and relationship_entry hold (ids as
     text), in the same types: the same schema gives the same hash either way.
     """
-    with database.atomic():
-        # PostgreSQL's JIT would spend a third of the query compiling it, every time.
-        database.execute_sql("SET LOCAL jit = off")
-        text = database.execute_sql(SNAPSHOT_JSON, {"project": str(project_id)}).fetchone()[0]
-    return {"format": FORMAT, **json.loads(text)}
+    return build_with_canonical(project_id).snapshot
 
 
 def canonical_json(snapshot):

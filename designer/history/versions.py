@@ -113,8 +113,12 @@ def save_version(user, project_id, message="", restored_from=None, current=None)
         # Serialize saves of one project: each reads the newest version and adds the next.
         serialize_changes(granted.project.id)
         previous = latest(granted.project.id)
-        current = current if current is not None else snapshots.build(granted.project.id)
-        canonical = snapshots.canonical_json(current)
+        if current is None:
+            # Built from its parts: only tables whose text changed are parsed and encoded.
+            built = snapshots.build_with_canonical(granted.project.id)
+            current, canonical = built.snapshot, built.canonical
+        else:
+            canonical = snapshots.canonical_json(current)
         digest = snapshots.digest(canonical)
         if previous is not None and previous.schema_hash == digest:
             raise Conflict(f"No changes since version {previous.version_number}.")
@@ -123,8 +127,8 @@ def save_version(user, project_id, message="", restored_from=None, current=None)
             project=granted.project.id,
             version_number=(previous.version_number if previous else 0) + 1,
             schema_hash=digest,
-            # The canonical text is already at hand: PostgreSQL parses it once.
-            schema_snapshot=SQL("%s::jsonb", (canonical,)),
+            # The canonical text is already at hand: PostgreSQL only checks it (json).
+            schema_snapshot=SQL("%s::json", (canonical,)),
             changes=changes,
             change_summary=summarize(changes),
             parent_version=previous.id if previous else None,
