@@ -5,7 +5,10 @@ asserts times. Runs on a fresh database on TEST_DATABASE_URL's (or BENCH_DATABAS
 server, else embedded.
 """
 
+import contextlib
 import copy
+import functools
+import os
 import signal
 import statistics
 import sys
@@ -28,6 +31,7 @@ from designer.db import upgrade
 from designer.design.naming import generated_name
 from designer.design.tables import definition_of
 from designer.design.tables import update_table
+from designer.history import snapshot as snapshots
 from designer.history import versions
 from designer.history.diff import diff
 from designer.history.snapshot import build
@@ -50,7 +54,7 @@ PASSWORD = "bench password"
 SET_LZ4 = "ALTER TABLE schema_version ALTER COLUMN schema_snapshot SET COMPRESSION lz4"
 # Recompressing a stored snapshot needs a new datum: an UPDATE to the same value keeps the old.
 RECOMPRESS = (
-    "UPDATE schema_version SET schema_snapshot = schema_snapshot::text::jsonb"
+    "UPDATE schema_version SET schema_snapshot = schema_snapshot::text::json"
     " WHERE project_id = %s AND version_number = 1"
 )
 STORED = (
@@ -68,6 +72,14 @@ ROWS = (  # key, label, unit
     ("save_first", "save_version, first version", "ms"),
     ("save_cached", "save_version, 2nd (previous cached)", "ms"),
     ("save_uncached", "save_version, 2nd (previous uncached)", "ms"),
+    ("stage_query", "  of the cached save: snapshot SQL + fetch", "ms"),
+    ("stage_parse", "  of the cached save: parse + canonical JSON", "ms"),
+    ("stage_hash", "  of the cached save: sha256", "ms"),
+    ("stage_diff", "  of the cached save: diff", "ms"),
+    ("stage_insert", "  of the cached save: INSERT", "ms"),
+    ("stage_commit", "  of the cached save: COMMIT", "ms"),
+    ("stage_other", "  of the cached save: the rest", "ms"),
+    ("save_cold", "save_version, 2nd, cold process (no parts)", "ms"),
     ("stored", "schema_snapshot stored (pg_column_size)", "bytes"),
     ("raw", "schema_snapshot raw (octet_length ::text)", "bytes"),
     ("ratio", "compression ratio (raw / stored)", "ratio"),
@@ -195,6 +207,55 @@ def snapshot_figures(project):
     }
 
 
+# What save_version spends its time on, by the functions it calls (those that exist: the
+# bench also runs against older code). (stage, module, attribute)
+STAGES = (
+    ("stage_query", snapshots, "parts_of"),  # the SQL, rows fetched
+    ("stage_parse", snapshots, "Built"),  # parsing the new parts, canonical JSON
+    ("stage_query", snapshots, "build"),  # before parts: SQL, fetch and json.loads
+    ("stage_parse", snapshots, "canonical_json"),
+    ("stage_hash", snapshots, "digest"),
+    ("stage_diff", versions, "diff"),
+    ("stage_insert", SchemaVersion, "create"),
+)
+
+
+@contextlib.contextmanager
+def stopwatch():
+    """{stage: seconds} spent in STAGES' functions (outermost calls only) and in COMMIT."""
+    spent, depth, saved = {}, [0], []
+
+    def timed(stage, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            depth[0] += 1
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+                if depth[0] == 0:
+                    spent[stage] = spent.get(stage, 0) + time.perf_counter() - started
+
+        return wrapper
+
+    for stage, owner, name in STAGES:
+        if name in vars(owner):
+            saved.append((owner, name, vars(owner)[name]))
+            setattr(owner, name, timed(stage, getattr(owner, name)))
+    real = database.obj
+    saved.append((real, "commit", None))
+    real.commit = timed("stage_commit", real.commit)
+    try:
+        yield spent
+    finally:
+        for owner, name, original in reversed(saved):
+            if original is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+
+
 def save_figures(user, project, table):
     """Saving the first version, and one after a rename, with the previous snapshot cached
     (as in the process that saved it) or not (another worker)."""
@@ -215,11 +276,30 @@ def save_figures(user, project, table):
     def save():
         versions.save_version(user, project.id, "bench")
 
-    return {
+    def rename_cold():
+        rename_uncached()
+        parts = getattr(snapshots, "parts", None)
+        if parts is not None:
+            parts.clear()
+
+    figures = {
         "save_first": median_ms(save, forget_versions),
         "save_cached": median_ms(save, rename),
         "save_uncached": median_ms(save, rename_uncached),
+        "save_cold": median_ms(save, rename_cold),
     }
+    # The cached save once more, RUNS times, by stage (median of each stage).
+    runs = []
+    for _ in range(RUNS):
+        rename()
+        with stopwatch() as spent:
+            started = time.perf_counter()
+            save()
+            total = time.perf_counter() - started
+        runs.append({**spent, "stage_other": total - sum(spent.values())})
+    for stage in {stage for stage, _, _ in STAGES} | {"stage_commit", "stage_other"}:
+        figures[stage] = statistics.median(run.get(stage, 0) for run in runs) * 1000
+    return figures
 
 
 def storage_figures(project):
@@ -330,7 +410,8 @@ def main():
         for count in SIZES:
             results[count], lz4_problem = measure(user, count)
         report(results, lz4_problem)
-    print(f"total runtime {time.perf_counter() - started:.1f} s")
+    print(f"total runtime {time.perf_counter() - started:.1f} s;"
+          f" load average {' '.join(f'{n:.2f}' for n in os.getloadavg())}")  # fmt: skip
 
 
 if __name__ == "__main__":

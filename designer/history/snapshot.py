@@ -88,12 +88,20 @@ class Parts:
         self.budget = budget_bytes
         self.used = 0
         self.entries = OrderedDict()
+        # The same entries by their value's identity (kept alive by `entries`).
+        self.by_value = {}
         self.lock = threading.Lock()
 
     def clear(self):
         with self.lock:
             self.entries.clear()
+            self.by_value.clear()
             self.used = 0
+
+    def canonical(self, value):
+        """canonical_json(value), without encoding it again when it came from read()."""
+        entry = self.by_value.get(id(value))
+        return entry[1] if entry is not None and entry[0] is value else canonical_json(value)
 
     def read(self, texts):
         """[(value, canonical)] of `texts`, in order."""
@@ -113,9 +121,11 @@ class Parts:
                 size = 2 * len(text)
                 if text not in self.entries and size <= self.budget:
                     self.entries[text] = entry
+                    self.by_value[id(entry[0])] = entry
                     self.used += size
             while self.used > self.budget:
-                text, _ = self.entries.popitem(last=False)
+                text, (value, _) = self.entries.popitem(last=False)
+                del self.by_value[id(value)]
                 self.used -= 2 * len(text)
         return found
 
@@ -136,16 +146,36 @@ class Built:
             "tables": {tid: value for tid, (value, _) in zip(table_ids, tables, strict=True)},
             "relationships": relationships,
         }
-        # canonical_json(self.snapshot) piece by piece: sort_keys puts the top keys in the
-        # order format, relationships, tables, and the table ids in the order sorted here.
-        entries = ",".join(
-            f"{canonical_json(tid)}:{canonical}"
-            for tid, (_, canonical) in zip(table_ids, tables, strict=True)
+        self.canonical = assembled(
+            FORMAT, relationships_json, zip(table_ids, (c for _, c in tables), strict=True)
         )
-        self.canonical = (
-            f'{{"format":{canonical_json(FORMAT)},"relationships":{relationships_json},'
-            f'"tables":{{{entries}}}}}'
-        )
+
+
+def assembled(version, relationships_json, tables_json):
+    """canonical_json of a snapshot, from its parts' canonical JSON: `tables_json` holds
+    (table id, canonical JSON) sorted by id. sort_keys puts the top keys in the order
+    format, relationships, tables."""
+    entries = ",".join(f"{canonical_json(tid)}:{canonical}" for tid, canonical in tables_json)
+    return (
+        f'{{"format":{canonical_json(version)},"relationships":{relationships_json},'
+        f'"tables":{{{entries}}}}}'
+    )
+
+
+def canonical_of(snapshot):
+    """canonical_json(snapshot), encoding again only the parts that did not come from Parts."""
+    tables = snapshot.get("tables")
+    if (
+        snapshot.keys() != {"format", "tables", "relationships"}
+        or not isinstance(tables, dict)
+        or not all(isinstance(tid, str) for tid in tables)
+    ):
+        return canonical_json(snapshot)
+    return assembled(
+        snapshot["format"],
+        parts.canonical(snapshot["relationships"]),
+        ((tid, parts.canonical(tables[tid])) for tid in sorted(tables)),
+    )
 
 
 def parts_of(project_id):
@@ -181,4 +211,4 @@ def digest(canonical):
 
 
 def snapshot_hash(snapshot):
-    return digest(canonical_json(snapshot))
+    return digest(canonical_of(snapshot))
