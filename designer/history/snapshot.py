@@ -136,18 +136,18 @@ parts = Parts()
 class Built:
     """A snapshot and its canonical JSON, put together from its parts'."""
 
-    def __init__(self, rows):
+    def __init__(self, rows, version=FORMAT):
         """`rows`: (table id, table text) pairs and one (None, relationships text)."""
         rows = sorted(rows, key=lambda row: (row[0] is not None, row[0] or ""))
         (relationships, relationships_json), *tables = parts.read([text for _, text in rows])
         table_ids = [table_id for table_id, _ in rows[1:]]
         self.snapshot = {
-            "format": FORMAT,
+            "format": version,
             "tables": {tid: value for tid, (value, _) in zip(table_ids, tables, strict=True)},
             "relationships": relationships,
         }
         self.canonical = assembled(
-            FORMAT, relationships_json, zip(table_ids, (c for _, c in tables), strict=True)
+            version, relationships_json, zip(table_ids, (c for _, c in tables), strict=True)
         )
 
 

@@ -9,6 +9,7 @@ the last guard.
 
 import contextlib
 import gc
+import json
 import threading
 from collections import OrderedDict
 
@@ -64,7 +65,7 @@ class SnapshotCache:
                 self.entries.move_to_end(key)
                 return self.entries[key][0]
         value = load()
-        size = size or len(snapshots.canonical_json(value))
+        size = size or len(snapshots.canonical_of(value))
         with self.lock:
             if key not in self.entries and size <= self.budget:
                 self.entries[key] = (value, size)
@@ -78,10 +79,35 @@ class SnapshotCache:
 cache = SnapshotCache()
 
 
+# A stored snapshot in parts, as snapshot.PARTS_JSON gives them: json's operators return
+# the stored text itself, so the parts of a snapshot saved from PARTS_JSON are the texts
+# snapshot.parts has already parsed. The first row tells whether the snapshot has the
+# usual shape (else it is read whole).
+STORED_PARTS = """
+SELECT NULL, json_build_array(
+  (SELECT array_agg(k ORDER BY k) FROM json_object_keys(s) k), s->'format',
+  json_typeof(s->'tables'), json_typeof(s->'relationships'))::text
+FROM (SELECT schema_snapshot AS s FROM schema_version WHERE id = %(id)s) v
+UNION ALL
+SELECT '', (s->'relationships')::text
+FROM (SELECT schema_snapshot AS s FROM schema_version WHERE id = %(id)s) v
+UNION ALL
+SELECT t.key, t.value::text
+FROM (SELECT schema_snapshot AS s FROM schema_version WHERE id = %(id)s) v,
+  json_each(CASE json_typeof(s->'tables') WHEN 'object' THEN s->'tables' END) t
+"""
+USUAL_SHAPE = (["format", "relationships", "tables"], "object", "object")
+
+
 def snapshot_of(version):
     """A version's snapshot, from the cache when its hash was read before."""
 
     def load():
+        rows = database.execute_sql(STORED_PARTS, {"id": str(version.id)}).fetchall()
+        keys, version_format, tables, relationships = json.loads(rows[0][1])
+        if (keys, tables, relationships) == USUAL_SHAPE:
+            parts = [(table_id or None, text) for table_id, text in rows[1:]]
+            return snapshots.Built(parts, version_format).snapshot
         return (
             SchemaVersion.select(SchemaVersion.schema_snapshot)
             .where(SchemaVersion.id == version.id)
