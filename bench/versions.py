@@ -64,6 +64,7 @@ STORED = (
 )
 ROWS = (  # key, label, unit
     ("build", "snapshot build (snapshot.build)", "ms"),
+    ("build_cold", "snapshot build, no parts parsed before", "ms"),
     ("hash", "canonical JSON + sha256", "ms"),
     ("json_bytes", "canonical JSON size", "bytes"),
     ("diff", "diff vs edited copy", "ms"),
@@ -72,11 +73,11 @@ ROWS = (  # key, label, unit
     ("save_first", "save_version, first version", "ms"),
     ("save_cached", "save_version, 2nd (previous cached)", "ms"),
     ("save_uncached", "save_version, 2nd (previous uncached)", "ms"),
-    ("stage_query", "  of the cached save: snapshot SQL + fetch", "ms"),
+    ("stage_query", "  of the cached save: snapshot SQL, fetch (+INSERT)", "ms"),
     ("stage_parse", "  of the cached save: parse + canonical JSON", "ms"),
     ("stage_hash", "  of the cached save: sha256", "ms"),
     ("stage_diff", "  of the cached save: diff", "ms"),
-    ("stage_insert", "  of the cached save: INSERT", "ms"),
+    ("stage_insert", "  of the cached save: INSERT (or UPDATE)", "ms"),
     ("stage_commit", "  of the cached save: COMMIT", "ms"),
     ("stage_other", "  of the cached save: the rest", "ms"),
     ("save_cold", "save_version, 2nd, cold process (no parts)", "ms"),
@@ -186,6 +187,13 @@ def median_ms(action, prepare=None):
     return statistics.median(times) * 1000
 
 
+def forget_parts():
+    """A process that never parsed these snapshot parts (before parts: nothing to forget)."""
+    parts = getattr(snapshots, "parts", None)
+    if parts is not None:
+        parts.clear()
+
+
 def snapshot_figures(project):
     """Build, hash and diff against an edited copy, in memory: no version is saved."""
     snapshot = build(project.id)
@@ -199,6 +207,7 @@ def snapshot_figures(project):
 
     return {
         "build": median_ms(lambda: build(project.id)),
+        "build_cold": median_ms(lambda: build(project.id), forget_parts),
         "hash": median_ms(lambda: snapshot_hash(snapshot)),
         "json_bytes": len(canonical_json(snapshot).encode("utf-8")),
         "diff": median_ms(lambda: diff(snapshot, changed)),
@@ -208,48 +217,51 @@ def snapshot_figures(project):
 
 
 # What save_version spends its time on, by the functions it calls (those that exist: the
-# bench also runs against older code). (stage, module, attribute)
-STAGES = (
-    ("stage_query", snapshots, "parts_of"),  # the SQL, rows fetched
-    ("stage_parse", snapshots, "Built"),  # parsing the new parts, canonical JSON
+# bench also runs against older code), each without the time of the others it calls.
+STAGES = (  # (stage, module or class, attribute)
     ("stage_query", snapshots, "build"),  # before parts: SQL, fetch and json.loads
+    ("stage_query", versions, "inserted_from_parts"),  # SQL, INSERT of its result, fetch
+    ("stage_parse", snapshots, "Built"),  # parsing the new parts, canonical JSON
     ("stage_parse", snapshots, "canonical_json"),
+    ("stage_parse", snapshots, "canonical_of"),
     ("stage_hash", snapshots, "digest"),
     ("stage_diff", versions, "diff"),
     ("stage_insert", SchemaVersion, "create"),
+    ("stage_insert", SchemaVersion, "update"),
 )
 
 
 @contextlib.contextmanager
 def stopwatch():
-    """{stage: seconds} spent in STAGES' functions (outermost calls only) and in COMMIT."""
-    spent, depth, saved = {}, [0], []
+    """{stage: seconds} spent in STAGES' functions (less the time of those they call) and
+    in COMMIT."""
+    spent, inner, restore = {}, [0.0], []
 
     def timed(stage, function):
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            depth[0] += 1
+            outer, inner[0] = inner[0], 0.0
             started = time.perf_counter()
             try:
                 return function(*args, **kwargs)
             finally:
-                depth[0] -= 1
-                if depth[0] == 0:
-                    spent[stage] = spent.get(stage, 0) + time.perf_counter() - started
+                elapsed = time.perf_counter() - started
+                spent[stage] = spent.get(stage, 0) + elapsed - inner[0]
+                inner[0] = outer + elapsed
 
         return wrapper
 
     for stage, owner, name in STAGES:
-        if name in vars(owner):
-            saved.append((owner, name, vars(owner)[name]))
+        if hasattr(owner, name):
+            restore.append((owner, name, vars(owner).get(name)))
             setattr(owner, name, timed(stage, getattr(owner, name)))
     real = database.obj
-    saved.append((real, "commit", None))
+    restore.append((real, "commit", None))
     real.commit = timed("stage_commit", real.commit)
     try:
         yield spent
     finally:
-        for owner, name, original in reversed(saved):
+        for owner, name, original in reversed(restore):
             if original is None:
                 delattr(owner, name)
             else:
@@ -278,9 +290,7 @@ def save_figures(user, project, table):
 
     def rename_cold():
         rename_uncached()
-        parts = getattr(snapshots, "parts", None)
-        if parts is not None:
-            parts.clear()
+        forget_parts()
 
     figures = {
         "save_first": median_ms(save, forget_versions),
