@@ -80,21 +80,21 @@ cache = SnapshotCache()
 
 
 # A stored snapshot in parts, as snapshot.PARTS_JSON gives them: json's operators return
-# the stored text itself, so the parts of a snapshot saved from PARTS_JSON are the texts
-# snapshot.parts has already parsed. The first row tells whether the snapshot has the
-# usual shape (else it is read whole).
+# the stored text itself, so the parts of a snapshot saved from PARTS_JSON are texts that
+# snapshot.parts has parsed already. Rows (kind, table id, text): kind 0 tells whether
+# the snapshot has the usual shape (else it is read whole), 1 is the relationships, 2 a
+# table.
 STORED_PARTS = """
-SELECT NULL, json_build_array(
+WITH v AS (SELECT schema_snapshot AS s FROM schema_version WHERE id = %(id)s)
+SELECT 0, NULL, json_build_array(
   (SELECT array_agg(k ORDER BY k) FROM json_object_keys(s) k), s->'format',
   json_typeof(s->'tables'), json_typeof(s->'relationships'))::text
-FROM (SELECT schema_snapshot AS s FROM schema_version WHERE id = %(id)s) v
+FROM v
 UNION ALL
-SELECT '', (s->'relationships')::text
-FROM (SELECT schema_snapshot AS s FROM schema_version WHERE id = %(id)s) v
+SELECT 1, NULL, (s->'relationships')::text FROM v
 UNION ALL
-SELECT t.key, t.value::text
-FROM (SELECT schema_snapshot AS s FROM schema_version WHERE id = %(id)s) v,
-  json_each(CASE json_typeof(s->'tables') WHEN 'object' THEN s->'tables' END) t
+SELECT 2, t.key, t.value::text
+FROM v, json_each(CASE json_typeof(s->'tables') WHEN 'object' THEN s->'tables' END) t
 """
 USUAL_SHAPE = (["format", "relationships", "tables"], "object", "object")
 
@@ -104,9 +104,10 @@ def snapshot_of(version):
 
     def load():
         rows = database.execute_sql(STORED_PARTS, {"id": str(version.id)}).fetchall()
-        keys, version_format, tables, relationships = json.loads(rows[0][1])
+        shape = next(json.loads(text) for kind, _, text in rows if kind == 0)
+        keys, version_format, tables, relationships = shape
         if (keys, tables, relationships) == USUAL_SHAPE:
-            parts = [(table_id or None, text) for table_id, text in rows[1:]]
+            parts = [(table_id, text) for kind, table_id, text in rows if kind]
             return snapshots.Built(parts, version_format).snapshot
         return (
             SchemaVersion.select(SchemaVersion.schema_snapshot)
