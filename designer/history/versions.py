@@ -79,36 +79,49 @@ class SnapshotCache:
 cache = SnapshotCache()
 
 
-# A stored snapshot in parts, as snapshot.PARTS_JSON gives them: json's operators return
-# the stored text itself, so the parts of a snapshot saved from PARTS_JSON are texts that
-# snapshot.parts has parsed already. Rows (kind, table id, text): kind 0 tells whether
-# the snapshot has the usual shape (else it is read whole), 1 is the relationships, 2 a
-# table.
+# A stored snapshot in parts, as snapshot.PARTS_JSON gives them, in two passes over its
+# text: json_each returns the stored text itself, so the parts of a snapshot saved from
+# PARTS_JSON are texts that snapshot.parts has parsed already. Rows: (top-level key, its
+# position, table id or NULL, text); a table per row, the other keys' whole values.
 STORED_PARTS = """
-WITH v AS (SELECT schema_snapshot AS s FROM schema_version WHERE id = %(id)s)
-SELECT 0, NULL, json_build_array(
-  (SELECT array_agg(k ORDER BY k) FROM json_object_keys(s) k), s->'format',
-  json_typeof(s->'tables'), json_typeof(s->'relationships'))::text
-FROM v
-UNION ALL
-SELECT 1, NULL, (s->'relationships')::text FROM v
-UNION ALL
-SELECT 2, t.key, t.value::text
-FROM v, json_each(CASE json_typeof(s->'tables') WHEN 'object' THEN s->'tables' END) t
+SELECT top.key, top.ordinality, t.key, coalesce(t.value, top.value)::text
+FROM (SELECT schema_snapshot AS s FROM schema_version WHERE id = %(id)s) v
+CROSS JOIN LATERAL json_each(v.s) WITH ORDINALITY top
+LEFT JOIN LATERAL json_each(
+  CASE WHEN top.key = 'tables' AND json_typeof(top.value) = 'object' THEN top.value END
+) t ON true
 """
-USUAL_SHAPE = (["format", "relationships", "tables"], "object", "object")
+USUAL_KEYS = ("format", "relationships", "tables")
+
+
+def stored_parts(version_id):
+    """(format, [(table id or None, text)]) of a stored snapshot of the usual shape, else
+    None (then it is read whole)."""
+    rows = database.execute_sql(STORED_PARTS, {"id": str(version_id)}).fetchall()
+    # (Each key once: json keeps a repeated key, which json.loads would reduce to its last.)
+    keys = sorted({(key, position) for key, position, _, _ in rows})
+    if tuple(key for key, _ in keys) != USUAL_KEYS:
+        return None
+    parts, version_format = [], None
+    for key, _, table_id, text in rows:
+        if key == "format":
+            version_format = json.loads(text)
+        elif key == "relationships":
+            parts.append((None, text))
+        elif table_id is not None:
+            parts.append((table_id, text))
+        elif json.loads(text) != {}:
+            return None  # tables that are not an object
+    return version_format, parts
 
 
 def snapshot_of(version):
     """A version's snapshot, from the cache when its hash was read before."""
 
     def load():
-        rows = database.execute_sql(STORED_PARTS, {"id": str(version.id)}).fetchall()
-        shape = next(json.loads(text) for kind, _, text in rows if kind == 0)
-        keys, version_format, tables, relationships = shape
-        if (keys, tables, relationships) == USUAL_SHAPE:
-            parts = [(table_id, text) for kind, table_id, text in rows if kind]
-            return snapshots.Built(parts, version_format).snapshot
+        found = stored_parts(version.id)
+        if found is not None:
+            return snapshots.Built(found[1], found[0]).snapshot
         return (
             SchemaVersion.select(SchemaVersion.schema_snapshot)
             .where(SchemaVersion.id == version.id)
@@ -184,22 +197,22 @@ def save_version(user, project_id, message="", restored_from=None, current=None)
 
 # A new version row whose snapshot is the project's, as PostgreSQL assembles it from the
 # parts it also returns (snapshot.PARTS_JSON): 20 MB of JSON at 3,000 tables never travel
-# back. The stored text is not the canonical JSON (Python makes that from the same parts),
-# but it holds the same snapshot. Its hash is '' until save_version knows it.
+# back, and json values made by PostgreSQL's json functions are not parsed again. The
+# stored text is not the canonical JSON (Python makes that from the same parts) but holds
+# the same snapshot. Its hash is '' until save_version knows it.
 INSERT_FROM_PARTS = f"""
 WITH parts (id, part) AS MATERIALIZED ({snapshots.PARTS_JSON}),
 saved AS (
   INSERT INTO schema_version (project_id, version_number, schema_hash, schema_snapshot,
                               parent_version_id, created_by_id)
-  SELECT %(project)s, %(version_number)s, '',
-    ('{{"format":{snapshots.FORMAT},"tables":{{'
-      || coalesce(string_agg(to_json(id)::text || ':' || part, ',') FILTER (WHERE id IS NOT NULL),
-                  '')
-      || '}},"relationships":' || string_agg(part, '') FILTER (WHERE id IS NULL) || '}}')::json,
+  SELECT %(project)s, %(version_number)s, '', json_build_object(
+      'format', {snapshots.FORMAT},
+      'tables', coalesce(json_object_agg(id, part) FILTER (WHERE id IS NOT NULL), '{{}}'),
+      'relationships', (array_agg(part) FILTER (WHERE id IS NULL))[1]),
     %(parent_version)s, %(created_by)s
   FROM parts
   RETURNING id)
-SELECT (SELECT id FROM saved), id, part FROM parts
+SELECT (SELECT id FROM saved), id, part::text FROM parts
 """
 
 
