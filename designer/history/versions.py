@@ -1,7 +1,9 @@
 """Schema versions: save, list, read, compare and restore a project's design.
 
-A version stores the canonical snapshot, its sha256 and the diff from the
-previous version (one diff engine, designer.history.diff). Saving serializes on the
+A version stores the snapshot (as json text), the sha256 of its canonical JSON and
+the diff from the previous version (one diff engine, designer.history.diff). Snapshots
+are built, stored and read back in per-table parts (designer.history.snapshot.Parts),
+so a save of a large project parses and encodes only what changed. Saving serializes on the
 project row, so concurrent saves get consecutive numbers and a save that
 changes nothing is refused; the unique (project, version_number) index is
 the last guard.
