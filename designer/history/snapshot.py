@@ -5,6 +5,7 @@ relationships, so the same schema gives the same bytes (and hash) however it
 was built, and renames stay renames when two snapshots are compared.
 """
 
+import functools
 import hashlib
 import json
 import threading
@@ -100,12 +101,14 @@ class Parts:
             self.used = 0
 
     def canonical(self, value):
-        """canonical_json(value), without encoding it again when it came from read()."""
+        """canonical_json(value), encoded once for a value that came from read()."""
         entry = self.by_value.get(id(value))
-        return entry[1] if entry is not None and entry[0] is value else canonical_json(value)
+        return (
+            entry_json(entry) if entry is not None and entry[0] is value else canonical_json(value)
+        )
 
     def read(self, texts):
-        """[(value, canonical)] of `texts`, in order."""
+        """[[value, canonical JSON or None until entry_json]] of `texts`, in order."""
         with self.lock:
             found = [self.entries.get(text) for text in texts]
             for text, entry in zip(texts, found, strict=True):
@@ -114,8 +117,8 @@ class Parts:
         made = {}
         for i, text in enumerate(texts):
             if found[i] is None:
-                value = json.loads(text)
-                found[i] = made[text] = (value, canonical_json(value))
+                # Encoded only when a hash needs it: plans and pages only read the value.
+                found[i] = made[text] = [json.loads(text), None]
         with self.lock:
             for text, entry in made.items():
                 # The text, and its canonical JSON of about the same length.
@@ -134,22 +137,34 @@ class Parts:
 parts = Parts()
 
 
+def entry_json(entry):
+    """The canonical JSON of a Parts entry's value, encoded on first use."""
+    if entry[1] is None:
+        entry[1] = canonical_json(entry[0])  # (two threads would store equal texts)
+    return entry[1]
+
+
 class Built:
     """A snapshot and its canonical JSON, put together from its parts'."""
 
     def __init__(self, rows, version=FORMAT):
         """`rows`: (table id, table text) pairs and one (None, relationships text)."""
         rows = sorted(rows, key=lambda row: (row[0] is not None, row[0] or ""))
-        (relationships, relationships_json), *tables = parts.read([text for _, text in rows])
-        table_ids = [table_id for table_id, _ in rows[1:]]
+        self.entries = parts.read([text for _, text in rows])
+        self.table_ids = [table_id for table_id, _ in rows[1:]]
+        self.version = version
         self.snapshot = {
             "format": version,
-            "tables": {tid: value for tid, (value, _) in zip(table_ids, tables, strict=True)},
-            "relationships": relationships,
+            "tables": {
+                tid: entry[0] for tid, entry in zip(self.table_ids, self.entries[1:], strict=True)
+            },
+            "relationships": self.entries[0][0],
         }
-        self.canonical = assembled(
-            version, relationships_json, zip(table_ids, (c for _, c in tables), strict=True)
-        )
+
+    @functools.cached_property
+    def canonical(self):
+        tables = zip(self.table_ids, map(entry_json, self.entries[1:]), strict=True)
+        return assembled(self.version, entry_json(self.entries[0]), tables)
 
 
 def assembled(version, relationships_json, tables_json):
