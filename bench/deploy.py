@@ -6,6 +6,7 @@ times. Runs on a fresh database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's)
 embedded; the deploy target is a schema of that same database.
 """
 
+import os
 import pathlib
 import signal
 import statistics
@@ -27,6 +28,7 @@ from designer.database import plans
 from designer.db import database
 from designer.db import open_database
 from designer.db import upgrade
+from designer.history import snapshot as snapshots
 from designer.history import versions
 from designer.history.snapshot import build
 from designer.history.snapshot import snapshot_hash
@@ -122,8 +124,21 @@ def plan_figures(user):
             started = time.perf_counter()
             ddl.migration(plan.schema, plan.deployed, plan.desired)
             migrations.append((time.perf_counter() - started) * 1000)
+    # As in a process that never read this project: no snapshot cached, no part parsed.
+    fresh = []
+    for _ in range(RUNS):
+        versions.cache.clear()
+        parts = getattr(snapshots, "parts", None)  # (absent before snapshot parts)
+        if parts is not None:
+            parts.clear()
+        started = time.perf_counter()
+        plans.plan_for(user, project.id)
+        fresh.append((time.perf_counter() - started) * 1000)
     # The first run fills the snapshot cache.
-    return {"times": times[1:], "build": builds[1:], "migration": migrations[1:], "steps": steps}
+    return {
+        "times": times[1:], "build": builds[1:], "migration": migrations[1:], "steps": steps,
+        "fresh": fresh,
+    }  # fmt: skip
 
 
 def report(deployed, planned):
@@ -146,6 +161,8 @@ def report(deployed, planned):
           f"  {statistics.median(planned['build']):.1f} ms")  # fmt: skip
     print(f"    of which ddl.migration (diff, names, steps)"
           f"  {statistics.median(planned['migration']):.1f} ms")  # fmt: skip
+    print(f"  plans.plan_for in a process that read nothing of the project before"
+          f"  {statistics.median(planned['fresh']):.1f} ms")  # fmt: skip
 
 
 def main():
@@ -160,7 +177,8 @@ def main():
         accounts.set_hash_cost(1, 1024)
         user = accounts.create_user("bench", "bench@example.com", PASSWORD)
         report(deploy_figures(user, url), plan_figures(user))
-    print(f"total runtime {time.perf_counter() - started:.1f} s")
+    print(f"total runtime {time.perf_counter() - started:.1f} s;"
+          f" load average {' '.join(f'{n:.2f}' for n in os.getloadavg())}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ asserts times. Runs on a fresh database on TEST_DATABASE_URL's (or BENCH_DATABAS
 server, else embedded.
 """
 
+import contextlib
 import copy
+import functools
+import os
 import signal
 import statistics
 import sys
@@ -28,10 +31,12 @@ from designer.db import upgrade
 from designer.design.naming import generated_name
 from designer.design.tables import definition_of
 from designer.design.tables import update_table
+from designer.history import snapshot as snapshots
 from designer.history import versions
 from designer.history.diff import diff
 from designer.history.snapshot import build
 from designer.history.snapshot import canonical_json
+from designer.history.snapshot import digest
 from designer.history.snapshot import snapshot_hash
 from designer.models import DataField
 from designer.models import DataTable
@@ -50,7 +55,7 @@ PASSWORD = "bench password"
 SET_LZ4 = "ALTER TABLE schema_version ALTER COLUMN schema_snapshot SET COMPRESSION lz4"
 # Recompressing a stored snapshot needs a new datum: an UPDATE to the same value keeps the old.
 RECOMPRESS = (
-    "UPDATE schema_version SET schema_snapshot = schema_snapshot::text::jsonb"
+    "UPDATE schema_version SET schema_snapshot = schema_snapshot::text::json"
     " WHERE project_id = %s AND version_number = 1"
 )
 STORED = (
@@ -60,14 +65,27 @@ STORED = (
 )
 ROWS = (  # key, label, unit
     ("build", "snapshot build (snapshot.build)", "ms"),
-    ("hash", "canonical JSON + sha256", "ms"),
+    ("build_cold", "snapshot build, no parts parsed before", "ms"),
+    ("hash", "snapshot_hash of a fresh build", "ms"),
+    ("hash_whole", "canonical JSON of the whole + sha256", "ms"),
     ("json_bytes", "canonical JSON size", "bytes"),
     ("diff", "diff vs edited copy", "ms"),
     ("ops", "change operations", "count"),
     ("chain", "snapshot + hash + diff", "ms"),
     ("save_first", "save_version, first version", "ms"),
     ("save_cached", "save_version, 2nd (previous cached)", "ms"),
+    ("save_cached_min", "  the same, fastest run", "ms"),
     ("save_uncached", "save_version, 2nd (previous uncached)", "ms"),
+    ("save_uncached_min", "  the same, fastest run", "ms"),
+    ("stage_query", "  of the cached save: snapshot SQL, fetch (+INSERT)", "ms"),
+    ("stage_parse", "  of the cached save: parse + canonical JSON", "ms"),
+    ("stage_hash", "  of the cached save: sha256", "ms"),
+    ("stage_diff", "  of the cached save: diff", "ms"),
+    ("stage_insert", "  of the cached save: INSERT (or UPDATE)", "ms"),
+    ("stage_commit", "  of the cached save: COMMIT", "ms"),
+    ("stage_other", "  of the cached save: the rest", "ms"),
+    ("save_cold", "save_version, 2nd, cold process (no parts)", "ms"),
+    ("save_cold_min", "  the same, fastest run", "ms"),
     ("stored", "schema_snapshot stored (pg_column_size)", "bytes"),
     ("raw", "schema_snapshot raw (octet_length ::text)", "bytes"),
     ("ratio", "compression ratio (raw / stored)", "ratio"),
@@ -162,22 +180,44 @@ def edited(snapshot):
     return result
 
 
-def median_ms(action, prepare=None):
-    """Median milliseconds of RUNS calls of action(), each after an untimed prepare()."""
+def runs_ms(action, prepare=None):
+    """Milliseconds of RUNS calls of action(), each after an untimed prepare()."""
     times = []
     for _ in range(RUNS):
         if prepare is not None:
             prepare()
         start = time.perf_counter()
         action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def median_ms(action, prepare=None):
+    return statistics.median(runs_ms(action, prepare))
+
+
+def median_and_fastest(key, action, prepare=None):
+    """{key: median, key_min: fastest} of RUNS calls: on a loaded machine the fastest run
+    shows the work itself best."""
+    times = runs_ms(action, prepare)
+    return {key: statistics.median(times), f"{key}_min": min(times)}
+
+
+def forget_parts():
+    """A process that never parsed these snapshot parts (before parts: nothing to forget)."""
+    parts = getattr(snapshots, "parts", None)
+    if parts is not None:
+        parts.clear()
 
 
 def snapshot_figures(project):
     """Build, hash and diff against an edited copy, in memory: no version is saved."""
     snapshot = build(project.id)
     changed = edited(snapshot)
+    fresh = []  # each hash run's own build
+
+    def rebuild():
+        fresh.append(build(project.id))
 
     def save_work():
         # What a save computes before it writes: the working copy, its hash, the changes.
@@ -187,12 +227,67 @@ def snapshot_figures(project):
 
     return {
         "build": median_ms(lambda: build(project.id)),
-        "hash": median_ms(lambda: snapshot_hash(snapshot)),
+        "build_cold": median_ms(lambda: build(project.id), forget_parts),
+        # Built again after the builds above: parts are those the last build parsed.
+        "hash": median_ms(lambda: snapshot_hash(fresh[-1]), rebuild),
+        "hash_whole": median_ms(lambda: digest(canonical_json(snapshot))),
         "json_bytes": len(canonical_json(snapshot).encode("utf-8")),
         "diff": median_ms(lambda: diff(snapshot, changed)),
         "ops": len(diff(snapshot, changed)),
         "chain": median_ms(save_work),
     }
+
+
+# What save_version spends its time on, by the functions it calls (those that exist: the
+# bench also runs against older code), each without the time of the others it calls.
+STAGES = (  # (stage, module or class, attribute)
+    ("stage_query", snapshots, "build"),  # before parts: SQL, fetch and json.loads
+    ("stage_query", versions, "inserted_from_parts"),  # SQL, INSERT of its result, fetch
+    ("stage_parse", snapshots, "Built"),  # parsing the new parts, canonical JSON
+    ("stage_parse", snapshots, "canonical_json"),
+    ("stage_parse", snapshots, "canonical_of"),
+    ("stage_hash", snapshots, "digest"),
+    ("stage_diff", versions, "diff"),
+    ("stage_insert", SchemaVersion, "create"),
+    ("stage_insert", SchemaVersion, "update"),
+)
+
+
+@contextlib.contextmanager
+def stopwatch():
+    """{stage: seconds} spent in STAGES' functions (less the time of those they call) and
+    in COMMIT."""
+    spent, inner, restore = {}, [0.0], []
+
+    def timed(stage, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            outer, inner[0] = inner[0], 0.0
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - started
+                spent[stage] = spent.get(stage, 0) + elapsed - inner[0]
+                inner[0] = outer + elapsed
+
+        return wrapper
+
+    for stage, owner, name in STAGES:
+        if hasattr(owner, name):
+            restore.append((owner, name, vars(owner).get(name)))
+            setattr(owner, name, timed(stage, getattr(owner, name)))
+    real = database.obj
+    restore.append((real, "commit", None))
+    real.commit = timed("stage_commit", real.commit)
+    try:
+        yield spent
+    finally:
+        for owner, name, original in reversed(restore):
+            if original is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
 
 
 def save_figures(user, project, table):
@@ -215,11 +310,28 @@ def save_figures(user, project, table):
     def save():
         versions.save_version(user, project.id, "bench")
 
-    return {
+    def rename_cold():
+        rename_uncached()
+        forget_parts()
+
+    figures = {
         "save_first": median_ms(save, forget_versions),
-        "save_cached": median_ms(save, rename),
-        "save_uncached": median_ms(save, rename_uncached),
+        **median_and_fastest("save_cached", save, rename),
+        **median_and_fastest("save_uncached", save, rename_uncached),
+        **median_and_fastest("save_cold", save, rename_cold),
     }
+    # The cached save once more, RUNS times, by stage (median of each stage).
+    runs = []
+    for _ in range(RUNS):
+        rename()
+        with stopwatch() as spent:
+            started = time.perf_counter()
+            save()
+            total = time.perf_counter() - started
+        runs.append({**spent, "stage_other": total - sum(spent.values())})
+    for stage in {stage for stage, _, _ in STAGES} | {"stage_commit", "stage_other"}:
+        figures[stage] = statistics.median(run.get(stage, 0) for run in runs) * 1000
+    return figures
 
 
 def storage_figures(project):
@@ -330,7 +442,8 @@ def main():
         for count in SIZES:
             results[count], lz4_problem = measure(user, count)
         report(results, lz4_problem)
-    print(f"total runtime {time.perf_counter() - started:.1f} s")
+    print(f"total runtime {time.perf_counter() - started:.1f} s;"
+          f" load average {' '.join(f'{n:.2f}' for n in os.getloadavg())}")  # fmt: skip
 
 
 if __name__ == "__main__":

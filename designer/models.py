@@ -38,6 +38,12 @@ def one_of(column, values):
     return Check(f"{column} IN ({listed})")
 
 
+class JSONTextField(JSONField):
+    """A `json` column (the text as written, validated), not peewee's default `jsonb`."""
+
+    field_type = "json"
+
+
 def revision_field():
     return IntegerField(default=1, constraints=[SQL("DEFAULT 1"), Check("revision > 0")])
 
@@ -253,7 +259,8 @@ class SchemaVersion(BaseModel):
     project = ForeignKeyField(Project, on_delete="CASCADE", backref="versions", index=False)
     version_number = IntegerField(constraints=[Check("version_number > 0")])
     schema_hash = CharField(max_length=64)
-    schema_snapshot = JSONField(constraints=[Check("jsonb_typeof(schema_snapshot) = 'object'")])
+    # json, not jsonb: stored and read whole, never queried inside (migration 0011).
+    schema_snapshot = JSONTextField(constraints=[Check("json_typeof(schema_snapshot) = 'object'")])
     changes = JSONField(
         default=list,
         constraints=[

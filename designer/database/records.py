@@ -41,7 +41,10 @@ def deployed_snapshot(deployment):
         # A deploy of the whole design stores no copy: its version holds the snapshot.
         return (
             Deployment.select(
-                fn.coalesce(Deployment.deployed_snapshot, SchemaVersion.schema_snapshot)
+                # (A version's snapshot is json, a deployment's jsonb.)
+                fn.coalesce(
+                    Deployment.deployed_snapshot.cast("json"), SchemaVersion.schema_snapshot
+                )
             )
             .join(SchemaVersion, JOIN.LEFT_OUTER, on=(Deployment.version == SchemaVersion.id))
             .where(Deployment.id == deployment.id)

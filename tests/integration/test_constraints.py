@@ -456,6 +456,30 @@ def test_version_changes_must_be_an_array(sql, world):
     assert name == "schema_version_changes_check"
 
 
+@pytest.mark.parametrize("value", ["[1, 2]", '"text"', "null", "1"])
+def test_a_version_snapshot_must_be_a_json_object(sql, world, value):
+    name = sql.refused(
+        psycopg2.errors.CheckViolation,
+        "INSERT INTO schema_version (project_id, version_number, schema_hash, schema_snapshot)"
+        " VALUES (%s, 1, 'h', %s::json)",
+        world["project"],
+        value,
+    )
+    assert name == "schema_version_schema_snapshot_check"
+
+
+@pytest.mark.parametrize("text", ["{not json", '{"tables": {}', '{"a": 1} trailing', ""])
+def test_a_version_snapshot_must_be_valid_json(sql, world, text):
+    # Stored as json text (migration 0011): PostgreSQL still checks every byte of it.
+    assert None is sql.refused(
+        psycopg2.errors.InvalidTextRepresentation,
+        "INSERT INTO schema_version (project_id, version_number, schema_hash, schema_snapshot)"
+        " VALUES (%s, 1, 'h', %s)",
+        world["project"],
+        text,
+    )
+
+
 def test_revisions_are_positive(sql, world):
     name = sql.refused(
         psycopg2.errors.CheckViolation,

@@ -12,6 +12,7 @@ from designer.db import open_database
 from designer.db import upgrade
 from designer.history.diff import diff
 from designer.history.diff import summarize
+from designer.history.snapshot import snapshot_hash
 from designer.models import MODELS
 from tests.conftest import truncate_all
 from tests.unit import test_diff as diff_helpers
@@ -157,4 +158,26 @@ def test_migration_0004_backfills_change_counts_of_existing_versions(fresh_datab
     assert [row[0] for row in stored] == [summarize(changes) for changes in history]
     assert stored[1][0]["tables"] == {"added": 1, "changed": 1, "dropped": 0}
     assert stored[1][0]["relationships"] == {"added": 0, "changed": 0, "dropped": 1}
+    db.close()
+
+
+def test_migration_0011_keeps_stored_snapshots_and_their_hashes(fresh_database):
+    db = connect(fresh_database("dmd_snapshot_json"))
+    runner = migration_runner(db)
+    runner.up("0010_schemas_of_others")
+    populate_versions(db, [[]])
+    snapshot = diff_helpers.shop()
+    snapshot["tables"]["t-cust"]["description"] = '«été» "quoted"\ttab'
+    db.execute_sql(
+        "UPDATE schema_version SET schema_snapshot = %s::jsonb, schema_hash = %s",
+        (json.dumps(snapshot), snapshot_hash(snapshot)),
+    )
+    read = "SELECT schema_snapshot, schema_hash, pg_typeof(schema_snapshot) FROM schema_version"
+    assert runner.up("0011_snapshot_as_json_text") == ["0011_snapshot_as_json_text"]
+    stored, stored_hash, kind = db.execute_sql(read).fetchone()
+    assert (stored, kind) == (snapshot, "json")
+    assert snapshot_hash(stored) == stored_hash
+    runner.down()
+    stored, _, kind = db.execute_sql(read).fetchone()
+    assert (stored, kind) == (snapshot, "jsonb")
     db.close()
