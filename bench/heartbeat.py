@@ -220,6 +220,11 @@ def main():
     parser.add_argument("--threads", type=int, default=0, help="gthread threads; 0: sync")
     parser.add_argument("--processes", type=int, default=1, help="load generator processes")
     parser.add_argument("--seconds", type=float, default=8.0, help="measured per round")
+    parser.add_argument(
+        "--rls-off",
+        action="store_true",
+        help="serve the app as a superuser (ALLOW_RLS_BYPASS): what the policies cost",
+    )
     args = parser.parse_args()
     # A killed bench must still stop its gunicorns and drop its database.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -234,6 +239,8 @@ def main():
         # The app runs as its role, bound by row-level security, as `make run` serves it;
         # the bare floor stays a superuser's plain UPDATE.
         roles = {"DATABASE_URL": app_url, "OWNER_DATABASE_URL": owner_url}
+        if args.rls_off:
+            roles = {"DATABASE_URL": url, "OWNER_DATABASE_URL": owner_url, "ALLOW_RLS_BYPASS": "1"}
         upgrade(open_database(owner_url))
         open_database(owner_url).close_all()
         route(app_url, url)  # seeding runs as a superuser, requests as the app role
@@ -277,6 +284,8 @@ def main():
                 for name in ROUNDS
             ]
         describe(args.threads, args.processes, args.seconds, queries)
+        if args.rls_off:
+            print("RLS OFF: the app served as a superuser, which no policy binds")
         failed = report(rounds)
         for name in sorted({r.server for r in rounds if r.errors}):
             print(f"last lines of the {name} server's log:\n{tail(logs / f'{name}.log')}")

@@ -14,6 +14,7 @@ from peewee import IntegrityError
 from peewee import fn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from designer.db import PreparedStatement
 from designer.db import database
 from designer.db import utcnow
 from designer.errors import Busy
@@ -171,13 +172,15 @@ def issue_token(user, name="", expires_in_days=None):
     return plaintext, row
 
 
-# Every API request runs this, so it is one fixed statement rather than a built query. It acts
-# for no user yet (rls_token_owner, a definer function, reads the token), and once the owner
-# is found it makes the connection act for them (designer.rls), in the same round trip.
+# Every API request runs this, so it is one fixed statement (prepared per connection) rather
+# than a built query. It acts for no user yet (rls_token_owner, a definer function, reads the
+# token), and once the owner is found it makes the connection act for them (designer.rls), in
+# the same round trip.
 TOKEN_OWNER = (
     "SELECT token_id, last_used_at, user_id, username, email,"
     " set_config('designer.user_id', user_id::text, false) FROM rls_token_owner(%s)"
 )
+TOKEN_OWNER_PREPARED = PreparedStatement("token_owner", TOKEN_OWNER, ("text",))
 
 
 def user_for_token(plaintext):
@@ -185,7 +188,7 @@ def user_for_token(plaintext):
     for them from now on (the caller clears that at the end of its request)."""
     if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
         return None
-    row = database.execute_sql(TOKEN_OWNER, (_digest(plaintext),)).fetchone()
+    row = TOKEN_OWNER_PREPARED.execute((_digest(plaintext),)).fetchone()
     if row is None:
         return None
     token_id, last_used_at, user_id, username, email, _ = row

@@ -316,6 +316,8 @@ class TableLock(BaseModel):
 
 # A lock is active until it is released, expired by the sweep, or forced.
 # PostgreSQL itself keeps a table to one such row, whatever the application does.
+# The sweep and the lock checks find unreleased locks through it. No index covers
+# expires_at, so a heartbeat (which moves it) updates its row in place (migrations/0011).
 TableLock.add_index(
     TableLock.index(
         TableLock.data_table,
@@ -338,16 +340,6 @@ class ActivityEntry(BaseModel):
 
     class Meta:
         indexes = ((("project", "created_at"), False),)
-
-
-# The sweep finds expired locks among the unreleased ones through this index.
-TableLock.add_index(
-    TableLock.index(
-        TableLock.expires_at,
-        where=TableLock.released_at.is_null(),
-        name="table_lock_unreleased_expires_at",
-    )
-)
 
 
 class Deployment(BaseModel):

@@ -18,6 +18,7 @@ from designer.errors import Locked
 from designer.errors import NotFound
 from designer.models import DataField
 from designer.models import DataTable
+from designer.models import ProjectMember
 from designer.models import TableLock
 from designer.settings import settings
 from tests.integration import lock_worker
@@ -96,6 +97,43 @@ def test_a_heartbeat_extends_the_lease(team):
     renewed = locks.heartbeat(lock.lock_token, team["editor"])
     assert renewed.expires_at > lock.expires_at
     assert renewed.heartbeat_at > lock.heartbeat_at
+
+
+def test_a_heartbeat_on_a_new_connection_still_extends_the_lease(team, api):
+    """The heartbeat is prepared once per connection; a new connection prepares it again."""
+    lock = locks.acquire(team["table"].id, team["editor"], "pessimistic")
+    locks.heartbeat(lock.lock_token, team["editor"])
+    database.manual_close()
+    assert locks.heartbeat(lock.lock_token, team["editor"]).expires_at > lock.expires_at
+    client = api(team["editor"])
+    url = f"/tables/{team['table'].id}/lock/heartbeat"
+    assert client.post(url, json={"lock_token": str(lock.lock_token)}).status_code == 200
+    database.obj.close_all()  # the app role's pooled connections too
+    assert client.post(url, json={"lock_token": str(lock.lock_token)}).status_code == 200
+
+
+def test_a_heartbeat_updates_its_lock_in_place(team):
+    """No index covers what a heartbeat moves, so PostgreSQL rewrites no index entry."""
+    lock = locks.acquire(team["table"].id, team["editor"], "pessimistic")
+    with database.atomic():
+        locks.heartbeat(lock.lock_token, team["editor"], team["table"].id)
+        counts = database.execute_sql(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables"
+            " WHERE relid = 'table_lock'::regclass"
+        ).fetchone()
+    assert counts == (1, 1)
+
+
+def test_a_holder_who_is_no_longer_an_editor_cannot_extend_the_lock(team, api):
+    lock = locks.acquire(team["table"].id, team["editor"], "pessimistic")
+    # Behind change_role's back, which would end the lock: here the lock outlives the role.
+    ProjectMember.update(role="viewer").where(ProjectMember.user == team["editor"].id).execute()
+    with pytest.raises(Conflict):
+        locks.heartbeat(lock.lock_token, team["editor"], team["table"].id)
+    url = f"/tables/{team['table'].id}/lock/heartbeat"
+    response = api(team["editor"]).post(url, json={"lock_token": str(lock.lock_token)})
+    assert response.status_code == 409
+    assert TableLock.get_by_id(lock.id).expires_at == lock.expires_at
 
 
 def test_without_heartbeats_a_lock_expires_and_is_free(team, short_lease):
