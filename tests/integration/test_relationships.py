@@ -298,7 +298,8 @@ def test_api_creates_lists_and_deletes_relationships(alice, shop, api):
     assert created.status_code == 201
     assert created.json["cascade_config"] == {"on_delete": "restrict", "on_update": "no_action"}
     listed = client.get(f"/projects/{shop.id}/relationships").json
-    assert [r["relationship_name"] for r in listed] == ["orders_customer_id_fkey"]
+    assert [r["relationship_name"] for r in listed["relationships"]] == ["orders_customer_id_fkey"]
+    assert listed["next"] is None
     cycle = client.post(
         f"/projects/{shop.id}/relationships",
         json={"source_table_id": str(orders.id), "target_table_id": str(customers.id)},
@@ -306,7 +307,24 @@ def test_api_creates_lists_and_deletes_relationships(alice, shop, api):
     assert cycle.status_code == 422
     assert "cycle" in cycle.json["error"]["message"]
     assert client.delete(f"/relationships/{created.json['id']}").status_code == 204
-    assert client.get(f"/projects/{shop.id}/relationships").json == []
+    assert client.get(f"/projects/{shop.id}/relationships").json["relationships"] == []
+
+
+def test_the_api_lists_relationships_a_page_at_a_time_by_default(alice, shop, api):
+    hub = table(alice, shop, "Hub")
+    for n in range(53):
+        link(alice, shop, hub, table(alice, shop, f"Spoke {n:02d}"))
+    client = api(alice)
+    first = client.get(f"/projects/{shop.id}/relationships").json
+    assert len(first["relationships"]) == 50 and first["next"]
+    rest = client.get(f"/projects/{shop.id}/relationships?after={first['next']}").json
+    names = [r["relationship_name"] for r in first["relationships"] + rest["relationships"]]
+    assert len(names) == len(set(names)) == 53 and rest["next"] is None
+    small = client.get(f"/projects/{shop.id}/relationships?limit=2").json
+    assert len(small["relationships"]) == 2
+    document = client.get("/openapi.json").json
+    listing = document["paths"]["/projects/{project_id}/relationships"]["get"]
+    assert {p["name"] for p in listing["parameters"] if p["in"] == "query"} == {"limit", "after"}
 
 
 def test_a_locked_target_refuses_other_users(alice, shop, make_user):
