@@ -63,7 +63,7 @@ HTMX = {
     "tables.edit_header", "tables.new_table", "tables.suggest_table_name", "fields.rows",
     "fields.new", "fields.type_settings", "fields.show", "fields.edit", "locks.show",
     "projects.header", "projects.edit_header", "relationships.form", "relationships.show",
-    "relationships.edit", "deployments.drift_report",
+    "relationships.edit", "relationships.table_choices", "deployments.drift_report",
 }  # fmt: skip
 
 
@@ -202,12 +202,15 @@ def plan(app, data, token):
         "rel_id": data["relationship"].id, "deployment_id": data["deployment"].id,
         "number": latest, "name": "htmx.min.js", "filename": "js/app.js",
         "user_id": data["member"].id,
+        "digest": "0", "fmt": "sql",  # an old digest: sent on to the current one
     }  # fmt: skip
     first_rel = relationship_cursor(project.id)
     # Query-string variants of some routes: further pages, searches, other arguments.
     variants = {
         "tables.table_rows": ["?q=coral+parcel", f"?after={quote(first_rel[1])}"],
         "relationships.index": [f"hx:?after={quote(first_rel[0])}"],
+        "relationships.table_choices": ["?q=coral", "?target_table=coral+parcel"],
+        "relationships.form": [f"?source_table={quote(table.name)}&target_table_id={table.id}"],
         "versions.timeline": [f"hx:?before={latest}"],
         "versions.compare": [
             f"?from=1&to={latest}",
@@ -395,6 +398,8 @@ def main():
                 "DEPLOY_DATABASE_URL": url,
                 "SECRET_KEY": "bench",
                 "INSTANCE_PATH": instance,
+                # The bench seeds and serves as its server's superuser.
+                "ALLOW_RLS_BYPASS": True,
             }
         )
         with app.app_context():

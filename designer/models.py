@@ -139,6 +139,9 @@ class DataTable(BaseModel):
     # When the table was first deployed to the target; NULL while it never was
     # (or after it was dropped from the database).
     deployed_at = Timestamp(null=True, server_default=False)
+    # What a search looks in: its and its columns' names and descriptions, lower case,
+    # one a line. Triggers write it (migrations/0011); whatever is saved here is replaced.
+    search_text = TextField(default="", constraints=[SQL("DEFAULT ''")])
 
     class Meta:
         indexes = (

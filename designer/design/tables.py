@@ -126,11 +126,15 @@ def list_tables(project_id, query="", status="", after=None, limit=None):
     """One page of a project's tables by name, and the name to continue after (or None).
 
     A search matches a table's name, table name or description, or any of its
-    columns' (each row then names the first matching column: matched_field).
+    columns' (each row then names the first matching column: matched_field), in any case.
     """
     limit = limit or settings.page_size
     # Every column but schema_definition, which a listing never shows.
-    listed = [f for f in DataTable._meta.sorted_fields if f is not DataTable.schema_definition]
+    listed = [
+        f
+        for f in DataTable._meta.sorted_fields
+        if f is not DataTable.schema_definition and f is not DataTable.search_text
+    ]
     query = (query or "").strip()
     pattern = f"%{escape_like(query)}%"
     columns = [*listed, field_count()]
@@ -144,12 +148,9 @@ def list_tables(project_id, query="", status="", after=None, limit=None):
     else:
         rows = rows.where(DataTable.status != "deleted")
     if query:
-        rows = rows.where(
-            (DataTable.name**pattern)
-            | (DataTable.table_name**pattern)
-            | (DataTable.description**pattern)
-            | fn.EXISTS(matching_field(pattern))
-        )
+        # search_text holds the table's and its columns' names (migrations/0011): only the
+        # project's own rows are read, never every column of every project.
+        rows = rows.where(fn.strpos(DataTable.search_text, fn.lower(query)) > 0)
     if after:
         rows = rows.where(DataTable.name > after)
     page = list(rows.order_by(DataTable.name).limit(limit + 1))

@@ -9,10 +9,10 @@ from flask_login import login_required
 
 from designer import projects
 from designer.design import relationships
+from designer.design import table_picker
 from designer.design.field_types import pg_type
 from designer.design.naming import foreign_key_name
 from designer.errors import ValidationFailed
-from designer.models import DataTable
 from designer.views import block
 from designer.views import form_revision
 from designer.views import go
@@ -22,8 +22,10 @@ from designer.web import htmx
 
 bp = Blueprint("relationships", __name__)
 TEMPLATE = "relationships/index.html"
+SIDES = ("source", "target")
 FORM_KEYS = (
-    "source_table_id", "source_field_id", "target_table_id", "target_field_id",
+    "source_table", "source_table_id", "source_field_id", "target_table", "target_table_id",
+    "target_field_id",
     "relationship_name", "relationship_type", "on_delete", "on_update", "junction_table_name",
     "foreign_key_name",
 )  # fmt: skip
@@ -32,16 +34,26 @@ FORM_KEYS = (
 ACTION_CHOICES = [(action, action.replace("_", " ")) for action in relationships.ACTIONS]
 
 
+def picked(project_id, form, side):
+    """The table the form's `side` names (its typed name, else its id), written back into
+    the form as both; None when none is chosen. A name or id that fits no table of the
+    project is kept as typed, with the reason in form["problems"]."""
+    table, problem = table_picker.chosen_table(
+        project_id, form.get(f"{side}_table"), form.get(f"{side}_table_id")
+    )
+    if problem:
+        form.setdefault("problems", {})[f"{side}_table_id"] = problem
+        form[f"{side}_table_id"] = ""
+        return None
+    if table is not None:
+        form[f"{side}_table"], form[f"{side}_table_id"] = table.name, str(table.id)
+    return table
+
+
 def form_context(project_id, form):
     """The choices the add form offers for what has been picked so far."""
-    # Not schema_definition: a listing of 3,000 tables would read megabytes for nothing.
-    tables = list(
-        DataTable.select(DataTable.id, DataTable.name, DataTable.table_name)
-        .where(DataTable.project == project_id, DataTable.status != "deleted")
-        .order_by(DataTable.name)
-    )
-    by_id = {str(t.id): t for t in tables}
-    source, target = by_id.get(form.get("source_table_id")), by_id.get(form.get("target_table_id"))
+    # Each side is one table found by name, never a listing: 3,000 names are half a megabyte.
+    source, target = (picked(project_id, form, side) for side in SIDES)
     fields = relationships.fields_of([t for t in (source, target) if t is not None])
     source_fields = fields.get(form.get("source_table_id"), [])
     keys = [f for f in source_fields if f.field_config.get("unique")]
@@ -57,14 +69,14 @@ def form_context(project_id, form):
         and (key_type is None or pg_type(f.data_type, f.field_config) == key_type)
     ]
     if source:
-        new_name = foreign_key_name(source.table_name, self_reference=source is target)
+        itself = target is not None and source.id == target.id
+        new_name = foreign_key_name(source.table_name, self_reference=itself)
     else:
         new_name = "<one table>_id"
     form.setdefault("foreign_key_name", "")
     if not form["foreign_key_name"] and source:
         form["foreign_key_name"] = new_name
     return {
-        "table_choices": [("", "Choose a table…")] + [(str(t.id), t.name) for t in tables],
         "key_choices": [
             ("", "id (primary key)"),
             *((str(f.id), f"{f.field_name} (unique)") for f in keys),
@@ -77,15 +89,16 @@ def form_context(project_id, form):
 def page_context(granted, form=None, errors=None, return_to="project"):
     form = form or {"relationship_type": "one_to_many"}
     rels, next_after = relationships.page_of(granted.project.id, request.args.get("after"))
+    choices = form_context(granted.project.id, form)
     return {
         "access": granted,
         "project": granted.project,
         "relationships": rels,
         "next_after": next_after,
         "form": form,
-        "errors": errors or {},
+        "errors": {**form.pop("problems", {}), **(errors or {})},
         "return_to": return_to,
-        **form_context(granted.project.id, form),
+        **choices,
     }
 
 
@@ -123,6 +136,7 @@ def create(project_id):
     form = {key: request.form.get(key, "") for key in FORM_KEYS}
     return_to = request.form.get("return_to", "project")
     try:
+        chosen(project_id, form)
         rel = relationships.create_relationship(
             current_user, project_id, form, session_lock(form["target_table_id"])
         )
@@ -134,6 +148,29 @@ def create(project_id):
     if return_to.startswith("table:"):
         return go("tables.show", table_id=return_to.split(":", 1)[1])
     return go("relationships.index", project_id=project_id)
+
+
+def chosen(project_id, form):
+    """Turn the typed table names into the ids the relationship is made of."""
+    granted = projects.access(current_user, project_id, "editor")
+    for side in SIDES:
+        picked(granted.project.id, form, side)
+    problems = form.pop("problems", {})
+    if problems:
+        raise ValidationFailed(relationships.PROBLEM, problems)
+
+
+@bp.get("/projects/<project_id>/relationships/tables")
+@login_required
+def table_choices(project_id):
+    """The first tables whose name contains what was typed (q, or the picker's own name),
+    as <option>s for a table picker's datalist."""
+    granted = projects.access(current_user, project_id)
+    text = next(
+        (request.args[k] for k in ("q", *(f"{s}_table" for s in SIDES)) if k in request.args), ""
+    )
+    found = table_picker.matching_tables(granted.project.id, text)
+    return block(TEMPLATE, "table_options", tables=found)
 
 
 def row(granted, rel, name="relationship_row", status=200, **extra):

@@ -22,13 +22,31 @@ def add_table(page, shop, name):
     expect(page.get_by_role("heading", name=name)).to_be_visible()
 
 
+def test_an_unknown_table_name_is_refused_next_to_the_picker(page, user, shop):
+    tables.create_table(user, shop.id, "Orders")
+    sign_in(page)
+    page.goto(f"/projects/{shop.id}/relationships")
+    page.get_by_label("One table").fill("Nowhere")
+    page.get_by_label("Many table").fill("Orders")
+    page.get_by_role("button", name="Add relationship").click()
+    expect(page.locator("#source_table_id-error")).to_contain_text("No table named “Nowhere”")
+    expect(page.get_by_label("One table")).to_have_attribute("aria-invalid", "true")
+
+
 def test_link_two_tables_and_see_it_on_the_diagram(page, user, shop):
     sign_in(page)
     add_table(page, shop, "Customers")
     add_table(page, shop, "Orders")
 
     page.get_by_role("button", name="Add relationship").click()
-    page.get_by_label("One table").select_option(label="Customers")
+    expect(page.get_by_label("Many table")).to_have_value("Orders")
+    one = page.get_by_label("One table")
+    one.fill("cust")
+    # The picker offers the matching tables as the browser's own suggestions.
+    expect(page.locator("#rel-source-options option")).to_have_count(1)
+    expect(page.locator("#rel-source-options option")).to_have_attribute("value", "Customers")
+    one.fill("Customers")
+    one.press("Tab")
     expect(page.get_by_label("Foreign key")).to_contain_text("A new column")
     expect(page.get_by_label("New column name")).to_have_value("customer_id")
     page.get_by_label("On delete").select_option("cascade")

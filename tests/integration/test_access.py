@@ -76,6 +76,7 @@ ROUTES = [
     ("html", "POST", "/tables/{t}/lock/force", None, "owner"),
     ("html", "GET", "/projects/{p}/relationships", None, "viewer"),
     ("html", "GET", "/projects/{p}/relationships/form", None, "editor"),
+    ("html", "GET", "/projects/{p}/relationships/tables?q=t", None, "viewer"),
     (
         "html",
         "POST",

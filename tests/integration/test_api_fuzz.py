@@ -119,8 +119,9 @@ def test_no_api_operation_answers_5xx_whatever_it_is_sent(data, world, api):
 def test_openapi_names_path_parameters_without_flask_converters(api):
     document = api().get("/openapi.json").json
     version = document["paths"]["/projects/{project_id}/versions/{number}"]["get"]
-    assert {p["name"]: p["schema"]["type"] for p in version["parameters"]} == {
-        "project_id": "string",
-        "number": "integer",
+    assert {p["name"]: (p["in"], p["schema"]["type"]) for p in version["parameters"]} == {
+        "project_id": ("path", "string"),
+        "number": ("path", "integer"),
+        "include": ("query", "string"),
     }
     assert not [path for path in document["paths"] if ":" in path]

@@ -298,7 +298,8 @@ def test_api_creates_lists_and_deletes_relationships(alice, shop, api):
     assert created.status_code == 201
     assert created.json["cascade_config"] == {"on_delete": "restrict", "on_update": "no_action"}
     listed = client.get(f"/projects/{shop.id}/relationships").json
-    assert [r["relationship_name"] for r in listed] == ["orders_customer_id_fkey"]
+    assert [r["relationship_name"] for r in listed["relationships"]] == ["orders_customer_id_fkey"]
+    assert listed["next"] is None
     cycle = client.post(
         f"/projects/{shop.id}/relationships",
         json={"source_table_id": str(orders.id), "target_table_id": str(customers.id)},
@@ -306,7 +307,24 @@ def test_api_creates_lists_and_deletes_relationships(alice, shop, api):
     assert cycle.status_code == 422
     assert "cycle" in cycle.json["error"]["message"]
     assert client.delete(f"/relationships/{created.json['id']}").status_code == 204
-    assert client.get(f"/projects/{shop.id}/relationships").json == []
+    assert client.get(f"/projects/{shop.id}/relationships").json["relationships"] == []
+
+
+def test_the_api_lists_relationships_a_page_at_a_time_by_default(alice, shop, api):
+    hub = table(alice, shop, "Hub")
+    for n in range(53):
+        link(alice, shop, hub, table(alice, shop, f"Spoke {n:02d}"))
+    client = api(alice)
+    first = client.get(f"/projects/{shop.id}/relationships").json
+    assert len(first["relationships"]) == 50 and first["next"]
+    rest = client.get(f"/projects/{shop.id}/relationships?after={first['next']}").json
+    names = [r["relationship_name"] for r in first["relationships"] + rest["relationships"]]
+    assert len(names) == len(set(names)) == 53 and rest["next"] is None
+    small = client.get(f"/projects/{shop.id}/relationships?limit=2").json
+    assert len(small["relationships"]) == 2
+    document = client.get("/openapi.json").json
+    listing = document["paths"]["/projects/{project_id}/relationships"]["get"]
+    assert {p["name"] for p in listing["parameters"] if p["in"] == "query"} == {"limit", "after"}
 
 
 def test_a_locked_target_refuses_other_users(alice, shop, make_user):
@@ -343,3 +361,73 @@ def test_a_new_foreign_key_can_be_named_in_the_form(alice, shop):
     with pytest.raises(ValidationFailed) as caught:
         link(alice, shop, customers, orders, foreign_key_name="Buyer ID")
     assert "foreign_key_name" in caught.value.fields
+
+
+def test_the_table_picker_offers_the_first_matching_tables_of_the_project(alice, shop, signed_in):
+    for n in range(25):
+        tables.create_table(alice, shop.id, f"Order line {n:02d}")
+    table(alice, shop, "Customers")
+    table(alice, shop, "Last orders")
+    tables.delete_table(alice, table(alice, shop, "Old orders").id)
+    elsewhere = projects.create_project(alice, "Elsewhere")
+    tables.create_table(alice, elsewhere.id, "Order archive")
+    url = f"/projects/{shop.id}/relationships/tables"
+    web = signed_in(alice)
+    offered = web.get(url, query_string={"target_table": "ORDER"}).text
+    assert offered.count("<option") == 20
+    # Names starting with what was typed come first; then the ones containing it.
+    assert 'value="Order line 00"' in offered and "Last orders" not in offered
+    last = web.get(url, query_string={"q": "orders"}).text
+    assert 'value="Last orders"' in last and "Old orders" not in last
+    assert "Order archive" not in web.get(url, query_string={"q": "archive"}).text
+    assert "Customers" in web.get(url, query_string={"source_table": "custom"}).text
+    # A LIKE wildcard is a letter like any other.
+    assert web.get(url, query_string={"q": "%"}).text == ""
+
+
+def test_the_relationship_form_holds_no_listing_of_the_tables(alice, shop, signed_in):
+    for n in range(30):
+        tables.create_table(alice, shop.id, f"Table {n:02d}")
+    page = signed_in(alice).get(f"/projects/{shop.id}/relationships", htmx=False).text
+    assert "Table 29" not in page
+    assert 'list="rel-source-options"' in page and 'list="rel-target-options"' in page
+
+
+def test_a_relationship_is_added_by_the_typed_table_names(alice, shop, signed_in):
+    customers, orders = table(alice, shop, "Customers"), table(alice, shop, "Orders")
+    web = signed_in(alice)
+    form = {"source_table": "customers", "target_table": " Orders ", "target_field_id": "new",
+            "relationship_type": "one_to_many"}  # fmt: skip
+    response = web.post(f"/projects/{shop.id}/relationships", data=form)
+    assert response.status_code == 200, response.text
+    rel = TableRelationship.get(TableRelationship.project == shop.id)
+    assert (rel.source_table_id, rel.target_table_id) == (customers.id, orders.id)
+
+
+def test_an_unknown_table_name_is_shown_next_to_its_input(alice, shop, signed_in):
+    table(alice, shop, "Customers")
+    elsewhere = projects.create_project(alice, "Elsewhere")
+    theirs = tables.create_table(alice, elsewhere.id, "Orders")
+    web = signed_in(alice)
+    form = {"source_table": "Customers", "target_table": "Orders", "target_field_id": "new"}
+    refused = web.post(f"/projects/{shop.id}/relationships", data=form)
+    assert refused.status_code == 422
+    assert 'id="target_table_id-error"' in refused.text
+    assert "No table named “Orders” in this project" in refused.text
+    assert 'value="Orders"' in refused.text  # what was typed stays to be corrected
+    assert TableRelationship.select().count() == 0
+    # Another project's table by id is no table of this one, and never a 500.
+    url = f"/projects/{shop.id}/relationships/form"
+    for bad in (str(theirs.id), "not-an-id"):
+        shown = web.get(url, query_string={"target_table_id": bad})
+        assert shown.status_code == 200
+        assert "Choose a table of this project." in shown.text
+        assert "Orders" not in shown.text
+
+
+def test_a_deep_link_to_the_form_names_the_chosen_table(alice, shop, signed_in):
+    orders = table(alice, shop, "Orders")
+    url = f"/projects/{shop.id}/relationships/form"
+    shown = signed_in(alice).get(url, query_string={"target_table_id": str(orders.id)}).text
+    assert 'name="target_table" value="Orders"' in shown
+    assert f'name="target_table_id" value="{orders.id}"' in shown

@@ -30,12 +30,14 @@ HTMX = {
     "tables.edit_header", "tables.new_table", "tables.suggest_table_name", "fields.rows",
     "fields.new", "fields.type_settings", "fields.show", "fields.edit", "locks.show",
     "projects.header", "projects.edit_header", "relationships.form", "relationships.show",
-    "relationships.edit", "deployments.drift_report",
+    "relationships.edit", "relationships.table_choices", "deployments.drift_report",
 }  # fmt: skip
 # "Load more" and other query strings the pages use, by endpoint ("hx:": loaded by htmx).
 VARIANTS = {
     "tables.table_rows": ["?q=table_0", "?after=Table+0001"],
     "relationships.index": ["hx:?after=table_0001_previous_id_fkey"],
+    "relationships.table_choices": ["?q=table_0", "?target_table=Table+0"],
+    "relationships.form": ["?source_table=Table+0001&target_table=table_0002"],
     "versions.timeline": ["hx:?before=2"],
     "versions.show": ["hx:?tables=1", "hx:?relationships=1"],
     "versions.compare": ["?from=1&to=2", "?from=1&to=working", "hx:?from=&to=1&start=1"],

@@ -3,6 +3,7 @@
 import pytest
 
 from designer import locks
+from designer import projects
 from designer.design import fields
 from designer.design import tables
 from designer.errors import Conflict
@@ -121,6 +122,30 @@ def test_search_treats_like_wildcards_literally(alice, shop):
     assert [t.name for t in rows] == ["Hundred %"]
     rows, _ = tables.list_tables(shop.id, "_")
     assert [t.name for t in rows] == ["Hundred %"]
+
+
+def test_search_finds_tables_by_their_columns_as_the_columns_change(alice, shop):
+    def found(text):
+        return [t.name for t in tables.list_tables(shop.id, text)[0]]
+
+    orders = add_table(alice, shop, "Orders")
+    add_table(alice, shop, "Customers")
+    total = fields.create_field(alice, orders.id, {"name": "Grand Total"})
+    assert found("GRAND") == found("grand_total") == ["Orders"]
+    assert found("total") == ["Orders"]
+    changed = fields.update_field(
+        alice, total.id, total.revision, {"name": "Sum", "description": "Before Tax"}
+    )
+    assert found("grand") == [] and found("before tax") == ["Orders"] and found("sum") == ["Orders"]
+    fields.delete_field(alice, changed.id)
+    assert found("sum") == []
+    revision = DataTable.get_by_id(orders.id).revision
+    tables.update_table(alice, orders.id, revision, description="What people bought")
+    assert found("people") == ["Orders"]
+    # Another project's columns are not this project's.
+    elsewhere = add_table(alice, projects.create_project(alice, "Elsewhere"), "Invoices")
+    fields.create_field(alice, elsewhere.id, {"name": "Grand Total"})
+    assert found("grand") == []
 
 
 def test_search_is_deep_linkable(alice, shop, signed_in):

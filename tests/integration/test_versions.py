@@ -249,8 +249,16 @@ def test_api_versions_round_trip(alice, shop, api):
     listed = client.get(f"/projects/{shop.id}/versions").json
     assert [v["message"] for v in listed["versions"]] == ["first"]
     assert "schema_snapshot" not in listed["versions"][0]
-    detail = client.get(f"/projects/{shop.id}/versions/1").json
+    # The heavy parts only when asked: a snapshot of thousands of tables is megabytes.
+    brief = client.get(f"/projects/{shop.id}/versions/1").json
+    assert brief["summary"] and not {"schema_snapshot", "changes"} & brief.keys()
+    detail = client.get(f"/projects/{shop.id}/versions/1?include=snapshot,changes").json
     assert detail["schema_snapshot"]["tables"]
+    assert "add_table" in [c["op"] for c in detail["changes"]]
+    only = client.get(f"/projects/{shop.id}/versions/1?include=changes").json
+    assert "changes" in only and "schema_snapshot" not in only
+    unknown = client.get(f"/projects/{shop.id}/versions/1?include=everything")
+    assert unknown.status_code == 422
     assert client.get(f"/projects/{shop.id}/versions/9").status_code == 404
     tables.create_table(alice, shop.id, "More")
     client.post(f"/projects/{shop.id}/versions", json={"message": "second"})

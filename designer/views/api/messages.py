@@ -35,6 +35,17 @@ def accepts(model):
     return decorate
 
 
+def query(**parameters):
+    """Document the view's query parameters, name=(JSON type, what it does), in the OpenAPI
+    document (api/openapi.py); the view still reads them itself."""
+
+    def decorate(view):
+        view.query_parameters = parameters
+        return view
+
+    return decorate
+
+
 def revision_of(data):
     """The revision a write is based on, from the body or an If-Match header."""
     raw = data.get("revision", request.headers.get("If-Match", "").strip('"'))

@@ -18,6 +18,15 @@ def path_parameters(rule):
     }
 
 
+def query_parameters(view):
+    """The optional query parameters a view documents (api.messages.query)."""
+    return [
+        {"name": name, "in": "query", "required": False, "description": text,
+         "schema": {"type": kind}}
+        for name, (kind, text) in getattr(view, "query_parameters", {}).items()
+    ]  # fmt: skip
+
+
 def request_body(model, schemas):
     """The OpenAPI request body of a model, adding its schemas to `schemas`."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -42,8 +51,11 @@ def openapi():
                 "operationId": rule.endpoint.split(".", 1)[1],
                 "summary": (view.__doc__ or "").strip(),
                 "parameters": [
-                    {"name": arg, "in": "path", "required": True, "schema": schema}
-                    for arg, schema in sorted(path_parameters(rule).items())
+                    *(
+                        {"name": arg, "in": "path", "required": True, "schema": schema}
+                        for arg, schema in sorted(path_parameters(rule).items())
+                    ),
+                    *query_parameters(view),
                 ],
                 "responses": {"default": {"description": "JSON, or an error object"}},
             }

@@ -12,7 +12,11 @@ from designer.views.api import bp
 from designer.views.api.messages import accepts
 from designer.views.api.messages import iso
 from designer.views.api.messages import lock_token
+from designer.views.api.messages import query
 from designer.views.api.messages import revision_of
+
+PAGE = 50  # relationships a page holds unless `limit` says otherwise
+MAX_PAGE = 500
 
 
 def relationship_json(rel):
@@ -27,14 +31,15 @@ def relationship_json(rel):
 
 
 @bp.get("/projects/<project_id>/relationships")
+@query(
+    limit=("integer", f"relationships per page, 1–{MAX_PAGE} (default {PAGE})"),
+    after=("string", "the name to continue after: the previous page's next"),
+)
 def list_relationships(project_id):
-    """The project's relationships by name, a page at a time when asked (limit, after):
-    {"relationships", "next"}; without either, all of them as a list (as before paging)."""
+    """A page of the project's relationships by name: {"relationships", "next"}; "next"
+    (null on the last page) is the `after` of the next page."""
     granted = projects.access(g.api_user, project_id)
-    if "limit" not in request.args and "after" not in request.args:
-        rows = relationships.project_relationships(granted.project.id)
-        return jsonify([relationship_json(r) for r in rows])
-    limit = min(max(request.args.get("limit", 50, type=int), 1), 500)
+    limit = min(max(request.args.get("limit", PAGE, type=int), 1), MAX_PAGE)
     rows, after = relationships.page_of(granted.project.id, request.args.get("after"), limit)
     return jsonify({"relationships": [relationship_json(r) for r in rows], "next": after})
 

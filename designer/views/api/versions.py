@@ -8,14 +8,19 @@ from designer import api_input
 from designer import projects
 from designer.database import ddl
 from designer.database import plans
+from designer.errors import ValidationFailed
 from designer.history import versions
 from designer.history.diff import summarize
 from designer.views.api import bp
 from designer.views.api.messages import accepts
 from designer.views.api.messages import iso
+from designer.views.api.messages import query
+
+# What a version's GET adds only when asked (include=): each can be megabytes.
+HEAVY = ("changes", "snapshot")
 
 
-def version_json(version, full=False):
+def version_json(version, full=False, include=HEAVY):
     data = {
         "id": str(version.id),
         "project_id": str(version.project_id),
@@ -28,8 +33,9 @@ def version_json(version, full=False):
         "created_at": iso(version.created_at),
         "summary": version.change_summary,
     }
-    if full:
+    if full and "changes" in include:
         data["changes"] = versions.changes_of(version)
+    if full and "snapshot" in include:
         data["schema_snapshot"] = versions.snapshot_of(version)
     return data
 
@@ -52,10 +58,23 @@ def save_version(project_id, data):
 
 
 @bp.get("/projects/<project_id>/versions/<int:number>")
+@query(
+    include=("string", "heavy parts to add, comma-separated: changes, snapshot (the whole "
+             "schema_snapshot, megabytes for thousands of tables); none by default"),
+)  # fmt: skip
 def get_version(project_id, number):
-    """One version with its snapshot and changes."""
+    """One version: its summary, and with include=changes,snapshot its changes and schema
+    snapshot (export?version=<n> gives the design in other formats)."""
     granted = projects.access(g.api_user, project_id)
-    return jsonify(version_json(versions.get_version(granted.project.id, number), full=True))
+    asked = {part.strip() for part in request.args.get("include", "").split(",")}
+    unknown = asked - {"", *HEAVY}
+    if unknown:
+        raise ValidationFailed(
+            f"include takes {', '.join(HEAVY)}; not {', '.join(sorted(unknown))}.",
+            {"include": "Unknown part."},
+        )
+    version = versions.get_version(granted.project.id, number)
+    return jsonify(version_json(version, full=True, include=asked))
 
 
 @bp.post("/projects/<project_id>/versions/<int:number>/restore")

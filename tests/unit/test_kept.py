@@ -1,0 +1,93 @@
+"""Kept answers: computed once per key, even when many threads ask for it at once."""
+
+import threading
+from types import SimpleNamespace
+
+import pytest
+
+from designer import kept as kept_module
+from designer.kept import KeptAnswers
+
+
+def ask_in_threads(kept, key, compute, count):
+    answers, errors = [], []
+
+    def ask():
+        try:
+            answers.append(kept.get(key, compute))
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    return threads, answers, errors
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """A semaphore released each time a thread starts waiting for another's answer."""
+    waiting = threading.Semaphore(0)
+
+    class Watched(threading.Event):
+        def wait(self, timeout=None):
+            waiting.release()
+            return super().wait(timeout)
+
+    monkeypatch.setattr(
+        kept_module, "threading", SimpleNamespace(Event=Watched, Lock=threading.Lock)
+    )
+    return waiting
+
+
+def test_threads_asking_for_a_missing_answer_at_once_compute_it_once(waits):
+    kept = KeptAnswers(limit=2)
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def compute():
+        calls.append(1)
+        started.set()
+        release.wait(timeout=10)
+        return "answer"
+
+    threads, answers, _ = ask_in_threads(kept, "k", compute, 1)
+    assert started.wait(timeout=10)
+    more, more_answers, _ = ask_in_threads(kept, "k", compute, 4)
+    assert all(waits.acquire(timeout=10) for _ in more), "a thread did not wait"
+    release.set()
+    for thread in threads + more:
+        thread.join(timeout=10)
+    assert answers + more_answers == ["answer"] * 5
+    assert len(calls) == 1
+
+
+def test_a_failed_computation_is_not_kept_and_a_waiting_thread_computes_it_again():
+    kept = KeptAnswers(limit=2)
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def fail_first():
+        calls.append(1)
+        if len(calls) == 1:
+            started.set()
+            release.wait(timeout=10)
+            raise RuntimeError("database went away")
+        return "second try"
+
+    threads, _, errors = ask_in_threads(kept, "k", fail_first, 1)
+    assert started.wait(timeout=10)
+    waiting, answers, _ = ask_in_threads(kept, "k", fail_first, 1)
+    release.set()
+    for thread in threads + waiting:
+        thread.join(timeout=10)
+    assert [str(e) for e in errors] == ["database went away"]
+    assert answers == ["second try"]
+    assert kept.get("k", lambda: pytest.fail("kept answer recomputed")) == "second try"
+
+
+def test_the_least_recently_used_answer_is_dropped():
+    kept = KeptAnswers(limit=2)
+    kept.get("a", lambda: 1)
+    kept.get("b", lambda: 2)
+    kept.get("a", lambda: pytest.fail("a was kept"))
+    kept.get("c", lambda: 3)
+    assert kept.get("b", lambda: "again") == "again"
