@@ -4,8 +4,8 @@ from designer import projects
 from designer.database.export_formats import FORMATS
 from designer.database.export_formats import export_file
 from designer.errors import ValidationFailed
-from designer.history import snapshot as snapshots
 from designer.history import versions
+from designer.kept import KeptAnswers
 
 
 def export_design(user, project_id, fmt, version_number=None):
@@ -17,9 +17,16 @@ def export_design(user, project_id, fmt, version_number=None):
     project = granted.project
     stem = project.target_schema
     if version_number in (None, ""):
-        snapshot = snapshots.build(project.id)
+        snapshot, key = versions.resolve(project.id, "working")
     else:
         version = versions.get_version(project.id, version_number)
-        snapshot = versions.snapshot_of(version)
+        snapshot, key = versions.snapshot_of(version), version.schema_hash
         stem = f"{stem}_v{version.version_number}"
-    return export_file(snapshot, fmt, project.target_schema, stem)
+    schema = project.target_schema
+    return exported.get((key, fmt, schema, stem), lambda: export_file(snapshot, fmt, schema, stem))
+
+
+# Files by what they are made of: the snapshot's content key (a version's hash, or the working
+# copy's change stamp), the format, the target schema and the file's name. A 3,000-table
+# export takes seconds to write and is megabytes long, so only a few are kept.
+exported = KeptAnswers(limit=6)

@@ -12,7 +12,7 @@ from slugify import slugify
 from designer import diagram
 from designer import projects
 from designer.design import schema_graph
-from designer.history import snapshot
+from designer.history import versions
 from designer.settings import settings
 
 bp = Blueprint("diagram", __name__)
@@ -56,7 +56,8 @@ def data(project_id):
 def download(project_id):
     """The Mermaid source as a file."""
     granted = projects.access(current_user, project_id)
-    text = diagram.mermaid(snapshot.build(granted.project.id), request.args.get("focus") or None)
+    working, _ = versions.resolve(granted.project.id, "working")
+    text = diagram.mermaid(working, request.args.get("focus") or None)
     name = slugify(granted.project.name, separator="_")[:60] or "schema"
     return Response(
         text,

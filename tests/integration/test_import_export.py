@@ -227,3 +227,16 @@ def test_an_active_table_from_json_keeps_its_status_and_the_preview_says_so(alic
     plan = imports.preview(alice, None, "json", exports.export_design(alice, rich.id, "json").text)
     found = [(f.subject, f.message) for f in plan.findings if f.subject != "ids"]
     assert found == [("orders", "comes in Active, not yet in this project's database")]
+
+
+def test_an_export_is_kept_until_the_design_changes(alice, shop):
+    table = tables.create_table(alice, shop.id, "Notes")
+    fields.create_field(alice, table.id, {"name": "Body"})
+    first = exports.export_design(alice, shop.id, "sql")
+    assert exports.export_design(alice, shop.id, "sql") is first  # kept, not written again
+    fields.create_field(alice, table.id, {"name": "Title"})
+    second = exports.export_design(alice, shop.id, "sql")
+    assert '"title" text' in second.text and '"title"' not in first.text
+    versions.save_version(alice, shop.id, "v1")
+    saved = exports.export_design(alice, shop.id, "sql", 1)
+    assert saved.filename.endswith("_v1.sql") and saved.text == second.text
