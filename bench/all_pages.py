@@ -6,9 +6,12 @@ route of `app.url_map` (path parameters filled from the seeded data) on a werkze
 a thread, printing median, p95, bytes and queries per route next to the floor (GET /login,
 anonymous, same server, same run). A GET route the bench cannot fill fails the run. Prints,
 never asserts times. Runs on a fresh database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's)
-server, else embedded; the deploy target is a schema of that same database.
+server, else embedded; the deploy target is a schema of that same database. Pages are served
+as the app role under row-level security, as `make run` serves them; `--rls-off` serves them
+as the superuser, to show what the policies cost.
 
     .venv/bin/python bench/all_pages.py [--sizes 300,3000] [--runs 20] [--only substring]
+                                        [--rls-off]
 """
 
 import argparse
@@ -41,6 +44,7 @@ from designer import web
 from designer.database import deploy
 from designer.db import counting_queries
 from designer.db import database
+from designer.db import open_database
 from designer.db import upgrade
 from designer.design import fields
 from designer.design import tables
@@ -50,6 +54,7 @@ from designer.models import DataField
 from designer.models import DataTable
 from designer.models import TableRelationship
 from designer.settings import settings
+from tests.rls_harness import route
 
 TARGETS = {300: 50, 3000: 100}  # tables: target server median in ms
 PASSWORD = "bench password"
@@ -381,6 +386,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--only", default="")
+    parser.add_argument(
+        "--rls-off", action="store_true", help="serve as a superuser: the policies' cost"
+    )
     parser.add_argument("--out", default=str(OUT / "all_pages.json"))
     args = parser.parse_args()
     started = time.perf_counter()
@@ -389,21 +397,27 @@ def main():
     web.SWEEP_EVERY_SECONDS = float("inf")
     with (
         postgres_server() as server_url,
-        fresh_database(server_url) as url,
+        fresh_database(server_url, roles=not args.rls_off) as urls,
         tempfile.TemporaryDirectory(prefix="instance-", dir=OUT) as instance,
     ):
-        app = create_app(
-            {
-                "DATABASE_URL": url,
-                "DEPLOY_DATABASE_URL": url,
-                "SECRET_KEY": "bench",
-                "INSTANCE_PATH": instance,
-                # The bench seeds and serves as its server's superuser.
-                "ALLOW_RLS_BYPASS": True,
-            }
-        )
-        with app.app_context():
-            upgrade(database.obj)
+        config = {"SECRET_KEY": "bench", "INSTANCE_PATH": instance}
+        if args.rls_off:
+            # Served as the server's superuser: what the pages cost without the policies.
+            config |= {"DATABASE_URL": urls, "DEPLOY_DATABASE_URL": urls, "ALLOW_RLS_BYPASS": True}
+        else:
+            # Served as the app role, bound by row-level security, as `make run` serves; the
+            # seeding (outside requests) runs as the superuser, the deploy target is its own.
+            url, owner_url, app_url = urls
+            upgrade(open_database(owner_url))
+            open_database(owner_url).close_all()
+            route(app_url, url)
+            config |= {"DATABASE_URL": app_url, "OWNER_DATABASE_URL": owner_url}
+            config |= {"DEPLOY_DATABASE_URL": url}
+        print(f"row-level security: {'off (superuser)' if args.rls_off else 'on (app role)'}")
+        app = create_app(config)
+        if args.rls_off:
+            with app.app_context():
+                upgrade(database.obj)
         accounts.set_hash_cost(1, 1024)
         owner = accounts.create_user("bench", "bench@example.com", PASSWORD)
         member = accounts.create_user("member", "member@example.com", PASSWORD)
