@@ -35,6 +35,9 @@
   var panzoom = null;
   var measurer = null;
   var pressed = null;
+  var LAYOUT_INDEX = "diagram-layouts";
+  var LAYOUT_PREFIX = "diagram-layout:";
+  var LAYOUTS_KEPT = 8;
 
   function el(name, attrs, text) {
     var node = document.createElementNS(SVG, name);
@@ -45,10 +48,19 @@
     return node;
   }
 
+  // Widths come from one canvas context (no layout of the page), each distinct text once:
+  // types repeat across tables, and setting the context's font is itself not free.
   function textWidth(text, bold) {
-    if (!measurer) measurer = document.createElement("canvas").getContext("2d");
-    measurer.font = (bold ? "bold " : "") + FONT_SIZE + "px " + FONT_FAMILY;
-    return Math.ceil(measurer.measureText(text).width);
+    var key = (bold ? "b" : "n") + text;
+    if (!measurer) measurer = { context: document.createElement("canvas").getContext("2d"), bold: null, widths: {} };
+    if (!(key in measurer.widths)) {
+      if (measurer.bold !== Boolean(bold)) {
+        measurer.bold = Boolean(bold);
+        measurer.context.font = (bold ? "bold " : "") + FONT_SIZE + "px " + FONT_FAMILY;
+      }
+      measurer.widths[key] = Math.ceil(measurer.context.measureText(text).width);
+    }
+    return measurer.widths[key];
   }
 
   function keyMarks(column) {
@@ -323,8 +335,84 @@
   }
 
   function engine() {
-    if (!layoutEngine) layoutEngine = new ELK({ workerUrl: page.dataset.layoutWorker });
+    if (!layoutEngine) layoutEngine = new ELK({ workerUrl: page.dataset.layoutWorker, algorithms: ["layered"] });
     return layoutEngine;
+  }
+
+  // Layouts computed before, kept in localStorage under a digest of the very graph given to
+  // ELK (every name, size, port and option is in it), so that reopening an unchanged diagram
+  // skips ELK, whose first layout in a new worker costs a second or more. A kept layout holds
+  // ids and coordinates only, no names. The index lists the newest first, with the diagram
+  // (its data URL) each was drawn for.
+  function keptIndex() {
+    try {
+      var index = JSON.parse(window.localStorage.getItem(LAYOUT_INDEX) || "[]");
+      return Array.isArray(index) ? index : [];
+    } catch (error) {
+      return [];
+    }
+  }
+
+  function keptLayout(digest) {
+    if (!keptIndex().some(function (entry) { return entry.digest === digest; })) return null;
+    try {
+      return JSON.parse(window.localStorage.getItem(LAYOUT_PREFIX + digest));
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function keepLayout(digest, diagram, layout) {
+    var index = keptIndex().filter(function (entry) {
+      return entry.digest !== digest;
+    });
+    index.unshift({ digest: digest, diagram: diagram });
+    var kept = {
+      width: layout.width,
+      height: layout.height,
+      children: (layout.children || []).map(function (node) {
+        return { id: node.id, x: node.x, y: node.y };
+      }),
+      edges: (layout.edges || []).map(function (edge) {
+        return { id: edge.id, sections: edge.sections };
+      }),
+    };
+    try {
+      index.slice(LAYOUTS_KEPT).forEach(function (entry) {
+        window.localStorage.removeItem(LAYOUT_PREFIX + entry.digest);
+      });
+      index = index.slice(0, LAYOUTS_KEPT);
+      window.localStorage.setItem(LAYOUT_PREFIX + digest, JSON.stringify(kept));
+      window.localStorage.setItem(LAYOUT_INDEX, JSON.stringify(index));
+    } catch (error) {
+      // Storage full or refused: the next visit lays the diagram out again.
+    }
+  }
+
+  function hex(buffer) {
+    return Array.prototype.map.call(new Uint8Array(buffer), function (byte) {
+      return (byte < 16 ? "0" : "") + byte.toString(16);
+    }).join("");
+  }
+
+  // SHA-256 of the graph; null where the browser has no WebCrypto (no secure context).
+  function graphDigest(graph) {
+    if (!window.crypto || !window.crypto.subtle) return Promise.resolve(null);
+    var bytes = new TextEncoder().encode(JSON.stringify(graph));
+    return window.crypto.subtle.digest("SHA-256", bytes).then(hex, function () {
+      return null;
+    });
+  }
+
+  function layOut(graph) {
+    return graphDigest(graph).then(function (digest) {
+      var kept = digest && keptLayout(digest);
+      if (kept) return { layout: kept, kept: true };
+      return engine().layout(graph).then(function (layout) {
+        if (digest) keepLayout(digest, page.dataset.url, layout);
+        return { layout: layout, kept: false };
+      });
+    });
   }
 
   function render(data, refit) {
@@ -334,9 +422,9 @@
       boxes[table.id] = measure(table);
     });
     state.drawing = true;
-    return engine()
-      .layout(layoutGraph(data, boxes))
-      .then(function (layout) {
+    return layOut(layoutGraph(data, boxes))
+      .then(function (result) {
+        var layout = result.layout;
         var svg = draw(data, layout, boxes);
         canvas.replaceChildren(svg);
         canvas.style.width = svg.getAttribute("width") + "px";
@@ -352,6 +440,7 @@
         figure.dataset.drawMs = String(Math.round(performance.now() - started));
         figure.dataset.drawnAt = String(Math.round(performance.now()));
         figure.dataset.drawn = data.hash;
+        figure.dataset.layout = result.kept ? "kept" : "computed";
       })
       .catch(function (error) {
         status.textContent = "The diagram could not be drawn: " + error.message;
@@ -378,8 +467,11 @@
     window.history.replaceState(null, "", window.location.pathname + "?" + params.toString());
   }
 
-  function load(refit) {
-    return fetch(dataUrl(), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+  // The first request is the one the page preloads (same URL, same mode), the later ones
+  // follow the focus and steps chosen since.
+  function load(refit, first) {
+    var url = first ? page.dataset.firstUrl : dataUrl();
+    return fetch(url, { credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) throw new Error("the server answered " + response.status);
         return response.json();
@@ -572,8 +664,10 @@
     state.chosen = state.focus || null;
     startPanzoom();
     bind();
-    engine();
-    load(true).then(function () {
+    // The worker's start (loading and compiling 1.6 MB of ELK) overlaps the data's request;
+    // when a layout of this diagram was kept, it is likely still good and the worker waits.
+    if (!keptIndex().some(function (entry) { return entry.diagram === page.dataset.url; })) engine();
+    load(true, true).then(function () {
       if (state.chosen) focusTable(state.chosen);
     });
     setInterval(poll, Number(page.dataset.pollMs) || 3000);
