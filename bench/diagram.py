@@ -44,7 +44,7 @@ from designer.models import TableRelationship
 from tests.rls_harness import route
 
 RUNS = 30
-ASSET = re.compile(r'(?:src|href|data-layout-worker)="(/assets/[^"]+)"')
+ASSET = re.compile(r'(?:src|href)="(/assets/[^"]+)"')
 
 
 def seed(user, count, fields=True):
@@ -156,7 +156,7 @@ def asset_bytes(app, user):
         "version": (browser, f"/projects/{project.id}/versions/1"),
         "deploy": (browser, f"/projects/{project.id}/deploy"),
         "members": (browser, f"/projects/{project.id}/members"),
-        "diagram (incl. layout worker)": (browser, f"/projects/{project.id}/diagram"),
+        "diagram": (browser, f"/projects/{project.id}/diagram"),
     }
     client = app.test_client()
     print()

@@ -83,7 +83,7 @@ def test_a_first_visit_to_any_page_but_the_diagram_stays_within_the_budget(
 def test_the_diagram_alone_loads_the_layout_library(alice, project, signed_in):
     page = signed_in(alice).get(f"/projects/{project.id}/diagram", htmx=False).text
     links = " ".join(asset_links(page))
-    assert "elk-api.js" in links
+    assert "elk.bundled.js" in links
     assert "panzoom.min.js" in links
 
 
