@@ -198,3 +198,16 @@ def test_a_reopened_diagram_reuses_its_layout_until_the_schema_changes(page, use
     expect(figure).to_have_attribute("data-layout", "computed")
     added = page.locator('a.table[data-name="table_000"] g.column[data-column="added_later"]')
     expect(added).to_have_count(1)
+
+
+def test_a_teammates_new_column_is_drawn_without_a_reload(page, user):
+    project, made = seed(user, 3)
+    open_diagram(page, project)
+    drawn = page.locator("#diagram").get_attribute("data-drawn")
+    fields.create_field(user, made[1].id, {"name": "Added by a teammate"})
+    added = page.locator(
+        'a.table[data-name="table_001"] g.column[data-column="added_by_a_teammate"]'
+    )
+    expect(added).to_have_count(1, timeout=15_000)
+    assert page.locator("#diagram").get_attribute("data-drawn") != drawn
+    expect(page.locator("#diagram svg")).to_have_count(1)
