@@ -353,10 +353,24 @@
   // ELK runs here rather than in a web worker: a new worker loads and compiles its 1.6 MB
   // anew on every visit and runs it cold, where the page's thread reuses compiled code
   // across visits (100 tables, not kept: drawn in 1.3-1.4 s instead of 2.1-2.4 s, loaded
-  // machine). Only the layered algorithm is registered. Once warm, a later layout (a
-  // teammate's edit) holds the page for a few tenths of a second.
+  // machine). Once warm, a later layout (a teammate's edit) holds the page for a few tenths
+  // of a second. Its script is loaded only when a layout is to be computed, and only the
+  // layered algorithm is registered.
   function engine() {
-    if (!layoutEngine) layoutEngine = new ELK({ algorithms: ["layered"] });
+    if (!layoutEngine) {
+      layoutEngine = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = page.dataset.layoutScript;
+        script.onload = function () {
+          resolve(new ELK({ algorithms: ["layered"] }));
+        };
+        script.onerror = function () {
+          layoutEngine = null;
+          reject(new Error("the layout engine did not load"));
+        };
+        document.head.appendChild(script);
+      });
+    }
     return layoutEngine;
   }
 
@@ -430,7 +444,9 @@
     return graphDigest(graph).then(function (digest) {
       var kept = digest && keptLayout(digest);
       if (kept) return { layout: kept, kept: true };
-      return engine().layout(graph).then(function (layout) {
+      return engine().then(function (elk) {
+        return elk.layout(graph);
+      }).then(function (layout) {
         if (digest) keepLayout(digest, page.dataset.url, layout);
         return { layout: layout, kept: false };
       });
@@ -675,7 +691,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     page = document.getElementById("diagram-page");
-    if (!page || typeof ELK === "undefined" || typeof Panzoom === "undefined") return;
+    if (!page || typeof Panzoom === "undefined") return;
     figure = document.getElementById("diagram");
     canvas = figure.querySelector(".diagram-canvas");
     status = document.getElementById("diagram-status");
@@ -686,8 +702,8 @@
     state.chosen = state.focus || null;
     startPanzoom();
     bind();
-    // ELK's start (registering its algorithm) overlaps the data's request; when a layout of
-    // this diagram was kept, it is likely still good and ELK is not needed.
+    // ELK's loading overlaps the data's request; when a layout of this diagram was kept, it
+    // is likely still good and ELK is not needed.
     if (!keptIndex().some(function (entry) { return entry.diagram === page.dataset.url; })) engine();
     load(true, true).then(function () {
       if (state.chosen) focusTable(state.chosen);
