@@ -704,7 +704,9 @@
     bind();
     // ELK's loading overlaps the data's request; when a layout of this diagram was kept, it
     // is likely still good and ELK is not needed.
-    if (!keptIndex().some(function (entry) { return entry.diagram === page.dataset.url; })) engine();
+    if (!keptIndex().some(function (entry) { return entry.diagram === page.dataset.url; })) {
+      engine().catch(function () {});  // a failure is told when a layout is asked for
+    }
     load(true, true).then(function () {
       if (state.chosen) focusTable(state.chosen);
     });
