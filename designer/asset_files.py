@@ -16,8 +16,7 @@ VENDOR_FILES = {
     "Sortable.min.js": "sortablejs/Sortable.min.js",
     "highlight.min.js": "@highlightjs/cdn-assets/highlight.min.js",
     "highlight-github.min.css": "@highlightjs/cdn-assets/styles/github.min.css",
-    "elk-api.js": "elkjs/lib/elk-api.js",
-    "elk-worker.min.js": "elkjs/lib/elk-worker.min.js",
+    "elk.bundled.js": "elkjs/lib/elk.bundled.js",
     "panzoom.min.js": "@panzoom/panzoom/dist/panzoom.min.js",
 }
 

@@ -5,6 +5,7 @@ from flask import Blueprint
 from flask import Response
 from flask import render_template
 from flask import request
+from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 from slugify import slugify
@@ -28,12 +29,17 @@ def requested_steps():
 def show(project_id):
     """The project's ER diagram (focus=<table id>&steps=1|2|3|all chooses what is drawn)."""
     granted = projects.access(current_user, project_id)
+    focus = request.args.get("focus", "")
+    steps = request.args.get("steps", "")
     return render_template(
         "diagram/show.html",
         access=granted,
         project=granted.project,
-        focus=request.args.get("focus", ""),
-        steps=request.args.get("steps", ""),
+        focus=focus,
+        steps=steps,
+        first_data_url=url_for(
+            "diagram.data", project_id=project_id, focus=focus or None, steps=steps or None
+        ),
         live_seconds=settings.live_poll_seconds,
     )
 

@@ -168,3 +168,46 @@ def test_names_are_drawn_as_literal_text(page, user):
     expect(svg).to_contain_text('Note "quoted" %% not a comment')
     expect(svg.locator("img")).to_have_count(0)
     expect(page.get_by_text("could not be drawn")).to_have_count(0)
+
+
+def table_places(page):
+    """Each drawn table's translate(), by name."""
+    return dict(
+        page.locator("#diagram svg a.table").evaluate_all(
+            "nodes => nodes.map(n => [n.dataset.name, n.getAttribute('transform')])"
+        )
+    )
+
+
+def test_a_reopened_diagram_reuses_its_layout_until_the_schema_changes(page, user):
+    project, made = seed(user, 6)
+    open_diagram(page, project)
+    figure = page.locator("#diagram")
+    expect(figure).to_have_attribute("data-layout", "computed")
+    computed = table_places(page)
+
+    page.reload()
+    expect(figure).to_have_attribute("data-layout", "kept")
+    assert table_places(page) == computed
+    expect(page.locator("#diagram svg g.link")).to_have_count(5)
+    kept = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+    assert "table_000" not in kept and "Table 000" not in kept
+
+    fields.create_field(user, made[0].id, {"name": "Added later"})
+    page.reload()
+    expect(figure).to_have_attribute("data-layout", "computed")
+    added = page.locator('a.table[data-name="table_000"] g.column[data-column="added_later"]')
+    expect(added).to_have_count(1)
+
+
+def test_a_teammates_new_column_is_drawn_without_a_reload(page, user):
+    project, made = seed(user, 3)
+    open_diagram(page, project)
+    drawn = page.locator("#diagram").get_attribute("data-drawn")
+    fields.create_field(user, made[1].id, {"name": "Added by a teammate"})
+    added = page.locator(
+        'a.table[data-name="table_001"] g.column[data-column="added_by_a_teammate"]'
+    )
+    expect(added).to_have_count(1, timeout=15_000)
+    assert page.locator("#diagram").get_attribute("data-drawn") != drawn
+    expect(page.locator("#diagram svg")).to_have_count(1)
