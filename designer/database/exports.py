@@ -1,5 +1,6 @@
 """Exporting a project's design (the working copy, or one saved version) as a file."""
 
+from designer import diagram
 from designer import projects
 from designer.database.export_formats import FORMATS
 from designer.database.export_formats import export_file
@@ -30,3 +31,10 @@ def export_design(user, project_id, fmt, version_number=None):
 # copy's change stamp), the format, the target schema and the file's name. A 3,000-table
 # export takes seconds to write and is megabytes long, so only a few are kept.
 exported = KeptAnswers(limit=6)
+
+
+def mermaid_source(user, project_id, focus=None):
+    """The diagram's Mermaid source (around `focus`, a table name, when given), for any member."""
+    granted = projects.access(user, project_id)
+    snapshot, key = versions.resolve(granted.project.id, "working")
+    return exported.get((key, "mermaid", focus), lambda: diagram.mermaid(snapshot, focus))

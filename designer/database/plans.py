@@ -146,21 +146,6 @@ def viewed_plan(project, table_id=None):
     return viewed_plans.get(key, plan)
 
 
-def export_sql(user, project_id):
-    """(file name, CREATE script) of the project's design, every table but Deleted ones."""
-    granted = access(user, project_id)
-    design = snapshots.build(granted.project.id)
-    kept = {tid: t for tid, t in design["tables"].items() if t["status"] != "deleted"}
-    relationships = {
-        rid: rel
-        for rid, rel in design["relationships"].items()
-        if {rel["source_table_id"], rel["target_table_id"]} <= kept.keys()
-    }
-    snapshot = {**design, "tables": kept, "relationships": relationships}
-    schema = granted.project.target_schema
-    return schema, ddl.script(ddl.create_script(schema, snapshot))
-
-
 def has_pending(plan):
     """Whether the plan changes anything (more than creating the schema)."""
     return len(plan.steps) > (0 if plan.deployed["tables"] else 1)

@@ -13,6 +13,7 @@ from flask_login import login_required
 from designer import projects
 from designer.database import deploy
 from designer.database import drift
+from designer.database import exports
 from designer.database import plans
 from designer.database import records
 from designer.database.ddl_terms import KINDS
@@ -168,10 +169,10 @@ def adopt(project_id):
 @bp.get("/projects/<project_id>/export.sql")
 @login_required
 def export(project_id):
-    """Download the design's full CREATE script."""
-    name, script = plans.export_sql(current_user, project_id)
-    headers = {"Content-Disposition": f'attachment; filename="{name}.sql"'}
-    return Response(script, mimetype="application/sql", headers=headers)
+    """Download the design's full CREATE script (the Import & export tab's SQL export)."""
+    exported = exports.export_design(current_user, project_id, "sql")
+    headers = {"Content-Disposition": f'attachment; filename="{exported.filename}"'}
+    return Response(exported.text, mimetype=exported.mimetype, headers=headers)
 
 
 @bp.post("/tables/<table_id>/drop")

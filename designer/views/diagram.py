@@ -10,10 +10,9 @@ from flask_login import current_user
 from flask_login import login_required
 from slugify import slugify
 
-from designer import diagram
 from designer import projects
+from designer.database import exports
 from designer.design import schema_graph
-from designer.history import versions
 from designer.settings import settings
 
 bp = Blueprint("diagram", __name__)
@@ -62,8 +61,9 @@ def data(project_id):
 def download(project_id):
     """The Mermaid source as a file."""
     granted = projects.access(current_user, project_id)
-    working, _ = versions.resolve(granted.project.id, "working")
-    text = diagram.mermaid(working, request.args.get("focus") or None)
+    text = exports.mermaid_source(
+        current_user, granted.project.id, request.args.get("focus") or None
+    )
     name = slugify(granted.project.name, separator="_")[:60] or "schema"
     return Response(
         text,
