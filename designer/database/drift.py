@@ -102,7 +102,8 @@ def check(user, project_id):
     """The differences between the target schema and the last deployed design."""
     granted = access(user, project_id)
     found = read_catalogs(granted.project)
-    lines = Drift(found.expected, found.actual).lines()
+    # In sync (the usual case) reads as equal catalogs: no need to key 100,000 rows.
+    lines = [] if found.expected == found.actual else Drift(found.expected, found.actual).lines()
     return Report(granted.project.target_schema, found.last is not None, lines)
 
 
