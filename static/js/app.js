@@ -301,6 +301,13 @@
     var config = event.detail.requestConfig;
     if (!config || isBackground(config.elt)) return;
     var target = event.detail.elt;
+    // A form refreshed by a change (not a submit) while the user already types in another
+    // of its inputs keeps the focus there: htmx put it back, and moving it to a field in
+    // error would send their next keys into the wrong input.
+    var trigger = config.triggeringEvent;
+    var active = document.activeElement;
+    if (trigger && trigger.type !== "submit" && target && active && target.contains(active) &&
+        active.matches("input, select, textarea") && active !== trigger.target) return;
     if (target && focusAfterSwap(target)) return;
     if (!returnTo || (document.activeElement && document.activeElement !== document.body &&
         document.body.contains(document.activeElement))) return;

@@ -33,6 +33,19 @@ def test_an_unknown_table_name_is_refused_next_to_the_picker(page, user, shop):
     expect(page.get_by_label("One table")).to_have_attribute("aria-invalid", "true")
 
 
+def test_a_refresh_of_the_form_leaves_the_focus_in_the_next_input(page, user, shop):
+    tables.create_table(user, shop.id, "Orders")
+    sign_in(page)
+    page.goto(f"/projects/{shop.id}/relationships")
+    page.get_by_label("One table").fill("Nowhere")
+    page.get_by_label("Many table").click()  # the change refreshes the form meanwhile
+    expect(page.locator("#source_table_id-error")).to_contain_text("No table named “Nowhere”")
+    expect(page.get_by_label("Many table")).to_be_focused()
+    page.keyboard.type("Orders")
+    expect(page.get_by_label("Many table")).to_have_value("Orders")
+    expect(page.get_by_label("One table")).to_have_value("Nowhere")
+
+
 def test_link_two_tables_and_see_it_on_the_diagram(page, user, shop):
     sign_in(page)
     add_table(page, shop, "Customers")
