@@ -1,7 +1,13 @@
 """The web layer: extensions, blueprints, the input check, sessions and response headers."""
 
+import gzip
 import hashlib
+import os
+import pathlib
+import threading
 import time
+
+import brotli
 
 from flask import flash
 from flask import g
@@ -55,16 +61,63 @@ ASSET_COMPRESSION = {
 
 
 class CompressedAssets:
-    """Compressed asset bodies by encoding and fingerprinted path (content never changes)."""
+    """Compressed asset bodies by encoding and fingerprinted path (content never changes).
 
-    def __init__(self):
+    Kept in memory and, given a folder, on disk too: a restarted server, or another worker,
+    sends the 1.6 MB ELK bundle compressed without spending a second of brotli on it again."""
+
+    def __init__(self, folder=None):
         self.bodies = {}
+        self.folder = pathlib.Path(folder) if folder else None
+
+    def file(self, key):
+        return self.folder / hashlib.sha256(key.encode()).hexdigest()
 
     def get(self, key):
-        return self.bodies.get(key)
+        body = self.bodies.get(key)
+        if body is None and self.folder is not None:
+            try:
+                body = self.bodies[key] = self.file(key).read_bytes()
+            except OSError:
+                return None
+        return body
 
     def set(self, key, value):
+        if self.bodies.get(key) == value:
+            return
         self.bodies[key] = value
+        if self.folder is not None:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                # Written whole under another name, then renamed: a reader never sees half.
+                part = self.file(key).with_suffix(f".{os.getpid()}.{threading.get_ident()}")
+                part.write_bytes(value)
+                part.replace(self.file(key))
+            except OSError:
+                pass  # kept in memory all the same
+
+
+def compressed_body(app, body, encoding):
+    if encoding == "br":
+        return brotli.compress(body, quality=app.config["COMPRESS_BR_LEVEL"])
+    return gzip.compress(body, compresslevel=app.config["COMPRESS_LEVEL"])
+
+
+def precompress_assets(app, names):
+    """Compress the named assets ahead of the first visitor who asks for them."""
+    from designer.views.assets import asset_url
+
+    files = app.extensions["asset_files"]
+    for name in names:
+        asset = files.get(name)
+        if asset is None:
+            continue
+        with app.test_request_context():
+            path = asset_url(name)
+        for encoding in app.config["COMPRESS_ALGORITHM"]:
+            key = f"{encoding};{path}"
+            if compress.cache.get(key) is None:
+                compress.cache.set(key, compressed_body(app, asset.body, encoding))
 
 
 def compressed_asset_key(request):
@@ -216,7 +269,8 @@ def init_app(app):
     htmx.init_app(app)
     for key, value in ASSET_COMPRESSION.items():
         app.config.setdefault(key, value)
-    app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedAssets)
+    folder = pathlib.Path(app.instance_path) / "compressed-assets"
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", lambda: CompressedAssets(folder))
     app.config.setdefault("COMPRESS_CACHE_KEY", compressed_asset_key)
     compress.init_app(app)
     register_blueprints(app)

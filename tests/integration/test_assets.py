@@ -150,3 +150,31 @@ def test_a_changed_file_gets_a_new_url_and_the_old_one_leads_to_it(app, tmp_path
 def test_only_asset_files_are_served(app, path):
     response = app.test_client().get(f"/assets/0123456789abcdef/{path}")
     assert response.status_code == 404
+
+
+def test_the_layout_bundle_is_compressed_before_anyone_asks_and_kept_for_the_next_server(
+    app, tmp_path, monkeypatch
+):
+    import flask_compress.flask_compress as compressing
+
+    from designer.web import CompressedAssets
+    from designer.web import compress
+    from designer.web import precompress_assets
+
+    name = "vendor/elk.bundled.js"
+    files = app.extensions["asset_files"]
+    url = f"/assets/{files.digest(name)}/{name}"
+    monkeypatch.setattr(compress, "cache", CompressedAssets(tmp_path))
+    precompress_assets(app, [name])
+
+    def no_compressing_on_request(*args):
+        raise AssertionError("compressed while a visitor waited")
+
+    monkeypatch.setattr(compressing, "_compress_data", no_compressing_on_request)
+    # A server started later (a fresh cache on the same folder) finds it on disk too.
+    for cache in (compress.cache, CompressedAssets(tmp_path)):
+        monkeypatch.setattr(compress, "cache", cache)
+        for asked, decode in (("br", brotli.decompress), ("gzip", gzip.decompress)):
+            response = app.test_client().get(url, headers={"Accept-Encoding": asked})
+            assert response.headers["Content-Encoding"] == asked
+            assert decode(response.data) == files.get(name).body
