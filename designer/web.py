@@ -8,7 +8,6 @@ import threading
 import time
 
 import brotli
-
 from flask import flash
 from flask import g
 from flask import redirect
