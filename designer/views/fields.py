@@ -90,7 +90,7 @@ def create(table_id):
         fields.create_field(current_user, table.id, form, session_lock(table.id))
     except ValidationFailed as exc:
         return new_form(granted, table, form, 422, exc.fields)
-    end_edit(table.id)
+    # The form stays open for the next field, and so does the lock it took: Cancel ends it.
     return grid(
         granted,
         table,

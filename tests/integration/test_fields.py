@@ -278,3 +278,21 @@ def test_adding_a_field_in_the_page_returns_the_rows_and_a_fresh_form(alice, ord
     assert 'hx-swap-oob="true"' in response.text
     assert "Email" in response.text
     assert 'id="new-field-form"' in response.text
+
+
+def test_the_new_field_form_keeps_its_lock_for_the_next_field_until_cancelled(
+    alice, make_user, orders, signed_in
+):
+    bob = make_user("bob")
+    projects.add_member(alice, orders.project_id, "bob", "editor")
+    client = signed_in(alice)
+    client.get(f"/tables/{orders.id}/fields/new")
+    saved = client.post(f"/tables/{orders.id}/fields", data={"name": "Email", "data_type": "text"})
+    assert 'id="new-field-form"' in saved.text
+    # The form is still open for the next field: a teammate cannot slip in between.
+    lock = locks.active_lock(orders.id)
+    assert lock is not None and lock.user_id == alice.id and lock.lock_type == "optimistic"
+    with pytest.raises(Locked):
+        fields.create_field(bob, orders.id, {"name": "Phone"})
+    client.post(f"/tables/{orders.id}/fields/new/cancel")
+    assert locks.active_lock(orders.id) is None
