@@ -33,8 +33,8 @@ def export_design(user, project_id, fmt, version_number=None):
 exported = KeptAnswers(limit=6)
 
 
-def mermaid_source(user, project_id, focus=None):
-    """The diagram's Mermaid source (around `focus`, a table name, when given), for any member."""
-    granted = projects.access(user, project_id)
+def mermaid_source(granted, focus=None):
+    """The diagram's Mermaid source (around `focus`, a table name, when given), for any member:
+    `granted` is their access to the project (projects.access)."""
     snapshot, key = versions.resolve(granted.project.id, "working")
     return exported.get((key, "mermaid", focus), lambda: diagram.mermaid(snapshot, focus))

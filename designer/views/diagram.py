@@ -61,9 +61,7 @@ def data(project_id):
 def download(project_id):
     """The Mermaid source as a file."""
     granted = projects.access(current_user, project_id)
-    text = exports.mermaid_source(
-        current_user, granted.project.id, request.args.get("focus") or None
-    )
+    text = exports.mermaid_source(granted, request.args.get("focus") or None)
     name = slugify(granted.project.name, separator="_")[:60] or "schema"
     return Response(
         text,
