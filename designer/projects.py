@@ -1,5 +1,7 @@
 """Projects, memberships and the role check every project query goes through."""
 
+import secrets
+
 from peewee import JOIN
 from peewee import IntegrityError
 from peewee import fn
@@ -130,26 +132,44 @@ def schema_problem(value):
     return problem
 
 
-def free_schema_name(name):
-    """A target schema derived from a project name that no other project uses yet."""
+def schema_base(name):
+    """The target schema a project name suggests (a valid identifier, room left for "_99")."""
     base = suggest_identifier(name, "schema")[: MAX_IDENTIFIER_BYTES - 4].rstrip("_")
     if schema_problem(base):
         base = f"s_{base}"[: MAX_IDENTIFIER_BYTES - 4]
-    rows = Project.select(Project.target_schema).where(Project.target_schema.startswith(base))
-    taken = {name for (name,) in rows.tuples()}
-    candidate, number = base, 1
-    while candidate in taken:
-        number += 1
-        candidate = f"{base}_{number}"
-    return candidate
+    return base
+
+
+def schema_candidates(base):
+    """base, base_2, base_3 …; past a hundred, a random suffix."""
+    yield base
+    for number in range(2, 100):
+        yield f"{base}_{number}"
+    while True:
+        yield f"{base}_{secrets.token_hex(3)}"
 
 
 def create_project(user, name, description=""):
+    """A new project owned by `user`, deploying into a schema named after it that is free.
+
+    Schema names are one namespace across all projects, but under row-level security a
+    user sees only their own: a name another user's project holds shows up as the unique
+    index refusing it, and the next candidate is tried."""
     changes = clean_project_input(name, description)
     with database.atomic():
-        project = Project.create(
-            owner=user, target_schema=free_schema_name(changes["name"]), **changes
-        )
+        base = schema_base(changes["name"])
+        seen = Project.select(Project.target_schema).where(Project.target_schema.startswith(base))
+        taken = {schema for (schema,) in seen.tuples()}
+        for candidate in schema_candidates(base):
+            if candidate in taken:
+                continue
+            try:
+                with database.atomic():  # a savepoint: a refused name leaves the rest intact
+                    project = Project.create(owner=user, target_schema=candidate, **changes)
+                break
+            except IntegrityError as exc:
+                if "project_target_schema" not in str(exc):
+                    raise
         ProjectMember.create(project=project, user=user, role="owner")
     return project
 

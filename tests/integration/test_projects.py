@@ -18,6 +18,19 @@ def test_creating_a_project_makes_the_creator_its_owner(alice, signed_in):
     assert ProjectMember.get().role == "owner"
 
 
+def test_another_users_project_of_the_same_name_does_not_stop_a_new_one(
+    alice, make_user, signed_in
+):
+    # Under row-level security bob cannot see alice's Shop, nor the schema it deploys into.
+    projects.create_project(alice, "Shop")
+    bob = make_user("bob")
+    for expected in ("shop_2", "shop_3"):
+        response = signed_in(bob).post("/projects", data={"name": "Shop"})
+        assert response.status_code == 200
+        created = Project.get_by_id(response.headers["HX-Redirect"].rsplit("/", 1)[1])
+        assert (created.owner_id, created.target_schema) == (bob.id, expected)
+
+
 def test_a_project_needs_a_name(alice, signed_in):
     response = signed_in(alice).post("/projects", data={"name": "   "})
     assert response.status_code == 422
