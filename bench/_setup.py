@@ -70,7 +70,7 @@ def postgres_server():
     os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     import pgserver
 
-    from designer.db import room_for_large_schemas
+    from designer.embedded import room_for_large_schemas
 
     server = pgserver.get_server(OUT / f"pg-{uuid.uuid4().hex[:8]}", cleanup_mode="delete")
     room_for_large_schemas(server)

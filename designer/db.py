@@ -1,20 +1,15 @@
-"""The designer's own database: connection, base model, embedded server, migrations."""
+"""The designer's own database: connection, base model, migrations."""
 
-import atexit
 import contextlib
 import datetime
-import json
 import logging
-import os
 import pathlib
-import signal
 import threading
 import time
 import uuid
 import weakref
 
 import click
-import psutil
 from flask import g
 from peewee import SQL
 from peewee import DatabaseProxy
@@ -29,7 +24,6 @@ from designer.errors import NotFound
 from designer.errors import StaleRevision
 
 MIGRATIONS_DIR = pathlib.Path(__file__).resolve().parent.parent / "migrations"
-EMBEDDED_DB_NAME = "designer"
 
 database = DatabaseProxy()
 
@@ -115,96 +109,6 @@ def open_database(url, max_connections=32):
         return _pools[url]
 
 
-EMBEDDED_OWNER = "designer_owner"
-EMBEDDED_APP = "designer_app"
-
-
-def embedded_url(instance_path):
-    """Start (or join) the embedded PostgreSQL under instance/; returns (app URL, owner URL).
-
-    The designer's database belongs to the owner role (migrations run as it) and the app
-    connects as a role bound by row-level security; the deploy target's database belongs
-    to the app role. It stops when the last process using it exits, Ctrl-C and SIGTERM included.
-    """
-    import pgserver
-
-    from designer import rls
-
-    data_dir = pathlib.Path(instance_path) / "pgdata"
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    forget_dead_users(pgserver.PostgresServer, data_dir)
-    # Registered before pgserver's own exit hook, so it runs after it and can tell.
-    atexit.register(say_whether_stopped, data_dir)
-    exit_cleanly_on_signals()
-    server = pgserver.get_server(data_dir, cleanup_mode="stop")
-    room_for_large_schemas(server)
-    click.echo(f"Embedded PostgreSQL: data in {data_dir}; it stops with the app.", err=True)
-    admin = server.get_uri("postgres")
-    owner_url, app_url = rls.provision(admin, EMBEDDED_DB_NAME, EMBEDDED_OWNER, EMBEDDED_APP)
-    rls.create_database(admin, f"{EMBEDDED_DB_NAME}_deploy", EMBEDDED_APP)
-    return app_url, owner_url
-
-
-# A deploy, and drift's scratch copy, create every table of a project in one transaction,
-# and each table, index and sequence takes a lock. PostgreSQL's default lock table (64 per
-# connection) runs out near a thousand tables; this much holds several thousand (about
-# 30 MB of shared memory). An external server needs the same setting (see README).
-LOCKS_PER_TRANSACTION = 1024
-
-
-def room_for_large_schemas(server):
-    """Raise the embedded server's max_locks_per_transaction, restarting it once if needed."""
-    from pgserver._commands import pg_ctl
-
-    shown = server.psql("SHOW max_locks_per_transaction;")
-    current = int("".join(ch for ch in shown.split("\n")[2] if ch.isdigit()) or 0)
-    if current >= LOCKS_PER_TRANSACTION:
-        return
-    server.psql(f"ALTER SYSTEM SET max_locks_per_transaction = {LOCKS_PER_TRANSACTION};")
-    pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=30)
-
-
-def forget_dead_users(server_class, data_dir):
-    """Drop processes that no longer exist from pgserver's list of the server's users.
-
-    pgserver stops the server when the last process in that list exits; a
-    process killed without its exit hooks never leaves the list, and then the
-    server would never be stopped again by anyone.
-    """
-    path = data_dir / ".handle_pids.json"
-    with server_class._lock:
-        if not path.exists():
-            return
-        pids = json.loads(path.read_text() or "[]")
-        alive = [pid for pid in pids if pid != os.getpid() and psutil.pid_exists(pid)]
-        if alive != pids:
-            path.write_text(json.dumps(alive))
-
-
-def exit_cleanly_on_signals():
-    """SIGTERM and SIGHUP end the process through its exit hooks, as Ctrl-C already does,
-    so the embedded server stops; handlers someone else installed (gunicorn's) stay."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(signum) == signal.SIG_DFL:
-            signal.signal(signum, exit_on_signal)
-
-
-def exit_on_signal(signum, frame):
-    raise SystemExit(128 + signum)
-
-
-def say_whether_stopped(data_dir):
-    if (data_dir / "postmaster.pid").exists():
-        click.echo(
-            f"Embedded PostgreSQL keeps running for another process using it (data in {data_dir}).",
-            err=True,
-        )
-    else:
-        click.echo(f"Embedded PostgreSQL stopped; its data stay in {data_dir}.", err=True)
-
-
 def migration_runner(db):
     return Runner(db, directory=str(MIGRATIONS_DIR))
 
@@ -242,6 +146,8 @@ def init_app(app):
     url = app.config.get("DATABASE_URL")
     owner_url = app.config.get("OWNER_DATABASE_URL")
     if not url:
+        from designer.embedded import embedded_url
+
         url, owner_url = embedded_url(app.instance_path)
     app.config["DATABASE_URL"] = url
     app.config["OWNER_DATABASE_URL"] = owner_url
