@@ -36,6 +36,7 @@ from designer import projects
 from designer.db import database
 from designer.db import upgrade
 from designer.design import fields
+from designer.design import page_stamps
 from designer.design import tables
 from designer.settings import settings
 
@@ -81,7 +82,7 @@ class Page:
         page = self.fetch("GET", f"/tables/{table.id}")[1]
         self.csrf = CSRF.search(page).group(1)
         self.panel_version = PANEL_VERSION.search(page).group(1)
-        self.version = tables.table_stamp(table.id)
+        self.version = page_stamps.table_stamp(table.id)
 
     def fetch(self, method, path, body=None, htmx=False):
         # Always http://127.0.0.1:<port>: the gunicorn this script started.

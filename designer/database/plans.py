@@ -13,7 +13,7 @@ from designer.database.records import deployed_snapshot
 from designer.database.records import last_applied
 from designer.db import parse_id
 from designer.design.dependents import using_table
-from designer.design.tables import project_stamp
+from designer.design.page_stamps import project_stamp
 from designer.errors import ValidationFailed
 from designer.history import snapshot as snapshots
 from designer.history import versions

@@ -13,7 +13,7 @@ from collections import deque
 
 from designer.db import database
 from designer.design.field_types import pg_type
-from designer.design.tables import project_stamp
+from designer.design.page_stamps import project_stamp
 from designer.kept import KeptAnswers
 from designer.models import DataField
 from designer.models import DataTable

@@ -9,7 +9,7 @@ import uuid
 from peewee import Case
 from peewee import fn
 
-from designer.design.tables import escape_like
+from designer.design.table_list import escape_like
 from designer.models import DataTable
 
 CHOICES = 20  # matches offered at once: enough to pick from, small to send

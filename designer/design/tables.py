@@ -1,8 +1,7 @@
-"""A project's tables: access, listing, creation, editing and the lifecycle."""
+"""A project's tables: access, creation, editing and the lifecycle."""
 
 from peewee import SQL
 from peewee import IntegrityError
-from peewee import fn
 
 from designer import locks
 from designer.activity import recording
@@ -27,7 +26,6 @@ from designer.models import ProjectMember
 from designer.projects import access
 from designer.projects import checked_description
 from designer.projects import grant
-from designer.settings import settings
 
 # The spec's transitions: Draft → Active → Deprecated → Deleted, and any → Draft.
 LIFECYCLE = {
@@ -90,84 +88,6 @@ def check_writable(user, table, lock_token=None, breaking=False):
     """
     refuse_if_deleted(table)
     locks.require_write(table.id, user, lock_token, critical=breaking)
-
-
-def escape_like(text):
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def field_count():
-    counted = DataField.alias("counted")
-    return (
-        counted.select(fn.count(counted.id))
-        .where(counted.data_table == DataTable.id)
-        .alias("field_count")
-    )
-
-
-def matching_field(pattern):
-    """The first column (by position) of the listed table whose name, column name or
-    description matches `pattern`, as a subquery named matched_field."""
-    field = DataField.alias("matched")
-    return (
-        field.select(field.name)
-        .where(
-            field.data_table == DataTable.id,
-            (field.name**pattern)
-            | (field.field_name**pattern)
-            | (field.field_config["description"].as_text() ** pattern),
-        )
-        .order_by(field.sort_order)
-        .limit(1)
-    )
-
-
-def list_tables(project_id, query="", status="", after=None, limit=None):
-    """One page of a project's tables by name, and the name to continue after (or None).
-
-    A search matches a table's name, table name or description, or any of its
-    columns' (each row then names the first matching column: matched_field), in any case.
-    """
-    limit = limit or settings.page_size
-    # Every column but schema_definition, which a listing never shows.
-    listed = [
-        f
-        for f in DataTable._meta.sorted_fields
-        if f is not DataTable.schema_definition and f is not DataTable.search_text
-    ]
-    query = (query or "").strip()
-    pattern = f"%{escape_like(query)}%"
-    columns = [*listed, field_count()]
-    if query:
-        columns.append(matching_field(pattern).alias("matched_field"))
-    rows = DataTable.select(*columns).where(DataTable.project == project_id)
-    if status == "all":
-        pass
-    elif status in LIFECYCLE:
-        rows = rows.where(DataTable.status == status)
-    else:
-        rows = rows.where(DataTable.status != "deleted")
-    if query:
-        # search_text holds the table's and its columns' names (migrations/0011): only the
-        # project's own rows are read, never every column of every project.
-        rows = rows.where(fn.strpos(DataTable.search_text, fn.lower(query)) > 0)
-    if after:
-        rows = rows.where(DataTable.name > after)
-    page = list(rows.order_by(DataTable.name).limit(limit + 1))
-    more = len(page) > limit
-    return page[:limit], (page[limit - 1].name if more else None)
-
-
-def status_counts(project_id):
-    rows = (
-        DataTable.select(DataTable.status, fn.count(DataTable.id).alias("n"))
-        .where(DataTable.project == project_id)
-        .group_by(DataTable.status)
-        .tuples()
-    )
-    counts = dict.fromkeys(LIFECYCLE, 0)
-    counts.update(dict(rows))
-    return counts
 
 
 def clean_table_input(name, table_name=None, description=None):
@@ -361,55 +281,3 @@ def refresh_definition(table):
         DataTable.id == table.id
     ).execute()
     return definition
-
-
-# What an open table page shows, reduced to one digest: the table, its fields,
-# the relationships touching it and its lock history. Pages poll it and get
-# nothing back while it is unchanged.
-TABLE_STAMP = """
-SELECT md5(concat_ws('|', t.revision, t.status, t.updated_at,
-  (SELECT string_agg(f.id || ':' || f.revision || ':' || f.sort_order, ',' ORDER BY f.id)
-     FROM data_field f WHERE f.table_id = t.id),
-  (SELECT string_agg(r.id || ':' || r.revision || ':' || r.status, ',' ORDER BY r.id)
-     FROM table_relationship r WHERE r.source_table_id = t.id OR r.target_table_id = t.id),
-  (SELECT count(*) || ':' || count(l.released_at) || ':' || coalesce(max(l.locked_at)::text, '')
-     FROM table_lock l WHERE l.table_id = t.id)))
-FROM data_table t WHERE t.id = %s
-"""
-
-# The project page's table list and counts: every change to a table or its
-# fields bumps the table's revision or moves its updated_at, and adds or drops
-# count. Sums, not maxima: a transaction that commits late with an older
-# timestamp still changes them.
-PROJECT_STAMP = """
-SELECT md5(concat_ws(':', count(*), sum(revision), sum(extract(epoch FROM updated_at)),
-  (SELECT count(*) || ':' || sum(extract(epoch FROM a.created_at))
-     FROM activity_entry a WHERE a.project_id = %s)))
-FROM data_table WHERE project_id = %s
-"""
-
-
-def table_stamp(table_id):
-    """A digest that changes whenever anything the table page shows changes."""
-    row = database.execute_sql(TABLE_STAMP, (str(table_id),)).fetchone()
-    return row[0] if row else None
-
-
-def project_stamp(project_id):
-    """A digest that changes whenever the project page's tables, counts or feed change."""
-    pid = str(project_id)
-    return database.execute_sql(PROJECT_STAMP, (pid, pid)).fetchone()[0]
-
-
-def gone_from(user, table_id, project_id):
-    """Whether a table is no longer in a project the user (still) belongs to."""
-    try:
-        access(user, project_id)
-        wanted = parse_id(table_id, "table")
-    except NotFound:
-        return False
-    return (
-        not DataTable.select()
-        .where(DataTable.id == wanted, DataTable.project == project_id)
-        .exists()
-    )

@@ -21,7 +21,7 @@ from peewee import SQL
 from designer.activity import recording
 from designer.db import database
 from designer.db import parse_id
-from designer.design.tables import project_stamp
+from designer.design.page_stamps import project_stamp
 from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed

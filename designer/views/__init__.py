@@ -182,13 +182,14 @@ def stop_polling():
 def polled_table(table_id):
     """(access, table) for a page's poll; None once the table is gone from the
     project the page belongs to (`project`), so the poll can stop."""
+    from designer.design import page_stamps
     from designer.design import tables
     from designer.errors import NotFound
 
     try:
         return tables.table_access(current_user, table_id)
     except NotFound:
-        if tables.gone_from(current_user, table_id, request.args.get("project", "")):
+        if page_stamps.gone_from(current_user, table_id, request.args.get("project", "")):
             return None
         raise
 

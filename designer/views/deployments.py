@@ -17,6 +17,7 @@ from designer.database import exports
 from designer.database import plans
 from designer.database import records
 from designer.database.ddl_terms import KINDS
+from designer.design import table_list
 from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import Locked
@@ -51,7 +52,7 @@ def deploy_context(granted, **extra):
         "access": granted, "project": granted.project, "plan": plan, "groups": groups,
         "kinds": kinds, "pending": plans.has_pending(plan),
         "history": records.history(granted.project.id), "result": None, "message": None,
-        "drafts": tables.status_counts(granted.project.id)["draft"],
+        "drafts": table_list.status_counts(granted.project.id)["draft"],
         **extra,
     }  # fmt: skip
 

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import projects
-from designer.design import tables
+from designer.design import page_stamps
 from designer.errors import ValidationFailed
 from designer.settings import settings
 from designer.views import block
@@ -72,7 +72,7 @@ def show(project_id):
     from designer.views.tables import project_context
 
     granted = projects.access(current_user, project_id)
-    stamp = tables.project_stamp(granted.project.id)
+    stamp = page_stamps.project_stamp(granted.project.id)
     return render_template(
         SHOW, **project_context(granted), stamp=stamp, live_seconds=settings.live_poll_seconds
     )

@@ -15,7 +15,9 @@ from designer.database import deploy
 from designer.database import plans
 from designer.database import records
 from designer.db import utcnow
+from designer.design import page_stamps
 from designer.design import relationships
+from designer.design import table_list
 from designer.design import tables
 from designer.design.dependents import foreign_keys_into
 from designer.design.dependents import using_table
@@ -52,7 +54,7 @@ STATUS_FILTERS = [
 
 def list_context(granted, **extra):
     query, status = request.args.get("q", ""), request.args.get("status", "")
-    rows, after = tables.list_tables(
+    rows, after = table_list.list_tables(
         granted.project.id, query, status, request.args.get("after") or None
     )
     return {
@@ -72,7 +74,7 @@ def list_context(granted, **extra):
 def project_context(granted, **extra):
     return list_context(
         granted,
-        counts=tables.status_counts(granted.project.id),
+        counts=table_list.status_counts(granted.project.id),
         activity=activity.recent(granted.project.id),
         deployed=records.last_applied(granted.project.id) is not None,
         **extra,
@@ -101,7 +103,7 @@ def table_rows(project_id):
 def project_live(project_id):
     """The project page's table list, counts and feed once they changed since `v`, or 204."""
     granted = projects.access(current_user, project_id)
-    stamp = tables.project_stamp(granted.project.id)
+    stamp = page_stamps.project_stamp(granted.project.id)
     if request.args.get("v") == stamp:
         return "", 204
     names = ["table_list", "table_count", "activity_feed"]
@@ -188,7 +190,7 @@ def live_context(table):
 def show(table_id):
     """A table's page: its header, lifecycle, lock panel and history, and fields."""
     granted, table = tables.table_access(current_user, table_id)
-    stamp = tables.table_stamp(table.id)
+    stamp = page_stamps.table_stamp(table.id)
     pending = plans.pending_for_table(granted.project, table)
     context = table_context(granted, table, **live_context(table), stamp=stamp, pending=pending)
     return render_template(TABLE, **context, **lock_context(table, lost_oob=False))
@@ -205,7 +207,7 @@ def live(table_id):
     if found is None:
         return stop_polling()
     granted, table = found
-    stamp = tables.table_stamp(table.id)
+    stamp = page_stamps.table_stamp(table.id)
     if request.args.get("v") == stamp:
         return "", 204
     context = table_context(granted, table, **live_context(table))

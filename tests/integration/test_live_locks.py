@@ -17,6 +17,7 @@ from designer import locks
 from designer import projects
 from designer.db import database
 from designer.design import fields
+from designer.design import page_stamps
 from designer.design import tables
 from designer.models import TableLock
 from designer.settings import settings
@@ -200,13 +201,13 @@ def test_polls_stop_with_286_once_the_table_is_discarded(team, signed_in, make_u
 def test_the_table_page_gets_204_until_a_teammate_changes_it(team, signed_in):
     table = team["table"]
     web = signed_in(team["editor"])
-    stamp = tables.table_stamp(table.id)
+    stamp = page_stamps.table_stamp(table.id)
     url = f"/tables/{table.id}/live?project={team['project'].id}&v={stamp}"
     assert web.get(url).status_code == 204
     fields.create_field(team["owner"], table.id, {"name": "Coupon code"})
     response = web.get(url)
     assert response.status_code == 200
-    assert response.headers["X-Live-Version"] == tables.table_stamp(table.id) != stamp
+    assert response.headers["X-Live-Version"] == page_stamps.table_stamp(table.id) != stamp
     assert "Coupon code" in response.text
     for region in ("table-header", "field-rows", "table-relationships", "lock-history"):
         assert re.search(rf'id="{region}"[^>]*hx-swap-oob="true"', response.text), region
@@ -225,15 +226,15 @@ def test_the_table_page_gets_204_until_a_teammate_changes_it(team, signed_in):
     ids=["rename", "lock", "field", "lifecycle"],
 )
 def test_every_change_the_table_page_shows_moves_its_stamp(team, change):
-    before = tables.table_stamp(team["table"].id)
+    before = page_stamps.table_stamp(team["table"].id)
     change(team["table"], team["owner"])
-    assert tables.table_stamp(team["table"].id) != before
+    assert page_stamps.table_stamp(team["table"].id) != before
 
 
 def test_the_project_page_follows_new_tables_and_their_counts(team, signed_in):
     project = team["project"]
     web = signed_in(team["editor"])
-    stamp = tables.project_stamp(project.id)
+    stamp = page_stamps.project_stamp(project.id)
     url = f"/projects/{project.id}/live?v={stamp}"
     assert web.get(url).status_code == 204
     tables.create_table(team["owner"], project.id, "Invoices")

@@ -5,6 +5,7 @@ import pytest
 from designer import locks
 from designer import projects
 from designer.design import fields
+from designer.design import table_list
 from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import Locked
@@ -118,15 +119,15 @@ def test_search_filters_by_name_or_table_name(alice, shop, signed_in):
 def test_search_treats_like_wildcards_literally(alice, shop):
     add_table(alice, shop, "Plain")
     add_table(alice, shop, "Hundred %", table_name="hundred_pct")
-    rows, _ = tables.list_tables(shop.id, "%")
+    rows, _ = table_list.list_tables(shop.id, "%")
     assert [t.name for t in rows] == ["Hundred %"]
-    rows, _ = tables.list_tables(shop.id, "_")
+    rows, _ = table_list.list_tables(shop.id, "_")
     assert [t.name for t in rows] == ["Hundred %"]
 
 
 def test_search_finds_tables_by_their_columns_as_the_columns_change(alice, shop):
     def found(text):
-        return [t.name for t in tables.list_tables(shop.id, text)[0]]
+        return [t.name for t in table_list.list_tables(shop.id, text)[0]]
 
     orders = add_table(alice, shop, "Orders")
     add_table(alice, shop, "Customers")
@@ -173,7 +174,7 @@ def test_tables_load_a_page_at_a_time(alice, shop, signed_in):
 def test_field_counts_are_listed(alice, shop):
     table = add_table(alice, shop, "Orders")
     fields.create_field(alice, table.id, {"name": "Total", "data_type": "number"})
-    rows, _ = tables.list_tables(shop.id)
+    rows, _ = table_list.list_tables(shop.id)
     assert rows[0].field_count == 2
 
 

@@ -8,6 +8,7 @@ from designer import api_input
 from designer import projects
 from designer.database import deploy
 from designer.design import fields
+from designer.design import table_list
 from designer.design import tables
 from designer.history.snapshot import field_entry
 from designer.views.api import bp
@@ -55,7 +56,7 @@ def list_tables(project_id):
     """A page of the project's tables (q, status, after, limit); "next" continues it."""
     granted = projects.access(g.api_user, project_id)
     limit = min(max(request.args.get("limit", 50, type=int), 1), 500)
-    rows, after = tables.list_tables(
+    rows, after = table_list.list_tables(
         granted.project.id,
         request.args.get("q", ""),
         request.args.get("status", ""),

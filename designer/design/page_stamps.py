@@ -1,0 +1,59 @@
+"""Digests of what an open page shows: pages poll them and get nothing back while the
+digest is unchanged."""
+
+from designer.db import database
+from designer.db import parse_id
+from designer.errors import NotFound
+from designer.models import DataTable
+from designer.projects import access
+
+# What an open table page shows, reduced to one digest: the table, its fields,
+# the relationships touching it and its lock history. Pages poll it and get
+# nothing back while it is unchanged.
+TABLE_STAMP = """
+SELECT md5(concat_ws('|', t.revision, t.status, t.updated_at,
+  (SELECT string_agg(f.id || ':' || f.revision || ':' || f.sort_order, ',' ORDER BY f.id)
+     FROM data_field f WHERE f.table_id = t.id),
+  (SELECT string_agg(r.id || ':' || r.revision || ':' || r.status, ',' ORDER BY r.id)
+     FROM table_relationship r WHERE r.source_table_id = t.id OR r.target_table_id = t.id),
+  (SELECT count(*) || ':' || count(l.released_at) || ':' || coalesce(max(l.locked_at)::text, '')
+     FROM table_lock l WHERE l.table_id = t.id)))
+FROM data_table t WHERE t.id = %s
+"""
+
+# The project page's table list and counts: every change to a table or its
+# fields bumps the table's revision or moves its updated_at, and adds or drops
+# count. Sums, not maxima: a transaction that commits late with an older
+# timestamp still changes them.
+PROJECT_STAMP = """
+SELECT md5(concat_ws(':', count(*), sum(revision), sum(extract(epoch FROM updated_at)),
+  (SELECT count(*) || ':' || sum(extract(epoch FROM a.created_at))
+     FROM activity_entry a WHERE a.project_id = %s)))
+FROM data_table WHERE project_id = %s
+"""
+
+
+def table_stamp(table_id):
+    """A digest that changes whenever anything the table page shows changes."""
+    row = database.execute_sql(TABLE_STAMP, (str(table_id),)).fetchone()
+    return row[0] if row else None
+
+
+def project_stamp(project_id):
+    """A digest that changes whenever the project page's tables, counts or feed change."""
+    pid = str(project_id)
+    return database.execute_sql(PROJECT_STAMP, (pid, pid)).fetchone()[0]
+
+
+def gone_from(user, table_id, project_id):
+    """Whether a table is no longer in a project the user (still) belongs to."""
+    try:
+        access(user, project_id)
+        wanted = parse_id(table_id, "table")
+    except NotFound:
+        return False
+    return (
+        not DataTable.select()
+        .where(DataTable.id == wanted, DataTable.project == project_id)
+        .exists()
+    )
