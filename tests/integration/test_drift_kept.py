@@ -9,6 +9,8 @@ from designer.database import target
 from tests.integration.test_drift import deployed  # noqa: F401 (a fixture)
 from tests.on_target import on_target as rows
 
+pytestmark = pytest.mark.usefixtures("deployed")
+
 # Each kind of change made behind the designer's back, as one or more statements; after each
 # statement the check must show drift, and what a check that keeps nothing shows.
 CHANGES = {
@@ -52,6 +54,10 @@ CHANGES = {
     "index dropped": ["DROP INDEX shop.orders_total_idx"],
     "index added": ["CREATE INDEX sneaky_paid ON shop.orders (paid)"],
     "index renamed": ["ALTER INDEX shop.orders_total_idx RENAME TO total_lookup"],
+    "index redefined under its name": [
+        "DROP INDEX shop.orders_total_idx;"
+        " CREATE INDEX orders_total_idx ON shop.orders (total) WHERE paid"
+    ],
     "table comment changed": ["COMMENT ON TABLE shop.customers IS 'changed by hand'"],
     "table comment dropped": ["COMMENT ON TABLE shop.customers IS NULL"],
     "column comment added": ["COMMENT ON COLUMN shop.orders.total IS 'in cents'"],
@@ -87,7 +93,7 @@ def check_keeping_nothing(user, project):
 
 
 @pytest.mark.parametrize("statements", CHANGES.values(), ids=CHANGES.keys())
-def test_a_change_shows_right_after_a_check_found_none(alice, shop, deployed, statements):  # noqa: F811
+def test_a_change_shows_right_after_a_check_found_none(alice, shop, statements):
     assert drift.check(alice, shop.id).differences == []
     for statement in statements:
         before = fingerprint()
@@ -98,7 +104,7 @@ def test_a_change_shows_right_after_a_check_found_none(alice, shop, deployed, st
         assert seen == check_keeping_nothing(alice, shop), statement
 
 
-def test_a_change_back_shows_as_in_sync_again(alice, shop, deployed):  # noqa: F811
+def test_a_change_back_shows_as_in_sync_again(alice, shop):
     assert drift.check(alice, shop.id).differences == []
     rows("ALTER TABLE shop.orders ADD COLUMN sneaky integer")
     assert drift.check(alice, shop.id).differences
@@ -106,12 +112,7 @@ def test_a_change_back_shows_as_in_sync_again(alice, shop, deployed):  # noqa: F
     assert drift.check(alice, shop.id).differences == []
 
 
-def test_a_second_look_at_an_unchanged_schema_reads_no_catalog(
-    alice,
-    shop,
-    deployed,
-    monkeypatch,  # noqa: F811
-):
+def test_a_second_look_at_an_unchanged_schema_reads_no_catalog(alice, shop, monkeypatch):
     rows("ALTER TABLE shop.orders ADD COLUMN sneaky integer")
     first = drift.check(alice, shop.id).differences
     assert fingerprint() == fingerprint()
@@ -123,7 +124,7 @@ def test_a_second_look_at_an_unchanged_schema_reads_no_catalog(
     assert drift.check(alice, shop.id).differences == first
 
 
-def test_a_new_deployment_is_checked_against_what_it_deployed(alice, shop, deployed, notes):  # noqa: F811
+def test_a_new_deployment_is_checked_against_what_it_deployed(alice, shop, notes):
     assert drift.check(alice, shop.id).differences == []
     # The deploy changes the catalog and what was last deployed: in sync still.
     assert deploy.transition(alice, notes.id, "active")[1].status == "applied"
