@@ -55,8 +55,9 @@ QUERIES = {
 }
 
 # The catalog rows `read_catalog` reads, or whose change alters what it reads, by kind: how many
-# there are, and the sum and a hash-sum of their xmin. Any DDL writes new row versions (an
-# update is a new version too), stamped with its transaction's id: rows that appear since an
+# there are, and the sum and a hash-sum of their xmin. DDL writes new row versions (an
+# update is a new version too; only statistics are updated in place), stamped with its
+# transaction's id: rows that appear since an
 # earlier look carry ids no row seen then had, so a set that changed has a changed multiset
 # of xmin, and the count and two sums of it tell. What the rows name outside the schema
 # (types, functions, tables other schemas own) is left out: the expected catalog, built
