@@ -55,16 +55,15 @@ QUERIES = {
 }
 
 # The catalog rows `read_catalog` reads, or whose change alters what it reads, by kind: how many
-# there are, and the sum and a hash-sum of their xmin. DDL writes new row versions (an
-# update is a new version too; only statistics are updated in place), stamped with its
-# transaction's id: rows that appear since an
-# earlier look carry ids no row seen then had, so a set that changed has a changed multiset
-# of xmin, and the count and two sums of it tell. What the rows name outside the schema
-# (types, functions, tables other schemas own) is left out: the expected catalog, built
-# from the design, names nothing outside the schema but pg_catalog, so such a name is
-# already drift, and a rename there could only reword a line already reported. Nor are rows
-# that never change without one that is counted: an index is made and dropped with its
-# pg_class row (what pg_index holds of it is fixed), a default with its column's row.
+# there are, and the sum and a hash-sum of their xmin. DDL writes new row versions (an update is a
+# new version too; only statistics are updated in place), stamped with its transaction's id: rows
+# that appear since an earlier look carry ids no row seen then had, so a set that changed has a
+# changed multiset of xmin, and the count and two sums of it tell. What the rows name outside the
+# schema (types, functions, tables other schemas own) is left out: the expected catalog, built from
+# the design, names nothing outside the schema but pg_catalog, so such a name is already drift, and
+# a rename there could only reword a line already reported. Nor are rows that never change without
+# one that is counted: an index is made and dropped with its pg_class row (what pg_index holds of it
+# is fixed), a default with its column's row.
 
 
 def tally(rows):
