@@ -23,9 +23,9 @@ LISTED = [f for f in Deployment._meta.sorted_fields if f is not Deployment.deplo
 SUMMARY = [f for f in LISTED if f is not Deployment.sql and f is not Deployment.plan]
 
 
-def last_applied(project_id):
+def last_applied(project_id, fields=LISTED):
     return (
-        Deployment.select(*LISTED)
+        Deployment.select(*fields)
         .where(Deployment.project == project_id, Deployment.status == "applied")
         .order_by(Deployment.created_at.desc())
         .first()

@@ -24,6 +24,9 @@ from designer.history.diff import empty_snapshot
 
 # How many leading columns of a catalog row name the object it describes.
 KEY_WIDTH = {"tables": 1, "columns": 2, "constraints": 2, "sequences": 1, "indexes": 2}
+# What one row of each part is called in a line ("indexes"[:-1] read "indexe").
+THING = {"tables": "table", "columns": "column", "constraints": "constraint",
+         "sequences": "sequence", "indexes": "index"}  # fmt: skip
 
 
 def keyed(catalog, part):
@@ -58,7 +61,7 @@ class Drift:
         """Each difference as a sentence: what is missing, what is extra, what differs how."""
         found = []
         for part in KEY_WIDTH:
-            thing = part[:-1]
+            thing = THING[part]
             found += [
                 f"{thing} missing in the database: {described(r)}" for r in self.missing(part)
             ]
