@@ -23,6 +23,15 @@ LISTED = [f for f in Deployment._meta.sorted_fields if f is not Deployment.deplo
 SUMMARY = [f for f in LISTED if f is not Deployment.sql and f is not Deployment.plan]
 
 
+def has_applied(project_id):
+    """Whether any deployment of the project was applied (without reading one)."""
+    return (
+        Deployment.select()
+        .where(Deployment.project == project_id, Deployment.status == "applied")
+        .exists()
+    )
+
+
 def last_applied(project_id, fields=LISTED):
     return (
         Deployment.select(*fields)

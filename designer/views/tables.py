@@ -76,7 +76,7 @@ def project_context(granted, **extra):
         granted,
         counts=table_list.status_counts(granted.project.id),
         activity=activity.recent(granted.project.id),
-        deployed=records.last_applied(granted.project.id) is not None,
+        deployed=records.has_applied(granted.project.id),
         **extra,
     )
 

@@ -132,3 +132,16 @@ def test_owners_set_the_target_schema_in_the_project_form(alice, make_user, shop
     assert (
         'name="target_schema"' not in signed_in(eddie).get(f"/projects/{shop.id}/header/edit").text
     )
+
+
+def test_the_project_page_checks_for_drift_once_something_was_deployed(
+    alice, shop, notes, signed_in
+):
+    client = signed_in(alice)
+    drift = f"/projects/{shop.id}/drift"
+    assert drift not in client.get(f"/projects/{shop.id}", htmx=False).text
+    tables.transition(alice, notes.id, "active")
+    deploy.deploy(alice, shop.id, dry_run=True)
+    assert drift not in client.get(f"/projects/{shop.id}", htmx=False).text
+    deploy.deploy(alice, shop.id)
+    assert drift in client.get(f"/projects/{shop.id}", htmx=False).text
