@@ -6,10 +6,10 @@ not a word PostgreSQL reserves. The keyword list is PostgreSQL's own grammar
 as shipped by pglast, not a hand-typed copy.
 """
 
+import functools
 import hashlib
 import re
 
-import inflect
 from pglast.keywords import RESERVED_KEYWORDS
 from pglast.keywords import TYPE_FUNC_NAME_KEYWORDS
 from slugify import slugify
@@ -93,20 +93,27 @@ def shorten(identifier, limit=MAX_IDENTIFIER_BYTES):
     return identifier[:limit].rstrip("_")
 
 
-_inflect = inflect.engine()
+@functools.cache
+def _engine():
+    # Loaded on first use: importing inflect takes 1.6 s (typeguard instruments its
+    # functions at import), which every process start paid, `flask db`, `make run` and
+    # gunicorn's boot included, though only relationship and import names need it.
+    import inflect
+
+    return inflect.engine()
 
 
 def singular(identifier):
     """The identifier with its last word made singular: order_lines -> order_line."""
     head, _, last = identifier.rpartition("_")
-    one = _inflect.singular_noun(last) or last
+    one = _engine().singular_noun(last) or last
     return f"{head}_{one}" if head else one
 
 
 def singular_phrase(text):
     """A display name with its last word made singular: "Order lines" -> "Order line"."""
     head, space, last = text.rpartition(" ")
-    one = _inflect.singular_noun(last) or last
+    one = _engine().singular_noun(last) or last
     return f"{head}{space}{one}"
 
 

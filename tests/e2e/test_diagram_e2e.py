@@ -63,6 +63,12 @@ def test_a_diagram_of_100_tables_zooms_pans_opens_a_table_and_exports(page, user
     fitted, _, _ = scale_and_pan(page)
 
     page.get_by_role("button", name="Zoom in").click()
+    # Panzoom applies each transform on the next animation frame: wait for it to come.
+    page.wait_for_function(
+        "fitted => new DOMMatrix(getComputedStyle(document.querySelector('.diagram-canvas'))"
+        ".transform).a > fitted",
+        arg=fitted,
+    )
     zoomed, _, _ = scale_and_pan(page)
     assert zoomed > fitted
     page.mouse.move(frame["x"] + frame["width"] / 2, frame["y"] + frame["height"] / 2)
@@ -78,6 +84,12 @@ def test_a_diagram_of_100_tables_zooms_pans_opens_a_table_and_exports(page, user
     page.mouse.down()
     page.mouse.move(frame["x"] + 140, frame["y"] + 100, steps=5)
     page.mouse.up()
+    page.wait_for_function(
+        "([x, y]) => { const m = /translate\\(([-\\d.e]+)px, ([-\\d.e]+)px\\)/"
+        ".exec(document.querySelector('.diagram-canvas').style.transform);"
+        " return m !== null && (Number(m[1]) !== x || Number(m[2]) !== y); }",
+        arg=[x, y],
+    )
     _, panned_x, panned_y = scale_and_pan(page)
     assert (panned_x, panned_y) != (x, y)
     expect(page).to_have_url(re.compile(r"/diagram"))

@@ -1,7 +1,7 @@
 """Two people, two browsers, locks at the production ratios.
 
 Production: lease 120 s, heartbeat 20 s, lock panel poll 5 s, live poll 3 s,
-leave grace 5 s. Here every interval is divided by 20, so the ratios hold:
+leave grace 5 s. Here every interval is divided by 40, so the ratios hold:
 the heartbeat is four times slower than the panel's poll (the setting at
 which a heartbeat inside the panel never fired), and a lease is six beats.
 """
@@ -20,7 +20,7 @@ from designer.settings import settings
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in
 
-SCALE = 20
+SCALE = 40
 LEASE = 120 / SCALE
 HEARTBEAT = 20 / SCALE
 

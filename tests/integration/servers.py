@@ -39,7 +39,7 @@ class Gunicorn:
     """The app as `make serve` runs it (gunicorn with designer.gunicorn_config), in a process
     group of its own so a test can kill it whole; spoken to through the JSON API."""
 
-    def __init__(self, database_url, instance, log_path, **env):
+    def __init__(self, database_url, instance, log_path, wait=True, **env):
         self.port = free_port()
         self.log_path = log_path
         environment = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
@@ -62,7 +62,13 @@ class Gunicorn:
                 stderr=log,
                 start_new_session=True,
             )
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self):
+        """Until the server answers /readyz (several servers may boot side by side first)."""
         wait_for(f"http://127.0.0.1:{self.port}/readyz", seconds=60)
+        return self
 
     def call(self, method, path, body=None, token=None, timeout=60):
         """(status, JSON body, headers) of one request to the API (or any path with /…)."""
@@ -87,9 +93,13 @@ class Gunicorn:
 
     def stop(self, seconds=40):
         """SIGTERM (gunicorn's graceful stop); its exit status."""
+        self.terminate()
+        return self.process.wait(timeout=seconds)
+
+    def terminate(self):
+        """SIGTERM without waiting (stop() waits), so several servers stop side by side."""
         if self.process.poll() is None:
             self.process.terminate()
-        return self.process.wait(timeout=seconds)
 
     def kill(self):
         """SIGKILL to the master and every worker at once, as a crash or an OOM kill would."""

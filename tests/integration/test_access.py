@@ -5,17 +5,24 @@ whose role is too low gets 403, anyone signed out is sent to sign in.
 New project routes must be added to ROUTES: a test checks none is missed.
 """
 
+import json
 import re
 
 import pytest
+from peewee import sort_models
 
+from designer import accounts
 from designer import projects
 from designer.database import deploy
+from designer.db import database
 from designer.design import fields
 from designer.design import relationships
 from designer.design import tables
 from designer.history import versions
+from designer.models import MODELS
 from designer.models import Project
+from tests.conftest import PASSWORD
+from tests.conftest import truncate_all
 
 UNKNOWN_TOKEN = "00000000-0000-4000-8000-000000000000"
 ACTORS = ("anonymous", "stranger", "viewer", "editor", "owner")
@@ -189,8 +196,62 @@ ROUTES = [
 ID_PARAMETERS = ("<project_id>", "<table_id>", "<field_id>", "<rel_id>")
 
 
+def stored_rows():
+    """Every designer table's rows, dependencies first, as PostgreSQL encodes them in JSON
+    (so json_populate_recordset puts back exactly the same values)."""
+    rows = []
+    for model in sort_models(MODELS):
+        name = model._meta.table_name
+        query = f"SELECT coalesce(json_agg(t), '[]') FROM \"{name}\" t"
+        rows.append((name, database.execute_sql(query).fetchone()[0]))
+    return rows
+
+
+def put_back(rows):
+    with database.atomic():
+        for name, values in rows:
+            database.execute_sql(
+                f'INSERT INTO "{name}" SELECT * FROM json_populate_recordset(NULL::"{name}", %s)',
+                (json.dumps(values),),
+            )
+
+
+@pytest.fixture(scope="module")
+def built_world(app):
+    """The world below, built once per module by the designer's own functions, and its rows.
+    Each test starts from an empty database (clean_database) and gets these rows back, so
+    it sees the same world as if it had been built for it alone."""
+    truncate_all()
+    made = build_world(lambda name: accounts.create_user(name, f"{name}@example.com", PASSWORD))
+    rows = stored_rows()
+    truncate_all()
+    return made, rows
+
+
 @pytest.fixture
-def world(make_user):
+def world(built_world, clean_database):
+    made, rows = built_world
+    put_back(rows)
+    return made
+
+
+def test_the_world_put_back_is_the_world_built(built_world):
+    """What the other tests rely on: the stored rows come back value for value, in every
+    table and column (triggers that derive columns give the same values again)."""
+    made, rows = built_world
+    put_back(rows)
+
+    def by_table(stored):
+        return {
+            name: sorted(json.dumps(v, sort_keys=True) for v in values) for name, values in stored
+        }
+
+    assert by_table(stored_rows()) == by_table(rows)
+    assert all(values for name, values in rows if name not in ("table_lock", "api_token"))
+    assert Project.get_by_id(made["project"].id).name == "Shop"
+
+
+def build_world(make_user):
     users = {name: make_user(name) for name in ("olga", "eddie", "vera", "sam", "erin", "frank")}
     project = projects.create_project(users["olga"], "Shop")
     projects.add_member(users["olga"], project.id, "eddie", "editor")

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from tests.integration import test_access
 
+built_world = test_access.built_world
 world = test_access.world
 
 # Every key some API body or query reads, so drawn bodies reach the code behind them.

@@ -23,6 +23,8 @@ from tests.conftest import PASSWORD
 from tests.conftest import csrf_token_of
 from tests.integration import test_access
 
+# The access matrix's world: built once per module, its rows put back before each test.
+built_world = test_access.built_world
 world = test_access.world
 
 # Routes outside a project: (kind, method, path, body, who sends it).

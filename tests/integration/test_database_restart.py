@@ -126,6 +126,16 @@ class Load:
                 self.answers.append((sent, status, body, retry))
             time.sleep(0.02)
 
+    def wait_until(self, enough, seconds=30):
+        """Until enough(answers so far) holds: the load has been felt, not a fixed time."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with self.lock:
+                if enough(list(self.answers)):
+                    return
+            time.sleep(0.05)
+        raise AssertionError(f"the load never got there ({len(self.answers)} answers)")
+
     def stop(self):
         self.stopping.set()
         for thread in self.threads:
@@ -136,25 +146,36 @@ def test_requests_during_a_database_restart_get_503_and_the_app_recovers_alone(
     own_server, tmp_path
 ):
     pg, url = own_server
-    create_user(url, tmp_path)
     # The private server has only its superuser: row-level security is not what this tests.
+    # It boots while the CLI creates the user (two processes, side by side).
     app = Gunicorn(
-        url, tmp_path / "instance", tmp_path / "app.log", WEB_THREADS="4", ALLOW_RLS_BYPASS="1"
+        url,
+        tmp_path / "instance",
+        tmp_path / "app.log",
+        wait=False,
+        WEB_THREADS="4",
+        ALLOW_RLS_BYPASS="1",
     )
     try:
+        create_user(url, tmp_path)
+        app.wait_ready()
         status, body, _ = app.call(
             "POST", "/api/v1/tokens", {"username": "restarter", "password": PASSWORD}
         )
         assert status == 201, body
         load = Load(app, body["token"])
-        time.sleep(1.0)
+        # Each of the four clients is answered a few times before the database goes.
+        load.wait_until(lambda answers: len(answers) >= 40)
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pg.pgdata, user=pg.system_user, timeout=30)
-        time.sleep(1.5)
+        stopped_at = time.monotonic()
+        # Down long enough for many requests of both kinds (API and pages) to be refused.
+        load.wait_until(lambda answers: down_answers(answers, stopped_at) >= 40)
         down = (app.call("GET", "/readyz")[0], app.call("GET", "/healthz")[0])
         pg.ensure_postgres_running()
         back_at = time.monotonic()
         recovered = wait_until_ready(app)
-        time.sleep(1.5)
+        # Many requests sent after the server came back, each client's several times.
+        load.wait_until(lambda answers: sum(1 for a in answers if a[0] > back_at) >= 100)
         load.stop()
     finally:
         exit_status = app.stop()
@@ -176,6 +197,14 @@ def test_requests_during_a_database_restart_get_503_and_the_app_recovers_alone(
     first_ok = next(i for i, a in enumerate(after) if a[1] in (200, 201))
     assert [a[1] for a in after[first_ok:] if a[1] not in (200, 201)] == []
     assert exit_status == 0
+
+
+def down_answers(answers, stopped_at):
+    """How many 503s of each kind (API bodies, pages) came after the stop; the fewer."""
+    refused = [a for a in answers if a[0] > stopped_at and a[1] == 503]
+    return min(
+        sum(isinstance(a[2], dict) for a in refused), sum(isinstance(a[2], str) for a in refused)
+    )
 
 
 def wait_until_ready(app, seconds=30):

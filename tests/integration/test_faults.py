@@ -30,20 +30,25 @@ CONTENDERS = 16  # requests in flight at once, spread over both servers
 @pytest.fixture
 def serve(app_database_url, owner_database_url, tmp_path):
     """A factory of gunicorn servers on the test database, all stopped after the test; they
-    serve as the app role, bound by row-level security, as in production."""
+    serve as the app role, bound by row-level security, as in production. serve("one", "two")
+    boots both side by side and returns them once both answer."""
     started = []
 
-    def start(name="app", **env):
+    def start(*names, **env):
         env = {"OWNER_DATABASE_URL": owner_database_url, **env}
-        log = tmp_path / f"{name}.log"
-        server = Gunicorn(app_database_url, tmp_path / name, log, **env)
-        started.append(server)
-        return server
+        booting = []
+        for name in names or ("app",):
+            log = tmp_path / f"{name}.log"
+            booting.append(Gunicorn(app_database_url, tmp_path / name, log, wait=False, **env))
+            started.append(booting[-1])
+        ready = [server.wait_ready() for server in booting]
+        return ready[0] if len(ready) == 1 else ready
 
     yield start
     for server in started:
-        if server.process.poll() is None:
-            server.stop()
+        server.terminate()
+    for server in started:
+        server.stop()
 
 
 def spread(servers, jobs):
@@ -59,7 +64,7 @@ def test_two_servers_give_one_lock_holder_out_of_200_acquisitions(alice, make_us
     for user in users:
         projects.add_member(alice, shop.id, user.username, "editor")
     tokens = [accounts.issue_token(user, "race")[0] for user in users]
-    servers = [serve("one"), serve("two")]
+    servers = serve("one", "two")
     path = f"/api/v1/tables/{table.id}/lock"
 
     def acquire(i):
@@ -77,7 +82,7 @@ def test_two_servers_give_one_lock_holder_out_of_200_acquisitions(alice, make_us
 
 def test_two_servers_save_consecutive_version_numbers(alice, shop, serve):
     token, _ = accounts.issue_token(alice, "race")
-    servers = [serve("one"), serve("two")]
+    servers = serve("one", "two")
     versions_path = f"/api/v1/projects/{shop.id}/versions"
 
     def change(i):
@@ -103,7 +108,7 @@ def test_two_servers_save_consecutive_version_numbers(alice, shop, serve):
 def test_two_servers_serialize_deploys(alice, shop, notes, serve):
     deploy.transition(alice, notes.id, "active")
     token, _ = accounts.issue_token(alice, "race")
-    servers = [serve("one"), serve("two")]
+    servers = serve("one", "two")
 
     def change(i):
         path = f"/api/v1/tables/{notes.id}/fields"
@@ -220,7 +225,7 @@ def test_two_servers_share_the_sign_in_limit_through_redis(make_user, serve):
         "SIGNIN_ACCOUNT_LIMIT": "3 per 10 minutes",
         "SIGNIN_CLIENT_LIMIT": "1000 per minute",
     }
-    servers = [serve("one", **shared), serve("two", **shared)]
+    servers = serve("one", "two", **shared)
     wrong = {"username": user.username, "password": "not the password"}
     statuses = [servers[i % 2].call("POST", "/api/v1/tokens", wrong)[0] for i in range(6)]
     assert statuses == [401, 401, 401, 429, 429, 429]
