@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import threading
 import time
 
 import brotli
@@ -30,6 +31,7 @@ from designer import serving
 from designer.cli import locks_cli
 from designer.cli import users_cli
 from designer.db import parse_id
+from designer.design import naming
 from designer.design.field_types import pg_type
 from designer.error_pages import is_api_request
 from designer.errors import NotFound
@@ -176,6 +178,17 @@ def sweep_expired_locks():
         locks.expire_stale()
 
 
+_loading = threading.Lock()
+
+
+def load_in_background():
+    """The first request starts loading what a later one would wait for (the inflector
+    that names relationships' columns): after gunicorn forked its workers, where a thread
+    is safe, and never for a `flask db` command, which serves no request."""
+    if _loading.acquire(blocking=False):
+        threading.Thread(target=naming.inflector, daemon=True).start()
+
+
 def server_name_only(handler):
     """The development server's Server header, without its and Python's versions."""
     return "Data Model Designer"
@@ -257,6 +270,8 @@ def init_app(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(locks_cli)
     app.before_request(sweep_expired_locks)
+    if not app.testing:
+        app.before_request(load_in_background)
     error_pages.register(app)
     app.after_request(add_headers)
     app.jinja_env.globals["pg_type"] = pg_type

@@ -94,10 +94,11 @@ def shorten(identifier, limit=MAX_IDENTIFIER_BYTES):
 
 
 @functools.cache
-def _engine():
+def inflector():
     # Loaded on first use: importing inflect takes 1.6 s (typeguard instruments its
-    # functions at import), which every process start paid, `flask db`, `make run` and
-    # gunicorn's boot included, though only relationship and import names need it.
+    # functions at import), which every process start paid, `flask db` included, though
+    # only relationship and import names need it. A serving app loads it in the background
+    # once its first request arrives (web.load_in_background).
     import inflect
 
     return inflect.engine()
@@ -106,14 +107,14 @@ def _engine():
 def singular(identifier):
     """The identifier with its last word made singular: order_lines -> order_line."""
     head, _, last = identifier.rpartition("_")
-    one = _engine().singular_noun(last) or last
+    one = inflector().singular_noun(last) or last
     return f"{head}_{one}" if head else one
 
 
 def singular_phrase(text):
     """A display name with its last word made singular: "Order lines" -> "Order line"."""
     head, space, last = text.rpartition(" ")
-    one = _engine().singular_noun(last) or last
+    one = inflector().singular_noun(last) or last
     return f"{head}{space}{one}"
 
 

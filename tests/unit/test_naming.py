@@ -207,3 +207,22 @@ def test_an_uppercase_identifier_is_offered_in_lowercase():
     assert identifier_problem("order-Lines") == (
         "A table name may use only lowercase letters, digits and underscores (not “-” “L”)."
     )
+
+
+def test_a_serving_app_loads_the_inflector_in_the_background_once(monkeypatch):
+    import threading
+
+    from designer import web
+    from designer.design import naming
+
+    naming.inflector.cache_clear()
+    monkeypatch.setattr(web, "_loading", threading.Lock())
+    before = set(threading.enumerate())
+    web.load_in_background()
+    web.load_in_background()
+    started = [t for t in threading.enumerate() if t not in before]
+    assert len(started) <= 1
+    for thread in started:
+        thread.join(timeout=30)
+    assert naming.inflector.cache_info().currsize == 1
+    assert naming.singular("order_lines") == "order_line"
