@@ -59,7 +59,9 @@ def test_a_saved_version_stores_its_snapshot_and_hash(alice, shop):
 
 
 def stored_changes(version):
-    return SchemaVersion.select(SchemaVersion.changes).where(SchemaVersion.id == version.id).scalar()
+    return (
+        SchemaVersion.select(SchemaVersion.changes).where(SchemaVersion.id == version.id).scalar()
+    )
 
 
 def test_a_saved_version_stores_its_changes_whole(alice, shop):
@@ -68,7 +70,10 @@ def test_a_saved_version_stores_its_changes_whole(alice, shop):
     assert stored_changes(first) == versions.diff(None, stored_snapshot(first))
     assert stored_changes(second) == versions.diff(stored_snapshot(first), stored_snapshot(second))
     assert sorted(c["op"] for c in stored_changes(second)) == [
-        "add_field", "add_table", "alter_table", "rename_table",
+        "add_field",
+        "add_table",
+        "alter_table",
+        "rename_table",
     ]
 
 
