@@ -8,6 +8,7 @@ server, else embedded.
 import contextlib
 import copy
 import functools
+import json
 import os
 import signal
 import statistics
@@ -15,6 +16,7 @@ import sys
 import time
 import uuid
 
+import peewee
 from _setup import FIELDS_PER_TABLE
 from _setup import OUT
 from _setup import design
@@ -94,6 +96,14 @@ ROWS = (  # key, label, unit
     ("changes_second", "changes of version 2 stored", "bytes"),
     ("read_cached", "snapshot_of, cached", "ms"),
     ("read_uncached", "snapshot_of, uncached", "ms"),
+    ("pg_parts", "PostgreSQL: the parts built and fetched as text", "ms"),
+    ("pg_assembled", "PostgreSQL: the snapshot assembled from parts", "ms"),
+    ("pg_sent", "PostgreSQL: canonical JSON sent, json-checked", "ms"),
+    ("pg_pglz", "PostgreSQL: canonical JSON stored, pglz", "ms"),
+    ("pg_external", "PostgreSQL: the same, uncompressed (EXTERNAL)", "ms"),
+    ("pg_assembled_pglz", "PostgreSQL: assembled from parts and stored, pglz", "ms"),
+    ("pg_changes_json", "PostgreSQL: changes of version 1 stored as json", "ms"),
+    ("pg_changes_jsonb", "PostgreSQL: the same as jsonb (before 0014)", "ms"),
     ("lz4_stored", "schema_snapshot stored with lz4", "bytes"),
     ("lz4_read", "snapshot_of, uncached, with lz4", "ms"),
 )
@@ -249,7 +259,7 @@ STAGES = (  # (stage, module or class, attribute)
     ("stage_hash", snapshots, "digest"),
     ("stage_diff", versions, "diff"),
     ("stage_insert", SchemaVersion, "create"),
-    ("stage_insert", SchemaVersion, "update"),
+    ("stage_insert", peewee.ModelUpdate, "execute"),  # update() only builds the query
 )
 
 
@@ -358,6 +368,63 @@ def read_figures(project):
     }
 
 
+# What PostgreSQL spends a save's time on, statement by statement: each is run in a
+# transaction rolled back, into scratch tables with schema_version's column types and storage.
+ASSEMBLED = (
+    "SELECT json_build_object('format', %(format)s,"
+    " 'tables', coalesce(json_object_agg(id, part) FILTER (WHERE id IS NOT NULL), '{}'),"
+    " 'relationships', (array_agg(part) FILTER (WHERE id IS NULL))[1])"
+    f" FROM ({snapshots.PARTS_JSON}) parts (id, part)"
+)
+PARTS_FETCHED = f"SELECT id, part::text FROM ({snapshots.PARTS_JSON}) parts (id, part)"
+SCRATCH = (
+    "CREATE TABLE bench_stored (snapshot json, changes json, changes_b jsonb);"
+    " CREATE TABLE bench_external (snapshot json);"
+    " ALTER TABLE bench_stored ALTER snapshot SET COMPRESSION pglz;"
+    " ALTER TABLE bench_external ALTER snapshot SET STORAGE EXTERNAL"
+)
+
+
+def postgres_figures(project):
+    """Milliseconds of the statements a save is made of, measured one by one."""
+    built = snapshots.build_with_canonical(project.id)
+    canonical = built.canonical
+    changes = versions.changes_of(versions.get_version(project.id, 1))
+    params = {"project": str(project.id), "format": snapshots.FORMAT}
+
+    def timed(sql, values=None):
+        def run():
+            with database.atomic() as transaction:
+                database.execute_sql("SET LOCAL jit = off")
+                database.execute_sql(SCRATCH)
+                started = time.perf_counter()
+                database.execute_sql(sql, values)
+                spent = time.perf_counter() - started
+                transaction.rollback()
+            return spent * 1000
+
+        return statistics.median(run() for _ in range(RUNS))
+
+    return {
+        "pg_parts": timed(
+            f"SELECT id, part::text FROM ({snapshots.PARTS_JSON}) p (id, part)", params
+        ),
+        "pg_assembled": timed(
+            f"SELECT length(snapshot::text) FROM ({ASSEMBLED}) a (snapshot)", params
+        ),
+        "pg_sent": timed("SELECT json_typeof(%s::json)", (canonical,)),
+        "pg_pglz": timed("INSERT INTO bench_stored (snapshot) VALUES (%s::json)", (canonical,)),
+        "pg_external": timed("INSERT INTO bench_external VALUES (%s::json)", (canonical,)),
+        "pg_assembled_pglz": timed(f"INSERT INTO bench_stored (snapshot) {ASSEMBLED}", params),
+        "pg_changes_json": timed(
+            "INSERT INTO bench_stored (changes) VALUES (%s::json)", (json.dumps(changes),)
+        ),
+        "pg_changes_jsonb": timed(
+            "INSERT INTO bench_stored (changes_b) VALUES (%s::jsonb)", (json.dumps(changes),)
+        ),
+    }
+
+
 def lz4_figures(project):
     """Version 1 stored with lz4, and read uncached, in a transaction rolled back; (figures,
     why lz4 is unavailable)."""
@@ -394,6 +461,7 @@ def measure(user, count):
     figures |= save_figures(user, project, table)
     figures |= storage_figures(project)
     figures |= read_figures(project)
+    figures |= postgres_figures(project)
     lz4, lz4_problem = lz4_figures(project)
     return figures | lz4, lz4_problem
 

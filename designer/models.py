@@ -264,11 +264,12 @@ class SchemaVersion(BaseModel):
     schema_hash = CharField(max_length=64)
     # json, not jsonb: stored and read whole, never queried inside (migration 0011).
     schema_snapshot = JSONTextField(constraints=[Check("json_typeof(schema_snapshot) = 'object'")])
-    changes = JSONField(
+    # json too: a first version's changes list the whole schema (migration 0014).
+    changes = JSONTextField(
         default=list,
         constraints=[
-            SQL("DEFAULT '[]'::jsonb"),
-            Check("jsonb_typeof(changes) = 'array'"),
+            SQL("DEFAULT '[]'::json"),
+            Check("json_typeof(changes) = 'array'"),
         ],
     )
     parent_version = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="children")

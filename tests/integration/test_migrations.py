@@ -181,3 +181,18 @@ def test_migration_0011_keeps_stored_snapshots_and_their_hashes(fresh_database):
     stored, _, kind = db.execute_sql(read).fetchone()
     assert (stored, kind) == (snapshot, "jsonb")
     db.close()
+
+
+def test_migration_0014_keeps_stored_changes(fresh_database):
+    db = connect(fresh_database("dmd_changes_json"))
+    runner = migration_runner(db)
+    runner.up("0013_table_search_text")
+    history = version_history()
+    history[1][0]["changes"] = {"description": [None, '«été» "quoted"\ttab']}
+    populate_versions(db, history)
+    read = "SELECT changes, pg_typeof(changes) FROM schema_version ORDER BY version_number"
+    assert runner.up("0014_changes_as_json_text") == ["0014_changes_as_json_text"]
+    assert db.execute_sql(read).fetchall() == [(changes, "json") for changes in history]
+    runner.down()
+    assert db.execute_sql(read).fetchall() == [(changes, "jsonb") for changes in history]
+    db.close()

@@ -58,6 +58,25 @@ def test_a_saved_version_stores_its_snapshot_and_hash(alice, shop):
     }
 
 
+def stored_changes(version):
+    return (
+        SchemaVersion.select(SchemaVersion.changes).where(SchemaVersion.id == version.id).scalar()
+    )
+
+
+def test_a_saved_version_stores_its_changes_whole(alice, shop):
+    first, second = two_versions(alice, shop)
+    # The first version records the whole schema as added; the second, what changed since.
+    assert stored_changes(first) == versions.diff(None, stored_snapshot(first))
+    assert stored_changes(second) == versions.diff(stored_snapshot(first), stored_snapshot(second))
+    assert sorted(c["op"] for c in stored_changes(second)) == [
+        "add_field",
+        "add_table",
+        "alter_table",
+        "rename_table",
+    ]
+
+
 def test_a_save_diffs_against_the_stored_previous_version(alice, shop):
     tables.create_table(alice, shop.id, "Orders")
     versions.save_version(alice, shop.id, "first")
