@@ -1,5 +1,5 @@
-"""Exporting a 3,000-table project (3,000 relationships): the first download after a
-one-table change, and a cold first download, in every format.
+"""Exporting a 3,000-table project (about 300 relationships, as bench/versions.py seeds):
+the first download after a one-table change, and a cold first download, in every format.
 
 Prints milliseconds per format and the goal (≤ 300 ms after a one-table change); never
 asserts times. Runs on a fresh database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's)
