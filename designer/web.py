@@ -1,11 +1,9 @@
 """The web layer: extensions, blueprints, the input check, sessions and response headers."""
 
-import gzip
 import hashlib
 import threading
 import time
 
-import brotli
 from flask import flash
 from flask import g
 from flask import redirect
@@ -69,35 +67,6 @@ class CompressedAssets:
 
     def set(self, key, value):
         self.bodies[key] = value
-
-
-# The diagram's layout engine, 1.6 MB.
-LARGE_ASSETS = ["vendor/elk.bundled.js"]
-
-
-def compressed_body(app, body, encoding):
-    if encoding == "br":
-        return brotli.compress(body, quality=app.config["COMPRESS_BR_LEVEL"])
-    return gzip.compress(body, compresslevel=app.config["COMPRESS_LEVEL"])
-
-
-def precompress_assets(app, names):
-    """Compress the named assets ahead of the first visitor who asks for them (about 0.15 s
-    for the layout engine; under gunicorn the workers inherit them from the preloading
-    master)."""
-    from designer.views.assets import asset_url
-
-    files = app.extensions["asset_files"]
-    for name in names:
-        asset = files.get(name)
-        if asset is None:
-            continue
-        with app.test_request_context():
-            path = asset_url(name)
-        for encoding in app.config["COMPRESS_ALGORITHM"]:
-            key = f"{encoding};{path}"
-            if compress.cache.get(key) is None:
-                compress.cache.set(key, compressed_body(app, asset.body, encoding))
 
 
 def compressed_asset_key(request):
@@ -265,8 +234,6 @@ def init_app(app):
     compress.init_app(app)
     register_blueprints(app)
     assets.init_app(app)
-    if not app.testing:
-        precompress_assets(app, LARGE_ASSETS)
     app.cli.add_command(users_cli)
     app.cli.add_command(locks_cli)
     app.before_request(sweep_expired_locks)

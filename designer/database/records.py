@@ -62,13 +62,13 @@ def deployed_snapshot(deployment):
             .scalar()
         )
 
-    key = deployment.to_hash
-    if key in versions.cache.entries:  # (a read: the cache's get takes its lock)
-        return versions.cache.get(key, lambda: json.loads(text()))
-    # Sized by the text read: measuring it by its canonical JSON would encode the whole
-    # snapshot again, a third of a cold 3,000-table plan.
-    read = text()
-    return versions.cache.get(key, lambda: json.loads(read), size=len(read))
+    def load():
+        # Sized by the text read: measuring it by its canonical JSON would encode the whole
+        # snapshot again, a third of a cold 3,000-table plan.
+        read = text()
+        return json.loads(read), len(read)
+
+    return versions.cache.get_sized(deployment.to_hash, load)
 
 
 def mark_deployed(project_id, desired):

@@ -62,12 +62,23 @@ class SnapshotCache:
             self.used = 0
 
     def get(self, key, load, size=None):
+        """The snapshot kept for `key`, or load()'s, kept by `size` (else by its canonical
+        JSON's length)."""
+
+        def sized():
+            value = load()
+            return value, size or len(snapshots.canonical_of(value))
+
+        return self.get_sized(key, sized)
+
+    def get_sized(self, key, load):
+        """As get, where load() returns (snapshot, its size): a caller that read the text
+        knows its size without encoding the snapshot again."""
         with self.lock:
             if key in self.entries:
                 self.entries.move_to_end(key)
                 return self.entries[key][0]
-        value = load()
-        size = size or len(snapshots.canonical_of(value))
+        value, size = load()
         with self.lock:
             if key not in self.entries and size <= self.budget:
                 self.entries[key] = (value, size)

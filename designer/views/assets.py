@@ -4,8 +4,10 @@ Pages link them through `asset_url(name)`; the older unversioned paths (/static/
 /vendor/…) still answer for anyone who kept one.
 """
 
+import gzip
 import pathlib
 
+import brotli
 from flask import Blueprint
 from flask import Response
 from flask import abort
@@ -58,6 +60,35 @@ def vendor(name):
     return send_from_directory(path.parent, path.name, max_age=3600)
 
 
+# The diagram's layout engine, 1.6 MB.
+LARGE_ASSETS = ["vendor/elk.bundled.js"]
+
+
+def compressed_body(app, body, encoding):
+    if encoding == "br":
+        return brotli.compress(body, quality=app.config["COMPRESS_BR_LEVEL"])
+    return gzip.compress(body, compresslevel=app.config["COMPRESS_LEVEL"])
+
+
+def precompress(app, names):
+    """Compress the named assets ahead of the first visitor who asks for them (about 0.15 s
+    for the layout engine; under gunicorn the workers inherit them from the preloading
+    master), under the key the asset route's compression looks them up by."""
+    files = app.extensions["asset_files"]
+    for name in names:
+        asset = files.get(name)
+        if asset is None:
+            continue
+        with app.test_request_context():
+            path = asset_url(name)
+        for encoding in app.config["COMPRESS_ALGORITHM"]:
+            key = f"{encoding};{path}"
+            if compress.cache.get(key) is None:
+                compress.cache.set(key, compressed_body(app, asset.body, encoding))
+
+
 def init_app(app):
     app.extensions["asset_files"] = AssetFiles(app.static_folder, app.config["NODE_MODULES"])
     app.jinja_env.globals["asset_url"] = asset_url
+    if not app.testing:
+        precompress(app, LARGE_ASSETS)

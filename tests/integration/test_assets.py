@@ -6,12 +6,17 @@ import re
 import shutil
 
 import brotli
+import flask_compress.flask_compress as compressing
 import pytest
 
 from designer.asset_files import AssetFiles
 from designer.design import relationships
 from designer.design import tables
 from designer.history import versions
+from designer.views.assets import LARGE_ASSETS
+from designer.views.assets import precompress
+from designer.web import CompressedAssets
+from designer.web import compress
 from tests.integration.test_security_headers import HEADERS
 
 BUDGET = 150_000
@@ -153,19 +158,12 @@ def test_only_asset_files_are_served(app, path):
 
 
 def test_the_layout_bundle_is_compressed_before_anyone_asks(app, monkeypatch):
-    import flask_compress.flask_compress as compressing
-
-    from designer.web import LARGE_ASSETS
-    from designer.web import CompressedAssets
-    from designer.web import compress
-    from designer.web import precompress_assets
-
     name = "vendor/elk.bundled.js"
     assert name in LARGE_ASSETS
     files = app.extensions["asset_files"]
     url = f"/assets/{files.digest(name)}/{name}"
     monkeypatch.setattr(compress, "cache", CompressedAssets())
-    precompress_assets(app, LARGE_ASSETS)
+    precompress(app, LARGE_ASSETS)
 
     def no_compressing_on_request(*args):
         raise AssertionError("compressed while a visitor waited")
