@@ -158,14 +158,13 @@ def set_not_null(ctx, table_id, field):
     relation, column = ctx.relation(table_id), ident(field["field_name"])
     table_name = ctx.table(table_id)["table_name"]
     check = ident(generated_name(table_name, field["field_name"], suffix="not_null"))
-    sql = ";\n".join(
-        [
-            f"ALTER TABLE {relation} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID",
-            f"ALTER TABLE {relation} VALIDATE CONSTRAINT {check}",
-            f"ALTER TABLE {relation} ALTER COLUMN {column} SET NOT NULL",
-            f"ALTER TABLE {relation} DROP CONSTRAINT {check}",
-        ]
+    statements = (
+        f"ALTER TABLE {relation} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID",
+        f"ALTER TABLE {relation} VALIDATE CONSTRAINT {check}",
+        f"ALTER TABLE {relation} ALTER COLUMN {column} SET NOT NULL",
+        f"ALTER TABLE {relation} DROP CONSTRAINT {check}",
     )
+    sql = ";\n".join(statements)
     reason = f"makes {field['field_name']} required: fails while rows hold NULL in it"
     measure = f"SELECT count(*) FROM {relation} WHERE {column} IS NULL"
-    return Step(sql, DATA_DEPENDENT, reason, table_id, measure)
+    return Step(sql, DATA_DEPENDENT, reason, table_id, measure, statements)

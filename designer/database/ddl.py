@@ -286,19 +286,18 @@ def add_object(ctx, table_id, key, name):
         return Step(
             f"ALTER TABLE {relation} ADD {clause}", DATA_DEPENDENT, reason, table_id, measure
         )
-    sql = ";\n".join(
-        [
-            f"ALTER TABLE {relation} ADD {clause} NOT VALID",
-            f"ALTER TABLE {relation} VALIDATE CONSTRAINT {ident(name)}",
-        ]
+    statements = (
+        f"ALTER TABLE {relation} ADD {clause} NOT VALID",
+        f"ALTER TABLE {relation} VALIDATE CONSTRAINT {ident(name)}",
     )
+    sql = ";\n".join(statements)
     if key[0] == "check":
         field = table["fields"][key[1]]
         measure = (
             f"SELECT count(*) FROM {relation} WHERE NOT ({check_expression(field, *key[2:4])})"
         )
         reason = f"adds a check ({key[2]}): fails on rows that break it"
-        return Step(sql, DATA_DEPENDENT, reason, table_id, measure)
+        return Step(sql, DATA_DEPENDENT, reason, table_id, measure, statements)
     column = ident(table["fields"][key[2]]["field_name"])
     source = ctx.table(key[3])
     measure = (
@@ -307,7 +306,7 @@ def add_object(ctx, table_id, key, name):
         f" WHERE s.{ident(source['fields'][key[4]]['field_name'])} = t.{column})"
     )
     reason = "adds a foreign key: fails on rows pointing at nothing"
-    return Step(sql, DATA_DEPENDENT, reason, table_id, measure)
+    return Step(sql, DATA_DEPENDENT, reason, table_id, measure, statements)
 
 
 def add_foreign_keys(ctx, kept, created):

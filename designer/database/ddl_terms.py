@@ -45,6 +45,8 @@ class Step:
     reason: str
     table_id: str | None = None
     measure: str | None = None
+    # When the step is several statements of our own: each, run one by one.
+    statements: tuple | None = None
 
     def as_dict(self):
         return asdict(self)

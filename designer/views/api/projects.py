@@ -2,6 +2,7 @@
 
 from flask import g
 from flask import jsonify
+from flask import request
 
 from designer import api_input
 from designer import projects
@@ -77,8 +78,12 @@ def patch_project(project_id, data):
 
 @bp.delete("/projects/<project_id>")
 def delete_project(project_id):
-    """Delete a project and all it holds (owners)."""
-    projects.delete_project(g.api_user, project_id)
+    """Delete a project and all it holds (owners). When it deployed tables, the body says
+    {"schema": "drop", "confirm_name": <its name>} or {"schema": "keep"}."""
+    data = request.get_json(silent=True) or {}
+    choice = {key: data.get(key) for key in ("schema", "confirm_name")}
+    choice = {key: value if isinstance(value, str) else None for key, value in choice.items()}
+    projects.delete_project(g.api_user, project_id, **choice)
     return "", 204
 
 
