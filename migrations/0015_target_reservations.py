@@ -1,7 +1,7 @@
 """Schemas of the deploy target reserved per project, each owned there by a role of its own.
 
-A reservation holds a schema name for one project across every tenant (the primary key
-unique index refuses a name any reservation holds, whoever's), and names the PostgreSQL role that owns
+A reservation holds a schema name for one project across every tenant (a unique index
+refuses a name any reservation holds, whoever's), and names the PostgreSQL role that owns
 the schema on the target. Deleting a project with its schema kept leaves the reservation,
 held for the owners it had then: only they may import that schema again.
 
