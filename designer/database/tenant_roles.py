@@ -100,7 +100,7 @@ def create_role(cursor, role):
 
 
 HANDOVER = """
-SELECT format('ALTER %s %s OWNER TO %I',
+SELECT format('ALTER %%s %%s OWNER TO %%I',
     CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
         ELSE 'TABLE' END, c.oid::regclass, %(role)s)
 FROM pg_class c
@@ -108,7 +108,7 @@ WHERE c.relnamespace = to_regnamespace(%(schema)s) AND c.relkind IN ('r', 'p', '
   AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid
            AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')))
 UNION ALL
-SELECT format('ALTER TYPE %s OWNER TO %I', t.oid::regtype, %(role)s)
+SELECT format('ALTER TYPE %%s OWNER TO %%I', t.oid::regtype, %(role)s)
 FROM pg_type t
 WHERE t.typnamespace = to_regnamespace(%(schema)s) AND t.typtype IN ('e', 'd', 'c')
   AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c')
@@ -117,12 +117,22 @@ WHERE t.typnamespace = to_regnamespace(%(schema)s) AND t.typtype IN ('e', 'd', '
 
 def hand_over(cursor, schema, role):
     """Give the schema and what it holds to `role` (a schema made before roles per project)."""
+    names = {"schema": sql.Identifier(schema), "role": sql.Identifier(role)}
+    cursor.execute("SELECT current_database()")
+    names["db"] = sql.Identifier(cursor.fetchone()[0])
+    # A new owner needs CREATE where the object lives: granted for the handover only, in the
+    # same transaction, so no one ever sees the role holding it.
+    grants = [
+        "GRANT CREATE ON SCHEMA {schema} TO {role}",
+        "GRANT CREATE ON DATABASE {db} TO {role}",
+    ]
+    for grant in grants:
+        cursor.execute(sql.SQL(grant).format(**names))
     cursor.execute(HANDOVER, {"schema": schema, "role": role})
     for (statement,) in cursor.fetchall():
         cursor.execute(statement)
-    cursor.execute(
-        sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(sql.Identifier(schema), sql.Identifier(role))
-    )
+    cursor.execute(sql.SQL("ALTER SCHEMA {schema} OWNER TO {role}").format(**names))
+    cursor.execute(sql.SQL("REVOKE CREATE ON DATABASE {db} FROM {role}").format(**names))
 
 
 def make_schema(cursor, schema, role, handover):

@@ -9,9 +9,12 @@ import psycopg2
 import pytest
 
 from designer import projects
+from designer import rls
 from designer.database import deploy
+from designer.database import drift
 from designer.database import reservations
 from designer.database import target
+from designer.database import tenant_roles
 from designer.database.ddl_terms import Step
 from designer.design import fields
 from designer.design import tables
@@ -254,3 +257,59 @@ def test_a_target_schema_that_exists_on_the_target_is_refused_like_a_reserved_on
     with pytest.raises(ValidationFailed) as refused:
         projects.update_project(alice, mine.id, mine.revision, target_schema="someone_elses")
     assert refused.value.fields["target_schema"] == reservations.TAKEN
+
+
+def test_a_schema_deployed_before_roles_per_project_is_handed_to_its_role(alice, roles):
+    """What migration 0015 leaves: the schema made by the target's connection role, and a
+    reservation marked for handover. On first use, the project's role takes it over."""
+    project, made = deployed_project(alice, "Old shop")
+    schema = project.target_schema
+    row = TargetReservation.get(TargetReservation.project == project.id)
+    on_target(f'INSERT INTO "{schema}".customers (email) VALUES (%s)', ("old",))
+    # As before: everything owned by the connection role, no project role.
+    on_target(f'REASSIGN OWNED BY "{row.role_name}" TO "{roles["target"]}"')
+    on_target(f'DROP OWNED BY "{row.role_name}"')  # its grants; it owns nothing now
+    on_target(f'DROP ROLE "{row.role_name}"')
+    TargetReservation.update(handover=True).where(TargetReservation.id == row.id).execute()
+    tenant_roles.forget_all()
+    assert drift.check(alice, project.id).differences == []
+    owners = on_target(
+        "SELECT DISTINCT pg_get_userbyid(relowner) FROM pg_class"
+        " WHERE relnamespace = %s::regnamespace",
+        (f'"{schema}"',),
+    )
+    assert owners == [(row.role_name,)]
+    assert on_target(
+        "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = %s", (schema,)
+    ) == [(row.role_name,)]
+    assert not TargetReservation.get_by_id(row.id).handover
+    assert on_target(f'SELECT email FROM "{schema}".customers') == [("old",)]
+
+
+@pytest.fixture
+def raw_app(app_database_url):
+    """raw_app(user): a cursor of the app's role acting for `user`, as a request's is."""
+    opened = []
+
+    def connect(user):
+        conn = psycopg2.connect(app_database_url)
+        conn.autocommit = True
+        opened.append(conn)
+        cursor = conn.cursor()
+        cursor.execute(rls.ACT_FOR, (str(user.id),))
+        return cursor
+
+    yield connect
+    for conn in opened:
+        conn.close()
+
+
+def test_no_function_tells_the_app_role_about_other_tenants(alice, bobs, raw_app):
+    _, bob_project = bobs
+    cursor = raw_app(alice)
+    cursor.execute("SELECT to_regprocedure('rls_schemas_of_others(text[])')")
+    assert cursor.fetchone() == (None,)
+    cursor.execute("SELECT rls_unclaimed(%s)", (str(bob_project.id),))
+    assert cursor.fetchone() == (False,)
+    cursor.execute("SELECT schema_name FROM target_reservation")
+    assert bob_project.target_schema not in {row[0] for row in cursor.fetchall()}
