@@ -313,3 +313,20 @@ def test_no_function_tells_the_app_role_about_other_tenants(alice, bobs, raw_app
     assert cursor.fetchone() == (False,)
     cursor.execute("SELECT schema_name FROM target_reservation")
     assert bob_project.target_schema not in {row[0] for row in cursor.fetchall()}
+
+
+def test_the_project_page_asks_with_the_counted_rows_before_deleting(alice, signed_in):
+    project, _ = deployed_project(alice, "Shop")
+    schema = project.target_schema
+    on_target(f'INSERT INTO "{schema}".customers (email) VALUES (%s), (%s), (%s)', ("a", "b", "c"))
+    client = signed_in(alice)
+    asked = client.delete(f"/projects/{project.id}")
+    assert asked.status_code == 422
+    assert "<code>customers</code>: 3 rows" in asked.text
+    assert 'value="keep"' in asked.text and 'value="drop"' in asked.text
+    wrong = client.delete(f"/projects/{project.id}?schema=drop&confirm_name=Shop2")
+    assert wrong.status_code == 422 and "Type the project" in wrong.text
+    kept = client.delete(f"/projects/{project.id}?schema=keep")
+    assert kept.status_code == 200 and kept.headers["HX-Redirect"].endswith("/projects")
+    assert projects.Project.select().where(projects.Project.id == project.id).count() == 0
+    assert on_target(f'SELECT count(*) FROM "{schema}".customers') == [(3,)]

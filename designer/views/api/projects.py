@@ -2,7 +2,6 @@
 
 from flask import g
 from flask import jsonify
-from flask import request
 
 from designer import api_input
 from designer import projects
@@ -77,13 +76,13 @@ def patch_project(project_id, data):
 
 
 @bp.delete("/projects/<project_id>")
-def delete_project(project_id):
+@accepts(api_input.ProjectDelete)
+def delete_project(project_id, data):
     """Delete a project and all it holds (owners). When it deployed tables, the body says
     {"schema": "drop", "confirm_name": <its name>} or {"schema": "keep"}."""
-    data = request.get_json(silent=True) or {}
-    choice = {key: data.get(key) for key in ("schema", "confirm_name")}
-    choice = {key: value if isinstance(value, str) else None for key, value in choice.items()}
-    projects.delete_project(g.api_user, project_id, **choice)
+    projects.delete_project(
+        g.api_user, project_id, data.get("schema_choice"), data.get("confirm_name")
+    )
     return "", 204
 
 
