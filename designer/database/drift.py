@@ -22,6 +22,8 @@ from designer.database.repair import Drift
 from designer.database.repair import Repair
 from designer.database.target import first_line
 from designer.db import database
+from designer.design.fields import regex_problem
+from designer.design.snapshot_rules import check_snapshot
 from designer.errors import Conflict
 from designer.history import versions
 from designer.history.restore import apply_snapshot
@@ -204,6 +206,9 @@ def adopt(user, project_id):
                 f"{project.target_schema} holds what was last deployed: nothing to adopt."
             )
         adoption = Adoption(found.snapshot, found.expected, found.actual)
+        if not adoption.problems:
+            # What the catalog says is built (in a scratch schema) only once the rules allow it.
+            check_snapshot(adoption.snapshot, "resolve", regex_problem=regex_problem)
         problems = adoption.problems or unexplained(adoption.snapshot, found.actual)
         if problems:
             raise Conflict(
