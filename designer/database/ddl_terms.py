@@ -43,7 +43,7 @@ END $$"""
 
 @dataclass
 class Step:
-    """One step of a plan: SQL (one or more statements) and what running it risks."""
+    """One step of a plan: one SQL statement and what running it risks."""
 
     sql: str
     kind: str
@@ -86,12 +86,12 @@ def default_sql(field):
     value = field.get("default_value")
     if value is None:
         return None
-    if field["data_type"] == "boolean":
+    type_words = column_type(field)
+    if type_words == "boolean":
         return "true" if value == "true" else "false"
-    functions = DATE_FUNCTIONS.get(field["field_config"].get("date_type", "date"), ())
-    if field["data_type"] == "date" and value in functions:
+    if isinstance(value, str) and value in DATE_FUNCTIONS.get(type_words, ()):
         return value
-    return f"{literal(value)}::{column_type(field)}"
+    return f"{literal(value)}::{type_words}"
 
 
 def check_expression(field, rule, value):
