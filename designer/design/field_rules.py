@@ -41,8 +41,9 @@ def field_problems(entry, table_fields, regex_problem=python_regex_problem):
     config = entry["field_config"]
     if config.get("system") is not None or config.get("primary_key") is not None:
         return system_problems(entry)
-    problems = setting_problems(entry["data_type"], config)
-    problems.update(unique_with_problems(entry, table_fields))
+    problems = setting_problems(entry["data_type"], config) or unique_with_problems(
+        entry, table_fields
+    )
     if problems:
         return problems
     flat = {key: entry[key] for key in ("name", "field_name", "data_type", "is_required")}
