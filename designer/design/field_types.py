@@ -198,8 +198,14 @@ def number_settings(c, regex_problem):
         c.fail("min", "The minimum is above the maximum.")
     for key, value in (("min", low), ("max", high)):
         if value is not None and key not in c.problems and fits_number(c, key, value, settings):
-            settings[key] = str(value)
+            settings[key] = number_text(value, number_type)
     return settings
+
+
+def number_text(value, number_type):
+    """A number as stored: an integer type's as its whole digits (7.0 and 1e2 are 7 and 100,
+    as PostgreSQL's integer input reads no point or exponent), a decimal's as written."""
+    return str(int(value)) if number_type in INTEGER_RANGES else str(value)
 
 
 def date_settings(c, regex_problem):
@@ -266,7 +272,7 @@ def number_default(c, config, raw, regex_matches):
         c.fail("default_value", f"The default is below the minimum ({config['min']}).")
     if "max" in config and value > decimal.Decimal(config["max"]):
         c.fail("default_value", f"The default is above the maximum ({config['max']}).")
-    return str(value)
+    return number_text(value, config["number_type"])
 
 
 def date_default(c, config, raw, regex_matches):
