@@ -23,6 +23,8 @@ from designer.database.repair import Drift
 from designer.database.repair import Repair
 from designer.database.target import first_line
 from designer.db import database
+from designer.design.fields import regex_problem
+from designer.design.snapshot_rules import check_snapshot
 from designer.errors import Conflict
 from designer.history import versions
 from designer.history.restore import apply_snapshot
@@ -71,7 +73,7 @@ def build_scratch(cursor, snapshot):
     Temporary, so the project's role needs no right to create schemas, and nothing can
     outlive the session even if a rollback were skipped. Each statement passes the guard."""
     for step in ddl.migration(SCRATCH, None, snapshot):
-        target.run_statements(cursor, step.statements or (step.sql,), SCRATCH)
+        target.execute(cursor, step.sql, SCRATCH)
     cursor.execute("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()")
     row = cursor.fetchone()
     return row[0] if row else SCRATCH
@@ -220,6 +222,9 @@ def adopt(user, project_id):
                 f"{project.target_schema} holds what was last deployed: nothing to adopt."
             )
         adoption = Adoption(found.snapshot, found.expected, found.actual)
+        if not adoption.problems:
+            # What the catalog says is built (in a scratch schema) only once the rules allow it.
+            check_snapshot(adoption.snapshot, "resolve", regex_problem=regex_problem)
         problems = adoption.problems or unexplained(project, adoption.snapshot, found.actual)
         if problems:
             raise Conflict(

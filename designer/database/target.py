@@ -138,12 +138,6 @@ def sealed(statement):
     return "DO " + literal(f"BEGIN EXECUTE {literal(statement)}; END")
 
 
-def run_statements(cursor, statements, schema):
-    """Run each statement on its own (a step may be several of our own statements)."""
-    for statement in statements:
-        execute(cursor, statement, schema)
-
-
 def run_step(cursor, step, result, refuse, schema):
     """Measure, then run one step; returns the error text or None."""
     try:
@@ -154,7 +148,7 @@ def run_step(cursor, step, result, refuse, schema):
             result["needs_confirmation"] = True
             result["refused"] = refuse(step)
         started = time.monotonic()
-        run_statements(cursor, step.statements or (step.sql,), schema)
+        execute(cursor, step.sql, schema)
         result["duration_ms"] = round((time.monotonic() - started) * 1000, 2)
         result["outcome"] = "ok"
         return None
@@ -179,7 +173,6 @@ def step_results(steps):
     for step in steps:
         result = {**step.as_dict(), "affected_rows": None, "outcome": "not_run"}
         del result["measure"]
-        del result["statements"]
         result.update(duration_ms=None, needs_confirmation=False, refused=None)
         results.append(result)
     return results
