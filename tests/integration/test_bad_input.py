@@ -16,7 +16,7 @@ import pytest
 from peewee import DataError
 from peewee import IntegrityError
 
-from designer import accounts
+from designer import api_tokens
 from designer import error_pages
 from designer.db import database
 from tests.conftest import PASSWORD
@@ -188,7 +188,7 @@ def send(client, kind, method, url, query, kwargs):
 @pytest.mark.parametrize("route", ALL_ROUTES, ids=lambda r: f"{r[0]} {r[1]} {r[2]}")
 def test_bad_input_never_gets_a_server_error_nor_changes_anything(route, world, api, signed_in):
     kind, method, path, body, actor = route
-    ids = {**world["ids"], "token": accounts.issue_token(world["actors"]["owner"])[1].id}
+    ids = {**world["ids"], "token": api_tokens.issue_token(world["actors"]["owner"])[1].id}
     url, body = test_access.filled(path, ids), test_access.filled(body, ids)
     client = client_for(kind, actor, world, api, signed_in)
     failures = []

@@ -8,7 +8,7 @@ import psycopg2
 import pytest
 from psycopg2 import errors
 
-from designer import accounts
+from designer import api_tokens
 from designer import create_app
 from designer import locks
 from designer import projects
@@ -84,7 +84,7 @@ def world(make_user, database_url):
                 (str(project.id),),
             )
     for user in (alice, bob):
-        accounts.issue_token(user, "raw")
+        api_tokens.issue_token(user, "raw")
     return {"alice": alice, "bob": bob, "carol": carol, "dave": dave, "shop": shop, "other": other}
 
 
@@ -221,7 +221,7 @@ def test_api_tokens_are_their_users_own(world, admin, raw):
 
 
 def test_the_no_user_paths_are_the_owners_definer_functions(world, admin, raw):
-    token, _ = accounts.issue_token(world["bob"], "lookup")
+    token, _ = api_tokens.issue_token(world["bob"], "lookup")
     cursor = raw(None)
     digest = hashlib.sha256(token.encode()).hexdigest()
     cursor.execute("SELECT username FROM rls_token_owner(%s)", (digest,))

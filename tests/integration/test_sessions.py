@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from designer import accounts
+from designer import api_tokens
 from designer import create_app
 from designer.models import ApiToken
 from tests.conftest import PASSWORD
@@ -137,7 +137,7 @@ def test_a_token_lifetime_must_be_one_of_the_offered_ones(alice, api):
 
 
 def test_the_tokens_page_shows_expiry_and_last_use(alice, signed_in):
-    accounts.issue_token(alice, "ci", expires_in_days=30)
+    api_tokens.issue_token(alice, "ci", expires_in_days=30)
     page = signed_in(alice).get("/settings/tokens", htmx=False).text
     assert "Expires" in page
     assert "Last used" in page

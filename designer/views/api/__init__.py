@@ -4,7 +4,7 @@ from flask import Blueprint
 from flask import g
 from flask import request
 
-from designer import accounts
+from designer import api_tokens
 from designer.errors import Unauthorized
 from designer.web import csrf
 
@@ -23,7 +23,7 @@ def authenticate():
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     # user_for_token makes the connection act for the token's owner: cleared at the end.
     g.acting_for = "token"
-    user = accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    user = api_tokens.user_for_token(token.strip()) if scheme.lower() == "bearer" else None
     if user is None:
         raise Unauthorized("Send a valid token: Authorization: Bearer <token>.")
     g.api_user = user

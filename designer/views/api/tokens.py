@@ -5,6 +5,7 @@ from flask import jsonify
 
 from designer import accounts
 from designer import api_input
+from designer import api_tokens
 from designer.db import parse_id
 from designer.errors import Unauthorized
 from designer.signin_limits import signin_limited
@@ -23,7 +24,9 @@ def create_token(data):
     if user is None:
         raise Unauthorized("Wrong username or password.")
     act_for(user)
-    token, row = accounts.issue_token(user, str(data.get("name", "")), data.get("expires_in_days"))
+    token, row = api_tokens.issue_token(
+        user, str(data.get("name", "")), data.get("expires_in_days")
+    )
     return jsonify(
         {"token": token, "id": str(row.id), "name": row.name, "expires_at": iso(row.expires_at)}
     ), 201
@@ -32,7 +35,7 @@ def create_token(data):
 @bp.get("/tokens")
 def list_tokens():
     """The caller's unrevoked tokens (never their secrets)."""
-    rows = accounts.tokens_of(g.api_user)
+    rows = api_tokens.tokens_of(g.api_user)
     return jsonify(
         [
             {
@@ -50,5 +53,5 @@ def list_tokens():
 @bp.delete("/tokens/<token_id>")
 def revoke_token(token_id):
     """Revoke one of the caller's tokens."""
-    accounts.revoke_token(g.api_user, parse_id(token_id, "token"))
+    api_tokens.revoke_token(g.api_user, parse_id(token_id, "token"))
     return "", 204
