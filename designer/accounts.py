@@ -9,13 +9,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 from peewee import IntegrityError
-from peewee import fn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from designer.db import database
 from designer.errors import Busy
 from designer.errors import ValidationFailed
 from designer.models import User
+from designer.models import UserName
+from designer.rls import acting_for
 
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{2,39}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -84,13 +85,13 @@ def signup_problems(username, email, password):
     if problem:
         problems["password"] = problem
     # Both at once, so nobody fixes one field only to be told about the other.
-    for user in User.select(User.username, User.email).where(
-        (fn.lower(User.username) == username.lower()) | (User.email == email)
-    ):
-        if user.username.lower() == username.lower():
-            problems.setdefault("username", "This username is already taken.")
-        if user.email == email:
-            problems.setdefault("email", "This email is already taken.")
+    username_taken, email_taken = database.execute_sql(
+        "SELECT username_taken, email_taken FROM rls_logins_taken(%s, %s)", (username, email)
+    ).fetchone()
+    if username_taken:
+        problems.setdefault("username", "This username is already taken.")
+    if email_taken:
+        problems.setdefault("email", "This email is already taken.")
     return problems
 
 
@@ -104,29 +105,45 @@ def create_user(username, email, password):
         with hashing_slot():
             password_hash = hasher.hash(password)
         with database.atomic():
-            return User.create(username=username, email=email, password_hash=password_hash)
+            user_id = database.execute_sql(
+                "SELECT rls_sign_up(%s, %s, %s)", (username, email, password_hash)
+            ).fetchone()[0]
     except IntegrityError as exc:
         field = "email" if "email" in str(exc) else "username"
         raise ValidationFailed(
             "Please correct the marked fields.", {field: f"This {field} is already taken."}
         ) from exc
+    return User(id=user_id, username=username, email=email, is_active=True, session_epoch=1)
+
+
+def account_of(login):
+    """The account a login (username or email, any case) names, as its id and username;
+    None when there is none. Any user's: the app role reads no other row of app_user."""
+    row = database.execute_sql(
+        "SELECT user_id, username FROM rls_account_of(%s)", (login or "",)
+    ).fetchone()
+    return UserName(id=row[0], username=row[1]) if row else None
 
 
 def authenticate(login, password):
     """The active user with these credentials, or None."""
-    user = User.by_login(login or "")
+    found = database.execute_sql(
+        "SELECT user_id, password_hash, session_epoch FROM rls_sign_in(%s)", (login or "",)
+    ).fetchone()
+    user_id, password_hash, session_epoch = found or (None, _UNUSED_HASH, None)
     try:
         with hashing_slot():
-            hasher.verify(user.password_hash if user else _UNUSED_HASH, password or "")
+            hasher.verify(password_hash, password or "")
     except (VerificationError, InvalidHashError):
         return None
-    if user is None or not user.is_active:
+    if found is None:
         return None
-    if hasher.check_needs_rehash(user.password_hash):
+    if hasher.check_needs_rehash(password_hash):
         with hashing_slot():
-            user.password_hash = hasher.hash(password)
-        user.save(only=[User.password_hash])
-    return user
+            rehashed = hasher.hash(password)
+        with acting_for(user_id):  # the user's own row, the only one the app may update
+            User.update(password_hash=rehashed).where(User.id == user_id).execute()
+    return User(id=user_id, is_active=True, session_epoch=session_epoch)
 
 
 def end_sessions(user):

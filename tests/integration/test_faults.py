@@ -226,6 +226,6 @@ def test_two_servers_share_the_sign_in_limit_through_redis(make_user, serve):
         "SIGNIN_CLIENT_LIMIT": "1000 per minute",
     }
     servers = serve("one", "two", **shared)
-    wrong = {"username": user.username, "password": "not the password"}
+    wrong = {"username": user.username, "password": "not the password", "name": "ci"}
     statuses = [servers[i % 2].call("POST", "/api/v1/tokens", wrong)[0] for i in range(6)]
     assert statuses == [401, 401, 401, 429, 429, 429]

@@ -114,7 +114,8 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(proxied_
 def test_api_tokens_may_expire_and_expired_ones_are_refused(alice, api):
     client = api()
     created = client.post(
-        "/tokens", json={"username": "alice", "password": PASSWORD, "expires_in_days": 7}
+        "/tokens",
+        json={"username": "alice", "password": PASSWORD, "expires_in_days": 7, "name": "ci"},
     )
     assert created.status_code == 201
     assert created.json["expires_at"]

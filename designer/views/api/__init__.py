@@ -5,6 +5,7 @@ from flask import g
 from flask import request
 
 from designer import api_tokens
+from designer.errors import Forbidden
 from designer.errors import Unauthorized
 from designer.web import csrf
 
@@ -14,6 +15,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 PUBLIC_ENDPOINTS = {"api.create_token", "api.openapi"}
+# What a read-only token may send (designer.api_tokens).
+READING = {"GET", "HEAD", "OPTIONS"}
 
 
 @bp.before_request
@@ -27,6 +30,8 @@ def authenticate():
     if user is None:
         raise Unauthorized("Send a valid token: Authorization: Bearer <token>.")
     g.api_user = user
+    if user.token_read_only and request.method not in READING:
+        raise Forbidden("This token is read-only: it cannot change anything.")
 
 
 # The route modules attach their views to bp; they come last because they import it.
