@@ -166,12 +166,15 @@ def test_a_token_for_a_project_its_user_is_not_in_is_refused(
     assert not ApiToken.select().exists()
 
 
-def test_a_token_needs_a_name_and_lives_90_days_unless_told(alice, api):
+def test_a_token_needs_a_name_and_lives_90_days_unless_told(alice, api, signed_in):
     body = {"username": "alice", "password": PASSWORD}
     for named in ({}, {"name": "   "}):
         response = api().post("/tokens", json={**body, **named})
         assert response.status_code == 422
         assert "name" in response.json["error"]["fields"]
+    page = signed_in(alice).post("/settings/tokens", data={"name": " ", "expires_in_days": "90"})
+    assert page.status_code == 422
+    assert 'id="name-error"' in page.text and "Name the token" in page.text
     assert not ApiToken.select().exists()
     created = api().post("/tokens", json={**body, "name": "ci"}).json
     assert (created["name"], created["read_only"], created["project_id"]) == ("ci", False, None)
@@ -186,6 +189,25 @@ def test_postgresql_refuses_an_unnamed_token(alice):
         ApiToken.create(user=alice, name=" ", token_hash="0" * 64)
 
 
+def test_the_tokens_page_offers_scopes_shows_them_and_a_copy_button(alice, shop, signed_in):
+    browser = signed_in(alice)
+    page = browser.get("/settings/tokens", htmx=False).text
+    assert '<option value="90" selected>in 90 days</option>' in page
+    assert '<option value="read">read only</option>' in page
+    assert f'<option value="{shop.id}">Shop</option>' in page
+    form = {"name": "dashboard", "expires_in_days": "30", "access": "read", "project_id": shop.id}
+    made = browser.post("/settings/tokens", data=form)
+    assert made.status_code == 200
+    assert 'data-copy="new-token"' in made.text and ">Copy</button>" in made.text
+    secret = re.search(r'value="(dmd_[^"]+)"', made.text).group(1)
+    assert "read-only · project Shop" in made.text
+    stored = ApiToken.get(ApiToken.name == "dashboard")
+    assert (stored.read_only, stored.project_id) == (True, shop.id)
+    assert stored.token_hash == hashlib.sha256(secret.encode()).hexdigest()
+    api_tokens.issue_token(alice, "everything")
+    assert "read and write · all projects" in browser.get("/settings/tokens", htmx=False).text
+
+
 def test_openapi_describes_a_tokens_name_lifetime_and_scope(api):
     document = api().get("/openapi.json").json
     request = document["components"]["schemas"]["TokenRequest"]
@@ -195,3 +217,16 @@ def test_openapi_describes_a_tokens_name_lifetime_and_scope(api):
     assert "project" in request["properties"]["project_id"]["description"]
     scheme = document["components"]["securitySchemes"]["bearer"]["description"]
     assert "read-only" in scheme and "403" in scheme and "404" in scheme
+
+
+def test_sign_out_everywhere_revokes_api_tokens_only_when_asked(alice, signed_in, api):
+    scripts = [api(alice), api(alice)]
+    browser = signed_in(alice)
+    assert "Also revoke my 2 API tokens" in browser.get("/account", htmx=False).text
+    browser.post("/account/sign-out-everywhere", htmx=False, data={})
+    assert [s.get("/projects").status_code for s in scripts] == [200, 200]
+    browser = signed_in(alice)
+    browser.post("/account/sign-out-everywhere", htmx=False, data={"revoke_tokens": "yes"})
+    assert [s.get("/projects").status_code for s in scripts] == [401, 401]
+    assert not ApiToken.select().where(ApiToken.revoked_at.is_null()).exists()
+    assert browser.get("/projects", htmx=False).status_code == 302
