@@ -38,6 +38,7 @@ from versions import link
 from werkzeug.serving import make_server
 
 from designer import accounts
+from designer import api_tokens
 from designer import create_app
 from designer import projects
 from designer import web
@@ -330,7 +331,7 @@ def run_size(app, port, owner, member, count, args):
     data = seed(owner, member, count)
     seconds = time.perf_counter() - started
     print(f"seeded {count:,} tables × {FIELDS_PER_TABLE} fields + id in {seconds:.1f} s")
-    token, _ = accounts.issue_token(owner, "bench")
+    token, _ = api_tokens.issue_token(owner, "bench")
     client = Client(port).sign_in(owner)
     client.bearer = token
     anonymous = Client(port)

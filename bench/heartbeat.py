@@ -31,6 +31,7 @@ from _setup import fresh_database
 from _setup import postgres_server
 
 from designer import accounts
+from designer import api_tokens
 from designer import create_app
 from designer import locks
 from designer import projects
@@ -69,7 +70,7 @@ def seed():
     for i, user in enumerate(users):
         table = tables.create_table(user, project.id, f"Table {i:02d}")
         lock = locks.acquire(table.id, user, "pessimistic")
-        token, _ = accounts.issue_token(user, "bench")
+        token, _ = api_tokens.issue_token(user, "bench")
         heartbeats.append(
             Request(
                 path=f"/api/v1/tables/{table.id}/lock/heartbeat",

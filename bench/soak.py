@@ -31,6 +31,7 @@ from _setup import fresh_database
 from _setup import postgres_server
 
 from designer import accounts
+from designer import api_tokens
 from designer import create_app
 from designer import locks
 from designer import projects
@@ -66,7 +67,7 @@ def seed():
         table = tables.create_table(user, project.id, f"Desk {i:02d}")
         made = [fields.create_field(user, table.id, {"name": f"Note {f}"}) for f in range(6)]
         lock = locks.acquire(table.id, user, "pessimistic", "soak")
-        token, _ = accounts.issue_token(user, "soak")
+        token, _ = api_tokens.issue_token(user, "soak")
         seeded.append(
             {
                 "username": user.username,

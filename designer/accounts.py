@@ -1,8 +1,6 @@
-"""Accounts: sign-up, password checks (argon2) and API tokens."""
+"""Accounts: sign-up, sign-in and password checks (argon2); API tokens are designer.tokens."""
 
 import contextlib
-import datetime
-import hashlib
 import re
 import secrets
 import threading
@@ -11,24 +9,18 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 from peewee import IntegrityError
-from peewee import fn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from designer.db import PreparedStatement
 from designer.db import database
-from designer.db import utcnow
 from designer.errors import Busy
-from designer.errors import NotFound
 from designer.errors import ValidationFailed
-from designer.models import ApiToken
 from designer.models import User
+from designer.models import UserName
+from designer.rls import acting_for
 
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{2,39}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD = 10
-TOKEN_PREFIX = "dmd_"
-# Recording every API call's time would add a write to each request.
-TOKEN_TOUCH_SECONDS = 60
 
 # The 30,000 most used passwords, as the zxcvbn package ships them (NIST 800-63B's blocklist).
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
@@ -93,13 +85,13 @@ def signup_problems(username, email, password):
     if problem:
         problems["password"] = problem
     # Both at once, so nobody fixes one field only to be told about the other.
-    for user in User.select(User.username, User.email).where(
-        (fn.lower(User.username) == username.lower()) | (User.email == email)
-    ):
-        if user.username.lower() == username.lower():
-            problems.setdefault("username", "This username is already taken.")
-        if user.email == email:
-            problems.setdefault("email", "This email is already taken.")
+    username_taken, email_taken = database.execute_sql(
+        "SELECT username_taken, email_taken FROM rls_logins_taken(%s, %s)", (username, email)
+    ).fetchone()
+    if username_taken:
+        problems.setdefault("username", "This username is already taken.")
+    if email_taken:
+        problems.setdefault("email", "This email is already taken.")
     return problems
 
 
@@ -113,104 +105,47 @@ def create_user(username, email, password):
         with hashing_slot():
             password_hash = hasher.hash(password)
         with database.atomic():
-            return User.create(username=username, email=email, password_hash=password_hash)
+            user_id = database.execute_sql(
+                "SELECT rls_sign_up(%s, %s, %s)", (username, email, password_hash)
+            ).fetchone()[0]
     except IntegrityError as exc:
         field = "email" if "email" in str(exc) else "username"
         raise ValidationFailed(
             "Please correct the marked fields.", {field: f"This {field} is already taken."}
         ) from exc
+    return User(id=user_id, username=username, email=email, is_active=True, session_epoch=1)
+
+
+def account_of(login):
+    """The account a login (username or email, any case) names, as its id and username;
+    None when there is none. Any user's: the app role reads no other row of app_user."""
+    row = database.execute_sql(
+        "SELECT user_id, username FROM rls_account_of(%s)", (login or "",)
+    ).fetchone()
+    return UserName(id=row[0], username=row[1]) if row else None
 
 
 def authenticate(login, password):
     """The active user with these credentials, or None."""
-    user = User.by_login(login or "")
+    found = database.execute_sql(
+        "SELECT user_id, password_hash, session_epoch FROM rls_sign_in(%s)", (login or "",)
+    ).fetchone()
+    user_id, password_hash, session_epoch = found or (None, _UNUSED_HASH, None)
     try:
         with hashing_slot():
-            hasher.verify(user.password_hash if user else _UNUSED_HASH, password or "")
+            hasher.verify(password_hash, password or "")
     except (VerificationError, InvalidHashError):
         return None
-    if user is None or not user.is_active:
+    if found is None:
         return None
-    if hasher.check_needs_rehash(user.password_hash):
+    if hasher.check_needs_rehash(password_hash):
         with hashing_slot():
-            user.password_hash = hasher.hash(password)
-        user.save(only=[User.password_hash])
-    return user
+            rehashed = hasher.hash(password)
+        with acting_for(user_id):  # the user's own row, the only one the app may update
+            User.update(password_hash=rehashed).where(User.id == user_id).execute()
+    return User(id=user_id, is_active=True, session_epoch=session_epoch)
 
 
 def end_sessions(user):
     """Sign the user out everywhere: every session carrying the old epoch stops working."""
     (User.update(session_epoch=User.session_epoch + 1).where(User.id == user.id).execute())
-
-
-def _digest(token):
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-TOKEN_LIFETIMES = (7, 30, 90, 365)
-
-
-def token_expiry(days):
-    """When a token given `days` to live expires (None or "" for never); ValidationFailed else."""
-    if days in (None, ""):
-        return None
-    if isinstance(days, bool) or str(days) not in {str(d) for d in TOKEN_LIFETIMES}:
-        choices = ", ".join(str(d) for d in TOKEN_LIFETIMES)
-        raise ValidationFailed(
-            "Choose how long the token lives.", {"expires_in_days": f"One of {choices}, or none."}
-        )
-    return utcnow() + datetime.timedelta(days=int(days))
-
-
-def issue_token(user, name="", expires_in_days=None):
-    """A new API token: the plaintext (shown once) and its stored row."""
-    expires_at = token_expiry(expires_in_days)
-    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken.create(
-        user=user, name=name.strip()[:100], token_hash=_digest(plaintext), expires_at=expires_at
-    )
-    return plaintext, row
-
-
-# Every API request runs this, so it is one fixed statement (prepared per connection) rather
-# than a built query. It acts for no user yet (rls_token_owner, a definer function, reads the
-# token), and once the owner is found it makes the connection act for them (designer.rls), in
-# the same round trip.
-TOKEN_OWNER = (
-    "SELECT token_id, last_used_at, user_id, username, email,"
-    " set_config('designer.user_id', user_id::text, false) FROM rls_token_owner(%s)"
-)
-TOKEN_OWNER_PREPARED = PreparedStatement("token_owner", TOKEN_OWNER, ("text",))
-
-
-def user_for_token(plaintext):
-    """The active user owning this unrevoked token, or None. When found, the connection acts
-    for them from now on (the caller clears that at the end of its request)."""
-    if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
-        return None
-    row = TOKEN_OWNER_PREPARED.execute((_digest(plaintext),)).fetchone()
-    if row is None:
-        return None
-    token_id, last_used_at, user_id, username, email, _ = row
-    now = utcnow()
-    if last_used_at is None or (now - last_used_at).total_seconds() > TOKEN_TOUCH_SECONDS:
-        ApiToken.update(last_used_at=now).where(ApiToken.id == token_id).execute()
-    return User(id=user_id, username=username, email=email, is_active=True)
-
-
-def tokens_of(user):
-    return list(
-        ApiToken.select()
-        .where(ApiToken.user == user, ApiToken.revoked_at.is_null())
-        .order_by(ApiToken.created_at.desc())
-    )
-
-
-def revoke_token(user, token_id):
-    revoked = (
-        ApiToken.update(revoked_at=utcnow())
-        .where(ApiToken.id == token_id, ApiToken.user == user, ApiToken.revoked_at.is_null())
-        .execute()
-    )
-    if not revoked:
-        raise NotFound("No such token.")

@@ -6,7 +6,7 @@ from peewee import JOIN
 
 from designer.db import database
 from designer.models import ActivityEntry
-from designer.models import User
+from designer.models import UserName
 from designer.settings import settings
 
 
@@ -42,21 +42,21 @@ def recording(project_id, user):
 
 
 def rotate(project_id, keep=None):
-    """Drop a project's entries beyond the newest `keep`."""
+    """Drop a project's entries beyond the newest `keep`. Through the owner's definer function
+    (migrations/0016): the app role itself may only add entries, never delete them."""
     keep = settings.activity_keep if keep is None else keep
-    beyond = (
-        ActivityEntry.select(ActivityEntry.id)
-        .where(ActivityEntry.project == project_id)
-        .order_by(ActivityEntry.created_at.desc(), ActivityEntry.id.desc())
-        .offset(keep)
-    )
-    ActivityEntry.delete().where(ActivityEntry.id.in_(beyond)).execute()
+    database.execute_sql("SELECT rls_rotate_activity(%s, %s)", (str(project_id), keep))
 
 
 def recent(project_id, limit=15):
     return list(
-        ActivityEntry.select(ActivityEntry, User)
-        .join(User, on=(ActivityEntry.user == User.id), join_type=JOIN.LEFT_OUTER)
+        ActivityEntry.select(ActivityEntry, UserName)
+        .join(
+            UserName,
+            on=(ActivityEntry.user == UserName.id),
+            join_type=JOIN.LEFT_OUTER,
+            attr="user",
+        )
         .where(ActivityEntry.project == project_id)
         .order_by(ActivityEntry.created_at.desc())
         .limit(limit)

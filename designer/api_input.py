@@ -67,8 +67,18 @@ class Body(BaseModel):
 class TokenRequest(Body):
     username: Login
     password: Password
-    name: Annotated[str, StringConstraints(max_length=100)] = ""
-    expires_in_days: TokenDays | None = None
+    name: Annotated[
+        str, StringConstraints(min_length=1, max_length=100), Field(description="What uses it.")
+    ]
+    expires_in_days: TokenDays | None = Field(
+        default=90, description="Days the token lives; null: until revoked."
+    )
+    read_only: bool = Field(default=False, description="Only reads: every other method gets 403.")
+    project_id: Id | None = Field(
+        default=None,
+        description="Reaches only this project (others are 404, as to a non-member); "
+        "null: all of the user's projects.",
+    )
 
 
 class ProjectCreate(Body):

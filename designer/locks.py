@@ -22,7 +22,7 @@ from designer.errors import NotFound
 from designer.models import LOCK_TYPES
 from designer.models import DataTable
 from designer.models import TableLock
-from designer.models import User
+from designer.models import UserName
 from designer.settings import settings
 
 LEVEL = {lock_type: level for level, lock_type in enumerate(LOCK_TYPES)}
@@ -49,8 +49,8 @@ def describe(lock):
 def active_lock(table_id):
     """The table's live lock with its holder, or None."""
     return (
-        TableLock.select(TableLock, User)
-        .join(User)
+        TableLock.select(TableLock, UserName)
+        .join(UserName, on=(TableLock.user == UserName.id), attr="user")
         .where(TableLock.data_table == table_id, ACTIVE)
         .first()
     )
@@ -338,8 +338,8 @@ def critical_lock(table_id, user):
 
 def history(table_id, limit=20):
     return list(
-        TableLock.select(TableLock, User)
-        .join(User, JOIN.LEFT_OUTER)
+        TableLock.select(TableLock, UserName)
+        .join(UserName, JOIN.LEFT_OUTER, on=(TableLock.user == UserName.id), attr="user")
         .where(TableLock.data_table == table_id)
         .order_by(TableLock.locked_at.desc())
         .limit(limit)

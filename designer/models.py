@@ -65,27 +65,30 @@ class User(BaseModel):
     is_authenticated = True
     is_anonymous = False
 
+    # An API token's scope, on the user it signs in (designer.api_tokens).
+    token_read_only = False
+    token_project_id = None
+
     def get_id(self):
         return str(self.id)
-
-    @classmethod
-    def by_login(cls, login):
-        """The user whose username or email is `login`, case-insensitively."""
-        login = login.strip().lower()
-        return cls.get_or_none((fn.lower(cls.username) == login) | (cls.email == login))
 
 
 User.add_index(User.index(fn.lower(User.username), unique=True, name="app_user_username_lower"))
 
 
-class ApiToken(BaseModel):
-    user = ForeignKeyField(User, on_delete="CASCADE", backref="tokens")
-    name = CharField(max_length=100, default="")
-    token_hash = CharField(max_length=64, unique=True)
-    created_at = Timestamp()
-    last_used_at = Timestamp(null=True, server_default=False)
-    revoked_at = Timestamp(null=True, server_default=False)
-    expires_at = Timestamp(null=True, server_default=False)
+class UserName(User):
+    """A user's id and username, all the app reads of anyone else's account: the view
+    `user_name` (migrations/0016), where app_user shows the app only its own user's row.
+    A User, so that a join can hang it on a foreign key (`lock.user.username`)."""
+
+    email = None
+    password_hash = None
+    is_active = None
+    created_at = None
+    session_epoch = None
+
+    class Meta:
+        table_name = "user_name"
 
 
 class Project(BaseModel):
@@ -103,6 +106,19 @@ class Project(BaseModel):
         unique=True,
         constraints=[SQL("DEFAULT ('p_' || substr(md5(random()::text), 1, 16))")],
     )
+
+
+class ApiToken(BaseModel):
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="tokens")
+    name = CharField(max_length=100, constraints=[Check("btrim(name) <> ''")])
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = Timestamp()
+    last_used_at = Timestamp(null=True, server_default=False)
+    revoked_at = Timestamp(null=True, server_default=False)
+    expires_at = Timestamp(null=True, server_default=False)
+    # The token's scope: reading only, and one project (None: all of its user's projects).
+    read_only = BooleanField(default=False, constraints=[SQL("DEFAULT false")])
+    project = ForeignKeyField(Project, null=True, on_delete="CASCADE")
 
 
 class ProjectMember(BaseModel):

@@ -8,6 +8,7 @@ from peewee import IntegrityError
 from peewee import fn
 
 from designer import locks
+from designer.accounts import account_of
 from designer.activity import recording
 from designer.database import reservations
 from designer.db import database
@@ -26,7 +27,7 @@ from designer.models import DataTable
 from designer.models import Deployment
 from designer.models import Project
 from designer.models import ProjectMember
-from designer.models import User
+from designer.models import UserName
 
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 ROLE_VERBS = {"viewer": "read", "editor": "edit", "owner": "manage"}
@@ -156,6 +157,8 @@ def create_project(user, name, description=""):
     Schema names are one namespace across all tenants (reservations, kept ones included), but
     under row-level security a user sees only their own: a name held elsewhere shows up as a
     unique index refusing it, and a random suffix is tried."""
+    if user.token_project_id is not None:
+        raise Forbidden("This token is for one project: it cannot create projects.")
     changes = clean_project_input(name, description)
     with database.atomic():
         base = schema_base(changes["name"])
@@ -255,12 +258,31 @@ def delete_project(user, project_id, schema=None, confirm_name=None):
         project.delete_instance()
 
 
-def members_of(project):
-    """Members, owners first, then by username."""
-    rows = (
-        ProjectMember.select(ProjectMember, User).join(User).where(ProjectMember.project == project)
+def with_names():
+    """Memberships with their users' usernames (all the app reads of another user's row)."""
+    return ProjectMember.select(ProjectMember, UserName).join(
+        UserName, on=(ProjectMember.user == UserName.id), attr="user"
     )
+
+
+def members_of(project, with_emails=False):
+    """Members, owners first, then by username; `with_emails` (for owners), their emails."""
+    rows = list(with_names().where(ProjectMember.project == project))
+    if with_emails:
+        show_emails(project.id, [member.user for member in rows])
     return sorted(rows, key=lambda m: (-ROLE_RANK[m.role], m.user.username.lower()))
+
+
+def show_emails(project_id, users):
+    """Put their emails on members' users: the owner's definer function gives them to the
+    project's owners only (migrations/0016)."""
+    emails = dict(
+        database.execute_sql(
+            "SELECT user_id, email FROM rls_member_emails(%s)", (str(project_id),)
+        ).fetchall()
+    )
+    for user in users:
+        user.email = emails.get(user.id)
 
 
 def _checked_role(role):
@@ -275,7 +297,7 @@ def add_member(actor, project_id, login, role):
     """Add a user (by username or email) to a project; owners only."""
     granted = access(actor, project_id, "owner")
     role = _checked_role(role)
-    user = User.by_login(login or "")
+    user = account_of(login)
     if user is None:
         raise ValidationFailed(
             "Please correct the marked fields.", {"login": "No user has this username or email."}
@@ -284,6 +306,7 @@ def add_member(actor, project_id, login, role):
         with recording(granted.project.id, actor) as log:
             member = ProjectMember.create(project=granted.project, user=user, role=role)
             log.add("member.added", f"added {user.username} as {role}", user.id)
+        show_emails(granted.project.id, [user])
         return member
     except IntegrityError as exc:
         raise ValidationFailed(
@@ -294,8 +317,7 @@ def add_member(actor, project_id, login, role):
 
 def _membership(project, user_id):
     member = (
-        ProjectMember.select(ProjectMember, User)
-        .join(User)
+        with_names()
         .where(ProjectMember.project == project, ProjectMember.user == parse_id(user_id, "member"))
         .first()
     )

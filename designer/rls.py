@@ -17,7 +17,11 @@ from psycopg2 import sql
 from designer.db import database
 
 SETTING = "designer.user_id"
-ACT_FOR = "SELECT set_config('designer.user_id', %s, false)"
+# Acting for a user (or nobody) also ends any API token's scope (designer.api_tokens).
+ACT_FOR = (
+    "SELECT set_config('designer.user_id', %s, false),"
+    " set_config('designer.token_project', '', false), set_config('designer.read_only', '', false)"
+)
 # The designer's tables that carry policies (migrations/0009), for the startup check.
 PROTECTED_TABLES = (
     "project",
@@ -161,6 +165,21 @@ END $$
 """
 
 
+# Relations whose rights the app role gets from migrations/0016, narrower than the rest
+# (no writing schema_migration, one's own app_user row, append-only activity): provisioning
+# again must not widen them back.
+NARROWED = ("app_user", "user_name", "schema_migration", "activity_entry")
+GRANT_WIDE = """
+DO $$ DECLARE item record; BEGIN
+    FOR item IN SELECT c.oid::regclass AS name FROM pg_class c
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v')
+        AND c.relname <> ALL ({narrowed}) LOOP
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %I', item.name, {app});
+    END LOOP;
+END $$
+"""
+
+
 def provision(admin_url, name, owner, app, app_creates_schemas=False):
     """Set up database `name` on the server `admin_url` (a superuser's) for row-level security:
     the owner role owns it and its tables (migrations run as it); the app role reads and
@@ -177,9 +196,7 @@ def provision(admin_url, name, owner, app, app_creates_schemas=False):
         sql.SQL("GRANT CONNECT ON DATABASE {} TO {app}").format(sql.Identifier(name), **ident),
         sql.SQL("GRANT USAGE ON SCHEMA public TO {app}").format(**ident),
         sql.SQL("GRANT CREATE ON SCHEMA public TO {owner}").format(**ident),
-        sql.SQL(
-            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {app}"
-        ).format(**ident),
+        sql.SQL(GRANT_WIDE).format(narrowed=sql.Literal(list(NARROWED)), app=sql.Literal(app)),
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app}").format(**ident),
         sql.SQL(
             "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public"

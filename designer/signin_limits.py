@@ -10,21 +10,37 @@ window has passed. The store is in memory by default; RATELIMIT_STORAGE_URI
 import time
 
 from flask import current_app
+from flask import g
 from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
+from designer import accounts
 
 limiter = Limiter(key_func=get_remote_address, strategy="moving-window")
 
 
 def submitted_account():
-    """The account an attempt names (form or JSON), case-folded, as the limit's key."""
+    """The limit's key for the account an attempt names (form or JSON): the account's id,
+    whichever of its logins was typed, so its username and its email share one budget. A
+    login naming no account is keyed on its folded text, and is limited all the same."""
+    if "signin_account" not in g:
+        g.signin_account = account_key(typed_login())
+    return g.signin_account
+
+
+def typed_login():
     if request.is_json:
         data = request.get_json(silent=True)
         login = data.get("username") if isinstance(data, dict) else None
     else:
         login = request.form.get("username")
-    return "account:" + str(login or "").strip().lower()[:254]
+    return str(login or "").strip().lower()[:254]
+
+
+def account_key(login):
+    account = accounts.account_of(login) if login else None
+    return f"account:{account.id}" if account else f"login:{login}"
 
 
 def failed_signin(response):

@@ -17,7 +17,6 @@ from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
-from peewee import fn
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
@@ -80,6 +79,11 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+SESSION_USER = (
+    "SELECT id, username, email, is_active, created_at, session_epoch FROM rls_session_user(%s)"
+)
+
+
 @login_manager.user_loader
 def load_user(user_id):
     """The session's user, while the session carries the user's current epoch."""
@@ -87,15 +91,11 @@ def load_user(user_id):
         user_id = parse_id(user_id)
     except NotFound:
         return None
-    # Found, the connection acts for the user from now on (designer.rls), set by the same
-    # query; noted first, so the end of the request clears it whatever happens here.
+    # The connection acts for the user from now on (designer.rls), set by the same round
+    # trip that reads their row (which only they may read); noted first, so the end of the
+    # request clears it whatever happens here.
     g.acting_for = user_id
-    acting = fn.set_config(rls.SETTING, User.id.cast("text"), False).alias("acting_for")
-    user = (
-        User.select(User, acting)
-        .where(User.id == user_id, User.is_active == True)  # noqa: E712
-        .first()
-    )
+    user = next(iter(User.raw(SESSION_USER, str(user_id))), None)
     if user is None:
         return None
     if session.get("epoch") != user.session_epoch:

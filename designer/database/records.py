@@ -16,7 +16,7 @@ from designer.models import ADOPTED_SQL
 from designer.models import DataTable
 from designer.models import Deployment
 from designer.models import SchemaVersion
-from designer.models import User
+from designer.models import UserName
 from designer.projects import access
 
 LISTED = [f for f in Deployment._meta.sorted_fields if f is not Deployment.deployed_snapshot]
@@ -91,8 +91,8 @@ def history(project_id, limit=20, before=None):
     # Only the start of the SQL: enough to tell an adoption (models.ADOPTED_SQL).
     opening = fn.left(Deployment.sql, len(ADOPTED_SQL)).alias("sql")
     rows = (
-        Deployment.select(*SUMMARY, opening, User.username)
-        .join(User, on=(Deployment.created_by == User.id), join_type=JOIN.LEFT_OUTER)
+        Deployment.select(*SUMMARY, opening, UserName.username)
+        .join(UserName, on=(Deployment.created_by == UserName.id), join_type=JOIN.LEFT_OUTER)
         .where(Deployment.project == project_id)
         .order_by(Deployment.created_at.desc(), Deployment.id.desc())
         .limit(limit)

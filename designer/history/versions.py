@@ -31,7 +31,7 @@ from designer.history.diff import summarize
 from designer.history.diff import summary_text
 from designer.kept import KeptAnswers
 from designer.models import SchemaVersion
-from designer.models import User
+from designer.models import UserName
 from designer.projects import access
 from designer.projects import serialize_changes
 
@@ -268,8 +268,8 @@ def default_message(changes, restored_from):
 def page_of(project_id, before=None, limit=PAGE):
     """Versions newest first, `limit` at a time below version number `before`."""
     rows = (
-        SchemaVersion.select(*LISTED, User.username)
-        .join(User, JOIN.LEFT_OUTER, on=(SchemaVersion.created_by == User.id))
+        SchemaVersion.select(*LISTED, UserName.username)
+        .join(UserName, JOIN.LEFT_OUTER, on=(SchemaVersion.created_by == UserName.id))
         .where(SchemaVersion.project == project_id)
         .order_by(SchemaVersion.version_number.desc())
         .limit(limit + 1)

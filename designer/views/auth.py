@@ -16,6 +16,7 @@ from flask_login import login_user
 from flask_login import logout_user
 
 from designer import accounts
+from designer import api_tokens
 from designer.errors import ValidationFailed
 from designer.signin_limits import signin_limited
 from designer.signin_limits import signup_limited
@@ -97,13 +98,19 @@ def logout():
 @login_required
 def account():
     """The account page: who you are, your sessions, your API tokens."""
-    return render_template("auth/account.html")
+    token_count = len(api_tokens.tokens_of(current_user))
+    return render_template("auth/account.html", token_count=token_count)
 
 
 @bp.post("/account/sign-out-everywhere")
 @login_required
 def sign_out_everywhere():
-    """End every session of this account, in every browser, this one included."""
+    """End every session of this account, in every browser, this one included; and, when
+    asked, revoke its API tokens too."""
+    revoked = 0
+    if request.form.get("revoke_tokens") == "yes":
+        revoked = api_tokens.revoke_all(current_user)
     end_session()
-    flash("You were signed out in every browser.", "info")
+    tokens = f" and {revoked} API token{'s' if revoked != 1 else ''} revoked" if revoked else ""
+    flash(f"You were signed out in every browser{tokens}.", "info")
     return redirect(url_for("auth.login"))

@@ -19,7 +19,7 @@ def context(project_id, **extra):
     return {
         "access": granted,
         "project": granted.project,
-        "members": projects.members_of(granted.project),
+        "members": projects.members_of(granted.project, granted.can("owner")),
         "roles": projects.ROLES,
         "role_options": [(role, role.capitalize()) for role in projects.ROLES],
         "form": {},

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from designer import accounts
+from designer import api_tokens
 from designer import create_app
 from designer import projects
 from designer.db import database
@@ -144,7 +145,7 @@ def api(app):
     def make(user=None):
         if user is None:
             return Api(app.test_client())
-        token, _ = accounts.issue_token(user, "tests")
+        token, _ = api_tokens.issue_token(user, "tests")
         return Api(app.test_client(), token)
 
     return make

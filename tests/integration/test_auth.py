@@ -165,7 +165,7 @@ def test_the_htmx_csrf_header_is_set_on_the_body(make_user, signed_in):
 
 def test_token_is_issued_for_valid_credentials_and_stored_hashed(api, make_user):
     make_user("alice")
-    response = api().post("/tokens", json={"username": "alice", "password": PASSWORD})
+    response = api().post("/tokens", json={"username": "alice", "password": PASSWORD, "name": "ci"})
     assert response.status_code == 201
     token = response.json["token"]
     stored = ApiToken.get()
@@ -175,7 +175,8 @@ def test_token_is_issued_for_valid_credentials_and_stored_hashed(api, make_user)
 
 def test_token_is_refused_for_wrong_credentials(api, make_user):
     make_user("alice")
-    response = api().post("/tokens", json={"username": "alice", "password": "nope nope nope"})
+    body = {"username": "alice", "password": "nope nope nope", "name": "ci"}
+    response = api().post("/tokens", json=body)
     assert response.status_code == 401
     assert response.json["error"]["code"] == "unauthorized"
 

@@ -17,7 +17,7 @@ import pytest
 from peewee import DataError
 from peewee import IntegrityError
 
-from designer import accounts
+from designer import api_tokens
 from designer import error_pages
 from tests.conftest import PASSWORD
 from tests.conftest import csrf_token_of
@@ -36,7 +36,13 @@ OUTSIDE = [
     ("html", "GET", "/settings/tokens", None, "owner"),
     ("html", "POST", "/settings/tokens", {"name": "laptop"}, "owner"),
     ("html", "GET", "/login", None, "anonymous"),
-    ("html", "POST", "/login", {"username": "olga", "password": PASSWORD}, "anonymous"),
+    (
+        "html",
+        "POST",
+        "/login",
+        {"username": "olga", "password": PASSWORD, "name": "n"},
+        "anonymous",
+    ),
     ("html", "GET", "/signup", None, "anonymous"),
     (
         "html",
@@ -56,7 +62,13 @@ OUTSIDE = [
     ("api", "GET", "/projects", None, "owner"),
     ("api", "POST", "/projects", {"name": "New", "description": "d"}, "owner"),
     ("api", "GET", "/tokens", None, "owner"),
-    ("api", "POST", "/tokens", {"username": "olga", "password": PASSWORD}, "anonymous"),
+    (
+        "api",
+        "POST",
+        "/tokens",
+        {"username": "olga", "password": PASSWORD, "name": "n"},
+        "anonymous",
+    ),
     ("api", "GET", "/openapi.json", None, "anonymous"),
     ("api", "DELETE", "/tokens/{token}", None, "owner"),
     ("html", "GET", "/projects/import", None, "owner"),
@@ -178,7 +190,10 @@ def send(client, kind, method, url, query, kwargs):
 @pytest.mark.parametrize("route", ALL_ROUTES, ids=lambda r: f"{r[0]} {r[1]} {r[2]}")
 def test_bad_input_never_gets_a_server_error_nor_changes_anything(route, world, api, signed_in):
     kind, method, path, body, actor = route
-    ids = {**world["ids"], "token": accounts.issue_token(world["actors"]["owner"])[1].id}
+    ids = {
+        **world["ids"],
+        "token": api_tokens.issue_token(world["actors"]["owner"], "bad input")[1].id,
+    }
     url, body = test_access.filled(path, ids), test_access.filled(body, ids)
     client = client_for(kind, actor, world, api, signed_in)
     failures = []

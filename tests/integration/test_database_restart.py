@@ -159,9 +159,8 @@ def test_requests_during_a_database_restart_get_503_and_the_app_recovers_alone(
     try:
         create_user(url, tmp_path)
         app.wait_ready()
-        status, body, _ = app.call(
-            "POST", "/api/v1/tokens", {"username": "restarter", "password": PASSWORD}
-        )
+        sign_in = {"username": "restarter", "password": PASSWORD, "name": "load"}
+        status, body, _ = app.call("POST", "/api/v1/tokens", sign_in)
         assert status == 201, body
         load = Load(app, body["token"])
         # Each of the four clients is answered a few times before the database goes.

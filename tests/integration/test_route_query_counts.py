@@ -8,7 +8,7 @@ import uuid
 
 from peewee import chunked
 
-from designer import accounts
+from designer import api_tokens
 from designer import projects
 from designer import web
 from designer.db import counting_queries
@@ -170,7 +170,7 @@ def test_no_get_route_runs_more_queries_for_1000_tables_than_for_10(
     # The lock sweep runs in some request every ten seconds: not one of the routes' queries.
     monkeypatch.setattr(web, "SWEEP_EVERY_SECONDS", float("inf"))
     # A token records its use once a minute: here once, before anything is counted.
-    monkeypatch.setattr(accounts, "TOKEN_TOUCH_SECONDS", float("inf"))
+    monkeypatch.setattr(api_tokens, "TOKEN_TOUCH_SECONDS", float("inf"))
     # The target the app fixture names (another app built in this session may have reset it).
     monkeypatch.setattr(settings, "deploy_database_url", app.config["DEPLOY_DATABASE_URL"])
     # Nothing kept by another test, nor by the small project, may answer for the large one.

@@ -20,7 +20,12 @@ RESPONSES = {
     "redirect to sign in": ("GET", "/projects", None, 302),
     "API document": ("GET", "/api/v1/openapi.json", None, 200),
     "API refusal": ("GET", "/api/v1/projects", None, 401),
-    "API token issue": ("POST", "/api/v1/tokens", {"username": "x", "password": "y"}, 401),
+    "API token issue": (
+        "POST",
+        "/api/v1/tokens",
+        {"username": "x", "password": "y", "name": "n"},
+        401,
+    ),  # noqa: E501
     "static stylesheet": ("GET", "/static/css/app.css", None, 200),
     "static script": ("GET", "/static/js/app.js", None, 200),
     "npm package file": ("GET", "/vendor/htmx.min.js", None, 200),

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from designer import accounts
+from designer import api_tokens
 from designer import create_app
 from designer.models import ApiToken
 from tests.conftest import PASSWORD
@@ -114,7 +114,8 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(proxied_
 def test_api_tokens_may_expire_and_expired_ones_are_refused(alice, api):
     client = api()
     created = client.post(
-        "/tokens", json={"username": "alice", "password": PASSWORD, "expires_in_days": 7}
+        "/tokens",
+        json={"username": "alice", "password": PASSWORD, "expires_in_days": 7, "name": "ci"},
     )
     assert created.status_code == 201
     assert created.json["expires_at"]
@@ -137,7 +138,7 @@ def test_a_token_lifetime_must_be_one_of_the_offered_ones(alice, api):
 
 
 def test_the_tokens_page_shows_expiry_and_last_use(alice, signed_in):
-    accounts.issue_token(alice, "ci", expires_in_days=30)
+    api_tokens.issue_token(alice, "ci", expires_in_days=30)
     page = signed_in(alice).get("/settings/tokens", htmx=False).text
     assert "Expires" in page
     assert "Last used" in page

@@ -6,6 +6,7 @@ the defaults people get. The limiter's clock is the test's (`clock`): windows
 pass when the test says, never by waiting.
 """
 
+import re
 import threading
 import time
 
@@ -123,6 +124,42 @@ def test_the_account_limit_holds_from_another_client_and_over_the_api(app, alice
     assert response.status_code == 429
     assert response.json["error"]["code"] == "too_many_requests"
     assert int(response.headers["Retry-After"]) >= 1
+
+
+@pytest.fixture
+def long_window(app, monkeypatch):
+    """The account window long enough that no attempt below falls out of it, and a client
+    limit out of the way (every test client comes from the same address)."""
+    monkeypatch.setitem(app.config, "SIGNIN_ACCOUNT_LIMIT", "3 per 10 minutes")
+    monkeypatch.setitem(app.config, "SIGNIN_CLIENT_LIMIT", "100 per 10 minutes")
+
+
+def test_an_accounts_username_and_email_share_one_budget(app, alice, long_window):
+    logins = ["alice", "Alice@Example.com", " ALICE "]
+    clients = [app.test_client() for _ in logins]  # no one client's limit is what refuses
+    statuses = [
+        attempt(c, login, "not the password").status_code
+        for c, login in zip(clients, logins, strict=True)
+    ]
+    assert statuses == [401, 401, 401]
+    for login in ("alice", "alice@example.com"):
+        assert attempt(app.test_client(), login, PASSWORD).status_code == 429
+
+
+def test_a_login_naming_no_account_is_limited_as_an_account_is(app, alice, long_window):
+    for login in ("nobody", " NoBody ", "NOBODY"):
+        assert attempt(app.test_client(), login, "not the password").status_code == 401
+    unknown = attempt(app.test_client(), "nobody", "not the password")
+    for login in ("alice", "alice", "alice"):
+        attempt(app.test_client(), login, "not the password")
+    known = attempt(app.test_client(), "alice", "not the password")
+    assert unknown.status_code == known.status_code == 429
+    assert without_csrf_token(unknown.text) == without_csrf_token(known.text)
+
+
+def without_csrf_token(page):
+    """The page but its CSRF token and the seconds to wait (the same to a second or two)."""
+    return re.sub(r"\d+ seconds", "N seconds", page.replace(csrf_token_of(page), ""))
 
 
 def test_one_client_failing_on_many_accounts_is_refused(app, make_user):

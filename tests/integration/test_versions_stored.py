@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from designer.accounts import issue_token
+from designer.api_tokens import issue_token
 from designer.design import fields
 from designer.design import relationships
 from designer.design import tables

@@ -4,7 +4,8 @@ from flask import Blueprint
 from flask import g
 from flask import request
 
-from designer import accounts
+from designer import api_tokens
+from designer.errors import Forbidden
 from designer.errors import Unauthorized
 from designer.web import csrf
 
@@ -14,6 +15,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 PUBLIC_ENDPOINTS = {"api.create_token", "api.openapi"}
+# What a read-only token may send (designer.api_tokens).
+READING = {"GET", "HEAD", "OPTIONS"}
 
 
 @bp.before_request
@@ -23,10 +26,12 @@ def authenticate():
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     # user_for_token makes the connection act for the token's owner: cleared at the end.
     g.acting_for = "token"
-    user = accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    user = api_tokens.user_for_token(token.strip()) if scheme.lower() == "bearer" else None
     if user is None:
         raise Unauthorized("Send a valid token: Authorization: Bearer <token>.")
     g.api_user = user
+    if user.token_read_only and request.method not in READING:
+        raise Forbidden("This token is read-only: it cannot change anything.")
 
 
 # The route modules attach their views to bp; they come last because they import it.

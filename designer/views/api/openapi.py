@@ -36,6 +36,16 @@ def request_body(model, schemas):
     return {"content": {"application/json": {"schema": reference}}}
 
 
+# A token's scope (POST /tokens: read_only, project_id) bounds every operation.
+TOKEN_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API token from POST /tokens. A read-only token gets 403 for every "
+    "method but GET; a token for one project gets 404 for every other project, as a "
+    "non-member does, and 403 for creating projects.",
+}
+
+
 @bp.get("/openapi.json")
 def openapi():
     """This API's routes as an OpenAPI 3.1 document."""
@@ -67,7 +77,7 @@ def openapi():
             "info": {"title": "Data Model Designer API", "version": "1"},
             "servers": [{"url": "/api/v1"}],
             "components": {
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                "securitySchemes": {"bearer": TOKEN_SCHEME},
                 "schemas": dict(sorted(schemas.items())),
             },
             "security": [{"bearer": []}],

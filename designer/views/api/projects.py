@@ -26,13 +26,13 @@ def project_json(project, role):
     }
 
 
-def member_json(member, owner_view):
-    """A membership; the email only for owners (and for the member themself)."""
-    shown = owner_view or member.user.id == g.api_user.id
+def member_json(member):
+    """A membership; the email only for owners (projects.members_of) and the member themself."""
+    own = member.user.id == g.api_user.id
     return {
         "user_id": str(member.user.id),
         "username": member.user.username,
-        "email": member.user.email if shown else None,
+        "email": g.api_user.email if own else member.user.email,
         "role": member.role,
         "revision": member.revision,
         "created_at": iso(member.created_at),
@@ -90,8 +90,8 @@ def delete_project(project_id, data):
 def list_members(project_id):
     """The project's members and roles."""
     granted = projects.access(g.api_user, project_id)
-    owner_view = granted.can("owner")
-    return jsonify([member_json(m, owner_view) for m in projects.members_of(granted.project)])
+    members = projects.members_of(granted.project, granted.can("owner"))
+    return jsonify([member_json(m) for m in members])
 
 
 @bp.post("/projects/<project_id>/members")
@@ -100,7 +100,7 @@ def add_member(project_id, data):
     """Add a member by "username" or "email" with a "role" (owners)."""
     login = str(data.get("username") or data.get("email") or "")
     member = projects.add_member(g.api_user, project_id, login, str(data.get("role", "")))
-    return jsonify(member_json(member, owner_view=True)), 201
+    return jsonify(member_json(member)), 201
 
 
 @bp.patch("/projects/<project_id>/members/<user_id>")
