@@ -131,6 +131,17 @@ def critical_for_change(table_id):
         yield token
 
 
+@contextlib.contextmanager
+def lock_for_change(table, breaking):
+    """The lock token a confirmed change sends: a critical lock's when it breaks what the
+    database holds (see critical_for_change), else the session's own."""
+    if not breaking:
+        yield session_lock(table.id)
+        return
+    with critical_for_change(table.id) as token:
+        yield token
+
+
 def lease_words(seconds):
     """“2 minutes”, “90 seconds”: how long a left page can keep its lock."""
     if seconds >= 120 and seconds % 60 == 0:

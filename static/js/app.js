@@ -169,12 +169,15 @@
   });
 
   // While someone else holds the table its edit controls are disabled, with
-  // the holder's hint; refusals shown before go once the lock is gone.
+  // the holder's hint; refusals shown before go once the lock is gone. A
+  // control of another table's row (a relationship) names the table whose
+  // lock it must pass in data-edit-of.
   function applyLockState() {
     var panel = document.getElementById("lock-panel");
     if (!panel) return;
     var hint = panel.getAttribute("data-locked-by") ? panel.getAttribute("data-lock-hint") : "";
-    document.querySelectorAll("[data-edit]").forEach(function (control) {
+    var ofTable = '[data-edit-of="' + CSS.escape(panel.getAttribute("data-table-id") || "") + '"]';
+    document.querySelectorAll("[data-edit], " + ofTable).forEach(function (control) {
       control.disabled = !!hint;
       if (hint) control.setAttribute("title", hint);
       else control.removeAttribute("title");
