@@ -108,13 +108,6 @@ def test_deleting_a_deployed_tables_field_warns_and_takes_a_critical_lock(team, 
     assert (held.lock_type, held.end_reason) == ("critical", "released")
 
 
-def test_discarding_a_draft_takes_no_critical_lock(team, signed_in):
-    web = signed_in(team["editor"])
-    assert web.delete(f"/tables/{team['table'].id}").status_code == 200
-    assert DataTable.get_or_none(DataTable.id == team["table"].id) is None
-    assert TableLock.select().count() == 0
-
-
 # ---- relationship controls ---------------------------------------------------------
 
 
