@@ -182,6 +182,8 @@ def lock_context(table, lost_oob=True):
         "live_seconds": settings.live_poll_seconds,
         "grace_seconds": settings.lock_leave_grace_seconds,
         "lease_words": lease_words(settings.lock_lease_seconds),
+        "edit_idle_seconds": settings.lock_edit_idle_seconds,
+        "edit_idle_words": lease_words(settings.lock_edit_idle_seconds),
     }
 
 
