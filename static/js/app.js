@@ -305,6 +305,12 @@
   }
   document.addEventListener("input", onWork);
   document.addEventListener("change", onWork);
+  // Moving through a form is work too, though only a change takes a lost lock back.
+  document.addEventListener("keydown", function (event) {
+    if (event.isTrusted && keeper() && event.target.closest && event.target.closest("form[data-edit-lock]")) {
+      worked();
+    }
+  });
   document.addEventListener("DOMContentLoaded", function () {
     var panel = document.getElementById("lock-panel");
     wasHolding = !!panel && panel.hasAttribute("data-mine");
