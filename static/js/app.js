@@ -364,6 +364,15 @@
     showEditLock();
   });
 
+  // A deployed table's status keeps its list of pending changes open across
+  // the live refreshes that bring it new counts.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "deploy-status" || !target.querySelector("details[open]")) return;
+    var incoming = event.detail.fragment.querySelector("details");
+    if (incoming) incoming.setAttribute("open", "");
+  });
+
   // ---- Live pages ----------------------------------------------------------
   // A [data-live] poller sends the version of the page it has; the server
   // answers 204 while nothing changed, or the changed blocks out of band and
