@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from designer import locks
 from designer import projects
 from designer.database import deploy
 from designer.design import fields
@@ -52,3 +53,24 @@ def test_the_deploy_status_follows_changes_and_deploys_live(page, user, producti
 
     assert deploy.deploy(user, project.id, [notes.id]).status == "applied"
     expect(status).to_contain_text("the database holds this table as designed")
+
+
+def test_a_name_typed_to_drop_a_deleted_table_survives_a_live_refresh(
+    page, user, production_ratios
+):
+    project = projects.create_project(user, "Shop")
+    notes = tables.create_table(user, project.id, "Notes")
+    fields.create_field(user, notes.id, {"name": "Body"})
+    deploy.transition(user, notes.id, "active")
+    token = locks.acquire(notes.id, user, "critical").lock_token
+    for status in ("deprecated", "deleted"):
+        deploy.transition(user, notes.id, status, confirm=True, lock_token=token)
+    locks.release(token, user)
+    sign_in(page)
+    page.goto(f"/tables/{notes.id}")
+    typed = page.get_by_label("Type notes to drop it")
+    typed.fill("note")
+    # A change the page shows (here, a teammate's lock) sends the status again.
+    locks.acquire(notes.id, user, "pessimistic", "looking")
+    expect(page.locator("#lock-history")).to_contain_text("looking")
+    expect(typed).to_have_value("note")
