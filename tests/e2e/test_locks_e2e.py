@@ -4,7 +4,9 @@ Production: lease 120 s, heartbeat 20 s, lock panel poll 5 s, live poll 3 s,
 leave grace 5 s, edit idle 60 s. Here every interval is divided by 40, so the
 ratios hold: the heartbeat is four times slower than the panel's poll (the
 setting at which a heartbeat inside the panel never fired), a lease is six
-beats, and an edit form's lock lasts three beats past the last keystroke.
+beats, and an edit form's lock lasts three beats past the last keystroke (1.5 s:
+test_edit_locks_e2e.py types into forms at ÷12, which leaves a busy machine room
+between keystrokes).
 """
 
 import contextlib
@@ -24,7 +26,6 @@ from tests.e2e.conftest import sign_in
 SCALE = 40
 LEASE = 120 / SCALE
 HEARTBEAT = 20 / SCALE
-IDLE = 60 / SCALE
 
 
 @pytest.fixture
@@ -123,29 +124,6 @@ def test_a_lock_holds_for_three_leases_while_the_page_is_open(contexts, orders, 
     expect(panel(bob)).to_contain_text("You hold")
 
 
-def test_an_open_form_keeps_its_optimistic_lock_past_a_lease_while_she_types(
-    contexts, orders, production_ratios
-):
-    _, alice = open_as(contexts, "alice", orders)
-    _, bob = open_as(contexts, "bob", orders)
-    alice.get_by_role("button", name="Edit Email").click()
-    name = alice.get_by_label("Name", exact=True)
-    name.fill("E-mail address")
-    expect(panel(bob)).to_contain_text("alice holds an optimistic lock")
-    lock = held_lock(orders)
-
-    for _ in range(int(1.5 * LEASE / (IDLE / 3))):  # a key every third of the idle time
-        alice.wait_for_timeout(IDLE / 3 * 1000)
-        name.press("Backspace")
-        name.press_sequentially("s")
-    assert held_lock(orders).id == lock.id
-    expect(panel(bob)).to_contain_text("alice holds an optimistic lock")
-    alice.get_by_role("button", name="Save").click()
-    expect(alice.locator("#field-rows")).to_contain_text("E-mail address")
-    expect(panel(bob)).to_contain_text("Available")
-    expect(bob.locator("#field-rows")).to_contain_text("E-mail address")
-
-
 def test_the_panel_refreshes_at_once_when_the_page_takes_a_lock(
     contexts, orders, production_ratios, monkeypatch
 ):
@@ -179,6 +157,7 @@ def test_a_lost_lock_notice_stays_until_dismissed_and_the_input_is_kept(
     _, alice = open_as(contexts, "alice", orders)
     # A long-term lock: an edit form's alone would end by itself once he stops typing.
     bob.get_by_role("button", name="Lock table").click()
+    expect(panel(bob)).to_contain_text("You hold a pessimistic lock")
     bob.get_by_role("button", name="Edit Email").click()
     bob.get_by_label("Name", exact=True).fill("Contact e-mail")
     expect(panel(alice)).to_contain_text("bob holds a pessimistic lock")
