@@ -348,7 +348,9 @@
       var holding = elt.hasAttribute("data-mine");
       var open = document.querySelector("form[data-edit-lock]");
       if (wasHolding && !holding && open && editLock.state === "held") {
-        lockEnded(setting("data-ended-note"));
+        // Lapsed at the idle time (its lease ends there) before this page's idle beat.
+        var idle = Date.now() - lastInput >= Number(setting("data-idle-ms"));
+        lockEnded(setting(idle ? "data-idle-note" : "data-ended-note"));
       }
       wasHolding = holding;
       return;
