@@ -215,7 +215,15 @@ def plan(app, data, token):
     first_rel = relationship_cursor(project.id)
     # Query-string variants of some routes: further pages, searches, other arguments.
     variants = {
-        "tables.table_rows": ["?q=coral+parcel", f"?after={quote(first_rel[1])}"],
+        # Searches rank: one exact name, a prefix group (1%), a contains group (10%), and
+        # a query every table matches only by a column (each is sorted by rank and name).
+        "tables.table_rows": [
+            "?q=coral+parcel",
+            "?q=coral+parcel+00022",
+            "?q=parcel",
+            "?q=column+1",
+            f"?after={quote(first_rel[1])}",
+        ],
         "relationships.index": [f"hx:?after={quote(first_rel[0])}"],
         "relationships.table_choices": ["?q=coral", "?target_table=coral+parcel"],
         "relationships.form": [f"?source_table={quote(table.name)}&target_table_id={table.id}"],

@@ -23,6 +23,8 @@ ENVIRONMENT = {
     "LOCK_WATCH_SECONDS": 5.0,
     "LIVE_POLL_SECONDS": 3.0,
     "LOCK_LEAVE_GRACE_SECONDS": 5.0,
+    # An open edit form's optimistic lock ends after this long without input.
+    "LOCK_EDIT_IDLE_SECONDS": 60.0,
     "ACTIVITY_KEEP": 500,
     # Failed sign-ins allowed per account and per client (address) in a moving window.
     "SIGNIN_ACCOUNT_LIMIT": "10 per 15 minutes",

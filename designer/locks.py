@@ -29,8 +29,16 @@ LEVEL = {lock_type: level for level, lock_type in enumerate(LOCK_TYPES)}
 ACTIVE = (TableLock.released_at.is_null()) & (TableLock.expires_at > SQL("now()"))
 
 
-def lease():
-    return SQL("now() + make_interval(secs => %s)", (settings.lock_lease_seconds,))
+def lease_seconds(lock_type):
+    """An edit form's optimistic lock lasts as long as the person's work in it: it is
+    renewed up to their last input plus the idle time. Other locks last a whole lease."""
+    if lock_type == "optimistic":
+        return settings.lock_edit_idle_seconds
+    return settings.lock_lease_seconds
+
+
+def lease(lock_type):
+    return SQL("now() + make_interval(secs => %s)", (lease_seconds(lock_type),))
 
 
 def a_lock(lock_type):
@@ -96,7 +104,7 @@ def acquire(table_id, user, lock_type, reason=""):
             "INSERT INTO table_lock (table_id, user_id, lock_token, lock_type, reason, expires_at)"
             " VALUES (%s, %s, %s, %s, %s, now() + make_interval(secs => %s))"
             " ON CONFLICT (table_id) WHERE released_at IS NULL DO NOTHING RETURNING id",
-            (table_id, user.id, uuid.uuid4(), lock_type, reason, settings.lock_lease_seconds),
+            (table_id, user.id, uuid.uuid4(), lock_type, reason, lease_seconds(lock_type)),
         ).fetchone()
     if inserted is None:
         # Another acquirer committed between our look and our insert.
@@ -112,9 +120,14 @@ def _keep_or_upgrade(current, user, lock_type, reason):
         raise Locked(describe(current), lock=current)
     if LEVEL[lock_type] > LEVEL[current.lock_type]:
         TableLock.update(
-            lock_type=lock_type, reason=reason or current.reason, expires_at=lease()
+            lock_type=lock_type, reason=reason or current.reason, expires_at=lease(lock_type)
         ).where(TableLock.id == current.id).execute()
-        current = active_lock(current.table_id)
+    else:
+        # Asking again is work on the table (another edit form opened): a fresh lease.
+        TableLock.update(
+            expires_at=fn.GREATEST(TableLock.expires_at, lease(current.lock_type))
+        ).where(TableLock.id == current.id).execute()
+    current = active_lock(current.table_id)
     current.created = False
     return current
 
@@ -123,8 +136,12 @@ def _keep_or_upgrade(current, user, lock_type, reason):
 # is fixed SQL, prepared once per connection (see heartbeat), and the holder and membership
 # checks ride inside it (the lock's own project_id: no join through data_table, whose policy
 # would add a look-up).
+# An optimistic lock is renewed up to the holder's last input plus the idle time (its own
+# lease, %s first); any other by a whole lease. Never shortened: another tab of the same
+# holder may have reported later input.
 HEARTBEAT = (
-    "UPDATE table_lock SET expires_at = now() + make_interval(secs => %s), heartbeat_at = now()"
+    "UPDATE table_lock SET expires_at = greatest(expires_at, now() + make_interval(secs =>"
+    " CASE WHEN lock_type = 'optimistic' THEN %s ELSE %s END)), heartbeat_at = now()"
     " WHERE lock_token = %s AND user_id = %s AND table_id = coalesce(%s, table_id)"
     " AND released_at IS NULL AND expires_at > now()"
     " AND EXISTS (SELECT 1 FROM project_member m WHERE m.project_id = table_lock.project_id"
@@ -145,14 +162,21 @@ HEARTBEAT_COLUMNS = (
 # Parsing the statement and planning table_lock's policies into it cost PostgreSQL about
 # as much again as running it; prepared, each connection plans it once.
 PREPARED_HEARTBEAT = PreparedStatement(
-    "lock_heartbeat", HEARTBEAT, ("double precision", "uuid", "uuid", "uuid", "uuid")
+    "lock_heartbeat",
+    HEARTBEAT,
+    ("double precision", "double precision", "uuid", "uuid", "uuid", "uuid"),
 )
 
 
-def heartbeat(token, user, table_id=None):
-    """Extend the holder's lease by one statement; Conflict when the lock is gone."""
+def heartbeat(token, user, table_id=None, idle_for=0.0):
+    """Extend the holder's lease by one statement; Conflict when the lock is gone.
+
+    `idle_for`: seconds since the holder's last input, as their page reports it (an API
+    client reports none: its call is the work).
+    """
     token = parse_id(token, "lock")
-    params = (settings.lock_lease_seconds, token, user.id, table_id, user.id)
+    edit_lease = max(settings.lock_edit_idle_seconds - idle_for, 0.0)
+    params = (edit_lease, settings.lock_lease_seconds, token, user.id, table_id, user.id)
     row = PREPARED_HEARTBEAT.execute(params).fetchone()
     if row is None:
         raise Conflict(lost_message(token))
@@ -223,6 +247,25 @@ def release_if_optimistic(token, user):
     )
 
 
+def release_idle_edit(token, user):
+    """End the user's optimistic lock because its edit form went idle; whether it did.
+
+    Recorded as released by the user (their own page ended it), so it is not reported
+    as lost: the form says so itself, and keeps what was typed.
+    """
+    token = parse_id(token, "lock")
+    return bool(
+        TableLock.update(released_at=SQL("now()"), end_reason="released")
+        .where(
+            TableLock.lock_token == token,
+            TableLock.user == user.id,
+            TableLock.lock_type == "optimistic",
+            ACTIVE,
+        )
+        .execute()
+    )
+
+
 def force_release(table_id):
     """End whatever lock a table has (the caller checked the owner role); False if none."""
     ended = (
@@ -256,9 +299,15 @@ def is_token(value):
 
 
 def released_by(token, user):
-    """Whether this token's lock was released by the user themself (not lost)."""
+    """Whether this token's lock ended with nothing for the user to learn: released by
+    them, or an edit form's optimistic lock that lapsed while the form was idle (the
+    revision of what they save still guards it)."""
     lock = TableLock.get_or_none(TableLock.lock_token == parse_id(token, "lock"))
-    return lock is not None and lock.end_reason == "released" and lock.user_id == user.id
+    if lock is None or lock.user_id != user.id:
+        return False
+    return lock.end_reason == "released" or (
+        lock.lock_type == "optimistic" and lock.end_reason != "forced"
+    )
 
 
 def lost_message(token):
@@ -331,9 +380,11 @@ def critical_lock(table_id, user):
             # The change may have deleted the table, and its locks with it.
             release(lock.lock_token, user, quietly=True)
         elif current.lock_type != "critical":
-            TableLock.update(lock_type=current.lock_type, reason=current.reason).where(
-                TableLock.id == lock.id, TableLock.released_at.is_null()
-            ).execute()
+            TableLock.update(
+                lock_type=current.lock_type,
+                reason=current.reason,
+                expires_at=lease(current.lock_type),
+            ).where(TableLock.id == lock.id, TableLock.released_at.is_null()).execute()
 
 
 def history(table_id, limit=20):

@@ -16,6 +16,9 @@ class Settings:
     # A page that is left (closed, reloaded, navigated away) cuts its lock's
     # lease to this: a reload takes the lock back, a closed page frees it.
     lock_leave_grace_seconds: float = 5.0
+    # An edit form holds its optimistic lock only while the person works in it: this long
+    # after their last input it is released (the form keeps what they typed).
+    lock_edit_idle_seconds: float = 60.0
     activity_keep: int = 500
     page_size: int = 50
     designer_database_url: str | None = None
@@ -41,6 +44,7 @@ TIMINGS = (
     "lock_watch_seconds",
     "live_poll_seconds",
     "lock_leave_grace_seconds",
+    "lock_edit_idle_seconds",
 )
 
 IMPORT_LIMITS = (
@@ -73,4 +77,9 @@ def configure(config):
         raise ValueError(
             "LOCK_LEASE_SECONDS must be at least twice LOCK_HEARTBEAT_SECONDS, "
             "or one late heartbeat loses the lock of a page that is still open."
+        )
+    if settings.lock_edit_idle_seconds < 2 * settings.lock_heartbeat_seconds:
+        raise ValueError(
+            "LOCK_EDIT_IDLE_SECONDS must be at least twice LOCK_HEARTBEAT_SECONDS, "
+            "or a late heartbeat loses the edit lock of someone still typing."
         )

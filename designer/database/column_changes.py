@@ -17,6 +17,7 @@ from designer.database.ddl_terms import default_sql
 from designer.database.ddl_terms import literal
 from designer.design.naming import generated_name
 from designer.design.naming import quote_identifier as ident
+from designer.design.type_changes import widening
 
 NUMBER_TYPES = ("integer", "bigint", "numeric")
 
@@ -36,20 +37,6 @@ def add_column(ctx, change):
     if field["field_config"].get("description"):
         steps.append(column_comment(ctx, table_id, field))
     return steps
-
-
-def widening(before, after):
-    """Whether PostgreSQL changes this type without rewriting the table or failing."""
-    if before == after:
-        return True
-    if before.startswith("varchar(") and after == "text":
-        return True
-    if before.startswith("varchar(") and after.startswith("varchar("):
-        return int(after[8:-1]) >= int(before[8:-1])
-    if before.startswith("numeric(") and after.startswith("numeric("):
-        (p1, s1), (p2, s2) = (tuple(map(int, t[8:-1].split(","))) for t in (before, after))
-        return s1 == s2 and p2 >= p1
-    return False
 
 
 def family(type_name):

@@ -19,6 +19,7 @@ from designer.design.tables import is_deployed
 from designer.design.tables import ordered_fields
 from designer.design.tables import refresh_definition
 from designer.design.tables import table_access
+from designer.design.type_changes import widening
 from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
@@ -122,15 +123,17 @@ def update_field(
     refuse_system(field)
     values = validated(merged_input(field, data) if partial else data)
     keep_structure(field, values)
-    retyped = pg_type(values["data_type"], values["field_config"]) != pg_type(
-        field.data_type, field.field_config
-    )
+    old_type = pg_type(field.data_type, field.field_config)
+    new_type = pg_type(values["data_type"], values["field_config"])
+    retyped = new_type != old_type
     dependents = using_fields([field.id])
     refuse_broken_keys(dependents, field, values)
     refuse_broken_cascades(dependents, field, values)
     with recording(table.project_id, user) as log:
-        # Breaking changes concern deployed tables only: a never-deployed draft is free to reshape.
-        check_writable(user, table, lock_token, breaking=retyped and is_deployed(table))
+        # Breaking changes concern deployed tables only (a never-deployed draft is free to
+        # reshape), and a type the deploy plan widens in place is no breaking change.
+        breaking = retyped and is_deployed(table) and not widening(old_type, new_type)
+        check_writable(user, table, lock_token, breaking=breaking)
         if retyped:
             release_dependents(dependents, with_relationships, summary(field))
             log_removed(log, dependents)

@@ -8,10 +8,14 @@ from designer.models import DataTable
 from designer.projects import access
 
 # What an open table page shows, reduced to one digest: the table, its fields,
-# the relationships touching it and its lock history. Pages poll it and get
-# nothing back while it is unchanged.
+# the relationships touching it, its lock history, and what the database holds of it
+# (its deploy status: the project's last applied deployment and target schema). Pages
+# poll it and get nothing back while it is unchanged.
 TABLE_STAMP = """
 SELECT md5(concat_ws('|', t.revision, t.status, t.updated_at,
+  (SELECT p.target_schema FROM project p WHERE p.id = t.project_id),
+  (SELECT d.id FROM deployment d WHERE d.project_id = t.project_id AND d.status = 'applied'
+     ORDER BY d.created_at DESC LIMIT 1),
   (SELECT string_agg(f.id || ':' || f.revision || ':' || f.sort_order, ',' ORDER BY f.id)
      FROM data_field f WHERE f.table_id = t.id),
   (SELECT string_agg(r.id || ':' || r.revision || ':' || r.status, ',' ORDER BY r.id)

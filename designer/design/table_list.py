@@ -1,6 +1,10 @@
 """A project's tables as its page lists them: a page at a time, by status, and searched by
-the names and descriptions of the tables and their columns."""
+the names and descriptions of the tables and their columns, best matches first."""
 
+import re
+
+from peewee import Case
+from peewee import Tuple
 from peewee import fn
 
 from designer.design.tables import LIFECYCLE
@@ -39,11 +43,42 @@ def matching_field(pattern):
     )
 
 
-def list_tables(project_id, query="", status="", after=None, limit=None):
-    """One page of a project's tables by name, and the name to continue after (or None).
+def search_rank(query):
+    """How well a table matches `query` (lower-cased SQL), best first: 0 its name or table name
+    is the query, 1 starts with it, 2 contains it, 3 its description does, 4 only one of
+    its columns does (search_text found it)."""
+    names = (fn.lower(DataTable.name), fn.lower(DataTable.table_name))
+    return Case(
+        None,
+        [
+            ((names[0] == query) | (names[1] == query), 0),
+            (fn.starts_with(names[0], query) | fn.starts_with(names[1], query), 1),
+            ((fn.strpos(names[0], query) > 0) | (fn.strpos(names[1], query) > 0), 2),
+            (fn.strpos(fn.lower(DataTable.description), query) > 0, 3),
+        ],
+        4,
+    )
 
-    A search matches a table's name, table name or description, or any of its
-    columns' (each row then names the first matching column: matched_field), in any case.
+
+# A searched page continues after "<rank>:<name>" of its last row.
+SEARCH_CURSOR = re.compile(r"([0-4]):(.*)", re.DOTALL)
+
+
+def search_after(rows, rank, after):
+    """The rows of a ranked search that come after the cursor `after`."""
+    cursor = SEARCH_CURSOR.fullmatch(after)
+    # A bare name (a cursor from before ranking) continues from the best group.
+    seen_rank, seen_name = (int(cursor[1]), cursor[2]) if cursor else (0, after)
+    return rows.where(Tuple(rank, DataTable.name) > Tuple(seen_rank, seen_name))
+
+
+def list_tables(project_id, query="", status="", after=None, limit=None):
+    """One page of a project's tables, and the cursor to continue after (or None).
+
+    Unsearched, the tables come by name. A search matches a table's name, table name or
+    description, or any of its columns' (each row then names the first matching column:
+    matched_field), in any case; the best matches come first (search_rank), each group
+    by name.
     """
     limit = limit or settings.page_size
     # Every column but schema_definition, which a listing never shows.
@@ -65,14 +100,24 @@ def list_tables(project_id, query="", status="", after=None, limit=None):
     else:
         rows = rows.where(DataTable.status != "deleted")
     if query:
-        # search_text holds the table's and its columns' names (migrations/0011): only the
+        # search_text holds the table's and its columns' names (migrations/0013): only the
         # project's own rows are read, never every column of every project.
-        rows = rows.where(fn.strpos(DataTable.search_text, fn.lower(query)) > 0)
-    if after:
-        rows = rows.where(DataTable.name > after)
-    page = list(rows.order_by(DataTable.name).limit(limit + 1))
-    more = len(page) > limit
-    return page[:limit], (page[limit - 1].name if more else None)
+        # Lowered by PostgreSQL, as search_text is.
+        wanted = fn.lower(query)
+        rank = search_rank(wanted)
+        rows = rows.where(fn.strpos(DataTable.search_text, wanted) > 0)
+        if after:
+            rows = search_after(rows, rank, after)
+        rows = rows.select_extend(rank.alias("search_rank")).order_by(rank, DataTable.name)
+    else:
+        if after:
+            rows = rows.where(DataTable.name > after)
+        rows = rows.order_by(DataTable.name)
+    page = list(rows.limit(limit + 1))
+    if len(page) <= limit:
+        return page, None
+    last = page[limit - 1]
+    return page[:limit], (f"{last.search_rank}:{last.name}" if query else last.name)
 
 
 def status_counts(project_id):

@@ -131,6 +131,17 @@ def critical_for_change(table_id):
         yield token
 
 
+@contextlib.contextmanager
+def lock_for_change(table, breaking):
+    """The lock token a confirmed change sends: a critical lock's when it breaks what the
+    database holds (see critical_for_change), else the session's own."""
+    if not breaking:
+        yield session_lock(table.id)
+        return
+    with critical_for_change(table.id) as token:
+        yield token
+
+
 def lease_words(seconds):
     """“2 minutes”, “90 seconds”: how long a left page can keep its lock."""
     if seconds >= 120 and seconds % 60 == 0:
@@ -171,6 +182,8 @@ def lock_context(table, lost_oob=True):
         "live_seconds": settings.live_poll_seconds,
         "grace_seconds": settings.lock_leave_grace_seconds,
         "lease_words": lease_words(settings.lock_lease_seconds),
+        "edit_idle_seconds": settings.lock_edit_idle_seconds,
+        "edit_idle_words": lease_words(settings.lock_edit_idle_seconds),
     }
 
 

@@ -20,6 +20,7 @@ from designer.views import blocks
 from designer.views import critical_for_change
 from designer.views import end_edit
 from designer.views import form_revision
+from designer.views import lock_for_change
 from designer.views import page_or_block
 from designer.views import save_inline
 from designer.views import session_lock
@@ -187,11 +188,12 @@ def cancel(field_id):
 @bp.delete("/fields/<field_id>")
 @login_required
 def delete(field_id):
-    """Drop a field after confirmation (takes a critical lock for the change)."""
+    """Drop a field after confirmation (a deployed table's takes a critical lock for it)."""
     granted, field, table = fields.field_access(current_user, field_id, "editor")
     confirmed = bool(request.form.get("with_relationships"))
     entry = undo.for_delete(field, using_fields([field.id]))
-    with critical_for_change(table.id) as token:
+    # Dropping a column breaks only what the database holds: a never-deployed draft's is free.
+    with lock_for_change(table, tables.is_deployed(table)) as token:
         fields.delete_field(current_user, field.id, token, with_relationships=confirmed)
     return offering_undo(grid(granted, table, "field_rows"), table, entry)
 

@@ -8,6 +8,8 @@ from flask_login import login_required
 from designer import locks
 from designer.design import tables
 from designer.errors import Conflict
+from designer.errors import Locked
+from designer.settings import settings
 from designer.views import block
 from designer.views import forget_lock
 from designer.views import lock_context
@@ -54,22 +56,56 @@ def acquire(table_id):
     return panel(granted, table)
 
 
+def idle_for():
+    """Seconds since the person's last input on the page, as its keeper reports it."""
+    try:
+        reported = float(request.form.get("idle_ms", "0")) / 1000
+    except ValueError:
+        return 0.0
+    return reported if 0 <= reported < float("inf") else 0.0
+
+
 @bp.post("/tables/<table_id>/lock/heartbeat")
 @login_required
 def heartbeat(table_id):
     """Renew the user's lock on the table while the page is open (204).
 
     Sent by the page's keeper whether or not it holds a lock; a lock found
-    lost makes the page refresh its panel, which then says so.
+    lost makes the page refresh its panel, which then says so. An edit form's
+    optimistic lock is renewed up to the last input the page reports, and
+    ends once the page has been idle for LOCK_EDIT_IDLE_SECONDS
+    (X-Edit-Lock: idle tells the page's open forms to say so).
     """
     _, table = tables.table_access(current_user, table_id)
     token = session_lock(table.id)
-    if token:
-        try:
-            locks.heartbeat(token, current_user, table.id)
-        except Conflict:
-            mark_lock_changed()
-            return "", 200
+    if not token:
+        return "", 204
+    idle = idle_for()
+    if idle >= settings.lock_edit_idle_seconds and locks.release_idle_edit(token, current_user):
+        forget_lock(table.id)
+        mark_lock_changed()
+        return "", 200, {"X-Edit-Lock": "idle"}
+    try:
+        locks.heartbeat(token, current_user, table.id, idle)
+    except Conflict:
+        mark_lock_changed()
+        return "", 200
+    return "", 204
+
+
+@bp.post("/tables/<table_id>/lock/resume")
+@login_required
+def resume(table_id):
+    """Input in an edit form whose lock went idle: take the optimistic lock again (204),
+    or say who holds the table now (423, as text)."""
+    _, table = tables.table_access(current_user, table_id, "editor")
+    tables.refuse_if_deleted(table)
+    try:
+        lock = locks.acquire(table.id, current_user, "optimistic", request.form.get("reason", ""))
+    except Locked as exc:
+        return exc.message.rstrip(".") + ".", 423, {"Content-Type": "text/plain; charset=utf-8"}
+    remember_lock(table.id, lock.lock_token)
+    mark_lock_changed()
     return "", 204
 
 

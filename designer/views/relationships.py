@@ -7,6 +7,7 @@ from flask import request
 from flask_login import current_user
 from flask_login import login_required
 
+from designer import locks
 from designer import projects
 from designer.design import relationships
 from designer.design import table_picker
@@ -192,6 +193,8 @@ def show(rel_id):
 def edit(rel_id):
     """The row's inline form: name and cascade rules."""
     granted, rel = relationships.relationship_access(current_user, rel_id, "editor")
+    # Refused now, not at Save: the foreign key's table is someone else's.
+    locks.refuse_others(rel.target_table_id, current_user)
     form = {"relationship_name": rel.relationship_name, **rel.cascade_config}
     return row(granted, rel, "relationship_form_row", form=form, errors={}, revision=rel.revision)
 

@@ -176,11 +176,13 @@ def table_context(granted, table, **extra):
     }
 
 
-def live_context(table):
+def live_context(granted, table):
     """The parts of the table page that follow other people's changes."""
     return {
         "lock_history": locks.history(table.id, limit=10),
         "relationships": relationships.described(table.project_id, table_id=table.id),
+        # What a deploy would still change in the database ("N changes not deployed").
+        "pending": plans.pending_for_table(granted.project, table),
         "now": utcnow(),
     }
 
@@ -191,12 +193,11 @@ def show(table_id):
     """A table's page: its header, lifecycle, lock panel and history, and fields."""
     granted, table = tables.table_access(current_user, table_id)
     stamp = page_stamps.table_stamp(table.id)
-    pending = plans.pending_for_table(granted.project, table)
-    context = table_context(granted, table, **live_context(table), stamp=stamp, pending=pending)
+    context = table_context(granted, table, **live_context(granted, table), stamp=stamp)
     return render_template(TABLE, **context, **lock_context(table, lost_oob=False))
 
 
-LIVE_BLOCKS = ["table_header", "field_rows", "table_relationships", "lock_history"]
+LIVE_BLOCKS = ["table_header", "deploy_status", "field_rows", "table_relationships", "lock_history"]
 
 
 @bp.get("/tables/<table_id>/live")
@@ -210,7 +211,7 @@ def live(table_id):
     stamp = page_stamps.table_stamp(table.id)
     if request.args.get("v") == stamp:
         return "", 204
-    context = table_context(granted, table, **live_context(table))
+    context = table_context(granted, table, **live_context(granted, table))
     body, status = blocks(TABLE, LIVE_BLOCKS, live_oob=True, field_rows_oob=True, **context)
     return body, status, {"X-Live-Version": stamp}
 
@@ -312,7 +313,7 @@ def transition(table_id):
 def discard(table_id):
     """Discard a Draft table."""
     granted, table = tables.table_access(current_user, table_id, "editor")
-    with critical_for_change(table.id) as token:
-        tables.delete_table(current_user, table.id, token)
+    # Only a never-deployed draft is discarded: nothing the database holds breaks.
+    tables.delete_table(current_user, table.id, session_lock(table.id))
     flash(f"Draft table “{table.name}” discarded.", "success")
     return go("projects.show", project_id=granted.project.id)

@@ -76,6 +76,7 @@ ROUTES = [
     ("html", "POST", "/tables/{t}/lock", {"lock_type": "pessimistic"}, "editor"),
     ("html", "POST", "/tables/{t}/lock/heartbeat", None, "viewer"),
     ("html", "POST", "/tables/{t}/lock/leave", None, "viewer"),
+    ("html", "POST", "/tables/{t}/lock/resume", {"reason": "editing"}, "editor"),
     # Nothing was changed in this session, so there is nothing to undo: 409.
     ("html", "POST", "/tables/{t}/undo", None, "editor", {409}),
     ("html", "GET", "/tables/{t}/live?v=x", None, "viewer"),
