@@ -60,6 +60,9 @@ def room_for_large_schemas(server):
         return
     server.psql(f"ALTER SYSTEM SET max_locks_per_transaction = {LOCKS_PER_TRANSACTION};")
     pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=30)
+    # pgserver stops at exit the postmaster it knows of: let it know the restarted one, or
+    # the first start leaves a server running with nobody using it.
+    server.ensure_postgres_running()
 
 
 def forget_dead_users(server_class, data_dir):
@@ -96,7 +99,8 @@ def exit_on_signal(signum, frame):
 def say_whether_stopped(data_dir):
     if (data_dir / "postmaster.pid").exists():
         click.echo(
-            f"Embedded PostgreSQL keeps running for another process using it (data in {data_dir}).",
+            f"Embedded PostgreSQL stays up: another process here still uses it (data in"
+            f" {data_dir}); the last one to exit stops it.",
             err=True,
         )
     else:
