@@ -15,3 +15,29 @@ def test_a_many_to_many_form_names_its_tables_first_and_second(alice, shop, sign
     assert "One table" not in pair and "Many table" not in pair
     single = label_texts(client.get(url, query_string={"relationship_type": "one_to_many"}).text)
     assert "One table" in single and "Many table" in single
+
+
+def disposition(response):
+    return re.fullmatch(r'attachment; filename="(.+)"', response.headers["Content-Disposition"])[1]
+
+
+def test_every_download_is_named_by_one_scheme(alice, shop, notes, signed_in):
+    from designer.database import deploy
+    from designer.history import versions
+
+    versions.save_version(alice, shop.id, "first")
+    _, deployment = deploy.transition(alice, notes.id, "active")
+    client = signed_in(alice)
+    names = [
+        disposition(client.get(f"/projects/{shop.id}/export/{fmt}", htmx=False))
+        for fmt in ("sql", "json", "dbml", "mermaid")
+    ]
+    assert names == ["shop.sql", "shop.json", "shop.dbml", "shop.mmd"]
+    version = client.get(f"/projects/{shop.id}/export/sql?version=1", htmx=False)
+    assert disposition(version) == "shop-v1.sql"
+    mermaid = client.get(f"/projects/{shop.id}/diagram.mmd", htmx=False)
+    assert disposition(mermaid) == "shop-diagram.mmd"
+    page = client.get(f"/projects/{shop.id}/diagram", htmx=False).text
+    assert 'data-file-name="shop-diagram"' in page, "SVG and PNG: shop-diagram.svg/.png"
+    ran = client.get(f"/projects/{shop.id}/deployments/{deployment.id}/deployment.sql", htmx=False)
+    assert re.fullmatch(r"shop-deploy-\d{8}-\d{6}\.sql", disposition(ran))

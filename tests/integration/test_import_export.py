@@ -240,7 +240,7 @@ def test_an_export_is_kept_until_the_design_changes(alice, shop):
     assert '"title" text' in second.text and '"title"' not in first.text
     versions.save_version(alice, shop.id, "v1")
     saved = exports.export_design(alice, shop.id, "sql", 1)
-    assert saved.filename.endswith("_v1.sql") and saved.text == second.text
+    assert saved.filename.endswith("-v1.sql") and saved.text == second.text
 
 
 @pytest.mark.parametrize("fmt", export_formats.FORMATS)
