@@ -87,6 +87,25 @@
     if (flag) flag.value = event.target.value ? "1" : "";
   });
 
+  // Times come from the server in UTC (kept in the tooltip); show them in the reader's zone.
+  function pad(n) {
+    return String(n).padStart(2, "0");
+  }
+  function localTimes(root) {
+    (root || document).querySelectorAll("time[data-local]").forEach(function (el) {
+      var moment = new Date(el.getAttribute("datetime"));
+      if (isNaN(moment)) return;
+      var clock = pad(moment.getHours()) + ":" + pad(moment.getMinutes());
+      var shape = el.getAttribute("data-local");
+      var day = moment.getFullYear() + "-" + pad(moment.getMonth() + 1) + "-" + pad(moment.getDate());
+      if (shape !== "minute") clock += ":" + pad(moment.getSeconds());
+      el.textContent = shape === "clock" ? clock : day + " " + clock;
+      el.removeAttribute("data-local");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
+  document.addEventListener("htmx:afterSettle", function () { localTimes(document); });
+
   // Lock expiry counts down every second between server refreshes.
   function tick() {
     // Offers that last a short while (Undo) go when their time is up.

@@ -1,0 +1,88 @@
+"""In the browser: the small frictions of a first hour, fixed (times, narrow screens, overlap)."""
+
+import datetime
+
+import pytest
+from playwright.sync_api import expect
+
+from designer import projects
+from designer.design import fields
+from designer.design import tables
+from tests.e2e.conftest import sign_in
+
+TOKYO = datetime.timezone(datetime.timedelta(hours=9))
+
+
+@pytest.fixture
+def shop(user):
+    return projects.create_project(user, "Shop")
+
+
+@pytest.fixture
+def orders(user, shop):
+    table = tables.create_table(user, shop.id, "Orders")
+    for name in ("Email", "Total", "Placed"):
+        fields.create_field(user, table.id, {"name": name})
+    return table
+
+
+@pytest.fixture
+def window(browser, base_url):
+    """window(**context options): a page of a browser context of its own."""
+    contexts = []
+
+    def open_window(**options):
+        context = browser.new_context(base_url=base_url, **options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_window
+    for context in contexts:
+        context.close()
+
+
+def test_times_are_local_with_utc_in_the_tooltip(window, user, shop):
+    page = window(timezone_id="Asia/Tokyo")
+    sign_in(page)
+    updated = projects.Project.get_by_id(shop.id).updated_at
+    moment = page.locator("#main time").first
+    expect(moment).to_have_text(f"{updated.astimezone(TOKYO):%Y-%m-%d %H:%M}")
+    utc = updated.astimezone(datetime.UTC)
+    expect(moment).to_have_attribute("title", f"{utc:%Y-%m-%d %H:%M:%S} UTC")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_at_800_px_edit_and_delete_show_without_scrolling(window, user, orders, scheme):
+    wide = {"name": "Album id", "data_type": "number", "number_type": "integer"}
+    fields.create_field(user, orders.id, {**wide, "is_required": True, "unique": True})
+    title = {"name": "Title", "max_length": 160, "is_required": True, "default_value": "none"}
+    fields.create_field(user, orders.id, title)
+    page = window(viewport={"width": 800, "height": 900}, color_scheme=scheme)
+    sign_in(page)
+    page.goto(f"/tables/{orders.id}")
+    section = page.locator(".fields-section")
+    hidden = section.evaluate("s => s.scrollWidth - s.clientWidth")
+    assert hidden <= 0, f"{hidden} px of the fields table scroll out of sight"
+    right = section.evaluate("s => s.getBoundingClientRect().right")
+    for name in ("Edit Email", "Delete Email"):
+        box = page.get_by_role("button", name=name).bounding_box()
+        assert box["x"] + box["width"] <= right, name
+
+
+@pytest.mark.parametrize("width", [1280, 800])
+def test_a_filled_search_box_stays_clear_of_the_status_filter(window, user, shop, width):
+    tables.create_table(user, shop.id, "Customers")
+    page = window(viewport={"width": width, "height": 800})
+    sign_in(page)
+    page.goto(f"/projects/{shop.id}")
+    search = page.get_by_label("Search tables")
+    search.fill("a search long enough to fill the whole box and then some more")
+    status = page.get_by_label("Status")
+    search_box, status_box = search.bounding_box(), status.bounding_box()
+    assert search_box["x"] + search_box["width"] + 4 <= status_box["x"]
+    # Two controls of their own, not one pill whose parts share a border.
+    corner = "(e, side) => getComputedStyle(e)[side]"
+    assert search.evaluate(corner, "borderTopRightRadius") != "0px"
+    assert status.evaluate(corner, "borderTopLeftRadius") != "0px"
+    idle = page.locator("#table-filters .htmx-indicator").bounding_box()
+    assert idle["width"] < 30, "the idle progress mark takes no box of its own"
