@@ -142,7 +142,7 @@ def refuse_unconfirmed(refused):
 def saved_version(user, project_id, design):
     """Every deploy saves a version of the design it deploys (or finds it the newest)."""
     try:
-        return versions.save_version(user, project_id, "Deployed", current=design)
+        return versions.save_version(user, project_id, "Deployed", current=design, automatic=True)
     except Conflict:
         return versions.latest(project_id)
 

@@ -41,3 +41,43 @@ def test_every_download_is_named_by_one_scheme(alice, shop, notes, signed_in):
     assert 'data-file-name="shop-diagram"' in page, "SVG and PNG: shop-diagram.svg/.png"
     ran = client.get(f"/projects/{shop.id}/deployments/{deployment.id}/deployment.sql", htmx=False)
     assert re.fullmatch(r"shop-deploy-\d{8}-\d{6}\.sql", disposition(ran))
+
+
+def test_versions_saved_automatically_are_folded_until_asked(alice, shop, notes, signed_in):
+    from designer.database import deploy
+    from designer.design import fields
+    from designer.history import versions
+
+    versions.save_version(alice, shop.id, "Mine")
+    fields.create_field(alice, notes.id, {"name": "Title"})
+    deploy.transition(alice, notes.id, "active")  # saves "Deployed" by itself
+    client = signed_in(alice)
+    folded = client.get(f"/projects/{shop.id}/timeline", htmx=False).text
+    assert 'id="version-1"' in folded and 'id="version-2"' not in folded
+    assert "1 version saved automatically (on deploys, before imports and restores)" in folded
+    shown = client.get(f"/projects/{shop.id}/timeline?automatic=shown", htmx=False).text
+    assert 'id="version-2"' in shown
+    row = shown[shown.index('id="version-2"') :]
+    assert 'Deployed <span class="badge">saved automatically</span>' in row[: row.index("</tr>")]
+
+
+def test_an_empty_version_message_is_named_from_the_change(alice, shop, signed_in):
+    from designer.design import fields
+    from designer.design import tables
+    from designer.models import SchemaVersion
+
+    orders = tables.create_table(alice, shop.id, "Orders")
+    for name in ("Email", "Total", "Placed"):
+        fields.create_field(alice, orders.id, {"name": name})
+    client = signed_in(alice)
+    client.post(f"/projects/{shop.id}/versions", data={"message": "  "})
+    assert SchemaVersion.get().message == "Added table orders"
+    notes = tables.create_table(alice, shop.id, "Notes")
+    fields.create_field(alice, orders.id, {"name": "Paid"})
+    fields.create_field(alice, orders.id, {"name": "Sent"})
+    fields.create_field(alice, notes.id, {"name": "Body"})
+    client.post(f"/projects/{shop.id}/versions", data={"message": ""})
+    second = SchemaVersion.get(SchemaVersion.version_number == 2).message
+    assert second == "Added table notes; added column orders.paid and 1 more change"
+    page = client.get(f"/projects/{shop.id}/timeline", htmx=False).text
+    assert "empty: named from the changes" in page
