@@ -81,3 +81,31 @@ def test_an_empty_version_message_is_named_from_the_change(alice, shop, signed_i
     assert second == "Added table notes; added column orders.paid and 1 more change"
     page = client.get(f"/projects/{shop.id}/timeline", htmx=False).text
     assert "empty: named from the changes" in page
+
+
+def test_the_deploy_tab_says_what_ran_in_plain_words(alice, shop, notes, signed_in):
+    import pytest
+
+    from designer import locks
+    from designer.database import deploy
+    from designer.design import fields
+    from designer.errors import Conflict
+    from designer.models import DataField
+    from tests.on_target import on_target
+
+    deploy.transition(alice, notes.id, "active")
+    on_target("INSERT INTO shop.notes (body) VALUES ('kept until now')")
+    lock = locks.acquire(notes.id, alice, "critical")
+    body = DataField.get(DataField.field_name == "body")
+    fields.delete_field(alice, body.id, lock.lock_token)
+    with pytest.raises(Conflict) as refused:
+        deploy.deploy(alice, shop.id)
+    assert refused.value.message == "1 step would destroy data (1 row). Confirm to run them."
+    applied = deploy.deploy(alice, shop.id, confirm=True)
+    client = signed_in(alice)
+    shown = client.get(f"/projects/{shop.id}/deployments/{applied.id}", htmx=False).text
+    assert "confirmed" in shown and "needs confirmation" not in shown
+    history = client.get(f"/projects/{shop.id}/deploy", htmx=False).text
+    rows = history[history.index('<table class="history">') :]
+    assert rows.count("<code>notes</code> · 1 step\n") == 1, "the drop: one step on notes"
+    assert '<th scope="col">What</th>' in rows
