@@ -109,7 +109,7 @@ def cancel_new(table_id):
     """Close the new-field form, releasing the lock it took."""
     granted, table = tables.table_access(current_user, table_id)
     end_edit(table.id)
-    return block(TABLE, "add_field_button", access=granted, table=table)
+    return block(TABLE, "add_field_button", access=granted, table=table, refocus=True)
 
 
 def row(granted, field, table, name="field_row", status=200, **extra):

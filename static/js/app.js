@@ -244,6 +244,25 @@
     });
   });
 
+  // A teammate's change swapped in by the poll never takes the focus away: the control
+  // that had it (found again by its id or accessible name) gets it back.
+  var heldFocus = null;
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var active = document.activeElement;
+    if (active && active !== document.body && event.detail.target.contains(active)) {
+      heldFocus = { id: active.id, label: active.getAttribute("aria-label") };
+    }
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var wanted = heldFocus;
+    var active = document.activeElement;
+    heldFocus = null;
+    if (!wanted || (active && active !== document.body && document.body.contains(active))) return;
+    var again = (wanted.id && document.getElementById(wanted.id)) ||
+      (wanted.label && document.querySelector('[aria-label="' + CSS.escape(wanted.label) + '"]'));
+    if (again && !again.disabled) again.focus();
+  });
+
   document.addEventListener("htmx:afterRequest", function (event) {
     var elt = event.detail.elt;
     if (!elt.hasAttribute || !elt.hasAttribute("data-live")) return;
@@ -306,7 +325,8 @@
 
   function focusAfterSwap(root) {
     var invalid = root.querySelector && root.querySelector('[aria-invalid="true"]');
-    var field = invalid || (root.querySelector && root.querySelector("[autofocus]"));
+    var own = root.matches && root.matches("[autofocus]") ? root : null;
+    var field = invalid || own || (root.querySelector && root.querySelector("[autofocus]"));
     if (field) {
       field.focus();
       if (field.select && !invalid) field.select();

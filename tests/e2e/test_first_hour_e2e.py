@@ -86,3 +86,26 @@ def test_a_filled_search_box_stays_clear_of_the_status_filter(window, user, shop
     assert status.evaluate(corner, "borderTopLeftRadius") != "0px"
     idle = page.locator("#table-filters .htmx-indicator").bounding_box()
     assert idle["width"] < 30, "the idle progress mark takes no box of its own"
+
+
+def test_focus_stays_on_the_move_button_through_the_next_live_refresh(page, user, orders):
+    sign_in(page)
+    page.goto(f"/tables/{orders.id}")
+    move = page.get_by_role("button", name="Move Placed up")
+    with page.expect_response(lambda r: r.url.endswith("/order") or "/move" in r.url):
+        move.click()
+    expect(move).to_be_focused()
+    # The page's own poll then brings the moved rows again (the version changed).
+    with page.expect_response(lambda r: "/live" in r.url and r.status == 200):
+        pass
+    expect(page.get_by_role("button", name="Move Placed up")).to_be_focused()
+
+
+def test_escape_on_the_add_field_form_returns_focus_to_add_field(page, user, orders):
+    sign_in(page)
+    page.goto(f"/tables/{orders.id}")
+    page.get_by_role("button", name="Add field").click()
+    name = page.get_by_label("Name", exact=True)
+    expect(name).to_be_focused()
+    name.press("Escape")
+    expect(page.get_by_role("button", name="Add field")).to_be_focused()
