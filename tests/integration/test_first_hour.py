@@ -1,6 +1,25 @@
 """Small frictions of a newcomer's first hour, each fixed: words, feedback, focus, names."""
 
+import json
 import re
+import subprocess
+
+import pytest
+
+from designer import locks
+from designer.database import deploy
+from designer.database import exports
+from designer.design import fields
+from designer.design import relationships
+from designer.design import tables
+from designer.errors import Conflict
+from designer.errors import ValidationFailed
+from designer.history import versions
+from designer.models import DataField
+from designer.models import DataTable
+from designer.models import SchemaVersion
+from tests.integration.servers import ROOT
+from tests.on_target import on_target
 
 
 def label_texts(page):
@@ -22,9 +41,6 @@ def disposition(response):
 
 
 def test_every_download_is_named_by_one_scheme(alice, shop, notes, signed_in):
-    from designer.database import deploy
-    from designer.history import versions
-
     versions.save_version(alice, shop.id, "first")
     _, deployment = deploy.transition(alice, notes.id, "active")
     client = signed_in(alice)
@@ -44,10 +60,6 @@ def test_every_download_is_named_by_one_scheme(alice, shop, notes, signed_in):
 
 
 def test_versions_saved_automatically_are_folded_until_asked(alice, shop, notes, signed_in):
-    from designer.database import deploy
-    from designer.design import fields
-    from designer.history import versions
-
     versions.save_version(alice, shop.id, "Mine")
     fields.create_field(alice, notes.id, {"name": "Title"})
     deploy.transition(alice, notes.id, "active")  # saves "Deployed" by itself
@@ -62,10 +74,6 @@ def test_versions_saved_automatically_are_folded_until_asked(alice, shop, notes,
 
 
 def test_an_empty_version_message_is_named_from_the_change(alice, shop, signed_in):
-    from designer.design import fields
-    from designer.design import tables
-    from designer.models import SchemaVersion
-
     orders = tables.create_table(alice, shop.id, "Orders")
     for name in ("Email", "Total", "Placed"):
         fields.create_field(alice, orders.id, {"name": name})
@@ -84,15 +92,6 @@ def test_an_empty_version_message_is_named_from_the_change(alice, shop, signed_i
 
 
 def test_the_deploy_tab_says_what_ran_in_plain_words(alice, shop, notes, signed_in):
-    import pytest
-
-    from designer import locks
-    from designer.database import deploy
-    from designer.design import fields
-    from designer.errors import Conflict
-    from designer.models import DataField
-    from tests.on_target import on_target
-
     deploy.transition(alice, notes.id, "active")
     on_target("INSERT INTO shop.notes (body) VALUES ('kept until now')")
     lock = locks.acquire(notes.id, alice, "critical")
@@ -109,3 +108,52 @@ def test_the_deploy_tab_says_what_ran_in_plain_words(alice, shop, notes, signed_
     rows = history[history.index('<table class="history">') :]
     assert rows.count("<code>notes</code> · 1 step\n") == 1, "the drop: one step on notes"
     assert '<th scope="col">What</th>' in rows
+
+
+def test_a_junction_has_required_keys_an_index_on_each_and_its_pair_in_dbml(alice, shop):
+    students = tables.create_table(alice, shop.id, "Students")
+    courses = tables.create_table(alice, shop.id, "Courses")
+    for table in (students, courses):
+        fields.create_field(alice, table.id, {"name": "Name"})
+    pair = {"source_table_id": students.id, "target_table_id": courses.id}
+    relationships.create_relationship(alice, shop.id, {**pair, "relationship_type": "many_to_many"})
+    dbml = exports.export_design(alice, shop.id, "dbml").text
+    assert '("student_id", "course_id") [unique]' in dbml
+    checked = subprocess.run(
+        ["node", str(ROOT / "tests" / "dbml_check.js")], input=dbml, capture_output=True,
+        text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert checked.returncode == 0 and json.loads(checked.stdout)["refs"] == 2, checked.stdout
+    for table in (students, courses, DataTable.get(DataTable.table_name == "students_courses")):
+        deploy.transition(alice, table.id, "active")
+    required = on_target(
+        "SELECT attname, attnotnull FROM pg_attribute WHERE attrelid = 'shop.students_courses'"
+        "::regclass AND attname IN ('student_id', 'course_id') ORDER BY attname"
+    )
+    assert required == [("course_id", True), ("student_id", True)]
+    # Each key leads an index of its own (lookups from either side), and the pair is unique.
+    leading = on_target(
+        "SELECT a.attname, i.indisunique, i.indnatts FROM pg_index i JOIN pg_attribute a"
+        " ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+        " WHERE i.indrelid = 'shop.students_courses'::regclass AND NOT i.indisprimary"
+    )
+    assert ("course_id", False, 1) in leading and ("student_id", True, 2) in leading
+
+
+def test_a_junction_refuses_an_action_its_required_keys_cannot_take(alice, shop):
+    one, two = (tables.create_table(alice, shop.id, name) for name in ("One", "Two"))
+    data = {"source_table_id": one.id, "target_table_id": two.id, "on_delete": "set_null"}
+    with pytest.raises(ValidationFailed) as refused:
+        relationships.create_relationship(
+            alice, shop.id, {**data, "relationship_type": "many_to_many"}
+        )
+    assert "cascade, restrict or no action" in refused.value.fields["on_delete"]
+
+
+def test_a_many_to_many_form_offers_only_actions_required_keys_can_take(alice, shop, signed_in):
+    url = f"/projects/{shop.id}/relationships/form"
+    page = signed_in(alice).get(url, query_string={"relationship_type": "many_to_many"}).text
+    on_delete = page[page.index('id="rel-on-delete"') :]
+    on_delete = on_delete[: on_delete.index("</select>")]
+    offered = re.findall(r'<option value="(\w+)"', on_delete)
+    assert set(offered) == {"no_action", "restrict", "cascade"}
