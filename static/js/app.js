@@ -207,6 +207,21 @@
   document.addEventListener("DOMContentLoaded", applyLockState);
   document.addEventListener("htmx:afterSettle", applyLockState);
 
+  // Ctrl+Z (⌘Z) in the fields table takes back the last change, as the toast's Undo does;
+  // inside an input it stays the input's own undo.
+  document.addEventListener("keydown", function (event) {
+    if (!(event.ctrlKey || event.metaKey) || event.shiftKey || event.altKey) return;
+    if (event.key !== "z" && event.key !== "Z") return;
+    var from = event.target;
+    if (from.closest && from.closest("input, textarea, select, [contenteditable]")) return;
+    var inTable = from === document.body ||
+      (from.closest && from.closest(".fields-section, #undo-toast"));
+    var undo = document.querySelector("#undo-toast [data-undo]");
+    if (!inTable || !undo) return;
+    event.preventDefault();
+    undo.click();
+  });
+
   // Notices that stay until the user dismisses them.
   document.addEventListener("click", function (event) {
     var dismiss = event.target.closest && event.target.closest("[data-dismiss]");

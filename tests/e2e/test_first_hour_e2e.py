@@ -109,3 +109,36 @@ def test_escape_on_the_add_field_form_returns_focus_to_add_field(page, user, ord
     expect(name).to_be_focused()
     name.press("Escape")
     expect(page.get_by_role("button", name="Add field")).to_be_focused()
+
+
+def field_order(page):
+    return page.locator("#field-rows tr.movable td:nth-child(2)").all_inner_texts()
+
+
+def test_a_dragged_reorder_is_undone_from_the_toast_in_sight(window, user, orders):
+    page = window(viewport={"width": 1280, "height": 800})
+    sign_in(page)
+    page.goto(f"/tables/{orders.id}")
+    assert field_order(page) == ["Email", "Total", "Placed"]
+    handles = page.locator("#field-rows tr.movable .drag-handle")
+    with page.expect_response(lambda r: r.url.endswith("/fields/order")):
+        handles.nth(2).drag_to(handles.nth(0))
+    expect(page.locator("#field-rows tr.movable").first).to_contain_text("Placed")
+    toast = page.locator("#undo-toast")
+    expect(toast).to_contain_text("Reordered the fields.")
+    expect(toast.get_by_role("button", name="Undo")).to_be_in_viewport()
+    toast.get_by_role("button", name="Undo").click()
+    expect(toast).to_contain_text("Undone: Reordered the fields.")
+    assert field_order(page) == ["Email", "Total", "Placed"]
+
+
+def test_ctrl_z_in_the_fields_table_undoes_a_move(page, user, orders):
+    sign_in(page)
+    page.goto(f"/tables/{orders.id}")
+    move = page.get_by_role("button", name="Move Placed up")
+    move.click()
+    expect(page.locator("#undo-toast")).to_contain_text("Moved Placed.")
+    expect(move).to_be_focused()
+    page.keyboard.press("Control+z")
+    expect(page.locator("#undo-toast")).to_contain_text("Undone: Moved Placed.")
+    assert field_order(page) == ["Email", "Total", "Placed"]
