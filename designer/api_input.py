@@ -241,7 +241,8 @@ class ProjectImport(ImportRequest):
 
 
 class DatabaseImport(Body):
-    schema: Identifier
+    # Sent as "schema"; named otherwise here, as BaseModel has a schema() of its own.
+    schema_name: Identifier = Field(alias="schema")
     url: Annotated[str, StringConstraints(max_length=2000)] = None
     confirm: bool = False
     name: Name = ""
@@ -255,7 +256,7 @@ def parse_body(model, raw):
         parsed = model.model_validate_json(raw or b"{}")
     except ValidationError as exc:
         raise ValidationFailed("Please correct the marked fields.", problems(exc)) from None
-    return parsed.model_dump(exclude_unset=True)
+    return parsed.model_dump(exclude_unset=True, by_alias=True)
 
 
 def problems(error):

@@ -105,7 +105,8 @@ def exit_on_signal(signum, frame):
 def say_whether_stopped(data_dir):
     if (data_dir / "postmaster.pid").exists():
         click.echo(
-            f"Embedded PostgreSQL keeps running for another process using it (data in {data_dir}).",
+            f"Embedded PostgreSQL stays up: another process here still uses it (data in"
+            f" {data_dir}); the last one to exit stops it.",
             err=True,
         )
     else:

@@ -296,6 +296,9 @@ class SchemaVersion(BaseModel):
     created_at = Timestamp()
     # Counts of `changes` (designer.history.diff.summarize), so listings never load them.
     change_summary = JSONField(default=dict, constraints=[SQL("DEFAULT '{}'::jsonb")])
+    # Saved by the designer itself (on a deploy, before an import or a restore): folded
+    # away in the timeline until asked for (migration 0021).
+    automatic = BooleanField(default=False, constraints=[SQL("DEFAULT false")])
 
     class Meta:
         indexes = ((("project", "version_number"), True),)

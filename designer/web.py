@@ -202,6 +202,7 @@ def refuse_unstorable_input():
 def init_app(app):
     from designer.views import assets
     from designer.views import register_blueprints
+    from designer.views.times import when
 
     app.json = CheckedJSON(app)
     app.request_class = CheckedRequest
@@ -243,6 +244,7 @@ def init_app(app):
     app.after_request(add_headers)
     app.jinja_env.globals["pg_type"] = pg_type
     app.jinja_env.globals["settings_words"] = settings_words
+    app.jinja_env.globals["when"] = when
 
 
 # Files anyone may cache; every other answer may carry someone's data.

@@ -127,6 +127,10 @@ def holds_critical(user, table_id):
     return lock is not None and lock.user_id == user.id and lock.lock_type == "critical"
 
 
+def plural(count, noun):
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
 def refuse_unconfirmed(refused):
     steps = [{k: r[k] for k in ("sql", "kind", "reason", "affected_rows")} for r in refused]
     if any(r["refused"] == "lock" for r in refused):
@@ -135,7 +139,8 @@ def refuse_unconfirmed(refused):
         )
     lost = sum(r["affected_rows"] for r in refused)
     raise Conflict(
-        f"{len(refused)} step(s) would destroy data ({lost} rows). Confirm to run them.",
+        f"{plural(len(refused), 'step')} would destroy data ({plural(lost, 'row')}). "
+        "Confirm to run them.",
         steps=steps,
     )
 
@@ -143,7 +148,7 @@ def refuse_unconfirmed(refused):
 def saved_version(user, project_id, design):
     """Every deploy saves a version of the design it deploys (or finds it the newest)."""
     try:
-        return versions.save_version(user, project_id, "Deployed", current=design)
+        return versions.save_version(user, project_id, "Deployed", current=design, automatic=True)
     except Conflict:
         return versions.latest(project_id)
 

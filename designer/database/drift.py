@@ -287,7 +287,9 @@ def adopt_design(user, project_id, deployed, adopted):
     }  # fmt: skip
     wanted = {**design, "tables": tables, "relationships": relationships}
     if versions.changes_since(project_id, versions.latest(project_id)):
-        versions.save_version(user, project_id, "Before adopting the database's schema")
+        versions.save_version(
+            user, project_id, "Before adopting the database's schema", automatic=True
+        )
     apply_snapshot(user, project_id, wanted, confirm=True)
     new = [tid for tid in adopted["tables"] if tid not in design["tables"]]
     DataTable.update(status="active").where(DataTable.id.in_(new)).execute()

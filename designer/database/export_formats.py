@@ -265,14 +265,23 @@ def dbml_table(table):
         for f in fields
         if f["field_config"].get("indexed") and not f["field_config"].get("unique")
     ]
-    if indexed:
+    # Fields unique together with others (a junction's pair): one composite unique index.
+    pairs = [[*partner_names(table, f), f["field_name"]] for f in fields if partner_names(table, f)]
+    if indexed or pairs:
         lines.append("  indexes {")
         lines += [f"    {dbml_name(f['field_name'])}" for f in indexed]
+        lines += [f"    ({', '.join(map(dbml_name, pair))}) [unique]" for pair in pairs]
         lines.append("  }")
     if table.get("description"):
         lines.append(f"  Note: {dbml_string(table['description'])}")
     lines.append("}")
     return lines
+
+
+def partner_names(table, field):
+    """The names of the fields `field` is unique together with (field_config unique_with)."""
+    partners = field["field_config"].get("unique_with") or ()
+    return [table["fields"][p]["field_name"] for p in partners if p in table["fields"]]
 
 
 def dbml_ref(snapshot, rel):

@@ -1,5 +1,7 @@
 """Exporting a project's design (the working copy, or one saved version) as a file."""
 
+import re
+
 from designer import diagram
 from designer import projects
 from designer.database.export_formats import FORMATS
@@ -9,6 +11,13 @@ from designer.history import versions
 from designer.kept import KeptAnswers
 
 
+def file_stem(schema, *qualifiers):
+    """Every downloaded file's name before its extension: the project's target schema, then
+    what the file is (`shop`, `shop-v3`, `shop-diagram`, `shop-deploy-20260101-120000`)."""
+    stem = "-".join([schema or "schema", *map(str, qualifiers)])
+    return re.sub(r"[^\w.-]+", "_", stem)[:120]
+
+
 def export_design(user, project_id, fmt, version_number=None):
     """An ExportFile of the project's design in `fmt`, for any member."""
     if fmt not in FORMATS:
@@ -16,13 +25,13 @@ def export_design(user, project_id, fmt, version_number=None):
         raise ValidationFailed(message, {"format": message})
     granted = projects.access(user, project_id)
     project = granted.project
-    stem = project.target_schema
+    stem = file_stem(project.target_schema)
     if version_number in (None, ""):
         snapshot, key = versions.resolve(project.id, "working")
     else:
         version = versions.get_version(project.id, version_number)
         snapshot, key = versions.snapshot_of(version), version.schema_hash
-        stem = f"{stem}_v{version.version_number}"
+        stem = file_stem(project.target_schema, f"v{version.version_number}")
     schema = project.target_schema
     return exported.get((key, fmt, schema, stem), lambda: export_file(snapshot, fmt, schema, stem))
 

@@ -30,17 +30,20 @@ from designer.database.import_types import map_type
 from designer.errors import ValidationFailed
 
 ACTIONS = {"a": "no_action", "r": "restrict", "c": "cascade", "n": "set_null", "d": "set_default"}
+# Statements that are not part of a design, by the SQL words that start them: the preview
+# counts them on one line ("… is not part of a design" is the line's wording).
 IGNORED_STATEMENTS = {
-    "VariableSetStmt": "a SET statement",
-    "CreateSchemaStmt": "a schema (tables are imported into the project)",
-    "CreateExtensionStmt": "an extension",
-    "GrantStmt": "a GRANT",
-    "GrantRoleStmt": "a GRANT",
-    "AlterOwnerStmt": "an owner change",
-    "CreateSeqStmt": "a sequence (tables get the designer's identity id)",
-    "AlterSeqStmt": "a sequence change",
-    "SelectStmt": "a SELECT",
-    "TransactionStmt": "a transaction statement",
+    "VariableSetStmt": "SET",
+    "CreateSchemaStmt": "CREATE SCHEMA",
+    "CreateExtensionStmt": "CREATE EXTENSION",
+    "GrantStmt": "GRANT",
+    "GrantRoleStmt": "GRANT",
+    "AlterOwnerStmt": "OWNER TO",
+    "AlterDefaultPrivilegesStmt": "ALTER DEFAULT PRIVILEGES",
+    "CreateSeqStmt": "CREATE SEQUENCE",
+    "AlterSeqStmt": "ALTER SEQUENCE",
+    "SelectStmt": "SELECT",
+    "TransactionStmt": "BEGIN or COMMIT",
 }
 WORDS = {
     "ViewStmt": "a view",
@@ -59,29 +62,83 @@ WORDS = {
 # first words: data can weigh megabytes, and its tree hundreds of times more.
 NAME = r'(?:"[^"]*"|[^\s."(]+)'
 DATA = re.compile(rf"(insert|copy)\s+(?:into\s+)?(?:{NAME}\s*\.\s*)*({NAME})", re.I)
+# CREATE AGGREGATE, OPERATOR, TYPE, COLLATION … share one parse node; say which it is.
+DEFINED = {
+    "OBJECT_AGGREGATE": "an aggregate function",
+    "OBJECT_OPERATOR": "an operator",
+    "OBJECT_TYPE": "a type",
+    "OBJECT_COLLATION": "a collation",
+}
+# ALTER TABLE clauses (pg_dump's) that change nothing a design holds.
+IGNORED_CLAUSES = {
+    "AT_ChangeOwner": "OWNER TO",
+    "AT_ValidateConstraint": "VALIDATE CONSTRAINT",
+    "AT_ReplicaIdentity": "REPLICA IDENTITY",
+    "AT_ClusterOn": "CLUSTER ON",
+    "AT_SetStatistics": "SET STATISTICS",
+    "AT_SetStorage": "SET STORAGE",
+    "AT_SetRelOptions": "SET (storage options)",
+}
 OTHER_CONSTRAINTS = {
     "CONSTR_GENERATED": "a generated column's expression",
     "CONSTR_EXCLUSION": "an exclusion constraint",
 }
 
 
+def sql_words(node):
+    """A parse node's name as the SQL words it stands for: CreateCastStmt -> CREATE CAST."""
+    return " ".join(
+        re.findall(r"[A-Z][a-z]*", node.removeprefix("AT_").removesuffix("Stmt"))
+    ).upper()
+
+
+def object_words(objtype):
+    """OBJECT_MATVIEW -> MATERIALIZED VIEW."""
+    words = (objtype or "OBJECT_RELATION").removeprefix("OBJECT_").replace("_", " ")
+    return words.replace("MATVIEW", "MATERIALIZED VIEW")
+
+
+def statement_words(kind, stmt):
+    """What a statement the designer cannot represent creates, in plain words."""
+    if kind == "CreateTableAsStmt" and stmt.get("objtype") == "OBJECT_MATVIEW":
+        return "a materialized view"
+    if kind == "DefineStmt":
+        return DEFINED.get(stmt.get("kind"), "a type or operator definition")
+    return WORDS.get(kind) or f"a {sql_words(kind)} statement"
+
+
+def ignored_words(kind, stmt):
+    """The SQL words of a statement that is not part of a design."""
+    if kind == "GrantStmt" and not stmt.get("is_grant"):
+        return "REVOKE"
+    return IGNORED_STATEMENTS[kind]
+
+
 def statement_subject(kind, stmt):
-    """The name of what a statement creates, for the report (its kind when it has none)."""
-    for key in ("trigname", "policy_name", "rulename"):
-        if isinstance(stmt.get(key), str):
-            return stmt[key]
-    for key in ("domainname", "funcname", "defnames", "typeName"):
-        if isinstance(stmt.get(key), list) and stmt[key]:
-            return names(stmt[key])[-1]
-    for key in ("view", "relation", "sequence", "into"):
+    """The name of what a statement creates, for the report (its SQL words when it has none)."""
+    if isinstance(stmt.get("domainname"), list) and stmt["domainname"]:
+        return names(stmt["domainname"])[-1]
+    # A trigger's, policy's or rule's subject is its table (their own name is in the words).
+    for key in ("view", "relation", "table", "sequence", "into", "typevar"):
         target = stmt.get(key)
         target = target.get("rel", target) if isinstance(target, dict) else None
         if isinstance(target, dict) and "relname" in target:
             return target["relname"]
+    for key in ("funcname", "defnames", "typeName"):
+        if isinstance(stmt.get(key), list) and stmt[key]:
+            return names(stmt[key])[-1]
     for key in ("name", "extname", "schemaname"):
         if isinstance(stmt.get(key), str):
             return stmt[key]
-    return kind.removesuffix("Stmt")
+    return sql_words(kind)
+
+
+def own_name(stmt):
+    """The name of a trigger, policy or rule (their subject is the table they are on)."""
+    for key in ("trigname", "policy_name", "rulename"):
+        if isinstance(stmt.get(key), str):
+            return stmt[key]
+    return None
 
 
 def read_sql(text, deadline=NO_DEADLINE):
@@ -162,15 +219,20 @@ class SqlReader:
     def note(self, *finding):
         self.source.note(*finding)
 
+    def ignore(self, line, subject, words):
+        self.note(IGNORED, line, subject, f"{words} is not part of a design")
+
     def statement(self, kind, stmt, line):
         handler = getattr(self, f"read_{kind}", None)
         subject = statement_subject(kind, stmt)
         if handler is not None:
             handler(stmt, line)
         elif kind in IGNORED_STATEMENTS:
-            self.note(IGNORED, line, subject, f"{IGNORED_STATEMENTS[kind]} is not part of a design")
+            self.ignore(line, subject, ignored_words(kind, stmt))
         else:
-            words = WORDS.get(kind, f"a {kind.removesuffix('Stmt')} statement")
+            words = statement_words(kind, stmt)
+            if own_name(stmt):
+                words = f"{words} ({own_name(stmt)})"
             self.note(UNREPRESENTABLE, line, subject, f"{words} cannot be represented")
 
     def read_CreateStmt(self, stmt, line):
@@ -280,13 +342,18 @@ class SqlReader:
 
     def read_AlterTableStmt(self, stmt, line):
         name = stmt["relation"]["relname"]
+        cmds = [unwrap(cmd)[1] for cmd in stmt.get("cmds", [])]
         if stmt.get("objtype") != "OBJECT_TABLE":
-            words = "a change to a sequence, view or index is not part of a design"
-            self.note(IGNORED, line, name, words)
+            self.ignore(line, name, f"ALTER {object_words(stmt.get('objtype'))}")
+            return
+        if cmds and all(cmd.get("subtype") in IGNORED_CLAUSES for cmd in cmds):
+            # pg_dump sets a sequence's or a view's owner with ALTER TABLE too: no table needed.
+            for cmd in cmds:
+                self.ignore(line, name, IGNORED_CLAUSES[cmd["subtype"]])
             return
         table = self.source.table(name, line)
-        for cmd in stmt.get("cmds", []) if table is not None else ():
-            self.alter(table, unwrap(cmd)[1], line)
+        for cmd in cmds if table is not None else ():
+            self.alter(table, cmd, line)
 
     def alter(self, table, cmd, line):
         subtype = cmd.get("subtype")
@@ -299,11 +366,14 @@ class SqlReader:
             column.is_required = True
         elif subtype == "AT_AddColumn":
             self.column(table, unwrap(cmd["def"])[1])
-        elif subtype in ("AT_ChangeOwner", "AT_ValidateConstraint"):
-            words = "an owner change or VALIDATE is not part of a design"
-            self.note(IGNORED, line, table.name, words)
+        elif subtype in IGNORED_CLAUSES:
+            self.ignore(line, table.name, IGNORED_CLAUSES[subtype])
+        elif subtype == "AT_AttachPartition":
+            partition = unwrap(cmd["def"])[1]["name"]["relname"]
+            words = f"a partition of {table.name}: imported as a table of its own"
+            self.note(UNREPRESENTABLE, line, partition, words)
         else:
-            words = f"ALTER TABLE ({subtype}) cannot be represented"
+            words = f"ALTER TABLE … {sql_words(subtype)} cannot be represented"
             self.note(UNREPRESENTABLE, line, table.name, words)
 
     def read_IndexStmt(self, stmt, line):
@@ -315,12 +385,11 @@ class SqlReader:
         column = params[0].get("name") if len(params) == 1 else None
         partial = stmt.get("whereClause") is not None
         if column not in table.columns or partial or stmt.get("accessMethod", "btree") != "btree":
-            what = (
-                "a partial index" if partial else "an index on an expression, columns or not btree"
-            )
-            self.note(
-                UNREPRESENTABLE, line, name, f"{what} ({stmt.get('idxname')}) cannot be represented"
-            )
+            what = "a partial index" if partial else "an index on an expression or several columns"
+            if not partial and stmt.get("accessMethod", "btree") != "btree":
+                what = f"a {stmt['accessMethod']} index"
+            words = f"{what} ({stmt.get('idxname')}) cannot be represented"
+            self.note(UNREPRESENTABLE, line, name, words)
             return
         read = table.columns[column]
         read.unique = read.unique or bool(stmt.get("unique"))
@@ -340,6 +409,5 @@ class SqlReader:
             if table is not None and parts[-1] in table.columns:
                 table.columns[parts[-1]].description = comment
         else:
-            self.note(
-                IGNORED, line, "COMMENT", "a comment on something other than a table or column"
-            )
+            subject = parts[-1] if parts else "COMMENT"
+            self.ignore(line, subject, f"COMMENT ON {object_words(objtype)}")

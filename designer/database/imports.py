@@ -131,7 +131,7 @@ def import_into(user, project_id, fmt, text, label=None):
         projects.serialize_changes(granted.project.id)
         plan = plan_text(fmt, text, granted.project.id)
         if versions.changes_since(granted.project.id, versions.latest(granted.project.id)):
-            versions.save_version(user, granted.project.id, "Before import")
+            versions.save_version(user, granted.project.id, "Before import", automatic=True)
         version = write(user, granted.project.id, plan, label or f"Imported from {fmt.upper()}")
     return plan, version
 

@@ -92,7 +92,9 @@ def table_object_keys(table, incoming):
             # Unique as a whole (a junction's pair of keys): the columns in the stored
             # order, this field last.
             keys[("unique_together", *partners, field_id)] = field_id
-        elif config.get("indexed") or field_id in fk_columns:
+        # The pair's index serves lookups by its first column only: the others, a
+        # junction's second key among them, keep an index of their own.
+        if config.get("indexed") or field_id in fk_columns:
             keys[("index", field_id)] = field_id
         # The column's type is part of a CHECK's identity: a retyped column gets its
         # checks dropped and added again, worded as a fresh deploy words them.

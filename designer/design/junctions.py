@@ -25,13 +25,19 @@ def junction_name(left, right, wanted):
     return name
 
 
-def pair_unique(first_id, second_id):
-    """Each pair appears once: the second key is unique together with the first."""
+def pair_keys(first_id, second_id):
+    """A row links two rows: both keys are required, and each pair appears once (the
+    second key is unique together with the first)."""
     second = DataField.get_by_id(second_id)
     config = {**second.field_config, "unique_with": [str(first_id)]}
-    DataField.update(field_config=config, revision=DataField.revision + 1).where(
-        DataField.id == second_id
+    DataField.update(field_config=config).where(DataField.id == second_id).execute()
+    DataField.update(is_required=True, revision=DataField.revision + 1).where(
+        DataField.id.in_([first_id, second_id])
     ).execute()
+
+
+# A required key cannot be set to null or to a default it does not have.
+KEPT_ACTIONS = ("cascade", "restrict", "no_action")
 
 
 def create_junction(user, granted, data):
@@ -44,6 +50,9 @@ def create_junction(user, granted, data):
         raise ValidationFailed(message, {"target_table_id": message})
     name = junction_name(left, right, data.get("junction_table_name"))
     cascade = {"on_delete": data.get("on_delete") or "cascade", "on_update": "no_action"}
+    if cascade["on_delete"] not in KEPT_ACTIONS:
+        message = "A junction's keys are required: choose cascade, restrict or no action."
+        raise ValidationFailed(message, {"on_delete": message})
     with recording(project_id, user) as log:
         serialize_changes(project_id)
         try:
@@ -70,7 +79,7 @@ def create_junction(user, granted, data):
             )  # fmt: skip
             for side in (left, right)
         ]
-        pair_unique(*(rel.target_field_id for rel in links))
+        pair_keys(*(rel.target_field_id for rel in links))
         refresh_definition(junction)
         log.add("table.created", f"created junction table {junction.name} ({name})", junction.id)
         for rel in links:

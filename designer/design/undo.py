@@ -2,8 +2,8 @@
 
 An entry says how to take a change back: the field's inputs before a save
 (applied at the revision the save produced, so a teammate's later edit wins
-with a 412), the opposite move, or a deleted field with the relationships
-that went with it. Applying it goes through the same domain functions, so
+with a 412), the opposite move, the order before a drag, or a deleted field
+with the relationships that went with it. Applying it goes through the same domain functions, so
 the user's own lock rules and the table's lock still decide.
 """
 
@@ -11,6 +11,7 @@ import time
 
 from designer.design import fields
 from designer.design.field_types import field_as_input
+from designer.design.tables import ordered_fields
 from designer.errors import Conflict
 from designer.history.snapshot import field_entry
 
@@ -36,6 +37,12 @@ def for_move(field, offset):
     return _entry(
         "move", field.table_id, f"Moved {field.name}.", field_id=str(field.id), offset=-offset
     )
+
+
+def for_order(table):
+    """Taking back a reorder (a drag): the order the fields have now, before it."""
+    order = [str(f.id) for f in ordered_fields(table.id) if not f.field_config.get("system")]
+    return _entry("order", table.id, "Reordered the fields.", field_ids=order)
 
 
 def for_delete(field, relationships):
@@ -75,5 +82,7 @@ def undo(user, entry, table_id, lock_token=None):
         fields.update_field(user, entry["field_id"], entry["revision"], entry["inputs"], lock_token)
     elif entry["kind"] == "move":
         fields.move(user, entry["field_id"], entry["offset"], lock_token)
+    elif entry["kind"] == "order":
+        fields.reorder(user, table_id, entry["field_ids"], lock_token)
     else:
         fields.restore_field(user, table_id, entry["field"], entry["relationships"], lock_token)

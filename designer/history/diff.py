@@ -263,6 +263,18 @@ def summary_text(changes):
     return counts_text(summarize(changes))
 
 
+def named_text(changes, snapshot=None, shown=2):
+    """A version's name made from its changes: the first `shown` of them in words, then how
+    many more ("Added table orders; added column orders.email and 3 more changes")."""
+    whole = {c["table_id"] for c in changes if c["op"] in ("add_table", "drop_table")}
+    listed = [c for c in changes if not (c["op"].endswith("_field") and c["table_id"] in whole)]
+    text = "; ".join(describe(change, snapshot) for change in listed[:shown])
+    more = len(listed) - shown
+    if more > 0:
+        text += f" and {more} more change{'s' if more != 1 else ''}"
+    return text[:1].upper() + text[1:] or "No changes"
+
+
 def counts_text(counts):
     """The timeline line for counts as made by summarize."""
     parts = [

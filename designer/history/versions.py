@@ -27,8 +27,8 @@ from designer.errors import NotFound
 from designer.errors import ValidationFailed
 from designer.history import snapshot as snapshots
 from designer.history.diff import diff
+from designer.history.diff import named_text
 from designer.history.diff import summarize
-from designer.history.diff import summary_text
 from designer.kept import KeptAnswers
 from designer.models import SchemaVersion
 from designer.models import UserName
@@ -153,11 +153,12 @@ def latest(project_id):
     )
 
 
-def save_version(user, project_id, message="", restored_from=None, current=None):
+def save_version(user, project_id, message="", restored_from=None, current=None, automatic=False):
     """Save the working copy as the next version; Conflict when nothing changed.
 
     `current` is the working copy's snapshot when the caller already built it
-    (a deploy saves exactly the design it deploys)."""
+    (a deploy saves exactly the design it deploys); `automatic` marks a version the
+    designer saves by itself, which the timeline folds away."""
     granted = access(user, project_id, "editor")
     message = (message or "").strip()
     if len(message) > MAX_MESSAGE:
@@ -171,6 +172,7 @@ def save_version(user, project_id, message="", restored_from=None, current=None)
             "version_number": (previous.version_number if previous else 0) + 1,
             "parent_version": previous.id if previous else None,
             "created_by": user,
+            "automatic": automatic,
         }
         version_id = None
         if current is None:
@@ -188,7 +190,7 @@ def save_version(user, project_id, message="", restored_from=None, current=None)
             "schema_hash": digest,
             "changes": changes,
             "change_summary": summarize(changes),
-            "message": message or default_message(changes, restored_from),
+            "message": message or default_message(changes, restored_from, current),
         }
         if version_id is not None:
             version = (
@@ -259,14 +261,16 @@ def paused_gc():
             gc.enable()
 
 
-def default_message(changes, restored_from):
+def default_message(changes, restored_from, current=None):
+    """The message of a version saved without one: named from what changed."""
     if restored_from is not None:
         return f"Restored version {restored_from}"
-    return summary_text(changes)
+    return named_text(changes, current)[:MAX_MESSAGE]
 
 
-def page_of(project_id, before=None, limit=PAGE):
-    """Versions newest first, `limit` at a time below version number `before`."""
+def page_of(project_id, before=None, limit=PAGE, automatic=True):
+    """Versions newest first, `limit` at a time below version number `before` (without
+    the ones saved automatically unless `automatic`)."""
     rows = (
         SchemaVersion.select(*LISTED, UserName.username)
         .join(UserName, JOIN.LEFT_OUTER, on=(SchemaVersion.created_by == UserName.id))
@@ -276,10 +280,21 @@ def page_of(project_id, before=None, limit=PAGE):
     )
     if before is not None:
         rows = rows.where(SchemaVersion.version_number < before)
+    if not automatic:
+        rows = rows.where(~SchemaVersion.automatic)
     rows = list(rows.objects())
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].version_number if more and rows else None)
+
+
+def automatic_count(project_id):
+    """How many of the project's versions the designer saved by itself."""
+    return (
+        SchemaVersion.select()
+        .where(SchemaVersion.project == project_id, SchemaVersion.automatic)
+        .count()
+    )
 
 
 def get_version(project_id, number):
@@ -390,7 +405,9 @@ def restore(user, project_id, number, confirm=False):
     with database.atomic():
         # Built afresh, not from the timeline's cache: unsaved work must never be lost.
         if changes_since(granted.project.id, latest(granted.project.id)):
-            save_version(user, granted.project.id, f"Before restoring version {number}")
+            save_version(
+                user, granted.project.id, f"Before restoring version {number}", automatic=True
+            )
         with recording(granted.project.id, user) as log:
             if not apply_snapshot(user, granted.project.id, target, confirm):
                 raise Conflict(f"The working copy already matches version {number}.")

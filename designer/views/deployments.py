@@ -127,7 +127,8 @@ def sql(project_id, deployment_id):
     """Download the SQL a deployment ran."""
     granted = projects.access(current_user, project_id)
     row = records.get_deployment(current_user, granted.project.id, deployment_id)
-    name = f"{row.target_schema}-{row.created_at:%Y%m%d-%H%M%S}.sql"
+    stem = exports.file_stem(row.target_schema, "deploy", f"{row.created_at:%Y%m%d-%H%M%S}")
+    name = f"{stem}.sql"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return Response(row.sql, mimetype="application/sql", headers=headers)
 

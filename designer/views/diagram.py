@@ -8,7 +8,6 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
-from slugify import slugify
 
 from designer import projects
 from designer.database import exports
@@ -40,6 +39,7 @@ def show(project_id):
             "diagram.data", project_id=project_id, focus=focus or None, steps=steps or None
         ),
         live_seconds=settings.live_poll_seconds,
+        file_stem=exports.file_stem(granted.project.target_schema, "diagram"),
     )
 
 
@@ -62,7 +62,7 @@ def download(project_id):
     """The Mermaid source as a file."""
     granted = projects.access(current_user, project_id)
     text = exports.mermaid_source(granted, request.args.get("focus") or None)
-    name = slugify(granted.project.name, separator="_")[:60] or "schema"
+    name = exports.file_stem(granted.project.target_schema, "diagram")
     return Response(
         text,
         mimetype="text/plain",

@@ -1,5 +1,7 @@
 """Fields: the grid on the table page, edited inline row by row."""
 
+import time
+
 from flask import Blueprint
 from flask import request
 from flask import session
@@ -28,6 +30,8 @@ from designer.views.tables import table_context
 
 bp = Blueprint("fields", __name__)
 TABLE = "tables/show.html"
+# How long "Undone: …" stays in the corner.
+DONE_SHOWN = 5
 FORM_KEYS = (
     "name", "field_name", "data_type", "is_required", "default_value", "description",
     "max_length", "min_length", "pattern", "number_type", "precision", "scale", "min", "max",
@@ -110,7 +114,7 @@ def cancel_new(table_id):
     """Close the new-field form, releasing the lock it took."""
     granted, table = tables.table_access(current_user, table_id)
     end_edit(table.id)
-    return block(TABLE, "add_field_button", access=granted, table=table)
+    return block(TABLE, "add_field_button", access=granted, table=table, refocus=True)
 
 
 def row(granted, field, table, name="field_row", status=200, **extra):
@@ -225,7 +229,7 @@ def take_back(table_id):
     entry = session.get("undo")
     undo.undo(current_user, entry, table.id, session_lock(table.id))
     session.pop("undo", None)
-    done = {**entry, "text": f"Undone: {entry['text']}"}
+    done = {**entry, "text": f"Undone: {entry['text']}", "until": time.time() + DONE_SHOWN}
     return grid(granted, table, "field_rows", "undo_done", field_rows_oob=True, undo=done)
 
 
@@ -234,7 +238,8 @@ def take_back(table_id):
 def order(table_id):
     """Save the order the user dragged the fields into."""
     granted, table = tables.table_access(current_user, table_id, "editor")
+    entry = undo.for_order(table)
     fields.reorder(
         current_user, table.id, request.form.getlist("field_ids"), session_lock(table.id)
     )
-    return grid(granted, table, "field_rows")
+    return offering_undo(grid(granted, table, "field_rows"), table, entry)

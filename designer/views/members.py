@@ -7,6 +7,8 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import projects
+from designer.errors import Conflict
+from designer.errors import StaleRevision
 from designer.errors import ValidationFailed
 from designer.views import block
 
@@ -24,8 +26,14 @@ def context(project_id, **extra):
         "role_options": [(role, role.capitalize()) for role in projects.ROLES],
         "form": {},
         "errors": {},
+        "notice": None,
         **extra,
     }
+
+
+def section(project_id, status=200, **extra):
+    """The members section, read afresh (a refused change shows the role still held)."""
+    return block(TEMPLATE, "members_section", status, **context(project_id, **extra))
 
 
 @bp.get("/projects/<project_id>/members")
@@ -41,12 +49,12 @@ def add(project_id):
     """Add a member by username or email."""
     form = {"login": request.form.get("login", ""), "role": request.form.get("role", "editor")}
     try:
-        projects.add_member(current_user, project_id, form["login"], form["role"])
+        member = projects.add_member(current_user, project_id, form["login"], form["role"])
     except ValidationFailed as exc:
-        return block(
-            TEMPLATE, "members_section", 422, **context(project_id, form=form, errors=exc.fields)
-        )
-    return block(TEMPLATE, "members_section", **context(project_id))
+        return section(project_id, 422, form=form, errors=exc.fields)
+    return section(
+        project_id, notice=("success", f"Added {member.user.username} as {member.role}.")
+    )
 
 
 @bp.put("/projects/<project_id>/members/<user_id>")
@@ -54,13 +62,21 @@ def add(project_id):
 def change_role(project_id, user_id):
     """Give a member another role."""
     revision = request.form.get("revision", type=int)
-    projects.change_role(current_user, project_id, user_id, request.form.get("role", ""), revision)
-    return block(TEMPLATE, "members_section", **context(project_id))
+    try:
+        member = projects.change_role(
+            current_user, project_id, user_id, request.form.get("role", ""), revision
+        )
+    except (Conflict, StaleRevision, ValidationFailed) as exc:
+        return section(project_id, exc.status, notice=("error", exc.message))
+    return section(project_id, notice=("success", f"{member.user.username} is now {member.role}."))
 
 
 @bp.delete("/projects/<project_id>/members/<user_id>")
 @login_required
 def remove(project_id, user_id):
     """Remove a member from the project."""
-    projects.remove_member(current_user, project_id, user_id)
-    return block(TEMPLATE, "members_section", **context(project_id))
+    try:
+        projects.remove_member(current_user, project_id, user_id)
+    except Conflict as exc:
+        return section(project_id, exc.status, notice=("error", exc.message))
+    return section(project_id, notice=("success", "Member removed."))

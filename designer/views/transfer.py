@@ -1,5 +1,7 @@
 """Import and export: the project's Import & export tab, downloads, a new project from a file."""
 
+import re
+
 import psycopg2
 from flask import Blueprint
 from flask import Response
@@ -13,6 +15,7 @@ from designer import projects
 from designer.database import exports
 from designer.database import import_database
 from designer.database import import_limits
+from designer.database import import_report
 from designer.database import imports
 from designer.errors import Conflict
 from designer.errors import Forbidden
@@ -25,10 +28,22 @@ bp = Blueprint("transfer", __name__)
 PAGE = "transfer/index.html"
 NEW = "transfer/new.html"
 EXTENSIONS = {"sql": "sql", "ddl": "sql", "json": "json", "dbml": "dbml"}
+DBML_BLOCK = re.compile(r"^\s*(Table|Ref|Enum|Project)\b[^\n]*\{", re.MULTILINE | re.IGNORECASE)
+CREATE_TABLE = re.compile(r"\bCREATE\s+TABLE\b", re.IGNORECASE)
+
+
+def guess_format(text):
+    """The format of pasted text: JSON opens with a brace, DBML has Table blocks, else SQL."""
+    if text.lstrip().startswith("{"):
+        return "json"
+    if DBML_BLOCK.search(text) and not CREATE_TABLE.search(text):
+        return "dbml"
+    return "sql"
 
 
 def uploaded():
-    """(format, text, file name) of the submitted file (or the confirmed preview's text)."""
+    """(format, text, file name) of the submitted file, the pasted text, or the confirmed
+    preview's text."""
     upload = request.files.get("file")
     if upload is not None and upload.filename:
         name = upload.filename
@@ -36,7 +51,11 @@ def uploaded():
         text = import_limits.decoded(upload.read(settings.import_max_bytes + 1))
     else:
         name, text = request.form.get("filename", ""), request.form.get("source", "")
-    fmt = request.form.get("format") or EXTENSIONS.get(name.rsplit(".", 1)[-1].lower(), "")
+        if not text.strip():
+            message = "Choose a file, or paste its text."
+            raise ValidationFailed(message, {"file": message})
+    extension = EXTENSIONS.get(name.rsplit(".", 1)[-1].lower(), "") if name else guess_format(text)
+    fmt = request.form.get("format") or extension
     if fmt not in imports.FORMATS:
         message = "Choose the file's format (SQL, JSON or DBML)."
         raise ValidationFailed(message, {"format": message})
@@ -51,17 +70,29 @@ def index(project_id):
     return render_template(PAGE, **page_context(granted))
 
 
+def importable_schemas():
+    """The deploy target's schemas the user may import ([] when it cannot be reached)."""
+    try:
+        return import_database.schema_names(current_user)
+    except psycopg2.Error:  # an unreachable target must not hide the import forms
+        return []
+
+
 def page_context(granted, **extra):
     """The tab's context: the deploy target's schemas offered to an editor."""
-    names = []
-    if granted.can("editor"):
-        try:
-            names = import_database.schema_names(current_user)
-        except psycopg2.Error:  # an unreachable target must not hide the tab
-            names = []
     return {
         "access": granted, "project": granted.project, "errors": {}, "plan": None,
-        "schemas": names, "allow_urls": settings.import_allow_urls, **extra,
+        "schemas": importable_schemas() if granted.can("editor") else [],
+        "allow_urls": settings.import_allow_urls, **extra,
+    }  # fmt: skip
+
+
+def previewed(plan, fmt, source, filename, **context):
+    """The context of a preview: the plan, its findings arranged for reading, and what
+    confirming it sends back."""
+    return {
+        "errors": {}, "plan": plan, "report": import_report.report(plan), "fmt": fmt,
+        "source": source, "filename": filename, **context,
     }  # fmt: skip
 
 
@@ -85,9 +116,7 @@ def preview(project_id):
         plan = imports.preview(current_user, granted.project.id, fmt, text)
     except ValidationFailed as exc:
         return block(PAGE, "import_preview", exc.status, errors=exc.fields, plan=None, **context)
-    return block(
-        PAGE, "import_preview", errors={}, plan=plan, fmt=fmt, source=text, filename=name, **context
-    )
+    return block(PAGE, "import_preview", **previewed(plan, fmt, text, name, **context))
 
 
 @bp.post("/projects/<project_id>/import/database/preview")
@@ -103,9 +132,8 @@ def database_preview(project_id):
     except (ValidationFailed, Forbidden) as exc:
         errors = exc.fields or {"schema": exc.message}
         return block(PAGE, "import_preview", 422, errors=errors, plan=None, **context)
-    name = f"schema {schema}"
-    return block(PAGE, "import_preview", errors={}, plan=plan, fmt="sql", source=text,
-                 filename=name, shown_sql=text, **context)  # fmt: skip
+    context = previewed(plan, "sql", text, f"schema {schema}", shown_sql=text, **context)
+    return block(PAGE, "import_preview", **context)
 
 
 @bp.post("/projects/<project_id>/import")
@@ -134,8 +162,9 @@ def run(project_id):
 def new():
     """Import a file as a new project."""
     return render_template(
-        NEW, errors={}, plan=None, form={}, allow_urls=settings.import_allow_urls
-    )
+        NEW, errors={}, plan=None, form={}, allow_urls=settings.import_allow_urls,
+        schemas=importable_schemas(),
+    )  # fmt: skip
 
 
 def project_form():
@@ -156,10 +185,8 @@ def new_preview():
         plan = imports.preview(current_user, None, fmt, text)
     except ValidationFailed as exc:
         return block(NEW, "import_preview", exc.status, errors=exc.fields, plan=None, form=form)
-    form["name"] = form["name"] or name.rsplit(".", 1)[0]
-    return block(
-        NEW, "import_preview", errors={}, plan=plan, fmt=fmt, source=text, filename=name, form=form
-    )
+    form["name"] = form["name"] or (name.rsplit(".", 1)[0] if name else f"Pasted {fmt.upper()}")
+    return block(NEW, "import_preview", **previewed(plan, fmt, text, name, form=form))
 
 
 @bp.post("/projects/import")
@@ -201,9 +228,9 @@ def new_database_preview():
         errors = exc.fields or {"schema": exc.message}
         return block(NEW, "import_preview", 422, errors=errors, plan=None, form=form)
     form["name"] = form["name"] or schema
-    return block(NEW, "import_preview", errors={}, plan=plan, fmt="sql", source=text,
-                 filename=f"schema {schema}", shown_sql=text, form=form,
-                 database={"schema": schema, "url": url or ""})  # fmt: skip
+    context = previewed(plan, "sql", text, f"schema {schema}", shown_sql=text, form=form,
+                        database={"schema": schema, "url": url or ""})  # fmt: skip
+    return block(NEW, "import_preview", **context)
 
 
 @bp.post("/projects/import/database")

@@ -38,13 +38,18 @@ def choices(project_id):
 
 
 def timeline_context(granted, **extra):
-    rows, before = versions.page_of(granted.project.id, request.args.get("before", type=int))
+    # Versions the designer saved by itself (deploys, before imports) are folded until asked.
+    shown = request.args.get("automatic") == "shown"
+    before = request.args.get("before", type=int)
+    rows, next_before = versions.page_of(granted.project.id, before, automatic=shown)
     unsaved = versions.unsaved_changes(granted.project.id)
     return {
         "access": granted,
         "project": granted.project,
         "versions": rows,
-        "next_before": before,
+        "next_before": next_before,
+        "automatic_shown": shown,
+        "automatic_count": versions.automatic_count(granted.project.id),
         "unsaved": unsaved,
         "unsaved_text": summary_text(unsaved),
         "counts_text": counts_text,

@@ -87,6 +87,25 @@
     if (flag) flag.value = event.target.value ? "1" : "";
   });
 
+  // Times come from the server in UTC (kept in the tooltip); show them in the reader's zone.
+  function pad(n) {
+    return String(n).padStart(2, "0");
+  }
+  function localTimes(root) {
+    (root || document).querySelectorAll("time[data-local]").forEach(function (el) {
+      var moment = new Date(el.getAttribute("datetime"));
+      if (isNaN(moment)) return;
+      var clock = pad(moment.getHours()) + ":" + pad(moment.getMinutes());
+      var shape = el.getAttribute("data-local");
+      var day = moment.getFullYear() + "-" + pad(moment.getMonth() + 1) + "-" + pad(moment.getDate());
+      if (shape !== "minute") clock += ":" + pad(moment.getSeconds());
+      el.textContent = shape === "clock" ? clock : day + " " + clock;
+      el.removeAttribute("data-local");
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
+  document.addEventListener("htmx:afterSettle", function () { localTimes(document); });
+
   // Lock expiry counts down every second between server refreshes.
   function tick() {
     // Offers that last a short while (Undo) go when their time is up.
@@ -190,6 +209,21 @@
   }
   document.addEventListener("DOMContentLoaded", applyLockState);
   document.addEventListener("htmx:afterSettle", applyLockState);
+
+  // Ctrl+Z (⌘Z) in the fields table takes back the last change, as the toast's Undo does;
+  // inside an input it stays the input's own undo.
+  document.addEventListener("keydown", function (event) {
+    if (!(event.ctrlKey || event.metaKey) || event.shiftKey || event.altKey) return;
+    if (event.key !== "z" && event.key !== "Z") return;
+    var from = event.target;
+    if (from.closest && from.closest("input, textarea, select, [contenteditable]")) return;
+    var inTable = from === document.body ||
+      (from.closest && from.closest(".fields-section, #undo-toast"));
+    var undo = document.querySelector("#undo-toast [data-undo]");
+    if (!inTable || !undo) return;
+    event.preventDefault();
+    undo.click();
+  });
 
   // Notices that stay until the user dismisses them.
   document.addEventListener("click", function (event) {
@@ -433,6 +467,25 @@
     });
   });
 
+  // A teammate's change swapped in by the poll never takes the focus away: the control
+  // that had it (found again by its id or accessible name) gets it back.
+  var heldFocus = null;
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var active = document.activeElement;
+    if (active && active !== document.body && event.detail.target.contains(active)) {
+      heldFocus = { id: active.id, label: active.getAttribute("aria-label") };
+    }
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var wanted = heldFocus;
+    var active = document.activeElement;
+    heldFocus = null;
+    if (!wanted || (active && active !== document.body && document.body.contains(active))) return;
+    var again = (wanted.id && document.getElementById(wanted.id)) ||
+      (wanted.label && document.querySelector('[aria-label="' + CSS.escape(wanted.label) + '"]'));
+    if (again && !again.disabled) again.focus();
+  });
+
   document.addEventListener("htmx:afterRequest", function (event) {
     var elt = event.detail.elt;
     if (!elt.hasAttribute || !elt.hasAttribute("data-live")) return;
@@ -495,7 +548,8 @@
 
   function focusAfterSwap(root) {
     var invalid = root.querySelector && root.querySelector('[aria-invalid="true"]');
-    var field = invalid || (root.querySelector && root.querySelector("[autofocus]"));
+    var own = root.matches && root.matches("[autofocus]") ? root : null;
+    var field = invalid || own || (root.querySelector && root.querySelector("[autofocus]"));
     if (field) {
       field.focus();
       if (field.select && !invalid) field.select();

@@ -600,8 +600,8 @@
   }
 
   function fileName(extension) {
-    var base = (page.dataset.fileName || "schema").replace(/[^\w.-]+/g, "_").slice(0, 60) || "schema";
-    return base + "-diagram." + extension;
+    // The server names every download alike (designer.database.exports.file_stem).
+    return (page.dataset.fileName || "schema-diagram") + "." + extension;
   }
 
   function exportSvg() {

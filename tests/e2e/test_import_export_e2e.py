@@ -6,9 +6,11 @@ from playwright.sync_api import expect
 
 from designer import projects
 from designer.models import DataTable
+from designer.models import Project
 from tests.e2e.conftest import sign_in
 
 CHINOOK = pathlib.Path(__file__).parent.parent / "data" / "chinook.sql"
+PAGILA = pathlib.Path(__file__).parent.parent / "data" / "pagila_schema.sql"
 
 
 def test_import_a_ddl_file_through_the_preview_then_export_dbml(page, user, tmp_path):
@@ -23,7 +25,7 @@ def test_import_a_ddl_file_through_the_preview_then_export_dbml(page, user, tmp_
     expect(preview.locator(".findings-unrepresentable")).to_contain_text("playlist_track")
     expect(preview.locator(".findings-unrepresentable")).to_contain_text("101")
     assert DataTable.select().count() == 0, "the preview imported nothing"
-    preview.get_by_role("button", name="Import").click()
+    preview.get_by_role("button", name="Import").last.click()
     expect(page.locator("#table-list")).to_contain_text("invoice_line")
     expect(page.locator(".flash-success")).to_contain_text("Imported 11 tables")
     page.get_by_role("link", name="Diagram").click()
@@ -36,3 +38,22 @@ def test_import_a_ddl_file_through_the_preview_then_export_dbml(page, user, tmp_
     saved = tmp_path / "out.dbml"
     download.save_as(saved)
     assert 'Table "invoice_line" {' in saved.read_text()
+
+
+def test_the_pagila_preview_fits_a_screen_and_cancel_leaves_no_project(page, user):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page)
+    page.goto("/projects/import")
+    page.get_by_label("File").set_input_files(str(PAGILA))
+    page.get_by_role("button", name="Preview import").click()
+    preview = page.locator("#import-preview")
+    expect(preview).to_contain_text("Will create 71 tables")
+    expect(preview).to_contain_text("OWNER TO ×106")
+    expect(preview.locator(".import-decision").first).to_be_in_viewport()
+    box = preview.bounding_box()
+    assert box["height"] <= 800, box
+    assert preview.locator("details[open]").count() == 0
+    preview.get_by_role("button", name="Cancel").first.click()
+    expect(page.locator("#import-preview")).to_be_empty()
+    assert page.url.endswith("/projects/import")
+    assert Project.select().count() == 0

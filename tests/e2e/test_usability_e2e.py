@@ -122,6 +122,6 @@ def test_undo_brings_back_a_deleted_field(page, user, orders):
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete Total").click()
     expect(page.locator("#field-rows")).not_to_contain_text("Total")
-    page.locator("#flash").get_by_role("button", name="Undo").click()
+    page.locator("#undo-toast").get_by_role("button", name="Undo").click()
     expect(page.locator("#field-rows")).to_contain_text("Total")
-    expect(page.locator("#flash")).to_contain_text("Undone: Deleted Total.")
+    expect(page.locator("#undo-toast")).to_contain_text("Undone: Deleted Total.")

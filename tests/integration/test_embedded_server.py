@@ -148,6 +148,27 @@ def test_the_embedded_database_stops_with_the_app(signum, environment, tmp_path)
             os.kill(postgres, signal.SIGINT)  # leave no server behind, even on failure
 
 
+def test_a_first_start_logs_cleanly_and_leaves_no_server_behind(environment, tmp_path):
+    """`make run` migrates first on a new instance/: that process restarts PostgreSQL once
+    (for room in its lock table) and must still stop it, and say nothing alarming."""
+    pgdata = tmp_path / "instance" / "pgdata"
+    upgrade = subprocess.run(
+        [*FLASK, "db", "upgrade"], cwd=ROOT, env=environment, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    try:
+        assert upgrade.returncode == 0, upgrade.stderr
+        assert not (pgdata / "postmaster.pid").exists(), upgrade.stderr
+        said = upgrade.stderr.splitlines()
+        assert said == [
+            f"Embedded PostgreSQL: data in {pgdata}; it stops with the app.",
+            f"Embedded PostgreSQL stopped; its data stay in {pgdata}.",
+        ]
+    finally:
+        if (pgdata / "postmaster.pid").exists():
+            os.kill(postmaster_pid(tmp_path / "instance"), signal.SIGINT)
+
+
 DEPLOY_OUT_OF_THE_BOX = """
 from designer import accounts, create_app, projects, rls
 from designer.database import deploy, target

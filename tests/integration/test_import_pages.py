@@ -2,12 +2,16 @@
 
 import io
 import pathlib
+import re
 
 from designer import projects
+from designer.database import import_database
 from designer.models import DataTable
 from designer.models import Project
 
-CHINOOK = (pathlib.Path(__file__).parent.parent / "data" / "chinook.sql").read_bytes()
+DATA = pathlib.Path(__file__).parent.parent / "data"
+CHINOOK = (DATA / "chinook.sql").read_bytes()
+PAGILA = (DATA / "pagila_schema.sql").read_bytes()
 
 
 def upload(data=CHINOOK, name="chinook.sql", **form):
@@ -21,7 +25,7 @@ def test_the_preview_lists_what_will_happen_and_creates_nothing(alice, shop, sig
     page = response.text
     assert "Will create <strong>11</strong> tables" in page
     assert "composite primary key (playlist_id, track_id)" in page
-    assert "<td>101</td>" in page
+    assert "line 101" in page
     assert 'name="source"' in page and 'value="sql"' in page
     assert DataTable.select().count() == 0
 
@@ -108,3 +112,51 @@ def test_a_new_project_from_a_schema_previews_with_the_sql_it_read(
     assert done.headers["HX-Redirect"] == f"/projects/{project.id}"
     missing = client.post("/projects/import/database/preview", data={"schema": "nope"})
     assert missing.status_code == 422 and "There is no schema nope to import." in missing.text
+
+
+def test_the_pagila_preview_sums_up_first_and_folds_its_findings(alice, signed_in):
+    page = signed_in(alice).post("/projects/import/preview", data=upload(PAGILA, "p.sql")).text
+    summary = page[: page.index('<details class="import-tables"')]
+    assert "<strong>71</strong> tables" in summary
+    assert "<strong>135</strong> statements ignored" in summary
+    assert "OWNER TO ×106, CREATE SEQUENCE ×13, SET ×11" in summary
+    assert re.search(r"<strong>\d+</strong> cannot be represented", summary)
+    assert "<details open" not in page and page.count("<details") > 3
+    assert "55 tables alike" in page
+    assert "refers to a table the file does not create" not in page.replace(
+        "<code>rental_by_category</code>: refers to a table the file does not create", ""
+    )
+    assert "AT_" not in page and "Define" not in page and "Grant" not in page
+    assert page.count('form="import-confirm">Import</button>') == 2
+    assert page.count('href="/projects/import">Cancel</a>') == 2
+    assert Project.select().count() == 0
+
+
+def test_pasted_text_previews_and_imports_like_a_file(alice, signed_in):
+    client = signed_in(alice)
+    sql = client.post("/projects/import/preview", data={"source": "CREATE TABLE a (b int);"})
+    assert sql.status_code == 200 and "Preview: pasted SQL" in sql.text
+    assert 'name="name" value="Pasted SQL"' in sql.text
+    dbml = client.post("/projects/import/preview", data={"source": "Table a {\n  b int\n}\n"})
+    assert dbml.status_code == 200 and "Preview: pasted DBML" in dbml.text
+    empty = client.post("/projects/import/preview", data={"source": "  "})
+    assert empty.status_code == 422 and "Choose a file, or paste its text." in empty.text
+    confirmed = {"source": "CREATE TABLE a (b int);", "format": "sql", "name": "Pasted SQL"}
+    done = client.post("/projects/import", data={**confirmed, "filename": ""})
+    project = Project.get(Project.name == "Pasted SQL")
+    assert done.headers["HX-Redirect"] == f"/projects/{project.id}"
+    assert [t.table_name for t in DataTable.select()] == ["a"]
+
+
+def test_the_deploy_targets_importable_schemas_are_offered_in_a_list(alice, shop, signed_in):
+    from tests.on_target import on_target
+
+    on_target("CREATE SCHEMA legacy; CREATE SCHEMA archive")
+    offered = import_database.schema_names(alice)
+    assert {"legacy", "archive"} <= set(offered)
+    client = signed_in(alice)
+    for url in ("/projects/import", f"/projects/{shop.id}/transfer"):
+        page = client.get(url, htmx=False).text
+        listed = page[page.index('<select id="import-schema"') :]
+        listed = listed[: listed.index("</select>")]
+        assert re.findall(r'<option value="([^"]+)"', listed) == offered

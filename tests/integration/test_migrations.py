@@ -196,3 +196,23 @@ def test_migration_0014_keeps_stored_changes(fresh_database):
     runner.down()
     assert db.execute_sql(read).fetchall() == [(changes, "jsonb") for changes in history]
     db.close()
+
+
+def test_migration_0021_marks_the_versions_the_designer_saved_by_itself(fresh_database):
+    from designer.db import MIGRATIONS_DIR
+
+    db = connect(fresh_database("dmd_automatic"))
+    runner = migration_runner(db)
+    names = sorted(path.stem for path in MIGRATIONS_DIR.glob("0*.py"))
+    runner.up(names[names.index("0021_version_saved_automatically") - 1])
+    messages = ["First", "Deployed", "Before import", "Before restoring version 1",
+                "Deployed the shop", "Before adopting the database's schema"]  # fmt: skip
+    populate_versions(db, [[] for _ in messages])
+    for number, message in enumerate(messages, start=1):
+        db.execute_sql(
+            "UPDATE schema_version SET message = %s WHERE version_number = %s", (message, number)
+        )
+    runner.up("0021_version_saved_automatically")
+    marked = db.execute_sql("SELECT automatic FROM schema_version ORDER BY version_number")
+    assert [row[0] for row in marked.fetchall()] == [False, True, True, True, False, True]
+    db.close()

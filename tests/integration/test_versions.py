@@ -97,7 +97,7 @@ def test_versions_number_on_and_record_their_changes(alice, shop):
     assert (first.version_number, second.version_number) == (1, 2)
     assert second.parent_version_id == first.id
     assert [c["op"] for c in second.changes] == ["add_field"]
-    assert second.message == "+1 field"
+    assert second.message == "Added column orders.total", "an empty message: named from the change"
     assert first.schema_hash == snapshot.snapshot_hash(versions.snapshot_of(first))
 
 

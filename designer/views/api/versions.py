@@ -29,6 +29,7 @@ def version_json(version, full=False, include=HEAVY):
         "message": version.message,
         "parent_version_id": str(version.parent_version_id) if version.parent_version_id else None,
         "is_merged": version.is_merged,
+        "automatic": version.automatic,
         "created_by": str(version.created_by_id) if version.created_by_id else None,
         "created_at": iso(version.created_at),
         "summary": version.change_summary,
