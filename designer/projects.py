@@ -352,6 +352,7 @@ def change_role(actor, project_id, user_id, role, revision=None):
             # Viewers hold no locks: a demoted editor's end now, not a lease later.
             locks.end_member_locks(granted.project.id, member.user_id)
         log.add("member.role", f"made {member.user.username} {role}", member.user_id)
+    updated.user = member.user  # its name, read through the definer (app_user is closed)
     return updated
 
 

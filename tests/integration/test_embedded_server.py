@@ -186,7 +186,9 @@ with app.app_context():
     conn = target.connect()
     cursor = conn.cursor()
     cursor.execute(
-        "SELECT current_database(), to_regclass('out_of_the_box.notes')::text, current_user"
+        "SELECT current_database(), (SELECT n.nspname || '.' || c.relname FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE (n.nspname, c.relname) = ('out_of_the_box', 'notes')), current_user"
     )
     print(moved.status, deployment.status, *cursor.fetchone())
     # Room in the lock table for a deploy of thousands of tables in one transaction.

@@ -148,12 +148,17 @@ def test_pasted_text_previews_and_imports_like_a_file(alice, signed_in):
     assert [t.table_name for t in DataTable.select()] == ["a"]
 
 
-def test_the_deploy_targets_importable_schemas_are_offered_in_a_list(alice, shop, signed_in):
+def test_the_deploy_targets_importable_schemas_are_offered_in_a_list(
+    alice, shop, signed_in, monkeypatch
+):
+    from designer.settings import settings
     from tests.on_target import on_target
 
-    on_target("CREATE SCHEMA legacy; CREATE SCHEMA archive")
+    on_target("CREATE SCHEMA legacy; CREATE SCHEMA archive; CREATE SCHEMA unlisted")
+    # Schemas no project reserved are offered only when an administrator lists them.
+    monkeypatch.setattr(settings, "import_target_schemas", frozenset({"legacy", "archive"}))
     offered = import_database.schema_names(alice)
-    assert {"legacy", "archive"} <= set(offered)
+    assert {"legacy", "archive"} <= set(offered) and "unlisted" not in offered
     client = signed_in(alice)
     for url in ("/projects/import", f"/projects/{shop.id}/transfer"):
         page = client.get(url, htmx=False).text

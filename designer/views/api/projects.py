@@ -80,9 +80,7 @@ def patch_project(project_id, data):
 def delete_project(project_id, data):
     """Delete a project and all it holds (owners). When it deployed tables, the body says
     {"schema": "drop", "confirm_name": <its name>} or {"schema": "keep"}."""
-    projects.delete_project(
-        g.api_user, project_id, data.get("schema_choice"), data.get("confirm_name")
-    )
+    projects.delete_project(g.api_user, project_id, data.get("schema"), data.get("confirm_name"))
     return "", 204
 
 
