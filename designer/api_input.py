@@ -120,6 +120,12 @@ class DriftResolution(Body):
     confirm_destructive: bool = False
 
 
+class ProjectDelete(Body):
+    # Sent as "schema"; named otherwise here, as BaseModel has a schema() of its own.
+    schema_choice: Literal["drop", "keep"] = Field(default=None, alias="schema")
+    confirm_name: Annotated[str, StringConstraints(max_length=200)] = None
+
+
 class TableDrop(Body):
     confirm_name: Identifier = ""
 
