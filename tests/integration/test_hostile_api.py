@@ -7,6 +7,8 @@ import pytest
 
 from designer.design import fields
 from designer.design import tables
+from designer.models import ApiToken
+from tests.conftest import PASSWORD
 from tests.integration.hostile import INJECTION
 from tests.integration.hostile import PAYLOADS
 from tests.integration.hostile import column_default
@@ -110,3 +112,18 @@ def test_hostile_free_text_deploys_as_literals_and_touches_nothing_else(
         " WHERE conrelid = 'shop.victims'::regclass AND contype = 'c'"
     )
     assert checks == [("CHECK ((p ~ '^x''; DROP TABLE other.customers; --$'::text))",)]
+
+
+@pytest.mark.parametrize("days", [7.0, True, "7", 8])
+def test_a_token_lifetime_is_one_of_its_whole_numbers_of_days(alice, api, days):
+    before = ApiToken.select().count()
+    body = {"username": "alice", "password": PASSWORD, "expires_in_days": days}
+    response = api().post("/tokens", json=body)
+    assert response.status_code == 422, response.json
+    assert "expires_in_days" in response.json["error"]["fields"]
+    assert ApiToken.select().count() == before
+
+
+def test_a_token_lifetime_of_seven_days_is_issued(alice, api):
+    body = {"username": "alice", "password": PASSWORD, "expires_in_days": 7}
+    assert api().post("/tokens", json=body).status_code == 201
