@@ -145,3 +145,15 @@ def test_adopting_a_table_whose_name_the_rules_refuse_is_refused(alice, shop, vi
     assert response.status_code == 422, response.json
     assert "table_name:" in response.json["error"]["fields"]["resolve"]
     assert design_rows() == before
+
+
+def test_a_deployed_tables_page_says_what_keeps_it_from_being_planned(
+    alice, shop, victims, signed_in
+):
+    deploy.transition(alice, victims.id, "active")
+    poison_working_copy(victims, "amount", number_type=INJECTION)
+    browser = signed_in(alice)
+    page = browser.get(f"/tables/{victims.id}", htmx=False)
+    assert page.status_code == 200
+    assert "cannot be planned: Column &#39;amount&#39;: number_type:" in page.text
+    assert browser.get(f"/projects/{shop.id}/deploy", htmx=False).status_code == 422
