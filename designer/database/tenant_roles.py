@@ -78,20 +78,19 @@ def server_version(cursor):
 def create_role(cursor, role):
     """The role, made or given its current password; the connection role may SET it."""
     cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
-    verb = "ALTER" if cursor.fetchone() else "CREATE"
+    names = {"role": sql.Identifier(role), "password": sql.Literal(password(role))}
+    if cursor.fetchone():
+        # Only the password: changing an attribute needs the connection role to hold it.
+        cursor.execute(sql.SQL("ALTER ROLE {role} PASSWORD {password}").format(**names))
+        return
     cursor.execute(
         sql.SQL(
-            verb + " ROLE {} LOGIN NOINHERIT NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
-            " CONNECTION LIMIT {} PASSWORD {}"
-        ).format(
-            sql.Identifier(role), sql.Literal(CONNECTIONS_PER_ROLE), sql.Literal(password(role))
-        )
+            "CREATE ROLE {role} LOGIN NOINHERIT NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+            " CONNECTION LIMIT {limit} PASSWORD {password}"
+        ).format(limit=sql.Literal(CONNECTIONS_PER_ROLE), **names)
     )
-    if verb == "ALTER":
-        return
     cursor.execute("SELECT current_database()")
-    database = cursor.fetchone()[0]
-    names = {"role": sql.Identifier(role), "db": sql.Identifier(database)}
+    names["db"] = sql.Identifier(cursor.fetchone()[0])
     cursor.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {role}").format(**names))
     # The connection role must be able to SET ROLE to create the schema AUTHORIZATION it; it
     # inherits none of its rights (PostgreSQL 16 separates the two).
