@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from designer.database.schema_objects import ObjectNames
 from designer.database.schema_objects import names_of
 from designer.design.column_types import MAX_VARCHAR
+from designer.design.column_types import UnsafeSetting
 from designer.design.column_types import bounded_setting
 from designer.design.column_types import sql_type
 from designer.design.column_types import unsafe
@@ -65,7 +66,11 @@ def qualified(schema, name):
 
 
 def column_type(field):
-    return sql_type(field["data_type"], field["field_config"])
+    try:
+        return sql_type(field["data_type"], field["field_config"])
+    except UnsafeSetting as exc:
+        message = f"Column {field['field_name']!r}: {exc.message} Edit the field to deploy it."
+        raise UnsafeSetting(message, exc.fields) from None
 
 
 def action_words(action):

@@ -9,9 +9,12 @@ Pages keep their plans against what they are made of; a deploy plans afresh.
 import functools
 
 from designer.database import ddl
+from designer.database.ddl_terms import BLOCKING
+from designer.database.ddl_terms import Step
 from designer.database.records import deployed_snapshot
 from designer.database.records import last_applied
 from designer.db import parse_id
+from designer.design.column_types import UnsafeSetting
 from designer.design.dependents import using_table
 from designer.design.page_stamps import project_stamp
 from designer.errors import ValidationFailed
@@ -155,7 +158,12 @@ def pending_for_table(project, table):
     """The steps that would bring a deployed table up to its design ("changes not deployed")."""
     if table.deployed_at is None:
         return []
-    plan = viewed_plan(project, str(table.id))
+    try:
+        plan = viewed_plan(project, str(table.id))
+    except UnsafeSetting as exc:
+        # A setting stored before the rules (an old import's): the page still shows, and says
+        # what keeps the table from being planned, so the field can be put right.
+        return [Step("", BLOCKING, f"cannot be planned: {exc.message}", str(table.id))]
     return [step for step in plan.steps if step.table_id == str(table.id)]
 
 

@@ -83,14 +83,25 @@ def shape_problems(entry):
 def system_problems(entry):
     """The system `id` field: exactly the designer's bigint identity key."""
     wanted = {key: SYSTEM_FIELD[key] for key in ("field_name", "data_type", "is_required")}
-    wanted.update(default_value=None, field_config=SYSTEM_FIELD["field_config"])
+    wanted["default_value"] = None
     for key, value in wanted.items():
-        if entry[key] != value or type(entry[key]) is not type(value):
+        if not same(entry[key], value):
             return {key: f"the system id field has {value!r} here, nothing else."}
+    config, settings = entry["field_config"], SYSTEM_FIELD["field_config"]
+    for key in sorted({*config, *settings}, key=str):
+        if key not in settings:
+            return {str(key): "the system id field has no such setting."}
+        if not same(config.get(key), settings[key]):
+            return {key: f"the system id field has {settings[key]!r} here, nothing else."}
     name = entry["name"]
     if not name.strip() or name != name.strip() or len(name) > 200:
         return {"name": "expected a name of 1 to 200 characters."}
     return {}
+
+
+def same(value, wanted):
+    """Equal and of the same JSON type (True is not 1)."""
+    return value == wanted and type(value) is type(wanted)
 
 
 def setting_problems(data_type, config):
