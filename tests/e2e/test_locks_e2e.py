@@ -158,6 +158,9 @@ def test_a_lost_lock_notice_stays_until_dismissed_and_the_input_is_kept(
     # A long-term lock: an edit form's alone would end by itself once he stops typing.
     bob.get_by_role("button", name="Lock table").click()
     expect(panel(bob)).to_contain_text("You hold a pessimistic lock")
+    # His page's live refresh of that lock is in before he opens a form (see the live-swap
+    # race in app.js).
+    expect(bob.locator("#lock-history")).to_contain_text("pessimistic")
     bob.get_by_role("button", name="Edit Email").click()
     bob.get_by_label("Name", exact=True).fill("Contact e-mail")
     expect(panel(alice)).to_contain_text("bob holds a pessimistic lock")
