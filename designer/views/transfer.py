@@ -1,5 +1,6 @@
 """Import and export: the project's Import & export tab, downloads, a new project from a file."""
 
+import io
 import re
 
 import psycopg2
@@ -45,10 +46,9 @@ def uploaded():
     """(format, text, file name) of the submitted file, the pasted text, or the confirmed
     preview's text."""
     upload = request.files.get("file")
-    if upload is not None and upload.filename:
-        name = upload.filename
-        # Read one byte past the cap, so a larger file is refused as larger, not cut.
-        text = import_limits.decoded(upload.read(settings.import_max_bytes + 1))
+    is_file = upload is not None and upload.filename
+    if is_file:
+        name, text = upload.filename, ""
     else:
         name, text = request.form.get("filename", ""), request.form.get("source", "")
         if not text.strip():
@@ -59,6 +59,11 @@ def uploaded():
     if fmt not in imports.FORMATS:
         message = "Choose the file's format (SQL, JSON or DBML)."
         raise ValidationFailed(message, {"format": message})
+    if is_file:
+        # Its size first: a file cut at the cap could end inside a character.
+        import_limits.refuse_too_large(fmt, upload.stream.seek(0, io.SEEK_END))
+        upload.stream.seek(0)
+        text = import_limits.decoded(upload.read())
     return fmt, text, name
 
 
