@@ -125,5 +125,5 @@ def test_a_token_lifetime_is_one_of_its_whole_numbers_of_days(alice, api, days):
 
 
 def test_a_token_lifetime_of_seven_days_is_issued(alice, api):
-    body = {"username": "alice", "password": PASSWORD, "expires_in_days": 7}
+    body = {"username": "alice", "password": PASSWORD, "name": "ci", "expires_in_days": 7}
     assert api().post("/tokens", json=body).status_code == 201
