@@ -43,6 +43,15 @@ ENVIRONMENT = {
     # Schemas of the deploy target that no project reserved which users may import (and
     # take over), comma-separated; any other schema no project of theirs reserved is refused.
     "IMPORT_TARGET_SCHEMAS": "",
+    # What one import may hold, refused before it is read (README, "Import limits"): a
+    # 3,000-table schema fits, and the preview of the largest file allowed stays within
+    # 10 s and 512 MB (bench/import_limits.py). DBML has a smaller cap: pydbml reads
+    # about 100 KB a second.
+    "IMPORT_MAX_BYTES": 16 * 1024 * 1024,
+    "IMPORT_MAX_DBML_BYTES": 1024 * 1024,
+    "IMPORT_MAX_STATEMENTS": 100_000,
+    "IMPORT_MAX_TABLES": 5_000,
+    "IMPORT_MAX_SECONDS": 8.0,
 }
 
 

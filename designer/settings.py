@@ -26,6 +26,11 @@ class Settings:
     # Schemas of the deploy target that no project reserved and users may import anyway.
     import_target_schemas: frozenset = frozenset()
     secret_key: str = ""
+    import_max_bytes: int = 16 * 1024 * 1024
+    import_max_dbml_bytes: int = 1024 * 1024
+    import_max_statements: int = 100_000
+    import_max_tables: int = 5_000
+    import_max_seconds: float = 8.0
 
 
 settings = Settings()
@@ -36,6 +41,14 @@ TIMINGS = (
     "lock_watch_seconds",
     "live_poll_seconds",
     "lock_leave_grace_seconds",
+)
+
+IMPORT_LIMITS = (
+    "import_max_bytes",
+    "import_max_dbml_bytes",
+    "import_max_statements",
+    "import_max_tables",
+    "import_max_seconds",
 )
 
 
@@ -53,6 +66,9 @@ def configure(config):
         listed = listed.split(",")
     settings.import_target_schemas = frozenset(n.strip() for n in listed if n.strip())
     settings.secret_key = str(config["SECRET_KEY"])
+    for name in IMPORT_LIMITS:
+        kind = type(getattr(Settings, name))
+        setattr(settings, name, kind(config.get(name.upper(), getattr(Settings, name))))
     if settings.lock_lease_seconds < 2 * settings.lock_heartbeat_seconds:
         raise ValueError(
             "LOCK_LEASE_SECONDS must be at least twice LOCK_HEARTBEAT_SECONDS, "

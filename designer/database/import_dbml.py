@@ -8,11 +8,17 @@ composite indexes and many-to-many refs are findings. Pure: no database, no Flas
 
 import re
 
-from pydbml import PyDBML
 from pydbml.classes import Expression
+from pydbml.exceptions import ColumnNotFoundError
+from pydbml.exceptions import DatabaseValidationError
+from pydbml.exceptions import DBMLError
+from pydbml.exceptions import TableNotFoundError
+from pydbml.parser.parser import PyDBMLParser
 from pyparsing import ParseBaseException
 
 from designer.database import import_expressions as expressions
+from designer.database import import_limits
+from designer.database.import_limits import NO_DEADLINE
 from designer.database.import_source import IMPERFECT
 from designer.database.import_source import UNREPRESENTABLE
 from designer.database.import_source import Source
@@ -39,36 +45,97 @@ def unescaped(text):
     return ESCAPES.sub(lambda m: "\n" if m.group(1) == "n" else m.group(1), text or "")
 
 
-def read_dbml(text):
-    """A Source from DBML text; ValidationFailed (with the line) when it does not parse."""
+class Members(list):
+    """A list whose `in` is a set lookup by identity. pydbml's Database asks `table in
+    self.tables` before adding each table, and its objects' == copies and compares both
+    objects' attributes: that made reading DBML quadratic (10,000 tables took 208 s).
+    A table of a name already added is still refused, by the name."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids = set()
+
+    def append(self, item):
+        self.ids.add(id(item))
+        super().append(item)
+
+    def __contains__(self, item):
+        return id(item) in self.ids
+
+
+class LinearParser(PyDBMLParser):
+    """pydbml's parser, its Database's tables and refs held in Members."""
+
+    @property
+    def database(self):
+        return self._database
+
+    @database.setter
+    def database(self, value):
+        if value is not None:
+            value.tables, value.refs = Members(), Members()
+        self._database = value
+
+
+# What pydbml raises for DBML it parsed but cannot make a database of (a table named
+# twice, a ref to a missing column, a table without columns).
+NOT_A_DATABASE = (
+    DatabaseValidationError, TableNotFoundError, ColumnNotFoundError, DBMLError, SyntaxError,
+)  # fmt: skip
+TABLE_LINE = re.compile(r"^\s*table\s", re.I | re.M)
+
+
+def parse(text):
+    """pydbml's Database of `text`; ValidationFailed (with the line) when it is not DBML."""
     try:
-        parsed = PyDBML(text)
+        return LinearParser(text.removeprefix("\ufeff")).parse()
     except ParseBaseException as exc:
         message = f"This is not DBML pydbml can read (line {exc.lineno}): {exc.msg}"
-        raise ValidationFailed(message, {"file": message}) from exc
+    except NOT_A_DATABASE as exc:
+        message = f"This DBML does not describe a database: {exc}"
+    raise ValidationFailed(message, {"file": message})
+
+
+def read_dbml(text, deadline=NO_DEADLINE):
+    """A Source from DBML text; ValidationFailed (with the line) when it does not parse."""
+    import_limits.refuse_tables(len(TABLE_LINE.findall(text)))
+    parsed = parse(text)
+    deadline.check()
     source = Source()
-    lines = text.splitlines()
-
-    def line_of(keyword, name):
-        pattern = re.compile(rf'^\s*{keyword}\s+(?:\w+\.)?"?{re.escape(name)}"?(\s|\{{|$)', re.I)
-        return next((n for n, line in enumerate(lines, start=1) if pattern.match(line)), None)
-
+    line_of = declarations(text)
     for table in parsed.tables:
-        source.tables[table.name] = read_table(source, table, line_of("Table", table.name))
+        deadline.check()
+        source.tables[table.name] = read_table(source, table, line_of("table", table.name))
+    seen = set()
     for ref in parsed.refs:
-        read_ref(source, ref, line_of("Ref", ref.name) if ref.name else None)
+        read_ref(source, ref, line_of("ref", ref.name) if ref.name else None, seen)
     for enum in parsed.enums:
         source.note(
             UNREPRESENTABLE,
-            line_of("Enum", enum.name),
+            line_of("enum", enum.name),
             enum.name,
             "an enum type cannot be represented",
         )
     for group in getattr(parsed, "table_groups", []):
         source.note(
-            IMPERFECT, line_of("TableGroup", group.name), group.name, "table groups are not kept"
+            IMPERFECT, line_of("tablegroup", group.name), group.name, "table groups are not kept"
         )
     return source
+
+
+DECLARATION = re.compile(r'^\s*(\w+)\s+(?:\w+\.)?(?:"([^"]*)"|([^\s{"]+))(?=\s|\{|$)')
+
+
+def declarations(text):
+    """A function from (keyword, name) to the line declaring it (`Table "name" {`), from
+    one pass over the lines: looking each table up in every line was quadratic."""
+    found = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = DECLARATION.match(line)
+        if match:
+            name = match[2] if match[2] is not None else match[3]
+            found.setdefault((match[1].lower(), name), number)
+    return lambda keyword, name: found.get((keyword, name))
 
 
 def read_table(source, table, line):
@@ -132,7 +199,10 @@ def read_note(column, note, line):
             kept.append(text)
             continue
         expression = text.removeprefix("check: ")
-        node = expressions.expression(expression)
+        try:
+            node = expressions.expression(expression)
+        except expressions.TooDeep:
+            import_limits.refuse_too_deep(line)
         rules = expressions.check_rules(node) if node is not None else None
         if rules and {rule[0] for rule in rules} == {column.name}:
             column.checks += [(rule, value, line, expression) for _, rule, value in rules]
@@ -160,9 +230,15 @@ def read_index(source, table, index, line):
         )
 
 
-def read_ref(source, ref, line):
-    """A DBML ref: `<` and `-` put the key first, `>` the foreign key first."""
+def read_ref(source, ref, line, seen):
+    """A DBML ref: `<` and `-` put the key first, `>` the foreign key first; a ref that
+    repeats an earlier one exactly is refused (as pydbml did, by comparing all refs)."""
     one, many = (ref.col1, ref.col2) if ref.type in ("<", "-") else (ref.col2, ref.col1)
+    key = (ref.name, ref.type, ref.on_delete, ref.on_update, *map(id, ref.col1 + ref.col2))
+    if key in seen:
+        message = f"This DBML does not describe a database: {ref} is there twice."
+        raise ValidationFailed(message, {"file": message})
+    seen.add(key)
     if ref.type == "<>":
         source.note(
             UNREPRESENTABLE, line, ref.name or "ref", "a many-to-many ref cannot be represented"

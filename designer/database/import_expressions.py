@@ -23,9 +23,19 @@ RULES = {
 }
 
 
+class TooDeep(ValueError):
+    """A parse tree nested deeper than Python's JSON reader goes (a few hundred levels)."""
+
+
 def parse_tree(text):
-    """The statements of `text` as pglast's JSON parse tree (much faster than its objects)."""
-    return json.loads(parser.parse_sql_json(text)).get("stmts", [])
+    """The statements of `text` as pglast's JSON parse tree (much faster than its objects);
+    TooDeep when it nests too deeply to be read (the walks below never recurse, so a tree
+    the reader could build is one they can walk)."""
+    tree = parser.parse_sql_json(text)
+    try:
+        return json.loads(tree).get("stmts", [])
+    except RecursionError:
+        raise TooDeep(text[:60]) from None
 
 
 def unwrap(node):
@@ -120,15 +130,21 @@ def comparison_rules(operator, left, right):
 
 def check_rules(node):
     """[(column, rule, value)] a CHECK expression stands for, or None."""
-    kind, body = unwrap(node)
-    if kind == "BoolExpr" and body.get("boolop") == "AND_EXPR":
-        found = []
-        for arg in body.get("args", []):
-            part = check_rules(arg)
-            if part is None:
-                return None
-            found += part
-        return found
+    found, pending = [], [node]
+    while pending:
+        kind, body = unwrap(pending.pop())
+        if kind == "BoolExpr" and body.get("boolop") == "AND_EXPR":
+            pending.extend(reversed(body.get("args", [])))
+            continue
+        rules = term_rules(kind, body)
+        if rules is None:
+            return None
+        found += rules
+    return found
+
+
+def term_rules(kind, body):
+    """The rules of one term of a CHECK's AND, or None."""
     if kind == "NullTest" and body.get("nulltesttype") == "IS_NOT_NULL":
         column = column_of(body.get("arg"))
         return [(column, "not_null", None)] if column else None
@@ -161,20 +177,17 @@ def expression(text):
 def start_of(node):
     """The smallest location in a node's subtree: where its text begins (an operator's own
     location is its operator, not its left operand)."""
-    found = []
-
-    def walk(value):
+    lowest, pending = None, [node]
+    while pending:
+        value = pending.pop()
         if isinstance(value, dict):
-            if isinstance(value.get("location"), int):
-                found.append(value["location"])
-            for item in value.values():
-                walk(item)
+            location = value.get("location")
+            if isinstance(location, int) and (lowest is None or location < lowest):
+                lowest = location
+            pending.extend(value.values())
         elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(node)
-    return min(found, default=0)
+            pending.extend(value)
+    return lowest or 0
 
 
 def text_at(source, start):

@@ -8,11 +8,16 @@ parses in a tenth of the time its Python objects take); its locations are
 byte offsets. Pure: no database, no Flask.
 """
 
+import re
+
+from pglast import parser
 from pglast.parser import ParseError
 
 from designer.database import import_expressions as expressions
+from designer.database import import_limits
 from designer.database.import_expressions import names
 from designer.database.import_expressions import unwrap
+from designer.database.import_limits import NO_DEADLINE
 from designer.database.import_source import IGNORED
 from designer.database.import_source import UNREPRESENTABLE
 from designer.database.import_source import Source
@@ -50,6 +55,10 @@ WORDS = {
     "CopyStmt": "data (COPY)",
     "CreateTableAsStmt": "a table made from a query",
 }
+# An INSERT or COPY and its table's name (the last part of a qualified one), from its
+# first words: data can weigh megabytes, and its tree hundreds of times more.
+NAME = r'(?:"[^"]*"|[^\s."(]+)'
+DATA = re.compile(rf"(insert|copy)\s+(?:into\s+)?(?:{NAME}\s*\.\s*)*({NAME})", re.I)
 OTHER_CONSTRAINTS = {
     "CONSTR_GENERATED": "a generated column's expression",
     "CONSTR_EXCLUSION": "an exclusion constraint",
@@ -75,23 +84,45 @@ def statement_subject(kind, stmt):
     return kind.removesuffix("Stmt")
 
 
-def read_sql(text):
-    """A Source from SQL text; ValidationFailed (with the line) when it does not parse."""
-    source = text.encode("utf-8")
-    line_of = line_numbers(source)
+def read_sql(text, deadline=NO_DEADLINE):
+    """A Source from SQL text; ValidationFailed (with the line) when it does not parse.
+
+    PostgreSQL's parser first finds the statements (in C, without building trees: a
+    4 MB file in a tenth of a second), so their number is capped before any tree is
+    built; then each statement's tree is built, read and dropped in turn, so only one
+    is ever held. Data (INSERT, COPY) is noted without building its tree at all.
+    """
     try:
-        statements = expressions.parse_tree(text)
+        slices = parser.split(text, only_slices=True)
     except ParseError as exc:
-        offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
-        line = line_numbers(text)(offset)
-        where = f" (line {line})" if line else ""
-        message = f"This is not SQL PostgreSQL can read{where}: {exc.args[0]}"
-        raise ValidationFailed(message, {"file": message}) from exc
-    reader = SqlReader(source, line_of)
-    for raw in statements:
-        kind, stmt = unwrap(raw["stmt"])
-        reader.statement(kind, stmt, line_of(raw.get("stmt_location", 0)))
+        refuse_unreadable(text, exc, 0)
+    import_limits.refuse_statements(len(slices))
+    source = text.encode("utf-8")
+    reader = SqlReader(source, line_numbers(source))
+    done = 0
+    for part in slices:
+        deadline.check()
+        reader.base += len(text[done : part.start].encode("utf-8"))
+        done = part.start
+        reader.read_statement(text[part], part.start)
     return reader.source
+
+
+def refuse_unreadable(text, exc, start):
+    offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
+    line = line_numbers(text)(None if offset is None else start + offset)
+    where = f" (line {line})" if line else ""
+    message = f"This is not SQL PostgreSQL can read{where}: {exc.args[0]}"
+    raise ValidationFailed(message, {"file": message}) from exc
+
+
+def data_statement(statement):
+    """(kind, table name) of an INSERT or COPY, read from its first words, or None."""
+    found = DATA.match(statement)
+    if found is None:
+        return None
+    kind = "InsertStmt" if found[1].lower() == "insert" else "CopyStmt"
+    return kind, found[2].strip('"')
 
 
 class SqlReader:
@@ -99,9 +130,34 @@ class SqlReader:
         self.text = text
         self.line_of = line_of
         self.source = Source()
+        # The byte offset of the statement being read: its tree's locations count from it.
+        self.base = 0
 
     def at(self, body):
-        return self.line_of(body.get("location"))
+        location = body.get("location")
+        return self.line_of(None if location is None else self.base + location)
+
+    def text_of(self, expr):
+        """The text of an expression, as the file has it (for the report)."""
+        return expressions.text_at(self.text, self.base + expressions.start_of(expr))
+
+    def read_statement(self, statement, start):
+        """Read one statement (`start`: where it begins in the file, in characters)."""
+        line = self.line_of(self.base)
+        data = data_statement(statement)
+        if data is not None:
+            words = WORDS[data[0]]
+            self.note(UNREPRESENTABLE, line, data[1], f"{words} cannot be represented")
+            return
+        try:
+            statements = expressions.parse_tree(statement)
+        except ParseError as exc:
+            refuse_unreadable(self.text.decode("utf-8"), exc, start)
+        except expressions.TooDeep:
+            import_limits.refuse_too_deep(line)
+        for raw in statements:
+            kind, stmt = unwrap(raw["stmt"])
+            self.statement(kind, stmt, line)
 
     def note(self, *finding):
         self.source.note(*finding)
@@ -125,6 +181,7 @@ class SqlReader:
             return
         table = SourceTable(name=name, line=line)
         self.source.tables[name] = table
+        import_limits.refuse_tables(len(self.source.tables))
         if any(stmt.get(k) for k in ("inhRelations", "partspec", "partbound", "ofTypename")):
             self.note(UNREPRESENTABLE, line, name, "inheritance or partitioning is not kept")
         for element in stmt.get("tableElts", []):
@@ -182,7 +239,7 @@ class SqlReader:
         if value is expressions.SERIAL_DEFAULT:
             column.generated_key = True
         elif problem:
-            text = expressions.text_at(self.text, expressions.start_of(expr))
+            text = self.text_of(expr)
             words = f"default {text} has no designer equivalent; dropped"
             self.note(UNREPRESENTABLE, line, f"{table.name}.{column.name}", words)
         else:
@@ -200,7 +257,7 @@ class SqlReader:
         expr = node.get("raw_expr")
         rules = expressions.check_rules(expr)
         columns = {rule[0] for rule in rules or ()}
-        text = expressions.text_at(self.text, expressions.start_of(expr))
+        text = self.text_of(expr)
         if rules is None or len(columns) != 1 or not columns <= table.columns.keys():
             words = f"CHECK ({text}) is not a validation rule the designer has"
             self.note(UNREPRESENTABLE, line, table.name, words)

@@ -12,6 +12,7 @@ from flask_login import login_required
 from designer import projects
 from designer.database import exports
 from designer.database import import_database
+from designer.database import import_limits
 from designer.database import imports
 from designer.errors import Conflict
 from designer.errors import Forbidden
@@ -31,12 +32,8 @@ def uploaded():
     upload = request.files.get("file")
     if upload is not None and upload.filename:
         name = upload.filename
-        try:
-            text = upload.read(imports.MAX_SOURCE + 1).decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValidationFailed(
-                "Not UTF-8 text.", {"file": "Choose a UTF-8 text file."}
-            ) from None
+        # Read one byte past the cap, so a larger file is refused as larger, not cut.
+        text = import_limits.decoded(upload.read(settings.import_max_bytes + 1))
     else:
         name, text = request.form.get("filename", ""), request.form.get("source", "")
     fmt = request.form.get("format") or EXTENSIONS.get(name.rsplit(".", 1)[-1].lower(), "")
@@ -87,7 +84,7 @@ def preview(project_id):
         fmt, text, name = uploaded()
         plan = imports.preview(current_user, granted.project.id, fmt, text)
     except ValidationFailed as exc:
-        return block(PAGE, "import_preview", 422, errors=exc.fields, plan=None, **context)
+        return block(PAGE, "import_preview", exc.status, errors=exc.fields, plan=None, **context)
     return block(
         PAGE, "import_preview", errors={}, plan=plan, fmt=fmt, source=text, filename=name, **context
     )
@@ -123,9 +120,9 @@ def run(project_id):
             current_user, granted.project.id, fmt, text, f"Imported {name}" if name else None
         )
     except (ValidationFailed, Conflict) as exc:
-        return block(
-            PAGE, "import_preview", 422, errors=exc.fields or {"file": exc.message}, **context
-        )
+        errors = exc.fields or {"file": exc.message}
+        status = exc.status if isinstance(exc, ValidationFailed) else 422
+        return block(PAGE, "import_preview", status, errors=errors, **context)
     counts = plan.summary()
     message = f"Imported {counts['tables']} tables and {counts['relationships']} relationships"
     flash(f"{message} as version {version.version_number}.", "success")
@@ -158,7 +155,7 @@ def new_preview():
         fmt, text, name = uploaded()
         plan = imports.preview(current_user, None, fmt, text)
     except ValidationFailed as exc:
-        return block(NEW, "import_preview", 422, errors=exc.fields, plan=None, form=form)
+        return block(NEW, "import_preview", exc.status, errors=exc.fields, plan=None, form=form)
     form["name"] = form["name"] or name.rsplit(".", 1)[0]
     return block(
         NEW, "import_preview", errors={}, plan=plan, fmt=fmt, source=text, filename=name, form=form
@@ -176,7 +173,7 @@ def create():
             current_user, form["name"], fmt, text, form["description"]
         )
     except ValidationFailed as exc:
-        return block(NEW, "import_preview", 422, errors=exc.fields, plan=None, form=form)
+        return block(NEW, "import_preview", exc.status, errors=exc.fields, plan=None, form=form)
     flash(
         f"Project “{project.name}” created with {plan.summary()['tables']} imported tables.",
         "success",
