@@ -79,8 +79,14 @@ def build_scratch(cursor, snapshot):
     return row[0] if row else SCRATCH
 
 
+class Unbuildable(Conflict):
+    """The deployed snapshot's CREATE script fails on the target (what it relies on is gone,
+    or it was stored by an older designer): a finding of the check, not a crash."""
+
+
 def expected_catalog(cursor, snapshot_hash, snapshot):
-    """The catalog the snapshot makes, built in a scratch schema the caller rolls back."""
+    """The catalog the snapshot makes, built in a scratch schema the caller rolls back;
+    Unbuildable, with PostgreSQL's message, when the target refuses to build it."""
 
     def build():
         if not snapshot["tables"]:
@@ -93,6 +99,9 @@ def expected_catalog(cursor, snapshot_hash, snapshot):
                 f"{len(snapshot['tables']):,} tables in one transaction ({first_line(exc)}). "
                 "Raise its max_locks_per_transaction (the README says how)."
             ) from exc
+        except (psycopg2.ProgrammingError, psycopg2.DataError) as exc:
+            said = exc.diag.message_primary or first_line(exc)
+            raise Unbuildable(f"the deployed design no longer builds: {said}") from exc
 
     return expected.get(snapshot_hash, build)
 
@@ -139,7 +148,10 @@ def check(user, project_id):
 
             def compare():
                 actual = read_catalog(cursor, schema)
-                made = expected_catalog(cursor, deployed_hash, records.deployed_snapshot(last))
+                try:
+                    made = expected_catalog(cursor, deployed_hash, records.deployed_snapshot(last))
+                except Unbuildable as exc:
+                    return [exc.message]
                 # In sync (the usual case) reads as equal catalogs: no need to key 100,000 rows.
                 return [] if made == actual else Drift(made, actual).lines()
 

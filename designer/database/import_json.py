@@ -9,8 +9,7 @@ already used on this server and names taken in the project are the only
 things changed, and the preview lists them. Pure: no database, no Flask.
 """
 
-import json
-
+from designer.database.import_limits import refuse_tables
 from designer.database.import_plan import ImportPlan
 from designer.database.import_plan import Names
 from designer.database.import_plan import OrderedIds
@@ -19,6 +18,9 @@ from designer.database.import_source import IMPERFECT
 from designer.database.import_source import Finding
 from designer.design.snapshot_rules import check_snapshot
 from designer.errors import ValidationFailed
+from designer.untrusted import UnreadableInput
+from designer.untrusted import first_bad_json_value
+from designer.untrusted import load_json
 
 NOT_IMPORTABLE = "This JSON is not a design export the designer can import."
 
@@ -28,17 +30,27 @@ def refuse(where, message):
     raise ValidationFailed(f"{NOT_IMPORTABLE} {text}", {"file": text})
 
 
+# A snapshot nests six levels (tables, a table, fields, a field, field_config, a list).
+MAX_DEPTH = 12
+
+
 def read_json(text):
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        refuse("JSON", str(exc))
+        data = load_json(text, max_depth=MAX_DEPTH)
+    except UnreadableInput as exc:
+        cause = exc.__cause__
+        too_deep = cause is None or isinstance(cause, RecursionError)
+        refuse("JSON", f"it nests deeper than {MAX_DEPTH} levels" if too_deep else str(cause))
+    unstorable = first_bad_json_value(data)
+    if unstorable:
+        refuse(unstorable[0], unstorable[1])
     if not isinstance(data, dict) or data.get("format") != 1:
         refuse("top level", "expected a snapshot with format 1")
     if set(data) != {"format", "tables", "relationships"}:
         refuse("top level", "expected exactly format, tables and relationships")
     if not isinstance(data["tables"], dict) or not isinstance(data["relationships"], dict):
         refuse("top level", "tables and relationships are objects keyed by id")
+    refuse_tables(len(data["tables"]))
     return data
 
 
