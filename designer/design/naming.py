@@ -33,6 +33,8 @@ def identifier_problem(value, kind="table"):
     label = KIND_LABELS[kind]
     if value is None or value == "":
         return f"Enter a {label}."
+    if not isinstance(value, str):  # an imported JSON file can hold any JSON value here
+        return f"A {label} is text."
     size = len(value.encode("utf-8"))
     if size > MAX_IDENTIFIER_BYTES:
         return (
