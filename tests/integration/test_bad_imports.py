@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from designer.db import database
+from designer.settings import settings
 from tests.integration import test_access
 from tests.integration.test_bad_input import client_for
 from tests.integration.test_bad_input import fingerprint
@@ -132,7 +134,9 @@ def hostile_exports(client, project_id):
     for target in (table, field, field["field_config"]):
         for key in [key for key in target if key not in ("fields", "id")]:
             kept = target[key]
-            for value in values[n % 4 :: 4]:  # three values a key, every value somewhere
+            # A lone surrogate in every key (echoed in an error, it was a 500), and three
+            # more values a key, every value somewhere.
+            for value in ["\udfff", *values[n % 4 :: 4]]:
                 target[key] = value
                 yield f"{key} = {value!r:.20}", json.dumps(export).encode()
             target[key], n = kept, n + 1
@@ -191,3 +195,59 @@ def test_hostile_imports_never_get_a_server_error_nor_change_anything(
         elif response.status_code >= 400 and fingerprint() != before:
             failures.append(f"{label}: refused with {response.status_code} but changed data")
     assert not failures, failures
+
+
+def counts():
+    """How many tables and projects the designer holds."""
+    return [
+        database.execute_sql(f"SELECT count(*) FROM {table}").fetchone()[0]
+        for table in ("project", "data_table", "data_field", "schema_version")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (SQL["a NUL between two statements"], "NUL byte at byte offset 24 (line 2)"),
+        (SQL["invalid UTF-8"], "cannot be read from byte offset 13 (line 1)"),
+    ],
+)
+@pytest.mark.parametrize("action", ["import/preview", "import"])
+def test_an_upload_with_a_nul_or_not_utf8_is_refused_naming_the_byte(
+    action, data, words, world, api, signed_in
+):
+    """A NUL between two statements once imported only the first, and said nothing."""
+    client, before = client_for("html", "owner", world, api, signed_in), counts()
+    upload = {"format": "sql", "file": (io.BytesIO(data), "schema.sql")}
+    response = client.post(f"/projects/{world['ids']['p']}/{action}", data=upload)
+    assert response.status_code == 422
+    assert words in response.text
+    assert counts() == before
+
+
+@pytest.mark.parametrize(
+    ("cap", "value", "status", "words"),
+    [
+        ("import_max_bytes", 100, 413, "an import reads at most 100 KB of SQL"),
+        ("import_max_statements", 2, 413, "3 statements: an import reads at most 2"),
+        ("import_max_tables", 1, 413, "more than 1 tables"),
+        ("import_max_seconds", 0, 422, "took longer than 0 s"),
+    ],
+)
+def test_the_caps_refuse_a_file_beyond_them_and_nothing_is_written(
+    cap, value, status, words, world, api, signed_in, monkeypatch
+):
+    monkeypatch.setattr(settings, cap, value * 1024 if cap == "import_max_bytes" else value)
+    text = (
+        "CREATE TABLE a (x int);\nCREATE TABLE b (y int);\n-- " + "x" * 110 * 1024 + "\nSET a = 1;"
+    )
+    web, before = client_for("html", "owner", world, api, signed_in), counts()
+    upload = {"format": "sql", "file": (io.BytesIO(text.encode()), "schema.sql")}
+    page = web.post(f"/projects/{world['ids']['p']}/import", data=upload)
+    assert (page.status_code, words in page.text) == (status, True)
+    answer = api(world["actors"]["owner"]).post(
+        "/projects/import?format=sql", json={"source": text, "confirm": True, "name": "Big"}
+    )
+    assert answer.status_code == status
+    assert words in answer.json["error"]["message"]
+    assert counts() == before
