@@ -102,14 +102,19 @@ def refuse_too_deep(line=None):
 
 
 class Deadline:
-    """The time an import's reading may take; check() refuses once it is past."""
+    """The time an import's reading may take; check() refuses once it is past.
+
+    Counted in CPU time of the request's thread, not by the clock: reading is pure
+    computation, and a server busy with other requests must not refuse a file that a
+    quiet one reads (at a load of 20 on two cores, a 3,000-table file took 8 s by the
+    clock for 1.2 s of its own)."""
 
     def __init__(self, seconds=None):
         self.seconds = settings.import_max_seconds if seconds is None else seconds
-        self.ends = time.monotonic() + self.seconds
+        self.ends = time.thread_time() + self.seconds
 
     def check(self):
-        if time.monotonic() > self.ends:
+        if time.thread_time() > self.ends:
             refuse(
                 f"Reading this file took longer than {self.seconds:g} s, the most an import "
                 "may take: import it in parts."
