@@ -48,7 +48,7 @@ ENVIRONMENT = {
     # 10 s and 512 MB (bench/import_limits.py). DBML has a smaller cap: pydbml reads
     # about 100 KB a second.
     "IMPORT_MAX_BYTES": 16 * 1024 * 1024,
-    "IMPORT_MAX_DBML_BYTES": 512 * 1024,
+    "IMPORT_MAX_DBML_BYTES": 384 * 1024,
     "IMPORT_MAX_STATEMENTS": 100_000,
     "IMPORT_MAX_TABLES": 5_000,
     "IMPORT_MAX_SECONDS": 8.0,

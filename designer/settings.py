@@ -27,7 +27,7 @@ class Settings:
     import_target_schemas: frozenset = frozenset()
     secret_key: str = ""
     import_max_bytes: int = 16 * 1024 * 1024
-    import_max_dbml_bytes: int = 512 * 1024
+    import_max_dbml_bytes: int = 384 * 1024
     import_max_statements: int = 100_000
     import_max_tables: int = 5_000
     import_max_seconds: float = 8.0

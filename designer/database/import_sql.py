@@ -8,11 +8,6 @@ parses in a tenth of the time its Python objects take); its locations are
 byte offsets. Pure: no database, no Flask.
 """
 
-import re
-
-from pglast import parser
-from pglast.parser import ParseError
-
 from designer.database import import_expressions as expressions
 from designer.database import import_limits
 from designer.database.import_expressions import names
@@ -27,7 +22,8 @@ from designer.database.import_source import SourceTable
 from designer.database.import_source import line_numbers
 from designer.database.import_types import SERIALS
 from designer.database.import_types import map_type
-from designer.errors import ValidationFailed
+from designer.database.sql_pieces import Data
+from designer.database.sql_pieces import Pieces
 
 ACTIONS = {"a": "no_action", "r": "restrict", "c": "cascade", "n": "set_null", "d": "set_default"}
 IGNORED_STATEMENTS = {
@@ -55,10 +51,6 @@ WORDS = {
     "CopyStmt": "data (COPY)",
     "CreateTableAsStmt": "a table made from a query",
 }
-# An INSERT or COPY and its table's name (the last part of a qualified one), from its
-# first words: data can weigh megabytes, and its tree hundreds of times more.
-NAME = r'(?:"[^"]*"|[^\s."(]+)'
-DATA = re.compile(rf"(insert|copy)\s+(?:into\s+)?(?:{NAME}\s*\.\s*)*({NAME})", re.I)
 OTHER_CONSTRAINTS = {
     "CONSTR_GENERATED": "a generated column's expression",
     "CONSTR_EXCLUSION": "an exclusion constraint",
@@ -87,42 +79,24 @@ def statement_subject(kind, stmt):
 def read_sql(text, deadline=NO_DEADLINE):
     """A Source from SQL text; ValidationFailed (with the line) when it does not parse.
 
-    PostgreSQL's parser first finds the statements (in C, without building trees: a
-    4 MB file in a tenth of a second), so their number is capped before any tree is
-    built; then each statement's tree is built, read and dropped in turn, so only one
-    is ever held. Data (INSERT, COPY) is noted without building its tree at all.
+    The file is read a piece at a time (designer.database.sql_pieces): only one
+    statement's tree is ever held, data is noted without one, and the caps on statements
+    and tables refuse a file before the rest of it is parsed.
     """
-    try:
-        slices = parser.split(text, only_slices=True)
-    except ParseError as exc:
-        refuse_unreadable(text, exc, 0)
-    import_limits.refuse_statements(len(slices))
     source = text.encode("utf-8")
     reader = SqlReader(source, line_numbers(source))
     done = 0
-    for part in slices:
-        deadline.check()
-        reader.base += len(text[done : part.start].encode("utf-8"))
-        done = part.start
-        reader.read_statement(text[part], part.start)
+    for start, read in Pieces(text, deadline):
+        reader.base += len(text[done:start].encode("utf-8"))
+        done = start
+        if isinstance(read, Data):
+            words = f"{WORDS[read.kind]} cannot be represented"
+            reader.note(UNREPRESENTABLE, reader.line_of(reader.base), read.table, words)
+            continue
+        for raw in read:
+            kind, stmt = unwrap(raw["stmt"])
+            reader.statement(kind, stmt, reader.line_of(reader.base + raw.get("stmt_location", 0)))
     return reader.source
-
-
-def refuse_unreadable(text, exc, start):
-    offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
-    line = line_numbers(text)(None if offset is None else start + offset)
-    where = f" (line {line})" if line else ""
-    message = f"This is not SQL PostgreSQL can read{where}: {exc.args[0]}"
-    raise ValidationFailed(message, {"file": message}) from exc
-
-
-def data_statement(statement):
-    """(kind, table name) of an INSERT or COPY, read from its first words, or None."""
-    found = DATA.match(statement)
-    if found is None:
-        return None
-    kind = "InsertStmt" if found[1].lower() == "insert" else "CopyStmt"
-    return kind, found[2].strip('"')
 
 
 class SqlReader:
@@ -140,24 +114,6 @@ class SqlReader:
     def text_of(self, expr):
         """The text of an expression, as the file has it (for the report)."""
         return expressions.text_at(self.text, self.base + expressions.start_of(expr))
-
-    def read_statement(self, statement, start):
-        """Read one statement (`start`: where it begins in the file, in characters)."""
-        line = self.line_of(self.base)
-        data = data_statement(statement)
-        if data is not None:
-            words = WORDS[data[0]]
-            self.note(UNREPRESENTABLE, line, data[1], f"{words} cannot be represented")
-            return
-        try:
-            statements = expressions.parse_tree(statement)
-        except ParseError as exc:
-            refuse_unreadable(self.text.decode("utf-8"), exc, start)
-        except expressions.TooDeep:
-            import_limits.refuse_too_deep(line)
-        for raw in statements:
-            kind, stmt = unwrap(raw["stmt"])
-            self.statement(kind, stmt, line)
 
     def note(self, *finding):
         self.source.note(*finding)

@@ -6,8 +6,8 @@ import json
 import pytest
 from pydbml.classes import Table
 
-from designer.database import import_expressions as expressions
 from designer.database import import_limits
+from designer.database import sql_pieces
 from designer.database.import_dbml import read_dbml
 from designer.database.import_json import plan_json
 from designer.database.import_plan import plan_import
@@ -95,8 +95,10 @@ def test_a_checks_text_in_a_later_statement_is_quoted_from_its_own_place():
 
 def test_data_is_noted_with_its_table_and_line_without_reading_its_tree(monkeypatch):
     parsed = []
-    real = expressions.parse_tree
-    monkeypatch.setattr(expressions, "parse_tree", lambda text: parsed.append(text) or real(text))
+    real = sql_pieces.parser.parse_sql_json
+    monkeypatch.setattr(
+        sql_pieces.parser, "parse_sql_json", lambda text: parsed.append(text) or real(text)
+    )
     rows = ",".join(f"({n}, 'row {n}')" for n in range(20_000))
     text = f'CREATE TABLE t ();\n-- rows\nINSERT INTO public."t" VALUES {rows};\nCOPY t FROM stdin;'
     found = [f.as_dict() for f in read_sql(text).findings]
@@ -107,6 +109,36 @@ def test_data_is_noted_with_its_table_and_line_without_reading_its_tree(monkeypa
          "message": "data (COPY) cannot be represented"},
     ]  # fmt: skip
     assert parsed == ["CREATE TABLE t ()"]
+
+
+def test_a_function_body_of_several_statements_is_read_as_one_statement():
+    text = (
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n"
+        "  INSERT INTO t VALUES (1);\nEND;\nCREATE TABLE t (x int);"
+    )
+    source = read_sql(text)
+    assert [f.message for f in source.findings] == ["a function cannot be represented"]
+    assert list(source.tables) == ["t"] and source.tables["t"].line == 6
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT 1; oops here; CREATE TABLE t ();",
+        "SELECT 1; oops",
+        "oops; INSERT INTO t VALUES (1);",
+    ],
+)
+def test_text_the_scanner_passes_over_is_still_parsed(text):
+    assert refusal(read_sql, text).message.startswith("This is not SQL PostgreSQL can read")
+
+
+def test_a_statement_over_a_megabyte_is_refused_but_data_is_not():
+    wide = "CREATE VIEW v AS SELECT " + ", ".join(["1"] * 400_000) + ";"
+    with pytest.raises(TooLarge, match="an import reads at most 1.0 MB a statement"):
+        read_sql(wide)
+    rows = ",".join(f"({n})" for n in range(200_000))
+    assert read_sql(f"INSERT INTO t VALUES {rows};").findings[0].subject == "t"
 
 
 def test_sql_that_does_not_parse_names_its_line_after_the_split():
