@@ -72,7 +72,9 @@ def refuse_too_large(fmt, size):
 
 
 def megabytes(size):
-    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size:,} bytes"
 
 
 def refuse_statements(count):

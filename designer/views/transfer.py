@@ -1,5 +1,7 @@
 """Import and export: the project's Import & export tab, downloads, a new project from a file."""
 
+import io
+
 import psycopg2
 from flask import Blueprint
 from flask import Response
@@ -32,14 +34,17 @@ def uploaded():
     upload = request.files.get("file")
     if upload is not None and upload.filename:
         name = upload.filename
-        # Read one byte past the cap, so a larger file is refused as larger, not cut.
-        text = import_limits.decoded(upload.read(settings.import_max_bytes + 1))
     else:
         name, text = request.form.get("filename", ""), request.form.get("source", "")
     fmt = request.form.get("format") or EXTENSIONS.get(name.rsplit(".", 1)[-1].lower(), "")
     if fmt not in imports.FORMATS:
         message = "Choose the file's format (SQL, JSON or DBML)."
         raise ValidationFailed(message, {"format": message})
+    if upload is not None and upload.filename:
+        # Its size first: a file cut at the cap could end inside a character.
+        import_limits.refuse_too_large(fmt, upload.stream.seek(0, io.SEEK_END))
+        upload.stream.seek(0)
+        text = import_limits.decoded(upload.read())
     return fmt, text, name
 
 

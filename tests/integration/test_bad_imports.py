@@ -251,3 +251,16 @@ def test_the_caps_refuse_a_file_beyond_them_and_nothing_is_written(
     assert answer.status_code == status
     assert words in answer.json["error"]["message"]
     assert counts() == before
+
+
+def test_an_upload_over_the_cap_is_too_large_even_cut_inside_a_character(
+    world, api, signed_in, monkeypatch
+):
+    """Read up to the cap, the file below ended inside the é: it was refused as not UTF-8."""
+    monkeypatch.setattr(settings, "import_max_bytes", 13)
+    client, before = client_for("html", "owner", world, api, signed_in), counts()
+    upload = {"format": "sql", "file": (io.BytesIO("CREATE TABLE é ();".encode()), "s.sql")}
+    response = client.post(f"/projects/{world['ids']['p']}/import/preview", data=upload)
+    assert response.status_code == 413
+    assert "This file is 19 bytes: an import reads at most 13 bytes of SQL." in response.text
+    assert counts() == before
