@@ -55,6 +55,14 @@ IMPORT_LIMITS = (
     "import_max_seconds",
 )
 
+IMPORT_LIMITS = (
+    "import_max_bytes",
+    "import_max_dbml_bytes",
+    "import_max_statements",
+    "import_max_tables",
+    "import_max_seconds",
+)
+
 
 def configure(config):
     for name in TIMINGS:

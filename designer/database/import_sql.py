@@ -155,6 +155,7 @@ def read_sql(text, deadline=NO_DEADLINE):
         for raw in read:
             kind, stmt = unwrap(raw["stmt"])
             reader.statement(kind, stmt, reader.line_of(reader.base + raw.get("stmt_location", 0)))
+        read = raw = stmt = None  # this tree goes before the next is built, not after
     return reader.source
 
 
