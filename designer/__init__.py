@@ -40,6 +40,9 @@ ENVIRONMENT = {
     # Whether an import may read a database at any URL a user gives (the server connects
     # to hosts it is told); the deploy target's schemas can always be imported.
     "IMPORT_ALLOW_URLS": False,
+    # Schemas of the deploy target that no project reserved which users may import (and
+    # take over), comma-separated; any other schema no project of theirs reserved is refused.
+    "IMPORT_TARGET_SCHEMAS": "",
 }
 
 

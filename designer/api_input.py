@@ -10,11 +10,14 @@ domain modules check beyond types (identifiers, ranges, cycles) they still do.
 from typing import Annotated
 from typing import Literal
 
+from pydantic import AfterValidator
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import StringConstraints
 from pydantic import ValidationError
+from pydantic import WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from designer.errors import ValidationFailed
 from designer.models import DATA_TYPES
@@ -40,6 +43,21 @@ Value = (
     | Annotated[str, StringConstraints(max_length=1_000)]
 )
 Action = Literal["no_action", "restrict", "cascade", "set_null", "set_default"]
+TOKEN_DAYS = (7, 30, 90, 365)
+
+
+def token_days(days):
+    # A Literal of numbers takes 7.0 for 7 even in strict mode: an int is checked first.
+    if days not in TOKEN_DAYS:
+        raise PydanticCustomError("literal_error", "Input should be 7, 30, 90 or 365")
+    return days
+
+
+TokenDays = Annotated[
+    int,
+    AfterValidator(token_days),
+    WithJsonSchema({"type": "integer", "enum": list(TOKEN_DAYS)}),
+]
 
 
 class Body(BaseModel):
@@ -52,7 +70,7 @@ class TokenRequest(Body):
     name: Annotated[
         str, StringConstraints(min_length=1, max_length=100), Field(description="What uses it.")
     ]
-    expires_in_days: Literal[7, 30, 90, 365] | None = Field(
+    expires_in_days: TokenDays | None = Field(
         default=90, description="Days the token lives; null: until revoked."
     )
     read_only: bool = Field(default=False, description="Only reads: every other method gets 403.")
@@ -110,6 +128,12 @@ class DriftResolution(Body):
     resolve: Literal["redeploy", "adopt"]
     dry_run: bool = False
     confirm_destructive: bool = False
+
+
+class ProjectDelete(Body):
+    # Sent as "schema"; named otherwise here, as BaseModel has a schema() of its own.
+    schema_choice: Literal["drop", "keep"] = Field(default=None, alias="schema")
+    confirm_name: Annotated[str, StringConstraints(max_length=200)] = None
 
 
 class TableDrop(Body):

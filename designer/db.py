@@ -148,7 +148,8 @@ def init_app(app):
     if not url:
         from designer.embedded import embedded_url
 
-        url, owner_url = embedded_url(app.instance_path)
+        url, owner_url, target_url = embedded_url(app.instance_path)
+        app.config["DEPLOY_DATABASE_URL"] = app.config.get("DEPLOY_DATABASE_URL") or target_url
     app.config["DATABASE_URL"] = url
     app.config["OWNER_DATABASE_URL"] = owner_url
     _owner_url[0] = owner_url

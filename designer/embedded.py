@@ -17,14 +17,17 @@ from designer import rls
 EMBEDDED_DB_NAME = "designer"
 EMBEDDED_OWNER = "designer_owner"
 EMBEDDED_APP = "designer_app"
+EMBEDDED_TARGET = "designer_target"
 
 
 def embedded_url(instance_path):
-    """Start (or join) the embedded PostgreSQL under instance/; returns (app URL, owner URL).
+    """Start (or join) the embedded PostgreSQL under instance/; returns the URLs of the app,
+    the owner and the deploy target.
 
     The designer's database belongs to the owner role (migrations run as it) and the app
     connects as a role bound by row-level security; the deploy target's database belongs
-    to the app role. It stops when the last process using it exits, Ctrl-C and SIGTERM included.
+    to a role of its own, which makes a role per project there and never serves the
+    designer. It stops when the last process using it exits, Ctrl-C and SIGTERM included.
     """
     import pgserver  # only when embedded: a server given by URL never loads it
 
@@ -39,8 +42,10 @@ def embedded_url(instance_path):
     click.echo(f"Embedded PostgreSQL: data in {data_dir}; it stops with the app.", err=True)
     admin = server.get_uri("postgres")
     owner_url, app_url = rls.provision(admin, EMBEDDED_DB_NAME, EMBEDDED_OWNER, EMBEDDED_APP)
-    rls.create_database(admin, f"{EMBEDDED_DB_NAME}_deploy", EMBEDDED_APP)
-    return app_url, owner_url
+    target_url = rls.provision_target(
+        admin, f"{EMBEDDED_DB_NAME}_deploy", EMBEDDED_TARGET, former_owner=EMBEDDED_APP
+    )
+    return app_url, owner_url, target_url
 
 
 # A deploy, and drift's scratch copy, create every table of a project in one transaction,

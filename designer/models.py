@@ -15,6 +15,7 @@ from peewee import JSONField
 from peewee import TextField
 from peewee import UUIDField
 from peewee import fn
+from playhouse.postgres_ext import ArrayField
 
 from designer.db import BaseModel
 from designer.db import Timestamp
@@ -392,6 +393,27 @@ class Deployment(BaseModel):
         return (self.sql or "").startswith(ADOPTED_SQL)
 
 
+class TargetReservation(BaseModel):
+    """A schema of the deploy target, held for one project, and the role that owns it there.
+
+    Schema names are one namespace across every tenant: a unique index refuses a name that
+    any reservation holds, whoever's. When a project is deleted with its schema kept, the
+    reservation stays, held for the owners it had then (`kept_for`), who alone may import it.
+    """
+
+    schema_name = CharField(max_length=63, unique=True)
+    role_name = CharField(max_length=63, unique=True)
+    project = ForeignKeyField(
+        Project, null=True, unique=True, on_delete="SET NULL", backref="reservations"
+    )
+    kept_for = ArrayField(UUIDField, default=list, constraints=[SQL("DEFAULT '{}'")])
+    kept_name = CharField(max_length=200, null=True)
+    # A schema made before projects had roles (or allowed by an administrator): on first
+    # use, its objects are handed over to the project's role.
+    handover = BooleanField(default=False, constraints=[SQL("DEFAULT false")])
+    created_at = Timestamp()
+
+
 # The SQL text of a Deployment that adopted the target's schema.
 ADOPTED_SQL = "-- adopted what the database holds; nothing ran on it\n"
 
@@ -407,4 +429,5 @@ MODELS = (
     TableLock,
     ActivityEntry,
     Deployment,
+    TargetReservation,
 )

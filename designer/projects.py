@@ -1,6 +1,7 @@
 """Projects, memberships and the role check every project query goes through."""
 
 import secrets
+import uuid
 
 from peewee import JOIN
 from peewee import IntegrityError
@@ -9,6 +10,7 @@ from peewee import fn
 from designer import locks
 from designer.accounts import account_of
 from designer.activity import recording
+from designer.database import reservations
 from designer.db import database
 from designer.db import parse_id
 from designer.db import update_at_revision
@@ -142,10 +144,9 @@ def schema_base(name):
 
 
 def schema_candidates(base):
-    """base, base_2, base_3 …; past a hundred, a random suffix."""
+    """base, then base with a random suffix: a counted suffix would tell how many other
+    people's projects share the name."""
     yield base
-    for number in range(2, 100):
-        yield f"{base}_{number}"
     while True:
         yield f"{base}_{secrets.token_hex(3)}"
 
@@ -153,28 +154,32 @@ def schema_candidates(base):
 def create_project(user, name, description=""):
     """A new project owned by `user`, deploying into a schema named after it that is free.
 
-    Schema names are one namespace across all projects, but under row-level security a
-    user sees only their own: a name another user's project holds shows up as the unique
-    index refusing it, and the next candidate is tried."""
+    Schema names are one namespace across all tenants (reservations, kept ones included), but
+    under row-level security a user sees only their own: a name held elsewhere shows up as a
+    unique index refusing it, and a random suffix is tried."""
     if user.token_project_id is not None:
         raise Forbidden("This token is for one project: it cannot create projects.")
     changes = clean_project_input(name, description)
     with database.atomic():
         base = schema_base(changes["name"])
-        seen = Project.select(Project.target_schema).where(Project.target_schema.startswith(base))
-        taken = {schema for (schema,) in seen.tuples()}
         for candidate in schema_candidates(base):
-            if candidate in taken:
-                continue
             try:
                 with database.atomic():  # a savepoint: a refused name leaves the rest intact
-                    project = Project.create(owner=user, target_schema=candidate, **changes)
+                    project_id = uuid.uuid4()
+                    # No RETURNING: the new row is not the user's to read until its first
+                    # member (its owner) is added.
+                    Project.insert(
+                        id=project_id, owner=user, target_schema=candidate, **changes
+                    ).returning().execute()
+                    ProjectMember.create(project=project_id, user=user, role="owner")
+                    reservations.reserve(project_id, candidate)
                 break
             except IntegrityError as exc:
-                if "project_target_schema" not in str(exc):
+                if "target_schema" not in str(exc) and "target_reservation_schema_name" not in str(
+                    exc
+                ):
                     raise
-        ProjectMember.create(project=project, user=user, role="owner")
-    return project
+    return Project.get_by_id(project_id)
 
 
 def clean_target_schema(granted, value):
@@ -194,6 +199,8 @@ def clean_target_schema(granted, value):
             "the target schema cannot move now."
         )
         raise ValidationFailed(message, {"target_schema": message})
+    if value != granted.project.target_schema:
+        reservations.move(granted.project, value)
     return value
 
 
@@ -214,14 +221,41 @@ def update_project(user, project_id, revision, **fields):
             updated = update_at_revision(Project, granted.project.id, revision, **changes)
             log.add("project.updated", f"edited the project {updated.name}", updated.id)
     except IntegrityError as exc:
-        message = "Another project already deploys into this schema."
+        message = reservations.TAKEN
         raise ValidationFailed(message, {"target_schema": message}) from exc
     return updated
 
 
-def delete_project(user, project_id):
+SCHEMA_CHOICES = ("drop", "keep")
+
+
+def schema_on_delete(project):
+    """What deleting the project would leave on the target: (schema, [(table, rows)]), or
+    None when nothing of it was ever deployed."""
+    if not reservations.has_deployed(project):
+        return None
+    return project.target_schema, reservations.deployed_rows(project)
+
+
+def delete_project(user, project_id, schema=None, confirm_name=None):
+    """Delete the project. When it deployed tables, `schema` says what becomes of them:
+    "drop" (with the project's name typed as `confirm_name`) or "keep" (reserved to its
+    owners, who alone may import it again)."""
     granted = access(user, project_id, "owner")
-    granted.project.delete_instance()
+    project = granted.project
+    deployed = reservations.has_deployed(project)
+    if deployed and schema not in SCHEMA_CHOICES:
+        message = (
+            f"Tables of this project are deployed in {project.target_schema}: "
+            "choose whether to drop that schema with its rows or keep it."
+        )
+        raise ValidationFailed(message, {"schema": message})
+    if deployed and schema == "drop" and (confirm_name or "").strip() != project.name:
+        message = "Type the project's name to drop its schema and every row in it."
+        raise ValidationFailed(message, {"confirm_name": message})
+    with database.atomic():
+        reservations.release(project, keep=deployed and schema == "keep")
+        project.delete_instance()
 
 
 def with_names():

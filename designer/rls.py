@@ -34,6 +34,7 @@ PROTECTED_TABLES = (
     "table_lock",
     "activity_entry",
     "deployment",
+    "target_reservation",
 )
 
 
@@ -214,6 +215,47 @@ def provision(admin_url, name, owner, app, app_creates_schemas=False):
     return with_user(with_database(admin_url, name), owner), with_user(
         with_database(admin_url, name), app
     )
+
+
+def provision_target(admin_url, name, role, former_owner=None):
+    """Set up database `name` as a deploy target whose connection role is `role`: it owns the
+    database, may create roles (one per project) and nothing more; no one else may connect
+    but the roles it grants. `former_owner`'s objects there (from before roles per project)
+    pass to `role`, which hands each project's schema to its project's role. Returns the
+    target's URL. Idempotent; `admin_url` is a superuser's."""
+    found = sql.SQL("SELECT 1 FROM pg_roles WHERE rolname = {}").format(sql.Literal(role))
+    if not _run(admin_url, found)[0]:
+        with contextlib.suppress(errors.DuplicateObject):
+            _run(
+                admin_url,
+                sql.SQL("CREATE ROLE {} LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS").format(
+                    sql.Identifier(role)
+                ),
+            )
+    create_database(admin_url, name, role)
+    target_admin = with_database(admin_url, name)
+    names = {"db": sql.Identifier(name), "role": sql.Identifier(role)}
+    statements = [
+        sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {db} FROM PUBLIC").format(**names),
+        # Who holds the locks a deploy waited for, and what they run (named in its error).
+        sql.SQL("GRANT pg_read_all_stats TO {role}").format(**names),
+    ]
+    if former_owner:
+        statements.append(
+            sql.SQL("REASSIGN OWNED BY {} TO {role}").format(sql.Identifier(former_owner), **names)
+        )
+        statements.append(
+            sql.SQL("REVOKE ALL ON DATABASE {db} FROM {}").format(
+                sql.Identifier(former_owner), **names
+            )
+        )
+    found_former = sql.SQL("SELECT 1 FROM pg_roles WHERE rolname = {}").format(
+        sql.Literal(former_owner or "")
+    )
+    if former_owner and not _run(admin_url, found_former)[0]:
+        statements = statements[:1]
+    _run(target_admin, *statements)
+    return with_user(target_admin, role)
 
 
 @contextlib.contextmanager

@@ -23,6 +23,9 @@ class Settings:
     deploy_lock_timeout_ms: int = 5000
     deploy_statement_timeout_ms: int = 60000
     import_allow_urls: bool = False
+    # Schemas of the deploy target that no project reserved and users may import anyway.
+    import_target_schemas: frozenset = frozenset()
+    secret_key: str = ""
 
 
 settings = Settings()
@@ -45,6 +48,11 @@ def configure(config):
     settings.deploy_lock_timeout_ms = int(config["DEPLOY_LOCK_TIMEOUT_MS"])
     settings.deploy_statement_timeout_ms = int(config["DEPLOY_STATEMENT_TIMEOUT_MS"])
     settings.import_allow_urls = bool(config.get("IMPORT_ALLOW_URLS", False))
+    listed = config.get("IMPORT_TARGET_SCHEMAS") or ""
+    if isinstance(listed, str):
+        listed = listed.split(",")
+    settings.import_target_schemas = frozenset(n.strip() for n in listed if n.strip())
+    settings.secret_key = str(config["SECRET_KEY"])
     if settings.lock_lease_seconds < 2 * settings.lock_heartbeat_seconds:
         raise ValueError(
             "LOCK_LEASE_SECONDS must be at least twice LOCK_HEARTBEAT_SECONDS, "

@@ -68,7 +68,11 @@ def roles(server_url):
     """This session's owner and app roles (names of its own: roles are server-wide, and
     other sessions may share the server), dropped after the session's databases."""
     suffix = uuid.uuid4().hex[:10]
-    names = {"owner": f"dmd_owner_{suffix}", "app": f"dmd_app_{suffix}"}
+    names = {
+        "owner": f"dmd_owner_{suffix}",
+        "app": f"dmd_app_{suffix}",
+        "target": f"dmd_target_{suffix}",
+    }
     yield names
     for name in names.values():
         admin_execute(server_url, f"DROP ROLE IF EXISTS {name}")
@@ -120,7 +124,29 @@ def app_database_url(database_url, roles):
 
 
 @pytest.fixture(scope="session")
-def app(database_url, owner_database_url, app_database_url, tmp_path_factory):
+def deploy_database_url(server_url, roles):
+    """The deploy target, as a superuser sees it (tests read and write deployed rows so)."""
+    from designer import rls
+
+    name = f"dmd_deploy_{uuid.uuid4().hex[:10]}"
+    rls.provision_target(server_url, name, roles["target"])
+    url = with_database(server_url, name)
+    yield url
+    drop_tenant_roles(url, roles["target"])
+    admin_execute(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def target_url(deploy_database_url, roles):
+    """The deploy target as its own connection role (the app's DEPLOY_DATABASE_URL)."""
+    from designer import rls
+
+    return rls.with_user(deploy_database_url, roles["target"])
+
+
+@pytest.fixture(scope="session")
+def app(database_url, owner_database_url, app_database_url, target_url, deploy_database_url,
+        tmp_path_factory):  # fmt: skip
     from designer import accounts
     from designer import create_app
     from designer import db
@@ -132,12 +158,15 @@ def app(database_url, owner_database_url, app_database_url, tmp_path_factory):
     # Requests run as the app role; the tests' own setup and checks as a superuser. Every app
     # made from this URL (create_app, the `production` fixture) routes so.
     route(app_database_url, database_url)
+    from tests import on_target
+
+    on_target.SUPERUSER_URL[0] = deploy_database_url
     app = create_app(
         {
             "TESTING": True,
             "DATABASE_URL": app_database_url,
             "OWNER_DATABASE_URL": owner_database_url,
-            "DEPLOY_DATABASE_URL": app_database_url,
+            "DEPLOY_DATABASE_URL": target_url,
             "SECRET_KEY": "test-secret",
             "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
             # A short account window, so a test can wait one out.
@@ -184,12 +213,36 @@ def truncate_all():
 
 
 def drop_deployed_schemas():
-    """Drop the schemas deploys made (the tests deploy into the designer's own database)."""
-    from designer.db import database
+    """Drop the schemas deploys made on the target, and the projects' roles."""
+    from designer.database import tenant_roles
+    from tests import on_target
 
-    rows = database.execute_sql(
-        "SELECT quote_ident(nspname) FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%%'"
-        " AND nspname NOT IN ('public', 'information_schema')"
-    ).fetchall()
-    if rows:
-        database.execute_sql("DROP SCHEMA " + ", ".join(r[0] for r in rows) + " CASCADE")
+    url = on_target.SUPERUSER_URL[0]
+    if url is not None:
+        drop_tenant_roles(url, None)
+    tenant_roles.forget_all()
+
+
+TENANT_ROLES = "SELECT quote_ident(rolname) FROM pg_roles WHERE rolname LIKE 'dmd\\_p\\_%%'"
+SCHEMAS = (
+    "SELECT quote_ident(nspname) FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%%'"
+    " AND nspname NOT IN ('public', 'information_schema')"
+)
+
+
+def drop_tenant_roles(url, _target_role):
+    """Every schema of the deploy database at `url`, and the project roles (a superuser's)."""
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(SCHEMAS)
+            schemas = [row[0] for row in cursor.fetchall()]
+            if schemas:
+                cursor.execute("DROP SCHEMA " + ", ".join(schemas) + " CASCADE")
+            cursor.execute(TENANT_ROLES)
+            for (role,) in cursor.fetchall():
+                cursor.execute(f"DROP OWNED BY {role}")
+                cursor.execute(f"DROP ROLE {role}")
+    finally:
+        conn.close()

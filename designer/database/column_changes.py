@@ -143,7 +143,7 @@ def alter_column(ctx, change):
     elif new_default is None and old_default is not None and not retyped:
         steps.append(Step(f"{alter} DROP DEFAULT", SAFE, "drops the default"))
     if after["is_required"] and not before["is_required"]:
-        steps.append(set_not_null(ctx, table_id, after))
+        steps += set_not_null(ctx, table_id, after)
     elif before["is_required"] and not after["is_required"]:
         steps.append(Step(f"{alter} DROP NOT NULL", SAFE, "makes the column optional"))
     if before["field_config"].get("description") != after["field_config"].get("description"):
@@ -154,18 +154,27 @@ def alter_column(ctx, change):
 
 
 def set_not_null(ctx, table_id, field):
-    """NOT NULL through a validated CHECK, so the ACCESS EXCLUSIVE lock skips the scan."""
+    """NOT NULL through a validated CHECK, so the ACCESS EXCLUSIVE lock skips the scan:
+    four steps, one statement each; only the validation can fail on the rows."""
     relation, column = ctx.relation(table_id), ident(field["field_name"])
     table_name = ctx.table(table_id)["table_name"]
-    check = ident(generated_name(table_name, field["field_name"], suffix="not_null"))
-    sql = ";\n".join(
-        [
-            f"ALTER TABLE {relation} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID",
-            f"ALTER TABLE {relation} VALIDATE CONSTRAINT {check}",
-            f"ALTER TABLE {relation} ALTER COLUMN {column} SET NOT NULL",
-            f"ALTER TABLE {relation} DROP CONSTRAINT {check}",
-        ]
-    )
+    name = generated_name(table_name, field["field_name"], suffix="not_null")
+    check, alter = ident(name), f"ALTER TABLE {relation}"
     reason = f"makes {field['field_name']} required: fails while rows hold NULL in it"
     measure = f"SELECT count(*) FROM {relation} WHERE {column} IS NULL"
-    return Step(sql, DATA_DEPENDENT, reason, table_id, measure)
+    return [
+        Step(
+            f"{alter} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID",
+            SAFE,
+            f"adds {name}, checking new rows only",
+            table_id,
+        ),
+        Step(f"{alter} VALIDATE CONSTRAINT {check}", DATA_DEPENDENT, reason, table_id, measure),
+        Step(
+            f"{alter} ALTER COLUMN {column} SET NOT NULL",
+            SAFE,
+            f"sets NOT NULL on {field['field_name']} (the validated {name} spares the scan)",
+            table_id,
+        ),
+        Step(f"{alter} DROP CONSTRAINT {check}", SAFE, f"drops {name}, no longer needed", table_id),
+    ]

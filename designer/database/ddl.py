@@ -1,8 +1,8 @@
 """PostgreSQL DDL from the design: CREATE scripts and ALTER migrations, as classified steps.
 
 `migration(schema, old, new)` turns the operations of designer.history.diff (the one
-diff engine) into steps: each one statement or a short lock-friendly group
-(NOT VALID then VALIDATE; NOT NULL through a validated CHECK), with its
+diff engine) into steps of one statement each (lock-friendly forms take several:
+NOT VALID then VALIDATE; NOT NULL through a validated CHECK), with its
 safety class, the reason, and a query counting the rows it would break,
 which deploy.py runs on the target just before the step. A CREATE script is
 the migration from the empty schema. Every identifier is quoted; every
@@ -263,16 +263,18 @@ def add_objects(ctx, kept, foreign):
             continue
         for key, name in added_keys(ctx, table_id):
             if (key[0] == "fkey") == foreign:
-                steps.append(add_object(ctx, table_id, key, name))
+                steps += add_object(ctx, table_id, key, name)
     return steps
 
 
 def add_object(ctx, table_id, key, name):
+    """The steps adding one named object to a kept table: a check or a foreign key is added
+    NOT VALID, then validated in a step of its own (one statement a step)."""
     relation = ctx.relation(table_id)
     table = ctx.table(table_id)
     if key[0] == "index":
         reason = "builds an index; writes to the table wait until it is built"
-        return Step(ctx.index_statement(table_id, key, name), BLOCKING, reason, table_id)
+        return [Step(ctx.index_statement(table_id, key, name), BLOCKING, reason, table_id)]
     clause = ctx.constraint_clause(table_id, key, name)
     if key[0] in ("unique", "unique_together"):
         columns = [ident(table["fields"][f]["field_name"]) for f in key[1:]]
@@ -283,22 +285,23 @@ def add_object(ctx, table_id, key, name):
             f" WHERE {present} GROUP BY {listed} HAVING count(*) > 1) AS d"
         )
         reason = "adds a unique constraint (builds its index): fails on duplicate values"
-        return Step(
-            f"ALTER TABLE {relation} ADD {clause}", DATA_DEPENDENT, reason, table_id, measure
-        )
-    sql = ";\n".join(
-        [
-            f"ALTER TABLE {relation} ADD {clause} NOT VALID",
-            f"ALTER TABLE {relation} VALIDATE CONSTRAINT {ident(name)}",
+        return [
+            Step(f"ALTER TABLE {relation} ADD {clause}", DATA_DEPENDENT, reason, table_id, measure)
         ]
+    added = Step(
+        f"ALTER TABLE {relation} ADD {clause} NOT VALID",
+        SAFE,
+        f"adds {name}, checking new rows only (existing rows are checked next)",
+        table_id,
     )
+    validate = f"ALTER TABLE {relation} VALIDATE CONSTRAINT {ident(name)}"
     if key[0] == "check":
         field = table["fields"][key[1]]
         measure = (
             f"SELECT count(*) FROM {relation} WHERE NOT ({check_expression(field, *key[2:4])})"
         )
-        reason = f"adds a check ({key[2]}): fails on rows that break it"
-        return Step(sql, DATA_DEPENDENT, reason, table_id, measure)
+        reason = f"checks the rows against {name} ({key[2]}): fails on rows that break it"
+        return [added, Step(validate, DATA_DEPENDENT, reason, table_id, measure)]
     column = ident(table["fields"][key[2]]["field_name"])
     source = ctx.table(key[3])
     measure = (
@@ -306,8 +309,8 @@ def add_object(ctx, table_id, key, name):
         f" (SELECT 1 FROM {qualified(ctx.schema, source['table_name'])} AS s"
         f" WHERE s.{ident(source['fields'][key[4]]['field_name'])} = t.{column})"
     )
-    reason = "adds a foreign key: fails on rows pointing at nothing"
-    return Step(sql, DATA_DEPENDENT, reason, table_id, measure)
+    reason = f"checks the rows against {name} (a foreign key): fails on rows pointing at nothing"
+    return [added, Step(validate, DATA_DEPENDENT, reason, table_id, measure)]
 
 
 def add_foreign_keys(ctx, kept, created):

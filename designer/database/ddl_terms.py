@@ -1,8 +1,10 @@
 """The words DDL is made of: plan steps, quoted names and literals, column definitions,
 constraint clauses, and the context (two snapshots, a schema, objects' names) they are read in.
 
-Pure: no database, no Flask. Every identifier goes through quote_identifier and every
-value through literal().
+Pure: no database, no Flask. Every identifier goes through quote_identifier, every value
+through literal(), and everything else is a word of ours: types come from
+designer.design.column_types, actions and rules from the mappings here, and a stored
+setting outside them raises UnsafeSetting rather than reach the SQL.
 """
 
 from dataclasses import asdict
@@ -10,8 +12,11 @@ from dataclasses import dataclass
 
 from designer.database.schema_objects import ObjectNames
 from designer.database.schema_objects import names_of
+from designer.design.column_types import MAX_VARCHAR
+from designer.design.column_types import bounded_setting
+from designer.design.column_types import sql_type
+from designer.design.column_types import unsafe
 from designer.design.field_types import DATE_FUNCTIONS
-from designer.design.field_types import pg_type
 from designer.design.naming import quote_identifier as ident
 
 SAFE, BLOCKING, DATA_DEPENDENT, DESTRUCTIVE = "safe", "blocking", "data_dependent", "destructive"
@@ -38,7 +43,7 @@ END $$"""
 
 @dataclass
 class Step:
-    """One step of a plan: SQL (one or more statements) and what running it risks."""
+    """One step of a plan: one SQL statement and what running it risks."""
 
     sql: str
     kind: str
@@ -60,7 +65,20 @@ def qualified(schema, name):
 
 
 def column_type(field):
-    return pg_type(field["data_type"], field["field_config"])
+    return sql_type(field["data_type"], field["field_config"])
+
+
+def action_words(action):
+    """ON DELETE / ON UPDATE words of a cascade action (UnsafeSetting for another value)."""
+    if not isinstance(action, str) or action not in ACTIONS:
+        unsafe("cascade_config", f"expected one of {', '.join(ACTIONS)}.")
+    return ACTIONS[action]
+
+
+def length_bound(value):
+    """A min_length as check_rules gives it (its text), as a whole number of ours."""
+    number = int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
+    return bounded_setting({"min_length": number}, "min_length", 0, MAX_VARCHAR)
 
 
 def default_sql(field):
@@ -68,12 +86,12 @@ def default_sql(field):
     value = field.get("default_value")
     if value is None:
         return None
-    if field["data_type"] == "boolean":
+    type_words = column_type(field)
+    if type_words == "boolean":
         return "true" if value == "true" else "false"
-    functions = DATE_FUNCTIONS.get(field["field_config"].get("date_type", "date"), ())
-    if field["data_type"] == "date" and value in functions:
+    if isinstance(value, str) and value in DATE_FUNCTIONS.get(type_words, ()):
         return value
-    return f"{literal(value)}::{column_type(field)}"
+    return f"{literal(value)}::{type_words}"
 
 
 def check_expression(field, rule, value):
@@ -83,8 +101,10 @@ def check_expression(field, rule, value):
     if rule == "max":
         return f"{column} <= {literal(value)}::{column_type(field)}"
     if rule == "min_length":
-        return f"char_length({column}) >= {int(value)}"
-    return f"{column} ~ {literal(value)}"
+        return f"char_length({column}) >= {length_bound(value):d}"
+    if rule == "pattern":
+        return f"{column} ~ {literal(value)}"
+    unsafe(rule, "is not a validation rule.")
 
 
 def comment_of_table(table):
@@ -154,7 +174,7 @@ class Context:
             body = (
                 f"FOREIGN KEY ({column}) REFERENCES {qualified(self.schema, source['table_name'])}"
                 f" ({ident(source['fields'][key[4]]['field_name'])})"
-                f" ON DELETE {ACTIONS[key[5]]} ON UPDATE {ACTIONS[key[6]]}"
+                f" ON DELETE {action_words(key[5])} ON UPDATE {action_words(key[6])}"
             )
         return f"CONSTRAINT {ident(name)} {body}"
 

@@ -13,6 +13,7 @@ Deployment record (with the statement and PostgreSQL's message) is kept.
 from designer import locks
 from designer.activity import recording
 from designer.database import in_flight
+from designer.database import reservations
 from designer.database import target
 from designer.database.ddl_terms import DESTRUCTIVE
 from designer.database.plans import Plan
@@ -89,7 +90,7 @@ def run(user, project, table_ids, dry_run, confirm, options, flight):
     refuse = refusal(user, confirm, plan.steps) if not dry_run else (lambda step: None)
     flight.start(plan.record(user, None))
     outcome = target.run_plan(
-        plan.steps, plan.schema, not dry_run, refuse, before_commit,
+        plan.steps, reservations.tenant_of(project), not dry_run, refuse, before_commit,
         meanwhile=None if dry_run else save_version,
     )  # fmt: skip
     failed_status = "dry_run_failed" if dry_run else "failed"

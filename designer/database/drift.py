@@ -14,6 +14,7 @@ from designer.activity import recording
 from designer.database import ddl
 from designer.database import deploy
 from designer.database import records
+from designer.database import reservations
 from designer.database import target
 from designer.database.adopt import Adoption
 from designer.database.catalog import fingerprint
@@ -22,6 +23,8 @@ from designer.database.repair import Drift
 from designer.database.repair import Repair
 from designer.database.target import first_line
 from designer.db import database
+from designer.design.fields import regex_problem
+from designer.design.snapshot_rules import check_snapshot
 from designer.errors import Conflict
 from designer.history import versions
 from designer.history.restore import apply_snapshot
@@ -61,21 +64,35 @@ def timeouts(cursor):
     )
 
 
+SCRATCH = "pg_temp"
+
+
+def build_scratch(cursor, snapshot):
+    """Create the snapshot's tables in this session's temporary schema; returns its name.
+
+    Temporary, so the project's role needs no right to create schemas, and nothing can
+    outlive the session even if a rollback were skipped. Each statement passes the guard."""
+    for step in ddl.migration(SCRATCH, None, snapshot):
+        target.execute(cursor, step.sql, SCRATCH)
+    cursor.execute("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()")
+    row = cursor.fetchone()
+    return row[0] if row else SCRATCH
+
+
 def expected_catalog(cursor, snapshot_hash, snapshot):
     """The catalog the snapshot makes, built in a scratch schema the caller rolls back."""
 
     def build():
-        scratch = f"dmd_drift_{secrets.token_hex(6)}"
-        if snapshot["tables"]:
-            try:
-                cursor.execute(ddl.script(ddl.create_script(scratch, snapshot)))
-            except psycopg2.errors.OutOfMemory as exc:
-                raise Conflict(
-                    f"The deploy target could not hold a scratch copy of "
-                    f"{len(snapshot['tables']):,} tables in one transaction ({first_line(exc)}). "
-                    "Raise its max_locks_per_transaction (the README says how)."
-                ) from exc
-        return read_catalog(cursor, scratch)
+        if not snapshot["tables"]:
+            return read_catalog(cursor, f"dmd_none_{secrets.token_hex(6)}")
+        try:
+            return read_catalog(cursor, build_scratch(cursor, snapshot))
+        except psycopg2.errors.OutOfMemory as exc:
+            raise Conflict(
+                f"The deploy target could not hold a scratch copy of "
+                f"{len(snapshot['tables']):,} tables in one transaction ({first_line(exc)}). "
+                "Raise its max_locks_per_transaction (the README says how)."
+            ) from exc
 
     return expected.get(snapshot_hash, build)
 
@@ -93,7 +110,7 @@ class Catalogs:
 def read_catalogs(project):
     last = records.last_applied(project.id)
     snapshot = records.deployed_snapshot(last)
-    conn = target.connect()
+    conn = target.connect_as(reservations.tenant_of(project))
     try:
         with conn.cursor() as cursor:
             timeouts(cursor)
@@ -112,7 +129,7 @@ def check(user, project_id):
     # Not its SQL and plan: at 300 tables, reading them was a third of a kept check.
     last = records.last_applied(project.id, records.SUMMARY)
     deployed_hash = last.to_hash if last else ""
-    conn = target.connect()
+    conn = target.connect_as(reservations.tenant_of(project))
     try:
         with conn.cursor() as cursor:
             timeouts(cursor)
@@ -178,7 +195,8 @@ def redeploy(user, project_id, confirm=False, dry_run=False):
                 log.add("deployment.applied", "put back what was deployed", recorded["row"].id)
 
         refuse = deploy.refusal(user, confirm, steps) if not dry_run else (lambda step: None)
-        outcome = target.run_plan(steps, project.target_schema, not dry_run, refuse, before_commit)
+        tenant = reservations.tenant_of(project)
+        outcome = target.run_plan(steps, tenant, not dry_run, refuse, before_commit)
     done = {**values, "plan": outcome.steps, "duration_ms": outcome.duration_ms}
     if outcome.error:
         return Deployment.create(
@@ -204,7 +222,10 @@ def adopt(user, project_id):
                 f"{project.target_schema} holds what was last deployed: nothing to adopt."
             )
         adoption = Adoption(found.snapshot, found.expected, found.actual)
-        problems = adoption.problems or unexplained(adoption.snapshot, found.actual)
+        if not adoption.problems:
+            # What the catalog says is built (in a scratch schema) only once the rules allow it.
+            check_snapshot(adoption.snapshot, "resolve", regex_problem=regex_problem)
+        problems = adoption.problems or unexplained(project, adoption.snapshot, found.actual)
         if problems:
             raise Conflict(
                 "The database holds what the design cannot say, so nothing was adopted: "
@@ -225,9 +246,9 @@ def adopt(user, project_id):
     return row
 
 
-def unexplained(snapshot, actual):
+def unexplained(project, snapshot, actual):
     """What still differs once `snapshot` is built the way a deploy builds it."""
-    conn = target.connect()
+    conn = target.connect_as(reservations.tenant_of(project))
     try:
         with conn.cursor() as cursor:
             timeouts(cursor)

@@ -16,6 +16,8 @@ from designer.database import ddl
 from designer.database.ddl_terms import check_expression
 from designer.database.ddl_terms import column_type
 from designer.database.ddl_terms import ordered_fields
+from designer.database.export_repair import comments
+from designer.database.export_repair import sound_design
 from designer.database.schema_objects import ObjectNames
 from designer.database.schema_objects import check_rules
 from designer.database.schema_objects import names_of
@@ -49,10 +51,15 @@ def live_design(snapshot):
     relationships = {
         rid: rel
         for rid, rel in snapshot["relationships"].items()
-        if {rel["source_table_id"], rel["target_table_id"]} <= kept.keys()
+        if all(is_key(rel[end], kept) for end in ("source_table_id", "target_table_id"))
         and rel.get("status") != "deleted"
     }
     return {**snapshot, "tables": kept, "relationships": relationships}
+
+
+def is_key(value, entries):
+    """Whether `value` is an id of `entries` (an old snapshot may hold any JSON there)."""
+    return isinstance(value, str) and value in entries
 
 
 # Each table's piece of an export (its CREATE TABLE, its DBML block, its Mermaid entity, its
@@ -82,13 +89,18 @@ def export_names(design):
     return names
 
 
+def exportable(snapshot):
+    """(design, notes): the live design as the rules allow it (designer.database.export_repair)."""
+    return sound_design(live_design(snapshot))
+
+
 def sql_text(snapshot, schema):
     """The CREATE script of the live design (as ddl.create_script writes it), from pieces:
     each table's CREATE TABLE with its indexes and comments, then the foreign keys."""
-    design = live_design(snapshot)
+    design, notes = exportable(snapshot)
     names = export_names(design).by_table
     ctx = ExportContext(schema, design, names)
-    pieces = [ddl.script(ddl.create_script(schema, None))]
+    pieces = [comments(notes, "--"), ddl.script(ddl.create_script(schema, None))]
     ordered = sorted(design["tables"], key=lambda tid: design["tables"][tid]["table_name"])
     for table_id in ordered:
         table_names = tuple(names[table_id].items())
@@ -106,7 +118,8 @@ def sql_text(snapshot, schema):
 
 def full_sql_text(snapshot, schema):
     """sql_text written whole, with no piece kept (what the pieces must add up to)."""
-    return ddl.script(ddl.create_script(schema, live_design(snapshot)))
+    design, notes = exportable(snapshot)
+    return comments(notes, "--") + ddl.script(ddl.create_script(schema, design))
 
 
 class ExportContext(ddl.Context):
@@ -166,10 +179,11 @@ def export_file(snapshot, fmt, schema, stem):
 
 def mermaid_text(snapshot):
     """diagram.mermaid(snapshot), from each table's entity kept as a piece."""
-    tables = diagram.live_tables(snapshot)
-    relationships = diagram.between(snapshot["relationships"].values(), tables)
+    design, notes = exportable(snapshot)
+    tables = design["tables"]
+    relationships = diagram.between(design["relationships"].values(), tables)
     foreign_keys = {r["target_field_id"] for r in relationships if r["target_field_id"]}
-    lines = ["erDiagram"]
+    lines = ["erDiagram", *comments(notes, "%%").splitlines()]
     for table in sorted(tables.values(), key=lambda t: t["table_name"]):
         marked = tuple(sorted(f["id"] for f in table["fields"].values() if f["id"] in foreign_keys))
         entity = lambda t=table: "\n".join(diagram.entity(t, foreign_keys))  # noqa: E731
@@ -187,7 +201,8 @@ def full_text(snapshot, fmt, schema):
         return full_json_text(snapshot)
     if fmt == "dbml":
         return dbml_text(snapshot, schema, pieces=False)
-    return diagram.mermaid(snapshot)
+    design, notes = exportable(snapshot)
+    return diagram.mermaid(design).replace("erDiagram\n", "erDiagram\n" + comments(notes, "%%"), 1)
 
 
 def dbml_string(text):
@@ -203,10 +218,11 @@ def dbml_name(name):
 def dbml_default(field):
     value = field["default_value"]
     if field["data_type"] == "boolean":
-        return value
+        return "true" if value == "true" else "false"
     if field["data_type"] == "number":
-        # Readers take 0.00 for the float 0.0: a decimal keeps its digits as a string.
-        return value if value.lstrip("-").isdigit() else dbml_string(value)
+        # Readers take 0.00 for the float 0.0: a decimal keeps its digits as a string, and so
+        # does a negative number (pydbml reads no sign).
+        return value if value.isascii() and value.isdigit() else dbml_string(value)
     date_type = field["field_config"].get("date_type", "date")
     if field["data_type"] == "date" and value in DATE_FUNCTIONS.get(date_type, ()):
         return f"`{value}`"
@@ -282,8 +298,9 @@ def dbml_block(table):
 
 def dbml_text(snapshot, schema, pieces=True):
     """DBML of the live design: tables with their columns' settings, then the refs."""
-    design = live_design(snapshot)
+    design, notes = exportable(snapshot)
     lines = [
+        *comments(notes, "//").splitlines(),
         f"Project {dbml_name(schema)} {{",
         "  database_type: 'PostgreSQL'",
         "}",

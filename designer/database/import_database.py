@@ -3,17 +3,23 @@ it with IMPORT_ALLOW_URLS) one on any server the user names.
 
 What is read is DDL text (designer.database.introspect), previewed and imported as SQL,
 so the import writes exactly what the preview showed. Reading is read-only, with a
-statement timeout; a schema of a project the user is not a member of is refused like
-one that does not exist, and so is the designer's own schema.
+statement timeout. Of the deploy target, a user may import only schemas reserved to them:
+their projects', or a deleted project's kept for them as its owners (read as the schema's
+own role), and schemas no project reserved that an administrator lists in
+IMPORT_TARGET_SCHEMAS. Any other name, another tenant's, one that does not exist or one not
+listed, is refused by the same words, so nothing tells them apart.
 """
 
 import psycopg2
 
 from designer.database import introspect
+from designer.database import reservations
 from designer.database import target
+from designer.database import tenant_roles
 from designer.db import database
 from designer.errors import Forbidden
 from designer.errors import ValidationFailed
+from designer.models import Project
 from designer.settings import settings
 
 READ_TIMEOUT_MS = 30_000
@@ -23,20 +29,42 @@ def refuse(field, message):
     raise ValidationFailed(message, {field: message})
 
 
-def hidden_schemas(names):
-    """Of these target schemas, the ones this user may not read: other people's projects'
-    (asked through a definer function, as row-level security hides those projects), and the
-    designer's own when the target is the designer's database."""
-    names = list(names)
-    hidden = set(database.execute_sql("SELECT rls_schemas_of_others(%s)", (names,)).fetchone()[0])
-    if target.target_url() == settings.designer_database_url:
-        hidden.add("public")
-    return hidden
+def listed_unreserved(names):
+    """Of these names, those an administrator allows (IMPORT_TARGET_SCHEMAS) that no project
+    reserved. Asked only of listed names, so no user can probe others' reservations."""
+    listed = [name for name in names if name in settings.import_target_schemas]
+    if not listed:
+        return set()
+    rows = database.execute_sql("SELECT rls_reserved_of(%s)", (listed,)).fetchone()[0]
+    return set(listed) - set(rows or ())
 
 
-def connection(url):
-    if not url:
+def importable(names):
+    """{name: reservation or None} of the target schemas this user may import."""
+    names = [name for name in names if name not in target_private_schemas()]
+    found = reservations.own_reservations(names)
+    found.update(dict.fromkeys(listed_unreserved(set(names) - set(found))))
+    return found
+
+
+def target_private_schemas():
+    """The designer's own schema, when the target is the designer's database."""
+    return {"public"} if target.target_url() == settings.designer_database_url else set()
+
+
+def reading_connection(reservation):
+    """A connection that may read the schema: as its role when a project reserved it."""
+    if reservation is None:
         return target.connect()
+    if reservation.project_id is not None:
+        project = Project.get_by_id(reservation.project_id)
+        return target.connect_as(reservations.tenant_of(project))
+    return tenant_roles.connect_as(target.target_url(), reservation.role_name)
+
+
+def connection(url, reservation=None):
+    if not url:
+        return reading_connection(reservation)
     if not settings.import_allow_urls:
         raise Forbidden(
             "Importing from other servers is off (an administrator sets IMPORT_ALLOW_URLS)."
@@ -49,14 +77,16 @@ def connection(url):
 
 def schema_names(user, url=None):
     """The schemas the user may import from (on the deploy target unless `url`)."""
-    conn = connection(url)
+    conn = connection(url) if url else target.connect()
     try:
         with conn.cursor() as cursor:
             names = introspect.schemas(cursor)
     finally:
         conn.close()
-    hidden = set() if url else hidden_schemas(names)
-    return [name for name in names if name not in hidden]
+    if url:
+        return names
+    allowed = importable(names)
+    return [name for name in names if name in allowed]
 
 
 def schema_ddl(user, schema, url=None):
@@ -64,9 +94,16 @@ def schema_ddl(user, schema, url=None):
     schema = (schema or "").strip()
     if not schema or len(schema.encode()) > 63:
         refuse("schema", "Enter the name of a schema.")
-    if not url and schema in hidden_schemas([schema]):
+    reservation = None
+    if not url:
+        allowed = importable([schema])
+        if schema not in allowed:
+            refuse("schema", f"There is no schema {schema} to import.")
+        reservation = allowed[schema]
+    try:
+        conn = connection(url, reservation)
+    except psycopg2.OperationalError:
         refuse("schema", f"There is no schema {schema} to import.")
-    conn = connection(url)
     try:
         with conn.cursor() as cursor:
             cursor.execute("SET TRANSACTION READ ONLY")

@@ -1,15 +1,15 @@
 """A JSON export (the canonical snapshot) read back as an ImportPlan, exactly.
 
 Ids, names, settings and statuses are kept as they are, so importing an
-export gives back its snapshot hash; every table, field and relationship is
-checked by the same rules as one typed in (identifiers, clean_field, keys,
-types, cycles), and anything wrong is refused with its place named. Ids
+export gives back its snapshot hash; the whole snapshot is checked by the rules
+every stored design keeps (designer.design.snapshot_rules: identifiers, strict JSON
+types, clean_field read back exactly, the system id field, keys, cycles), and anything
+wrong is refused with its place named. Ids
 already used on this server and names taken in the project are the only
 things changed, and the preview lists them. Pure: no database, no Flask.
 """
 
 import json
-import uuid
 
 from designer.database.import_plan import ImportPlan
 from designer.database.import_plan import Names
@@ -17,25 +17,15 @@ from designer.database.import_plan import OrderedIds
 from designer.database.import_plan import Rename
 from designer.database.import_source import IMPERFECT
 from designer.database.import_source import Finding
-from designer.design.field_types import clean_field
-from designer.design.field_types import field_as_input
-from designer.design.field_types import pg_type
-from designer.design.naming import identifier_problem
+from designer.design.snapshot_rules import check_snapshot
 from designer.errors import ValidationFailed
-from designer.history.snapshot import FIELD_COLUMNS
-from designer.history.snapshot import TABLE_COLUMNS
-from designer.models import TABLE_STATUSES
 
-REL_KEYS = (
-    "id", "relationship_name", "relationship_type", "source_table_id", "source_field_id",
-    "target_table_id", "target_field_id", "cascade_config", "status",
-)  # fmt: skip
-ACTIONS = ("no_action", "restrict", "cascade", "set_null", "set_default")
+NOT_IMPORTABLE = "This JSON is not a design export the designer can import."
 
 
 def refuse(where, message):
     text = f"{where}: {message}"
-    raise ValidationFailed(f"This JSON is not a design export. {text}", {"file": text})
+    raise ValidationFailed(f"{NOT_IMPORTABLE} {text}", {"file": text})
 
 
 def read_json(text):
@@ -50,118 +40,6 @@ def read_json(text):
     if not isinstance(data["tables"], dict) or not isinstance(data["relationships"], dict):
         refuse("top level", "tables and relationships are objects keyed by id")
     return data
-
-
-class FieldHolder:
-    """The attributes field_as_input reads, from a snapshot entry."""
-
-    def __init__(self, entry):
-        self.__dict__.update(entry)
-
-
-def check_ids(where, key, entries):
-    for entry_id, entry in entries.items():
-        if not isinstance(entry, dict) or entry.get("id") != entry_id:
-            refuse(f"{where} {entry_id}", "each entry is keyed by its own id")
-        try:
-            uuid.UUID(entry_id)
-        except ValueError:
-            refuse(f"{where} {entry_id}", "ids are UUIDs")
-        if set(entry) != set(key):
-            refuse(f"{where} {entry_id}", f"expected the keys {', '.join(sorted(key))}")
-
-
-def check_table(table):
-    where = f"table {table.get('table_name')}"
-    problem = identifier_problem(table["table_name"], "table")
-    if problem:
-        refuse(where, problem)
-    if (
-        table["status"] not in TABLE_STATUSES
-        or not isinstance(table["name"], str)
-        or not table["name"].strip()
-    ):
-        refuse(where, "needs a name and a known status")
-    if not isinstance(table["fields"], dict):
-        refuse(where, "fields are an object keyed by id")
-    check_ids(where, FIELD_COLUMNS, table["fields"])
-    systems = [
-        f
-        for f in table["fields"].values()
-        if isinstance(f["field_config"], dict) and f["field_config"].get("system")
-    ]
-    if (
-        len(systems) != 1
-        or not systems[0]["field_config"].get("primary_key")
-        or systems[0]["field_name"] != "id"
-    ):
-        refuse(where, "every table has exactly one system id field")
-    for entry in table["fields"].values():
-        if entry is systems[0]:
-            continue
-        if not isinstance(entry["sort_order"], int) or entry["sort_order"] < 0:
-            refuse(f"{where}.{entry.get('field_name')}", "sort_order is a whole number ≥ 0")
-        try:
-            cleaned = clean_field(field_as_input(FieldHolder(entry)))
-        except (ValidationFailed, AttributeError, TypeError) as exc:
-            problems = getattr(exc, "fields", {}) or {"field": str(exc)}
-            refuse(
-                f"{where}.{entry.get('field_name')}",
-                "; ".join(f"{k}: {v}" for k, v in problems.items()),
-            )
-        if (
-            cleaned["field_name"] != entry["field_name"]
-            or cleaned["data_type"] != entry["data_type"]
-        ):
-            refuse(f"{where}.{entry['field_name']}", "the field does not read back as saved")
-
-
-def check_relationship(tables, rel, edges):
-    where = f"relationship {rel.get('relationship_name')}"
-    if (
-        identifier_problem(rel["relationship_name"], "table")
-        or rel["relationship_type"] != "one_to_many"
-    ):
-        refuse(where, "needs a valid name and the type one_to_many")
-    source, target = tables.get(rel["source_table_id"]), tables.get(rel["target_table_id"])
-    if source is None or target is None:
-        refuse(where, "both tables must be in the export")
-    key = source["fields"].get(rel["source_field_id"] or "")
-    foreign = target["fields"].get(rel["target_field_id"] or "")
-    if key is None or foreign is None or foreign["field_config"].get("system"):
-        refuse(where, "needs a key field of its source and a foreign key field of its target")
-    if not (key["field_config"].get("primary_key") or key["field_config"].get("unique")):
-        refuse(where, "its key must be the id or a unique field")
-    if pg_type(key["data_type"], key["field_config"]) != pg_type(
-        foreign["data_type"], foreign["field_config"]
-    ):
-        refuse(where, "its key and foreign key have different types")
-    cascade = rel["cascade_config"]
-    if (
-        not isinstance(cascade, dict)
-        or set(cascade) - {"on_delete", "on_update"}
-        or set(cascade.values()) - set(ACTIONS)
-    ):
-        refuse(where, "cascade_config holds on_delete and on_update actions")
-    if rel["status"] not in TABLE_STATUSES:
-        refuse(where, "unknown status")
-    edges.append((rel["source_table_id"], rel["target_table_id"], where))
-
-
-def refuse_cycles(edges):
-    graph = {}
-    for source, target, where in edges:
-        if source == target:
-            continue
-        seen, stack = set(), [target]
-        while stack:
-            node = stack.pop()
-            if node == source:
-                refuse(where, "closes a cycle of relationships")
-            if node not in seen:
-                seen.add(node)
-                stack.extend(graph.get(node, ()))
-        graph.setdefault(source, set()).add(target)
 
 
 def renewed_ids(snapshot):
@@ -196,18 +74,16 @@ def renewed_ids(snapshot):
 
 
 def plan_json(
-    text, taken_tables=(), taken_names=(), taken_relationships=(), ids_in_use=lambda ids: False
+    text,
+    taken_tables=(),
+    taken_names=(),
+    taken_relationships=(),
+    ids_in_use=lambda ids: False,
+    regex_problem=None,
 ):
     """An ImportPlan keeping the export as it is (bar ids in use and names taken)."""
     snapshot = read_json(text)
-    check_ids("table", (*TABLE_COLUMNS, "fields"), snapshot["tables"])
-    for table in snapshot["tables"].values():
-        check_table(table)
-    check_ids("relationship", REL_KEYS, snapshot["relationships"])
-    edges = []
-    for rel in snapshot["relationships"].values():
-        check_relationship(snapshot["tables"], rel, edges)
-    refuse_cycles(edges)
+    check_snapshot(snapshot, "file", regex_problem=regex_problem, lead=NOT_IMPORTABLE)
     plan = ImportPlan(snapshot, source_format="json")
     all_ids = [*snapshot["tables"], *snapshot["relationships"]]
     all_ids += [fid for t in snapshot["tables"].values() for fid in t["fields"]]

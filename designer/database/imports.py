@@ -21,11 +21,11 @@ from designer.database.import_plan import plan_import
 from designer.database.import_sql import read_sql
 from designer.db import database
 from designer.design.fields import regex_problem
+from designer.design.snapshot_rules import check_snapshot
 from designer.design.tables import definition_of
 from designer.errors import Conflict
 from designer.errors import ValidationFailed
 from designer.history import versions
-from designer.models import DataField
 from designer.models import DataTable
 from designer.models import TableRelationship
 
@@ -49,11 +49,9 @@ def taken_names(project_id):
 
 
 def ids_in_use(ids):
-    """Whether any of these ids already names a table, field or relationship here."""
-    return any(
-        model.select().where(model.id.in_(ids)).exists()
-        for model in (DataTable, DataField, TableRelationship)
-    )
+    """Whether any of these ids already names a table, field or relationship on this server,
+    whoever's (a definer function: row-level security hides other people's rows)."""
+    return database.execute_sql("SELECT rls_ids_in_use(%s::uuid[])", (list(ids),)).fetchone()[0]
 
 
 def plan_text(fmt, text, project_id=None, status="draft"):
@@ -67,12 +65,15 @@ def plan_text(fmt, text, project_id=None, status="draft"):
         raise ValidationFailed("The file is too large.", {"file": "At most 16 MB."})
     tables, names, rels = taken_names(project_id)
     if fmt == "json":
-        return plan_json(text, tables, names, rels, ids_in_use=ids_in_use)
+        return plan_json(
+            text, tables, names, rels, ids_in_use=ids_in_use, regex_problem=regex_problem
+        )
     plan = plan_import(
         READERS[fmt](text), taken_tables=tables, taken_names=names, taken_relationships=rels,
         regex_problem=regex_problem, status=status,
     )  # fmt: skip
     plan.source_format = fmt
+    check_snapshot(plan.snapshot, "file", regex_problem=regex_problem)
     return plan
 
 
@@ -132,6 +133,8 @@ def write(user, project_id, plan, message, current=None):
     snapshot = plan.snapshot
     if not snapshot["tables"]:
         raise ValidationFailed("The file creates no table.", {"file": "No table to import."})
+    # Whatever the format, nothing is stored that the rules of a stored design refuse.
+    check_snapshot(snapshot, "file", regex_problem=regex_problem)
     with recording(project_id, user) as log:
         try:
             with database.atomic():

@@ -86,7 +86,7 @@ class Repair(Drift):
     def steps(self):
         if self.in_sync():
             return []
-        path = f"SELECT set_config('search_path', {literal(ident(self.schema))}, true)"
+        path = f"SET LOCAL search_path TO {ident(self.schema)}"
         reason = "works inside the target schema, as the expected definitions were read"
         steps = [Step(path, SAFE, reason)]
         steps += self.drop_extras()

@@ -9,8 +9,9 @@ comes in as Draft instead, with the differences listed in the preview.
 from designer.database import drift
 from designer.database import records
 from designer.database import target
+from designer.database import tenant_roles
 from designer.database.catalog import read_catalog
-from designer.database.import_database import hidden_schemas
+from designer.database.import_database import importable
 from designer.database.import_source import IMPERFECT
 from designer.database.import_source import Finding
 from designer.database.repair import Drift
@@ -18,6 +19,7 @@ from designer.history import snapshot as snapshots
 from designer.models import DataTable
 from designer.models import Deployment
 from designer.models import Project
+from designer.models import TargetReservation
 
 SHOWN = 5
 
@@ -27,9 +29,13 @@ def as_active(snapshot):
     return {**snapshot, "tables": tables}
 
 
-def catalog_differences(schema, snapshot):
-    """How the target's `schema` differs from what `snapshot` would deploy."""
-    conn = target.connect()
+def catalog_differences(schema, snapshot, reservation):
+    """How the target's `schema` differs from what `snapshot` would deploy (built as the
+    kept schema's own role, or for a schema an administrator listed, as the target's)."""
+    if reservation is None:
+        conn = target.connect()
+    else:
+        conn = tenant_roles.connect_as(target.target_url(), reservation.role_name)
     try:
         with conn.cursor() as cursor:
             drift.timeouts(cursor)
@@ -43,13 +49,15 @@ def catalog_differences(schema, snapshot):
 
 def adoptable(schema, plan):
     """Whether the plan can take over `schema` as deployed; says why in the plan either way."""
-    # Any project's, the user's own or (hidden by row-level security) another's.
-    taken = Project.select().where(Project.target_schema == schema).exists()
-    if taken or hidden_schemas([schema]) - {"public"}:
+    # Only a deleted project's schema kept for this user, or one an administrator listed; a
+    # live project's (the user's own: row-level security shows no other) stays its own.
+    allowed = importable([schema])
+    reservation = allowed.get(schema)
+    if schema not in allowed or (reservation is not None and reservation.project_id):
         words = "the schema is another project's target: tables come in as Draft"
         plan.findings.append(Finding(IMPERFECT, None, schema, words))
         return False
-    found = catalog_differences(schema, as_active(plan.snapshot))
+    found = catalog_differences(schema, as_active(plan.snapshot), reservation)
     if found:
         listed = "; ".join(found[:SHOWN]) + (" …" if len(found) > SHOWN else "")
         words = (
@@ -63,7 +71,20 @@ def adoptable(schema, plan):
 
 
 def record_adoption(user, project, schema, snapshot, version):
-    """The new project deploys into `schema`, which already holds `snapshot`."""
+    """The new project deploys into `schema`, which already holds `snapshot`: it takes the
+    kept reservation (and its role), or reserves a listed schema, whose objects its new role
+    takes over on first use."""
+    kept = importable([schema]).get(schema)
+    TargetReservation.delete().where(TargetReservation.project == project.id).execute()
+    if kept is not None:
+        TargetReservation.update(project=project.id, kept_for=[], kept_name=None).where(
+            TargetReservation.schema_name == schema
+        ).execute()
+    else:
+        TargetReservation.create(
+            schema_name=schema, role_name=tenant_roles.role_for(project.id), project=project.id,
+            handover=True,
+        )  # fmt: skip
     Project.update(target_schema=schema).where(Project.id == project.id).execute()
     records.mark_deployed(project.id, snapshot)
     Deployment.create(

@@ -1,5 +1,9 @@
 """The deploy target: where designed tables go, and running a plan there in one transaction.
 
+Every plan runs as the project's own role (designer.database.tenant_roles), one statement
+per execute, each checked first by designer.database.statement_guard: one statement of a
+kind plans make, naming nothing outside the project's schema.
+
 The target is DEPLOY_DATABASE_URL, or else a database `<designer db>_deploy`
 on the designer's own server, created on first use (so the embedded server
 works out of the box). A plan runs in one transaction, with lock_timeout and
@@ -11,63 +15,47 @@ models: deploy.py passes a callback that writes the designer's records
 before the target commits.
 """
 
-import contextlib
 import threading
 import time
 from dataclasses import dataclass
 from dataclasses import field
-from urllib.parse import urlsplit
-from urllib.parse import urlunsplit
 
 import psycopg2
-from psycopg2 import errors
-from psycopg2 import sql
 
+from designer.database import statement_guard
+from designer.database import tenant_roles
 from designer.database.ddl_terms import CASTABLE_FUNCTION
 from designer.database.ddl_terms import DESTRUCTIVE
+from designer.database.ddl_terms import literal
+from designer.errors import Conflict
 from designer.settings import settings
 
-_created = set()
-_created_lock = threading.Lock()
 
-
-def default_target(designer_url):
-    """(URL, database name) of `<designer db>_deploy` on the designer's server."""
-    parts = urlsplit(designer_url)
-    name = f"{parts.path.lstrip('/') or 'postgres'}_deploy"
-    return urlunsplit(parts._replace(path="/" + name)), name
-
-
-def ensure_database(admin_url, name):
-    """Create database `name` through `admin_url` unless it exists (once per process)."""
-    with _created_lock:
-        if name in _created:
-            return
-        conn = psycopg2.connect(admin_url)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-                # Another process may create it between the look and the CREATE.
-                with contextlib.suppress(errors.DuplicateDatabase):
-                    if cursor.fetchone() is None:
-                        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        finally:
-            conn.close()
-        _created.add(name)
+class NoTarget(Conflict):
+    """No deploy target is configured."""
 
 
 def target_url():
-    """The deploy target's URL, creating the default database when needed."""
+    """The deploy target's URL: DEPLOY_DATABASE_URL, which the embedded server provisions.
+
+    Never the designer's own role: that role serves every tenant's design, and a deploy
+    must reach nothing but its project's schema."""
     if settings.deploy_database_url:
         return settings.deploy_database_url
-    url, name = default_target(settings.designer_database_url)
-    ensure_database(settings.designer_database_url, name)
-    return url
+    raise NoTarget(
+        "No deploy target is configured: set DEPLOY_DATABASE_URL to a role of its own "
+        "(the README's Deploy target section says which rights it needs)."
+    )
 
 
 def connect():
+    """A connection as the target's own connection role (provisioning, lock reports)."""
     return psycopg2.connect(target_url())
+
+
+def connect_as(tenant):
+    """A connection as the project's role, which owns its schema and nothing else."""
+    return tenant_roles.connect_as(target_url(), tenant.role)
 
 
 @dataclass
@@ -92,7 +80,9 @@ def begin(cursor, schema):
         (f"{settings.deploy_lock_timeout_ms}ms", f"{settings.deploy_statement_timeout_ms}ms"),
     )
     cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"dmd:{schema}",))
-    cursor.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    # Unqualified names (PostgreSQL's own definitions, replayed by a put-back) mean the
+    # project's schema and nothing else.
+    cursor.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
     cursor.execute(CASTABLE_FUNCTION.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
 
 
@@ -128,17 +118,37 @@ def waited_for(connection, schema):
     return f"\nIt waited {waited} ms for a lock on: " + "; ".join(held)
 
 
-def run_step(cursor, step, result, refuse, schema=None):
+def execute(cursor, statement, schema):
+    """Run one statement, once the guard has passed it. The project's schema exists before
+    any plan runs (its role was provisioned with it), so a plan's CREATE SCHEMA is not run:
+    the role may not create schemas."""
+    parsed = statement_guard.check_statement(statement, schema)
+    if statement_guard.makes_schema(parsed):
+        return
+    if statement_guard.returns_rows(parsed):
+        cursor.execute(statement)
+    else:
+        cursor.execute(sealed(statement))
+
+
+def sealed(statement):
+    """The statement run by PL/pgSQL's EXECUTE inside a DO block, in the plan's transaction:
+    there PostgreSQL itself refuses COMMIT, ROLLBACK and SAVEPOINT, so even a statement that
+    got past the guard cannot end a dry run's transaction early. Quoted twice, as literals."""
+    return "DO " + literal(f"BEGIN EXECUTE {literal(statement)}; END")
+
+
+def run_step(cursor, step, result, refuse, schema):
     """Measure, then run one step; returns the error text or None."""
     try:
         if step.measure:
-            cursor.execute(step.measure)
+            execute(cursor, step.measure, schema)
             result["affected_rows"] = int(cursor.fetchone()[0])
         if step.kind == DESTRUCTIVE and result["affected_rows"]:
             result["needs_confirmation"] = True
             result["refused"] = refuse(step)
         started = time.monotonic()
-        cursor.execute(step.sql)
+        execute(cursor, step.sql, schema)
         result["duration_ms"] = round((time.monotonic() - started) * 1000, 2)
         result["outcome"] = "ok"
         return None
@@ -151,6 +161,10 @@ def run_step(cursor, step, result, refuse, schema=None):
             message += waited_for(cursor.connection, schema)
         result["error"] = message
         return f"{step.sql}\n{message}"
+    except statement_guard.RefusedStatement as exc:
+        result["outcome"] = "refused"
+        result["error"] = f"Refused before it ran: {exc}."
+        return f"{step.sql}\nRefused before it ran: {exc}."
 
 
 def step_results(steps):
@@ -204,9 +218,9 @@ def alongside(work, meanwhile):
 
 
 def run_plan(
-    steps, schema, apply=False, refuse=lambda step: None, before_commit=None, meanwhile=None
+    steps, tenant, apply=False, refuse=lambda step: None, before_commit=None, meanwhile=None
 ):
-    """Run `steps` on the target in one transaction; commit only an apply that fully passed.
+    """Run `steps` as `tenant`'s role in one transaction; commit only an apply that fully passed.
 
     `refuse(step)` returns why a destructive step that would lose rows may not
     run (None to allow it); `before_commit(outcome)` writes the designer's
@@ -216,8 +230,9 @@ def run_plan(
     """
     outcome = Outcome(steps=step_results(steps))
     started = time.monotonic()
+    schema = tenant.schema
     try:
-        conn = connect()
+        conn = connect_as(tenant)
     except psycopg2.Error as exc:
         outcome.error = f"The deploy target cannot be reached: {first_line(exc)}"
         return outcome

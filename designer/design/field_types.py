@@ -10,17 +10,21 @@ import datetime
 import decimal
 import re
 
+from designer.design.column_types import DATE_SQL
+from designer.design.column_types import MAX_PRECISION
+from designer.design.column_types import MAX_VARCHAR
+from designer.design.column_types import NUMBER_SQL
+from designer.design.column_types import UnsafeSetting
+from designer.design.column_types import sql_type
 from designer.design.naming import identifier_problem
 from designer.design.naming import suggest_identifier
 from designer.errors import ValidationFailed
 from designer.models import DATA_TYPES
 from designer.models import MAX_DESCRIPTION
 
-NUMBER_TYPES = ("integer", "bigint", "decimal")
-DATE_TYPES = ("date", "timestamp", "timestamptz", "time")
+NUMBER_TYPES = tuple(NUMBER_SQL)
+DATE_TYPES = tuple(DATE_SQL)
 INTEGER_RANGES = {"integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
-MAX_VARCHAR = 10_485_760
-MAX_PRECISION = 1000
 MAX_NAME = 200
 TRUE_WORDS = {"true", "t", "yes", "y", "on", "1"}
 FALSE_WORDS = {"false", "f", "no", "n", "off", "0"}
@@ -45,6 +49,15 @@ TYPE_SETTINGS = {
     "boolean": (),
 }
 COMMON_SETTINGS = ("unique", "indexed", "description")
+# Every table's key: the designer's bigint identity `id`, exactly so.
+SYSTEM_FIELD = {
+    "name": "ID",
+    "field_name": "id",
+    "data_type": "number",
+    "is_required": True,
+    "sort_order": 0,
+    "field_config": {"system": True, "primary_key": True, "number_type": "bigint"},
+}
 
 
 def python_regex_problem(pattern):
@@ -185,8 +198,14 @@ def number_settings(c, regex_problem):
         c.fail("min", "The minimum is above the maximum.")
     for key, value in (("min", low), ("max", high)):
         if value is not None and key not in c.problems and fits_number(c, key, value, settings):
-            settings[key] = str(value)
+            settings[key] = number_text(value, number_type)
     return settings
+
+
+def number_text(value, number_type):
+    """A number as stored: an integer type's as its whole digits (7.0 and 1e2 are 7 and 100,
+    as PostgreSQL's integer input reads no point or exponent), a decimal's as written."""
+    return str(int(value)) if number_type in INTEGER_RANGES else str(value)
 
 
 def date_settings(c, regex_problem):
@@ -253,7 +272,7 @@ def number_default(c, config, raw, regex_matches):
         c.fail("default_value", f"The default is below the minimum ({config['min']}).")
     if "max" in config and value > decimal.Decimal(config["max"]):
         c.fail("default_value", f"The default is above the maximum ({config['max']}).")
-    return str(value)
+    return number_text(value, config["number_type"])
 
 
 def date_default(c, config, raw, regex_matches):
@@ -292,18 +311,16 @@ DEFAULT_CLEANERS = {
 }
 
 
+INVALID_TYPE = "invalid setting"
+
+
 def pg_type(data_type, config):
-    """The PostgreSQL column type of a field."""
-    if data_type == "text":
-        return f"varchar({config['max_length']})" if config.get("max_length") else "text"
-    if data_type == "number":
-        number_type = config.get("number_type", "integer")
-        if number_type == "decimal":
-            return f"numeric({config.get('precision', 12)},{config.get('scale', 2)})"
-        return number_type
-    if data_type == "date":
-        return config.get("date_type", "date")
-    return "boolean"
+    """The column type to show or compare: sql_type, or INVALID_TYPE for a stored field whose
+    settings sql_type refuses (an old snapshot's), so that pages still show it."""
+    try:
+        return sql_type(data_type, config)
+    except UnsafeSetting:
+        return INVALID_TYPE
 
 
 def field_as_input(field):

@@ -10,6 +10,7 @@ from designer.db import parse_id
 from designer.db import update_at_revision
 from designer.design.dependents import release_dependents
 from designer.design.dependents import using_fields
+from designer.design.field_rules import field_problems
 from designer.design.field_types import clean_field
 from designer.design.field_types import field_as_input
 from designer.design.field_types import pg_type
@@ -245,6 +246,10 @@ def restore_field(user, table_id, entry, relationships=(), lock_token=None):
     """Put back a deleted field (same id, place and settings) and the relationships
     that went with it, where both their ends are still there (an undo)."""
     _, table = table_access(user, table_id, "editor")
+    siblings = {str(f.id): f for f in ordered_fields(table.id)}
+    problems = field_problems(entry, siblings, regex_problem)
+    if problems:
+        raise ValidationFailed("This field cannot come back as it was.", problems)
     with recording(table.project_id, user) as log:
         check_writable(user, table, lock_token)
         values = {key: entry[key] for key in RESTORED_COLUMNS}

@@ -14,6 +14,8 @@ from pglast.keywords import RESERVED_KEYWORDS
 from pglast.keywords import TYPE_FUNC_NAME_KEYWORDS
 from slugify import slugify
 
+from designer.errors import ValidationFailed
+
 MAX_IDENTIFIER_BYTES = 63
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
@@ -141,5 +143,9 @@ def generated_name(*parts, suffix):
 
 
 def quote_identifier(value):
-    """Double-quote an identifier for SQL (after it has passed validation)."""
+    """Double-quote an identifier for SQL (after it has passed validation); text that can
+    be no identifier at all (empty, or holding NUL) is refused rather than written."""
+    if not isinstance(value, str) or not value or "\x00" in value:
+        message = "An identifier is a non-empty text without NUL."
+        raise ValidationFailed(message, {"identifier": message})
     return '"' + value.replace('"', '""') + '"'

@@ -13,6 +13,7 @@ from designer.design.dependents import named
 from designer.design.dependents import release_dependents
 from designer.design.dependents import set_aside
 from designer.design.dependents import using_table
+from designer.design.field_types import SYSTEM_FIELD
 from designer.design.field_types import pg_type
 from designer.design.naming import identifier_problem
 from designer.design.naming import suggest_identifier
@@ -36,14 +37,6 @@ LIFECYCLE = {
 }
 BREAKING_STATUSES = ("deprecated", "deleted")
 MAX_NAME = 200
-SYSTEM_FIELD = {
-    "name": "ID",
-    "field_name": "id",
-    "data_type": "number",
-    "is_required": True,
-    "sort_order": 0,
-    "field_config": {"system": True, "primary_key": True, "number_type": "bigint"},
-}
 
 
 def table_access(user, table_id, need="viewer"):

@@ -9,6 +9,8 @@ derived from its id, then all rows take their final values.
 from peewee import SQL
 
 from designer import locks
+from designer.design.fields import regex_problem
+from designer.design.snapshot_rules import check_snapshot
 from designer.design.tables import refresh_definition
 from designer.errors import Conflict
 from designer.history.diff import diff
@@ -181,6 +183,8 @@ def apply_snapshot(user, project_id, target, confirm=False):
         return changes
     refuse_dropping_deployed(current, target)
     table_ids, rel_ids = touched(changes, current, target)
+    # A version saved before a rule existed may break it: it is refused, never stored.
+    check_snapshot(target, "version", table_ids=table_ids, regex_problem=regex_problem)
     refuse_locked(user, table_ids, current)
     risky = breaking(changes)
     if risky and not confirm:

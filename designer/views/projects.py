@@ -145,6 +145,13 @@ def delete(project_id):
     """Delete the project and everything in it (owners only)."""
     granted = projects.access(current_user, project_id, "owner")
     name = granted.project.name
-    projects.delete_project(current_user, project_id)
+    choice = {key: request.values.get(key) for key in ("schema", "confirm_name")}
+    try:
+        projects.delete_project(current_user, project_id, **choice)
+    except ValidationFailed as exc:
+        left = projects.schema_on_delete(granted.project)
+        return block("projects/members.html", "danger_zone", 422, access=granted,
+                     project=granted.project, left=left, choice=choice,
+                     errors=exc.fields)  # fmt: skip
     flash(f"Project “{name}” deleted.", "success")
     return go("projects.index")

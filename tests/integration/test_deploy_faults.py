@@ -10,12 +10,12 @@ from designer.database import deploy
 from designer.database import in_flight
 from designer.database import plans
 from designer.database import records
-from designer.database import target
 from designer.design import fields
 from designer.design import tables
 from designer.errors import Conflict
 from designer.models import Deployment
 from designer.settings import settings
+from tests.on_target import connect as on_target_connect
 from tests.on_target import on_target as rows
 
 
@@ -31,7 +31,7 @@ class Holder:
     """A session on the target holding a lock in an open transaction until released."""
 
     def __init__(self, statement):
-        self.conn = target.connect()
+        self.conn = on_target_connect()
         self.cursor = self.conn.cursor()
         self.cursor.execute(statement)
         self.pid = self.conn.get_backend_pid()

@@ -16,7 +16,9 @@ from designer.errors import Locked
 from designer.models import DataTable
 from designer.models import Deployment
 from tests.integration.test_deploy import catalog_and_rows
-from tests.on_target import on_target as rows
+from tests.on_target import as_owner_of
+
+rows = as_owner_of("shop")
 
 
 @pytest.fixture

@@ -5,9 +5,11 @@ import pytest
 from designer.database import catalog
 from designer.database import deploy
 from designer.database import drift
-from designer.database import target
 from tests.integration.test_drift import deployed  # noqa: F401 (a fixture)
-from tests.on_target import on_target as rows
+from tests.on_target import as_owner_of
+from tests.on_target import connect as on_target_connect
+
+rows = as_owner_of("shop")
 
 pytestmark = pytest.mark.usefixtures("deployed")
 
@@ -79,7 +81,7 @@ CHANGES = {
 
 
 def fingerprint():
-    conn = target.connect()
+    conn = on_target_connect()
     try:
         with conn.cursor() as cursor:
             return catalog.fingerprint(cursor, "shop")

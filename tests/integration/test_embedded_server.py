@@ -186,7 +186,7 @@ def test_deploying_works_out_of_the_box_with_the_embedded_server(environment):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "active", "applied", "designer_deploy", "out_of_the_box.notes", "designer_app", "1024"
+        "active", "applied", "designer_deploy", "out_of_the_box.notes", "designer_target", "1024"
     ]  # fmt: skip
 
 

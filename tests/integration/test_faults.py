@@ -28,14 +28,14 @@ CONTENDERS = 16  # requests in flight at once, spread over both servers
 
 
 @pytest.fixture
-def serve(app_database_url, owner_database_url, tmp_path):
+def serve(app_database_url, owner_database_url, target_url, tmp_path):
     """A factory of gunicorn servers on the test database, all stopped after the test; they
     serve as the app role, bound by row-level security, as in production. serve("one", "two")
     boots both side by side and returns them once both answer."""
     started = []
 
     def start(*names, **env):
-        env = {"OWNER_DATABASE_URL": owner_database_url, **env}
+        env = {"OWNER_DATABASE_URL": owner_database_url, "DEPLOY_DATABASE_URL": target_url, **env}
         booting = []
         for name in names or ("app",):
             log = tmp_path / f"{name}.log"

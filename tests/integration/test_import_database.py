@@ -24,9 +24,20 @@ CREATE VIEW legacy.titles AS SELECT title FROM legacy.books;
 
 
 @pytest.fixture
-def legacy():
-    on_target(LEGACY)
-    return "legacy"
+def legacy(roles):
+    """A schema no project made (the target's connection role did), which an administrator
+    lists in IMPORT_TARGET_SCHEMAS."""
+    on_target(f"SET ROLE {roles['target']};" + LEGACY)
+    settings.import_target_schemas = frozenset({"legacy"})
+    yield "legacy"
+    settings.import_target_schemas = frozenset()
+
+
+def test_a_schema_no_project_reserved_is_refused_unless_listed(alice, shop, legacy, api):
+    settings.import_target_schemas = frozenset()
+    response = api(alice).post(f"/projects/{shop.id}/import/database", json={"schema": legacy})
+    assert response.status_code == 422
+    assert response.json["error"]["message"] == "There is no schema legacy to import."
 
 
 def test_a_schema_of_the_deploy_target_previews_with_its_report(alice, shop, legacy, api):
@@ -82,10 +93,10 @@ def test_another_projects_schema_and_the_designers_own_are_refused(alice, make_u
 
 
 def test_a_url_is_refused_unless_an_administrator_allows_urls(
-    alice, shop, legacy, api, database_url
+    alice, shop, legacy, api, deploy_database_url
 ):
     client = api(alice)
-    body = {"schema": legacy, "url": database_url}
+    body = {"schema": legacy, "url": deploy_database_url}
     refused = client.post(f"/projects/{shop.id}/import/database", json=body)
     assert refused.status_code == 403
     assert "IMPORT_ALLOW_URLS" in refused.json["error"]["message"]
@@ -121,7 +132,7 @@ def test_a_schema_that_is_exactly_the_design_is_taken_over_active_and_deployed(
     deploy.transition(alice, notes.id, "active")
     schema = shop.target_schema
     first = exports.export_design(alice, shop.id, "sql").text
-    projects.Project.delete().where(projects.Project.id == shop.id).execute()  # the design is lost
+    projects.delete_project(alice, shop.id, schema="keep")  # the design is lost, the schema kept
     client = api(alice)
     preview = client.post("/projects/import/database", json={"schema": schema})
     assert preview.json["status"].startswith("as Active tables already deployed")

@@ -82,7 +82,7 @@ def test_a_json_file_that_breaks_the_rules_is_refused_naming_the_place(alice, sh
     exported["tables"][table["id"]] = table
     with pytest.raises(Exception) as caught:
         imports.preview(alice, shop.id, "json", json.dumps(exported))
-    assert "table Bad Name" in caught.value.message
+    assert "table 'Bad Name'" in caught.value.message
 
 
 def test_chinook_maps_with_a_report_and_keeps_its_foreign_keys(alice, shop):

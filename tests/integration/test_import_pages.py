@@ -86,10 +86,18 @@ def test_a_new_project_from_a_file_previews_then_creates(alice, signed_in):
     assert DataTable.select().where(DataTable.project == project.id).count() == 11
 
 
-def test_a_new_project_from_a_schema_previews_with_the_sql_it_read(alice, signed_in):
+def test_a_new_project_from_a_schema_previews_with_the_sql_it_read(
+    alice, signed_in, roles, monkeypatch
+):
+    from designer.settings import settings
     from tests.on_target import on_target
 
-    on_target("CREATE SCHEMA old; CREATE TABLE old.things (id bigint PRIMARY KEY, label text)")
+    on_target(
+        f"SET ROLE {roles['target']}; CREATE SCHEMA old;"
+        " CREATE TABLE old.things (id bigint PRIMARY KEY, label text)"
+    )
+    # No project reserved it: an administrator lists it as importable.
+    monkeypatch.setattr(settings, "import_target_schemas", frozenset({"old"}))
     client = signed_in(alice)
     preview = client.post("/projects/import/database/preview", data={"schema": "old"})
     assert preview.status_code == 200, preview.text

@@ -172,7 +172,7 @@ def test_no_get_route_runs_more_queries_for_1000_tables_than_for_10(
     # A token records its use once a minute: here once, before anything is counted.
     monkeypatch.setattr(api_tokens, "TOKEN_TOUCH_SECONDS", float("inf"))
     # The target the app fixture names (another app built in this session may have reset it).
-    monkeypatch.setattr(settings, "deploy_database_url", app.config["DATABASE_URL"])
+    monkeypatch.setattr(settings, "deploy_database_url", app.config["DEPLOY_DATABASE_URL"])
     # Nothing kept by another test, nor by the small project, may answer for the large one.
     versions.cache.clear()
     bob = make_user("bob")

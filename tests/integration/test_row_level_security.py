@@ -30,6 +30,7 @@ PROJECT_OF = {
     "table_lock": "project_id",
     "activity_entry": "project_id",
     "deployment": "project_id",
+    "target_reservation": "project_id",
 }
 # Append-only for the app role (migrations/0016): test_app_role_rights checks it.
 APPEND_ONLY = {"activity_entry"}

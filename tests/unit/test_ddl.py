@@ -76,13 +76,14 @@ def test_not_null_goes_through_a_validated_check_and_counts_nulls():
     before = s.snapshot([s.table("t", note)])
     after = copy.deepcopy(before)
     next(iter(after["tables"].values()))["fields"][note["id"]]["is_required"] = True
-    (step,) = ddl.migration("app", before, after)
-    statements = step.sql.split(";\n")
+    steps = ddl.migration("app", before, after)
+    statements = [step.sql for step in steps]
     assert statements[0].endswith("NOT VALID")
     assert "VALIDATE CONSTRAINT" in statements[1]
     assert statements[2].endswith("SET NOT NULL")
-    assert step.kind == "data_dependent"
-    assert step.measure == 'SELECT count(*) FROM "app"."t" WHERE "note" IS NULL'
+    assert "DROP CONSTRAINT" in statements[3]
+    assert [step.kind for step in steps] == ["safe", "data_dependent", "safe", "safe"]
+    assert steps[1].measure == 'SELECT count(*) FROM "app"."t" WHERE "note" IS NULL'
 
 
 def test_type_changes_cast_and_are_classified():

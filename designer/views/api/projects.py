@@ -76,9 +76,13 @@ def patch_project(project_id, data):
 
 
 @bp.delete("/projects/<project_id>")
-def delete_project(project_id):
-    """Delete a project and all it holds (owners)."""
-    projects.delete_project(g.api_user, project_id)
+@accepts(api_input.ProjectDelete)
+def delete_project(project_id, data):
+    """Delete a project and all it holds (owners). When it deployed tables, the body says
+    {"schema": "drop", "confirm_name": <its name>} or {"schema": "keep"}."""
+    projects.delete_project(
+        g.api_user, project_id, data.get("schema_choice"), data.get("confirm_name")
+    )
     return "", 204
 
 

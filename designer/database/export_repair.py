@@ -1,0 +1,145 @@
+"""A stored design made fit to export, whatever an old version holds.
+
+Versions stay exportable for ever, and one saved before a rule existed may hold a setting
+the rules now refuse (a `number_type` that is SQL text, a `min_length` that is not a
+number). An export never pastes such a value and never fails on it: each table is
+checked by the rules of a stored design (designer.design.snapshot_rules); a table they
+refuse is written without what they refuse, a setting, a default, a field or, at worst,
+the table itself, and each thing left out is named in a note the file carries as a
+comment. Notes are made of our own words and of names that pass the identifier rules.
+Pure: no database, no Flask.
+"""
+
+import re
+
+from designer.design.field_rules import field_problems
+from designer.design.field_types import SYSTEM_FIELD
+from designer.design.field_types import python_regex_problem
+from designer.design.snapshot_rules import Refused
+from designer.design.snapshot_rules import check_relationship
+from designer.design.snapshot_rules import check_table
+from designer.design.snapshot_rules import is_uuid
+from designer.history.snapshot import FIELD_COLUMNS
+from designer.kept import KeptAnswers
+from designer.models import MAX_DESCRIPTION
+from designer.models import TABLE_STATUSES
+
+# What a note may quote of the design: an identifier, or a setting's name.
+SAFE_WORD = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+# Keys a field's problem may name that a repair can put right (besides its settings).
+RESET = {"default_value": None, "is_required": False, "sort_order": 0}
+# Each sound table by its entry's identity (entries of unchanged tables are shared by the
+# working copy's snapshots, as export pieces are).
+sound_tables = KeptAnswers(limit=8000)
+
+
+def word(value):
+    return value if isinstance(value, str) and SAFE_WORD.fullmatch(value) else "?"
+
+
+def comments(notes, mark):
+    """The notes as comment lines of a file whose comments start with `mark`."""
+    if not notes:
+        return ""
+    head = f"{mark} Left out of this export, as the rules of a design refuse it:\n"
+    return head + "".join(f"{mark}   {note}\n" for note in notes)
+
+
+def sound_design(design):
+    """(design, notes): the design with what the rules refuse left out, and what was."""
+    notes, tables = [], {}
+    for table_id, table in design["tables"].items():
+        kept, said = sound_table(table)
+        notes += said
+        if kept is not None:
+            tables[table_id] = kept
+    relationships = {}
+    for rel_id, rel in design["relationships"].items():
+        try:
+            check_relationship(tables, rel)
+        except (Refused, KeyError, TypeError, AttributeError):
+            notes.append(f"relationship {word(rel_id_name(rel))} left out: not one the rules allow")
+            continue
+        relationships[rel_id] = rel
+    return {**design, "tables": tables, "relationships": relationships}, notes
+
+
+def rel_id_name(rel):
+    return rel.get("relationship_name") if isinstance(rel, dict) else None
+
+
+def sound_table(table):
+    """(table, notes): the table as it is when the rules accept it (the same entry), else a
+    repaired copy, or None when not even that passes."""
+    kept, result = sound_tables.get(id(table), lambda: (table, repaired_table(table)))
+    return result if kept is table else repaired_table(table)
+
+
+def accepted(table):
+    try:
+        check_table(table, python_regex_problem)
+    except (Refused, KeyError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def repaired_table(table):
+    if accepted(table):
+        return table, []
+    name = word(table.get("table_name") if isinstance(table, dict) else None)
+    gone = [f"table {name} left out: not one the rules allow"]
+    if name == "?" or not isinstance(table.get("fields"), dict):
+        return None, gone
+    notes, fields = [], {}
+    for field_id, field in table["fields"].items():
+        kept, said = repaired_field(field, table["fields"])
+        notes += [f"{name}.{line}" for line in said]
+        if kept is not None:
+            fields[field_id] = kept
+    description = table.get("description")
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+        description = ""
+    copy = {**table, "name": name, "description": description, "fields": fields}
+    if copy.get("status") not in TABLE_STATUSES:
+        copy["status"] = "draft"
+    return (copy, notes) if accepted(copy) else (None, gone)
+
+
+def repaired_field(field, table_fields):
+    """(field, notes): the field without the settings and values the rules refuse."""
+    if not isinstance(field, dict) or set(field) != set(FIELD_COLUMNS) or not is_uuid(field["id"]):
+        return None, ["? left out: not a field"]
+    name = word(field["field_name"])
+    if isinstance(field["field_config"], dict) and field["field_config"].get("system"):
+        copy = {**field, **SYSTEM_FIELD, "id": field["id"], "default_value": None}
+        copy["field_config"] = dict(SYSTEM_FIELD["field_config"])
+        said = [] if copy == field else ["id written as the designer's bigint identity"]
+        return copy, said
+    config = field["field_config"]
+    copy = {**field, "field_config": dict(config) if isinstance(config, dict) else {}}
+    notes = [] if isinstance(config, dict) else [f"{name}: its settings left out (not an object)"]
+    for _ in range(len(copy["field_config"]) + len(RESET) + 2):
+        problems = field_problems(copy, table_fields)
+        if not problems:
+            return copy, notes
+        for key in problems:
+            if not repair(copy, key, notes, name):
+                return None, [*notes, f"{name} left out: not a field the rules allow"]
+    return None, [*notes, f"{name} left out: not a field the rules allow"]
+
+
+def repair(field, key, notes, name):
+    """Put right what `key` names (False when it cannot be)."""
+    config = field["field_config"]
+    if key in config and key not in ("system", "primary_key"):
+        del config[key]
+        notes.append(f"{name}: setting {word(key)} left out (not a value the rules allow)")
+        return True
+    if key in RESET:
+        field[key] = RESET[key]
+        notes.append(f"{name}: {key} left out (not a value the rules allow)")
+        return True
+    if key == "name" and name != "?":
+        field["name"] = name
+        return True
+    return False

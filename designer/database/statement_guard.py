@@ -1,0 +1,145 @@
+"""The last check before SQL reaches the deploy target: one statement, of a kind plans make,
+naming nothing outside the project's schema.
+
+Plans are built from quoted identifiers, literals and our own words, so a statement that
+fails here means something upstream let user text through: it is refused, not run. Parsed
+by pglast (PostgreSQL's own parser), so what is checked is what PostgreSQL would run.
+"""
+
+from pglast import ast
+from pglast import parse_sql
+from pglast.enums import ObjectType
+from pglast.parser import ParseError
+
+# The statements a plan, a put-back or a measure is made of.
+ALLOWED = (
+    ast.CreateStmt,
+    ast.AlterTableStmt,
+    ast.IndexStmt,
+    ast.CommentStmt,
+    ast.DropStmt,
+    ast.RenameStmt,
+    ast.CreateSeqStmt,
+    ast.AlterSeqStmt,
+    ast.CreateSchemaStmt,
+    ast.CreateEnumStmt,
+    ast.AlterEnumStmt,
+    ast.SelectStmt,
+    ast.UpdateStmt,
+)
+# Schemas a statement may name besides the project's own: PostgreSQL's catalog (types,
+# functions) and the session's temporary schema (the cast-check helper, scratch builds).
+ALWAYS = frozenset({"pg_catalog", "pg_temp"})
+# Functions that reach beyond the statement: settings, roles, other sessions, files, other
+# servers. Plans never call them.
+FORBIDDEN_FUNCTIONS = frozenset(
+    {
+        "set_config", "current_setting", "dblink", "dblink_exec", "query_to_xml",
+        "query_to_xmlschema", "query_to_xml_and_xmlschema", "table_to_xml", "cursor_to_xml",
+        "lo_import", "lo_export", "lo_from_bytea", "lo_put", "lo_get",
+        "txid_current", "pg_current_xact_id",
+    }
+)  # fmt: skip
+
+
+class RefusedStatement(Exception):
+    """SQL the target must not run; the message says why."""
+
+
+def nodes(node):
+    """Every AST node under `node`, itself included."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Node):
+            yield item
+            for name in item:
+                stack.append(getattr(item, name))
+        elif isinstance(item, tuple | list):
+            stack.extend(item)
+
+
+def names_of(qualified):
+    return [getattr(part, "sval", None) for part in qualified or ()]
+
+
+def check_schema(name, schema, allowed, what):
+    if name is not None and name != schema and name not in allowed:
+        raise RefusedStatement(f"it names {what} in schema {name}, outside {schema}")
+
+
+def check_node(node, schema, allowed):
+    if isinstance(node, ast.RangeVar):
+        # Unqualified names resolve through the search_path, which a plan's transaction sets
+        # to the project's schema alone (designer.database.target.begin).
+        check_schema(node.schemaname, schema, allowed, f"table {node.relname}")
+        if node.catalogname:
+            raise RefusedStatement("it names another database")
+    elif isinstance(node, ast.CreateSchemaStmt):
+        if node.schemaname != schema or node.authrole is not None:
+            raise RefusedStatement(f"it creates schema {node.schemaname}, not {schema}")
+    elif isinstance(node, ast.FuncCall):
+        parts = names_of(node.funcname)
+        if len(parts) > 1:
+            check_schema(parts[0], schema, allowed, f"function {parts[-1]}")
+        name = (parts[-1] or "").lower()
+        if name in FORBIDDEN_FUNCTIONS or name.startswith("pg_"):
+            raise RefusedStatement(f"it calls {name}()")
+    elif isinstance(node, ast.TypeName):
+        parts = names_of(node.names)
+        if len(parts) > 1:
+            check_schema(parts[0], schema, allowed, f"type {parts[-1]}")
+    elif isinstance(node, ast.DropStmt | ast.CommentStmt | ast.RenameStmt):
+        check_object_names(node, schema, allowed)
+
+
+def check_object_names(node, schema, allowed):
+    """DROP, COMMENT and RENAME name their objects as lists of strings, not RangeVars."""
+    objects = getattr(node, "objects", None) or (getattr(node, "object", None),)
+    for item in objects:
+        parts = names_of(item) if isinstance(item, tuple | list) else []
+        if len(parts) > 1:
+            check_schema(parts[0], schema, allowed, f"object {parts[-1]}")
+        elif isinstance(item, ast.String):
+            # DROP SCHEMA / COMMENT ON SCHEMA name the schema itself.
+            check_schema(item.sval, schema, allowed, "the schema")
+    if isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_SCHEMA:
+        raise RefusedStatement("it renames a schema")
+
+
+def check_statement(text, schema, allowed=ALWAYS):
+    """Raise RefusedStatement unless `text` is one allowed statement within `schema`;
+    returns the statement's parse tree."""
+    try:
+        parsed = parse_sql(text)
+    except ParseError as exc:
+        raise RefusedStatement(f"it does not parse ({exc})") from exc
+    except RecursionError as exc:
+        raise RefusedStatement("it is nested too deeply") from exc
+    if len(parsed) != 1:
+        raise RefusedStatement(f"it holds {len(parsed)} statements, not one")
+    statement = parsed[0].stmt
+    if is_own_search_path(statement, schema):
+        return statement
+    if not isinstance(statement, ALLOWED):
+        raise RefusedStatement(f"a plan makes no {type(statement).__name__}")
+    for node in nodes(statement):
+        check_node(node, schema, allowed)
+    return statement
+
+
+def is_own_search_path(statement, schema):
+    """SET LOCAL search_path TO <the project's schema>: the one setting a put-back makes."""
+    if not isinstance(statement, ast.VariableSetStmt) or statement.name != "search_path":
+        return False
+    values = [getattr(getattr(arg, "val", None), "sval", None) for arg in statement.args or ()]
+    return bool(statement.is_local) and values == [schema]
+
+
+def returns_rows(statement):
+    """A measure: the one kind of statement whose answer the runner reads."""
+    return isinstance(statement, ast.SelectStmt)
+
+
+def makes_schema(statement):
+    return isinstance(statement, ast.CreateSchemaStmt)

@@ -1,0 +1,208 @@
+"""One set of rules for every design that can become SQL.
+
+Whichever way a design comes in (typed, imported from SQL, DBML or JSON, restored
+from a version, adopted from the target's catalog, sent to the API), its snapshot is
+stored only once `check_snapshot` accepts it: the shape of the snapshot, each table's
+names and status, each field by designer.design.field_rules (the system `id` field
+included), each relationship's name, ends, key types and actions, and no cycle.
+Pure: no database, no Flask.
+"""
+
+import uuid
+
+from designer.design.field_rules import field_problems
+from designer.design.field_types import pg_type
+from designer.design.field_types import python_regex_problem
+from designer.design.naming import identifier_problem
+from designer.errors import ValidationFailed
+from designer.history.snapshot import FIELD_COLUMNS
+from designer.history.snapshot import TABLE_COLUMNS
+from designer.models import MAX_DESCRIPTION
+from designer.models import RELATIONSHIP_TYPES
+from designer.models import TABLE_STATUSES
+
+REL_KEYS = (
+    "id", "relationship_name", "relationship_type", "source_table_id", "source_field_id",
+    "target_table_id", "target_field_id", "cascade_config", "status",
+)  # fmt: skip
+ACTIONS = ("no_action", "restrict", "cascade", "set_null", "set_default")
+MAX_NAME = 200
+
+
+class Refused(Exception):
+    """What is wrong, and where: carried up to check_snapshot's ValidationFailed."""
+
+    def __init__(self, where, problems):
+        super().__init__(where)
+        self.where = where
+        self.problems = problems
+
+    def words(self):
+        said = "; ".join(f"{key}: {message}" for key, message in self.problems.items())
+        return f"{self.where}: {said}"
+
+
+LEAD = "The design cannot be stored."
+
+
+def check_snapshot(snapshot, input_name="file", table_ids=None, regex_problem=None, lead=LEAD):
+    """Raise ValidationFailed (`lead`, then what and where; the same under `input_name`)
+    unless the snapshot may be stored. `table_ids` limits the tables checked to those (the
+    others are stored already); `regex_problem` judges patterns (Python's re by default)."""
+    try:
+        snapshot_problems(snapshot, table_ids, regex_problem or python_regex_problem)
+    except Refused as refused:
+        words = refused.words()
+        message = f"{lead} {words}"
+        raise ValidationFailed(message, {input_name: words}) from None
+
+
+def refuse(where, key, message):
+    raise Refused(where, {key: message})
+
+
+def snapshot_problems(snapshot, table_ids, regex_problem):
+    if not isinstance(snapshot, dict) or set(snapshot) != {"format", "tables", "relationships"}:
+        refuse("the design", "keys", "expected exactly format, tables and relationships.")
+    if snapshot["format"] != 1 or type(snapshot["format"]) is not int:
+        refuse("the design", "format", "expected 1.")
+    tables, relationships = snapshot["tables"], snapshot["relationships"]
+    if not isinstance(tables, dict) or not isinstance(relationships, dict):
+        refuse("the design", "tables", "tables and relationships are objects keyed by id.")
+    for table_id, table in tables.items():
+        check_keyed("table", table_id, table, (*TABLE_COLUMNS, "fields"))
+        if table_ids is None or table_id in table_ids:
+            check_table(table, regex_problem)
+    check_unique(tables.values(), "table_name", "table")
+    edges = []
+    for rel_id, rel in relationships.items():
+        check_keyed("relationship", rel_id, rel, REL_KEYS)
+        check_relationship(tables, rel)
+        edges.append((rel["source_table_id"], rel["target_table_id"], rel["relationship_name"]))
+    check_unique(relationships.values(), "relationship_name", "relationship")
+    refuse_cycles(edges)
+
+
+def check_keyed(kind, entry_id, entry, keys):
+    where = f"{kind} {entry_id!r}"
+    if not isinstance(entry, dict) or set(entry) != set(keys):
+        refuse(where, "keys", f"expected exactly {', '.join(sorted(keys))}.")
+    if entry["id"] != entry_id:
+        refuse(where, "id", "each entry is keyed by its own id.")
+    if not is_uuid(entry_id):
+        refuse(where, "id", "ids are UUIDs.")
+
+
+def is_uuid(value):
+    if not isinstance(value, str):
+        return False
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def check_table(table, regex_problem):
+    where = f"table {table['table_name']!r}"
+    name = table["table_name"]
+    problem = identifier_problem(name, "table") if is_text(name) else "expected text."
+    if problem:
+        refuse(where, "table_name", problem)
+    name, description = table["name"], table["description"]
+    if not is_text(name) or not name.strip() or name != name.strip() or len(name) > MAX_NAME:
+        refuse(where, "name", f"expected a name of 1 to {MAX_NAME} characters.")
+    if not is_text(description) or len(description) > MAX_DESCRIPTION:
+        refuse(where, "description", f"expected text of at most {MAX_DESCRIPTION:,} characters.")
+    if table["status"] not in TABLE_STATUSES or not is_text(table["status"]):
+        refuse(where, "status", f"expected one of {', '.join(TABLE_STATUSES)}.")
+    fields = table["fields"]
+    if not isinstance(fields, dict):
+        refuse(where, "fields", "expected an object keyed by id.")
+    for field_id, field in fields.items():
+        check_keyed(f"{where}, field", field_id, field, FIELD_COLUMNS)
+        problems = field_problems(field, fields, regex_problem)
+        if problems:
+            raise Refused(f"{where}, field {field['field_name']!r}", problems)
+    systems = [f for f in fields.values() if f["field_config"].get("system")]
+    if len(systems) != 1:
+        refuse(where, "fields", "every table has exactly one system id field.")
+    check_unique(fields.values(), "field_name", f"{where}, field")
+    check_unique(fields.values(), "name", f"{where}, field")
+
+
+def is_text(value):
+    return type(value) is str
+
+
+def check_unique(entries, key, kind):
+    seen = set()
+    for entry in entries:
+        value = entry[key] if is_text(entry[key]) else repr(entry[key])
+        if value in seen:
+            refuse(f"{kind} {value!r}", key, "is used twice.")
+        seen.add(value)
+
+
+def check_relationship(tables, rel):
+    where = f"relationship {rel['relationship_name']!r}"
+    name = rel["relationship_name"]
+    if not is_text(name) or identifier_problem(name, "table"):
+        refuse(where, "relationship_name", "expected a valid name.")
+    if rel["relationship_type"] not in RELATIONSHIP_TYPES or not is_text(rel["relationship_type"]):
+        refuse(where, "relationship_type", f"expected one of {', '.join(RELATIONSHIP_TYPES)}.")
+    if rel["status"] not in TABLE_STATUSES or not is_text(rel["status"]):
+        refuse(where, "status", f"expected one of {', '.join(TABLE_STATUSES)}.")
+    source, target = (
+        entry_of(tables, rel["source_table_id"]),
+        entry_of(tables, rel["target_table_id"]),
+    )
+    if source is None or target is None:
+        refuse(where, "source_table_id", "both tables must be in the design.")
+    key = entry_of(source["fields"], rel["source_field_id"])
+    foreign = entry_of(target["fields"], rel["target_field_id"])
+    if key is None or foreign is None or foreign["field_config"].get("system"):
+        refuse(
+            where, "target_field_id", "needs a key of its source and a foreign key of its target."
+        )
+    if not (key["field_config"].get("primary_key") or key["field_config"].get("unique")):
+        refuse(where, "source_field_id", "its key must be the id or a unique field.")
+    if pg_type(key["data_type"], key["field_config"]) != pg_type(
+        foreign["data_type"], foreign["field_config"]
+    ):
+        refuse(where, "target_field_id", "its key and foreign key have different types.")
+    check_cascade(where, rel["cascade_config"], foreign)
+
+
+def entry_of(entries, entry_id):
+    return entries.get(entry_id) if is_uuid(entry_id) else None
+
+
+def check_cascade(where, cascade, foreign):
+    if not isinstance(cascade, dict) or set(cascade) - {"on_delete", "on_update"}:
+        refuse(where, "cascade_config", "expected on_delete and on_update actions.")
+    for event, action in cascade.items():
+        if not is_text(action) or action not in ACTIONS:
+            refuse(where, event, f"expected one of {', '.join(ACTIONS)}.")
+        if action == "set_null" and foreign["is_required"]:
+            refuse(where, event, "set_null needs an optional foreign key.")
+        if action == "set_default" and foreign["default_value"] is None:
+            refuse(where, event, "set_default needs a foreign key with a default.")
+
+
+def refuse_cycles(edges):
+    """No cycle through two or more tables (a table may refer to itself)."""
+    graph = {}
+    for source, target, name in edges:
+        if source == target:
+            continue
+        seen, stack = set(), [target]
+        while stack:
+            node = stack.pop()
+            if node == source:
+                refuse(
+                    f"relationship {name!r}", "target_table_id", "closes a cycle of relationships."
+                )
+            if node not in seen:
+                seen.add(node)
+                stack.extend(graph.get(node, ()))
+        graph.setdefault(source, set()).add(target)

@@ -1,0 +1,204 @@
+"""Designs for property tests: a valid base, reshaped with hostile free text, then mutated.
+
+`designs()` draws the base design (two tables, a relationship, a field of each type)
+with valid settings and hostile text in every free-text place; `mutated()` then replaces
+up to four values, any string or number of the snapshot or any setting of any field, by
+hostile text, a number out of bounds, a float, a bool, a list or null.
+"""
+
+import uuid
+
+from hypothesis import strategies as st
+
+from designer.design.field_types import DATE_TYPES
+from designer.design.field_types import NUMBER_TYPES
+
+SCHEMA = "app"
+PAYLOADS = [
+    "bigint); DROP TABLE x; --",
+    "integer); UPDATE other.customers SET paid = 0; CREATE TABLE x (id bigint",
+    "'); DROP TABLE x; --",
+    '"; DROP TABLE x; --',
+    "$$; DROP TABLE x; $$",
+    "\\'; DROP TABLE x; --",
+    "x\nDROP TABLE x;",
+    "*/ DROP TABLE x; /*",
+    "-- comment\nDROP TABLE x",
+    "COMMIT; DROP TABLE x",
+    "numeric(10,2)) ; ALTER ROLE designer_app SET search_path = x; --",
+    'text COLLATE "C"',
+    "E'\\x27'",
+    "ǘñí©ødé 🐘",
+    "10)",
+    "5 ",
+    "٣",
+    "",
+    " ",
+]
+TEXT = st.sampled_from(PAYLOADS) | st.text(
+    st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=30
+)
+TRIMMED = TEXT.map(lambda text: text.strip()[:200])
+ANY_VALUE = st.one_of(
+    TEXT,
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([0, -1, 1, 63, 1000, 1001, 10_485_760, 10_485_761, 2**31]),
+    st.floats(),
+    st.booleans(),
+    st.none(),
+    st.lists(TEXT, max_size=2),
+)
+
+
+def ids(n):
+    return [str(uuid.UUID(int=0xA000 + i)) for i in range(n)]
+
+
+TABLE_A, TABLE_B, ID_A, ID_B, A_TEXT, A_NUM, A_DATE, A_BOOL, B_REF, B_TEXT, REL = ids(11)
+
+
+def entry(field_id, field_name, data_type, order, config, default=None, required=False):
+    return {
+        "id": field_id, "name": field_name.title(), "field_name": field_name,
+        "data_type": data_type, "is_required": required, "default_value": default,
+        "field_config": config, "sort_order": order,
+    }  # fmt: skip
+
+
+def system(field_id):
+    config = {"system": True, "primary_key": True, "number_type": "bigint"}
+    return entry(field_id, "id", "number", 0, config, required=True)
+
+
+def table(table_id, table_name, fields, description=""):
+    return {
+        "id": table_id, "name": table_name.title(), "table_name": table_name,
+        "description": description, "status": "active",
+        "fields": {f["id"]: f for f in fields},
+    }  # fmt: skip
+
+
+def base_design():
+    """The design migrations start from (and go back to)."""
+    a = table(TABLE_A, "a", [
+        system(ID_A),
+        entry(A_TEXT, "note", "text", 1, {"unique": False, "indexed": False}),
+        entry(A_NUM, "amount", "number", 2, {"number_type": "integer", "unique": False,
+                                              "indexed": False}),
+        entry(A_DATE, "day", "date", 3, {"date_type": "date", "unique": False, "indexed": False}),
+        entry(A_BOOL, "flag", "boolean", 4, {"unique": False, "indexed": False}),
+    ])  # fmt: skip
+    b = table(TABLE_B, "b", [
+        system(ID_B),
+        entry(B_REF, "a_id", "number", 1, {"number_type": "bigint", "unique": False,
+                                           "indexed": False}),
+        entry(B_TEXT, "title", "text", 2, {"unique": False, "indexed": False}),
+    ])  # fmt: skip
+    rel = {
+        "id": REL, "relationship_name": "b_a_id_fkey", "relationship_type": "one_to_many",
+        "source_table_id": TABLE_A, "source_field_id": ID_A, "target_table_id": TABLE_B,
+        "target_field_id": B_REF, "cascade_config": {"on_delete": "cascade",
+                                                      "on_update": "no_action"},
+        "status": "active",
+    }  # fmt: skip
+    return {"format": 1, "tables": {TABLE_A: a, TABLE_B: b}, "relationships": {REL: rel}}
+
+
+@st.composite
+def designs(draw):
+    """The base design reshaped with valid settings and hostile free text."""
+    design = base_design()
+    a, b = design["tables"][TABLE_A], design["tables"][TABLE_B]
+    for t in (a, b):
+        t["name"] = draw(TRIMMED.map(lambda text: text or "Name"))
+        t["description"] = draw(TRIMMED)
+    note = a["fields"][A_TEXT]
+    note["field_config"].update(draw(text_settings()))
+    note["default_value"] = fitting(note["field_config"], draw(TRIMMED))
+    note["is_required"] = draw(st.booleans())
+    amount = a["fields"][A_NUM]
+    amount["field_config"].update(draw(number_settings()))
+    amount["default_value"] = draw(st.none() | st.integers(-99, 99).map(str))
+    a["fields"][A_DATE]["field_config"]["date_type"] = draw(st.sampled_from(DATE_TYPES))
+    a["fields"][A_DATE]["default_value"] = draw(st.sampled_from([None, "now()"]))
+    a["fields"][A_BOOL]["default_value"] = draw(st.sampled_from([None, "true", "false"]))
+    for field in (*a["fields"].values(), *b["fields"].values()):
+        if not field["field_config"].get("system"):
+            description = draw(TRIMMED)
+            if description:
+                field["field_config"]["description"] = description
+    return design
+
+
+def fitting(config, text):
+    """`text` as the default of a text field with these settings, or None."""
+    fits = config.get("min_length", 0) <= len(text) <= config.get("max_length", 10**9)
+    return text if text and fits and "pattern" not in config else None
+
+
+@st.composite
+def text_settings(draw):
+    settings = {}
+    if draw(st.booleans()):
+        settings["max_length"] = draw(st.integers(30, 10_485_760))
+    if draw(st.booleans()):
+        settings["min_length"] = draw(st.integers(1, 30))
+    if draw(st.booleans()):
+        settings["pattern"] = draw(st.sampled_from(PAYLOADS[:10]))
+    settings["unique"] = draw(st.booleans())
+    return settings
+
+
+@st.composite
+def number_settings(draw):
+    number_type = draw(st.sampled_from(NUMBER_TYPES))
+    settings = {"number_type": number_type}
+    if number_type == "decimal":
+        settings["precision"] = draw(st.integers(5, 1000))
+        settings["scale"] = draw(st.integers(0, 4))
+    if draw(st.booleans()):
+        settings["min"] = "-100"
+        settings["max"] = "100"
+    return settings
+
+
+def leaves(value, path=()):
+    """The path of every string, number, bool and null of a snapshot."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from leaves(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from leaves(child, (*path, index))
+    else:
+        yield path
+
+
+def put(value, path, new):
+    for key in path[:-1]:
+        value = value[key]
+    value[path[-1]] = new
+
+
+SETTINGS = (
+    "number_type", "date_type", "max_length", "min_length", "precision", "scale", "min", "max",
+    "pattern", "unique", "indexed", "description", "unique_with", "system", "primary_key",
+)  # fmt: skip
+HOSTILE = st.sampled_from(PAYLOADS) | ANY_VALUE
+
+
+@st.composite
+def mutated(draw):
+    """A design with up to four values replaced: any leaf, or any setting of any field."""
+    design = draw(designs())
+    paths = list(leaves(design))
+    fields = [
+        ("tables", table_id, "fields", field_id, "field_config")
+        for table_id, t in design["tables"].items()
+        for field_id in t["fields"]
+    ]
+    settings = [(*path, key) for path in fields for key in SETTINGS]
+    for _ in range(draw(st.integers(0, 4))):
+        path = draw(st.sampled_from(settings) | st.sampled_from(paths))
+        put(design, path, draw(HOSTILE))
+    return design
