@@ -189,6 +189,28 @@ SELECT quote_ident(r.rolname) FROM pg_roles r WHERE r.oid IN (
 """
 
 
+# Definer functions that give out what app_user keeps from everyone else (hashes, emails,
+# who has which login) or delete activity: only the roles that use app_user (the app role)
+# may call them, not every role that can connect.
+PRIVATE_FUNCTIONS = [
+    "rls_sign_in(text)",
+    "rls_account_of(text)",
+    "rls_logins_taken(text, text)",
+    "rls_sign_up(text, text, text)",
+    "rls_member_emails(uuid)",
+    "rls_rotate_activity(uuid, integer)",
+    "rls_token_owner(text)",
+]
+
+
+def grant_private_functions(db):
+    grantees = db.execute_sql(GRANTEES, {"relation": "app_user"}).fetchall()
+    for function in PRIVATE_FUNCTIONS:
+        db.execute_sql(f"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC")
+        for (grantee,) in grantees:
+            db.execute_sql(f"GRANT EXECUTE ON FUNCTION {function} TO {grantee}")
+
+
 def regrant(db, relation, rights):
     """Every role holding rights on `relation` (but its owner) keeps exactly `rights`."""
     for (grantee,) in db.execute_sql(GRANTEES, {"relation": relation}).fetchall():
@@ -208,6 +230,7 @@ def up(migrator, db):
     run(db, TOKEN_COLUMNS + SCOPE + ACCOUNTS + ACTIVITY)
     for relation, rights in NARROWED.items():
         regrant(db, relation, rights)
+    grant_private_functions(db)
 
 
 OLD_PROJECTS = """

@@ -12,6 +12,16 @@ from designer import projects
 from designer import rls
 from designer.design import tables
 
+# The owner's definer functions that read app_user (or delete activity) for the app.
+PRIVATE_FUNCTIONS = [
+    "rls_sign_in(text)",
+    "rls_account_of(text)",
+    "rls_logins_taken(text,text)",
+    "rls_sign_up(text,text,text)",
+    "rls_member_emails(uuid)",
+    "rls_rotate_activity(uuid,integer)",
+    "rls_token_owner(text)",
+]
 # Statements each refused to the app role outright (InsufficientPrivilege), whoever it acts for.
 REFUSED = {
     "schema_migration": [
@@ -255,3 +265,19 @@ def test_member_lists_show_usernames_to_members_and_emails_to_owners_only(team, 
     assert "bob@example.com" in owner_page and "dave@example.com" in owner_page
     assert "Remove dave" in owner_page and ">dave<" in viewer_page
     assert "@example.com" not in viewer_page.replace("carol@example.com", "")
+
+
+def test_only_the_app_role_may_call_the_functions_that_give_out_accounts(roles, admin):
+    stranger = f"{roles['app']}_stranger"  # any other role that can connect to the database
+    admin.execute(f"CREATE ROLE {stranger} LOGIN")
+    try:
+        admin.execute(
+            "SELECT p.oid::regprocedure::text, has_function_privilege(%s, p.oid, 'EXECUTE'),"
+            " has_function_privilege(%s, p.oid, 'EXECUTE') FROM pg_proc p"
+            " WHERE p.oid::regprocedure::text = ANY (%s)",
+            (roles["app"], stranger, PRIVATE_FUNCTIONS),
+        )
+        rights = {name: (app, other) for name, app, other in admin.fetchall()}
+    finally:
+        admin.execute(f"DROP ROLE {stranger}")
+    assert rights == dict.fromkeys(PRIVATE_FUNCTIONS, (True, False))
