@@ -3,6 +3,7 @@ only the rows of the projects whose member it acts for, and nothing while it act
 
 import contextlib
 import hashlib
+import uuid
 
 import psycopg2
 import pytest
@@ -207,11 +208,35 @@ def test_an_editor_designs_but_does_not_manage(world, admin, raw):
     cursor = raw(world["dave"])
     cursor.execute("UPDATE data_table SET description = 'edited'")
     assert cursor.rowcount == len(rows_of(admin, "data_table", world["shop"]))
-    for table in ("project_member",):
-        cursor.execute(f"UPDATE {table} SET id = id")
-        assert cursor.rowcount == 0, table
     cursor.execute("DELETE FROM project")
     assert cursor.rowcount == 0
+
+
+def test_an_editor_cannot_change_who_is_a_member_even_by_raw_sql(world, admin, raw):
+    shop = world["shop"]
+    members = memberships(admin, shop)
+    cursor = raw(world["dave"])
+    for statement in ("UPDATE project_member SET role = 'owner'", "DELETE FROM project_member"):
+        cursor.execute(statement)
+        assert cursor.rowcount == 0, statement
+        cursor.connection.commit()
+    # Neither a stranger as editor, nor the editor themself as the project's owner.
+    for user, role in ((world["bob"], "editor"), (world["dave"], "owner")):
+        with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
+            cursor.execute(
+                "INSERT INTO project_member (project_id, user_id, role) VALUES (%s, %s, %s)",
+                (str(shop.id), str(user.id), role),
+            )
+        cursor.connection.rollback()
+    assert memberships(admin, shop) == members
+
+
+def memberships(admin, project):
+    admin.execute(
+        "SELECT user_id, role FROM project_member WHERE project_id = %s ORDER BY user_id",
+        (str(project.id),),
+    )
+    return admin.fetchall()
 
 
 def test_api_tokens_are_their_users_own(world, admin, raw):
@@ -292,5 +317,41 @@ def test_startup_refuses_a_role_that_could_bypass_row_level_security(
         )
         assert allowed.config["ALLOW_RLS_BYPASS"]
     finally:
+        database.initialize(serving)
+        configure(app.config)
+
+
+@pytest.fixture
+def member_of(admin):
+    """member_of(power): a LOGIN role with no power of its own, a member of a NOLOGIN role
+    that has `power` (SUPERUSER or BYPASSRLS); both dropped after the test."""
+    made = []
+
+    def make(power):
+        suffix = uuid.uuid4().hex[:10]
+        powerful, member = f"dmd_powerful_{suffix}", f"dmd_member_{suffix}"
+        admin.execute(f"CREATE ROLE {powerful} NOLOGIN {power}")
+        admin.execute(f"CREATE ROLE {member} LOGIN NOSUPERUSER NOBYPASSRLS IN ROLE {powerful}")
+        made.extend((member, powerful))
+        return member
+
+    yield make
+    for role in made:
+        admin.execute(f"DROP ROLE {role}")
+
+
+@pytest.mark.parametrize("power", ["BYPASSRLS", "SUPERUSER"])
+def test_startup_refuses_a_role_that_inherits_a_bypass_through_membership(
+    app, database_url, member_of, power, tmp_path
+):
+    from designer.db import database
+    from designer.settings import configure
+
+    url = rls.with_user(database_url, member_of(power))
+    serving = database.obj
+    try:
+        with pytest.raises(UnsafeDatabaseRole, match="is a member of a superuser or BYPASSRLS"):
+            create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path)})
+    finally:  # an app that did start would have taken over the shared database
         database.initialize(serving)
         configure(app.config)

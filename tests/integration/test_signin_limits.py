@@ -1,17 +1,47 @@
 """Sign-in resists abuse: rate limits per account and per client, a cap on hashing, a policy.
 
 The test app allows 3 failed sign-ins per account in a moving 2-second window
-(so a test can wait one out) and 6 per client in 30 seconds (tests/conftest.py).
+and 6 per client in 30 seconds (tests/conftest.py); the `production` app has
+the defaults people get. The limiter's clock is the test's (`clock`): windows
+pass when the test says, never by waiting.
 """
 
 import threading
 import time
 
+import limits.storage.memory
+import limits.strategies
 import pytest
 
 from designer import accounts
+from designer import signin_limits
 from tests.conftest import PASSWORD
 from tests.conftest import csrf_token_of
+
+
+class Clock:
+    """Stands in for the time module where the rate limits read the time; moves on only
+    when the test advances it."""
+
+    def __init__(self):
+        self.now = time.time()
+
+    def time(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    for module in (limits.storage.memory, limits.strategies, signin_limits):
+        monkeypatch.setattr(module, "time", clock)
+    return clock
 
 
 def attempt(client, username, password):
@@ -31,21 +61,58 @@ def fail_until_refused(client, username, tries=10):
 
 
 def test_repeated_failures_are_refused_and_the_right_password_too_until_the_window_passes(
-    app, alice
+    app, alice, clock
 ):
     client = app.test_client()
     refused = fail_until_refused(client, "alice")
-    wait = int(refused.headers["Retry-After"])
-    assert 1 <= wait <= 2  # never longer than the window
+    assert refused.headers["Retry-After"] == "2"  # the whole window: all failed just now
     assert "Too many attempts" in refused.text
     assert attempt(client, "alice", PASSWORD).status_code == 429
-    time.sleep(wait)
-    for _ in range(3):  # the window moves on by whole seconds
-        response = attempt(client, "alice", PASSWORD)
-        if response.status_code != 429:
-            break
-        time.sleep(min(2, int(response.headers["Retry-After"])))
-    assert response.status_code == 302
+    clock.advance(1.9)
+    assert attempt(client, "alice", PASSWORD).status_code == 429
+    clock.advance(0.2)
+    assert attempt(client, "alice", PASSWORD).status_code == 302
+
+
+def test_by_default_ten_failed_sign_ins_per_account_in_fifteen_minutes(production, alice, clock):
+    client = production.test_client()
+    for _ in range(10):  # one a minute: the window moves, the first failure still counts
+        assert attempt(client, "alice", "not the password").status_code == 401
+        clock.advance(60)
+    refused = attempt(client, "alice", PASSWORD)
+    assert refused.status_code == 429
+    # The first failure (10 minutes ago) leaves the window 15 minutes after it was made.
+    assert refused.headers["Retry-After"] == str(5 * 60)
+    elsewhere = client_from(production, "192.0.2.7")
+    assert attempt(elsewhere, "alice", PASSWORD).status_code == 429
+    clock.advance(5 * 60 - 1)
+    assert attempt(client, "alice", PASSWORD).status_code == 429
+    clock.advance(2)
+    assert attempt(client, "alice", PASSWORD).status_code == 302
+
+
+def client_from(app, address):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def sign_up(app, address, username, email="not an address"):
+    """One sign-up attempt from its own client address (no client limit shared)."""
+    client = client_from(app, address)
+    token = csrf_token_of(client.get("/signup").text)
+    form = {"username": username, "email": email, "password": PASSWORD, "csrf_token": token}
+    return client.post("/signup", data=form).status_code
+
+
+def test_by_default_five_sign_up_attempts_per_username_an_hour(production, clock):
+    statuses = [sign_up(production, f"192.0.2.{n}", "newbie") for n in range(6)]
+    assert statuses == [422] * 5 + [429]
+    assert sign_up(production, "192.0.2.50", "somebody") == 422  # another name: its own count
+    clock.advance(60 * 60 - 1)
+    assert sign_up(production, "192.0.2.51", "newbie", "newbie@example.com") == 429
+    clock.advance(2)
+    assert sign_up(production, "192.0.2.52", "newbie", "newbie@example.com") == 302
 
 
 def test_the_account_limit_holds_from_another_client_and_over_the_api(app, alice, api):
@@ -148,11 +215,14 @@ def test_no_more_hashes_run_at_once_than_the_slots(app, alice, monkeypatch):
         ("Password123", "most used"),
         ("newcomer99", "username or email"),
         ("NEWCOMER99", "username or email"),
+        ("someone.else@example.com", "username or email"),
+        ("Someone.Else@Example.com", "username or email"),
+        ("someone.else", "username or email"),
     ],
 )
-def test_passwords_are_long_uncommon_and_not_the_username(app, password, message):
+def test_passwords_are_long_uncommon_and_not_the_username_nor_the_email(app, password, message):
     with pytest.raises(accounts.ValidationFailed) as refused:
-        accounts.create_user("newcomer99", "someone@example.com", password)
+        accounts.create_user("newcomer99", "someone.else@example.com", password)
     assert message in refused.value.fields["password"]
 
 
