@@ -1,5 +1,9 @@
 """Integration fixtures: a clean database per test, users, browsers and API clients."""
 
+import contextlib
+import datetime
+import time
+
 import pytest
 
 from designer import accounts
@@ -144,6 +148,46 @@ def api(app):
         return Api(app.test_client(), token)
 
     return make
+
+
+def fingerprint():
+    """A digest of every row of the designer's tables (a token's last use aside)."""
+    parts = []
+    for table in sorted(t for t in database.get_tables() if t != "schema_migration"):
+        parts.append(
+            f"SELECT '{table}', md5(coalesce(string_agg((to_jsonb(x) - 'last_used_at')::text,"
+            f" '|' ORDER BY (to_jsonb(x) - 'last_used_at')::text), '')) FROM {table} x"
+        )
+    return database.execute_sql(" UNION ALL ".join(parts)).fetchall()
+
+
+@contextlib.contextmanager
+def writes_nothing():
+    """Fails the test when the block changed any stored row: a refusal leaves no trace."""
+    before = fingerprint()
+    yield
+    assert fingerprint() == before, "refused, but stored rows changed"
+
+
+def time_passes_for_locks(seconds):
+    """As if `seconds` had gone by for every table lock: its times move back that far.
+    Exact, where sleeping for a lease to lapse was slow and at the mercy of the machine."""
+    database.execute_sql(
+        "UPDATE table_lock SET locked_at = locked_at - %(gone)s,"
+        " heartbeat_at = heartbeat_at - %(gone)s, expires_at = expires_at - %(gone)s,"
+        " released_at = released_at - %(gone)s",
+        {"gone": datetime.timedelta(seconds=seconds)},
+    )
+
+
+def wait_for(condition, seconds=30):
+    """Wait until condition() holds (a state the test can see, not a guess at a duration);
+    fails the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {seconds} s for {condition.__doc__ or condition}")
+        time.sleep(0.01)
 
 
 def raise_sqlstate(condition):

@@ -23,6 +23,7 @@ from designer.models import MODELS
 from designer.models import Project
 from tests.conftest import PASSWORD
 from tests.conftest import truncate_all
+from tests.integration.conftest import fingerprint
 
 UNKNOWN_TOKEN = "00000000-0000-4000-8000-000000000000"
 ACTORS = ("anonymous", "stranger", "viewer", "editor", "owner")
@@ -300,17 +301,6 @@ def previews(kind, method, path, body):
     shows = method == "GET" and not path.endswith(("/edit", "/new"))
     unconfirmed_import = kind == "api" and "/import" in path and "confirm" not in (body or {})
     return shows or path.endswith("/preview") or unconfirmed_import
-
-
-def fingerprint():
-    """A digest of every row of the designer's tables (a token's last use aside)."""
-    parts = []
-    for table in sorted(t for t in database.get_tables() if t != "schema_migration"):
-        parts.append(
-            f"SELECT '{table}', md5(coalesce(string_agg((to_jsonb(x) - 'last_used_at')::text,"
-            f" '|' ORDER BY (to_jsonb(x) - 'last_used_at')::text), '')) FROM {table} x"
-        )
-    return database.execute_sql(" UNION ALL ".join(parts)).fetchall()
 
 
 def sender(kind, actor, world, api, signed_in):

@@ -22,11 +22,11 @@ from designer import error_pages
 from tests.conftest import PASSWORD
 from tests.conftest import csrf_token_of
 from tests.integration import test_access
+from tests.integration.conftest import fingerprint
 
 # The access matrix's world: built once per module, its rows put back before each test.
 built_world = test_access.built_world
 world = test_access.world
-fingerprint = test_access.fingerprint
 
 # Routes outside a project: (kind, method, path, body, who sends it).
 OUTSIDE = [

@@ -12,6 +12,7 @@ from designer import serving
 from designer.db import migration_runner
 from designer.db import open_database
 from designer.db import upgrade
+from designer.models import Project
 from tests.integration.races import race
 
 
@@ -92,6 +93,7 @@ def test_a_database_going_away_is_a_json_503_try_again(production, shop, conditi
     error = response.get_json()["error"]
     assert error["code"] == "unavailable"
     assert "nothing was saved" in error["message"] and "Try again" in error["message"]
+    assert Project.get_by_id(shop.id).name == "Shop"  # the route's rename was rolled back
 
 
 def test_a_database_going_away_is_a_503_page_that_needs_no_database(production, shop):
@@ -105,8 +107,14 @@ def test_a_database_going_away_is_a_503_page_that_needs_no_database(production, 
 
 
 def test_a_statement_timeout_is_not_taken_for_an_absent_database(production, shop):
+    """A cancelled statement is our fault, not the database's absence: no "try again in a
+    moment" (a retry would time out the same), but an error answer, and nothing saved."""
     response = production.test_client().post("/api/v1/test/refused/query_canceled")
-    assert response.status_code != 503
+    assert response.status_code == 500
+    assert "Retry-After" not in response.headers
+    error = response.get_json()["error"]
+    assert error["code"] == "error" and "Nothing was changed" in error["message"]
+    assert Project.get_by_id(shop.id).name == "Shop"
 
 
 def test_serve_settings_come_from_the_environment(monkeypatch):

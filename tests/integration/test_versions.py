@@ -23,6 +23,7 @@ from designer.models import DataField
 from designer.models import DataTable
 from designer.models import SchemaVersion
 from tests.conftest import truncate_all
+from tests.integration.conftest import writes_nothing
 from tests.integration.races import race
 
 
@@ -103,7 +104,7 @@ def test_versions_number_on_and_record_their_changes(alice, shop):
 def test_a_save_without_changes_is_refused(alice, shop):
     tables.create_table(alice, shop.id, "Orders")
     versions.save_version(alice, shop.id, "first")
-    with pytest.raises(Conflict) as caught:
+    with writes_nothing(), pytest.raises(Conflict) as caught:
         versions.save_version(alice, shop.id, "again")
     assert "No changes since version 1" in caught.value.message
     assert SchemaVersion.select().count() == 1
@@ -146,8 +147,9 @@ def test_viewers_cannot_save_versions(alice, shop, make_user, api):
     tables.create_table(alice, shop.id, "Orders")
     from designer.models import User
 
-    response = api(User.get(User.username == "vera")).post(f"/projects/{shop.id}/versions", json={})
-    assert response.status_code == 403
+    viewer = api(User.get(User.username == "vera"))
+    with writes_nothing():
+        assert viewer.post(f"/projects/{shop.id}/versions", json={}).status_code == 403
 
 
 # Restore
@@ -174,7 +176,7 @@ def test_restore_round_trip(alice, shop):
     tables.create_table(alice, shop.id, "Extra")
     versions.save_version(alice, shop.id, "second")
 
-    with pytest.raises(Conflict) as caught:
+    with writes_nothing(), pytest.raises(Conflict) as caught:
         versions.restore(alice, shop.id, 1)
     assert "drops table extra" in caught.value.message
     restored = versions.restore(alice, shop.id, 1, confirm=True)
@@ -205,7 +207,7 @@ def test_restore_respects_other_peoples_locks(alice, shop, make_user):
     fields.create_field(alice, table.id, {"name": "Total"})
     versions.save_version(alice, shop.id, "second")
     locks.acquire(table.id, bob, "pessimistic", "busy")
-    with pytest.raises(Locked) as caught:
+    with writes_nothing(), pytest.raises(Locked) as caught:
         versions.restore(alice, shop.id, 1)
     assert "bob holds a pessimistic lock" in caught.value.message
     assert DataField.select().where(DataField.data_table == table.id).count() == 2
@@ -215,7 +217,7 @@ def test_restore_respects_other_peoples_locks(alice, shop, make_user):
 def test_restoring_the_current_state_is_refused(alice, shop):
     tables.create_table(alice, shop.id, "Orders")
     versions.save_version(alice, shop.id, "first")
-    with pytest.raises(Conflict):
+    with writes_nothing(), pytest.raises(Conflict):
         versions.restore(alice, shop.id, 1)
 
 
@@ -245,7 +247,8 @@ def test_api_versions_round_trip(alice, shop, api):
     created = client.post(f"/projects/{shop.id}/versions", json={"message": "first"})
     assert created.status_code == 201
     assert created.json["version_number"] == 1
-    assert client.post(f"/projects/{shop.id}/versions", json={}).status_code == 409
+    with writes_nothing():
+        assert client.post(f"/projects/{shop.id}/versions", json={}).status_code == 409
     listed = client.get(f"/projects/{shop.id}/versions").json
     assert [v["message"] for v in listed["versions"]] == ["first"]
     assert "schema_snapshot" not in listed["versions"][0]
@@ -262,7 +265,8 @@ def test_api_versions_round_trip(alice, shop, api):
     assert client.get(f"/projects/{shop.id}/versions/9").status_code == 404
     tables.create_table(alice, shop.id, "More")
     client.post(f"/projects/{shop.id}/versions", json={"message": "second"})
-    assert client.post(f"/projects/{shop.id}/versions/1/restore").status_code == 409
+    with writes_nothing():
+        assert client.post(f"/projects/{shop.id}/versions/1/restore").status_code == 409
     restored = client.post(f"/projects/{shop.id}/versions/1/restore", json={"confirm": True})
     assert restored.status_code == 201
     assert restored.json["schema_hash"] == detail["schema_hash"]
@@ -314,7 +318,7 @@ def test_restore_never_drops_a_table_in_use(alice, shop):
     token = locks.acquire(live.id, alice, "critical").lock_token
     tables.transition(alice, live.id, "active", lock_token=token)
     locks.release(token, alice)
-    with pytest.raises(Conflict) as caught:
+    with writes_nothing(), pytest.raises(Conflict) as caught:
         versions.restore(alice, shop.id, 1, confirm=True)
     assert "invoices, which is in use" in caught.value.message
     assert DataTable.get_by_id(live.id).status == "active"
