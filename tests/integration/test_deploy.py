@@ -179,6 +179,20 @@ def test_dropping_a_column_with_data_needs_confirmation_and_a_critical_lock(alic
     assert rows("SELECT keep FROM shop.notes") == [(None,)]
 
 
+def test_a_pessimistic_lock_is_not_enough_for_a_confirmed_destructive_deploy(alice, shop):
+    table, (note, _) = make_table(alice, shop, "Notes", {"name": "Body"}, {"name": "Keep"})
+    deploy.transition(alice, table.id, "active")
+    rows("INSERT INTO shop.notes (body) VALUES ('kept')")
+    lock = locks.acquire(table.id, alice, "critical")
+    fields.delete_field(alice, note.id, lock.lock_token)
+    locks.release(lock.lock_token, alice)
+    locks.acquire(table.id, alice, "pessimistic")
+    with pytest.raises(Locked, match="critical lock"):
+        deploy.deploy(alice, shop.id, confirm=True)
+    assert rows("SELECT body FROM shop.notes") == [("kept",)]  # the column and its data
+    assert Deployment.select().where(Deployment.status == "applied").count() == 1
+
+
 def test_keywords_and_63_byte_names_deploy(alice, shop):
     # The designer refuses reserved words (the oracle test deploys those from snapshots);
     # unreserved keywords like these still must be quoted everywhere.
