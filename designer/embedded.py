@@ -65,6 +65,10 @@ def room_for_large_schemas(server):
         return
     server.psql(f"ALTER SYSTEM SET max_locks_per_transaction = {LOCKS_PER_TRANSACTION};")
     pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=30)
+    # The restarted server is a new process: pgserver must know it, or at exit it finds the
+    # old one gone and leaves the new one running.
+    with type(server)._lock:
+        server.ensure_postgres_running()
 
 
 def forget_dead_users(server_class, data_dir):

@@ -174,20 +174,38 @@ with app.app_context():
 """
 
 
-def test_deploying_works_out_of_the_box_with_the_embedded_server(environment):
+def test_deploying_works_out_of_the_box_with_the_embedded_server(environment, tmp_path):
+    """A first start (which restarts the new server once, for room in its lock table)
+    deploys, and its PostgreSQL stops when the script ends."""
     environment.pop("DEPLOY_DATABASE_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-c", DEPLOY_OUT_OF_THE_BOX],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [
-        "active", "applied", "designer_deploy", "out_of_the_box.notes", "designer_target", "1024"
-    ]  # fmt: skip
+    data_dir = tmp_path / "instance" / "pgdata"
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", DEPLOY_OUT_OF_THE_BOX],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == [
+            "active", "applied", "designer_deploy", "out_of_the_box.notes", "designer_target", "1024"
+        ]  # fmt: skip
+        assert not (data_dir / "postmaster.pid").exists(), "the embedded PostgreSQL still runs"
+        assert not serving(data_dir)
+    finally:
+        for postgres in serving(data_dir):
+            postgres.send_signal(signal.SIGINT)  # leave no server behind, even on failure
+
+
+def serving(data_dir):
+    """The PostgreSQL postmasters serving `data_dir`."""
+    return [
+        process
+        for process in psutil.process_iter(["name", "cmdline"])
+        if process.info["name"] == "postgres" and str(data_dir) in (process.info["cmdline"] or [])
+    ]
 
 
 def test_ctrl_c_on_make_run_stops_the_embedded_server(environment, tmp_path):
