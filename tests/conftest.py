@@ -12,16 +12,21 @@ import psycopg2
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from tests import strays
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / ".run"
 RUNTIME.mkdir(mode=0o700, exist_ok=True)
 os.environ.setdefault("XDG_RUNTIME_DIR", str(RUNTIME))
+strays.mark_this_run()
 
 PASSWORD = "correct horse battery"
 
-# Property tests: a quick default for every run, a wide search for `make test-slow`.
-hypothesis_settings.register_profile("default", max_examples=100, deadline=None)
-hypothesis_settings.register_profile("slow", max_examples=1000, deadline=None)
+# Property tests: a quick default for every run, a wide search for `make test-slow`. A failure
+# prints the @reproduce_failure line that replays it, in any test order and on any machine
+# (hypothesis draws its own seeds; pytest-randomly's reseeding of `random` does not touch them).
+hypothesis_settings.register_profile("default", max_examples=100, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("slow", max_examples=1000, deadline=None, print_blob=True)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 E2E_DIR = ROOT / "tests" / "e2e"
@@ -33,6 +38,17 @@ def pytest_collection_modifyitems(config, items):
         if E2E_DIR in item.path.parents:
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_server_left_behind():
+    """Once the run is over (this is set up first, so it ends last, after the fixtures that
+    stop their servers), no PostgreSQL, Redis or gunicorn the run started may still run."""
+    yield
+    left = strays.left_behind()
+    named = [f"{p.pid} {' '.join(p.info['cmdline'] or [p.info['name']]).strip()}" for p in left]
+    strays.stop(left)
+    assert not left, f"the test run left {len(left)} server(s) running (now stopped): {named}"
 
 
 def with_database(url, name):

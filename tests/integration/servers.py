@@ -1,8 +1,10 @@
-"""Helpers for tests that start the app as its own process (flask run, gunicorn)."""
+"""Helpers for tests that start the app as its own process (flask run, gunicorn), and the
+services such a test needs (redis-server)."""
 
 import json
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
@@ -10,6 +12,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+
+import redis
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FLASK = [sys.executable, "-m", "flask", "--app", "app"]
@@ -104,4 +108,51 @@ class Gunicorn:
     def kill(self):
         """SIGKILL to the master and every worker at once, as a crash or an OOM kill would."""
         os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+
+class RedisServer:
+    """A redis-server of the test's own on a free port, keeping nothing on disk; stop() ends it.
+    RedisServer.start(folder) returns None (and why, in `RedisServer.why_not`) when none can
+    be started here."""
+
+    why_not = ""
+
+    def __init__(self, folder, log_path):
+        self.port = free_port()
+        self.log_path = log_path
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1"]
+                + ["--save", "", "--appendonly", "no", "--dir", str(folder)],
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    @classmethod
+    def start(cls, folder, seconds=10):
+        if shutil.which("redis-server") is None:
+            cls.why_not = "no redis-server on this machine (.ci/run installs Debian's)"
+            return None
+        server = cls(folder, folder / "redis.log")
+        deadline = time.monotonic() + seconds
+        while not server.answers():
+            if server.process.poll() is not None or time.monotonic() > deadline:
+                server.stop()
+                cls.why_not = f"redis-server did not start: {server.log_path.read_text()[-300:]}"
+                return None
+            time.sleep(0.05)
+        return server
+
+    def answers(self):
+        try:
+            return redis.Redis(port=self.port, socket_timeout=1).ping()
+        except redis.ConnectionError:
+            return False
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
         self.process.wait(timeout=30)

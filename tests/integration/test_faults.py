@@ -19,6 +19,7 @@ from designer.models import Deployment
 from designer.models import SchemaVersion
 from designer.models import TableLock
 from tests.integration.servers import Gunicorn
+from tests.integration.servers import RedisServer
 from tests.integration.test_deploy_faults import Holder
 from tests.integration.test_deploy_faults import columns_of
 
@@ -216,12 +217,22 @@ def wait_for_deployment(project_id, status, seconds=30):
     raise AssertionError(f"no deployment became {status}")
 
 
-def test_two_servers_share_the_sign_in_limit_through_redis(make_user, serve):
-    """With RATELIMIT_STORAGE_URI on Redis (here the machine's own, 127.0.0.1:6379), failed
-    sign-ins count once across servers: the fourth fails on either, not the seventh."""
+@pytest.fixture
+def redis_server(tmp_path):
+    """A redis-server of this test's own (skipped, saying why, where none can be started)."""
+    server = RedisServer.start(tmp_path)
+    if server is None:
+        pytest.skip(RedisServer.why_not)
+    yield server
+    server.stop()
+
+
+def test_two_servers_share_the_sign_in_limit_through_redis(make_user, serve, redis_server):
+    """With RATELIMIT_STORAGE_URI on Redis (a redis-server the test starts), failed sign-ins
+    count once across servers: the fourth fails on either, not the seventh."""
     user = make_user(f"limited{uuid.uuid4().hex[:8]}")
     shared = {
-        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+        "RATELIMIT_STORAGE_URI": redis_server.url,
         "SIGNIN_ACCOUNT_LIMIT": "3 per 10 minutes",
         "SIGNIN_CLIENT_LIMIT": "1000 per minute",
     }
