@@ -51,6 +51,13 @@ def no_server_left_behind():
     assert not left, f"the test run left {len(left)} server(s) running (now stopped): {named}"
 
 
+def pytest_terminal_summary(terminalreporter, config):
+    """The order's seed once more at the end, beside the failures (-q hides the header)."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int) and config.pluginmanager.hasplugin("randomly"):
+        terminalreporter.write_line(f"Tests ran in the order of --randomly-seed={seed}")
+
+
 def with_database(url, name):
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + name))
