@@ -207,11 +207,38 @@
     }
   });
 
+  // A form on its way in counts as open from the moment it is asked for: a poll's answer
+  // landing before it would otherwise replace the row (or header) it is about to fill,
+  // and the form would arrive into an element no longer on the page.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var detail = event.detail;
+    var opens = detail.requestConfig && detail.requestConfig.verb === "get" &&
+      detail.elt.closest && detail.elt.closest("[data-edit]");
+    var target = detail.target;
+    if (opens && target && target.id && !target.hasAttribute("data-editing")) {
+      target.setAttribute("data-editing", "opening");
+    }
+  });
+
+  // A form that did not come (refused, unreachable) leaves its row to the live refresh again.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.getAttribute && target.getAttribute("data-editing") === "opening") {
+      target.removeAttribute("data-editing");
+    }
+  });
+
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var fragment = event.detail.fragment;
     var target = event.detail.target;
     document.querySelectorAll("[data-editing][id]").forEach(function (open) {
       if (open !== target && !target.contains(open)) return;
+      if (open === target) {
+        // The block itself is being edited (the table's header): it stays as it is; the
+        // form's Save or Cancel shows the block anew.
+        event.detail.shouldSwap = false;
+        return;
+      }
       var incoming = fragment.querySelector("#" + CSS.escape(open.id));
       if (incoming) {
         incoming.setAttribute("hx-preserve", "");
