@@ -190,7 +190,8 @@ def test_deploying_works_out_of_the_box_with_the_embedded_server(environment, tm
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout.split() == [
-            "active", "applied", "designer_deploy", "out_of_the_box.notes", "designer_target", "1024"
+            "active", "applied", "designer_deploy", "out_of_the_box.notes", "designer_target",
+            "1024",
         ]  # fmt: skip
         assert not (data_dir / "postmaster.pid").exists(), "the embedded PostgreSQL still runs"
         assert not serving(data_dir)
