@@ -13,6 +13,7 @@
   var PAD = 8;
   var GAP = 18;
   var STYLE = [
+    ".backdrop { fill: #fff; }",
     "text { font-family: " + FONT_FAMILY + "; font-size: " + FONT_SIZE + "px; fill: #1f2933; }",
     ".table-box { fill: #fff; stroke: #8a94a6; }",
     ".table-head { fill: #e8eef6; }",
@@ -28,6 +29,22 @@
     "a.table:focus { outline: none; }",
     "a.table:focus .table-box { stroke: #0b6bcb; stroke-width: 3; }",
   ].join("\n");
+  // Dark mode on screen (and in an export asked for dark): these follow the light rules.
+  var DARK = [
+    ".backdrop { fill: #13171f; }",
+    "text { fill: #dde3ea; }",
+    ".table-box { fill: #1b212c; stroke: #5d6a7d; }",
+    ".table-head { fill: #263142; }",
+    ".column-type, .more { fill: #98a4b3; }",
+    ".key { fill: #f0b35a; }",
+    ".link path, .marker { stroke: #8b9ab0; }",
+    ".link.lit path, .table.lit .table-box, .table.chosen .table-box, a.table:focus .table-box { stroke: #5aa9f5; }",
+  ].join("\n");
+  var darkScheme = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+
+  function paint(svg, dark) {
+    svg.querySelector("style").textContent = STYLE + (dark ? "\n" + DARK : "");
+  }
 
   var page, figure, canvas, status, stepsSelect, findForm;
   var state = { focus: "", steps: "", hash: "", data: null, drawing: false, chosen: null };
@@ -161,9 +178,10 @@
 
   function markers() {
     var defs = el("defs");
-    // The "many" end: a crow's foot where the foreign key column is.
-    var many = el("marker", { id: "many", viewBox: "0 0 12 12", refX: "1", refY: "6", markerWidth: "12", markerHeight: "12", orient: "auto-start-reverse", markerUnits: "userSpaceOnUse" });
-    many.appendChild(el("path", { class: "marker", d: "M 12 6 L 1 1 M 12 6 L 1 6 M 12 6 L 1 11" }));
+    // The "many" end: a crow's foot where the foreign key column is, its toes on the
+    // table's edge and its point out along the line (so no box ever covers it).
+    var many = el("marker", { id: "many", viewBox: "0 0 12 12", refX: "0", refY: "6", markerWidth: "12", markerHeight: "12", orient: "auto", markerUnits: "userSpaceOnUse" });
+    many.appendChild(el("path", { class: "marker", d: "M 11 6 L 0 1 M 11 6 L 0 6 M 11 6 L 0 11" }));
     var one = el("marker", { id: "one", viewBox: "0 0 12 12", refX: "11", refY: "6", markerWidth: "12", markerHeight: "12", orient: "auto", markerUnits: "userSpaceOnUse" });
     one.appendChild(el("path", { class: "marker", d: "M 5 1 L 5 11 M 8 1 L 8 11" }));
     defs.appendChild(many);
@@ -221,13 +239,16 @@
     var svg = el("svg", { xmlns: SVG, role: "img" });
     svg.appendChild(el("title", {}, "Entity-relationship diagram: " + data.tables.length + " tables"));
     svg.appendChild(el("style", {}, STYLE));
+    paint(svg, darkScheme && darkScheme.matches);
     svg.appendChild(markers());
-    svg.appendChild(el("g", { class: "links" }));
+    svg.appendChild(el("rect", { class: "backdrop", width: "100%", height: "100%" }));
     var tables = el("g", { class: "tables" });
     data.tables.forEach(function (table) {
       tables.appendChild(drawTable(table, boxes[table.id]));
     });
     svg.appendChild(tables);
+    // Lines (and their ends) above the boxes they meet.
+    svg.appendChild(el("g", { class: "links" }));
     return svg;
   }
 
@@ -314,14 +335,24 @@
     );
   }
 
+  // The canvas takes the window's height below the toolbar (the page need not scroll to
+  // see all of it), so Fit fits the drawing into what is in sight.
+  function fillRoom() {
+    var top = figure.getBoundingClientRect().top + window.scrollY;
+    figure.style.height = Math.max(320, Math.floor(window.innerHeight - top - 12)) + "px";
+  }
+
   function fit() {
     var svg = canvas.querySelector("svg");
     if (!svg || !panzoom) return;
     var width = Number(svg.getAttribute("width"));
     var height = Number(svg.getAttribute("height"));
     var box = view();
-    var scale = Math.min(1, (box.width - 16) / width, (box.height - 16) / height);
-    centreOn({ x: width / 2, y: height / 2 }, Math.max(scale, 0.05));
+    // The status line sits over the canvas's top: the drawing fits below it.
+    var over = status.offsetHeight + 8;
+    var scale = Math.min(1, (box.width - 16) / width, (box.height - 16 - over) / height);
+    scale = Math.max(scale, 0.05);
+    centreOn({ x: width / 2, y: height / 2 - over / 2 / scale }, scale);
   }
 
   function focusTable(id) {
@@ -586,9 +617,16 @@
     }, 1000);
   }
 
-  // The drawing as a standalone SVG file: no pan or zoom, no highlight.
+  function darkExport() {
+    var choice = document.getElementById("diagram-export-dark");
+    return Boolean(choice && choice.checked);
+  }
+
+  // The drawing as a standalone SVG file: no pan or zoom, no highlight; light unless a
+  // dark export was asked for, whatever the screen shows.
   function svgText() {
     var svg = canvas.querySelector("svg").cloneNode(true);
+    paint(svg, darkExport());
     svg.classList.remove("highlighting");
     svg.querySelectorAll(".lit, .chosen").forEach(function (node) {
       node.classList.remove("lit", "chosen");
@@ -620,7 +658,7 @@
       board.width = Math.round(width * scale);
       board.height = Math.round(height * scale);
       var context = board.getContext("2d");
-      context.fillStyle = "#fff";
+      context.fillStyle = darkExport() ? "#13171f" : "#fff";
       context.fillRect(0, 0, board.width, board.height);
       context.drawImage(image, 0, 0, board.width, board.height);
       board.toBlob(function (blob) {
@@ -700,6 +738,14 @@
     state.focus = page.dataset.focus;
     state.steps = page.dataset.steps;
     state.chosen = state.focus || null;
+    fillRoom();
+    window.addEventListener("resize", fillRoom);
+    if (darkScheme && darkScheme.addEventListener) {
+      darkScheme.addEventListener("change", function () {
+        var svg = canvas.querySelector("svg");
+        if (svg) paint(svg, darkScheme.matches);
+      });
+    }
     startPanzoom();
     bind();
     // ELK's loading overlaps the data's request; when a layout of this diagram was kept, it

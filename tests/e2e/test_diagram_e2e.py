@@ -223,3 +223,87 @@ def test_a_teammates_new_column_is_drawn_without_a_reload(page, user):
     expect(added).to_have_count(1, timeout=15_000)
     assert page.locator("#diagram").get_attribute("data-drawn") != drawn
     expect(page.locator("#diagram svg")).to_have_count(1)
+
+
+def test_a_diagram_of_50_tables_fits_1280_by_800_after_fit(browser, base_url, user):
+    project, _ = seed(user, 50)
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        open_diagram(page, project)
+        frame = page.locator("#diagram").bounding_box()
+        assert frame["y"] < 320, "a compact heading and toolbar above the canvas"
+        assert 760 <= frame["y"] + frame["height"] <= 800, "the canvas reaches the window's bottom"
+        page.get_by_role("button", name="Fit").click()
+        boxes = page.locator("#diagram a.table").evaluate_all(
+            "tables => tables.map(t => t.getBoundingClientRect().toJSON())"
+        )
+        assert len(boxes) == 50
+        for box in boxes:
+            assert frame["x"] <= box["left"] and box["right"] <= frame["x"] + frame["width"]
+            assert frame["y"] <= box["top"] and box["bottom"] <= frame["y"] + frame["height"]
+        status = page.locator("#diagram-status").bounding_box()
+        assert min(box["top"] for box in boxes) >= status["y"] + status["height"], "none under it"
+    finally:
+        context.close()
+
+
+def darkest_beside_the_line_start(page, svg_text):
+    """The darkest red value just outside the table, above the line where it starts: where
+    the upper toe of the crow's foot runs when it is drawn outside the box."""
+    start = page.locator("#diagram g.link path").evaluate(
+        "p => { const s = p.getPointAtLength(0); return [s.x, s.y]; }"
+    )
+    return page.evaluate(
+        """async ([text, x, y]) => {
+            const image = new Image();
+            image.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(text);
+            await image.decode();
+            const board = document.createElement("canvas");
+            board.width = image.width;
+            board.height = image.height;
+            const context = board.getContext("2d");
+            context.drawImage(image, 0, 0);
+            const pixels = context.getImageData(Math.round(x) + 1, Math.round(y) - 6, 4, 4).data;
+            let darkest = 255;
+            for (let i = 0; i < pixels.length; i += 4) darkest = Math.min(darkest, pixels[i]);
+            return darkest;
+        }""",
+        [svg_text, *start],
+    )
+
+
+def exported_svg(page, tmp_path, name):
+    with page.expect_download() as downloaded:
+        page.get_by_role("button", name="Export SVG").click()
+    assert downloaded.value.suggested_filename == "warehouse-diagram.svg"
+    path = tmp_path / name
+    downloaded.value.save_as(path)
+    return path.read_text()
+
+
+def test_crows_feet_lie_outside_the_boxes_in_the_exported_drawing(page, user, tmp_path):
+    project, _ = seed(user, 2)
+    open_diagram(page, project)
+    text = exported_svg(page, tmp_path, "light.svg")
+    assert text.index('class="tables"') < text.index('class="links"'), "lines over the boxes"
+    assert darkest_beside_the_line_start(page, text) < 200
+
+
+def test_dark_mode_draws_a_dark_canvas_and_exports_light_unless_asked(
+    browser, base_url, user, tmp_path
+):
+    project, _ = seed(user, 2)
+    context = browser.new_context(base_url=base_url, color_scheme="dark")
+    try:
+        page = context.new_page()
+        open_diagram(page, project)
+        backdrop = page.locator("#diagram svg rect.backdrop")
+        assert backdrop.evaluate("r => getComputedStyle(r).fill") == "rgb(19, 23, 31)"
+        light = exported_svg(page, tmp_path, "light.svg")
+        assert "#13171f" not in light and ".backdrop { fill: #fff; }" in light
+        page.get_by_label("dark export").check()
+        dark = exported_svg(page, tmp_path, "dark.svg")
+        assert ".backdrop { fill: #13171f; }" in dark
+    finally:
+        context.close()
