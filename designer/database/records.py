@@ -114,8 +114,9 @@ def history(project_id, limit=20, before=None):
 def with_table_names(rows):
     """Each deployment's `table_names`: the tables its steps changed, by their names now."""
     ids = {table_id for row in rows for table_id in row.table_ids or () if table_id}
+    # Asked even when no step names a table, so a page's queries do not depend on its rows.
     query = DataTable.select(DataTable.id, DataTable.table_name).where(DataTable.id.in_(ids))
-    names = {str(table_id): name for table_id, name in query.tuples()} if ids else {}
+    names = {str(table_id): name for table_id, name in query.tuples()}
     for row in rows:
         row.table_names = sorted({names[t] for t in row.table_ids or () if t in names})
     return rows
