@@ -229,6 +229,11 @@ def update_project(user, project_id, revision, **fields):
 SCHEMA_CHOICES = ("drop", "keep")
 
 
+def has_deployed(project):
+    """Whether anything of the project was ever deployed (its Delete then asks about it)."""
+    return reservations.has_deployed(project)
+
+
 def schema_on_delete(project):
     """What deleting the project would leave on the target: (schema, [(table, rows)]), or
     None when nothing of it was ever deployed."""

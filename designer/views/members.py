@@ -27,6 +27,8 @@ def context(project_id, **extra):
         "form": {},
         "errors": {},
         "notice": None,
+        # A deployed project's Delete asks what becomes of its schema, not "are you sure?".
+        "deployed": granted.can("owner") and projects.has_deployed(granted.project),
         **extra,
     }
 

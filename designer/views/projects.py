@@ -151,7 +151,7 @@ def delete(project_id):
     except ValidationFailed as exc:
         left = projects.schema_on_delete(granted.project)
         return block("projects/members.html", "danger_zone", 422, access=granted,
-                     project=granted.project, left=left, choice=choice,
+                     project=granted.project, left=left, choice=choice, deployed=True,
                      errors=exc.fields)  # fmt: skip
     flash(f"Project “{name}” deleted.", "success")
     return go("projects.index")
