@@ -23,6 +23,12 @@ def environment(tmp_path):
     return env
 
 
+def ctrl_c_as_in_a_terminal():
+    """A suite started in the background (`make test &`) ignores SIGINT, and its children
+    would inherit that; in a terminal Ctrl-C reaches the app, so the child starts so."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_embedded_database_serves_the_signup_page_and_keeps_data(environment, tmp_path):
     upgrade = subprocess.run(
         [*FLASK, "db", "upgrade"],
@@ -62,6 +68,7 @@ def test_embedded_database_serves_the_signup_page_and_keeps_data(environment, tm
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     try:
         status, body = wait_for(f"http://127.0.0.1:{port}/signup")
@@ -241,6 +248,7 @@ def test_ctrl_c_on_make_run_stops_the_embedded_server(environment, tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        preexec_fn=ctrl_c_as_in_a_terminal,
     )
     pid_file = tmp_path / "instance" / "pgdata" / "postmaster.pid"
     try:
