@@ -232,7 +232,8 @@ def dbml_default(field):
 def column_note(field):
     """The column's description, then one `check:` line per validation rule."""
     lines = []
-    if field["field_config"].get("description"):
+    # A blank note is left out: it says nothing, and pydbml cannot read one back.
+    if str(field["field_config"].get("description") or "").strip():
         lines.append(field["field_config"]["description"])
     lines += [f"check: {check_expression(field, *rule)}" for rule in check_rules(field)]
     return "\n".join(lines)
@@ -272,7 +273,7 @@ def dbml_table(table):
         lines += [f"    {dbml_name(f['field_name'])}" for f in indexed]
         lines += [f"    ({', '.join(map(dbml_name, pair))}) [unique]" for pair in pairs]
         lines.append("  }")
-    if table.get("description"):
+    if str(table.get("description") or "").strip():
         lines.append(f"  Note: {dbml_string(table['description'])}")
     lines.append("}")
     return lines

@@ -63,3 +63,15 @@ def test_a_refused_setting_is_left_out_with_a_comment_naming_it():
         assert "DROP TABLE x" not in text
         assert f"{mark}   a.id written as the designer's bigint identity" in text
         assert f"{mark}   a.note: setting min_length left out" in text
+
+
+def test_blank_descriptions_are_left_out_of_dbml_so_it_reads_back():
+    """Found by the property above: a note of only spaces crashed pydbml reading it."""
+    design = base_design()
+    table = next(iter(design["tables"].values()))
+    table["description"] = " "
+    field = next(f for f in table["fields"].values() if f["field_name"] != "id")
+    field["field_config"]["description"] = "\n  "
+    text = export(design, "dbml")
+    assert "Note:" not in text
+    PyDBML(text)
