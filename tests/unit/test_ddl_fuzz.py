@@ -82,4 +82,8 @@ def test_the_ddl_writer_alone_refuses_what_it_cannot_write_and_writes_nothing_el
         event("the writer failed")
         return  # a shape no stored design has (a name that is a number): nothing written
     event("written")
-    check_steps(steps)
+    check_steps(steps)  # asserts each step is one allowed statement in the schema
+    # The create script writes a CREATE TABLE in the schema for every table of the design.
+    created = [s.sql for s in ddl.create_script(SCHEMA, design) if s.sql.startswith("CREATE TABLE")]
+    assert len(created) == len(design["tables"])
+    assert all(sql.startswith(f'CREATE TABLE "{SCHEMA}".') for sql in created)
