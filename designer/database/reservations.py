@@ -11,6 +11,7 @@ from peewee import IntegrityError
 
 from designer.database import target
 from designer.database import tenant_roles
+from designer.database.catalog import schema_exists
 from designer.database.tenant_roles import Tenant
 from designer.db import database
 from designer.errors import Conflict
@@ -66,8 +67,7 @@ def schema_on_target(schema):
     conn = target.connect()
     try:
         with conn.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
-            return cursor.fetchone() is not None
+            return schema_exists(cursor, schema)
     finally:
         conn.close()
 

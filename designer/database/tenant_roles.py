@@ -75,6 +75,12 @@ def server_version(cursor):
     return int(cursor.fetchone()[0])
 
 
+def this_database(cursor):
+    """The connected database's name, as an identifier for GRANT and REVOKE."""
+    cursor.execute("SELECT current_database()")
+    return sql.Identifier(cursor.fetchone()[0])
+
+
 def create_role(cursor, role):
     """The role, made or given its current password; the connection role may SET it."""
     cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
@@ -89,8 +95,7 @@ def create_role(cursor, role):
             " CONNECTION LIMIT {limit} PASSWORD {password}"
         ).format(limit=sql.Literal(CONNECTIONS_PER_ROLE), **names)
     )
-    cursor.execute("SELECT current_database()")
-    names["db"] = sql.Identifier(cursor.fetchone()[0])
+    names["db"] = this_database(cursor)
     cursor.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {role}").format(**names))
     # The connection role must be able to SET ROLE to create the schema AUTHORIZATION it; it
     # inherits none of its rights (PostgreSQL 16 separates the two).
@@ -117,8 +122,7 @@ WHERE t.typnamespace = to_regnamespace(%(schema)s) AND t.typtype IN ('e', 'd', '
 def hand_over(cursor, schema, role):
     """Give the schema and what it holds to `role` (a schema made before roles per project)."""
     names = {"schema": sql.Identifier(schema), "role": sql.Identifier(role)}
-    cursor.execute("SELECT current_database()")
-    names["db"] = sql.Identifier(cursor.fetchone()[0])
+    names["db"] = this_database(cursor)
     # A new owner needs CREATE where the object lives: granted for the handover only, in the
     # same transaction, so no one ever sees the role holding it.
     grants = [
@@ -218,8 +222,7 @@ def drop(url, role):
                 cursor.execute(sql.SQL("SET LOCAL ROLE {}").format(name))
                 cursor.execute(sql.SQL("DROP OWNED BY {}").format(name))
                 cursor.execute("RESET ROLE")
-                cursor.execute("SELECT current_database()")
-                database = sql.Identifier(cursor.fetchone()[0])
+                database = this_database(cursor)
                 cursor.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM {}").format(database, name))
                 cursor.execute(sql.SQL("DROP ROLE {}").format(name))
         conn.commit()
