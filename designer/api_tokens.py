@@ -115,7 +115,18 @@ def user_for_token(plaintext):
         ApiToken.update(last_used_at=now).where(ApiToken.id == token_id).execute()
     user = User(id=user_id, username=username, email=email, is_active=True)
     user.token_read_only, user.token_project_id = read_only, project_id
+    user.token_id = token_id
     return user
+
+
+def manageable(user):
+    """The condition on ApiToken rows this user may list and revoke: all of theirs, except
+    through a token limited to one project, which manages only itself (it must not see or
+    revoke the tokens its owner made for other projects)."""
+    condition = (ApiToken.user == user) & ApiToken.revoked_at.is_null()
+    if getattr(user, "token_project_id", None) is not None:
+        condition &= ApiToken.id == user.token_id
+    return condition
 
 
 def tokens_of(user):
@@ -125,7 +136,7 @@ def tokens_of(user):
     return list(
         ApiToken.select(ApiToken, project_name)
         .join(Project, JOIN.LEFT_OUTER, on=(ApiToken.project == Project.id))
-        .where(ApiToken.user == user, ApiToken.revoked_at.is_null())
+        .where(manageable(user))
         .order_by(ApiToken.created_at.desc())
         .objects()
     )
@@ -142,7 +153,7 @@ def scope_words(token):
 def revoke_token(user, token_id):
     revoked = (
         ApiToken.update(revoked_at=utcnow())
-        .where(ApiToken.id == token_id, ApiToken.user == user, ApiToken.revoked_at.is_null())
+        .where(manageable(user), ApiToken.id == token_id)
         .execute()
     )
     if not revoked:

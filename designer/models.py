@@ -68,6 +68,8 @@ class User(BaseModel):
     # An API token's scope, on the user it signs in (designer.api_tokens).
     token_read_only = False
     token_project_id = None
+    # The token a request came with (None for a signed-in page).
+    token_id = None
 
     def get_id(self):
         return str(self.id)

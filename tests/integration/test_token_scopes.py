@@ -230,3 +230,23 @@ def test_sign_out_everywhere_revokes_api_tokens_only_when_asked(alice, signed_in
     assert [s.get("/projects").status_code for s in scripts] == [401, 401]
     assert not ApiToken.select().where(ApiToken.revoked_at.is_null()).exists()
     assert browser.get("/projects", htmx=False).status_code == 302
+
+
+def test_a_one_project_token_sees_and_revokes_only_itself(alice, app):
+    shop = projects.create_project(alice, "Shop")
+    other = projects.create_project(alice, "Other")
+    everything, everything_row = api_tokens.issue_token(alice, "laptop")
+    elsewhere, elsewhere_row = api_tokens.issue_token(alice, "other", project_id=str(other.id))
+    scoped, scoped_row = api_tokens.issue_token(alice, "shop ci", project_id=str(shop.id))
+    shop_client = client(app, scoped)
+    listed = shop_client.get("/tokens").json
+    assert [t["id"] for t in listed] == [str(scoped_row.id)]
+    for row in (everything_row, elsewhere_row):
+        assert shop_client.delete(f"/tokens/{row.id}").status_code == 404
+    live = ApiToken.select().where(ApiToken.revoked_at.is_null())
+    assert {t.id for t in live} == {everything_row.id, elsewhere_row.id, scoped_row.id}
+    # A token for all projects still manages every token; the scoped one can end itself.
+    assert len(client(app, everything).get("/tokens").json) == 3
+    assert shop_client.delete(f"/tokens/{scoped_row.id}").status_code == 204
+    assert client(app, elsewhere).get("/tokens").status_code == 200
+    assert ApiToken.get_by_id(scoped_row.id).revoked_at is not None

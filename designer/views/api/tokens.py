@@ -49,7 +49,7 @@ def token_json(row):
 
 @bp.get("/tokens")
 def list_tokens():
-    """The caller's unrevoked tokens (never their secrets)."""
+    """The caller's unrevoked tokens, never their secrets (a one-project token lists itself)."""
     return jsonify([token_json(t) for t in api_tokens.tokens_of(g.api_user)])
 
 
