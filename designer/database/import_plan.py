@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass
 from dataclasses import field
 
+from designer.database.ddl_terms import check_expression
+from designer.database.ddl_terms import default_sql
 from designer.database.import_relationships import RelationshipRules
 from designer.database.import_source import IMPERFECT
 from designer.database.import_source import UNREPRESENTABLE
@@ -246,7 +248,22 @@ class Planner(RelationshipRules):
         for rule, value, line, text in column.checks:
             self.apply_rule(data, rule, value, line, subject, text)
         values = self.cleaned(data, column, subject)
+        self.cast_findings(values, column, subject)
         return {"id": None, **values, "sort_order": position}
+
+    def cast_findings(self, values, column, subject):
+        """A numeric(p,s) column's default and bounds are deployed cast to numeric(p,s), which
+        the catalog keeps (4.99 reads back as 4.99::numeric(4,2)): the preview says so."""
+        config = values["field_config"]
+        if config.get("number_type") != "decimal" or config.get("precision") is None:
+            return
+        if values["default_value"] is not None:
+            words = f"default {values['default_value']} is deployed as {default_sql(values)}"
+            self.note(IMPERFECT, column.line, subject, words)
+        for rule, _, line, text in column.checks:
+            if rule in ("min", "max") and config.get(rule) is not None:
+                written = check_expression(values, rule, config[rule])
+                self.note(IMPERFECT, line, subject, f"CHECK ({text}) is deployed as ({written})")
 
     def apply_rule(self, data, rule, value, line, subject, text):
         kind = data["data_type"]

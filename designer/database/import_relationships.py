@@ -79,6 +79,9 @@ class RelationshipRules:
             "target_field_id": foreign_id, "status": "draft",
             "cascade_config": self.cascade(ref, foreign, subject),
         }  # fmt: skip
+        if not foreign["field_config"].get("indexed"):
+            words = f"{foreign['field_name']} gets an index: the designer indexes every foreign key"
+            self.note(IMPERFECT, ref.line, subject, words)
 
     def only_key(self, table_name):
         table = self.source.tables[table_name]

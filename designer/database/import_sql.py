@@ -16,6 +16,7 @@ from designer.database.import_expressions import names
 from designer.database.import_expressions import unwrap
 from designer.database.import_limits import NO_DEADLINE
 from designer.database.import_source import IGNORED
+from designer.database.import_source import IMPERFECT
 from designer.database.import_source import UNREPRESENTABLE
 from designer.database.import_source import Source
 from designer.database.import_source import SourceColumn
@@ -263,6 +264,9 @@ class SqlReader:
             text = self.text_of(expr)
             words = f"default {text} has no designer equivalent; dropped"
             self.note(UNREPRESENTABLE, line, f"{table.name}.{column.name}", words)
+        elif value == "":
+            words = "default '' (the empty string) cannot be held: the column gets no default"
+            self.note(UNREPRESENTABLE, line, f"{table.name}.{column.name}", words)
         else:
             column.default_value = value
 
@@ -285,6 +289,9 @@ class SqlReader:
             return
         column = table.columns[columns.pop()]
         table.mention("constraint", column.name)
+        if len(rules) > 1:
+            words = f"CHECK ({text}) becomes {len(rules)} validation rules, a CHECK each"
+            self.note(IMPERFECT, line, f"{table.name}.{column.name}", words)
         column.checks += [(rule, value, line, text) for _, rule, value in rules]
 
     def reference(self, table, node, column_name, line):
@@ -351,6 +358,9 @@ class SqlReader:
             self.note(UNREPRESENTABLE, line, name, words)
             return
         read = table.columns[column]
+        if stmt.get("unique"):
+            words = f"unique index ({stmt.get('idxname')}) becomes a UNIQUE constraint"
+            self.note(IMPERFECT, line, name, words)
         read.unique = read.unique or bool(stmt.get("unique"))
         read.indexed = read.indexed or not stmt.get("unique")
         table.mention("index", column)

@@ -25,7 +25,7 @@ BEGIN
     NEW.last_update = CURRENT_TIMESTAMP;
     RETURN NEW;
 END $$;
-
+CREATE SEQUENCE category_category_id_seq; CREATE SEQUENCE film_film_id_seq; CREATE SEQUENCE language_language_id_seq;
 CREATE SEQUENCE actor_actor_id_seq
     START WITH 1
     INCREMENT BY 1
