@@ -128,6 +128,8 @@ class DriftResolution(Body):
     resolve: Literal["redeploy", "adopt"]
     dry_run: bool = False
     confirm_destructive: bool = False
+    # One item of the drift report (its "key"), or all of it.
+    difference: Annotated[str, StringConstraints(max_length=2000)] = None
 
 
 class ProjectDelete(Body):

@@ -5,6 +5,7 @@ into a scratch schema on the target, inside a transaction that is rolled
 back, and both schemas are read from pg_catalog the same way.
 """
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from designer.database import target
 from designer.database.adopt import Adoption
 from designer.database.catalog import fingerprint
 from designer.database.catalog import read_catalog
+from designer.database.repair import Difference
 from designer.database.repair import Drift
 from designer.database.repair import Repair
 from designer.database.target import first_line
@@ -41,9 +43,13 @@ from designer.settings import settings
 
 @dataclass
 class Report:
+    """`differences`: every line; `items`: the Differences that can be resolved one by one
+    (rows that go with a table or a column folded into its line)."""
+
     schema: str
     deployed: bool
     differences: list
+    items: list = dataclasses.field(default_factory=list)
 
 
 # Expected catalogs by deployed snapshot hash: building one means creating every deployed
@@ -151,32 +157,52 @@ def check(user, project_id):
                 try:
                     made = expected_catalog(cursor, deployed_hash, records.deployed_snapshot(last))
                 except Unbuildable as exc:
-                    return [exc.message]
+                    return [exc.message], [Difference("", exc.message)]
                 # In sync (the usual case) reads as equal catalogs: no need to key 100,000 rows.
-                return [] if made == actual else Drift(made, actual).lines()
+                if made == actual:
+                    return [], []
+                found = Drift(made, actual)
+                return found.lines(), found.differences()
 
-            lines = checked.get((target.target_url(), schema, stamp, deployed_hash), compare)
+            lines, items = checked.get((target.target_url(), schema, stamp, deployed_hash), compare)
         conn.rollback()
     finally:
         conn.close()
-    return Report(schema, last is not None, list(lines))
+    return Report(schema, last is not None, list(lines), [d for d in items if d.key])
+
+
+def narrowed_to(found, key):
+    """(the Difference named `key`, `found` with the actual catalog as if it were the only
+    drift); Conflict when the target no longer shows it."""
+    drift = Drift(found.expected, found.actual)
+    for difference in drift.differences():
+        if difference.key == key:
+            return difference, dataclasses.replace(found, actual=drift.narrowed(difference))
+    raise Conflict(
+        "That difference is not in the database any more (resolved meanwhile?): "
+        "the report shows what differs now."
+    )
 
 
 def repair_of(project, found):
     return Repair(project.target_schema, found.snapshot, found.expected, found.actual)
 
 
-def repair_steps(user, project_id):
-    """The steps that would put the target back (empty when in sync or nothing deployed)."""
+def repair_steps(user, project_id, difference=None):
+    """The steps that would put the target back (empty when in sync or nothing deployed);
+    only those of the Difference keyed `difference` when given."""
     granted = access(user, project_id, "editor")
     found = read_catalogs(granted.project)
     if found.last is None:
         return []
+    if difference is not None:
+        found = narrowed_to(found, difference)[1]
     return repair_of(granted.project, found).steps()
 
 
-def redeploy(user, project_id, confirm=False, dry_run=False):
+def redeploy(user, project_id, confirm=False, dry_run=False, difference=None):
     """Put the target schema back to what was last deployed; returns the Deployment recorded.
+    With `difference` (a Difference's key), only that difference is put back.
 
     Destructive steps (what only the target has, holding data) need `confirm`, and a
     critical lock when they touch a designed table, as a deploy's do.
@@ -188,6 +214,10 @@ def redeploy(user, project_id, confirm=False, dry_run=False):
         found = read_catalogs(project)
         if found.last is None:
             raise Conflict("Nothing has been deployed here yet: there is nothing to put back.")
+        what = "what was deployed"
+        if difference is not None:
+            chosen, found = narrowed_to(found, difference)
+            what = chosen.line
         steps = repair_of(project, found).steps()
         if not steps:
             raise Conflict(f"{project.target_schema} already holds what was last deployed.")
@@ -204,7 +234,7 @@ def redeploy(user, project_id, confirm=False, dry_run=False):
                 status="applied", deployed_snapshot=found.snapshot,
             )  # fmt: skip
             with recording(project.id, user) as log:
-                log.add("deployment.applied", "put back what was deployed", recorded["row"].id)
+                log.add("deployment.applied", f"put back {what}"[:500], recorded["row"].id)
 
         refuse = deploy.refusal(user, confirm, steps) if not dry_run else (lambda step: None)
         tenant = reservations.tenant_of(project)
@@ -221,14 +251,19 @@ def redeploy(user, project_id, confirm=False, dry_run=False):
     return recorded["row"]
 
 
-def adopt(user, project_id):
+def adopt(user, project_id, difference=None):
     """Make the design of the deployed tables what the target schema holds; returns the
-    Deployment that records it (nothing runs on the target)."""
+    Deployment that records it (nothing runs on the target). With `difference` (a
+    Difference's key), only that difference is taken into the design, and the design's
+    other changes not yet deployed stay as they are."""
     granted = access(user, project_id, "editor")
     project = granted.project
     with database.atomic():
         serialize_changes(project.id)
         found = read_catalogs(project)
+        chosen = None
+        if found.last is not None and difference is not None:
+            chosen, found = narrowed_to(found, difference)
         if found.last is None or Drift(found.expected, found.actual).in_sync():
             raise Conflict(
                 f"{project.target_schema} holds what was last deployed: nothing to adopt."
@@ -245,7 +280,7 @@ def adopt(user, project_id):
                 + ". Put back what was deployed instead.",
                 problems=problems,
             )
-        version = adopt_design(user, project.id, found.snapshot, adoption.snapshot)
+        version = adopt_design(user, project.id, found.snapshot, adoption.snapshot, chosen)
         row = Deployment.create(
             project=project.id, version=version, target_schema=project.target_schema,
             from_hash=found.last.to_hash, to_hash=snapshot_hash(adoption.snapshot),
@@ -253,8 +288,9 @@ def adopt(user, project_id):
             duration_ms=0, status="applied", deployed_snapshot=adoption.snapshot,
             created_by=user,
         )  # fmt: skip
+        what = chosen.line if chosen else f"the schema of {project.target_schema}"
         with recording(project.id, user) as log:
-            log.add("deployment.adopted", f"adopted the schema of {project.target_schema}", row.id)
+            log.add("deployment.adopted", f"adopted {what}"[:500], row.id)
     return row
 
 
@@ -271,16 +307,25 @@ def unexplained(project, snapshot, actual):
     return Drift(made, actual).lines()
 
 
-def adopt_design(user, project_id, deployed, adopted):
-    """The design with its deployed tables as adopted, saved as a version (unsaved work first)."""
+def adopt_design(user, project_id, deployed, adopted, chosen=None):
+    """The design with its deployed tables as adopted, saved as a version (unsaved work first).
+
+    For one `chosen` Difference only what changed from `deployed` to `adopted` is carried
+    into the design: its other changes, not deployed yet, stay."""
     design = build(project_id)
-    tables = {tid: t for tid, t in design["tables"].items() if tid not in deployed["tables"]}
-    tables.update(adopted["tables"])
-    relationships = {
-        rid: rel for rid, rel in design["relationships"].items()
-        if rid not in deployed["relationships"]
-    }  # fmt: skip
-    relationships.update(adopted["relationships"])
+    if chosen is not None:
+        tables = carried(design["tables"], deployed["tables"], adopted["tables"])
+        relationships = carried(
+            design["relationships"], deployed["relationships"], adopted["relationships"]
+        )
+    else:
+        tables = {tid: t for tid, t in design["tables"].items() if tid not in deployed["tables"]}
+        tables.update(adopted["tables"])
+        relationships = {
+            rid: rel for rid, rel in design["relationships"].items()
+            if rid not in deployed["relationships"]
+        }  # fmt: skip
+        relationships.update(adopted["relationships"])
     relationships = {
         rid: rel for rid, rel in relationships.items()
         if all(end in tables for end in (rel["source_table_id"], rel["target_table_id"]))
@@ -294,4 +339,32 @@ def adopt_design(user, project_id, deployed, adopted):
     new = [tid for tid in adopted["tables"] if tid not in design["tables"]]
     DataTable.update(status="active").where(DataTable.id.in_(new)).execute()
     records.mark_deployed(project_id, adopted)
-    return versions.save_version(user, project_id, "Adopted the database's schema")
+    message = f"Adopted from the database: {chosen.line}" if chosen else None
+    if message and not versions.changes_since(project_id, versions.latest(project_id)):
+        return versions.latest(project_id)  # the design already said what the database holds
+    return versions.save_version(
+        user, project_id, (message or "Adopted the database's schema")[: versions.MAX_MESSAGE]
+    )
+
+
+ABSENT = object()
+
+
+def carried(mine, base, theirs):
+    """`mine` with what changed from `base` to `theirs` (JSON values, merged key by key)."""
+    if theirs == base:
+        return mine
+    if not all(isinstance(value, dict) for value in (mine, base, theirs)):
+        return theirs
+    merged = dict(mine)
+    for key in base.keys() | theirs.keys():
+        before, after = base.get(key, ABSENT), theirs.get(key, ABSENT)
+        if before == after:
+            continue
+        if after is ABSENT:
+            merged.pop(key, None)
+        elif before is ABSENT or key not in mine:
+            merged[key] = after
+        else:
+            merged[key] = carried(mine[key], before, after)
+    return merged

@@ -11,6 +11,11 @@ creates it. Each step names the design's table it touches, so a destructive one 
 for that table's critical lock like any deploy.
 """
 
+import json
+import re
+from dataclasses import dataclass
+from dataclasses import field
+
 from designer.database import ddl
 from designer.database.ddl_terms import BLOCKING
 from designer.database.ddl_terms import DATA_DEPENDENT
@@ -27,6 +32,35 @@ KEY_WIDTH = {"tables": 1, "columns": 2, "constraints": 2, "sequences": 1, "index
 # What one row of each part is called in a line ("indexes"[:-1] read "indexe").
 THING = {"tables": "table", "columns": "column", "constraints": "constraint",
          "sequences": "sequence", "indexes": "index"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One line of a drift report, resolvable on its own: `key` names it across checks, `rows`
+    are the (part, key) of the catalog rows it covers (a table only one side has covers its
+    columns, constraints, indexes and sequences; a column, the constraints and indexes on it)."""
+
+    key: str
+    line: str
+    rows: frozenset = field(default_factory=frozenset)
+    # Putting it back drops what holds data (a table or column only the database has).
+    destructive: bool = False
+
+    @property
+    def folded(self):
+        return len(self.rows) - 1
+
+
+def mentions(definition, name):
+    """Whether a constraint's or an index's definition names the identifier `name`."""
+    quoted = '"' + name.replace('"', '""') + '"'
+    plain = re.escape(name) if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else None
+    pattern = re.escape(quoted) + (rf"|(?<![\w$\"]){plain}(?![\w$\"])" if plain else "")
+    return re.search(pattern, definition or "") is not None
+
+
+def difference_key(part, key):
+    return json.dumps([part, *key], separators=(",", ":"))
 
 
 def keyed(catalog, part):
@@ -68,6 +102,78 @@ class Drift:
             found += [f"{thing} not in the design: {described(r)}" for r in self.surplus(part)]
             found += [changed_line(thing, want, have) for want, have in self.changed(part)]
         return found
+
+    def differences(self):
+        """The lines of `lines()`, each a Difference, the rows a table's or a column's
+        absence or surplus takes with it folded into its line."""
+        sides = {"missing": self.missing, "surplus": self.surplus}
+        taken = set()
+        found = []
+        for part in KEY_WIDTH:
+            for side, rows in sides.items():
+                for row in rows(part):
+                    key = row[: KEY_WIDTH[part]]
+                    if (part, key) in taken:
+                        continue
+                    covered = {(part, key)} | self.taken_along(part, row, side)
+                    taken |= covered
+                    where = "missing in the database" if side == "missing" else "not in the design"
+                    found.append(
+                        Difference(
+                            difference_key(part, key),
+                            f"{THING[part]} {where}: {described(row)}",
+                            frozenset(covered),
+                            side == "surplus" and part in ("tables", "columns"),
+                        )
+                    )
+            for want, have in self.changed(part):
+                key = want[: KEY_WIDTH[part]]
+                if (part, key) not in taken:
+                    along = self.taken_along(part, want, "changed") if part == "columns" else set()
+                    covered = {(part, key)} | along
+                    taken |= covered
+                    line = changed_line(THING[part], want, have)
+                    found.append(Difference(difference_key(part, key), line, frozenset(covered)))
+        return found
+
+    def taken_along(self, part, row, side):
+        """The rows on the same side (missing, surplus or changed) that go with a table's or a
+        column's row: a retyped column's constraints read differently too."""
+        if part not in ("tables", "columns"):
+            return set()
+        rows = {"missing": self.missing, "surplus": self.surplus}.get(side)
+        if rows is None:
+            rows = lambda other: [want for want, _ in self.changed(other)]  # noqa: E731
+        along = set()
+        for other in ("columns", "constraints", "indexes", "sequences"):
+            for candidate in rows(other):
+                if other == "sequences":
+                    hit = part == "tables" and candidate[1] == row[0]
+                elif part == "tables":
+                    hit = candidate[0] == row[0] and other != "tables"
+                elif other == "columns":
+                    hit = False
+                else:
+                    definition = candidate[3 if other == "constraints" else 2]
+                    hit = candidate[0] == row[0] and mentions(definition, row[1])
+                if hit:
+                    along.add((other, candidate[: KEY_WIDTH[other]]))
+        return along
+
+    def narrowed(self, difference):
+        """The actual catalog as it would read if `difference` were the only drift."""
+        chosen = {}
+        for part, key in difference.rows:
+            chosen.setdefault(part, set()).add(key)
+        catalog = {}
+        for part in KEY_WIDTH:
+            rows = dict(self.want[part])
+            for key in chosen.get(part, ()):
+                rows.pop(key, None)
+                if key in self.have[part]:
+                    rows[key] = self.have[part][key]
+            catalog[part] = sorted(rows.values(), key=repr)
+        return catalog
 
 
 class Repair(Drift):

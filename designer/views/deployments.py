@@ -151,11 +151,13 @@ def redeploy(project_id):
     granted = projects.access(current_user, project_id, "editor")
     dry_run = request.form.get("action") != "redeploy"
     confirm = bool(request.form.get("confirm_destructive")) and not dry_run
+    # One line of the report only, when its form names it.
+    difference = request.form.get("difference") or None
 
     def act():
-        steps = drift.repair_steps(current_user, granted.project.id) if confirm else []
+        steps = drift.repair_steps(current_user, granted.project.id, difference) if confirm else []
         with critical_locks(destructive_tables(steps)):
-            return drift.redeploy(current_user, granted.project.id, confirm, dry_run)
+            return drift.redeploy(current_user, granted.project.id, confirm, dry_run, difference)
 
     return answered(granted, act)
 
@@ -163,9 +165,10 @@ def redeploy(project_id):
 @bp.post("/projects/<project_id>/drift/adopt")
 @login_required
 def adopt(project_id):
-    """Take the target's schema as the design of its tables."""
+    """Take the target's schema (or one line of the report) as the design of its tables."""
     granted = projects.access(current_user, project_id, "editor")
-    return answered(granted, lambda: drift.adopt(current_user, granted.project.id))
+    difference = request.form.get("difference") or None
+    return answered(granted, lambda: drift.adopt(current_user, granted.project.id, difference))
 
 
 @bp.get("/projects/<project_id>/export.sql")

@@ -48,7 +48,11 @@ def test_destructive_steps_are_refused_with_409_until_confirmed(alice, shop, not
 
 def test_drift_reports_changes_made_behind_the_designers_back(alice, shop, notes, api):
     client = api(alice)
-    assert client.get(f"/projects/{shop.id}/drift").json == {"in_sync": True, "differences": []}
+    assert client.get(f"/projects/{shop.id}/drift").json == {
+        "in_sync": True,
+        "differences": [],
+        "items": [],
+    }
     client.post(f"/tables/{notes.id}/transition", json={"status": "active"})
     assert client.get(f"/projects/{shop.id}/drift").json["in_sync"] is True
     execute_on_target("ALTER TABLE shop.notes ADD COLUMN sneaky integer")

@@ -39,7 +39,7 @@ def test_the_api_and_the_page_show_it_and_put_back_is_refused(
     client = api(alice)
     response = client.get(f"/projects/{shop.id}/drift")
     assert response.status_code == 200
-    assert response.json == {"in_sync": False, "differences": [UNBUILDABLE]}
+    assert response.json == {"in_sync": False, "differences": [UNBUILDABLE], "items": []}
     page = signed_in(alice).get(f"/projects/{shop.id}/drift")
     assert page.status_code == 200 and "no longer builds" in page.text
     refused = client.post(f"/projects/{shop.id}/drift", json={"resolve": "redeploy"})

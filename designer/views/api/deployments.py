@@ -90,15 +90,23 @@ def drop_table(table_id, data):
 def get_drift(project_id):
     """Whether the target schema still holds what was last deployed."""
     report = drift.check(g.api_user, project_id)
-    return jsonify({"in_sync": not report.differences, "differences": report.differences})
+    items = [
+        {"key": d.key, "line": d.line, "folded": d.folded, "destructive": d.destructive}
+        for d in report.items
+    ]
+    return jsonify(
+        {"in_sync": not report.differences, "differences": report.differences, "items": items}
+    )
 
 
 @bp.post("/projects/<project_id>/drift")
 @accepts(api_input.DriftResolution)
 def resolve_drift(project_id, data):
     """Resolve drift: {"resolve": "redeploy"} puts back what was deployed (with "dry_run",
-    "confirm_destructive"); {"resolve": "adopt"} takes the database's schema as the design."""
+    "confirm_destructive"); {"resolve": "adopt"} takes the database's schema as the design.
+    With "difference" (an item's "key" from GET), only that difference is resolved."""
+    difference = data.get("difference")
     if data["resolve"] == "adopt":
-        return recorded(lambda: drift.adopt(g.api_user, project_id))
+        return recorded(lambda: drift.adopt(g.api_user, project_id, difference))
     dry_run, confirm = data.get("dry_run") is True, data.get("confirm_destructive") is True
-    return recorded(lambda: drift.redeploy(g.api_user, project_id, confirm, dry_run))
+    return recorded(lambda: drift.redeploy(g.api_user, project_id, confirm, dry_run, difference))
