@@ -12,6 +12,7 @@ from flask_login import login_required
 from designer import projects
 from designer.design import page_stamps
 from designer.errors import ValidationFailed
+from designer.sample import create_sample
 from designer.settings import settings
 from designer.views import block
 from designer.views import form_revision
@@ -63,6 +64,19 @@ def create():
         return block(INDEX, "new_project_form", 422, form=form, errors=exc.fields)
     flash(f"Project “{project.name}” created.", "success")
     return go("projects.show", project_id=project.id)
+
+
+@bp.post("/projects/sample")
+@login_required
+def sample():
+    """Create the sample project and open it; says so when its table could not be deployed."""
+    made = create_sample(current_user)
+    flash(
+        f"Sample project “{made.project.name}” created: every tab has something in it.", "success"
+    )
+    if made.note:
+        flash(made.note, "info")
+    return go("projects.show", project_id=made.project.id)
 
 
 @bp.get("/projects/<project_id>")

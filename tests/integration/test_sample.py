@@ -1,0 +1,123 @@
+"""The sample project: one click designs a small bookshop through the domain functions, with
+versions, a junction and one table deployed to the project's own schema."""
+
+from designer import sample
+from designer.activity import recent
+from designer.database import plans
+from designer.design import field_types
+from designer.design.relationships import ACTIONS
+from designer.history import versions
+from designer.models import DataField
+from designer.models import DataTable
+from designer.models import Deployment
+from designer.models import Project
+from designer.models import TableRelationship
+from designer.settings import settings
+from tests.on_target import on_target
+
+
+def test_the_sample_is_a_real_design_with_versions_and_one_deployed_table(alice):
+    made = sample.create_sample(alice)
+    project = made.project
+    assert made.note is None and made.deployed == ["customers"]
+    by_name = {t.table_name: t for t in DataTable.select().where(DataTable.project == project.id)}
+    assert sorted(by_name) == [
+        "authors", "book_authors", "books", "customers", "order_lines", "orders", "publishers",
+        "reviews",
+    ]  # fmt: skip
+    assert by_name["customers"].status == "active" and by_name["customers"].deployed_at
+    assert {t.status for n, t in by_name.items() if n != "customers"} == {"draft"}
+    # The junction: required keys to both sides, the pair unique.
+    junction = {f.field_name: f for f in by_name["book_authors"].fields}
+    assert junction["book_id"].is_required and junction["author_id"].is_required
+    assert junction["book_id"].field_config.get("unique_with") or junction[
+        "author_id"
+    ].field_config.get("unique_with")
+    links = TableRelationship.select().where(TableRelationship.project == project.id)
+    assert links.count() == 9
+    # Saved versions with real changes between them (and the deploy's own).
+    saved, _ = versions.page_of(project.id)
+    messages = [v.message for v in reversed(saved)]
+    assert messages == [
+        "First sketch: books, their authors and publishers, and customers", "Deployed",
+        "Orders and reviews", "Dearer books, titles found faster, and a marketing opt-in",
+    ]  # fmt: skip
+    assert all(v.change_summary for v in saved)
+    # The deployed table is on the target, in the project's schema...
+    schema = Project.get_by_id(project.id).target_schema
+    columns = on_target(
+        "SELECT column_name FROM information_schema.columns"
+        " WHERE table_schema = %s AND table_name = 'customers' ORDER BY ordinal_position",
+        (schema,),
+    )
+    assert [c for (c,) in columns] == [
+        "id", "email", "display_name", "joined_at", "loyalty_points", "newsletter",
+    ]  # fmt: skip
+    assert Deployment.select().where(Deployment.project == project.id).count() == 1
+    # ...and the opt-in added since is waiting on the Deploy tab.
+    pending = plans.plan_for(alice, project.id).steps
+    assert any("marketing_opt_in" in step.sql for step in pending)
+    assert len(recent(project.id, 100)) > 30
+
+
+def test_every_type_and_setting_the_field_form_offers_is_in_the_sample(alice):
+    made = sample.create_sample(alice)
+    project_fields = list(
+        DataField.select().join(DataTable).where(DataTable.project == made.project.id)
+    )
+    used = set()
+    for field in project_fields:
+        config = field.field_config
+        used.add(("type", field.data_type))
+        used |= {("setting", key) for key, value in config.items() if value not in (False, None)}
+        used.add(("number_type", config.get("number_type")))
+        used.add(("date_type", config.get("date_type")))
+        used |= {("setting", "is_required")} if field.is_required else set()
+        used |= {("setting", "default_value")} if field.default_value is not None else set()
+    offered = {("type", t) for t in field_types.SETTINGS_CLEANERS}
+    offered |= {("number_type", t) for t in field_types.NUMBER_TYPES}
+    offered |= {("date_type", t) for t in field_types.DATE_TYPES}
+    for settings_of_type in field_types.TYPE_SETTINGS.values():
+        offered |= {("setting", s) for s in settings_of_type}
+    offered |= {("setting", s) for s in field_types.COMMON_SETTINGS}
+    offered |= {("setting", "is_required"), ("setting", "default_value")}
+    assert offered - used == set(), "add fields using these to designer/sample.toml"
+    rules = TableRelationship.select().where(TableRelationship.project == made.project.id)
+    actions = {rule.cascade_config[event] for rule in rules for event in ("on_delete", "on_update")}
+    # set_default needs a foreign key with a default, which no bookshop key has.
+    assert set(ACTIONS) - actions == {"set_default"}
+
+
+def test_the_projects_page_offers_it_and_opens_it(alice, signed_in):
+    client = signed_in(alice)
+    empty = client.get("/projects", htmx=False).text
+    assert "No projects yet" in empty and "Try a sample" in empty
+    opened = client.post("/projects/sample", htmx=False, follow_redirects=True)
+    assert opened.status_code == 200
+    assert "Bookshop (sample)" in opened.text and "every tab has something in it" in opened.text
+    # Once projects exist, the new-project form still offers it.
+    listed = client.get("/projects", htmx=False).text
+    assert "Try a sample" not in listed
+    assert "Try a sample" in client.get("/projects/new").text
+    assert "Try a sample" in client.get("/projects/new", htmx=False).text
+
+
+def test_without_a_deploy_target_the_page_says_so(alice, signed_in, monkeypatch):
+    monkeypatch.setattr(settings, "deploy_database_url", None)
+    client = signed_in(alice)
+    opened = client.post("/projects/sample", htmx=False, follow_redirects=True)
+    assert opened.status_code == 200
+    assert "No deploy target is configured, so customers was not deployed" in opened.text
+    project = Project.get(Project.name == "Bookshop (sample)")
+    assert not Deployment.select().where(Deployment.project == project.id).exists()
+    assert DataTable.get(DataTable.table_name == "customers").status == "draft"
+    assert versions.latest(project.id).version_number == 3
+
+
+def test_anonymous_and_forged_requests_create_nothing(alice, signed_in):
+    anonymous = signed_in().post("/projects/sample", htmx=False)
+    assert anonymous.status_code in (302, 400, 401)
+    forged = signed_in(alice)
+    forged.token = "forged"
+    assert forged.post("/projects/sample", htmx=False).status_code in (400, 403)
+    assert not Project.select().exists()
