@@ -86,6 +86,10 @@ class ProjectCreate(Body):
     description: Description = ""
 
 
+class SampleRequest(Body):
+    """POST /projects/sample takes no settings: the sample is designer/sample.toml."""
+
+
 class ProjectChange(Body):
     name: Name = None
     description: Description = None

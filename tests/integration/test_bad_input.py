@@ -32,6 +32,7 @@ world = test_access.world
 OUTSIDE = [
     ("html", "GET", "/projects", None, "owner"),
     ("html", "POST", "/projects", {"name": "New", "description": "d"}, "owner"),
+    ("html", "POST", "/projects/sample", None, "owner"),
     ("html", "GET", "/projects/new", None, "owner"),
     ("html", "GET", "/settings/tokens", None, "owner"),
     ("html", "POST", "/settings/tokens", {"name": "laptop"}, "owner"),
@@ -61,6 +62,7 @@ OUTSIDE = [
     ("html", "POST", "/logout", None, "owner"),
     ("api", "GET", "/projects", None, "owner"),
     ("api", "POST", "/projects", {"name": "New", "description": "d"}, "owner"),
+    ("api", "POST", "/projects/sample", None, "owner"),
     ("api", "GET", "/tokens", None, "owner"),
     (
         "api",

@@ -121,3 +121,16 @@ def test_anonymous_and_forged_requests_create_nothing(alice, signed_in):
     forged.token = "forged"
     assert forged.post("/projects/sample", htmx=False).status_code in (400, 403)
     assert not Project.select().exists()
+
+
+def test_the_api_creates_it_too(alice, api):
+    client = api(alice)
+    made = client.post("/projects/sample")
+    assert made.status_code == 201, made.json
+    assert made.json["name"] == "Bookshop (sample)" and made.json["role"] == "owner"
+    assert made.json["deployed"] == ["customers"] and made.json["note"] is None
+    tables = client.get(f"/projects/{made.json['id']}/tables").json
+    assert len(tables["tables"]) == 8
+    refused = client.post("/projects/sample", json={"tables": 100})
+    assert refused.status_code == 422
+    assert Project.select().count() == 1

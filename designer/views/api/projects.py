@@ -5,6 +5,7 @@ from flask import jsonify
 
 from designer import api_input
 from designer import projects
+from designer import sample
 from designer.views.api import bp
 from designer.views.api.messages import accepts
 from designer.views.api.messages import iso
@@ -53,6 +54,16 @@ def create_project(data):
         g.api_user, str(data.get("name", "")), str(data.get("description", ""))
     )
     return jsonify(project_json(project, "owner")), 201
+
+
+@bp.post("/projects/sample")
+@accepts(api_input.SampleRequest)
+def create_sample(data):
+    """Create the sample project (the page's "Try a sample"): the project, the tables deployed,
+    and "note", why none was when the deploy target is missing or refused."""
+    made = sample.create_sample(g.api_user)
+    body = {**project_json(made.project, "owner"), "deployed": made.deployed, "note": made.note}
+    return jsonify(body), 201
 
 
 @bp.get("/projects/<project_id>")
