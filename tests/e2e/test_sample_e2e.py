@@ -65,7 +65,8 @@ def test_the_empty_projects_page_offers_the_sample_at_any_width(
         sign_in(page)
         offer = page.get_by_role("button", name="Try a sample")
         expect(offer).to_be_in_viewport()
-        expect(page.get_by_role("heading", name="No projects yet")).to_be_visible()
+        expect(page.get_by_role("heading", name="Start here")).to_be_visible()
+        expect(page.locator(".sample-card")).to_contain_text("No projects yet.")
         # Nothing wider than the window: no sideways scrolling.
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         box = page.locator(".sample-card").bounding_box()
