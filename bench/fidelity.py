@@ -80,6 +80,8 @@ def report(name, comparison, silent, psql_s, timings):
         f"{kind} {percent(comparison, kind).strip()}% of {comparison.tallies[kind].total}"
         for kind in KEYS
     ))  # fmt: skip
+    names = comparison.tallies["names (of constraints and indexes kept)"]
+    print(f"  names of the constraints and indexes kept: {names.percent:.1f}% of {names.total}")
     print(
         f"  psql -1 -f {psql_s:.2f} s; import {timings['import']:.2f} s; activate all "
         f"{timings['activate']:.2f} s ({timings['activate'] / psql_s:.1f}x psql)"
@@ -90,6 +92,20 @@ def report(name, comparison, silent, psql_s, timings):
     ))  # fmt: skip
     for difference in comparison.differences:
         print(f"    {'SILENT' if difference in silent else 'named '} {difference}")
+
+
+def summary(rows):
+    """One line per schema: the figures the issue asks for."""
+    head = ["schema", "tables", "columns", "type", "default", "null"]
+    head += ["pk", "unique", "fk", "check", "index", "diffs", "silent", "act/psql"]
+    print("\n" + " | ".join(head))
+    for name, comparison, silent, ratio in rows:
+        tallies = comparison.tallies
+        cells = [name.removesuffix(".sql"), str(tallies["tables"].total)]
+        cells.append(str(tallies["columns: type"].total))
+        cells += [percent(comparison, kind).strip() for kind in COLUMNS + KEYS]
+        cells += [str(len(comparison.differences)), str(len(silent)), f"{ratio:.1f}"]
+        print(" | ".join(cells))
 
 
 def big_file(user):
@@ -114,11 +130,14 @@ def main():
         accounts.set_hash_cost(1, 1024)
         user = accounts.create_user("bench", "bench@example.com", PASSWORD)
         print("Import, then deploy, against psql: pg_catalog compared (tests/fidelity.py)")
+        rows = []
         for name in fidelity.schema_files():
             if only and name.removesuffix(".sql") not in only:
                 continue
             comparison, silent, psql_s, timings = prove(user, server_url, url, name)
             report(name, comparison, silent, psql_s, timings)
+            rows.append((name, comparison, silent, timings["activate"] / psql_s))
+        summary(rows)
         if not only or "big" in only:
             big_file(user)
     print(f"\ntotal runtime {time.perf_counter() - started:.1f} s;"

@@ -6,8 +6,10 @@ format_type, nullability, default, collation, identity, generated expression, co
 primary keys, uniques, foreign keys with their actions, CHECKs and exclusions (by
 pg_get_constraintdef), indexes (pg_get_indexdef without the index's name), comments, the
 table's kind, partitioning and storage options; and the schema's enums and domains.
-Both sides are read with their own schema first on the search_path, so definitions name
-the objects of that schema without it and compare as text.
+Names of constraints and indexes are not part of the equality (the issue lists their
+definitions); bench/fidelity.py counts how many are kept. Both sides are read with their
+own schema first on the search_path, so definitions name the objects of that schema
+without it and compare as text.
 
 A difference is *named* when the import preview has a finding about the same table (or
 type) at one of the lines the lost thing comes from in the file: the allowance is exactly
@@ -530,6 +532,8 @@ def compare_table(name, table, there, lines, result):
     for (contype, definition), (con_name, comment, columns) in table.constraints.items():
         kept = there.constraints.get((contype, definition))
         tally[KINDS[contype]].count(kept is not None)
+        if kept is not None:
+            tally["names (of constraints and indexes kept)"].count(kept[0] == con_name)
         at = lines.of_constraint(name, contype, con_name)
         at = frozenset(at.union(*(lines.of_column(name, c) for c in columns)))
         if kept is None:
@@ -548,6 +552,8 @@ def compare_table(name, table, there, lines, result):
     for definition, (index_name, comment) in table.indexes.items():
         kept = there.indexes.get(definition)
         tally["indexes"].count(kept is not None)
+        if kept is not None:
+            tally["names (of constraints and indexes kept)"].count(kept[0] == index_name)
         at = frozenset(lines.of_index(name, index_name))
         if kept is None:
             diff.append(Difference(name, "index missing", index_name, definition, None, at))
