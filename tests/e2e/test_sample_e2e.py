@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from designer import projects
 from tests.e2e.conftest import sign_in
 
 
@@ -47,6 +48,16 @@ def test_the_sample_project_opens_with_every_tab_populated(page, user):
     expect(body.locator("table.history tbody tr")).to_have_count(1)
     expect(body.locator("table.history")).to_contain_text("customers")
     expect(page.get_by_role("button", name="Dry run")).to_be_visible()
+
+
+def test_with_projects_the_new_project_form_offers_it(page, user):
+    projects.create_project(user, "Shop")
+    sign_in(page)
+    expect(page.get_by_role("button", name="Try a sample")).to_have_count(0)
+    page.get_by_role("button", name="New project").click()
+    page.get_by_role("button", name="Try a sample").click()
+    page.wait_for_url(re.compile(r"/projects/[0-9a-f-]{36}$"), timeout=90_000)
+    expect(page.get_by_role("heading", name="Bookshop (sample)")).to_be_visible()
 
 
 SHOTS = os.environ.get("SCREENSHOTS_DIR")
