@@ -357,8 +357,12 @@ class Lines:
             self.add((table, "constraint", CONTYPES.get(contype, "")), line)
             if con.get("conname"):
                 self.add((table, "constraint", con["conname"]), line)
-            if contype == "CONSTR_FOREIGN" and con.get("pktable"):
-                self.add((table, "references", con["pktable"]["relname"]), line)
+            if contype == "CONSTR_FOREIGN":
+                # A foreign key may change its columns (their type, to match the key's).
+                for column in (
+                    [c["String"]["sval"] for c in con.get("fk_attrs", [])] or columns or []
+                ):
+                    self.add((table, "column", column), line)
 
     def of_table(self, table):
         """Every line about a table: its CREATE, its columns, constraints and indexes."""
@@ -369,10 +373,11 @@ class Lines:
         return lines
 
     def of_column(self, table, column, what="column"):
+        """A column's own lines (its definition, the ALTERs and foreign keys naming it)."""
         lines = set(self.of.get((table, "column", column), ()))
         if what == "default":
             lines |= self.of.get((table, "default", column), set())
-        return lines | ({self.table[table]} if table in self.table else set())
+        return lines
 
     def of_constraint(self, table, contype, name):
         own = self.of.get((table, "constraint", name))
@@ -570,20 +575,51 @@ def compare_table(name, table, there, lines, result):
 # The allowance: what the preview named
 
 
-LEADING = re.compile(r'"?([^."(\s]+)')
+SUBJECT = re.compile(r'"?(?P<table>[^."(\s]+)"?(?:\.(?P<column>\S+)|\s*\((?P<columns>[^)]*)\))?')
+ABOUT_INDEXES = re.compile(r"\bindex(es)?\b", re.IGNORECASE)
 
 
-def subject_of(finding):
-    match = LEADING.match(finding.subject or "")
-    return match.group(1) if match else ""
+def scope_of(finding):
+    """(table, what, columns) a finding's subject names: `t` a table (or a type), `t.c` a
+    column, `t(a, b) → r` a foreign key."""
+    match = SUBJECT.match(finding.subject or "")
+    if match is None:
+        return "", "table", ()
+    if match["column"]:
+        return match["table"], "column", (match["column"].strip('"'),)
+    if match["columns"] is not None:
+        columns = tuple(c.strip().strip('"') for c in match["columns"].split(","))
+        return match["table"], "reference", columns
+    return match["table"], "table", ()
+
+
+def names_it(finding, difference):
+    """Whether a finding (already known to sit on one of the difference's lines) speaks of
+    it: about its table; about its column, or the whole table, for a column's difference;
+    about a foreign key, or the table, for a foreign key's; not about a foreign key for
+    another constraint's or an index's. A finding about an index names only differences of
+    indexes and uniques."""
+    table, what, columns = scope_of(finding)
+    kind = difference.what
+    if table != difference.table:
+        return False
+    if ABOUT_INDEXES.search(finding.message) and "index" not in kind and "unique" not in kind:
+        return False
+    if kind.endswith("not in the file") or kind.startswith(("table", "type")):
+        return True
+    if kind.startswith("column"):
+        return what == "table" or difference.detail in columns
+    if kind.startswith("foreign keys"):
+        return what in ("table", "reference")
+    return what in ("table", "column")
 
 
 def named(difference, findings, table_lines=None):
-    """Whether the preview names this difference: a finding about its table at one of its
-    lines. A thing the file does not have (a column or key the design added) is named by a
-    finding at any line of its table."""
+    """Whether the preview names this difference: a finding that speaks of it (names_it) at
+    one of its lines. A thing the file does not have (a column or key the design added) is
+    named by a finding at any line of its table."""
     lines = difference.lines or frozenset(table_lines or ())
-    return any(f.line in lines and subject_of(f) == difference.table for f in findings)
+    return any(f.line in lines and names_it(f, difference) for f in findings)
 
 
 def unnamed(comparison, plan, lines):

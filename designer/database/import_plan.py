@@ -252,10 +252,12 @@ class Planner(RelationshipRules):
         return {"id": None, **values, "sort_order": position}
 
     def cast_findings(self, values, column, subject):
-        """A numeric(p,s) column's default and bounds are deployed cast to numeric(p,s), which
-        the catalog keeps (4.99 reads back as 4.99::numeric(4,2)): the preview says so."""
+        """A numeric(p,s) or bigint column's default and bounds are deployed with a cast, which
+        the catalog keeps (4.99 reads back as 4.99::numeric(4,2), 0 as '0'::bigint): the
+        preview says so."""
         config = values["field_config"]
-        if config.get("number_type") != "decimal" or config.get("precision") is None:
+        decimal = config.get("number_type") == "decimal" and config.get("precision") is not None
+        if not decimal and config.get("number_type") != "bigint":
             return
         if values["default_value"] is not None:
             words = f"default {values['default_value']} is deployed as {default_sql(values)}"
