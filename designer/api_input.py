@@ -19,6 +19,10 @@ from pydantic import ValidationError
 from pydantic import WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from designer.design.column_types import MAX_NAMED_TYPE
+from designer.design.field_types import DATE_TYPES
+from designer.design.field_types import NUMBER_TYPES
+from designer.design.field_types import TEXT_TYPES
 from designer.errors import ValidationFailed
 from designer.models import DATA_TYPES
 from designer.models import LOCK_TYPES
@@ -161,12 +165,17 @@ class FieldSettings(Body):
     max_length: Count = None
     min_length: Count = None
     pattern: Annotated[str, StringConstraints(max_length=1_000)] = None
-    number_type: Literal["integer", "bigint", "decimal"] = None
+    text_type: Literal[TEXT_TYPES] = None
+    enum_id: Id = None
+    named_type: Annotated[str, StringConstraints(max_length=MAX_NAMED_TYPE)] = None
+    number_type: Literal[NUMBER_TYPES] = None
     precision: Count = None
     scale: Count = None
     min: Value = None
     max: Value = None
-    date_type: Literal["date", "timestamp", "timestamptz", "time"] = None
+    date_type: Literal[DATE_TYPES] = None
+    time_precision: Count = None
+    array_dimensions: Count = None
 
 
 class FieldInput(FieldSettings):

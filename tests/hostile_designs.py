@@ -10,8 +10,10 @@ import uuid
 
 from hypothesis import strategies as st
 
+from designer.design.field_types import DATE_FUNCTIONS
 from designer.design.field_types import DATE_TYPES
 from designer.design.field_types import NUMBER_TYPES
+from tests.sql_statements import NAMED_TYPES
 
 SCHEMA = "app"
 PAYLOADS = [
@@ -115,12 +117,20 @@ def designs(draw):
     note = a["fields"][A_TEXT]
     note["field_config"].update(draw(text_settings()))
     note["default_value"] = fitting(note["field_config"], draw(TRIMMED))
+    if note["field_config"].get("text_type") in ("uuid", "jsonb", "inet"):
+        note["default_value"] = None
+    if note["field_config"].get("array_dimensions"):
+        note["default_value"] = draw(st.sampled_from([None, "{}"]))
     note["is_required"] = draw(st.booleans())
     amount = a["fields"][A_NUM]
     amount["field_config"].update(draw(number_settings()))
     amount["default_value"] = draw(st.none() | st.integers(-99, 99).map(str))
-    a["fields"][A_DATE]["field_config"]["date_type"] = draw(st.sampled_from(DATE_TYPES))
-    a["fields"][A_DATE]["default_value"] = draw(st.sampled_from([None, "now()"]))
+    day = a["fields"][A_DATE]
+    day["field_config"]["date_type"] = draw(st.sampled_from(DATE_TYPES))
+    if day["field_config"]["date_type"] != "date" and draw(st.booleans()):
+        day["field_config"]["time_precision"] = draw(st.integers(0, 6))
+    functions = sorted(DATE_FUNCTIONS[day["field_config"]["date_type"]])
+    day["default_value"] = draw(st.sampled_from([None, *functions]))
     a["fields"][A_BOOL]["default_value"] = draw(st.sampled_from([None, "true", "false"]))
     for field in (*a["fields"].values(), *b["fields"].values()):
         if not field["field_config"].get("system"):
@@ -139,12 +149,21 @@ def fitting(config, text):
 @st.composite
 def text_settings(draw):
     settings = {}
-    if draw(st.booleans()):
+    kind = draw(st.sampled_from(["text", "varchar", "char", "uuid", "jsonb", "inet", "named"]))
+    if kind in ("varchar", "char") or kind == "text" and draw(st.booleans()):
         settings["max_length"] = draw(st.integers(30, 10_485_760))
-    if draw(st.booleans()):
+    if kind == "varchar" and draw(st.booleans()):
+        settings.pop("max_length", None)
+    if kind in ("text", "varchar", "char") and draw(st.booleans()):
         settings["min_length"] = draw(st.integers(1, 30))
-    if draw(st.booleans()):
+    if kind in ("text", "varchar", "char") and draw(st.booleans()):
         settings["pattern"] = draw(st.sampled_from(PAYLOADS[:10]))
+    if kind != "text" and not (kind == "varchar" and "max_length" in settings):
+        settings["text_type"] = kind
+    if kind == "named":
+        settings["named_type"] = draw(st.sampled_from(sorted(NAMED_TYPES)))
+    if draw(st.booleans()) and not {"min_length", "pattern"} & set(settings):
+        settings["array_dimensions"] = draw(st.integers(1, 2))
     settings["unique"] = draw(st.booleans())
     return settings
 
@@ -183,6 +202,7 @@ def put(value, path, new):
 SETTINGS = (
     "number_type", "date_type", "max_length", "min_length", "precision", "scale", "min", "max",
     "pattern", "unique", "indexed", "description", "unique_with", "system", "primary_key",
+    "text_type", "named_type", "enum_id", "time_precision", "array_dimensions",
 )  # fmt: skip
 HOSTILE = st.sampled_from(PAYLOADS) | ANY_VALUE
 

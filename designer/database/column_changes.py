@@ -17,9 +17,15 @@ from designer.database.ddl_terms import default_sql
 from designer.database.ddl_terms import literal
 from designer.design.naming import generated_name
 from designer.design.naming import quote_identifier as ident
+from designer.design.type_changes import STRINGS
+from designer.design.type_changes import family
+from designer.design.type_changes import type_parts
 from designer.design.type_changes import widening
 
-NUMBER_TYPES = ("integer", "bigint", "numeric")
+# Integer types by size: a column moves up this list by a rewrite that cannot fail.
+INTEGER_RANK = {"smallint": 1, "integer": 2, "bigint": 3}
+# Types every value of an integer type of at most this rank fits in exactly.
+EXACT_FOR_INTEGERS = {"real": 1, "double precision": 2, "numeric": 3}
 
 
 def add_column(ctx, change):
@@ -39,42 +45,68 @@ def add_column(ctx, change):
     return steps
 
 
-def family(type_name):
-    if type_name == "text" or type_name.startswith("varchar"):
-        return "text"
-    if type_name in NUMBER_TYPES or type_name.startswith("numeric"):
-        return "number"
-    return "boolean" if type_name == "boolean" else "date"
-
-
 def using_expression(column, before, after):
     """The USING cast for a type change (None when PostgreSQL's own assignment cast fits)."""
     old, new = family(before), family(after)
-    if old == new and old != "date":
+    (old_base, _, old_dims), (new_base, _, new_dims) = type_parts(before), type_parts(after)
+    if old_dims or new_dims:
+        # An array of another element type casts element by element; anything else through
+        # its text, which fails where the values are not the new type's.
+        return f"{column}::{after}" if old_dims and new_dims else f"{column}::text::{after}"
+    if old == new and old in ("number", "boolean"):
         return None
+    if new_base in STRINGS and old_base in STRINGS + ("char",):
+        return None  # the column's assignment cast refuses what is too long
     if old == "boolean" and new == "number":
         return f"CASE WHEN {column} THEN 1 ELSE 0 END"
     if old == "number" and new == "boolean":
         return f"{column} <> 0"
-    if new == "text":
+    if new_base in STRINGS + ("char",):
         # To text, then the column's assignment cast: varchar(n) refuses what is too long.
         return f"{column}::text"
-    if old == "text":
+    if old_base in STRINGS:
         return f"{column}::{after}"
     return f"{column}::text::{after}"
+
+
+def never_fails(before, after):
+    """Whether a type change that rewrites the table keeps every value as it is."""
+    (old, old_mods, old_dims), (new, new_mods, new_dims) = type_parts(before), type_parts(after)
+    if old_dims or new_dims:
+        return False
+    if new in STRINGS and not new_mods:
+        return True  # every value has a text form
+    if old in INTEGER_RANK and new in INTEGER_RANK:
+        return INTEGER_RANK[new] >= INTEGER_RANK[old]
+    if old in INTEGER_RANK and new in EXACT_FOR_INTEGERS and not new_mods:
+        return INTEGER_RANK[old] <= EXACT_FOR_INTEGERS[new]
+    if old == "real" and new == "double precision":
+        return True
+    return old == new == "char" and new_mods[0] >= old_mods[0]
 
 
 def lossy_values(column, before, after):
     """A condition true for values the type change keeps but alters (rounds, cuts the time
     off), or None when it changes none silently."""
-    if family(before) == "number" and after in ("integer", "bigint"):
-        return f"{column} <> round({column})" if before.startswith("numeric") else None
-    if before.startswith("numeric(") and after.startswith("numeric("):
-        scales = [int(t[8:-1].split(",")[1]) for t in (before, after)]
-        return f"{column} <> round({column}, {scales[1]})" if scales[1] < scales[0] else None
-    if before in ("timestamp", "timestamptz") and after == "date":
+    (old, old_mods, dims), (new, new_mods, _) = type_parts(before), type_parts(after)
+    if dims:
+        return None
+    if family(before) == "number" and new in INTEGER_RANK:
+        return f"{column} <> round({column})" if old not in INTEGER_RANK else None
+    if old == new == "numeric" and len(new_mods) == 2:
+        old_scale = old_mods[1] if len(old_mods) == 2 else None
+        if old_scale is None or new_mods[1] < old_scale:
+            return f"{column} <> round({column}, {new_mods[1]})"
+        return None
+    if family(before) == "number" and new in ("real", "double precision"):
+        if never_fails(before, after):
+            return None
+        return f"{column}::numeric <> {column}::{after}::numeric"
+    if old == new and old in ("timestamp", "timestamptz", "time", "timetz", "interval"):
+        return f"{column} <> {column}::{after}" if new_mods else None
+    if old in ("timestamp", "timestamptz") and new == "date":
         return f"{column} <> {column}::date"
-    if before in ("timestamp", "timestamptz") and after == "time":
+    if old in ("timestamp", "timestamptz") and new in ("time", "timetz"):
         return "true"
     return None
 
@@ -94,15 +126,16 @@ def change_type(ctx, table_id, before, after):
         measure = f"SELECT count(*) FROM {relation} WHERE {column} IS NOT NULL AND ({lossy})"
         reason = f"rewrites the table; {name} as {new_type} rounds or cuts values: they change"
         return Step(sql, DESTRUCTIVE, reason, table_id, measure)
-    if new_type.startswith("varchar("):
+    base, mods, dims = type_parts(new_type)
+    if base in ("varchar", "char") and mods and not dims:
         # An explicit cast to varchar(n) would cut values short silently; the column's own
         # assignment refuses them, and this counts them.
-        limit = int(new_type[8:-1])
+        limit = mods[0]
         measure = f"SELECT count(*) FROM {relation} WHERE char_length({column}::text) > {limit}"
         reason = f"rewrites the table; values of {name} longer than {limit} make it fail"
         return Step(sql, DATA_DEPENDENT, reason, table_id, measure)
     plain = {family(old_type), family(new_type)} == {"number", "boolean"}
-    if family(new_type) == "text" and family(old_type) != "text" or plain:
+    if never_fails(old_type, new_type) or plain:
         return Step(sql, BLOCKING, f"rewrites the table to make {name} {new_type}", table_id)
     measure = (
         f"SELECT count(*) FROM {relation} WHERE {column} IS NOT NULL"

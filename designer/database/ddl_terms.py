@@ -17,7 +17,7 @@ from designer.design.column_types import UnsafeSetting
 from designer.design.column_types import bounded_setting
 from designer.design.column_types import sql_type
 from designer.design.column_types import unsafe
-from designer.design.field_types import DATE_FUNCTIONS
+from designer.design.field_types import default_functions
 from designer.design.naming import quote_identifier as ident
 
 SAFE, BLOCKING, DATA_DEPENDENT, DESTRUCTIVE = "safe", "blocking", "data_dependent", "destructive"
@@ -94,7 +94,8 @@ def default_sql(field):
     type_words = column_type(field)
     if type_words == "boolean":
         return "true" if value == "true" else "false"
-    if isinstance(value, str) and value in DATE_FUNCTIONS.get(type_words, ()):
+    functions = default_functions(field["data_type"], field["field_config"])
+    if isinstance(value, str) and value in functions:
         return value
     return f"{literal(value)}::{type_words}"
 

@@ -9,6 +9,7 @@ Pure: no database, no Flask.
 """
 
 import json
+import re
 from dataclasses import dataclass
 
 from designer import diagram
@@ -239,6 +240,9 @@ def column_note(field):
     return "\n".join(lines)
 
 
+DBML_PLAIN_TYPE = re.compile(r"^[a-z_][a-z0-9_]*(\([0-9,]+\))?$")
+
+
 def dbml_column(field):
     config = field["field_config"]
     settings = []
@@ -254,7 +258,13 @@ def dbml_column(field):
     if note:
         settings.append(f"note: {dbml_string(note)}")
     shown = f" [{', '.join(settings)}]" if settings else ""
-    return f"  {dbml_name(field['field_name'])} {column_type(field)}{shown}"
+    return f"  {dbml_name(field['field_name'])} {dbml_type(column_type(field))}{shown}"
+
+
+def dbml_type(rendered):
+    """A column type as DBML reads it: a plain word as it is, one with spaces or quotes
+    (double precision, geometry(point, 4326)) as a quoted string."""
+    return rendered if DBML_PLAIN_TYPE.match(rendered) else dbml_name(rendered)
 
 
 def dbml_table(table):

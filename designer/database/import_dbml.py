@@ -159,8 +159,8 @@ def read_table(source, table, line):
         name=table.name, line=line, description=unescaped(table.note.text if table.note else "")
     )
     for column in table.columns:
-        name, modifiers, is_array = parse_formatted(str(column.type))
-        data_type, settings, problem = map_type(name, modifiers, is_array)
+        name, modifiers, dimensions = parse_formatted(str(column.type))
+        data_type, settings, problem = map_type(name, modifiers, dimensions, named=name)
         subject = f"{table.name}.{column.name}"
         if problem:
             source.note(problem[0], line, subject, problem[1])

@@ -68,6 +68,11 @@ def constant(node):
     return None
 
 
+def quoted(value):
+    """A string as a standard SQL literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def default_value(node):
     """(value, None) for a default the designer can hold; SERIAL_DEFAULT for nextval();
     (None, "unknown") for one it cannot."""

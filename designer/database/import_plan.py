@@ -269,7 +269,7 @@ class Planner(RelationshipRules):
 
     def apply_rule(self, data, rule, value, line, subject, text):
         kind = data["data_type"]
-        integral = kind == "number" and data.get("number_type") in ("integer", "bigint")
+        integral = kind == "number" and data.get("number_type") in ("smallint", "integer", "bigint")
         if rule == "not_null":
             data["is_required"] = True
             return

@@ -25,6 +25,7 @@ from designer.database.import_source import SourceTable
 from designer.database.import_source import line_numbers
 from designer.database.import_types import SERIALS
 from designer.database.import_types import map_type
+from designer.database.import_types import named_text
 from designer.database.sql_pieces import Data
 from designer.database.sql_pieces import Pieces
 
@@ -160,6 +161,18 @@ def read_sql(text, deadline=NO_DEADLINE):
     return reader.source
 
 
+def modifier_text(node):
+    """A type modifier's text: a constant's, or a bare word's (geometry(Point, 4326));
+    None for anything else."""
+    kind, body = unwrap(node)
+    if kind == "ColumnRef" and len(body.get("fields") or ()) == 1:
+        return names(body["fields"])[0] or None
+    value = expressions.constant(node) if kind == "A_Const" else None
+    if value is None:
+        return None
+    return expressions.quoted(value) if "sval" in body else value
+
+
 class SqlReader:
     def __init__(self, text, line_of):
         self.text = text
@@ -218,10 +231,14 @@ class SqlReader:
     def column(self, table, element):
         type_name = element["typeName"]
         base = names(type_name["names"])[-1]
-        modifiers = [expressions.constant(m) for m in type_name.get("typmods", [])]
-        modifiers = [int(m) for m in modifiers if m is not None and m.lstrip("-").isdigit()]
-        array = bool(type_name.get("arrayBounds"))
-        data_type, settings, problem = map_type(base, modifiers, array)
+        texts = [modifier_text(m) for m in type_name.get("typmods", [])]
+        modifiers = [int(m) for m in texts if m is not None and m.lstrip("-").isdigit()]
+        dimensions = len(type_name.get("arrayBounds") or ())
+        named = None if None in texts else named_text(names(type_name["names"]), texts)
+        data_type, settings, problem = map_type(base, modifiers, dimensions, named)
+        if None in texts:
+            words = f"{base} with a modifier that is not a constant; imported as text"
+            data_type, settings, problem = "text", {}, (UNREPRESENTABLE, words)
         line = self.at(element)
         if problem:
             self.note(problem[0], line, f"{table.name}.{element['colname']}", problem[1])

@@ -1,6 +1,6 @@
 """PostgreSQL column types mapped to the designer's four types and their settings.
 
-`map_type(name, modifiers, is_array)` gives (data_type, settings, problem): `problem`
+`map_type(name, modifiers, dimensions, named)` gives (data_type, settings, problem): `problem`
 is None when the type maps exactly, else (kind, words) saying what is lost.
 Names are PostgreSQL's internal ones (int4, varchar, bpchar...) or their SQL
 spellings; the same table serves SQL files, DBML and a live catalog.
@@ -11,9 +11,13 @@ import re
 
 from designer.database.import_source import IMPERFECT
 from designer.database.import_source import UNREPRESENTABLE
+from designer.design.column_types import MAX_DIMENSIONS
+from designer.design.column_types import MAX_PRECISION
+from designer.design.column_types import MAX_TIME_PRECISION
+from designer.design.column_types import MAX_VARCHAR
+from designer.design.column_types import parsed_type_name
+from designer.design.naming import quote_identifier
 
-# Floats and unbounded numerics have no exact decimal(p, s): this one keeps most values.
-WIDE_DECIMAL = {"number_type": "decimal", "precision": 38, "scale": 10}
 ALIASES = {
     "int": "int4",
     "integer": "int4",
@@ -21,6 +25,7 @@ ALIASES = {
     "bigint": "int8",
     "serial4": "serial",
     "serial8": "bigserial",
+    "serial2": "smallserial",
     "decimal": "numeric",
     "real": "float4",
     "float": "float8",
@@ -35,6 +40,8 @@ ALIASES = {
     "time without time zone": "time",
     "time with time zone": "timetz",
 }
+# interval's first modifier when it names no fields (INTERVAL_FULL_RANGE).
+INTERVAL_ALL_FIELDS = 0x7FFF
 
 
 def canonical_name(name):
@@ -42,20 +49,42 @@ def canonical_name(name):
     return ALIASES.get(name, name)
 
 
-def map_type(name, modifiers=(), is_array=False):
-    """(data_type, settings, problem) for a PostgreSQL type with its modifiers."""
+def map_type(name, modifiers=(), is_array=False, named=None):
+    """(data_type, settings, problem) for a PostgreSQL type with its modifiers; `is_array`
+    is its number of dimensions (True: one). `named` is the type as written (names and
+    modifiers), kept as a named type when the designer has no exact word for it."""
     base = canonical_name(name)
-    if is_array:
-        return "text", {}, (UNREPRESENTABLE, f"{name}[] has no designer type; imported as text")
     mapper = MAPPERS.get(base)
     if mapper is None:
+        data_type, settings, problem = named_type(name, named)
+    else:
+        data_type, settings, problem = mapper(base, list(modifiers))
+    dimensions = int(is_array)
+    if dimensions and problem is None:
+        if dimensions > MAX_DIMENSIONS:
+            return "text", {}, (UNREPRESENTABLE, f"{name} with {dimensions} dimensions; as text")
+        settings["array_dimensions"] = dimensions
+    return data_type, settings, problem
+
+
+def named_type(name, named):
+    """A type the designer has no word for, kept by its name when PostgreSQL's parser reads
+    it as a type name; else text, and a finding."""
+    rendered, _ = parsed_type_name(named) if named else (None, None)
+    if rendered is None:
         return "text", {}, (UNREPRESENTABLE, f"{name} has no designer type; imported as text")
-    return mapper(base, list(modifiers))
+    return "text", {"text_type": "named", "named_type": rendered}, None
+
+
+def named_text(names, modifiers):
+    """A type's text from its name parts and its modifiers' texts (numbers, words)."""
+    text = ".".join(quote_identifier(part) for part in names)
+    return f"{text}({', '.join(modifiers)})" if modifiers else text
 
 
 def integer_type(base, modifiers):
     if base in ("int2", "smallserial"):
-        return "number", {"number_type": "integer"}, (IMPERFECT, "smallint becomes integer")
+        return "number", {"number_type": "smallint"}, None
     if base in ("int8", "bigserial"):
         return "number", {"number_type": "bigint"}, None
     return "number", {"number_type": "integer"}, None
@@ -63,59 +92,48 @@ def integer_type(base, modifiers):
 
 def numeric_type(base, modifiers):
     if not modifiers:
-        return (
-            "number",
-            dict(WIDE_DECIMAL),
-            (IMPERFECT, "numeric without precision becomes decimal(38,10)"),
-        )
+        return "number", {"number_type": "numeric"}, None
     precision = modifiers[0]
     scale = modifiers[1] if len(modifiers) > 1 else 0
-    if not (1 <= precision <= 1000 and 0 <= scale <= precision):
-        return (
-            "number",
-            dict(WIDE_DECIMAL),
-            (IMPERFECT, f"numeric({precision},{scale}) becomes decimal(38,10)"),
-        )
+    if not (1 <= precision <= MAX_PRECISION and 0 <= scale <= precision):
+        words = f"numeric({precision},{scale}) has a scale the designer cannot hold; as numeric"
+        return "number", {"number_type": "numeric"}, (IMPERFECT, words)
     return "number", {"number_type": "decimal", "precision": precision, "scale": scale}, None
 
 
 def float_type(base, modifiers):
-    words = "real" if base == "float4" else "double precision"
-    return (
-        "number",
-        dict(WIDE_DECIMAL),
-        (IMPERFECT, f"{words} (floating point) becomes decimal(38,10)"),
-    )
-
-
-def money_type(base, modifiers):
-    settings = {"number_type": "decimal", "precision": 19, "scale": 2}
-    return "number", settings, (IMPERFECT, "money becomes decimal(19,2)")
+    return "number", {"number_type": "real" if base == "float4" else "double"}, None
 
 
 def text_type(base, modifiers):
-    if base == "text" or not modifiers:
-        if base == "bpchar":
-            return (
-                "text",
-                {"max_length": 1},
-                (IMPERFECT, "char pads with spaces; becomes varchar(1)"),
-            )
+    if base == "text":
         return "text", {}, None
-    length = modifiers[0]
+    if base == "varchar" and not modifiers:
+        return "text", {"text_type": "varchar"}, None
+    length = modifiers[0] if modifiers else 1
+    if not 1 <= length <= MAX_VARCHAR:
+        return "text", {}, (UNREPRESENTABLE, f"{base}({length}) is out of bounds; as text")
     if base == "bpchar":
-        problem = (IMPERFECT, f"char({length}) pads with spaces; becomes varchar({length})")
-        return "text", {"max_length": length}, problem
+        return "text", {"text_type": "char", "max_length": length}, None
     return "text", {"max_length": length}, None
 
 
+def other_text_type(base, modifiers):
+    return "text", {"text_type": base}, None
+
+
 def date_type(base, modifiers):
-    if base == "timetz":
-        return "date", {"date_type": "time"}, (IMPERFECT, "time with time zone becomes time")
-    problem = None
+    if base == "interval" and modifiers:
+        if modifiers[0] != INTERVAL_ALL_FIELDS:
+            words = "an interval of some fields (DAY, HOUR TO MINUTE...) becomes interval"
+            return "date", {"date_type": "interval"}, (IMPERFECT, words)
+        modifiers = modifiers[1:]
+    settings = {"date_type": base}
     if modifiers and base != "date":
-        problem = (IMPERFECT, f"{base}({modifiers[0]}) loses its precision: {base}")
-    return "date", {"date_type": base}, problem
+        if not 0 <= modifiers[0] <= MAX_TIME_PRECISION:
+            return "date", settings, (IMPERFECT, f"{base}({modifiers[0]}) becomes {base}")
+        settings["time_precision"] = modifiers[0]
+    return "date", settings, None
 
 
 def boolean_type(base, modifiers):
@@ -127,9 +145,9 @@ MAPPERS = {
     "numeric": numeric_type,
     "float4": float_type,
     "float8": float_type,
-    "money": money_type,
     **dict.fromkeys(("text", "varchar", "bpchar"), text_type),
-    **dict.fromkeys(("date", "timestamp", "timestamptz", "time", "timetz"), date_type),
+    **dict.fromkeys(("uuid", "json", "jsonb", "inet", "cidr", "macaddr", "bytea"), other_text_type),
+    **dict.fromkeys(("date", "timestamp", "timestamptz", "time", "timetz", "interval"), date_type),
     "bool": boolean_type,
 }
 SERIALS = frozenset({"serial", "bigserial", "smallserial"})
@@ -140,11 +158,13 @@ FORMATTED = re.compile(
 
 
 def parse_formatted(text):
-    """(name, modifiers, is_array) from a type as format_type or DBML writes it:
-    `character varying(20)`, `numeric(12,2)`, `timestamp(3) with time zone`, `text[]`."""
+    """(name, modifiers, dimensions) from a type as format_type or DBML writes it:
+    `character varying(20)`, `numeric(12,2)`, `timestamp(3) with time zone`, `text[]`;
+    a type of another shape (`geometry(Point,4326)`) is its whole text, less its []."""
     match = FORMATTED.match(" ".join(text.lower().split()))
     if match is None:
-        return text, [], False
+        stripped = re.sub(r"(\s*\[\s*\])+$", "", text)
+        return stripped, [], (len(text) - len(stripped)) and text[len(stripped) :].count("[")
     mods = [int(m) for m in (match["mods"] or "").replace(" ", "").split(",") if m]
     name = f"{match['name']}{match['rest']}".strip()
-    return name, mods, bool(match["array"])
+    return name, mods, len(match["array"]) // 2

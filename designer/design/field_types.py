@@ -8,13 +8,22 @@ own dialect is passed in by the caller.
 
 import datetime
 import decimal
+import ipaddress
+import json
 import re
+import uuid
 
 from designer.design.column_types import DATE_SQL
+from designer.design.column_types import MAX_DIMENSIONS
+from designer.design.column_types import MAX_NAMED_TYPE
 from designer.design.column_types import MAX_PRECISION
+from designer.design.column_types import MAX_TIME_PRECISION
 from designer.design.column_types import MAX_VARCHAR
 from designer.design.column_types import NUMBER_SQL
+from designer.design.column_types import STRING_TYPES
+from designer.design.column_types import TEXT_SQL
 from designer.design.column_types import UnsafeSetting
+from designer.design.column_types import parsed_type_name
 from designer.design.column_types import sql_type
 from designer.design.naming import identifier_problem
 from designer.design.naming import suggest_identifier
@@ -24,8 +33,14 @@ from designer.models import MAX_DESCRIPTION
 
 NUMBER_TYPES = tuple(NUMBER_SQL)
 DATE_TYPES = tuple(DATE_SQL)
-INTEGER_RANGES = {"integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
+TEXT_TYPES = ("text", *TEXT_SQL)
+INTEGER_RANGES = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
 MAX_NAME = 200
+MAX_DEFAULT = 10_000
 TRUE_WORDS = {"true", "t", "yes", "y", "on", "1"}
 FALSE_WORDS = {"false", "f", "no", "n", "off", "0"}
 # SQL functions accepted as a default, by date type.
@@ -34,21 +49,35 @@ DATE_FUNCTIONS = {
     "timestamp": {"now()", "current_timestamp", "localtimestamp", "current_date"},
     "timestamptz": {"now()", "current_timestamp"},
     "time": {"current_time", "localtime"},
+    "timetz": {"current_time"},
+    "interval": set(),
 }
+# ... and by text type.
+TEXT_FUNCTIONS = {"uuid": {"gen_random_uuid()"}}
 DATE_PARSERS = {
     "date": datetime.date.fromisoformat,
     "timestamp": datetime.datetime.fromisoformat,
     "timestamptz": datetime.datetime.fromisoformat,
     "time": datetime.time.fromisoformat,
+    "timetz": datetime.time.fromisoformat,
 }
+# An interval as PostgreSQL reads one: quantities and units, ISO 8601, or h:m:s.
+INTERVAL = re.compile(r"^[0-9A-Za-z .:+\-]{1,100}$")
+MACADDR = re.compile(r"^[0-9A-Fa-f]{2}([:-]?)[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$")
+BYTEA = re.compile(r"^\\x(?:[0-9A-Fa-f]{2})*$")
 # Settings each type keeps in field_config; anything else is dropped on a type change.
 TYPE_SETTINGS = {
-    "text": ("max_length", "min_length", "pattern"),
+    "text": ("text_type", "max_length", "min_length", "pattern", "enum_id", "named_type"),
     "number": ("number_type", "precision", "scale", "min", "max"),
-    "date": ("date_type",),
+    "date": ("date_type", "time_precision"),
     "boolean": (),
 }
-COMMON_SETTINGS = ("unique", "indexed", "description")
+COMMON_SETTINGS = ("unique", "indexed", "description", "array_dimensions")
+# The settings that make a field's PostgreSQL type (what type_settings copies).
+TYPE_KEYS = (
+    "text_type", "max_length", "enum_id", "named_type", "number_type", "precision", "scale",
+    "date_type", "time_precision", "array_dimensions",
+)  # fmt: skip
 # Every table's key: the designer's bigint identity `id`, exactly so.
 SYSTEM_FIELD = {
     "name": "ID",
@@ -84,9 +113,11 @@ def text_or_none(value):
 class Cleaner:
     """Collects each input's problem while reading the values."""
 
-    def __init__(self, data):
+    def __init__(self, data, enums=None):
         self.data = data
         self.problems = {}
+        # The project's enums ({id: {"name", "labels"}}), which an enum field names.
+        self.enums = enums or {}
 
     def fail(self, key, message):
         self.problems.setdefault(key, message)
@@ -131,9 +162,10 @@ class Cleaner:
         return value
 
 
-def clean_field(data, regex_problem=python_regex_problem, regex_matches=None):
-    """Validated DataField values from raw input; raises ValidationFailed."""
-    c = Cleaner(data)
+def clean_field(data, regex_problem=python_regex_problem, regex_matches=None, enums=None):
+    """Validated DataField values from raw input; raises ValidationFailed. `enums` are the
+    project's ({id: {"name", "labels"}}): an enum field must name one of them."""
+    c = Cleaner(data, enums)
     name = (text_or_none(data.get("name")) or "")[: MAX_NAME + 1]
     if not name:
         c.fail("name", "Enter a name.")
@@ -151,6 +183,12 @@ def clean_field(data, regex_problem=python_regex_problem, regex_matches=None):
     elif description:
         config["description"] = description
     config.update(SETTINGS_CLEANERS[data_type](c, regex_problem))
+    dimensions = c.integer("array_dimensions", 0, MAX_DIMENSIONS)
+    if dimensions:
+        config["array_dimensions"] = dimensions
+        for key in ("min", "max", "min_length", "pattern"):
+            if key in config:
+                c.fail(key, "An array's values have no such rule.")
     default = text_or_none(data.get("default_value"))
     if default is not None and "default_value" not in c.problems:
         default = clean_default(c, data_type, config, default, regex_matches)
@@ -167,11 +205,16 @@ def clean_field(data, regex_problem=python_regex_problem, regex_matches=None):
 
 
 def text_settings(c, regex_problem):
+    text_type = c.choice("text_type", TEXT_TYPES, "text")
     settings = {
         "max_length": c.integer("max_length", 1, MAX_VARCHAR),
         "min_length": c.integer("min_length", 0, MAX_VARCHAR),
         "pattern": text_or_none(c.data.get("pattern")),
     }
+    if text_type not in STRING_TYPES:
+        for key, value in settings.items():
+            if value is not None:
+                c.fail(key, f"A {text_type} value has no length or pattern.")
     low, high = settings["min_length"], settings["max_length"]
     if low is not None and high is not None and low > high:
         c.fail("min_length", "The minimum length is above the maximum length.")
@@ -179,12 +222,40 @@ def text_settings(c, regex_problem):
         problem = regex_problem(settings["pattern"])
         if problem:
             c.fail("pattern", problem)
+    # text, and varchar with a length, are stored as they were before exact types.
+    if text_type not in ("text", "varchar") or high is None:
+        settings["text_type"] = None if text_type == "text" else text_type
+    if text_type == "enum":
+        enum_id = text_or_none(c.data.get("enum_id"))
+        if enum_id not in c.enums:
+            c.fail("enum_id", "Choose one of the project's enums.")
+        settings["enum_id"] = enum_id
+    if text_type == "named":
+        settings["named_type"] = named_type_setting(c)
     return {key: value for key, value in settings.items() if value is not None}
+
+
+def named_type_setting(c):
+    """A named type as PostgreSQL's parser reads it, deparsed again (never the text typed)."""
+    raw = text_or_none(c.data.get("named_type"))
+    if raw is None:
+        c.fail("named_type", "Enter the type's name, e.g. tsvector or geometry(Point,4326).")
+        return None
+    if len(raw) > MAX_NAMED_TYPE:
+        c.fail("named_type", f"Use at most {MAX_NAMED_TYPE} characters.")
+        return None
+    rendered, problem = parsed_type_name(raw)
+    if problem:
+        c.fail("named_type", f"This {problem}" if problem.startswith("is ") else problem)
+    return rendered
 
 
 def number_settings(c, regex_problem):
     number_type = c.choice("number_type", NUMBER_TYPES, "integer")
     settings = {"number_type": number_type}
+    for key in ("precision", "scale"):
+        if number_type != "decimal" and text_or_none(c.data.get(key)) is not None:
+            c.fail(key, f"A {number_type} has no {key}; choose decimal for one.")
     if number_type == "decimal":
         precision = c.integer("precision", 1, MAX_PRECISION)
         precision = precision if precision is not None else 12
@@ -209,7 +280,13 @@ def number_text(value, number_type):
 
 
 def date_settings(c, regex_problem):
-    return {"date_type": c.choice("date_type", DATE_TYPES, "date")}
+    settings = {"date_type": c.choice("date_type", DATE_TYPES, "date")}
+    digits = c.integer("time_precision", 0, MAX_TIME_PRECISION)
+    if digits is not None and settings["date_type"] == "date":
+        c.fail("time_precision", "A date has no fractional seconds.")
+    elif digits is not None:
+        settings["time_precision"] = digits
+    return settings
 
 
 def boolean_settings(c, regex_problem):
@@ -227,6 +304,8 @@ SETTINGS_CLEANERS = {
 def fits_number(c, key, value, settings):
     """Whether a number can be stored in the field's number type."""
     number_type = settings["number_type"]
+    if number_type not in INTEGER_RANGES and number_type != "decimal":
+        return True  # numeric, real and double hold any finite number (floats round)
     if number_type in INTEGER_RANGES:
         low, high = INTEGER_RANGES[number_type]
         if value != value.to_integral_value():
@@ -249,10 +328,29 @@ def fits_number(c, key, value, settings):
 
 def clean_default(c, data_type, config, raw, regex_matches):
     """The default in canonical form, checked against the type and the rules."""
+    if len(raw) > MAX_DEFAULT:
+        c.fail("default_value", f"Use at most {MAX_DEFAULT:,} characters.")
+        return raw
+    if config.get("array_dimensions"):
+        if not (raw.startswith("{") and raw.endswith("}")):
+            c.fail("default_value", "Enter an array as PostgreSQL writes one: {1,2,3}.")
+        return raw
     return DEFAULT_CLEANERS[data_type](c, config, raw, regex_matches)
 
 
+def default_functions(data_type, config):
+    """The SQL functions (our own words) a field of this exact type may take as default."""
+    if data_type == "date":
+        return DATE_FUNCTIONS.get(config.get("date_type"), set())
+    if data_type == "text":
+        return TEXT_FUNCTIONS.get(config.get("text_type"), set())
+    return set()
+
+
 def text_default(c, config, raw, regex_matches):
+    text_type = config.get("text_type") or "text"
+    if text_type not in STRING_TYPES:
+        return typed_text_default(c, config, text_type, raw)
     # Only a valid pattern can judge the default (PostgreSQL raises on an invalid one).
     judge = regex_matches if "pattern" in config and "pattern" not in c.problems else None
     if "max_length" in config and len(raw) > config["max_length"]:
@@ -261,6 +359,36 @@ def text_default(c, config, raw, regex_matches):
         c.fail("default_value", f"The default is shorter than {config['min_length']} characters.")
     elif judge and not judge(raw, config["pattern"]):
         c.fail("default_value", "The default does not match the pattern.")
+    return raw
+
+
+def typed_text_default(c, config, text_type, raw):
+    """A default of a text type that is not a string: checked as PostgreSQL reads it."""
+    if raw.lower() in TEXT_FUNCTIONS.get(text_type, ()):
+        return raw.lower()
+    checks = {
+        "uuid": lambda: str(uuid.UUID(raw)),
+        "json": lambda: json.loads(raw) and raw,
+        "jsonb": lambda: json.loads(raw) and raw,
+        "inet": lambda: str(ipaddress.ip_interface(raw)) and raw,
+        "cidr": lambda: str(ipaddress.ip_network(raw)) and raw,
+    }
+    if text_type == "enum":
+        labels = (c.enums.get(config.get("enum_id")) or {}).get("labels") or ()
+        if raw not in labels:
+            c.fail("default_value", "Choose one of the enum's labels.")
+        return raw
+    if text_type == "macaddr" and not MACADDR.match(raw):
+        c.fail("default_value", "Enter a MAC address, e.g. 08:00:2b:01:02:03.")
+    elif text_type == "bytea" and not BYTEA.match(raw):
+        c.fail("default_value", "Enter bytes in hex form, e.g. \\xdeadbeef.")
+    elif text_type in checks:
+        try:
+            checks[text_type]()
+        except ValueError:
+            c.fail("default_value", f"Enter a valid {text_type} value.")
+        if text_type == "uuid" and "default_value" not in c.problems:
+            return str(uuid.UUID(raw))
     return raw
 
 
@@ -280,6 +408,10 @@ def date_default(c, config, raw, regex_matches):
     lowered = raw.lower()
     if lowered in DATE_FUNCTIONS[date_type]:
         return lowered
+    if date_type == "interval":
+        if not INTERVAL.match(raw):
+            c.fail("default_value", "Enter an interval, e.g. 1 day 02:00:00 or P1DT2H.")
+        return raw
     try:
         value = DATE_PARSERS[date_type](raw)
     except ValueError:
@@ -320,7 +452,16 @@ def pg_type(data_type, config):
     try:
         return sql_type(data_type, config)
     except UnsafeSetting:
+        if isinstance(config, dict) and config.get("text_type") == "enum":
+            # Outside enum_types an enum is known by its id: equal ids, equal types.
+            return f"enum {config.get('enum_id')}"
         return INVALID_TYPE
+
+
+def type_settings(config):
+    """The settings of a field_config that make its PostgreSQL type (for a foreign key that
+    copies its key's type)."""
+    return {key: config[key] for key in TYPE_KEYS if key in config}
 
 
 def field_as_input(field):

@@ -16,6 +16,7 @@ from designer.db import update_at_revision
 from designer.design.dependents import LIVE
 from designer.design.dependents import find_cycle
 from designer.design.field_types import pg_type
+from designer.design.field_types import type_settings
 from designer.design.naming import foreign_key_name
 from designer.design.naming import generated_name
 from designer.design.naming import identifier_problem
@@ -137,9 +138,10 @@ def new_foreign_key(target, source, key, chosen=""):
     last = max((f.sort_order for f in target.fields), default=0)
     self_reference = source.id == target.id
     label = "Parent ID" if self_reference and not chosen else f"{singular_phrase(source.name)} ID"
-    config = {"number_type": key.field_config.get("number_type", "bigint")}
-    if key.data_type != "number":
-        config = {k: v for k, v in key.field_config.items() if k in ("max_length",)}
+    # The key's exact type, which a foreign key must have.
+    config = type_settings(key.field_config)
+    if key.data_type == "number":
+        config.setdefault("number_type", "bigint")
     try:
         with database.atomic():
             return DataField.create(

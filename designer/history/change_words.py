@@ -7,8 +7,12 @@ A field's settings are a JSON object (field_config); people read them as
 
 # How each setting reads, in the order a person lists them.
 LABELS = {
+    "text_type": "text type",
     "number_type": "number type",
     "date_type": "date type",
+    "named_type": "type",
+    "time_precision": "fractional digits",
+    "array_dimensions": "array dimensions",
     "max_length": "max length",
     "min_length": "min length",
     "precision": "precision",
@@ -19,13 +23,16 @@ LABELS = {
     "description": "description",
 }
 FLAGS = ("unique", "indexed")
-HIDDEN = ("system", "primary_key", "unique_with")
+HIDDEN = ("system", "primary_key", "unique_with", "enum_id")
 # A junction's second key is unique together with the first: each pair appears once.
 PAIR = "unique as a pair"
 CASCADE_LABELS = {"on_delete": "on delete", "on_update": "on update"}
 
 
-TYPE_KEYS = ("number_type", "date_type", "max_length", "precision", "scale")
+TYPE_KEYS = (
+    "text_type", "number_type", "date_type", "max_length", "precision", "scale", "named_type",
+    "time_precision", "array_dimensions",
+)  # fmt: skip
 
 
 def settings_words(config, with_type=False):

@@ -9,6 +9,7 @@ derived from its id, then all rows take their final values.
 from peewee import SQL
 
 from designer import locks
+from designer.design.field_types import TYPE_KEYS
 from designer.design.fields import regex_problem
 from designer.design.snapshot_rules import check_snapshot
 from designer.design.tables import refresh_definition
@@ -20,7 +21,7 @@ from designer.models import DataTable
 from designer.models import TableRelationship
 
 # Field settings that decide the column's PostgreSQL type.
-TYPE_SETTINGS = ("max_length", "number_type", "precision", "scale", "date_type")
+TYPE_SETTINGS = TYPE_KEYS
 
 
 def touched(changes, current, target):

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from designer.database import ddl
 from designer.database.catalog import read_catalog
 from designer.database.ddl_terms import CASTABLE_FUNCTION
+from designer.design.field_types import TYPE_KEYS
 from tests import snapshots as s
 
 NAMES = ["total", "user", "order", "select", "a_b", "b_c", "x" * 63, "group", "note", "y" * 60]
@@ -32,7 +33,28 @@ TYPES = [
     ("date", {"date_type": "date"}),
     ("date", {"date_type": "timestamptz"}),
     ("boolean", {}),
+    # Exact types within the families.
+    ("text", {"text_type": "varchar"}),
+    ("text", {"text_type": "char", "max_length": 4}),
+    ("text", {"text_type": "uuid"}),
+    ("text", {"text_type": "jsonb"}),
+    ("text", {"text_type": "inet"}),
+    ("text", {"text_type": "named", "named_type": "tsvector"}),
+    ("text", {"text_type": "uuid", "array_dimensions": 1}),
+    ("number", {"number_type": "smallint"}),
+    ("number", {"number_type": "numeric"}),
+    ("number", {"number_type": "double"}),
+    ("number", {"number_type": "integer", "array_dimensions": 2}),
+    ("date", {"date_type": "timestamp", "time_precision": 3}),
+    ("date", {"date_type": "timestamp", "time_precision": 6}),
+    ("date", {"date_type": "timetz"}),
+    ("date", {"date_type": "interval"}),
 ]
+# Defaults of the exact types that are not strings (the family's DEFAULTS otherwise).
+TYPED_DEFAULTS = {
+    "uuid": "gen_random_uuid()", "jsonb": '{"a": "it\'s"}', "inet": "10.0.0.1", "named": None,
+    "char": "it's",
+}  # fmt: skip
 DEFAULTS = {"text": "it's", "number": "7", "boolean": "true"}
 RULES = {
     "text": [("min_length", 2), ("pattern", "^[a-z]")],
@@ -85,11 +107,11 @@ def typed_field(draw, name, order):
 
 def settle(draw, fld):
     """Random settings valid for the field's type: default, required, unique, rules."""
-    config = {k: v for k, v in fld["field_config"].items() if k in ("max_length", "number_type",
-              "precision", "scale", "date_type")}  # fmt: skip
-    if draw(st.booleans()):
+    config = {k: v for k, v in fld["field_config"].items() if k in TYPE_KEYS}
+    if draw(st.booleans()) and config.get("text_type") not in ("named", "json"):
         config["unique" if draw(st.booleans()) else "indexed"] = True
-    for rule, value in RULES.get(fld["data_type"], []):
+    plain = config.get("text_type") in (None, "varchar") and "array_dimensions" not in config
+    for rule, value in RULES.get(fld["data_type"], []) if plain else ():
         if draw(st.booleans()):
             config[rule] = value
     if draw(st.booleans()):
@@ -98,6 +120,11 @@ def settle(draw, fld):
     default = DEFAULTS.get(fld["data_type"])
     if fld["data_type"] == "date":
         default = "current_date" if config["date_type"] == "date" else "now()"
+        default = "1 day" if config["date_type"] == "interval" else default
+        default = "current_time" if config["date_type"] == "timetz" else default
+    default = TYPED_DEFAULTS.get(config.get("text_type"), default)
+    if "array_dimensions" in config:
+        default = "{}"
     fld["default_value"] = default if draw(st.booleans()) else None
     fld["is_required"] = draw(st.booleans())
 

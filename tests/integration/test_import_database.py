@@ -47,7 +47,7 @@ def test_a_schema_of_the_deploy_target_previews_with_its_report(alice, shop, leg
     assert body["tables"] == ["authors", "books"]
     assert body["creates"]["relationships"] == 1
     messages = {(f["subject"], f["message"]) for f in body["findings"]}
-    assert ("books.tags", "jsonb has no designer type; imported as text") in messages
+    assert not any(subject == "books.tags" for subject, _ in messages), "jsonb is kept"
     assert ("titles", "a view cannot be represented") in messages
     assert 'CREATE TABLE "books"' in body["sql"]
     assert DataTable.select().count() == 0

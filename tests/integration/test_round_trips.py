@@ -97,19 +97,33 @@ def test_a_json_export_imports_back_to_the_design_it_came_from(alice, rich):
 
 
 # The column types a diagram shows, written here from the design's own words.
-NUMBER_TYPES = {"integer": "integer", "bigint": "bigint", "smallint": "smallint"}
+NUMBER_TYPES = {
+    "integer": "integer", "bigint": "bigint", "smallint": "smallint", "real": "real",
+    "double": "double_precision", "numeric": "numeric",
+}  # fmt: skip
 
 
 def column_type(field):
     config = field["field_config"]
+    return element_type(field) + "[]" * config.get("array_dimensions", 0)
+
+
+def element_type(field):
+    config = field["field_config"]
     if field["data_type"] == "text":
-        return f"varchar({config['max_length']})" if config.get("max_length") else "text"
+        kind, length = config.get("text_type"), config.get("max_length")
+        if kind in (None, "varchar", "char") and length:
+            return f"{kind or 'varchar'}({length})"
+        if kind == "named":
+            return re.sub(r"[^A-Za-z0-9_(),]", "_", config["named_type"])
+        return kind or "text"
     if field["data_type"] == "number":
         if config.get("number_type") == "decimal":
             return f"numeric({config['precision']},{config['scale']})"
         return NUMBER_TYPES[config["number_type"]]
     if field["data_type"] == "date":
-        return config["date_type"]
+        digits = config.get("time_precision")
+        return config["date_type"] + (f"({digits})" if digits is not None else "")
     return field["data_type"]
 
 

@@ -18,7 +18,8 @@ from designer.database.import_types import parse_formatted
     [
         ("int4", [], "number", {"number_type": "integer"}, None),
         ("int8", [], "number", {"number_type": "bigint"}, None),
-        ("int2", [], "number", {"number_type": "integer"}, "imperfect"),
+        ("int2", [], "number", {"number_type": "smallint"}, None),
+        ("smallserial", [], "number", {"number_type": "smallint"}, None),
         (
             "numeric",
             [10, 2],
@@ -26,48 +27,95 @@ from designer.database.import_types import parse_formatted
             {"number_type": "decimal", "precision": 10, "scale": 2},
             None,
         ),
-        (
-            "numeric",
-            [],
-            "number",
-            {"number_type": "decimal", "precision": 38, "scale": 10},
-            "imperfect",
-        ),
-        (
-            "float8",
-            [],
-            "number",
-            {"number_type": "decimal", "precision": 38, "scale": 10},
-            "imperfect",
-        ),
+        ("numeric", [], "number", {"number_type": "numeric"}, None),
+        ("float8", [], "number", {"number_type": "double"}, None),
+        ("real", [], "number", {"number_type": "real"}, None),
         ("varchar", [20], "text", {"max_length": 20}, None),
-        ("bpchar", [4], "text", {"max_length": 4}, "imperfect"),
+        ("character varying", [], "text", {"text_type": "varchar"}, None),
+        ("bpchar", [4], "text", {"text_type": "char", "max_length": 4}, None),
         ("text", [], "text", {}, None),
         ("timestamptz", [], "date", {"date_type": "timestamptz"}, None),
-        ("timestamp", [3], "date", {"date_type": "timestamp"}, "imperfect"),
-        ("timetz", [], "date", {"date_type": "time"}, "imperfect"),
+        ("timestamp", [3], "date", {"date_type": "timestamp", "time_precision": 3}, None),
+        ("timetz", [], "date", {"date_type": "timetz"}, None),
+        ("interval", [0x7FFF, 2], "date", {"date_type": "interval", "time_precision": 2}, None),
+        ("interval", [8], "date", {"date_type": "interval"}, "imperfect"),
         ("bool", [], "boolean", {}, None),
-        ("uuid", [], "text", {}, "unrepresentable"),
-        ("jsonb", [], "text", {}, "unrepresentable"),
+        ("uuid", [], "text", {"text_type": "uuid"}, None),
+        ("jsonb", [], "text", {"text_type": "jsonb"}, None),
+        ("inet", [], "text", {"text_type": "inet"}, None),
+        ("bytea", [], "text", {"text_type": "bytea"}, None),
+        ("nosuchword", [], "text", {}, "unrepresentable"),
     ],
 )
-def test_postgresql_types_map_to_the_four_types(name, modifiers, data_type, settings, kind):
+def test_postgresql_types_map_to_exact_types_of_the_four_families(
+    name, modifiers, data_type, settings, kind
+):
     mapped_type, mapped_settings, problem = map_type(name, modifiers)
     assert (mapped_type, mapped_settings) == (data_type, settings)
     assert (problem[0] if problem else None) == kind
 
 
-def test_an_array_of_a_mapped_type_cannot_be_represented():
-    assert map_type("int4", [], is_array=True)[2][0] == "unrepresentable"
+def test_an_array_keeps_its_element_type_and_dimensions():
+    assert map_type("int4", [], 2) == (
+        "number",
+        {"number_type": "integer", "array_dimensions": 2},
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("named", "kept"),
+    [
+        ("tsvector", "tsvector"),
+        ('"public"."geometry"(Point, 4326)', "public.geometry(point, 4326)"),
+        ("citext", "citext"),
+    ],
+)
+def test_a_type_the_designer_has_no_word_for_is_kept_by_its_name(named, kept):
+    assert map_type(named.split("(")[0], [], named=named) == (
+        "text",
+        {"text_type": "named", "named_type": kept},
+        None,
+    )
+
+
+@pytest.mark.parametrize("named", ["x); DROP TABLE t; --", "a.b.c", "f(1 + 1)", "int4[]"])
+def test_a_type_name_the_parser_does_not_read_as_one_is_a_finding_not_sql(named):
+    assert map_type("weird", [], named=named)[2][0] == "unrepresentable"
+
+
+def test_an_sql_file_keeps_each_column_type_exactly():
+    source = read_sql(
+        "CREATE TABLE t (a smallint, b char(3), c varchar, d uuid[], e timestamp(6),"
+        " f numeric, g public.geometry(Point,4326), h double precision, i int[][],"
+        " j timetz(2), k bit varying(8));"
+    )
+    columns = {c.name: (c.data_type, c.settings) for c in source.tables["t"].columns.values()}
+    assert columns == {
+        "a": ("number", {"number_type": "smallint"}),
+        "b": ("text", {"text_type": "char", "max_length": 3}),
+        "c": ("text", {"text_type": "varchar"}),
+        "d": ("text", {"text_type": "uuid", "array_dimensions": 1}),
+        "e": ("date", {"date_type": "timestamp", "time_precision": 6}),
+        "f": ("number", {"number_type": "numeric"}),
+        "g": ("text", {"text_type": "named", "named_type": "public.geometry(point, 4326)"}),
+        "h": ("number", {"number_type": "double"}),
+        "i": ("number", {"number_type": "integer", "array_dimensions": 2}),
+        "j": ("date", {"date_type": "timetz", "time_precision": 2}),
+        "k": ("text", {"text_type": "named", "named_type": "bit varying(8)"}),
+    }
+    assert source.findings == []
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("character varying(20)", ("character varying", [20], False)),
-        ("numeric(12,2)", ("numeric", [12, 2], False)),
-        ("timestamp(3) with time zone", ("timestamp with time zone", [3], False)),
-        ("text[]", ("text", [], True)),
+        ("character varying(20)", ("character varying", [20], 0)),
+        ("numeric(12,2)", ("numeric", [12, 2], 0)),
+        ("timestamp(3) with time zone", ("timestamp with time zone", [3], 0)),
+        ("text[]", ("text", [], 1)),
+        ("integer[][]", ("integer", [], 2)),
+        ("geometry(Point,4326)[]", ("geometry(Point,4326)", [], 1)),
     ],
 )
 def test_formatted_types_are_read(text, expected):
