@@ -189,6 +189,20 @@ class FieldInput(FieldSettings):
     revision: Revision = None
 
 
+Label = Annotated[str, StringConstraints(min_length=1, max_length=63)]
+
+
+class EnumInput(Body):
+    name: Identifier
+    labels: list[Label] = Field(max_length=1000)
+
+
+class EnumChange(Body):
+    name: Identifier = None
+    labels: list[Label] = Field(default=None, max_length=1000)
+    revision: Revision = None
+
+
 class FieldOrder(Body):
     field_ids: list[Id]
 

@@ -419,6 +419,25 @@ class TargetReservation(BaseModel):
     created_at = Timestamp()
 
 
+class ProjectEnum(BaseModel):
+    """A project's enum type: `CREATE TYPE name AS ENUM (labels...)` in its schema, which
+    fields of the text family name by id (field_config.enum_id). Labels keep their order."""
+
+    project = ForeignKeyField(Project, on_delete="CASCADE", backref="enums", index=False)
+    name = CharField(max_length=63)
+    labels = JSONField(
+        default=list,
+        constraints=[SQL("DEFAULT '[]'::jsonb"), Check("jsonb_typeof(labels) = 'array'")],
+    )
+    created_at = Timestamp()
+    updated_at = Timestamp()
+    revision = revision_field()
+
+    class Meta:
+        table_name = "project_enum"
+        indexes = ((("project", "name"), True),)
+
+
 # The SQL text of a Deployment that adopted the target's schema.
 ADOPTED_SQL = "-- adopted what the database holds; nothing ran on it\n"
 
@@ -435,4 +454,5 @@ MODELS = (
     ActivityEntry,
     Deployment,
     TargetReservation,
+    ProjectEnum,
 )

@@ -35,6 +35,7 @@ PROTECTED_TABLES = (
     "activity_entry",
     "deployment",
     "target_reservation",
+    "project_enum",
 )
 
 

@@ -10,6 +10,7 @@ literal is quoted; names of constraints and indexes come from
 designer.database.schema_objects. Pure: no database, no Flask.
 """
 
+from designer.database import enum_changes
 from designer.database.column_changes import add_column
 from designer.database.column_changes import alter_column
 from designer.database.ddl_terms import BLOCKING
@@ -25,6 +26,7 @@ from designer.database.ddl_terms import comment_of_table
 from designer.database.ddl_terms import literal
 from designer.database.ddl_terms import ordered_fields
 from designer.database.ddl_terms import qualified
+from designer.design.column_types import enum_types
 from designer.design.naming import generated_name
 from designer.design.naming import quote_identifier as ident
 from designer.history.diff import diff
@@ -36,6 +38,12 @@ def migration(schema, old, new, changes=None):
     old = old or empty_snapshot()
     new = new or empty_snapshot()
     changes = diff(old, new) if changes is None else changes
+    # Enum types by their names in the new design (a dropped one's by its old name).
+    with enum_types({**old.get("enums", {}), **new.get("enums", {})}, schema):
+        return migration_steps(schema, old, new, changes)
+
+
+def migration_steps(schema, old, new, changes):
     ctx = Context(schema, old, new)
     by_op = {}
     for change in changes:
@@ -50,6 +58,8 @@ def migration(schema, old, new, changes=None):
     ]
     steps += drop_tables(ctx, dropped)
     steps += renames(ctx, by_op, kept)
+    steps += [enum_changes.created(ctx, c) for c in by_op.get("add_enum", [])]
+    steps += [s for c in by_op.get("alter_enum", []) for s in enum_changes.altered(ctx, c)]
     for table_id in sorted(created, key=lambda tid: new["tables"][tid]["table_name"]):
         steps += create_table(ctx, table_id)
     for change in by_op.get("add_field", []):
@@ -60,7 +70,8 @@ def migration(schema, old, new, changes=None):
     steps += add_objects(ctx, kept, foreign=False)
     steps += add_foreign_keys(ctx, kept, created)
     comments = [table_comment(ctx, c) for c in by_op.get("alter_table", []) if commented(c)]
-    return steps + [step for step in comments if step is not None]
+    steps += [step for step in comments if step is not None]
+    return steps + [enum_changes.dropped(ctx, c) for c in by_op.get("drop_enum", [])]
 
 
 def create_script(schema, snapshot):

@@ -23,6 +23,7 @@ from designer.database.schema_objects import ObjectNames
 from designer.database.schema_objects import check_rules
 from designer.database.schema_objects import names_of
 from designer.database.schema_objects import source_key_field
+from designer.design.column_types import enum_types
 from designer.design.field_types import DATE_FUNCTIONS
 from designer.history.diff import empty_snapshot
 from designer.kept import KeptAnswers
@@ -95,17 +96,30 @@ def exportable(snapshot):
     return sound_design(live_design(snapshot))
 
 
+def enum_key(design):
+    """What of the design's enums a table's piece may show (their names)."""
+    return tuple(sorted((eid, e["name"]) for eid, e in design.get("enums", {}).items()))
+
+
 def sql_text(snapshot, schema):
     """The CREATE script of the live design (as ddl.create_script writes it), from pieces:
-    each table's CREATE TABLE with its indexes and comments, then the foreign keys."""
+    the enum types, each table's CREATE TABLE with its indexes and comments, then the
+    foreign keys."""
     design, notes = exportable(snapshot)
+    with enum_types(design.get("enums"), schema):
+        return sql_pieces(design, notes, schema)
+
+
+def sql_pieces(design, notes, schema):
     names = export_names(design).by_table
     ctx = ExportContext(schema, design, names)
-    pieces = [comments(notes, "--"), ddl.script(ddl.create_script(schema, None))]
+    enums = {"enums": design["enums"]} if design.get("enums") else {}
+    empty = {**empty_snapshot(), **enums, "tables": {}, "relationships": {}}
+    pieces = [comments(notes, "--"), ddl.script(ddl.create_script(schema, empty))]
     ordered = sorted(design["tables"], key=lambda tid: design["tables"][tid]["table_name"])
     for table_id in ordered:
         table_names = tuple(names[table_id].items())
-        key = ("sql", schema, table_names)
+        key = ("sql", schema, table_names, enum_key(design))
         pieces.append(
             piece(
                 key,
@@ -149,8 +163,9 @@ def json_text(snapshot):
         for tid in sorted(tables)
     ]
     body = "{\n" + ",\n".join(entries) + "\n  }" if entries else "{}"
+    enums = f'  "enums": {nested(snapshot["enums"], 1)},\n' if snapshot.get("enums") else ""
     return (
-        f'{{\n  "format": {nested(snapshot["format"], 1)},\n'
+        f'{{\n{enums}  "format": {nested(snapshot["format"], 1)},\n'
         f'  "relationships": {nested(snapshot["relationships"], 1)},\n'
         f'  "tables": {body}\n}}\n'
     )
@@ -240,6 +255,7 @@ def column_note(field):
     return "\n".join(lines)
 
 
+ENUM_NAME = re.compile(r'^"[a-z_][a-z0-9_]*"$')
 DBML_PLAIN_TYPE = re.compile(r"^[a-z_][a-z0-9_]*(\([0-9,]+\))?$")
 
 
@@ -264,7 +280,9 @@ def dbml_column(field):
 def dbml_type(rendered):
     """A column type as DBML reads it: a plain word as it is, one with spaces or quotes
     (double precision, geometry(point, 4326)) as a quoted string."""
-    return rendered if DBML_PLAIN_TYPE.match(rendered) else dbml_name(rendered)
+    if DBML_PLAIN_TYPE.match(rendered) or ENUM_NAME.match(rendered):
+        return rendered  # (an enum is a quoted identifier already: DBML reads "name")
+    return dbml_name(rendered)
 
 
 def dbml_table(table):
@@ -326,11 +344,17 @@ def dbml_text(snapshot, schema, pieces=True):
         "}",
         "",
     ]
-    for table in sorted(design["tables"].values(), key=lambda t: t["table_name"]):
-        if pieces:
-            lines.append(piece(("dbml",), table, lambda t=table: dbml_block(t)))
-        else:
-            lines += [*dbml_table(table), ""]
+    for enum in sorted(design.get("enums", {}).values(), key=lambda e: e["name"]):
+        lines += [f"Enum {dbml_name(enum['name'])} {{"]
+        lines += [f"  {dbml_name(label)}" for label in enum["labels"]]
+        lines += ["}", ""]
+    with enum_types(design.get("enums")):
+        for table in sorted(design["tables"].values(), key=lambda t: t["table_name"]):
+            if pieces:
+                block = lambda t=table: dbml_block(t)  # noqa: E731
+                lines.append(piece(("dbml", enum_key(design)), table, block))
+            else:
+                lines += [*dbml_table(table), ""]
     # In id order, the order the SQL export lists foreign keys in (and an import keeps).
     rels = [rel for _, rel in sorted(design["relationships"].items())]
     lines += [dbml_ref(design, rel) for rel in rels if rel.get("target_field_id")]

@@ -16,6 +16,7 @@ from designer.design.field_rules import field_problems
 from designer.design.field_types import SYSTEM_FIELD
 from designer.design.field_types import python_regex_problem
 from designer.design.snapshot_rules import Refused
+from designer.design.snapshot_rules import check_enums
 from designer.design.snapshot_rules import check_relationship
 from designer.design.snapshot_rules import check_table
 from designer.design.snapshot_rules import is_uuid
@@ -48,8 +49,9 @@ def comments(notes, mark):
 def sound_design(design):
     """(design, notes): the design with what the rules refuse left out, and what was."""
     notes, tables = [], {}
+    enums = sound_enums(design, notes)
     for table_id, table in design["tables"].items():
-        kept, said = sound_table(table)
+        kept, said = sound_table(table, enums)
         notes += said
         if kept is not None:
             tables[table_id] = kept
@@ -61,30 +63,55 @@ def sound_design(design):
             notes.append(f"relationship {word(rel_id_name(rel))} left out: not one the rules allow")
             continue
         relationships[rel_id] = rel
-    return {**design, "tables": tables, "relationships": relationships}, notes
+    sound = {**design, "tables": tables, "relationships": relationships}
+    if "enums" in design:
+        sound.pop("enums")
+        if enums:
+            sound["enums"] = enums
+    return sound, notes
+
+
+def sound_enums(design, notes):
+    """The design's enums the rules accept (each one left out is noted)."""
+    enums = design.get("enums", {})
+    if not isinstance(enums, dict):
+        notes.append("enums left out: not an object")
+        return {}
+    kept = {}
+    for enum_id, enum in enums.items():
+        try:
+            check_enums({enum_id: enum}, {})
+        except (Refused, KeyError, TypeError, AttributeError):
+            name = word(enum.get("name") if isinstance(enum, dict) else None)
+            notes.append(f"enum {name} left out: not one the rules allow")
+            continue
+        kept[enum_id] = enum
+    return kept
 
 
 def rel_id_name(rel):
     return rel.get("relationship_name") if isinstance(rel, dict) else None
 
 
-def sound_table(table):
+def sound_table(table, enums=None):
     """(table, notes): the table as it is when the rules accept it (the same entry), else a
     repaired copy, or None when not even that passes."""
-    kept, result = sound_tables.get(id(table), lambda: (table, repaired_table(table)))
-    return result if kept is table else repaired_table(table)
+    enums = enums or {}
+    key = (id(table), tuple(sorted(enums)))
+    kept, result = sound_tables.get(key, lambda: (table, repaired_table(table, enums)))
+    return result if kept is table else repaired_table(table, enums)
 
 
-def accepted(table):
+def accepted(table, enums=None):
     try:
-        check_table(table, python_regex_problem)
+        check_table(table, python_regex_problem, enums)
     except (Refused, KeyError, TypeError, AttributeError):
         return False
     return True
 
 
-def repaired_table(table):
-    if accepted(table):
+def repaired_table(table, enums=None):
+    if accepted(table, enums):
         return table, []
     name = word(table.get("table_name") if isinstance(table, dict) else None)
     gone = [f"table {name} left out: not one the rules allow"]
@@ -92,7 +119,7 @@ def repaired_table(table):
         return None, gone
     notes, fields = [], {}
     for field_id, field in table["fields"].items():
-        kept, said = repaired_field(field, table["fields"])
+        kept, said = repaired_field(field, table["fields"], enums)
         notes += [f"{name}.{line}" for line in said]
         if kept is not None:
             fields[field_id] = kept
@@ -102,10 +129,10 @@ def repaired_table(table):
     copy = {**table, "name": name, "description": description, "fields": fields}
     if copy.get("status") not in TABLE_STATUSES:
         copy["status"] = "draft"
-    return (copy, notes) if accepted(copy) else (None, gone)
+    return (copy, notes) if accepted(copy, enums) else (None, gone)
 
 
-def repaired_field(field, table_fields):
+def repaired_field(field, table_fields, enums=None):
     """(field, notes): the field without the settings and values the rules refuse."""
     if not isinstance(field, dict) or set(field) != set(FIELD_COLUMNS) or not is_uuid(field["id"]):
         return None, ["? left out: not a field"]
@@ -119,7 +146,7 @@ def repaired_field(field, table_fields):
     copy = {**field, "field_config": dict(config) if isinstance(config, dict) else {}}
     notes = [] if isinstance(config, dict) else [f"{name}: its settings left out (not an object)"]
     for _ in range(len(copy["field_config"]) + len(RESET) + 2):
-        problems = field_problems(copy, table_fields)
+        problems = field_problems(copy, table_fields, enums=enums)
         if not problems:
             return copy, notes
         for key in problems:

@@ -46,8 +46,10 @@ def read_json(text):
         refuse(unstorable[0], unstorable[1])
     if not isinstance(data, dict) or data.get("format") != 1:
         refuse("top level", "expected a snapshot with format 1")
-    if set(data) != {"format", "tables", "relationships"}:
-        refuse("top level", "expected exactly format, tables and relationships")
+    if not {"format", "tables", "relationships"} <= set(data) <= {
+        "format", "tables", "relationships", "enums",
+    }:  # fmt: skip
+        refuse("top level", "expected format, tables, relationships (and enums)")
     if not isinstance(data["tables"], dict) or not isinstance(data["relationships"], dict):
         refuse("top level", "tables and relationships are objects keyed by id")
     refuse_tables(len(data["tables"]))
@@ -57,7 +59,7 @@ def read_json(text):
 def renewed_ids(snapshot):
     """The snapshot with every id replaced by a new one, consistently and in the same
     order (the SQL export lists objects in id order)."""
-    old_ids = [*snapshot["tables"], *snapshot["relationships"]]
+    old_ids = [*snapshot["tables"], *snapshot["relationships"], *snapshot.get("enums", {})]
     old_ids += [fid for t in snapshot["tables"].values() for fid in t["fields"]]
     next_id = OrderedIds()
     fresh = {old: next_id() for old in sorted(old_ids)}
@@ -65,9 +67,15 @@ def renewed_ids(snapshot):
     def new(old):
         return None if old is None else fresh[old]
 
+    def moved_field(f):
+        config = f["field_config"]
+        if "enum_id" in config:
+            config = {**config, "enum_id": new(config["enum_id"])}
+        return {**f, "id": new(f["id"]), "field_config": config}
+
     tables = {}
     for table in snapshot["tables"].values():
-        fields = {new(f["id"]): {**f, "id": new(f["id"])} for f in table["fields"].values()}
+        fields = {new(f["id"]): moved_field(f) for f in table["fields"].values()}
         tables[new(table["id"])] = {**table, "id": new(table["id"]), "fields": fields}
     relationships = {}
     for rel in snapshot["relationships"].values():
@@ -82,7 +90,10 @@ def renewed_ids(snapshot):
             )
         }
         relationships[moved["id"]] = {**rel, **moved}
-    return {**snapshot, "tables": tables, "relationships": relationships}
+    renewed = {**snapshot, "tables": tables, "relationships": relationships}
+    if "enums" in snapshot:
+        renewed["enums"] = {new(e): {**v, "id": new(e)} for e, v in snapshot["enums"].items()}
+    return renewed
 
 
 def plan_json(
@@ -97,7 +108,7 @@ def plan_json(
     snapshot = read_json(text)
     check_snapshot(snapshot, "file", regex_problem=regex_problem, lead=NOT_IMPORTABLE)
     plan = ImportPlan(snapshot, source_format="json")
-    all_ids = [*snapshot["tables"], *snapshot["relationships"]]
+    all_ids = [*snapshot["tables"], *snapshot["relationships"], *snapshot.get("enums", {})]
     all_ids += [fid for t in snapshot["tables"].values() for fid in t["fields"]]
     if all_ids and ids_in_use(all_ids):
         plan.snapshot = renewed_ids(snapshot)

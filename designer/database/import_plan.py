@@ -149,11 +149,23 @@ class Planner(RelationshipRules):
         self.plan.findings.append(Finding(kind, line, subject, message))
 
     def build(self):
+        self.add_enums()
         for table in self.source.tables.values():
             self.add_table(table)
         for reference in self.source.references:
             self.add_relationship(reference)
         return self.plan
+
+    def add_enums(self):
+        """The file's enum types, with new ids; their columns name them by id."""
+        self.enum_ids = {}
+        enums = {}
+        for name, labels in self.source.enums.items():
+            enum_id = self.new_id()
+            self.enum_ids[name] = enum_id
+            enums[enum_id] = {"id": enum_id, "name": name, "labels": list(labels)}
+        if enums:
+            self.plan.snapshot["enums"] = enums
 
     def add_table(self, source_table):
         table_name = valid_identifier(
@@ -245,6 +257,8 @@ class Planner(RelationshipRules):
             "indexed": column.indexed, "description": column.description or None,
             **column.settings,
         }  # fmt: skip
+        if "enum_name" in data:
+            data["enum_id"] = self.enum_ids.get(data.pop("enum_name"))
         for rule, value, line, text in column.checks:
             self.apply_rule(data, rule, value, line, subject, text)
         values = self.cleaned(data, column, subject)
@@ -303,7 +317,7 @@ class Planner(RelationshipRules):
         """clean_field's values; each setting it refuses is dropped and reported."""
         for _ in range(len(data)):
             try:
-                return clean_field(data, regex_problem=self.regex_problem)
+                return clean_field(data, regex_problem=self.regex_problem, enums=self.enums())
             except ValidationFailed as exc:
                 for key, message in exc.fields.items():
                     if key not in data or key in ("name", "field_name", "data_type"):
@@ -315,7 +329,10 @@ class Planner(RelationshipRules):
                         f"{key} {data[key]!r} dropped: {message}",
                     )
                     data.pop(key)
-        return clean_field(data, regex_problem=self.regex_problem)
+        return clean_field(data, regex_problem=self.regex_problem, enums=self.enums())
+
+    def enums(self):
+        return self.plan.snapshot.get("enums", {})
 
 
 def is_integer(value):

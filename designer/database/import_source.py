@@ -89,6 +89,8 @@ class Source:
     tables: dict = field(default_factory=dict)
     references: list = field(default_factory=list)
     findings: list = field(default_factory=list)
+    # Enum types the file creates: {name: [labels]}.
+    enums: dict = field(default_factory=dict)
 
     def note(self, kind, line, subject, message):
         self.findings.append(Finding(kind, line, subject, message))

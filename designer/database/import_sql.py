@@ -49,7 +49,6 @@ WORDS = {
     "ViewStmt": "a view",
     "CreateTrigStmt": "a trigger",
     "CreateFunctionStmt": "a function",
-    "CreateEnumStmt": "an enum type",
     "CreateDomainStmt": "a domain",
     "CompositeTypeStmt": "a composite type",
     "RuleStmt": "a rule",
@@ -231,6 +230,9 @@ class SqlReader:
     def column(self, table, element):
         type_name = element["typeName"]
         base = names(type_name["names"])[-1]
+        if base in self.source.enums and not type_name.get("typmods"):
+            self.enum_column(table, element, base, len(type_name.get("arrayBounds") or ()))
+            return
         texts = [modifier_text(m) for m in type_name.get("typmods", [])]
         modifiers = [int(m) for m in texts if m is not None and m.lstrip("-").isdigit()]
         dimensions = len(type_name.get("arrayBounds") or ())
@@ -249,6 +251,44 @@ class SqlReader:
         table.columns[column.name] = column
         for constraint in element.get("constraints", []):
             self.constraint(table, unwrap(constraint)[1], column.name)
+
+    def enum_column(self, table, element, name, dimensions):
+        """A column of an enum type the file created: an enum field."""
+        settings = {"text_type": "enum", "enum_name": name}
+        if dimensions:
+            settings["array_dimensions"] = dimensions
+        column = SourceColumn(
+            name=element["colname"], data_type="text", settings=settings, line=self.at(element)
+        )
+        table.columns[column.name] = column
+        for constraint in element.get("constraints", []):
+            self.constraint(table, unwrap(constraint)[1], column.name)
+
+    def read_CreateEnumStmt(self, stmt, line):
+        """CREATE TYPE name AS ENUM (labels): a project enum (by its last name)."""
+        name = names(stmt.get("typeName"))[-1]
+        labels = [unwrap(v)[1].get("sval", "") for v in stmt.get("vals", [])]
+        if name in self.source.enums:
+            self.note(UNREPRESENTABLE, line, name, "a second enum of this name is skipped")
+            return
+        self.source.enums[name] = labels
+
+    def read_AlterEnumStmt(self, stmt, line):
+        """ALTER TYPE name ADD VALUE / RENAME VALUE on an enum the file created."""
+        name = names(stmt.get("typeName"))[-1]
+        labels = self.source.enums.get(name)
+        new = stmt.get("newVal")
+        if labels is None or not new:
+            self.note(UNREPRESENTABLE, line, name, "ALTER TYPE of a type the file does not create")
+        elif stmt.get("oldVal"):
+            if stmt["oldVal"] in labels:
+                labels[labels.index(stmt["oldVal"])] = new
+        elif new not in labels:
+            neighbour = stmt.get("newValNeighbor")
+            if neighbour not in labels:
+                labels.append(new)
+            else:
+                labels.insert(labels.index(neighbour) + bool(stmt.get("newValIsAfter")), new)
 
     def constraint(self, table, node, column_name):
         kind = node.get("contype")

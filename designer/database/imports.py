@@ -174,6 +174,7 @@ BULK_COLUMNS = {
     " status text, created_by_id uuid, schema_definition jsonb",
     "data_field": "id uuid, table_id uuid, name text, field_name text, data_type text,"
     " is_required boolean, default_value text, field_config jsonb, sort_order integer",
+    "project_enum": "id uuid, project_id uuid, name text, labels jsonb",
     "table_relationship": "id uuid, project_id uuid, relationship_name text,"
     " relationship_type text, source_table_id uuid, source_field_id uuid, target_table_id uuid,"
     " target_field_id uuid, cascade_config jsonb, status text, created_by_id uuid",
@@ -212,6 +213,8 @@ def insert_design(user, project_id, snapshot):
         {**r, "project_id": project_id, "created_by_id": user_id}
         for r in snapshot["relationships"].values()
     ]
+    enums = [{**e, "project_id": project_id} for e in snapshot.get("enums", {}).values()]
+    bulk_insert("project_enum", enums)
     bulk_insert("data_table", tables)
     bulk_insert("data_field", fields)
     bulk_insert("table_relationship", rels)

@@ -75,7 +75,31 @@ def desired_state(design, deployed, chosen, dropped=()):
         ends = {rel["source_table_id"], rel["target_table_id"]}
         if ends & set(chosen) and ends <= tables.keys():
             relationships[rid] = rel
-    return {"format": deployed.get("format", 1), "tables": tables, "relationships": relationships}
+    desired = {
+        "format": deployed.get("format", 1),
+        "tables": tables,
+        "relationships": relationships,
+    }
+    enums = desired_enums(design, deployed, tables)
+    if enums:
+        desired["enums"] = enums
+    return desired
+
+
+def desired_enums(design, deployed, tables):
+    """The design's enums (as designed), and deployed ones the deployed tables still use: an
+    enum type is dropped only once no column uses it."""
+    enums = dict(design.get("enums", {}))
+    used = {
+        f["field_config"].get("enum_id")
+        for t in tables.values()
+        for f in t["fields"].values()
+        if f["field_config"].get("text_type") == "enum"
+    }
+    for enum_id, enum in deployed.get("enums", {}).items():
+        if enum_id in used and enum_id not in enums:
+            enums[enum_id] = enum
+    return enums
 
 
 class Plan:

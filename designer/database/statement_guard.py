@@ -91,6 +91,12 @@ def check_node(node, schema, allowed):
             check_schema(parts[0], schema, allowed, f"type {parts[-1]}")
     elif isinstance(node, ast.DropStmt | ast.CommentStmt | ast.RenameStmt):
         check_object_names(node, schema, allowed)
+    elif isinstance(node, ast.CreateEnumStmt | ast.AlterEnumStmt):
+        # An enum a plan makes or evolves is always named with the project's schema.
+        parts = names_of(node.typeName)
+        if len(parts) != 2:
+            raise RefusedStatement(f"it names type {parts[-1]} without its schema")
+        check_schema(parts[0], schema, allowed, f"type {parts[-1]}")
 
 
 def check_object_names(node, schema, allowed):

@@ -32,10 +32,11 @@ TYPE_WORDS = {bool: "true or false", str: "text", int: "a whole number", list: "
 MAX_UNIQUE_WITH = 31
 
 
-def field_problems(entry, table_fields, regex_problem=python_regex_problem):
+def field_problems(entry, table_fields, regex_problem=python_regex_problem, enums=None):
     """{key: message} of what keeps a field entry from being stored ({} when nothing).
 
-    `table_fields` are the entries of its table (by id), for unique_with."""
+    `table_fields` are the entries of its table (by id), for unique_with; `enums` the
+    design's, which an enum field names."""
     problems = shape_problems(entry)
     if problems:
         return problems
@@ -51,7 +52,7 @@ def field_problems(entry, table_fields, regex_problem=python_regex_problem):
     flat.update({k: v for k, v in config.items() if k != "unique_with"})
     flat["default_value"] = entry["default_value"]
     try:
-        cleaned = clean_field(flat, regex_problem=regex_problem)
+        cleaned = clean_field(flat, regex_problem=regex_problem, enums=enums)
     except ValidationFailed as exc:
         return dict(exc.fields)
     return readback_problems(entry, cleaned)

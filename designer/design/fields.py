@@ -10,6 +10,7 @@ from designer.db import parse_id
 from designer.db import update_at_revision
 from designer.design.dependents import release_dependents
 from designer.design.dependents import using_fields
+from designer.design.enums import project_enums
 from designer.design.field_rules import field_problems
 from designer.design.field_types import clean_field
 from designer.design.field_types import field_as_input
@@ -42,13 +43,15 @@ def regex_matches(value, pattern):
     return database.execute_sql("SELECT %s ~ %s", (value, pattern)).fetchone()[0]
 
 
-def validated(data):
-    """clean_field with PostgreSQL as the judge of regular expressions."""
+def validated(data, project_id=None):
+    """clean_field with PostgreSQL as the judge of regular expressions (and the project's
+    enums, read only for an enum field)."""
     flat = dict(data)
     config = flat.pop("field_config", None)
     if isinstance(config, dict):
         flat = {**config, **flat}
-    return clean_field(flat, regex_problem=regex_problem, regex_matches=regex_matches)
+    enums = project_enums(project_id) if flat.get("text_type") == "enum" and project_id else None
+    return clean_field(flat, regex_problem=regex_problem, regex_matches=regex_matches, enums=enums)
 
 
 def field_access(user, field_id, need="viewer"):
@@ -95,7 +98,7 @@ def chosen_sort_order(raw):
 def create_field(user, table_id, data, lock_token=None):
     """Add a field at the end of the table (or at data["sort_order"])."""
     _, table = table_access(user, table_id, "editor")
-    values = validated(data)
+    values = validated(data, table.project_id)
     sort_order = chosen_sort_order(data.get("sort_order"))
     with recording(table.project_id, user) as log:
         check_writable(user, table, lock_token)
@@ -121,7 +124,7 @@ def update_field(
     the relationships the field is a key of only when confirmed."""
     _, field, table = field_access(user, field_id, "editor")
     refuse_system(field)
-    values = validated(merged_input(field, data) if partial else data)
+    values = validated(merged_input(field, data) if partial else data, table.project_id)
     keep_structure(field, values)
     old_type = pg_type(field.data_type, field.field_config)
     new_type = pg_type(values["data_type"], values["field_config"])
@@ -250,7 +253,7 @@ def restore_field(user, table_id, entry, relationships=(), lock_token=None):
     that went with it, where both their ends are still there (an undo)."""
     _, table = table_access(user, table_id, "editor")
     siblings = {str(f.id): f for f in ordered_fields(table.id)}
-    problems = field_problems(entry, siblings, regex_problem)
+    problems = field_problems(entry, siblings, regex_problem, project_enums(table.project_id))
     if problems:
         raise ValidationFailed("This field cannot come back as it was.", problems)
     with recording(table.project_id, user) as log:

@@ -10,6 +10,8 @@ Pure: no database, no Flask.
 
 import uuid
 
+from designer.design.enum_rules import ENUM_KEYS
+from designer.design.enum_rules import enum_problems
 from designer.design.field_rules import field_problems
 from designer.design.field_types import pg_type
 from designer.design.field_types import python_regex_problem
@@ -62,17 +64,20 @@ def refuse(where, key, message):
 
 
 def snapshot_problems(snapshot, table_ids, regex_problem):
-    if not isinstance(snapshot, dict) or set(snapshot) != {"format", "tables", "relationships"}:
-        refuse("the design", "keys", "expected exactly format, tables and relationships.")
+    keys = {"format", "tables", "relationships"}
+    if not isinstance(snapshot, dict) or not keys <= set(snapshot) <= keys | {"enums"}:
+        refuse("the design", "keys", "expected format, tables, relationships (and enums).")
     if snapshot["format"] != 1 or type(snapshot["format"]) is not int:
         refuse("the design", "format", "expected 1.")
     tables, relationships = snapshot["tables"], snapshot["relationships"]
     if not isinstance(tables, dict) or not isinstance(relationships, dict):
         refuse("the design", "tables", "tables and relationships are objects keyed by id.")
+    enums = snapshot.get("enums", {})
+    check_enums(enums, tables)
     for table_id, table in tables.items():
         check_keyed("table", table_id, table, (*TABLE_COLUMNS, "fields"))
         if table_ids is None or table_id in table_ids:
-            check_table(table, regex_problem)
+            check_table(table, regex_problem, enums)
     check_unique(tables.values(), "table_name", "table")
     edges = []
     for rel_id, rel in relationships.items():
@@ -102,7 +107,23 @@ def is_uuid(value):
         return False
 
 
-def check_table(table, regex_problem):
+def check_enums(enums, tables):
+    """Each enum: keyed by its id, a valid name no table takes (a table's row type has its
+    name), 1 to MAX_LABELS distinct labels of 1 to 63 bytes. Omitted when there is none."""
+    if not isinstance(enums, dict):
+        refuse("the design", "enums", "expected an object keyed by id.")
+    table_names = {t.get("table_name") for t in tables.values() if isinstance(t, dict)}
+    for enum_id, enum in enums.items():
+        check_keyed("enum", enum_id, enum, ENUM_KEYS)
+        problems = enum_problems(enum["name"], enum["labels"])
+        if problems:
+            raise Refused(f"enum {enum_id!r}", problems)
+        if enum["name"] in table_names:
+            refuse(f"enum {enum['name']!r}", "name", "a table has this name.")
+    check_unique(enums.values(), "name", "enum")
+
+
+def check_table(table, regex_problem, enums=None):
     where = f"table {table['table_name']!r}"
     name = table["table_name"]
     problem = identifier_problem(name, "table") if is_text(name) else "expected text."
@@ -120,7 +141,7 @@ def check_table(table, regex_problem):
         refuse(where, "fields", "expected an object keyed by id.")
     for field_id, field in fields.items():
         check_keyed(f"{where}, field", field_id, field, FIELD_COLUMNS)
-        problems = field_problems(field, fields, regex_problem)
+        problems = field_problems(field, fields, regex_problem, enums)
         if problems:
             raise Refused(f"{where}, field {field['field_name']!r}", problems)
     systems = [f for f in fields.values() if f["field_config"].get("system")]

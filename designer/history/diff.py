@@ -20,6 +20,8 @@ OP_ORDER = (
     "drop_relationship",
     "drop_field",
     "drop_table",
+    "add_enum",
+    "alter_enum",
     "add_table",
     "rename_table",
     "alter_table",
@@ -28,6 +30,7 @@ OP_ORDER = (
     "alter_field",
     "add_relationship",
     "alter_relationship",
+    "drop_enum",
 )
 
 # Attributes that are identity or structure, not something an alter op reports.
@@ -35,9 +38,10 @@ NOT_ALTERED = {
     "table": frozenset({"id", "table_name", "fields"}),
     "field": frozenset({"id", "field_name"}),
     "relationship": frozenset({"id"}),
+    "enum": frozenset({"id"}),
 }
 RENAMED_ATTRIBUTE = {"table": "table_name", "field": "field_name"}
-NOUNS = {"table": "table", "field": "column", "relationship": "relationship"}
+NOUNS = {"table": "table", "field": "column", "relationship": "relationship", "enum": "enum"}
 PAST_TENSE = {"add": "added", "drop": "dropped"}
 SUMMARY_BUCKETS = {"add": "added", "rename": "changed", "alter": "changed", "drop": "dropped"}
 SUMMARY_SIGNS = {"added": "+", "changed": "~", "dropped": "\N{MINUS SIGN}"}
@@ -59,6 +63,7 @@ def diff(old, new):
         **_table_groups(old["tables"], new["tables"]),
         **_field_groups(old["tables"], new["tables"]),
         **_relationship_groups(old["relationships"], new["relationships"]),
+        **_enum_groups(old.get("enums", {}), new.get("enums", {})),
     }
     return [op for kind in OP_ORDER for op in groups[kind]]
 
@@ -196,6 +201,24 @@ def _relationship_groups(old_rels, new_rels):
     }
 
 
+def _enum_groups(old_enums, new_enums):
+    """Enums (a design's top-level "enums", absent when it has none): a rename and new or
+    renamed labels are one alter_enum op of the enum's name and labels."""
+    key = lambda eid, enum: (enum["name"], eid)  # noqa: E731
+    dropped, added, kept = _split_ids(old_enums, new_enums, key)
+    skip = NOT_ALTERED["enum"]
+    altered = [(eid, _attribute_changes(old_enums[eid], new_enums[eid], skip)) for eid in kept]
+    return {
+        "drop_enum": [{"op": "drop_enum", "enum_id": e, "before": old_enums[e]} for e in dropped],
+        "add_enum": [{"op": "add_enum", "enum_id": e, "after": new_enums[e]} for e in added],
+        "alter_enum": [
+            {"op": "alter_enum", "enum_id": eid, "changes": changes}
+            for eid, changes in altered
+            if changes
+        ],
+    }
+
+
 def apply_changes(old, changes):
     """Replay `changes` (as made by diff) on a deep copy of `old`; None is the empty schema."""
     snapshot = copy.deepcopy(_normalized(old))
@@ -215,6 +238,8 @@ def _apply_one(snapshot, change):
             container[object_id]["fields"] = {}
     elif verb == "drop":
         del container[object_id]
+        if kind == "enum" and not container:
+            del snapshot["enums"]  # a design without enums has no "enums" key
     elif verb == "rename":
         container[object_id][RENAMED_ATTRIBUTE[kind]] = change["after"]
     else:
@@ -223,6 +248,8 @@ def _apply_one(snapshot, change):
 
 def _target(snapshot, change):
     """The mapping that holds the object `change` is about, and the object's id in it."""
+    if "enum_id" in change:
+        return snapshot.setdefault("enums", {}), change["enum_id"]
     if "field_id" in change:
         return snapshot["tables"][change["table_id"]]["fields"], change["field_id"]
     if "table_id" in change:
@@ -242,15 +269,16 @@ def summarize(changes):
     """Counts of added, changed and dropped tables, fields and relationships in `changes`."""
     # Columns of a table that is itself added or dropped are part of that table's line.
     whole_tables = {c["table_id"] for c in changes if c["op"] in ("add_table", "drop_table")}
-    seen = {
-        kind: {"added": set(), "changed": set(), "dropped": set()}
-        for kind in ("tables", "fields", "relationships")
-    }
+    kinds = ["tables", "fields", "relationships"]
+    if any(change["op"].endswith("_enum") for change in changes):
+        kinds.append("enums")  # (only then: summaries stored before enums stay as they were)
+    seen = {kind: {"added": set(), "changed": set(), "dropped": set()} for kind in kinds}
     for change in changes:
         verb, _, kind = change["op"].partition("_")
         if kind == "field" and change["table_id"] in whole_tables:
             continue
-        identity = tuple(change.get(key) for key in ("table_id", "field_id", "relationship_id"))
+        keys = ("table_id", "field_id", "relationship_id", "enum_id")
+        identity = tuple(change.get(key) for key in keys)
         seen[kind + "s"][SUMMARY_BUCKETS[verb]].add(identity)
     return {
         kind: {bucket: len(ids) for bucket, ids in buckets.items()}
@@ -298,6 +326,9 @@ def describe(change, snapshot=None):
 
 
 def _subject(change, kind, snapshot):
+    if kind == "enum":
+        stored = snapshot.get("enums", {}).get(change["enum_id"], {})
+        return _name(change, stored, "name", change["enum_id"])
     if kind == "relationship":
         stored = snapshot["relationships"].get(change["relationship_id"], {})
         return _name(change, stored, "relationship_name", change["relationship_id"])

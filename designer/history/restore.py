@@ -9,6 +9,7 @@ derived from its id, then all rows take their final values.
 from peewee import SQL
 
 from designer import locks
+from designer.design.enums import sync_enums
 from designer.design.field_types import TYPE_KEYS
 from designer.design.fields import regex_problem
 from designer.design.snapshot_rules import check_snapshot
@@ -110,6 +111,7 @@ def write_target(user, project_id, target, table_ids, rel_ids):
         if r["id"] in rel_ids
     ]  # fmt: skip
     upsert(TableRelationship, rels, rel_columns)
+    sync_enums(project_id, target.get("enums", {}))
 
 
 def with_current_statuses(current, target):

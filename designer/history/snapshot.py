@@ -73,7 +73,14 @@ SELECT NULL, coalesce((
     'target_table_id', r.target_table_id, 'target_field_id', r.target_field_id,
     'cascade_config', r.cascade_config, 'status', r.status))
   FROM table_relationship r WHERE r.project_id = %(project)s), '{}')
+UNION ALL
+SELECT 'enums', json_object_agg(e.id, json_build_object(
+    'id', e.id, 'name', e.name, 'labels', e.labels))
+FROM project_enum e WHERE e.project_id = %(project)s HAVING count(*) > 0
 """
+# The id of the row of PARTS_JSON that holds the project's enums (only when it has some: a
+# design without enums is the snapshot it was before enums, with the same hash).
+ENUMS = "enums"
 
 
 class Parts:
@@ -148,8 +155,14 @@ class Built:
     """A snapshot and its canonical JSON, put together from its parts'."""
 
     def __init__(self, rows, version=FORMAT):
-        """`rows`: (table id, table text) pairs and one (None, relationships text)."""
-        rows = sorted(rows, key=lambda row: (row[0] is not None, row[0] or ""))
+        """`rows`: (table id, table text) pairs, one (None, relationships text) and, when the
+        project has enums, one (ENUMS, their text)."""
+        enums = [text for key, text in rows if key == ENUMS]
+        rows = sorted(
+            (row for row in rows if row[0] != ENUMS),
+            key=lambda row: (row[0] is not None, row[0] or ""),
+        )
+        self.enums = parts.read(enums)[0] if enums else None
         self.entries = parts.read([text for _, text in rows])
         self.table_ids = [table_id for table_id, _ in rows[1:]]
         self.version = version
@@ -160,20 +173,24 @@ class Built:
             },
             "relationships": self.entries[0][0],
         }
+        if self.enums is not None:
+            self.snapshot[ENUMS] = self.enums[0]
 
     @functools.cached_property
     def canonical(self):
         tables = zip(self.table_ids, map(entry_json, self.entries[1:]), strict=True)
-        return assembled(self.version, entry_json(self.entries[0]), tables)
+        enums = entry_json(self.enums) if self.enums is not None else None
+        return assembled(self.version, entry_json(self.entries[0]), tables, enums)
 
 
-def assembled(version, relationships_json, tables_json):
+def assembled(version, relationships_json, tables_json, enums_json=None):
     """canonical_json of a snapshot, from its parts' canonical JSON: `tables_json` holds
     (table id, canonical JSON) sorted by id. sort_keys puts the top keys in the order
-    format, relationships, tables."""
+    enums (when there are any), format, relationships, tables."""
     entries = ",".join(f"{canonical_json(tid)}:{canonical}" for tid, canonical in tables_json)
+    enums = f'"enums":{enums_json},' if enums_json is not None else ""
     return (
-        f'{{"format":{canonical_json(version)},"relationships":{relationships_json},'
+        f'{{{enums}"format":{canonical_json(version)},"relationships":{relationships_json},'
         f'"tables":{{{entries}}}}}'
     )
 

@@ -192,6 +192,9 @@ def save_version(user, project_id, message="", restored_from=None, current=None,
             "change_summary": summarize(changes),
             "message": message or default_message(changes, restored_from, current),
         }
+        if version_id is not None and snapshots.ENUMS in current:
+            # The row was assembled without the enums (the parts' query stores the usual keys).
+            described["schema_snapshot"] = SQL("%s::json", (canonical,))
         if version_id is not None:
             version = (
                 SchemaVersion.update(**described)
@@ -222,7 +225,8 @@ saved AS (
                               parent_version_id, created_by_id)
   SELECT %(project)s, %(version_number)s, '', json_build_object(
       'format', {snapshots.FORMAT},
-      'tables', coalesce(json_object_agg(id, part) FILTER (WHERE id IS NOT NULL), '{{}}'),
+      'tables', coalesce(json_object_agg(id, part)
+                         FILTER (WHERE id IS NOT NULL AND id <> '{snapshots.ENUMS}'), '{{}}'),
       'relationships', (array_agg(part) FILTER (WHERE id IS NULL))[1]),
     %(parent_version)s, %(created_by)s
   FROM parts

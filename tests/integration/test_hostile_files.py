@@ -5,6 +5,7 @@ another tenant's rows as they were."""
 
 import pytest
 
+from designer.models import DataField
 from designer.models import DataTable
 from tests.integration.hostile import column_default
 from tests.integration.hostile import other_tenant
@@ -52,6 +53,16 @@ def test_a_hostile_file_imports_as_literals_and_deploys_inside_its_schema(
         f"/projects/{shop.id}/import?format={fmt}", json={"source": source, "confirm": True}
     )
     assert done.status_code == 201, done.json
+    # A type the designer has no word for is kept by its name, a quoted identifier: the
+    # target knows no such type, so the dry run refuses that column, which then goes.
+    hostile_type = '"bigint); DROP TABLE other.customers; --"'
+    for field in DataField.select().where(DataField.field_config["named_type"].is_null(False)):
+        assert field.field_config["named_type"] == hostile_type
+        refused = client.post(
+            f"/tables/{field.data_table.id}/transition", json={"status": "active", "dry_run": True}
+        )
+        assert f"type {hostile_type} does not exist" in str(refused.json), refused.json
+        assert client.delete(f"/fields/{field.id}").status_code == 204
     for table in DataTable.select().where(DataTable.project == shop.id):
         deployed = client.post(f"/tables/{table.id}/transition", json={"status": "active"})
         assert deployed.status_code == 200, deployed.json

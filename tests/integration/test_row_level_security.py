@@ -14,6 +14,7 @@ from designer import create_app
 from designer import locks
 from designer import projects
 from designer import rls
+from designer.design import enums
 from designer.design import fields
 from designer.design import relationships
 from designer.design import tables
@@ -32,6 +33,7 @@ PROJECT_OF = {
     "activity_entry": "project_id",
     "deployment": "project_id",
     "target_reservation": "project_id",
+    "project_enum": "project_id",
 }
 # Append-only for the app role (migrations/0016): test_app_role_rights checks it.
 APPEND_ONLY = {"activity_entry"}
@@ -65,6 +67,7 @@ def fill(user, name):
     one = tables.create_table(user, project.id, "Customers")
     two = tables.create_table(user, project.id, "Orders")
     fields.create_field(user, one.id, {"name": "Email"})
+    enums.create_enum(user, project.id, "status", ["new", "done"])
     relationships.create_relationship(
         user, project.id, {"source_table_id": one.id, "target_table_id": two.id}
     )

@@ -36,6 +36,7 @@ def authenticate():
 
 # The route modules attach their views to bp; they come last because they import it.
 from designer.views.api import deployments  # noqa: E402, F401
+from designer.views.api import enums  # noqa: E402, F401
 from designer.views.api import locks  # noqa: E402, F401
 from designer.views.api import openapi  # noqa: E402, F401
 from designer.views.api import projects  # noqa: E402, F401
