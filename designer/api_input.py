@@ -184,6 +184,7 @@ class FieldInput(FieldSettings):
     data_type: Literal[DATA_TYPES] = None
     is_required: bool = None
     default_value: Value | bool | None = None
+    default_empty: bool = None
     field_config: FieldSettings = None
     sort_order: Count | None = None
     revision: Revision = None

@@ -28,7 +28,9 @@ from designer import serving
 from designer.cli import locks_cli
 from designer.cli import users_cli
 from designer.db import parse_id
+from designer.design import enums
 from designer.design import naming
+from designer.design.field_types import EXACT_TYPES
 from designer.design.field_types import pg_type
 from designer.error_pages import is_api_request
 from designer.errors import NotFound
@@ -243,6 +245,9 @@ def init_app(app):
     error_pages.register(app)
     app.after_request(add_headers)
     app.jinja_env.globals["pg_type"] = pg_type
+    app.jinja_env.globals["enum_choices"] = enums.choices
+    app.jinja_env.globals["shown_type"] = enums.shown_type
+    app.jinja_env.globals["exact_type_words"] = list(EXACT_TYPES)
     app.jinja_env.globals["settings_words"] = settings_words
     app.jinja_env.globals["when"] = when
 

@@ -24,7 +24,7 @@ from designer.database.schema_objects import check_rules
 from designer.database.schema_objects import names_of
 from designer.database.schema_objects import source_key_field
 from designer.design.column_types import enum_types
-from designer.design.field_types import DATE_FUNCTIONS
+from designer.design.field_types import default_functions
 from designer.history.diff import empty_snapshot
 from designer.kept import KeptAnswers
 
@@ -239,8 +239,7 @@ def dbml_default(field):
         # Readers take 0.00 for the float 0.0: a decimal keeps its digits as a string, and so
         # does a negative number (pydbml reads no sign).
         return value if value.isascii() and value.isdigit() else dbml_string(value)
-    date_type = field["field_config"].get("date_type", "date")
-    if field["data_type"] == "date" and value in DATE_FUNCTIONS.get(date_type, ()):
+    if value in default_functions(field["data_type"], field["field_config"]):
         return f"`{value}`"
     return dbml_string(value)
 

@@ -191,6 +191,7 @@ def read_default(source, column, value, line, subject):
             "localtimestamp",
             "current_time",
             "localtime",
+            "gen_random_uuid()",
         ):
             column.default_value = text
         else:

@@ -21,6 +21,7 @@ from designer.database.import_source import IMPERFECT
 from designer.database.import_source import UNREPRESENTABLE
 from designer.database.import_source import Finding
 from designer.database.import_source import merged_order
+from designer.design.field_types import blank
 from designer.design.field_types import clean_field
 from designer.design.field_types import python_regex_problem
 from designer.design.naming import identifier_problem
@@ -254,6 +255,7 @@ class Planner(RelationshipRules):
             "name": display_name(field_name), "field_name": field_name,
             "data_type": column.data_type, "is_required": column.is_required,
             "default_value": column.default_value, "unique": column.unique,
+            "default_empty": blank(column.default_value),
             "indexed": column.indexed, "description": column.description or None,
             **column.settings,
         }  # fmt: skip

@@ -11,8 +11,10 @@ from designer.activity import recording
 from designer.db import database
 from designer.db import parse_id
 from designer.db import update_at_revision
+from designer.design.column_types import enum_types
 from designer.design.enum_rules import enum_problems
 from designer.design.enum_rules import paired
+from designer.design.field_types import pg_type
 from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
@@ -154,3 +156,23 @@ def sync_enums(project_id, wanted):
             ProjectEnum.update(revision=ProjectEnum.revision + 1, **values).where(
                 ProjectEnum.id == enum_id
             ).execute()
+
+
+def choices(project_id):
+    """(id, name) of the project's enums, for a field form's enum picker."""
+    rows = ProjectEnum.select(ProjectEnum.id, ProjectEnum.name)
+    rows = rows.where(ProjectEnum.project == project_id).order_by(ProjectEnum.name)
+    return [(str(e.id), e.name) for e in rows]
+
+
+def shown_type(data_type, config):
+    """A field's type for a page: pg_type, an enum by its name (read only for enum fields)."""
+    if isinstance(config, dict) and config.get("text_type") == "enum":
+        try:
+            enum = ProjectEnum.get_or_none(ProjectEnum.id == parse_id(config.get("enum_id")))
+        except NotFound:
+            enum = None
+        if enum is not None:
+            with enum_types({str(enum.id): {"name": enum.name}}):
+                return pg_type(data_type, config)
+    return pg_type(data_type, config)

@@ -13,6 +13,7 @@ import uuid
 from designer.design.field_types import COMMON_SETTINGS
 from designer.design.field_types import SYSTEM_FIELD
 from designer.design.field_types import TYPE_SETTINGS
+from designer.design.field_types import blank
 from designer.design.field_types import clean_field
 from designer.design.field_types import python_regex_problem
 from designer.errors import ValidationFailed
@@ -51,6 +52,7 @@ def field_problems(entry, table_fields, regex_problem=python_regex_problem, enum
     flat = {key: entry[key] for key in ("name", "field_name", "data_type", "is_required")}
     flat.update({k: v for k, v in config.items() if k != "unique_with"})
     flat["default_value"] = entry["default_value"]
+    flat["default_empty"] = blank(entry["default_value"])
     try:
         cleaned = clean_field(flat, regex_problem=regex_problem, enums=enums)
     except ValidationFailed as exc:

@@ -89,6 +89,35 @@ SYSTEM_FIELD = {
 }
 
 
+# The type picker's words: each exact type, its family and the setting that makes it.
+EXACT_TYPES = {
+    "text": ("text", "text_type", "text"),
+    **{word: ("text", "text_type", word) for word in TEXT_SQL if word != "named"},
+    "named type": ("text", "text_type", "named"),
+    "smallint": ("number", "number_type", "smallint"),
+    "integer": ("number", "number_type", "integer"),
+    "bigint": ("number", "number_type", "bigint"),
+    "decimal": ("number", "number_type", "decimal"),
+    "numeric": ("number", "number_type", "numeric"),
+    "real": ("number", "number_type", "real"),
+    "double precision": ("number", "number_type", "double"),
+    **{word: ("date", "date_type", word) for word in DATE_SQL},
+    "boolean": ("boolean", None, None),
+}
+
+
+def picked_type(data):
+    """The input with the type picker's choice (`exact_type`) applied: its family and its
+    exact type, the picker itself emptied. Unknown words change nothing."""
+    chosen = EXACT_TYPES.get(" ".join(str(data.get("exact_type") or "").lower().split()))
+    data = {**data, "exact_type": ""}
+    if chosen is not None:
+        data["data_type"] = chosen[0]
+        if chosen[1]:
+            data[chosen[1]] = chosen[2]
+    return data
+
+
 def python_regex_problem(pattern):
     try:
         re.compile(pattern)
@@ -189,7 +218,7 @@ def clean_field(data, regex_problem=python_regex_problem, regex_matches=None, en
         for key in ("min", "max", "min_length", "pattern"):
             if key in config:
                 c.fail(key, "An array's values have no such rule.")
-    default = text_or_none(data.get("default_value"))
+    default = default_input(data, data_type, config)
     if default is not None and "default_value" not in c.problems:
         default = clean_default(c, data_type, config, default, regex_matches)
     if c.problems:
@@ -202,6 +231,24 @@ def clean_field(data, regex_problem=python_regex_problem, regex_matches=None, en
         "default_value": default,
         "field_config": config,
     }
+
+
+def default_input(data, data_type, config):
+    """The default as entered: a string type's exactly as typed (spaces kept); a blank one
+    (the empty string, spaces) only when asked for (`default_empty`: a form's empty input
+    is no default); any other type's trimmed."""
+    raw = data.get("default_value")
+    if data_type == "text" and (config.get("text_type") or "text") in STRING_TYPES:
+        if isinstance(raw, str) and (raw.strip() or truthy(data.get("default_empty"))):
+            return raw
+        if raw is None and truthy(data.get("default_empty")):
+            return ""
+    return text_or_none(raw)
+
+
+def blank(value):
+    """Whether a stored default is a blank string (kept only with default_empty)."""
+    return isinstance(value, str) and not value.strip()
 
 
 def text_settings(c, regex_problem):
@@ -472,6 +519,7 @@ def field_as_input(field):
         "data_type": field.data_type,
         "is_required": field.is_required,
         "default_value": field.default_value,
+        "default_empty": blank(field.default_value),
     }
     data.update({k: v for k, v in field.field_config.items() if k != "system"})
     return data

@@ -213,6 +213,7 @@ def register_blueprints(app):
     from designer.views import auth
     from designer.views import deployments
     from designer.views import diagram
+    from designer.views import enums
     from designer.views import fields
     from designer.views import locks
     from designer.views import members
@@ -233,6 +234,7 @@ def register_blueprints(app):
         fields,
         locks,
         relationships,
+        enums,
         diagram,
         versions,
         deployments,

@@ -15,6 +15,7 @@ from designer.design import undo
 from designer.design.dependents import foreign_keys_into
 from designer.design.dependents import using_fields
 from designer.design.field_types import field_as_input
+from designer.design.field_types import picked_type
 from designer.errors import ValidationFailed
 from designer.views import begin_edit
 from designer.views import block
@@ -36,13 +37,14 @@ FORM_KEYS = (
     "name", "field_name", "data_type", "is_required", "default_value", "description",
     "max_length", "min_length", "pattern", "number_type", "precision", "scale", "min", "max",
     "date_type", "unique", "indexed", "text_type", "enum_id", "named_type", "time_precision",
-    "array_dimensions",
+    "array_dimensions", "default_empty", "exact_type",
 )  # fmt: skip
 
 
 def submitted():
-    """The field form as submitted (checkboxes absent mean false)."""
-    return {key: request.form.get(key, "") for key in FORM_KEYS}
+    """The field form as submitted (checkboxes absent mean false), the type picker's choice
+    applied."""
+    return picked_type({key: request.form.get(key, "") for key in FORM_KEYS})
 
 
 def grid(granted, table, *names, status=200, **extra):
@@ -79,11 +81,14 @@ def new(table_id):
 @login_required
 def type_settings(table_id):
     """The settings of the chosen type, swapped in when Type changes."""
-    tables.table_access(current_user, table_id)
+    _, table = tables.table_access(current_user, table_id)
     form = {key: request.args.get(key, "") for key in FORM_KEYS}
+    picked = bool(form.get("exact_type"))
+    form = picked_type(form)
     return block(
-        TABLE, "type_settings", form=form, errors={}, prefix=request.args.get("prefix", "")
-    )
+        TABLE, "type_settings", form=form, errors={}, prefix=request.args.get("prefix", ""),
+        table=table, picked=picked,
+    )  # fmt: skip
 
 
 @bp.post("/tables/<table_id>/fields")

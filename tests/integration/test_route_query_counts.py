@@ -12,6 +12,7 @@ from designer import api_tokens
 from designer import projects
 from designer import web
 from designer.db import counting_queries
+from designer.design import enums
 from designer.design import fields
 from designer.design import tables
 from designer.design.tables import SYSTEM_FIELD
@@ -116,7 +117,9 @@ def seed(user, member, count):
     fields.create_field(user, table.id, {"name": "Pending"})
     versions.save_version(user, project.id, "second")
     tables.create_table(user, project.id, "Unsaved")
+    mood = enums.create_enum(user, project.id, "mood", ["sad", "ok"])
     return {
+        "enum_id": mood.id,
         "project_id": project.id, "table_id": table.id,
         "field_id": DataField.get(DataField.data_table == table.id, DataField.sort_order == 1).id,
         "rel_id": TableRelationship.get(TableRelationship.target_table == table.id).id,

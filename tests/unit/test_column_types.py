@@ -167,3 +167,30 @@ def test_in_place_type_changes_are_the_ones_postgresql_makes_without_a_rewrite(
     before, after, in_place
 ):
     assert widening(before, after) is in_place
+
+
+def test_a_text_default_is_kept_exactly_and_the_empty_string_only_when_asked_for():
+    assert clean(data_type="text", default_value="  two spaces ")["default_value"] == (
+        "  two spaces "
+    )
+    assert clean(data_type="text", default_value="")["default_value"] is None
+    assert clean(data_type="text", default_value="", default_empty="on")["default_value"] == ""
+    assert clean(data_type="number", default_value=" 5 ")["default_value"] == "5"
+
+
+def test_an_sql_file_keeps_empty_string_and_expression_defaults():
+    from designer.database.import_plan import plan_import  # noqa: PLC0415
+    from designer.database.import_sql import read_sql  # noqa: PLC0415
+
+    plan = plan_import(
+        read_sql(
+            "CREATE TABLE area (gid int PRIMARY KEY, comment text NOT NULL DEFAULT '',"
+            " code char(2) DEFAULT ' ', token uuid DEFAULT gen_random_uuid(),"
+            " at timestamptz(3) DEFAULT now());"
+        )
+    )
+    (table,) = plan.snapshot["tables"].values()
+    defaults = {f["field_name"]: f["default_value"] for f in table["fields"].values()}
+    assert defaults["comment"] == "" and defaults["code"] == " "
+    assert (defaults["token"], defaults["at"]) == ("gen_random_uuid()", "now()")
+    assert not [f for f in plan.findings if "default" in f.message]
