@@ -14,35 +14,20 @@ import copy
 import re
 import uuid
 
+from designer.database.import_types import map_type
+from designer.database.import_types import parse_formatted
 from designer.database.repair import Drift
 from designer.database.schema_objects import names_of
+from designer.design.field_types import TYPE_KEYS
+from designer.design.field_types import blank
 from designer.design.field_types import clean_field
 from designer.design.tables import SYSTEM_FIELD
 from designer.errors import ValidationFailed
 
-# PostgreSQL's names of the types a field can have, and the field's settings for them.
-TYPES = (
-    (r"character varying\((\d+)\)", lambda m: {"data_type": "text", "max_length": m[1]}),
-    (r"text", lambda m: {"data_type": "text"}),
-    (r"integer", lambda m: {"data_type": "number", "number_type": "integer"}),
-    (r"bigint", lambda m: {"data_type": "number", "number_type": "bigint"}),
-    (
-        r"numeric\((\d+),(\d+)\)",
-        lambda m: {
-            "data_type": "number",
-            "number_type": "decimal",
-            "precision": m[1],
-            "scale": m[2],
-        },
-    ),  # fmt: skip
-    (r"date", lambda m: {"data_type": "date", "date_type": "date"}),
-    (r"timestamp without time zone", lambda m: {"data_type": "date", "date_type": "timestamp"}),
-    (r"timestamp with time zone", lambda m: {"data_type": "date", "date_type": "timestamptz"}),
-    (r"time without time zone", lambda m: {"data_type": "date", "date_type": "time"}),
-    (r"boolean", lambda m: {"data_type": "boolean"}),
-)
 # A literal default as pg_get_expr writes it: 'text'::type, a number, true or false.
-QUOTED_DEFAULT = re.compile(r"'((?:[^']|'')*)'::[a-z ]+(?:\(\d+(?:,\d+)?\))?")
+QUOTED_DEFAULT = re.compile(
+    r"'((?:[^']|'')*)'::(?:[a-z ]+|\"[^\"]+\")(?:\(\d+(?:,\d+)?\))?(?:\[\])*"
+)
 PLAIN_DEFAULT = re.compile(r"-?\d+(?:\.\d+)?|true|false")
 SINGLE_UNIQUE = re.compile(r'UNIQUE \("?([^",()]+)"?\)')
 SINGLE_INDEX = re.compile(r'CREATE INDEX \S+ ON \S+ USING btree \("?([^",()]+)"?\)')
@@ -54,12 +39,19 @@ class Unadoptable(Exception):
     pass
 
 
-def type_input(format_type):
-    for pattern, settings in TYPES:
-        match = re.fullmatch(pattern, format_type)
-        if match:
-            return settings(match)
-    raise Unadoptable(f"type {format_type} is not one the design has")
+def type_input(format_type, enums=None):
+    """A field's type settings for a column's type as format_type writes it (an enum of the
+    design by its name); Unadoptable when the design cannot hold it exactly."""
+    name, modifiers, dimensions = parse_formatted(format_type)
+    data_type, settings, problem = map_type(name, modifiers, dimensions, named=name)
+    if problem is not None:
+        raise Unadoptable(f"type {format_type} is not one the design has ({problem[1]})")
+    by_name = {enum["name"]: enum_id for enum_id, enum in (enums or {}).items()}
+    if settings.get("text_type") == "named" and name.strip('"') in by_name:
+        settings = {"text_type": "enum", "enum_id": by_name[name.strip('"')]}
+        if dimensions:
+            settings["array_dimensions"] = dimensions
+    return {"data_type": data_type, **settings}
 
 
 def default_input(expression):
@@ -71,7 +63,9 @@ def default_input(expression):
     if PLAIN_DEFAULT.fullmatch(expression):
         return expression
     lowered = expression.lower()
-    if lowered in ("now()", "current_date", "current_timestamp", "localtimestamp"):
+    if lowered in (
+        "now()", "current_date", "current_timestamp", "localtimestamp", "gen_random_uuid()",
+    ):  # fmt: skip
         return lowered
     raise Unadoptable(f"default {expression} is not a value the design can hold")
 
@@ -149,16 +143,20 @@ class Adoption(Drift):
             return
         config = {k: v for k, v in field["field_config"].items() if k not in STRUCTURAL}
         flat = {**config, "name": field["name"], "field_name": field["field_name"]}
-        for key in ("max_length", "number_type", "precision", "scale", "date_type"):
+        for key in TYPE_KEYS:
             flat.pop(key, None)
         try:
-            flat.update(type_input(row[2]), default_value=default_input(row[4]))
+            flat.update(
+                type_input(row[2], self.snapshot.get("enums")),
+                default_value=default_input(row[4]),
+            )
         except Unadoptable as exc:
             self.problems.append(f"column {name}: {exc}")
             return
         flat.update(is_required=bool(row[3]), description=row[6])
+        flat["default_empty"] = blank(flat.get("default_value"))
         try:
-            values = clean_field(flat)
+            values = clean_field(flat, enums=self.snapshot.get("enums"))
         except ValidationFailed as exc:
             self.problems.append(f"column {name}: {'; '.join(exc.fields.values())}")
             return

@@ -200,10 +200,12 @@ def mermaid_text(snapshot):
     relationships = diagram.between(design["relationships"].values(), tables)
     foreign_keys = {r["target_field_id"] for r in relationships if r["target_field_id"]}
     lines = ["erDiagram", *comments(notes, "%%").splitlines()]
-    for table in sorted(tables.values(), key=lambda t: t["table_name"]):
-        marked = tuple(sorted(f["id"] for f in table["fields"].values() if f["id"] in foreign_keys))
-        entity = lambda t=table: "\n".join(diagram.entity(t, foreign_keys))  # noqa: E731
-        lines.append(piece(("mermaid", marked), table, entity))
+    with enum_types(design.get("enums")):
+        for table in sorted(tables.values(), key=lambda t: t["table_name"]):
+            ids = (f["id"] for f in table["fields"].values() if f["id"] in foreign_keys)
+            marked = tuple(sorted(ids))
+            entity = lambda t=table: "\n".join(diagram.entity(t, foreign_keys))  # noqa: E731
+            lines.append(piece(("mermaid", marked, enum_key(design)), table, entity))
     for rel in sorted(relationships, key=lambda r: r["relationship_name"]):
         lines.append(diagram.relationship_line(rel, tables))
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ import contextlib
 import gc
 import re
 
+from pydbml.classes import Enum
 from pydbml.classes import Expression
 from pydbml.exceptions import ColumnNotFoundError
 from pydbml.exceptions import DatabaseValidationError
@@ -119,19 +120,14 @@ def read_dbml(text, deadline=NO_DEADLINE):
     deadline.check()
     source = Source()
     line_of = declarations(text)
+    for enum in parsed.enums:
+        source.enums[enum.name] = [item.name for item in enum.items]
     for table in parsed.tables:
         deadline.check()
         source.tables[table.name] = read_table(source, table, line_of("table", table.name))
     seen = set()
     for ref in parsed.refs:
         read_ref(source, ref, line_of("ref", ref.name) if ref.name else None, seen)
-    for enum in parsed.enums:
-        source.note(
-            UNREPRESENTABLE,
-            line_of("enum", enum.name),
-            enum.name,
-            "an enum type cannot be represented",
-        )
     for group in getattr(parsed, "table_groups", []):
         source.note(
             IMPERFECT, line_of("tablegroup", group.name), group.name, "table groups are not kept"
@@ -161,6 +157,10 @@ def read_table(source, table, line):
     for column in table.columns:
         name, modifiers, dimensions = parse_formatted(str(column.type))
         data_type, settings, problem = map_type(name, modifiers, dimensions, named=name)
+        if isinstance(column.type, Enum) or name in source.enums:
+            data_type, settings, problem = "text", {"text_type": "enum", "enum_name": name}, None
+            if dimensions:
+                settings["array_dimensions"] = dimensions
         subject = f"{table.name}.{column.name}"
         if problem:
             source.note(problem[0], line, subject, problem[1])

@@ -12,11 +12,14 @@ import json
 from collections import deque
 
 from designer.db import database
+from designer.design.column_types import enum_types
 from designer.design.field_types import pg_type
 from designer.design.page_stamps import project_stamp
+from designer.design.snapshot_rules import is_uuid
 from designer.kept import KeptAnswers
 from designer.models import DataField
 from designer.models import DataTable
+from designer.models import ProjectEnum
 from designer.models import TableRelationship
 
 # The most tables drawn at once: beyond this a drawing stops being readable (and quick).
@@ -132,8 +135,19 @@ def columns_of(table_ids, foreign_keys):
         DataField.sort_order,
     ).where(DataField.data_table.in_(table_ids))
     columns = {tid: [] for tid in table_ids}
-    for row in sorted(rows_of(query), key=lambda r: (r[7], r[3])):
-        columns[row[1]].append(column_entry(row, foreign_keys))
+    rows = rows_of(query)
+    # An enum column shows its enum's name (read only when there is one).
+    named = {r[6].get("enum_id") for r in rows if r[6].get("text_type") == "enum"}
+    found = (
+        ProjectEnum.select(ProjectEnum.id, ProjectEnum.name).where(
+            ProjectEnum.id.in_([n for n in named if is_uuid(n)])
+        )
+        if named
+        else ()
+    )
+    with enum_types({str(e.id): {"name": e.name} for e in found}):
+        for row in sorted(rows, key=lambda r: (r[7], r[3])):
+            columns[row[1]].append(column_entry(row, foreign_keys))
     return columns
 
 

@@ -49,7 +49,12 @@ TYPES = [
     ("date", {"date_type": "timestamp", "time_precision": 6}),
     ("date", {"date_type": "timetz"}),
     ("date", {"date_type": "interval"}),
-]
+    ("text", {"text_type": "enum", "enum_id": "00000000-0000-0000-0000-0000000000e1"}),
+    ("text", {"text_type": "enum", "enum_id": "00000000-0000-0000-0000-0000000000e1",
+              "array_dimensions": 1}),
+]  # fmt: skip
+ENUM_ID = "00000000-0000-0000-0000-0000000000e1"
+LABELS = ["new", "paid", "it's shipped", "gone"]
 # Defaults of the exact types that are not strings (the family's DEFAULTS otherwise).
 TYPED_DEFAULTS = {
     "uuid": "gen_random_uuid()", "jsonb": '{"a": "it\'s"}', "inet": "10.0.0.1", "named": None,
@@ -78,6 +83,16 @@ def deploy(cursor, steps):
             (count,) = cursor.fetchone()
             assert type(count) is int, (step.measure, count)  # plans are stored as JSON
         cursor.execute(step.sql)
+
+
+def enum_labels(cursor, schema):
+    cursor.execute(
+        "SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e"
+        " JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typnamespace = %s::regnamespace"
+        " GROUP BY t.typname",
+        (f'"{schema}"',),
+    )
+    return dict(cursor.fetchall())
 
 
 def fresh_schema(cursor, name):
@@ -123,6 +138,8 @@ def settle(draw, fld):
         default = "1 day" if config["date_type"] == "interval" else default
         default = "current_time" if config["date_type"] == "timetz" else default
     default = TYPED_DEFAULTS.get(config.get("text_type"), default)
+    if config.get("text_type") == "enum":
+        default = "new"  # the first label, never renamed by an edit
     if "array_dimensions" in config:
         default = "{}"
     fld["default_value"] = default if draw(st.booleans()) else None
@@ -132,6 +149,9 @@ def settle(draw, fld):
 @st.composite
 def designs(draw):
     snap = s.snapshot()
+    # Every design has the enum (used or not): edits add and rename its labels.
+    labels = LABELS[: draw(st.integers(1, 2))]
+    snap["enums"] = {ENUM_ID: {"id": ENUM_ID, "name": "status", "labels": labels}}
     for name in draw(st.lists(st.sampled_from(TABLE_NAMES), min_size=1, max_size=3, unique=True)):
         tbl = s.table(name)
         for order, fname in enumerate(
@@ -169,7 +189,7 @@ def edit(draw, snap):
     fields = plain_fields(snap, tbl)
     kind = draw(st.sampled_from(["rename_table", "rename_field", "retype", "settings", "add_field",
                                  "drop_field", "add_table", "drop_table", "link", "unlink",
-                                 "cascade", "describe"]))  # fmt: skip
+                                 "cascade", "describe", "enum"]))  # fmt: skip
     if kind == "rename_table":
         name = unused(TABLE_NAMES, {t["table_name"] for t in tables}, draw)
         if name:
@@ -210,6 +230,17 @@ def edit(draw, snap):
             del snap["relationships"][rid]
         else:
             snap["relationships"][rid]["cascade_config"]["on_delete"] = "cascade"
+    elif kind == "enum":
+        enum = snap["enums"][ENUM_ID]
+        spare = [label for label in LABELS if label not in enum["labels"]]
+        change = draw(st.sampled_from(["add_first", "add_last", "rename", "rename_type"]))
+        if change == "rename_type":
+            enum["name"] = draw(st.sampled_from(["status", "state", "phase"]))
+        elif change == "rename" and enum["labels"][-1] != "new" and spare:
+            enum["labels"][-1] = spare[0]
+        elif spare:
+            at = 0 if change == "add_first" else len(enum["labels"])
+            enum["labels"].insert(at, spare[0])
     elif kind == "describe":
         tbl["description"] = draw(st.sampled_from(["", "Orders 'placed'"]))
         tbl["status"] = draw(st.sampled_from(["active", "deprecated"]))
@@ -239,8 +270,12 @@ def test_migrating_a_to_b_builds_the_same_catalog_as_deploying_b(target, pair):
     deploy(cursor, ddl.migration("oracle_fresh", None, after))
     migrated = read_catalog(cursor, "oracle_migrated")
     fresh = read_catalog(cursor, "oracle_fresh")
+    enums = [enum_labels(cursor, schema) for schema in ("oracle_migrated", "oracle_fresh")]
     target.rollback()
     assert migrated == fresh
+    assert enums[0] == enums[1] == {e["name"]: e["labels"] for e in after["enums"].values()}, (
+        "labels in the same order, none lost"
+    )
 
 
 def test_rows_survive_renames_and_widening_type_changes(target):

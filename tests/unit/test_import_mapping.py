@@ -179,9 +179,10 @@ def test_dbml_strings_escape_quotes_backslashes_and_newlines():
     assert unescaped(dbml_string(text)[1:-1]) == text
 
 
-def test_dbml_many_to_many_and_enums_are_reported():
-    dbml = "Table a {\n id int [pk]\n}\nTable b {\n id int [pk]\n}\n"
-    source = read_dbml(dbml + "Ref: a.id <> b.id\nEnum e {\n x\n}\n")
+def test_dbml_many_to_many_is_reported_and_enums_are_kept():
+    dbml = "Table a {\n id int [pk]\n s e\n}\nTable b {\n id int [pk]\n}\n"
+    source = read_dbml(dbml + "Ref: a.id <> b.id\nEnum e {\n x\n y\n}\n")
     messages = [f.message for f in source.findings]
     assert "a many-to-many ref cannot be represented" in messages
-    assert "an enum type cannot be represented" in messages
+    assert source.enums == {"e": ["x", "y"]}
+    assert source.tables["a"].columns["s"].settings == {"text_type": "enum", "enum_name": "e"}
