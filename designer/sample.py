@@ -18,6 +18,7 @@ import psycopg2
 from designer import projects
 from designer.database import deploy
 from designer.database import target
+from designer.design import enums
 from designer.design import fields
 from designer.design import relationships
 from designer.design import tables
@@ -59,6 +60,7 @@ class Builder:
         self.project = project
         self.deployed = []
         self.note = None
+        self.enums = {}
 
     def table(self, table_name):
         return DataTable.get(
@@ -70,6 +72,9 @@ class Builder:
         return next(f for f in tables.ordered_fields(table.id) if f.field_name == field_name)
 
     def chapter(self, chapter):
+        for spec in chapter.get("enums", ()):
+            made = enums.create_enum(self.user, self.project.id, spec["name"], spec["labels"])
+            self.enums[spec["name"]] = str(made.id)
         for spec in chapter.get("tables", ()):
             self.add_table(spec)
         for change in chapter.get("changes", ()):
@@ -90,6 +95,9 @@ class Builder:
                 spec.get("description", ""),
             )  # fmt: skip
         for field in spec.get("fields", ()):
+            if "enum" in field:  # an enum of the sample, by its name
+                field = {**field, "enum_id": self.enums[field["enum"]]}
+                field.pop("enum")
             fields.create_field(self.user, table.id, field)
 
     def link(self, spec):

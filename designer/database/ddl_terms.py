@@ -7,6 +7,7 @@ designer.design.column_types, actions and rules from the mappings here, and a st
 setting outside them raises UnsafeSetting rather than reach the SQL.
 """
 
+import re
 from dataclasses import asdict
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ from designer.design.column_types import unsafe
 from designer.design.field_types import default_functions
 from designer.design.naming import quote_identifier as ident
 
+# A number as a bare SQL literal: digits, a sign, a point, an exponent; nothing else.
+NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 SAFE, BLOCKING, DATA_DEPENDENT, DESTRUCTIVE = "safe", "blocking", "data_dependent", "destructive"
 KINDS = (SAFE, BLOCKING, DATA_DEPENDENT, DESTRUCTIVE)
 ACTIONS = {
@@ -96,6 +99,10 @@ def default_sql(field):
         return "true" if value == "true" else "false"
     functions = default_functions(field["data_type"], field["field_config"])
     if isinstance(value, str) and value in functions:
+        return value
+    if field["data_type"] == "number" and "[]" not in type_words and NUMBER.fullmatch(value):
+        # As a file writes it (DEFAULT 0, DEFAULT -1): PostgreSQL keeps `'0'::smallint` as
+        # written, and a column made from the file would differ from the design's.
         return value
     return f"{literal(value)}::{type_words}"
 

@@ -10,6 +10,7 @@ Everything else is a finding. Pure: no database, no Flask.
 from designer.database.import_source import IMPERFECT
 from designer.database.import_source import UNREPRESENTABLE
 from designer.design.field_types import pg_type
+from designer.design.field_types import type_settings
 from designer.design.naming import generated_name
 from designer.design.naming import identifier_problem
 
@@ -102,17 +103,13 @@ class RelationshipRules:
             for k, v in foreign["field_config"].items()
             if k in ("unique", "indexed", "description")
         }
-        settings = ("number_type", "precision", "scale", "max_length", "date_type")
-        foreign["field_config"] = {
-            **kept,
-            **{k: v for k, v in key["field_config"].items() if k in settings},
-        }
-        self.note(
-            IMPERFECT,
-            ref.line,
-            subject,
-            f"{foreign['field_name']} becomes {key_type} to match its key",
-        )
+        foreign["field_config"] = {**kept, **type_settings(key["field_config"])}
+        # Said on the column's own line, where its type was written.
+        table = self.source.tables.get(ref.table)
+        column = table.columns.get(ref.columns[0]) if table and ref.columns else None
+        line = column.line if column is not None and column.line else ref.line
+        words = f"{foreign['field_name']} becomes {key_type} to match its key"
+        self.note(IMPERFECT, line, subject, words)
         return True
 
     def closes_cycle(self, source_id, target_id):

@@ -91,6 +91,9 @@ class Source:
     findings: list = field(default_factory=list)
     # Enum types the file creates: {name: [labels]}.
     enums: dict = field(default_factory=dict)
+    # Domains the file creates ({name: its base type's parse tree}), and other types.
+    domains: dict = field(default_factory=dict)
+    defined: set = field(default_factory=set)
 
     def note(self, kind, line, subject, message):
         self.findings.append(Finding(kind, line, subject, message))

@@ -233,14 +233,7 @@ class SqlReader:
         if base in self.source.enums and not type_name.get("typmods"):
             self.enum_column(table, element, base, len(type_name.get("arrayBounds") or ()))
             return
-        texts = [modifier_text(m) for m in type_name.get("typmods", [])]
-        modifiers = [int(m) for m in texts if m is not None and m.lstrip("-").isdigit()]
-        dimensions = len(type_name.get("arrayBounds") or ())
-        named = None if None in texts else named_text(names(type_name["names"]), texts)
-        data_type, settings, problem = map_type(base, modifiers, dimensions, named)
-        if None in texts:
-            words = f"{base} with a modifier that is not a constant; imported as text"
-            data_type, settings, problem = "text", {}, (UNREPRESENTABLE, words)
+        data_type, settings, problem = self.typed(type_name)
         line = self.at(element)
         if problem:
             self.note(problem[0], line, f"{table.name}.{element['colname']}", problem[1])
@@ -251,6 +244,59 @@ class SqlReader:
         table.columns[column.name] = column
         for constraint in element.get("constraints", []):
             self.constraint(table, unwrap(constraint)[1], column.name)
+
+    def typed(self, type_name, depth=0):
+        """(data_type, settings, problem) of a column's type: a domain the file creates
+        as its base type (its own rules are a finding), a type the file defines otherwise
+        as text (the designer creates no such type), any other by map_type."""
+        base = names(type_name["names"])[-1]
+        texts = [modifier_text(m) for m in type_name.get("typmods", [])]
+        modifiers = [int(m) for m in texts if m is not None and m.lstrip("-").isdigit()]
+        dimensions = len(type_name.get("arrayBounds") or ())
+        if base in self.source.domains and depth < 8 and not texts:
+            data_type, settings, problem = self.typed(self.source.domains[base], depth + 1)
+            if dimensions and problem is None:
+                settings["array_dimensions"] = dimensions
+            words = f"domain {base} becomes its type; its own NOT NULL, CHECK and DEFAULT are not"
+            return data_type, settings, problem or (IMPERFECT, words)
+        if base in self.source.defined:
+            words = f"{base} is a type the file defines, which a design cannot; imported as text"
+            return "text", {}, (UNREPRESENTABLE, words)
+        if None in texts:
+            words = f"{base} with a modifier that is not a constant; imported as text"
+            return "text", {}, (UNREPRESENTABLE, words)
+        named = named_text(names(type_name["names"]), texts)
+        return map_type(base, modifiers, dimensions, named)
+
+    def read_CreateDomainStmt(self, stmt, line):
+        name = names(stmt.get("domainname"))[-1]
+        self.source.domains.setdefault(name, stmt["typeName"])
+        self.note(UNREPRESENTABLE, line, name, "a domain cannot be represented")
+
+    def defines(self, kind, stmt, line):
+        """A type the file creates (composite, range, base): named so columns of it are text."""
+        for key in ("typevar", "typeName", "defnames"):
+            found = stmt.get(key)
+            name = found.get("relname") if isinstance(found, dict) else None
+            name = name or (names(found)[-1] if isinstance(found, list) and found else None)
+            if name:
+                self.source.defined.add(name)
+                break
+        self.note(UNREPRESENTABLE, line, statement_subject(kind, stmt),
+                  f"{statement_words(kind, stmt)} cannot be represented")  # fmt: skip
+
+    def read_CompositeTypeStmt(self, stmt, line):
+        self.defines("CompositeTypeStmt", stmt, line)
+
+    def read_CreateRangeStmt(self, stmt, line):
+        self.defines("CreateRangeStmt", stmt, line)
+
+    def read_DefineStmt(self, stmt, line):
+        if stmt.get("kind") == "OBJECT_TYPE":
+            self.defines("DefineStmt", stmt, line)
+        else:
+            self.note(UNREPRESENTABLE, line, statement_subject("DefineStmt", stmt),
+                      f"{statement_words('DefineStmt', stmt)} cannot be represented")  # fmt: skip
 
     def enum_column(self, table, element, name, dimensions):
         """A column of an enum type the file created: an enum field."""

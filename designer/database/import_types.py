@@ -16,6 +16,7 @@ from designer.design.column_types import MAX_PRECISION
 from designer.design.column_types import MAX_TIME_PRECISION
 from designer.design.column_types import MAX_VARCHAR
 from designer.design.column_types import parsed_type_name
+from designer.design.column_types import type_schema
 from designer.design.naming import quote_identifier
 
 ALIASES = {
@@ -73,7 +74,18 @@ def named_type(name, named):
     rendered, _ = parsed_type_name(named) if named else (None, None)
     if rendered is None:
         return "text", {}, (UNREPRESENTABLE, f"{name} has no designer type; imported as text")
+    schema = other_schema(rendered)
+    if schema is not None:
+        # A deploy names nothing outside the project's schema (and pg_catalog).
+        words = f"{rendered} is a type of schema {schema}, which a deploy cannot name; as text"
+        return "text", {}, (UNREPRESENTABLE, words)
     return "text", {"text_type": "named", "named_type": rendered}, None
+
+
+def other_schema(rendered):
+    """The schema a deparsed type name is qualified with, unless pg_catalog (or None)."""
+    schema = type_schema(rendered)
+    return None if schema == "pg_catalog" else schema
 
 
 def named_text(names, modifiers):

@@ -203,6 +203,17 @@ def parsed_type_name(text):
     return RawStream()(name), None
 
 
+@functools.lru_cache(maxsize=4096)
+def type_schema(text):
+    """The schema a type name is qualified with (None when it is not, or is no type name)."""
+    try:
+        (statement,) = parse_sql(f"SELECT NULL::{text}")
+        parts = statement.stmt.targetList[0].val.typeName.names
+    except (ParseError, RecursionError, ValueError, AttributeError, TypeError, IndexError):
+        return None
+    return parts[0].sval if len(parts) == 2 else None
+
+
 def plain_modifier(node):
     if isinstance(node, ast.A_Const):
         return not node.isnull and isinstance(node.val, ast.Integer | ast.Float | ast.String)
