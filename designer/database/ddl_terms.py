@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from designer.database.schema_objects import ObjectNames
 from designer.database.schema_objects import names_of
 from designer.design.column_types import MAX_VARCHAR
+from designer.design.column_types import STRING_TYPES
 from designer.design.column_types import UnsafeSetting
 from designer.design.column_types import bounded_setting
 from designer.design.column_types import sql_type
@@ -104,6 +105,9 @@ def default_sql(field):
         # As a file writes it (DEFAULT 0, DEFAULT -1): PostgreSQL keeps `'0'::smallint` as
         # written, and a column made from the file would differ from the design's.
         return value
+    text_type = field["field_config"].get("text_type") or "text"
+    if field["data_type"] == "text" and text_type in STRING_TYPES and "[]" not in type_words:
+        return literal(value)  # DEFAULT '' as files write it ('' ::character varying)
     return f"{literal(value)}::{type_words}"
 
 

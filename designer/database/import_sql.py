@@ -367,9 +367,6 @@ class SqlReader:
             text = self.text_of(expr)
             words = f"default {text} has no designer equivalent; dropped"
             self.note(UNREPRESENTABLE, line, f"{table.name}.{column.name}", words)
-        elif value == "":
-            words = "default '' (the empty string) cannot be held: the column gets no default"
-            self.note(UNREPRESENTABLE, line, f"{table.name}.{column.name}", words)
         else:
             column.default_value = value
 

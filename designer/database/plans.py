@@ -87,17 +87,21 @@ def desired_state(design, deployed, chosen, dropped=()):
 
 
 def desired_enums(design, deployed, tables):
-    """The design's enums (as designed), and deployed ones the deployed tables still use: an
-    enum type is dropped only once no column uses it."""
-    enums = dict(design.get("enums", {}))
+    """The enums the deployed tables use, and those deployed already that the design keeps,
+    each as designed (a deployed one the design dropped as deployed while a column uses it):
+    an enum type is created once a column needs it, dropped only once none uses it and the
+    design no longer has it."""
+    designed, deployed_enums = design.get("enums", {}), deployed.get("enums", {})
     used = {
         f["field_config"].get("enum_id")
         for t in tables.values()
         for f in t["fields"].values()
         if f["field_config"].get("text_type") == "enum"
     }
-    for enum_id, enum in deployed.get("enums", {}).items():
-        if enum_id in used and enum_id not in enums:
+    enums = {}
+    for enum_id in sorted(used | (deployed_enums.keys() & designed.keys())):
+        enum = designed.get(enum_id) or deployed_enums.get(enum_id)
+        if enum is not None:
             enums[enum_id] = enum
     return enums
 

@@ -112,7 +112,11 @@ def check_enums(enums, tables):
     name), 1 to MAX_LABELS distinct labels of 1 to 63 bytes. Omitted when there is none."""
     if not isinstance(enums, dict):
         refuse("the design", "enums", "expected an object keyed by id.")
-    table_names = {t.get("table_name") for t in tables.values() if isinstance(t, dict)}
+    table_names = {
+        t.get("table_name")
+        for t in tables.values()
+        if isinstance(t, dict) and is_text(t.get("table_name"))
+    }
     for enum_id, enum in enums.items():
         check_keyed("enum", enum_id, enum, ENUM_KEYS)
         problems = enum_problems(enum["name"], enum["labels"])

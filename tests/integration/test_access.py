@@ -15,6 +15,7 @@ from designer import accounts
 from designer import projects
 from designer.database import deploy
 from designer.db import database
+from designer.design import enums
 from designer.design import fields
 from designer.design import relationships
 from designer.design import tables
@@ -93,6 +94,15 @@ ROUTES = [
         {"source_table_id": "{u}", "target_table_id": "{t}"},
         "editor",
     ),
+    ("html", "GET", "/projects/{p}/enums", None, "viewer"),
+    ("html", "POST", "/projects/{p}/enums", {"name": "size", "labels": "s\nm"}, "editor"),
+    (
+        "html",
+        "POST",
+        "/enums/{e}",
+        {"name": "mood", "labels": "sad\nok\nfine", "revision": "1"},
+        "editor",
+    ),
     ("html", "GET", "/relationships/{r}", None, "viewer"),
     ("html", "GET", "/relationships/{r}/edit", None, "editor"),
     (
@@ -156,6 +166,11 @@ ROUTES = [
         {"source_table_id": "{u}", "target_table_id": "{t}"},
         "editor",
     ),
+    ("api", "GET", "/projects/{p}/enums", None, "viewer"),
+    ("api", "POST", "/projects/{p}/enums", {"name": "size", "labels": ["s", "m"]}, "editor"),
+    ("api", "GET", "/enums/{e}", None, "viewer"),
+    ("api", "PATCH", "/enums/{e}", {"labels": ["sad", "ok", "fine"], "revision": 1}, "editor"),
+    ("api", "DELETE", "/enums/{e}", None, "editor"),
     ("api", "GET", "/relationships/{r}", None, "viewer"),
     ("api", "PATCH", "/relationships/{r}", {"on_delete": "cascade", "revision": 1}, "editor"),
     ("api", "DELETE", "/relationships/{r}", None, "editor"),
@@ -270,11 +285,12 @@ def build_world(make_user):
         project.id,
         {"source_table_id": customers.id, "target_table_id": customers.id},
     )
+    mood = enums.create_enum(users["olga"], project.id, "mood", ["sad", "ok"])
     versions.save_version(users["olga"], project.id, "first")
     _, dry_run = deploy.transition(users["olga"], customers.id, "active", dry_run=True)
     tables.create_table(users["olga"], project.id, "Unsaved")
     ids = {"p": project.id, "m": users["erin"].id, "t": table.id, "f": first.id, "g": second.id}
-    ids.update(u=customers.id, r=parent.id, n=1, d=dry_run.id, x="dbml")
+    ids.update(u=customers.id, r=parent.id, n=1, d=dry_run.id, x="dbml", e=mood.id)
     return {"project": project, "ids": ids, "actors": actors}
 
 

@@ -22,7 +22,8 @@ KEYS = (
     "relationship_name", "relationship_type", "cascade_config", "on_delete", "on_update",
     "field_ids", "message", "max_length", "min_length", "pattern", "number_type",
     "precision", "scale", "min", "max", "date_type", "unique", "indexed", "is_active",
-    "expires_in_days",
+    "expires_in_days", "text_type", "enum_id", "named_type", "time_precision",
+    "array_dimensions", "default_empty", "labels",
 )  # fmt: skip
 NASTY = ("\x00", "\ud800", "1e1000000", "-1", "0", "one_to_one", "([", "now()", "true", "NaN")
 scalars = st.one_of(
@@ -82,6 +83,7 @@ def path_ids(world):
         "table_id": str(ids["t"]),
         "field_id": str(ids["f"]),
         "rel_id": str(ids["r"]),
+        "enum_id": str(ids["e"]),
         "user_id": str(ids["m"]),
         "number": "1",
         "token_id": str(uuid.uuid4()),

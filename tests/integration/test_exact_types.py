@@ -22,7 +22,7 @@ from tests.on_target import on_target as rows
 EXACT = [
     ({"data_type": "text", "text_type": "varchar"}, "character varying", None),
     ({"data_type": "text", "text_type": "char", "max_length": "3", "default_value": "ab"},
-     "character(3)", "'ab'::character(3)"),
+     "character(3)", "'ab'::bpchar"),
     ({"data_type": "text", "text_type": "uuid", "default_value": "gen_random_uuid()"},
      "uuid", "gen_random_uuid()"),
     ({"data_type": "text", "text_type": "jsonb", "default_value": '{"a": 1}'},
