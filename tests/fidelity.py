@@ -266,8 +266,11 @@ class Lines:
         return bisect.bisect_right(self.starts, offset)
 
     def parsed(self, text):
-        # psql meta-commands are not SQL: blanked, so every line keeps its number.
-        sql = re.sub(r"(?m)^\\.*$", "", text)
+        # psql meta-commands are not SQL: blanked (a space a byte), so every offset stays.
+        self.meta_commands = [
+            n for n, line in enumerate(text.split("\n"), start=1) if line.startswith("\\")
+        ]
+        sql = re.sub(r"(?m)^\\.*$", lambda m: " " * len(m.group(0).encode()), text)
         tree = json.loads(pglast.parser.parse_sql_json(sql))
         raw_sql = sql.encode("utf-8")
         for raw in tree.get("stmts", []):
@@ -701,6 +704,8 @@ def unaccounted(plan, lines):
         if not named_within(first, last):
             missing.append(f"line {first}: {what}")
 
+    for line in lines.meta_commands:
+        need(line, line, "a psql meta-command")
     for kind, stmt, first, last in lines.statements:
         if kind == "CreateStmt":
             name = stmt["relation"]["relname"]
