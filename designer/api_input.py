@@ -128,6 +128,15 @@ class DeploymentRequest(Body):
     confirm_destructive: bool = False
 
 
+class ActivationRequest(Body):
+    table_ids: list[Id] = Field(
+        default=None, max_length=10_000, description="The Draft tables to activate."
+    )
+    all_drafts: bool = Field(default=False, description="Activate every Draft table instead.")
+    dry_run: bool = False
+    confirm_destructive: bool = False
+
+
 class DriftResolution(Body):
     resolve: Literal["redeploy", "adopt"]
     dry_run: bool = False

@@ -157,12 +157,14 @@ def describe_table_change(before, after):
     return "; ".join(parts) or f"saved table {after.name} unchanged"
 
 
-def activation_problems(table):
-    """Why a table cannot become Active now (empty when it can)."""
+def activation_problems(table, fields=None):
+    """Why a table cannot become Active now (empty when it can); `fields` when already read."""
     problems = []
     if identifier_problem(table.table_name, "table"):
         problems.append(f"Table name: {identifier_problem(table.table_name, 'table')}")
-    fields = [f for f in table.fields if not f.field_config.get("system")]
+    fields = [
+        f for f in (table.fields if fields is None else fields) if not f.field_config.get("system")
+    ]
     if not fields:
         problems.append("Add at least one field besides id.")
     for field in fields:

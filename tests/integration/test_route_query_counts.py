@@ -42,6 +42,7 @@ VARIANTS = {
     "versions.show": ["hx:?tables=1", "hx:?relationships=1"],
     "versions.compare": ["?from=1&to=2", "?from=1&to=working", "hx:?from=&to=1&start=1"],
     "deployments.show": ["hx:?start=1"],
+    "deployments.review_activation": ["?all_drafts=1"],
     "diagram.show": ["?all=1"],
     "api.list_relationships": ["?limit=5&after=table_0001_previous_id_fkey"],
     "api.list_deployments": ["?limit=1"],

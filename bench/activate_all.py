@@ -1,0 +1,193 @@
+"""Activating every table of an imported 375-table design at once, next to `psql -1 -f` of the
+design's exported SQL, in the same run.
+
+The design is generated: 375 tables and about 2,500 columns, shaped like the music database
+the issue measured (integer keys, names, dates, flags, amounts, foreign keys to earlier tables,
+some self-references). Each run imports it into a new project as Draft tables
+(designer.database.imports, not timed), activates every Draft table in one plan and one
+transaction (designer.database.activations, timed: check, plan, version, measure, apply,
+record), exports the design's SQL (designer.database.exports) and runs it with pgserver's psql
+binary, `psql -X -q -v ON_ERROR_STOP=1 -1 -f`, into a schema of its own (timed). With
+BENCH_ONE_BY_ONE=N it also activates the first N tables of one more import one table at a
+time (deploy.transition, as the table page does) and prints the time per table.
+
+Prints medians and the ratio (goal ≤ 1.5); never asserts times. Runs on a fresh database on
+TEST_DATABASE_URL's (or BENCH_DATABASE_URL's) server, else embedded; the deploy target is a
+schema of that same database.
+"""
+
+import os
+import random
+import signal
+import statistics
+import sys
+import time
+
+from _setup import OUT
+from _setup import fresh_database
+from _setup import postgres_server
+from deploy import through_psql
+from versions import PASSWORD
+
+from designer import accounts
+from designer.database import activations
+from designer.database import deploy
+from designer.database import exports
+from designer.database import imports
+from designer.db import database
+from designer.db import open_database
+from designer.db import upgrade
+from designer.history import versions
+from designer.models import DataTable
+from designer.settings import settings
+
+RUNS = 3
+TABLES = 375
+RATIO_GOAL = 1.5
+NOUNS = (
+    "artist", "release", "recording", "label", "work", "place", "area", "event", "series",
+    "instrument", "medium", "track", "genre", "alias", "tag", "rating", "annotation", "url",
+    "editor", "edit", "vote", "link", "credit", "country", "language", "script", "gender",
+)  # fmt: skip
+# Column shapes that recur in such a schema, with how often each comes (weights).
+COLUMNS = (
+    ("name", "varchar(255) NOT NULL", 5),
+    ("sort_name", "varchar(255)", 2),
+    ("comment", "varchar(255) NOT NULL DEFAULT ''", 3),
+    ("description", "text", 2),
+    ("edits_pending", "integer NOT NULL DEFAULT 0 CHECK (edits_pending >= 0)", 3),
+    ("last_updated", "timestamp with time zone DEFAULT now()", 4),
+    ("begin_date", "date", 2),
+    ("end_date", "date", 2),
+    ("ended", "boolean NOT NULL DEFAULT false", 2),
+    ("position", "integer NOT NULL", 2),
+    ("length", "integer CHECK (length IS NULL OR length > 0)", 1),
+    ("amount", "numeric(12,2)", 1),
+    ("code", "varchar(16)", 1),
+    ("note", "text NOT NULL DEFAULT ''", 1),
+    ("count", "bigint", 1),
+)
+
+
+def generated_sql(seed=375):
+    """The design as a PostgreSQL DDL file: TABLES tables, keys, foreign keys, comments."""
+    rng = random.Random(seed)
+    names = [f"{NOUNS[i % len(NOUNS)]}_{i // len(NOUNS):02d}" for i in range(TABLES)]
+    shapes = [shape for shape in COLUMNS for _ in range(shape[2])]
+    statements = []
+    for i, table in enumerate(names):
+        columns = ["    id serial PRIMARY KEY"]
+        taken = set()
+        for name, definition, _ in rng.sample(shapes, rng.randint(3, 7)):
+            if name not in taken:
+                taken.add(name)
+                columns.append(f"    {name} {definition}")
+        refs = rng.sample(range(i), min(i, rng.choice((0, 1, 1, 2, 2, 3)))) if i else []
+        if i and rng.random() < 0.05:
+            refs.append(i)  # a self-reference: parent rows
+        for n, ref in enumerate(refs):
+            required = " NOT NULL" if n == 0 and ref != i else ""
+            column = f"{names[ref]}_id" if ref != i else "parent_id"
+            columns.append(
+                f"    {column} integer{required} REFERENCES {names[ref]} (id)"
+                + (" ON DELETE CASCADE" if rng.random() < 0.2 else "")
+            )
+        statements.append(f"CREATE TABLE {table} (\n" + ",\n".join(columns) + "\n);")
+        if rng.random() < 0.3:
+            statements.append(f"COMMENT ON TABLE {table} IS 'The {table.replace('_', ' ')}s.';")
+    return "\n\n".join(statements) + "\n"
+
+
+def imported(user, text, run):
+    started = time.perf_counter()
+    project, plan, _ = imports.import_new_project(user, f"Music {run}", "sql", text)
+    took = (time.perf_counter() - started) * 1000
+    return project, took, len(plan.snapshot["tables"])
+
+
+def activated(user, project):
+    versions.cache.clear()
+    started = time.perf_counter()
+    done = activations.activate(user, project.id, all_drafts=True)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert done.deployment.status == "applied", done.deployment.error
+    assert all(t.status == "active" for t in done.tables)
+    return elapsed, len(done.tables), done.deployment.sql.count(";\n")
+
+
+def one_by_one(user, text, count):
+    """The first `count` tables of a fresh import activated one at a time (ms per table)."""
+    project, _, _ = imported(user, text, "one by one")
+    rows = DataTable.select(DataTable.id).where(DataTable.project == project.id)
+    # Parents first, as a person would: each table's key targets are Active before it.
+    chosen = [row.id for row in rows.order_by(DataTable.created_at, DataTable.id)][:count]
+    started = time.perf_counter()
+    for table_id in chosen:
+        deploy.transition(user, table_id, "active")
+    return (time.perf_counter() - started) * 1000 / max(len(chosen), 1)
+
+
+def figures(user, url, text):
+    ours, theirs, imports_ms = [], [], []
+    tables = statements = psql_statements = columns = 0
+    for run in range(RUNS):
+        project, took, tables = imported(user, text, run)
+        imports_ms.append(took)
+        elapsed, activated_count, statements = activated(user, project)
+        assert activated_count == tables
+        ours.append(elapsed)
+        exported = exports.export_design(user, project.id, "sql").text
+        psql_statements = exported.count(";\n")
+        columns = sum(
+            len(t["fields"]) for t in versions.working_copy(project.id)["tables"].values()
+        )
+        theirs.append(through_psql(url, exported, project.target_schema, run))
+    return {
+        "tables": tables, "columns": columns, "statements": statements,
+        "psql_statements": psql_statements, "ours": ours, "psql": theirs, "imports": imports_ms,
+    }  # fmt: skip
+
+
+def report(found, per_table):
+    ours, theirs = statistics.median(found["ours"]), statistics.median(found["psql"])
+    ratio = ours / theirs
+    print()
+    print(f"(median of {RUNS} runs)")
+    print(f"design: {found['tables']} tables, {found['columns']} columns (generated SQL);"
+          f" import {statistics.median(found['imports']):.0f} ms (not counted)")  # fmt: skip
+    print(f"  activate all Draft tables at once (check, plan, version, measure, apply,"
+          f" record; {found['statements']} statements)  {ours:10.1f} ms")  # fmt: skip
+    print(f"  psql -1 -f of the exported SQL ({found['psql_statements']} statements)"
+          f"  {theirs:10.1f} ms")  # fmt: skip
+    verdict = "meets" if ratio <= RATIO_GOAL else "MISSES"
+    print(f"  ratio activate-all / psql  {ratio:.2f}  (goal ≤ {RATIO_GOAL}: {verdict})")
+    print(f"  runs: activate {', '.join(f'{v:.0f}' for v in found['ours'])} ms;"
+          f" psql {', '.join(f'{v:.0f}' for v in found['psql'])} ms")  # fmt: skip
+    if per_table is not None:
+        count, each = per_table
+        whole = each * found["tables"] / 1000
+        print(f"  one table at a time (the first {count}): {each:.0f} ms a table,"
+              f" ~{whole:.0f} s for all {found['tables']}")  # fmt: skip
+
+
+def main():
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = time.perf_counter()
+    OUT.mkdir(parents=True, exist_ok=True)
+    text = generated_sql()
+    one = int(os.environ.get("BENCH_ONE_BY_ONE") or 0)
+    with postgres_server() as server_url, fresh_database(server_url) as url:
+        database.initialize(open_database(url))
+        upgrade(database.obj)
+        settings.designer_database_url = settings.deploy_database_url = url
+        accounts.set_hash_cost(1, 1024)
+        user = accounts.create_user("bench", "bench@example.com", PASSWORD)
+        found = figures(user, url, text)
+        per_table = (one, one_by_one(user, text, one)) if one else None
+        report(found, per_table)
+    print(f"total runtime {time.perf_counter() - started:.1f} s;"
+          f" load average {' '.join(f'{n:.2f}' for n in os.getloadavg())}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
