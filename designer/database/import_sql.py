@@ -27,6 +27,7 @@ from designer.database.import_types import SERIALS
 from designer.database.import_types import map_type
 from designer.database.sql_pieces import Data
 from designer.database.sql_pieces import Pieces
+from designer.database.sql_pieces import psql_meta_commands
 
 ACTIONS = {"a": "no_action", "r": "restrict", "c": "cascade", "n": "set_null", "d": "set_default"}
 # Statements that are not part of a design, by the SQL words that start them: the preview
@@ -136,6 +137,10 @@ def own_name(stmt):
     return None
 
 
+# psql's meta-commands that read another file into this one.
+INCLUDES = ("\\i", "\\ir", "\\include", "\\include_relative")
+
+
 def read_sql(text, deadline=NO_DEADLINE):
     """A Source from SQL text; ValidationFailed (with the line) when it does not parse.
 
@@ -143,8 +148,13 @@ def read_sql(text, deadline=NO_DEADLINE):
     statement's tree is ever held, data is noted without one, and the caps on statements
     and tables refuse a file before the rest of it is parsed.
     """
+    text, commands = psql_meta_commands(text)  # blanked where they were: lines stay
     source = text.encode("utf-8")
     reader = SqlReader(source, line_numbers(source))
+    if commands:
+        line_of = line_numbers(text)
+        for offset, command in commands:
+            reader.meta_command(line_of(offset), command)
     done = 0
     for start, read in Pieces(text, deadline):
         reader.base += len(text[done:start].encode("utf-8"))
@@ -181,6 +191,15 @@ class SqlReader:
 
     def ignore(self, line, subject, words):
         self.note(IGNORED, line, subject, f"{words} is not part of a design")
+
+    def meta_command(self, line, command):
+        """A psql meta-command: a finding (a file it includes is not read, so said louder)."""
+        name = command.split()[0]
+        if name in INCLUDES:
+            words = f"psql's {name} (another file, not read by this import) cannot be represented"
+            self.note(UNREPRESENTABLE, line, command[:200], words)
+        else:
+            self.ignore(line, command[:200], f"psql's {name}")
 
     def statement(self, kind, stmt, line):
         handler = getattr(self, f"read_{kind}", None)
