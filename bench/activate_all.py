@@ -1,9 +1,8 @@
 """Activating every table of an imported 375-table design at once, next to `psql -1 -f` of the
 design's exported SQL, in the same run.
 
-The design is generated: 375 tables and about 2,500 columns, shaped like the music database
-the issue measured (integer keys, names, dates, flags, amounts, foreign keys to earlier tables,
-some self-references). Each run imports it into a new project as Draft tables
+The design is generated (tests/big_designs.py): 375 tables and about 2,600 columns, shaped like
+the music database the issue measured. Each run imports it into a new project as Draft tables
 (designer.database.imports, not timed), activates every Draft table in one plan and one
 transaction (designer.database.activations, timed: check, plan, version, measure, apply,
 record), exports the design's SQL (designer.database.exports) and runs it with pgserver's psql
@@ -17,7 +16,6 @@ schema of that same database.
 """
 
 import os
-import random
 import signal
 import statistics
 import sys
@@ -40,62 +38,11 @@ from designer.db import upgrade
 from designer.history import versions
 from designer.models import DataTable
 from designer.settings import settings
+from tests.big_designs import music_sql
 
 RUNS = 3
 TABLES = 375
 RATIO_GOAL = 1.5
-NOUNS = (
-    "artist", "release", "recording", "label", "work", "place", "area", "event", "series",
-    "instrument", "medium", "track", "genre", "alias", "tag", "rating", "annotation", "url",
-    "editor", "edit", "vote", "link", "credit", "country", "language", "script", "gender",
-)  # fmt: skip
-# Column shapes that recur in such a schema, with how often each comes (weights).
-COLUMNS = (
-    ("name", "varchar(255) NOT NULL", 5),
-    ("sort_name", "varchar(255)", 2),
-    ("comment", "varchar(255) NOT NULL DEFAULT ''", 3),
-    ("description", "text", 2),
-    ("edits_pending", "integer NOT NULL DEFAULT 0 CHECK (edits_pending >= 0)", 3),
-    ("last_updated", "timestamp with time zone DEFAULT now()", 4),
-    ("begin_date", "date", 2),
-    ("end_date", "date", 2),
-    ("ended", "boolean NOT NULL DEFAULT false", 2),
-    ("position", "integer NOT NULL", 2),
-    ("length", "integer CHECK (length IS NULL OR length > 0)", 1),
-    ("amount", "numeric(12,2)", 1),
-    ("code", "varchar(16)", 1),
-    ("note", "text NOT NULL DEFAULT ''", 1),
-    ("count", "bigint", 1),
-)
-
-
-def generated_sql(seed=375):
-    """The design as a PostgreSQL DDL file: TABLES tables, keys, foreign keys, comments."""
-    rng = random.Random(seed)
-    names = [f"{NOUNS[i % len(NOUNS)]}_{i // len(NOUNS):02d}" for i in range(TABLES)]
-    shapes = [shape for shape in COLUMNS for _ in range(shape[2])]
-    statements = []
-    for i, table in enumerate(names):
-        columns = ["    id serial PRIMARY KEY"]
-        taken = set()
-        for name, definition, _ in rng.sample(shapes, rng.randint(3, 7)):
-            if name not in taken:
-                taken.add(name)
-                columns.append(f"    {name} {definition}")
-        refs = rng.sample(range(i), min(i, rng.choice((0, 1, 1, 2, 2, 3)))) if i else []
-        if i and rng.random() < 0.05:
-            refs.append(i)  # a self-reference: parent rows
-        for n, ref in enumerate(refs):
-            required = " NOT NULL" if n == 0 and ref != i else ""
-            column = f"{names[ref]}_id" if ref != i else "parent_id"
-            columns.append(
-                f"    {column} integer{required} REFERENCES {names[ref]} (id)"
-                + (" ON DELETE CASCADE" if rng.random() < 0.2 else "")
-            )
-        statements.append(f"CREATE TABLE {table} (\n" + ",\n".join(columns) + "\n);")
-        if rng.random() < 0.3:
-            statements.append(f"COMMENT ON TABLE {table} IS 'The {table.replace('_', ' ')}s.';")
-    return "\n\n".join(statements) + "\n"
 
 
 def imported(user, text, run):
@@ -174,7 +121,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.perf_counter()
     OUT.mkdir(parents=True, exist_ok=True)
-    text = generated_sql()
+    text = music_sql(TABLES)
     one = int(os.environ.get("BENCH_ONE_BY_ONE") or 0)
     with postgres_server() as server_url, fresh_database(server_url) as url:
         database.initialize(open_database(url))

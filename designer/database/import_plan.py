@@ -143,6 +143,7 @@ class Planner(RelationshipRules):
         # original table name -> (table id, {original column: field id}, key field id by column)
         self.placed = {}
         self.edges = {}
+        self.referenced_by = {}  # relationship id -> (line, subject) of its foreign key
         self.new_id = OrderedIds()
 
     def note(self, kind, line, subject, message):
@@ -153,6 +154,7 @@ class Planner(RelationshipRules):
             self.add_table(table)
         for reference in self.source.references:
             self.add_relationship(reference)
+        self.settle_key_types()
         return self.plan
 
     def add_table(self, source_table):
