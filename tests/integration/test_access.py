@@ -114,6 +114,9 @@ ROUTES = [
     ("html", "GET", "/projects/{p}/deploy", None, "viewer"),
     # Nothing is Active in this world: 422 "nothing to deploy" shows the role check passed.
     ("html", "POST", "/projects/{p}/deployments", {"action": "dry_run"}, "editor", {422}),
+    ("html", "GET", "/projects/{p}/activations/new?all_drafts=1", None, "editor"),
+    # No table chosen: 422 shows the role check passed.
+    ("html", "POST", "/projects/{p}/activations", {"action": "dry_run"}, "editor", {422}),
     ("html", "GET", "/projects/{p}/deployments/{d}", None, "viewer"),
     ("html", "GET", "/projects/{p}/deployments/{d}/deployment.sql", None, "viewer"),
     ("html", "GET", "/projects/{p}/drift", None, "viewer"),
@@ -167,6 +170,8 @@ ROUTES = [
     # Nothing is Active in this world: 409 "nothing to deploy" shows the role check passed.
     ("api", "POST", "/projects/{p}/deployments", {"dry_run": True}, "editor", {409}),
     ("api", "GET", "/projects/{p}/deployments", None, "viewer"),
+    # No table chosen: 422 shows the role check passed.
+    ("api", "POST", "/projects/{p}/activations", {"table_ids": []}, "editor", {422}),
     ("api", "GET", "/projects/{p}/deployments/{d}", None, "viewer"),
     ("api", "GET", "/projects/{p}/drift", None, "viewer"),
     ("api", "POST", "/projects/{p}/drift", {"resolve": "adopt"}, "editor", {409}),
