@@ -7,8 +7,8 @@ designer.design.column_types, actions and rules from the mappings here, and a st
 setting outside them raises UnsafeSetting rather than reach the SQL.
 """
 
-from dataclasses import asdict
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 
 from designer.database.schema_objects import ObjectNames
 from designer.database.schema_objects import names_of
@@ -53,7 +53,8 @@ class Step:
     measure: str | None = None
 
     def as_dict(self):
-        return asdict(self)
+        # Shallow (its values are strings): asdict's deep copy took 0.15 s for 1,656 steps.
+        return {f.name: getattr(self, f.name) for f in dataclass_fields(self)}
 
 
 def literal(value):

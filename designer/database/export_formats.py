@@ -23,6 +23,7 @@ from designer.database.schema_objects import check_rules
 from designer.database.schema_objects import names_of
 from designer.database.schema_objects import source_key_field
 from designer.design.field_types import DATE_FUNCTIONS
+from designer.design.naming import quote_identifier as ident
 from designer.history.diff import empty_snapshot
 from designer.kept import KeptAnswers
 
@@ -208,7 +209,11 @@ def full_text(snapshot, fmt, schema):
 def dbml_string(text):
     """A DBML single-quoted string (backslash escapes, one line)."""
     escaped = str(text).replace("\\", "\\\\").replace("'", "\\'")
-    return "'" + escaped.replace("\r", "").replace("\n", "\\n") + "'"
+    # A carriage return as its escape, as a newline (both parsers read them back; left out,
+    # a description typed in a browser, CRLF, came back changed).
+    # A tab too: pydbml's parser expands tabs to spaces wherever they are.
+    escaped = escaped.replace("\t", "\\t")
+    return "'" + escaped.replace("\r", "\\r").replace("\n", "\\n") + "'"
 
 
 def dbml_name(name):
@@ -235,8 +240,18 @@ def column_note(field):
     # A blank note is left out: it says nothing, and pydbml cannot read one back.
     if str(field["field_config"].get("description") or "").strip():
         lines.append(field["field_config"]["description"])
-    lines += [f"check: {check_expression(field, *rule)}" for rule in check_rules(field)]
+    lines += [f"check: {one_line_check(field, *rule)}" for rule in check_rules(field)]
     return "\n".join(lines)
+
+
+def one_line_check(field, rule, value):
+    """A rule's CHECK on one line of a note: a pattern holding a line break is written as an
+    E'' string, its breaks as escapes (the note's lines are cut at each break)."""
+    if rule != "pattern" or not ("\n" in value or "\r" in value):
+        return check_expression(field, rule, value)
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    escaped = escaped.replace("\n", "\\n").replace("\r", "\\r")
+    return f"{ident(field['field_name'])} ~ E'{escaped}'"
 
 
 def dbml_column(field):

@@ -39,12 +39,6 @@ ACTIONS = {
     "set default": "set_default",
     "no action": "no_action",
 }
-ESCAPES = re.compile(r"\\(.)")
-
-
-def unescaped(text):
-    """A DBML string's text (pydbml leaves its backslash escapes in)."""
-    return ESCAPES.sub(lambda m: "\n" if m.group(1) == "n" else m.group(1), text or "")
 
 
 class Members(list):
@@ -156,7 +150,7 @@ def declarations(text):
 
 def read_table(source, table, line):
     result = SourceTable(
-        name=table.name, line=line, description=unescaped(table.note.text if table.note else "")
+        name=table.name, line=line, description=table.note.text if table.note else ""
     )
     for column in table.columns:
         name, modifiers, is_array = parse_formatted(str(column.type))
@@ -170,7 +164,7 @@ def read_table(source, table, line):
             generated_key=bool(column.autoinc) or name.lower() in SERIALS,
         )  # fmt: skip
         read_default(source, read, column.default, line, subject)
-        read_note(read, unescaped(column.note.text if column.note else ""), line)
+        read_note(read, column.note.text if column.note else "", line)
         result.columns[column.name] = read
         if column.pk:
             result.primary_key.append(column.name)
@@ -204,13 +198,15 @@ def read_default(source, column, value, line, subject):
     if isinstance(value, bool):
         column.default_value = "true" if value else "false"
     else:
-        column.default_value = unescaped(value) if isinstance(value, str) else str(value)
+        # pydbml has read the string's escapes itself: reading them again lost a backslash.
+        column.default_value = value if isinstance(value, str) else str(value)
 
 
 def read_note(column, note, line):
     """The column's description, and the validation rules of its `check:` lines."""
     kept = []
-    for text in note.splitlines():
+    # Lines end at \n only: splitlines() also cut at \r, \x1c, \u2028… of a description.
+    for text in note.split("\n"):
         if not text.startswith("check: "):
             kept.append(text)
             continue

@@ -5,7 +5,6 @@ import pytest
 from designer.database import import_expressions as expressions
 from designer.database.export_formats import dbml_string
 from designer.database.import_dbml import read_dbml
-from designer.database.import_dbml import unescaped
 from designer.database.import_plan import plan_import
 from designer.database.import_source import merged_order
 from designer.database.import_sql import read_sql
@@ -128,7 +127,11 @@ def test_new_ids_follow_both_orders_a_table_lists_its_objects_in():
 def test_dbml_strings_escape_quotes_backslashes_and_newlines():
     text = "it's a \\ path\nnext"
     assert dbml_string(text) == "'it\\'s a \\\\ path\\nnext'"
-    assert unescaped(dbml_string(text)[1:-1]) == text
+    read = read_dbml(f"Table t {{\n  a text [default: {dbml_string(text)}]\n}}\n")
+    assert read.tables["t"].columns["a"].default_value == text
+    backslashes = "\\'; \\n \\\\"
+    read = read_dbml(f"Table t {{\n  a text [default: {dbml_string(backslashes)}]\n}}\n")
+    assert read.tables["t"].columns["a"].default_value == backslashes
 
 
 def test_dbml_many_to_many_and_enums_are_reported():
