@@ -25,6 +25,7 @@ import os
 import pathlib
 import re
 import subprocess
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
@@ -746,22 +747,17 @@ def unaccounted(plan, lines):
 
 
 def import_and_deploy(user, name, text, timings=False):
-    """Import `text` as a new project through the app, activate and deploy every table:
-    (plan, target schema, project), and with `timings` the seconds of each step too."""
-    import time
-
-    from designer.database import deploy
+    """Import `text` as a new project through the app, activate every table in one plan and
+    deploy it: (plan, target schema, project), and with `timings` each step's seconds too."""
+    from designer.database import activations
     from designer.database import imports
-    from designer.models import DataTable
     from designer.models import Project
 
     started = time.perf_counter()
     project, plan, _ = imports.import_new_project(user, name, "sql", text)
     imported = time.perf_counter()
-    rows = DataTable.select(DataTable.id).where(DataTable.project == project.id)
-    for table_id in [row.id for row in rows]:
-        _, deployment = deploy.transition(user, table_id, "active")
-        assert deployment is None or deployment.status == "applied", deployment.error
+    deployment = activations.activate(user, project.id, all_drafts=True).deployment
+    assert deployment.status == "applied", deployment.error
     done = time.perf_counter()
     result = plan, Project.get_by_id(project.id).target_schema, project
     if timings:
