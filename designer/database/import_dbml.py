@@ -231,15 +231,31 @@ def read_index(source, table, index, line):
         len(subjects) == 1
         and subjects[0] in table.columns
         and all(hasattr(s, "name") for s in index.subjects)
+        and (index.type or "btree").lower() == "btree"
     ):
         column = table.columns[subjects[0]]
         column.unique = column.unique or bool(index.unique)
         column.indexed = column.indexed or not index.unique
     else:
-        words = ", ".join(subjects)
-        source.note(
-            UNREPRESENTABLE, line, table.name, f"an index over ({words}) cannot be represented"
-        )
+        read_structure_index(table, index, line)
+
+
+def read_structure_index(table, index, line):
+    """An index over several columns or expressions: a unique constraint (unique, columns
+    only, btree) or an index, kept whole as a structure item."""
+    note = unescaped(index.note.text) if index.note else None
+    name = index.name or None
+    columns = [s.name if hasattr(s, "name") else None for s in index.subjects]
+    method = (index.type or "btree").lower()
+    if index.unique and None not in columns and method == "btree":
+        data = {"name": name, "columns": columns, "comment": note}
+        table.structure.append(("uniques", data, line))
+        return
+    keys = [
+        {"column": s.name} if hasattr(s, "name") else {"expression": s.text} for s in index.subjects
+    ]
+    data = {"name": name, "method": method, "unique": bool(index.unique), "keys": keys}
+    table.structure.append(("indexes", {**data, "comment": note}, line))
 
 
 def read_ref(source, ref, line, seen):

@@ -26,6 +26,11 @@ from designer.design.field_types import python_regex_problem
 from designer.design.naming import identifier_problem
 from designer.design.naming import shorten
 from designer.design.naming import suggest_identifier
+from designer.design.structure import NOUN
+from designer.design.structure import ItemInvalid
+from designer.design.structure import clean_item
+from designer.design.structure import structure_problems
+from designer.design.structure import with_item
 from designer.design.tables import SYSTEM_FIELD
 from designer.errors import ValidationFailed
 from designer.history.diff import FORMAT
@@ -186,6 +191,37 @@ class Planner(RelationshipRules):
             "description": source_table.description or "", "status": self.status, "fields": fields,
         }  # fmt: skip
         self.placed[source_table.name] = (table_id, columns, id_column)
+        self.add_structure(source_table, self.plan.snapshot["tables"][table_id], columns)
+
+    def add_structure(self, source_table, table, columns):
+        """The table's uniques over several columns, CHECKs and indexes, as the file names
+        them; each one the designer cannot hold is a finding with its line."""
+        if not source_table.structure:
+            return
+        # Column names as the file has them (a column renamed on the way in keeps its id).
+        by_original = {
+            fid: {**table["fields"][fid], "field_name": original}
+            for original, fid in columns.items()
+        }
+        reading = {**table, "fields": by_original}
+        for kind, data, line in source_table.structure:
+            comment_key = (None if kind == "indexes" else source_table.name, data.get("name"))
+            comment = data.get("comment") or self.source.item_comments.get(comment_key, (None,))[0]
+            try:
+                item = clean_item(kind, {**data, "comment": comment}, reading)
+            except ItemInvalid as exc:
+                said = "; ".join(exc.problems.values())
+                what = data.get("source_text") or f"{NOUN[kind]} {data.get('name') or ''}".strip()
+                self.note(UNREPRESENTABLE, line, source_table.name, f"{what} is not kept: {said}")
+                continue
+            kept = with_item(reading, kind, {**item, "id": self.new_id()})
+            problems = structure_problems({**table, "structure": kept})
+            if problems:
+                what = f"{NOUN[kind]} {data.get('name') or ''}".strip()
+                said = problems[0][2]
+                self.note(UNREPRESENTABLE, line, source_table.name, f"{what} is not kept: {said}")
+                continue
+            reading["structure"] = table["structure"] = kept
 
     def id_column(self, table):
         """The column that becomes the designer's id, when the table's key can be it."""

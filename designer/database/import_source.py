@@ -77,6 +77,9 @@ class SourceTable:
     # Columns in the order their constraints (UNIQUE, CHECK) and their indexes are
     # listed: the designer lists both in id order, so new ids follow these orders.
     mentions: dict = field(default_factory=lambda: {"constraint": [], "index": []})
+    # Uniques over several columns, table CHECKs and indexes (designer.design.structure):
+    # (kind, input with column names as clean_item reads it, line).
+    structure: list = field(default_factory=list)
 
     def mention(self, group, column):
         self.mentions[group].append(column)
@@ -89,6 +92,8 @@ class Source:
     tables: dict = field(default_factory=dict)
     references: list = field(default_factory=list)
     findings: list = field(default_factory=list)
+    # COMMENT ON CONSTRAINT / INDEX: {(table name or None for an index, name): (comment, line)}.
+    item_comments: dict = field(default_factory=dict)
 
     def note(self, kind, line, subject, message):
         self.findings.append(Finding(kind, line, subject, message))

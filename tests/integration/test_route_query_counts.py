@@ -13,6 +13,7 @@ from designer import projects
 from designer import web
 from designer.db import counting_queries
 from designer.design import fields
+from designer.design import table_structure
 from designer.design import tables
 from designer.design.tables import SYSTEM_FIELD
 from designer.history import snapshot
@@ -115,6 +116,7 @@ def seed(user, member, count):
     deployment = record_deployment(project, user)
     table = DataTable.get(DataTable.project == project.id, DataTable.name == "Table 0002")
     fields.create_field(user, table.id, {"name": "Pending"})
+    check = table_structure.save_item(user, table.id, "checks", {"expression": "id > 0"})
     versions.save_version(user, project.id, "second")
     tables.create_table(user, project.id, "Unsaved")
     return {
@@ -123,6 +125,7 @@ def seed(user, member, count):
         "rel_id": TableRelationship.get(TableRelationship.target_table == table.id).id,
         "deployment_id": deployment.id, "number": 2, "user_id": member.id,
         "name": "htmx.min.js", "filename": "js/app.js", "fmt": "dbml",
+        "kind": "checks", "item_id": check["id"],
     }  # fmt: skip
 
 
