@@ -158,6 +158,8 @@ def read_table(source, table, line):
         subject = f"{table.name}.{column.name}"
         if problem:
             source.note(problem[0], line, subject, problem[1])
+            if problem[0] == UNREPRESENTABLE:
+                result.lost_types.add(column.name)
         read = SourceColumn(
             name=column.name, data_type=data_type, settings=settings, line=line,
             is_required=bool(column.not_null), unique=bool(column.unique),
@@ -243,7 +245,7 @@ def read_index(source, table, index, line):
 def read_structure_index(table, index, line):
     """An index over several columns or expressions: a unique constraint (unique, columns
     only, btree) or an index, kept whole as a structure item."""
-    note = unescaped(index.note.text) if index.note else None
+    note = (index.note.text or None) if index.note else None
     name = index.name or None
     columns = [s.name if hasattr(s, "name") else None for s in index.subjects]
     method = (index.type or "btree").lower()

@@ -29,6 +29,7 @@ from designer.design.naming import suggest_identifier
 from designer.design.structure import NOUN
 from designer.design.structure import ItemInvalid
 from designer.design.structure import clean_item
+from designer.design.structure import fields_used
 from designer.design.structure import structure_problems
 from designer.design.structure import with_item
 from designer.design.tables import SYSTEM_FIELD
@@ -213,6 +214,16 @@ class Planner(RelationshipRules):
                 said = "; ".join(exc.problems.values())
                 what = data.get("source_text") or f"{NOUN[kind]} {data.get('name') or ''}".strip()
                 self.note(UNREPRESENTABLE, line, source_table.name, f"{what} is not kept: {said}")
+                continue
+            lost = sorted(
+                original
+                for original, fid in columns.items()
+                if original in source_table.lost_types and fid in fields_used(kind, item)
+            )
+            if lost:
+                what = data.get("source_text") or f"{NOUN[kind]} {data.get('name') or ''}".strip()
+                said = f"is not kept: the type of {', '.join(lost)} is not kept"
+                self.note(UNREPRESENTABLE, line, source_table.name, f"{what} {said}")
                 continue
             kept = with_item(reading, kind, {**item, "id": self.new_id()})
             problems = structure_problems({**table, "structure": kept})

@@ -80,6 +80,8 @@ class SourceTable:
     # Uniques over several columns, table CHECKs and indexes (designer.design.structure):
     # (kind, input with column names as clean_item reads it, line).
     structure: list = field(default_factory=list)
+    # Columns whose type the design cannot hold (an index or CHECK on them is not kept).
+    lost_types: set = field(default_factory=set)
 
     def mention(self, group, column):
         self.mentions[group].append(column)

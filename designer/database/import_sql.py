@@ -283,6 +283,8 @@ class SqlReader:
         line = self.at(element)
         if problem:
             self.note(problem[0], line, f"{table.name}.{element['colname']}", problem[1])
+            if problem[0] == UNREPRESENTABLE:
+                table.lost_types.add(element["colname"])
         column = SourceColumn(
             name=element["colname"], data_type=data_type, settings=settings, line=line,
             generated_key=base.lower() in SERIALS,
