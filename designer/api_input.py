@@ -132,6 +132,15 @@ class DeploymentRequest(Body):
     confirm_destructive: bool = False
 
 
+class ActivationRequest(Body):
+    table_ids: list[Id] = Field(
+        default=None, max_length=10_000, description="The Draft tables to activate."
+    )
+    all_drafts: bool = Field(default=False, description="Activate every Draft table instead.")
+    dry_run: bool = False
+    confirm_destructive: bool = False
+
+
 class DriftResolution(Body):
     resolve: Literal["redeploy", "adopt"]
     dry_run: bool = False
@@ -202,6 +211,39 @@ class EnumChange(Body):
     name: Identifier = None
     labels: list[Label] = Field(default=None, max_length=1000)
     revision: Revision = None
+
+
+Expression = Annotated[str, StringConstraints(max_length=4_000)]
+ColumnNames = (
+    Annotated[list[Identifier], Field(max_length=32)]
+    | Annotated[str, StringConstraints(max_length=4_000)]
+)
+
+
+class IndexKey(Body):
+    """One key of an index: a column (by name) or an expression, and how it is ordered."""
+
+    column: Identifier | None = None
+    expression: Expression | None = None
+    collation: Identifier | None = None
+    opclass: Identifier | None = None
+    descending: bool = False
+    nulls: Literal["first", "last"] | None = None
+
+
+class StructureItem(Body):
+    """A unique constraint (columns), a check (expression) or an index (keys, method, unique,
+    include, where); columns by name; name null for a generated one."""
+
+    name: Identifier | None = None
+    comment: Description | None = None
+    columns: ColumnNames = None
+    expression: Expression = None
+    method: Literal["btree", "hash", "gin", "gist", "brin", "spgist"] = None
+    unique: bool = None
+    keys: Annotated[list[IndexKey], Field(max_length=32)] | Expression = None
+    include: ColumnNames = None
+    where: Expression | None = None
 
 
 class FieldOrder(Body):

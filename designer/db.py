@@ -208,7 +208,9 @@ class QueryCounter(logging.Handler):
     """Counts the statements peewee sends (it logs each one at DEBUG) from one thread.
 
     Other threads (a live server, a lock holder, a benchmark's load) run their
-    own queries meanwhile; they are not the counted block's.
+    own queries meanwhile; they are not the counted block's. Nor is a PreparedStatement's
+    PREPARE: it is sent once per connection, whichever request the pool first hands that
+    connection to, so counting it made a route's count depend on the pool's history.
     """
 
     def __init__(self):
@@ -218,8 +220,15 @@ class QueryCounter(logging.Handler):
 
     def emit(self, record):
         # Not peewee.pool's connection messages, nor another thread's statements.
-        if record.name == "peewee" and record.thread == self.thread:
+        if record.name == "peewee" and record.thread == self.thread and not preparing(record):
             self.count += 1
+
+
+def preparing(record):
+    """Whether a peewee log record is a PreparedStatement's PREPARE."""
+    message = record.msg
+    sql = message[0] if isinstance(message, tuple) and message else message
+    return isinstance(sql, str) and sql.startswith("PREPARE ")
 
 
 @contextlib.contextmanager

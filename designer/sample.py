@@ -2,9 +2,9 @@
 designer with something real in it.
 
 It is read from designer/sample.toml (one declarative description) and built through the
-same domain functions a person's clicks call: tables, fields and relationships
-(designer.design), versions (designer.history.versions) and one table deployed through the
-real deploy path (designer.database.deploy). Nothing is inserted behind their backs, so
+same domain functions a person's clicks call: tables, fields, relationships, constraints
+and indexes (designer.design), versions (designer.history.versions) and one table deployed
+through the real deploy path (designer.database.deploy). Nothing is inserted behind their backs, so
 the result holds to every rule, lands in the activity feed, and a change to those rules
 shows up here too. Flask-free.
 """
@@ -21,6 +21,7 @@ from designer.database import target
 from designer.design import enums
 from designer.design import fields
 from designer.design import relationships
+from designer.design import table_structure
 from designer.design import tables
 from designer.errors import Conflict
 from designer.history import versions
@@ -82,6 +83,9 @@ class Builder:
             fields.update_field(self.user, field.id, field.revision, change["set"], partial=True)
         for spec in chapter.get("relationships", ()):
             self.link(spec)
+        for spec in chapter.get("structure", ()):
+            data = {key: value for key, value in spec.items() if key not in ("table", "kind")}
+            table_structure.save_item(self.user, self.table(spec["table"]).id, spec["kind"], data)
         versions.save_version(self.user, self.project.id, chapter["message"])
         for table_name in chapter.get("deploy", ()):
             self.deploy(table_name)

@@ -25,6 +25,7 @@ import os
 import pathlib
 import re
 import subprocess
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
@@ -266,8 +267,11 @@ class Lines:
         return bisect.bisect_right(self.starts, offset)
 
     def parsed(self, text):
-        # psql meta-commands are not SQL: blanked, so every line keeps its number.
-        sql = re.sub(r"(?m)^\\.*$", "", text)
+        # psql meta-commands are not SQL: blanked (a space a byte), so every offset stays.
+        self.meta_commands = [
+            n for n, line in enumerate(text.split("\n"), start=1) if line.startswith("\\")
+        ]
+        sql = re.sub(r"(?m)^\\.*$", lambda m: " " * len(m.group(0).encode()), text)
         tree = json.loads(pglast.parser.parse_sql_json(sql))
         raw_sql = sql.encode("utf-8")
         for raw in tree.get("stmts", []):
@@ -701,6 +705,8 @@ def unaccounted(plan, lines):
         if not named_within(first, last):
             missing.append(f"line {first}: {what}")
 
+    for line in lines.meta_commands:
+        need(line, line, "a psql meta-command")
     for kind, stmt, first, last in lines.statements:
         if kind == "CreateStmt":
             name = stmt["relation"]["relname"]
@@ -741,22 +747,17 @@ def unaccounted(plan, lines):
 
 
 def import_and_deploy(user, name, text, timings=False):
-    """Import `text` as a new project through the app, activate and deploy every table:
-    (plan, target schema, project), and with `timings` the seconds of each step too."""
-    import time
-
-    from designer.database import deploy
+    """Import `text` as a new project through the app, activate every table in one plan and
+    deploy it: (plan, target schema, project), and with `timings` each step's seconds too."""
+    from designer.database import activations
     from designer.database import imports
-    from designer.models import DataTable
     from designer.models import Project
 
     started = time.perf_counter()
     project, plan, _ = imports.import_new_project(user, name, "sql", text)
     imported = time.perf_counter()
-    rows = DataTable.select(DataTable.id).where(DataTable.project == project.id)
-    for table_id in [row.id for row in rows]:
-        _, deployment = deploy.transition(user, table_id, "active")
-        assert deployment is None or deployment.status == "applied", deployment.error
+    deployment = activations.activate(user, project.id, all_drafts=True).deployment
+    assert deployment.status == "applied", deployment.error
     done = time.perf_counter()
     result = plan, Project.get_by_id(project.id).target_schema, project
     if timings:

@@ -34,8 +34,11 @@ QUERIES = {
           AND a.attnum > 0 AND NOT a.attisdropped
     """,
     "constraints": """
-        SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid), k.convalidated
+        SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid), k.convalidated,
+               ds.description
         FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+        LEFT JOIN pg_description ds ON ds.objoid = k.oid AND ds.objsubid = 0
+             AND ds.classoid = 'pg_constraint'::regclass
         WHERE k.connamespace = %(schema)s::regnamespace
     """,
     "sequences": """
@@ -48,10 +51,13 @@ QUERIES = {
     "indexes": """
         SELECT c.relname, i.relname,
                replace(replace(pg_get_indexdef(i.oid), ' ON ' || %(prefix)s, ' ON '),
-                       ' ON pg_temp.', ' ON ')
+                       ' ON pg_temp.', ' ON '),
+               ds.description
         FROM pg_index x
         JOIN pg_class i ON i.oid = x.indexrelid
         JOIN pg_class c ON c.oid = x.indrelid
+        LEFT JOIN pg_description ds ON ds.objoid = i.oid AND ds.objsubid = 0
+             AND ds.classoid = 'pg_class'::regclass
         WHERE c.relnamespace = %(schema)s::regnamespace
     """,
 }
@@ -90,6 +96,9 @@ FINGERPRINT = f"""
         (SELECT ({tally("a")}) FROM own c JOIN pg_attribute a ON a.attrelid = c.oid
          WHERE c.relkind NOT IN ('i', 'I', 'S') AND a.attnum > 0),
         (SELECT ({tally("k")}) FROM pg_constraint k WHERE k.connamespace = (SELECT oid FROM ns)),
+        -- Comments on constraints (those on tables, columns and indexes are counted below).
+        (SELECT ({tally("ds")}) FROM pg_constraint k JOIN pg_description ds ON ds.objoid = k.oid
+         AND ds.classoid = 'pg_constraint'::regclass WHERE k.connamespace = (SELECT oid FROM ns)),
         -- The schema's own types: they decide how format_type names a column's type.
         (SELECT ({tally("t")}) FROM pg_type t WHERE t.typnamespace = (SELECT oid FROM ns)),
         -- Which column owns a sequence.

@@ -23,12 +23,19 @@ from designer.database.ddl_terms import check_expression
 from designer.database.ddl_terms import column_comment
 from designer.database.ddl_terms import column_definition
 from designer.database.ddl_terms import comment_of_table
+from designer.database.ddl_terms import index_key_sql
 from designer.database.ddl_terms import literal
 from designer.database.ddl_terms import ordered_fields
 from designer.database.ddl_terms import qualified
+from designer.database.schema_objects import INDEX_KINDS
+from designer.database.schema_objects import STRUCTURE_KINDS
+from designer.database.schema_objects import structure_item
+from designer.database.schema_objects import structure_key
 from designer.design.column_types import enum_types
 from designer.design.naming import generated_name
 from designer.design.naming import quote_identifier as ident
+from designer.design.structure import expression_sql
+from designer.design.structure import items
 from designer.history.diff import diff
 from designer.history.diff import empty_snapshot
 
@@ -71,6 +78,7 @@ def migration_steps(schema, old, new, changes):
     steps += add_foreign_keys(ctx, kept, created)
     comments = [table_comment(ctx, c) for c in by_op.get("alter_table", []) if commented(c)]
     steps += [step for step in comments if step is not None]
+    steps += structure_comments(ctx, created, kept)
     return steps + [enum_changes.dropped(ctx, c) for c in by_op.get("drop_enum", [])]
 
 
@@ -96,7 +104,7 @@ def drop_objects(ctx, kept):
             if key in new:
                 continue
             relation = ctx.relation(table_id, "old")
-            if key[0] == "index":
+            if key[0] in INDEX_KINDS:
                 sql = f"DROP INDEX {qualified(ctx.schema, name)}"
             else:
                 sql = f"ALTER TABLE {relation} DROP CONSTRAINT {ident(name)}"
@@ -221,8 +229,8 @@ def temporary(pair):
 
 def rename_object(ctx, before, after, table_id, kind, side):
     """One generated name's rename; constraints name their table as it is called then."""
-    if kind in ("index", "sequence"):
-        what = kind.upper()
+    if kind in ("index", "sequence", "table_index"):
+        what = "SEQUENCE" if kind == "sequence" else "INDEX"
         sql = f"ALTER {what} {qualified(ctx.schema, before)} RENAME TO {ident(after)}"
     else:
         relation = ctx.relation(table_id, side)
@@ -241,7 +249,7 @@ def create_table(ctx, table_id):
     lines += [
         ctx.constraint_clause(table_id, key, name)
         for key, name in names.items()
-        if key[0] not in ("index", "fkey", "sequence")
+        if key[0] not in ("index", "fkey", "sequence", "table_index")
     ]
     relation = ctx.relation(table_id)
     body = ",\n    ".join(lines)
@@ -249,7 +257,7 @@ def create_table(ctx, table_id):
     steps += [
         Step(ctx.index_statement(table_id, key, name), SAFE, "indexes a new table", table_id)
         for key, name in names.items()
-        if key[0] == "index"
+        if key[0] in INDEX_KINDS
     ]
     comment = comment_of_table(table)
     if comment:
@@ -283,12 +291,18 @@ def add_object(ctx, table_id, key, name):
     NOT VALID, then validated in a step of its own (one statement a step)."""
     relation = ctx.relation(table_id)
     table = ctx.table(table_id)
-    if key[0] == "index":
+    if key[0] in INDEX_KINDS:
+        statement = ctx.index_statement(table_id, key, name)
+        if key[0] == "table_index" and structure_item(table, key)["unique"]:
+            reason = "builds a unique index: fails on duplicate values; writes wait meanwhile"
+            measure = unique_index_measure(table, structure_item(table, key), relation)
+            return [Step(statement, DATA_DEPENDENT, reason, table_id, measure)]
         reason = "builds an index; writes to the table wait until it is built"
-        return [Step(ctx.index_statement(table_id, key, name), BLOCKING, reason, table_id)]
+        return [Step(statement, BLOCKING, reason, table_id)]
     clause = ctx.constraint_clause(table_id, key, name)
-    if key[0] in ("unique", "unique_together"):
-        columns = [ident(table["fields"][f]["field_name"]) for f in key[1:]]
+    if key[0] in ("unique", "unique_together", "table_unique"):
+        fids = structure_item(table, key)["columns"] if key[0] == "table_unique" else key[1:]
+        columns = [ident(table["fields"][f]["field_name"]) for f in fids]
         listed = ", ".join(columns)
         present = " AND ".join(f"{c} IS NOT NULL" for c in columns)
         measure = (
@@ -312,6 +326,11 @@ def add_object(ctx, table_id, key, name):
             f"SELECT count(*) FROM {relation} WHERE NOT ({check_expression(field, *key[2:4])})"
         )
         reason = f"checks the rows against {name} ({key[2]}): fails on rows that break it"
+        return [added, Step(validate, DATA_DEPENDENT, reason, table_id, measure)]
+    if key[0] == "table_check":
+        expression = expression_sql(table, structure_item(table, key)["expression"])
+        measure = f"SELECT count(*) FROM {relation} WHERE NOT ({expression})"
+        reason = f"checks the rows against {name}: fails on rows that break it"
         return [added, Step(validate, DATA_DEPENDENT, reason, table_id, measure)]
     column = ident(table["fields"][key[2]]["field_name"])
     source = ctx.table(key[3])
@@ -347,3 +366,40 @@ def table_comment(ctx, change):
     value = literal(comment) if comment else "NULL"
     relation = ctx.relation(change["table_id"])
     return Step(f"COMMENT ON TABLE {relation} IS {value}", SAFE, "comment", change["table_id"])
+
+
+def unique_index_measure(table, item, relation):
+    """How many rows a new unique index finds duplicated (NULLs are never equal)."""
+    keys = [index_key_sql(table, {**k, "descending": False, "nulls": None}) for k in item["keys"]]
+    present = [f"{key} IS NOT NULL" for key in keys]
+    if item["where"] is not None:
+        present.append(f"({expression_sql(table, item['where'])})")
+    return (
+        f"SELECT coalesce(sum(n - 1), 0)::bigint FROM (SELECT count(*) AS n FROM {relation}"
+        f" WHERE {' AND '.join(present)} GROUP BY {', '.join(keys)} HAVING count(*) > 1) AS d"
+    )
+
+
+def structure_comments(ctx, created, kept):
+    """COMMENT ON CONSTRAINT / INDEX for structure items whose comment is new or changed
+    (a recreated item has lost its comment with its old object)."""
+    steps = []
+    for table_id in sorted(created) + kept:
+        table, old_table = ctx.table(table_id), ctx.old["tables"].get(table_id)
+        old_names = ctx.old_names.get(table_id, {})
+        for kind, object_kind in STRUCTURE_KINDS.items():
+            for item_id, item in sorted(items(table, kind).items()):
+                key = structure_key(object_kind, item)
+                before = None
+                if old_table is not None and key in old_names:
+                    before = items(old_table, kind)[item_id]["comment"]
+                if before == item["comment"]:
+                    continue
+                name = ctx.new_names[table_id][key]
+                value = literal(item["comment"]) if item["comment"] else "NULL"
+                if object_kind == "table_index":
+                    target = f"INDEX {qualified(ctx.schema, name)}"
+                else:
+                    target = f"CONSTRAINT {ident(name)} ON {ctx.relation(table_id)}"
+                steps.append(Step(f"COMMENT ON {target} IS {value}", SAFE, "comment", table_id))
+    return steps

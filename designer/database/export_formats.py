@@ -25,6 +25,10 @@ from designer.database.schema_objects import names_of
 from designer.database.schema_objects import source_key_field
 from designer.design.column_types import enum_types
 from designer.design.field_types import default_functions
+from designer.design.naming import quote_identifier as ident
+from designer.design.structure import expression_sql
+from designer.design.structure import items
+from designer.design.structure import sort_key
 from designer.history.diff import empty_snapshot
 from designer.kept import KeptAnswers
 
@@ -226,7 +230,11 @@ def full_text(snapshot, fmt, schema):
 def dbml_string(text):
     """A DBML single-quoted string (backslash escapes, one line)."""
     escaped = str(text).replace("\\", "\\\\").replace("'", "\\'")
-    return "'" + escaped.replace("\r", "").replace("\n", "\\n") + "'"
+    # A carriage return as its escape, as a newline (both parsers read them back; left out,
+    # a description typed in a browser, CRLF, came back changed).
+    # A tab too: pydbml's parser expands tabs to spaces wherever they are.
+    escaped = escaped.replace("\t", "\\t")
+    return "'" + escaped.replace("\r", "\\r").replace("\n", "\\n") + "'"
 
 
 def dbml_name(name):
@@ -252,12 +260,22 @@ def column_note(field):
     # A blank note is left out: it says nothing, and pydbml cannot read one back.
     if str(field["field_config"].get("description") or "").strip():
         lines.append(field["field_config"]["description"])
-    lines += [f"check: {check_expression(field, *rule)}" for rule in check_rules(field)]
+    lines += [f"check: {one_line_check(field, *rule)}" for rule in check_rules(field)]
     return "\n".join(lines)
 
 
 ENUM_NAME = re.compile(r'^"[a-z_][a-z0-9_]*"$')
 DBML_PLAIN_TYPE = re.compile(r"^[a-z_][a-z0-9_]*(\([0-9,]+\))?$")
+
+
+def one_line_check(field, rule, value):
+    """A rule's CHECK on one line of a note: a pattern holding a line break is written as an
+    E'' string, its breaks as escapes (the note's lines are cut at each break)."""
+    if rule != "pattern" or not ("\n" in value or "\r" in value):
+        return check_expression(field, rule, value)
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    escaped = escaped.replace("\n", "\\n").replace("\r", "\\r")
+    return f"{ident(field['field_name'])} ~ E'{escaped}'"
 
 
 def dbml_column(field):
@@ -297,15 +315,65 @@ def dbml_table(table):
     ]
     # Fields unique together with others (a junction's pair): one composite unique index.
     pairs = [[*partner_names(table, f), f["field_name"]] for f in fields if partner_names(table, f)]
-    if indexed or pairs:
+    structured, left_out = dbml_structure(table)
+    if indexed or pairs or structured:
         lines.append("  indexes {")
         lines += [f"    {dbml_name(f['field_name'])}" for f in indexed]
         lines += [f"    ({', '.join(map(dbml_name, pair))}) [unique]" for pair in pairs]
+        lines += structured
         lines.append("  }")
+    lines += left_out
     if str(table.get("description") or "").strip():
         lines.append(f"  Note: {dbml_string(table['description'])}")
     lines.append("}")
     return lines
+
+
+def dbml_structure(table):
+    """(index lines, comment lines): the table's uniques and the indexes DBML can hold (keys
+    of columns or expressions, btree or hash, unique, name, note); each other item is named
+    in a comment, as DBML has no CHECK, WHERE, INCLUDE, COLLATE, operator class or order."""
+    names = {fid: f["field_name"] for fid, f in table["fields"].items()}
+    lines, left_out = [], []
+    for item in sorted(items(table, "uniques").values(), key=sort_key):
+        columns = ", ".join(dbml_name(names[c]) for c in item["columns"])
+        lines.append(f"    ({columns}) [{dbml_item_settings(item, ['unique'])}]")
+    for item in sorted(items(table, "indexes").values(), key=sort_key):
+        plain = all(
+            not (k["collation"] or k["opclass"] or k["descending"] or k["nulls"])
+            for k in item["keys"]
+        )
+        if item["where"] or item["include"] or item["method"] not in ("btree", "hash") or not plain:
+            called = item["name"] or "(generated name)"
+            method = "" if item["method"] in ("btree", "hash") else f", {item['method']}"
+            left_out.append(f"  // index {called} left out: {DBML_LACKS}{method}")
+            continue
+        keys = ", ".join(
+            dbml_name(names[k["column"]])
+            if k["column"]
+            else f"`{expression_sql(table, k['expression'])}`"
+            for k in item["keys"]
+        )
+        settings = (["unique"] if item["unique"] else []) + (
+            [f"type: {item['method']}"] if item["method"] != "btree" else []
+        )
+        lines.append(f"    ({keys}) [{dbml_item_settings(item, settings)}]")
+    for item in sorted(items(table, "checks").values(), key=sort_key):
+        called = item["name"] or "(generated name)"
+        left_out.append(f"  // check {called} left out: DBML has no CHECK")
+    return lines, left_out
+
+
+DBML_LACKS = "DBML has no WHERE, INCLUDE, COLLATE, operator class, key order"
+
+
+def dbml_item_settings(item, settings):
+    settings = list(settings)
+    if item["name"]:
+        settings.append(f"name: {dbml_string(item['name'])}")
+    if item["comment"]:
+        settings.append(f"note: {dbml_string(item['comment'])}")
+    return ", ".join(settings) or "name: ''"
 
 
 def partner_names(table, field):

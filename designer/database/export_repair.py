@@ -20,6 +20,9 @@ from designer.design.snapshot_rules import check_enums
 from designer.design.snapshot_rules import check_relationship
 from designer.design.snapshot_rules import check_table
 from designer.design.snapshot_rules import is_uuid
+from designer.design.structure import KINDS
+from designer.design.structure import NOUN
+from designer.design.structure import structure_problems
 from designer.history.snapshot import FIELD_COLUMNS
 from designer.kept import KeptAnswers
 from designer.models import MAX_DESCRIPTION
@@ -129,7 +132,31 @@ def repaired_table(table, enums=None):
     copy = {**table, "name": name, "description": description, "fields": fields}
     if copy.get("status") not in TABLE_STATUSES:
         copy["status"] = "draft"
+    if "structure" in copy:
+        notes += repaired_structure(copy, name)
     return (copy, notes) if accepted(copy, enums) else (None, gone)
+
+
+def repaired_structure(table, name):
+    """Keep the structure items the rules accept one by one; the others are named."""
+    structure = table.pop("structure")
+    if not isinstance(structure, dict):
+        return [f"{name}: its constraints and indexes left out (not an object)"]
+    kept, notes = {}, []
+    for kind, entries in structure.items():
+        if kind not in KINDS or not isinstance(entries, dict):
+            notes.append(f"{name}: {word(kind)} left out (not a kind the rules allow)")
+            continue
+        for item_id, item in entries.items():
+            trial = {**table, "structure": {**kept, kind: {**kept.get(kind, {}), item_id: item}}}
+            if structure_problems(trial):
+                label = word(item.get("name") if isinstance(item, dict) else None)
+                notes.append(f"{name}: {NOUN[kind]} {label} left out (not one the rules allow)")
+                continue
+            kept = trial["structure"]
+    if kept:
+        table["structure"] = kept
+    return notes
 
 
 def repaired_field(field, table_fields, enums=None):

@@ -40,12 +40,6 @@ ACTIONS = {
     "set default": "set_default",
     "no action": "no_action",
 }
-ESCAPES = re.compile(r"\\(.)")
-
-
-def unescaped(text):
-    """A DBML string's text (pydbml leaves its backslash escapes in)."""
-    return ESCAPES.sub(lambda m: "\n" if m.group(1) == "n" else m.group(1), text or "")
 
 
 class Members(list):
@@ -152,7 +146,7 @@ def declarations(text):
 
 def read_table(source, table, line):
     result = SourceTable(
-        name=table.name, line=line, description=unescaped(table.note.text if table.note else "")
+        name=table.name, line=line, description=table.note.text if table.note else ""
     )
     for column in table.columns:
         name, modifiers, dimensions = parse_formatted(str(column.type))
@@ -164,13 +158,15 @@ def read_table(source, table, line):
         subject = f"{table.name}.{column.name}"
         if problem:
             source.note(problem[0], line, subject, problem[1])
+            if problem[0] == UNREPRESENTABLE:
+                result.lost_types.add(column.name)
         read = SourceColumn(
             name=column.name, data_type=data_type, settings=settings, line=line,
             is_required=bool(column.not_null), unique=bool(column.unique),
             generated_key=bool(column.autoinc) or name.lower() in SERIALS,
         )  # fmt: skip
         read_default(source, read, column.default, line, subject)
-        read_note(read, unescaped(column.note.text if column.note else ""), line)
+        read_note(read, column.note.text if column.note else "", line)
         result.columns[column.name] = read
         if column.pk:
             result.primary_key.append(column.name)
@@ -205,13 +201,15 @@ def read_default(source, column, value, line, subject):
     if isinstance(value, bool):
         column.default_value = "true" if value else "false"
     else:
-        column.default_value = unescaped(value) if isinstance(value, str) else str(value)
+        # pydbml has read the string's escapes itself: reading them again lost a backslash.
+        column.default_value = value if isinstance(value, str) else str(value)
 
 
 def read_note(column, note, line):
     """The column's description, and the validation rules of its `check:` lines."""
     kept = []
-    for text in note.splitlines():
+    # Lines end at \n only: splitlines() also cut at \r, \x1c, \u2028… of a description.
+    for text in note.split("\n"):
         if not text.startswith("check: "):
             kept.append(text)
             continue
@@ -236,15 +234,31 @@ def read_index(source, table, index, line):
         len(subjects) == 1
         and subjects[0] in table.columns
         and all(hasattr(s, "name") for s in index.subjects)
+        and (index.type or "btree").lower() == "btree"
     ):
         column = table.columns[subjects[0]]
         column.unique = column.unique or bool(index.unique)
         column.indexed = column.indexed or not index.unique
     else:
-        words = ", ".join(subjects)
-        source.note(
-            UNREPRESENTABLE, line, table.name, f"an index over ({words}) cannot be represented"
-        )
+        read_structure_index(table, index, line)
+
+
+def read_structure_index(table, index, line):
+    """An index over several columns or expressions: a unique constraint (unique, columns
+    only, btree) or an index, kept whole as a structure item."""
+    note = (index.note.text or None) if index.note else None
+    name = index.name or None
+    columns = [s.name if hasattr(s, "name") else None for s in index.subjects]
+    method = (index.type or "btree").lower()
+    if index.unique and None not in columns and method == "btree":
+        data = {"name": name, "columns": columns, "comment": note}
+        table.structure.append(("uniques", data, line))
+        return
+    keys = [
+        {"column": s.name} if hasattr(s, "name") else {"expression": s.text} for s in index.subjects
+    ]
+    data = {"name": name, "method": method, "unique": bool(index.unique), "keys": keys}
+    table.structure.append(("indexes", {**data, "comment": note}, line))
 
 
 def read_ref(source, ref, line, seen):

@@ -17,6 +17,7 @@ from designer.database.import_plan import Rename
 from designer.database.import_source import IMPERFECT
 from designer.database.import_source import Finding
 from designer.design.snapshot_rules import check_snapshot
+from designer.design.structure import with_field_ids
 from designer.errors import ValidationFailed
 from designer.untrusted import UnreadableInput
 from designer.untrusted import first_bad_json_value
@@ -77,6 +78,8 @@ def renewed_ids(snapshot):
     for table in snapshot["tables"].values():
         fields = {new(f["id"]): moved_field(f) for f in table["fields"].values()}
         tables[new(table["id"])] = {**table, "id": new(table["id"]), "fields": fields}
+        if "structure" in table:
+            tables[new(table["id"])]["structure"] = with_field_ids(table["structure"], new)
     relationships = {}
     for rel in snapshot["relationships"].values():
         moved = {

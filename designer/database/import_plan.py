@@ -27,6 +27,12 @@ from designer.design.field_types import python_regex_problem
 from designer.design.naming import identifier_problem
 from designer.design.naming import shorten
 from designer.design.naming import suggest_identifier
+from designer.design.structure import NOUN
+from designer.design.structure import ItemInvalid
+from designer.design.structure import clean_item
+from designer.design.structure import fields_used
+from designer.design.structure import structure_problems
+from designer.design.structure import with_item
 from designer.design.tables import SYSTEM_FIELD
 from designer.errors import ValidationFailed
 from designer.history.diff import FORMAT
@@ -144,6 +150,7 @@ class Planner(RelationshipRules):
         # original table name -> (table id, {original column: field id}, key field id by column)
         self.placed = {}
         self.edges = {}
+        self.referenced_by = {}  # relationship id -> (line, subject) of its foreign key
         self.new_id = OrderedIds()
 
     def note(self, kind, line, subject, message):
@@ -155,6 +162,7 @@ class Planner(RelationshipRules):
             self.add_table(table)
         for reference in self.source.references:
             self.add_relationship(reference)
+        self.settle_key_types()
         return self.plan
 
     def add_enums(self):
@@ -197,6 +205,47 @@ class Planner(RelationshipRules):
             "description": source_table.description or "", "status": self.status, "fields": fields,
         }  # fmt: skip
         self.placed[source_table.name] = (table_id, columns, id_column)
+        self.add_structure(source_table, self.plan.snapshot["tables"][table_id], columns)
+
+    def add_structure(self, source_table, table, columns):
+        """The table's uniques over several columns, CHECKs and indexes, as the file names
+        them; each one the designer cannot hold is a finding with its line."""
+        if not source_table.structure:
+            return
+        # Column names as the file has them (a column renamed on the way in keeps its id).
+        by_original = {
+            fid: {**table["fields"][fid], "field_name": original}
+            for original, fid in columns.items()
+        }
+        reading = {**table, "fields": by_original}
+        for kind, data, line in source_table.structure:
+            comment_key = (None if kind == "indexes" else source_table.name, data.get("name"))
+            comment = data.get("comment") or self.source.item_comments.get(comment_key, (None,))[0]
+            try:
+                item = clean_item(kind, {**data, "comment": comment}, reading)
+            except ItemInvalid as exc:
+                said = "; ".join(exc.problems.values())
+                what = data.get("source_text") or f"{NOUN[kind]} {data.get('name') or ''}".strip()
+                self.note(UNREPRESENTABLE, line, source_table.name, f"{what} is not kept: {said}")
+                continue
+            lost = sorted(
+                original
+                for original, fid in columns.items()
+                if original in source_table.lost_types and fid in fields_used(kind, item)
+            )
+            if lost:
+                what = data.get("source_text") or f"{NOUN[kind]} {data.get('name') or ''}".strip()
+                said = f"is not kept: the type of {', '.join(lost)} is not kept"
+                self.note(UNREPRESENTABLE, line, source_table.name, f"{what} {said}")
+                continue
+            kept = with_item(reading, kind, {**item, "id": self.new_id()})
+            problems = structure_problems({**table, "structure": kept})
+            if problems:
+                what = f"{NOUN[kind]} {data.get('name') or ''}".strip()
+                said = problems[0][2]
+                self.note(UNREPRESENTABLE, line, source_table.name, f"{what} is not kept: {said}")
+                continue
+            reading["structure"] = table["structure"] = kept
 
     def id_column(self, table):
         """The column that becomes the designer's id, when the table's key can be it."""

@@ -68,6 +68,7 @@ class RelationshipRules:
             return
         self.edges.setdefault(source_id, set()).add(target_id)
         rel_id = self.new_id()
+        self.referenced_by[rel_id] = (ref.line, subject)
         wanted = (
             ref.name
             if ref.name and not identifier_problem(ref.name, "table")
@@ -98,19 +99,47 @@ class RelationshipRules:
                 UNREPRESENTABLE, ref.line, subject, f"{foreign_type} cannot refer to {key_type}"
             )
             return False
+        # Said on the column's own line, where its type was written.
+        table = self.source.tables.get(ref.table)
+        column = table.columns.get(ref.columns[0]) if table and ref.columns else None
+        line = column.line if column is not None and column.line else ref.line
+        self.widen(key, foreign, line, subject)
+        return True
+
+    def widen(self, key, foreign, line, subject):
+        """The foreign key takes its key's type (and says so)."""
         kept = {
             k: v
             for k, v in foreign["field_config"].items()
             if k in ("unique", "indexed", "description")
         }
         foreign["field_config"] = {**kept, **type_settings(key["field_config"])}
-        # Said on the column's own line, where its type was written.
-        table = self.source.tables.get(ref.table)
-        column = table.columns.get(ref.columns[0]) if table and ref.columns else None
-        line = column.line if column is not None and column.line else ref.line
-        words = f"{foreign['field_name']} becomes {key_type} to match its key"
-        self.note(IMPERFECT, line, subject, words)
-        return True
+        key_type = pg_type(key["data_type"], key["field_config"])
+        self.note(
+            IMPERFECT, line, subject, f"{foreign['field_name']} becomes {key_type} to match its key"
+        )
+
+    def settle_key_types(self):
+        """Every foreign key with its key's type, whatever the order of the file.
+
+        A key can itself be a foreign key, widened after a relationship to it was matched
+        (c.b_id → b.a_id read before b.a_id → a.id made b.a_id bigint): such foreign keys
+        are widened again until none differs. Widening copies a type down a chain, and
+        chains end (no cycle through two or more tables), so this ends."""
+        tables = self.plan.snapshot["tables"]
+        relationships = self.plan.snapshot["relationships"]
+        for _ in range(len(relationships) + 1):
+            changed = False
+            for rel_id, rel in relationships.items():
+                key = tables[rel["source_table_id"]]["fields"][rel["source_field_id"]]
+                foreign = tables[rel["target_table_id"]]["fields"][rel["target_field_id"]]
+                if pg_type(key["data_type"], key["field_config"]) != pg_type(
+                    foreign["data_type"], foreign["field_config"]
+                ):
+                    self.widen(key, foreign, *self.referenced_by[rel_id])
+                    changed = True
+            if not changed:
+                return
 
     def closes_cycle(self, source_id, target_id):
         """Whether source → target closes a cycle through two or more tables."""

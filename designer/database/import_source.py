@@ -77,6 +77,11 @@ class SourceTable:
     # Columns in the order their constraints (UNIQUE, CHECK) and their indexes are
     # listed: the designer lists both in id order, so new ids follow these orders.
     mentions: dict = field(default_factory=lambda: {"constraint": [], "index": []})
+    # Uniques over several columns, table CHECKs and indexes (designer.design.structure):
+    # (kind, input with column names as clean_item reads it, line).
+    structure: list = field(default_factory=list)
+    # Columns whose type the design cannot hold (an index or CHECK on them is not kept).
+    lost_types: set = field(default_factory=set)
 
     def mention(self, group, column):
         self.mentions[group].append(column)
@@ -94,6 +99,8 @@ class Source:
     # Domains the file creates ({name: its base type's parse tree}), and other types.
     domains: dict = field(default_factory=dict)
     defined: set = field(default_factory=set)
+    # COMMENT ON CONSTRAINT / INDEX: {(table name or None for an index, name): (comment, line)}.
+    item_comments: dict = field(default_factory=dict)
 
     def note(self, kind, line, subject, message):
         self.findings.append(Finding(kind, line, subject, message))

@@ -10,6 +10,10 @@ byte offsets. Pure: no database, no Flask.
 
 import re
 
+from pglast import ast
+from pglast import parse_sql
+from pglast.parser import ParseError
+
 from designer.database import import_expressions as expressions
 from designer.database import import_limits
 from designer.database.import_expressions import names
@@ -28,6 +32,10 @@ from designer.database.import_types import map_type
 from designer.database.import_types import named_text
 from designer.database.sql_pieces import Data
 from designer.database.sql_pieces import Pieces
+from designer.database.sql_pieces import psql_meta_commands
+from designer.design.expressions import deparsed
+from designer.design.expressions import nodes
+from designer.design.structure import key_input
 
 ACTIONS = {"a": "no_action", "r": "restrict", "c": "cascade", "n": "set_null", "d": "set_default"}
 # Statements that are not part of a design, by the SQL words that start them: the preview
@@ -136,6 +144,10 @@ def own_name(stmt):
     return None
 
 
+# psql's meta-commands that read another file into this one.
+INCLUDES = ("\\i", "\\ir", "\\include", "\\include_relative")
+
+
 def read_sql(text, deadline=NO_DEADLINE):
     """A Source from SQL text; ValidationFailed (with the line) when it does not parse.
 
@@ -143,8 +155,13 @@ def read_sql(text, deadline=NO_DEADLINE):
     statement's tree is ever held, data is noted without one, and the caps on statements
     and tables refuse a file before the rest of it is parsed.
     """
+    text, commands = psql_meta_commands(text)  # blanked where they were: lines stay
     source = text.encode("utf-8")
     reader = SqlReader(source, line_numbers(source))
+    if commands:
+        line_of = line_numbers(text)
+        for offset, command in commands:
+            reader.meta_command(line_of(offset), command)
     done = 0
     for start, read in Pieces(text, deadline):
         reader.base += len(text[done:start].encode("utf-8"))
@@ -155,6 +172,7 @@ def read_sql(text, deadline=NO_DEADLINE):
             continue
         for raw in read:
             kind, stmt = unwrap(raw["stmt"])
+            reader.statement_at(raw.get("stmt_location", 0), raw.get("stmt_len", 0))
             reader.statement(kind, stmt, reader.line_of(reader.base + raw.get("stmt_location", 0)))
         read = raw = stmt = None  # this tree goes before the next is built, not after
     return reader.source
@@ -179,6 +197,37 @@ class SqlReader:
         self.source = Source()
         # The byte offset of the statement being read: its tree's locations count from it.
         self.base = 0
+        # The statement's own bytes (start, end), and its tree as pglast's objects, made only
+        # when an expression of it is kept (a CHECK, an index): they deparse.
+        self.span = (0, 0)
+        self.objects = None
+
+    def statement_at(self, location, length):
+        start = self.base + location
+        self.span = (start, start + length if length else len(self.text))
+        self.objects = None
+
+    def statement_objects(self):
+        """The statement as pglast's objects (its locations count from its own start)."""
+        if self.objects is None:
+            start, end = self.span
+            try:
+                self.objects = parse_sql(self.text[start:end].decode("utf-8"))[0].stmt
+            except (ParseError, RecursionError, IndexError, UnicodeDecodeError):
+                self.objects = False
+        return self.objects
+
+    def object_at(self, kind, body):
+        """The pglast object of a JSON tree node (a Constraint) found by its location."""
+        statement = self.statement_objects()
+        location = body.get("location")
+        if not statement or location is None:
+            return None
+        wanted = self.base + location - self.span[0]
+        for node in nodes(statement):
+            if isinstance(node, kind) and node.location == wanted:
+                return node
+        return None
 
     def at(self, body):
         location = body.get("location")
@@ -193,6 +242,15 @@ class SqlReader:
 
     def ignore(self, line, subject, words):
         self.note(IGNORED, line, subject, f"{words} is not part of a design")
+
+    def meta_command(self, line, command):
+        """A psql meta-command: a finding (a file it includes is not read, so said louder)."""
+        name = command.split()[0]
+        if name in INCLUDES:
+            words = f"psql's {name} (another file, not read by this import) cannot be represented"
+            self.note(UNREPRESENTABLE, line, command[:200], words)
+        else:
+            self.ignore(line, command[:200], f"psql's {name}")
 
     def statement(self, kind, stmt, line):
         handler = getattr(self, f"read_{kind}", None)
@@ -237,6 +295,8 @@ class SqlReader:
         line = self.at(element)
         if problem:
             self.note(problem[0], line, f"{table.name}.{element['colname']}", problem[1])
+            if problem[0] == UNREPRESENTABLE:
+                table.lost_types.add(element["colname"])
         column = SourceColumn(
             name=element["colname"], data_type=data_type, settings=settings, line=line,
             generated_key=base.lower() in SERIALS,
@@ -350,7 +410,7 @@ class SqlReader:
         elif kind == "CONSTR_PRIMARY":
             table.primary_key = keys
         elif kind == "CONSTR_UNIQUE":
-            self.unique(table, keys, line)
+            self.unique(table, keys, line, node)
         elif kind == "CONSTR_CHECK":
             self.check(table, node, line)
         elif kind == "CONSTR_FOREIGN":
@@ -370,13 +430,16 @@ class SqlReader:
         else:
             column.default_value = value
 
-    def unique(self, table, keys, line):
+    def unique(self, table, keys, line, node):
         if len(keys) == 1 and keys[0] in table.columns:
             table.columns[keys[0]].unique = True
             table.mention("constraint", keys[0])
+        elif node.get("including") or node.get("nulls_not_distinct") or node.get("indexspace"):
+            words = f"unique ({', '.join(keys)}) with INCLUDE, NULLS NOT DISTINCT or a tablespace"
+            self.note(UNREPRESENTABLE, line, table.name, f"{words} cannot be represented")
         else:
-            words = f"unique ({', '.join(keys)}) over several columns cannot be represented"
-            self.note(UNREPRESENTABLE, line, table.name, words)
+            data = {"name": node.get("conname"), "columns": keys}
+            table.structure.append(("uniques", data, line))
 
     def check(self, table, node, line):
         expr = node.get("raw_expr")
@@ -384,8 +447,14 @@ class SqlReader:
         columns = {rule[0] for rule in rules or ()}
         text = self.text_of(expr)
         if rules is None or len(columns) != 1 or not columns <= table.columns.keys():
-            words = f"CHECK ({text}) is not a validation rule the designer has"
-            self.note(UNREPRESENTABLE, line, table.name, words)
+            found = self.object_at(ast.Constraint, node)
+            if found is None or found.raw_expr is None:
+                words = f"CHECK ({text}) could not be read again"
+                self.note(UNREPRESENTABLE, line, table.name, words)
+                return
+            data = {"name": node.get("conname"), "expression": deparsed(found.raw_expr)}
+            data["source_text"] = f"CHECK ({text})"
+            table.structure.append(("checks", data, line))
             return
         column = table.columns[columns.pop()]
         table.mention("constraint", column.name)
@@ -449,13 +518,17 @@ class SqlReader:
             return
         params = [unwrap(p)[1] for p in stmt.get("indexParams", [])]
         column = params[0].get("name") if len(params) == 1 else None
-        partial = stmt.get("whereClause") is not None
-        if column not in table.columns or partial or stmt.get("accessMethod", "btree") != "btree":
-            what = "a partial index" if partial else "an index on an expression or several columns"
-            if not partial and stmt.get("accessMethod", "btree") != "btree":
-                what = f"a {stmt['accessMethod']} index"
-            words = f"{what} ({stmt.get('idxname')}) cannot be represented"
-            self.note(UNREPRESENTABLE, line, name, words)
+        plain = (
+            column in table.columns
+            and stmt.get("whereClause") is None
+            and stmt.get("accessMethod", "btree") == "btree"
+            and set(params[0]) <= {"name", "ordering", "nulls_ordering"}
+            and params[0].get("ordering", "SORTBY_DEFAULT") == "SORTBY_DEFAULT"
+            and params[0].get("nulls_ordering", "SORTBY_NULLS_DEFAULT") == "SORTBY_NULLS_DEFAULT"
+            and not stmt.get("indexIncludingParams")
+        )
+        if not plain:
+            self.index(table, stmt, line)
             return
         read = table.columns[column]
         if stmt.get("unique"):
@@ -464,6 +537,23 @@ class SqlReader:
         read.unique = read.unique or bool(stmt.get("unique"))
         read.indexed = read.indexed or not stmt.get("unique")
         table.mention("index", column)
+
+    def index(self, table, stmt, line):
+        """An index of any kind, kept whole as a structure item."""
+        found = self.statement_objects()
+        if not isinstance(found, ast.IndexStmt) or stmt.get("tableSpace") or stmt.get("options"):
+            words = f"index {stmt.get('idxname') or ''} with a tablespace or storage options"
+            self.note(UNREPRESENTABLE, line, table.name, f"{words} cannot be represented")
+            return
+        data = {
+            "name": found.idxname,
+            "method": found.accessMethod or "btree",
+            "unique": bool(found.unique),
+            "keys": [key_input(element, deparsed) for element in found.indexParams],
+            "include": [e.name for e in found.indexIncludingParams or ()],
+            "where": deparsed(found.whereClause) if found.whereClause is not None else None,
+        }
+        table.structure.append(("indexes", data, line))
 
     def read_CommentStmt(self, stmt, line):
         parts = names(unwrap(stmt.get("object"))[1].get("items", []))
@@ -477,6 +567,10 @@ class SqlReader:
             table = self.source.table(parts[-2], line)
             if table is not None and parts[-1] in table.columns:
                 table.columns[parts[-1]].description = comment
+        elif objtype == "OBJECT_TABCONSTRAINT" and len(parts) >= 2:
+            self.source.item_comments[(parts[-2], parts[-1])] = (comment, line)
+        elif objtype == "OBJECT_INDEX" and parts:
+            self.source.item_comments[(None, parts[-1])] = (comment, line)
         else:
             subject = parts[-1] if parts else "COMMENT"
             self.ignore(line, subject, f"COMMENT ON {object_words(objtype)}")

@@ -164,7 +164,8 @@ def definition(table):
     """schema_definition of a planned table (what designer.design.tables keeps there)."""
     holder = types.SimpleNamespace(table_name=table["table_name"])
     fields = sorted(table["fields"].values(), key=lambda f: (f["sort_order"], f["id"]))
-    return definition_of(holder, [types.SimpleNamespace(**f) for f in fields])
+    columns = definition_of(holder, [types.SimpleNamespace(**f) for f in fields])
+    return {**columns, "structure": table["structure"]} if table.get("structure") else columns
 
 
 # Each bulk INSERT reads its rows from one JSON parameter: PostgreSQL expands it far

@@ -75,14 +75,23 @@ def schema_ddl(cursor, schema):
             target = f"{ident(table)}.{ident(column)}"
             statements.append(f"COMMENT ON COLUMN {target} IS {literal(comment)};")
     constraint_names = set()
-    for table, name, kind, definition, _ in sorted(catalog["constraints"], key=constraint_order):
+    comments = []
+    for table, name, kind, definition, _, comment in sorted(
+        catalog["constraints"], key=constraint_order
+    ):
         constraint_names.add(name)
         if kind == "n":  # PostgreSQL 18 lists NOT NULL as a constraint; the column says it
             continue
         statements.append(f"ALTER TABLE {ident(table)} ADD CONSTRAINT {ident(name)} {definition};")
-    for _, name, definition in sorted(catalog["indexes"]):
+        if comment:
+            target = f"CONSTRAINT {ident(name)} ON {ident(table)}"
+            comments.append(f"COMMENT ON {target} IS {literal(comment)};")
+    for _, name, definition, comment in sorted(catalog["indexes"]):
         if name not in constraint_names:
             statements.append(f"{definition};")
+            if comment:
+                comments.append(f"COMMENT ON INDEX {ident(name)} IS {literal(comment)};")
+    statements += comments
     cursor.execute(VIEWS, params)
     for name, body in cursor.fetchall():
         statements.append(f"CREATE VIEW {ident(name)} AS\n{body.strip().rstrip(';')};")

@@ -323,7 +323,7 @@ class Repair(Drift):
         return steps
 
     def add_constraint(self, row):
-        table, name, contype, definition, _ = row
+        table, name, contype, definition = row[:4]
         return self.step(
             table,
             f"ALTER TABLE {ident(table)} ADD CONSTRAINT {ident(name)} {definition}",
@@ -348,6 +348,17 @@ class Repair(Drift):
                 value = literal(want[1]) if want[1] is not None else "NULL"
                 sql = f"COMMENT ON TABLE {ident(want[0])} IS {value}"
                 steps.append(self.step(want[0], sql, SAFE, "comment"))
+        # A constraint or index put back (or changed) gets its comment back too.
+        for part in ("constraints", "indexes"):
+            for want in self.missing(part) + [w for w, _ in self.changed(part)]:
+                if want[0] in self.gone or not want[-1]:
+                    continue
+                if part == "constraints":
+                    target = f"CONSTRAINT {ident(want[1])} ON {ident(want[0])}"
+                else:
+                    target = f"INDEX {ident(want[1])}"
+                sql = f"COMMENT ON {target} IS {literal(want[-1])}"
+                steps.append(self.step(want[0], sql, SAFE, "comment"))
         return steps
 
 
@@ -371,9 +382,9 @@ def described(row):
 ASPECTS = {
     "table": ("comment",),
     "column": ("type", "required", "default", "identity", "comment"),
-    "constraint": ("kind", "definition", "validated"),
+    "constraint": ("kind", "definition", "validated", "comment"),
     "sequence": ("owner",),
-    "index": ("definition",),
+    "index": ("definition", "comment"),
 }
 
 

@@ -12,15 +12,24 @@ and migrating A to B give the same names.
 
 import collections
 import hashlib
+import json
 import threading
 
 from designer.design.field_types import pg_type
 from designer.design.naming import MAX_IDENTIFIER_BYTES
 from designer.design.naming import generated_name
+from designer.design.structure import items
 
 RULES_OF_TYPE = {"number": ("min", "max"), "text": ("min_length", "pattern")}
 # Objects whose name is also an index, i.e. a relation of the schema.
-RELATION_KINDS = ("pkey", "sequence", "unique", "unique_together", "index")
+RELATION_KINDS = (
+    "pkey", "sequence", "unique", "unique_together", "index", "table_unique", "table_index",
+)  # fmt: skip
+# The kinds of a table's structure items (designer.design.structure): the item's id, then
+# what it means (its columns, its expression, its whole definition). A new definition is a
+# new object (dropped and added); a new name alone is a rename.
+STRUCTURE_KINDS = {"uniques": "table_unique", "checks": "table_check", "indexes": "table_index"}
+INDEX_KINDS = ("index", "table_index")
 
 
 def primary_key_field(table):
@@ -101,14 +110,52 @@ def table_object_keys(table, incoming):
         column_type = pg_type(field["data_type"], config)
         for rule, value in check_rules(field):
             keys[("check", field_id, rule, value, column_type)] = field_id
+    for kind, object_kind in STRUCTURE_KINDS.items():
+        entries = items(table, kind)
+        for item_id in sorted(entries):
+            keys[structure_key(object_kind, entries[item_id])] = None
     return keys
+
+
+def structure_key(object_kind, item):
+    """The object key of a structure item: (kind, item id, what it means...)."""
+    if object_kind == "table_unique":
+        return (object_kind, item["id"], *item["columns"])
+    if object_kind == "table_check":
+        return (object_kind, item["id"], item["expression"])
+    meaning = {k: v for k, v in item.items() if k not in ("id", "name", "comment")}
+    return (object_kind, item["id"], json.dumps(meaning, sort_keys=True))
+
+
+def structure_item(table, key):
+    """The structure item an object key stands for."""
+    kind = next(k for k, v in STRUCTURE_KINDS.items() if v == key[0])
+    return items(table, kind)[key[1]]
 
 
 RECENT = 2
 SUFFIXES = {
     "pkey": "pkey", "sequence": "seq", "unique": "key", "unique_together": "key",
-    "index": "idx", "fkey": "fkey",
+    "index": "idx", "fkey": "fkey", "table_unique": "key", "table_check": "check",
+    "table_index": "idx",
 }  # fmt: skip
+
+
+def structure_base_name(table, key):
+    """(name, chosen): an item's own name, or the one generated from its columns."""
+    item = structure_item(table, key)
+    if item["name"] is not None:
+        return item["name"], True
+    names = table["fields"]
+    if key[0] == "table_unique":
+        columns = [names[f]["field_name"] for f in item["columns"]]
+    elif key[0] == "table_index":
+        columns = [
+            names[k["column"]]["field_name"] if k["column"] else "expr" for k in item["keys"]
+        ]
+    else:
+        columns = []
+    return generated_name(table["table_name"], *columns, suffix=SUFFIXES[key[0]]), False
 
 
 def base_name(table, key, field_id):
@@ -155,16 +202,29 @@ class ObjectNames:
         ):
             return reuse.candidates[table_id]
         keys = table_object_keys(table, incoming)
-        return [(key, base_name(table, key, field_id)) for key, field_id in keys.items()]
+        return [
+            (key, *structure_base_name(table, key))
+            if key[0] in STRUCTURE_KINDS.values()
+            else (key, base_name(table, key, field_id), False)
+            for key, field_id in keys.items()
+        ]
 
     def resolve(self):
-        """Base names, made unique where they collide, tables in name order first served."""
+        """Base names, made unique where they collide, tables in name order first served;
+        a name an item chose itself is its own (the generated ones step aside)."""
         tables = self.tables
         relations = {t["table_name"] for t in tables.values()}
+        for candidates in self.candidates.values():
+            relations.update(b for k, b, chosen in candidates if chosen and k[0] in RELATION_KINDS)
         names = {}
         for table_id in sorted(tables, key=lambda tid: (tables[tid]["table_name"], tid)):
-            taken, chosen = set(), {}
-            for key, base in self.candidates[table_id]:
+            candidates = self.candidates[table_id]
+            taken = {base for _, base, chosen in candidates if chosen}
+            chosen_names = {}
+            for key, base, chosen in candidates:
+                if chosen:
+                    chosen_names[key] = base
+                    continue
                 name, attempt = base, 0
                 is_relation = key[0] in RELATION_KINDS
                 while name in taken or (is_relation and name in relations):
@@ -173,8 +233,8 @@ class ObjectNames:
                 taken.add(name)
                 if is_relation:
                     relations.add(name)
-                chosen[key] = name
-            names[table_id] = chosen
+                chosen_names[key] = name
+            names[table_id] = chosen_names
         return names
 
 

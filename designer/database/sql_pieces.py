@@ -28,13 +28,48 @@ MAX_PIECE_BYTES = 1024 * 1024
 # Its tree as JSON (that table's is some 5 MB); read, it takes about 12 times as much.
 MAX_TREE_CHARACTERS = 8 * 1024 * 1024
 NAME = r'(?:"[^"]*"|[^\s."(;]+)'
-COMMENTS = r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*"
+# One way only to match any text (a blank is one \s, a comment's body one character at a
+# time): `(?:\s+)*` tried every split of a run of blanks, 2^n of them before a CREATE.
+COMMENTS = r"(?:\s|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*"
 # An INSERT or COPY and its table's name (the last part of a qualified one).
 DATA = re.compile(
     rf"{COMMENTS}(insert|copy)\s+(?:into\s+)?(?:{NAME}\s*\.\s*)*({NAME})", re.I | re.S
 )
 BLANK = " \t\r\n;"
 CUT_SHORT = "at end of input"
+
+
+# psql's meta-commands (`\set`, `\connect`, `\i`…): a backslash first on a line, to its end.
+# Only where a statement could begin: LEXED steps over quoted text and comments, whose
+# lines may start with a backslash too. COPY's end of data (`\.`) is not one.
+META_LINE = re.compile(r"^[ \t]*\\(?!\.)", re.M)
+LEXED = re.compile(
+    r"[eE]'(?:[^'\\]|\\.|'')*'?"  # E'…', with backslash escapes
+    r"|'(?:[^']|'')*'?"  # '…'
+    r'|"(?:[^"]|"")*"?'  # "…"
+    r"|\$(?P<tag>[A-Za-z_]\w*)?\$.*?(?:\$(?P=tag)\$|\Z)"  # $tag$…$tag$
+    r"|--[^\n]*"
+    r"|/\*.*?(?:\*/|\Z)"
+    r"|\bcopy\b[^;]*?\bfrom\s+stdin\b[^;]*;.*?(?:^\\\.|\Z)"  # COPY's data, to its \.
+    r"|(?P<meta>^[ \t]*\\(?!\.)[^\n]*)",
+    re.M | re.S | re.I,
+)
+
+
+def psql_meta_commands(text):
+    """(text with each psql meta-command blanked, [(offset, command)]). Blanked by as many
+    spaces, so every offset and line of the text stays where it was."""
+    if META_LINE.search(text) is None:
+        return text, []
+    found, parts, done = [], [], 0
+    for match in LEXED.finditer(text):
+        if match["meta"] is None:
+            continue
+        start = match.start("meta")
+        found.append((start, match["meta"].strip()))
+        parts += [text[done:start], " " * (match.end() - start)]
+        done = match.end()
+    return "".join(parts) + text[done:], found
 
 
 class Data:

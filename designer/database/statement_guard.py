@@ -8,8 +8,13 @@ by pglast (PostgreSQL's own parser), so what is checked is what PostgreSQL would
 
 from pglast import ast
 from pglast import parse_sql
+from pglast.enums import ConstrType
 from pglast.enums import ObjectType
 from pglast.parser import ParseError
+
+from designer.design.expressions import FUNCTIONS
+from designer.design.expressions import ExpressionProblem
+from designer.design.expressions import check_tree
 
 # The statements a plan, a put-back or a measure is made of.
 ALLOWED = (
@@ -131,7 +136,55 @@ def check_statement(text, schema, allowed=ALWAYS):
         raise RefusedStatement(f"a plan makes no {type(statement).__name__}")
     for node in nodes(statement):
         check_node(node, schema, allowed)
+    check_design_expressions(statement)
     return statement
+
+
+def design_expressions(statement):
+    """The expressions a design wrote into a statement: CHECKs, generated columns, index keys
+    and partial-index WHEREs (designer.design.expressions' allowlist applies to them)."""
+    for node in nodes(statement):
+        if isinstance(node, ast.Constraint) and node.contype in (
+            ConstrType.CONSTR_CHECK,
+            ConstrType.CONSTR_GENERATED,
+        ):
+            yield node.raw_expr
+        elif isinstance(node, ast.IndexStmt):
+            yield from (element.expr for element in node.indexParams or () if element.expr)
+            yield node.whereClause
+
+
+def measured_calls(statement):
+    """Functions a measure calls in its WHERE (where a CHECK's expression is counted), outside
+    its subqueries; the session's own helpers (pg_temp) aside."""
+    if not isinstance(statement, ast.SelectStmt) or statement.whereClause is None:
+        return
+    stack = [statement.whereClause]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.SubLink):
+            continue
+        if isinstance(item, ast.FuncCall):
+            parts = names_of(item.funcname)
+            if parts[0] != "pg_temp":
+                yield parts[-1]
+        if isinstance(item, ast.Node):
+            stack.extend(getattr(item, name) for name in item)
+        elif isinstance(item, tuple | list):
+            stack.extend(item)
+
+
+def check_design_expressions(statement):
+    for expression in design_expressions(statement):
+        if expression is None:
+            continue
+        try:
+            check_tree(expression, lambda name: True)
+        except ExpressionProblem as exc:
+            raise RefusedStatement(f"its expression is refused: {exc}") from None
+    for name in measured_calls(statement):
+        if name not in FUNCTIONS:
+            raise RefusedStatement(f"its measure calls {name}()")
 
 
 def is_own_search_path(statement, schema):

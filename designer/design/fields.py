@@ -15,6 +15,7 @@ from designer.design.field_rules import field_problems
 from designer.design.field_types import clean_field
 from designer.design.field_types import field_as_input
 from designer.design.field_types import pg_type
+from designer.design.table_structure import drop_field_items
 from designer.design.tables import check_writable
 from designer.design.tables import is_deployed
 from designer.design.tables import ordered_fields
@@ -209,6 +210,7 @@ def delete_field(user, field_id, lock_token=None, with_relationships=False):
         release_dependents(dependents, with_relationships, summary(field))
         log_removed(log, dependents)
         field.delete_instance()
+        drop_field_items(table, field.id)
         refresh_definition(table)
         log.add("field.deleted", f"removed {summary(field)} from {table.name}", field.id)
     return table

@@ -16,6 +16,8 @@ from designer.design.field_rules import field_problems
 from designer.design.field_types import pg_type
 from designer.design.field_types import python_regex_problem
 from designer.design.naming import identifier_problem
+from designer.design.structure import explicit_names
+from designer.design.structure import structure_problems
 from designer.errors import ValidationFailed
 from designer.history.snapshot import FIELD_COLUMNS
 from designer.history.snapshot import TABLE_COLUMNS
@@ -75,10 +77,11 @@ def snapshot_problems(snapshot, table_ids, regex_problem):
     enums = snapshot.get("enums", {})
     check_enums(enums, tables)
     for table_id, table in tables.items():
-        check_keyed("table", table_id, table, (*TABLE_COLUMNS, "fields"))
+        check_keyed("table", table_id, table, (*TABLE_COLUMNS, "fields"), ("structure",))
         if table_ids is None or table_id in table_ids:
             check_table(table, regex_problem, enums)
     check_unique(tables.values(), "table_name", "table")
+    check_relation_names(tables)
     edges = []
     for rel_id, rel in relationships.items():
         check_keyed("relationship", rel_id, rel, REL_KEYS)
@@ -88,10 +91,26 @@ def snapshot_problems(snapshot, table_ids, regex_problem):
     refuse_cycles(edges)
 
 
-def check_keyed(kind, entry_id, entry, keys):
+def check_relation_names(tables):
+    """Indexes and unique constraints named by hand share the schema's namespace with tables
+    (and one another)."""
+    seen = {table["table_name"] for table in tables.values()}
+    for table in tables.values():
+        if "structure" not in table or structure_problems(table):
+            continue
+        for name in sorted(explicit_names(table)[0]):
+            if name in seen:
+                where = f"table {table['table_name']!r}"
+                refuse(where, "structure", f"the name {name} is taken by another table or index.")
+            seen.add(name)
+
+
+def check_keyed(kind, entry_id, entry, keys, optional=()):
     where = f"{kind} {entry_id!r}"
-    if not isinstance(entry, dict) or set(entry) != set(keys):
-        refuse(where, "keys", f"expected exactly {', '.join(sorted(keys))}.")
+    if not isinstance(entry, dict) or not set(keys) <= set(entry) <= {*keys, *optional}:
+        listed = ", ".join(sorted(keys))
+        also = f" (and optionally {', '.join(optional)})" if optional else ""
+        refuse(where, "keys", f"expected exactly {listed}{also}.")
     if entry["id"] != entry_id:
         refuse(where, "id", "each entry is keyed by its own id.")
     if not is_uuid(entry_id):
@@ -153,6 +172,10 @@ def check_table(table, regex_problem, enums=None):
         refuse(where, "fields", "every table has exactly one system id field.")
     check_unique(fields.values(), "field_name", f"{where}, field")
     check_unique(fields.values(), "name", f"{where}, field")
+    problems = structure_problems(table)
+    if problems:
+        place, key, message = problems[0]
+        refuse(f"{where}, {place}", key, message)
 
 
 def is_text(value):

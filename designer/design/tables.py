@@ -1,5 +1,7 @@
 """A project's tables: access, creation, editing and the lifecycle."""
 
+import json
+
 from peewee import SQL
 from peewee import IntegrityError
 
@@ -157,12 +159,14 @@ def describe_table_change(before, after):
     return "; ".join(parts) or f"saved table {after.name} unchanged"
 
 
-def activation_problems(table):
-    """Why a table cannot become Active now (empty when it can)."""
+def activation_problems(table, fields=None):
+    """Why a table cannot become Active now (empty when it can); `fields` when already read."""
     problems = []
     if identifier_problem(table.table_name, "table"):
         problems.append(f"Table name: {identifier_problem(table.table_name, 'table')}")
-    fields = [f for f in table.fields if not f.field_config.get("system")]
+    fields = [
+        f for f in (table.fields if fields is None else fields) if not f.field_config.get("system")
+    ]
     if not fields:
         problems.append("Add at least one field besides id.")
     for field in fields:
@@ -268,9 +272,37 @@ def definition_of(table, fields):
 
 
 def refresh_definition(table):
-    """Rewrite schema_definition from the fields (in the caller's transaction)."""
+    """Rewrite schema_definition from the fields (in the caller's transaction). Its
+    "structure" (the table's chosen key, uniques, checks, indexes, which the snapshot's table
+    entry shows under the same key) stays."""
     definition = definition_of(table, ordered_fields(table.id))
-    DataTable.update(schema_definition=definition, updated_at=SQL("now()")).where(
+    value = SQL(
+        "%s::jsonb || CASE WHEN schema_definition ? 'structure'"
+        " THEN jsonb_build_object('structure', schema_definition -> 'structure')"
+        " ELSE '{}'::jsonb END",
+        (json.dumps(definition),),
+    )
+    DataTable.update(schema_definition=value, updated_at=SQL("now()")).where(
         DataTable.id == table.id
     ).execute()
     return definition
+
+
+def structure_of(table_id):
+    """The table's stored "structure" object ({} when it has none)."""
+    row = DataTable.select(DataTable.schema_definition).where(DataTable.id == table_id).first()
+    structure = (row.schema_definition or {}).get("structure") if row else None
+    return structure if isinstance(structure, dict) else {}
+
+
+def store_structure(table_id, structure):
+    """Set the table's "structure" (removed when empty), in the caller's transaction."""
+    if structure:
+        value = SQL(
+            "jsonb_set(schema_definition, '{structure}', %s::jsonb)", (json.dumps(structure),)
+        )
+    else:
+        value = SQL("schema_definition - 'structure'")
+    DataTable.update(schema_definition=value, updated_at=SQL("now()")).where(
+        DataTable.id == table_id
+    ).execute()

@@ -94,6 +94,8 @@ def attribute_change_words(attr, before, after):
         return config_change_words(before, after)
     if attr == "cascade_config" and settings:
         return cascade_change_words(before, after)
+    if attr == "structure" and settings:
+        return structure_change_words(before, after)
     if attr == "is_required":
         return "now required" if after else "now optional"
     label = attr.replace("_", " ")
@@ -102,6 +104,47 @@ def attribute_change_words(attr, before, after):
     if after in (None, ""):
         return f"{label} removed"
     return f"{label} {_plain(before)} → {_plain(after)}"
+
+
+STRUCTURE_NOUNS = {"uniques": "unique constraint", "checks": "check", "indexes": "index"}
+# What an item is beside its name and comment (designer.design.structure).
+ITEM_IDENTITY = ("id", "name", "comment")
+
+
+def structure_change_words(before, after):
+    """ "unique constraint orders_pair_key added; index by_note renamed to by_text" for two
+    table structures: each item by its id, so a new name is a rename."""
+    before, after = before or {}, after or {}
+    parts = []
+    for kind, noun in STRUCTURE_NOUNS.items():
+        old, new = before.get(kind) or {}, after.get(kind) or {}
+        for item_id in sorted(old.keys() | new.keys()):
+            was, now = old.get(item_id), new.get(item_id)
+            called = f"{noun} {(now or was).get('name') or '(generated name)'}"
+            if was is None:
+                parts.append(f"{called} added")
+            elif now is None:
+                parts.append(f"{called} dropped")
+            else:
+                parts += item_change_words(noun, was, now)
+    for key in sorted((before.keys() | after.keys()) - STRUCTURE_NOUNS.keys()):
+        if before.get(key) != after.get(key):
+            parts.append(f"{key.replace('_', ' ')} changed")
+    return "; ".join(parts) or "no visible change"
+
+
+def item_change_words(noun, was, now):
+    parts = []
+    if was.get("name") != now.get("name"):
+        old, new = was.get("name") or "(generated name)", now.get("name") or "(generated name)"
+        parts.append(f"{noun} {old} renamed to {new}")
+    called = f"{noun} {now.get('name') or '(generated name)'}"
+    meaning = [k for k in (was.keys() | now.keys()) if k not in ITEM_IDENTITY]
+    if any(was.get(k) != now.get(k) for k in meaning):
+        parts.append(f"{called} redefined")
+    if was.get("comment") != now.get("comment"):
+        parts.append(f"comment on {called} {'removed' if not now.get('comment') else 'changed'}")
+    return parts
 
 
 SHOWN_CHARACTERS = 80

@@ -14,6 +14,7 @@ from designer.design.field_types import TYPE_KEYS
 from designer.design.fields import regex_problem
 from designer.design.snapshot_rules import check_snapshot
 from designer.design.tables import refresh_definition
+from designer.design.tables import store_structure
 from designer.errors import Conflict
 from designer.history.diff import diff
 from designer.history.snapshot import build
@@ -90,6 +91,8 @@ def write_target(user, project_id, target, table_ids, rel_ids):
         for t in chosen.values()
     ]  # fmt: skip
     upsert(DataTable, tables, ("name", "table_name", "description", "status"))
+    for table_id, table in chosen.items():
+        store_structure(table_id, table.get("structure"))
     field_columns = ("name", "field_name", "data_type", "is_required", "default_value",
                      "field_config", "sort_order")  # fmt: skip
     fields = [

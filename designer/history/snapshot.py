@@ -43,8 +43,11 @@ def relationship_entry(rel):
     }
 
 
-# The keys of a snapshot's table and field entries (a table's also has "fields").
+# The keys of a snapshot's table and field entries (a table's also has "fields", and
+# "structure" when it has any: its chosen primary key, uniques, checks, indexes; kept in
+# data_table.schema_definition under the same key, and absent from older snapshots).
 TABLE_COLUMNS = ("id", "name", "table_name", "description", "status")
+TABLE_STRUCTURE = "structure"
 FIELD_COLUMNS = (
     "id", "name", "field_name", "data_type", "is_required", "default_value", "field_config",
     "sort_order",
@@ -54,16 +57,23 @@ FIELD_COLUMNS = (
 # entry) and one for the relationships (id NULL). Python parses their text in C instead of
 # turning 60,000 rows into objects, and only the texts it has not seen before (Parts).
 PARTS_JSON = """
-SELECT t.id::text, json_build_object(
+SELECT t.id::text, CASE WHEN s.structure IS NULL THEN json_build_object(
   'id', t.id, 'name', t.name, 'table_name', t.table_name,
-  'description', t.description, 'status', t.status,
-  'fields', coalesce((
+  'description', t.description, 'status', t.status, 'fields', f.fields)
+ELSE json_build_object(
+  'id', t.id, 'name', t.name, 'table_name', t.table_name,
+  'description', t.description, 'status', t.status, 'fields', f.fields,
+  'structure', s.structure) END
+FROM data_table t
+CROSS JOIN LATERAL (SELECT coalesce((
     SELECT json_object_agg(f.id, json_build_object(
       'id', f.id, 'name', f.name, 'field_name', f.field_name, 'data_type', f.data_type,
       'is_required', f.is_required, 'default_value', f.default_value,
       'field_config', f.field_config, 'sort_order', f.sort_order))
-    FROM data_field f WHERE f.table_id = t.id), '{}'))
-FROM data_table t WHERE t.project_id = %(project)s
+    FROM data_field f WHERE f.table_id = t.id), '{}') AS fields) f
+CROSS JOIN LATERAL (
+  SELECT nullif(t.schema_definition -> 'structure', '{}'::jsonb) AS structure) s
+WHERE t.project_id = %(project)s
 UNION ALL
 SELECT NULL, coalesce((
   SELECT json_object_agg(r.id, json_build_object(

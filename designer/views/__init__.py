@@ -219,6 +219,7 @@ def register_blueprints(app):
     from designer.views import members
     from designer.views import projects
     from designer.views import relationships
+    from designer.views import structure
     from designer.views import tables
     from designer.views import tokens
     from designer.views import transfer
@@ -232,6 +233,7 @@ def register_blueprints(app):
         tokens,
         tables,
         fields,
+        structure,
         locks,
         relationships,
         enums,

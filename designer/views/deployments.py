@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import projects
+from designer.database import activations
 from designer.database import deploy
 from designer.database import drift
 from designer.database import exports
@@ -31,6 +32,7 @@ from designer.web import htmx
 
 bp = Blueprint("deployments", __name__)
 PAGE = "deployments/index.html"
+ACTIVATE = "deployments/activate.html"
 SHOW = "deployments/show.html"
 
 
@@ -40,14 +42,19 @@ def table_names(plan):
     return names
 
 
-def deploy_context(granted, **extra):
-    plan = plans.viewed_plan(granted.project)
+def grouped(plan):
+    """A plan's steps by table name, and how many steps of each safety class."""
     names = table_names(plan)
     groups = {}
     for step in plan.steps:
         groups.setdefault(names.get(step.table_id, "schema"), []).append(step)
     counted = [step.kind for step in plan.steps]
-    kinds = {kind: counted.count(kind) for kind in KINDS if kind in counted}
+    return groups, {kind: counted.count(kind) for kind in KINDS if kind in counted}
+
+
+def deploy_context(granted, **extra):
+    plan = plans.viewed_plan(granted.project)
+    groups, kinds = grouped(plan)
     return {
         "access": granted, "project": granted.project, "plan": plan, "groups": groups,
         "kinds": kinds, "pending": plans.has_pending(plan),
@@ -101,6 +108,73 @@ def answered(granted, act):
     except (Conflict, Locked, ValidationFailed) as exc:
         return block(PAGE, "deploy_body", 422, **deploy_context(granted, message=exc.message))
     return block(PAGE, "deploy_body", **deploy_context(granted, result=result))
+
+
+def chosen_tables(values):
+    """The tables a form or link chooses: table_ids (repeated), or all_drafts."""
+    all_drafts = bool(values.get("all_drafts"))
+    # "Activate all" on the table list sends the ticked boxes too: all of them wins.
+    table_ids = [] if all_drafts else [raw for raw in values.getlist("table_ids") if raw]
+    return table_ids, all_drafts
+
+
+def activation_context(granted, table_ids, all_drafts, **extra):
+    """The review of an activation: the chosen tables and the plan that activates them,
+    or (message) why they cannot be activated."""
+    context = {
+        "access": granted, "project": granted.project, "table_ids": table_ids,
+        "all_drafts": all_drafts, "chosen": [], "plan": None, "groups": {}, "kinds": {},
+        "result": None, "message": None,
+    }  # fmt: skip
+    try:
+        chosen, plan = activations.preview(current_user, granted.project.id, table_ids, all_drafts)
+    except (Conflict, ValidationFailed) as exc:
+        return {**context, "message": exc.message, **extra}
+    groups, kinds = grouped(plan)
+    return {**context, "chosen": chosen, "plan": plan, "groups": groups, "kinds": kinds, **extra}
+
+
+@bp.get("/projects/<project_id>/activations/new")
+@login_required
+def review_activation(project_id):
+    """What activating the chosen Draft tables (or all of them) would run, to dry-run or apply."""
+    granted = projects.access(current_user, project_id, "editor")
+    table_ids, all_drafts = chosen_tables(request.args)
+    context = activation_context(granted, table_ids, all_drafts)
+    # Nothing to activate (or a stale link) is said on the page: reading it refuses nothing.
+    return page_or_block(ACTIVATE, "activation_body", **context)
+
+
+@bp.post("/projects/<project_id>/activations")
+@login_required
+def activate(project_id):
+    """Activate the chosen Draft tables in one plan and one transaction (or dry-run it)."""
+    granted = projects.access(current_user, project_id, "editor")
+    table_ids, all_drafts = chosen_tables(request.form)
+    dry_run = request.form.get("action") != "activate"
+    confirm = bool(request.form.get("confirm_destructive")) and not dry_run
+    try:
+        steps = []
+        if confirm:
+            steps = activations.preview(current_user, granted.project.id, table_ids, all_drafts)[
+                1
+            ].steps
+        with critical_locks(destructive_tables(steps)):
+            done = activations.activate(
+                current_user, granted.project.id, table_ids, all_drafts, dry_run, confirm
+            )
+    except (Conflict, Locked, ValidationFailed) as exc:
+        context = activation_context(granted, table_ids, all_drafts)
+        return page_or_block(
+            ACTIVATE, "activation_body", 422, **{**context, "message": exc.message}
+        )
+    if dry_run:
+        context = activation_context(granted, table_ids, all_drafts, result=done.deployment)
+        return page_or_block(ACTIVATE, "activation_body", **context)
+    count = len(done.tables)
+    where = f" and deployed to {done.deployment.target_schema}" if done.deployment else ""
+    flash(f"{count} table{'s are' if count != 1 else ' is'} now Active{where}.", "success")
+    return go("deployments.index", project_id=granted.project.id)
 
 
 @bp.get("/projects/<project_id>/deployments/<deployment_id>")

@@ -18,6 +18,7 @@ from designer.db import utcnow
 from designer.design import page_stamps
 from designer.design import relationships
 from designer.design import table_list
+from designer.design import table_structure
 from designer.design import tables
 from designer.design.dependents import foreign_keys_into
 from designer.design.dependents import using_table
@@ -165,11 +166,13 @@ def table_context(granted, table, **extra):
     for rel in using_table(table.id):
         for field_id in {rel.source_field_id, rel.target_field_id} - {None}:
             field_links.setdefault(field_id, []).append(rel.relationship_name)
+    loaded = tables.ordered_fields(table.id)
     return {
         "access": granted,
         "project": granted.project,
         "table": table,
-        "fields": tables.ordered_fields(table.id),
+        "fields": loaded,
+        "structure_items": table_structure.listed(table, loaded),
         "field_links": field_links,
         "foreign_keys": foreign_keys_into(table.id),
         **extra,
@@ -197,7 +200,10 @@ def show(table_id):
     return render_template(TABLE, **context, **lock_context(table, lost_oob=False))
 
 
-LIVE_BLOCKS = ["table_header", "deploy_status", "field_rows", "table_relationships", "lock_history"]
+LIVE_BLOCKS = [
+    "table_header", "deploy_status", "field_rows", "structure_list", "table_relationships",
+    "lock_history",
+]  # fmt: skip
 
 
 @bp.get("/tables/<table_id>/live")

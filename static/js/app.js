@@ -123,6 +123,18 @@
       el.textContent = minutes + ":" + seconds;
     });
   }
+  // A long request's indicator counts the seconds it has been running (data-elapsed).
+  function elapsed() {
+    document.querySelectorAll(".htmx-request [data-elapsed], .htmx-request[data-elapsed]").forEach(function (el) {
+      var started = Number(el.getAttribute("data-started") || 0);
+      if (!started) {
+        started = Date.now();
+        el.setAttribute("data-started", String(started));
+      }
+      el.textContent = Math.floor((Date.now() - started) / 1000) + " s";
+    });
+  }
+  setInterval(elapsed, 500);
   setInterval(tick, 1000);
   document.addEventListener("htmx:afterSettle", tick);
   document.addEventListener("DOMContentLoaded", tick);

@@ -18,6 +18,7 @@ from designer.db import database
 from designer.design import enums
 from designer.design import fields
 from designer.design import relationships
+from designer.design import table_structure
 from designer.design import tables
 from designer.history import versions
 from designer.models import MODELS
@@ -67,6 +68,12 @@ ROUTES = [
     ("html", "POST", "/tables/{t}/fields", {"name": "New"}, "editor"),
     ("html", "POST", "/tables/{t}/fields/new/cancel", None, "viewer"),
     ("html", "POST", "/tables/{t}/fields/order", {"field_ids": ["{g}", "{f}"]}, "editor"),
+    ("html", "GET", "/tables/{u}/structure/{k}/new", None, "editor"),
+    ("html", "POST", "/tables/{u}/structure/{k}", {"expression": "id > 1"}, "editor"),
+    ("html", "GET", "/tables/{u}/structure/{k}/{s}/edit", None, "editor"),
+    ("html", "PUT", "/tables/{u}/structure/{k}/{s}", {"expression": "id > 2"}, "editor"),
+    ("html", "DELETE", "/tables/{u}/structure/{k}/{s}", None, "editor"),
+    ("html", "POST", "/tables/{u}/structure/cancel", None, "viewer"),
     ("html", "GET", "/fields/{f}", None, "viewer"),
     ("html", "GET", "/fields/{f}/edit", None, "editor"),
     ("html", "PUT", "/fields/{f}", {"name": "F2", "data_type": "text", "revision": "1"}, "editor"),
@@ -124,6 +131,9 @@ ROUTES = [
     ("html", "GET", "/projects/{p}/deploy", None, "viewer"),
     # Nothing is Active in this world: 422 "nothing to deploy" shows the role check passed.
     ("html", "POST", "/projects/{p}/deployments", {"action": "dry_run"}, "editor", {422}),
+    ("html", "GET", "/projects/{p}/activations/new?all_drafts=1", None, "editor"),
+    # No table chosen: 422 shows the role check passed.
+    ("html", "POST", "/projects/{p}/activations", {"action": "dry_run"}, "editor", {422}),
     ("html", "GET", "/projects/{p}/deployments/{d}", None, "viewer"),
     ("html", "GET", "/projects/{p}/deployments/{d}/deployment.sql", None, "viewer"),
     ("html", "GET", "/projects/{p}/drift", None, "viewer"),
@@ -150,6 +160,10 @@ ROUTES = [
     ("api", "GET", "/tables/{t}/fields", None, "viewer"),
     ("api", "POST", "/tables/{t}/fields", {"name": "New"}, "editor"),
     ("api", "POST", "/tables/{t}/fields/order", {"field_ids": ["{g}", "{f}"]}, "editor"),
+    ("api", "GET", "/tables/{u}/structure", None, "viewer"),
+    ("api", "POST", "/tables/{u}/structure/{k}", {"expression": "id > 1"}, "editor"),
+    ("api", "PUT", "/tables/{u}/structure/{k}/{s}", {"expression": "id > 2"}, "editor"),
+    ("api", "DELETE", "/tables/{u}/structure/{k}/{s}", None, "editor"),
     ("api", "GET", "/fields/{f}", None, "viewer"),
     ("api", "PATCH", "/fields/{f}", {"name": "F2", "revision": 1}, "editor"),
     ("api", "DELETE", "/fields/{g}", None, "editor"),
@@ -182,6 +196,8 @@ ROUTES = [
     # Nothing is Active in this world: 409 "nothing to deploy" shows the role check passed.
     ("api", "POST", "/projects/{p}/deployments", {"dry_run": True}, "editor", {409}),
     ("api", "GET", "/projects/{p}/deployments", None, "viewer"),
+    # No table chosen: 422 shows the role check passed.
+    ("api", "POST", "/projects/{p}/activations", {"table_ids": []}, "editor", {422}),
     ("api", "GET", "/projects/{p}/deployments/{d}", None, "viewer"),
     ("api", "GET", "/projects/{p}/drift", None, "viewer"),
     ("api", "POST", "/projects/{p}/drift", {"resolve": "adopt"}, "editor", {409}),
@@ -280,6 +296,9 @@ def build_world(make_user):
     first = fields.create_field(users["olga"], table.id, {"name": "Total"})
     second = fields.create_field(users["olga"], table.id, {"name": "Note"})
     customers = tables.create_table(users["olga"], project.id, "Customers")
+    check = table_structure.save_item(
+        users["olga"], customers.id, "checks", {"expression": "id > 0"}
+    )
     parent = relationships.create_relationship(
         users["olga"],
         project.id,
@@ -290,7 +309,8 @@ def build_world(make_user):
     _, dry_run = deploy.transition(users["olga"], customers.id, "active", dry_run=True)
     tables.create_table(users["olga"], project.id, "Unsaved")
     ids = {"p": project.id, "m": users["erin"].id, "t": table.id, "f": first.id, "g": second.id}
-    ids.update(u=customers.id, r=parent.id, n=1, d=dry_run.id, x="dbml", e=mood.id)
+    ids.update(u=customers.id, r=parent.id, n=1, d=dry_run.id, x="dbml", k="checks", s=check["id"])
+    ids.update(e=mood.id)
     return {"project": project, "ids": ids, "actors": actors}
 
 

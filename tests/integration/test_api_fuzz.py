@@ -22,8 +22,9 @@ KEYS = (
     "relationship_name", "relationship_type", "cascade_config", "on_delete", "on_update",
     "field_ids", "message", "max_length", "min_length", "pattern", "number_type",
     "precision", "scale", "min", "max", "date_type", "unique", "indexed", "is_active",
-    "expires_in_days", "text_type", "enum_id", "named_type", "time_precision",
-    "array_dimensions", "default_empty", "labels",
+    "expires_in_days", "columns", "expression", "keys", "include", "where", "method",
+    "comment", "column", "collation", "opclass", "descending", "nulls", "text_type", "enum_id",
+    "named_type", "time_precision", "array_dimensions", "default_empty", "labels",
 )  # fmt: skip
 NASTY = ("\x00", "\ud800", "1e1000000", "-1", "0", "one_to_one", "([", "now()", "true", "NaN")
 scalars = st.one_of(
@@ -88,6 +89,8 @@ def path_ids(world):
         "number": "1",
         "token_id": str(uuid.uuid4()),
         "deployment_id": str(ids["d"]) if "d" in ids else str(uuid.uuid4()),
+        "kind": ids["k"],
+        "item_id": str(ids["s"]),
     }
 
 
@@ -107,7 +110,7 @@ def test_no_api_operation_answers_5xx_whatever_it_is_sent(data, world, api):
         name: data.draw(st.sampled_from([real[name], str(uuid.uuid4()), "x\x00"])) for name in real
     }
     url = path.format(**fills)
-    body = data.draw(body_for(properties)) if method in ("POST", "PATCH", "DELETE") else None
+    body = data.draw(body_for(properties)) if method in ("POST", "PUT", "PATCH", "DELETE") else None
     query = data.draw(queries)
     response = client.client.open(
         "/api/v1" + url,

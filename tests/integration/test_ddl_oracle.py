@@ -18,6 +18,11 @@ from designer.database import ddl
 from designer.database.catalog import read_catalog
 from designer.database.ddl_terms import CASTABLE_FUNCTION
 from designer.design.field_types import TYPE_KEYS
+from designer.design.structure import ItemInvalid
+from designer.design.structure import clean_item
+from designer.design.structure import with_item
+from designer.design.structure import without_field
+from designer.design.structure import without_item
 from tests import snapshots as s
 
 NAMES = ["total", "user", "order", "select", "a_b", "b_c", "x" * 63, "group", "note", "y" * 60]
@@ -189,7 +194,8 @@ def edit(draw, snap):
     fields = plain_fields(snap, tbl)
     kind = draw(st.sampled_from(["rename_table", "rename_field", "retype", "settings", "add_field",
                                  "drop_field", "add_table", "drop_table", "link", "unlink",
-                                 "cascade", "describe", "enum"]))  # fmt: skip
+                                 "cascade", "describe", "structure", "structure",
+                                 "enum"]))  # fmt: skip
     if kind == "rename_table":
         name = unused(TABLE_NAMES, {t["table_name"] for t in tables}, draw)
         if name:
@@ -211,7 +217,11 @@ def edit(draw, snap):
             new = typed_field(draw, name, 30)
             tbl["fields"][new["id"]] = new
     elif kind == "drop_field" and fields:
-        del tbl["fields"][draw(st.sampled_from(fields))["id"]]
+        gone = draw(st.sampled_from(fields))["id"]
+        del tbl["fields"][gone]
+        set_structure(tbl, without_field(tbl.get("structure", {}), gone))
+    elif kind == "structure":
+        edit_structure(draw, snap, tbl, fields)
     elif kind == "add_table":
         name = unused(TABLE_NAMES, {t["table_name"] for t in tables}, draw)
         if name:
@@ -244,6 +254,76 @@ def edit(draw, snap):
     elif kind == "describe":
         tbl["description"] = draw(st.sampled_from(["", "Orders 'placed'"]))
         tbl["status"] = draw(st.sampled_from(["active", "deprecated"]))
+
+
+ITEM_NAMES = ["orders_pair_key", "Positive Check", "by_note", "x" * 63]
+# Expressions that hold for a column of any of TYPES.
+EXPRESSIONS = [
+    '"{a}" IS NOT NULL OR "{b}" IS NULL',
+    'num_nonnulls("{a}", "{b}") >= 0',
+    '"{a}" IS NULL',
+]
+
+
+def set_structure(tbl, structure):
+    if structure:
+        tbl["structure"] = structure
+    else:
+        tbl.pop("structure", None)
+
+
+def chosen_names(snap):
+    return {
+        item["name"]
+        for t in snap["tables"].values()
+        for entries in t.get("structure", {}).values()
+        for item in entries.values()
+    }
+
+
+def edit_structure(draw, snap, tbl, fields):
+    """Add, drop, rename, comment or redefine a unique, check or index of `tbl`."""
+    columns = [f["field_name"] for f in tbl["fields"].values()]
+    existing = [(k, i) for k, entries in tbl.get("structure", {}).items() for i in entries]
+    action = draw(st.sampled_from(["add", "add", "drop", "rename", "comment"]))
+    if action != "add" and existing:
+        kind, item_id = draw(st.sampled_from(sorted(existing)))
+        if action == "drop":
+            set_structure(tbl, without_item(tbl, kind, item_id))
+            return
+        item = dict(tbl["structure"][kind][item_id])
+        if action == "rename":
+            item["name"] = unused([*ITEM_NAMES, None], chosen_names(snap), draw)
+        else:
+            item["comment"] = draw(st.sampled_from([None, "Kept's reason"]))
+        set_structure(tbl, with_item(tbl, kind, item))
+        return
+    picked = draw(st.lists(st.sampled_from(columns), min_size=1, max_size=3, unique=True))
+    a, b = picked[0], picked[-1]
+    name = unused([*ITEM_NAMES, None, None], chosen_names(snap), draw)
+    comment = draw(st.sampled_from([None, "Kept's reason"]))
+    kind = draw(st.sampled_from(["uniques", "checks", "indexes"]))
+    data = {"name": name, "comment": comment, "columns": picked}
+    if kind == "checks":
+        data["expression"] = draw(st.sampled_from(EXPRESSIONS)).format(a=a, b=b)
+    elif kind == "indexes":
+        method = draw(st.sampled_from(["btree", "btree", "hash"]))
+        keys = [{"column": c, "descending": draw(st.booleans()) and method == "btree"}
+                for c in (picked[:1] if method == "hash" else picked)]  # fmt: skip
+        if method == "btree" and draw(st.booleans()):
+            keys.append({"expression": f'"{b}" IS NULL', "nulls": "first"})
+        data.update(method=method, keys=keys, unique=method == "btree" and draw(st.booleans()))
+        if draw(st.booleans()):
+            data["where"] = f'"{a}" IS NOT NULL'
+        if method == "btree" and draw(st.booleans()):
+            data["include"] = [c for c in columns if c not in picked][:1]
+    try:
+        item = clean_item(
+            kind, {k: v for k, v in data.items() if v is not None}, tbl, s.new_id("i")
+        )
+    except ItemInvalid:
+        return  # the table page would refuse it too (a unique the key already is)
+    set_structure(tbl, with_item(tbl, kind, item))
 
 
 @st.composite

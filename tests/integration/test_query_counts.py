@@ -4,6 +4,7 @@ import threading
 
 from designer import projects
 from designer import web
+from designer.db import PreparedStatement
 from designer.db import counting_queries
 from designer.db import database
 from designer.design import fields
@@ -113,3 +114,17 @@ def test_the_query_counter_counts_only_its_own_threads_queries(app):
         thread.join(30)
     assert not thread.is_alive()
     assert counter.count == 1
+
+
+def test_a_statements_per_connection_prepare_is_not_counted_as_a_requests_query(app):
+    # The pool hands a request whichever connection it holds; only the first EXECUTE on each
+    # connection also PREPAREs. Counted, that made a route's count depend on the pool's past
+    # (the 1,000-table route test saw 6 and 7 queries for the same route in a random order).
+    statement = PreparedStatement("counted_once_probe", "SELECT %s::int + 1", ("int",))
+    with counting_queries() as counter:
+        assert statement.execute((1,)).fetchone() == (2,)
+    assert counter.count == 1
+    with counting_queries() as counter:
+        statement.execute((2,))
+        database.execute_sql("SELECT 1")
+    assert counter.count == 2

@@ -14,6 +14,7 @@ from designer import web
 from designer.db import counting_queries
 from designer.design import enums
 from designer.design import fields
+from designer.design import table_structure
 from designer.design import tables
 from designer.design.tables import SYSTEM_FIELD
 from designer.history import snapshot
@@ -43,6 +44,7 @@ VARIANTS = {
     "versions.show": ["hx:?tables=1", "hx:?relationships=1"],
     "versions.compare": ["?from=1&to=2", "?from=1&to=working", "hx:?from=&to=1&start=1"],
     "deployments.show": ["hx:?start=1"],
+    "deployments.review_activation": ["?all_drafts=1"],
     "diagram.show": ["?all=1"],
     "api.list_relationships": ["?limit=5&after=table_0001_previous_id_fkey"],
     "api.list_deployments": ["?limit=1"],
@@ -115,6 +117,7 @@ def seed(user, member, count):
     deployment = record_deployment(project, user)
     table = DataTable.get(DataTable.project == project.id, DataTable.name == "Table 0002")
     fields.create_field(user, table.id, {"name": "Pending"})
+    check = table_structure.save_item(user, table.id, "checks", {"expression": "id > 0"})
     versions.save_version(user, project.id, "second")
     tables.create_table(user, project.id, "Unsaved")
     mood = enums.create_enum(user, project.id, "mood", ["sad", "ok"])
@@ -125,6 +128,7 @@ def seed(user, member, count):
         "rel_id": TableRelationship.get(TableRelationship.target_table == table.id).id,
         "deployment_id": deployment.id, "number": 2, "user_id": member.id,
         "name": "htmx.min.js", "filename": "js/app.js", "fmt": "dbml",
+        "kind": "checks", "item_id": check["id"],
     }  # fmt: skip
 
 

@@ -6,6 +6,8 @@ from designer.activity import recent
 from designer.database import plans
 from designer.design import field_types
 from designer.design.relationships import ACTIONS
+from designer.design.structure import KINDS
+from designer.design.tables import structure_of
 from designer.history import versions
 from designer.models import DataField
 from designer.models import DataTable
@@ -82,6 +84,15 @@ def test_every_type_and_setting_the_field_form_offers_is_in_the_sample(alice):
     offered |= {("setting", s) for s in field_types.COMMON_SETTINGS}
     offered |= {("setting", "is_required"), ("setting", "default_value")}
     assert offered - used == set(), "add fields using these to designer/sample.toml"
+    # Constraints and indexes of the table pages' kinds, and of several shapes.
+    made_tables = DataTable.select().where(DataTable.project == made.project.id)
+    structures = [structure_of(t.id) for t in made_tables]
+    assert {kind for s in structures for kind, found in s.items() if found} >= set(KINDS)
+    indexes = [i for s in structures for i in s.get("indexes", {}).values()]
+    assert {i["method"] for i in indexes} == {"btree", "hash", "brin"}
+    keys = [k for i in indexes for k in i["keys"]]
+    assert any(k["expression"] for k in keys) and any(k["descending"] for k in keys)
+    assert any(i["where"] for i in indexes) and any(i["include"] for i in indexes)
     rules = TableRelationship.select().where(TableRelationship.project == made.project.id)
     actions = {rule.cascade_config[event] for rule in rules for event in ("on_delete", "on_update")}
     # set_default needs a foreign key with a default, which no bookshop key has.

@@ -5,12 +5,13 @@ import pytest
 from designer.database import import_expressions as expressions
 from designer.database.export_formats import dbml_string
 from designer.database.import_dbml import read_dbml
-from designer.database.import_dbml import unescaped
 from designer.database.import_plan import plan_import
 from designer.database.import_source import merged_order
 from designer.database.import_sql import read_sql
 from designer.database.import_types import map_type
 from designer.database.import_types import parse_formatted
+from designer.design.expressions import sql_expression
+from designer.design.structure import field_names
 
 
 @pytest.mark.parametrize(
@@ -146,12 +147,20 @@ def test_checks_on_one_column_become_rules_and_others_do_not(check, rules):
     assert expressions.check_rules(expressions.expression(check)) == rules
 
 
-def test_a_check_between_two_columns_is_reported_with_its_line():
+def test_a_check_between_two_columns_is_kept_as_a_table_check():
     plan = plan_import(read_sql("CREATE TABLE t (\n  a int,\n  b int,\n  CHECK (a < b)\n);"))
-    [finding] = plan.of_kind("unrepresentable")
+    assert plan.of_kind("unrepresentable") == []
+    [table] = plan.snapshot["tables"].values()
+    [check] = table["structure"]["checks"].values()
+    assert sql_expression(check["expression"], field_names(table)) == "a < b"
+
+
+def test_a_check_calling_a_function_of_its_own_is_reported_with_its_line():
+    sql = "CREATE TABLE t (\n  a int,\n  b int,\n  CHECK (valid(a) < b)\n);"
+    [finding] = plan_import(read_sql(sql)).of_kind("unrepresentable")
     assert (finding.line, finding.message) == (
         4,
-        "CHECK (a < b) is not a validation rule the designer has",
+        "CHECK (valid(a) < b) is not kept: valid() is not a function a design may call.",
     )
 
 
@@ -180,7 +189,11 @@ def test_new_ids_follow_both_orders_a_table_lists_its_objects_in():
 def test_dbml_strings_escape_quotes_backslashes_and_newlines():
     text = "it's a \\ path\nnext"
     assert dbml_string(text) == "'it\\'s a \\\\ path\\nnext'"
-    assert unescaped(dbml_string(text)[1:-1]) == text
+    read = read_dbml(f"Table t {{\n  a text [default: {dbml_string(text)}]\n}}\n")
+    assert read.tables["t"].columns["a"].default_value == text
+    backslashes = "\\'; \\n \\\\"
+    read = read_dbml(f"Table t {{\n  a text [default: {dbml_string(backslashes)}]\n}}\n")
+    assert read.tables["t"].columns["a"].default_value == backslashes
 
 
 def test_dbml_many_to_many_is_reported_and_enums_are_kept():

@@ -6,6 +6,7 @@ from flask import request
 
 from designer import api_input
 from designer import projects
+from designer.database import activations
 from designer.database import deploy
 from designer.database import drift
 from designer.database import records
@@ -38,7 +39,7 @@ def deployment_json(row, full=True):
     }
 
 
-def recorded(run):
+def recorded(run, shown=deployment_json):
     """201 with the Deployment `run` recorded, or 409/423 listing the steps to confirm."""
     try:
         row = run()
@@ -47,7 +48,7 @@ def recorded(run):
             raise
         response, status = error_body(exc.status, exc.code, exc.message)
         return jsonify({**response.json, "steps": exc.details["steps"]}), status
-    return jsonify(deployment_json(row)), 201
+    return jsonify(shown(row)), 201
 
 
 @bp.post("/projects/<project_id>/deployments")
@@ -57,6 +58,30 @@ def create_deployment(project_id, data):
     table_ids = data.get("table_ids")
     dry_run, confirm = data.get("dry_run") is True, data.get("confirm_destructive") is True
     return recorded(lambda: deploy.deploy(g.api_user, project_id, table_ids, dry_run, confirm))
+
+
+def activation_json(done):
+    return {
+        "dry_run": done.dry_run,
+        "tables": [
+            {"id": str(t.id), "table_name": t.table_name, "status": t.status} for t in done.tables
+        ],
+        "deployment": deployment_json(done.deployment) if done.deployment else None,
+    }
+
+
+@bp.post("/projects/<project_id>/activations")
+@accepts(api_input.ActivationRequest)
+def create_activation(project_id, data):
+    """Activate several Draft tables in one plan and one transaction, in dependency order:
+    {"table_ids": [...]} or {"all_drafts": true}, with "dry_run" and "confirm_destructive"."""
+    dry_run, confirm = data.get("dry_run") is True, data.get("confirm_destructive") is True
+    table_ids, all_drafts = data.get("table_ids"), data.get("all_drafts") is True
+
+    def run():
+        return activations.activate(g.api_user, project_id, table_ids, all_drafts, dry_run, confirm)
+
+    return recorded(run, activation_json)
 
 
 @bp.get("/projects/<project_id>/deployments")

@@ -8,7 +8,9 @@ from designer import api_input
 from designer import projects
 from designer.database import deploy
 from designer.design import fields
+from designer.design import structure
 from designer.design import table_list
+from designer.design import table_structure
 from designer.design import tables
 from designer.history.snapshot import field_entry
 from designer.views.api import bp
@@ -163,3 +165,58 @@ def order_fields(table_id, data):
     """Reorder: {"field_ids": [...]} lists every field but id."""
     table = fields.reorder(g.api_user, table_id, data["field_ids"], lock_token())
     return jsonify([field_json(f) for f in tables.ordered_fields(table.id)])
+
+
+@bp.get("/tables/<table_id>/structure")
+def get_structure(table_id):
+    """The table's unique constraints, checks and indexes, columns by name."""
+    _, table = tables.table_access(g.api_user, table_id)
+    return jsonify(structure_json(table_structure.table_entry(table)))
+
+
+@bp.post("/tables/<table_id>/structure/<kind>")
+@accepts(api_input.StructureItem)
+def add_structure_item(table_id, kind, data):
+    """Add a unique constraint (kind uniques), a check (checks) or an index (indexes)."""
+    item = table_structure.save_item(
+        g.api_user, table_id, kind, item_input(data), None, lock_token()
+    )
+    return jsonify(item_of(table_id, kind, item["id"])), 201
+
+
+@bp.put("/tables/<table_id>/structure/<kind>/<item_id>")
+@accepts(api_input.StructureItem)
+def put_structure_item(table_id, kind, item_id, data):
+    """Replace one item (its id stays: a new name alone is a rename where deployed)."""
+    table_structure.save_item(g.api_user, table_id, kind, item_input(data), item_id, lock_token())
+    return jsonify(item_of(table_id, kind, item_id))
+
+
+@bp.delete("/tables/<table_id>/structure/<kind>/<item_id>")
+def delete_structure_item(table_id, kind, item_id):
+    """Remove one item."""
+    table_structure.delete_item(g.api_user, table_id, kind, item_id, lock_token())
+    return "", 204
+
+
+def item_input(data):
+    keys = data.get("keys")
+    if isinstance(keys, list):
+        data = {**data, "keys": [dict(key) for key in keys]}
+    return data
+
+
+def item_of(table_id, kind, item_id):
+    _, table = tables.table_access(g.api_user, table_id)
+    entry = table_structure.table_entry(table)
+    return structure.item_display(entry, kind, structure.items(entry, kind)[item_id])
+
+
+def structure_json(entry):
+    return {
+        kind: [
+            structure.item_display(entry, kind, item)
+            for item in sorted(structure.items(entry, kind).values(), key=structure.sort_key)
+        ]
+        for kind in structure.KINDS
+    }
