@@ -27,6 +27,7 @@ from designer.database.import_source import SourceColumn
 from designer.database.import_source import SourceReference
 from designer.database.import_source import SourceTable
 from designer.database.import_source import line_numbers
+from designer.database.import_types import INTERVAL_ALL_FIELDS
 from designer.database.import_types import SERIALS
 from designer.database.import_types import map_type
 from designer.database.import_types import named_text
@@ -325,6 +326,12 @@ class SqlReader:
         if None in texts:
             words = f"{base} with a modifier that is not a constant; imported as text"
             return "text", {}, (UNREPRESENTABLE, words)
+        if base == "interval" and modifiers:
+            # The parser's modifiers: the fields (all, or some), then the precision.
+            if modifiers[0] != INTERVAL_ALL_FIELDS:
+                words = "an interval of some fields (DAY, HOUR TO MINUTE...) becomes interval"
+                return "date", {"date_type": "interval"}, (IMPERFECT, words)
+            modifiers = modifiers[1:]
         named = named_text(names(type_name["names"]), texts)
         return map_type(base, modifiers, dimensions, named)
 

@@ -135,11 +135,6 @@ def other_text_type(base, modifiers):
 
 
 def date_type(base, modifiers):
-    if base == "interval" and modifiers:
-        if modifiers[0] != INTERVAL_ALL_FIELDS:
-            words = "an interval of some fields (DAY, HOUR TO MINUTE...) becomes interval"
-            return "date", {"date_type": "interval"}, (IMPERFECT, words)
-        modifiers = modifiers[1:]
     settings = {"date_type": base}
     if modifiers and base != "date":
         if not 0 <= modifiers[0] <= MAX_TIME_PRECISION:

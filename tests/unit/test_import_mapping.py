@@ -38,8 +38,7 @@ from designer.design.structure import field_names
         ("timestamptz", [], "date", {"date_type": "timestamptz"}, None),
         ("timestamp", [3], "date", {"date_type": "timestamp", "time_precision": 3}, None),
         ("timetz", [], "date", {"date_type": "timetz"}, None),
-        ("interval", [0x7FFF, 2], "date", {"date_type": "interval", "time_precision": 2}, None),
-        ("interval", [8], "date", {"date_type": "interval"}, "imperfect"),
+        ("interval", [2], "date", {"date_type": "interval", "time_precision": 2}, None),
         ("bool", [], "boolean", {}, None),
         ("uuid", [], "text", {"text_type": "uuid"}, None),
         ("jsonb", [], "text", {"text_type": "jsonb"}, None),
@@ -203,3 +202,14 @@ def test_dbml_many_to_many_is_reported_and_enums_are_kept():
     assert "a many-to-many ref cannot be represented" in messages
     assert source.enums == {"e": ["x", "y"]}
     assert source.tables["a"].columns["s"].settings == {"text_type": "enum", "enum_name": "e"}
+
+
+def test_an_interval_s_fields_are_a_finding_and_its_precision_is_kept():
+    source = read_sql("CREATE TABLE t (a interval month, b interval(3), c interval day to second);")
+    columns = {c.name: c.settings for c in source.tables["t"].columns.values()}
+    assert columns == {
+        "a": {"date_type": "interval"},
+        "b": {"date_type": "interval", "time_precision": 3},
+        "c": {"date_type": "interval"},
+    }
+    assert sorted(f.subject for f in source.findings) == ["t.a", "t.c"]
