@@ -196,6 +196,8 @@ class SqlReader:
         self.text = text
         self.line_of = line_of
         self.source = Source()
+        # Tables whose inheritance or partitioning is not kept (their indexes say so too).
+        self.unpartitioned = set()
         # The byte offset of the statement being read: its tree's locations count from it.
         self.base = 0
         # The statement's own bytes (start, end), and its tree as pglast's objects, made only
@@ -277,6 +279,7 @@ class SqlReader:
         import_limits.refuse_tables(len(self.source.tables))
         if any(stmt.get(k) for k in ("inhRelations", "partspec", "partbound", "ofTypename")):
             self.note(UNREPRESENTABLE, line, name, "inheritance or partitioning is not kept")
+            self.unpartitioned.add(name)
         for element in stmt.get("tableElts", []):
             kind, body = unwrap(element)
             if kind == "ColumnDef":
@@ -523,6 +526,10 @@ class SqlReader:
         table = self.source.table(name, line)
         if table is None:
             return
+        if name in self.unpartitioned:
+            # A partitioned table's index, whose partitions attach theirs: a plain one here.
+            words = f"index {stmt.get('idxname') or ''} of a partitioned table becomes a plain one"
+            self.note(IMPERFECT, line, name, " ".join(words.split()))
         params = [unwrap(p)[1] for p in stmt.get("indexParams", [])]
         column = params[0].get("name") if len(params) == 1 else None
         plain = (
