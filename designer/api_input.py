@@ -176,6 +176,7 @@ class FieldSettings(Body):
     min: Value = None
     max: Value = None
     date_type: Literal["date", "timestamp", "timestamptz", "time"] = None
+    collation: Identifier | None = None
 
 
 class FieldInput(FieldSettings):

@@ -285,6 +285,14 @@ class SqlReader:
             self.note(problem[0], line, f"{table.name}.{element['colname']}", problem[1])
             if problem[0] == UNREPRESENTABLE:
                 table.lost_types.add(element["colname"])
+        collation = names((element.get("collClause") or {}).get("collname"))
+        if collation and collation[-1] == "default":
+            collation = []  # pg_dump's pg_catalog."default": the database's own
+        if collation and data_type == "text":
+            settings = {**settings, "collation": collation[-1]}
+        elif collation:
+            words = f"COLLATE {collation[-1]} is kept for text columns only"
+            self.note(UNREPRESENTABLE, line, f"{table.name}.{element['colname']}", words)
         column = SourceColumn(
             name=element["colname"], data_type=data_type, settings=settings, line=line,
             generated_key=base.lower() in SERIALS,

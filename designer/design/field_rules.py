@@ -24,7 +24,7 @@ MAX_SORT_ORDER = 2**31 - 1
 SETTING_TYPES = {
     "unique": bool, "indexed": bool, "description": str, "max_length": int, "min_length": int,
     "pattern": str, "number_type": str, "precision": int, "scale": int, "min": str, "max": str,
-    "date_type": str, "unique_with": list,
+    "date_type": str, "unique_with": list, "collation": str,
 }  # fmt: skip
 TYPE_WORDS = {bool: "true or false", str: "text", int: "a whole number", list: "a list"}
 # PostgreSQL indexes at most 32 columns.

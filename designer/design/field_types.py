@@ -43,7 +43,7 @@ DATE_PARSERS = {
 }
 # Settings each type keeps in field_config; anything else is dropped on a type change.
 TYPE_SETTINGS = {
-    "text": ("max_length", "min_length", "pattern"),
+    "text": ("max_length", "min_length", "pattern", "collation"),
     "number": ("number_type", "precision", "scale", "min", "max"),
     "date": ("date_type",),
     "boolean": (),
@@ -151,6 +151,15 @@ def clean_field(data, regex_problem=python_regex_problem, regex_matches=None):
     elif description:
         config["description"] = description
     config.update(SETTINGS_CLEANERS[data_type](c, regex_problem))
+    collation = text_or_none(data.get("collation"))
+    if collation is not None:
+        # A text column's collation (how it sorts and compares): a name, always quoted.
+        if data_type != "text":
+            c.fail("collation", "Only a text column has a collation.")
+        elif len(collation.encode("utf-8")) > 63 or any(ord(ch) < 32 for ch in collation):
+            c.fail("collation", "A collation is a name of at most 63 bytes.")
+        else:
+            config["collation"] = collation
     default = text_or_none(data.get("default_value"))
     if default is not None and "default_value" not in c.problems:
         default = clean_default(c, data_type, config, default, regex_matches)

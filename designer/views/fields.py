@@ -35,7 +35,7 @@ DONE_SHOWN = 5
 FORM_KEYS = (
     "name", "field_name", "data_type", "is_required", "default_value", "description",
     "max_length", "min_length", "pattern", "number_type", "precision", "scale", "min", "max",
-    "date_type", "unique", "indexed",
+    "date_type", "unique", "indexed", "collation",
 )  # fmt: skip
 
 
