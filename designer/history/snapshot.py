@@ -110,6 +110,17 @@ class Parts:
             self.by_value.clear()
             self.used = 0
 
+    def leaf_hash(self, value):
+        """(sha256 of its canonical JSON, that JSON's length) of a value that came from
+        read(), kept with it; else None."""
+        entry = self.by_value.get(id(value))
+        if entry is None or entry[0] is not value:
+            return None
+        if entry[2] is None:
+            text = entry_json(entry)
+            entry[2] = (hashlib.sha256(text.encode("utf-8")).hexdigest(), len(text))
+        return entry[2]
+
     def canonical(self, value):
         """canonical_json(value), encoded once for a value that came from read()."""
         entry = self.by_value.get(id(value))
@@ -117,8 +128,10 @@ class Parts:
             entry_json(entry) if entry is not None and entry[0] is value else canonical_json(value)
         )
 
-    def read(self, texts):
-        """[[value, canonical JSON or None until entry_json]] of `texts`, in order."""
+    def read(self, texts, canonical=False):
+        """[[value, canonical JSON or None until entry_json, its hash or None until
+        leaf_hash]] of `texts`, in order; `canonical` when the texts are canonical JSON
+        already (stored parts)."""
         with self.lock:
             found = [self.entries.get(text) for text in texts]
             for text, entry in zip(texts, found, strict=True):
@@ -128,7 +141,7 @@ class Parts:
         for i, text in enumerate(texts):
             if found[i] is None:
                 # Encoded only when a hash needs it: plans and pages only read the value.
-                found[i] = made[text] = [json.loads(text), None]
+                found[i] = made[text] = [json.loads(text), text if canonical else None, None]
         with self.lock:
             for text, entry in made.items():
                 # The text, and its canonical JSON of about the same length.
@@ -138,7 +151,7 @@ class Parts:
                     self.by_value[id(entry[0])] = entry
                     self.used += size
             while self.used > self.budget:
-                text, (value, _) = self.entries.popitem(last=False)
+                text, (value, *_) = self.entries.popitem(last=False)
                 del self.by_value[id(value)]
                 self.used -= 2 * len(text)
         return found
@@ -238,4 +251,7 @@ def digest(canonical):
 
 
 def snapshot_hash(snapshot):
-    return digest(canonical_of(snapshot))
+    """The snapshot's Merkle root (designer.history.parts): what a version's schema_hash is."""
+    from designer.history import parts as part_tree
+
+    return part_tree.snapshot_hash(snapshot, parts.canonical)
