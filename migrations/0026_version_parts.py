@@ -9,7 +9,9 @@ one-table change writes a leaf, a bucket and the manifest.
 
 schema_snapshot stays, nullable: a version stored in parts leaves it NULL and reads it
 assembled (version_snapshot, or the model's select of the column, designer/models.py); a
-row written whole (by an older app, or by hand) is still read whole. Parts belong to their
+row written whole (by an older app, or by hand) is still read whole. A part's label (the
+table's or relationship's name) lets a version page sort and page its entries without
+reading them all. Parts belong to their
 project: its members read them, editors add them, as for the versions themselves.
 """
 
@@ -18,6 +20,9 @@ CREATE TABLE schema_part (
     project_id uuid NOT NULL REFERENCES project (id) ON DELETE CASCADE,
     hash varchar(64) NOT NULL,
     body json NOT NULL,
+    -- What a version page sorts a table or a relationship by (NULL for other parts).
+    label text GENERATED ALWAYS AS (coalesce(body ->> 'table_name', body ->> 'relationship_name'))
+        STORED,
     PRIMARY KEY (project_id, hash)
 )"""
 

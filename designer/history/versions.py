@@ -193,6 +193,63 @@ def snapshot_of(version):
     return cache.get_sized(version.schema_hash, load)
 
 
+# A page of one entry map of a version stored in parts, sorted as a version page sorts it
+# (by the entries' labels, then ids, in code point order), with the number of entries.
+PAGE_ENTRIES = """
+WITH v AS (SELECT project_id, manifest FROM schema_version
+           WHERE id = %(id)s AND schema_snapshot IS NULL),
+e AS (SELECT e.key AS entry_id, e.value AS leaf
+      FROM v CROSS JOIN LATERAL json_each_text(v.manifest -> %(key)s -> 'buckets') b
+      JOIN schema_part bucket ON bucket.project_id = v.project_id AND bucket.hash = b.value
+      CROSS JOIN LATERAL json_each_text(
+        CASE WHEN json_typeof(bucket.body) = 'object' THEN bucket.body END) e),
+page AS (
+  SELECT e.entry_id, leaf.hash, leaf.label FROM e
+  JOIN schema_part leaf ON leaf.project_id = (SELECT project_id FROM v) AND leaf.hash = e.leaf
+  ORDER BY leaf.label COLLATE "C", e.entry_id COLLATE "C" OFFSET %(start)s LIMIT %(size)s)
+SELECT (SELECT count(*) FROM e), page.entry_id, leaf.body::text
+FROM (SELECT 1) one LEFT JOIN page ON true
+LEFT JOIN schema_part leaf ON leaf.project_id = (SELECT project_id FROM v) AND leaf.hash = page.hash
+ORDER BY page.label COLLATE "C", page.entry_id COLLATE "C"
+"""
+
+# The labels (names) of some entries of a version stored in parts, opening only their buckets.
+LABELS = """
+WITH v AS (SELECT project_id, manifest FROM schema_version WHERE id = %(id)s)
+SELECT e.key, leaf.label
+FROM v CROSS JOIN LATERAL json_each_text(v.manifest -> %(key)s -> 'buckets') b
+JOIN schema_part bucket ON bucket.project_id = v.project_id AND bucket.hash = b.value
+CROSS JOIN LATERAL json_each_text(
+  CASE WHEN json_typeof(bucket.body) = 'object' THEN bucket.body END) e
+JOIN schema_part leaf ON leaf.project_id = v.project_id AND leaf.hash = e.value
+WHERE b.key = ANY (%(buckets)s) AND e.key = ANY (%(ids)s)
+"""
+
+
+def entries_page(version, key, start, size):
+    """([entry, ...], total) of one page of a version's `key` ("tables" or "relationships")
+    by name, read from its parts alone; None for a version stored whole."""
+    rows = database.execute_sql(
+        PAGE_ENTRIES, {"id": str(version.id), "key": key, "start": start, "size": size}
+    ).fetchall()
+    if not rows or (rows[0][0] == 0 and manifest_of(version.id) is None):
+        return None
+    texts = [text for _, _, text in rows if text is not None]
+    return [entry[0] for entry in snapshots.parts.read(texts, canonical=True)], rows[0][0]
+
+
+def labels_of(version, key, ids):
+    """{id: name} of some entries of a version stored in parts."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    buckets = sorted({parts.bucket_of(i) for i in ids})
+    rows = database.execute_sql(
+        LABELS, {"id": str(version.id), "key": key, "buckets": buckets, "ids": ids}
+    ).fetchall()
+    return dict(rows)
+
+
 def latest(project_id):
     return (
         SchemaVersion.select(*LISTED)
