@@ -35,6 +35,7 @@ from designer.models import SchemaVersion
 from designer.models import UserName
 from designer.projects import access
 from designer.projects import serialize_changes
+from designer.settings import settings
 
 PAGE = 25
 MAX_MESSAGE = 500
@@ -51,11 +52,16 @@ class SnapshotCache:
     3,000-table snapshot is tens of megabytes of Python objects.
     """
 
-    def __init__(self, budget_bytes=64 * 1024 * 1024):
-        self.budget = budget_bytes
+    def __init__(self, budget_bytes=None):
+        self.given_budget = budget_bytes
         self.used = 0
         self.entries = OrderedDict()
         self.lock = threading.Lock()
+
+    @property
+    def budget(self):
+        given = self.given_budget
+        return given if given is not None else settings.version_snapshots_bytes
 
     def clear(self):
         with self.lock:
