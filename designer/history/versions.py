@@ -502,9 +502,13 @@ def changes_since(project_id, previous):
 
 
 def changes_from(previous, current):
-    """The changes from version `previous` (or None) to the snapshot `current`."""
+    """The changes from version `previous` (or None) to the snapshot `current`: from the
+    parts whose hashes differ, as a save finds them, never reading the whole version."""
     with paused_gc():
-        return diff(snapshot_of(previous) if previous else None, current)
+        if previous is None:
+            return diff(None, current)
+        old, new, _ = changed_parts(previous, current, tree_of(current))
+        return diff(old, new)
 
 
 def changes_of(version):
