@@ -71,6 +71,7 @@ TARGETS = {300: 50, 3000: 100, 30000: 100}  # tables: target server median in ms
 PASSWORD = "bench password"
 DEPLOY_PART = 500  # tables a deploy creates at once
 QUERIES_HEADER = "X-Bench-Queries"
+SKIP_DEPLOY = False  # --skip-deploy: no deployment (the routes naming one are not timed)
 # Routes a bench GET may not fill: none today. Say why next to any you add.
 SKIPPED = {}
 # Partials the pages load with htmx (they answer a block to an htmx request).
@@ -329,6 +330,9 @@ def seed(owner, member, count):
     active = [t.id for t in made[:-1]]
     if count > 3000:
         active = active[:DEPLOY_PART]
+    if SKIP_DEPLOY:
+        active = []
+    deployment = None
     for part in range(0, len(active), DEPLOY_PART):
         deployment = deploy.deploy(owner, project.id, active[part : part + DEPLOY_PART])
         if deployment.status != "applied":
@@ -363,7 +367,8 @@ def plan(app, data, token):
     latest = versions.latest(project.id).version_number
     values = {
         "project_id": project.id, "table_id": table.id, "field_id": field.id,
-        "rel_id": data["relationship"].id, "deployment_id": data["deployment"].id,
+        "rel_id": data["relationship"].id,
+        "deployment_id": data["deployment"].id if data["deployment"] else "none",
         "number": latest, "name": "htmx.min.js", "filename": "js/app.js",
         "user_id": data["member"].id,
         "fmt": "sql",
@@ -507,7 +512,7 @@ def run_size(app, port, owner, member, count, args):
     requests, covered = plan(app, data, token)
     rows = [(count, "floor: GET /login (anonymous)", *floor), *data["saves"]]
     for label, _, path, htmx, api in requests:
-        if args.only and args.only not in label:
+        if args.only and not any(part in label for part in args.only.split(",")):
             continue
         figures = measure(client, path, htmx, api, label, args.warmup, args.runs)
         rows.append((count, label, *figures))
@@ -568,12 +573,15 @@ def main():
     parser.add_argument("--sizes", default="300,3000")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--only", default="")
+    parser.add_argument("--only", default="", help="comma-separated parts of route labels")
+    parser.add_argument("--skip-deploy", action="store_true", help="no deploy (it is long)")
     parser.add_argument(
         "--rls-off", action="store_true", help="serve as a superuser: the policies' cost"
     )
     parser.add_argument("--out", default=str(OUT / "all_pages.json"))
     args = parser.parse_args()
+    global SKIP_DEPLOY
+    SKIP_DEPLOY = args.skip_deploy
     started = time.perf_counter()
     OUT.mkdir(parents=True, exist_ok=True)
     # The lock sweep runs in some request every ten seconds: not one of the pages' queries.
