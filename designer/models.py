@@ -335,16 +335,9 @@ class SchemaPart(BaseModel):
     project = ForeignKeyField(Project, on_delete="CASCADE", index=False)
     hash = CharField(max_length=64)
     body = JSONTextField()
-    # Computed by PostgreSQL (migration 0026): a version page sorts entries by it.
-    label = TextField(
-        null=True,
-        constraints=[
-            SQL(
-                "GENERATED ALWAYS AS (COALESCE((body ->> 'table_name'),"
-                " (body ->> 'relationship_name'))) STORED"
-            )
-        ],
-    )
+    # The table's or relationship's name, from the body as it is stored (migration 0026):
+    # a version page sorts entries by it.
+    label = TextField(null=True)
 
     class Meta:
         primary_key = CompositeKey("project", "hash")

@@ -20,9 +20,9 @@ CREATE TABLE schema_part (
     project_id uuid NOT NULL REFERENCES project (id) ON DELETE CASCADE,
     hash varchar(64) NOT NULL,
     body json NOT NULL,
-    -- What a version page sorts a table or a relationship by (NULL for other parts).
-    label text GENERATED ALWAYS AS (coalesce(body ->> 'table_name', body ->> 'relationship_name'))
-        STORED,
+    -- What a version page sorts a table or a relationship by (NULL for other parts): the
+    -- statements storing parts take it from the body.
+    label text,
     PRIMARY KEY (project_id, hash)
 )"""
 

@@ -25,8 +25,10 @@ def store(db, project_id, tree):
     for start in range(0, len(rows), 500):
         chunk = rows[start : start + 500]
         db.execute_sql(
-            "INSERT INTO schema_part (project_id, hash, body)"
-            " SELECT %s, h, b::json FROM unnest(%s::text[], %s::text[]) AS u (h, b)"
+            "INSERT INTO schema_part (project_id, hash, body, label)"
+            " SELECT %s, h, b::json,"
+            " coalesce(b::json ->> 'table_name', b::json ->> 'relationship_name')"
+            " FROM unnest(%s::text[], %s::text[]) AS u (h, b)"
             " ON CONFLICT DO NOTHING",
             (str(project_id), [h for h, _ in chunk], [b for _, b in chunk]),
         )
