@@ -170,7 +170,14 @@ def test_a_failing_statement_leaves_every_table_draft_and_the_target_as_it_was(a
     assert "already exists" in failed.value.message
     assert statuses(*linked) == ["draft", "draft"]
     assert target_tables(shop.target_schema) == ["zulu"]
-    assert Deployment.select().where(Deployment.status == "failed").count() == 1
+    failed_row = Deployment.select().where(Deployment.status == "failed").get()
+    # The steps ran together in one round trip: still each step has its own outcome.
+    outcomes = [(step["sql"].split(" (")[0], step["outcome"]) for step in failed_row.plan]
+    zulu = next(i for i, (sql, _) in enumerate(outcomes) if sql.endswith('"zulu"'))
+    assert outcomes[zulu][1] == "failed"
+    assert {outcome for _, outcome in outcomes[:zulu]} == {"ok"}
+    assert {outcome for _, outcome in outcomes[zulu + 1 :]} == {"not_run"}
+    assert "already exists" in failed_row.plan[zulu]["error"]
 
 
 def test_both_ways_of_choosing_are_not_mixed(alice, shop, linked):
