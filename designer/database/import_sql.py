@@ -163,9 +163,13 @@ def read_sql(text, deadline=NO_DEADLINE):
         for offset, command in commands:
             reader.meta_command(line_of(offset), command)
     done = 0
-    for start, read in Pieces(text, deadline):
+    pieces = Pieces(text, deadline)
+    for start, read in pieces:
         reader.base += len(text[done:start].encode("utf-8"))
         done = start
+        # Where this piece ends: its last statement's tree says no length, and reading "to
+        # the end of the file" parsed the rest of the file again for every kept expression.
+        reader.piece_end = reader.base + len(text[start : pieces.stop].encode("utf-8"))
         if isinstance(read, Data):
             words = f"{WORDS[read.kind]} cannot be represented"
             reader.note(UNREPRESENTABLE, reader.line_of(reader.base), read.table, words)
@@ -188,11 +192,12 @@ class SqlReader:
         # The statement's own bytes (start, end), and its tree as pglast's objects, made only
         # when an expression of it is kept (a CHECK, an index): they deparse.
         self.span = (0, 0)
+        self.piece_end = len(text)
         self.objects = None
 
     def statement_at(self, location, length):
         start = self.base + location
-        self.span = (start, start + length if length else len(self.text))
+        self.span = (start, start + length if length else self.piece_end)
         self.objects = None
 
     def statement_objects(self):
