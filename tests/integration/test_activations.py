@@ -234,3 +234,13 @@ def test_the_review_says_why_tables_cannot_be_activated(alice, shop, linked, not
         f"/projects/{shop.id}/activations/new?table_ids={linked[0].id}", htmx=False
     )
     assert chosen.status_code == 200 and "Activate 1 Draft table" in chosen.text
+
+
+def test_the_api_documents_activations(alice, api):
+    document = api(alice).get("/openapi.json").json
+    operation = document["paths"]["/projects/{project_id}/activations"]["post"]
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ActivationRequest"
+    }
+    fields = document["components"]["schemas"]["ActivationRequest"]["properties"]
+    assert set(fields) == {"table_ids", "all_drafts", "dry_run", "confirm_destructive"}
