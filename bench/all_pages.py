@@ -1,20 +1,25 @@
-"""Every GET route of the HTML app and the API at 300 and 3,000 tables, over HTTP.
+"""Every GET route of the HTML app and the API at 300, 3,000 and 30,000 tables, over HTTP.
 
-Seeds a project of 300 (then 3,000) tables × 20 fields with about one relationship per
-table, three saved versions, a deployment and unsaved work; signs in; then times each GET
+Seeds (by SQL) a project of 300 (then 3,000, 30,000) tables × 20 fields with one
+relationship per table, three saved versions, a deployment and unsaved work; times saving a
+first version and the next after a one-table change (and the bytes each adds); signs in;
+then times each GET
 route of `app.url_map` (path parameters filled from the seeded data) on a werkzeug server in
 a thread, printing median, p95, bytes and queries per route next to the floor (GET /login,
 anonymous, same server, same run). A GET route the bench cannot fill fails the run. Prints,
-never asserts times. Runs on a fresh database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's)
-server, else embedded; the deploy target is a schema of that same database. Pages are served
+never asserts times; prints the process's RSS after each size (the server runs in it).
+Above 3,000 tables only the first DEPLOY_PART tables are deployed. Runs on a fresh
+database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's) server, else embedded; the deploy
+target is a schema of that same database. Pages are served
 as the app role under row-level security, as `make run` serves them; `--rls-off` serves them
 as the superuser, to show what the policies cost.
 
-    .venv/bin/python bench/all_pages.py [--sizes 300,3000] [--runs 20] [--only substring]
+    .venv/bin/python bench/all_pages.py [--sizes 300,3000,30000] [--runs 20] [--only substring]
                                         [--rls-off]
 """
 
 import argparse
+import gc
 import http.client
 import json
 import logging
@@ -28,13 +33,13 @@ import threading
 import time
 from urllib.parse import urlencode
 
+from _setup import ADJECTIVES
 from _setup import FIELDS_PER_TABLE
+from _setup import NOUNS
 from _setup import OUT
-from _setup import design
+from _setup import field_values
 from _setup import fresh_database
-from _setup import insert_all
 from _setup import postgres_server
-from versions import link
 from werkzeug.serving import make_server
 
 from designer import accounts
@@ -50,8 +55,11 @@ from designer.db import upgrade
 from designer.design import fields
 from designer.design import naming
 from designer.design import tables
+from designer.design.field_types import SYSTEM_FIELD
+from designer.design.field_types import pg_type
+from designer.design.naming import generated_name
+from designer.history import snapshot as snapshots
 from designer.history import versions
-from designer.models import ActivityEntry
 from designer.models import DataField
 from designer.models import DataTable
 from designer.models import TableRelationship
@@ -59,10 +67,11 @@ from designer.settings import settings
 from designer.views.assets import asset_url
 from tests.rls_harness import route
 
-TARGETS = {300: 50, 3000: 100}  # tables: target server median in ms
+TARGETS = {300: 50, 3000: 100, 30000: 100}  # tables: target server median in ms
 PASSWORD = "bench password"
 DEPLOY_PART = 500  # tables a deploy creates at once
 QUERIES_HEADER = "X-Bench-Queries"
+SKIP_DEPLOY = False  # --skip-deploy: no deployment (the routes naming one are not timed)
 # Routes a bench GET may not fill: none today. Say why next to any you add.
 SKIPPED = {}
 # Partials the pages load with htmx (they answer a block to an htmx request).
@@ -142,46 +151,193 @@ def csrf_token(html):
     return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
 
 
+# Tables i = 0..count-1, named as bench/_setup.design names them, each but the first with
+# a bigint <previous table>_id column and a relationship to the previous table.
+SEED_TABLES = """
+INSERT INTO data_table (project_id, name, table_name, created_by_id, schema_definition)
+SELECT %(project)s, upper(left(n, 1)) || substr(n, 2), replace(n, ' ', '_'), %(user)s, '{}'
+FROM (SELECT i, (%(adjectives)s::text[])[i %% 10 + 1] || ' '
+             || (%(nouns)s::text[])[i / 10 %% 10 + 1] || ' ' || lpad(i::text, 5, '0') AS n
+      FROM generate_series(0, %(count)s - 1) i) named
+"""
+SEED_FIELDS = """
+INSERT INTO data_field (table_id, name, field_name, data_type, is_required, default_value,
+                        field_config, sort_order)
+SELECT t.id, f.name, f.field_name, f.data_type, f.is_required, f.default_value,
+       f.field_config, f.sort_order
+FROM data_table t
+CROSS JOIN jsonb_to_recordset(%(fields)s::jsonb) AS f (name text, field_name text,
+  data_type text, is_required boolean, default_value text, field_config jsonb, sort_order int)
+WHERE t.project_id = %(project)s
+"""
+# The foreign key column of table i (i >= 1) and its relationship, by the tables' order.
+SEED_LINKS = """
+WITH ordered AS (
+  SELECT id, table_name, name, row_number() OVER (ORDER BY table_name) - 1 AS i
+  FROM data_table WHERE project_id = %(project)s),
+pairs AS (
+  SELECT s.id AS source, s.name AS source_name, s.table_name AS source_table,
+         t.id AS target, t.i
+  FROM ordered s JOIN ordered t ON t.i = s.i + 1),
+keys AS (
+  INSERT INTO data_field (table_id, name, field_name, data_type, field_config, sort_order)
+  SELECT target, source_name || ' ID', source_table || '_id', 'number',
+         '{"number_type": "bigint"}', %(sort_order)s
+  FROM pairs RETURNING id, table_id)
+INSERT INTO table_relationship (project_id, source_table_id, source_field_id, target_table_id,
+  target_field_id, relationship_name, cascade_config, created_by_id)
+SELECT %(project)s, p.source,
+       (SELECT f.id FROM data_field f WHERE f.table_id = p.source AND f.sort_order = 0),
+       p.target, k.id, (%(names)s::text[])[p.i], '{"on_delete": "no_action",
+       "on_update": "no_action"}', %(user)s
+FROM pairs p JOIN keys k ON k.table_id = p.target
+"""
+# schema_definition as tables.definition_of writes it; pg_type by field position.
+SEED_DEFINITIONS = """
+UPDATE data_table t SET schema_definition = jsonb_build_object(
+  'table_name', t.table_name,
+  'columns', (SELECT jsonb_agg(jsonb_build_object(
+      'id', f.id, 'field_name', f.field_name, 'data_type', f.data_type,
+      'pg_type', CASE WHEN f.sort_order < %(count)s THEN (%(types)s::text[])[f.sort_order + 1]
+                 ELSE 'bigint' END,
+      'nullable', NOT f.is_required, 'default', f.default_value,
+      'primary_key', coalesce((f.field_config ->> 'primary_key')::boolean, false),
+      'unique', coalesce((f.field_config ->> 'unique')::boolean, false),
+      'indexed', coalesce((f.field_config ->> 'indexed')::boolean, false))
+    ORDER BY f.sort_order) FROM data_field f WHERE f.table_id = t.id))
+WHERE t.project_id = %(project)s
+"""
+SEED_ACTIVITY = """
+INSERT INTO activity_entry (project_id, user_id, action, summary, subject_id)
+SELECT %(project)s, %(user)s, 'field.updated', 'edited ' || f.name || ' (' || f.field_name || ')',
+       f.id
+FROM data_field f WHERE f.project_id = %(project)s ORDER BY f.id LIMIT %(keep)s
+"""
+
+
 def linked(project, user, count):
-    """`count` tables, each but the first holding a foreign key to the one before."""
-    made, columns_of = design(project, user, count)
-    relationships = link(project, user, made, columns_of, every=1)
-    fields_ = [f for t in made for f in columns_of[t.id]]
-    activity = [
-        ActivityEntry(
-            project=project.id, user=user.id, action="field.updated",
-            summary=f"edited {f.name} ({f.field_name})", subject_id=f.id,
-        )
-        for f in fields_[: settings.activity_keep]
+    """`count` tables of FIELDS_PER_TABLE columns, each but the first holding a foreign key
+    to the one before, inserted by SQL (30,000 tables as Python objects would crowd the very
+    process whose memory the bench reports)."""
+    columns = [SYSTEM_FIELD] + [{**f, "sort_order": n + 1} for n, f in enumerate(field_values())]
+    template = [
+        {
+            "name": c["name"], "field_name": c["field_name"], "data_type": c["data_type"],
+            "is_required": bool(c.get("is_required")), "default_value": c.get("default_value"),
+            "field_config": c.get("field_config") or {}, "sort_order": c.get("sort_order", 0),
+        }
+        for c in columns
     ]  # fmt: skip
-    insert_all(
-        (DataTable, made),
-        (DataField, fields_),
-        (TableRelationship, relationships),
-        (ActivityEntry, activity),
-    )
+    names = [
+        f"{ADJECTIVES[i % 10]} {NOUNS[i // 10 % 10]} {i:05d}".replace(" ", "_")
+        for i in range(count)
+    ]
+    # Relationship i (to table i from table i-1): named as relationships.py names it.
+    rel_names = [
+        generated_name(names[i], f"{names[i - 1]}_id", suffix="fkey") for i in range(1, count)
+    ]
+    values = {
+        "project": str(project.id), "user": str(user.id), "count": count,
+        "adjectives": list(ADJECTIVES), "nouns": list(NOUNS), "fields": json.dumps(template),
+        "sort_order": len(template), "names": rel_names, "keep": settings.activity_keep,
+    }  # fmt: skip
+    with database.atomic():
+        database.execute_sql(SEED_TABLES, values)
+        database.execute_sql(SEED_FIELDS, values)
+        database.execute_sql(SEED_LINKS, values)
+        types = [pg_type(c["data_type"], c["field_config"]) for c in template]
+        database.execute_sql(SEED_DEFINITIONS, {**values, "count": len(types), "types": types})
+        database.execute_sql(SEED_ACTIVITY, values)
     database.execute_sql("ANALYZE")
-    return made, columns_of
+
+
+def part_bytes(project_id):
+    return database.execute_sql(
+        "SELECT coalesce(sum(pg_column_size(body)), 0), coalesce(sum(octet_length(body::text)), 0)"
+        " FROM schema_part WHERE project_id = %s",
+        (str(project_id),),
+    ).fetchone()
+
+
+def timed_save(owner, project, message):
+    """(seconds, stored bytes added, text bytes added) of saving a version."""
+    before = part_bytes(project.id)
+    started = time.perf_counter()
+    version = versions.save_version(owner, project.id, message)
+    seconds = time.perf_counter() - started
+    after = part_bytes(project.id)
+    row = database.execute_sql(
+        "SELECT pg_column_size(manifest) + pg_column_size(changes),"
+        " octet_length(manifest::text) + octet_length(changes::text)"
+        " FROM schema_version WHERE id = %s",
+        (str(version.id),),
+    ).fetchone()
+    return seconds, after[0] - before[0] + row[0], after[1] - before[1] + row[1]
+
+
+def save_bench(owner, project, count):
+    """The first version of the seeded design, then the next after a one-table change."""
+    first = timed_save(owner, project, "First")
+    table_id = (
+        DataTable.select(DataTable.id)
+        .where(DataTable.project == project.id)
+        .order_by(DataTable.table_name)
+        .offset(count // 3)
+        .scalar()
+    )
+    fields.create_field(owner, table_id, {"name": "One more column"})
+    snapshots.build(project.id)  # as the pages built it after the change
+    second = timed_save(owner, project, "One table changed")
+    for label, (seconds, stored, text) in (("first version", first), ("next, one table", second)):
+        print(
+            f"  save {label:<16} {seconds * 1000:9.1f} ms  stored +{stored:>12,} B"
+            f"  (json text +{text:,} B)",
+            flush=True,
+        )
+    return [
+        (count, "save: first version", first[0] * 1000, first[0] * 1000, first[1], 0),
+        (count, "save: after a one-table change", second[0] * 1000, second[0] * 1000, second[1], 0),
+        (count, "save: stored bytes ratio %", 100 * second[1] / max(first[1], 1), 0, 0, 0),
+    ]
+
+
+def rss():
+    """(current RSS, peak RSS) of this process in MB, after a collection."""
+    gc.collect()
+    status = pathlib.Path("/proc/self/status").read_text()
+    found = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M))
+    return int(found["VmRSS"]) / 1024, int(found["VmHWM"]) / 1024
 
 
 def seed(owner, member, count):
     """A project as people use it: deployed, three versions, unsaved work, two members."""
     project = projects.create_project(owner, f"Bench {count}")
     projects.add_member(owner, project.id, member.username, "editor")
-    made, columns_of = linked(project, owner, count)
+    linked(project, owner, count)
+    saves = save_bench(owner, project, count)
+    made = list(
+        DataTable.select(DataTable.id).where(DataTable.project == project.id)
+        .order_by(DataTable.table_name)
+    )  # fmt: skip
     # Everything Active but the last table, so one Draft remains.
     DataTable.update(status="active").where(
         DataTable.project == project.id, DataTable.id != made[-1].id
     ).execute()
     started = time.perf_counter()
     # In parts: one transaction creating 3,000 tables with their keys and indexes takes more
-    # locks than a default PostgreSQL allows (max_locks_per_transaction).
+    # locks than a default PostgreSQL allows (max_locks_per_transaction). Above 3,000 tables
+    # only the first part: each part's plan reads the whole design.
     active = [t.id for t in made[:-1]]
+    if count > 3000:
+        active = active[:DEPLOY_PART]
+    if SKIP_DEPLOY:
+        active = []
+    deployment = None
     for part in range(0, len(active), DEPLOY_PART):
         deployment = deploy.deploy(owner, project.id, active[part : part + DEPLOY_PART])
         if deployment.status != "applied":
             sys.exit(f"deploying tables {part}–{part + DEPLOY_PART} failed: {deployment.error}")
-    print(f"  deployed {count:,} tables in {time.perf_counter() - started:.1f} s")
+    print(f"  deployed {len(active):,} tables in {time.perf_counter() - started:.1f} s")
     middle = made[count // 2]
     added = tables.create_table(owner, project.id, "Added after deploy")
     fields.create_field(owner, added.id, {"name": "Note"})
@@ -190,10 +346,14 @@ def seed(owner, member, count):
     tables.create_table(owner, project.id, "Unsaved table")
     middle = DataTable.get_by_id(middle.id)
     rel = TableRelationship.get(TableRelationship.target_table == middle.id)
+    field = (
+        DataField.select().where(DataField.data_table == middle.id, DataField.sort_order == 1).get()
+    )
     return {
+        "saves": saves,
         "project": project,
         "table": middle,
-        "field": columns_of[middle.id][1],
+        "field": field,
         "relationship": rel,
         "deployment": deployment,
         "member": member,
@@ -207,7 +367,8 @@ def plan(app, data, token):
     latest = versions.latest(project.id).version_number
     values = {
         "project_id": project.id, "table_id": table.id, "field_id": field.id,
-        "rel_id": data["relationship"].id, "deployment_id": data["deployment"].id,
+        "rel_id": data["relationship"].id,
+        "deployment_id": data["deployment"].id if data["deployment"] else "none",
         "number": latest, "name": "htmx.min.js", "filename": "js/app.js",
         "user_id": data["member"].id,
         "fmt": "sql",
@@ -349,9 +510,9 @@ def run_size(app, port, owner, member, count, args):
     naming.inflector()
     floor = measure(anonymous, "/login", False, False, "floor", args.warmup, args.runs)
     requests, covered = plan(app, data, token)
-    rows = [(count, "floor: GET /login (anonymous)", *floor)]
+    rows = [(count, "floor: GET /login (anonymous)", *floor), *data["saves"]]
     for label, _, path, htmx, api in requests:
-        if args.only and args.only not in label:
+        if args.only and not any(part in label for part in args.only.split(",")):
             continue
         figures = measure(client, path, htmx, api, label, args.warmup, args.runs)
         rows.append((count, label, *figures))
@@ -359,6 +520,9 @@ def run_size(app, port, owner, member, count, args):
             f"  {label:<48} {figures[0]:8.1f} ms  {figures[2]:>10,} B  {figures[3]:>3} q",
             flush=True,
         )
+    now, peak = rss()
+    print(f"  RSS after {count:,} tables: {now:.0f} MB (peak {peak:.0f} MB)", flush=True)
+    rows.append((count, "RSS MB after this size (peak in p95)", now, peak, 0, 0))
     return rows, covered
 
 
@@ -372,7 +536,7 @@ def report(rows, results_path):
         server = median - floors[count] if not label.startswith("floor") else median
         verdict = (
             ""
-            if label.startswith("floor") or not target
+            if label.startswith(("floor", "save:", "RSS")) or not target
             else "FAILED"
             if queries < 0
             else ("meets" if median <= target else "MISSES")
@@ -381,7 +545,11 @@ def report(rows, results_path):
             f"{count:>6,}  {label:<52} {median:>9.1f} {p95:>8.1f} {size:>11,} {queries:>7}"
             f"  {verdict} {'' if label.startswith('floor') else f'(−floor {server:.1f})'}"
         )
-    print("target: median ≤ 50 ms at 300 tables, ≤ 100 ms at 3,000; queries equal at both sizes")
+    print(
+        "target: median ≤ 50 ms at 300 tables, ≤ 100 ms at 3,000 and 30,000; queries equal at"
+        " every size; a save after a one-table change ≤ 200 ms at 3,000, ≤ 1 s at 30,000; a"
+        " first version ≤ 5 s at 30,000; RSS ≤ 512 MB"
+    )
     queries = {}
     for count, label, *_, n in rows:
         queries.setdefault(label, {})[count] = n
@@ -405,12 +573,15 @@ def main():
     parser.add_argument("--sizes", default="300,3000")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--only", default="")
+    parser.add_argument("--only", default="", help="comma-separated parts of route labels")
+    parser.add_argument("--skip-deploy", action="store_true", help="no deploy (it is long)")
     parser.add_argument(
         "--rls-off", action="store_true", help="serve as a superuser: the policies' cost"
     )
     parser.add_argument("--out", default=str(OUT / "all_pages.json"))
     args = parser.parse_args()
+    global SKIP_DEPLOY
+    SKIP_DEPLOY = args.skip_deploy
     started = time.perf_counter()
     OUT.mkdir(parents=True, exist_ok=True)
     # The lock sweep runs in some request every ten seconds: not one of the pages' queries.

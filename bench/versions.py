@@ -252,7 +252,7 @@ def snapshot_figures(project):
 # bench also runs against older code), each without the time of the others it calls.
 STAGES = (  # (stage, module or class, attribute)
     ("stage_query", snapshots, "build"),  # before parts: SQL, fetch and json.loads
-    ("stage_query", versions, "inserted_from_parts"),  # SQL, INSERT of its result, fetch
+    ("stage_query", versions, "store_parts"),  # the INSERT of the parts a save adds
     ("stage_parse", snapshots, "Built"),  # parsing the new parts, canonical JSON
     ("stage_parse", snapshots, "canonical_json"),
     ("stage_parse", snapshots, "canonical_of"),

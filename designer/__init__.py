@@ -54,6 +54,11 @@ ENVIRONMENT = {
     "IMPORT_MAX_STATEMENTS": 100_000,
     "IMPORT_MAX_TABLES": 5_000,
     "IMPORT_MAX_SECONDS": 8.0,
+    # Bytes of JSON each in-process cache may hold (designer/settings.py); bench/all_pages.py
+    # prints the worker's RSS they leave.
+    "SNAPSHOT_PARTS_BYTES": 48 * 1024 * 1024,
+    "VERSION_SNAPSHOTS_BYTES": 32 * 1024 * 1024,
+    "CACHE_BYTES": 48 * 1024 * 1024,
 }
 
 

@@ -185,6 +185,7 @@ class FieldSettings(Body):
     date_type: Literal[DATE_TYPES] = None
     time_precision: Count = None
     array_dimensions: Count = None
+    collation: Identifier | None = None
 
 
 class FieldInput(FieldSettings):

@@ -2,11 +2,48 @@
 
 Callers key it by something the database vouches for (a content hash, a
 change stamp read on each call), so an entry never goes stale and several
-app servers may each keep their own.
+app servers may each keep their own. Each store is bounded by a count and by bytes
+(settings.cache_bytes, the answers' estimated size): one 30,000-table snapshot outweighs
+thousands of small answers, and a count alone let a few of them fill a worker's memory.
 """
 
+import sys
 import threading
 from collections import OrderedDict
+
+from designer.settings import settings
+
+# Items of a long list or dict weighed one by one; the rest are taken to weigh the same.
+SAMPLED = 32
+
+
+def weight(value, depth=0):
+    """An estimate of what `value` holds, in bytes, quick whatever its size: texts by their
+    length, containers by a sample of their items, anything registered by its own measure
+    (see measures)."""
+    for measure in measures:
+        found = measure(value)
+        if found is not None:
+            return found
+    if isinstance(value, (str, bytes, bytearray)):
+        return len(value) + 49
+    if depth > 6:
+        return sys.getsizeof(value)
+    if isinstance(value, dict):
+        items = list(value.items())
+        sample = items[:SAMPLED]
+        each = sum(weight(k, depth + 1) + weight(v, depth + 1) for k, v in sample)
+        return sys.getsizeof(value) + (each * len(items) // len(sample) if sample else 0)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = list(value)[:SAMPLED] if not isinstance(value, list) else value[:SAMPLED]
+        each = sum(weight(item, depth + 1) for item in items)
+        return sys.getsizeof(value) + (each * len(value) // len(items) if items else 0)
+    return sys.getsizeof(value)
+
+
+# Functions value -> bytes or None, asked first (designer.history.snapshot registers one
+# that knows a built snapshot's size from the texts it was read from).
+measures = []
 
 
 class KeptAnswers:
@@ -17,8 +54,13 @@ class KeptAnswers:
     at once, and a 3,000-table answer computed by each of them at once took each of them
     several times as long."""
 
-    def __init__(self, limit):
+    def __init__(self, limit, budget=None):
+        """At most `limit` answers, and `budget` bytes of them (default: settings.cache_bytes,
+        read on every insertion, so a configuration applies to stores made before it)."""
         self.limit = limit
+        self.budget = budget
+        self.used = 0
+        self.sizes = {}
         self.entries = OrderedDict()
         self.computing = {}  # key -> Event set when its answer is kept (or failed)
         self.lock = threading.Lock()
@@ -39,10 +81,16 @@ class KeptAnswers:
             underway.wait()
         try:
             answer = compute()
+            size = weight(answer)
+            budget = self.budget if self.budget is not None else settings.cache_bytes
             with self.lock:
-                self.entries[key] = answer
-                while len(self.entries) > self.limit:
-                    self.entries.popitem(last=False)
+                if size <= budget:
+                    self.entries[key] = answer
+                    self.sizes[key] = size
+                    self.used += size
+                while self.entries and (len(self.entries) > self.limit or self.used > budget):
+                    dropped, _ = self.entries.popitem(last=False)
+                    self.used -= self.sizes.pop(dropped)
             return answer
         finally:
             with self.lock:
@@ -52,3 +100,5 @@ class KeptAnswers:
     def clear(self):
         with self.lock:
             self.entries.clear()
+            self.sizes.clear()
+            self.used = 0

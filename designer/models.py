@@ -9,6 +9,8 @@ from peewee import SQL
 from peewee import BooleanField
 from peewee import CharField
 from peewee import Check
+from peewee import Column
+from peewee import CompositeKey
 from peewee import ForeignKeyField
 from peewee import IntegerField
 from peewee import JSONField
@@ -43,6 +45,19 @@ class JSONTextField(JSONField):
     """A `json` column (the text as written, validated), not peewee's default `jsonb`."""
 
     field_type = "json"
+
+
+class AssembledSnapshotField(JSONTextField):
+    """schema_version.schema_snapshot: NULL for a version stored in parts (migration 0026),
+    so a select of it reads the snapshot its manifest names, assembled by PostgreSQL; a
+    version written whole is read as written. Writes and conditions see the column."""
+
+    def __sql__(self, ctx):
+        if not ctx.state.in_projection:
+            return super().__sql__(ctx)
+        table = self.model._meta.table
+        assembled = fn.version_snapshot(Column(table, "manifest"), Column(table, "project_id"))
+        return ctx.sql(fn.coalesce(Column(table, self.column_name), assembled))
 
 
 def revision_field():
@@ -281,8 +296,13 @@ class SchemaVersion(BaseModel):
     project = ForeignKeyField(Project, on_delete="CASCADE", backref="versions", index=False)
     version_number = IntegerField(constraints=[Check("version_number > 0")])
     schema_hash = CharField(max_length=64)
-    # json, not jsonb: stored and read whole, never queried inside (migration 0011).
-    schema_snapshot = JSONTextField(constraints=[Check("json_typeof(schema_snapshot) = 'object'")])
+    # json, not jsonb: stored and read whole, never queried inside (migration 0011). NULL
+    # when the version is stored in parts (0026): selecting it assembles them.
+    schema_snapshot = AssembledSnapshotField(
+        null=True, constraints=[Check("json_typeof(schema_snapshot) = 'object'")]
+    )
+    # The canonical JSON naming the version's parts; schema_hash is its sha256 (0026).
+    manifest = JSONTextField(null=True)
     # json too: a first version's changes list the whole schema (migration 0014).
     changes = JSONTextField(
         default=list,
@@ -304,6 +324,23 @@ class SchemaVersion(BaseModel):
 
     class Meta:
         indexes = ((("project", "version_number"), True),)
+
+
+class SchemaPart(BaseModel):
+    """One part of stored versions (designer/history/parts.py): a table, a relationship, a
+    bucket of their hashes, or another top-level key, by the sha256 of its canonical JSON,
+    stored once per project whatever the number of versions that have it."""
+
+    id = None
+    project = ForeignKeyField(Project, on_delete="CASCADE", index=False)
+    hash = CharField(max_length=64)
+    body = JSONTextField()
+    # The table's or relationship's name, from the body as it is stored (migration 0026):
+    # a version page sorts entries by it.
+    label = TextField(null=True)
+
+    class Meta:
+        primary_key = CompositeKey("project", "hash")
 
 
 class TableLock(BaseModel):
@@ -450,6 +487,7 @@ MODELS = (
     DataField,
     TableRelationship,
     SchemaVersion,
+    SchemaPart,
     TableLock,
     ActivityEntry,
     Deployment,

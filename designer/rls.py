@@ -31,6 +31,7 @@ PROTECTED_TABLES = (
     "data_field",
     "table_relationship",
     "schema_version",
+    "schema_part",
     "table_lock",
     "activity_entry",
     "deployment",

@@ -34,6 +34,13 @@ class Settings:
     import_max_statements: int = 100_000
     import_max_tables: int = 5_000
     import_max_seconds: float = 8.0
+    # Bytes each in-process cache may hold (designer/kept.py estimates answers' sizes): the
+    # parsed parts of built snapshots, whole snapshots of versions, and each store of kept
+    # answers (working copies, diffs, plans, exports, drift). Sized in JSON text, which
+    # parsed takes about three times as much.
+    snapshot_parts_bytes: int = 48 * 1024 * 1024
+    version_snapshots_bytes: int = 32 * 1024 * 1024
+    cache_bytes: int = 48 * 1024 * 1024
 
 
 settings = Settings()
@@ -55,13 +62,7 @@ IMPORT_LIMITS = (
     "import_max_seconds",
 )
 
-IMPORT_LIMITS = (
-    "import_max_bytes",
-    "import_max_dbml_bytes",
-    "import_max_statements",
-    "import_max_tables",
-    "import_max_seconds",
-)
+CACHE_BUDGETS = ("snapshot_parts_bytes", "version_snapshots_bytes", "cache_bytes")
 
 
 def configure(config):
@@ -78,7 +79,7 @@ def configure(config):
         listed = listed.split(",")
     settings.import_target_schemas = frozenset(n.strip() for n in listed if n.strip())
     settings.secret_key = str(config["SECRET_KEY"])
-    for name in IMPORT_LIMITS:
+    for name in IMPORT_LIMITS + CACHE_BUDGETS:
         kind = type(getattr(Settings, name))
         setattr(settings, name, kind(config.get(name.upper(), getattr(Settings, name))))
     if settings.lock_lease_seconds < 2 * settings.lock_heartbeat_seconds:

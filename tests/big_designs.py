@@ -1,6 +1,7 @@
 """A big design as a PostgreSQL DDL file, shaped like the 375-table music database the
 issue measured: serial keys, names, dates, flags, amounts, negative and empty defaults,
-CHECKs, comments, foreign keys to earlier tables, self-references, and extension tables
+CHECKs (of a column and of the table), multi-column uniques, expression and partial indexes,
+comments, foreign keys to earlier tables, self-references, and extension tables
 whose key is also a foreign key, declared at the end of the file (so a relationship to
 that key is read before the key's own type is settled). Deterministic for a seed.
 Used by the round-trip tests and by bench/activate_all.py."""
@@ -67,7 +68,20 @@ def music_sql(tables=375, seed=375):
                 f"    {column} integer{required} REFERENCES {names[ref]} ({key})"
                 + (" ON DELETE CASCADE" if rng.random() < 0.2 else "")
             )
+        # Table-level structure, where the columns it needs were drawn.
+        if {"name", "begin_date"} <= taken and rng.random() < 0.5:
+            columns.append("    UNIQUE (name, begin_date)")
+        if {"begin_date", "end_date"} <= taken:
+            columns.append(
+                "    CHECK (end_date IS NULL OR begin_date IS NULL OR end_date >= begin_date)"
+            )
         statements.append(f"CREATE TABLE {table} (\n" + ",\n".join(columns) + "\n);")
+        if "name" in taken and rng.random() < 0.2:
+            statements.append(f"CREATE INDEX {table}_lower_name ON {table} (lower(name));")
+        if {"ended", "last_updated"} <= taken:
+            statements.append(
+                f"CREATE INDEX {table}_open ON {table} (last_updated DESC) WHERE NOT ended;"
+            )
         if rng.random() < 0.3:
             statements.append(f"COMMENT ON TABLE {table} IS 'The {table.replace('_', ' ')}s.';")
     return "\n\n".join(statements + last) + "\n"

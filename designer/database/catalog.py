@@ -22,11 +22,16 @@ QUERIES = {
         WHERE c.relnamespace = %(schema)s::regnamespace AND c.relkind = 'r'
     """,
     "columns": """
-        SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+        SELECT c.relname, a.attname,
+               format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attcollation <> t.typcollation
+                 THEN ' COLLATE ' || quote_ident(co.collname) ELSE '' END,
+               a.attnotnull,
                pg_get_expr(d.adbin, d.adrelid), a.attidentity,
                ds.description
         FROM pg_attribute a
         JOIN pg_class c ON c.oid = a.attrelid
+        JOIN pg_type t ON t.oid = a.atttypid
+        LEFT JOIN pg_collation co ON co.oid = a.attcollation
         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.objsubid = a.attnum
              AND ds.classoid = 'pg_class'::regclass

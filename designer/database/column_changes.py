@@ -10,6 +10,7 @@ from designer.database.ddl_terms import DATA_DEPENDENT
 from designer.database.ddl_terms import DESTRUCTIVE
 from designer.database.ddl_terms import SAFE
 from designer.database.ddl_terms import Step
+from designer.database.ddl_terms import collate_words
 from designer.database.ddl_terms import column_comment
 from designer.database.ddl_terms import column_definition
 from designer.database.ddl_terms import column_type
@@ -156,8 +157,16 @@ def alter_column(ctx, change):
     old_default, new_default = default_sql(before), default_sql(after)
     if retyped and old_default is not None:
         steps.append(Step(f"{alter} DROP DEFAULT", SAFE, "default set again after the type change"))
+    collated = collate_words(before) != collate_words(after)
     if retyped:
-        steps.append(change_type(ctx, table_id, before, after))
+        step = change_type(ctx, table_id, before, after)
+        typed = f"{alter} TYPE {column_type(after)}"
+        step.sql = typed + collate_words(after) + step.sql.removeprefix(typed)
+        steps.append(step)
+    elif collated:
+        words = collate_words(after) or ' COLLATE "default"'
+        reason = f"sets how {after['field_name']} sorts and compares; rebuilds its indexes"
+        steps.append(Step(f"{alter} TYPE {column_type(after)}{words}", BLOCKING, reason))
     if new_default is not None and (retyped or new_default != old_default):
         steps.append(Step(f"{alter} SET DEFAULT {new_default}", SAFE, "sets the default"))
     elif new_default is None and old_default is not None and not retyped:

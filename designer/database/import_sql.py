@@ -164,9 +164,13 @@ def read_sql(text, deadline=NO_DEADLINE):
         for offset, command in commands:
             reader.meta_command(line_of(offset), command)
     done = 0
-    for start, read in Pieces(text, deadline):
+    pieces = Pieces(text, deadline)
+    for start, read in pieces:
         reader.base += len(text[done:start].encode("utf-8"))
         done = start
+        # Where this piece ends: its last statement's tree says no length, and reading "to
+        # the end of the file" parsed the rest of the file again for every kept expression.
+        reader.piece_end = reader.base + len(text[start : pieces.stop].encode("utf-8"))
         if isinstance(read, Data):
             words = f"{WORDS[read.kind]} cannot be represented"
             reader.note(UNREPRESENTABLE, reader.line_of(reader.base), read.table, words)
@@ -203,11 +207,12 @@ class SqlReader:
         # The statement's own bytes (start, end), and its tree as pglast's objects, made only
         # when an expression of it is kept (a CHECK, an index): they deparse.
         self.span = (0, 0)
+        self.piece_end = len(text)
         self.objects = None
 
     def statement_at(self, location, length):
         start = self.base + location
-        self.span = (start, start + length if length else len(self.text))
+        self.span = (start, start + length if length else self.piece_end)
         self.objects = None
 
     def statement_objects(self):
@@ -301,6 +306,14 @@ class SqlReader:
             self.note(problem[0], line, f"{table.name}.{element['colname']}", problem[1])
             if problem[0] == UNREPRESENTABLE:
                 table.lost_types.add(element["colname"])
+        collation = names((element.get("collClause") or {}).get("collname"))
+        if collation and collation[-1] == "default":
+            collation = []  # pg_dump's pg_catalog."default": the database's own
+        if collation and data_type == "text":
+            settings = {**settings, "collation": collation[-1]}
+        elif collation:
+            words = f"COLLATE {collation[-1]} is kept for text columns only"
+            self.note(UNREPRESENTABLE, line, f"{table.name}.{element['colname']}", words)
         column = SourceColumn(
             name=element["colname"], data_type=data_type, settings=settings, line=line,
             generated_key=base.lower() in SERIALS,

@@ -94,6 +94,7 @@ class Pieces:
     def __init__(self, text, deadline):
         self.text, self.deadline = text, deadline
         self.line_of = None
+        self.stop = 0  # where the piece last yielded ends
 
     def line(self, offset):
         if self.line_of is None:
@@ -126,6 +127,7 @@ class Pieces:
             data = data_statement(self.text[start:stop]) if pending is None else None
             if data is not None:
                 if self.text[done:start].strip(BLANK):  # text the scanner passed over
+                    self.stop = start
                     yield done, self.parsed(done, start)
                 yield start + data.offset, data
             else:
@@ -135,9 +137,11 @@ class Pieces:
                     pending = begins
                 else:
                     pending = None
+                    self.stop = stop
                     yield begins, statements
             done = stop
         if pending is not None:
+            self.stop = len(self.text)
             yield pending, self.parsed(pending, len(self.text))
 
     def parsed(self, start, stop, cut_short_ok=False):

@@ -26,6 +26,7 @@ from designer.database import statement_guard
 from designer.database import tenant_roles
 from designer.database.ddl_terms import CASTABLE_FUNCTION
 from designer.database.ddl_terms import DESTRUCTIVE
+from designer.database.ddl_terms import SAFE
 from designer.database.ddl_terms import literal
 from designer.errors import Conflict
 from designer.settings import settings
@@ -191,9 +192,87 @@ def run_steps(cursor, steps, schema, refuse, outcome):
         outcome.error = f"The deploy could not start on {schema}: {first_line(exc)}"
         if exc.pgcode == LOCK_NOT_AVAILABLE:
             outcome.error += f" (another deploy holds the advisory lock dmd:{schema})"
-    for step, result in zip(steps, outcome.steps, strict=True):
-        if outcome.error is None:
+    pairs = list(zip(steps, outcome.steps, strict=True))
+    done = 0
+    while done < len(pairs) and outcome.error is None:
+        batch = []
+        while done + len(batch) < len(pairs) and len(batch) < BATCH:
+            if not batchable(pairs[done + len(batch)][0]):
+                break
+            batch.append(pairs[done + len(batch)])
+        if len(batch) > 1:
+            outcome.error = run_batch(cursor, batch, schema, refuse)
+            done += len(batch)
+        else:
+            step, result = pairs[done]
             outcome.error = run_step(cursor, step, result, refuse, schema)
+            done += 1
+
+
+# Safe steps with nothing to measure (a new table's CREATE, its comments, its keys) run
+# this many to a round trip: each statement still guarded, still one EXECUTE, in one DO block
+# that says which of them failed. A 375-table activation is 1,676 steps; one round trip
+# each waits its turn for a CPU on a busy machine.
+BATCH = 100
+STEP_MARK = "dmd-step "
+
+
+def batchable(step):
+    return step.kind == SAFE and not step.measure
+
+
+def run_batch(cursor, batch, schema, refuse):
+    """Run safe steps in one round trip; returns the error text or None.
+
+    Any statement the guard refuses, or that is not a plain DDL statement, sends the whole
+    batch through run_step one at a time (its refusal then said exactly as always)."""
+    numbered = []
+    try:
+        for step, _ in batch:
+            parsed = statement_guard.check_statement(step.sql, schema)
+            if statement_guard.returns_rows(parsed):
+                raise statement_guard.RefusedStatement("returns rows")
+            if not statement_guard.makes_schema(parsed):
+                numbered.append(step.sql)
+            else:
+                numbered.append(None)  # the schema exists already (see execute)
+    except statement_guard.RefusedStatement:
+        for step, result in batch:
+            error = run_step(cursor, step, result, refuse, schema)
+            if error is not None:
+                return error
+        return None
+    body = " ".join(
+        f"n := {k}; EXECUTE {literal(sql)};" for k, sql in enumerate(numbered) if sql is not None
+    )
+    block = (
+        f"DECLARE n integer := 0; BEGIN {body} EXCEPTION WHEN others THEN RAISE EXCEPTION "
+        f"USING ERRCODE = SQLSTATE, MESSAGE = SQLERRM, DETAIL = '{STEP_MARK}' || n; END"
+    )
+    started = time.monotonic()
+    try:
+        cursor.execute("DO " + literal(block))
+    except psycopg2.Error as exc:
+        return batch_failed(cursor, batch, schema, exc)
+    share = round((time.monotonic() - started) * 1000 / len(batch), 2)
+    for _, result in batch:
+        result.update(outcome="ok", duration_ms=share)
+    return None
+
+
+def batch_failed(cursor, batch, schema, exc):
+    """The batch's failed step (from the block's DETAIL) failed; the ones before it ran."""
+    detail = getattr(exc.diag, "message_detail", None) or ""
+    failed = int(detail[len(STEP_MARK) :]) if detail.startswith(STEP_MARK) else 0
+    for _, result in batch[:failed]:
+        result["outcome"] = "ok"
+    step, result = batch[failed]
+    result["outcome"] = "failed"
+    message = f"ERROR:  {exc.diag.message_primary or first_line(exc)}"
+    if exc.pgcode == LOCK_NOT_AVAILABLE and schema:
+        message += waited_for(cursor.connection, schema)
+    result["error"] = message
+    return f"{step.sql}\n{message}"
 
 
 def alongside(work, meanwhile):

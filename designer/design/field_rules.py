@@ -26,7 +26,7 @@ SETTING_TYPES = {
     "unique": bool, "indexed": bool, "description": str, "max_length": int, "min_length": int,
     "pattern": str, "number_type": str, "precision": int, "scale": int, "min": str, "max": str,
     "date_type": str, "unique_with": list, "text_type": str, "enum_id": str, "named_type": str,
-    "time_precision": int, "array_dimensions": int,
+    "time_precision": int, "array_dimensions": int, "collation": str,
 }  # fmt: skip
 TYPE_WORDS = {bool: "true or false", str: "text", int: "a whole number", list: "a list"}
 # PostgreSQL indexes at most 32 columns.

@@ -67,7 +67,15 @@ MACADDR = re.compile(r"^[0-9A-Fa-f]{2}([:-]?)[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}
 BYTEA = re.compile(r"^\\x(?:[0-9A-Fa-f]{2})*$")
 # Settings each type keeps in field_config; anything else is dropped on a type change.
 TYPE_SETTINGS = {
-    "text": ("text_type", "max_length", "min_length", "pattern", "enum_id", "named_type"),
+    "text": (
+        "text_type",
+        "max_length",
+        "min_length",
+        "pattern",
+        "enum_id",
+        "named_type",
+        "collation",
+    ),
     "number": ("number_type", "precision", "scale", "min", "max"),
     "date": ("date_type", "time_precision"),
     "boolean": (),
@@ -218,6 +226,15 @@ def clean_field(data, regex_problem=python_regex_problem, regex_matches=None, en
         for key in ("min", "max", "min_length", "pattern"):
             if key in config:
                 c.fail(key, "An array's values have no such rule.")
+    collation = text_or_none(data.get("collation"))
+    if collation is not None:
+        # A text column's collation (how it sorts and compares): a name, always quoted.
+        if data_type != "text":
+            c.fail("collation", "Only a text column has a collation.")
+        elif len(collation.encode("utf-8")) > 63 or any(ord(ch) < 32 for ch in collation):
+            c.fail("collation", "A collation is a name of at most 63 bytes.")
+        else:
+            config["collation"] = collation
     default = default_input(data, data_type, config)
     if default is not None and "default_value" not in c.problems:
         default = clean_default(c, data_type, config, default, regex_matches)

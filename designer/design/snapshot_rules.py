@@ -162,7 +162,9 @@ def check_table(table, regex_problem, enums=None):
     fields = table["fields"]
     if not isinstance(fields, dict):
         refuse(where, "fields", "expected an object keyed by id.")
-    for field_id, field in fields.items():
+    # In the columns' order, so the problem named first does not depend on how the snapshot
+    # was stored (a version's parts keep their keys sorted).
+    for field_id, field in sorted(fields.items(), key=column_order):
         check_keyed(f"{where}, field", field_id, field, FIELD_COLUMNS)
         problems = field_problems(field, fields, regex_problem, enums)
         if problems:
@@ -176,6 +178,13 @@ def check_table(table, regex_problem, enums=None):
     if problems:
         place, key, message = problems[0]
         refuse(f"{where}, {place}", key, message)
+
+
+def column_order(item):
+    """A (field id, field) pair's place: by sort_order where it is a number, then by id."""
+    field_id, field = item
+    order = field.get("sort_order") if isinstance(field, dict) else None
+    return (order if type(order) is int else float("inf"), str(field_id))
 
 
 def is_text(value):

@@ -25,6 +25,7 @@ from designer.design.page_stamps import project_stamp
 from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
+from designer.history import parts
 from designer.history import snapshot as snapshots
 from designer.history.diff import diff
 from designer.history.diff import named_text
@@ -34,11 +35,12 @@ from designer.models import SchemaVersion
 from designer.models import UserName
 from designer.projects import access
 from designer.projects import serialize_changes
+from designer.settings import settings
 
 PAGE = 25
 MAX_MESSAGE = 500
 # Listings never load the snapshot nor the changes: either can be megabytes.
-HEAVY = (SchemaVersion.schema_snapshot, SchemaVersion.changes)
+HEAVY = (SchemaVersion.schema_snapshot, SchemaVersion.changes, SchemaVersion.manifest)
 # (Identity, not ==: a peewee field's == builds an SQL expression.)
 LISTED = [f for f in SchemaVersion._meta.sorted_fields if all(f is not h for h in HEAVY)]
 
@@ -50,11 +52,16 @@ class SnapshotCache:
     3,000-table snapshot is tens of megabytes of Python objects.
     """
 
-    def __init__(self, budget_bytes=64 * 1024 * 1024):
-        self.budget = budget_bytes
+    def __init__(self, budget_bytes=None):
+        self.given_budget = budget_bytes
         self.used = 0
         self.entries = OrderedDict()
         self.lock = threading.Lock()
+
+    @property
+    def budget(self):
+        given = self.given_budget
+        return given if given is not None else settings.version_snapshots_bytes
 
     def clear(self):
         with self.lock:
@@ -92,10 +99,52 @@ class SnapshotCache:
 cache = SnapshotCache()
 
 
-# A stored snapshot in parts, as snapshot.PARTS_JSON gives them, in two passes over its
-# text: json_each returns the stored text itself, so the parts of a snapshot saved from
-# PARTS_JSON are texts that snapshot.parts has parsed already. Rows: (top-level key, its
-# position, table id or NULL, text); a table per row, the other keys' whole values.
+# A version stored in parts (designer.history.parts): a row per top-level key of its
+# manifest, with the body of a key kept whole (NULL for an entry map), then a row per entry
+# of the entry maps. Rows: (top-level key, entry id or NULL, part text or NULL).
+PART_ROWS = """
+WITH v AS (SELECT project_id, manifest FROM schema_version
+           WHERE id = %(id)s AND schema_snapshot IS NULL),
+m AS (SELECT m.key, m.value FROM v CROSS JOIN LATERAL json_each(v.manifest) m)
+SELECT m.key, NULL, p.body::text
+FROM m LEFT JOIN schema_part p
+  ON p.project_id = (SELECT project_id FROM v) AND p.hash = m.value ->> 'part'
+UNION ALL
+SELECT m.key, e.key, leaf.body::text
+FROM m CROSS JOIN LATERAL json_each_text(m.value -> 'buckets') b
+JOIN schema_part bucket ON bucket.project_id = (SELECT project_id FROM v) AND bucket.hash = b.value
+CROSS JOIN LATERAL json_each_text(
+  CASE WHEN json_typeof(bucket.body) = 'object' THEN bucket.body END) e
+JOIN schema_part leaf ON leaf.project_id = (SELECT project_id FROM v) AND leaf.hash = e.value
+"""
+
+
+def from_parts(version_id):
+    """The snapshot of a version stored in parts (None for one stored whole), and the size
+    of its parts' texts. Each part's text is its canonical JSON: snapshot.parts keeps it
+    with the value, so hashing the snapshot again encodes nothing."""
+    rows = database.execute_sql(PART_ROWS, {"id": str(version_id)}).fetchall()
+    if not rows:
+        return None
+    texts = [text for _, _, text in rows if text is not None]
+    values = iter(snapshots.parts.read(texts, canonical=True))
+    read = {}
+    for key, entry_id, text in rows:
+        value = next(values)[0] if text is not None else None
+        if entry_id is None:
+            read[key] = value if text is not None else {}
+        else:
+            read[key][entry_id] = value
+    for key in parts.ENTRY_MAPS:
+        if isinstance(read.get(key), dict):
+            read[key] = dict(sorted(read[key].items()))
+    return read, sum(map(len, texts))
+
+
+# A version stored whole (before migration 0027, or written by hand), read in per-table
+# parts as snapshot.PARTS_JSON gives them, in two passes over its text: json_each returns
+# the stored text itself. Rows: (top-level key, its position, table id or NULL, text); a
+# table per row, the other keys' whole values.
 STORED_PARTS = """
 SELECT top.key, top.ordinality, t.key, coalesce(t.value, top.value)::text
 FROM (SELECT schema_snapshot AS s FROM schema_version WHERE id = %(id)s) v
@@ -108,40 +157,103 @@ USUAL_KEYS = ("format", "relationships", "tables")
 
 
 def stored_parts(version_id):
-    """(format, [(table id or None, text)]) of a stored snapshot of the usual shape, else
-    None (then it is read whole)."""
+    """(format, [(table id or None, text)]) of a snapshot stored whole of the usual shape,
+    else None (then it is read whole)."""
     rows = database.execute_sql(STORED_PARTS, {"id": str(version_id)}).fetchall()
     # (Each key once: json keeps a repeated key, which json.loads would reduce to its last.)
     keys = sorted({(key, position) for key, position, _, _ in rows})
     if tuple(key for key, _ in keys) != USUAL_KEYS:
         return None
-    parts, version_format = [], None
+    found, version_format = [], None
     for key, _, table_id, text in rows:
         if key == "format":
             version_format = json.loads(text)
         elif key == "relationships":
-            parts.append((None, text))
+            found.append((None, text))
         elif table_id is not None:
-            parts.append((table_id, text))
+            found.append((table_id, text))
         elif json.loads(text) != {}:
             return None  # tables that are not an object
-    return version_format, parts
+    return version_format, found
 
 
 def snapshot_of(version):
     """A version's snapshot, from the cache when its hash was read before."""
 
     def load():
+        # (A snapshot written whole over a version, by hand or an older app, wins.)
+        found = from_parts(version.id)
+        if found is not None:
+            return found
         found = stored_parts(version.id)
         if found is not None:
-            return snapshots.Built(found[1], found[0]).snapshot
-        return (
-            SchemaVersion.select(SchemaVersion.schema_snapshot)
+            built = snapshots.Built(found[1], found[0])
+            return built.snapshot, sum(len(text) for _, text in found[1])
+        text = (
+            SchemaVersion.select(SchemaVersion.schema_snapshot.cast("text"))
             .where(SchemaVersion.id == version.id)
             .scalar()
         )
+        return json.loads(text), len(text)
 
-    return cache.get(version.schema_hash, load)
+    return cache.get_sized(version.schema_hash, load)
+
+
+# A page of one entry map of a version stored in parts, sorted as a version page sorts it
+# (by the entries' labels, then ids, in code point order), with the number of entries.
+PAGE_ENTRIES = """
+WITH v AS (SELECT project_id, manifest FROM schema_version
+           WHERE id = %(id)s AND schema_snapshot IS NULL),
+e AS (SELECT e.key AS entry_id, e.value AS leaf
+      FROM v CROSS JOIN LATERAL json_each_text(v.manifest -> %(key)s -> 'buckets') b
+      JOIN schema_part bucket ON bucket.project_id = v.project_id AND bucket.hash = b.value
+      CROSS JOIN LATERAL json_each_text(
+        CASE WHEN json_typeof(bucket.body) = 'object' THEN bucket.body END) e),
+page AS (
+  SELECT e.entry_id, leaf.hash, leaf.label FROM e
+  JOIN schema_part leaf ON leaf.project_id = (SELECT project_id FROM v) AND leaf.hash = e.leaf
+  ORDER BY leaf.label COLLATE "C", e.entry_id COLLATE "C" OFFSET %(start)s LIMIT %(size)s)
+SELECT (SELECT count(*) FROM e), page.entry_id, leaf.body::text
+FROM (SELECT 1) one LEFT JOIN page ON true
+LEFT JOIN schema_part leaf ON leaf.project_id = (SELECT project_id FROM v) AND leaf.hash = page.hash
+ORDER BY page.label COLLATE "C", page.entry_id COLLATE "C"
+"""
+
+# The labels (names) of some entries of a version stored in parts, opening only their buckets.
+LABELS = """
+WITH v AS (SELECT project_id, manifest FROM schema_version WHERE id = %(id)s)
+SELECT e.key, leaf.label
+FROM v CROSS JOIN LATERAL json_each_text(v.manifest -> %(key)s -> 'buckets') b
+JOIN schema_part bucket ON bucket.project_id = v.project_id AND bucket.hash = b.value
+CROSS JOIN LATERAL json_each_text(
+  CASE WHEN json_typeof(bucket.body) = 'object' THEN bucket.body END) e
+JOIN schema_part leaf ON leaf.project_id = v.project_id AND leaf.hash = e.value
+WHERE b.key = ANY (%(buckets)s) AND e.key = ANY (%(ids)s)
+"""
+
+
+def entries_page(version, key, start, size):
+    """([entry, ...], total) of one page of a version's `key` ("tables" or "relationships")
+    by name, read from its parts alone; None for a version stored whole."""
+    rows = database.execute_sql(
+        PAGE_ENTRIES, {"id": str(version.id), "key": key, "start": start, "size": size}
+    ).fetchall()
+    if not rows or (rows[0][0] == 0 and manifest_of(version.id) is None):
+        return None
+    texts = [text for _, _, text in rows if text is not None]
+    return [entry[0] for entry in snapshots.parts.read(texts, canonical=True)], rows[0][0]
+
+
+def labels_of(version, key, ids):
+    """{id: name} of some entries of a version stored in parts."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    buckets = sorted({parts.bucket_of(i) for i in ids})
+    rows = database.execute_sql(
+        LABELS, {"id": str(version.id), "key": key, "buckets": buckets, "ids": ids}
+    ).fetchall()
+    return dict(rows)
 
 
 def latest(project_id):
@@ -158,7 +270,8 @@ def save_version(user, project_id, message="", restored_from=None, current=None,
 
     `current` is the working copy's snapshot when the caller already built it
     (a deploy saves exactly the design it deploys); `automatic` marks a version the
-    designer saves by itself, which the timeline folds away."""
+    designer saves by itself, which the timeline folds away. The version stores the parts
+    its previous one did not have, and its changes come from those parts alone."""
     granted = access(user, project_id, "editor")
     message = (message or "").strip()
     if len(message) > MAX_MESSAGE:
@@ -167,85 +280,93 @@ def save_version(user, project_id, message="", restored_from=None, current=None,
         # Serialize saves of one project: each reads the newest version and adds the next.
         serialize_changes(granted.project.id)
         previous = latest(granted.project.id)
-        row = {
-            "project": granted.project.id,
-            "version_number": (previous.version_number if previous else 0) + 1,
-            "parent_version": previous.id if previous else None,
-            "created_by": user,
-            "automatic": automatic,
-        }
-        version_id = None
         if current is None:
-            # The snapshot goes from the query that builds it straight into the new row;
-            # its hash, changes and message follow once known (or the row is rolled back).
-            version_id, built = inserted_from_parts(row)
-            current, canonical = built.snapshot, built.canonical
-        else:
-            canonical = snapshots.canonical_of(current)
-        digest = snapshots.digest(canonical)
-        if previous is not None and previous.schema_hash == digest:
+            current = snapshots.build(granted.project.id)
+        tree = tree_of(current)
+        if previous is not None and previous.schema_hash == tree.hash:
             raise Conflict(f"No changes since version {previous.version_number}.")
-        changes = diff(snapshot_of(previous) if previous else None, current)
-        described = {
-            "schema_hash": digest,
-            "changes": changes,
-            "change_summary": summarize(changes),
-            "message": message or default_message(changes, restored_from, current),
-        }
-        if version_id is not None and snapshots.ENUMS in current:
-            # The row was assembled without the enums (the parts' query stores the usual keys).
-            described["schema_snapshot"] = SQL("%s::json", (canonical,))
-        if version_id is not None:
-            version = (
-                SchemaVersion.update(**described)
-                .where(SchemaVersion.id == version_id)
-                .returning(*LISTED)
-                .execute()[0]
-            )
-            version.changes = changes
-        else:
-            # The canonical text is already at hand: PostgreSQL only checks it (json).
-            version = SchemaVersion.create(
-                **row, **described, schema_snapshot=SQL("%s::json", (canonical,))
-            )
-        cache.get(digest, lambda: current, size=len(canonical))
+        old, new, added = changed_parts(previous, current, tree)
+        changes = diff(old, new)
+        store_parts(granted.project.id, added)
+        version = SchemaVersion.create(
+            project=granted.project.id,
+            version_number=(previous.version_number if previous else 0) + 1,
+            parent_version=previous.id if previous else None,
+            created_by=user,
+            automatic=automatic,
+            schema_hash=tree.hash,
+            manifest=SQL("%s::json", (tree.manifest,)),
+            changes=changes,
+            change_summary=summarize(changes),
+            message=message or default_message(changes, restored_from, new),
+        )
+        cache.get(tree.hash, lambda: current, size=tree.size)
         log.add("version.saved", f"saved version {version.version_number}", version.id)
     return version
 
 
-# A new version row whose snapshot is the project's, as PostgreSQL assembles it from the
-# parts it also returns (snapshot.PARTS_JSON): 20 MB of JSON at 3,000 tables never travel
-# back, and json values made by PostgreSQL's json functions are not parsed again. The
-# stored text is not the canonical JSON (Python makes that from the same parts) but holds
-# the same snapshot. Its hash is '' until save_version knows it.
-INSERT_FROM_PARTS = f"""
-WITH parts (id, part) AS MATERIALIZED ({snapshots.PARTS_JSON}),
-saved AS (
-  INSERT INTO schema_version (project_id, version_number, schema_hash, schema_snapshot,
-                              parent_version_id, created_by_id)
-  SELECT %(project)s, %(version_number)s, '', json_build_object(
-      'format', {snapshots.FORMAT},
-      'tables', coalesce(json_object_agg(id, part)
-                         FILTER (WHERE id IS NOT NULL AND id <> '{snapshots.ENUMS}'), '{{}}'),
-      'relationships', (array_agg(part) FILTER (WHERE id IS NULL))[1]),
-    %(parent_version)s, %(created_by)s
-  FROM parts
-  RETURNING id)
-SELECT (SELECT id FROM saved), id, part::text FROM parts
-"""
+def tree_of(snapshot):
+    """parts.tree_of with the texts and hashes snapshot.parts keeps for built snapshots."""
+    return parts.tree_of(
+        snapshot, canonical=snapshots.parts.canonical, leaf_hash=snapshots.parts.leaf_hash
+    )
 
 
-def inserted_from_parts(row):
-    """(new version's id, snapshot.Built) for a version `row` of the project's snapshot."""
-    values = {
-        "project": str(row["project"]),
-        "version_number": row["version_number"],
-        "parent_version": str(row["parent_version"]) if row["parent_version"] else None,
-        "created_by": str(row["created_by"].id),
-    }
-    database.execute_sql("SET LOCAL jit = off")  # see snapshot.parts_of
-    rows = database.execute_sql(INSERT_FROM_PARTS, values).fetchall()
-    return rows[0][0], snapshots.Built([(table_id, part) for _, table_id, part in rows])
+def manifest_of(version_id):
+    text = (
+        SchemaVersion.select(SchemaVersion.manifest.cast("text"))
+        .where(SchemaVersion.id == version_id, SchemaVersion.schema_snapshot.is_null())
+        .scalar()
+    )
+    return None if text is None else parts.read_manifest(text)
+
+
+def part_bodies(project_id, hashes):
+    """{hash: parsed body} of some of the project's parts."""
+    if not hashes:
+        return {}
+    rows = database.execute_sql(
+        "SELECT hash, body::text FROM schema_part WHERE project_id = %s AND hash = ANY (%s)",
+        (str(project_id), sorted(hashes)),
+    ).fetchall()
+    values = snapshots.parts.read([text for _, text in rows], canonical=True)
+    return {hashed: entry[0] for (hashed, _), entry in zip(rows, values, strict=True)}
+
+
+def changed_parts(previous, current, tree):
+    """parts.cut against the previous version (see there): (old, new, added)."""
+    manifest = manifest_of(previous.id) if previous is not None else None
+    if manifest is None:
+        # No version yet, or one stored whole: every part is new to the store.
+        added = dict(tree.texts)
+        for key, leaves in tree.leaves.items():
+            for entry_id, leaf in leaves.items():
+                if leaf not in added:
+                    added[leaf] = snapshots.parts.canonical(current[key][entry_id])
+        old = snapshot_of(previous) if previous is not None else None
+        return old, current, added
+    return parts.cut(
+        manifest,
+        tree,
+        current,
+        lambda hashes: part_bodies(previous.project_id, hashes),
+        snapshots.parts.canonical,
+    )
+
+
+def store_parts(project_id, added):
+    """Store parts by hash; one stored already (by an older version) stays as it is."""
+    rows = sorted(added.items())
+    for start in range(0, len(rows), 2000):
+        chunk = rows[start : start + 2000]
+        database.execute_sql(
+            "INSERT INTO schema_part (project_id, hash, body, label)"
+            " SELECT %s, h, b::json,"
+            " coalesce(b::json ->> 'table_name', b::json ->> 'relationship_name')"
+            " FROM unnest(%s::text[], %s::text[]) AS u (h, b)"
+            " ON CONFLICT DO NOTHING",
+            (str(project_id), [h for h, _ in chunk], [b for _, b in chunk]),
+        )
 
 
 @contextlib.contextmanager
@@ -383,9 +504,13 @@ def changes_since(project_id, previous):
 
 
 def changes_from(previous, current):
-    """The changes from version `previous` (or None) to the snapshot `current`."""
+    """The changes from version `previous` (or None) to the snapshot `current`: from the
+    parts whose hashes differ, as a save finds them, never reading the whole version."""
     with paused_gc():
-        return diff(snapshot_of(previous) if previous else None, current)
+        if previous is None:
+            return diff(None, current)
+        old, new, _ = changed_parts(previous, current, tree_of(current))
+        return diff(old, new)
 
 
 def changes_of(version):

@@ -37,7 +37,7 @@ FORM_KEYS = (
     "name", "field_name", "data_type", "is_required", "default_value", "description",
     "max_length", "min_length", "pattern", "number_type", "precision", "scale", "min", "max",
     "date_type", "unique", "indexed", "text_type", "enum_id", "named_type", "time_precision",
-    "array_dimensions", "default_empty", "exact_type",
+    "array_dimensions", "default_empty", "exact_type", "collation",
 )  # fmt: skip
 
 

@@ -92,11 +92,15 @@ def show(project_id, number):
     (`tables` and `relationships`: how many of each were shown before)."""
     granted = projects.access(current_user, project_id)
     version = versions.get_version(granted.project.id, number)
-    schema = versions.snapshot_of(version)
     tables_from = max(request.args.get("tables", 0, type=int), 0)
     rels_from = max(request.args.get("relationships", 0, type=int), 0)
-    tables, next_tables = page(schema["tables"], "table_name", tables_from)
-    rels, next_rels = page(schema["relationships"], "relationship_name", rels_from)
+    paged = paged_schema(version, tables_from, rels_from)
+    if paged is not None:
+        schema, tables, next_tables, rels, next_rels = paged
+    else:
+        schema = versions.snapshot_of(version)
+        tables, next_tables = page(schema["tables"], "table_name", tables_from)
+        rels, next_rels = page(schema["relationships"], "relationship_name", rels_from)
     context = {
         "access": granted, "project": granted.project, "version": version, "schema": schema,
         "tables": tables, "next_tables": next_tables,
@@ -107,6 +111,40 @@ def show(project_id, number):
     if htmx and "relationships" in request.args:
         return block(SHOW, "relationship_items", **context)
     return render_template(SHOW, **context, summary=counts_text(version.change_summary))
+
+
+class Counted(dict):
+    """Some entries of a version, by id, that count as all of them (a page's `schema`)."""
+
+    def __init__(self, total, shown=()):
+        super().__init__(shown)
+        self.total = total
+
+    def __len__(self):
+        return self.total
+
+    def __bool__(self):
+        return self.total > 0
+
+
+def paged_schema(version, tables_from, rels_from):
+    """(schema, tables, next, relationships, next) of a version stored in parts, read a page
+    at a time (its schema holds the counts and the names the page shows); else None."""
+    size = settings.page_size
+    found = versions.entries_page(version, "tables", tables_from, size)
+    if found is None:
+        return None
+    tables, table_count = found
+    rels, rel_count = versions.entries_page(version, "relationships", rels_from, size)
+    ends = [r[side] for r in rels for side in ("source_table_id", "target_table_id")]
+    names = versions.labels_of(version, "tables", ends)
+    schema = {
+        "tables": Counted(table_count, {i: {"table_name": n} for i, n in names.items()}),
+        "relationships": Counted(rel_count),
+    }
+    next_tables = tables_from + size if tables_from + size < table_count else None
+    next_rels = rels_from + size if rels_from + size < rel_count else None
+    return schema, tables, next_tables, rels, next_rels
 
 
 def page(entries, order, start):

@@ -301,6 +301,18 @@
     });
   });
 
+  // Draft tables ticked to activate stay ticked when a teammate's change refreshes the list.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var boxes = 'input[form="activate-selected"]';
+    var ticked = {};
+    event.detail.target.querySelectorAll(boxes + ":checked").forEach(function (box) {
+      ticked[box.value] = true;
+    });
+    event.detail.fragment.querySelectorAll(boxes).forEach(function (box) {
+      if (ticked[box.value]) box.setAttribute("checked", "");
+    });
+  });
+
   // A teammate's change swapped in by the poll never takes the focus away: the control
   // that had it (found again by its id or accessible name) gets it back.
   var heldFocus = null;

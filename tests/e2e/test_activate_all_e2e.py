@@ -3,6 +3,8 @@
 from playwright.sync_api import expect
 
 from designer import projects
+from designer.design import fields
+from designer.design import tables
 from designer.models import DataTable
 from tests.e2e.conftest import sign_in
 from tests.on_target import on_target
@@ -55,3 +57,22 @@ def test_import_then_activate_all_draft_tables(page, user, tmp_path):
         "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY 1", (music.target_schema,)
     )
     assert [row[0] for row in deployed] == ["album", "artist", "track"]
+
+
+def test_ticked_tables_stay_ticked_through_a_live_refresh_and_are_the_ones_reviewed(page, user):
+    shop = projects.create_project(user, "Shop")
+    for name in ("Orders", "Customers"):
+        table = tables.create_table(user, shop.id, name)
+        fields.create_field(user, table.id, {"name": "Note"})
+    sign_in(page)
+    page.goto(f"/projects/{shop.id}")
+    page.get_by_label("Select Orders to activate").check()
+    # A change from elsewhere: the list is swapped in anew by the page's poll.
+    tables.create_table(user, shop.id, "Invoices")
+    expect(page.locator("#table-list")).to_contain_text("invoices")
+    expect(page.get_by_label("Select Orders to activate")).to_be_checked()
+    expect(page.get_by_label("Select Customers to activate")).not_to_be_checked()
+    page.get_by_role("button", name="Activate selected").click()
+    body = page.locator("#activation-body")
+    expect(body.get_by_role("heading", name="Activate 1 Draft table")).to_be_visible()
+    expect(body.locator(".chosen-tables")).to_contain_text("orders")

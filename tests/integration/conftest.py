@@ -159,7 +159,8 @@ def fingerprint():
             f"SELECT '{table}', md5(coalesce(string_agg((to_jsonb(x) - 'last_used_at')::text,"
             f" '|' ORDER BY (to_jsonb(x) - 'last_used_at')::text), '')) FROM {table} x"
         )
-    return database.execute_sql(" UNION ALL ".join(parts)).fetchall()
+    # Sorted here: UNION ALL promises no order (a parallel append interleaves its branches).
+    return sorted(database.execute_sql(" UNION ALL ".join(parts)).fetchall())
 
 
 @contextlib.contextmanager

@@ -170,7 +170,14 @@ def test_a_failing_statement_leaves_every_table_draft_and_the_target_as_it_was(a
     assert "already exists" in failed.value.message
     assert statuses(*linked) == ["draft", "draft"]
     assert target_tables(shop.target_schema) == ["zulu"]
-    assert Deployment.select().where(Deployment.status == "failed").count() == 1
+    failed_row = Deployment.select().where(Deployment.status == "failed").get()
+    # The steps ran together in one round trip: still each step has its own outcome.
+    outcomes = [(step["sql"].split(" (")[0], step["outcome"]) for step in failed_row.plan]
+    zulu = next(i for i, (sql, _) in enumerate(outcomes) if sql.endswith('"zulu"'))
+    assert outcomes[zulu][1] == "failed"
+    assert {outcome for _, outcome in outcomes[:zulu]} == {"ok"}
+    assert {outcome for _, outcome in outcomes[zulu + 1 :]} == {"not_run"}
+    assert "already exists" in failed_row.plan[zulu]["error"]
 
 
 def test_both_ways_of_choosing_are_not_mixed(alice, shop, linked):
@@ -227,3 +234,13 @@ def test_the_review_says_why_tables_cannot_be_activated(alice, shop, linked, not
         f"/projects/{shop.id}/activations/new?table_ids={linked[0].id}", htmx=False
     )
     assert chosen.status_code == 200 and "Activate 1 Draft table" in chosen.text
+
+
+def test_the_api_documents_activations(alice, api):
+    document = api(alice).get("/openapi.json").json
+    operation = document["paths"]["/projects/{project_id}/activations"]["post"]
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ActivationRequest"
+    }
+    fields = document["components"]["schemas"]["ActivationRequest"]["properties"]
+    assert set(fields) == {"table_ids", "all_drafts", "dry_run", "confirm_destructive"}

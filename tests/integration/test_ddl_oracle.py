@@ -31,6 +31,8 @@ TYPES = [
     ("text", {}),
     ("text", {"max_length": 20}),
     ("text", {"max_length": 200}),
+    ("text", {"collation": "C"}),
+    ("text", {"max_length": 20, "collation": "POSIX"}),
     ("number", {"number_type": "integer"}),
     ("number", {"number_type": "bigint"}),
     ("number", {"number_type": "decimal", "precision": 12, "scale": 2}),
@@ -127,7 +129,7 @@ def typed_field(draw, name, order):
 
 def settle(draw, fld):
     """Random settings valid for the field's type: default, required, unique, rules."""
-    config = {k: v for k, v in fld["field_config"].items() if k in TYPE_KEYS}
+    config = {k: v for k, v in fld["field_config"].items() if k in (*TYPE_KEYS, "collation")}
     if draw(st.booleans()) and config.get("text_type") not in ("named", "json"):
         config["unique" if draw(st.booleans()) else "indexed"] = True
     plain = config.get("text_type") in (None, "varchar") and "array_dimensions" not in config
@@ -394,4 +396,21 @@ def test_a_table_renamed_to_the_name_its_own_sequence_gives_up(target):
     deploy(cursor, ddl.migration("oracle_migrated", before, after))
     deploy(cursor, ddl.migration("oracle_fresh", None, after))
     assert read_catalog(cursor, "oracle_migrated") == read_catalog(cursor, "oracle_fresh")
+    target.rollback()
+
+
+def test_a_collation_set_changed_and_removed_migrates_as_deploying_it(target):
+    code = s.field("code", "text", collation="C")
+    before = s.snapshot([s.table("a", code, s.field("n", "number", number_type="integer"))])
+    cursor = target.cursor()
+    for collation in ("POSIX", None):
+        after = copy.deepcopy(before)
+        [table] = after["tables"].values()
+        table["fields"][code["id"]]["field_config"] = {"collation": collation} if collation else {}
+        fresh_schema(cursor, "oracle_migrated")
+        fresh_schema(cursor, "oracle_fresh")
+        deploy(cursor, ddl.migration("oracle_migrated", None, before))
+        deploy(cursor, ddl.migration("oracle_migrated", before, after))
+        deploy(cursor, ddl.migration("oracle_fresh", None, after))
+        assert read_catalog(cursor, "oracle_migrated") == read_catalog(cursor, "oracle_fresh")
     target.rollback()

@@ -88,6 +88,10 @@ def test_the_big_design_holds_what_its_round_trips_must_keep(alice, music):
     assert sum(len(t["fields"]) for t in design["tables"].values()) > 2500
     assert any(str(f["default_value"]).startswith("-") for f in fields)  # negative numbers
     assert len(design["relationships"]) > 300
+    # Table structure (multi-column uniques, table CHECKs, indexes), where the model holds it.
+    structure = [t.get("structure") or {} for t in design["tables"].values()]
+    held = {kind for entry in structure for kind, items in entry.items() if items}
+    assert {"uniques", "checks", "indexes"} <= held, held
 
 
 def test_the_big_sql_export_imports_and_exports_to_the_same_file(alice, music):

@@ -29,12 +29,15 @@ PROJECT_OF = {
     "data_field": "project_id",
     "table_relationship": "project_id",
     "schema_version": "project_id",
+    "schema_part": "project_id",
     "table_lock": "project_id",
     "activity_entry": "project_id",
     "deployment": "project_id",
     "target_reservation": "project_id",
     "project_enum": "project_id",
 }
+# A row's key, where it is not `id`: a version's part is named by its hash in its project.
+KEY_OF = {"schema_part": "hash"}
 # Append-only for the app role (migrations/0016): test_app_role_rights checks it.
 APPEND_ONLY = {"activity_entry"}
 WRITABLE = [table for table in PROJECT_OF if table not in APPEND_ONLY]
@@ -129,7 +132,10 @@ def ids(cursor, sql, params=()):
 
 def rows_of(admin, table, project):
     """The ids of `table`'s rows that belong to `project`, as a superuser sees them."""
-    return ids(admin, f"SELECT id FROM {table} WHERE {PROJECT_OF[table]} = %s", (str(project.id),))
+    key = KEY_OF.get(table, "id")
+    return ids(
+        admin, f"SELECT {key} FROM {table} WHERE {PROJECT_OF[table]} = %s", (str(project.id),)
+    )
 
 
 def test_every_table_has_rows_of_both_projects(world, admin):
@@ -142,7 +148,7 @@ def test_a_member_selects_exactly_their_projects_rows(world, admin, raw):
     for who, project in (("alice", "shop"), ("carol", "shop"), ("bob", "other")):
         cursor = raw(world[who])
         for table in PROJECT_OF:
-            seen = ids(cursor, f"SELECT id FROM {table}")
+            seen = ids(cursor, f"SELECT {KEY_OF.get(table, 'id')} FROM {table}")
             assert seen == rows_of(admin, table, world[project]), (who, table)
 
 
@@ -152,7 +158,7 @@ def test_acting_for_nobody_selects_nothing_and_changes_nothing(world, raw):
         cursor.execute(f"SELECT count(*) FROM {table}")
         assert cursor.fetchone()[0] == 0, table
     for table in [*WRITABLE, "api_token"]:
-        cursor.execute(f"UPDATE {table} SET id = id")
+        cursor.execute(f"UPDATE {table} SET {KEY_OF.get(table, 'id')} = {KEY_OF.get(table, 'id')}")
         assert cursor.rowcount == 0, table
         cursor.execute(f"DELETE FROM {table}")
         assert cursor.rowcount == 0, table
@@ -170,7 +176,7 @@ DELETION_ORDER = [
 def test_an_owner_updates_and_deletes_only_their_projects_rows(world, admin, raw):
     cursor = raw(world["alice"])
     for table in WRITABLE:
-        cursor.execute(f"UPDATE {table} SET id = id")
+        cursor.execute(f"UPDATE {table} SET {KEY_OF.get(table, 'id')} = {KEY_OF.get(table, 'id')}")
         assert cursor.rowcount == len(rows_of(admin, table, world["shop"])), table
     cursor.connection.rollback()
     for batch in DELETION_ORDER:
@@ -200,7 +206,7 @@ def test_nobody_writes_into_another_project(world, raw):
 def test_a_viewer_cannot_write_even_by_raw_sql(world, raw):
     cursor = raw(world["carol"])
     for table in WRITABLE:
-        cursor.execute(f"UPDATE {table} SET id = id")
+        cursor.execute(f"UPDATE {table} SET {KEY_OF.get(table, 'id')} = {KEY_OF.get(table, 'id')}")
         assert cursor.rowcount == 0, table
         cursor.execute(f"DELETE FROM {table}")
         assert cursor.rowcount == 0, table

@@ -91,3 +91,31 @@ def test_the_least_recently_used_answer_is_dropped():
     kept.get("a", lambda: pytest.fail("a was kept"))
     kept.get("c", lambda: 3)
     assert kept.get("b", lambda: "again") == "again"
+
+
+def test_kept_answers_are_bounded_by_bytes_as_well_as_by_count():
+    kept = KeptAnswers(limit=100, budget=10_000)
+    for i in range(5):
+        kept.get(i, lambda: "x" * 3_000)
+    # Three 3,000-character answers fit in 10,000 bytes; the oldest went first.
+    assert list(kept.entries) == [2, 3, 4]
+    assert kept.used <= 10_000
+    computed = []
+    assert kept.get("big", lambda: computed.append(1) or "y" * 20_000) == "y" * 20_000
+    assert "big" not in kept.entries and list(kept.entries) == [2, 3, 4]  # never kept
+    kept.clear()
+    assert kept.used == 0 and not kept.entries
+
+
+def test_a_large_answer_weighs_by_a_sample_of_its_items_quickly():
+    rows = [{"name": "n" * 100, "n": i} for i in range(200_000)]
+    assert 200_000 * 100 < kept_module.weight(rows) < 200_000 * 1_000
+    assert kept_module.weight({"t": "a" * 1_000_000}) > 1_000_000
+
+
+def test_the_budget_follows_the_settings(monkeypatch):
+    monkeypatch.setattr(kept_module.settings, "cache_bytes", 1_000)
+    kept = KeptAnswers(limit=100)
+    kept.get("small", lambda: "s" * 100)
+    kept.get("large", lambda: "l" * 5_000)
+    assert list(kept.entries) == ["small"]
