@@ -2,7 +2,7 @@
 
 import re
 
-from designer.design.field_types import pg_type
+from designer.design.field_types import display_type
 
 # Mermaid (11.17) reads attribute types made of letters, digits and _ - ( ) , [ ].
 TYPE_UNSAFE = re.compile(r"[^A-Za-z0-9_(),\[\]-]")
@@ -33,7 +33,7 @@ def neighbourhood(tables, relationships, focus):
 
 
 def mermaid_type(field):
-    return TYPE_UNSAFE.sub("_", pg_type(field["data_type"], field["field_config"]))
+    return TYPE_UNSAFE.sub("_", display_type(field["data_type"], field["field_config"]))
 
 
 # Mermaid scans the whole source for %%{directives}%% and %% comments before it

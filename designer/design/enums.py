@@ -14,6 +14,7 @@ from designer.db import update_at_revision
 from designer.design.column_types import enum_types
 from designer.design.enum_rules import enum_problems
 from designer.design.enum_rules import paired
+from designer.design.field_types import display_type
 from designer.design.field_types import pg_type
 from designer.errors import Conflict
 from designer.errors import NotFound
@@ -174,5 +175,5 @@ def shown_type(data_type, config):
             enum = None
         if enum is not None:
             with enum_types({str(enum.id): {"name": enum.name}}):
-                return pg_type(data_type, config)
+                return display_type(data_type, config)
     return pg_type(data_type, config)

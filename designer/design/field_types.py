@@ -513,13 +513,24 @@ INVALID_TYPE = "invalid setting"
 def pg_type(data_type, config):
     """The column type to show or compare: sql_type, or INVALID_TYPE for a stored field whose
     settings sql_type refuses (an old snapshot's), so that pages still show it."""
+    if isinstance(config, dict) and config.get("text_type") == "enum":
+        # An enum is known by its id, wherever (and in whichever schema) it is rendered: the
+        # names of objects that include a column's type stay the same in every plan.
+        dims = config.get("array_dimensions")
+        return f"enum {config.get('enum_id')}" + ("[]" * dims if type(dims) is int else "")
     try:
         return sql_type(data_type, config)
     except UnsafeSetting:
-        if isinstance(config, dict) and config.get("text_type") == "enum":
-            # Outside enum_types an enum is known by its id: equal ids, equal types.
-            return f"enum {config.get('enum_id')}"
         return INVALID_TYPE
+
+
+def display_type(data_type, config):
+    """The type to show a person: sql_type (an enum by its name where enum_types knows it),
+    else pg_type."""
+    try:
+        return sql_type(data_type, config)
+    except UnsafeSetting:
+        return pg_type(data_type, config)
 
 
 def type_settings(config):

@@ -13,7 +13,7 @@ from collections import deque
 
 from designer.db import database
 from designer.design.column_types import enum_types
-from designer.design.field_types import pg_type
+from designer.design.field_types import display_type
 from designer.design.page_stamps import project_stamp
 from designer.design.snapshot_rules import is_uuid
 from designer.kept import KeptAnswers
@@ -115,7 +115,7 @@ def column_entry(row, foreign_keys):
         "id": field_id,
         "column": field_name,
         "name": name,
-        "type": pg_type(data_type, config),
+        "type": display_type(data_type, config),
         "pk": primary,
         "fk": field_id in foreign_keys,
         "uk": bool(config.get("unique")) and not primary,
