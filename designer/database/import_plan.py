@@ -151,6 +151,8 @@ class Planner(RelationshipRules):
         self.edges = {}
         self.referenced_by = {}  # relationship id -> (line, subject) of its foreign key
         self.new_id = OrderedIds()
+        # CHECKs read as rules that the field cannot hold, by their text: kept as table CHECKs.
+        self.loose_checks = {}
 
     def note(self, kind, line, subject, message):
         self.plan.findings.append(Finding(kind, line, subject, message))
@@ -197,7 +199,12 @@ class Planner(RelationshipRules):
     def add_structure(self, source_table, table, columns):
         """The table's uniques over several columns, CHECKs and indexes, as the file names
         them; each one the designer cannot hold is a finding with its line."""
-        if not source_table.structure:
+        loose, self.loose_checks = self.loose_checks, {}
+        entries = list(source_table.structure) + [
+            ("checks", {"name": None, "expression": text, "source_text": f"CHECK ({text})"}, line)
+            for text, line in loose.items()
+        ]
+        if not entries:
             return
         # Column names as the file has them (a column renamed on the way in keeps its id).
         by_original = {
@@ -205,7 +212,7 @@ class Planner(RelationshipRules):
             for original, fid in columns.items()
         }
         reading = {**table, "fields": by_original}
-        for kind, data, line in source_table.structure:
+        for kind, data, line in entries:
             comment_key = (None if kind == "indexes" else source_table.name, data.get("name"))
             comment = data.get("comment") or self.source.item_comments.get(comment_key, (None,))[0]
             try:
@@ -341,12 +348,8 @@ class Planner(RelationshipRules):
                 data["max_length"] = int(value)
                 self.note(IMPERFECT, line, subject, f"CHECK ({text}) becomes varchar({value})")
             return
-        self.note(
-            UNREPRESENTABLE,
-            line,
-            subject,
-            f"CHECK ({text}) is not a validation rule of a {kind} field",
-        )
+        # Not a rule of this field: the CHECK is kept as it is written, a table CHECK.
+        self.loose_checks.setdefault(text, line)
 
     def cleaned(self, data, column, subject):
         """clean_field's values; each setting it refuses is dropped and reported."""

@@ -150,3 +150,11 @@ def test_dbml_many_to_many_and_enums_are_reported():
     messages = [f.message for f in source.findings]
     assert "a many-to-many ref cannot be represented" in messages
     assert "an enum type cannot be represented" in messages
+
+
+def test_a_check_over_two_columns_nested_too_deeply_to_keep_is_a_finding_not_a_stall():
+    check = "a > 1 AND (" * 300 + "b < 9" + ")" * 300
+    plan = plan_import(read_sql(f"CREATE TABLE t (a int, b int, CHECK ({check}));"))
+    [finding] = plan.of_kind("unrepresentable")
+    assert finding.message.endswith("nests too deeply to be kept")
+    assert "structure" not in next(iter(plan.snapshot["tables"].values()))
