@@ -19,6 +19,7 @@ from designer.design.tables import check_writable
 from designer.design.tables import is_deployed
 from designer.design.tables import ordered_fields
 from designer.design.tables import refresh_definition
+from designer.design.tables import structure_of
 from designer.design.tables import table_access
 from designer.design.type_changes import widening
 from designer.errors import Conflict
@@ -64,6 +65,18 @@ def field_access(user, field_id, need="viewer"):
 def refuse_system(field):
     if field.field_config.get("system"):
         raise Conflict("The id column is managed by the designer and cannot be changed.")
+
+
+def refuse_key_column(field, table, deleting=False):
+    """The system id goes only once another key is chosen; a column of a chosen key stays
+    (and stays required) until the key changes."""
+    key = structure_of(table.id).get("primary_key")
+    if field.field_config.get("system") and (not deleting or key is None):
+        refuse_system(field)
+    if key is not None and str(field.id) in key:
+        raise Conflict(
+            f"{field.name} is in the primary key of {table.name}: choose another key first."
+        )
 
 
 def taken_problem(exc):
@@ -123,6 +136,8 @@ def update_field(
     _, field, table = field_access(user, field_id, "editor")
     refuse_system(field)
     values = validated(merged_input(field, data) if partial else data)
+    if not values["is_required"]:
+        refuse_key_column(field, table)
     keep_structure(field, values)
     old_type = pg_type(field.data_type, field.field_config)
     new_type = pg_type(values["data_type"], values["field_config"])
@@ -200,7 +215,7 @@ def delete_field(user, field_id, lock_token=None, with_relationships=False):
     """Drop a field (a breaking change: needs the user's critical lock); relationships
     using it go too, but only when confirmed."""
     _, field, table = field_access(user, field_id, "editor")
-    refuse_system(field)
+    refuse_key_column(field, table, deleting=True)
     with recording(table.project_id, user) as log:
         check_writable(user, table, lock_token, breaking=is_deployed(table))
         dependents = using_fields([field.id])
