@@ -59,8 +59,7 @@ def check_rules(field):
 
 def relationships_by_target(snapshot):
     """{table id: [(rel_id, rel, pairs, referenced key)]} of the foreign keys each table
-    holds, for the relationships whose tables and fields are all in this snapshot and whose
-    key columns are a key of their table."""
+    holds, for the relationships whose tables and fields are all in this snapshot."""
     tables = snapshot["tables"]
     found = {}
     for rel_id, rel in sorted(snapshot["relationships"].items()):
@@ -70,9 +69,9 @@ def relationships_by_target(snapshot):
         pairs = relationship_pairs(snapshot, rel)
         if not pairs or not all(k in source["fields"] and f in target["fields"] for k, f in pairs):
             continue
+        # None when the columns are no key of the source: a snapshot the rules refuse (an
+        # old one may be such), whose foreign key PostgreSQL then refuses to build.
         referenced = referenced_key(source, [k for k, _ in pairs])
-        if referenced is None:
-            continue
         found.setdefault(rel["target_table_id"], []).append((rel_id, rel, pairs, referenced))
     return found
 

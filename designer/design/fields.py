@@ -14,6 +14,7 @@ from designer.design.field_rules import field_problems
 from designer.design.field_types import clean_field
 from designer.design.field_types import field_as_input
 from designer.design.field_types import pg_type
+from designer.design.keys import referenced_key
 from designer.design.table_structure import drop_field_items
 from designer.design.tables import check_writable
 from designer.design.tables import is_deployed
@@ -26,6 +27,7 @@ from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
 from designer.models import DataField
+from designer.models import DataTable
 from designer.models import TableRelationship
 
 
@@ -182,12 +184,22 @@ def merged_input(field, data):
 
 
 def refuse_broken_keys(dependents, field, values):
-    """A relationship's key must stay unique (or the primary key)."""
+    """A relationship's key must stay a key: the primary key, or unique."""
     config = values["field_config"]
     for rel in dependents:
-        if rel.source_field_id == field.id and not (
-            config.get("unique") or config.get("primary_key")
-        ):
+        pairs = rel.field_pairs or [[str(rel.source_field_id), str(rel.target_field_id)]]
+        keys = [key for key, _ in pairs]
+        if str(field.id) not in keys:
+            continue
+        table = DataTable.get_by_id(rel.source_table_id)
+        entry = {
+            "fields": {
+                str(f.id): {"field_config": config if f.id == field.id else f.field_config}
+                for f in table.fields
+            },
+            "structure": structure_of(table.id),
+        }
+        if referenced_key(entry, keys) is None:
             message = f"{rel.relationship_name} uses this field as its key; it must stay unique."
             raise ValidationFailed(message, {"unique": message})
 

@@ -97,3 +97,23 @@ def relationship_pairs(snapshot, rel):
     if not key:
         return []
     return [(key, rel.get("target_field_id"))]
+
+
+# Types a foreign key column may have against its key's, besides the same type: PostgreSQL
+# compares any two of a group (an integer column may refer to a bigint key, as files do).
+COMPARABLE = (
+    frozenset({"smallint", "integer", "bigint"}),
+    frozenset({"text", "varchar", "character varying", "char", "character", "bpchar"}),
+)
+
+
+def comparable_types(key_type, foreign_type):
+    """Whether a foreign key of `foreign_type` may refer to a key of `key_type` (rendered
+    column types, as pg_type gives them)."""
+    if key_type == foreign_type:
+        return True
+    if key_type.endswith("]") or foreign_type.endswith("]"):
+        return False
+    bases = {key_type.split("(")[0].strip(), foreign_type.split("(")[0].strip()}
+    # One base type whatever its modifiers (numeric(10,2) and numeric(12,2)), or one group.
+    return len(bases) == 1 or any(bases <= group for group in COMPARABLE)

@@ -14,6 +14,7 @@ from designer.design.field_rules import field_problems
 from designer.design.field_types import pg_type
 from designer.design.field_types import python_regex_problem
 from designer.design.keys import MAX_KEY_COLUMNS
+from designer.design.keys import comparable_types
 from designer.design.keys import referenced_key
 from designer.design.naming import identifier_problem
 from designer.design.structure import explicit_names
@@ -234,8 +235,9 @@ def check_relationship(tables, rel):
                 "target_field_id",
                 "needs a key of its source and a foreign key of its target.",
             )
-        if pg_type(key["data_type"], key["field_config"]) != pg_type(
-            foreign["data_type"], foreign["field_config"]
+        if not comparable_types(
+            pg_type(key["data_type"], key["field_config"]),
+            pg_type(foreign["data_type"], foreign["field_config"]),
         ):
             refuse(where, "target_field_id", "its key and foreign key have different types.")
         check_cascade(where, rel["cascade_config"], foreign)
