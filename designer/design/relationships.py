@@ -229,6 +229,11 @@ def add_one_to_many(user, project_id, data, lock_token=None):
     locks.require_write(target.id, user, lock_token)
     locks.refuse_others(source.id, user)
     pairs = requested_pairs(data)
+    if not pairs and not data.get("source_field_id"):
+        # The source's own key, when it spans several columns: a new column for each.
+        primary = primary_key_fields(table_entry(source))
+        if len(primary) > 1 and data.get("target_field_id") in (None, "", "new"):
+            pairs = [(key, "new") for key in primary]
     if pairs:
         return add_composite(user, project_id, source, target, pairs, data)
     key = key_field(source, data.get("source_field_id"))
