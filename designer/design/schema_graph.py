@@ -11,6 +11,9 @@ import hashlib
 import json
 from collections import deque
 
+from peewee import SQL
+from peewee import NodeList
+
 from designer.db import database
 from designer.design.field_types import pg_type
 from designer.design.page_stamps import project_stamp
@@ -106,8 +109,9 @@ def scope(table_ids, links, focus=None, steps=None, limit=None):
 
 
 def column_entry(row, foreign_keys):
-    field_id, _table, name, field_name, data_type, is_required, config, _order = row
-    primary = bool(config.get("primary_key"))
+    field_id, _table, name, field_name, data_type, is_required, config, _order, key = row
+    # The table's chosen key (field ids), or None: then the designer's id is the key.
+    primary = field_id in key if isinstance(key, list) else bool(config.get("primary_key"))
     return {
         "id": field_id,
         "column": field_name,
@@ -130,6 +134,16 @@ def columns_of(table_ids, foreign_keys):
         DataField.is_required,
         DataField.field_config,
         DataField.sort_order,
+        NodeList(
+            (
+                SQL(
+                    "(SELECT d.schema_definition -> 'structure' -> 'primary_key'"
+                    " FROM data_table d WHERE d.id ="
+                ),
+                DataField.data_table,
+                SQL(")"),
+            )
+        ),
     ).where(DataField.data_table.in_(table_ids))
     columns = {tid: [] for tid in table_ids}
     for row in sorted(rows_of(query), key=lambda r: (r[7], r[3])):

@@ -12,6 +12,7 @@ import pytest
 
 from designer.database import deploy
 from designer.database import drift
+from designer.database import exports
 from designer.design import fields
 from designer.design import tables
 from designer.design.dependents import using_fields
@@ -159,3 +160,19 @@ def test_a_relationship_must_name_a_key_and_the_designers_id_comes_back(alice, s
     assert back.field_config["system"] and back.field_config["primary_key"]
     entry = snapshot.build(shop.id)["tables"][str(people.id)]
     assert "structure" not in entry  # reads exactly as a table that never chose a key
+
+
+def test_the_diagram_marks_the_chosen_key_not_the_designers_id(alice, shop, api, signed_in):
+    lines = tables.create_table(alice, shop.id, "Order lines")
+    order_no = add(alice, lines, "Order no", data_type="number")
+    line_no = add(alice, lines, "Line no", data_type="number")
+    assert put_key(api(alice), lines, [str(line_no.id), str(order_no.id)]).status_code == 200
+    data = signed_in(alice).get(f"/projects/{shop.id}/diagram.json", htmx=False).json
+    [drawn] = data["tables"]
+    assert {c["column"]: c["pk"] for c in drawn["columns"]} == {
+        "id": False,
+        "order_no": True,
+        "line_no": True,
+    }
+    mermaid = exports.export_design(alice, shop.id, "mermaid").text
+    assert 'bigint id "ID"\n' in mermaid and "integer line_no PK" in mermaid
