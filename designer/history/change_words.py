@@ -90,23 +90,9 @@ def key_words(structure):
     return f"{len(key)} chosen column{'s' if len(key) != 1 else ''}"
 
 
-def structure_change_words(before, after):
-    """ "primary key the designer's id → 2 chosen columns", and whatever else changed."""
-    before, after = before or {}, after or {}
-    parts = []
-    if before.get("primary_key") != after.get("primary_key"):
-        parts.append(f"primary key {key_words(before)} → {key_words(after)}")
-    for key in sorted((set(before) | set(after)) - {"primary_key"}):
-        if before.get(key) != after.get(key):
-            parts.append(f"{key.replace('_', ' ')} changed")
-    return "; ".join(parts) or "no visible change"
-
-
 def attribute_change_words(attr, before, after):
     """One changed attribute of a table, field or relationship, as words."""
     settings = all(isinstance(value, dict | None) for value in (before, after))
-    if attr == "structure" and settings:
-        return structure_change_words(before, after)
     if attr == "field_config" and settings:
         return config_change_words(before, after)
     if attr == "cascade_config" and settings:
@@ -145,7 +131,9 @@ def structure_change_words(before, after):
             else:
                 parts += item_change_words(noun, was, now)
     for key in sorted((before.keys() | after.keys()) - STRUCTURE_NOUNS.keys()):
-        if before.get(key) != after.get(key):
+        if key == "primary_key" and before.get(key) != after.get(key):
+            parts.append(f"primary key {key_words(before)} → {key_words(after)}")
+        elif before.get(key) != after.get(key):
             parts.append(f"{key.replace('_', ' ')} changed")
     return "; ".join(parts) or "no visible change"
 
