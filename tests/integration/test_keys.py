@@ -14,11 +14,13 @@ from designer.database import deploy
 from designer.database import drift
 from designer.database import exports
 from designer.design import fields
+from designer.design import primary_keys
 from designer.design import tables
 from designer.design.dependents import using_fields
 from designer.errors import Conflict
 from designer.history import snapshot
 from designer.models import DataField
+from designer.models import TableRelationship
 from tests.on_target import on_target as rows
 
 
@@ -176,3 +178,21 @@ def test_the_diagram_marks_the_chosen_key_not_the_designers_id(alice, shop, api,
     }
     mermaid = exports.export_design(alice, shop.id, "mermaid").text
     assert 'bigint id "ID"\n' in mermaid and "integer line_no PK" in mermaid
+
+
+def test_the_relationship_form_links_to_a_composite_key_with_a_column_for_each(
+    alice, shop, signed_in
+):
+    lines = tables.create_table(alice, shop.id, "Order lines")
+    order_no = add(alice, lines, "Order no", data_type="number")
+    line_no = add(alice, lines, "Line no", data_type="number")
+    primary_keys.set_primary_key(alice, lines.id, [str(line_no.id), str(order_no.id)])
+    tables.create_table(alice, shop.id, "Shipments")
+    form = {"source_table": "Order lines", "target_table": "Shipments", "source_field_id": "",
+            "target_field_id": "new", "relationship_type": "one_to_many"}  # fmt: skip
+    answer = signed_in(alice).post(f"/projects/{shop.id}/relationships", data=form)
+    assert answer.status_code == 200 and "HX-Redirect" in answer.headers
+    [rel] = TableRelationship.select().where(TableRelationship.project == shop.id)
+    assert [key for key, _ in rel.field_pairs] == [str(line_no.id), str(order_no.id)]
+    made = [DataField.get_by_id(foreign).field_name for _, foreign in rel.field_pairs]
+    assert made == ["order_line_line_no", "order_line_order_no"]
