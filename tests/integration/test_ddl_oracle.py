@@ -309,7 +309,8 @@ def chosen_names(snap):
     return {
         item["name"]
         for t in snap["tables"].values()
-        for entries in t.get("structure", {}).values()
+        for kind, entries in t.get("structure", {}).items()
+        if kind != "primary_key"
         for item in entries.values()
     }
 
