@@ -251,6 +251,11 @@ class FieldOrder(Body):
     field_ids: list[Id]
 
 
+class PrimaryKey(Body):
+    # The key's columns in order ([] for no primary key); null for the designer's `id`.
+    field_ids: Annotated[list[Id], Field(max_length=32)] | None
+
+
 class CascadeConfig(Body):
     on_delete: Action = None
     on_update: Action = None
@@ -263,6 +268,10 @@ class RelationshipCreate(Body):
     target_field_id: Id | None = None
     relationship_name: Identifier = None
     relationship_type: Literal["one_to_many", "many_to_many"] = "one_to_many"
+    # A composite foreign key: [key column id, foreign key column id or "new"] pairs in order.
+    pairs: Annotated[
+        list[Annotated[list[Id], Field(min_length=2, max_length=2)]], Field(max_length=32)
+    ] = None
     junction_table_name: Identifier = None
     cascade_config: CascadeConfig = None
     on_delete: Action = None

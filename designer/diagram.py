@@ -3,6 +3,7 @@
 import re
 
 from designer.design.field_types import display_type
+from designer.design.keys import primary_key_fields
 
 # Mermaid (11.17) reads attribute types made of letters, digits and _ - ( ) , [ ].
 TYPE_UNSAFE = re.compile(r"[^A-Za-z0-9_(),\[\]-]")
@@ -51,14 +52,15 @@ def comment(text):
 def entity(table, foreign_keys):
     lines = [f"    {table['table_name']} {{"]
     ordered = sorted(table["fields"].values(), key=lambda f: (f["sort_order"], f["field_name"]))
+    primary = primary_key_fields(table)
     for field in ordered:
         config = field["field_config"]
         keys = [
             key
             for key, present in (
-                ("PK", config.get("primary_key")),
+                ("PK", field["id"] in primary),
                 ("FK", field["id"] in foreign_keys),
-                ("UK", config.get("unique") and not config.get("primary_key")),
+                ("UK", config.get("unique") and [field["id"]] != primary),
             )
             if present
         ]

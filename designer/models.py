@@ -243,6 +243,12 @@ class TableRelationship(BaseModel):
     source_field = ForeignKeyField(DataField, null=True, backref="+")
     target_field = ForeignKeyField(DataField, null=True, backref="+")
     relationship_name = CharField(max_length=63)
+    # Every (key field, foreign key field) pair of a composite foreign key, in order, as
+    # [[id, id], ...]; [] for one pair, which source_field and target_field hold (0023).
+    field_pairs = JSONField(
+        default=list,
+        constraints=[SQL("DEFAULT '[]'::jsonb"), Check("jsonb_typeof(field_pairs) = 'array'")],
+    )
     relationship_type = CharField(
         max_length=16,
         default="one_to_many",

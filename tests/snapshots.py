@@ -2,6 +2,8 @@
 
 import itertools
 
+from designer.design.keys import primary_key_fields
+
 _ids = itertools.count(1)
 
 
@@ -44,6 +46,32 @@ def pk_of(tbl):
     return next(fid for fid, f in tbl["fields"].items() if f["field_config"].get("primary_key"))
 
 
+def system_of(tbl):
+    """The table's system id field id, or None once it was removed."""
+    return next((fid for fid, f in tbl["fields"].items() if f["field_config"].get("system")), None)
+
+
+def keyed_table(table_name, key, *fields, system=False, **options):
+    """A table whose primary key is `key` (fields, in key order; made required), with the
+    designer's system id only when `system`."""
+    tbl = table(table_name, *key, *fields, **options)
+    if not system:
+        del tbl["fields"][pk_of(tbl)]
+    for fld in key:
+        fld["is_required"] = True
+    tbl["structure"] = {"primary_key": [f["id"] for f in key]}
+    return tbl
+
+
+def composite_link(source, target, pairs, on_delete="no_action", on_update="no_action"):
+    """A relationship over several (key field, foreign field) pairs, in order."""
+    (key, foreign), *_ = pairs
+    rel = link(source, target, foreign, on_delete, on_update)
+    rel["source_field_id"] = key["id"]
+    rel["pairs"] = [[k["id"], f["id"]] for k, f in pairs]
+    return rel
+
+
 def link(source, target, foreign, on_delete="no_action", on_update="no_action", name=None):
     """A one-to-many relationship from `source`'s id to the `foreign` field of `target`."""
     return {
@@ -51,7 +79,7 @@ def link(source, target, foreign, on_delete="no_action", on_update="no_action", 
         "relationship_name": name or f"{target['table_name']}_{foreign['field_name']}_fkey",
         "relationship_type": "one_to_many",
         "source_table_id": source["id"],
-        "source_field_id": pk_of(source),
+        "source_field_id": (primary_key_fields(source) or [None])[0],
         "target_table_id": target["id"],
         "target_field_id": foreign["id"],
         "cascade_config": {"on_delete": on_delete, "on_update": on_update},

@@ -16,6 +16,7 @@ from designer.database.ddl_terms import column_definition
 from designer.database.ddl_terms import column_type
 from designer.database.ddl_terms import default_sql
 from designer.database.ddl_terms import literal
+from designer.database.ddl_terms import qualified
 from designer.design.naming import generated_name
 from designer.design.naming import quote_identifier as ident
 from designer.design.type_changes import STRINGS
@@ -32,9 +33,12 @@ EXACT_FOR_INTEGERS = {"real": 1, "double precision": 2, "numeric": 3}
 def add_column(ctx, change):
     table_id, field = change["table_id"], change["after"]
     relation = ctx.relation(table_id)
-    sql = f"ALTER TABLE {relation} ADD COLUMN {column_definition(field)}"
+    sequence = ctx.new_names.get(table_id, {}).get(("sequence", change["field_id"]))
+    if sequence is not None:
+        sequence = qualified(ctx.schema, sequence)
+    sql = f"ALTER TABLE {relation} ADD COLUMN {column_definition(field, sequence)}"
     steps = []
-    if field["is_required"] and field.get("default_value") is None:
+    if field["is_required"] and field.get("default_value") is None and sequence is None:
         reason = "adds a required column without a default: fails if the table has rows"
         steps.append(
             Step(sql, DATA_DEPENDENT, reason, table_id, f"SELECT count(*) FROM {relation}")

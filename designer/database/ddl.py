@@ -101,7 +101,8 @@ def drop_objects(ctx, kept):
         if old == new:
             continue
         for key, name in old.items():
-            if key in new:
+            # An identity's sequence goes with its column.
+            if key in new or key[0] == "sequence":
                 continue
             relation = ctx.relation(table_id, "old")
             if key[0] in INDEX_KINDS:
@@ -109,7 +110,13 @@ def drop_objects(ctx, kept):
             else:
                 sql = f"ALTER TABLE {relation} DROP CONSTRAINT {ident(name)}"
             reason = f"drops {name}"
-            (foreign if key[0] == "fkey" else other).append(Step(sql, SAFE, reason, table_id))
+            kind = SAFE
+            if key[0] == "pkey":
+                kind = BLOCKING
+                reason = (
+                    f"drops the primary key {name}: its columns are no longer kept unique by it"
+                )
+            (foreign if key[0] == "fkey" else other).append(Step(sql, kind, reason, table_id))
     return foreign + other
 
 
@@ -281,7 +288,8 @@ def add_objects(ctx, kept, foreign):
         if ctx.old_names.get(table_id) == ctx.new_names.get(table_id):
             continue
         for key, name in added_keys(ctx, table_id):
-            if (key[0] == "fkey") == foreign:
+            # An identity's sequence comes with its column (add_column names it).
+            if key[0] != "sequence" and (key[0] == "fkey") == foreign:
                 steps += add_object(ctx, table_id, key, name)
     return steps
 
@@ -300,6 +308,8 @@ def add_object(ctx, table_id, key, name):
         reason = "builds an index; writes to the table wait until it is built"
         return [Step(statement, BLOCKING, reason, table_id)]
     clause = ctx.constraint_clause(table_id, key, name)
+    if key[0] == "pkey":
+        return [add_primary_key(relation, table, key, clause, table_id)]
     if key[0] in ("unique", "unique_together", "table_unique"):
         fids = structure_item(table, key)["columns"] if key[0] == "table_unique" else key[1:]
         columns = [ident(table["fields"][f]["field_name"]) for f in fids]
@@ -332,15 +342,35 @@ def add_object(ctx, table_id, key, name):
         measure = f"SELECT count(*) FROM {relation} WHERE NOT ({expression})"
         reason = f"checks the rows against {name}: fails on rows that break it"
         return [added, Step(validate, DATA_DEPENDENT, reason, table_id, measure)]
-    column = ident(table["fields"][key[2]]["field_name"])
     source = ctx.table(key[3])
+    columns = [ident(table["fields"][f]["field_name"]) for f in key[2]]
+    keys = [ident(source["fields"][f]["field_name"]) for f in key[4]]
+    # MATCH SIMPLE: a row with any of its columns NULL points at nothing and is kept.
+    present = " AND ".join(f"t.{c} IS NOT NULL" for c in columns)
+    matched = " AND ".join(f"s.{k} = t.{c}" for k, c in zip(keys, columns, strict=True))
     measure = (
-        f"SELECT count(*) FROM {relation} AS t WHERE t.{column} IS NOT NULL AND NOT EXISTS"
-        f" (SELECT 1 FROM {qualified(ctx.schema, source['table_name'])} AS s"
-        f" WHERE s.{ident(source['fields'][key[4]]['field_name'])} = t.{column})"
+        f"SELECT count(*) FROM {relation} AS t WHERE {present} AND NOT EXISTS"
+        f" (SELECT 1 FROM {qualified(ctx.schema, source['table_name'])} AS s WHERE {matched})"
     )
     reason = f"checks the rows against {name} (a foreign key): fails on rows pointing at nothing"
     return [added, Step(validate, DATA_DEPENDENT, reason, table_id, measure)]
+
+
+def add_primary_key(relation, table, key, clause, table_id):
+    """ADD PRIMARY KEY on a kept table: it fails on duplicates and on NULLs, counted first."""
+    columns = [ident(table["fields"][f]["field_name"]) for f in key[1:]]
+    listed = ", ".join(columns)
+    missing = " OR ".join(f"{c} IS NULL" for c in columns)
+    measure = (
+        f"SELECT (SELECT count(*) FROM {relation} WHERE {missing})"
+        f" + (SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {relation}"
+        f" GROUP BY {listed} HAVING count(*) > 1) AS d)::bigint"
+    )
+    reason = (
+        f"makes ({', '.join(table['fields'][f]['field_name'] for f in key[1:])}) the primary key"
+        " (builds its index): fails on empty or duplicate values"
+    )
+    return Step(f"ALTER TABLE {relation} ADD {clause}", DATA_DEPENDENT, reason, table_id, measure)
 
 
 def add_foreign_keys(ctx, kept, created):

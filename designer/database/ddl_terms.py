@@ -195,28 +195,35 @@ class Context:
         if kind == "unique_together":
             columns = ", ".join(ident(table["fields"][f]["field_name"]) for f in key[1:])
             return f"CONSTRAINT {ident(name)} UNIQUE ({columns})"
-        field = table["fields"][key[1]] if kind != "fkey" else table["fields"][key[2]]
-        column = ident(field["field_name"])
         if kind == "pkey":
-            body = f"PRIMARY KEY ({column})"
-        elif kind == "unique":
-            body = f"UNIQUE ({column})"
-        elif kind == "check":
-            body = f"CHECK ({check_expression(field, key[2], key[3])})"
-        else:
+            return f"CONSTRAINT {ident(name)} PRIMARY KEY ({column_list(table, key[1:])})"
+        if kind == "fkey":
             source = snapshot["tables"][key[3]]
             body = (
-                f"FOREIGN KEY ({column}) REFERENCES {qualified(self.schema, source['table_name'])}"
-                f" ({ident(source['fields'][key[4]]['field_name'])})"
+                f"FOREIGN KEY ({column_list(table, key[2])})"
+                f" REFERENCES {qualified(self.schema, source['table_name'])}"
+                f" ({column_list(source, key[4])})"
                 f" ON DELETE {action_words(key[5])} ON UPDATE {action_words(key[6])}"
             )
+            return f"CONSTRAINT {ident(name)} {body}"
+        field = table["fields"][key[1]]
+        column = ident(field["field_name"])
+        if kind == "unique":
+            body = f"UNIQUE ({column})"
+        else:
+            body = f"CHECK ({check_expression(field, key[2], key[3])})"
         return f"CONSTRAINT {ident(name)} {body}"
 
     def index_statement(self, table_id, key, name):
         if key[0] == "table_index":
             return index_definition(self.table(table_id), key, name, self.relation(table_id))
-        column = ident(self.table(table_id)["fields"][key[1]]["field_name"])
-        return f"CREATE INDEX {ident(name)} ON {self.relation(table_id)} ({column})"
+        columns = column_list(self.table(table_id), key[1:])
+        return f"CREATE INDEX {ident(name)} ON {self.relation(table_id)} ({columns})"
+
+
+def column_list(table, field_ids):
+    """The fields' quoted column names, comma separated, in the order given."""
+    return ", ".join(ident(table["fields"][f]["field_name"]) for f in field_ids)
 
 
 def index_key_sql(table, key):

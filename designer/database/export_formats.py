@@ -22,9 +22,10 @@ from designer.database.export_repair import sound_design
 from designer.database.schema_objects import ObjectNames
 from designer.database.schema_objects import check_rules
 from designer.database.schema_objects import names_of
-from designer.database.schema_objects import source_key_field
 from designer.design.column_types import enum_types
 from designer.design.field_types import default_functions
+from designer.design.keys import primary_key_fields
+from designer.design.keys import relationship_pairs
 from designer.design.naming import quote_identifier as ident
 from designer.design.structure import expression_sql
 from designer.design.structure import items
@@ -278,14 +279,17 @@ def one_line_check(field, rule, value):
     return f"{ident(field['field_name'])} ~ E'{escaped}'"
 
 
-def dbml_column(field):
+def dbml_column(field, key=()):
+    """A column line; `key` is the table's primary key (field ids), marked on the column
+    when it is one column (a composite key is an index of the table's)."""
     config = field["field_config"]
     settings = []
-    if config.get("primary_key"):
-        settings += ["pk", "increment"]
+    single_key = list(key) == [field["id"]]
+    if single_key:
+        settings += ["pk", "increment"] if config.get("primary_key") else ["pk"]
     elif field["is_required"]:
         settings.append("not null")
-    if config.get("unique") and not config.get("primary_key"):
+    if config.get("unique") and not single_key:
         settings.append("unique")
     if field["default_value"] is not None:
         settings.append(f"default: {dbml_default(field)}")
@@ -307,7 +311,8 @@ def dbml_type(rendered):
 def dbml_table(table):
     fields = ordered_fields(table)
     lines = [f"Table {dbml_name(table['table_name'])} {{"]
-    lines += [dbml_column(field) for field in fields]
+    key = primary_key_fields(table)
+    lines += [dbml_column(field, key) for field in fields]
     indexed = [
         f
         for f in fields
@@ -316,8 +321,11 @@ def dbml_table(table):
     # Fields unique together with others (a junction's pair): one composite unique index.
     pairs = [[*partner_names(table, f), f["field_name"]] for f in fields if partner_names(table, f)]
     structured, left_out = dbml_structure(table)
-    if indexed or pairs or structured:
+    if indexed or pairs or structured or len(key) > 1:
         lines.append("  indexes {")
+        if len(key) > 1:
+            names = [dbml_name(table["fields"][f]["field_name"]) for f in key]
+            lines.append(f"    ({', '.join(names)}) [pk]")
         lines += [f"    {dbml_name(f['field_name'])}" for f in indexed]
         lines += [f"    ({', '.join(map(dbml_name, pair))}) [unique]" for pair in pairs]
         lines += structured
@@ -385,8 +393,9 @@ def partner_names(table, field):
 def dbml_ref(snapshot, rel):
     source = snapshot["tables"][rel["source_table_id"]]
     target = snapshot["tables"][rel["target_table_id"]]
-    key = source["fields"][source_key_field(snapshot, rel)]
-    foreign = target["fields"][rel["target_field_id"]]
+    pairs = relationship_pairs(snapshot, rel)
+    keys = [dbml_name(source["fields"][k]["field_name"]) for k, _ in pairs]
+    foreigns = [dbml_name(target["fields"][f]["field_name"]) for _, f in pairs]
     cascade = rel.get("cascade_config") or {}
     actions = (
         f"delete: {DBML_ACTIONS[cascade.get('on_delete', 'no_action')]}, "
@@ -394,9 +403,14 @@ def dbml_ref(snapshot, rel):
     )
     return (
         f"Ref {dbml_name(rel['relationship_name'])}: "
-        f"{dbml_name(source['table_name'])}.{dbml_name(key['field_name'])} < "
-        f"{dbml_name(target['table_name'])}.{dbml_name(foreign['field_name'])} [{actions}]"
+        f"{dbml_name(source['table_name'])}.{dbml_columns(keys)} < "
+        f"{dbml_name(target['table_name'])}.{dbml_columns(foreigns)} [{actions}]"
     )
+
+
+def dbml_columns(names):
+    """One column, or several in parentheses (a composite reference)."""
+    return names[0] if len(names) == 1 else f"({', '.join(names)})"
 
 
 def dbml_block(table):

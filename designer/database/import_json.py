@@ -74,12 +74,25 @@ def renewed_ids(snapshot):
             config = {**config, "enum_id": new(config["enum_id"])}
         return {**f, "id": new(f["id"]), "field_config": config}
 
+    def renamed(value):
+        """A structure or pairs value with every id in it (at any depth) replaced."""
+        if isinstance(value, str):
+            return fresh.get(value, value)
+        if isinstance(value, list):
+            return [renamed(v) for v in value]
+        if isinstance(value, dict):
+            return {k: renamed(v) for k, v in value.items()}
+        return value
+
     tables = {}
     for table in snapshot["tables"].values():
         fields = {new(f["id"]): moved_field(f) for f in table["fields"].values()}
         tables[new(table["id"])] = {**table, "id": new(table["id"]), "fields": fields}
         if "structure" in table:
-            tables[new(table["id"])]["structure"] = with_field_ids(table["structure"], new)
+            moved_structure = with_field_ids(table["structure"], new)
+            if "primary_key" in moved_structure:
+                moved_structure["primary_key"] = renamed(moved_structure["primary_key"])
+            tables[new(table["id"])]["structure"] = moved_structure
     relationships = {}
     for rel in snapshot["relationships"].values():
         moved = {
@@ -92,6 +105,8 @@ def renewed_ids(snapshot):
                 "target_field_id",
             )
         }
+        if "pairs" in rel:
+            moved["pairs"] = renamed(rel["pairs"])
         relationships[moved["id"]] = {**rel, **moved}
     renewed = {**snapshot, "tables": tables, "relationships": relationships}
     if "enums" in snapshot:

@@ -1,8 +1,9 @@
 """An import Source turned into a design: the snapshot the preview shows and the import writes.
 
 Names pass the designer's identifier rules (renamed when they do not, or when
-they clash with the project's tables or with each other); every table gets
-the designer's `id` primary key; each column goes through the same
+they clash with the project's tables or with each other); every table keeps
+its own primary key (composite, not named id, or none: no designer's `id` is
+added); each column goes through the same
 validation as a typed one (designer.design.field_types.clean_field), a
 setting it refuses being dropped and reported; foreign keys become
 relationships unless they span several columns, point at something that is
@@ -150,8 +151,9 @@ class Planner(RelationshipRules):
         # original table name -> (table id, {original column: field id}, key field id by column)
         self.placed = {}
         self.edges = {}
-        self.referenced_by = {}  # relationship id -> (line, subject) of its foreign key
         self.new_id = OrderedIds()
+        # CHECKs read as rules that the field cannot hold, by their text: kept as table CHECKs.
+        self.loose_checks = {}
 
     def note(self, kind, line, subject, message):
         self.plan.findings.append(Finding(kind, line, subject, message))
@@ -162,7 +164,6 @@ class Planner(RelationshipRules):
             self.add_table(table)
         for reference in self.source.references:
             self.add_relationship(reference)
-        self.settle_key_types()
         return self.plan
 
     def add_enums(self):
@@ -177,25 +178,35 @@ class Planner(RelationshipRules):
             self.plan.snapshot["enums"] = enums
 
     def add_table(self, source_table):
+        """The table with every column of the file and its own primary key (composite, not
+        named id, or none at all: no designer's id is added)."""
         table_name = valid_identifier(
             source_table.name, "table", self.table_names, self.plan, "table"
         )
         table_id = self.new_id()
         name = self.display_names.free(display_name(table_name), limit=0)
-        system = {**SYSTEM_FIELD, "id": self.new_id(), "default_value": None}
-        system["field_config"] = dict(SYSTEM_FIELD["field_config"])
-        fields = {system["id"]: system}
-        columns = {}
-        id_column = self.id_column(source_table)
-        if id_column is not None:
-            columns[id_column] = system["id"]
-        field_names = Names({"id"})
+        key = self.key_columns(source_table)
+        for column_name in key:
+            source_table.columns[column_name].is_required = True
+        fields, columns = {}, {}
+        designers_id = is_designers_id(source_table, key)
+        if designers_id:
+            # Exactly the designer's own key (what an export of one writes): it is that again.
+            system = {**SYSTEM_FIELD, "id": self.new_id(), "default_value": None}
+            system["field_config"] = dict(SYSTEM_FIELD["field_config"])
+            fields[system["id"]] = system
+            columns["id"] = system["id"]
+        field_names = Names({"id"} if designers_id else ())
         positions = {name: n for n, name in enumerate(source_table.columns, start=1)}
         entries = {}
         for column_name, column in source_table.columns.items():
-            if column_name != id_column:
-                position = positions[column_name]
-                entries[column_name] = self.field_entry(source_table, column, field_names, position)
+            if designers_id and column_name == "id":
+                continue
+            position = positions[column_name]
+            entries[column_name] = self.field_entry(source_table, column, field_names, position)
+            if key == [column_name] and entries[column_name]["field_config"].get("unique"):
+                # The key is unique by itself: no second constraint says it again.
+                del entries[column_name]["field_config"]["unique"]
         for column_name in merged_order(list(entries), source_table.mentions.values()):
             entries[column_name]["id"] = self.new_id()
             fields[entries[column_name]["id"]] = entries[column_name]
@@ -204,13 +215,22 @@ class Planner(RelationshipRules):
             "id": table_id, "name": name, "table_name": table_name,
             "description": source_table.description or "", "status": self.status, "fields": fields,
         }  # fmt: skip
-        self.placed[source_table.name] = (table_id, columns, id_column)
+        if not designers_id:
+            self.plan.snapshot["tables"][table_id]["structure"] = {
+                "primary_key": [columns[c] for c in key]
+            }
+        self.placed[source_table.name] = (table_id, columns, key)
         self.add_structure(source_table, self.plan.snapshot["tables"][table_id], columns)
 
     def add_structure(self, source_table, table, columns):
         """The table's uniques over several columns, CHECKs and indexes, as the file names
         them; each one the designer cannot hold is a finding with its line."""
-        if not source_table.structure:
+        loose, self.loose_checks = self.loose_checks, {}
+        entries = list(source_table.structure) + [
+            ("checks", {"name": None, "expression": text, "source_text": f"CHECK ({text})"}, line)
+            for text, line in loose.items()
+        ]
+        if not entries:
             return
         # Column names as the file has them (a column renamed on the way in keeps its id).
         by_original = {
@@ -218,7 +238,7 @@ class Planner(RelationshipRules):
             for original, fid in columns.items()
         }
         reading = {**table, "fields": by_original}
-        for kind, data, line in source_table.structure:
+        for kind, data, line in entries:
             comment_key = (None if kind == "indexes" else source_table.name, data.get("name"))
             comment = data.get("comment") or self.source.item_comments.get(comment_key, (None,))[0]
             try:
@@ -247,48 +267,22 @@ class Planner(RelationshipRules):
                 continue
             reading["structure"] = table["structure"] = kept
 
-    def id_column(self, table):
-        """The column that becomes the designer's id, when the table's key can be it."""
+    def key_columns(self, table):
+        """The table's primary key columns in key order, as the file has them ([] for none)."""
         key = table.primary_key
-        subject = table.name
-        if not key:
+        missing = [name for name in key if name not in table.columns]
+        if missing:
             self.note(
-                IMPERFECT, table.line, subject, "no primary key: the table gets the designer's id"
+                UNREPRESENTABLE,
+                table.line,
+                table.name,
+                f"primary key names a missing column {missing[0]}; the table has no key",
             )
-            return None
-        if len(key) > 1:
-            words = (
-                f"composite primary key ({', '.join(key)}); its columns are kept, the key is not"
-            )
-            self.note(UNREPRESENTABLE, table.line, subject, words)
-            for name in key:
-                if name in table.columns:
-                    table.columns[name].is_required = True
-            return None
-        column = table.columns.get(key[0])
-        if column is None:
-            self.note(
-                UNREPRESENTABLE, table.line, subject, f"primary key names a missing column {key[0]}"
-            )
-            return None
-        if (
-            key[0] == "id"
-            and column.data_type == "number"
-            and column.settings.get("number_type") != "decimal"
-        ):
-            if column.settings.get("number_type") != "bigint" or not column.generated_key:
-                self.note(
-                    IMPERFECT,
-                    column.line,
-                    f"{subject}.id",
-                    "becomes the designer's bigint identity id",
-                )
-            return "id"
-        words = "primary key becomes a required unique column; the table gets the designer's id"
-        self.note(IMPERFECT, column.line, f"{subject}.{key[0]}", words)
-        column.is_required = True
-        column.unique = True
-        return None
+            return []
+        if len(set(key)) != len(key):
+            self.note(UNREPRESENTABLE, table.line, table.name, "primary key names a column twice")
+            return []
+        return list(key)
 
     def field_entry(self, table, column, field_names, position):
         subject = f"{table.name}.{column.name}"
@@ -357,12 +351,8 @@ class Planner(RelationshipRules):
                 data["max_length"] = int(value)
                 self.note(IMPERFECT, line, subject, f"CHECK ({text}) becomes varchar({value})")
             return
-        self.note(
-            UNREPRESENTABLE,
-            line,
-            subject,
-            f"CHECK ({text}) is not a validation rule of a {kind} field",
-        )
+        # Not a rule of this field: the CHECK is kept as it is written, a table CHECK.
+        self.loose_checks.setdefault(text, line)
 
     def cleaned(self, data, column, subject):
         """clean_field's values; each setting it refuses is dropped and reported."""
@@ -384,6 +374,18 @@ class Planner(RelationshipRules):
 
     def enums(self):
         return self.plan.snapshot.get("enums", {})
+
+
+def is_designers_id(table, key):
+    """Whether the table's key is the designer's `id` exactly: one bigint identity column
+    named id."""
+    column = table.columns.get("id") if key == ["id"] else None
+    return (
+        column is not None
+        and column.data_type == "number"
+        and column.settings.get("number_type") == "bigint"
+        and column.generated_key
+    )
 
 
 def is_integer(value):

@@ -149,6 +149,25 @@ def own_name(stmt):
 INCLUDES = ("\\i", "\\ir", "\\include", "\\include_relative")
 
 
+# How deep a CHECK or an index expression may nest to be kept as a structure item (it is
+# read again as pglast's objects and deparsed, which recurse): deeper ones are findings.
+MAX_KEPT_DEPTH = 100
+
+
+def deeper_than(node, limit):
+    """Whether a JSON parse tree nests more than `limit` levels (walked without recursion)."""
+    pending = [(node, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            pending.extend((value, depth + 1) for value in item.values())
+        elif isinstance(item, list):
+            pending.extend((value, depth + 1) for value in item)
+    return False
+
+
 def read_sql(text, deadline=NO_DEADLINE):
     """A Source from SQL text; ValidationFailed (with the line) when it does not parse.
 
@@ -470,6 +489,10 @@ class SqlReader:
         columns = {rule[0] for rule in rules or ()}
         text = self.text_of(expr)
         if rules is None or len(columns) != 1 or not columns <= table.columns.keys():
+            if deeper_than(expr, MAX_KEPT_DEPTH):
+                words = f"CHECK ({text[:80]}…) nests too deeply to be kept"
+                self.note(UNREPRESENTABLE, line, table.name, words)
+                return
             found = self.object_at(ast.Constraint, node)
             if found is None or found.raw_expr is None:
                 words = f"CHECK ({text}) could not be read again"
@@ -554,6 +577,10 @@ class SqlReader:
             and params[0].get("nulls_ordering", "SORTBY_NULLS_DEFAULT") == "SORTBY_NULLS_DEFAULT"
             and not stmt.get("indexIncludingParams")
         )
+        if not plain and deeper_than(stmt, MAX_KEPT_DEPTH):
+            words = f"index {stmt.get('idxname') or ''} nests too deeply to be kept"
+            self.note(UNREPRESENTABLE, line, name, words)
+            return
         if not plain:
             self.index(table, stmt, line)
             return

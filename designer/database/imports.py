@@ -178,7 +178,8 @@ BULK_COLUMNS = {
     "project_enum": "id uuid, project_id uuid, name text, labels jsonb",
     "table_relationship": "id uuid, project_id uuid, relationship_name text,"
     " relationship_type text, source_table_id uuid, source_field_id uuid, target_table_id uuid,"
-    " target_field_id uuid, cascade_config jsonb, status text, created_by_id uuid",
+    " target_field_id uuid, cascade_config jsonb, status text, created_by_id uuid,"
+    " field_pairs jsonb",
 }
 
 
@@ -211,7 +212,7 @@ def insert_design(user, project_id, snapshot):
         for f in t["fields"].values()
     ]
     rels = [
-        {**r, "project_id": project_id, "created_by_id": user_id}
+        {**r, "project_id": project_id, "created_by_id": user_id, "field_pairs": r.get("pairs", [])}
         for r in snapshot["relationships"].values()
     ]
     enums = [{**e, "project_id": project_id} for e in snapshot.get("enums", {}).values()]

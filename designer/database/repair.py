@@ -63,6 +63,35 @@ def difference_key(part, key):
     return json.dumps([part, *key], separators=(",", ":"))
 
 
+def by_table(part, rows, side):
+    """{table name: rows of `part`} (changed rows as their expected row)."""
+    grouped = {}
+    for row in rows:
+        row = row[0] if side == "changed" else row
+        grouped.setdefault(row[1] if part == "sequences" else row[0], []).append(row)
+    return grouped
+
+
+def taken_along(part, row, owned):
+    """(part, key) of the rows in `owned` (one side's rows by table) that go with a table's
+    row (all of that table's) or a column's (the constraints and indexes naming it)."""
+    if part not in ("tables", "columns"):
+        return set()
+    along = set()
+    table = row[0]
+    for other in ("columns", "constraints", "indexes", "sequences"):
+        for candidate in owned[other].get(table, ()):
+            if part == "tables":
+                hit = True
+            elif other in ("columns", "sequences"):
+                hit = False
+            else:
+                hit = mentions(candidate[3 if other == "constraints" else 2], row[1])
+            if hit:
+                along.add((other, candidate[: KEY_WIDTH[other]]))
+    return along
+
+
 def keyed(catalog, part):
     return {row[: KEY_WIDTH[part]]: row for row in catalog.get(part, [])}
 
@@ -106,16 +135,26 @@ class Drift:
     def differences(self):
         """The lines of `lines()`, each a Difference, the rows a table's or a column's
         absence or surplus takes with it folded into its line."""
-        sides = {"missing": self.missing, "surplus": self.surplus}
+        sides = {
+            "missing": {part: self.missing(part) for part in KEY_WIDTH},
+            "surplus": {part: self.surplus(part) for part in KEY_WIDTH},
+            "changed": {part: self.changed(part) for part in KEY_WIDTH},
+        }
+        # Each side's rows by the table they belong to (a sequence: the table owning it), so
+        # what goes with a table or column is found among its own table's rows only.
+        owned = {
+            side: {part: by_table(part, rows, side) for part, rows in found.items()}
+            for side, found in sides.items()
+        }
         taken = set()
         found = []
         for part in KEY_WIDTH:
-            for side, rows in sides.items():
-                for row in rows(part):
+            for side in ("missing", "surplus"):
+                for row in sides[side][part]:
                     key = row[: KEY_WIDTH[part]]
                     if (part, key) in taken:
                         continue
-                    covered = {(part, key)} | self.taken_along(part, row, side)
+                    covered = {(part, key)} | taken_along(part, row, owned[side])
                     taken |= covered
                     where = "missing in the database" if side == "missing" else "not in the design"
                     found.append(
@@ -126,39 +165,16 @@ class Drift:
                             side == "surplus" and part in ("tables", "columns"),
                         )
                     )
-            for want, have in self.changed(part):
+            for want, have in sides["changed"][part]:
                 key = want[: KEY_WIDTH[part]]
                 if (part, key) not in taken:
-                    along = self.taken_along(part, want, "changed") if part == "columns" else set()
-                    covered = {(part, key)} | along
+                    # A retyped column's constraints and indexes read differently too.
+                    along = taken_along(part, want, owned["changed"])
+                    covered = {(part, key)} | (along if part == "columns" else set())
                     taken |= covered
                     line = changed_line(THING[part], want, have)
                     found.append(Difference(difference_key(part, key), line, frozenset(covered)))
         return found
-
-    def taken_along(self, part, row, side):
-        """The rows on the same side (missing, surplus or changed) that go with a table's or a
-        column's row: a retyped column's constraints read differently too."""
-        if part not in ("tables", "columns"):
-            return set()
-        rows = {"missing": self.missing, "surplus": self.surplus}.get(side)
-        if rows is None:
-            rows = lambda other: [want for want, _ in self.changed(other)]  # noqa: E731
-        along = set()
-        for other in ("columns", "constraints", "indexes", "sequences"):
-            for candidate in rows(other):
-                if other == "sequences":
-                    hit = part == "tables" and candidate[1] == row[0]
-                elif part == "tables":
-                    hit = candidate[0] == row[0] and other != "tables"
-                elif other == "columns":
-                    hit = False
-                else:
-                    definition = candidate[3 if other == "constraints" else 2]
-                    hit = candidate[0] == row[0] and mentions(definition, row[1])
-                if hit:
-                    along.add((other, candidate[: KEY_WIDTH[other]]))
-        return along
 
     def narrowed(self, difference):
         """The actual catalog as it would read if `difference` were the only drift."""

@@ -16,6 +16,9 @@ import json
 import threading
 
 from designer.design.field_types import pg_type
+from designer.design.keys import primary_key_fields
+from designer.design.keys import referenced_key
+from designer.design.keys import relationship_pairs
 from designer.design.naming import MAX_IDENTIFIER_BYTES
 from designer.design.naming import generated_name
 from designer.design.structure import items
@@ -33,18 +36,15 @@ INDEX_KINDS = ("index", "table_index")
 
 
 def primary_key_field(table):
-    """The id of the table's primary key field (the designer's system `id`)."""
-    for field_id, field in table["fields"].items():
-        if field["field_config"].get("primary_key"):
-            return field_id
-    return None
+    """The id of the table's one-column primary key field (None for none or a composite)."""
+    primary = primary_key_fields(table)
+    return primary[0] if len(primary) == 1 else None
 
 
 def source_key_field(snapshot, rel):
-    """The referenced ("one" side) field id of a relationship."""
-    if rel.get("source_field_id"):
-        return rel["source_field_id"]
-    return primary_key_field(snapshot["tables"][rel["source_table_id"]])
+    """The referenced ("one" side) field id of a relationship (its first, for a composite)."""
+    pairs = relationship_pairs(snapshot, rel)
+    return pairs[0][0] if pairs else None
 
 
 def check_rules(field):
@@ -58,43 +58,60 @@ def check_rules(field):
 
 
 def relationships_by_target(snapshot):
-    """{table id: [(rel_id, rel, key field id)]} of the foreign keys each table holds,
-    for the relationships whose tables and fields are all in this snapshot."""
+    """{table id: [(rel_id, rel, pairs, referenced key)]} of the foreign keys each table
+    holds, for the relationships whose tables and fields are all in this snapshot."""
     tables = snapshot["tables"]
     found = {}
     for rel_id, rel in sorted(snapshot["relationships"].items()):
         source, target = tables.get(rel["source_table_id"]), tables.get(rel["target_table_id"])
         if source is None or target is None:
             continue
-        key = source_key_field(snapshot, rel)
-        if key in source["fields"] and rel.get("target_field_id") in target["fields"]:
-            found.setdefault(rel["target_table_id"], []).append((rel_id, rel, key))
+        pairs = relationship_pairs(snapshot, rel)
+        if not pairs or not all(k in source["fields"] and f in target["fields"] for k, f in pairs):
+            continue
+        # None when the columns are no key of the source: a snapshot the rules refuse (an
+        # old one may be such), whose foreign key PostgreSQL then refuses to build.
+        referenced = referenced_key(source, [k for k, _ in pairs])
+        found.setdefault(rel["target_table_id"], []).append((rel_id, rel, pairs, referenced))
     return found
 
 
 def table_object_keys(table, incoming):
     """{key: field_id or None} for every named object the table owns, in a stable order;
-    `incoming` are its entries of relationships_by_target."""
+    `incoming` are its entries of relationships_by_target.
+
+    A primary key is ("pkey", *its field ids in order). A foreign key is ("fkey", rel id,
+    (its columns), source table, (the key columns), on delete, on update, referenced key):
+    the referenced key is part of it, so a foreign key is dropped and added again around a
+    change of the key it needs (PostgreSQL refuses to drop a key a foreign key uses)."""
     keys = {}
-    pk = primary_key_field(table)
-    if pk is not None:
-        keys[("pkey", pk)] = pk
-        # The identity column's sequence is a relation of the schema too: named here, it
-        # follows renames and cannot collide with a table or an index.
-        keys[("sequence", pk)] = pk
+    primary = primary_key_fields(table)
+    if primary:
+        keys[("pkey", *primary)] = primary[0]
+    for field_id in sorted(table["fields"]):
+        if table["fields"][field_id]["field_config"].get("primary_key"):
+            # The identity column's sequence is a relation of the schema too: named here,
+            # it follows renames and cannot collide with a table or an index.
+            keys[("sequence", field_id)] = field_id
     fk_columns = set()
-    for rel_id, rel, key in incoming:
+    for rel_id, rel, pairs, referenced in incoming:
         cascade = rel.get("cascade_config") or {}
         action = (cascade.get("on_delete", "no_action"), cascade.get("on_update", "no_action"))
-        target = rel["target_field_id"]
-        keys[("fkey", rel_id, target, rel["source_table_id"], key, *action)] = target
-        fk_columns.add(target)
+        columns = tuple(f for _, f in pairs)
+        sources = tuple(k for k, _ in pairs)
+        key = ("fkey", rel_id, columns, rel["source_table_id"], sources, *action, referenced)
+        keys[key] = columns[0]
+        fk_columns.add(columns)
+    # A foreign key's columns are indexed (lookups and cascades from the key's side), unless
+    # they lead the primary key, whose index serves them already.
+    fk_indexes = {columns for columns in fk_columns if tuple(primary[: len(columns)]) != columns}
+    for columns in sorted(c for c in fk_indexes if len(c) > 1):
+        keys[("index", *columns)] = columns[0]
+    fk_singles = {c[0] for c in fk_indexes if len(c) == 1}
     for field_id in sorted(table["fields"]):
         field = table["fields"][field_id]
         config = field["field_config"]
-        if config.get("primary_key"):
-            continue
-        if config.get("unique"):
+        if config.get("unique") and [field_id] != primary:
             keys[("unique", field_id)] = field_id
         partners = [p for p in config.get("unique_with") or () if p in table["fields"]]
         if partners:
@@ -103,7 +120,7 @@ def table_object_keys(table, incoming):
             keys[("unique_together", *partners, field_id)] = field_id
         # The pair's index serves lookups by its first column only: the others, a
         # junction's second key among them, keep an index of their own.
-        if config.get("indexed") or field_id in fk_columns:
+        if config.get("indexed") or field_id in fk_singles:
             keys[("index", field_id)] = field_id
         # The column's type is part of a CHECK's identity: a retyped column gets its
         # checks dropped and added again, worded as a fresh deploy words them.
@@ -163,7 +180,7 @@ def base_name(table, key, field_id):
     suffix = f"{key[2]}_check" if kind == "check" else SUFFIXES[kind]
     if kind == "pkey":
         return generated_name(table["table_name"], suffix=suffix)
-    if kind == "unique_together":
+    if kind == "unique_together" or (kind == "index" and len(key) > 2):
         columns = [table["fields"][f]["field_name"] for f in key[1:]]
         return generated_name(table["table_name"], *columns, suffix=suffix)
     return generated_name(

@@ -4,6 +4,8 @@ A deleted table's relationships are not removed but set aside (status
 "deleted"): restoring the table brings back those whose other end is there.
 """
 
+import json
+
 from peewee import SQL
 
 from designer.errors import Conflict
@@ -16,9 +18,13 @@ LIVE = TableRelationship.status != "deleted"
 def using_fields(field_ids):
     """Relationships whose key or foreign key is one of these fields."""
     ids = list(field_ids)
+    # Any pair of a composite foreign key holds them too (jsonb containment: [[id]]).
+    in_pairs = SQL("field_pairs @> ANY (%s::jsonb[])", ([json.dumps([[str(i)]]) for i in ids],))
     return list(
         TableRelationship.select().where(
-            TableRelationship.source_field.in_(ids) | TableRelationship.target_field.in_(ids)
+            TableRelationship.source_field.in_(ids)
+            | TableRelationship.target_field.in_(ids)
+            | in_pairs
         )
     )
 

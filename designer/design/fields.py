@@ -15,17 +15,20 @@ from designer.design.field_rules import field_problems
 from designer.design.field_types import clean_field
 from designer.design.field_types import field_as_input
 from designer.design.field_types import pg_type
+from designer.design.keys import referenced_key
 from designer.design.table_structure import drop_field_items
 from designer.design.tables import check_writable
 from designer.design.tables import is_deployed
 from designer.design.tables import ordered_fields
 from designer.design.tables import refresh_definition
+from designer.design.tables import structure_of
 from designer.design.tables import table_access
 from designer.design.type_changes import widening
 from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
 from designer.models import DataField
+from designer.models import DataTable
 from designer.models import TableRelationship
 
 
@@ -67,6 +70,18 @@ def field_access(user, field_id, need="viewer"):
 def refuse_system(field):
     if field.field_config.get("system"):
         raise Conflict("The id column is managed by the designer and cannot be changed.")
+
+
+def refuse_key_column(field, table, deleting=False):
+    """The system id goes only once another key is chosen; a column of a chosen key stays
+    (and stays required) until the key changes."""
+    key = structure_of(table.id).get("primary_key")
+    if field.field_config.get("system") and (not deleting or key is None):
+        refuse_system(field)
+    if key is not None and str(field.id) in key:
+        raise Conflict(
+            f"{field.name} is in the primary key of {table.name}: choose another key first."
+        )
 
 
 def taken_problem(exc):
@@ -126,6 +141,8 @@ def update_field(
     _, field, table = field_access(user, field_id, "editor")
     refuse_system(field)
     values = validated(merged_input(field, data) if partial else data, table.project_id)
+    if not values["is_required"]:
+        refuse_key_column(field, table)
     keep_structure(field, values)
     old_type = pg_type(field.data_type, field.field_config)
     new_type = pg_type(values["data_type"], values["field_config"])
@@ -170,12 +187,22 @@ def merged_input(field, data):
 
 
 def refuse_broken_keys(dependents, field, values):
-    """A relationship's key must stay unique (or the primary key)."""
+    """A relationship's key must stay a key: the primary key, or unique."""
     config = values["field_config"]
     for rel in dependents:
-        if rel.source_field_id == field.id and not (
-            config.get("unique") or config.get("primary_key")
-        ):
+        pairs = rel.field_pairs or [[str(rel.source_field_id), str(rel.target_field_id)]]
+        keys = [key for key, _ in pairs]
+        if str(field.id) not in keys:
+            continue
+        table = DataTable.get_by_id(rel.source_table_id)
+        entry = {
+            "fields": {
+                str(f.id): {"field_config": config if f.id == field.id else f.field_config}
+                for f in table.fields
+            },
+            "structure": structure_of(table.id),
+        }
+        if referenced_key(entry, keys) is None:
             message = f"{rel.relationship_name} uses this field as its key; it must stay unique."
             raise ValidationFailed(message, {"unique": message})
 
@@ -203,7 +230,7 @@ def delete_field(user, field_id, lock_token=None, with_relationships=False):
     """Drop a field (a breaking change: needs the user's critical lock); relationships
     using it go too, but only when confirmed."""
     _, field, table = field_access(user, field_id, "editor")
-    refuse_system(field)
+    refuse_key_column(field, table, deleting=True)
     with recording(table.project_id, user) as log:
         check_writable(user, table, lock_token, breaking=is_deployed(table))
         dependents = using_fields([field.id])

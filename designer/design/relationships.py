@@ -17,11 +17,17 @@ from designer.design.dependents import LIVE
 from designer.design.dependents import find_cycle
 from designer.design.field_types import pg_type
 from designer.design.field_types import type_settings
+from designer.design.keys import MAX_KEY_COLUMNS
+from designer.design.keys import primary_key_fields
+from designer.design.keys import referenced_key
 from designer.design.naming import foreign_key_name
 from designer.design.naming import generated_name
 from designer.design.naming import identifier_problem
+from designer.design.naming import shorten
+from designer.design.naming import singular
 from designer.design.naming import singular_phrase
 from designer.design.tables import refresh_definition
+from designer.design.tables import structure_of
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
 from designer.models import DataField
@@ -59,17 +65,50 @@ def project_table(project_id, table_id, side):
     return table
 
 
+def table_entry(table, fields=None):
+    """The table as designer.design.keys reads it: its fields' configs and its structure."""
+    fields = list(table.fields) if fields is None else fields
+    return {
+        "fields": {str(f.id): {"field_config": f.field_config} for f in fields},
+        "structure": structure_of(table.id),
+    }
+
+
 def key_field(table, field_id):
-    """The "one" side's key: its id column, or a field marked unique."""
+    """The "one" side's key: its one-column primary key, or a field that is unique."""
     fields = {f.id: f for f in table.fields}
+    entry = table_entry(table, list(fields.values()))
     if not field_id:
-        return next(f for f in fields.values() if f.field_config.get("primary_key"))
+        primary = primary_key_fields(entry)
+        if len(primary) != 1:
+            fail(
+                "source_field_id",
+                f"The key of {table.name} is not one column: choose the key columns.",
+            )
+        return fields[parse_id(primary[0], "field")]
     field = fields.get(parse_id(field_id, "field"))
     if field is None:
         fail("source_field_id", f"Choose a field of {table.name}.")
-    if not (field.field_config.get("primary_key") or field.field_config.get("unique")):
-        fail("source_field_id", f"{field.name} is neither the id nor unique: it cannot be a key.")
+    if referenced_key(entry, [str(field.id)]) is None:
+        fail("source_field_id", f"{field.name} is neither the key nor unique: it cannot be a key.")
     return field
+
+
+def key_fields(table, field_ids):
+    """The "one" side's key columns for a composite foreign key: together its primary key or
+    one of its unique keys, in the order given."""
+    fields = {f.id: f for f in table.fields}
+    chosen = []
+    for raw in field_ids:
+        field = fields.get(parse_id(raw, "field"))
+        if field is None:
+            fail("source_field_id", f"Choose fields of {table.name}.")
+        chosen.append(field)
+    entry = table_entry(table, list(fields.values()))
+    if referenced_key(entry, [str(f.id) for f in chosen]) is None:
+        names = ", ".join(f.field_name for f in chosen)
+        fail("source_field_id", f"({names}) is neither the key of {table.name} nor unique.")
+    return chosen
 
 
 def cascade_of(data, target_field, key):
@@ -123,7 +162,7 @@ def foreign_key_field(target, key, source, field_id):
     return field
 
 
-def new_foreign_key(target, source, key, chosen=""):
+def new_foreign_key(target, source, key, chosen="", label=None):
     """The "many" table's new column holding the key: the chosen name, or one
     suggested from the "one" table (author_id, parent_id for a self-reference)."""
     name = str(chosen or "").strip()
@@ -137,11 +176,12 @@ def new_foreign_key(target, source, key, chosen=""):
             name = generated_name(source.table_name[:50], suffix="id")
     last = max((f.sort_order for f in target.fields), default=0)
     self_reference = source.id == target.id
-    label = "Parent ID" if self_reference and not chosen else f"{singular_phrase(source.name)} ID"
-    # The key's exact type, which a foreign key must have.
+    if label is None:
+        label = (
+            "Parent ID" if self_reference and not chosen else f"{singular_phrase(source.name)} ID"
+        )
+    # Exactly the key's type, which a foreign key must have (no identity, no key settings).
     config = type_settings(key.field_config)
-    if key.data_type == "number":
-        config.setdefault("number_type", "bigint")
     try:
         with database.atomic():
             return DataField.create(
@@ -177,6 +217,14 @@ def add_one_to_many(user, project_id, data, lock_token=None):
     # The foreign key lives in the target; the source only must not be someone else's.
     locks.require_write(target.id, user, lock_token)
     locks.refuse_others(source.id, user)
+    pairs = requested_pairs(data)
+    if not pairs and not data.get("source_field_id"):
+        # The source's own key, when it spans several columns: a new column for each.
+        primary = primary_key_fields(table_entry(source))
+        if len(primary) > 1 and data.get("target_field_id") in (None, "", "new"):
+            pairs = [(key, "new") for key in primary]
+    if pairs:
+        return add_composite(user, project_id, source, target, pairs, data)
     key = key_field(source, data.get("source_field_id"))
     foreign = foreign_key_field(target, key, source, data.get("target_field_id"))
     cascade = cascade_of(data, foreign, key)
@@ -197,6 +245,71 @@ def add_one_to_many(user, project_id, data, lock_token=None):
                 project=project_id, source_table=source, source_field=key, target_table=target,
                 target_field=foreign, relationship_name=name, cascade_config=cascade,
                 created_by=user,
+            )  # fmt: skip
+    except IntegrityError:
+        fail("relationship_name", "Another relationship of this project has this name.")
+
+
+def requested_pairs(data):
+    """[(key field id, foreign key field id or "new")] of a composite foreign key: the API's
+    "pairs", or the form's source_field_ids and target_field_ids; [] for one column."""
+    pairs = data.get("pairs")
+    if pairs is None and data.get("source_field_ids"):
+        keys, foreigns = data.get("source_field_ids"), data.get("target_field_ids") or []
+        keys = [keys] if isinstance(keys, str) else list(keys)
+        foreigns = [foreigns] if isinstance(foreigns, str) else list(foreigns)
+        foreigns += ["new"] * (len(keys) - len(foreigns))
+        pairs = [[k, f] for k, f in zip(keys, foreigns, strict=False) if k]
+    if pairs is None:
+        return []
+    if not isinstance(pairs, list) or not all(
+        isinstance(p, list | tuple) and len(p) == 2 for p in pairs
+    ):
+        fail("pairs", 'Give the pairs as [key column id, foreign key column id or "new"].')
+    if len(pairs) > MAX_KEY_COLUMNS:
+        fail("pairs", f"A foreign key has at most {MAX_KEY_COLUMNS} columns.")
+    return [] if len(pairs) < 2 else [(str(k), str(f or "new")) for k, f in pairs]
+
+
+def add_composite(user, project_id, source, target, pairs, data):
+    """A foreign key over several columns: the key columns of `source` (its key or a unique
+    key, as a set) and as many columns of `target`, existing (same types) or new."""
+    keys = key_fields(source, [k for k, _ in pairs])
+    foreigns = []
+    for key, (_, chosen) in zip(keys, pairs, strict=True):
+        field = foreign_key_field(target, key, source, chosen)
+        if field is not None and field in foreigns:
+            fail("target_field_id", f"{field.name} is chosen twice.")
+        foreigns.append(field)
+    cascade = cascade_of(data, None, keys[0])
+    refuse_cycle(project_id, source, target)
+    taken = {f.field_name for f in target.fields}
+    for n, key in enumerate(keys):
+        if foreigns[n] is None:
+            wanted = shorten(f"{shorten(singular(source.table_name), 30)}_{key.field_name}", 58)
+            name, count = wanted, 1
+            while name in taken or identifier_problem(name, "field"):
+                count += 1
+                name = f"{wanted}_{count}"
+            taken.add(name)
+            label = f"{singular_phrase(source.name)} {key.name}"[:200]
+            foreigns[n] = new_foreign_key(target, source, key, name, label)
+    for foreign in foreigns:
+        cascade_of({"cascade_config": cascade}, foreign, None)
+    refresh_definition(target)
+    name = str(data.get("relationship_name") or "").strip() or generated_name(
+        target.table_name, foreigns[0].field_name, suffix="fkey"
+    )
+    problem = identifier_problem(name, "table")
+    if problem:
+        fail("relationship_name", problem.replace("table name", "relationship name"))
+    field_pairs = [[str(k.id), str(f.id)] for k, f in zip(keys, foreigns, strict=True)]
+    try:
+        with database.atomic():
+            return TableRelationship.create(
+                project=project_id, source_table=source, source_field=keys[0],
+                target_table=target, target_field=foreigns[0], relationship_name=name,
+                cascade_config=cascade, created_by=user, field_pairs=field_pairs,
             )  # fmt: skip
     except IntegrityError:
         fail("relationship_name", "Another relationship of this project has this name.")

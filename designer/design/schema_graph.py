@@ -11,6 +11,9 @@ import hashlib
 import json
 from collections import deque
 
+from peewee import SQL
+from peewee import NodeList
+
 from designer.db import database
 from designer.design.column_types import enum_types
 from designer.design.field_types import display_type
@@ -109,8 +112,9 @@ def scope(table_ids, links, focus=None, steps=None, limit=None):
 
 
 def column_entry(row, foreign_keys):
-    field_id, _table, name, field_name, data_type, is_required, config, _order = row
-    primary = bool(config.get("primary_key"))
+    field_id, _table, name, field_name, data_type, is_required, config, _order, key = row
+    # The table's chosen key (field ids), or None: then the designer's id is the key.
+    primary = field_id in key if isinstance(key, list) else bool(config.get("primary_key"))
     return {
         "id": field_id,
         "column": field_name,
@@ -133,6 +137,16 @@ def columns_of(table_ids, foreign_keys):
         DataField.is_required,
         DataField.field_config,
         DataField.sort_order,
+        NodeList(
+            (
+                SQL(
+                    "(SELECT d.schema_definition -> 'structure' -> 'primary_key'"
+                    " FROM data_table d WHERE d.id ="
+                ),
+                DataField.data_table,
+                SQL(")"),
+            )
+        ),
     ).where(DataField.data_table.in_(table_ids))
     columns = {tid: [] for tid in table_ids}
     rows = rows_of(query)

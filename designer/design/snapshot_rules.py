@@ -15,6 +15,9 @@ from designer.design.enum_rules import enum_problems
 from designer.design.field_rules import field_problems
 from designer.design.field_types import pg_type
 from designer.design.field_types import python_regex_problem
+from designer.design.keys import MAX_KEY_COLUMNS
+from designer.design.keys import comparable_types
+from designer.design.keys import referenced_key
 from designer.design.naming import identifier_problem
 from designer.design.structure import explicit_names
 from designer.design.structure import structure_problems
@@ -84,7 +87,7 @@ def snapshot_problems(snapshot, table_ids, regex_problem):
     check_relation_names(tables)
     edges = []
     for rel_id, rel in relationships.items():
-        check_keyed("relationship", rel_id, rel, REL_KEYS)
+        check_keyed("relationship", rel_id, rel, REL_KEYS, ("pairs",))
         check_relationship(tables, rel)
         edges.append((rel["source_table_id"], rel["target_table_id"], rel["relationship_name"]))
     check_unique(relationships.values(), "relationship_name", "relationship")
@@ -170,8 +173,15 @@ def check_table(table, regex_problem, enums=None):
         if problems:
             raise Refused(f"{where}, field {field['field_name']!r}", problems)
     systems = [f for f in fields.values() if f["field_config"].get("system")]
-    if len(systems) != 1:
-        refuse(where, "fields", "every table has exactly one system id field.")
+    structure = table.get("structure", {})
+    if not isinstance(structure, dict):
+        refuse(where, "structure", "expected an object.")
+    if "primary_key" in structure:
+        check_primary_key(where, structure["primary_key"], fields)
+        if len(systems) > 1:
+            refuse(where, "fields", "a table has at most one system id field.")
+    elif len(systems) != 1:
+        refuse(where, "fields", "a table without a chosen key has exactly one system id field.")
     check_unique(fields.values(), "field_name", f"{where}, field")
     check_unique(fields.values(), "name", f"{where}, field")
     problems = structure_problems(table)
@@ -185,6 +195,21 @@ def column_order(item):
     field_id, field = item
     order = field.get("sort_order") if isinstance(field, dict) else None
     return (order if type(order) is int else float("inf"), str(field_id))
+
+
+def check_primary_key(where, key, fields):
+    """structure.primary_key: distinct field ids of the table in key order ([] for none),
+    each a required column."""
+    if not isinstance(key, list) or len(key) > MAX_KEY_COLUMNS:
+        refuse(where, "primary_key", f"expected a list of at most {MAX_KEY_COLUMNS} field ids.")
+    for field_id in key:
+        field = entry_of(fields, field_id)
+        if field is None:
+            refuse(where, "primary_key", "names a field the table does not have.")
+        if not field["is_required"]:
+            refuse(where, "primary_key", f"{field['field_name']} is in the key: it is required.")
+    if len(set(key)) != len(key):
+        refuse(where, "primary_key", "names a field twice.")
 
 
 def is_text(value):
@@ -215,19 +240,38 @@ def check_relationship(tables, rel):
     )
     if source is None or target is None:
         refuse(where, "source_table_id", "both tables must be in the design.")
-    key = entry_of(source["fields"], rel["source_field_id"])
-    foreign = entry_of(target["fields"], rel["target_field_id"])
-    if key is None or foreign is None or foreign["field_config"].get("system"):
-        refuse(
-            where, "target_field_id", "needs a key of its source and a foreign key of its target."
-        )
-    if not (key["field_config"].get("primary_key") or key["field_config"].get("unique")):
-        refuse(where, "source_field_id", "its key must be the id or a unique field.")
-    if pg_type(key["data_type"], key["field_config"]) != pg_type(
-        foreign["data_type"], foreign["field_config"]
+    pairs = rel.get("pairs", None)
+    if pairs is None:
+        pairs = [[rel["source_field_id"], rel["target_field_id"]]]
+    elif (
+        not isinstance(pairs, list)
+        or not 2 <= len(pairs) <= MAX_KEY_COLUMNS
+        or not all(isinstance(p, list) and len(p) == 2 for p in pairs)
+        or pairs[0] != [rel["source_field_id"], rel["target_field_id"]]
     ):
-        refuse(where, "target_field_id", "its key and foreign key have different types.")
-    check_cascade(where, rel["cascade_config"], foreign)
+        refuse(where, "pairs", "expected 2 or more [key, foreign key] pairs, the first its own.")
+    keys, foreigns = [], []
+    for key_id, foreign_id in pairs:
+        key = entry_of(source["fields"], key_id)
+        foreign = entry_of(target["fields"], foreign_id)
+        if key is None or foreign is None or foreign["field_config"].get("system"):
+            refuse(
+                where,
+                "target_field_id",
+                "needs a key of its source and a foreign key of its target.",
+            )
+        if not comparable_types(
+            pg_type(key["data_type"], key["field_config"]),
+            pg_type(foreign["data_type"], foreign["field_config"]),
+        ):
+            refuse(where, "target_field_id", "its key and foreign key have different types.")
+        check_cascade(where, rel["cascade_config"], foreign)
+        keys.append(key_id)
+        foreigns.append(foreign_id)
+    if len(set(foreigns)) != len(foreigns):
+        refuse(where, "pairs", "uses a foreign key column twice.")
+    if referenced_key(source, keys) is None:
+        refuse(where, "source_field_id", "its key must be the primary key or a unique key.")
 
 
 def entry_of(entries, entry_id):

@@ -6,6 +6,7 @@ Forms that link tables (relationships) offer a search-as-you-type box instead of
 
 import uuid
 
+from peewee import SQL
 from peewee import Case
 from peewee import fn
 
@@ -32,6 +33,13 @@ def matching_tables(project_id, text, limit=CHOICES):
     return list(rows.order_by(starting, DataTable.name).limit(limit))
 
 
+# A chosen table's structure holds its primary key, which the relationship form offers.
+CHOSEN_COLUMNS = (
+    DataTable.id, DataTable.name, DataTable.table_name, DataTable.status,
+    SQL("schema_definition -> 'structure'").alias("structure"),
+)  # fmt: skip
+
+
 def chosen_table(project_id, text, table_id=None):
     """(table, problem): the project's table named `text` (its name or table name, in any
     case) — the one with `table_id` when two fit —, else the table `table_id` when no text
@@ -42,7 +50,7 @@ def chosen_table(project_id, text, table_id=None):
     if text:
         folded = text[:MAX_TEXT].lower()
         found = list(
-            DataTable.select(DataTable.id, DataTable.name, DataTable.table_name, DataTable.status)
+            DataTable.select(*CHOSEN_COLUMNS)
             .where(
                 DataTable.project == project_id,
                 (fn.lower(DataTable.name) == folded) | (fn.lower(DataTable.table_name) == folded),
@@ -55,7 +63,7 @@ def chosen_table(project_id, text, table_id=None):
     if not table_id:
         return None, None
     table = wanted and (
-        DataTable.select(DataTable.id, DataTable.name, DataTable.table_name, DataTable.status)
+        DataTable.select(*CHOSEN_COLUMNS)
         .where(DataTable.project == project_id, DataTable.id == wanted)
         .first()
     )

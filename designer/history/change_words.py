@@ -87,6 +87,16 @@ def cascade_change_words(before, after):
     return "; ".join(parts) or "no visible change"
 
 
+def key_words(structure):
+    """A table's primary key as its structure says it (field ids are not words)."""
+    key = (structure or {}).get("primary_key") if isinstance(structure, dict) else None
+    if key is None:
+        return "the designer's id"
+    if not isinstance(key, list) or not key:
+        return "none"
+    return f"{len(key)} chosen column{'s' if len(key) != 1 else ''}"
+
+
 def attribute_change_words(attr, before, after):
     """One changed attribute of a table, field or relationship, as words."""
     settings = all(isinstance(value, dict | None) for value in (before, after))
@@ -128,7 +138,9 @@ def structure_change_words(before, after):
             else:
                 parts += item_change_words(noun, was, now)
     for key in sorted((before.keys() | after.keys()) - STRUCTURE_NOUNS.keys()):
-        if before.get(key) != after.get(key):
+        if key == "primary_key" and before.get(key) != after.get(key):
+            parts.append(f"primary key {key_words(before)} → {key_words(after)}")
+        elif before.get(key) != after.get(key):
             parts.append(f"{key.replace('_', ' ')} changed")
     return "; ".join(parts) or "no visible change"
 

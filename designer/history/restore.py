@@ -103,13 +103,14 @@ def write_target(user, project_id, target, table_ids, rel_ids):
     for start in range(0, len(fields), 1000):
         upsert(DataField, fields[start : start + 1000], field_columns)
     rel_columns = ("relationship_name", "relationship_type", "source_table", "source_field",
-                   "target_table", "target_field", "cascade_config", "status")  # fmt: skip
+                   "target_table", "target_field", "cascade_config", "status",
+                   "field_pairs")  # fmt: skip
     rels = [
         {"id": r["id"], "project": project_id, "relationship_name": r["relationship_name"],
          "relationship_type": r["relationship_type"], "source_table": r["source_table_id"],
          "source_field": r["source_field_id"], "target_table": r["target_table_id"],
          "target_field": r["target_field_id"], "cascade_config": r["cascade_config"],
-         "status": r["status"], "created_by": user.id}
+         "status": r["status"], "created_by": user.id, "field_pairs": r.get("pairs", [])}
         for r in target["relationships"].values()
         if r["id"] in rel_ids
     ]  # fmt: skip

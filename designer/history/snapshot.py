@@ -32,7 +32,9 @@ def field_entry(field):
 
 
 def relationship_entry(rel):
+    pairs = {"pairs": rel.field_pairs} if rel.field_pairs else {}
     return {
+        **pairs,
         "id": str(rel.id),
         "relationship_name": rel.relationship_name,
         "relationship_type": rel.relationship_type,
@@ -78,12 +80,18 @@ CROSS JOIN LATERAL (
 WHERE t.project_id = %(project)s
 UNION ALL
 SELECT NULL, coalesce((
-  SELECT json_object_agg(r.id, json_build_object(
+  SELECT json_object_agg(r.id, CASE WHEN r.field_pairs = '[]' THEN json_build_object(
     'id', r.id, 'relationship_name', r.relationship_name,
     'relationship_type', r.relationship_type,
     'source_table_id', r.source_table_id, 'source_field_id', r.source_field_id,
     'target_table_id', r.target_table_id, 'target_field_id', r.target_field_id,
-    'cascade_config', r.cascade_config, 'status', r.status))
+    'cascade_config', r.cascade_config, 'status', r.status)
+  ELSE json_build_object(
+    'id', r.id, 'relationship_name', r.relationship_name,
+    'relationship_type', r.relationship_type,
+    'source_table_id', r.source_table_id, 'source_field_id', r.source_field_id,
+    'target_table_id', r.target_table_id, 'target_field_id', r.target_field_id,
+    'cascade_config', r.cascade_config, 'status', r.status, 'pairs', r.field_pairs) END)
   FROM table_relationship r WHERE r.project_id = %(project)s), '{}')
 UNION ALL
 SELECT 'enums', json_object_agg(e.id, json_build_object(

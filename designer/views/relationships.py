@@ -12,6 +12,8 @@ from designer import projects
 from designer.design import relationships
 from designer.design import table_picker
 from designer.design.field_types import pg_type
+from designer.design.keys import comparable_types
+from designer.design.keys import primary_key_fields
 from designer.design.naming import foreign_key_name
 from designer.errors import ValidationFailed
 from designer.views import block
@@ -57,18 +59,27 @@ def form_context(project_id, form):
     source, target = (picked(project_id, form, side) for side in SIDES)
     fields = relationships.fields_of([t for t in (source, target) if t is not None])
     source_fields = fields.get(form.get("source_table_id"), [])
-    keys = [f for f in source_fields if f.field_config.get("unique")]
-    key = next((f for f in keys if str(f.id) == form.get("source_field_id")), None) or next(
-        (f for f in source_fields if f.field_config.get("primary_key")), None
+    entry = {
+        "fields": {str(f.id): {"field_config": f.field_config} for f in source_fields},
+        "structure": (getattr(source, "structure", None) or {}) if source else {},
+    }
+    primary = primary_key_fields(entry)
+    by_id = {str(f.id): f for f in source_fields}
+    keys = [f for f in source_fields if f.field_config.get("unique") and [str(f.id)] != primary]
+    key = next((f for f in keys if str(f.id) == form.get("source_field_id")), None) or (
+        by_id[primary[0]] if len(primary) == 1 else None
     )
     key_type = pg_type(key.data_type, key.field_config) if key else None
-    # Only columns that can hold the chosen key: the same PostgreSQL type.
+    # Only columns that can hold the chosen key: a type PostgreSQL compares with it.
     foreign = [
         (str(f.id), f"{f.field_name} ({pg_type(f.data_type, f.field_config)})")
         for f in fields.get(form.get("target_table_id"), [])
         if not f.field_config.get("system")
-        and (key_type is None or pg_type(f.data_type, f.field_config) == key_type)
+        and (key_type is None or comparable_types(key_type, pg_type(f.data_type, f.field_config)))
     ]
+    if len(primary) > 1:
+        foreign = []  # a new column for each of the key's
+    key_words = ", ".join(by_id[f].field_name for f in primary if f in by_id) or "id"
     if source:
         itself = target is not None and source.id == target.id
         new_name = foreign_key_name(source.table_name, self_reference=itself)
@@ -79,7 +90,12 @@ def form_context(project_id, form):
         form["foreign_key_name"] = new_name
     return {
         "key_choices": [
-            ("", "id (primary key)"),
+            (
+                "",
+                f"{key_words} (primary key)"
+                if len(primary) < 2
+                else f"({key_words}) (primary key)",
+            ),
             *((str(f.id), f"{f.field_name} (unique)") for f in keys),
         ],
         "foreign_key_choices": [("new", "A new column"), *foreign],

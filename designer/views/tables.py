@@ -16,12 +16,15 @@ from designer.database import plans
 from designer.database import records
 from designer.db import utcnow
 from designer.design import page_stamps
+from designer.design import primary_keys
 from designer.design import relationships
 from designer.design import table_list
 from designer.design import table_structure
 from designer.design import tables
 from designer.design.dependents import foreign_keys_into
 from designer.design.dependents import using_table
+from designer.design.keys import chosen_key
+from designer.design.keys import primary_key_fields
 from designer.design.naming import suggestion
 from designer.errors import Conflict
 from designer.errors import ValidationFailed
@@ -166,13 +169,23 @@ def table_context(granted, table, **extra):
     for rel in using_table(table.id):
         for field_id in {rel.source_field_id, rel.target_field_id} - {None}:
             field_links.setdefault(field_id, []).append(rel.relationship_name)
-    loaded = tables.ordered_fields(table.id)
+    fields = tables.ordered_fields(table.id)
+    entry = {
+        "fields": {str(f.id): {"field_config": f.field_config} for f in fields},
+        "structure": (table.schema_definition or {}).get("structure") or {},
+    }
+    key_fields = primary_key_fields(entry)
+    names = {str(f.id): f.field_name for f in fields}
     return {
         "access": granted,
         "project": granted.project,
         "table": table,
-        "fields": loaded,
-        "structure_items": table_structure.listed(table, loaded),
+        "fields": fields,
+        "structure_items": table_structure.listed(table, fields),
+        # The key's field ids in order, and whether it is the designer's own id.
+        "key_fields": key_fields,
+        "key_names": [names[f] for f in key_fields if f in names],
+        "key_chosen": chosen_key(entry) is not None,
         "field_links": field_links,
         "foreign_keys": foreign_keys_into(table.id),
         **extra,
@@ -312,6 +325,45 @@ def transition(table_id):
         note += f" Its {links} to {', '.join(waiting)} {verb} deployed once {ends} Active."
     flash(f"“{moved.name}” is now {moved.status}.{note}", "success")
     return go("tables.show", table_id=moved.id)
+
+
+def chosen_key_fields(form):
+    """The key the table page's form chose: None for the designer's id, [] for none, or
+    field ids by their position (1, 2, ...)."""
+    choice = form.get("key_choice", "designer")
+    if choice == "designer":
+        return None
+    if choice == "none":
+        return []
+    positions = {}
+    for name, value in form.items():
+        if not name.startswith("key_position_") or not value:
+            continue
+        if not value.isascii() or not value.isdigit():
+            raise ValidationFailed("Choose a position for each key column.", {"key": value})
+        if int(value) in positions:
+            message = f"Two columns are at position {int(value)} of the key: give each its own."
+            raise ValidationFailed(message, {"key": message})
+        positions[int(value)] = name.removeprefix("key_position_")
+    if not positions:
+        message = "Choose the key's columns by giving each a position."
+        raise ValidationFailed(message, {"key": message})
+    return [positions[n] for n in sorted(positions)]
+
+
+@bp.post("/tables/<table_id>/primary_key")
+@login_required
+def choose_key(table_id):
+    """Make the designer's id, no column, or the columns given positions the primary key."""
+    _, table = tables.table_access(current_user, table_id, "editor")
+    try:
+        field_ids = chosen_key_fields(request.form)
+        primary_keys.set_primary_key(current_user, table.id, field_ids, session_lock(table.id))
+    except (ValidationFailed, Conflict) as exc:
+        flash(exc.message, "error")
+        return go("tables.show", table_id=table.id)
+    flash(f"The primary key of “{table.name}” is saved.", "success")
+    return go("tables.show", table_id=table.id)
 
 
 @bp.delete("/tables/<table_id>")

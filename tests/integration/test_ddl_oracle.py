@@ -10,6 +10,7 @@ import copy
 import psycopg2
 import pytest
 from hypothesis import HealthCheck
+from hypothesis import event
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from designer.database import ddl
 from designer.database.catalog import read_catalog
 from designer.database.ddl_terms import CASTABLE_FUNCTION
+from designer.design.keys import primary_key_fields
 from designer.design.structure import ItemInvalid
 from designer.design.structure import clean_item
 from designer.design.structure import with_item
@@ -75,11 +77,81 @@ def unused(names, taken, draw):
     return draw(st.sampled_from(free)) if free else None
 
 
+def used_fields(snap):
+    """Every field a relationship uses, as key or as foreign key."""
+    used = set()
+    for rel in snap["relationships"].values():
+        used |= {rel["target_field_id"], rel["source_field_id"]}
+        used |= {fid for pair in rel.get("pairs", ()) for fid in pair}
+    return used
+
+
 def plain_fields(snap, tbl):
-    """Fields an edit may touch: not the id, not a relationship's key or foreign key."""
-    used = {r["target_field_id"] for r in snap["relationships"].values()}
-    used |= {r["source_field_id"] for r in snap["relationships"].values()}
-    return [f for fid, f in tbl["fields"].items() if fid not in used and fid != s.pk_of(tbl)]
+    """Fields an edit may touch: not the id, not in the key, not used by a relationship."""
+    used = used_fields(snap) | set(primary_key_fields(tbl))
+    return [
+        f
+        for fid, f in tbl["fields"].items()
+        if fid not in used and not f["field_config"].get("system")
+    ]
+
+
+def referenced(snap, tbl):
+    return any(r["source_table_id"] == tbl["id"] for r in snap["relationships"].values())
+
+
+def edit_key(draw, snap, tbl):
+    """Choose the table's key: one or two plain fields in a drawn order, or the system id
+    (when the table still has it); the system id may go once another key is chosen."""
+    if referenced(snap, tbl):
+        return  # its relationships point at its key
+    fields = sorted(plain_fields(snap, tbl), key=lambda f: f["id"])
+    choice = draw(st.sampled_from(["system", "one", "two", "drop_system"]))
+    if choice == "system":
+        if s.system_of(tbl):
+            tbl.get("structure", {}).pop("primary_key", None)
+            if not tbl.get("structure", True):
+                del tbl["structure"]
+        return
+    if choice == "drop_system":
+        if tbl.get("structure", {}).get("primary_key") and s.system_of(tbl):
+            del tbl["fields"][s.system_of(tbl)]
+        return
+    size = 1 if choice == "one" else 2
+    if len(fields) < size:
+        return
+    key = draw(st.permutations(fields))[:size]
+    for fld in key:
+        fld["is_required"] = True
+    tbl["structure"] = {**tbl.get("structure", {}), "primary_key": [f["id"] for f in key]}
+
+
+def edit_composite_link(draw, snap):
+    """A foreign key over every column of a table's composite key, from new columns of the
+    same types in another (or the same) table."""
+    tables = sorted(snap["tables"].values(), key=lambda t: t["id"])
+    source, target = draw(st.sampled_from(tables)), draw(st.sampled_from(tables))
+    key = [source["fields"][f] for f in primary_key_fields(source)]
+    if len(key) < 2 or (
+        source is not target
+        and any(r["source_table_id"] == target["id"] for r in snap["relationships"].values())
+    ):
+        return
+    taken = {f["field_name"] for f in target["fields"].values()}
+    pairs = []
+    for n, key_field in enumerate(key):
+        name = unused([f"ref_{n}_a", f"ref_{n}_b"], taken, draw)
+        if name is None:
+            return
+        taken.add(name)
+        config = {k: v for k, v in key_field["field_config"].items() if k in TYPE_KEYS}
+        foreign = s.field(name, key_field["data_type"], sort_order=60 + n, **config)
+        pairs.append((key_field, foreign))
+    for _, foreign in pairs:
+        target["fields"][foreign["id"]] = foreign
+    action = draw(st.sampled_from(["no_action", "cascade", "restrict", "set_null"]))
+    rel = s.composite_link(source, target, pairs, on_delete=action)
+    snap["relationships"][rel["id"]] = rel
 
 
 def typed_field(draw, name, order):
@@ -90,10 +162,12 @@ def typed_field(draw, name, order):
     return new
 
 
+TYPE_KEYS = ("max_length", "number_type", "precision", "scale", "date_type")
+
+
 def settle(draw, fld):
     """Random settings valid for the field's type: default, required, unique, rules."""
-    config = {k: v for k, v in fld["field_config"].items() if k in ("max_length", "number_type",
-              "precision", "scale", "date_type", "collation")}  # fmt: skip
+    config = {k: v for k, v in fld["field_config"].items() if k in (*TYPE_KEYS, "collation")}
     if draw(st.booleans()):
         config["unique" if draw(st.booleans()) else "indexed"] = True
     for rule, value in RULES.get(fld["data_type"], []):
@@ -120,8 +194,13 @@ def designs(draw):
             new = typed_field(draw, fname, order + 1)
             tbl["fields"][new["id"]] = new
         snap["tables"][tbl["id"]] = tbl
+        if draw(st.booleans()):
+            edit_key(draw, snap, tbl)
     for _ in range(draw(st.integers(0, 2))):
-        edit_link(draw, snap)
+        if draw(st.booleans()):
+            edit_link(draw, snap)
+        else:
+            edit_composite_link(draw, snap)
     return snap
 
 
@@ -136,10 +215,16 @@ def edit_link(draw, snap):
                   {f["field_name"] for f in target["fields"].values()}, draw)  # fmt: skip
     if name is None:
         return
-    foreign = s.field(name, "number", sort_order=50, number_type="bigint")
+    key = primary_key_fields(source)
+    if len(key) != 1:
+        return
+    key_field = source["fields"][key[0]]
+    config = {k: v for k, v in key_field["field_config"].items() if k in TYPE_KEYS}
+    foreign = s.field(name, key_field["data_type"], sort_order=50, **config)
     target["fields"][foreign["id"]] = foreign
     action = draw(st.sampled_from(["no_action", "cascade", "restrict", "set_null"]))
     rel = s.link(source, target, foreign, on_delete=action)
+    rel["source_field_id"] = key[0]
     snap["relationships"][rel["id"]] = rel
 
 
@@ -149,7 +234,8 @@ def edit(draw, snap):
     fields = plain_fields(snap, tbl)
     kind = draw(st.sampled_from(["rename_table", "rename_field", "retype", "settings", "add_field",
                                  "drop_field", "add_table", "drop_table", "link", "unlink",
-                                 "cascade", "describe", "structure", "structure"]))  # fmt: skip
+                                 "cascade", "describe", "structure", "structure", "key", "key",
+                                 "composite_link"]))  # fmt: skip
     if kind == "rename_table":
         name = unused(TABLE_NAMES, {t["table_name"] for t in tables}, draw)
         if name:
@@ -194,6 +280,10 @@ def edit(draw, snap):
             del snap["relationships"][rid]
         else:
             snap["relationships"][rid]["cascade_config"]["on_delete"] = "cascade"
+    elif kind == "key":
+        edit_key(draw, snap, tbl)
+    elif kind == "composite_link":
+        edit_composite_link(draw, snap)
     elif kind == "describe":
         tbl["description"] = draw(st.sampled_from(["", "Orders 'placed'"]))
         tbl["status"] = draw(st.sampled_from(["active", "deprecated"]))
@@ -219,7 +309,8 @@ def chosen_names(snap):
     return {
         item["name"]
         for t in snap["tables"].values()
-        for entries in t.get("structure", {}).values()
+        for kind, entries in t.get("structure", {}).items()
+        if kind != "primary_key"
         for item in entries.values()
     }
 
@@ -227,7 +318,12 @@ def chosen_names(snap):
 def edit_structure(draw, snap, tbl, fields):
     """Add, drop, rename, comment or redefine a unique, check or index of `tbl`."""
     columns = [f["field_name"] for f in tbl["fields"].values()]
-    existing = [(k, i) for k, entries in tbl.get("structure", {}).items() for i in entries]
+    existing = [
+        (k, i)
+        for k, entries in tbl.get("structure", {}).items()
+        if k != "primary_key"
+        for i in entries
+    ]
     action = draw(st.sampled_from(["add", "add", "drop", "rename", "comment"]))
     if action != "add" and existing:
         kind, item_id = draw(st.sampled_from(sorted(existing)))
@@ -279,11 +375,20 @@ def design_and_edits(draw):
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(design_and_edits())
 def test_migrating_a_to_b_builds_the_same_catalog_as_deploying_b(target, pair):
     before, after = pair
+    for tbl in after["tables"].values():
+        event(f"key of {len(primary_key_fields(tbl))} columns")
+    if any(len(r.get("pairs", ())) > 1 for r in after["relationships"].values()):
+        event("a composite foreign key")
+    if any(
+        primary_key_fields(t) != primary_key_fields(after["tables"].get(tid, t))
+        for tid, t in before["tables"].items()
+    ):
+        event("a primary key changed")
     target.rollback()  # an earlier example's failure must not hide this one's
     cursor = target.cursor()
     fresh_schema(cursor, "oracle_migrated")

@@ -88,11 +88,16 @@ def test_a_json_file_that_breaks_the_rules_is_refused_naming_the_place(alice, sh
 
 def test_chinook_maps_with_a_report_and_keeps_its_foreign_keys(alice, shop):
     plan = imports.preview(alice, shop.id, "sql", read("chinook.sql"))
-    assert plan.summary() == {"tables": 11, "fields": 75, "relationships": 11}
-    composite = [f for f in plan.of_kind("unrepresentable") if "composite" in f.message]
-    assert [(f.subject, f.line) for f in composite] == [("playlist_track", 101)]
-    keys = [f for f in plan.of_kind("imperfect") if "primary key" in f.message]
-    assert len(keys) == 10 and keys[0].line == 5
+    # Every table keeps its own key, composite ones included: no designer's id is added.
+    assert plan.summary() == {"tables": 11, "fields": 64, "relationships": 11}
+    assert not [f for f in plan.findings if "key" in f.message]
+    keys = {
+        t["table_name"]: [t["fields"][f]["field_name"] for f in t["structure"]["primary_key"]]
+        for t in plan.snapshot["tables"].values()
+    }
+    assert keys["playlist_track"] == ["playlist_id", "track_id"]
+    assert keys["album"] == ["album_id"]
+    assert all(len(key) == 1 for name, key in keys.items() if name != "playlist_track")
     assert DataTable.select().count() == 0, "a preview writes nothing"
 
 
@@ -105,7 +110,6 @@ def test_pagila_lists_what_cannot_be_represented_with_lines(alice, shop):
     assert found[("actor", 122)] == "a trigger (last_updated) cannot be represented"
     # The gist index on fulltext is kept with its column's type (tsvector, a named type).
     assert ("film", 110) not in found and ("film.fulltext", 65) not in found
-    assert "composite" in found[("film_actor", 68)]
     subjects = {f.subject for f in plan.findings}
     assert not {"film.fulltext", "language.name", "film.length"} & subjects, "kept exactly"
     film = next(t for t in plan.snapshot["tables"].values() if t["table_name"] == "film")
@@ -115,6 +119,11 @@ def test_pagila_lists_what_cannot_be_represented_with_lines(alice, shop):
     assert (types["fulltext"], types["length"], types["rental_rate"]) == (
         "tsvector", "smallint", "numeric(4,2)",
     )  # fmt: skip
+    # The composite key is kept as the table's key.
+    assert not any("composite" in message for message in found.values())
+    [film_actor] = [t for t in plan.snapshot["tables"].values() if t["table_name"] == "film_actor"]
+    key = [film_actor["fields"][f]["field_name"] for f in film_actor["structure"]["primary_key"]]
+    assert key == ["actor_id", "film_id"]
     names = sorted(r["relationship_name"] for r in plan.snapshot["relationships"].values())
     assert "film_language_id_fkey" in names and len(names) == 6
 
@@ -129,7 +138,9 @@ def test_importing_into_a_project_renames_clashes_and_saves_a_version(alice, sho
     assert numbers == [3, 2, 1] and version.version_number == 3
     assert versions.changes_since(shop.id, versions.latest(shop.id)) == []
     album = DataTable.get(DataTable.project == shop.id, DataTable.table_name == "album_2")
-    assert album.status == "draft" and album.schema_definition["columns"][0]["field_name"] == "id"
+    first = album.schema_definition["columns"][0]
+    assert album.status == "draft" and first["field_name"] == "album_id"
+    assert album.schema_definition["structure"] == {"primary_key": [first["id"]]}
     entry = ActivityEntry.get(ActivityEntry.action == "project.imported")
     assert "imported 11 tables" in entry.summary
 

@@ -213,3 +213,12 @@ def test_an_interval_s_fields_are_a_finding_and_its_precision_is_kept():
         "c": {"date_type": "interval"},
     }
     assert sorted(f.subject for f in source.findings) == ["t.a", "t.c"]
+
+
+def test_a_check_over_two_columns_nested_too_deeply_to_keep_is_a_finding_not_a_stall():
+    check = "a > 1 AND (" * 300 + "b < 9" + ")" * 300
+    plan = plan_import(read_sql(f"CREATE TABLE t (a int, b int, CHECK ({check}));"))
+    [finding] = plan.of_kind("unrepresentable")
+    assert finding.message.endswith("nests too deeply to be kept")
+    # No CHECK kept: the structure holds only the table's key (none, as the file has none).
+    assert next(iter(plan.snapshot["tables"].values()))["structure"] == {"primary_key": []}

@@ -8,6 +8,7 @@ from designer import api_input
 from designer import projects
 from designer.database import deploy
 from designer.design import fields
+from designer.design import primary_keys
 from designer.design import structure
 from designer.design import table_list
 from designer.design import table_structure
@@ -31,6 +32,8 @@ def table_json(table, field_count=None):
         "description": table.description,
         "status": table.status,
         "schema_definition": table.schema_definition,
+        # The chosen key's field ids in order ([] for none); null: the designer's `id`.
+        "primary_key": (table.schema_definition or {}).get("structure", {}).get("primary_key"),
         "created_by": str(table.created_by_id) if table.created_by_id else None,
         "created_at": iso(table.created_at),
         "updated_at": iso(table.updated_at),
@@ -157,6 +160,16 @@ def delete_field(field_id):
     """Drop a field (needs the caller's critical lock)."""
     fields.delete_field(g.api_user, field_id, lock_token())
     return "", 204
+
+
+@bp.put("/tables/<table_id>/primary_key")
+@accepts(api_input.PrimaryKey)
+def set_primary_key(table_id, data):
+    """Choose the key: {"field_ids": [...]} in key order, [] for none, null for the
+    designer's `id` (brought back if it was removed)."""
+    primary_keys.set_primary_key(g.api_user, table_id, data["field_ids"], lock_token())
+    _, table = tables.table_access(g.api_user, table_id)
+    return jsonify(table_json(table))
 
 
 @bp.post("/tables/<table_id>/fields/order")
