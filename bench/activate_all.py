@@ -3,9 +3,9 @@ design's exported SQL, in the same run.
 
 The design is generated (tests/big_designs.py): 375 tables and about 2,600 columns, shaped like
 the music database the issue measured. Each run imports it into a new project as Draft tables
-(designer.database.imports, not timed), activates every Draft table in one plan and one
+(designer.interchange.imports, not timed), activates every Draft table in one plan and one
 transaction (designer.database.activations, timed: check, plan, version, measure, apply,
-record), exports the design's SQL (designer.database.exports) and runs it with pgserver's psql
+record), exports the design's SQL (designer.interchange.exports) and runs it with pgserver's psql
 binary, `psql -X -q -v ON_ERROR_STOP=1 -1 -f`, into a schema of its own (timed). With
 BENCH_ONE_BY_ONE=N it also activates the first N tables of one more import one table at a
 time (deploy.transition, as the table page does) and prints the time per table.
@@ -30,12 +30,12 @@ from versions import PASSWORD
 from designer import accounts
 from designer.database import activations
 from designer.database import deploy
-from designer.database import exports
-from designer.database import imports
 from designer.db import database
 from designer.db import open_database
 from designer.db import upgrade
 from designer.history import versions
+from designer.interchange import exports
+from designer.interchange import imports
 from designer.models import DataTable
 from designer.settings import settings
 from tests.big_designs import music_sql

@@ -19,13 +19,13 @@ from versions import PASSWORD
 from versions import seed
 
 from designer import accounts
-from designer.database import export_formats
-from designer.database import exports
 from designer.db import database
 from designer.db import open_database
 from designer.db import upgrade
 from designer.history import snapshot as snapshots
 from designer.history import versions
+from designer.interchange import export_formats
+from designer.interchange import exports
 from designer.models import DataField
 from designer.models import DataTable
 from designer.settings import settings

@@ -23,10 +23,10 @@ from import_export import ddl_file
 from versions import PASSWORD
 
 from designer import accounts
-from designer.database import imports
 from designer.db import database
 from designer.db import open_database
 from designer.db import upgrade
+from designer.interchange import imports
 from designer.settings import settings
 from tests import fidelity
 

@@ -17,13 +17,13 @@ from _setup import postgres_server
 from versions import PASSWORD
 
 from designer import accounts
-from designer.database import exports
-from designer.database import imports
-from designer.database.import_plan import plan_import
-from designer.database.import_sql import read_sql
 from designer.db import database
 from designer.db import open_database
 from designer.db import upgrade
+from designer.interchange import exports
+from designer.interchange import imports
+from designer.interchange.import_plan import plan_import
+from designer.interchange.import_sql import read_sql
 from designer.settings import settings
 
 TABLES = 1000

@@ -28,12 +28,12 @@ from versions import PASSWORD
 from designer import accounts
 from designer import create_app
 from designer import settings_from_environment
-from designer.database import export_formats
-from designer.database.import_dbml import read_dbml
 from designer.db import database
 from designer.db import open_database
 from designer.db import upgrade
 from designer.design.field_types import SYSTEM_FIELD
+from designer.interchange import export_formats
+from designer.interchange.import_dbml import read_dbml
 from designer.settings import configure
 from designer.settings import settings
 

@@ -750,7 +750,7 @@ def import_and_deploy(user, name, text, timings=False):
     """Import `text` as a new project through the app, activate every table in one plan and
     deploy it: (plan, target schema, project), and with `timings` each step's seconds too."""
     from designer.database import activations
-    from designer.database import imports
+    from designer.interchange import imports
     from designer.models import Project
 
     started = time.perf_counter()

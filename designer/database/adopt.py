@@ -14,8 +14,6 @@ import copy
 import re
 import uuid
 
-from designer.database.import_types import map_type
-from designer.database.import_types import parse_formatted
 from designer.database.repair import Drift
 from designer.database.schema_objects import names_of
 from designer.design.field_types import TYPE_KEYS
@@ -23,6 +21,8 @@ from designer.design.field_types import blank
 from designer.design.field_types import clean_field
 from designer.design.tables import SYSTEM_FIELD
 from designer.errors import ValidationFailed
+from designer.interchange.import_types import map_type
+from designer.interchange.import_types import parse_formatted
 
 # A literal default as pg_get_expr writes it: 'text'::type, a number, true or false.
 QUOTED_DEFAULT = re.compile(

@@ -11,11 +11,11 @@ from designer.database import records
 from designer.database import target
 from designer.database import tenant_roles
 from designer.database.catalog import read_catalog
-from designer.database.import_database import importable
-from designer.database.import_source import IMPERFECT
-from designer.database.import_source import Finding
 from designer.database.repair import Drift
 from designer.history import snapshot as snapshots
+from designer.interchange.import_database import importable
+from designer.interchange.import_source import IMPERFECT
+from designer.interchange.import_source import Finding
 from designer.models import DataTable
 from designer.models import Deployment
 from designer.models import Project

@@ -1,7 +1,7 @@
 """A table's structure beyond its columns: multi-column UNIQUE constraints, table CHECKs and
 indexes of every kind. Pure: no database, no Flask.
 
-Kept in `data_table.structure` (migration 0029) and in the snapshot's table entry under the
+Kept in `data_table.schema_definition["structure"]` and in the snapshot's table entry under the
 key "structure", which is left out while it is empty (so every design saved before it
 keeps its bytes and its hash; a missing key reads as {}). The shape, each item keyed by
 its own id so that renames are renames (as columns are):

@@ -14,7 +14,6 @@ from designer import projects
 from designer.database import activations
 from designer.database import deploy
 from designer.database import drift
-from designer.database import exports
 from designer.database import plans
 from designer.database import records
 from designer.database.ddl_terms import KINDS
@@ -23,6 +22,7 @@ from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import Locked
 from designer.errors import ValidationFailed
+from designer.interchange import exports
 from designer.settings import settings
 from designer.views import block
 from designer.views import critical_for_change

@@ -10,8 +10,8 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import projects
-from designer.database import exports
 from designer.design import schema_graph
+from designer.interchange import exports
 from designer.settings import settings
 
 bp = Blueprint("diagram", __name__)

@@ -13,14 +13,14 @@ from flask_login import current_user
 from flask_login import login_required
 
 from designer import projects
-from designer.database import exports
-from designer.database import import_database
-from designer.database import import_limits
-from designer.database import import_report
-from designer.database import imports
 from designer.errors import Conflict
 from designer.errors import Forbidden
 from designer.errors import ValidationFailed
+from designer.interchange import exports
+from designer.interchange import import_database
+from designer.interchange import import_limits
+from designer.interchange import import_report
+from designer.interchange import imports
 from designer.settings import settings
 from designer.views import block
 from designer.views import go

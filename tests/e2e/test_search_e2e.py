@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from designer.database import imports
+from designer.interchange import imports
 from tests.e2e.conftest import sign_in
 from tests.integration.test_search_ranking import DATA
 from tests.integration.test_search_ranking import PARTITIONS

@@ -5,7 +5,6 @@ import pytest
 
 from designer import locks
 from designer.database import deploy
-from designer.database import exports
 from designer.database import plans
 from designer.database import records
 from designer.database import reservations
@@ -19,6 +18,7 @@ from designer.design.field_types import field_as_input
 from designer.errors import Conflict
 from designer.errors import Locked
 from designer.history import versions
+from designer.interchange import exports
 from designer.models import DataField
 from designer.models import DataTable
 from designer.models import Deployment

@@ -6,8 +6,6 @@ import json
 import pytest
 
 from designer.database import deploy
-from designer.database import exports
-from designer.database import imports
 from designer.database.statement_guard import RefusedStatement
 from designer.database.statement_guard import check_statement
 from designer.design import enums
@@ -17,6 +15,8 @@ from designer.errors import Conflict
 from designer.errors import ValidationFailed
 from designer.history import snapshot as snapshots
 from designer.history import versions
+from designer.interchange import exports
+from designer.interchange import imports
 from designer.models import ProjectEnum
 from tests.on_target import on_target as rows
 

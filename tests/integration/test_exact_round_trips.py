@@ -10,9 +10,9 @@ import subprocess
 
 import pytest
 
-from designer.database import exports
-from designer.database import imports
 from designer.history import snapshot as snapshots
+from designer.interchange import exports
+from designer.interchange import imports
 from designer.models import Project
 from tests.big_designs import music_sql
 from tests.integration.test_import_export import ROOT

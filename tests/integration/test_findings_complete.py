@@ -5,7 +5,7 @@ checked against the catalog by test_fidelity; here, that each statement is accou
 
 import pytest
 
-from designer.database import imports
+from designer.interchange import imports
 from tests import fidelity
 
 

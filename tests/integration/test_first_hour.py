@@ -8,13 +8,13 @@ import pytest
 
 from designer import locks
 from designer.database import deploy
-from designer.database import exports
 from designer.design import fields
 from designer.design import relationships
 from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import ValidationFailed
 from designer.history import versions
+from designer.interchange import exports
 from designer.models import DataField
 from designer.models import DataTable
 from designer.models import SchemaVersion

@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from designer.database import exports
 from designer.design import fields
 from designer.design import relationships
 from designer.design import tables
+from designer.interchange import exports
 from tests.integration.hostile import INJECTION
 from tests.integration.hostile import design_rows
 from tests.integration.hostile import other_tenant

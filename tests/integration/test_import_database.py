@@ -5,8 +5,8 @@ import pytest
 from designer import projects
 from designer.database import deploy
 from designer.database import drift
-from designer.database import exports
 from designer.database import plans
+from designer.interchange import exports
 from designer.models import DataTable
 from designer.settings import settings
 from tests.on_target import on_target

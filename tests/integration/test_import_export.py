@@ -6,15 +6,15 @@ import subprocess
 
 import pytest
 
-from designer.database import export_formats
-from designer.database import exports
-from designer.database import imports
 from designer.design import fields
 from designer.design import relationships
 from designer.design import tables
 from designer.design.field_types import pg_type
 from designer.history import snapshot as snapshots
 from designer.history import versions
+from designer.interchange import export_formats
+from designer.interchange import exports
+from designer.interchange import imports
 from designer.models import ActivityEntry
 from designer.models import DataTable
 from designer.models import Project

@@ -2,10 +2,10 @@
 security hides other people's), the preview says so and the import gives fresh ones."""
 
 from designer import projects
-from designer.database import exports
 from designer.design import relationships
 from designer.design import tables
 from designer.history import snapshot as snapshots
+from designer.interchange import exports
 
 
 def test_an_export_imported_by_another_user_previews_the_ids_in_use_and_imports(

@@ -5,7 +5,7 @@ import pathlib
 import re
 
 from designer import projects
-from designer.database import import_database
+from designer.interchange import import_database
 from designer.models import DataTable
 from designer.models import Project
 

@@ -12,13 +12,13 @@ import pytest
 
 from designer.database import deploy
 from designer.database import drift
-from designer.database import exports
 from designer.design import fields
 from designer.design import primary_keys
 from designer.design import tables
 from designer.design.dependents import using_fields
 from designer.errors import Conflict
 from designer.history import snapshot
+from designer.interchange import exports
 from designer.models import DataField
 from designer.models import TableRelationship
 from tests.on_target import on_target as rows

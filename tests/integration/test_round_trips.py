@@ -12,9 +12,9 @@ import re
 
 import pytest
 
-from designer.database import exports
-from designer.database import imports
 from designer.history import snapshot as snapshots
+from designer.interchange import exports
+from designer.interchange import imports
 from designer.models import Project
 from tests.integration import test_import_export
 

@@ -6,10 +6,10 @@ import pathlib
 
 import pytest
 
-from designer.database import imports
 from designer.design import fields
 from designer.design import table_list
 from designer.design import tables
+from designer.interchange import imports
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 

@@ -9,12 +9,12 @@ import json
 import pytest
 
 from designer.database import deploy
-from designer.database import exports
 from designer.db import database
 from designer.design import fields
 from designer.design import tables
 from designer.history import snapshot as snapshots
 from designer.history import versions
+from designer.interchange import exports
 from designer.models import DataField
 from tests.integration.hostile import INJECTION
 from tests.integration.hostile import design_rows

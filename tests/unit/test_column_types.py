@@ -179,8 +179,8 @@ def test_a_text_default_is_kept_exactly_and_the_empty_string_only_when_asked_for
 
 
 def test_an_sql_file_keeps_empty_string_and_expression_defaults():
-    from designer.database.import_plan import plan_import  # noqa: PLC0415
-    from designer.database.import_sql import read_sql  # noqa: PLC0415
+    from designer.interchange.import_plan import plan_import  # noqa: PLC0415
+    from designer.interchange.import_sql import read_sql  # noqa: PLC0415
 
     plan = plan_import(
         read_sql(

@@ -11,7 +11,7 @@ import re
 from hypothesis import given
 from pydbml import PyDBML
 
-from designer.database import export_formats
+from designer.interchange import export_formats
 from tests.hostile_designs import SCHEMA
 from tests.hostile_designs import base_design
 from tests.hostile_designs import mutated

@@ -6,14 +6,14 @@ import json
 import pytest
 from pydbml.classes import Table
 
-from designer.database import import_limits
-from designer.database import sql_pieces
-from designer.database.import_dbml import read_dbml
-from designer.database.import_json import plan_json
-from designer.database.import_plan import plan_import
-from designer.database.import_sql import read_sql
 from designer.errors import TooLarge
 from designer.errors import ValidationFailed
+from designer.interchange import import_limits
+from designer.interchange import sql_pieces
+from designer.interchange.import_dbml import read_dbml
+from designer.interchange.import_json import plan_json
+from designer.interchange.import_plan import plan_import
+from designer.interchange.import_sql import read_sql
 from designer.settings import settings
 
 

@@ -2,16 +2,16 @@
 
 import pytest
 
-from designer.database import import_expressions as expressions
-from designer.database.export_formats import dbml_string
-from designer.database.import_dbml import read_dbml
-from designer.database.import_plan import plan_import
-from designer.database.import_source import merged_order
-from designer.database.import_sql import read_sql
-from designer.database.import_types import map_type
-from designer.database.import_types import parse_formatted
 from designer.design.expressions import sql_expression
 from designer.design.structure import field_names
+from designer.interchange import import_expressions as expressions
+from designer.interchange.export_formats import dbml_string
+from designer.interchange.import_dbml import read_dbml
+from designer.interchange.import_plan import plan_import
+from designer.interchange.import_source import merged_order
+from designer.interchange.import_sql import read_sql
+from designer.interchange.import_types import map_type
+from designer.interchange.import_types import parse_formatted
 
 
 @pytest.mark.parametrize(

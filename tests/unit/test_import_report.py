@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from designer.database.import_plan import plan_import
-from designer.database.import_report import report
-from designer.database.import_sql import read_sql
+from designer.interchange.import_plan import plan_import
+from designer.interchange.import_report import report
+from designer.interchange.import_sql import read_sql
 
 PAGILA = (pathlib.Path(__file__).parent.parent / "data" / "pagila_schema.sql").read_text()
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from designer.database.import_sql import read_sql
-from designer.database.sql_pieces import psql_meta_commands
+from designer.interchange.import_sql import read_sql
+from designer.interchange.sql_pieces import psql_meta_commands
 
 
 def test_a_run_of_blanks_before_a_statement_is_read_at_once():

@@ -10,13 +10,13 @@ and so do these. Pure: the importers' planners, no database.
 from hypothesis import assume
 from hypothesis import given
 
-from designer.database import export_formats
-from designer.database.export_repair import sound_design
-from designer.database.import_dbml import read_dbml
-from designer.database.import_json import plan_json
-from designer.database.import_plan import plan_import
-from designer.database.import_sql import read_sql
 from designer.history.snapshot import snapshot_hash
+from designer.interchange import export_formats
+from designer.interchange.export_repair import sound_design
+from designer.interchange.import_dbml import read_dbml
+from designer.interchange.import_json import plan_json
+from designer.interchange.import_plan import plan_import
+from designer.interchange.import_sql import read_sql
 from tests.hostile_designs import SCHEMA
 from tests.hostile_designs import designs
 from tests.integration.test_round_trips import design_in_names

@@ -7,9 +7,9 @@ from flask import request
 
 from designer import api_input
 from designer import projects
-from designer.database import exports
-from designer.database import import_database
-from designer.database import imports
+from designer.interchange import exports
+from designer.interchange import import_database
+from designer.interchange import imports
 from designer.views.api import bp
 from designer.views.api.messages import accepts
 

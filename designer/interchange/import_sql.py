@@ -14,29 +14,29 @@ from pglast import ast
 from pglast import parse_sql
 from pglast.parser import ParseError
 
-from designer.database import import_expressions as expressions
-from designer.database import import_limits
-from designer.database.import_expressions import names
-from designer.database.import_expressions import unwrap
-from designer.database.import_limits import NO_DEADLINE
-from designer.database.import_source import IGNORED
-from designer.database.import_source import IMPERFECT
-from designer.database.import_source import UNREPRESENTABLE
-from designer.database.import_source import Source
-from designer.database.import_source import SourceColumn
-from designer.database.import_source import SourceReference
-from designer.database.import_source import SourceTable
-from designer.database.import_source import line_numbers
-from designer.database.import_types import INTERVAL_ALL_FIELDS
-from designer.database.import_types import SERIALS
-from designer.database.import_types import map_type
-from designer.database.import_types import named_text
-from designer.database.sql_pieces import Data
-from designer.database.sql_pieces import Pieces
-from designer.database.sql_pieces import psql_meta_commands
 from designer.design.expressions import deparsed
 from designer.design.expressions import nodes
 from designer.design.structure import key_input
+from designer.interchange import import_expressions as expressions
+from designer.interchange import import_limits
+from designer.interchange.import_expressions import names
+from designer.interchange.import_expressions import unwrap
+from designer.interchange.import_limits import NO_DEADLINE
+from designer.interchange.import_source import IGNORED
+from designer.interchange.import_source import IMPERFECT
+from designer.interchange.import_source import UNREPRESENTABLE
+from designer.interchange.import_source import Source
+from designer.interchange.import_source import SourceColumn
+from designer.interchange.import_source import SourceReference
+from designer.interchange.import_source import SourceTable
+from designer.interchange.import_source import line_numbers
+from designer.interchange.import_types import INTERVAL_ALL_FIELDS
+from designer.interchange.import_types import SERIALS
+from designer.interchange.import_types import map_type
+from designer.interchange.import_types import named_text
+from designer.interchange.sql_pieces import Data
+from designer.interchange.sql_pieces import Pieces
+from designer.interchange.sql_pieces import psql_meta_commands
 
 ACTIONS = {"a": "no_action", "r": "restrict", "c": "cascade", "n": "set_null", "d": "set_default"}
 # Statements that are not part of a design, by the SQL words that start them: the preview
@@ -171,7 +171,7 @@ def deeper_than(node, limit):
 def read_sql(text, deadline=NO_DEADLINE):
     """A Source from SQL text; ValidationFailed (with the line) when it does not parse.
 
-    The file is read a piece at a time (designer.database.sql_pieces): only one
+    The file is read a piece at a time (designer.interchange.sql_pieces): only one
     statement's tree is ever held, data is noted without one, and the caps on statements
     and tables refuse a file before the rest of it is parsed.
     """

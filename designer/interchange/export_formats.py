@@ -17,8 +17,6 @@ from designer.database import ddl
 from designer.database.ddl_terms import check_expression
 from designer.database.ddl_terms import column_type
 from designer.database.ddl_terms import ordered_fields
-from designer.database.export_repair import comments
-from designer.database.export_repair import sound_design
 from designer.database.schema_objects import ObjectNames
 from designer.database.schema_objects import check_rules
 from designer.database.schema_objects import names_of
@@ -31,6 +29,8 @@ from designer.design.structure import expression_sql
 from designer.design.structure import items
 from designer.design.structure import sort_key
 from designer.history.diff import empty_snapshot
+from designer.interchange.export_repair import comments
+from designer.interchange.export_repair import sound_design
 from designer.kept import KeptAnswers
 
 FORMATS = ("sql", "json", "dbml", "mermaid")
@@ -97,7 +97,7 @@ def export_names(design):
 
 
 def exportable(snapshot):
-    """(design, notes): the live design as the rules allow it (designer.database.export_repair)."""
+    """(design, notes): the live design as the rules allow it (see export_repair)."""
     return sound_design(live_design(snapshot))
 
 

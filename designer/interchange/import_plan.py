@@ -17,11 +17,6 @@ from dataclasses import field
 
 from designer.database.ddl_terms import check_expression
 from designer.database.ddl_terms import default_sql
-from designer.database.import_relationships import RelationshipRules
-from designer.database.import_source import IMPERFECT
-from designer.database.import_source import UNREPRESENTABLE
-from designer.database.import_source import Finding
-from designer.database.import_source import merged_order
 from designer.design.field_types import blank
 from designer.design.field_types import clean_field
 from designer.design.field_types import python_regex_problem
@@ -37,6 +32,11 @@ from designer.design.structure import with_item
 from designer.design.tables import SYSTEM_FIELD
 from designer.errors import ValidationFailed
 from designer.history.diff import FORMAT
+from designer.interchange.import_relationships import RelationshipRules
+from designer.interchange.import_source import IMPERFECT
+from designer.interchange.import_source import UNREPRESENTABLE
+from designer.interchange.import_source import Finding
+from designer.interchange.import_source import merged_order
 
 SETTING_OF_PROBLEM = {
     "default_value": "default_value",

@@ -4,10 +4,10 @@ import re
 
 from designer import diagram
 from designer import projects
-from designer.database.export_formats import FORMATS
-from designer.database.export_formats import export_file
 from designer.errors import ValidationFailed
 from designer.history import versions
+from designer.interchange.export_formats import FORMATS
+from designer.interchange.export_formats import export_file
 from designer.kept import KeptAnswers
 
 

@@ -14,12 +14,7 @@ from peewee import IntegrityError
 
 from designer import projects
 from designer.activity import recording
-from designer.database import import_limits
 from designer.database import takeover
-from designer.database.import_dbml import read_dbml
-from designer.database.import_json import plan_json
-from designer.database.import_plan import plan_import
-from designer.database.import_sql import read_sql
 from designer.db import database
 from designer.design.fields import regex_problem
 from designer.design.snapshot_rules import check_snapshot
@@ -27,6 +22,11 @@ from designer.design.tables import definition_of
 from designer.errors import Conflict
 from designer.errors import ValidationFailed
 from designer.history import versions
+from designer.interchange import import_limits
+from designer.interchange.import_dbml import read_dbml
+from designer.interchange.import_json import plan_json
+from designer.interchange.import_plan import plan_import
+from designer.interchange.import_sql import read_sql
 from designer.models import DataTable
 from designer.models import TableRelationship
 
@@ -57,7 +57,7 @@ def ids_in_use(ids):
 def plan_text(fmt, text, project_id=None, status="draft"):
     """The ImportPlan of a file's text in `fmt`, against the project's taken names.
 
-    The caps of designer.database.import_limits are checked before the text is parsed.
+    The caps of designer.interchange.import_limits are checked before the text is parsed.
     """
     if fmt not in FORMATS:
         message = f"Choose one of: {', '.join(FORMATS)}."

@@ -8,14 +8,14 @@ required column) becomes no action.
 Everything else is a finding. Pure: no database, no Flask.
 """
 
-from designer.database.import_source import IMPERFECT
-from designer.database.import_source import UNREPRESENTABLE
 from designer.design.field_types import pg_type
 from designer.design.keys import comparable_types
 from designer.design.keys import primary_key_fields
 from designer.design.keys import referenced_key
 from designer.design.naming import generated_name
 from designer.design.naming import identifier_problem
+from designer.interchange.import_source import IMPERFECT
+from designer.interchange.import_source import UNREPRESENTABLE
 
 
 class RelationshipRules:

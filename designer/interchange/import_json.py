@@ -9,16 +9,16 @@ already used on this server and names taken in the project are the only
 things changed, and the preview lists them. Pure: no database, no Flask.
 """
 
-from designer.database.import_limits import refuse_tables
-from designer.database.import_plan import ImportPlan
-from designer.database.import_plan import Names
-from designer.database.import_plan import OrderedIds
-from designer.database.import_plan import Rename
-from designer.database.import_source import IMPERFECT
-from designer.database.import_source import Finding
 from designer.design.snapshot_rules import check_snapshot
 from designer.design.structure import with_field_ids
 from designer.errors import ValidationFailed
+from designer.interchange.import_limits import refuse_tables
+from designer.interchange.import_plan import ImportPlan
+from designer.interchange.import_plan import Names
+from designer.interchange.import_plan import OrderedIds
+from designer.interchange.import_plan import Rename
+from designer.interchange.import_source import IMPERFECT
+from designer.interchange.import_source import Finding
 from designer.untrusted import UnreadableInput
 from designer.untrusted import first_bad_json_value
 from designer.untrusted import load_json

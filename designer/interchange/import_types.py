@@ -9,8 +9,6 @@ Pure: no database, no Flask.
 
 import re
 
-from designer.database.import_source import IMPERFECT
-from designer.database.import_source import UNREPRESENTABLE
 from designer.design.column_types import MAX_DIMENSIONS
 from designer.design.column_types import MAX_PRECISION
 from designer.design.column_types import MAX_TIME_PRECISION
@@ -18,6 +16,8 @@ from designer.design.column_types import MAX_VARCHAR
 from designer.design.column_types import parsed_type_name
 from designer.design.column_types import type_schema
 from designer.design.naming import quote_identifier
+from designer.interchange.import_source import IMPERFECT
+from designer.interchange.import_source import UNREPRESENTABLE
 
 ALIASES = {
     "int": "int4",

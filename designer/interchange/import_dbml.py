@@ -1,7 +1,7 @@
 """DBML (dbdiagram, ChartDB, drawDB) read with pydbml into an import Source.
 
 Column types go through the same PostgreSQL type map as SQL; `check:` lines of
-a column's note (how designer.database.export_formats writes validation rules)
+a column's note (how designer.interchange.export_formats writes validation rules)
 are read as CHECK expressions by PostgreSQL's parser. Enums, table groups,
 composite indexes and many-to-many refs are findings. Pure: no database, no Flask.
 """
@@ -19,19 +19,19 @@ from pydbml.exceptions import TableNotFoundError
 from pydbml.parser.parser import PyDBMLParser
 from pyparsing import ParseBaseException
 
-from designer.database import import_expressions as expressions
-from designer.database import import_limits
-from designer.database.import_limits import NO_DEADLINE
-from designer.database.import_source import IMPERFECT
-from designer.database.import_source import UNREPRESENTABLE
-from designer.database.import_source import Source
-from designer.database.import_source import SourceColumn
-from designer.database.import_source import SourceReference
-from designer.database.import_source import SourceTable
-from designer.database.import_types import SERIALS
-from designer.database.import_types import map_type
-from designer.database.import_types import parse_formatted
 from designer.errors import ValidationFailed
+from designer.interchange import import_expressions as expressions
+from designer.interchange import import_limits
+from designer.interchange.import_limits import NO_DEADLINE
+from designer.interchange.import_source import IMPERFECT
+from designer.interchange.import_source import UNREPRESENTABLE
+from designer.interchange.import_source import Source
+from designer.interchange.import_source import SourceColumn
+from designer.interchange.import_source import SourceReference
+from designer.interchange.import_source import SourceTable
+from designer.interchange.import_types import SERIALS
+from designer.interchange.import_types import map_type
+from designer.interchange.import_types import parse_formatted
 
 ACTIONS = {
     "cascade": "cascade",

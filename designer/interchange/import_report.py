@@ -11,9 +11,9 @@ from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
 
-from designer.database.import_source import IGNORED
-from designer.database.import_source import IMPERFECT
-from designer.database.import_source import UNREPRESENTABLE
+from designer.interchange.import_source import IGNORED
+from designer.interchange.import_source import IMPERFECT
+from designer.interchange.import_source import UNREPRESENTABLE
 
 SECTIONS = (
     (UNREPRESENTABLE, "Cannot be represented"),

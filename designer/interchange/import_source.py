@@ -2,7 +2,7 @@
 references, and the findings of reading it (what maps imperfectly, what cannot be
 represented, what was ignored), each with the line it comes from.
 
-The SQL, DBML and catalog readers fill a Source; designer.database.import_plan turns
+The SQL, DBML and catalog readers fill a Source; designer.interchange.import_plan turns
 it into a snapshot. Pure: no database, no Flask.
 """
 

@@ -1,4 +1,4 @@
-"""An SQL file's statements, parsed one piece at a time, for designer.database.import_sql.
+"""An SQL file's statements, parsed one piece at a time, for designer.interchange.import_sql.
 
 PostgreSQL's scanner (pglast's split without the parser: C, 0.3 s and 45 MB for 14 MB)
 finds where statements end; each piece runs from the end of the one before, so text the
@@ -18,10 +18,10 @@ import re
 from pglast import parser
 from pglast.parser import ParseError
 
-from designer.database import import_limits
-from designer.database.import_source import line_numbers
 from designer.errors import TooLarge
 from designer.errors import ValidationFailed
+from designer.interchange import import_limits
+from designer.interchange.import_source import line_numbers
 
 # A CREATE TABLE of 1,600 columns, each with two CHECKs, is some 300 KB.
 MAX_PIECE_BYTES = 1024 * 1024
