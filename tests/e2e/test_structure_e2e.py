@@ -29,7 +29,7 @@ def test_add_a_unique_pair_a_check_and_a_partial_index(page, user, orders):
     sign_in(page)
     page.goto(f"/tables/{orders.id}")
     page.get_by_role("button", name="Add unique").click()
-    page.get_by_label("Columns").fill("customer, code")
+    page.get_by_role("textbox", name="Columns", exact=True).fill("customer, code")
     page.get_by_label("Name", exact=True).fill("orders_customer_code_key")
     page.get_by_role("button", name="Save").click()
     expect(section(page)).to_contain_text("UNIQUE (customer, code)")
