@@ -15,6 +15,7 @@ from pglast.parser import ParseError
 from designer.design.expressions import FUNCTIONS
 from designer.design.expressions import ExpressionProblem
 from designer.design.expressions import check_tree
+from designer.design.expressions import nodes
 
 # The statements a plan, a put-back or a measure is made of.
 ALLOWED = (
@@ -49,19 +50,6 @@ FORBIDDEN_FUNCTIONS = frozenset(
 
 class RefusedStatement(Exception):
     """SQL the target must not run; the message says why."""
-
-
-def nodes(node):
-    """Every AST node under `node`, itself included."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, ast.Node):
-            yield item
-            for name in item:
-                stack.append(getattr(item, name))
-        elif isinstance(item, tuple | list):
-            stack.extend(item)
 
 
 def names_of(qualified):

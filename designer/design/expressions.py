@@ -51,6 +51,7 @@ class ExpressionProblem(ValueError):
 
 
 def nodes(node):
+    """Every AST node under `node`, itself included (the deploy guard walks trees with it too)."""
     stack = [node]
     while stack:
         item = stack.pop()

@@ -223,13 +223,17 @@ def test_the_deploy_guard_refuses_hostile_expressions(statement):
 
 
 def test_the_deploy_guard_lets_design_expressions_through():
-    for statement in (
-        'ALTER TABLE "app"."t" ADD CONSTRAINT "c" CHECK (amount > 0 AND lower(a) <> \'x\')',
-        'CREATE UNIQUE INDEX "i" ON "app"."t" USING btree ((lower(a)) DESC, "b" COLLATE "C")'
-        " WHERE b IS NOT NULL",
-        'SELECT count(*) FROM "app"."t" WHERE NOT (char_length(a) >= 2)',
-    ):
-        statement_guard.check_statement(statement, "app")
+    # Each passes with its own tree handed back, the kind of statement it is.
+    passed = [
+        type(statement_guard.check_statement(statement, "app")).__name__
+        for statement in (
+            'ALTER TABLE "app"."t" ADD CONSTRAINT "c" CHECK (amount > 0 AND lower(a) <> \'x\')',
+            'CREATE UNIQUE INDEX "i" ON "app"."t" USING btree ((lower(a)) DESC, "b" COLLATE "C")'
+            " WHERE b IS NOT NULL",
+            'SELECT count(*) FROM "app"."t" WHERE NOT (char_length(a) >= 2)',
+        )
+    ]
+    assert passed == ["AlterTableStmt", "IndexStmt", "SelectStmt"]
 
 
 def test_a_json_export_keeps_the_structure_and_imports_into_the_same_design(
