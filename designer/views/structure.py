@@ -68,12 +68,20 @@ def new(table_id, kind):
 @bp.post("/tables/<table_id>/structure/<kind>")
 @login_required
 def create(table_id, kind):
+    return saved(table_id, kind, None)
+
+
+def saved(table_id, kind, item_id):
+    """Save a new item (item_id None) or an edited one; the form again, with its errors,
+    when refused."""
     granted, table = tables.table_access(current_user, table_id, "editor")
     form = submitted(checked_kind(kind))
     try:
-        table_structure.save_item(current_user, table.id, kind, form, None, session_lock(table.id))
+        table_structure.save_item(
+            current_user, table.id, kind, form, item_id, session_lock(table.id)
+        )
     except ValidationFailed as exc:
-        return form_block(granted, table, kind, form, None, 422, exc.fields)
+        return form_block(granted, table, kind, form, item_id, 422, exc.fields)
     end_edit(table.id)
     return listing(granted, tables.table_access(current_user, table_id)[1])
 
@@ -91,16 +99,7 @@ def edit(table_id, kind, item_id):
 @bp.put("/tables/<table_id>/structure/<kind>/<item_id>")
 @login_required
 def update(table_id, kind, item_id):
-    granted, table = tables.table_access(current_user, table_id, "editor")
-    form = submitted(checked_kind(kind))
-    try:
-        table_structure.save_item(
-            current_user, table.id, kind, form, item_id, session_lock(table.id)
-        )
-    except ValidationFailed as exc:
-        return form_block(granted, table, kind, form, item_id, 422, exc.fields)
-    end_edit(table.id)
-    return listing(granted, tables.table_access(current_user, table_id)[1])
+    return saved(table_id, kind, item_id)
 
 
 @bp.delete("/tables/<table_id>/structure/<kind>/<item_id>")
