@@ -6,6 +6,8 @@ The "one" side (source) offers its id or a unique field; the "many" side
 the cycle; a table may refer to itself (parent_id).
 """
 
+import re
+
 from peewee import IntegrityError
 
 from designer import locks
@@ -180,6 +182,7 @@ def new_foreign_key(target, source, key, chosen="", label=None):
         label = (
             "Parent ID" if self_reference and not chosen else f"{singular_phrase(source.name)} ID"
         )
+    label = free_label(target, label, name)
     # Exactly the key's type, which a foreign key must have (no identity, no key settings).
     config = type_settings(key.field_config)
     try:
@@ -193,6 +196,22 @@ def new_foreign_key(target, source, key, chosen="", label=None):
             "foreign_key_name" if chosen else "target_field_id",
             f"{target.name} already has a {name} column; choose it, or another name.",
         )
+
+
+def free_label(target, label, column):
+    """A display name no field of the target has yet. A second link from the same table
+    would repeat "Customer ID"; it is then named after its own column (billing_customer_id:
+    "Billing customer ID"), and numbered only if that is taken too."""
+    taken = {f.name.casefold() for f in target.fields}
+    if label.casefold() not in taken:
+        return label
+    words = column.replace("_", " ").strip()
+    candidate = re.sub(r"\bid$", "ID", words[:1].upper() + words[1:])[:200]
+    number = 2
+    while candidate.casefold() in taken:
+        candidate = f"{label[:190]} {number}"
+        number += 1
+    return candidate
 
 
 def create_relationship(user, project_id, data, lock_token=None):

@@ -363,6 +363,19 @@ def test_a_new_foreign_key_can_be_named_in_the_form(alice, shop):
     assert "foreign_key_name" in caught.value.fields
 
 
+def test_a_second_link_from_the_same_table_is_named_after_its_own_column(alice, shop):
+    customers, orders = table(alice, shop, "Customers"), table(alice, shop, "Orders")
+    first = link(alice, shop, customers, orders)
+    second = link(alice, shop, customers, orders, foreign_key_name="billing_customer_id")
+    third = link(alice, shop, customers, orders, foreign_key_name="shipping_customer_id")
+    names = [DataField.get_by_id(r.target_field_id).name for r in (first, second, third)]
+    assert names == ["Customer ID", "Billing customer ID", "Shipping customer ID"]
+    # A column name already taken is still refused, and the message names that column.
+    with pytest.raises(ValidationFailed) as caught:
+        link(alice, shop, customers, orders, foreign_key_name="billing_customer_id")
+    assert "billing_customer_id column" in caught.value.fields["foreign_key_name"]
+
+
 def test_the_table_picker_offers_the_first_matching_tables_of_the_project(alice, shop, signed_in):
     for n in range(25):
         tables.create_table(alice, shop.id, f"Order line {n:02d}")
