@@ -110,7 +110,7 @@ def project_live(project_id):
     stamp = page_stamps.project_stamp(granted.project.id)
     if request.args.get("v") == stamp:
         return "", 204
-    names = ["table_list", "table_count", "activity_feed"]
+    names = ["table_list", "table_count", "activate_offer", "activity_feed"]
     body, status = blocks(PROJECT, names, live_oob=True, **project_context(granted))
     return body, status, {"X-Live-Version": stamp}
 

@@ -245,6 +245,9 @@ def test_the_project_page_follows_new_tables_and_their_counts(team, signed_in):
     assert "Invoices" in response.text
     assert 'id="table-count" class="muted" hx-swap-oob="true">2<' in response.text
     assert 'id="activity-feed"' in response.text
+    # The offer to activate Draft tables follows the new count too.
+    offer = response.text.split('id="activate-offer"')[1].split("</div>")[0]
+    assert 'hx-swap-oob="true"' in offer and "2 Draft tables not deployed" in offer
     # The list keeps the page's search: only matching tables come back.
     filtered = web.get(f"/projects/{project.id}/live?v=old&q=Orders").text
     listed = filtered.split('id="table-list"')[1].split("</table>")[0]
