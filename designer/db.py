@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 import weakref
+from types import SimpleNamespace
 
 import click
 from flask import g
@@ -109,8 +110,46 @@ def open_database(url, max_connections=32):
         return _pools[url]
 
 
+# Tables whose row-level security binds their owner too, and that the running role owns.
+FORCED_TABLES = """
+SELECT c.oid::regclass::text FROM pg_class c
+WHERE c.relkind IN ('r', 'p') AND c.relforcerowsecurity AND pg_has_role(c.relowner, 'USAGE')
+  AND c.relnamespace = 'public'::regnamespace
+  AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
+ORDER BY 1
+"""
+
+
+class OwnersRunner(Runner):
+    """Runs each migration with the owner's tables out of FORCE ROW LEVEL SECURITY for the
+    length of its own transaction. Migrations run as the tables' owner, and FORCE binds the
+    owner to the policies: without this, a data migration's UPDATE or INSERT ... SELECT sees
+    no rows on a server where the owner is not a superuser, and changes nothing without a
+    word. A superuser bypasses row security anyway, so there nothing is lifted."""
+
+    def _run(self, name, module, direction, fake=False):
+        if fake or not getattr(module, "atomic", True):
+            return super()._run(name, module, direction, fake)
+        step = getattr(module, direction)
+
+        def lifted(migrator, db):
+            forced = [row[0] for row in db.execute_sql(FORCED_TABLES).fetchall()]
+            for table in forced:
+                db.execute_sql(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+            step(migrator, db)
+            for table in forced:
+                if table_exists(db, table):
+                    db.execute_sql(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+
+        return super()._run(name, SimpleNamespace(**{direction: lifted}), direction, fake)
+
+
+def table_exists(db, name):
+    return db.execute_sql("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()[0]
+
+
 def migration_runner(db):
-    return Runner(db, directory=str(MIGRATIONS_DIR))
+    return OwnersRunner(db, directory=str(MIGRATIONS_DIR))
 
 
 MIGRATIONS_LOCK = "SELECT pg_advisory_{}(hashtextextended('dmd:migrations', 0))"

@@ -2,10 +2,12 @@
 
 import copy
 import json
+import uuid
 
 import psycopg2
 import pytest
 from peewee import PostgresqlDatabase
+from playhouse.migrations import Runner
 
 from designer.db import migration_runner
 from designer.db import open_database
@@ -216,3 +218,52 @@ def test_migration_0021_marks_the_versions_the_designer_saved_by_itself(fresh_da
     marked = db.execute_sql("SELECT automatic FROM schema_version ORDER BY version_number")
     assert [row[0] for row in marked.fetchall()] == [False, True, True, True, False, True]
     db.close()
+
+
+def test_data_migrations_see_every_row_when_the_owner_is_not_a_superuser(server_url, roles):
+    """Migrations run as the tables' owner, whom FORCE ROW LEVEL SECURITY binds: the runner
+    lifts it for each migration, so backfills change the rows they are meant to, and 0024
+    redoes the three that once ran blind."""
+    from designer import rls
+    from designer.db import MIGRATIONS_DIR
+
+    name = f"dmd_owned_{uuid.uuid4().hex[:10]}"
+    owner_url, _ = rls.provision(server_url, name, roles["owner"], roles["app"])
+    admin = connect(rls.with_database(server_url, name))
+    owner = connect(owner_url)
+    try:
+        # As a server upgraded before 0024 was: peewee's own runner, which lifts nothing.
+        blind = Runner(owner, directory=str(MIGRATIONS_DIR))
+        names = sorted(path.stem for path in MIGRATIONS_DIR.glob("0*.py"))
+        blind.up(names[names.index("0013_table_search_text") - 1])
+        populate_versions(admin, [[], []])  # as a superuser: rows RLS would hide from the owner
+        admin.execute_sql("UPDATE schema_version SET message = 'Deployed' WHERE version_number = 2")
+        project = admin.execute_sql("SELECT id FROM project").fetchone()[0]
+        admin.execute_sql(
+            "INSERT INTO data_table (project_id, name, table_name) VALUES (%s, 'Orders', 'orders')",
+            (project,),
+        )
+        blind.up(names[names.index("0024_backfills_the_owner_could_not_see") - 1])
+        assert admin.execute_sql("SELECT search_text FROM data_table").fetchone()[0] == ""
+        migration_runner(owner).up()
+        automatic = admin.execute_sql(
+            "SELECT automatic FROM schema_version ORDER BY version_number"
+        ).fetchall()
+        assert [row[0] for row in automatic] == [False, True]
+        assert "orders" in admin.execute_sql("SELECT search_text FROM data_table").fetchone()[0]
+        reserved = admin.execute_sql("SELECT project_id FROM target_reservation").fetchall()
+        assert reserved == [(project,)]
+        # Row security binds the owner again once the migrations are over.
+        forced = admin.execute_sql(
+            "SELECT count(*) FROM pg_class WHERE relname IN ('project', 'schema_version')"
+            " AND relforcerowsecurity"
+        ).fetchone()[0]
+        assert forced == 2
+    finally:
+        owner.close()
+        admin.close()
+        admin_url = rls.with_database(server_url, "postgres")
+        conn = psycopg2.connect(admin_url)
+        conn.autocommit = True
+        conn.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.close()
