@@ -34,6 +34,10 @@ from designer.database.schema_objects import structure_key
 from designer.design.column_types import enum_types
 from designer.design.naming import generated_name
 from designer.design.naming import quote_identifier as ident
+from designer.design.partitions import key_sql as partition_key_words
+from designer.design.partitions import parent_id
+from designer.design.partitions import partition_by
+from designer.design.partitions import partition_of
 from designer.design.structure import expression_sql
 from designer.design.structure import items
 from designer.history.diff import diff
@@ -57,7 +61,16 @@ def migration_steps(schema, old, new, changes):
         by_op.setdefault(change["op"], []).append(change)
     created = {c["table_id"] for c in by_op.get("add_table", [])}
     dropped = {c["table_id"] for c in by_op.get("drop_table", [])}
-    kept = [tid for tid in new["tables"] if tid in old["tables"]]
+    # A table whose partitioning changes is made again (PostgreSQL changes it in no other
+    # way), with its partitions: dropped and created, its other changes with it.
+    recreated = remade(old, new, created, dropped)
+    if recreated:
+        created, dropped = created | recreated, dropped | recreated
+        by_op = {
+            op: [c for c in group if c.get("table_id") not in recreated]
+            for op, group in by_op.items()
+        }
+    kept = [tid for tid in new["tables"] if tid in old["tables"] and tid not in recreated]
     steps = []
     steps += drop_objects(ctx, kept)
     steps += [
@@ -67,8 +80,17 @@ def migration_steps(schema, old, new, changes):
     steps += renames(ctx, by_op, kept)
     steps += [enum_changes.created(ctx, c) for c in by_op.get("add_enum", [])]
     steps += [s for c in by_op.get("alter_enum", []) for s in enum_changes.altered(ctx, c)]
-    for table_id in sorted(created, key=lambda tid: new["tables"][tid]["table_name"]):
+
+    # Partitions after the tables they are partitions of.
+    def order(tid):
+        return (
+            parent_id(new["tables"][tid]) is not None,
+            new["tables"][tid]["table_name"],
+        )
+
+    for table_id in sorted(created, key=order):
         steps += create_table(ctx, table_id)
+    steps += rebound(ctx, kept)
     for change in by_op.get("add_field", []):
         if change["table_id"] not in created:
             steps += add_column(ctx, change)
@@ -142,6 +164,7 @@ def drop_tables(ctx, dropped):
             if rel["target_table_id"] in remaining
             and rel["target_table_id"] != rel["source_table_id"]
         }
+        used |= {parent_id(ctx.table(tid, "old")) for tid in remaining}
         ready = sorted(remaining - used) or sorted(remaining)
         for table_id in ready:
             relation = ctx.relation(table_id, "old")
@@ -260,7 +283,16 @@ def create_table(ctx, table_id):
     ]
     relation = ctx.relation(table_id)
     body = ",\n    ".join(lines)
-    steps = [Step(f"CREATE TABLE {relation} (\n    {body}\n)", SAFE, "creates the table", table_id)]
+    sql = f"CREATE TABLE {relation} (\n    {body}\n)"
+    if partition_of(table):
+        # Its columns, keys and indexes are its parent's: PostgreSQL gives them to it.
+        spec = partition_of(table)
+        sql = (
+            f"CREATE TABLE {relation} PARTITION OF {ctx.relation(spec['table_id'])} {spec['bound']}"
+        )
+    elif partition_by(table):
+        sql += f"\nPARTITION BY {partition_key_sql(table)}"
+    steps = [Step(sql, SAFE, "creates the table", table_id)]
     steps += [
         Step(ctx.index_statement(table_id, key, name), SAFE, "indexes a new table", table_id)
         for key, name in names.items()
@@ -275,6 +307,70 @@ def create_table(ctx, table_id):
         if field["field_config"].get("description"):
             steps.append(column_comment(ctx, table_id, field))
     return steps
+
+
+def remade(old, new, created, dropped):
+    """Kept tables whose partitioning changed (key, or the parent a partition is of), and the
+    partitions of those, on both sides."""
+    found = set()
+    for table_id, table in new["tables"].items():
+        before = old["tables"].get(table_id)
+        if before is None or table_id in created:
+            continue
+        if partition_by(before) != partition_by(table) or parent_id(before) != parent_id(table):
+            found.add(table_id)
+    more = True
+    while more:
+        more = False
+        for snapshot in (old, new):
+            for table_id, table in snapshot["tables"].items():
+                if (
+                    parent_id(table) in found
+                    and table_id not in found
+                    and table_id in old["tables"]
+                    and table_id in new["tables"]
+                ):
+                    found.add(table_id)
+                    more = True
+    return found - created - dropped
+
+
+def rebound(ctx, kept):
+    """A partition whose bound changed: detached, then attached with the new bound (which
+    checks its rows against it)."""
+    steps = []
+    for table_id in kept:
+        before, after = partition_of(ctx.table(table_id, "old")), partition_of(ctx.table(table_id))
+        if not after or before == after:
+            continue
+        parent, relation = ctx.relation(after["table_id"]), ctx.relation(table_id)
+        name = ctx.table(table_id)["table_name"]
+        steps.append(
+            Step(
+                f"ALTER TABLE {parent} DETACH PARTITION {relation}", BLOCKING,
+                f"detaches partition {name} to give it its new bound", table_id,
+            )
+        )  # fmt: skip
+        measure = f"SELECT count(*) FROM {relation}"
+        steps.append(
+            Step(
+                f"ALTER TABLE {parent} ATTACH PARTITION {relation} {after['bound']}",
+                DATA_DEPENDENT,
+                f"attaches partition {name} with its new bound: fails on rows outside it",
+                table_id,
+                measure,
+            )
+        )
+    return steps
+
+
+def partition_key_sql(table):
+    """PARTITION BY's words for a parent: method and keys, columns by their names."""
+    return partition_key_words(
+        table,
+        lambda fid: ident(table["fields"][fid]["field_name"]),
+        lambda key: expression_sql(table, key["expression"]),
+    )
 
 
 def added_keys(ctx, table_id):
@@ -353,6 +449,10 @@ def add_object(ctx, table_id, key, name):
         f" (SELECT 1 FROM {qualified(ctx.schema, source['table_name'])} AS s WHERE {matched})"
     )
     reason = f"checks the rows against {name} (a foreign key): fails on rows pointing at nothing"
+    if partition_by(table):
+        # PostgreSQL (before 18) adds no NOT VALID foreign key to a partitioned table.
+        sql = f"ALTER TABLE {relation} ADD {clause}"
+        return [Step(sql, DATA_DEPENDENT, f"adds {name}: {reason}", table_id, measure)]
     return [added, Step(validate, DATA_DEPENDENT, reason, table_id, measure)]
 
 

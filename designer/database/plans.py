@@ -16,6 +16,7 @@ from designer.database.records import last_applied
 from designer.db import parse_id
 from designer.design.column_types import UnsafeSetting
 from designer.design.dependents import using_table
+from designer.design.partitions import parent_id
 from designer.design.page_stamps import project_stamp
 from designer.errors import ValidationFailed
 from designer.history import snapshot as snapshots
@@ -75,6 +76,8 @@ def desired_state(design, deployed, chosen, dropped=()):
         ends = {rel["source_table_id"], rel["target_table_id"]}
         if ends & set(chosen) and ends <= tables.keys():
             relationships[rid] = rel
+    # A partition is deployed with its parent, never before it.
+    tables = {tid: t for tid, t in tables.items() if parent_id(t) is None or parent_id(t) in tables}
     desired = {
         "format": deployed.get("format", 1),
         "tables": tables,

@@ -16,6 +16,7 @@ from designer.design.expressions import FUNCTIONS
 from designer.design.expressions import ExpressionProblem
 from designer.design.expressions import check_tree
 from designer.design.expressions import nodes
+from designer.design.partitions import bound_problem_of
 
 # The statements a plan, a put-back or a measure is made of.
 ALLOWED = (
@@ -140,6 +141,8 @@ def design_expressions(statement):
         elif isinstance(node, ast.IndexStmt):
             yield from (element.expr for element in node.indexParams or () if element.expr)
             yield node.whereClause
+        elif isinstance(node, ast.PartitionSpec):
+            yield from (element.expr for element in node.partParams or () if element.expr)
 
 
 def measured_calls(statement):
@@ -163,6 +166,12 @@ def measured_calls(statement):
 
 
 def check_design_expressions(statement):
+    for node in nodes(statement):
+        # A partition's bound: constants only (PostgreSQL evaluates it when it is made).
+        if isinstance(node, ast.PartitionBoundSpec):
+            problem = bound_problem_of(node, None)
+            if problem:
+                raise RefusedStatement(f"its partition bound is refused: {problem}")
     for expression in design_expressions(statement):
         if expression is None:
             continue

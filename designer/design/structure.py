@@ -33,6 +33,7 @@ from pglast.enums import SortByDir
 from pglast.enums import SortByNulls
 from pglast.parser import ParseError
 
+from designer.design import partitions
 from designer.design.expressions import ExpressionProblem
 from designer.design.expressions import column_ids
 from designer.design.expressions import deparsed
@@ -45,7 +46,7 @@ from designer.design.naming import MAX_IDENTIFIER_BYTES
 
 KINDS = ("uniques", "checks", "indexes")
 # Keys of "structure" that other parts of the designer own and check.
-OTHER_KEYS = frozenset({"primary_key"})
+OTHER_KEYS = frozenset({"primary_key", "partition_by", "partition_of"})
 ITEM_KEYS = {
     "uniques": ("id", "name", "columns", "comment"),
     "checks": ("id", "name", "expression", "comment"),
@@ -147,7 +148,7 @@ def structure_problems(table):
                 continue
             problems += [(where, key, message) for key, message in item_problems(kind, item, table)]
     problems += name_clashes(structure) + same_uniques(table)
-    return problems
+    return problems + partitions.table_problems(table)
 
 
 def key_columns(table):
@@ -471,6 +472,9 @@ def with_field_ids(structure, new_id):
 
     moved = {}
     for kind, entries in structure.items():
+        if kind == "partition_by":
+            moved[kind] = partitions.moved_ids({kind: entries}, new_id, str)[kind]
+            continue
         if kind not in KINDS:
             moved[kind] = entries
             continue

@@ -1,0 +1,237 @@
+"""Partitioned tables deployed to a real PostgreSQL: a parent PARTITION BY RANGE / LIST, its
+partitions made with PARTITION OF and their bounds, read back from pg_catalog (relkind 'p',
+pg_get_partkeydef, pg_get_expr(relpartbound)); the parent's key and indexes reach every
+partition once; a bound changed is detached and attached again; hostile bounds are refused
+by the rules and by the deploy guard."""
+
+import copy
+
+import psycopg2
+import pytest
+
+from designer.database import ddl
+from designer.database import statement_guard
+from designer.design import partitions
+from designer.design.field_types import python_regex_problem
+from designer.design.snapshot_rules import Refused
+from designer.design.snapshot_rules import snapshot_problems
+from tests import snapshots as s
+from tests.integration.test_ddl_oracle import deploy
+from tests.integration.test_ddl_oracle import fresh_schema
+
+SCHEMA = "parts"
+
+
+@pytest.fixture
+def cursor(database_url):
+    conn = psycopg2.connect(database_url)
+    yield conn.cursor()
+    conn.rollback()
+    conn.close()
+
+
+def partitioned():
+    """payments partitioned by range of paid_on, keyed by (paid_on, payment_no), with an
+    index on customer; two monthly partitions and a default one."""
+    paid_on = s.field("paid_on", "date", date_type="date")
+    number = s.field("payment_no", "number", number_type="integer", sort_order=2)
+    customer = s.field("customer", "text", sort_order=3)
+    payments = s.keyed_table("payments", [paid_on, number], customer)
+    payments["structure"]["partition_by"] = {
+        "method": "range",
+        "keys": [{"column": paid_on["id"], "expression": None, "collation": None, "opclass": None}],
+    }
+    payments["structure"]["indexes"] = {
+        "i1": {
+            "id": "i1", "name": None, "method": "btree", "unique": False, "comment": None,
+            "keys": [{"column": customer["id"], "expression": None, "collation": None,
+                      "opclass": None, "descending": False, "nulls": None}],
+            "include": [], "where": None,
+        }
+    }  # fmt: skip
+    parts = [
+        partition("payments_2024_01", payments, "FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')"),
+        partition("payments_2024_02", payments, "FOR VALUES FROM ('2024-02-01') TO ('2024-03-01')"),
+        partition("payments_other", payments, "DEFAULT"),
+    ]
+    return payments, parts
+
+
+def partition(name, parent, bound):
+    return {
+        "id": s.new_id("t"), "name": name.title(), "table_name": name, "description": "",
+        "status": "active", "fields": {},
+        "structure": {"partition_of": {"table_id": parent["id"], "bound": bound}},
+    }  # fmt: skip
+
+
+def catalog(cursor):
+    cursor.execute(
+        "SELECT c.relname, c.relkind, CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,"
+        " (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent"
+        "   WHERE i.inhrelid = c.oid), pg_get_expr(c.relpartbound, c.oid)"
+        " FROM pg_class c WHERE c.relnamespace = %s::regnamespace AND c.relkind IN ('r', 'p')"
+        " ORDER BY 1",
+        (SCHEMA,),
+    )
+    return cursor.fetchall()
+
+
+def indexes(cursor, table):
+    cursor.execute(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s ORDER BY 1",
+        (SCHEMA, table),
+    )
+    return [row[0].split(" ON ", 1)[1] for row in cursor.fetchall()]
+
+
+def guarded(steps):
+    for step in steps:
+        statement_guard.check_statement(step.sql, SCHEMA)
+    return steps
+
+
+def test_a_partitioned_table_and_its_partitions_deploy_as_designed(cursor):
+    payments, parts = partitioned()
+    snap = s.snapshot([payments, *parts])
+    fresh_schema(cursor, SCHEMA)
+    steps = guarded(ddl.migration(SCHEMA, None, snap))
+    script = ddl.script(steps)
+    assert 'PARTITION BY RANGE ("paid_on")' in script
+    assert script.count("CREATE INDEX") == 1  # once, on the parent
+    deploy(cursor, steps)
+    assert catalog(cursor) == [
+        ("payments", "p", "RANGE (paid_on)", None, None),
+        ("payments_2024_01", "r", None, "payments",
+         "FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')"),
+        ("payments_2024_02", "r", None, "payments",
+         "FOR VALUES FROM ('2024-02-01') TO ('2024-03-01')"),
+        ("payments_other", "r", None, "payments", "DEFAULT"),
+    ]  # fmt: skip
+    # The parent's key and index, on each partition once (PostgreSQL made them).
+    assert indexes(cursor, "payments_2024_01") == [
+        "parts.payments_2024_01 USING btree (customer)",
+        "parts.payments_2024_01 USING btree (paid_on, payment_no)",
+    ]
+    cursor.execute(
+        "INSERT INTO parts.payments VALUES ('2024-01-05', 1, 'a'), ('2024-02-05', 2, 'b'),"
+        " ('2025-01-01', 3, 'c')"
+    )
+    cursor.execute("SELECT tableoid::regclass::text FROM parts.payments ORDER BY payment_no")
+    assert [r[0] for r in cursor.fetchall()] == [
+        "parts.payments_2024_01", "parts.payments_2024_02", "parts.payments_other",
+    ]  # fmt: skip
+
+
+def test_a_changed_bound_detaches_and_attaches_and_a_dropped_partition_goes(cursor):
+    payments, parts = partitioned()
+    before = s.snapshot([payments, *parts])
+    fresh_schema(cursor, SCHEMA)
+    deploy(cursor, ddl.migration(SCHEMA, None, before))
+    after = copy.deepcopy(before)
+    wider = "FOR VALUES FROM ('2024-02-01') TO ('2024-04-01')"
+    after["tables"][parts[1]["id"]]["structure"]["partition_of"]["bound"] = wider
+    del after["tables"][parts[0]["id"]]
+    steps = guarded(ddl.migration(SCHEMA, before, after))
+    assert [" ".join(step.sql.split()[:2]) for step in steps] == [
+        "DROP TABLE", "ALTER TABLE", "ALTER TABLE",
+    ]  # fmt: skip
+    assert "DETACH PARTITION" in steps[1].sql and "ATTACH PARTITION" in steps[2].sql
+    assert [step.kind for step in steps] == ["destructive", "blocking", "data_dependent"]
+    deploy(cursor, steps)
+    assert [row[0] for row in catalog(cursor)] == ["payments", "payments_2024_02", "payments_other"]
+    assert catalog(cursor)[1][4] == wider
+    # And the migration back makes the first again, as a fresh deploy would.
+    deploy(cursor, guarded(ddl.migration(SCHEMA, after, before)))
+    assert len(catalog(cursor)) == 4
+
+
+def test_list_partitions_and_a_column_added_to_the_parent_reach_each_partition(cursor):
+    region = s.field("region", "text", is_required=True)
+    sales = s.table("sales", region)
+    sales["structure"] = {
+        "partition_by": {
+            "method": "list",
+            "keys": [{"column": region["id"], "expression": None, "collation": None,
+                      "opclass": None}],
+        },
+        "primary_key": [],
+    }  # fmt: skip
+    del sales["fields"][s.pk_of(sales)]
+    europe = partition("sales_europe", sales, "FOR VALUES IN ('de', 'fr')")
+    before = s.snapshot([sales, europe])
+    fresh_schema(cursor, SCHEMA)
+    deploy(cursor, guarded(ddl.migration(SCHEMA, None, before)))
+    after = copy.deepcopy(before)
+    amount = s.field("amount", "number", number_type="integer", sort_order=5)
+    after["tables"][sales["id"]]["fields"][amount["id"]] = amount
+    deploy(cursor, guarded(ddl.migration(SCHEMA, before, after)))
+    cursor.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = 'parts.sales_europe'::regclass"
+        " AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+    )
+    assert [r[0] for r in cursor.fetchall()] == ["region", "amount"]
+    assert catalog(cursor)[1][4] == "FOR VALUES IN ('de', 'fr')"
+
+
+HOSTILE_BOUNDS = [
+    "FOR VALUES IN (pg_terminate_backend(1))",
+    "FOR VALUES IN ((SELECT 1))",
+    "FOR VALUES FROM (now()) TO (MAXVALUE)",
+    "FOR VALUES IN (1::other.evil)",
+    "FOR VALUES IN (1); DROP TABLE x",
+]
+
+
+@pytest.mark.parametrize("bound", HOSTILE_BOUNDS)
+def test_hostile_bounds_are_refused_by_the_rules_and_the_guard(bound):
+    with pytest.raises(partitions.BoundProblem):
+        partitions.clean_bound(bound, None)
+    payments, parts = partitioned()
+    parts[0]["structure"]["partition_of"]["bound"] = bound
+    with pytest.raises(Refused) as refused:
+        snapshot_problems(as_stored(s.snapshot([payments, *parts])), None, python_regex_problem)
+    assert "bound" in refused.value.words()
+    statement = f"CREATE TABLE {SCHEMA}.x PARTITION OF {SCHEMA}.payments {bound}"
+    with pytest.raises(statement_guard.RefusedStatement):
+        statement_guard.check_statement(statement, SCHEMA)
+
+
+def test_the_guard_keeps_partitions_inside_the_schema():
+    for statement in (
+        f"CREATE TABLE {SCHEMA}.x PARTITION OF public.payments DEFAULT",
+        f"ALTER TABLE {SCHEMA}.payments ATTACH PARTITION public.x DEFAULT",
+        f"CREATE TABLE {SCHEMA}.x (a int) PARTITION BY RANGE ((public.f(a)))",
+    ):
+        with pytest.raises(statement_guard.RefusedStatement):
+            statement_guard.check_statement(statement, SCHEMA)
+    statement_guard.check_statement(
+        f"CREATE TABLE {SCHEMA}.x PARTITION OF {SCHEMA}.payments FOR VALUES IN ('a', -1)", SCHEMA
+    )
+
+
+def as_stored(snap):
+    """The hand-built snapshot with UUIDs for ids, as the rules want them."""
+    import json
+    import uuid
+
+    text = json.dumps(snap)
+    ids = {tid for tid in snap["tables"]}
+    for table in snap["tables"].values():
+        ids |= set(table["fields"])
+        ids |= set((table.get("structure") or {}).get("indexes") or {})
+    for old in sorted(ids, key=len, reverse=True):
+        text = text.replace(f'"{old}"', f'"{uuid.uuid4()}"')
+    return json.loads(text)
+
+
+def test_a_key_without_the_partition_column_is_refused():
+    payments, parts = partitioned()
+    key = payments["structure"]["primary_key"]
+    payments["structure"]["primary_key"] = key[1:]
+    with pytest.raises(Refused) as refused:
+        snapshot_problems(as_stored(s.snapshot([payments, *parts])), None, python_regex_problem)
+    assert "must include the partition key's columns (paid_on)" in refused.value.words()
+    # As designed, the same snapshot is stored.
+    payments, parts = partitioned()
+    snapshot_problems(as_stored(s.snapshot([payments, *parts])), None, python_regex_problem)
