@@ -16,8 +16,8 @@ from designer.database.records import last_applied
 from designer.db import parse_id
 from designer.design.column_types import UnsafeSetting
 from designer.design.dependents import using_table
-from designer.design.partitions import parent_id
 from designer.design.page_stamps import project_stamp
+from designer.design.partitions import parent_id
 from designer.errors import ValidationFailed
 from designer.history import snapshot as snapshots
 from designer.history import versions
