@@ -310,22 +310,14 @@ def unexplained(project, snapshot, actual):
 def adopt_design(user, project_id, deployed, adopted, chosen=None):
     """The design with its deployed tables as adopted, saved as a version (unsaved work first).
 
-    For one `chosen` Difference only what changed from `deployed` to `adopted` is carried
-    into the design: its other changes, not deployed yet, stay."""
+    Only what changed from `deployed` to `adopted` (one `chosen` Difference, or the whole
+    report) is carried into the design: its own changes, not deployed yet, stay, except where
+    the database changed the same setting, which the database wins."""
     design = build(project_id)
-    if chosen is not None:
-        tables = carried(design["tables"], deployed["tables"], adopted["tables"])
-        relationships = carried(
-            design["relationships"], deployed["relationships"], adopted["relationships"]
-        )
-    else:
-        tables = {tid: t for tid, t in design["tables"].items() if tid not in deployed["tables"]}
-        tables.update(adopted["tables"])
-        relationships = {
-            rid: rel for rid, rel in design["relationships"].items()
-            if rid not in deployed["relationships"]
-        }  # fmt: skip
-        relationships.update(adopted["relationships"])
+    tables = carried(design["tables"], deployed["tables"], adopted["tables"])
+    relationships = carried(
+        design["relationships"], deployed["relationships"], adopted["relationships"]
+    )
     relationships = {
         rid: rel for rid, rel in relationships.items()
         if all(end in tables for end in (rel["source_table_id"], rel["target_table_id"]))

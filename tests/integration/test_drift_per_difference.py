@@ -209,3 +209,20 @@ def test_the_api_resolves_one_difference_either_way(alice, shop, deployed, api):
     assert stale.status_code == 409
     bad = client.post(resolve, json={"resolve": "adopt", "difference": 7})
     assert bad.status_code == 422
+
+
+def test_adopting_the_whole_report_keeps_the_designs_undeployed_changes(alice, shop, deployed):  # noqa: F811
+    customers, orders = deployed
+    rows("ALTER TABLE shop.orders ALTER COLUMN paid SET DEFAULT true")
+    rows("ALTER TABLE shop.customers ALTER COLUMN nickname TYPE varchar(80)")
+    # The design's own change, not deployed: a setting the database did not touch.
+    total = field_named(orders.id, "total")
+    fields.update_field(alice, total.id, total.revision, {"max": "500"}, partial=True)
+    adopted = drift.adopt(alice, shop.id)
+    assert adopted.status == "applied"
+    assert field_named(orders.id, "paid").default_value == "true"
+    assert field_named(customers.id, "nickname").field_config["max_length"] == 80
+    assert field_named(orders.id, "total").field_config["max"] == "500"
+    assert lines(alice, shop) == []
+    pending = plans.plan_for(alice, shop.id).steps
+    assert any("total" in step.sql for step in pending)
