@@ -90,11 +90,13 @@ def as_server_runs(url, text):
     return re.sub(r"(?<=\)) VIRTUAL\b", " STORED", text)
 
 
-def apply_with_psql(url, text, name="the file"):
-    """Run the text with psql in one transaction, stopping at the first error."""
+def apply_with_psql(url, text, name="the file", single=True):
+    """Run the text with psql (in one transaction unless not `single`), stopping at the
+    first error."""
     env = {**os.environ, "PGOPTIONS": "-c client_min_messages=warning"}
     done = subprocess.run(
-        [str(PSQL), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-d", url, "-f", "-"],
+        [str(PSQL), "-X", "-q", "-v", "ON_ERROR_STOP=1", *(["-1"] if single else []),
+         "-d", url, "-f", "-"],
         input=text, capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
     if done.returncode != 0:
@@ -143,6 +145,9 @@ SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.reloptions,
        obj_description(c.oid, 'pg_class')
   FROM pg_class c
  WHERE c.relnamespace = %(schema)s::regnamespace AND c.relkind IN ('r', 'p')
+   -- An extension's own tables (PostGIS's spatial_ref_sys) are not the file's.
+   AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass
+                    AND e.objid = c.oid AND e.deptype = 'e')
 """
 COLUMNS = """
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
@@ -215,6 +220,8 @@ def catalog_from(cursor, params):
         )  # fmt: skip
     cursor.execute(COLUMNS, params)
     for table, name, type_, not_null, default, coll, identity, gen, comment, owned in cursor:
+        if table not in catalog.tables:
+            continue  # an extension's
         if owned and default == f"nextval('{quoted(owned)}'::regclass)":
             default = "nextval(its own sequence)"  # serial: the sequence's name is the table's
         catalog.tables[table].columns[name] = Column(
@@ -222,11 +229,15 @@ def catalog_from(cursor, params):
         )
     cursor.execute(CONSTRAINTS, params)
     for table, name, contype, definition, comment, columns in cursor:
+        if table not in catalog.tables:
+            continue
         catalog.tables[table].constraints[(contype, definition)] = (name, comment, tuple(columns))
     cursor.execute(INDEXES, params)
     # pg_get_indexdef names the table with its schema whatever the search_path.
     on_schema = re.compile(r" ON (ONLY )?" + re.escape(quoted(params["name"])) + r"\.")
     for table, name, definition, comment in cursor:
+        if table not in catalog.tables:
+            continue
         definition = on_schema.sub(r" ON \1", INDEX_NAME.sub(r"\1\3", definition), count=1)
         catalog.tables[table].indexes[definition] = (name, comment)
     cursor.execute(ENUMS, params)

@@ -164,7 +164,22 @@ class Planner(RelationshipRules):
             self.add_table(table)
         for reference in self.source.references:
             self.add_relationship(reference)
+        self.unused_enums()
         return self.plan
+
+    def unused_enums(self):
+        """An enum no column uses stays in the design, but a deploy creates an enum only for
+        the columns that use it: said, at the line that creates it."""
+        used = {
+            f["field_config"].get("enum_id")
+            for t in self.plan.snapshot["tables"].values()
+            for f in t["fields"].values()
+        }
+        for name, enum_id in self.enum_ids.items():
+            if enum_id not in used:
+                words = f"enum {name} is used by no column: kept in the design, not deployed"
+                line = self.source.enum_lines.get(name)
+                self.note(IMPERFECT, line, name, words + " until one is")
 
     def add_enums(self):
         """The file's enum types, with new ids; their columns name them by id."""

@@ -96,6 +96,7 @@ class Source:
     findings: list = field(default_factory=list)
     # Enum types the file creates: {name: [labels]}.
     enums: dict = field(default_factory=dict)
+    enum_lines: dict = field(default_factory=dict)  # {name: the line that creates it}
     # Domains the file creates ({name: its base type's parse tree}), and other types.
     domains: dict = field(default_factory=dict)
     defined: set = field(default_factory=set)

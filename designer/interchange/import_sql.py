@@ -83,6 +83,13 @@ IGNORED_CLAUSES = {
     "AT_SetStorage": "SET STORAGE",
     "AT_SetRelOptions": "SET (storage options)",
 }
+# Constraints PostgreSQL may defer to the end of a transaction, in the words of a finding.
+DEFERRABLE_KINDS = {
+    "CONSTR_PRIMARY": "primary key",
+    "CONSTR_UNIQUE": "unique",
+    "CONSTR_FOREIGN": "foreign key",
+    "CONSTR_EXCLUSION": "exclusion constraint",
+}
 OTHER_CONSTRAINTS = {
     "CONSTR_GENERATED": "a generated column's expression",
     "CONSTR_EXCLUSION": "an exclusion constraint",
@@ -420,6 +427,7 @@ class SqlReader:
             self.note(UNREPRESENTABLE, line, name, "a second enum of this name is skipped")
             return
         self.source.enums[name] = labels
+        self.source.enum_lines[name] = line
 
     def read_AlterEnumStmt(self, stmt, line):
         """ALTER TYPE name ADD VALUE / RENAME VALUE on an enum the file created."""
@@ -443,6 +451,7 @@ class SqlReader:
         line = self.at(node)
         column = table.columns.get(column_name) if column_name else None
         keys = names(node.get("keys")) or [column_name]
+        self.timing(table, node, line)
         if kind == "CONSTR_NOTNULL" and keys[0] in table.columns:
             table.columns[keys[0]].is_required = True
         elif kind == "CONSTR_DEFAULT" and column:
@@ -461,9 +470,28 @@ class SqlReader:
             words = OTHER_CONSTRAINTS.get(kind, "a constraint")
             self.note(UNREPRESENTABLE, line, table.name, f"{words} cannot be represented")
 
+    def timing(self, table, node, line):
+        """What the design does not hold of when a constraint is checked: DEFERRABLE (a
+        design's keys are checked at once) and NOT VALID (a deploy validates every row)."""
+        kind = node.get("contype")
+        what = DEFERRABLE_KINDS.get(kind)
+        if what and (node.get("deferrable") or node.get("initdeferred")):
+            words = f"{what} {node.get('conname') or ''} is DEFERRABLE in the file"
+            words += ": the design's is checked at once (NOT DEFERRABLE)"
+            self.note(IMPERFECT, line, table.name, " ".join(words.split()))
+        if kind in ("CONSTR_FOREIGN", "CONSTR_CHECK") and node.get("skip_validation"):
+            what = "foreign key" if kind == "CONSTR_FOREIGN" else "CHECK"
+            words = f"{what} {node.get('conname') or ''} is NOT VALID in the file"
+            words += ": a deploy validates it against every row"
+            self.note(IMPERFECT, line, table.name, " ".join(words.split()))
+
     def default(self, table, column, expr, line):
         value, problem = expressions.default_value(expr)
-        if value is expressions.SERIAL_DEFAULT:
+        if value is None and problem is None:
+            # DEFAULT NULL: the same rows as no default, though the catalog keeps one.
+            words = "DEFAULT NULL is not kept: no default, which fills NULL all the same"
+            self.note(IMPERFECT, line, f"{table.name}.{column.name}", words)
+        elif value is expressions.SERIAL_DEFAULT:
             column.generated_key = True
         elif problem:
             text = self.text_of(expr)
