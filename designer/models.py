@@ -349,6 +349,31 @@ class SchemaPart(BaseModel):
         primary_key = CompositeKey("project", "hash")
 
 
+class WorkingPart(BaseModel):
+    """A part of the working copy (designer/history/parts.py): a table or relationship's
+    canonical JSON and its hash, rewritten by triggers whenever the design changes
+    (migration 0030); NULL body and hash where SQL does not write that JSON."""
+
+    id = None
+    project = ForeignKeyField(Project, on_delete="CASCADE", index=False)
+    kind = TextField(constraints=[one_of("kind", ("tables", "relationships"))])
+    entry_id = TextField()
+    bucket = TextField()
+    label = TextField(null=True)
+    body = JSONTextField(null=True)
+    hash = CharField(max_length=64, null=True)
+
+    class Meta:
+        primary_key = CompositeKey("project", "kind", "entry_id")
+
+
+WorkingPart.add_index(
+    WorkingPart.index(WorkingPart.project, name="working_part_unwritten").where(
+        WorkingPart.hash.is_null()
+    )
+)
+
+
 class TableLock(BaseModel):
     data_table = ForeignKeyField(
         DataTable,
@@ -494,6 +519,7 @@ MODELS = (
     TableRelationship,
     SchemaVersion,
     SchemaPart,
+    WorkingPart,
     TableLock,
     ActivityEntry,
     Deployment,

@@ -32,6 +32,7 @@ PROTECTED_TABLES = (
     "table_relationship",
     "schema_version",
     "schema_part",
+    "working_part",
     "table_lock",
     "activity_entry",
     "deployment",

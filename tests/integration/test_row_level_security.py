@@ -30,14 +30,16 @@ PROJECT_OF = {
     "table_relationship": "project_id",
     "schema_version": "project_id",
     "schema_part": "project_id",
+    "working_part": "project_id",
     "table_lock": "project_id",
     "activity_entry": "project_id",
     "deployment": "project_id",
     "target_reservation": "project_id",
     "project_enum": "project_id",
 }
-# A row's key, where it is not `id`: a version's part is named by its hash in its project.
-KEY_OF = {"schema_part": "hash"}
+# A row's key, where it is not `id`: a version's part is named by its hash in its project,
+# a working copy's part by its entry's id.
+KEY_OF = {"schema_part": "hash", "working_part": "entry_id"}
 # Append-only for the app role (migrations/0016): test_app_role_rights checks it.
 APPEND_ONLY = {"activity_entry"}
 WRITABLE = [table for table in PROJECT_OF if table not in APPEND_ONLY]
