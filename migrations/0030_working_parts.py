@@ -20,8 +20,7 @@ that these parts equal what the Python code computes from scratch after random e
 Each trigger first locks the rows it rewrites and only then reads the design (a new
 snapshot per statement), so of two transactions changing one table, the later writes its
 part with the earlier's change in it. Rows belong to their project: members read them,
-editors write them (rls_protect, migration 0009). Row-level security binds the owner who
-runs migrations to no user, so it is lifted for the backfill in this transaction only.
+editors write them (rls_protect, migration 0009), FORCE included.
 """
 
 TABLE = """
@@ -283,7 +282,6 @@ BACKFILL = [
     "SELECT working_tables_write(ARRAY(SELECT id FROM data_table))",
     "SELECT working_relationships_write(ARRAY(SELECT id FROM table_relationship))",
 ]
-READ = ("data_table", "data_field", "table_relationship")
 
 
 def up(migrator, db):
@@ -298,12 +296,10 @@ def up(migrator, db):
     ).fetchone()[0]
     if supported:
         db.execute_sql("ALTER TABLE working_part ALTER COLUMN body SET COMPRESSION lz4")
-    for table in READ:
-        db.execute_sql(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+    # (The runner lifts FORCE on the tables read for this transaction, designer.db; the new
+    # table is forced once it is filled.)
     for statement in BACKFILL:
         db.execute_sql(statement)
-    for table in READ:
-        db.execute_sql(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
     db.execute_sql("SELECT rls_protect('working_part', 'project_id')")
 
 

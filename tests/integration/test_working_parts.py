@@ -11,10 +11,13 @@ from hypothesis import strategies as st
 
 from designer import projects
 from designer.db import database
+from designer.db import migration_runner
+from designer.db import table_exists
 from designer.design import fields
 from designer.design import tables
 from designer.history import parts
 from designer.history import snapshot
+from tests.integration import test_migrations as migrations
 from tests.integration.test_version_parts import apply_edit
 
 # Text PostgreSQL and Python must escape alike: quotes, backslashes, control characters,
@@ -146,3 +149,42 @@ def test_a_float_in_a_part_leaves_it_to_the_save_and_a_move_or_rename_rewrites_i
     tables.update_table(alice, two.id, revision, name="Renamed")
     assert_kept_as_computed(project.id)
     assert all(row[3] for row in kept_parts(project.id).values())
+
+
+def test_migration_0030_writes_the_parts_of_designs_made_before_it(fresh_database):
+    db = migrations.connect(fresh_database("dmd_working"))
+    runner = migration_runner(db)
+    runner.up("0027_versions_into_parts")
+    migrations.populate_versions(db, [])
+    project = db.execute_sql("SELECT id FROM project").fetchone()[0]
+    made = db.execute_sql(
+        "INSERT INTO data_table (project_id, name, table_name, description)"
+        " SELECT %s, 'T' || i, 't' || i, E'«é»\\t\"' || i FROM generate_series(1, 3) i"
+        " RETURNING id",
+        (project,),
+    ).fetchall()
+    db.execute_sql(
+        "INSERT INTO data_field (table_id, name, field_name, data_type, sort_order, field_config)"
+        " SELECT t.id, 'F' || j, 'f' || j, 'text', j, '{\"b\": [1, {\"a\": null}], \"aa\": 2}'"
+        " FROM data_table t CROSS JOIN generate_series(1, 2) j"
+    )
+    db.execute_sql(
+        "INSERT INTO table_relationship (project_id, source_table_id, target_table_id,"
+        " relationship_name) VALUES (%s, %s, %s, 'r')",
+        (project, made[0][0], made[1][0]),
+    )
+    runner.up()
+    rows = db.execute_sql(
+        "SELECT kind, entry_id, body::text, hash FROM working_part ORDER BY kind, entry_id"
+    ).fetchall()
+    query = f"SELECT id, part::text FROM ({snapshot.PARTS_JSON}) parts (id, part)"
+    built = dict(db.execute_sql(query, {"project": str(project)}).fetchall())
+    expected = [
+        ("relationships", rid, snapshot.canonical_json(entry))
+        for rid, entry in sorted(json.loads(built.pop(None)).items())
+    ] + [("tables", tid, snapshot.canonical_json(json.loads(built[tid]))) for tid in sorted(built)]
+    assert [row[:3] for row in rows] == expected
+    assert all(parts.digest(text) == hashed for _, _, text, hashed in rows)
+    runner.down("0027_versions_into_parts")
+    assert not table_exists(db, "working_part")
+    db.close()
