@@ -702,9 +702,15 @@ def unaccounted(plan, lines):
         if finding.line is not None:
             on_line[finding.line].append(finding)
     renames = renamed(plan)
+    tables = plan.snapshot["tables"]
+    # A partition's columns are its parent's (it has no fields of its own).
+    parent = {
+        tid: (t.get("structure") or {}).get("partition_of", {}).get("table_id")
+        for tid, t in tables.items()
+    }
     design = {
-        t["table_name"]: {f["field_name"] for f in t["fields"].values()}
-        for t in plan.snapshot["tables"].values()
+        t["table_name"]: {f["field_name"] for f in tables[parent[tid] or tid]["fields"].values()}
+        for tid, t in tables.items()
     }
     owned = owned_sequences(lines)
     missing = []

@@ -68,7 +68,9 @@ def chosen_drafts(project_id, table_ids=None, all_drafts=False):
         message = "Send table_ids or all_drafts, not both."
         raise ValidationFailed(message, {"table_ids": message})
     columns = (DataTable.id, DataTable.name, DataTable.table_name, DataTable.status)
-    rows = DataTable.select(*columns).where(DataTable.project == project_id)
+    # Whether each is a partition (it has no fields of its own), not the whole definition.
+    partition = SQL("schema_definition #> '{structure,partition_of}'").alias("partition_of")
+    rows = DataTable.select(*columns, partition).where(DataTable.project == project_id)
     if all_drafts:
         rows = rows.where(DataTable.status == "draft")
     else:

@@ -19,6 +19,7 @@ from designer.design.field_types import SYSTEM_FIELD
 from designer.design.field_types import pg_type
 from designer.design.naming import identifier_problem
 from designer.design.naming import suggest_identifier
+from designer.design.partitions import partition_of
 from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
@@ -159,6 +160,14 @@ def describe_table_change(before, after):
     return "; ".join(parts) or f"saved table {after.name} unchanged"
 
 
+def is_partition(table):
+    """Whether a table row is a partition (rows read for activation carry just that)."""
+    if "partition_of" in table.__data__ or hasattr(table, "partition_of"):
+        return bool(getattr(table, "partition_of", None))
+    structure = (table.schema_definition or {}).get("structure")
+    return isinstance(structure, dict) and bool(partition_of({"structure": structure}))
+
+
 def activation_problems(table, fields=None):
     """Why a table cannot become Active now (empty when it can); `fields` when already read."""
     problems = []
@@ -167,7 +176,8 @@ def activation_problems(table, fields=None):
     fields = [
         f for f in (table.fields if fields is None else fields) if not f.field_config.get("system")
     ]
-    if not fields:
+    # A partition's columns are its parent's: it has none of its own.
+    if not fields and not is_partition(table):
         problems.append("Add at least one field besides id.")
     for field in fields:
         problem = identifier_problem(field.field_name, "field")

@@ -25,6 +25,8 @@ from designer.design.field_types import default_functions
 from designer.design.keys import primary_key_fields
 from designer.design.keys import relationship_pairs
 from designer.design.naming import quote_identifier as ident
+from designer.design.partitions import partition_by
+from designer.design.partitions import partition_of
 from designer.design.structure import expression_sql
 from designer.design.structure import items
 from designer.design.structure import sort_key
@@ -369,6 +371,9 @@ def dbml_structure(table):
     for item in sorted(items(table, "checks").values(), key=sort_key):
         called = item["name"] or "(generated name)"
         left_out.append(f"  // check {called} left out: DBML has no CHECK")
+    if partition_by(table):
+        words = f"PARTITION BY {ddl.partition_key_sql(table)}"
+        left_out.append(f"  // {words} left out: DBML cannot say partitioning")
     return lines, left_out
 
 
@@ -433,6 +438,16 @@ def dbml_text(snapshot, schema, pieces=True):
         lines += ["}", ""]
     with enum_types(design.get("enums")):
         for table in sorted(design["tables"].values(), key=lambda t: t["table_name"]):
+            spec = partition_of(table)
+            if spec:
+                # No table of its own: its columns are its parent's.
+                parent = design["tables"][spec["table_id"]]["table_name"]
+                lines += [
+                    f"// {table['table_name']} left out: partition of {parent}: {spec['bound']}"
+                    " (DBML cannot say partitioning)",
+                    "",
+                ]
+                continue
             if pieces:
                 block = lambda t=table: dbml_block(t)  # noqa: E731
                 lines.append(piece(("dbml", enum_key(design)), table, block))

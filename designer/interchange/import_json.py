@@ -90,8 +90,9 @@ def renewed_ids(snapshot):
         tables[new(table["id"])] = {**table, "id": new(table["id"]), "fields": fields}
         if "structure" in table:
             moved_structure = with_field_ids(table["structure"], new)
-            if "primary_key" in moved_structure:
-                moved_structure["primary_key"] = renamed(moved_structure["primary_key"])
+            for key in ("primary_key", "partition_of"):
+                if key in moved_structure:
+                    moved_structure[key] = renamed(moved_structure[key])
             tables[new(table["id"])]["structure"] = moved_structure
     relationships = {}
     for rel in snapshot["relationships"].values():

@@ -23,6 +23,14 @@ from designer.design.field_types import python_regex_problem
 from designer.design.naming import identifier_problem
 from designer.design.naming import shorten
 from designer.design.naming import suggest_identifier
+from designer.design.partitions import PartitionInvalid
+from designer.design.partitions import bound_problem
+from designer.design.partitions import clean_partition_by
+from designer.design.partitions import partition_by
+from designer.design.partitions import partition_of
+from designer.design.partitions import table_problems as partition_problems
+from designer.design.partitions import unique_problem
+from designer.design.snapshot_rules import unique_sets
 from designer.design.structure import NOUN
 from designer.design.structure import ItemInvalid
 from designer.design.structure import clean_item
@@ -160,9 +168,18 @@ class Planner(RelationshipRules):
 
     def build(self):
         self.add_enums()
+        partitions = []
         for table in self.source.tables.values():
-            self.add_table(table)
+            if table.partition_of is not None:
+                partitions.append(table)
+            else:
+                self.add_table(table)
+        # Partitions once every parent is placed (a file may make them in any order).
+        for table in partitions:
+            self.add_partition(table)
         for reference in self.source.references:
+            if self.partition_reference(reference):
+                continue
             self.add_relationship(reference)
         self.unused_enums()
         return self.plan
@@ -180,6 +197,81 @@ class Planner(RelationshipRules):
                 words = f"enum {name} is used by no column: kept in the design, not deployed"
                 line = self.source.enum_lines.get(name)
                 self.note(IMPERFECT, line, name, words + " until one is")
+
+    def partition_reference(self, reference):
+        """A foreign key held by or pointing at a partition: a finding (a partition's keys
+        are its parent's)."""
+        for name in (reference.table, reference.ref_table):
+            placed = self.placed.get(name)
+            table = self.plan.snapshot["tables"].get(placed[0]) if placed else None
+            if table is not None and partition_of(table):
+                subject = (
+                    f"{reference.table}({', '.join(reference.columns)}) → {reference.ref_table}"
+                )
+                words = f"a foreign key of partition {name} is not kept: its keys are its parent's"
+                self.note(UNREPRESENTABLE, reference.line, subject, words)
+                return True
+        return False
+
+    def add_partition(self, source_table):
+        """A partition: its parent by id and its bound; no fields of its own (its columns are
+        its parent's). What the file gives it besides is said, each at its line."""
+        parent_name, bound, line = source_table.partition_of
+        placed = self.placed.get(parent_name)
+        parent = self.plan.snapshot["tables"].get(placed[0]) if placed else None
+        method = (partition_by(parent) or {}).get("method") if parent else None
+        problem = None
+        if method is None:
+            problem = f"its parent {parent_name} is not a partitioned table of the file"
+        else:
+            problem = bound_problem(bound, method)
+        if problem:
+            self.note(UNREPRESENTABLE, line, source_table.name, f"partition is not kept: {problem}")
+            if source_table.columns:
+                source_table.partition_of = None
+                self.add_table(source_table)
+            return
+        table_name = valid_identifier(
+            source_table.name, "table", self.table_names, self.plan, "table"
+        )
+        table_id = self.new_id()
+        self.plan.snapshot["tables"][table_id] = {
+            "id": table_id, "name": self.display_names.free(display_name(table_name), limit=0),
+            "table_name": table_name, "description": source_table.description or "",
+            "status": self.status, "fields": {},
+            "structure": {"partition_of": {"table_id": placed[0], "bound": bound}},
+        }  # fmt: skip
+        self.placed[source_table.name] = (table_id, {}, [])
+        self.partition_columns(source_table, parent)
+        subject = source_table.name
+        for kind, data, item_line in source_table.structure:
+            what = data.get("source_text") or f"{NOUN[kind]} {data.get('name') or ''}".strip()
+            words = f"{what} of a partition is not kept: its keys and indexes are its parent's"
+            self.note(UNREPRESENTABLE, item_line, subject, words)
+        if source_table.primary_key:
+            words = "a partition's own primary key is not kept: it has its parent's"
+            self.note(UNREPRESENTABLE, source_table.line, subject, words)
+
+    def partition_columns(self, source_table, parent):
+        """The columns a pg_dump file writes for a partition are its parent's: each one read
+        as a column is (its findings at its own line), and one that differs is said."""
+        theirs = {f["field_name"]: f for f in parent["fields"].values()}
+        names = Names()
+        for position, (name, column) in enumerate(source_table.columns.items(), start=1):
+            if column.unique or column.indexed:
+                words = "an index of a partition is not kept: its indexes are its parent's"
+                self.note(UNREPRESENTABLE, column.line, f"{source_table.name}.{name}", words)
+            entry = self.field_entry(source_table, column, names, position)
+            parent_field = theirs.get(name)
+            same = parent_field is not None and all(
+                entry[key] == parent_field[key]
+                for key in ("data_type", "is_required", "default_value")
+            )
+            if not same:
+                words = (
+                    "a partition has its parent's columns: this one's own definition is not kept"
+                )
+                self.note(UNREPRESENTABLE, column.line, f"{source_table.name}.{name}", words)
 
     def add_enums(self):
         """The file's enum types, with new ids; their columns name them by id."""
@@ -236,6 +328,32 @@ class Planner(RelationshipRules):
             }
         self.placed[source_table.name] = (table_id, columns, key)
         self.add_structure(source_table, self.plan.snapshot["tables"][table_id], columns)
+        if source_table.partition_by is not None:
+            self.add_partition_key(source_table, self.plan.snapshot["tables"][table_id], columns)
+
+    def add_partition_key(self, source_table, table, columns):
+        """PARTITION BY, read as a person's typed key is (column names as the file has them)."""
+        method, keys, line = source_table.partition_by
+        by_original = {
+            fid: {**table["fields"][fid], "field_name": original}
+            for original, fid in columns.items()
+        }
+        reading = {**table, "fields": by_original}
+        said = None
+        try:
+            spec = clean_partition_by(method, ", ".join(keys), reading)
+        except PartitionInvalid as exc:
+            said = "; ".join(exc.problems.values())
+        else:
+            kept = {**table, "structure": {**(table.get("structure") or {}), "partition_by": spec}}
+            said = next((message for _, _, message in partition_problems(kept)), None)
+            for key_columns, what in unique_sets(kept):
+                said = said or unique_problem(kept, key_columns, what)
+            if said is None:
+                table["structure"] = kept["structure"]
+        if said:
+            words = f"PARTITION BY {method.upper() if method else ''} is not kept: {said}"
+            self.note(UNREPRESENTABLE, line, source_table.name, words)
 
     def add_structure(self, source_table, table, columns):
         """The table's uniques over several columns, CHECKs and indexes, as the file names

@@ -82,6 +82,10 @@ class SourceTable:
     structure: list = field(default_factory=list)
     # Columns whose type the design cannot hold (an index or CHECK on them is not kept).
     lost_types: set = field(default_factory=set)
+    # A partitioned table's key: (method, [each key as SQL text], line).
+    partition_by: tuple | None = None
+    # A partition: (its parent's name, its bound as deparsed SQL, line).
+    partition_of: tuple | None = None
 
     def mention(self, group, column):
         self.mentions[group].append(column)

@@ -308,17 +308,45 @@ class SqlReader:
         table = SourceTable(name=name, line=line)
         self.source.tables[name] = table
         import_limits.refuse_tables(len(self.source.tables))
-        if any(stmt.get(k) for k in ("inhRelations", "partspec", "partbound", "ofTypename")):
-            self.note(UNREPRESENTABLE, line, name, "inheritance or partitioning is not kept")
+        if stmt.get("partbound") is not None:
+            self.partition(table, stmt, line)
+        elif stmt.get("inhRelations") or stmt.get("ofTypename"):
+            self.note(UNREPRESENTABLE, line, name, "inheritance or OF type is not kept")
             self.unpartitioned.add(name)
+        if stmt.get("partspec") is not None:
+            self.partitioned(table, line)
         for element in stmt.get("tableElts", []):
             kind, body = unwrap(element)
-            if kind == "ColumnDef":
+            if table.partition_of:
+                words = "a partition's own column options and constraints are not kept"
+                self.note(UNREPRESENTABLE, self.at(body), name, words)
+            elif kind == "ColumnDef":
                 self.column(table, body)
             elif kind == "Constraint":
                 self.constraint(table, body, None)
             else:
                 self.note(UNREPRESENTABLE, self.at(body), name, "LIKE clauses are not kept")
+
+    def partitioned(self, table, line):
+        """PARTITION BY: the method and each key as SQL, as pglast deparses them."""
+        found = self.statement_objects()
+        spec = found.partspec if isinstance(found, ast.CreateStmt) else None
+        if spec is None:
+            self.note(UNREPRESENTABLE, line, table.name, "PARTITION BY could not be read again")
+            return
+        method = {"r": "range", "l": "list", "h": "hash"}.get(getattr(spec.strategy, "value", None))
+        keys = [deparsed(element).removeprefix(" ") for element in spec.partParams or ()]
+        table.partition_by = (method, keys, line)
+
+    def partition(self, table, stmt, line):
+        """CREATE TABLE … PARTITION OF parent FOR VALUES …: its parent and its bound."""
+        parents = stmt.get("inhRelations") or []
+        found = self.statement_objects()
+        if len(parents) != 1 or not isinstance(found, ast.CreateStmt):
+            self.note(UNREPRESENTABLE, line, table.name, "PARTITION OF could not be read again")
+            return
+        parent = unwrap(parents[0])[1]["relname"]
+        table.partition_of = (parent, deparsed(found.partbound), line)
 
     def column(self, table, element):
         type_name = element["typeName"]
@@ -567,7 +595,16 @@ class SqlReader:
     def alter(self, table, cmd, line):
         subtype = cmd.get("subtype")
         column = table.columns.get(cmd.get("name"))
-        if subtype == "AT_AddConstraint":
+        if table.partition_of and subtype == "AT_AddConstraint":
+            body = unwrap(cmd["def"])[1]
+            if body.get("contype") == "CONSTR_FOREIGN":
+                columns = names(body.get("fk_attrs"))
+                subject = f"{table.name}({', '.join(columns)}) → {body['pktable']['relname']}"
+            else:
+                subject = table.name
+            words = "a constraint of a partition is not kept: its keys are its parent's"
+            self.note(UNREPRESENTABLE, line, subject, words)
+        elif subtype == "AT_AddConstraint":
             self.constraint(table, unwrap(cmd["def"])[1], None)
         elif subtype == "AT_ColumnDefault" and column and cmd.get("def"):
             self.default(table, column, cmd["def"], line)
@@ -578,17 +615,33 @@ class SqlReader:
         elif subtype in IGNORED_CLAUSES:
             self.ignore(line, table.name, IGNORED_CLAUSES[subtype])
         elif subtype == "AT_AttachPartition":
-            partition = unwrap(cmd["def"])[1]["name"]["relname"]
-            words = f"a partition of {table.name}: imported as a table of its own"
-            self.note(UNREPRESENTABLE, line, partition, words)
+            self.attach(table, unwrap(cmd["def"])[1]["name"]["relname"], line)
         else:
             words = f"ALTER TABLE … {sql_words(subtype)} cannot be represented"
             self.note(UNREPRESENTABLE, line, table.name, words)
+
+    def attach(self, parent, name, line):
+        """ALTER TABLE parent ATTACH PARTITION name FOR VALUES … (pg_dump's form)."""
+        found = self.statement_objects()
+        bound = None
+        for cmd in getattr(found, "cmds", None) or ():
+            definition = getattr(cmd, "def_", None)
+            if isinstance(definition, ast.PartitionCmd) and definition.name.relname == name:
+                bound = definition.bound
+        partition = self.source.tables.get(name)
+        if partition is None or bound is None or partition.partition_of:
+            self.note(UNREPRESENTABLE, line, name, f"partition of {parent.name} is not kept")
+            return
+        partition.partition_of = (parent.name, deparsed(bound), line)
 
     def read_IndexStmt(self, stmt, line):
         name = stmt["relation"]["relname"]
         table = self.source.table(name, line)
         if table is None:
+            return
+        if table.partition_of:
+            words = "an index of a partition is not kept: its indexes are its parent's"
+            self.note(UNREPRESENTABLE, line, name, words)
             return
         if name in self.unpartitioned:
             # A partitioned table's index, whose partitions attach theirs: a plain one here.

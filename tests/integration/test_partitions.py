@@ -5,6 +5,7 @@ partition once; a bound changed is detached and attached again; hostile bounds a
 by the rules and by the deploy guard."""
 
 import copy
+import re
 
 import psycopg2
 import pytest
@@ -235,3 +236,98 @@ def test_a_key_without_the_partition_column_is_refused():
     # As designed, the same snapshot is stored.
     payments, parts = partitioned()
     snapshot_problems(as_stored(s.snapshot([payments, *parts])), None, python_regex_problem)
+
+
+HAND_WRITTEN = """
+CREATE TABLE measurements (
+    city_id integer NOT NULL,
+    logdate date NOT NULL,
+    peaktemp integer,
+    PRIMARY KEY (city_id, logdate)
+) PARTITION BY RANGE (logdate);
+CREATE TABLE measurements_y2024 PARTITION OF measurements
+    FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE measurements_rest PARTITION OF measurements DEFAULT;
+CREATE INDEX ON measurements (peaktemp);
+CREATE TABLE cities (region text, name text) PARTITION BY LIST (lower(region));
+CREATE TABLE cities_eu PARTITION OF cities FOR VALUES IN ('eu', 'uk');
+"""
+# pg_dump's form: the partition's columns written out, attached afterwards.
+PG_DUMP = """
+CREATE TABLE public.events (id integer NOT NULL, at date NOT NULL, PRIMARY KEY (id, at))
+PARTITION BY HASH (id);
+CREATE TABLE public.events_0 (id integer NOT NULL, at date NOT NULL);
+CREATE TABLE public.events_1 (id integer NOT NULL, at date DEFAULT now() NOT NULL);
+ALTER TABLE ONLY public.events ATTACH PARTITION public.events_0
+    FOR VALUES WITH (modulus 2, remainder 0);
+ALTER TABLE ONLY public.events ATTACH PARTITION public.events_1
+    FOR VALUES WITH (modulus 2, remainder 1);
+CREATE INDEX events_1_at_idx ON public.events_1 USING btree (at);
+"""
+
+
+def shapes(design):
+    """Each table's partitioning in names: (key or parent, bound)."""
+    tables = design["tables"]
+    found = {}
+    for table in tables.values():
+        by, of = partitions.partition_by(table), partitions.partition_of(table)
+        if by:
+            found[table["table_name"]] = (by["method"], len(by["keys"]), len(table["fields"]))
+        if of:
+            parent = tables[of["table_id"]]["table_name"]
+            found[table["table_name"]] = (parent, of["bound"], len(table["fields"]))
+    return found
+
+
+def test_hand_written_and_pg_dump_partitions_import_with_their_parents(alice):
+    from designer.history import snapshot as snapshots
+    from designer.interchange import imports
+
+    project, plan, _ = imports.import_new_project(alice, "Hand", "sql", HAND_WRITTEN + PG_DUMP)
+    assert shapes(snapshots.build(project.id)) == {
+        "measurements": ("range", 1, 3),
+        "measurements_y2024": (
+            "measurements", "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')", 0,
+        ),
+        "measurements_rest": ("measurements", "DEFAULT", 0),
+        "cities": ("list", 1, 2),
+        "cities_eu": ("cities", "FOR VALUES IN ('eu', 'uk')", 0),
+        "events": ("hash", 1, 2),
+        "events_0": ("events", "FOR VALUES WITH (MODULUS 2, REMAINDER 0)", 0),
+        "events_1": ("events", "FOR VALUES WITH (MODULUS 2, REMAINDER 1)", 0),
+    }  # fmt: skip
+    said = {(f.subject, f.message) for f in plan.findings}
+    lost = "a partition has its parent's columns: this one's own definition is not kept"
+    assert ("events_1.at", lost) in said  # its own DEFAULT now()
+    assert ("events_1", "an index of a partition is not kept: its indexes are its parent's") in said
+    assert not [f for f in plan.findings if f.subject.startswith(("measurements", "cities"))]
+
+
+def test_partitions_round_trip_through_sql_json_and_dbml(alice):
+    from designer.history import snapshot as snapshots
+    from designer.interchange import exports
+    from designer.interchange import imports
+    from designer.models import Project
+    from tests.integration.test_exact_round_trips import dbml_core
+    from tests.integration.test_import_export import with_schema
+
+    project, _, _ = imports.import_new_project(alice, "Hand", "sql", HAND_WRITTEN)
+    first = exports.export_design(alice, project.id, "sql").text
+    assert "PARTITION OF" in first and "PARTITION BY LIST ((lower(region)))" in first
+    again_project, _, _ = imports.import_new_project(alice, "Again", "sql", first)
+    again = exports.export_design(alice, again_project.id, "sql").text
+    assert with_schema(again, again_project.target_schema) == with_schema(
+        first, project.target_schema
+    )
+    dbml = exports.export_design(alice, project.id, "dbml").text
+    assert 'PARTITION BY RANGE ("logdate") left out' in dbml
+    assert "partition of measurements: FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')" in dbml
+    assert not re.search(r'Table "measurements_y2024"', dbml)
+    assert len(dbml_core(dbml)["tables"]) == 2  # dbdiagram's own parser reads it
+    text = exports.export_design(alice, project.id, "json").text
+    original = snapshots.snapshot_hash(snapshots.build(project.id))
+    Project.delete().where(Project.id.in_([project.id, again_project.id])).execute()
+    copy_project, plan, _ = imports.import_new_project(alice, "Copy", "json", text)
+    assert snapshots.snapshot_hash(snapshots.build(copy_project.id)) == original
+    assert not plan.findings
