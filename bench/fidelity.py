@@ -151,14 +151,16 @@ def summary(rows):
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def comparable(text, project):
-    """An export with what differs between two projects by nature taken out: the project's
-    name and target schema, and ids (the second import's are new: the first's are in use),
-    each replaced by the order it first appears in."""
+def comparable(text, project, first):
+    """An export of a re-imported project with what differs from the first by nature put
+    back: its name and target schema (the first's), and ids (the second import's are new:
+    the first's are in use), each replaced by the order it first appears in."""
     from designer.models import Project
 
-    project = Project.get_by_id(project.id)
-    text = text.replace(project.target_schema, "<schema>").replace(project.name, "<name>")
+    if project.id != first.id:
+        project, first = Project.get_by_id(project.id), Project.get_by_id(first.id)
+        text = text.replace(project.target_schema, first.target_schema)
+        text = text.replace(project.name, first.name)
     order = {}
     return UUID.sub(lambda m: f"<id {order.setdefault(m.group(0), len(order))}>", text)
 
@@ -182,7 +184,7 @@ def round_trips(user, project):
             print(f"  {fmt} export -> import refused: {str(error)[:300]}")
             continue
         second = exports.export_design(user, again.id, fmt).text
-        first, second = comparable(first, project), comparable(second, again)
+        first, second = comparable(first, project, project), comparable(second, again, project)
         lines = set(first.splitlines()) ^ set(second.splitlines())
         verdict = "equal" if first == second else f"differ ({len(lines)} lines)"
         print(f"  {fmt} export -> import ({took:.1f} s) -> export: {verdict}")

@@ -12,6 +12,7 @@ import re
 
 from pglast import ast
 from pglast import parse_sql
+from pglast.enums import CoercionForm
 from pglast.parser import ParseError
 
 from designer.design.expressions import deparsed
@@ -83,6 +84,7 @@ IGNORED_CLAUSES = {
     "AT_SetStorage": "SET STORAGE",
     "AT_SetRelOptions": "SET (storage options)",
 }
+SQL_SYNTAX = CoercionForm.COERCE_SQL_SYNTAX
 # Constraints PostgreSQL may defer to the end of a transaction, in the words of a finding.
 DEFERRABLE_KINDS = {
     "CONSTR_PRIMARY": "primary key",
@@ -554,6 +556,7 @@ class SqlReader:
                 words = f"CHECK ({text}) could not be read again"
                 self.note(UNREPRESENTABLE, line, table.name, words)
                 return
+            self.sql_syntax(table, found.raw_expr, line, f"CHECK ({text[:80]})")
             data = {"name": node.get("conname"), "expression": deparsed(found.raw_expr)}
             data["source_text"] = f"CHECK ({text})"
             table.structure.append(("checks", data, line))
@@ -680,6 +683,7 @@ class SqlReader:
             words = f"index {stmt.get('idxname') or ''} with a tablespace or storage options"
             self.note(UNREPRESENTABLE, line, table.name, f"{words} cannot be represented")
             return
+        self.sql_syntax(table, found, line, f"index {found.idxname or ''}")
         data = {
             "name": found.idxname,
             "method": found.accessMethod or "btree",
@@ -689,6 +693,22 @@ class SqlReader:
             "where": deparsed(found.whereClause) if found.whereClause is not None else None,
         }
         table.structure.append(("indexes", data, line))
+
+    def sql_syntax(self, table, tree, line, what):
+        """A call in the SQL standard's syntax (NORMALIZE(x, NFKC), EXTRACT(year FROM d),
+        TRIM(BOTH FROM x)…) is kept as the plain function call it means, which the catalog
+        then prints as such: the same expression, written differently, said so."""
+        calls = sorted(
+            {
+                node.funcname[-1].sval
+                for node in nodes(tree)
+                if isinstance(node, ast.FuncCall) and node.funcformat == SQL_SYNTAX
+            }
+        )
+        if calls:
+            words = f"{what}: {', '.join(c.upper() for c in calls)}(…) in SQL syntax is kept"
+            words += " as the same function's plain call, which the catalog prints so"
+            self.note(IMPERFECT, line, table.name, " ".join(words.split()))
 
     def read_CommentStmt(self, stmt, line):
         parts = names(unwrap(stmt.get("object"))[1].get("items", []))

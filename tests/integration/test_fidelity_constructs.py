@@ -38,6 +38,14 @@ CONSTRUCTS = {
         "CREATE TABLE artist (id integer PRIMARY KEY, name text NOT NULL);\n",
         ("no type", "ratable_entity_type"),
     ),
+    # OpenStreetMap's users_display_name_canonical_idx: a call in the SQL standard's syntax.
+    "sql syntax call": (
+        "CREATE TABLE users (id bigint PRIMARY KEY, display_name varchar NOT NULL, born date,\n"
+        "  CONSTRAINT born_check CHECK (EXTRACT(year FROM born) > 1900));\n"
+        "CREATE INDEX users_display_name_canonical_idx ON public.users\n"
+        "  USING btree (lower(NORMALIZE(display_name, NFKC)));\n",
+        ("index", "users", "normalize"),
+    ),
 }
 
 
@@ -63,5 +71,9 @@ def test_a_construct_of_a_big_schema_is_kept_or_named(
         assert (kind, rest[0]) in deployed.tables[table].constraints
     elif kind == "default":
         assert deployed.tables[table].columns[rest[0]].default is rest[1]
+    elif kind == "index":
+        # The same index, its call written as a plain one.
+        (definition,) = deployed.tables[table].indexes
+        assert f'"{rest[0]}"((display_name)::text' in definition
     else:
         assert table not in deployed.types
