@@ -186,6 +186,8 @@ class FieldSettings(Body):
     time_precision: Count = None
     array_dimensions: Count = None
     collation: Identifier | None = None
+    identity: Literal["always", "by_default"] | None = None
+    serial: bool = None
 
 
 class FieldInput(FieldSettings):

@@ -116,6 +116,7 @@ class Column:
     identity: str
     generated: str
     comment: str | None
+    sequence: str | None  # the sequence the column owns (serial, identity): pg_depend's
 
 
 @dataclass
@@ -222,10 +223,8 @@ def catalog_from(cursor, params):
     for table, name, type_, not_null, default, coll, identity, gen, comment, owned in cursor:
         if table not in catalog.tables:
             continue  # an extension's
-        if owned and default == f"nextval('{quoted(owned)}'::regclass)":
-            default = "nextval(its own sequence)"  # serial: the sequence's name is the table's
         catalog.tables[table].columns[name] = Column(
-            type_, not_null, default, coll, identity, gen, comment
+            type_, not_null, default, coll, identity, gen, comment, owned
         )
     cursor.execute(CONSTRAINTS, params)
     for table, name, contype, definition, comment, columns in cursor:
@@ -455,7 +454,9 @@ class Tally:
 
 
 KINDS = {"p": "primary keys", "u": "uniques", "f": "foreign keys", "c": "checks", "x": "exclusions"}
-COLUMN_PARTS = ("type", "default", "nullability", "collation", "identity", "generated", "comment")
+COLUMN_PARTS = (
+    "type", "default", "nullability", "collation", "identity", "generated", "comment", "sequence",
+)  # fmt: skip
 
 
 @dataclass
@@ -536,6 +537,7 @@ def compare_table(name, table, there, lines, result):
             ("identity", column.identity, other.identity),
             ("generated", column.generated, other.generated),
             ("comment", column.comment, other.comment),
+            ("sequence", column.sequence, other.sequence),
         ):
             if part in ("type", "default", "nullability"):
                 tally[f"columns: {part}"].count(mine == theirs)

@@ -15,8 +15,11 @@ from designer.database.ddl_terms import column_comment
 from designer.database.ddl_terms import column_definition
 from designer.database.ddl_terms import column_type
 from designer.database.ddl_terms import default_sql
+from designer.database.ddl_terms import identity_words
 from designer.database.ddl_terms import literal
 from designer.database.ddl_terms import qualified
+from designer.database.ddl_terms import sequence_statements
+from designer.database.ddl_terms import serial_default
 from designer.design.naming import generated_name
 from designer.design.naming import quote_identifier as ident
 from designer.design.type_changes import STRINGS
@@ -37,7 +40,10 @@ def add_column(ctx, change):
     if sequence is not None:
         sequence = qualified(ctx.schema, sequence)
     sql = f"ALTER TABLE {relation} ADD COLUMN {column_definition(field, sequence)}"
-    steps = []
+    steps, owned = [], None
+    if field["field_config"].get("serial") and sequence is not None:
+        create, owned = sequence_statements(relation, field, sequence)
+        steps.append(Step(create, SAFE, f"creates the sequence of {field['field_name']}", table_id))
     if field["is_required"] and field.get("default_value") is None and sequence is None:
         reason = "adds a required column without a default: fails if the table has rows"
         steps.append(
@@ -45,6 +51,9 @@ def add_column(ctx, change):
         )
     else:
         steps.append(Step(sql, SAFE, f"adds column {field['field_name']}", table_id))
+    if owned is not None:
+        reason = f"makes the sequence {field['field_name']}'s own"
+        steps.append(Step(owned, SAFE, reason, table_id))
     if field["field_config"].get("description"):
         steps.append(column_comment(ctx, table_id, field))
     return steps
@@ -179,6 +188,7 @@ def alter_column(ctx, change):
         steps += set_not_null(ctx, table_id, after)
     elif before["is_required"] and not after["is_required"]:
         steps.append(Step(f"{alter} DROP NOT NULL", SAFE, "makes the column optional"))
+    steps += generation_steps(ctx, table_id, before, after, retyped)
     if before["field_config"].get("description") != after["field_config"].get("description"):
         steps.append(column_comment(ctx, table_id, after))
     for step in steps:
@@ -211,3 +221,48 @@ def set_not_null(ctx, table_id, field):
         ),
         Step(f"{alter} DROP CONSTRAINT {check}", SAFE, f"drops {name}, no longer needed", table_id),
     ]
+
+
+def generated_by(config):
+    """How a column's values are generated: ("identity", kind), ("serial",) or None."""
+    if config.get("identity"):
+        return ("identity", config["identity"])
+    return ("serial",) if config.get("serial") else None
+
+
+def generation_steps(ctx, table_id, before, after, retyped):
+    """Identity and serial set, changed or removed on a kept column (after its type, default
+    and NOT NULL): its own sequence made, switched or dropped."""
+    old, new = generated_by(before["field_config"]), generated_by(after["field_config"])
+    relation, name = ctx.relation(table_id), after["field_name"]
+    alter = f"ALTER TABLE {relation} ALTER COLUMN {ident(name)}"
+    key = ("sequence", after["id"])
+    steps = []
+    if old == new:
+        if new == ("serial",) and retyped:
+            sequence = qualified(ctx.schema, ctx.new_names[table_id][key])
+            reason = f"the sequence of {name} takes its new type"
+            steps.append(Step(f"ALTER SEQUENCE {sequence} AS {column_type(after)}", SAFE, reason))
+        return steps
+    if old and new and old[0] == new[0] == "identity":
+        words = identity_words(after["field_config"]).removesuffix(" AS IDENTITY")
+        return [Step(f"{alter} SET {words}", SAFE, f"makes {name} {words.lower()}")]
+    if old == ("serial",):
+        sequence = qualified(ctx.schema, ctx.old_names[table_id][key])
+        steps.append(Step(f"{alter} DROP DEFAULT", SAFE, f"{name} is no longer serial"))
+        steps.append(Step(f"DROP SEQUENCE {sequence}", SAFE, f"drops the sequence of {name}"))
+    elif old:
+        steps.append(Step(f"{alter} DROP IDENTITY", SAFE, f"{name} is no longer an identity"))
+    if new is None:
+        return steps
+    sequence = qualified(ctx.schema, ctx.new_names[table_id][key])
+    reason = f"numbers new rows of {name} from 1: values already there may be taken again"
+    if new[0] == "identity":
+        words = identity_words(after["field_config"])
+        steps.append(Step(f"{alter} ADD {words} (SEQUENCE NAME {sequence})", BLOCKING, reason))
+        return steps
+    create, owned = sequence_statements(relation, after, sequence)
+    steps.append(Step(create, SAFE, f"creates the sequence of {name}"))
+    steps.append(Step(owned, SAFE, f"makes the sequence {name}'s own"))
+    steps.append(Step(f"{alter} SET DEFAULT {serial_default(sequence)}", BLOCKING, reason))
+    return steps

@@ -27,6 +27,7 @@ from designer.database.ddl_terms import index_key_sql
 from designer.database.ddl_terms import literal
 from designer.database.ddl_terms import ordered_fields
 from designer.database.ddl_terms import qualified
+from designer.database.ddl_terms import sequence_statements
 from designer.database.schema_objects import INDEX_KINDS
 from designer.database.schema_objects import STRUCTURE_KINDS
 from designer.database.schema_objects import structure_item
@@ -275,7 +276,13 @@ def create_table(ctx, table_id):
     sequences = {
         key[1]: qualified(ctx.schema, name) for key, name in names.items() if key[0] == "sequence"
     }
-    lines = [column_definition(f, sequences.get(f["id"])) for f in ordered_fields(table)]
+    fields = ordered_fields(table)
+    lines = [column_definition(f, sequences.get(f["id"])) for f in fields]
+    serials = [
+        (f, *sequence_statements(ctx.relation(table_id), f, sequences[f["id"]]))
+        for f in fields
+        if f["field_config"].get("serial") and f["id"] in sequences
+    ]
     lines += [
         ctx.constraint_clause(table_id, key, name)
         for key, name in names.items()
@@ -292,7 +299,15 @@ def create_table(ctx, table_id):
         )
     elif partition_by(table):
         sql += f"\nPARTITION BY {partition_key_sql(table)}"
-    steps = [Step(sql, SAFE, "creates the table", table_id)]
+    steps = [
+        Step(create, SAFE, f"creates the sequence of {f['field_name']}", table_id)
+        for f, create, _ in serials
+    ]
+    steps.append(Step(sql, SAFE, "creates the table", table_id))
+    steps += [
+        Step(owned, SAFE, f"makes the sequence {f['field_name']}'s own", table_id)
+        for f, _, owned in serials
+    ]
     steps += [
         Step(ctx.index_statement(table_id, key, name), SAFE, "indexes a new table", table_id)
         for key, name in names.items()

@@ -35,6 +35,12 @@ STRUCTURE_KINDS = {"uniques": "table_unique", "checks": "table_check", "indexes"
 INDEX_KINDS = ("index", "table_index")
 
 
+def owns_sequence(config):
+    """Whether a column's values come from a sequence of its own: the designer's id, an
+    identity or a serial column."""
+    return bool(config.get("primary_key") or config.get("identity") or config.get("serial"))
+
+
 def primary_key_field(table):
     """The id of the table's one-column primary key field (None for none or a composite)."""
     primary = primary_key_fields(table)
@@ -89,9 +95,9 @@ def table_object_keys(table, incoming):
     if primary:
         keys[("pkey", *primary)] = primary[0]
     for field_id in sorted(table["fields"]):
-        if table["fields"][field_id]["field_config"].get("primary_key"):
-            # The identity column's sequence is a relation of the schema too: named here,
-            # it follows renames and cannot collide with a table or an index.
+        if owns_sequence(table["fields"][field_id]["field_config"]):
+            # An identity or serial column's sequence is a relation of the schema too: named
+            # here, it follows renames and cannot collide with a table or an index.
             keys[("sequence", field_id)] = field_id
     fk_columns = set()
     for rel_id, rel, pairs, referenced in incoming:
@@ -175,6 +181,14 @@ def structure_base_name(table, key):
     return generated_name(table["table_name"], *columns, suffix=SUFFIXES[key[0]]), False
 
 
+def own_sequence_name(table, key):
+    """(key, name, True) for a sequence whose column gives it a name of its own, else None."""
+    if key[0] != "sequence":
+        return None
+    name = table["fields"][key[1]]["field_config"].get("sequence_name")
+    return (key, name, True) if name else None
+
+
 def base_name(table, key, field_id):
     kind = key[0]
     suffix = f"{key[2]}_check" if kind == "check" else SUFFIXES[kind]
@@ -222,7 +236,7 @@ class ObjectNames:
         return [
             (key, *structure_base_name(table, key))
             if key[0] in STRUCTURE_KINDS.values()
-            else (key, base_name(table, key, field_id), False)
+            else own_sequence_name(table, key) or (key, base_name(table, key, field_id), False)
             for key, field_id in keys.items()
         ]
 

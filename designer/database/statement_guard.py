@@ -6,6 +6,8 @@ fails here means something upstream let user text through: it is refused, not ru
 by pglast (PostgreSQL's own parser), so what is checked is what PostgreSQL would run.
 """
 
+import re
+
 from pglast import ast
 from pglast import parse_sql
 from pglast.enums import ConstrType
@@ -49,6 +51,20 @@ FORBIDDEN_FUNCTIONS = frozenset(
 )  # fmt: skip
 
 
+# Types whose input is an object's name: a string cast to one names an object, which may
+# be in another schema (nextval('other.seq'::regclass)).
+NAME_TYPES = frozenset(
+    {
+        "regclass", "regtype", "regproc", "regprocedure", "regoper", "regoperator",
+        "regnamespace", "regrole", "regconfig", "regdictionary", "regcollation",
+    }
+)  # fmt: skip
+# Functions taking a sequence by name (a bare string is read as regclass).
+SEQUENCE_FUNCTIONS = frozenset({"nextval", "currval", "setval"})
+# A qualified name as PostgreSQL's regclass input reads it: parts, quoted or not, by dots.
+NAME_PART = re.compile(r'"((?:[^"]|"")+)"|([^".\s]+)')
+
+
 class RefusedStatement(Exception):
     """SQL the target must not run; the message says why."""
 
@@ -79,6 +95,16 @@ def check_node(node, schema, allowed):
         name = (parts[-1] or "").lower()
         if name in FORBIDDEN_FUNCTIONS or name.startswith("pg_"):
             raise RefusedStatement(f"it calls {name}()")
+        if name in SEQUENCE_FUNCTIONS and not all(is_name_cast(a) for a in node.args[:1] or ()):
+            raise RefusedStatement(f"it calls {name}() with no ::regclass sequence")
+    elif isinstance(node, ast.TypeCast) and is_name_type(node.typeName):
+        check_named_object(node, schema, allowed)
+    elif isinstance(node, ast.CreateSeqStmt | ast.AlterSeqStmt):
+        for option in node.options or ():
+            if option.defname == "owned_by" and isinstance(option.arg, tuple | list):
+                owner = names_of(option.arg)
+                if len(owner) > 3 or (len(owner) == 3 and owner[0] != schema):
+                    raise RefusedStatement("its sequence is owned by a column outside " + schema)
     elif isinstance(node, ast.TypeName):
         parts = names_of(node.names)
         if len(parts) > 1:
@@ -91,6 +117,39 @@ def check_node(node, schema, allowed):
         if len(parts) != 2:
             raise RefusedStatement(f"it names type {parts[-1]} without its schema")
         check_schema(parts[0], schema, allowed, f"type {parts[-1]}")
+
+
+def is_name_type(type_name):
+    parts = names_of(type_name.names)
+    return bool(parts) and (parts[-1] or "").lower() in NAME_TYPES and not type_name.arrayBounds
+
+
+def is_name_cast(node):
+    return isinstance(node, ast.TypeCast) and is_name_type(node.typeName)
+
+
+def check_named_object(cast, schema, allowed):
+    """'schema.name'::regclass: a sequence (the only object a plan names so) in the schema."""
+    name_type = (names_of(cast.typeName.names)[-1] or "").lower()
+    value = getattr(getattr(cast.arg, "val", None), "sval", None)
+    if name_type != "regclass" or not isinstance(cast.arg, ast.A_Const) or value is None:
+        raise RefusedStatement(f"it names an object by a ::{name_type} cast")
+    parts, at = [], 0
+    while at <= len(value):
+        found = NAME_PART.match(value, at)
+        if found is None:
+            raise RefusedStatement(f"it names {value!r}, which is no relation's name")
+        parts.append(found[1].replace('""', '"') if found[1] is not None else found[2].lower())
+        at = found.end()
+        if at == len(value):
+            break
+        if value[at] != ".":
+            raise RefusedStatement(f"it names {value!r}, which is no relation's name")
+        at += 1
+    if len(parts) > 2:
+        raise RefusedStatement("it names another database")
+    if len(parts) == 2:
+        check_schema(parts[0], schema, allowed, f"sequence {parts[1]}")
 
 
 def check_object_names(node, schema, allowed):

@@ -40,6 +40,10 @@ INTEGER_RANGES = {
     "bigint": (-(2**63), 2**63 - 1),
 }
 MAX_NAME = 200
+# How an integer column's values may be generated: identity (ALWAYS, BY DEFAULT), or serial
+# (a DEFAULT nextval() of a sequence the column owns). The key of `identity` in field_config.
+IDENTITY_KINDS = ("always", "by_default")
+SEQUENCE_TYPES = ("smallint", "integer", "bigint")
 MAX_DEFAULT = 10_000
 TRUE_WORDS = {"true", "t", "yes", "y", "on", "1"}
 FALSE_WORDS = {"false", "f", "no", "n", "off", "0"}
@@ -76,7 +80,16 @@ TYPE_SETTINGS = {
         "named_type",
         "collation",
     ),
-    "number": ("number_type", "precision", "scale", "min", "max"),
+    "number": (
+        "number_type",
+        "precision",
+        "scale",
+        "min",
+        "max",
+        "identity",
+        "serial",
+        "sequence_name",
+    ),  # fmt: skip
     "date": ("date_type", "time_precision"),
     "boolean": (),
 }
@@ -244,10 +257,16 @@ def clean_field(data, regex_problem=python_regex_problem, regex_matches=None, en
         "name": name,
         "field_name": field_name,
         "data_type": data_type,
-        "is_required": truthy(data.get("is_required")),
+        # PostgreSQL makes an identity or serial column NOT NULL.
+        "is_required": truthy(data.get("is_required")) or generates(config),
         "default_value": default,
         "field_config": config,
     }
+
+
+def generates(config):
+    """Whether the column's values come from its own sequence (identity or serial)."""
+    return bool(config.get("identity") or config.get("serial"))
 
 
 def default_input(data, data_type, config):
@@ -334,6 +353,37 @@ def number_settings(c, regex_problem):
     for key, value in (("min", low), ("max", high)):
         if value is not None and key not in c.problems and fits_number(c, key, value, settings):
             settings[key] = number_text(value, number_type)
+    settings.update(generated_values(c, number_type))
+    return settings
+
+
+def generated_values(c, number_type):
+    """{"identity": "always" | "by_default"} or {"serial": True} for an integer column whose
+    values the database generates (its own sequence), {} for none."""
+    identity = text_or_none(c.data.get("identity"))
+    serial = truthy(c.data.get("serial"))
+    if identity is not None and identity not in IDENTITY_KINDS:
+        c.fail("identity", f"Choose one of: {', '.join(IDENTITY_KINDS)}.")
+        return {}
+    if identity is None and not serial:
+        return {}
+    key = "identity" if identity else "serial"
+    if identity and serial:
+        c.fail("serial", "A column is an identity or serial, not both.")
+    elif number_type not in SEQUENCE_TYPES:
+        c.fail(key, f"Only {', '.join(SEQUENCE_TYPES)} values can be generated.")
+    elif text_or_none(c.data.get("array_dimensions")) not in (None, "0"):
+        c.fail(key, "An array's values cannot be generated.")
+    elif text_or_none(c.data.get("default_value")) is not None:
+        c.fail("default_value", "Generated values have no default of their own.")
+    settings = {"identity": identity} if identity else {"serial": True}
+    sequence = text_or_none(c.data.get("sequence_name"))
+    if sequence is not None:
+        # Its sequence's own name (a file's); none: the designer's, table_column_seq.
+        problem = identifier_problem(sequence, "sequence")
+        if problem:
+            c.fail("sequence_name", problem)
+        settings["sequence_name"] = sequence
     return settings
 
 

@@ -24,7 +24,10 @@ RESERVED_WORDS = frozenset(RESERVED_KEYWORDS) | frozenset(TYPE_FUNC_NAME_KEYWORD
 # Every PostgreSQL table already has these hidden columns.
 SYSTEM_COLUMNS = frozenset({"tableoid", "xmin", "cmin", "xmax", "cmax", "ctid", "oid"})
 
-KIND_LABELS = {"table": "table name", "field": "column name", "schema": "schema name"}
+KIND_LABELS = {
+    "table": "table name", "field": "column name", "schema": "schema name",
+    "sequence": "sequence name",
+}  # fmt: skip
 FALLBACKS = {"table": "new_table", "field": "new_column", "schema": "design"}
 
 

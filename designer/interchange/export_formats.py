@@ -264,7 +264,16 @@ def column_note(field):
     if str(field["field_config"].get("description") or "").strip():
         lines.append(field["field_config"]["description"])
     lines += [f"check: {one_line_check(field, *rule)}" for rule in check_rules(field)]
+    config = field["field_config"]
+    if config.get("identity"):
+        lines.append(f"generated: {config['identity'].replace('_', ' ')}")
+    if config.get("sequence_name"):
+        lines.append(f"sequence: {config['sequence_name']}")
     return "\n".join(lines)
+
+
+# A serial column as DBML writes its type (PostgreSQL's own words for it).
+SERIAL_WORDS = {"smallint": "smallserial", "integer": "serial", "bigint": "bigserial"}
 
 
 ENUM_NAME = re.compile(r'^"[a-z_][a-z0-9_]*"$')
@@ -288,9 +297,11 @@ def dbml_column(field, key=()):
     settings = []
     single_key = list(key) == [field["id"]]
     if single_key:
-        settings += ["pk", "increment"] if config.get("primary_key") else ["pk"]
+        settings.append("pk")
     elif field["is_required"]:
         settings.append("not null")
+    if config.get("primary_key") or config.get("identity"):
+        settings.append("increment")
     if config.get("unique") and not single_key:
         settings.append("unique")
     if field["default_value"] is not None:
@@ -299,7 +310,10 @@ def dbml_column(field, key=()):
     if note:
         settings.append(f"note: {dbml_string(note)}")
     shown = f" [{', '.join(settings)}]" if settings else ""
-    return f"  {dbml_name(field['field_name'])} {dbml_type(column_type(field))}{shown}"
+    words = column_type(field)
+    if config.get("serial"):
+        words = SERIAL_WORDS[config.get("number_type")]
+    return f"  {dbml_name(field['field_name'])} {dbml_type(words)}{shown}"
 
 
 def dbml_type(rendered):

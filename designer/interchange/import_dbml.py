@@ -19,6 +19,7 @@ from pydbml.exceptions import TableNotFoundError
 from pydbml.parser.parser import PyDBMLParser
 from pyparsing import ParseBaseException
 
+from designer.design.field_types import IDENTITY_KINDS
 from designer.errors import ValidationFailed
 from designer.interchange import import_expressions as expressions
 from designer.interchange import import_limits
@@ -164,7 +165,10 @@ def read_table(source, table, line):
             name=column.name, data_type=data_type, settings=settings, line=line,
             is_required=bool(column.not_null), unique=bool(column.unique),
             generated_key=bool(column.autoinc) or name.lower() in SERIALS,
+            serial=name.lower() in SERIALS,
         )  # fmt: skip
+        if column.autoinc and not read.serial:
+            read.identity = "by_default"  # increment: an identity, unless the note says
         read_default(source, read, column.default, line, subject)
         read_note(read, column.note.text if column.note else "", line)
         result.columns[column.name] = read
@@ -210,6 +214,13 @@ def read_note(column, note, line):
     kept = []
     # Lines end at \n only: splitlines() also cut at \r, \x1c, \u2028… of a description.
     for text in note.split("\n"):
+        if text.startswith("generated: ") and column.identity is not None:
+            kind = text.removeprefix("generated: ").replace(" ", "_")
+            column.identity = kind if kind in IDENTITY_KINDS else column.identity
+            continue
+        if text.startswith("sequence: ") and (column.identity or column.serial):
+            column.sequence_name = text.removeprefix("sequence: ")
+            continue
         if not text.startswith("check: "):
             kept.append(text)
             continue

@@ -8,6 +8,7 @@ None when it means something else. Pure: no database, no Flask.
 """
 
 import json
+import re
 
 from pglast import parser
 
@@ -91,6 +92,26 @@ def default_value(node):
     if kind == "SQLValueFunction" and "typmod" in body and body["typmod"] == -1:
         return body["op"].removeprefix("SVFOP_").lower(), None
     return None, "unknown"
+
+
+def sequence_of(node):
+    """The sequence a nextval() default names (its last name), or None."""
+    kind, body = unwrap(node)
+    if kind != "FuncCall" or names(body.get("funcname"))[-1].lower() != "nextval":
+        return None
+    args = body.get("args") or []
+    if len(args) != 1:
+        return None
+    kind, body = unwrap(args[0])
+    if kind == "TypeCast":
+        kind, body = unwrap(body.get("arg"))
+    text = constant({kind: body}) if kind == "A_Const" and "sval" in body else None
+    if not text:
+        return None
+    # regclass input: parts by dots, each quoted (kept as is) or folded to lower case.
+    parts = re.findall(r'"((?:[^"]|"")*)"|([^".]+)', text)
+    last = parts[-1] if parts else None
+    return None if last is None else (last[0].replace('""', '"') if last[0] else last[1].lower())
 
 
 def column_of(node):

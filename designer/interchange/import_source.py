@@ -48,8 +48,29 @@ class SourceColumn:
     description: str = ""
     # A serial or identity column: fine as the table's own id, a note anywhere else.
     generated_key: bool = False
+    # What generates it, when the file says: "always" or "by_default" (identity), or the
+    # sequence its nextval() default names (serial once the sequence is its alone).
+    identity: str | None = None
+    nextval: str | None = None
+    serial: bool = False
+    # The name of its sequence (identity's SEQUENCE NAME, serial's sequence).
+    sequence_name: str | None = None
+    default_line: int | None = None
     # (rule, value, line, text) read from CHECK constraints on this column alone.
     checks: list = field(default_factory=list)
+
+
+@dataclass
+class SourceSequence:
+    """A CREATE SEQUENCE of the file: its line, the column OWNED BY names, and the lines
+    of the statements about it (kept, or named, with it)."""
+
+    name: str
+    line: int | None
+    owner: tuple | None = None
+    lines: list = field(default_factory=list)
+    # Options that are not PostgreSQL's defaults (START WITH 5...): not kept.
+    options: list = field(default_factory=list)
 
 
 @dataclass
@@ -106,6 +127,8 @@ class Source:
     defined: set = field(default_factory=set)
     # COMMENT ON CONSTRAINT / INDEX: {(table name or None for an index, name): (comment, line)}.
     item_comments: dict = field(default_factory=dict)
+    # Sequences the file creates: {name: SourceSequence}.
+    sequences: dict = field(default_factory=dict)
 
     def note(self, kind, line, subject, message):
         self.findings.append(Finding(kind, line, subject, message))

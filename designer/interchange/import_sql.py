@@ -29,6 +29,7 @@ from designer.interchange.import_source import UNREPRESENTABLE
 from designer.interchange.import_source import Source
 from designer.interchange.import_source import SourceColumn
 from designer.interchange.import_source import SourceReference
+from designer.interchange.import_source import SourceSequence
 from designer.interchange.import_source import SourceTable
 from designer.interchange.import_source import line_numbers
 from designer.interchange.import_types import INTERVAL_ALL_FIELDS
@@ -208,7 +209,25 @@ def read_sql(text, deadline=NO_DEADLINE):
             reader.statement_at(raw.get("stmt_location", 0), raw.get("stmt_len", 0))
             reader.statement(kind, stmt, reader.line_of(reader.base + raw.get("stmt_location", 0)))
         read = raw = stmt = None  # this tree goes before the next is built, not after
+    reader.sequences_kept()
     return reader.source
+
+
+# Sequence options as PostgreSQL has them anyway (pg_dump writes them all): nothing lost.
+DEFAULT_OPTIONS = {"start": 1, "increment": 1, "cache": 1, "minvalue": None, "maxvalue": None}
+
+
+def default_option(option):
+    """Whether a sequence option is PostgreSQL's default, or one the design keeps otherwise
+    (its type is the column's, its owner and name the column's)."""
+    name = option.get("defname")
+    if name in ("as", "owned_by", "sequence_name"):
+        return True
+    if name not in DEFAULT_OPTIONS:
+        return False
+    arg = option.get("arg")
+    value = unwrap(arg)[1].get("ival", 0) if arg is not None else None
+    return value == DEFAULT_OPTIONS[name]
 
 
 def modifier_text(node):
@@ -370,9 +389,10 @@ class SqlReader:
         elif collation:
             words = f"COLLATE {collation[-1]} is kept for text columns only"
             self.note(UNREPRESENTABLE, line, f"{table.name}.{element['colname']}", words)
+        serial = base.lower() in SERIALS
         column = SourceColumn(
             name=element["colname"], data_type=data_type, settings=settings, line=line,
-            generated_key=base.lower() in SERIALS,
+            generated_key=serial, serial=serial,
         )  # fmt: skip
         table.columns[column.name] = column
         for constraint in element.get("constraints", []):
@@ -487,7 +507,7 @@ class SqlReader:
         elif kind == "CONSTR_DEFAULT" and column:
             self.default(table, column, node.get("raw_expr"), line)
         elif kind == "CONSTR_IDENTITY" and column:
-            column.generated_key = column.is_required = True
+            self.identity(table, column, node, line)
         elif kind == "CONSTR_PRIMARY":
             table.primary_key = keys
         elif kind == "CONSTR_UNIQUE":
@@ -515,6 +535,68 @@ class SqlReader:
             words += ": a deploy validates it against every row"
             self.note(IMPERFECT, line, table.name, " ".join(words.split()))
 
+    def identity(self, table, column, node, line):
+        """GENERATED ALWAYS | BY DEFAULT AS IDENTITY, with its sequence's name."""
+        column.generated_key = column.is_required = True
+        column.identity = "always" if node.get("generated_when") == "a" else "by_default"
+        options = [unwrap(o)[1] for o in node.get("options") or ()]
+        for option in options:
+            if option.get("defname") == "sequence_name":
+                column.sequence_name = names(unwrap(option.get("arg"))[1].get("items"))[-1]
+        other = [o["defname"] for o in options if not default_option(o)]
+        if other:
+            words = f"its identity's sequence options ({', '.join(other)}) are not kept"
+            self.note(IMPERFECT, line, f"{table.name}.{column.name}", words)
+
+    def read_CreateSeqStmt(self, stmt, line):
+        name = stmt["sequence"]["relname"]
+        if name in self.source.sequences:
+            self.ignore(line, name, "CREATE SEQUENCE")
+            return
+        self.source.sequences[name] = SourceSequence(name, line, lines=[line])
+        self.sequence_options(name, stmt, line)
+
+    def read_AlterSeqStmt(self, stmt, line):
+        name = stmt["sequence"]["relname"]
+        if name not in self.source.sequences:
+            self.ignore(line, name, "ALTER SEQUENCE")
+            return
+        self.source.sequences[name].lines.append(line)
+        self.sequence_options(name, stmt, line)
+
+    def sequence_options(self, name, stmt, line):
+        sequence = self.source.sequences[name]
+        for option in (unwrap(o)[1] for o in stmt.get("options") or ()):
+            if option.get("defname") == "owned_by":
+                owner = names(unwrap(option.get("arg"))[1].get("items"))
+                sequence.owner = tuple(owner[-2:]) if len(owner) >= 2 else None
+            elif not default_option(option):
+                sequence.options.append((option.get("defname"), line))
+
+    def sequences_kept(self):
+        """A sequence the file creates and exactly one column's nextval() default names is
+        that column's own (serial); any other stays a finding, as do its columns' defaults."""
+        users = {}
+        for table in self.source.tables.values():
+            for column in table.columns.values():
+                if column.nextval is not None:
+                    users.setdefault(column.nextval, []).append((table, column))
+        for name, sequence in self.source.sequences.items():
+            found = users.get(name, [])
+            if len(found) != 1 or found[0][1].settings.get("array_dimensions"):
+                for line in sequence.lines:
+                    self.ignore(line, name, "a sequence no column owns")
+                continue
+            table, column = found[0]
+            column.serial, column.sequence_name = True, name
+            subject = f"{table.name}.{column.name}"
+            for option, line in sequence.options:
+                self.note(IMPERFECT, line, subject, f"its sequence's {option} is not kept")
+            if sequence.owner != (table.name, column.name):
+                words = f"sequence {name} is not owned by {subject}: deployed as its own (serial)"
+                for line in sequence.lines + [column.default_line]:
+                    self.note(IMPERFECT, line, subject, words)
+
     def default(self, table, column, expr, line):
         value, problem = expressions.default_value(expr)
         if value is None and problem is None:
@@ -523,6 +605,8 @@ class SqlReader:
             self.note(IMPERFECT, line, f"{table.name}.{column.name}", words)
         elif value is expressions.SERIAL_DEFAULT:
             column.generated_key = True
+            column.nextval = expressions.sequence_of(expr)
+            column.default_line = line
         elif problem:
             text = self.text_of(expr)
             words = f"default {text} has no designer equivalent; dropped"
@@ -613,6 +697,8 @@ class SqlReader:
             self.default(table, column, cmd["def"], line)
         elif subtype == "AT_SetNotNull" and column:
             column.is_required = True
+        elif subtype == "AT_AddIdentity" and column:
+            self.identity(table, column, unwrap(cmd["def"])[1], line)
         elif subtype == "AT_AddColumn":
             self.column(table, unwrap(cmd["def"])[1])
         elif subtype in IGNORED_CLAUSES:
