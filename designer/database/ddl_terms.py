@@ -263,6 +263,13 @@ def column_list(table, field_ids):
     return ", ".join(ident(table["fields"][f]["field_name"]) for f in field_ids)
 
 
+def qualified_ident(name):
+    """An operator class's name as SQL: `schema.name` (an extension's, such as
+    public.gin_trgm_ops, which the deploy's search_path would not find) quoted part by part.
+    Operator class names hold no dot of their own."""
+    return ".".join(ident(part) for part in name.split(".", 1))
+
+
 def index_key_sql(table, key):
     """One key of a designed index: column or (expression), COLLATE, opclass, order."""
     if key["column"] is not None:
@@ -272,7 +279,7 @@ def index_key_sql(table, key):
     if key["collation"] is not None:
         words.append(f"COLLATE {ident(key['collation'])}")
     if key["opclass"] is not None:
-        words.append(ident(key["opclass"]))
+        words.append(qualified_ident(key["opclass"]))
     if key["descending"]:
         words.append("DESC")
     if key["nulls"] is not None:

@@ -417,14 +417,21 @@ def split_keys(text, table, problems):
     return [key_input(element, deparsed) for element in statement.indexParams]
 
 
+def dotted(parts):
+    """A qualified name's parts joined with dots, or None; a name PostgreSQL finds anywhere
+    (pg_catalog's: pg_dump writes COLLATE pg_catalog."C") is kept without its schema."""
+    if not parts:
+        return None
+    return ".".join(p.sval for p in parts[1 if parts[0].sval == "pg_catalog" else 0 :])
+
+
 def key_input(element, deparse):
     """An IndexElem as clean_key's input (column names as written)."""
-    names = lambda parts: ".".join(p.sval for p in parts) if parts else None  # noqa: E731
     return {
         "column": element.name,
         "expression": deparse(element.expr) if element.expr is not None else None,
-        "collation": names(element.collation),
-        "opclass": names(element.opclass),
+        "collation": dotted(element.collation),
+        "opclass": dotted(element.opclass),
         "descending": element.ordering == SortByDir.SORTBY_DESC,
         "nulls": {
             SortByNulls.SORTBY_NULLS_FIRST: "first",
@@ -572,7 +579,7 @@ def keys_text(table, item):
         if key["collation"]:
             part += f" COLLATE {quoted(key['collation'])}"
         if key["opclass"]:
-            part += f" {quoted(key['opclass'])}"
+            part += " " + ".".join(quoted(p) for p in key["opclass"].split(".", 1))
         if key["descending"]:
             part += " DESC"
         if key["nulls"]:
