@@ -249,6 +249,21 @@ class StructureItem(Body):
     where: Expression | None = None
 
 
+class PartitionKey(Body):
+    # The method, null to stop partitioning; keys as an index's keys are typed.
+    method: Literal["range", "list", "hash"] | None
+    keys: Annotated[str, Field(max_length=4000)] = ""
+
+
+class PartitionCreate(Body):
+    table_name: Identifier
+    bound: Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class PartitionBound(Body):
+    bound: Annotated[str, Field(min_length=1, max_length=4000)]
+
+
 class FieldOrder(Body):
     field_ids: list[Id]
 

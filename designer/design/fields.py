@@ -19,6 +19,7 @@ from designer.design.keys import referenced_key
 from designer.design.table_structure import drop_field_items
 from designer.design.tables import check_writable
 from designer.design.tables import is_deployed
+from designer.design.tables import is_partition
 from designer.design.tables import ordered_fields
 from designer.design.tables import refresh_definition
 from designer.design.tables import structure_of
@@ -114,6 +115,9 @@ def chosen_sort_order(raw):
 def create_field(user, table_id, data, lock_token=None):
     """Add a field at the end of the table (or at data["sort_order"])."""
     _, table = table_access(user, table_id, "editor")
+    if is_partition(table):
+        message = "A partition's columns are its parent's: add the column to its parent."
+        raise Conflict(message)
     values = validated(data, table.project_id)
     sort_order = chosen_sort_order(data.get("sort_order"))
     with recording(table.project_id, user) as log:

@@ -247,9 +247,25 @@ def delete_table(user, table_id, lock_token=None, with_relationships=False):
                 "Only Draft tables never deployed can be discarded. Deprecate, then delete, a "
                 "table that was deployed; it stays listed under Deleted."
             )
+        refuse_with_partitions(table)
         release_dependents(using_table(table.id), with_relationships, f"Table {table.name}")
         log.add("table.deleted", f"discarded draft table {table.name}", table.id)
         table.delete_instance()
+
+
+def of_parent(table_id):
+    """Where a table row is a partition of `table_id`."""
+    return SQL("schema_definition #>> '{structure,partition_of,table_id}' = %s", (str(table_id),))
+
+
+def refuse_with_partitions(table):
+    """A partitioned table goes after its partitions (they have no columns without it)."""
+    found = DataTable.select(DataTable.table_name).where(
+        DataTable.project == table.project_id, of_parent(table.id)
+    )
+    names = sorted(found.scalars())
+    if names:
+        raise Conflict(f"Remove its partitions first: {', '.join(names[:5])}.")
 
 
 def ordered_fields(table_id):

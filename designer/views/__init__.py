@@ -217,6 +217,7 @@ def register_blueprints(app):
     from designer.views import fields
     from designer.views import locks
     from designer.views import members
+    from designer.views import partitions
     from designer.views import projects
     from designer.views import relationships
     from designer.views import structure
@@ -234,6 +235,7 @@ def register_blueprints(app):
         tables,
         fields,
         structure,
+        partitions,
         locks,
         relationships,
         enums,

@@ -19,6 +19,7 @@ from designer.design import page_stamps
 from designer.design import primary_keys
 from designer.design import relationships
 from designer.design import table_list
+from designer.design import table_partitions
 from designer.design import table_structure
 from designer.design import tables
 from designer.design.dependents import foreign_keys_into
@@ -188,6 +189,7 @@ def table_context(granted, table, **extra):
         "key_chosen": chosen_key(entry) is not None,
         "field_links": field_links,
         "foreign_keys": foreign_keys_into(table.id),
+        "partitioning": table_partitions.shown(current_user, table),
         **extra,
     }
 

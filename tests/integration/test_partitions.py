@@ -331,3 +331,108 @@ def test_partitions_round_trip_through_sql_json_and_dbml(alice):
     copy_project, plan, _ = imports.import_new_project(alice, "Copy", "json", text)
     assert snapshots.snapshot_hash(snapshots.build(copy_project.id)) == original
     assert not plan.findings
+
+
+@pytest.fixture
+def payments(alice, shop):
+    """A Draft table payments keyed by (paid_on, payment_no)."""
+    from designer.design import fields
+    from designer.design import primary_keys
+    from designer.design import tables
+
+    table = tables.create_table(alice, shop.id, "Payments")
+    paid_on = fields.create_field(
+        alice, table.id, {"name": "Paid on", "data_type": "date", "is_required": True}
+    )
+    number = fields.create_field(
+        alice, table.id,
+        {"name": "Payment no", "data_type": "number", "number_type": "integer",
+         "is_required": True},
+    )  # fmt: skip
+    primary_keys.set_primary_key(alice, table.id, [str(paid_on.id), str(number.id)])
+    return table
+
+
+def test_the_api_partitions_a_table_adds_bounds_and_deploys_them(alice, shop, payments, api):
+    client = api(alice)
+    url = f"/tables/{payments.id}"
+    # A key the primary key does not hold is refused, next to the input.
+    outside = client.put(f"{url}/partition_key", json={"method": "range", "keys": "id"})
+    assert outside.status_code == 422
+    assert (
+        "must include the partition key's columns (id)" in outside.json["error"]["fields"]["keys"]
+    )
+    keyed = client.put(f"{url}/partition_key", json={"method": "range", "keys": "paid_on"})
+    assert keyed.status_code == 200, keyed.json
+    assert keyed.json["partition_by"] == {"method": "range", "keys": "paid_on"}
+    bad = client.post(
+        f"{url}/partitions",
+        json={"table_name": "payments_x", "bound": "FOR VALUES IN (pg_terminate_backend(1))"},
+    )
+    assert bad.status_code == 422
+    assert "bound" in bad.json["error"]["fields"]
+    wrong = client.post(f"{url}/partitions", json={"table_name": "p", "bound": "FOR VALUES IN (1)"})
+    assert "partitioned by range" in wrong.json["error"]["fields"]["bound"]
+    year = "FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')"
+    added = client.post(f"{url}/partitions", json={"table_name": "payments_2025", "bound": year})
+    assert added.status_code == 201, added.json
+    assert added.json["table_name"] == "payments"
+    assert "paid_on" in [c["field_name"] for c in added.json["columns"]]
+    client.post(f"{url}/partitions", json={"table_name": "payments_rest", "bound": "DEFAULT"})
+    shown = client.get(f"{url}/partitioning").json
+    assert [(p["table_name"], p["bound"]) for p in shown["partitions"]] == [
+        ("payments_2025", "FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')"),
+        ("payments_rest", "DEFAULT"),
+    ]
+    partition_id = shown["partitions"][0]["id"]
+    refused = client.post(f"/tables/{partition_id}/fields", json={"name": "Extra"})
+    assert refused.status_code == 409
+    # Its partitions' bounds are for this key: no other while they are there.
+    changed = client.put(f"{url}/partition_key", json={"method": "range", "keys": "payment_no"})
+    assert changed.status_code == 422 and "remove them first" in changed.json["error"]["message"]
+    activated = client.post(f"/projects/{shop.id}/activations", json={"all_drafts": True})
+    assert activated.status_code in (200, 201), activated.json
+    from tests.on_target import on_target
+
+    rows = on_target(
+        "SELECT c.relname, c.relkind, pg_get_expr(c.relpartbound, c.oid) FROM pg_class c"
+        " WHERE c.relnamespace = %s::regnamespace AND c.relkind IN ('r', 'p') ORDER BY 1",
+        (shop.target_schema,),
+    )
+    assert rows == [
+        ("payments", "p", None),
+        ("payments_2025", "r", "FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')"),
+        ("payments_rest", "r", "DEFAULT"),
+    ]
+    rebound = client.put(
+        f"{url}/partitions/{partition_id}",
+        json={"bound": "FOR VALUES FROM ('2024-01-01') TO ('2026-01-01')"},
+    )
+    assert rebound.status_code == 200, rebound.json
+    deployed = client.post(f"/projects/{shop.id}/deployments", json={})
+    assert deployed.status_code in (200, 201), deployed.json
+    assert on_target(
+        "SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE oid = %s::regclass",
+        (f'"{shop.target_schema}".payments_2025',),
+    ) == [("FOR VALUES FROM ('2024-01-01') TO ('2026-01-01')",)]
+    assert "partition_key" in str(client.get("/openapi.json").json["paths"])
+
+
+def test_the_table_page_shows_partitions_and_a_partition_its_parent(
+    alice, shop, payments, signed_in
+):
+    from designer.design import table_partitions
+
+    table_partitions.set_partition_key(alice, payments.id, "range", "paid_on")
+    part = table_partitions.add_partition(alice, payments.id, "payments_2025", "DEFAULT")
+    browser = signed_in(alice)
+    page = browser.get(f"/tables/{payments.id}", htmx=False).text
+    assert "Partitioned by <code>RANGE (paid_on)</code>" in page and "1 partition." in page
+    bad = browser.post(
+        f"/tables/{payments.id}/partitions", data={"table_name": "p2", "bound": "FOR VALUES IN (1)"}
+    )
+    assert bad.status_code == 422
+    assert 'id="bound-error"' in bad.text and "partitioned by range" in bad.text
+    assert 'value="FOR VALUES IN (1)"' in bad.text  # what was typed stays
+    shown = browser.get(f"/tables/{part.id}", htmx=False).text
+    assert 'id="partition-of"' in shown and "paid_on" in shown and "Add field" not in shown

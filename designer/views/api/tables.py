@@ -11,6 +11,7 @@ from designer.design import fields
 from designer.design import primary_keys
 from designer.design import structure
 from designer.design import table_list
+from designer.design import table_partitions
 from designer.design import table_structure
 from designer.design import tables
 from designer.history.snapshot import field_entry
@@ -209,6 +210,53 @@ def put_structure_item(table_id, kind, item_id, data):
 def delete_structure_item(table_id, kind, item_id):
     """Remove one item."""
     table_structure.delete_item(g.api_user, table_id, kind, item_id, lock_token())
+    return "", 204
+
+
+@bp.get("/tables/<table_id>/partitioning")
+def get_partitioning(table_id):
+    """The table's partition key and partitions (a parent), or its parent, bound and the
+    parent's columns (a partition)."""
+    _, table = tables.table_access(g.api_user, table_id)
+    return jsonify(table_partitions.shown(g.api_user, table))
+
+
+@bp.put("/tables/<table_id>/partition_key")
+@accepts(api_input.PartitionKey)
+def set_partition_key(table_id, data):
+    """Partition the table: {"method": "range"|"list"|"hash", "keys": "created_at"}; method
+    null to stop (only while it was never deployed and has no partitions)."""
+    table_partitions.set_partition_key(
+        g.api_user, table_id, data["method"], data["keys"], lock_token()
+    )
+    return get_partitioning(table_id)
+
+
+@bp.post("/tables/<table_id>/partitions")
+@accepts(api_input.PartitionCreate)
+def add_partition(table_id, data):
+    """Add a Draft partition: {"table_name", "bound": "FOR VALUES ..." or "DEFAULT"}."""
+    table = table_partitions.add_partition(
+        g.api_user, table_id, data["table_name"], data["bound"], lock_token()
+    )
+    return jsonify(
+        table_partitions.shown(g.api_user, table)["partition_of"] | {"partition_id": str(table.id)}
+    ), 201
+
+
+@bp.put("/tables/<table_id>/partitions/<partition_id>")
+@accepts(api_input.PartitionBound)
+def set_partition_bound(table_id, partition_id, data):
+    """A partition's new bound (deployed: detached, then attached again with it)."""
+    table = table_partitions.partition_row(g.api_user, table_id, partition_id)
+    table_partitions.set_bound(g.api_user, table.id, data["bound"], lock_token())
+    return get_partitioning(table_id)
+
+
+@bp.delete("/tables/<table_id>/partitions/<partition_id>")
+def delete_partition(table_id, partition_id):
+    """Discard a Draft partition never deployed."""
+    table_partitions.remove_partition(g.api_user, table_id, partition_id, lock_token())
     return "", 204
 
 

@@ -1,0 +1,69 @@
+"""The table page's "Partitioning": a table's partition key, and its partitions added with a
+bound, re-bounded and removed inline; a partition's page names its parent (partials are named
+blocks of the page)."""
+
+from flask import Blueprint
+from flask import request
+from flask_login import current_user
+from flask_login import login_required
+
+from designer.design import table_partitions
+from designer.design import tables
+from designer.errors import Conflict
+from designer.errors import ValidationFailed
+from designer.views import block
+from designer.views import session_lock
+
+bp = Blueprint("partitions", __name__)
+TABLE = "tables/show.html"
+
+
+def section(table_id, status=200, form=None, errors=None):
+    """The partitioning section again, with what was typed and its errors when refused."""
+    granted, table = tables.table_access(current_user, table_id)
+    return block(
+        TABLE, "partitioning", status, access=granted, project=granted.project, table=table,
+        partitioning=table_partitions.shown(current_user, table), partition_form=form or {},
+        partition_errors=errors or {},
+    )  # fmt: skip
+
+
+def refused(table_id, form, exc):
+    errors = exc.fields if isinstance(exc, ValidationFailed) else {"form": str(exc)}
+    return section(table_id, 422 if isinstance(exc, ValidationFailed) else 409, form, errors)
+
+
+@bp.post("/tables/<table_id>/partition-key")
+@login_required
+def set_key(table_id):
+    form = {key: request.form.get(key, "") for key in ("method", "keys")}
+    try:
+        table_partitions.set_partition_key(
+            current_user, table_id, form["method"] or None, form["keys"], session_lock(table_id)
+        )
+    except (ValidationFailed, Conflict) as exc:
+        return refused(table_id, form, exc)
+    return section(table_id)
+
+
+@bp.post("/tables/<table_id>/partitions")
+@login_required
+def add(table_id):
+    form = {key: request.form.get(key, "") for key in ("table_name", "bound")}
+    try:
+        table_partitions.add_partition(
+            current_user, table_id, form["table_name"], form["bound"], session_lock(table_id)
+        )
+    except (ValidationFailed, Conflict) as exc:
+        return refused(table_id, form, exc)
+    return section(table_id)
+
+
+@bp.delete("/tables/<table_id>/partitions/<partition_id>")
+@login_required
+def remove(table_id, partition_id):
+    try:
+        table_partitions.remove_partition(current_user, table_id, partition_id)
+    except (ValidationFailed, Conflict) as exc:
+        return refused(table_id, {}, exc)
+    return section(table_id)
