@@ -578,7 +578,8 @@ class SqlReader:
         that column's own (serial); any other stays a finding, as do its columns' defaults."""
         users = {}
         for table in self.source.tables.values():
-            for column in table.columns.values():
+            # A partition's columns are its parent's (pg_dump writes them out again).
+            for column in table.columns.values() if table.partition_of is None else ():
                 if column.nextval is not None:
                     users.setdefault(column.nextval, []).append((table, column))
         for name, sequence in self.source.sequences.items():
