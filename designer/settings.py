@@ -29,6 +29,10 @@ class Settings:
     # Schemas of the deploy target that no project reserved and users may import anyway.
     import_target_schemas: frozenset = frozenset()
     secret_key: str = ""
+    # Schemas of the deploy target whose types (an extension's: PostGIS's geometry, citext) a
+    # design may use, besides pg_catalog and its own: each only while no project owns it and
+    # no project's role may create objects in it (designer.database.target.type_schemas).
+    type_schemas: tuple = ("public", "extensions")
     import_max_bytes: int = 16 * 1024 * 1024
     import_max_dbml_bytes: int = 384 * 1024
     import_max_statements: int = 100_000
@@ -79,6 +83,10 @@ def configure(config):
         listed = listed.split(",")
     settings.import_target_schemas = frozenset(n.strip() for n in listed if n.strip())
     settings.secret_key = str(config["SECRET_KEY"])
+    listed = config.get("TYPE_SCHEMAS")
+    if listed is not None:
+        listed = listed.split(",") if isinstance(listed, str) else listed
+        settings.type_schemas = tuple(n.strip() for n in listed if n.strip())
     for name in IMPORT_LIMITS + CACHE_BUDGETS:
         kind = type(getattr(Settings, name))
         setattr(settings, name, kind(config.get(name.upper(), getattr(Settings, name))))

@@ -18,6 +18,7 @@ from designer.database import target
 from designer.database.ddl_terms import DESTRUCTIVE
 from designer.database.plans import Plan
 from designer.database.plans import has_pending
+from designer.database.plans import named_types
 from designer.database.records import mark_deployed
 from designer.db import database
 from designer.design import tables
@@ -91,7 +92,7 @@ def run(user, project, table_ids, dry_run, confirm, options, flight):
     flight.start(plan.record(user, None))
     outcome = target.run_plan(
         plan.steps, reservations.tenant_of(project), not dry_run, refuse, before_commit,
-        meanwhile=None if dry_run else save_version,
+        meanwhile=None if dry_run else save_version, named_types=named_types(plan),
     )  # fmt: skip
     failed_status = "dry_run_failed" if dry_run else "failed"
     if outcome.error:

@@ -15,6 +15,7 @@ from designer.database.records import deployed_snapshot
 from designer.database.records import last_applied
 from designer.db import parse_id
 from designer.design.column_types import UnsafeSetting
+from designer.design.column_types import sql_type
 from designer.design.dependents import using_table
 from designer.design.page_stamps import project_stamp
 from designer.design.partitions import parent_id
@@ -149,6 +150,25 @@ class Plan:
             "created_by": user,
             **values,
         }
+
+
+def named_types(plan):
+    """(table.column, its type) of each named type (an extension's, a domain) of the tables
+    the plan's steps touch: the types a dry run asks the target for before any step."""
+    touched = {step.table_id for step in plan.steps}
+    found = []
+    for table_id, table in sorted(plan.desired["tables"].items()):
+        if table_id not in touched:
+            continue
+        for field in table["fields"].values():
+            config = field["field_config"]
+            if config.get("text_type") == "named":
+                try:
+                    rendered = sql_type(field["data_type"], config)
+                except UnsafeSetting:
+                    continue  # the plan says so already: its DDL cannot be made
+                found.append((f"{table['table_name']}.{field['field_name']}", rendered))
+    return found
 
 
 def plan_for(user, project_id, table_ids=None):

@@ -78,7 +78,7 @@ def check_schema(name, schema, allowed, what):
         raise RefusedStatement(f"it names {what} in schema {name}, outside {schema}")
 
 
-def check_node(node, schema, allowed):
+def check_node(node, schema, allowed, type_schemas=frozenset()):
     if isinstance(node, ast.RangeVar):
         # Unqualified names resolve through the search_path, which a plan's transaction sets
         # to the project's schema alone (designer.database.target.begin).
@@ -108,7 +108,8 @@ def check_node(node, schema, allowed):
     elif isinstance(node, ast.TypeName):
         parts = names_of(node.names)
         if len(parts) > 1:
-            check_schema(parts[0], schema, allowed, f"type {parts[-1]}")
+            # A type may also come from a schema the target shares for types (an extension's).
+            check_schema(parts[0], schema, allowed | type_schemas, f"type {parts[-1]}")
     elif isinstance(node, ast.DropStmt | ast.CommentStmt | ast.RenameStmt):
         check_object_names(node, schema, allowed)
     elif isinstance(node, ast.CreateEnumStmt | ast.AlterEnumStmt):
@@ -166,9 +167,9 @@ def check_object_names(node, schema, allowed):
         raise RefusedStatement("it renames a schema")
 
 
-def check_statement(text, schema, allowed=ALWAYS):
-    """Raise RefusedStatement unless `text` is one allowed statement within `schema`;
-    returns the statement's parse tree."""
+def check_statement(text, schema, allowed=ALWAYS, type_schemas=frozenset()):
+    """Raise RefusedStatement unless `text` is one allowed statement within `schema` (its
+    types also from `type_schemas`, the target's shared ones); returns its parse tree."""
     try:
         parsed = parse_sql(text)
     except ParseError as exc:
@@ -183,7 +184,7 @@ def check_statement(text, schema, allowed=ALWAYS):
     if not isinstance(statement, ALLOWED):
         raise RefusedStatement(f"a plan makes no {type(statement).__name__}")
     for node in nodes(statement):
-        check_node(node, schema, allowed)
+        check_node(node, schema, allowed, frozenset(type_schemas))
     check_design_expressions(statement)
     return statement
 

@@ -28,6 +28,9 @@ from designer.database.ddl_terms import CASTABLE_FUNCTION
 from designer.database.ddl_terms import DESTRUCTIVE
 from designer.database.ddl_terms import SAFE
 from designer.database.ddl_terms import literal
+from designer.database.tenant_roles import ROLE_PREFIX
+from designer.design.column_types import type_schema
+from designer.design.naming import quote_identifier as ident
 from designer.errors import Conflict
 from designer.settings import settings
 
@@ -82,9 +85,50 @@ def begin(cursor, schema):
     )
     cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"dmd:{schema}",))
     # Unqualified names (PostgreSQL's own definitions, replayed by a put-back) mean the
-    # project's schema and nothing else.
-    cursor.execute("SELECT set_config('search_path', %s, true)", (f'"{schema}"',))
+    # project's schema, then the schemas the target shares for types, where a named type
+    # (an extension's) is found; none of them is a schema a project's role may write to.
+    shared = type_schemas(cursor, schema)
+    path = ", ".join(ident(name) for name in (schema, *shared))
+    cursor.execute("SELECT set_config('search_path', %s, true)", (path,))
     cursor.execute(CASTABLE_FUNCTION.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+    return shared
+
+
+# The configured type schemas this target shares: they exist, no project's role owns them
+# (another tenant's schema is never one), and the connected role may use but not create in
+# them (so no tenant can plant a type or a function there for another to pick up).
+TYPE_SCHEMAS = """
+SELECT n.nspname FROM pg_namespace n
+ WHERE n.nspname = ANY (%(listed)s) AND n.nspname <> %(schema)s AND n.nspname NOT LIKE 'pg\\_%%'
+   AND pg_get_userbyid(n.nspowner) NOT LIKE %(tenants)s
+   AND has_schema_privilege(n.oid, 'USAGE') AND NOT has_schema_privilege(n.oid, 'CREATE')
+ ORDER BY array_position(%(listed)s, n.nspname::text)
+"""
+
+
+def type_schemas(cursor, schema):
+    """The schemas whose types a plan in `schema` may use besides pg_catalog (see above)."""
+    tenants = ROLE_PREFIX.replace("_", "\\_") + "%"
+    listed = list(settings.type_schemas)
+    cursor.execute(TYPE_SCHEMAS, {"listed": listed, "schema": schema, "tenants": tenants})
+    return tuple(row[0] for row in cursor.fetchall())
+
+
+def missing_types(cursor, named_types, schema, shared):
+    """The error of a plan whose columns name a type the target does not have (None when it
+    has them all): `named_types` are (table.column, the type as the design renders it)."""
+    for column, type_name in named_types:
+        qualifier = type_schema(type_name)
+        if qualifier is not None and qualifier not in (schema, "pg_catalog", *shared):
+            continue  # the guard refuses it, naming the schema
+        cursor.execute("SELECT to_regtype(%s) IS NULL", (type_name,))
+        if cursor.fetchone()[0]:
+            where = ", ".join((schema, *shared, "pg_catalog"))
+            return (
+                f"Column {column} has type {type_name}, which the target does not have in"
+                f" {where}: install it there (its extension), or choose another type."
+            )
+    return None
 
 
 # Relation locks other sessions hold in the schema: what a step's lock_timeout waited for.
@@ -119,11 +163,11 @@ def waited_for(connection, schema):
     return f"\nIt waited {waited} ms for a lock on: " + "; ".join(held)
 
 
-def execute(cursor, statement, schema):
-    """Run one statement, once the guard has passed it. The project's schema exists before
-    any plan runs (its role was provisioned with it), so a plan's CREATE SCHEMA is not run:
-    the role may not create schemas."""
-    parsed = statement_guard.check_statement(statement, schema)
+def execute(cursor, statement, schema, shared=()):
+    """Run one statement, once the guard has passed it (`shared`: the type schemas begin
+    found). The project's schema exists before any plan runs (its role was provisioned with
+    it), so a plan's CREATE SCHEMA is not run: the role may not create schemas."""
+    parsed = statement_guard.check_statement(statement, schema, type_schemas=shared)
     if statement_guard.makes_schema(parsed):
         return
     if statement_guard.returns_rows(parsed):
@@ -139,17 +183,17 @@ def sealed(statement):
     return "DO " + literal(f"BEGIN EXECUTE {literal(statement)}; END")
 
 
-def run_step(cursor, step, result, refuse, schema):
+def run_step(cursor, step, result, refuse, schema, shared=()):
     """Measure, then run one step; returns the error text or None."""
     try:
         if step.measure:
-            execute(cursor, step.measure, schema)
+            execute(cursor, step.measure, schema, shared)
             result["affected_rows"] = int(cursor.fetchone()[0])
         if step.kind == DESTRUCTIVE and result["affected_rows"]:
             result["needs_confirmation"] = True
             result["refused"] = refuse(step)
         started = time.monotonic()
-        execute(cursor, step.sql, schema)
+        execute(cursor, step.sql, schema, shared)
         result["duration_ms"] = round((time.monotonic() - started) * 1000, 2)
         result["outcome"] = "ok"
         return None
@@ -183,10 +227,12 @@ def first_line(exc):
     return (getattr(exc, "pgerror", None) or str(exc)).strip().splitlines()[0]
 
 
-def run_steps(cursor, steps, schema, refuse, outcome):
+def run_steps(cursor, steps, schema, refuse, outcome, named_types=()):
     """Begin, then each step until one fails; the error goes into `outcome`."""
+    shared = ()
     try:
-        begin(cursor, schema)
+        shared = begin(cursor, schema)
+        outcome.error = missing_types(cursor, named_types, schema, shared)
     except psycopg2.Error as exc:
         # Most often: another deploy to this schema holds the advisory lock.
         outcome.error = f"The deploy could not start on {schema}: {first_line(exc)}"
@@ -201,11 +247,11 @@ def run_steps(cursor, steps, schema, refuse, outcome):
                 break
             batch.append(pairs[done + len(batch)])
         if len(batch) > 1:
-            outcome.error = run_batch(cursor, batch, schema, refuse)
+            outcome.error = run_batch(cursor, batch, schema, refuse, shared)
             done += len(batch)
         else:
             step, result = pairs[done]
-            outcome.error = run_step(cursor, step, result, refuse, schema)
+            outcome.error = run_step(cursor, step, result, refuse, schema, shared)
             done += 1
 
 
@@ -221,7 +267,7 @@ def batchable(step):
     return step.kind == SAFE and not step.measure
 
 
-def run_batch(cursor, batch, schema, refuse):
+def run_batch(cursor, batch, schema, refuse, shared=()):
     """Run safe steps in one round trip; returns the error text or None.
 
     Any statement the guard refuses, or that is not a plain DDL statement, sends the whole
@@ -229,7 +275,7 @@ def run_batch(cursor, batch, schema, refuse):
     numbered = []
     try:
         for step, _ in batch:
-            parsed = statement_guard.check_statement(step.sql, schema)
+            parsed = statement_guard.check_statement(step.sql, schema, type_schemas=shared)
             if statement_guard.returns_rows(parsed):
                 raise statement_guard.RefusedStatement("returns rows")
             if not statement_guard.makes_schema(parsed):
@@ -238,7 +284,7 @@ def run_batch(cursor, batch, schema, refuse):
                 numbered.append(None)  # the schema exists already (see execute)
     except statement_guard.RefusedStatement:
         for step, result in batch:
-            error = run_step(cursor, step, result, refuse, schema)
+            error = run_step(cursor, step, result, refuse, schema, shared)
             if error is not None:
                 return error
         return None
@@ -297,8 +343,9 @@ def alongside(work, meanwhile):
 
 
 def run_plan(
-    steps, tenant, apply=False, refuse=lambda step: None, before_commit=None, meanwhile=None
-):
+    steps, tenant, apply=False, refuse=lambda step: None, before_commit=None, meanwhile=None,
+    named_types=(),
+):  # fmt: skip
     """Run `steps` as `tenant`'s role in one transaction; commit only an apply that fully passed.
 
     `refuse(step)` returns why a destructive step that would lose rows may not
@@ -317,10 +364,14 @@ def run_plan(
         return outcome
     try:
         with conn.cursor() as cursor:
+
+            def work():
+                run_steps(cursor, steps, schema, refuse, outcome, named_types)
+
             if meanwhile is None:
-                run_steps(cursor, steps, schema, refuse, outcome)
+                work()
             else:
-                alongside(lambda: run_steps(cursor, steps, schema, refuse, outcome), meanwhile)
+                alongside(work, meanwhile)
         outcome.refused = [r for r in outcome.steps if r["refused"]]
         outcome.duration_ms = round((time.monotonic() - started) * 1000)
         if apply and outcome.error is None and not outcome.refused:

@@ -39,6 +39,7 @@ from designer.interchange.import_types import named_text
 from designer.interchange.sql_pieces import Data
 from designer.interchange.sql_pieces import Pieces
 from designer.interchange.sql_pieces import psql_meta_commands
+from designer.settings import settings as configured
 
 ACTIONS = {"a": "no_action", "r": "restrict", "c": "cascade", "n": "set_null", "d": "set_default"}
 # Statements that are not part of a design, by the SQL words that start them: the preview
@@ -424,7 +425,12 @@ class SqlReader:
                 words = "an interval of some fields (DAY, HOUR TO MINUTE...) becomes interval"
                 return "date", {"date_type": "interval"}, (IMPERFECT, words)
             modifiers = modifiers[1:]
-        named = named_text(names(type_name["names"]), texts)
+        parts = names(type_name["names"])
+        if len(parts) == 2 and parts[0] in configured.type_schemas:
+            # An extension's type (pg_dump qualifies it: public.vector(20)): found by its name
+            # in the target's shared type schemas, wherever the target installed it.
+            parts = parts[1:]
+        named = named_text(parts, texts)
         return map_type(base, modifiers, dimensions, named)
 
     def read_CreateDomainStmt(self, stmt, line):

@@ -89,7 +89,9 @@ def test_a_named_type_the_target_does_not_know_fails_the_dry_run_with_its_messag
     fields.create_field(alice, table.id, {**spec, "named_type": "geometry(Point,4326)"})
     _, deployment = deploy.transition(alice, table.id, "active", dry_run=True)
     assert deployment.status == "dry_run_failed"
-    assert 'type "geometry" does not exist' in deployment.error
+    # Asked of the target before any step: the column is named, and where it was looked for.
+    assert "Column places.where_ has type geometry(point, 4326)" in deployment.error
+    assert "which the target does not have in shop, public, pg_catalog" in deployment.error
 
 
 HOSTILE_TYPES = [
