@@ -4,13 +4,19 @@ import re
 
 from designer.design.field_types import display_type
 from designer.design.keys import primary_key_fields
+from designer.design.partitions import partition_of
 
 # Mermaid (11.17) reads attribute types made of letters, digits and _ - ( ) , [ ].
 TYPE_UNSAFE = re.compile(r"[^A-Za-z0-9_(),\[\]-]")
 
 
 def live_tables(snapshot):
-    return {tid: t for tid, t in snapshot["tables"].items() if t["status"] != "deleted"}
+    """Tables not deleted; a partition is folded into its parent (its columns are its)."""
+    return {
+        tid: t
+        for tid, t in snapshot["tables"].items()
+        if t["status"] != "deleted" and not partition_of(t)
+    }
 
 
 def between(relationships, tables):

@@ -39,11 +39,19 @@ def rows_of(query):
 
 
 def live_tables(project_id):
-    """(id, table_name, name) of every table not deleted, by table name."""
-    query = DataTable.select(DataTable.id.cast("text"), DataTable.table_name, DataTable.name).where(
-        DataTable.project == project_id, DataTable.status != "deleted"
-    )
-    return sorted(rows_of(query), key=lambda row: row[1])
+    """(id, table_name, name) of every table not deleted, by table name; and {parent id:
+    number of partitions}: a partition is folded into its parent, never drawn on its own."""
+    parent = SQL("schema_definition #>> '{structure,partition_of,table_id}'")
+    query = DataTable.select(
+        DataTable.id.cast("text"), DataTable.table_name, DataTable.name, parent
+    ).where(DataTable.project == project_id, DataTable.status != "deleted")
+    rows, partitions = [], {}
+    for table_id, table_name, name, parent_id in rows_of(query):
+        if parent_id is None:
+            rows.append((table_id, table_name, name))
+        else:
+            partitions[parent_id] = partitions.get(parent_id, 0) + 1
+    return sorted(rows, key=lambda row: row[1]), partitions
 
 
 def live_links(project_id, table_ids):
@@ -181,7 +189,7 @@ def encoded(data):
 
 def graph(project_id, focus=None, steps=None):
     """The diagram's data as JSON-ready dicts (graph_json adds the hash of them)."""
-    index = live_tables(project_id)
+    index, partitions = live_tables(project_id)
     names = {tid: (table_name, name) for tid, table_name, name in index}
     links = live_links(project_id, names)
     chosen = scope(list(names), links, focus, steps)
@@ -207,6 +215,7 @@ def graph(project_id, focus=None, steps=None):
                 "name": names[tid][1],
                 "columns": columns[tid],
                 "links_outside": outside.get(tid, 0),
+                **({"partitions": partitions[tid]} if tid in partitions else {}),
             }
             for tid in sorted(drawn, key=lambda t: names[t][0])
         ],

@@ -93,7 +93,7 @@
       var marks = keyMarks(column);
       typeWidth = Math.max(typeWidth, textWidth(column.type + (marks ? "  " + marks : "")));
     });
-    var more = table.links_outside ? 1 : 0;
+    var more = (table.links_outside ? 1 : 0) + (table.partitions ? 1 : 0);
     var width = Math.max(textWidth(table.table_name, true) + 2 * PAD, nameWidth + GAP + typeWidth + 2 * PAD, 120);
     return { width: width, height: HEAD + (table.columns.length + more) * ROW + 4, nameWidth: nameWidth };
   }
@@ -216,9 +216,16 @@
       row.appendChild(type);
       group.appendChild(row);
     });
+    var extra = table.columns.length;
     if (table.links_outside) {
       var words = "+" + table.links_outside + " link" + (table.links_outside > 1 ? "s" : "") + " to tables not shown";
-      group.appendChild(el("text", { class: "more", x: PAD, y: HEAD + table.columns.length * ROW + ROW - 6 }, words));
+      group.appendChild(el("text", { class: "more", x: PAD, y: HEAD + extra * ROW + ROW - 6 }, words));
+      extra += 1;
+    }
+    if (table.partitions) {
+      // Partitions are folded into their parent: their columns are its columns.
+      var folded = table.partitions + " partition" + (table.partitions > 1 ? "s" : "");
+      group.appendChild(el("text", { class: "more partitions", x: PAD, y: HEAD + extra * ROW + ROW - 6 }, folded));
     }
     return group;
   }
