@@ -2,7 +2,8 @@
 
 The last deployed snapshot is patched with each difference the catalogs show that
 the design can say: a column's type, nullability, default or comment; a column or a
-table (with the designer's identity `id`) added by hand; a column dropped; a unique
+table added by hand (with its own primary key, or the designer's identity `id` when
+that is what it has); a column dropped; a unique
 flag, an index, a CHECK or a foreign key gone or, for unique and index, added under
 PostgreSQL's default name. What the design cannot say (a CHECK or foreign key written
 by hand, a table dropped while in use) is listed as a problem, and the caller adopts
@@ -19,6 +20,7 @@ from designer.database.schema_objects import names_of
 from designer.design.field_types import TYPE_KEYS
 from designer.design.field_types import blank
 from designer.design.field_types import clean_field
+from designer.design.naming import generated_name
 from designer.design.tables import SYSTEM_FIELD
 from designer.errors import ValidationFailed
 from designer.interchange.import_types import map_type
@@ -35,8 +37,22 @@ SINGLE_INDEX = re.compile(r'CREATE INDEX \S+ ON \S+ USING btree \("?([^",()]+)"?
 STRUCTURAL = ("system", "primary_key", "unique_with")
 
 
+# A serial's default as pg_get_expr writes it (the schema on the search_path: no qualifier).
+SERIAL_DEFAULT = re.compile(r"nextval\('([a-z_][a-z0-9_$]*)'::regclass\)")
+IDENTITIES = {"a": "always", "d": "by_default"}
+
+
 class Unadoptable(Exception):
     pass
+
+
+def key_columns(definition):
+    """The columns of `PRIMARY KEY (a, "B c")` as pg_get_constraintdef writes it."""
+    inside = definition[definition.index("(") + 1 : definition.rindex(")")]
+    return [
+        quoted.replace('""', '"') if quoted else plain
+        for quoted, plain in re.findall(r'\s*(?:"((?:[^"]|"")*)"|([^",\s]+))\s*,?', inside)
+    ]
 
 
 def type_input(format_type, enums=None):
@@ -106,19 +122,32 @@ class Adoption(Drift):
                 "design, or put it back"
             )
         for name, comment in self.surplus("tables"):
-            identity = self.have["columns"].get((name, "id"))
-            if not identity or identity[2] != "bigint" or not identity[5]:
-                self.problems.append(f"table {name} has no bigint identity column id")
-                continue
             table_id = str(uuid.uuid4())
             self.new_tables.add(name)
-            system = {**copy.deepcopy(SYSTEM_FIELD), "id": str(uuid.uuid4()),
-                      "default_value": None}  # fmt: skip
+            fields = {}
+            if self.own_key(name) == ["id"] and self.is_designers_id(name):
+                system = {**copy.deepcopy(SYSTEM_FIELD), "id": str(uuid.uuid4()),
+                          "default_value": None}  # fmt: skip
+                fields[system["id"]] = system
             self.tables[name] = self.snapshot["tables"][table_id] = {
                 "id": table_id, "name": humanized(name)[:200], "table_name": name,
-                "description": comment or "", "status": "active",
-                "fields": {system["id"]: system},
+                "description": comment or "", "status": "active", "fields": fields,
             }  # fmt: skip
+            if not fields:
+                # The table's own key, as an import keeps it (its columns' ids come with them).
+                self.tables[name]["structure"] = {"primary_key": []}
+
+    def own_key(self, table_name):
+        """The columns of a table's primary key as the target has it, in key order ([])."""
+        for row in self.have["constraints"].values():
+            if row[0] == table_name and row[2] == "p":
+                return key_columns(row[3])
+        return []
+
+    def is_designers_id(self, table_name):
+        """Whether a table's id column is the designer's: bigint, an identity by default."""
+        identity = self.have["columns"].get((table_name, "id"))
+        return bool(identity) and identity[2] == "bigint" and identity[5] == "d"
 
     def columns(self):
         for row in self.surplus("columns"):
@@ -146,10 +175,8 @@ class Adoption(Drift):
         for key in TYPE_KEYS:
             flat.pop(key, None)
         try:
-            flat.update(
-                type_input(row[2], self.snapshot.get("enums")),
-                default_value=default_input(row[4]),
-            )
+            flat.update(type_input(row[2], self.snapshot.get("enums")))
+            flat.update(self.generated_input(row))
         except Unadoptable as exc:
             self.problems.append(f"column {name}: {exc}")
             return
@@ -165,6 +192,23 @@ class Adoption(Drift):
         field.update(values, id=field["id"], sort_order=field["sort_order"])
         table["fields"][field["id"]] = field
 
+    def generated_input(self, row):
+        """The default, identity or serial of a column row as field input."""
+        if row[5]:
+            return {"identity": IDENTITIES[row[5]], "default_value": None}
+        sequence = SERIAL_DEFAULT.fullmatch(row[4] or "")
+        if sequence and (sequence[1], row[0]) in self.owned:
+            settings = {"serial": True, "default_value": None}
+            if sequence[1] != generated_name(row[0], row[1], suffix="seq"):
+                settings["sequence_name"] = sequence[1]
+            return settings
+        return {"default_value": default_input(row[4])}
+
+    @property
+    def owned(self):
+        """(sequence, table) of each sequence a table of the schema owns."""
+        return {(row[0], row[1]) for row in self.have["sequences"].values() if row[1]}
+
     def drop_field(self, table, field):
         del table["fields"][field["id"]]
         for rel_id, rel in list(self.snapshot["relationships"].items()):
@@ -176,8 +220,9 @@ class Adoption(Drift):
             if (row[0],) in self.have["tables"]:
                 self.lost_object(row[1], f"constraint {row[1]} ({row[3]})")
         for row in self.surplus("constraints"):
-            if row[0] in self.new_tables and row[2:4] == ("p", "PRIMARY KEY (id)"):
-                continue  # the designer's own key of an adopted table
+            if row[0] in self.new_tables and row[2] == "p":
+                self.adopt_key(self.tables[row[0]], key_columns(row[3]))
+                continue
             unique = SINGLE_UNIQUE.fullmatch(row[3])
             field = self.field(row[0], unique[1]) if unique else None
             if field is None:
@@ -186,6 +231,16 @@ class Adoption(Drift):
                 field["field_config"]["unique"] = True
         for want, _ in self.changed("constraints"):
             self.problems.append(f"constraint {want[1]} was changed: {want[3]}")
+
+    def adopt_key(self, table, columns):
+        """A new table's primary key: the designer's id (nothing to do), or its own columns."""
+        if "structure" not in table:
+            return  # PRIMARY KEY (id) of the designer's id
+        fields = [self.field(table["table_name"], column) for column in columns]
+        if None in fields:
+            self.problems.append(f"the primary key of {table['table_name']} is not one it can hold")
+            return
+        table["structure"]["primary_key"] = [f["id"] for f in fields]
 
     def lost_object(self, name, described):
         """A generated object the target no longer has: the setting it came from goes."""

@@ -170,6 +170,37 @@ def test_adopting_takes_the_databases_schema_as_the_design(alice, shop, deployed
     assert (percent["number_type"], percent["precision"], percent["scale"]) == ("decimal", 5, 2)
 
 
+def test_an_adopted_table_keeps_its_own_key_and_its_generated_columns(alice, shop, deployed):
+    rows(
+        "CREATE TABLE shop.ledger (year smallint, n integer GENERATED ALWAYS AS IDENTITY,"
+        " code serial, id bigint, PRIMARY KEY (year, n))"
+    )
+    rows("CREATE TABLE shop.tags (label text PRIMARY KEY, id bigint GENERATED ALWAYS AS IDENTITY)")
+    adopted = drift.adopt(alice, shop.id)
+    assert adopted.status == "applied"
+    assert drift.check(alice, shop.id).differences == []
+    assert not plans.has_pending(plans.plan_for(alice, shop.id))
+    ledger = DataTable.get(DataTable.table_name == "ledger")
+    # No designer's id added: the table's own key, in its order, and its id a plain column.
+    columns = {f.field_name: f for f in tables.ordered_fields(ledger.id)}
+    assert sorted(columns) == ["code", "id", "n", "year"]
+    assert not any(f.field_config.get("system") for f in columns.values())
+    key = [str(columns["year"].id), str(columns["n"].id)]
+    assert tables.structure_of(ledger.id)["primary_key"] == key
+    assert columns["n"].field_config["identity"] == "always"
+    assert columns["code"].field_config["serial"] is True
+    assert columns["id"].field_config == {
+        "unique": False,
+        "indexed": False,
+        "number_type": "bigint",
+    }
+    # An id that is an identity ALWAYS and no key is not the designer's either.
+    tags = DataTable.get(DataTable.table_name == "tags")
+    tag_fields = {f.field_name: f for f in tables.ordered_fields(tags.id)}
+    assert tag_fields["id"].field_config["identity"] == "always"
+    assert tables.structure_of(tags.id)["primary_key"] == [str(tag_fields["label"].id)]
+
+
 def test_what_the_design_cannot_say_is_listed_and_nothing_is_adopted(alice, shop, deployed):
     customers, orders = deployed
     rows("ALTER TABLE shop.orders ALTER COLUMN paid SET DEFAULT true")
