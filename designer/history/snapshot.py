@@ -60,7 +60,9 @@ FIELD_COLUMNS = (
 # The snapshot as json values assembled by PostgreSQL: one row per table (its id and its
 # entry) and one for the relationships (id NULL). Python parses their text in C instead of
 # turning 60,000 rows into objects, and only the texts it has not seen before (Parts).
-PARTS_JSON = """
+# (Migration 0030 writes the same entries' canonical JSON in SQL for working_part: a change
+# here is one there too; tests/integration/test_working_parts.py compares them.)
+TABLE_ROWS = """
 SELECT t.id::text, CASE WHEN s.structure IS NULL THEN json_build_object(
   'id', t.id, 'name', t.name, 'table_name', t.table_name,
   'description', t.description, 'status', t.status, 'fields', f.fields)
@@ -78,9 +80,9 @@ CROSS JOIN LATERAL (SELECT coalesce((
 CROSS JOIN LATERAL (
   SELECT nullif(t.schema_definition -> 'structure', '{}'::jsonb) AS structure) s
 WHERE t.project_id = %(project)s
-UNION ALL
-SELECT NULL, coalesce((
-  SELECT json_object_agg(r.id, CASE WHEN r.field_pairs = '[]' THEN json_build_object(
+"""
+RELATIONSHIP_JSON = """
+CASE WHEN r.field_pairs = '[]' THEN json_build_object(
     'id', r.id, 'relationship_name', r.relationship_name,
     'relationship_type', r.relationship_type,
     'source_table_id', r.source_table_id, 'source_field_id', r.source_field_id,
@@ -91,13 +93,27 @@ SELECT NULL, coalesce((
     'relationship_type', r.relationship_type,
     'source_table_id', r.source_table_id, 'source_field_id', r.source_field_id,
     'target_table_id', r.target_table_id, 'target_field_id', r.target_field_id,
-    'cascade_config', r.cascade_config, 'status', r.status, 'pairs', r.field_pairs) END)
-  FROM table_relationship r WHERE r.project_id = %(project)s), '{}')
-UNION ALL
+    'cascade_config', r.cascade_config, 'status', r.status, 'pairs', r.field_pairs) END
+"""
+ENUM_ROWS = """
 SELECT 'enums', json_object_agg(e.id, json_build_object(
     'id', e.id, 'name', e.name, 'labels', e.labels))
 FROM project_enum e WHERE e.project_id = %(project)s HAVING count(*) > 0
 """
+PARTS_JSON = (
+    TABLE_ROWS
+    + "UNION ALL\nSELECT NULL, coalesce((\n  SELECT json_object_agg(r.id, "
+    + RELATIONSHIP_JSON
+    + ")\n  FROM table_relationship r WHERE r.project_id = %(project)s), '{}')\nUNION ALL"
+    + ENUM_ROWS
+)
+# Some tables' rows, and some relationships' (id, entry), of a project: (id text, json).
+SOME_TABLES = TABLE_ROWS + "AND t.id = ANY (%(ids)s::uuid[])"
+SOME_RELATIONSHIPS = (
+    "SELECT r.id::text, "
+    + RELATIONSHIP_JSON
+    + "FROM table_relationship r WHERE r.project_id = %(project)s AND r.id = ANY (%(ids)s::uuid[])"
+)
 # The id of the row of PARTS_JSON that holds the project's enums (only when it has some: a
 # design without enums is the snapshot it was before enums, with the same hash).
 ENUMS = "enums"

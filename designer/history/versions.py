@@ -10,6 +10,7 @@ the last guard.
 """
 
 import contextlib
+import functools
 import gc
 import json
 import threading
@@ -27,6 +28,7 @@ from designer.errors import NotFound
 from designer.errors import ValidationFailed
 from designer.history import parts
 from designer.history import snapshot as snapshots
+from designer.history import working as working_parts
 from designer.history.diff import diff
 from designer.history.diff import named_text
 from designer.history.diff import summarize
@@ -281,13 +283,15 @@ def save_version(user, project_id, message="", restored_from=None, current=None,
         serialize_changes(granted.project.id)
         previous = latest(granted.project.id)
         if current is None:
-            current = snapshots.build(granted.project.id)
-        tree = tree_of(current)
+            tree, old, new, store, current = from_working_parts(granted.project.id, previous)
+        else:
+            tree = tree_of(current)
+            old, new, added = changed_parts(previous, current, tree)
+            store = functools.partial(store_parts, granted.project.id, added)
         if previous is not None and previous.schema_hash == tree.hash:
             raise Conflict(f"No changes since version {previous.version_number}.")
-        old, new, added = changed_parts(previous, current, tree)
         changes = diff(old, new)
-        store_parts(granted.project.id, added)
+        store()
         version = SchemaVersion.create(
             project=granted.project.id,
             version_number=(previous.version_number if previous else 0) + 1,
@@ -300,9 +304,54 @@ def save_version(user, project_id, message="", restored_from=None, current=None,
             change_summary=summarize(changes),
             message=message or default_message(changes, restored_from, new),
         )
-        cache.get(tree.hash, lambda: current, size=tree.size)
+        if current is not None:
+            cache.get(tree.hash, lambda: current, size=tree.size)
         log.add("version.saved", f"saved version {version.version_number}", version.id)
     return version
+
+
+def from_working_parts(project_id, previous):
+    """What a save of the working copy compares and stores, from the parts triggers keep
+    (designer.history.working): (tree, old, new, store, whole snapshot or None).
+
+    After a version stored in parts, only the buckets whose hashes differ are opened and
+    the entries whose leaves differ read: old and new are cut down as parts.cut cuts them,
+    and store() sends only the parts the previous version had not. A first version (or one
+    after a version stored whole) assembles the whole snapshot for its changes, and its
+    parts go into the store by SQL."""
+    manifest = manifest_of(previous.id) if previous is not None else None
+    if manifest is None:
+        whole = working_parts.everything(project_id)
+        tree = tree_of(whole)
+        written = working_parts.bucket_hashes(project_id)
+        unwritten = working_parts.unwritten(project_id)
+        added = {
+            hashed: tree.texts[hashed]
+            for key in parts.ENTRY_MAPS
+            for name, hashed in tree.buckets[key].items()
+            if written[key].get(name) != hashed
+        }
+        added.update((hashed, tree.texts[hashed]) for hashed in tree.whole.values())
+        for key, ids in unwritten.items():
+            for entry_id in ids:
+                added[tree.leaves[key][entry_id]] = snapshots.parts.canonical(whole[key][entry_id])
+
+        def store():
+            working_parts.store_everything(project_id)
+            store_parts(project_id, added)
+
+        old = snapshot_of(previous) if previous is not None else None
+        return tree, old, whole, store, whole
+    fetched = {}
+
+    def fetch(hashes):
+        missing = set(hashes) - fetched.keys()
+        fetched.update(part_bodies(project_id, missing))
+        return {hashed: fetched[hashed] for hashed in hashes}
+
+    tree, current = working_parts.since(project_id, manifest, fetch)
+    old, new, added = parts.cut(manifest, tree, current, fetch, snapshots.parts.canonical)
+    return tree, old, new, functools.partial(store_parts, project_id, added), None
 
 
 def tree_of(snapshot):

@@ -25,6 +25,7 @@ from designer.errors import ValidationFailed
 from designer.history import parts
 from designer.history import snapshot
 from designer.history import versions
+from designer.history import working
 from designer.history.diff import diff
 from designer.models import SchemaVersion
 from tests.integration import test_migrations as migrations
@@ -151,7 +152,8 @@ def page_queries(client, project):
 def one_table_change(user, project, monkeypatch):
     """Save a first version, change one table, save again: what the second save wrote
     (parts sent to the store, and its row's manifest, changes and any whole snapshot), the
-    parts it added, how many queries it ran, and the size of the first version's parts."""
+    parts it added, how many queries it ran, the size of the first version's parts, and how
+    many entries it built in Python and read (designer.history.working.work)."""
     versions.save_version(user, project.id, "first")
     before_bytes, before_rows = stored_parts_bytes(project.id)
     table_id = database.execute_sql(
@@ -165,16 +167,19 @@ def one_table_change(user, project, monkeypatch):
     monkeypatch.setattr(
         versions, "store_parts", lambda pid, added: sent.append(added) or store(pid, added)
     )
+    work = dict(working.work)
     with counting_queries() as counter:
         second = versions.save_version(user, project.id, "second")
     monkeypatch.setattr(versions, "store_parts", store)
+    work = {name: count - work[name] for name, count in working.work.items()}
     row = database.execute_sql(
         "SELECT octet_length(manifest::text), octet_length(changes::text),"
         " coalesce(octet_length(schema_snapshot::text), 0) FROM schema_version WHERE id = %s",
         (str(second.id),),
     ).fetchone()
     written = sum(len(text) for added in sent for text in added.values()) + sum(row)
-    return written, stored_parts_bytes(project.id)[1] - before_rows, counter.count, before_bytes
+    added = stored_parts_bytes(project.id)[1] - before_rows
+    return written, added, counter.count, before_bytes, work
 
 
 @pytest.mark.slow
@@ -191,6 +196,8 @@ def test_a_save_after_a_one_table_change_writes_the_same_at_100_and_3000_tables(
     # One leaf and one bucket, whatever the number of tables.
     assert small[1] == large[1] == 2
     assert small[2] == large[2], (small, large)
+    # Work no clock measures: the save read the changed table's part alone, and built none.
+    assert small[4] == large[4] == {"built": 0, "read": 1}, (small, large)
     # The manifest names at most 256 buckets: it grows up to them, then no more. A version
     # of the whole snapshot (30 times larger at 3,000 tables) would write 30 times more.
     assert large[0] < 3 * small[0], (small, large)

@@ -13,10 +13,13 @@ from designer import projects
 from designer.db import database
 from designer.db import migration_runner
 from designer.db import table_exists
+from designer.design import enums
 from designer.design import fields
 from designer.design import tables
 from designer.history import parts
 from designer.history import snapshot
+from designer.history import versions
+from designer.history.diff import diff
 from tests.integration import test_migrations as migrations
 from tests.integration.test_version_parts import apply_edit
 
@@ -188,3 +191,32 @@ def test_migration_0030_writes_the_parts_of_designs_made_before_it(fresh_databas
     runner.down("0027_versions_into_parts")
     assert not table_exists(db, "working_part")
     db.close()
+
+
+def saved_as_built(user, project_id, previous):
+    """Save, and check the version against the whole-snapshot code's: (version, snapshot)."""
+    whole = snapshot.build(project_id)
+    version = versions.save_version(user, project_id)
+    versions.cache.clear()
+    snapshot.parts.clear()
+    assert versions.snapshot_of(version) == whole
+    assert version.schema_hash == snapshot.snapshot_hash(whole)
+    assert version.changes == diff(previous, whole)
+    return whole
+
+
+def test_saves_of_parts_the_triggers_left_to_python_and_of_enums(alice):
+    project = projects.create_project(alice, "P")
+    made = [tables.create_table(alice, project.id, f"T{i}") for i in range(40)]
+    price = fields.create_field(alice, made[0].id, {"name": "Price"})
+    config = "UPDATE data_field SET field_config = %s::jsonb WHERE id = %s"
+    database.execute_sql(config, ('{"step": 0.5}', str(price.id)))
+    whole = saved_as_built(alice, project.id, None)
+    database.execute_sql(config, ('{"step": 0.25, "n": [1.5e300]}', str(price.id)))
+    enum = enums.create_enum(alice, project.id, "status", ["new", "done"])
+    whole = saved_as_built(alice, project.id, whole)
+    fields.create_field(alice, made[1].id, {"name": "More"})
+    enums.update_enum(alice, enum.id, enum.revision, "state", ["new", "done", "gone"])
+    whole = saved_as_built(alice, project.id, whole)
+    tables.delete_table(alice, made[2].id)
+    saved_as_built(alice, project.id, whole)
