@@ -108,8 +108,9 @@ def refuse_incomplete(tables):
         )
         fields.setdefault(table_id, []).append(field)
     problems = {}
+    chosen = {str(t.id) for t in tables}
     for table in tables:
-        found = activation_problems(table, fields.get(table.id, []))
+        found = activation_problems(table, fields.get(table.id, []), chosen)
         if found:
             problems[table.table_name] = "; ".join(found)
     if problems:

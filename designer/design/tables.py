@@ -160,25 +160,38 @@ def describe_table_change(before, after):
     return "; ".join(parts) or f"saved table {after.name} unchanged"
 
 
-def is_partition(table):
-    """Whether a table row is a partition (rows read for activation carry just that)."""
+def parent_of_row(table):
+    """The id of the table a row is a partition of, or None (rows read for activation carry
+    just their partition_of)."""
     if "partition_of" in table.__data__ or hasattr(table, "partition_of"):
-        return bool(getattr(table, "partition_of", None))
-    structure = (table.schema_definition or {}).get("structure")
-    return isinstance(structure, dict) and bool(partition_of({"structure": structure}))
+        found = getattr(table, "partition_of", None)
+    else:
+        structure = (table.schema_definition or {}).get("structure")
+        found = partition_of({"structure": structure}) if isinstance(structure, dict) else None
+    return found.get("table_id") if isinstance(found, dict) else None
 
 
-def activation_problems(table, fields=None):
-    """Why a table cannot become Active now (empty when it can); `fields` when already read."""
+def is_partition(table):
+    return parent_of_row(table) is not None
+
+
+def activation_problems(table, fields=None, activating=()):
+    """Why a table cannot become Active now (empty when it can); `fields` when already read;
+    `activating`: the ids of the tables activated with it."""
     problems = []
     if identifier_problem(table.table_name, "table"):
         problems.append(f"Table name: {identifier_problem(table.table_name, 'table')}")
     fields = [
         f for f in (table.fields if fields is None else fields) if not f.field_config.get("system")
     ]
+    parent_id = parent_of_row(table)
     # A partition's columns are its parent's: it has none of its own.
-    if not fields and not is_partition(table):
+    if not fields and parent_id is None:
         problems.append("Add at least one field besides id.")
+    if parent_id is not None and parent_id not in {str(t) for t in activating}:
+        parent = DataTable.get_or_none(DataTable.id == parent_id)
+        if parent is not None and parent.status not in ("active", "deprecated"):
+            problems.append(f"Activate its parent {parent.table_name} first, or with it.")
     for field in fields:
         problem = identifier_problem(field.field_name, "field")
         if problem:

@@ -436,3 +436,18 @@ def test_the_table_page_shows_partitions_and_a_partition_its_parent(
     assert 'value="FOR VALUES IN (1)"' in bad.text  # what was typed stays
     shown = browser.get(f"/tables/{part.id}", htmx=False).text
     assert 'id="partition-of"' in shown and "paid_on" in shown and "Add field" not in shown
+
+
+def test_a_partition_is_activated_with_or_after_its_parent(alice, shop, payments, api):
+    from designer.design import table_partitions
+
+    table_partitions.set_partition_key(alice, payments.id, "range", "paid_on")
+    part = table_partitions.add_partition(alice, payments.id, "payments_rest", "DEFAULT")
+    client = api(alice)
+    alone = client.post(f"/tables/{part.id}/transition", json={"status": "active"})
+    assert alone.status_code == 422
+    assert "Activate its parent payments first" in alone.json["error"]["message"]
+    together = client.post(
+        f"/projects/{shop.id}/activations", json={"table_ids": [str(payments.id), str(part.id)]}
+    )
+    assert together.status_code in (200, 201), together.json
