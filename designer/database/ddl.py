@@ -283,11 +283,13 @@ def create_table(ctx, table_id):
         for f in fields
         if f["field_config"].get("serial") and f["id"] in sequences
     ]
-    lines += [
-        ctx.constraint_clause(table_id, key, name)
+    constraints = [
+        (key, name)
         for key, name in names.items()
         if key[0] not in ("index", "fkey", "sequence", "table_index")
     ]
+    repeated = repeated_uniques(table, [key for key, _ in constraints])
+    lines += [ctx.constraint_clause(table_id, k, n) for k, n in constraints if k not in repeated]
     relation = ctx.relation(table_id)
     body = ",\n    ".join(lines)
     sql = f"CREATE TABLE {relation} (\n    {body}\n)"
@@ -307,6 +309,16 @@ def create_table(ctx, table_id):
     steps += [
         Step(owned, SAFE, f"makes the sequence {f['field_name']}'s own", table_id)
         for f, _, owned in serials
+    ]
+    steps += [
+        Step(
+            f"ALTER TABLE {relation} ADD {ctx.constraint_clause(table_id, key, name)}",
+            SAFE,
+            "adds a unique constraint over the columns of another (kept apart, as designed)",
+            table_id,
+        )
+        for key, name in constraints
+        if key in repeated and not partition_of(table)
     ]
     steps += [
         Step(ctx.index_statement(table_id, key, name), SAFE, "indexes a new table", table_id)
@@ -386,6 +398,33 @@ def partition_key_sql(table):
         lambda fid: ident(table["fields"][fid]["field_name"]),
         lambda key: expression_sql(table, key["expression"]),
     )
+
+
+def unique_columns(table, key):
+    """The columns (field ids, in order) a key or unique constraint is made of, or None."""
+    if key[0] in ("pkey", "unique", "unique_together"):
+        return tuple(key[1:])
+    if key[0] == "table_unique":
+        return tuple(structure_item(table, key)["columns"])
+    return None
+
+
+def repeated_uniques(table, keys):
+    """The unique constraints (and keys) over the same columns in the same order as the
+    primary key or an earlier one. CREATE TABLE keeps one of such equal constraints and
+    silently leaves the others out, where ALTER TABLE ADD keeps each: they are added after
+    the table, so deploying a design builds what migrating to it builds."""
+    primary = next((unique_columns(table, k) for k in keys if k[0] == "pkey"), None)
+    seen = {primary} if primary else set()
+    repeated = set()
+    for key in keys:
+        columns = unique_columns(table, key)
+        if columns is None or key[0] == "pkey":
+            continue
+        if columns in seen:
+            repeated.add(key)
+        seen.add(columns)
+    return repeated
 
 
 def added_keys(ctx, table_id):
