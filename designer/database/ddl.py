@@ -73,11 +73,15 @@ def migration_steps(schema, old, new, changes):
         }
     kept = [tid for tid in new["tables"] if tid in old["tables"] and tid not in recreated]
     steps = []
-    steps += drop_objects(ctx, kept)
+    foreign, others = drop_objects(ctx, kept)
+    # Foreign keys first, then the tables that go (with the foreign keys they hold), so
+    # that the keys and columns of kept tables that those used can go after them.
+    steps += foreign
+    steps += drop_tables(ctx, dropped)
+    steps += others
     steps += [
         drop_column(ctx, c) for c in by_op.get("drop_field", []) if c["table_id"] not in dropped
     ]
-    steps += drop_tables(ctx, dropped)
     steps += renames(ctx, by_op, kept)
     steps += [enum_changes.created(ctx, c) for c in by_op.get("add_enum", [])]
     steps += [s for c in by_op.get("alter_enum", []) for s in enum_changes.altered(ctx, c)]
@@ -117,7 +121,8 @@ def script(steps):
 
 
 def drop_objects(ctx, kept):
-    """Constraints and indexes that go (foreign keys first, so keys they use can go too)."""
+    """Constraints and indexes of kept tables that go: (foreign keys, the others), dropped
+    in that order so that keys the foreign keys use can go too."""
     foreign, other = [], []
     for table_id in kept:
         old, new = ctx.old_names.get(table_id, {}), ctx.new_names.get(table_id, {})
@@ -140,7 +145,7 @@ def drop_objects(ctx, kept):
                     f"drops the primary key {name}: its columns are no longer kept unique by it"
                 )
             (foreign if key[0] == "fkey" else other).append(Step(sql, kind, reason, table_id))
-    return foreign + other
+    return foreign, other
 
 
 def drop_column(ctx, change):
