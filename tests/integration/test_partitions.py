@@ -451,3 +451,48 @@ def test_a_partition_is_activated_with_or_after_its_parent(alice, shop, payments
         f"/projects/{shop.id}/activations", json={"table_ids": [str(payments.id), str(part.id)]}
     )
     assert together.status_code in (200, 201), together.json
+
+
+# pg_dump's full form for a partitioned table: indexes and keys made ON ONLY the parent,
+# made again on each partition and attached with ALTER INDEX … ATTACH PARTITION.
+PG_DUMP_ATTACHED = """
+CREATE TABLE public.events (id integer NOT NULL, at date NOT NULL, kind text)
+PARTITION BY RANGE (at);
+CREATE TABLE public.events_2024 (id integer NOT NULL, at date NOT NULL, kind text);
+CREATE TABLE public.events_rest (id integer NOT NULL, at date NOT NULL, kind text);
+ALTER TABLE ONLY public.events ATTACH PARTITION public.events_2024
+    FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+ALTER TABLE ONLY public.events ATTACH PARTITION public.events_rest DEFAULT;
+ALTER TABLE ONLY public.events ADD CONSTRAINT events_pkey PRIMARY KEY (id, at);
+ALTER TABLE ONLY public.events_2024 ADD CONSTRAINT events_2024_pkey PRIMARY KEY (id, at);
+ALTER TABLE ONLY public.events_rest ADD CONSTRAINT events_rest_pkey PRIMARY KEY (id, at);
+CREATE INDEX events_kind_idx ON ONLY public.events USING btree (kind);
+CREATE INDEX events_2024_kind_idx ON public.events_2024 USING btree (kind);
+CREATE INDEX events_rest_kind_idx ON public.events_rest USING btree (kind);
+ALTER INDEX public.events_pkey ATTACH PARTITION public.events_2024_pkey;
+ALTER INDEX public.events_pkey ATTACH PARTITION public.events_rest_pkey;
+ALTER INDEX public.events_kind_idx ATTACH PARTITION public.events_2024_kind_idx;
+ALTER INDEX public.events_kind_idx ATTACH PARTITION public.events_rest_kind_idx;
+"""
+
+
+def test_pg_dumps_attached_partitions_deploy_as_psql_made_them(
+    alice, fresh_database, deploy_database_url
+):
+    """The proof of tests/fidelity.py on pg_dump's form: psql's catalog and the deployed one
+    are equal, the partitions, their bounds, keys and indexes included."""
+    from tests import fidelity
+
+    source_url = fresh_database("dmd_source")
+    fidelity.apply_with_psql(source_url, PG_DUMP_ATTACHED)
+    plan, schema, _ = fidelity.import_and_deploy(alice, "Events", PG_DUMP_ATTACHED)
+    source = fidelity.read_catalog(source_url, "public")
+    deployed = fidelity.read_catalog(deploy_database_url, schema)
+    comparison = fidelity.compare(source, deployed, fidelity.Lines(PG_DUMP_ATTACHED))
+    assert comparison.differences == []
+    assert deployed.tables["events_2024"].options[3:] == (
+        "events", "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+    )  # fmt: skip
+    assert deployed.tables["events"].kind == "p"
+    tallies = fidelity.figures(comparison)
+    assert tallies["primary keys"][:2] == (3, 3) and tallies["indexes"][:2] == (3, 3)
