@@ -16,6 +16,7 @@ from designer.design.field_types import clean_field
 from designer.design.field_types import field_as_input
 from designer.design.field_types import pg_type
 from designer.design.keys import referenced_key
+from designer.design.partitions import key_columns
 from designer.design.table_structure import drop_field_items
 from designer.design.tables import check_writable
 from designer.design.tables import is_deployed
@@ -82,6 +83,11 @@ def refuse_key_column(field, table, deleting=False):
     if key is not None and str(field.id) in key:
         raise Conflict(
             f"{field.name} is in the primary key of {table.name}: choose another key first."
+        )
+    if deleting and str(field.id) in key_columns({"structure": structure_of(table.id)}):
+        # PostgreSQL refuses to drop a column its partition key names.
+        raise Conflict(
+            f"{field.name} is in the partition key of {table.name}: change the key first."
         )
 
 

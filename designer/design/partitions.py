@@ -253,34 +253,66 @@ def unique_problem(table, columns, what):
     return None
 
 
-def snapshot_problems(tables, unique_sets):
+def unique_sets(table):
+    """[(columns, what)] of a table's primary key and unique constraints and indexes (an
+    index's expression key as None: never a column of the partition key)."""
+    from designer.design.keys import primary_key_fields
+    from designer.design.keys import unique_keys
+    from designer.design.structure import items
+
+    primary = primary_key_fields(table)
+    found = [(primary, "The primary key")] if primary else []
+    found += [(key, "A unique constraint") for key in unique_keys(table)]
+    for item in items(table, "uniques").values():
+        found.append((item["columns"], f"Unique constraint {item['name'] or ''}".strip()))
+    for item in items(table, "indexes").values():
+        if item["unique"]:
+            what = f"Unique index {item['name'] or ''}".strip()
+            found.append(([k["column"] for k in item["keys"]], what))
+    return found
+
+
+def unique_problems(table):
+    """[(where, key, message)]: PostgreSQL's rule for a partitioned table's keys."""
+    spec = partition_by(table)
+    if not isinstance(spec, dict) or not isinstance(spec.get("keys"), list):
+        return []
+    if any(
+        not isinstance(k, dict)
+        or k.get("column") not in table["fields"]
+        and k.get("expression") is None
+        for k in spec["keys"]
+    ):
+        return []  # its own problems say why
+    found = []
+    for columns, what in unique_sets(table):
+        problem = unique_problem(table, columns, what)
+        if problem:
+            found.append(("partition key", "partition_by", problem))
+    return found
+
+
+def snapshot_problems(tables):
     """[(where, key, message)] across tables: each partition's parent is a partitioned table
-    of the design, and its bound fits the parent's method. `unique_sets(table)` gives
-    [(columns, what)] of the table's keys and unique constraints."""
+    of the design, and its bound fits the parent's method."""
     problems = []
     for table_id, table in tables.items():
         where = f"table {table['table_name']!r}"
         spec = partition_of(table)
-        if isinstance(spec, dict):
-            parent = tables.get(spec.get("table_id"))
-            if parent is None or spec.get("table_id") == table_id:
-                problems.append(
-                    (where, "partition_of", "its parent is not a table of this design.")
-                )
-                continue
-            method = (partition_by(parent) or {}).get("method")
-            if method is None:
-                words = f"its parent {parent['table_name']} is not partitioned."
-                problems.append((where, "partition_of", words))
-                continue
-            problem = bound_problem(spec.get("bound"), method)
-            if problem:
-                problems.append((where, "bound", problem))
-        if isinstance(partition_by(table), dict) and not table_problems(table):
-            for columns, what in unique_sets(table):
-                problem = unique_problem(table, columns, what)
-                if problem:
-                    problems.append((where, "partition_by", problem))
+        if not isinstance(spec, dict):
+            continue
+        parent = tables.get(spec.get("table_id"))
+        if parent is None or spec.get("table_id") == table_id:
+            problems.append((where, "partition_of", "its parent is not a table of this design."))
+            continue
+        method = (partition_by(parent) or {}).get("method")
+        if method is None:
+            words = f"its parent {parent['table_name']} is not partitioned."
+            problems.append((where, "partition_of", words))
+            continue
+        problem = bound_problem(spec.get("bound"), method)
+        if problem:
+            problems.append((where, "bound", problem))
     return problems
 
 

@@ -9,10 +9,12 @@ refused, naming the relationship. Choosing "the designer's id" again brings back
 
 from designer.activity import recording
 from designer.db import parse_id
+from designer.design import partitions
 from designer.design.dependents import using_table
 from designer.design.field_types import SYSTEM_FIELD
 from designer.design.keys import MAX_KEY_COLUMNS
 from designer.design.keys import referenced_key
+from designer.design.table_structure import table_entry
 from designer.design.tables import check_writable
 from designer.design.tables import is_deployed
 from designer.design.tables import ordered_fields
@@ -80,6 +82,8 @@ def set_primary_key(user, table_id, field_ids, lock_token=None):
     else:
         structure["primary_key"] = [str(f.id) for f in chosen]
     refuse_broken_relationships(table, ordered_fields(table.id), structure)
+    for _, _, message in partitions.unique_problems(table_entry(table, structure)):
+        fail(message)
     with recording(table.project_id, user) as log:
         check_writable(user, table, lock_token, breaking=is_deployed(table))
         fields = ordered_fields(table.id)

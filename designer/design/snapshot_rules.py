@@ -18,12 +18,9 @@ from designer.design.field_types import pg_type
 from designer.design.field_types import python_regex_problem
 from designer.design.keys import MAX_KEY_COLUMNS
 from designer.design.keys import comparable_types
-from designer.design.keys import primary_key_fields
 from designer.design.keys import referenced_key
-from designer.design.keys import unique_keys
 from designer.design.naming import identifier_problem
 from designer.design.structure import explicit_names
-from designer.design.structure import items
 from designer.design.structure import structure_problems
 from designer.errors import ValidationFailed
 from designer.history.snapshot import FIELD_COLUMNS
@@ -89,7 +86,7 @@ def snapshot_problems(snapshot, table_ids, regex_problem):
             check_table(table, regex_problem, enums)
     check_unique(tables.values(), "table_name", "table")
     check_relation_names(tables)
-    for where, key, message in partitions.snapshot_problems(tables, unique_sets):
+    for where, key, message in partitions.snapshot_problems(tables):
         refuse(where, key, message)
     edges = []
     for rel_id, rel in relationships.items():
@@ -194,21 +191,6 @@ def check_table(table, regex_problem, enums=None):
     if problems:
         place, key, message = problems[0]
         refuse(f"{where}, {place}", key, message)
-
-
-def unique_sets(table):
-    """[(columns, what)] of a table's primary key and unique constraints and indexes (an
-    index with an expression key as None's column: never the partition key's)."""
-    found = [(primary_key_fields(table), "The primary key")] if primary_key_fields(table) else []
-    for key in unique_keys(table):
-        found.append((key, "A unique constraint"))
-    for item in items(table, "uniques").values():
-        found.append((item["columns"], f"Unique constraint {item['name'] or ''}".strip()))
-    for item in items(table, "indexes").values():
-        if item["unique"]:
-            what = f"Unique index {item['name'] or ''}".strip()
-            found.append(([k["column"] for k in item["keys"]], what))
-    return found
 
 
 def column_order(item):

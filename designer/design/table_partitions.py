@@ -9,7 +9,6 @@ from designer.activity import recording
 from designer.db import database
 from designer.design import partitions
 from designer.design.field_types import pg_type
-from designer.design.snapshot_rules import unique_sets
 from designer.design.structure import keys_text
 from designer.design.structure import structure_problems
 from designer.design.table_structure import table_entry
@@ -126,8 +125,6 @@ def refuse_problems(entry, input_name):
     """The rules a stored design keeps (the key holds the partition key's columns too)."""
     problems = structure_problems(entry)
     message = problems[0][2] if problems else None
-    for columns, what in unique_sets(entry):
-        message = message or partitions.unique_problem(entry, columns, what)
     if message:
         message = message[:1].upper() + message[1:]
         raise ValidationFailed(message, {input_name: message})

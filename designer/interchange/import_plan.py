@@ -29,9 +29,6 @@ from designer.design.partitions import bound_problem
 from designer.design.partitions import clean_partition_by
 from designer.design.partitions import partition_by
 from designer.design.partitions import partition_of
-from designer.design.partitions import table_problems as partition_problems
-from designer.design.partitions import unique_problem
-from designer.design.snapshot_rules import unique_sets
 from designer.design.structure import NOUN
 from designer.design.structure import ItemInvalid
 from designer.design.structure import clean_item
@@ -347,9 +344,7 @@ class Planner(RelationshipRules):
             said = "; ".join(exc.problems.values())
         else:
             kept = {**table, "structure": {**(table.get("structure") or {}), "partition_by": spec}}
-            said = next((message for _, _, message in partition_problems(kept)), None)
-            for key_columns, what in unique_sets(kept):
-                said = said or unique_problem(kept, key_columns, what)
+            said = next((message for _, _, message in structure_problems(kept)), None)
             if said is None:
                 table["structure"] = kept["structure"]
         if said:

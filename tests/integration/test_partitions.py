@@ -496,3 +496,39 @@ def test_pg_dumps_attached_partitions_deploy_as_psql_made_them(
     assert deployed.tables["events"].kind == "p"
     tallies = fidelity.figures(comparison)
     assert tallies["primary keys"][:2] == (3, 3) and tallies["indexes"][:2] == (3, 3)
+
+
+def test_a_column_of_the_partition_key_is_not_dropped(alice, payments, api):
+    from designer.design import primary_keys
+    from designer.design import table_partitions
+    from designer.design import tables
+
+    primary_keys.set_primary_key(alice, payments.id, [])  # no key: only the partition's
+    table_partitions.set_partition_key(alice, payments.id, "range", "paid_on")
+    paid_on = next(f for f in tables.ordered_fields(payments.id) if f.field_name == "paid_on")
+    refused = api(alice).delete(f"/fields/{paid_on.id}")
+    assert refused.status_code == 409
+    assert "partition key" in refused.json["error"]["message"]
+
+
+def test_a_key_or_unique_index_without_the_partition_column_is_refused(alice, payments, api):
+    from designer.design import table_partitions
+
+    table_partitions.set_partition_key(alice, payments.id, "range", "paid_on")
+    client = api(alice)
+    fields_ = {f["field_name"]: f["id"] for f in client.get(f"/tables/{payments.id}/fields").json}
+    key = client.put(
+        f"/tables/{payments.id}/primary_key", json={"field_ids": [fields_["payment_no"]]}
+    )
+    assert key.status_code == 422
+    assert "must include the partition key's columns (paid_on)" in key.json["error"]["message"]
+    index = client.post(
+        f"/tables/{payments.id}/structure/indexes", json={"keys": "payment_no", "unique": True}
+    )
+    assert index.status_code == 422, index.json
+    assert "partition key" in index.json["error"]["message"]
+    fine = client.post(
+        f"/tables/{payments.id}/structure/indexes",
+        json={"keys": "payment_no, paid_on", "unique": True},
+    )
+    assert fine.status_code == 201, fine.json
