@@ -532,3 +532,28 @@ def test_a_key_or_unique_index_without_the_partition_column_is_refused(alice, pa
         json={"keys": "payment_no, paid_on", "unique": True},
     )
     assert fine.status_code == 201, fine.json
+
+
+def test_a_new_partition_key_makes_the_table_and_its_partitions_again(cursor):
+    payments, parts = partitioned()
+    before = s.snapshot([payments, *parts])
+    fresh_schema(cursor, SCHEMA)
+    deploy(cursor, ddl.migration(SCHEMA, None, before))
+    after = copy.deepcopy(before)
+    parent = after["tables"][payments["id"]]
+    customer = next(f for f in parent["fields"].values() if f["field_name"] == "customer")
+    paid_on = parent["structure"]["partition_by"]["keys"][0]["column"]
+    parent["structure"]["partition_by"] = {
+        "method": "list",
+        "keys": [{"column": paid_on, "expression": None, "collation": None, "opclass": None}],
+    }
+    for part in parts[:2]:
+        del after["tables"][part["id"]]
+    assert customer  # the parent keeps its columns; only its partitioning changes
+    steps = guarded(ddl.migration(SCHEMA, before, after))
+    assert [" ".join(step.sql.split()[:2]) for step in steps][:4] == ["DROP TABLE"] * 4
+    deploy(cursor, steps)
+    assert catalog(cursor) == [
+        ("payments", "p", "LIST (paid_on)", None, None),
+        ("payments_other", "r", None, "payments", "DEFAULT"),
+    ]
