@@ -33,30 +33,36 @@ def refused(table_id, form, exc):
     return section(table_id, 422 if isinstance(exc, ValidationFailed) else 409, form, errors)
 
 
-@bp.post("/tables/<table_id>/partition-key")
-@login_required
-def set_key(table_id):
-    form = {key: request.form.get(key, "") for key in ("method", "keys")}
+def saved(table_id, keys, save):
+    """Run `save` with the form's `keys`; the section again, or the form with its errors."""
+    form = {key: request.form.get(key, "") for key in keys}
     try:
-        table_partitions.set_partition_key(
-            current_user, table_id, form["method"] or None, form["keys"], session_lock(table_id)
-        )
+        save(form)
     except (ValidationFailed, Conflict) as exc:
         return refused(table_id, form, exc)
     return section(table_id)
+
+
+@bp.post("/tables/<table_id>/partition-key")
+@login_required
+def set_key(table_id):
+    return saved(
+        table_id, ("method", "keys"),
+        lambda form: table_partitions.set_partition_key(
+            current_user, table_id, form["method"] or None, form["keys"], session_lock(table_id)
+        ),
+    )  # fmt: skip
 
 
 @bp.post("/tables/<table_id>/partitions")
 @login_required
 def add(table_id):
-    form = {key: request.form.get(key, "") for key in ("table_name", "bound")}
-    try:
-        table_partitions.add_partition(
+    return saved(
+        table_id, ("table_name", "bound"),
+        lambda form: table_partitions.add_partition(
             current_user, table_id, form["table_name"], form["bound"], session_lock(table_id)
-        )
-    except (ValidationFailed, Conflict) as exc:
-        return refused(table_id, form, exc)
-    return section(table_id)
+        ),
+    )  # fmt: skip
 
 
 @bp.delete("/tables/<table_id>/partitions/<partition_id>")

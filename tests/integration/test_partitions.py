@@ -423,9 +423,12 @@ def test_the_table_page_shows_partitions_and_a_partition_its_parent(
 ):
     from designer.design import table_partitions
 
-    table_partitions.set_partition_key(alice, payments.id, "range", "paid_on")
-    part = table_partitions.add_partition(alice, payments.id, "payments_2025", "DEFAULT")
     browser = signed_in(alice)
+    key_url = f"/tables/{payments.id}/partition-key"
+    bad_key = browser.post(key_url, data={"method": "range", "keys": "nothing_here"})
+    assert bad_key.status_code == 422 and 'id="keys-error"' in bad_key.text
+    assert browser.post(key_url, data={"method": "range", "keys": "paid_on"}).status_code == 200
+    part = table_partitions.add_partition(alice, payments.id, "payments_2025", "DEFAULT")
     page = browser.get(f"/tables/{payments.id}", htmx=False).text
     assert "Partitioned by <code>RANGE (paid_on)</code>" in page and "1 partition." in page
     bad = browser.post(
