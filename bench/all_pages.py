@@ -52,8 +52,11 @@ from designer.db import counting_queries
 from designer.db import database
 from designer.db import open_database
 from designer.db import upgrade
+from designer.design import enums
 from designer.design import fields
 from designer.design import naming
+from designer.design import page_stamps
+from designer.design import table_structure
 from designer.design import tables
 from designer.design.field_types import SYSTEM_FIELD
 from designer.design.field_types import pg_type
@@ -342,8 +345,10 @@ def seed(owner, member, count):
     added = tables.create_table(owner, project.id, "Added after deploy")
     fields.create_field(owner, added.id, {"name": "Note"})
     fields.create_field(owner, middle.id, {"name": "Pending column"})
+    check = table_structure.save_item(owner, middle.id, "checks", {"expression": "id > 0"})
     versions.save_version(owner, project.id, "After the deploy")
     tables.create_table(owner, project.id, "Unsaved table")
+    mood = enums.create_enum(owner, project.id, "mood", ["sad", "ok"])
     middle = DataTable.get_by_id(middle.id)
     rel = TableRelationship.get(TableRelationship.target_table == middle.id)
     field = (
@@ -357,6 +362,8 @@ def seed(owner, member, count):
         "relationship": rel,
         "deployment": deployment,
         "member": member,
+        "enum": mood,
+        "check": check,
     }
 
 
@@ -371,9 +378,11 @@ def plan(app, data, token):
         "deployment_id": data["deployment"].id if data["deployment"] else "none",
         "number": latest, "name": "htmx.min.js", "filename": "js/app.js",
         "user_id": data["member"].id,
-        "fmt": "sql",
+        "fmt": "sql", "enum_id": data["enum"].id, "kind": "checks", "item_id": data["check"]["id"],
     }  # fmt: skip
     first_rel = relationship_cursor(project.id)
+    # What an open project page polls with: its stamp, unchanged (a 204).
+    stamp = page_stamps.project_stamp(project.id)
     # Query-string variants of some routes: further pages, searches, other arguments.
     variants = {
         # Searches rank: one exact name, a prefix group (1%), a contains group (10%), and
@@ -389,6 +398,7 @@ def plan(app, data, token):
         "relationships.table_choices": ["?q=coral", "?target_table=coral+parcel"],
         "relationships.form": [f"?source_table={quote(table.name)}&target_table_id={table.id}"],
         "versions.timeline": [f"hx:?before={latest}"],
+        "tables.project_live": [f"?v={stamp}"],
         "versions.compare": [
             f"?from=1&to={latest}",
             "?from=1&to=working",

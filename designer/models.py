@@ -6,6 +6,7 @@ this schema (tests/integration/test_migrations.py compares the two).
 """
 
 from peewee import SQL
+from peewee import BigIntegerField
 from peewee import BooleanField
 from peewee import CharField
 from peewee import Check
@@ -374,6 +375,30 @@ WorkingPart.add_index(
 )
 
 
+class EntryOrder(BaseModel):
+    """A version's tables (or relationships) in the order its page lists them, written the
+    first time a page of them is viewed (migration 0032, designer/history/versions.py)."""
+
+    id = None
+    project = ForeignKeyField(Project, on_delete="CASCADE", index=False)
+    tree = CharField(max_length=32)
+    position = IntegerField()
+    entry_id = TextField()
+    leaf = CharField(max_length=64)
+
+    class Meta:
+        primary_key = CompositeKey("project", "tree", "position")
+
+
+class ProjectChange(BaseModel):
+    """How many transactions changed a project's design or feed: moved by triggers
+    (migration 0031), read as the stamp open pages poll and caches are kept against."""
+
+    id = None
+    project = ForeignKeyField(Project, primary_key=True, on_delete="CASCADE")
+    counter = BigIntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+
+
 class TableLock(BaseModel):
     data_table = ForeignKeyField(
         DataTable,
@@ -520,6 +545,8 @@ MODELS = (
     SchemaVersion,
     SchemaPart,
     WorkingPart,
+    EntryOrder,
+    ProjectChange,
     TableLock,
     ActivityEntry,
     Deployment,

@@ -38,6 +38,8 @@ PROTECTED_TABLES = (
     "deployment",
     "target_reservation",
     "project_enum",
+    "project_change",
+    "entry_order",
 )
 
 

@@ -1,6 +1,8 @@
 """Digests of what an open page shows: pages poll them and get nothing back while the
 digest is unchanged."""
 
+import uuid
+
 from designer.db import database
 from designer.db import parse_id
 from designer.errors import NotFound
@@ -25,15 +27,15 @@ SELECT md5(concat_ws('|', t.revision, t.status, t.updated_at,
 FROM data_table t WHERE t.id = %s
 """
 
-# The project page's table list and counts: every change to a table or its
-# fields bumps the table's revision or moves its updated_at, and adds or drops
-# count. Sums, not maxima: a transaction that commits late with an older
-# timestamp still changes them.
+# The project page's table list, counts and feed, and everything built from the design:
+# triggers move the project's counter in every transaction that changes a table, a field,
+# a relationship, an enum or the feed (migrations/0031), so this reads one row whatever
+# the project's size. It was an aggregate over every table: 427 ms at 30,000 tables.
+# The counter moves when a transaction commits, so inside one that already wrote something
+# it may not name what that transaction sees yet: then the stamp is one of its own, which
+# no cache holds (txid_current_if_assigned is NULL until a transaction writes).
 PROJECT_STAMP = """
-SELECT md5(concat_ws(':', count(*), sum(revision), sum(extract(epoch FROM updated_at)),
-  (SELECT count(*) || ':' || sum(extract(epoch FROM a.created_at))
-     FROM activity_entry a WHERE a.project_id = %s)))
-FROM data_table WHERE project_id = %s
+SELECT (SELECT counter FROM project_change WHERE project_id = %s), txid_current_if_assigned()
 """
 
 
@@ -45,8 +47,10 @@ def table_stamp(table_id):
 
 def project_stamp(project_id):
     """A digest that changes whenever the project page's tables, counts or feed change."""
-    pid = str(project_id)
-    return database.execute_sql(PROJECT_STAMP, (pid, pid)).fetchone()[0]
+    counter, writing = database.execute_sql(PROJECT_STAMP, (str(project_id),)).fetchone()
+    if writing is not None:
+        return f"c{counter or 0}-{uuid.uuid4().hex}"
+    return f"c{counter or 0}"
 
 
 def gone_from(user, table_id, project_id):

@@ -34,6 +34,9 @@ CATALOG_QUERIES = {
         FROM pg_constraint
         WHERE connamespace = 'public'::regnamespace
           AND conrelid::regclass::text <> 'schema_migration'
+          -- Triggers are the migrations' alone (models declare none), constraint triggers
+          -- (migrations/0031) as the others.
+          AND contype <> 't'
     """,
     "indexes": """
         SELECT tablename, indexname, indexdef FROM pg_indexes
