@@ -140,9 +140,26 @@ def structure_change_words(before, after):
     for key in sorted((before.keys() | after.keys()) - STRUCTURE_NOUNS.keys()):
         if key == "primary_key" and before.get(key) != after.get(key):
             parts.append(f"primary key {key_words(before)} → {key_words(after)}")
+        elif key in ("partition_by", "partition_of") and before.get(key) != after.get(key):
+            parts.append(partition_words(key, before.get(key), after.get(key)))
         elif before.get(key) != after.get(key):
             parts.append(f"{key.replace('_', ' ')} changed")
     return "; ".join(parts) or "no visible change"
+
+
+def partition_words(key, was, now):
+    """A partition key or a partition's bound changed, as words (ids are not words)."""
+    if key == "partition_by":
+        if not now:
+            return "no longer partitioned"
+        if not was:
+            return f"partitioned by {_plain(now.get('method'))}"
+        return f"partition key changed ({_plain(was.get('method'))} → {_plain(now.get('method'))})"
+    if not now or not was:
+        return "now a partition" if now else "no longer a partition"
+    if was.get("table_id") != now.get("table_id"):
+        return "partition of another table"
+    return f"bound {_plain(was.get('bound'))} → {_plain(now.get('bound'))}"
 
 
 def item_change_words(noun, was, now):
