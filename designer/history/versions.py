@@ -582,8 +582,11 @@ def unsaved_changes(project_id):
 
 
 def changes_since(project_id, previous):
-    """The working copy's changes since `previous` (a version, or None), built afresh."""
-    return changes_from(previous, snapshots.build(project_id))
+    """The working copy's changes since `previous` (a version, or None), afresh: from the
+    parts the triggers keep, reading only the tables whose parts differ (as a save does)."""
+    with paused_gc():
+        _, old, new, _, _ = from_working_parts(project_id, previous)
+        return diff(old, new)
 
 
 def changes_from(previous, current):
