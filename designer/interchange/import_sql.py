@@ -211,6 +211,7 @@ def read_sql(text, deadline=NO_DEADLINE):
             reader.statement(kind, stmt, reader.line_of(reader.base + raw.get("stmt_location", 0)))
         read = raw = stmt = None  # this tree goes before the next is built, not after
     reader.sequences_kept()
+    reader.unique_indexes_kept()
     return reader.source
 
 
@@ -250,6 +251,8 @@ class SqlReader:
         self.source = Source()
         # Tables whose inheritance or partitioning is not kept (their indexes say so too).
         self.unpartitioned = set()
+        # One-column unique indexes: (table, column, structure item, line, statement).
+        self.unique_indexes = []
         # The byte offset of the statement being read: its tree's locations count from it.
         self.base = 0
         # The statement's own bytes (start, end), and its tree as pglast's objects, made only
@@ -762,12 +765,32 @@ class SqlReader:
             self.index(table, stmt, line)
             return
         read = table.columns[column]
-        if stmt.get("unique"):
-            words = f"unique index ({stmt.get('idxname')}) becomes a UNIQUE constraint"
-            self.note(IMPERFECT, line, name, words)
-        read.unique = read.unique or bool(stmt.get("unique"))
-        read.indexed = read.indexed or not stmt.get("unique")
         table.mention("index", column)
+        if stmt.get("unique"):
+            # Kept as the unique index it is, unless a foreign key names the column: the
+            # design's references point at a key or a UNIQUE constraint (see unique_indexes).
+            before = len(table.structure)
+            self.index(table, stmt, line)
+            if len(table.structure) > before:
+                self.unique_indexes.append((table, column, table.structure[-1], line, stmt))
+            return
+        read.indexed = True
+
+    def unique_indexes_kept(self):
+        """A one-column unique index that a foreign key of the file references becomes the
+        column's UNIQUE constraint (said); every other stays the unique index it is."""
+        referenced = {
+            (ref.ref_table, ref.ref_columns[0])
+            for ref in self.source.references
+            if ref.ref_columns and len(ref.ref_columns) == 1
+        }
+        for table, column, item, line, stmt in self.unique_indexes:
+            if (table.name, column) not in referenced:
+                continue
+            table.structure.remove(item)
+            table.columns[column].unique = True
+            words = f"unique index ({stmt.get('idxname')}) becomes a UNIQUE constraint"
+            self.note(IMPERFECT, line, table.name, words + ": a foreign key references it")
 
     def index(self, table, stmt, line):
         """An index of any kind, kept whole as a structure item."""

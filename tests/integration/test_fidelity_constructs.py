@@ -57,6 +57,12 @@ CONSTRUCTS = {
         '  USING btree (code COLLATE pg_catalog."C" pg_catalog.varchar_pattern_ops);\n',
         ("kept", "places"),
     ),
+    # MusicBrainz's area_idx_gid (and 93 more): a one-column unique index, not a constraint.
+    "unique index": (
+        "CREATE TABLE area (id integer PRIMARY KEY, gid uuid NOT NULL);\n"
+        "CREATE UNIQUE INDEX area_idx_gid ON area (gid);\n",
+        ("kept", "area"),
+    ),
 }
 # What an administrator installs before such a schema, on the source and the target alike.
 PREPARE = """
