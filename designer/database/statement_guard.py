@@ -130,10 +130,13 @@ def is_name_cast(node):
 
 
 def check_named_object(cast, schema, allowed):
-    """'schema.name'::regclass: a sequence (the only object a plan names so) in the schema."""
+    """'schema.name'::regclass: a sequence (the only relation a plan names so) in the schema;
+    'name'::regconfig and the other name types: an object of the schema or of pg_catalog
+    (ALWAYS; to_tsvector('english'::regconfig, body) in OpenStreetMap's index), found
+    through the plan's search_path when it has no schema."""
     name_type = (names_of(cast.typeName.names)[-1] or "").lower()
     value = getattr(getattr(cast.arg, "val", None), "sval", None)
-    if name_type != "regclass" or not isinstance(cast.arg, ast.A_Const) or value is None:
+    if not isinstance(cast.arg, ast.A_Const) or value is None:
         raise RefusedStatement(f"it names an object by a ::{name_type} cast")
     parts, at = [], 0
     while at <= len(value):
@@ -150,7 +153,8 @@ def check_named_object(cast, schema, allowed):
     if len(parts) > 2:
         raise RefusedStatement("it names another database")
     if len(parts) == 2:
-        check_schema(parts[0], schema, allowed, f"sequence {parts[1]}")
+        what = "sequence" if name_type == "regclass" else name_type.removeprefix("reg")
+        check_schema(parts[0], schema, allowed, f"{what} {parts[1]}")
 
 
 def check_object_names(node, schema, allowed):

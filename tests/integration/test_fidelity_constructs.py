@@ -63,6 +63,13 @@ CONSTRUCTS = {
         "CREATE UNIQUE INDEX area_idx_gid ON area (gid);\n",
         ("kept", "area"),
     ),
+    # OpenStreetMap's index_note_comments_on_body: a text search configuration by name.
+    "regconfig cast": (
+        "CREATE TABLE note_comments (id bigint PRIMARY KEY, body text);\n"
+        "CREATE INDEX index_note_comments_on_body ON public.note_comments\n"
+        "  USING gin (to_tsvector('english'::regconfig, body));\n",
+        ("kept", "note_comments"),
+    ),
 }
 # What an administrator installs before such a schema, on the source and the target alike.
 PREPARE = """
