@@ -220,7 +220,7 @@ class Planner(RelationshipRules):
         method = (partition_by(parent) or {}).get("method") if parent else None
         problem = None
         if method is None:
-            problem = f"its parent {parent_name} is not a partitioned table of the file"
+            problem = f"its parent {parent_name} is not a partitioned table of the design"
         else:
             problem = bound_problem(bound, method)
         if problem:
@@ -241,6 +241,9 @@ class Planner(RelationshipRules):
         }  # fmt: skip
         self.placed[source_table.name] = (table_id, {}, [])
         self.partition_columns(source_table, parent)
+        if source_table.partition_by is not None:
+            words = "PARTITION BY of a partition is not kept: a design has no sub-partitions"
+            self.note(UNREPRESENTABLE, source_table.partition_by[2], source_table.name, words)
         subject = source_table.name
         for kind, data, item_line in source_table.structure:
             what = data.get("source_text") or f"{NOUN[kind]} {data.get('name') or ''}".strip()

@@ -58,3 +58,19 @@ def test_changes_of_partitioning_read_as_words():
     key = {"method": "range", "keys": []}
     assert structure_change_words({}, {"partition_by": key}) == "partitioned by range"
     assert structure_change_words({"partition_by": key}, {}) == "no longer partitioned"
+
+
+def test_sub_partitions_are_findings_not_silent_losses():
+    from designer.interchange.import_plan import plan_import
+    from designer.interchange.import_sql import read_sql
+
+    plan = plan_import(
+        read_sql(
+            "CREATE TABLE m (a int NOT NULL, b int NOT NULL) PARTITION BY RANGE (a);\n"
+            "CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (1) TO (10) PARTITION BY LIST (b);\n"
+            "CREATE TABLE m1x PARTITION OF m1 FOR VALUES IN (1);\n"
+        )
+    )
+    assert [(f.line, f.subject) for f in plan.findings] == [(2, "m1"), (3, "m1x")]
+    assert "no sub-partitions" in plan.findings[0].message
+    assert sorted(t["table_name"] for t in plan.snapshot["tables"].values()) == ["m", "m1"]
