@@ -65,6 +65,26 @@ def add(table_id):
     )  # fmt: skip
 
 
+@bp.put("/tables/<table_id>/partitions/<partition_id>")
+@login_required
+def rebound(table_id, partition_id):
+    """A partition's new bound (deployed: detached, then attached again with it)."""
+    form = {"bound": request.form.get("bound", "")}
+    try:
+        table = table_partitions.partition_row(current_user, table_id, partition_id)
+        table_partitions.set_bound(current_user, table.id, form["bound"], session_lock(table.id))
+    except (ValidationFailed, Conflict) as exc:
+        return refused(table_id, form, with_partition(exc, partition_id))
+    return section(table_id)
+
+
+def with_partition(exc, partition_id):
+    """The refusal, saying which partition's form it answers (its errors go next to it)."""
+    if isinstance(exc, ValidationFailed):
+        exc.fields = {**exc.fields, "partition_id": partition_id}
+    return exc
+
+
 @bp.delete("/tables/<table_id>/partitions/<partition_id>")
 @login_required
 def remove(table_id, partition_id):

@@ -437,6 +437,16 @@ def test_the_table_page_shows_partitions_and_a_partition_its_parent(
     assert bad.status_code == 422
     assert 'id="bound-error"' in bad.text and "partitioned by range" in bad.text
     assert 'value="FOR VALUES IN (1)"' in bad.text  # what was typed stays
+    rebound_url = f"/tables/{payments.id}/partitions/{part.id}"
+    bad_bound = browser.put(rebound_url, data={"bound": "FOR VALUES FROM (now()) TO (MAXVALUE)"})
+    assert bad_bound.status_code == 422 and bad_bound.text.count('id="bound-error"') == 1
+    assert "constants only" in bad_bound.text
+    good = "FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')"
+    assert browser.put(rebound_url, data={"bound": good}).status_code == 200
+    assert (
+        "<code>FOR VALUES FROM (&#39;2025-01-01&#39;)"
+        in browser.get(f"/tables/{payments.id}", htmx=False).text
+    )
     shown = browser.get(f"/tables/{part.id}", htmx=False).text
     assert 'id="partition-of"' in shown and "paid_on" in shown and "Add field" not in shown
 
