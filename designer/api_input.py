@@ -188,6 +188,8 @@ class FieldSettings(Body):
     collation: Identifier | None = None
     identity: Literal["always", "by_default"] | None = None
     serial: bool = None
+    generated: Annotated[str, StringConstraints(max_length=4_000)] | None = None
+    virtual: bool = None
 
 
 class FieldInput(FieldSettings):

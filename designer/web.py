@@ -29,6 +29,7 @@ from designer.cli import locks_cli
 from designer.cli import users_cli
 from designer.db import parse_id
 from designer.design import enums
+from designer.design import fields
 from designer.design import naming
 from designer.design.field_types import EXACT_TYPES
 from designer.design.field_types import pg_type
@@ -247,6 +248,7 @@ def init_app(app):
     app.jinja_env.globals["pg_type"] = pg_type
     app.jinja_env.globals["enum_choices"] = enums.choices
     app.jinja_env.globals["shown_type"] = enums.shown_type
+    app.jinja_env.globals["generated_text"] = fields.generated_text
     app.jinja_env.globals["exact_type_words"] = list(EXACT_TYPES)
     app.jinja_env.globals["settings_words"] = settings_words
     app.jinja_env.globals["when"] = when

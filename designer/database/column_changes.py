@@ -39,12 +39,17 @@ def add_column(ctx, change):
     sequence = ctx.new_names.get(table_id, {}).get(("sequence", change["field_id"]))
     if sequence is not None:
         sequence = qualified(ctx.schema, sequence)
-    sql = f"ALTER TABLE {relation} ADD COLUMN {column_definition(field, sequence)}"
+    definition = column_definition(field, sequence, ctx.table(table_id))
+    sql = f"ALTER TABLE {relation} ADD COLUMN {definition}"
     steps, owned = [], None
     if field["field_config"].get("serial") and sequence is not None:
         create, owned = sequence_statements(relation, field, sequence)
         steps.append(Step(create, SAFE, f"creates the sequence of {field['field_name']}", table_id))
-    if field["is_required"] and field.get("default_value") is None and sequence is None:
+    generated = field["field_config"].get("generated") is not None
+    if generated:
+        reason = f"adds generated column {field['field_name']}: rewrites the table to compute it"
+        steps.append(Step(sql, BLOCKING, reason, table_id))
+    elif field["is_required"] and field.get("default_value") is None and sequence is None:
         reason = "adds a required column without a default: fails if the table has rows"
         steps.append(
             Step(sql, DATA_DEPENDENT, reason, table_id, f"SELECT count(*) FROM {relation}")
@@ -159,13 +164,54 @@ def change_type(ctx, table_id, before, after):
     return Step(sql, DATA_DEPENDENT, reason, table_id, measure)
 
 
+def generation(config):
+    """(expression, virtual) of a generated column, None for any other."""
+    if config.get("generated") is None:
+        return None
+    return (config["generated"], bool(config.get("virtual")))
+
+
+def readds(before, after):
+    """Whether a kept column is dropped and added again: it becomes generated, or its
+    expression changes (PostgreSQL 17's SET EXPRESSION is not used: a plan is made before
+    it is known which server it runs on, and 16 has none)."""
+    old, new = generation(before["field_config"]), generation(after["field_config"])
+    return new is not None and old != new
+
+
+def readded_column(ctx, table_id, before, after):
+    """DROP COLUMN, then ADD COLUMN with the new definition (the caller adds back the
+    indexes and constraints the drop took with it)."""
+    relation, name = ctx.relation(table_id), after["field_name"]
+    drop = f"ALTER TABLE {relation} DROP COLUMN {ident(before['field_name'])}"
+    if generation(before["field_config"]) is None:
+        reason = f"drops column {name} to add it again generated: its values are lost"
+        measure = f"SELECT count(*) FROM {relation} WHERE {ident(name)} IS NOT NULL"
+        first = Step(drop, DESTRUCTIVE, reason, table_id, measure)
+    else:
+        reason = (
+            f"drops generated column {name} and adds it again with its new expression (the"
+            " values are computed again); its indexes and constraints are built again"
+        )
+        first = Step(drop, BLOCKING, reason, table_id)
+    steps = [first]
+    for step in add_column(ctx, {"table_id": table_id, "field_id": after["id"], "after": after}):
+        steps.append(step)
+    return steps
+
+
 def alter_column(ctx, change):
     table_id, field_id = change["table_id"], change["field_id"]
     before = ctx.table(table_id, "old")["fields"][field_id]
     after = ctx.table(table_id)["fields"][field_id]
+    if readds(before, after):
+        return readded_column(ctx, table_id, before, after)
     relation, column = ctx.relation(table_id), ident(after["field_name"])
     alter = f"ALTER TABLE {relation} ALTER COLUMN {column}"
     steps = []
+    if generation(before["field_config"]) and not generation(after["field_config"]):
+        reason = f"{after['field_name']} keeps its values and is no longer computed"
+        steps.append(Step(f"{alter} DROP EXPRESSION", SAFE, reason))
     retyped = column_type(before) != column_type(after)
     old_default, new_default = default_sql(before), default_sql(after)
     if retyped and old_default is not None:

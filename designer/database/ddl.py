@@ -13,6 +13,7 @@ designer.database.schema_objects. Pure: no database, no Flask.
 from designer.database import enum_changes
 from designer.database.column_changes import add_column
 from designer.database.column_changes import alter_column
+from designer.database.column_changes import readds
 from designer.database.ddl_terms import BLOCKING
 from designer.database.ddl_terms import DATA_DEPENDENT
 from designer.database.ddl_terms import DESTRUCTIVE
@@ -101,6 +102,7 @@ def migration_steps(schema, old, new, changes):
             steps += add_column(ctx, change)
     for change in by_op.get("alter_field", []):
         steps += alter_column(ctx, change)
+        steps += readded_objects(ctx, change)
     steps += add_objects(ctx, kept, foreign=False)
     steps += add_foreign_keys(ctx, kept, created)
     comments = [table_comment(ctx, c) for c in by_op.get("alter_table", []) if commented(c)]
@@ -282,7 +284,7 @@ def create_table(ctx, table_id):
         key[1]: qualified(ctx.schema, name) for key, name in names.items() if key[0] == "sequence"
     }
     fields = ordered_fields(table)
-    lines = [column_definition(f, sequences.get(f["id"])) for f in fields]
+    lines = [column_definition(f, sequences.get(f["id"]), table) for f in fields]
     serials = [
         (f, *sequence_statements(ctx.relation(table_id), f, sequences[f["id"]]))
         for f in fields
@@ -430,6 +432,21 @@ def repeated_uniques(table, keys):
             repeated.add(key)
         seen.add(columns)
     return repeated
+
+
+def readded_objects(ctx, change):
+    """The kept indexes and constraints on a column dropped and added again (a generated
+    column's new expression): the drop took them, so they are built again."""
+    table_id, field_id = change["table_id"], change["field_id"]
+    before = ctx.table(table_id, "old")["fields"][field_id]
+    if not readds(before, ctx.table(table_id)["fields"][field_id]):
+        return []
+    old = ctx.old_names.get(table_id, {})
+    steps = []
+    for key, name in ctx.new_names[table_id].items():
+        if key in old and key[0] != "sequence" and any(field_id in str(part) for part in key):
+            steps += add_object(ctx, table_id, key, name)
+    return steps
 
 
 def added_keys(ctx, table_id):

@@ -135,11 +135,14 @@ def comment_of_table(table):
     return description or None
 
 
-def column_definition(field, sequence=None):
+def column_definition(field, sequence=None, table=None):
     """A column as CREATE TABLE or ADD COLUMN declares it; `sequence` names (qualified) the
-    sequence of an identity or serial column."""
+    sequence of an identity or serial column; `table` (its snapshot entry) names the columns
+    a generated one's expression reads."""
     config = field["field_config"]
     parts = [ident(field["field_name"]), column_type(field) + collate_words(field)]
+    if config.get("generated") is not None:
+        parts.append(generated_words(field, table))
     identity = identity_words(config)
     if identity:
         parts.append(identity)
@@ -171,6 +174,17 @@ def identity_words(config):
     if kind not in IDENTITY_WORDS:
         unsafe("identity", f"expected one of {', '.join(IDENTITY_WORDS)}.")
     return IDENTITY_WORDS[kind]
+
+
+def generated_words(field, table):
+    """GENERATED ALWAYS AS (expression) STORED (or VIRTUAL), the expression with the
+    columns' current names."""
+    if table is None:
+        unsafe("generated", "a generated column is declared within its table.")
+    kind = "VIRTUAL" if field["field_config"].get("virtual") else "STORED"
+    return (
+        f"GENERATED ALWAYS AS ({expression_sql(table, field['field_config']['generated'])}) {kind}"
+    )
 
 
 def serial_default(sequence):

@@ -15,6 +15,7 @@ from designer.design.field_types import SYSTEM_FIELD
 from designer.design.field_types import TYPE_SETTINGS
 from designer.design.field_types import blank
 from designer.design.field_types import clean_field
+from designer.design.field_types import other_columns
 from designer.design.field_types import python_regex_problem
 from designer.errors import ValidationFailed
 from designer.history.snapshot import FIELD_COLUMNS
@@ -27,7 +28,7 @@ SETTING_TYPES = {
     "pattern": str, "number_type": str, "precision": int, "scale": int, "min": str, "max": str,
     "date_type": str, "unique_with": list, "text_type": str, "enum_id": str, "named_type": str,
     "time_precision": int, "array_dimensions": int, "collation": str,
-    "identity": str, "serial": bool, "sequence_name": str,
+    "identity": str, "serial": bool, "sequence_name": str, "generated": str, "virtual": bool,
 }  # fmt: skip
 TYPE_WORDS = {bool: "true or false", str: "text", int: "a whole number", list: "a list"}
 # PostgreSQL indexes at most 32 columns.
@@ -54,8 +55,9 @@ def field_problems(entry, table_fields, regex_problem=python_regex_problem, enum
     flat.update({k: v for k, v in config.items() if k != "unique_with"})
     flat["default_value"] = entry["default_value"]
     flat["default_empty"] = blank(entry["default_value"])
+    columns = other_columns(table_fields.values(), entry["id"])
     try:
-        cleaned = clean_field(flat, regex_problem=regex_problem, enums=enums)
+        cleaned = clean_field(flat, regex_problem=regex_problem, enums=enums, columns=columns)
     except ValidationFailed as exc:
         return dict(exc.fields)
     return readback_problems(entry, cleaned)

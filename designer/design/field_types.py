@@ -25,6 +25,8 @@ from designer.design.column_types import TEXT_SQL
 from designer.design.column_types import UnsafeSetting
 from designer.design.column_types import parsed_type_name
 from designer.design.column_types import sql_type
+from designer.design.expressions import ExpressionProblem
+from designer.design.expressions import stored_expression
 from designer.design.naming import identifier_problem
 from designer.design.naming import suggest_identifier
 from designer.errors import ValidationFailed
@@ -93,7 +95,9 @@ TYPE_SETTINGS = {
     "date": ("date_type", "time_precision"),
     "boolean": (),
 }
-COMMON_SETTINGS = ("unique", "indexed", "description", "array_dimensions")
+COMMON_SETTINGS = (
+    "unique", "indexed", "description", "array_dimensions", "generated", "virtual",
+)  # fmt: skip
 # The settings that make a field's PostgreSQL type (what type_settings copies).
 TYPE_KEYS = (
     "text_type", "max_length", "enum_id", "named_type", "number_type", "precision", "scale",
@@ -212,9 +216,13 @@ class Cleaner:
         return value
 
 
-def clean_field(data, regex_problem=python_regex_problem, regex_matches=None, enums=None):
+def clean_field(
+    data, regex_problem=python_regex_problem, regex_matches=None, enums=None, columns=None
+):
     """Validated DataField values from raw input; raises ValidationFailed. `enums` are the
-    project's ({id: {"name", "labels"}}): an enum field must name one of them."""
+    project's ({id: {"name", "labels"}}): an enum field must name one of them. `columns`
+    are the table's other columns ({name: field id}), which a generated column's expression
+    may read."""
     c = Cleaner(data, enums)
     name = (text_or_none(data.get("name")) or "")[: MAX_NAME + 1]
     if not name:
@@ -249,6 +257,7 @@ def clean_field(data, regex_problem=python_regex_problem, regex_matches=None, en
         else:
             config["collation"] = collation
     default = default_input(data, data_type, config)
+    config.update(generated_setting(c, columns, default))
     if default is not None and "default_value" not in c.problems:
         default = clean_default(c, data_type, config, default, regex_matches)
     if c.problems:
@@ -262,6 +271,28 @@ def clean_field(data, regex_problem=python_regex_problem, regex_matches=None, en
         "default_value": default,
         "field_config": config,
     }
+
+
+def generated_setting(c, columns, default):
+    """{"generated": its expression (columns by field id), "virtual": True for VIRTUAL} of a
+    generated column (GENERATED ALWAYS AS (expression) STORED), {} for any other."""
+    text = text_or_none(c.data.get("generated"))
+    if text is None:
+        return {}
+    if default is not None:
+        c.fail("default_value", "A generated column has no default: its expression is it.")
+    if text_or_none(c.data.get("identity")) or truthy(c.data.get("serial")):
+        c.fail("generated", "A column is generated from an expression or a sequence, not both.")
+    by_id = {field_id: field_id for field_id in (columns or {}).values()}
+    try:
+        stored = stored_expression(text, {**(columns or {}), **by_id})
+    except ExpressionProblem as exc:
+        c.fail("generated", str(exc))
+        return {}
+    setting = {"generated": stored}
+    if truthy(c.data.get("virtual")):
+        setting["virtual"] = True  # PostgreSQL 18's VIRTUAL: computed when read
+    return setting
 
 
 def generates(config):
@@ -601,3 +632,14 @@ def field_as_input(field):
     }
     data.update({k: v for k, v in field.field_config.items() if k != "system"})
     return data
+
+
+def other_columns(fields, field_id=None):
+    """{column name: field id} of a table's fields but one (what a generated column's
+    expression may read); `fields` are DataFields or snapshot entries."""
+    found = {}
+    for field in fields:
+        own = str(field["id"] if isinstance(field, dict) else field.id)
+        if own != str(field_id):
+            found[field["field_name"] if isinstance(field, dict) else field.field_name] = own
+    return found

@@ -11,9 +11,12 @@ from designer.db import update_at_revision
 from designer.design.dependents import release_dependents
 from designer.design.dependents import using_fields
 from designer.design.enums import project_enums
+from designer.design.expressions import ExpressionProblem
+from designer.design.expressions import sql_expression
 from designer.design.field_rules import field_problems
 from designer.design.field_types import clean_field
 from designer.design.field_types import field_as_input
+from designer.design.field_types import other_columns
 from designer.design.field_types import pg_type
 from designer.design.keys import referenced_key
 from designer.design.partitions import key_columns
@@ -49,15 +52,34 @@ def regex_matches(value, pattern):
     return database.execute_sql("SELECT %s ~ %s", (value, pattern)).fetchone()[0]
 
 
-def validated(data, project_id=None):
+def generated_text(field):
+    """A generated column's expression with the columns' current names (None for another)."""
+    stored = field.field_config.get("generated")
+    if not stored:
+        return None
+    names = {str(f.id): f.field_name for f in ordered_fields(field.__data__["data_table"])}
+    try:
+        return sql_expression(stored, names)
+    except (ExpressionProblem, KeyError):
+        return stored  # a column it reads is gone: shown as stored, the deploy says why
+
+
+def validated(data, project_id=None, table_id=None, field_id=None):
     """clean_field with PostgreSQL as the judge of regular expressions (and the project's
-    enums, read only for an enum field)."""
+    enums, read only for an enum field; the table's other columns, read only for a
+    generated one)."""
     flat = dict(data)
     config = flat.pop("field_config", None)
     if isinstance(config, dict):
         flat = {**config, **flat}
     enums = project_enums(project_id) if flat.get("text_type") == "enum" and project_id else None
-    return clean_field(flat, regex_problem=regex_problem, regex_matches=regex_matches, enums=enums)
+    columns = None
+    if flat.get("generated") and table_id is not None:
+        columns = other_columns(ordered_fields(table_id), field_id)
+    return clean_field(
+        flat, regex_problem=regex_problem, regex_matches=regex_matches, enums=enums,
+        columns=columns,
+    )  # fmt: skip
 
 
 def field_access(user, field_id, need="viewer"):
@@ -124,7 +146,7 @@ def create_field(user, table_id, data, lock_token=None):
     if is_partition(table):
         message = "A partition's columns are its parent's: add the column to its parent."
         raise Conflict(message)
-    values = validated(data, table.project_id)
+    values = validated(data, table.project_id, table.id)
     sort_order = chosen_sort_order(data.get("sort_order"))
     with recording(table.project_id, user) as log:
         check_writable(user, table, lock_token)
@@ -150,7 +172,9 @@ def update_field(
     the relationships the field is a key of only when confirmed."""
     _, field, table = field_access(user, field_id, "editor")
     refuse_system(field)
-    values = validated(merged_input(field, data) if partial else data, table.project_id)
+    values = validated(
+        merged_input(field, data) if partial else data, table.project_id, table.id, field.id
+    )
     if not values["is_required"]:
         refuse_key_column(field, table)
     keep_structure(field, values)

@@ -17,6 +17,8 @@ from dataclasses import field
 
 from designer.database.ddl_terms import check_expression
 from designer.database.ddl_terms import default_sql
+from designer.design.expressions import ExpressionProblem
+from designer.design.expressions import stored_expression
 from designer.design.field_types import blank
 from designer.design.field_types import clean_field
 from designer.design.field_types import python_regex_problem
@@ -319,6 +321,8 @@ class Planner(RelationshipRules):
             entries[column_name]["id"] = self.new_id()
             fields[entries[column_name]["id"]] = entries[column_name]
             columns[column_name] = entries[column_name]["id"]
+        for column_name, entry in entries.items():
+            self.generated_column(source_table, source_table.columns[column_name], entry, columns)
         self.plan.snapshot["tables"][table_id] = {
             "id": table_id, "name": name, "table_name": table_name,
             "description": source_table.description or "", "status": self.status, "fields": fields,
@@ -398,6 +402,23 @@ class Planner(RelationshipRules):
                 self.note(UNREPRESENTABLE, line, source_table.name, f"{what} is not kept: {said}")
                 continue
             reading["structure"] = table["structure"] = kept
+
+    def generated_column(self, table, column, entry, columns):
+        """A generated column's expression, stored with its columns by field id (read by the
+        same allowlist as a person's); one the allowlist refuses is a finding."""
+        if column.generated is None:
+            return
+        others = {name: fid for name, fid in columns.items() if fid != entry["id"]}
+        try:
+            stored = stored_expression(column.generated, others)
+        except ExpressionProblem as exc:
+            words = f"generated column expression ({column.generated[:80]}) is not kept: {exc}"
+            self.note(UNREPRESENTABLE, column.generated_line, f"{table.name}.{column.name}", words)
+            return
+        entry["field_config"]["generated"] = stored
+        if column.virtual:
+            entry["field_config"]["virtual"] = True
+        entry["default_value"] = None
 
     def key_columns(self, table):
         """The table's primary key columns in key order, as the file has them ([] for none)."""

@@ -56,6 +56,10 @@ class SourceColumn:
     # The name of its sequence (identity's SEQUENCE NAME, serial's sequence).
     sequence_name: str | None = None
     default_line: int | None = None
+    # GENERATED ALWAYS AS (expression, columns by name) STORED, or VIRTUAL.
+    generated: str | None = None
+    virtual: bool = False
+    generated_line: int | None = None
     # (rule, value, line, text) read from CHECK constraints on this column alone.
     checks: list = field(default_factory=list)
 

@@ -517,6 +517,8 @@ class SqlReader:
             self.default(table, column, node.get("raw_expr"), line)
         elif kind == "CONSTR_IDENTITY" and column:
             self.identity(table, column, node, line)
+        elif kind == "CONSTR_GENERATED" and column:
+            self.generated(table, column, node, line)
         elif kind == "CONSTR_PRIMARY":
             table.primary_key = keys
         elif kind == "CONSTR_UNIQUE":
@@ -543,6 +545,19 @@ class SqlReader:
             words = f"{what} {node.get('conname') or ''} is NOT VALID in the file"
             words += ": a deploy validates it against every row"
             self.note(IMPERFECT, line, table.name, " ".join(words.split()))
+
+    def generated(self, table, column, node, line):
+        """GENERATED ALWAYS AS (expression) STORED | VIRTUAL: the expression as pglast
+        deparses it (columns by name here; by field id once the plan gives ids)."""
+        found = self.object_at(ast.Constraint, node)
+        text = self.text_of(node["raw_expr"]) if node.get("raw_expr") else ""
+        if found is None or found.raw_expr is None or deeper_than(node, MAX_KEPT_DEPTH):
+            words = f"generated column expression ({text[:80]}) could not be read; not kept"
+            self.note(UNREPRESENTABLE, line, f"{table.name}.{column.name}", words)
+            return
+        column.generated = deparsed(found.raw_expr)
+        column.virtual = node.get("generated_kind") == "v"
+        column.generated_line = line
 
     def identity(self, table, column, node, line):
         """GENERATED ALWAYS | BY DEFAULT AS IDENTITY, with its sequence's name."""

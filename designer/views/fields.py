@@ -38,7 +38,7 @@ FORM_KEYS = (
     "max_length", "min_length", "pattern", "number_type", "precision", "scale", "min", "max",
     "date_type", "unique", "indexed", "text_type", "enum_id", "named_type", "time_precision",
     "array_dimensions", "default_empty", "exact_type", "collation",
-    "identity", "serial",
+    "identity", "serial", "generated", "virtual",
 )  # fmt: skip
 
 
@@ -149,6 +149,7 @@ def edit(field_id):
     tables.check_can_edit(current_user, table)
     begin_edit(table, f"editing {field.name}")
     form = {key: "" if value is None else value for key, value in field_as_input(field).items()}
+    form["generated"] = fields.generated_text(field) or ""  # by the columns' names
     return row(granted, field, table, "field_form", form=form, errors={}, revision=field.revision)
 
 

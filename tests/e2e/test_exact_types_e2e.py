@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from designer import projects
+from designer.design import fields
 from designer.design import tables
 from tests.e2e.conftest import sign_in
 
@@ -82,3 +83,29 @@ def test_an_enum_made_on_the_enums_page_types_a_field(page, user, shop, orders):
     page.get_by_label("Default", exact=True).fill("ok")
     page.get_by_role("button", name="Save").click()
     expect(row(page, "Mood")).to_contain_text('"mood"')
+
+
+def test_a_column_made_generated_on_the_field_form(page, user, orders):
+    fields.create_field(user, orders.id, {"name": "Length", "data_type": "number"})
+    sign_in(page)
+    page.goto(f"/tables/{orders.id}")
+    page.get_by_role("button", name="Add field").click()
+    page.get_by_label("Name", exact=True).fill("Hours")
+    pick(page, "numeric")
+    generated = page.get_by_label("Generated as")
+    generated.fill("nextval('s')")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("nextval() is not a function a design may call")).to_be_visible()
+    expect(generated).to_have_attribute("aria-invalid", "true")
+    generated.fill("round(length / 60.0, 2)")
+    page.get_by_role("button", name="Save").click()
+    expect(row(page, "Hours")).to_contain_text("generated")
+    expect(row(page, "Hours")).to_contain_text("round(length / 60.0, 2)")
+    # Renaming the column it reads: the expression reads the new name (stored by field id).
+    page.keyboard.press("Escape")
+    row(page, "Length").get_by_role("button", name="Edit").click()
+    page.get_by_label("Column name").fill("minutes")
+    page.get_by_label("Column name").press("Enter")
+    expect(row(page, "Hours")).to_contain_text("round(minutes / 60.0, 2)")
+    row(page, "Hours").get_by_role("button", name="Edit").click()
+    expect(page.get_by_label("Generated as")).to_have_value("round(minutes / 60.0, 2)")
