@@ -373,6 +373,11 @@ WorkingPart.add_index(
         WorkingPart.hash.is_null()
     )
 )
+WorkingPart.add_index(
+    WorkingPart.index(
+        WorkingPart.project, WorkingPart.kind, WorkingPart.bucket, name="working_part_bucket"
+    )
+)
 
 
 class EntryOrder(BaseModel):

@@ -30,12 +30,12 @@ FROM working_part WHERE project_id = %(project)s GROUP BY kind, bucket
 # leaf hash}}, the previous version's members of these buckets), in one statement so the
 # members and texts agree.
 MEMBERS = """
-SELECT kind, bucket, entry_id, hash,
-       CASE WHEN hash IS NULL OR hash IS DISTINCT FROM (%(known)s::jsonb -> kind ->> entry_id)
-            THEN body::text END
-FROM working_part
-WHERE project_id = %(project)s AND (kind, bucket) IN (
-    SELECT k, b FROM unnest(%(kinds)s::text[], %(buckets)s::text[]) AS u (k, b))
+SELECT w.kind, w.bucket, w.entry_id, w.hash,
+       CASE WHEN w.hash IS NULL
+                 OR w.hash IS DISTINCT FROM (%(known)s::jsonb -> w.kind ->> w.entry_id)
+            THEN w.body::text END
+FROM unnest(%(kinds)s::text[], %(buckets)s::text[]) AS u (kind, bucket)
+JOIN working_part w ON w.project_id = %(project)s AND w.kind = u.kind AND w.bucket = u.bucket
 """
 # Every leaf and bucket of the working copy into the store, by SQL (a first version).
 STORE_LEAVES = """
