@@ -15,7 +15,7 @@ table that is not partitioned keeps its bytes and its snapshot hash:
 A partition has no fields of its own: its columns are its parent's (PostgreSQL gives a
 partition exactly its parent's columns, and refuses to add or drop one on it), so its
 entry's "fields" is {} and everything that shows a partition's columns reads them from the
-parent (columns_of). Its keys and indexes are its parent's too: PostgreSQL makes them on
+parent. Its keys and indexes are its parent's too: PostgreSQL makes them on
 each partition when it makes them on the parent, so the designer never creates them twice.
 
 A bound is read by PostgreSQL's own parser as the PartitionBoundSpec of
@@ -66,18 +66,6 @@ def partition_of(table):
 def parent_id(table):
     found = partition_of(table)
     return found.get("table_id") if isinstance(found, dict) else None
-
-
-def partitions_of(tables, table_id):
-    """[(id, table)] of the partitions of a table, by name."""
-    found = [(tid, t) for tid, t in tables.items() if parent_id(t) == table_id]
-    return sorted(found, key=lambda pair: (pair[1]["table_name"], pair[0]))
-
-
-def columns_of(tables, table):
-    """A table's columns as {field id: field}: a partition's are its parent's."""
-    parent = tables.get(parent_id(table)) if parent_id(table) else None
-    return parent["fields"] if parent is not None else table["fields"]
 
 
 def key_columns(table):
@@ -274,16 +262,8 @@ def unique_sets(table):
 
 def unique_problems(table):
     """[(where, key, message)]: PostgreSQL's rule for a partitioned table's keys."""
-    spec = partition_by(table)
-    if not isinstance(spec, dict) or not isinstance(spec.get("keys"), list):
-        return []
-    if any(
-        not isinstance(k, dict)
-        or k.get("column") not in table["fields"]
-        and k.get("expression") is None
-        for k in spec["keys"]
-    ):
-        return []  # its own problems say why
+    if not partition_by(table) or table_problems(table):
+        return []  # not partitioned, or its own problems say why
     found = []
     for columns, what in unique_sets(table):
         problem = unique_problem(table, columns, what)

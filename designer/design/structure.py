@@ -148,8 +148,7 @@ def structure_problems(table):
                 continue
             problems += [(where, key, message) for key, message in item_problems(kind, item, table)]
     problems += name_clashes(structure) + same_uniques(table)
-    own = partitions.table_problems(table)
-    return problems + own + ([] if own else partitions.unique_problems(table))
+    return problems + partitions.table_problems(table) + partitions.unique_problems(table)
 
 
 def key_columns(table):
