@@ -81,6 +81,7 @@ def default_input(expression):
     lowered = expression.lower()
     if lowered in (
         "now()", "current_date", "current_timestamp", "localtimestamp", "gen_random_uuid()",
+        "uuidv7()",
     ):  # fmt: skip
         return lowered
     raise Unadoptable(f"default {expression} is not a value the design can hold")

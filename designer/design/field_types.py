@@ -59,7 +59,8 @@ DATE_FUNCTIONS = {
     "interval": set(),
 }
 # ... and by text type.
-TEXT_FUNCTIONS = {"uuid": {"gen_random_uuid()"}}
+# uuidv7() is PostgreSQL 18's (time-ordered): an older target's dry run says it lacks it.
+TEXT_FUNCTIONS = {"uuid": {"gen_random_uuid()", "uuidv7()"}}
 DATE_PARSERS = {
     "date": datetime.date.fromisoformat,
     "timestamp": datetime.datetime.fromisoformat,

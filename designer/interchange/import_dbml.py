@@ -192,6 +192,7 @@ def read_default(source, column, value, line, subject):
             "current_time",
             "localtime",
             "gen_random_uuid()",
+            "uuidv7()",
         ):
             column.default_value = text
         else:

@@ -87,7 +87,7 @@ def default_value(node):
         name = names(body.get("funcname"))[-1].lower()
         if name == "nextval":
             return SERIAL_DEFAULT, None
-        if name in ("now", "gen_random_uuid") and not body.get("args"):
+        if name in ("now", "gen_random_uuid", "uuidv7") and not body.get("args"):
             return f"{name}()", None
     if kind == "SQLValueFunction" and "typmod" in body and body["typmod"] == -1:
         return body["op"].removeprefix("SVFOP_").lower(), None

@@ -225,3 +225,13 @@ def test_a_check_over_two_columns_nested_too_deeply_to_keep_is_a_finding_not_a_s
     assert finding.message.endswith("nests too deeply to be kept")
     # No CHECK kept: the structure holds only the table's key (none, as the file has none).
     assert next(iter(plan.snapshot["tables"].values()))["structure"] == {"primary_key": []}
+
+
+def test_uuidv7_is_a_default_an_import_keeps():
+    source = read_sql("CREATE TABLE t (a uuid DEFAULT uuidv7(), b uuid DEFAULT gen_random_uuid());")
+    columns = source.tables["t"].columns
+    assert (columns["a"].default_value, columns["b"].default_value) == (
+        "uuidv7()",
+        "gen_random_uuid()",
+    )
+    assert not source.findings
