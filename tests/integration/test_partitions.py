@@ -203,6 +203,8 @@ def test_the_guard_keeps_partitions_inside_the_schema():
         f"CREATE TABLE {SCHEMA}.x PARTITION OF public.payments DEFAULT",
         f"ALTER TABLE {SCHEMA}.payments ATTACH PARTITION public.x DEFAULT",
         f"CREATE TABLE {SCHEMA}.x (a int) PARTITION BY RANGE ((public.f(a)))",
+        # A key's expression passes the same allowlist as a CHECK's.
+        f"CREATE TABLE {SCHEMA}.x (a text) PARTITION BY LIST ((query_to_text(a)))",
     ):
         with pytest.raises(statement_guard.RefusedStatement):
             statement_guard.check_statement(statement, SCHEMA)
