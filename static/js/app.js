@@ -301,6 +301,51 @@
     });
   });
 
+  // What a person types into a form while a part of it is being refreshed (its type's
+  // settings, asked for when Type changed) is not lost when the part arrives: the answer
+  // was rendered from the values sent with the request, so every input changed since then
+  // gets its newer value back in the new part.
+  var sentValues = {};
+  function valuesOf(root) {
+    var values = {};
+    root.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (el) {
+      values[keyOf(el)] = el.type === "checkbox" || el.type === "radio" ? el.checked : el.value;
+    });
+    return values;
+  }
+  function keyOf(el) {
+    return el.type === "radio" ? el.name + "=" + el.value : el.name;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (isBackground(event.detail.elt) || !target || !target.id || !target.closest("form")) return;
+    sentValues[target.id] = valuesOf(target);
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var sent = target && target.id && sentValues[target.id];
+    if (!sent) return;
+    delete sentValues[target.id];
+    var now = valuesOf(target);
+    var typed = {};
+    Object.keys(now).forEach(function (name) {
+      if (name in sent && now[name] !== sent[name]) typed[name] = now[name];
+    });
+    if (!Object.keys(typed).length) return;
+    var id = target.id;
+    document.addEventListener("htmx:afterSwap", function restore() {
+      document.removeEventListener("htmx:afterSwap", restore);
+      var part = document.getElementById(id);
+      if (!part) return;
+      part.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (el) {
+        var name = keyOf(el);
+        if (!(name in typed) || el.disabled) return;
+        if (el.type === "checkbox" || el.type === "radio") el.checked = typed[name];
+        else el.value = typed[name];
+      });
+    });
+  });
+
   // Draft tables ticked to activate stay ticked when a teammate's change refreshes the list.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var boxes = 'input[form="activate-selected"]';

@@ -1,6 +1,8 @@
 """In the browser: designing a table and its fields inline."""
 
 import re
+import threading
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -47,6 +49,45 @@ def add_field(page, name, data_type="text", **settings):
             control.fill(value)
     page.get_by_role("button", name="Save").click()
     expect(row(page, name)).to_have_count(1)
+
+
+def test_what_is_typed_while_the_type_settings_load_is_kept(page, app, user, orders):
+    """On a slow server the settings of a newly chosen type arrive after the person has
+    typed on: their typing stays, the new settings come around it."""
+    settings_view = app.view_functions["fields.type_settings"]
+    answered = threading.Event()
+
+    def slow(*args, **kwargs):
+        time.sleep(1.0)
+        try:
+            return settings_view(*args, **kwargs)
+        finally:
+            answered.set()
+
+    sign_in(page)
+    page.goto(f"/tables/{orders.id}")
+    page.get_by_role("button", name="Add field").click()
+    page.get_by_label("Name", exact=True).fill("Price")
+    page.get_by_label("Type", exact=True).select_option("number")
+    expect(page.get_by_label("Number type", exact=True)).to_be_visible()
+    app.view_functions["fields.type_settings"] = slow
+    try:
+        page.get_by_label("Number type", exact=True).select_option("decimal")
+        page.get_by_label("Precision", exact=True).fill("10")
+        page.get_by_label("Scale", exact=True).fill("3")
+        page.get_by_label("Minimum", exact=True).fill("5")
+        assert not answered.is_set()  # typed before the settings came
+        answered.wait(10)
+    finally:
+        app.view_functions["fields.type_settings"] = settings_view
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_label("Number type", exact=True)).to_have_value("decimal")
+    expect(page.get_by_label("Precision", exact=True)).to_have_value("10")
+    expect(page.get_by_label("Scale", exact=True)).to_have_value("3")
+    expect(page.get_by_label("Minimum", exact=True)).to_have_value("5")
+    page.get_by_role("button", name="Save").click()
+    expect(row(page, "Price")).to_contain_text("numeric(10,3)")
+    expect(row(page, "Price")).to_contain_text("≥ 5")
 
 
 def test_add_a_table_with_fields_of_all_four_types(page, user, shop):
