@@ -347,9 +347,22 @@ def dbml_table(table):
         lines += structured
         lines.append("  }")
     lines += left_out
-    if str(table.get("description") or "").strip():
-        lines.append(f"  Note: {dbml_string(table['description'])}")
+    note = [table["description"]] if str(table.get("description") or "").strip() else []
+    note += dbml_check_lines(table)
+    if note:
+        lines.append(f"  Note: {dbml_string(chr(10).join(note))}")
     lines.append("}")
+    return lines
+
+
+def dbml_check_lines(table):
+    """The table's CHECKs as lines of its note (DBML has no CHECK): `check: <expression>`,
+    or `check "<name>": <expression>` for one with its own name (the name as JSON)."""
+    lines = []
+    for item in sorted(items(table, "checks").values(), key=sort_key):
+        called = f" {json.dumps(item['name'])}" if item["name"] else ""
+        expression = " ".join(expression_sql(table, item["expression"]).split("\n"))
+        lines.append(f"check{called}: {expression}")
     return lines
 
 
@@ -382,9 +395,6 @@ def dbml_structure(table):
             [f"type: {item['method']}"] if item["method"] != "btree" else []
         )
         lines.append(f"    ({keys}) [{dbml_item_settings(item, settings)}]")
-    for item in sorted(items(table, "checks").values(), key=sort_key):
-        called = item["name"] or "(generated name)"
-        left_out.append(f"  // check {called} left out: DBML has no CHECK")
     if partition_by(table):
         words = f"PARTITION BY {ddl.partition_key_sql(table)}"
         left_out.append(f"  // {words} left out: DBML cannot say partitioning")

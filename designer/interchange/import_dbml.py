@@ -8,6 +8,7 @@ composite indexes and many-to-many refs are findings. Pure: no database, no Flas
 
 import contextlib
 import gc
+import json
 import re
 
 from pydbml.classes import Enum
@@ -146,9 +147,11 @@ def declarations(text):
 
 
 def read_table(source, table, line):
-    result = SourceTable(
-        name=table.name, line=line, description=table.note.text if table.note else ""
-    )
+    description, checks = table_note(table.note.text if table.note else "")
+    result = SourceTable(name=table.name, line=line, description=description)
+    for name, expression in checks:
+        data = {"name": name, "expression": expression, "source_text": f"CHECK ({expression})"}
+        result.structure.append(("checks", data, line))
     for column in table.columns:
         name, modifiers, dimensions = parse_formatted(str(column.type))
         data_type, settings, problem = map_type(name, modifiers, dimensions, named=name)
@@ -208,6 +211,26 @@ def read_default(source, column, value, line, subject):
     else:
         # pydbml has read the string's escapes itself: reading them again lost a backslash.
         column.default_value = value if isinstance(value, str) else str(value)
+
+
+def table_note(note):
+    """(description, [(name or None, expression)]): a table's note without the `check:`
+    lines the DBML export writes for its CHECKs (`check "<name>": ...` for a named one)."""
+    kept, checks = [], []
+    for text in note.split("\n"):
+        if text.startswith("check: "):
+            checks.append((None, text.removeprefix("check: ")))
+            continue
+        if text.startswith('check "'):
+            try:
+                name, end = json.JSONDecoder().raw_decode(text, len("check "))
+            except ValueError:
+                name, end = None, 0
+            if isinstance(name, str) and text[end : end + 2] == ": ":
+                checks.append((name, text[end + 2 :]))
+                continue
+        kept.append(text)
+    return "\n".join(kept).strip(), checks
 
 
 def read_note(column, note, line):

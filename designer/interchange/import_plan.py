@@ -19,6 +19,7 @@ from designer.database.ddl_terms import check_expression
 from designer.database.ddl_terms import default_sql
 from designer.design.expressions import ExpressionProblem
 from designer.design.expressions import stored_expression
+from designer.design.field_types import TYPE_KEYS
 from designer.design.field_types import blank
 from designer.design.field_types import clean_field
 from designer.design.field_types import python_regex_problem
@@ -40,6 +41,7 @@ from designer.design.structure import with_item
 from designer.design.tables import SYSTEM_FIELD
 from designer.errors import ValidationFailed
 from designer.history.diff import FORMAT
+from designer.interchange import import_expressions as expressions
 from designer.interchange.import_relationships import RelationshipRules
 from designer.interchange.import_source import IMPERFECT
 from designer.interchange.import_source import UNREPRESENTABLE
@@ -363,8 +365,8 @@ class Planner(RelationshipRules):
         them; each one the designer cannot hold is a finding with its line."""
         loose, self.loose_checks = self.loose_checks, {}
         entries = list(source_table.structure) + [
-            ("checks", {"name": None, "expression": text, "source_text": f"CHECK ({text})"}, line)
-            for text, line in loose.items()
+            ("checks", {"name": name, "expression": text, "source_text": f"CHECK ({text})"}, line)
+            for text, (line, name) in loose.items()
         ]
         if not entries:
             return
@@ -459,34 +461,32 @@ class Planner(RelationshipRules):
         if "enum_name" in data:
             data["enum_id"] = self.enum_ids.get(data.pop("enum_name"))
         for rule, value, line, text in column.checks:
-            self.apply_rule(data, rule, value, line, subject, text)
+            name = column.check_names.get(text)
+            self.apply_rule(data, rule, value, (line, subject, text, name, column.name))
         values = self.cleaned(data, column, subject)
         self.cast_findings(values, column, subject)
         return {"id": None, **values, "sort_order": position}
 
     def cast_findings(self, values, column, subject):
-        """A numeric(p,s) or bigint column's default and bounds are deployed with a cast, which
-        the catalog keeps (4.99 reads back as 4.99::numeric(4,2), 0 as '0'::bigint): the
-        preview says so."""
-        config = values["field_config"]
-        decimal = config.get("number_type") == "decimal" and config.get("precision") is not None
-        if not decimal and config.get("number_type") != "bigint":
+        """A numeric(p,s) or bigint column's default is deployed with a cast, which the catalog
+        keeps (4.99 reads back as 4.99::numeric(4,2), 0 as '0'::bigint): the preview says so.
+        (Its CHECKs are kept as written, table CHECKs: see apply_rule.)"""
+        if not cast_bound(values["field_config"]):
             return
         if values["default_value"] is not None:
             words = f"default {values['default_value']} is deployed as {default_sql(values)}"
             self.note(IMPERFECT, column.line, subject, words)
-        for rule, _, line, text in column.checks:
-            if rule in ("min", "max") and config.get(rule) is not None:
-                written = check_expression(values, rule, config[rule])
-                self.note(IMPERFECT, line, subject, f"CHECK ({text}) is deployed as ({written})")
 
-    def apply_rule(self, data, rule, value, line, subject, text):
+    def apply_rule(self, data, rule, value, source):
+        """`source`: the CHECK's line, subject, text, own name and column as the file has it."""
+        line, subject, text, name, column_name = source
         kind = data["data_type"]
         integral = kind == "number" and data.get("number_type") in ("smallint", "integer", "bigint")
         if rule == "not_null":
             data["is_required"] = True
             return
-        if kind == "number" and rule in ("min", "max"):
+        kept_as_written = not cast_bound(data) or as_deployed(data, rule, value, text, column_name)
+        if kind == "number" and rule in ("min", "max") and kept_as_written:
             data[rule] = value
             return
         if integral and rule in ("min_exclusive", "max_exclusive") and is_integer(value):
@@ -506,7 +506,7 @@ class Planner(RelationshipRules):
                 self.note(IMPERFECT, line, subject, f"CHECK ({text}) becomes varchar({value})")
             return
         # Not a rule of this field: the CHECK is kept as it is written, a table CHECK.
-        self.loose_checks.setdefault(text, line)
+        self.loose_checks.setdefault(text, (line, name))
 
     def cleaned(self, data, column, subject):
         """clean_field's values; each setting it refuses is dropped and reported."""
@@ -569,3 +569,33 @@ def is_integer(value):
 def plan_import(source, **options):
     """The ImportPlan of a Source (see Planner for the options: names already taken...)."""
     return Planner(source, **options).build()
+
+
+def cast_bound(config):
+    """Whether a number column's bounds as rules would be deployed with a cast the catalog
+    keeps (total >= '0'::numeric(10,2) for total >= 0): such a CHECK is kept as it is
+    written, a table CHECK, so it comes back as the file has it; unless it is written as
+    a rule is deployed (as_deployed: an export of the designer's own)."""
+    decimal = config.get("number_type") == "decimal" and config.get("precision") is not None
+    return decimal or config.get("number_type") == "bigint"
+
+
+def as_deployed(data, rule, value, text, column_name):
+    """Whether the CHECK's text is the one the rule is deployed as (the same parse tree)."""
+    config = {k: data[k] for k in TYPE_KEYS if data.get(k) is not None}
+    field = {"field_name": column_name, "data_type": data["data_type"], "field_config": config}
+    try:
+        written = check_expression(field, rule, value)
+    except ValidationFailed:
+        return False
+    return without_locations(expressions.expression(text)) == without_locations(
+        expressions.expression(written)
+    )
+
+
+def without_locations(node):
+    if isinstance(node, dict):
+        return {k: without_locations(v) for k, v in node.items() if k != "location"}
+    if isinstance(node, list):
+        return [without_locations(v) for v in node]
+    return node

@@ -62,6 +62,8 @@ class SourceColumn:
     generated_line: int | None = None
     # (rule, value, line, text) read from CHECK constraints on this column alone.
     checks: list = field(default_factory=list)
+    # {text: the constraint's own name} of those CHECKs (kept when one stays a table CHECK).
+    check_names: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -655,7 +655,11 @@ class SqlReader:
         rules = expressions.check_rules(expr)
         columns = {rule[0] for rule in rules or ()}
         text = self.text_of(expr)
-        if rules is None or len(columns) != 1 or not columns <= table.columns.keys():
+        # A CHECK of several terms (a range, a bound and NOT NULL) stays one constraint, a
+        # table CHECK with its name: as rules it would come back as a CHECK for each. (One
+        # too deep to keep whole is still kept as its rules.)
+        several = rules is not None and len(rules) > 1 and not deeper_than(expr, MAX_KEPT_DEPTH)
+        if rules is None or several or len(columns) != 1 or not columns <= table.columns.keys():
             if deeper_than(expr, MAX_KEPT_DEPTH):
                 words = f"CHECK ({text[:80]}…) nests too deeply to be kept"
                 self.note(UNREPRESENTABLE, line, table.name, words)
@@ -672,10 +676,9 @@ class SqlReader:
             return
         column = table.columns[columns.pop()]
         table.mention("constraint", column.name)
-        if len(rules) > 1:
-            words = f"CHECK ({text}) becomes {len(rules)} validation rules, a CHECK each"
-            self.note(IMPERFECT, line, f"{table.name}.{column.name}", words)
         column.checks += [(rule, value, line, text) for _, rule, value in rules]
+        if node.get("conname"):
+            column.check_names[text] = node["conname"]
 
     def reference(self, table, node, column_name, line):
         self.source.references.append(

@@ -371,7 +371,8 @@ def test_dbml_carries_uniques_and_plain_indexes_and_names_what_it_cannot(alice, 
         "(\"customer\", \"code\") [unique, name: 'orders_customer_code_key', note: 'One']" in text
     )
     assert "// index orders_open_idx left out" in text
-    assert "// check amount_positive left out: DBML has no CHECK" in text
+    # DBML has no CHECK: the table's note carries it, and brings it back.
+    assert 'check \"amount_positive\": amount > 0' in text
     other = client.post("/projects", json={"name": "Copy"}).json
     done = client.post(
         f"/projects/{other['id']}/import?format=dbml", json={"source": text, "confirm": True}
@@ -384,3 +385,7 @@ def test_dbml_carries_uniques_and_plain_indexes_and_names_what_it_cannot(alice, 
     ]
     kept = {(i["name"], i["method"], i["keys"][0]["expression"]) for i in shown["indexes"]}
     assert kept == {("by_lower", "btree", "lower(note)"), (None, "hash", None)}
+    assert [(c["name"], c["expression"]) for c in shown["checks"]] == [
+        ("amount_positive", "amount > 0")
+    ]
+    assert copied["description"] == ""

@@ -157,6 +157,29 @@ def test_a_check_between_two_columns_is_kept_as_a_table_check():
     assert sql_expression(check["expression"], field_names(table)) == "a < b"
 
 
+def test_a_check_that_would_come_back_otherwise_as_rules_stays_one_table_check():
+    """A CHECK of two terms stays one constraint with its name (as two rules it came back as
+    two CHECKs); a bound of a numeric(p,s) or bigint column stays as written (as a rule it
+    came back cast, total >= '0'::numeric(10,2)) unless written as a rule is deployed; a
+    bound of an integer stays a rule."""
+    sql = (
+        "CREATE TABLE t (\n  score integer CONSTRAINT in_range CHECK (score >= 0 AND score <= 9),"
+        "\n  total numeric(10,2) CONSTRAINT positive CHECK (total >= 0),"
+        "\n  big bigint CHECK (big >= '1'::bigint),\n  n integer CHECK (n >= 1)\n);"
+    )
+    plan = plan_import(read_sql(sql))
+    [table] = plan.snapshot["tables"].values()
+    checks = {
+        c["name"]: sql_expression(c["expression"], field_names(table))
+        for c in table["structure"]["checks"].values()
+    }
+    assert checks == {"in_range": "score >= 0 AND score <= 9", "positive": "total >= 0"}
+    configs = {f["field_name"]: f["field_config"] for f in table["fields"].values()}
+    assert "min" not in configs["score"] and "min" not in configs["total"]
+    assert (configs["big"]["min"], configs["n"]["min"]) == ("1", "1")
+    assert not [f for f in plan.findings if "CHECK" in f.message], plan.findings
+
+
 def test_a_check_calling_a_function_of_its_own_is_reported_with_its_line():
     sql = "CREATE TABLE t (\n  a int,\n  b int,\n  CHECK (valid(a) < b)\n);"
     [finding] = plan_import(read_sql(sql)).of_kind("unrepresentable")
