@@ -327,9 +327,13 @@ def test_partitions_round_trip_through_sql_json_and_dbml(alice):
     assert "partition of measurements: FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')" in dbml
     assert not re.search(r'Table "measurements_y2024"', dbml)
     assert len(dbml_core(dbml)["tables"]) == 2  # dbdiagram's own parser reads it
+    from_dbml, _, _ = imports.import_new_project(alice, "From DBML", "dbml", dbml)  # pydbml
+    assert sorted(t["table_name"] for t in snapshots.build(from_dbml.id)["tables"].values()) == [
+        "cities", "measurements",
+    ]  # fmt: skip
     text = exports.export_design(alice, project.id, "json").text
     original = snapshots.snapshot_hash(snapshots.build(project.id))
-    Project.delete().where(Project.id.in_([project.id, again_project.id])).execute()
+    Project.delete().where(Project.id.in_([project.id, again_project.id, from_dbml.id])).execute()
     copy_project, plan, _ = imports.import_new_project(alice, "Copy", "json", text)
     assert snapshots.snapshot_hash(snapshots.build(copy_project.id)) == original
     assert not plan.findings
