@@ -2,7 +2,9 @@
 Python code computes from scratch, after any sequence of design changes."""
 
 import json
+import threading
 
+import psycopg2
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import given
@@ -220,3 +222,38 @@ def test_saves_of_parts_the_triggers_left_to_python_and_of_enums(alice):
     whole = saved_as_built(alice, project.id, whole)
     tables.delete_table(alice, made[2].id)
     saved_as_built(alice, project.id, whole)
+
+
+def test_of_two_transactions_changing_one_table_the_later_part_holds_both_changes(
+    alice, database_url
+):
+    """The trigger locks the part before it reads the design: the second transaction waits
+    for the first to commit, then reads its change too (without the lock it would write
+    the part from a snapshot taken before the first committed, losing that change)."""
+    project = projects.create_project(alice, "P")
+    table = tables.create_table(alice, project.id, "T")
+    one = fields.create_field(alice, table.id, {"name": "One"})
+    two = fields.create_field(alice, table.id, {"name": "Two"})
+    first, second = psycopg2.connect(database_url), psycopg2.connect(database_url)
+    try:
+        # (A column search_text does not watch: no other row is locked on the way.)
+        rename = "UPDATE data_field SET default_value = %s WHERE id = %s"
+        first.cursor().execute(rename, ("First", str(one.id)))
+        waiting = threading.Thread(
+            target=lambda: (
+                second.cursor().execute(rename, ("Second", str(two.id))),
+                second.commit(),
+            )  # fmt: skip
+        )
+        waiting.start()
+        waiting.join(1.0)
+        assert waiting.is_alive(), "the second transaction did not wait for the first"
+        first.commit()
+        waiting.join(10)
+        assert not waiting.is_alive()
+    finally:
+        first.close()
+        second.close()
+    part = json.loads(kept_parts(project.id)[("tables", str(table.id))][2])
+    assert {field["default_value"] for field in part["fields"].values()} >= {"First", "Second"}
+    assert_kept_as_computed(project.id)
