@@ -410,6 +410,8 @@ def plan(app, data, token, partial=False):
         "tables.suggest_table_name": ["?name=Coral+parcel+extra"],
         "fields.type_settings": ["?data_type=number"],
         "diagram.show": [f"?focus={table.id}", "?all=1"],
+        "diagram.data": [f"?focus={table.id}&steps=3"],
+        "diagram.find_tables": ["?q=coral+parcel+00022", "?q=parcel"],
         "api.list_tables": ["?limit=50", "?q=coral+parcel"],
         "api.list_relationships": ["?limit=50", f"?limit=50&after={quote(first_rel[0])}"],
         "api.list_deployments": ["?limit=1"],

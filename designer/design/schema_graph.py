@@ -1,29 +1,28 @@
 """What the diagram draws: tables with their typed columns and the foreign keys between
 them, cut down to one table's neighbourhood when the schema is too big to read at once.
 
-Three queries whatever the schema's size: the live tables (names only, for search),
-the relationships (to walk the neighbourhood), and the columns of the drawn tables.
-Answers are kept against the project's change stamp, so a poll of an unchanged
-schema costs one small query.
+A few queries whatever the schema's size: how many tables are live, the drawn tables (the
+whole schema when it is small, else a walk of the neighbourhood through the relationships'
+indexes), the relationships touching them and their columns. The whole list of names is
+never sent (a search asks search_tables). Answers are kept against the project's change
+stamp, so a poll of an unchanged schema costs one small query.
 """
 
 import hashlib
 import json
-from collections import deque
 
 from peewee import SQL
 from peewee import NodeList
 
 from designer.db import database
+from designer.design import table_list
 from designer.design.column_types import enum_types
 from designer.design.field_types import display_type
 from designer.design.page_stamps import project_stamp
 from designer.design.snapshot_rules import is_uuid
 from designer.kept import KeptAnswers
 from designer.models import DataField
-from designer.models import DataTable
 from designer.models import ProjectEnum
-from designer.models import TableRelationship
 
 # The most tables drawn at once: beyond this a drawing stops being readable (and quick).
 DRAW_LIMIT = 120
@@ -38,85 +37,99 @@ def rows_of(query):
     return database.execute_sql(*query.sql()).fetchall()
 
 
-def live_tables(project_id):
-    """(id, table_name, name) of every table not deleted, by table name; and {parent id:
-    number of partitions}: a partition is folded into its parent, never drawn on its own."""
-    parent = SQL("schema_definition #>> '{structure,partition_of,table_id}'")
-    query = DataTable.select(
-        DataTable.id.cast("text"), DataTable.table_name, DataTable.name, parent
-    ).where(DataTable.project == project_id, DataTable.status != "deleted")
-    rows, partitions = [], {}
-    for table_id, table_name, name, parent_id in rows_of(query):
-        if parent_id is None:
-            rows.append((table_id, table_name, name))
-        else:
-            partitions[parent_id] = partitions.get(parent_id, 0) + 1
-    return sorted(rows, key=lambda row: row[1]), partitions
+# The project's live tables, and whether `focus` is one of them.
+FACTS = """
+SELECT count(*), coalesce(bool_or(id = %(focus)s::uuid), false) FROM data_table
+WHERE project_id = %(project)s AND status <> 'deleted'
+"""
+
+# Every live table, when the whole schema is drawn: (id, distance 0, table name, name).
+EVERY_TABLE = """
+SELECT id::text, 0, table_name, name FROM data_table
+WHERE project_id = %(project)s AND status <> 'deleted'
+"""
+
+# The live tables at most `steps` relationships in use from `focus`, or, with no focus,
+# from the best connected table (the most neighbours, the first by table name on a tie):
+# (id, distance, table name, name). Each step reads the relationships of the tables it
+# reached through their own indexes, so a walk reads its neighbourhood, not the schema.
+WALK = """
+WITH RECURSIVE
+links AS (
+  SELECT r.source_table_id AS here, r.target_table_id AS there FROM table_relationship r
+  WHERE r.project_id = %(project)s AND r.status <> 'deleted' AND %(focus)s::uuid IS NULL
+  UNION
+  SELECT r.target_table_id, r.source_table_id FROM table_relationship r
+  WHERE r.project_id = %(project)s AND r.status <> 'deleted' AND %(focus)s::uuid IS NULL),
+start AS (
+  SELECT coalesce(%(focus)s::uuid,
+    (SELECT l.here FROM links l
+     JOIN data_table a ON a.id = l.here AND a.status <> 'deleted'
+     JOIN data_table b ON b.id = l.there AND b.status <> 'deleted'
+     GROUP BY l.here, a.table_name ORDER BY count(*) DESC, a.table_name COLLATE "C" LIMIT 1),
+    (SELECT t.id FROM data_table t WHERE t.project_id = %(project)s AND t.status <> 'deleted'
+     ORDER BY t.table_name COLLATE "C" LIMIT 1)) AS tid),
+walk (tid, distance) AS (
+  SELECT tid, 0 FROM start WHERE tid IS NOT NULL
+  UNION
+  SELECT o.id, w.distance + 1
+  FROM walk w
+  JOIN table_relationship r ON (r.source_table_id = w.tid OR r.target_table_id = w.tid)
+    AND r.status <> 'deleted'
+  JOIN data_table o ON o.status <> 'deleted' AND o.id = CASE
+    WHEN r.source_table_id = w.tid THEN r.target_table_id ELSE r.source_table_id END
+  WHERE w.distance < %(steps)s)
+SELECT w.tid::text, min(w.distance), t.table_name, t.name
+FROM walk w JOIN data_table t ON t.id = w.tid
+GROUP BY w.tid, t.table_name, t.name
+"""
+
+# Relationships in use between live tables with an end among `tables` (many side first).
+LINKS = """
+SELECT r.id::text, r.relationship_name, r.target_table_id::text, r.target_field_id::text,
+       r.source_table_id::text, r.source_field_id::text
+FROM table_relationship r
+JOIN data_table s ON s.id = r.source_table_id AND s.status <> 'deleted'
+JOIN data_table t ON t.id = r.target_table_id AND t.status <> 'deleted'
+WHERE r.project_id = %(project)s AND r.status <> 'deleted'
+  AND (r.source_table_id = ANY (%(tables)s::uuid[]) OR r.target_table_id = ANY (%(tables)s::uuid[]))
+"""
 
 
-def live_links(project_id, table_ids):
-    """Relationships in use whose both ends are live tables, as dicts (many side first)."""
-    query = TableRelationship.select(
-        TableRelationship.id.cast("text"),
-        TableRelationship.relationship_name,
-        TableRelationship.target_table.cast("text"),
-        TableRelationship.target_field.cast("text"),
-        TableRelationship.source_table.cast("text"),
-        TableRelationship.source_field.cast("text"),
-    ).where(TableRelationship.project == project_id, TableRelationship.status != "deleted")
-    keys = ("id", "name", "from_table", "from_column", "to_table", "to_column")
-    links = [dict(zip(keys, row, strict=True)) for row in rows_of(query)]
-    return [x for x in links if x["from_table"] in table_ids and x["to_table"] in table_ids]
-
-
-def adjacency(links):
-    near = {}
-    for link in links:
-        near.setdefault(link["from_table"], set()).add(link["to_table"])
-        near.setdefault(link["to_table"], set()).add(link["from_table"])
-    return near
-
-
-def hub(table_ids, near):
-    """The table with the most neighbours (the first by order on a tie): a useful default."""
-    return max(table_ids, key=lambda tid: len(near.get(tid, ())), default=None)
-
-
-def neighbourhood(near, focus, steps, limit):
-    """Tables at most `steps` links from `focus`, nearest first, at most `limit` of them;
-    and how many more were within reach but left out."""
-    distance = {focus: 0}
-    queue = deque([focus])
-    while queue:
-        current = queue.popleft()
-        if distance[current] == steps:
-            continue
-        for other in sorted(near.get(current, ())):
-            if other not in distance:
-                distance[other] = distance[current] + 1
-                queue.append(other)
-    reached = sorted(distance, key=lambda tid: (distance[tid], tid))
-    return reached[:limit], max(0, len(reached) - limit)
-
-
-def scope(table_ids, links, focus=None, steps=None, limit=None):
+def scope(project_id, focus=None, steps=None, limit=None):
     """Which tables to draw: the whole schema when asked (or by default) and small enough,
-    otherwise `focus` (or the best connected table) and its neighbourhood."""
+    otherwise `focus` (or the best connected table) and its neighbourhood, nearest first,
+    at most `limit` of them. Also {id: (table name, name)} of those and the live count."""
     limit = DRAW_LIMIT if limit is None else limit
-    near = adjacency(links)
-    whole_fits = len(table_ids) <= limit
-    if focus not in table_ids:
-        focus = None
+    wanted = focus if focus and is_uuid(focus) else None
+    values = {"project": str(project_id), "focus": wanted}
+    total, live = database.execute_sql(FACTS, values).fetchone()
+    focus = wanted if live else None
+    whole_fits = total <= limit
     if steps not in STEPS and steps != WHOLE:
         steps = WHOLE if whole_fits and focus is None else 1
     if steps == WHOLE and whole_fits:
-        return {"focus": focus, "steps": WHOLE, "tables": list(table_ids), "left_out": 0}
-    focus = focus or hub(table_ids, near)
-    if focus is None:
-        return {"focus": None, "steps": WHOLE, "tables": [], "left_out": 0}
-    steps = 1 if steps == WHOLE else steps
-    drawn, left_out = neighbourhood(near, focus, steps, limit)
-    return {"focus": focus, "steps": steps, "tables": drawn, "left_out": left_out}
+        rows = database.execute_sql(EVERY_TABLE, values).fetchall()
+        chosen = {"focus": focus, "steps": WHOLE, "left_out": 0}
+    else:
+        steps = 1 if steps == WHOLE else steps
+        rows = database.execute_sql(WALK, {**values, "focus": focus, "steps": steps}).fetchall()
+        rows.sort(key=lambda row: (row[1], row[0]))
+        start = next((row[0] for row in rows if row[1] == 0), None)
+        chosen = {"focus": start, "steps": steps if start else WHOLE}
+        chosen["left_out"] = max(0, len(rows) - limit)
+        rows = rows[:limit]
+    chosen["tables"] = [row[0] for row in rows]
+    chosen["names"] = {tid: (table_name, name) for tid, _, table_name, name in rows}
+    chosen["total"] = total
+    return chosen
+
+
+def links_of(project_id, table_ids):
+    """Relationships in use between live tables with an end among `table_ids`, as dicts."""
+    rows = database.execute_sql(LINKS, {"project": str(project_id), "tables": list(table_ids)})
+    keys = ("id", "name", "from_table", "from_column", "to_table", "to_column")
+    return [dict(zip(keys, row, strict=True)) for row in rows.fetchall()]
 
 
 def column_entry(row, foreign_keys):
@@ -188,12 +201,12 @@ def encoded(data):
 
 
 def graph(project_id, focus=None, steps=None):
-    """The diagram's data as JSON-ready dicts (graph_json adds the hash of them)."""
-    index, partitions = live_tables(project_id)
-    names = {tid: (table_name, name) for tid, table_name, name in index}
-    links = live_links(project_id, names)
-    chosen = scope(list(names), links, focus, steps)
+    """The diagram's data as JSON-ready dicts (graph_json adds the hash of them): what is
+    drawn and nothing else (the search for a table is search_tables)."""
+    chosen = scope(project_id, focus, steps)
+    names = chosen["names"]
     drawn = set(chosen["tables"])
+    links = links_of(project_id, drawn) if drawn else []
     foreign_keys = {x["from_column"] for x in links if x["from_column"]}
     columns = columns_of(chosen["tables"], foreign_keys) if drawn else {}
     outside = {}
@@ -205,9 +218,8 @@ def graph(project_id, focus=None, steps=None):
     data = {
         "focus": chosen["focus"],
         "steps": chosen["steps"],
-        "total": len(index),
+        "total": chosen["total"],
         "left_out": chosen["left_out"],
-        "index": [list(row) for row in index],
         "tables": [
             {
                 "id": tid,
@@ -215,7 +227,6 @@ def graph(project_id, focus=None, steps=None):
                 "name": names[tid][1],
                 "columns": columns[tid],
                 "links_outside": outside.get(tid, 0),
-                **({"partitions": partitions[tid]} if tid in partitions else {}),
             }
             for tid in sorted(drawn, key=lambda t: names[t][0])
         ],
@@ -223,3 +234,17 @@ def graph(project_id, focus=None, steps=None):
     }
     data["links"].sort(key=lambda x: x["name"])
     return data
+
+
+# A search of the diagram's tables answers this many, best first.
+FOUND_LIMIT = 20
+
+
+def search_tables(project_id, query):
+    """[[id, table name, name, rank], ...] of the live tables a search finds, best first
+    (table_list's ranks: 0 the name is the query, 1 starts with it, 2 contains it, ...)."""
+    rows, _ = table_list.list_tables(project_id, query, limit=FOUND_LIMIT)
+    return [
+        [str(t.id), t.table_name, t.name, getattr(t, "search_rank", 0 if not query else 4)]
+        for t in rows
+    ]

@@ -3,6 +3,7 @@ to follow teammates' edits."""
 
 from flask import Blueprint
 from flask import Response
+from flask import jsonify
 from flask import render_template
 from flask import request
 from flask import url_for
@@ -54,6 +55,16 @@ def data(project_id):
     if request.args.get("since") == digest:
         return "", 204
     return Response(body, mimetype="application/json")
+
+
+@bp.get("/projects/<project_id>/diagram/tables")
+@login_required
+def find_tables(project_id):
+    """The tables a search of the diagram finds (q), best first: [[id, table name, name,
+    rank], ...], rank 0 for a name equal to q, 1 for one starting with it."""
+    granted = projects.access(current_user, project_id)
+    found = schema_graph.search_tables(granted.project.id, request.args.get("q", ""))
+    return jsonify({"tables": found})
 
 
 @bp.get("/projects/<project_id>/diagram.mmd")

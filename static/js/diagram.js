@@ -507,7 +507,6 @@
         canvas.style.height = svg.getAttribute("height") + "px";
         state.data = data;
         state.hash = data.hash;
-        fillFinder(data);
         if (state.chosen && !canvas.querySelector('.table[data-id="' + CSS.escape(state.chosen) + '"]')) state.chosen = null;
         if (refit) fit();
         highlight();
@@ -578,9 +577,21 @@
       .catch(function () {});
   }
 
-  function fillFinder(data) {
+  // The names offered while typing: a search of the project's tables (the diagram's data
+  // holds only what is drawn).
+  function search(text) {
+    var url = page.dataset.findUrl + "?" + new URLSearchParams({ q: text.trim() }).toString();
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error("the server answered " + response.status);
+      return response.json();
+    }).then(function (found) {
+      return found.tables;
+    });
+  }
+
+  function fillFinder(found) {
     var list = document.getElementById("diagram-table-names");
-    var options = data.index.map(function (entry) {
+    var options = found.map(function (entry) {
       var option = document.createElement("option");
       option.value = entry[1];
       option.textContent = entry[2];
@@ -589,26 +600,34 @@
     list.replaceChildren.apply(list, options);
   }
 
+  var suggesting = null;
+  function suggest() {
+    clearTimeout(suggesting);
+    suggesting = setTimeout(function () {
+      search(findForm.elements.table.value).then(fillFinder).catch(function () {});
+    }, 200);
+  }
+
   function find(text) {
-    var wanted = text.trim().toLowerCase();
+    var wanted = text.trim();
     if (!wanted || !state.data) return;
-    var index = state.data.index;
-    var hit = index.find(function (entry) {
-      return entry[1].toLowerCase() === wanted || entry[2].toLowerCase() === wanted;
-    }) || index.find(function (entry) {
-      return entry[1].toLowerCase().indexOf(wanted) === 0 || entry[2].toLowerCase().indexOf(wanted) === 0;
-    });
-    if (!hit) {
-      status.textContent = "No table is named “" + text.trim() + "”.";
-      return;
-    }
-    if (focusTable(hit[0])) return;
-    // Not drawn: draw its neighbourhood instead.
-    state.focus = hit[0];
-    state.chosen = hit[0];
-    if (state.steps === "all") state.steps = "1";
-    load(true).then(function () {
-      focusTable(hit[0]);
+    search(wanted).then(function (found) {
+      // A table named so, else the first whose name starts so (ranks 0 and 1).
+      var hit = found.find(function (entry) { return entry[3] <= 1; });
+      if (!hit) {
+        status.textContent = "No table is named “" + wanted + "”.";
+        return;
+      }
+      if (focusTable(hit[0])) return;
+      // Not drawn: draw its neighbourhood instead.
+      state.focus = hit[0];
+      state.chosen = hit[0];
+      if (state.steps === "all") state.steps = "1";
+      load(true).then(function () {
+        focusTable(hit[0]);
+      });
+    }).catch(function (error) {
+      status.textContent = "The search failed: " + error.message;
     });
   }
 
@@ -723,6 +742,7 @@
       var table = event.target.closest && event.target.closest(".table");
       if (table) highlight(table.dataset.id);
     });
+    findForm.elements.table.addEventListener("input", suggest);
     findForm.addEventListener("submit", function (event) {
       event.preventDefault();
       find(findForm.elements.table.value);

@@ -169,6 +169,23 @@ def test_a_big_schema_starts_at_a_neighbourhood_and_search_moves_it(page, user, 
     expect(page).to_have_url(re.compile(rf"focus={made[29].id}&steps=2"))
 
 
+def test_typing_offers_tables_not_drawn_and_a_prefix_finds_one(page, user, monkeypatch):
+    monkeypatch.setattr(schema_graph, "DRAW_LIMIT", 10)
+    project, _ = seed(user, 30)
+    open_diagram(page, project)
+    expect(page.get_by_role("status")).to_contain_text("of 30 tables")
+    page.get_by_label("Find table").press_sequentially("table_02")
+    options = page.locator("#diagram-table-names option")
+    expect(options).to_have_count(10)  # table_020 … table_029, none of them drawn
+    expect(options.first).to_have_attribute("value", "table_020")
+    page.get_by_role("button", name="Find").click()
+    drawing = page.locator("#diagram svg")
+    expect(drawing.locator("a.table.chosen")).to_have_attribute("data-name", "table_020")
+    page.get_by_label("Find table").fill("no_such_table")
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("status")).to_contain_text("No table is named “no_such_table”.")
+
+
 def test_names_are_drawn_as_literal_text(page, user):
     shop = projects.create_project(user, "Shop")
     orders = tables.create_table(user, shop.id, "Orders")

@@ -151,10 +151,15 @@ def api(app):
     return make
 
 
+# Kept answers, not the design: a version page viewed writes its order (migrations/0032).
+NOT_STATE = ("schema_migration", "entry_order")
+
+
 def fingerprint():
-    """A digest of every row of the designer's tables (a token's last use aside)."""
+    """A digest of every row of the designer's tables (a token's last use and the order
+    kept for version pages aside)."""
     parts = []
-    for table in sorted(t for t in database.get_tables() if t != "schema_migration"):
+    for table in sorted(t for t in database.get_tables() if t not in NOT_STATE):
         parts.append(
             f"SELECT '{table}', md5(coalesce(string_agg((to_jsonb(x) - 'last_used_at')::text,"
             f" '|' ORDER BY (to_jsonb(x) - 'last_used_at')::text), '')) FROM {table} x"

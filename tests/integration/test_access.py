@@ -123,6 +123,7 @@ ROUTES = [
     ("html", "DELETE", "/relationships/{r}", None, "editor"),
     ("html", "GET", "/projects/{p}/diagram", None, "viewer"),
     ("html", "GET", "/projects/{p}/diagram.json", None, "viewer"),
+    ("html", "GET", "/projects/{p}/diagram/tables?q=orders", None, "viewer"),
     ("html", "GET", "/projects/{p}/diagram.mmd", None, "viewer"),
     ("html", "GET", "/projects/{p}/timeline", None, "viewer"),
     ("html", "POST", "/projects/{p}/versions", {"message": "next"}, "editor"),
@@ -243,7 +244,10 @@ def stored_rows():
 
 
 # Rows triggers write from the others (migration 0030): put back by them, not by hand.
-DERIVED = ("working_part",)
+# project_change counts the transactions that changed a project (migration 0031): putting
+# the world back is one more, so its counter is not compared.
+DERIVED = ("working_part", "project_change")
+COUNTED = ("project_change",)
 
 
 def put_back(rows):
@@ -284,11 +288,15 @@ def test_the_world_put_back_is_the_world_built(built_world):
 
     def by_table(stored):
         return {
-            name: sorted(json.dumps(v, sort_keys=True) for v in values) for name, values in stored
+            name: sorted(json.dumps(v, sort_keys=True) for v in values)
+            for name, values in stored
+            if name not in COUNTED
         }
 
     assert by_table(stored_rows()) == by_table(rows)
-    assert all(values for name, values in rows if name not in ("table_lock", "api_token"))
+    # (A version's entry_order is written when one of its pages is first viewed.)
+    empty = ("table_lock", "api_token", "entry_order")
+    assert all(values for name, values in rows if name not in empty)
     assert Project.get_by_id(made["project"].id).name == "Shop"
 
 

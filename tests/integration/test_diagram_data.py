@@ -43,8 +43,7 @@ def test_tables_typed_columns_and_the_column_each_foreign_key_starts_at(
     )
     customers_id = drawn["customers"]["columns"][0]
     assert (line["to_table"], line["to_column"]) == (str(customers.id), customers_id["id"])
-    assert data["index"] == [[str(customers.id), "customers", "Customers"],
-                             [str(orders.id), "orders", "Orders"]]  # fmt: skip
+    assert "index" not in data  # the names of tables not drawn are searched for instead
 
 
 def test_an_unchanged_schema_answers_204_and_any_edit_a_new_drawing(alice, shop, linked, signed_in):
@@ -61,18 +60,27 @@ def test_an_unchanged_schema_answers_204_and_any_edit_a_new_drawing(alice, shop,
     assert gone["links"] == [] and gone["total"] == 1
 
 
-def test_a_big_schema_is_drawn_as_a_neighbourhood_with_every_name_to_search(
+def test_a_big_schema_is_drawn_as_a_neighbourhood_and_its_other_tables_are_searched(
     alice, shop, linked, signed_in, monkeypatch
 ):
     monkeypatch.setattr(schema_graph, "DRAW_LIMIT", 1)
     customers, orders, _ = linked
-    tables.create_table(alice, shop.id, "Alone")
+    alone = tables.create_table(alice, shop.id, "Alone")
     data = get(signed_in(alice), shop, focus=str(orders.id), steps="all").json
     assert (data["focus"], data["steps"]) == (str(orders.id), 1)
     assert [t["table_name"] for t in data["tables"]] == ["orders"]
     assert data["tables"][0]["links_outside"] == 1
     assert data["left_out"] == 1
-    assert [row[1] for row in data["index"]] == ["alone", "customers", "orders"]
+    assert "index" not in data
+    web = signed_in(alice)
+    found = web.get(f"/projects/{shop.id}/diagram/tables", query_string={"q": "alone"}).json
+    assert found["tables"] == [[str(alone.id), "alone", "Alone", 0]]
+    found = web.get(f"/projects/{shop.id}/diagram/tables", query_string={"q": "o"}).json
+    assert [(row[1], row[3]) for row in found["tables"]] == [
+        ("orders", 1), ("alone", 2), ("customers", 2)
+    ]  # fmt: skip
+    everything = web.get(f"/projects/{shop.id}/diagram/tables").json["tables"]
+    assert [row[1] for row in everything] == ["alone", "customers", "orders"]
 
 
 @pytest.mark.parametrize(
