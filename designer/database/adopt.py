@@ -20,6 +20,7 @@ from designer.database.schema_objects import names_of
 from designer.design.field_types import TYPE_KEYS
 from designer.design.field_types import blank
 from designer.design.field_types import clean_field
+from designer.design.field_types import other_columns
 from designer.design.naming import generated_name
 from designer.design.tables import SYSTEM_FIELD
 from designer.errors import ValidationFailed
@@ -151,7 +152,8 @@ class Adoption(Drift):
         return bool(identity) and identity[2] == "bigint" and identity[5] == "d"
 
     def columns(self):
-        for row in self.surplus("columns"):
+        # Generated columns last: their expressions read the other columns, by field id.
+        for row in sorted(self.surplus("columns"), key=lambda row: bool(row[7])):
             table = self.tables.get(row[0])
             if table is None or row[1] == "id" and self.field(row[0], "id"):
                 continue
@@ -183,8 +185,9 @@ class Adoption(Drift):
             return
         flat.update(is_required=bool(row[3]), description=row[6])
         flat["default_empty"] = blank(flat.get("default_value"))
+        columns = other_columns(table["fields"].values(), field["id"])
         try:
-            values = clean_field(flat, enums=self.snapshot.get("enums"))
+            values = clean_field(flat, enums=self.snapshot.get("enums"), columns=columns)
         except ValidationFailed as exc:
             self.problems.append(f"column {name}: {'; '.join(exc.fields.values())}")
             return
@@ -194,7 +197,9 @@ class Adoption(Drift):
         table["fields"][field["id"]] = field
 
     def generated_input(self, row):
-        """The default, identity or serial of a column row as field input."""
+        """The default, identity, serial or generated expression of a column row as input."""
+        if row[7]:
+            return {"generated": row[4], "virtual": row[7] == "v", "default_value": None}
         if row[5]:
             return {"identity": IDENTITIES[row[5]], "default_value": None}
         sequence = SERIAL_DEFAULT.fullmatch(row[4] or "")

@@ -1,6 +1,7 @@
 """What a schema of the target really holds, read from pg_catalog.
 
-`read_catalog` gives tables, columns (type, nullability, default, identity),
+`read_catalog` gives tables, columns (type, nullability, default or generated expression,
+identity, comment, attgenerated),
 constraints, indexes and comments of one schema as plain sorted data, so two
 schemas (the real one and one built from a snapshot) compare with ==.
 Definitions are read with the schema on the search_path, so they do not
@@ -27,7 +28,7 @@ QUERIES = {
                  THEN ' COLLATE ' || quote_ident(co.collname) ELSE '' END,
                a.attnotnull,
                pg_get_expr(d.adbin, d.adrelid), a.attidentity,
-               ds.description
+               ds.description, a.attgenerated
         FROM pg_attribute a
         JOIN pg_class c ON c.oid = a.attrelid
         JOIN pg_type t ON t.oid = a.atttypid

@@ -7,6 +7,7 @@ Definitions are PostgreSQL's own (format_type, pg_get_constraintdef,
 pg_get_indexdef...). Takes a psycopg2 cursor on the database read.
 """
 
+from designer.database.adopt import SERIAL_DEFAULT
 from designer.database.catalog import read_catalog
 from designer.database.catalog import schema_exists
 from designer.database.ddl_terms import literal
@@ -42,12 +43,15 @@ def column_lines(columns, order):
     by_name = {(row[0], row[1]): row for row in columns}
     lines = {}
     for table, column in order:
-        _, name, type_text, not_null, default, identity, _ = by_name[(table, column)]
+        _, name, type_text, not_null, default, identity, _, generated = by_name[(table, column)]
         parts = [ident(name), type_text]
         if identity:
             kind = "ALWAYS" if identity == "a" else "BY DEFAULT"
             parts.append(f"GENERATED {kind} AS IDENTITY")
-        if default is not None:
+        if generated:
+            kind = "VIRTUAL" if generated == "v" else "STORED"
+            parts.append(f"GENERATED ALWAYS AS ({default}) {kind}")
+        elif default is not None:
             parts.append(f"DEFAULT {default}")
         if not_null:
             parts.append("NOT NULL")
@@ -70,7 +74,8 @@ def schema_ddl(cursor, schema):
         statements.append(f"CREATE TABLE {ident(table)} (\n{body}\n);")
         if comment:
             statements.append(f"COMMENT ON TABLE {ident(table)} IS {literal(comment)};")
-    for table, column, *_, comment in catalog["columns"]:
+    statements += owned_sequences(catalog)
+    for table, column, *_, comment, _ in catalog["columns"]:
         if comment:
             target = f"{ident(table)}.{ident(column)}"
             statements.append(f"COMMENT ON COLUMN {target} IS {literal(comment)};")
@@ -98,6 +103,20 @@ def schema_ddl(cursor, schema):
     cursor.execute(TRIGGERS, params)
     statements += [f"{definition};" for (definition,) in cursor.fetchall()]
     return "\n".join(statements) + "\n"
+
+
+def owned_sequences(catalog):
+    """CREATE SEQUENCE ... OWNED BY for each column whose default is nextval() of a sequence
+    its table owns: a serial column, read back as pg_dump writes one."""
+    owned = {(name, table) for name, table in catalog["sequences"] if table}
+    statements = []
+    for table, column, _, _, default, _, _, generated in catalog["columns"]:
+        found = SERIAL_DEFAULT.fullmatch(default or "")
+        if found and not generated and (found[1], table) in owned:
+            sequence = ident(found[1])
+            statements.append(f"CREATE SEQUENCE {sequence};")
+            statements.append(f"ALTER SEQUENCE {sequence} OWNED BY {ident(table)}.{ident(column)};")
+    return statements
 
 
 def constraint_order(row):

@@ -12,6 +12,8 @@ from designer.design import fields
 from designer.design import tables
 from designer.errors import ValidationFailed
 from designer.models import DataField
+from designer.models import DataTable
+from designer.settings import settings
 from tests import fidelity
 from tests.on_target import on_target as rows
 
@@ -274,3 +276,53 @@ def test_a_generated_expression_outside_the_allowlist_is_refused(alice, shop, ex
     with pytest.raises(ValidationFailed) as refused:
         fields.create_field(alice, table.id, number("X", generated=expression))
     assert problem in refused.value.fields["generated"]
+
+
+LIVE = """
+CREATE SCHEMA live;
+CREATE TABLE live.films (id serial PRIMARY KEY, code integer GENERATED ALWAYS AS IDENTITY,
+    length integer, hours numeric GENERATED ALWAYS AS (length / 60.0) STORED);
+"""
+
+
+@pytest.fixture
+def live(roles):
+    rows(f"SET ROLE {roles['target']};" + LIVE)
+    settings.import_target_schemas = frozenset({"live"})
+    yield "live"
+    settings.import_target_schemas = frozenset()
+    rows("DROP SCHEMA live CASCADE")
+
+
+def test_a_live_schema_imports_its_serial_identity_and_generated_columns(alice, shop, live, api):
+    response = api(alice).post(
+        f"/projects/{shop.id}/import/database", json={"schema": live, "confirm": True}
+    )
+    assert response.status_code == 201, response.json
+    films = DataTable.get(DataTable.table_name == "films")
+    config = {f.field_name: f.field_config for f in tables.ordered_fields(films.id)}
+    assert config["id"]["serial"] is True and config["code"]["identity"] == "always"
+    length_id = next(f.id for f in tables.ordered_fields(films.id) if f.field_name == "length")
+    # As the catalog writes it ((length)::numeric / 60.0), by field id.
+    assert config["hours"]["generated"] == f'CAST("{length_id}" AS numeric) / 60.0'
+
+
+def test_a_generated_column_added_by_hand_is_adopted_and_put_back(alice, shop):
+    table = tables.create_table(alice, shop.id, "Films")
+    fields.create_field(alice, table.id, number("Length"))
+    deploy.transition(alice, table.id, "active")
+    schema = shop.target_schema
+    rows(f'ALTER TABLE "{schema}".films ADD COLUMN hours numeric'
+         " GENERATED ALWAYS AS (length / 60.0) STORED")  # fmt: skip
+    lines = drift.check(alice, shop.id).differences
+    assert any("hours" in line for line in lines), lines
+    redone = drift.redeploy(alice, shop.id, confirm=True)
+    assert redone.status == "applied", redone.error
+    assert drift.check(alice, shop.id).differences == []
+    rows(f'ALTER TABLE "{schema}".films ADD COLUMN hours numeric'
+         " GENERATED ALWAYS AS (length / 60.0) STORED")  # fmt: skip
+    adopted = drift.adopt(alice, shop.id)
+    assert adopted.status == "applied"
+    assert drift.check(alice, shop.id).differences == []
+    hours = next(f for f in tables.ordered_fields(table.id) if f.field_name == "hours")
+    assert fields.generated_text(hours) == "CAST(length AS numeric) / 60.0"
