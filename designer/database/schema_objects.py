@@ -22,6 +22,7 @@ from designer.design.keys import relationship_pairs
 from designer.design.naming import MAX_IDENTIFIER_BYTES
 from designer.design.naming import generated_name
 from designer.design.structure import items
+from designer.design.structure import led_by_index
 
 RULES_OF_TYPE = {"number": ("min", "max"), "text": ("min_length", "pattern")}
 # Objects whose name is also an index, i.e. a relation of the schema.
@@ -109,8 +110,8 @@ def table_object_keys(table, incoming):
         keys[key] = columns[0]
         fk_columns.add(columns)
     # A foreign key's columns are indexed (lookups and cascades from the key's side), unless
-    # they lead the primary key, whose index serves them already.
-    fk_indexes = {columns for columns in fk_columns if tuple(primary[: len(columns)]) != columns}
+    # they lead the primary key, a UNIQUE or a plain index of the table, which serves them.
+    fk_indexes = {columns for columns in fk_columns if not led_by_index(table, columns, primary)}
     for columns in sorted(c for c in fk_indexes if len(c) > 1):
         keys[("index", *columns)] = columns[0]
     fk_singles = {c[0] for c in fk_indexes if len(c) == 1}

@@ -417,6 +417,26 @@ def split_keys(text, table, problems):
     return [key_input(element, deparsed) for element in statement.indexParams]
 
 
+def led_by_index(table, columns, primary=()):
+    """Whether an index the table has anyway leads with `columns`, in order: its primary key
+    (`primary`, its field ids), a UNIQUE of its structure, or a btree index of its structure
+    with no WHERE whose first keys are these columns as they are. A foreign key's lookups
+    and cascades use it, so the designer adds no index of its own for them."""
+    columns = list(columns)
+    leads = [list(primary)]
+    leads += [list(item["columns"]) for item in items(table, "uniques").values()]
+    for item in items(table, "indexes").values():
+        if item["method"] != "btree" or item["where"] is not None:
+            continue
+        plain = []
+        for key in item["keys"]:
+            if key["column"] is None or key["collation"] or key["opclass"]:
+                break
+            plain.append(key["column"])
+        leads.append(plain)
+    return any(lead[: len(columns)] == columns for lead in leads)
+
+
 def dotted(parts):
     """A qualified name's parts joined with dots, or None; a name PostgreSQL finds anywhere
     (pg_catalog's: pg_dump writes COLLATE pg_catalog."C") is kept without its schema."""

@@ -391,8 +391,10 @@ def dbml_structure(table):
             else f"`{expression_sql(table, k['expression'])}`"
             for k in item["keys"]
         )
+        # A unique index says its type even when btree: without one, DBML's unique index
+        # is read back as a UNIQUE constraint (the uniques above).
         settings = (["unique"] if item["unique"] else []) + (
-            [f"type: {item['method']}"] if item["method"] != "btree" else []
+            [f"type: {item['method']}"] if item["method"] != "btree" or item["unique"] else []
         )
         lines.append(f"    ({keys}) [{dbml_item_settings(item, settings)}]")
     if partition_by(table):

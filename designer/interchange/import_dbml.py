@@ -270,6 +270,7 @@ def read_index(source, table, index, line):
         and subjects[0] in table.columns
         and all(hasattr(s, "name") for s in index.subjects)
         and (index.type or "btree").lower() == "btree"
+        and not (index.unique and index.type)
     ):
         column = table.columns[subjects[0]]
         column.unique = column.unique or bool(index.unique)
@@ -280,12 +281,13 @@ def read_index(source, table, index, line):
 
 def read_structure_index(table, index, line):
     """An index over several columns or expressions: a unique constraint (unique, columns
-    only, btree) or an index, kept whole as a structure item."""
+    only, no type) or an index, kept whole as a structure item (a unique one says its type,
+    btree included: the designer's export writes it so)."""
     note = (index.note.text or None) if index.note else None
     name = index.name or None
     columns = [s.name if hasattr(s, "name") else None for s in index.subjects]
     method = (index.type or "btree").lower()
-    if index.unique and None not in columns and method == "btree":
+    if index.unique and None not in columns and not index.type:
         data = {"name": name, "columns": columns, "comment": note}
         table.structure.append(("uniques", data, line))
         return

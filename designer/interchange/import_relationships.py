@@ -14,6 +14,7 @@ from designer.design.keys import primary_key_fields
 from designer.design.keys import referenced_key
 from designer.design.naming import generated_name
 from designer.design.naming import identifier_problem
+from designer.design.structure import led_by_index
 from designer.interchange.import_source import IMPERFECT
 from designer.interchange.import_source import UNREPRESENTABLE
 
@@ -86,8 +87,9 @@ class RelationshipRules:
         if len(key_ids) > 1:
             entry["pairs"] = [[k, f] for k, f in zip(key_ids, foreign_ids, strict=True)]
         self.plan.snapshot["relationships"][rel_id] = entry
-        # The designer indexes every foreign key's columns, unless they lead the table's key.
-        leading = primary_key_fields(target)[: len(foreign_ids)] == foreign_ids
+        # The designer indexes every foreign key's columns, unless they lead the table's key
+        # or an index of its own (designer.database.schema_objects).
+        leading = led_by_index(target, foreign_ids, primary_key_fields(target))
         indexed = len(foreigns) == 1 and foreigns[0]["field_config"].get("indexed")
         if not leading and not indexed:
             names = ", ".join(f["field_name"] for f in foreigns)

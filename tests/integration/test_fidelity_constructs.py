@@ -70,6 +70,17 @@ CONSTRUCTS = {
         "  USING gin (to_tsvector('english'::regconfig, body));\n",
         ("kept", "note_comments"),
     ),
+    # Transitland's tl_agency_onestop_ids_agency_id_idx, MusicBrainz's multi-column indexes:
+    # a foreign key whose columns lead an index of the file gets no second index.
+    "foreign key led by an index": (
+        "CREATE TABLE area (id integer PRIMARY KEY);\n"
+        "CREATE TABLE alias (id integer PRIMARY KEY, area integer REFERENCES area (id),\n"
+        "  locale text);\n"
+        "CREATE INDEX alias_idx_area_locale ON alias (area, locale);\n"
+        "CREATE TABLE agency (id integer PRIMARY KEY, area integer REFERENCES area (id));\n"
+        "CREATE UNIQUE INDEX agency_area_idx ON agency (area);\n",
+        ("kept", "alias"),
+    ),
 }
 # What an administrator installs before such a schema, on the source and the target alike.
 PREPARE = """
