@@ -3,12 +3,15 @@
 Callers key it by something the database vouches for (a content hash, a
 change stamp read on each call), so an entry never goes stale and several
 app servers may each keep their own. Each store is bounded by a count and by bytes
-(settings.cache_bytes, the answers' estimated size): one 30,000-table snapshot outweighs
-thousands of small answers, and a count alone let a few of them fill a worker's memory.
+(the answers' estimated size): one 30,000-table snapshot outweighs thousands of small
+answers, and a count alone let a few of them fill a worker's memory. The stores given no
+budget of their own share one, settings.cache_bytes: eleven stores of 48 MB each let a
+worker grow past 512 MB, so the budget is the worker's, not each store's.
 """
 
 import sys
 import threading
+import weakref
 from collections import OrderedDict
 
 from designer.settings import settings
@@ -46,6 +49,22 @@ def weight(value, depth=0):
 measures = []
 
 
+# The stores sharing settings.cache_bytes (those made without a budget of their own).
+pooled = weakref.WeakSet()
+
+
+def pool_used():
+    return sum(store.used for store in list(pooled))
+
+
+def trim_pool():
+    """Drop the oldest answers of the largest stores until the pool fits its budget."""
+    while pool_used() > settings.cache_bytes:
+        largest = max(list(pooled), key=lambda store: store.used, default=None)
+        if largest is None or not largest.drop_oldest():
+            return
+
+
 class KeptAnswers:
     """The last `limit` answers by key, least recently used dropped first.
 
@@ -64,6 +83,8 @@ class KeptAnswers:
         self.entries = OrderedDict()
         self.computing = {}  # key -> Event set when its answer is kept (or failed)
         self.lock = threading.Lock()
+        if budget is None:
+            pooled.add(self)
 
     def get(self, key, compute):
         """The answer kept for `key`, or `compute()`'s, kept from now on."""
@@ -91,11 +112,22 @@ class KeptAnswers:
                 while self.entries and (len(self.entries) > self.limit or self.used > budget):
                     dropped, _ = self.entries.popitem(last=False)
                     self.used -= self.sizes.pop(dropped)
+            if self.budget is None:
+                trim_pool()
             return answer
         finally:
             with self.lock:
                 self.computing.pop(key, None)
             underway.set()
+
+    def drop_oldest(self):
+        """Drop the least recently used answer; False when there is none."""
+        with self.lock:
+            if not self.entries:
+                return False
+            dropped, _ = self.entries.popitem(last=False)
+            self.used -= self.sizes.pop(dropped)
+            return True
 
     def clear(self):
         with self.lock:

@@ -119,3 +119,19 @@ def test_the_budget_follows_the_settings(monkeypatch):
     kept.get("small", lambda: "s" * 100)
     kept.get("large", lambda: "l" * 5_000)
     assert list(kept.entries) == ["small"]
+
+
+def test_stores_without_a_budget_of_their_own_share_one(monkeypatch):
+    monkeypatch.setattr(kept_module.settings, "cache_bytes", 10_000)
+    monkeypatch.setattr(kept_module, "pooled", kept_module.weakref.WeakSet())
+    plans, drawings = KeptAnswers(limit=100), KeptAnswers(limit=100)
+    for i in range(3):
+        plans.get(i, lambda: "p" * 3_000)
+    drawings.get("a", lambda: "d" * 3_000)
+    # Four 3,000-character answers do not fit in 10,000 bytes between them: the largest
+    # store gave up its oldest.
+    assert list(plans.entries) == [1, 2] and list(drawings.entries) == ["a"]
+    assert kept_module.pool_used() <= 10_000
+    own = KeptAnswers(limit=100, budget=10_000)
+    own.get("b", lambda: "o" * 9_000)
+    assert list(own.entries) == ["b"] and list(plans.entries) == [1, 2]  # not pooled
