@@ -20,6 +20,7 @@ from designer.database import deploy
 from designer.database import target
 from designer.design import enums
 from designer.design import fields
+from designer.design import primary_keys
 from designer.design import relationships
 from designer.design import table_structure
 from designer.design import tables
@@ -78,6 +79,8 @@ class Builder:
             self.enums[spec["name"]] = str(made.id)
         for spec in chapter.get("tables", ()):
             self.add_table(spec)
+        for spec in chapter.get("keys", ()):
+            self.choose_key(spec)
         for change in chapter.get("changes", ()):
             field = self.field(change["table"], change["field"])
             fields.update_field(self.user, field.id, field.revision, change["set"], partial=True)
@@ -104,6 +107,15 @@ class Builder:
                 field.pop("enum")
             fields.create_field(self.user, table.id, field)
 
+    def choose_key(self, spec):
+        """The table's own primary key (columns in key order), as the table page chooses it;
+        then, with "drop_id", the designer's id goes, as its Delete does."""
+        table = self.table(spec["table"])
+        chosen = [str(self.field(spec["table"], name).id) for name in spec["columns"]]
+        primary_keys.set_primary_key(self.user, table.id, chosen)
+        if spec.get("drop_id"):
+            fields.delete_field(self.user, self.field(spec["table"], "id").id)
+
     def link(self, spec):
         data = {key: value for key, value in spec.items() if key not in NAMING}
         data["source_table_id"] = str(self.table(spec["one"]).id)
@@ -121,13 +133,13 @@ class Builder:
             target.target_url()
             deploy.transition(self.user, table.id, "active")
         except target.NoTarget:
-            self.note = (
+            self.note = self.note or (
                 f"No deploy target is configured, so {table_name} was not deployed: set "
                 "DEPLOY_DATABASE_URL (the README's Deploy target section says how), then "
                 "activate it."
             )
         except (Conflict, psycopg2.Error) as exc:
             said = getattr(exc, "message", None) or target.first_line(exc)
-            self.note = f"{table_name} could not be deployed: {said}"
+            self.note = self.note or f"{table_name} could not be deployed: {said}"
         else:
             self.deployed.append(table_name)

@@ -20,7 +20,7 @@ def test_the_sample_project_opens_with_every_tab_populated(page, user):
     expect(page.locator("#flash")).to_contain_text("every tab has something in it")
     expect(page.get_by_role("heading", name="Bookshop (sample)")).to_be_visible()
     # Tables, and the activity that made them.
-    expect(page.locator("#table-list tbody tr")).to_have_count(8)
+    expect(page.locator("#table-list tbody tr")).to_have_count(11)
     expect(page.locator("#table-list")).to_contain_text("Active")
     expect(page.locator("#activity-feed li").first).to_be_visible()
     # The deployed table's schema holds what was deployed.
@@ -29,24 +29,26 @@ def test_the_sample_project_opens_with_every_tab_populated(page, user):
     page.get_by_role("link", name="Relationships").click()
     rows = page.locator("table.relationships tbody tr")
     expect(rows.first).to_be_visible()
-    assert rows.count() >= 9
+    assert rows.count() >= 11
     expect(page.locator("table.relationships")).to_contain_text("book_authors")
 
     page.get_by_role("link", name="Diagram").click()
     expect(page.locator("#diagram[data-drawn]")).to_have_count(1)
-    expect(page.locator("#diagram svg a.table")).to_have_count(8)
-    expect(page.locator("#diagram svg g.link")).to_have_count(9)
+    expect(page.locator("#diagram svg a.table")).to_have_count(11)
+    expect(page.locator("#diagram svg g.link")).to_have_count(11)
 
     page.get_by_role("link", name="Timeline").click()
-    for number in (1, 3, 4):
+    for number in (1, 3, 4, 5):
         expect(page.locator(f"#version-{number}")).to_be_visible()
     expect(page.locator("#version-3")).to_contain_text("Orders and reviews")
+    expect(page.locator("#version-5")).to_contain_text("keys of our own")
 
     page.get_by_role("link", name="Deploy").click()
     body = page.locator("#deploy-body")
     expect(body).to_contain_text("marketing_opt_in")  # pending since the deploy
-    expect(body.locator("table.history tbody tr")).to_have_count(1)
+    expect(body.locator("table.history tbody tr")).to_have_count(4)
     expect(body.locator("table.history")).to_contain_text("customers")
+    expect(body.locator("table.history")).to_contain_text("stock_levels")
     expect(page.get_by_role("button", name="Dry run")).to_be_visible()
 
 
