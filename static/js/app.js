@@ -167,25 +167,56 @@
     }, delay || 0);
   }
 
+  // The user's other open tabs on the same table, as they announce themselves: a tab that
+  // leaves while another still shows the table sends no beacon at all, so the lock keeps
+  // its lease instead of depending on the other tab's renewal landing within the grace (a
+  // background tab's timers, or a slow network, can miss it).
+  var myTab = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  var peers = {};
+
+  function tableId() {
+    var k = keeper();
+    return k ? k.getAttribute("data-table-id") : null;
+  }
+
+  function announce(kind) {
+    var table = tableId();
+    if (tabs && table) tabs.postMessage({ kind: kind, table: table, tab: myTab });
+  }
+
+  function peerOpen() {
+    var fresh = Date.now() - 3 * Number(keeper().getAttribute("data-heartbeat-ms") || 20000);
+    return Object.keys(peers).some(function (tab) { return peers[tab] > fresh; });
+  }
+
   window.addEventListener("pagehide", function () {
     var k = keeper();
     if (!k || !holdsLock()) return;
-    if (navigator.sendBeacon) {
+    if (navigator.sendBeacon && !peerOpen()) {
       var data = new FormData();
       data.append("csrf_token", csrfToken());
       navigator.sendBeacon(k.getAttribute("data-leave-url"), data);
     }
-    if (tabs) tabs.postMessage({ left: k.getAttribute("data-table-id") });
+    announce("left");
   });
 
   if (tabs) {
     tabs.onmessage = function (event) {
-      var k = keeper();
-      // After the leaving tab's beacon has landed, well within its grace.
-      if (k && event.data && event.data.left === k.getAttribute("data-table-id")) {
-        keepNow(Number(k.getAttribute("data-grace-ms")) / 2);
+      var said = event.data || {};
+      if (!keeper() || said.table !== tableId() || said.tab === myTab) return;
+      if (said.kind === "left") {
+        delete peers[said.tab];
+        keepNow(0);  // its beacon (if it sent one) cut the lease: renew it at once
+        return;
       }
+      peers[said.tab] = Date.now();
+      if (said.kind === "hello") announce("here");
     };
+    document.addEventListener("DOMContentLoaded", function () { announce("hello"); });
+    // Each beat says this tab is still here, so a tab that died without leaving is forgotten.
+    document.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.elt === keeper()) announce("here");
+    });
   }
 
   // A tab coming back to the front, or out of the back-forward cache, renews
