@@ -7,7 +7,8 @@ then times each GET
 route of `app.url_map` (path parameters filled from the seeded data) on a werkzeug server in
 a thread, printing median, p95, bytes and queries per route next to the floor (GET /login,
 anonymous, same server, same run). A GET route the bench cannot fill fails the run. Prints,
-never asserts times; prints the process's RSS after each size (the server runs in it).
+never asserts times; prints the RSS of the process serving the pages after each size (a
+process of its own, forked before the seeding, as a worker).
 Above 3,000 tables only the first DEPLOY_PART tables are deployed. Runs on a fresh
 database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's) server, else embedded; the deploy
 target is a schema of that same database. Pages are served
@@ -19,17 +20,16 @@ as the superuser, to show what the policies cost.
 """
 
 import argparse
-import gc
 import http.client
 import json
 import logging
+import multiprocessing
 import pathlib
 import re
 import signal
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from urllib.parse import urlencode
 
@@ -54,7 +54,6 @@ from designer.db import open_database
 from designer.db import upgrade
 from designer.design import enums
 from designer.design import fields
-from designer.design import naming
 from designer.design import page_stamps
 from designer.design import table_structure
 from designer.design import tables
@@ -304,10 +303,9 @@ def save_bench(owner, project, count):
     ]
 
 
-def rss():
-    """(current RSS, peak RSS) of this process in MB, after a collection."""
-    gc.collect()
-    status = pathlib.Path("/proc/self/status").read_text()
+def rss(pid):
+    """(current RSS, peak RSS) in MB of the process serving the pages."""
+    status = pathlib.Path(f"/proc/{pid}/status").read_text()
     found = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M))
     return int(found["VmRSS"]) / 1024, int(found["VmHWM"]) / 1024
 
@@ -508,7 +506,8 @@ def measure(client, path, htmx, api, label, warmup, runs):
     return statistics.median(times), p95, figures[-1][1], figures[-1][2]
 
 
-def run_size(app, port, owner, member, count, args):
+def run_size(app, server, owner, member, count, args):
+    port = server.port
     started = time.perf_counter()
     data = seed(owner, member, count)
     seconds = time.perf_counter() - started
@@ -519,8 +518,9 @@ def run_size(app, port, owner, member, count, args):
     anonymous = Client(port)
     timed(anonymous, "/login")
     # The first request started loading the inflector in the background (web.
-    # load_in_background); wait for it, so its import does not share the floor's time.
-    naming.inflector()
+    # load_in_background) in the serving process: give it time, so its import does not
+    # share the floor's time.
+    time.sleep(3)
     floor = measure(anonymous, "/login", False, False, "floor", args.warmup, args.runs)
     requests, covered = plan(app, data, token, partial=bool(args.only))
     rows = [(count, "floor: GET /login (anonymous)", *floor), *data["saves"]]
@@ -533,9 +533,12 @@ def run_size(app, port, owner, member, count, args):
             f"  {label:<48} {figures[0]:8.1f} ms  {figures[2]:>10,} B  {figures[3]:>3} q",
             flush=True,
         )
-    now, peak = rss()
-    print(f"  RSS after {count:,} tables: {now:.0f} MB (peak {peak:.0f} MB)", flush=True)
-    rows.append((count, "RSS MB after this size (peak in p95)", now, peak, 0, 0))
+    now, peak = rss(server.pid)
+    print(
+        f"  RSS of the serving process after {count:,} tables: {now:.0f} MB (peak {peak:.0f} MB)",
+        flush=True,
+    )
+    rows.append((count, "RSS MB of the serving process (peak in p95)", now, peak, 0, 0))
     return rows, covered
 
 
@@ -572,12 +575,32 @@ def report(rows, results_path):
     print(f"figures written to {results_path}")
 
 
-def serve(app):
+class Served:
+    """The app served by a process of its own, forked before anything is seeded, as a
+    worker serves it: its RSS is a worker's, not that of the process that seeds 30,000
+    tables and saves their versions."""
+
+    def __init__(self, app):
+        # No connection of this process may be shared with the child.
+        database.obj.close_all()
+        context = multiprocessing.get_context("fork")
+        ready = context.Queue()
+        self.process = context.Process(target=serve_forever, args=(app, ready), daemon=True)
+        self.process.start()
+        self.port = ready.get(timeout=120)
+        self.pid = self.process.pid
+
+    def shutdown(self):
+        self.process.terminate()
+        self.process.join(10)
+
+
+def serve_forever(app, ready):
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = make_server("127.0.0.1", 0, QueryCounting(app), threaded=True)
     server.RequestHandlerClass.protocol_version = "HTTP/1.1"  # keep-alive, as browsers do
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    ready.put(server.server_port)
+    server.serve_forever()
 
 
 def main():
@@ -623,13 +646,13 @@ def main():
             with app.app_context():
                 upgrade(database.obj)
         accounts.set_hash_cost(1, 1024)
+        server = Served(app)
         owner = accounts.create_user("bench", "bench@example.com", PASSWORD)
         member = accounts.create_user("member", "member@example.com", PASSWORD)
-        server = serve(app)
         rows, covered = [], set()
         try:
             for count in (int(s) for s in args.sizes.split(",")):
-                size_rows, covered = run_size(app, server.server_port, owner, member, count, args)
+                size_rows, covered = run_size(app, server, owner, member, count, args)
                 rows += size_rows
         finally:
             server.shutdown()
