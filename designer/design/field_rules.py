@@ -55,7 +55,7 @@ def field_problems(entry, table_fields, regex_problem=python_regex_problem, enum
     flat.update({k: v for k, v in config.items() if k != "unique_with"})
     flat["default_value"] = entry["default_value"]
     flat["default_empty"] = blank(entry["default_value"])
-    columns = other_columns(table_fields.values(), entry["id"])
+    columns = other_columns(table_fields.values(), entry["id"]) if "generated" in config else None
     try:
         cleaned = clean_field(flat, regex_problem=regex_problem, enums=enums, columns=columns)
     except ValidationFailed as exc:

@@ -640,7 +640,8 @@ def other_columns(fields, field_id=None):
     expression may read); `fields` are DataFields or snapshot entries."""
     found = {}
     for field in fields:
-        own = str(field["id"] if isinstance(field, dict) else field.id)
-        if own != str(field_id):
-            found[field["field_name"] if isinstance(field, dict) else field.field_name] = own
+        own = str(field.get("id") if isinstance(field, dict) else field.id)
+        name = field.get("field_name") if isinstance(field, dict) else field.field_name
+        if own != str(field_id) and isinstance(name, str):
+            found[name] = own
     return found

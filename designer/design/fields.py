@@ -12,6 +12,7 @@ from designer.design.dependents import release_dependents
 from designer.design.dependents import using_fields
 from designer.design.enums import project_enums
 from designer.design.expressions import ExpressionProblem
+from designer.design.expressions import column_ids
 from designer.design.expressions import sql_expression
 from designer.design.field_rules import field_problems
 from designer.design.field_types import clean_field
@@ -265,6 +266,7 @@ def delete_field(user, field_id, lock_token=None, with_relationships=False):
     using it go too, but only when confirmed."""
     _, field, table = field_access(user, field_id, "editor")
     refuse_key_column(field, table, deleting=True)
+    refuse_read_by_generated(field, table)
     with recording(table.project_id, user) as log:
         check_writable(user, table, lock_token, breaking=is_deployed(table))
         dependents = using_fields([field.id])
@@ -275,6 +277,17 @@ def delete_field(user, field_id, lock_token=None, with_relationships=False):
         refresh_definition(table)
         log.add("field.deleted", f"removed {summary(field)} from {table.name}", field.id)
     return table
+
+
+def refuse_read_by_generated(field, table):
+    """A column a generated column's expression reads stays until that expression changes
+    (PostgreSQL would refuse to drop it)."""
+    for other in ordered_fields(table.id):
+        stored = other.field_config.get("generated")
+        if other.id != field.id and stored and str(field.id) in column_ids(stored):
+            raise Conflict(
+                f"{other.name} is generated from {field.name}: change its expression first."
+            )
 
 
 def reorder(user, table_id, field_ids, lock_token=None):

@@ -257,8 +257,9 @@ def dbml_default(field):
     return dbml_string(value)
 
 
-def column_note(field):
-    """The column's description, then one `check:` line per validation rule."""
+def column_note(field, table=None):
+    """The column's description, then one `check:` line per validation rule, then how its
+    values are generated (identity, its sequence's name, a generated column's expression)."""
     lines = []
     # A blank note is left out: it says nothing, and pydbml cannot read one back.
     if str(field["field_config"].get("description") or "").strip():
@@ -266,9 +267,12 @@ def column_note(field):
     lines += [f"check: {one_line_check(field, *rule)}" for rule in check_rules(field)]
     config = field["field_config"]
     if config.get("identity"):
-        lines.append(f"generated: {config['identity'].replace('_', ' ')}")
+        lines.append(f"identity: {config['identity'].replace('_', ' ')}")
     if config.get("sequence_name"):
         lines.append(f"sequence: {config['sequence_name']}")
+    if config.get("generated") and table is not None:
+        kind = "virtual" if config.get("virtual") else "stored"
+        lines.append(f"generated {kind}: {expression_sql(table, config['generated'])}")
     return "\n".join(lines)
 
 
@@ -290,7 +294,7 @@ def one_line_check(field, rule, value):
     return f"{ident(field['field_name'])} ~ E'{escaped}'"
 
 
-def dbml_column(field, key=()):
+def dbml_column(field, key=(), table=None):
     """A column line; `key` is the table's primary key (field ids), marked on the column
     when it is one column (a composite key is an index of the table's)."""
     config = field["field_config"]
@@ -306,7 +310,7 @@ def dbml_column(field, key=()):
         settings.append("unique")
     if field["default_value"] is not None:
         settings.append(f"default: {dbml_default(field)}")
-    note = column_note(field)
+    note = column_note(field, table)
     if note:
         settings.append(f"note: {dbml_string(note)}")
     shown = f" [{', '.join(settings)}]" if settings else ""
@@ -328,7 +332,7 @@ def dbml_table(table):
     fields = ordered_fields(table)
     lines = [f"Table {dbml_name(table['table_name'])} {{"]
     key = primary_key_fields(table)
-    lines += [dbml_column(field, key) for field in fields]
+    lines += [dbml_column(field, key, table) for field in fields]
     indexed = [
         f
         for f in fields

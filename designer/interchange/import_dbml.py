@@ -238,8 +238,13 @@ def read_note(column, note, line):
     kept = []
     # Lines end at \n only: splitlines() also cut at \r, \x1c, \u2028… of a description.
     for text in note.split("\n"):
-        if text.startswith("generated: ") and column.identity is not None:
-            kind = text.removeprefix("generated: ").replace(" ", "_")
+        if text.startswith(("generated stored: ", "generated virtual: ")):
+            kind, _, expression = text.partition(": ")
+            column.generated, column.virtual = expression, kind == "generated virtual"
+            column.generated_line = line
+            continue
+        if text.startswith("identity: ") and column.identity is not None:
+            kind = text.removeprefix("identity: ").replace(" ", "_")
             column.identity = kind if kind in IDENTITY_KINDS else column.identity
             continue
         if text.startswith("sequence: ") and (column.identity or column.serial):

@@ -9,6 +9,11 @@ already used on this server and names taken in the project are the only
 things changed, and the preview lists them. Pure: no database, no Flask.
 """
 
+from designer.design.expressions import ExpressionProblem
+from designer.design.expressions import column_ids
+from designer.design.expressions import deparsed
+from designer.design.expressions import parsed
+from designer.design.expressions import renamed_columns
 from designer.design.snapshot_rules import check_snapshot
 from designer.design.structure import with_field_ids
 from designer.errors import ValidationFailed
@@ -72,6 +77,8 @@ def renewed_ids(snapshot):
         config = f["field_config"]
         if "enum_id" in config:
             config = {**config, "enum_id": new(config["enum_id"])}
+        if isinstance(config.get("generated"), str):
+            config = {**config, "generated": moved_expression(config["generated"], new)}
         return {**f, "id": new(f["id"]), "field_config": config}
 
     def renamed(value):
@@ -172,3 +179,13 @@ def rename_taken(plan, taken_tables, taken_names, taken_relationships):
                 )
             )
             rel["relationship_name"] = chosen
+
+
+def moved_expression(stored, new):
+    """A generated column's stored expression with the field ids it reads given anew (left
+    as it is when it is no expression: the snapshot's checks then say why)."""
+    try:
+        mapping = {field_id: new(field_id) for field_id in column_ids(stored)}
+        return deparsed(renamed_columns(parsed(stored), mapping))
+    except (ExpressionProblem, AttributeError, IndexError, KeyError):
+        return stored

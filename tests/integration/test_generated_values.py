@@ -10,7 +10,10 @@ from designer.database import plans
 from designer.database import statement_guard
 from designer.design import fields
 from designer.design import tables
+from designer.errors import Conflict
 from designer.errors import ValidationFailed
+from designer.interchange import exports
+from designer.interchange import imports
 from designer.models import DataField
 from designer.models import DataTable
 from designer.settings import settings
@@ -326,3 +329,39 @@ def test_a_generated_column_added_by_hand_is_adopted_and_put_back(alice, shop):
     assert drift.check(alice, shop.id).differences == []
     hours = next(f for f in tables.ordered_fields(table.id) if f.field_name == "hours")
     assert fields.generated_text(hours) == "CAST(length AS numeric) / 60.0"
+
+
+def test_a_column_a_generated_one_reads_stays_until_its_expression_changes(alice, shop):
+    table = tables.create_table(alice, shop.id, "Films")
+    length = fields.create_field(alice, table.id, number("Length"))
+    hours = fields.create_field(alice, table.id, number("Hours", generated="length * 2"))
+    with pytest.raises(Conflict, match="Hours is generated from Length"):
+        fields.delete_field(alice, length.id)
+    hours = DataField.get_by_id(hours.id)
+    fields.update_field(alice, hours.id, hours.revision, {"generated": "2"}, partial=True)
+    fields.delete_field(alice, length.id)
+    assert [f.field_name for f in tables.ordered_fields(table.id)] == ["id", "hours"]
+
+
+@pytest.mark.parametrize("kind", ["sql", "json", "dbml"])
+def test_generated_values_make_the_round_trip_through_each_export(alice, shop, kind):
+    table = tables.create_table(alice, shop.id, "Films")
+    fields.create_field(alice, table.id, number("Length"))
+    fields.create_field(alice, table.id, number("Code", identity="always", sequence_name="codes"))
+    fields.create_field(alice, table.id, number("Seat", number_type="bigint", serial=True))
+    fields.create_field(alice, table.id, number("Twice", generated="length * 2", virtual=True))
+    text = exports.export_design(alice, shop.id, kind).text
+    project, _, _ = imports.import_new_project(alice, "Again", kind, text)
+    again = DataTable.get(DataTable.project == project.id, DataTable.table_name == "films")
+
+    def shown(table_id):
+        return {
+            f.field_name: (
+                {k: v for k, v in f.field_config.items() if k != "generated"},
+                fields.generated_text(f),
+                f.is_required,
+            )
+            for f in tables.ordered_fields(table_id)
+        }
+
+    assert shown(again.id) == shown(table.id)
