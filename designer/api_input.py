@@ -188,6 +188,9 @@ class FieldSettings(Body):
     collation: Identifier | None = None
     identity: Literal["always", "by_default"] | None = None
     serial: bool = None
+    sequence_name: Identifier | None = None
+    sequence_start: int | None = None
+    sequence_increment: int | None = None
     generated: Annotated[str, StringConstraints(max_length=4_000)] | None = None
     virtual: bool = None
 

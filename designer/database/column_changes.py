@@ -18,6 +18,7 @@ from designer.database.ddl_terms import default_sql
 from designer.database.ddl_terms import identity_words
 from designer.database.ddl_terms import literal
 from designer.database.ddl_terms import qualified
+from designer.database.ddl_terms import sequence_options
 from designer.database.ddl_terms import sequence_statements
 from designer.database.ddl_terms import serial_default
 from designer.design.naming import generated_name
@@ -284,15 +285,14 @@ def generation_steps(ctx, table_id, before, after, retyped):
     alter = f"ALTER TABLE {relation} ALTER COLUMN {ident(name)}"
     key = ("sequence", after["id"])
     steps = []
-    if old == new:
-        if new == ("serial",) and retyped:
-            sequence = qualified(ctx.schema, ctx.new_names[table_id][key])
-            reason = f"the sequence of {name} takes its new type"
-            steps.append(Step(f"ALTER SEQUENCE {sequence} AS {column_type(after)}", SAFE, reason))
+    if old and new and old[0] == new[0]:
+        steps += sequence_changes(ctx, table_id, before, after, retyped)
+        if old != new:
+            words = identity_words(after["field_config"]).removesuffix(" AS IDENTITY")
+            steps.insert(0, Step(f"{alter} SET {words}", SAFE, f"makes {name} {words.lower()}"))
         return steps
-    if old and new and old[0] == new[0] == "identity":
-        words = identity_words(after["field_config"]).removesuffix(" AS IDENTITY")
-        return [Step(f"{alter} SET {words}", SAFE, f"makes {name} {words.lower()}")]
+    if old == new:
+        return steps
     if old == ("serial",):
         sequence = qualified(ctx.schema, ctx.old_names[table_id][key])
         steps.append(Step(f"{alter} DROP DEFAULT", SAFE, f"{name} is no longer serial"))
@@ -312,3 +312,29 @@ def generation_steps(ctx, table_id, before, after, retyped):
     steps.append(Step(owned, SAFE, f"makes the sequence {name}'s own"))
     steps.append(Step(f"{alter} SET DEFAULT {serial_default(sequence)}", BLOCKING, reason))
     return steps
+
+
+def sequence_changes(ctx, table_id, before, after, retyped):
+    """A kept identity's or serial's sequence given its new type, start or step."""
+    name, config = after["field_name"], after["field_config"]
+    changed = [
+        key
+        for key in ("sequence_start", "sequence_increment")
+        if before["field_config"].get(key) != config.get(key)
+    ]
+    wanted = {key: config.get(key) or 1 for key in changed}
+    options = sequence_options(wanted)
+    if config.get("identity"):
+        if not options:
+            return []
+        alter = f"ALTER TABLE {ctx.relation(table_id)} ALTER COLUMN {ident(name)}"
+        words = options.replace(" START WITH", " SET START WITH").replace(
+            " INCREMENT BY", " SET INCREMENT BY"
+        )
+        return [Step(f"{alter}{words}", SAFE, f"sets how {name} is numbered")]
+    sequence = qualified(ctx.schema, ctx.new_names[table_id][("sequence", after["id"])])
+    if retyped:
+        options = f" AS {column_type(after)}" + options
+    if not options:
+        return []
+    return [Step(f"ALTER SEQUENCE {sequence}{options}", SAFE, f"sets how {name} is numbered")]

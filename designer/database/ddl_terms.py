@@ -147,7 +147,7 @@ def column_definition(field, sequence=None, table=None):
     if identity:
         parts.append(identity)
         if sequence:
-            parts.append(f"(SEQUENCE NAME {sequence})")
+            parts.append(f"(SEQUENCE NAME {sequence}{sequence_options(config)})")
     default = default_sql(field)
     if config.get("serial") and sequence:
         default = serial_default(sequence)
@@ -187,6 +187,18 @@ def generated_words(field, table):
     )
 
 
+def sequence_options(config):
+    """START WITH n INCREMENT BY m of a column's own sequence (nothing for 1 and 1)."""
+    words = ""
+    for key, clause in (("sequence_start", "START WITH"), ("sequence_increment", "INCREMENT BY")):
+        value = config.get(key)
+        if value is not None:
+            if type(value) is not int:
+                unsafe(key, "expected a whole number.")
+            words += f" {clause} {value:d}"
+    return words
+
+
 def serial_default(sequence):
     """A serial column's default: the next value of its own (qualified) sequence, as pg_dump
     writes it and PostgreSQL's serial makes it."""
@@ -197,6 +209,7 @@ def sequence_statements(relation, field, sequence):
     """(CREATE SEQUENCE before the column, OWNED BY after it) of a serial column: what
     PostgreSQL's serial does, with the sequence named by the design."""
     create = f"CREATE SEQUENCE {sequence} AS {column_type(field)}"
+    create += sequence_options(field["field_config"])
     owned = f"ALTER SEQUENCE {sequence} OWNED BY {relation}.{ident(field['field_name'])}"
     return create, owned
 

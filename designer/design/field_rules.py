@@ -28,7 +28,8 @@ SETTING_TYPES = {
     "pattern": str, "number_type": str, "precision": int, "scale": int, "min": str, "max": str,
     "date_type": str, "unique_with": list, "text_type": str, "enum_id": str, "named_type": str,
     "time_precision": int, "array_dimensions": int, "collation": str,
-    "identity": str, "serial": bool, "sequence_name": str, "generated": str, "virtual": bool,
+    "identity": str, "serial": bool, "sequence_name": str, "sequence_start": int,
+    "sequence_increment": int, "generated": str, "virtual": bool,
 }  # fmt: skip
 TYPE_WORDS = {bool: "true or false", str: "text", int: "a whole number", list: "a list"}
 # PostgreSQL indexes at most 32 columns.

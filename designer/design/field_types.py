@@ -92,6 +92,8 @@ TYPE_SETTINGS = {
         "identity",
         "serial",
         "sequence_name",
+        "sequence_start",
+        "sequence_increment",
     ),  # fmt: skip
     "date": ("date_type", "time_precision"),
     "boolean": (),
@@ -416,6 +418,15 @@ def generated_values(c, number_type):
         if problem:
             c.fail("sequence_name", problem)
         settings["sequence_name"] = sequence
+    # Where its numbers start and how they step (none: PostgreSQL's 1 and 1).
+    low, high = INTEGER_RANGES.get(number_type, (0, 0))
+    start = c.integer("sequence_start", low, high)
+    step = c.integer("sequence_increment", low, high)
+    if step == 0:
+        c.fail("sequence_increment", "A sequence steps by a number other than 0.")
+    for key, value in (("sequence_start", start), ("sequence_increment", step)):
+        if value is not None and value != 1:
+            settings[key] = value
     return settings
 
 

@@ -270,6 +270,9 @@ def column_note(field, table=None):
         lines.append(f"identity: {config['identity'].replace('_', ' ')}")
     if config.get("sequence_name"):
         lines.append(f"sequence: {config['sequence_name']}")
+    for key in ("sequence_start", "sequence_increment"):
+        if config.get(key) is not None:
+            lines.append(f"{key.replace('_', ' ')}: {config[key]:d}")
     if config.get("generated") and table is not None:
         kind = "virtual" if config.get("virtual") else "stored"
         lines.append(f"generated {kind}: {expression_sql(table, config['generated'])}")

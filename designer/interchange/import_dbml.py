@@ -250,6 +250,13 @@ def read_note(column, note, line):
         if text.startswith("sequence: ") and (column.identity or column.serial):
             column.sequence_name = text.removeprefix("sequence: ")
             continue
+        setting = text.partition(": ")
+        if (
+            setting[0] in ("sequence start", "sequence increment")
+            and setting[2].lstrip("-").isdigit()
+        ):
+            column.sequence_settings[setting[0].replace(" ", "_")] = int(setting[2])
+            continue
         if not text.startswith("check: "):
             kept.append(text)
             continue

@@ -556,7 +556,7 @@ def generated_settings(table, column):
         return {}
     if column.sequence_name not in (None, generated_name(table.name, column.name, suffix="seq")):
         settings["sequence_name"] = column.sequence_name
-    return settings
+    return {**settings, **column.sequence_settings}
 
 
 def is_integer(value):

@@ -55,6 +55,8 @@ class SourceColumn:
     serial: bool = False
     # The name of its sequence (identity's SEQUENCE NAME, serial's sequence).
     sequence_name: str | None = None
+    # Where its sequence starts and how it steps: {sequence_start, sequence_increment}.
+    sequence_settings: dict = field(default_factory=dict)
     default_line: int | None = None
     # GENERATED ALWAYS AS (expression, columns by name) STORED, or VIRTUAL.
     generated: str | None = None
@@ -75,8 +77,9 @@ class SourceSequence:
     line: int | None
     owner: tuple | None = None
     lines: list = field(default_factory=list)
-    # Options that are not PostgreSQL's defaults (START WITH 5...): not kept.
+    # Options that are not PostgreSQL's defaults and not kept (CACHE 20, CYCLE...).
     options: list = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
 
 
 @dataclass

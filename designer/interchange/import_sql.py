@@ -232,6 +232,26 @@ def default_option(option):
     return value == DEFAULT_OPTIONS[name]
 
 
+# Sequence options a design keeps (as sequence_start, sequence_increment).
+KEPT_OPTIONS = {"start": "sequence_start", "increment": "sequence_increment"}
+
+
+def kept_option(option):
+    arg = option.get("arg")
+    return option.get("defname") in KEPT_OPTIONS and arg is not None and "Integer" in arg
+
+
+def kept_options(options):
+    """{sequence_start, sequence_increment} of a sequence's options (PostgreSQL's 1 left out)."""
+    found = {}
+    for option in options:
+        if kept_option(option):
+            value = unwrap(option["arg"])[1].get("ival", 0)
+            if value != 1:
+                found[KEPT_OPTIONS[option["defname"]]] = value
+    return found
+
+
 def modifier_text(node):
     """A type modifier's text: a constant's, or a bare word's (geometry(Point, 4326));
     None for anything else."""
@@ -567,7 +587,8 @@ class SqlReader:
         for option in options:
             if option.get("defname") == "sequence_name":
                 column.sequence_name = names(unwrap(option.get("arg"))[1].get("items"))[-1]
-        other = [o["defname"] for o in options if not default_option(o)]
+        column.sequence_settings = kept_options(options)
+        other = [o["defname"] for o in options if not default_option(o) and not kept_option(o)]
         if other:
             words = f"its identity's sequence options ({', '.join(other)}) are not kept"
             self.note(IMPERFECT, line, f"{table.name}.{column.name}", words)
@@ -594,6 +615,8 @@ class SqlReader:
             if option.get("defname") == "owned_by":
                 owner = names(unwrap(option.get("arg"))[1].get("items"))
                 sequence.owner = tuple(owner[-2:]) if len(owner) >= 2 else None
+            elif kept_option(option):
+                sequence.settings.update(kept_options([option]))
             elif not default_option(option):
                 sequence.options.append((option.get("defname"), line))
 
@@ -614,6 +637,7 @@ class SqlReader:
                 continue
             table, column = found[0]
             column.serial, column.sequence_name = True, name
+            column.sequence_settings = dict(sequence.settings)
             subject = f"{table.name}.{column.name}"
             for option, line in sequence.options:
                 self.note(IMPERFECT, line, subject, f"its sequence's {option} is not kept")

@@ -38,7 +38,7 @@ FORM_KEYS = (
     "max_length", "min_length", "pattern", "number_type", "precision", "scale", "min", "max",
     "date_type", "unique", "indexed", "text_type", "enum_id", "named_type", "time_precision",
     "array_dimensions", "default_empty", "exact_type", "collation",
-    "identity", "serial", "generated", "virtual",
+    "identity", "serial", "generated", "virtual", "sequence_start", "sequence_increment",
 )  # fmt: skip
 
 

@@ -347,8 +347,10 @@ def test_a_column_a_generated_one_reads_stays_until_its_expression_changes(alice
 def test_generated_values_make_the_round_trip_through_each_export(alice, shop, kind):
     table = tables.create_table(alice, shop.id, "Films")
     fields.create_field(alice, table.id, number("Length"))
-    fields.create_field(alice, table.id, number("Code", identity="always", sequence_name="codes"))
-    fields.create_field(alice, table.id, number("Seat", number_type="bigint", serial=True))
+    code = number("Code", identity="always", sequence_name="codes", sequence_start="5")
+    fields.create_field(alice, table.id, code)
+    seat = number("Seat", number_type="bigint", serial=True, sequence_increment="-1")
+    fields.create_field(alice, table.id, {**seat, "sequence_start": "-1"})
     fields.create_field(alice, table.id, number("Twice", generated="length * 2", virtual=True))
     text = exports.export_design(alice, shop.id, kind).text
     project, _, _ = imports.import_new_project(alice, "Again", kind, text)
@@ -365,3 +367,30 @@ def test_generated_values_make_the_round_trip_through_each_export(alice, shop, k
         }
 
     assert shown(again.id) == shown(table.id)
+
+
+def sequence_of(schema, name):
+    return rows(
+        "SELECT seqstart, seqincrement FROM pg_sequence WHERE seqrelid = %s::regclass",
+        (f'"{schema}"."{name}"',),
+    )[0]
+
+
+def test_where_a_sequence_starts_and_how_it_steps_deploy_and_change(alice, shop):
+    table = tables.create_table(alice, shop.id, "Queue")
+    code = fields.create_field(
+        alice, table.id, number("Code", identity="by_default", sequence_start="100")
+    )
+    seat = fields.create_field(alice, table.id, number("Seat", serial=True, sequence_increment="5"))
+    deploy.transition(alice, table.id, "active")
+    schema = shop.target_schema
+    assert sequence_of(schema, "queue_code_seq") == (100, 1)
+    assert sequence_of(schema, "queue_seat_seq") == (1, 5)
+    for field, change in ((code, {"sequence_increment": "10"}), (seat, {"sequence_start": "7"})):
+        field = DataField.get_by_id(field.id)
+        fields.update_field(alice, field.id, field.revision, change, partial=True)
+    deployment = deploy.deploy(alice, shop.id, confirm=True)
+    assert deployment.status == "applied", deployment.error
+    assert sequence_of(schema, "queue_code_seq") == (100, 10)
+    assert sequence_of(schema, "queue_seat_seq") == (7, 5)
+    assert not plans.has_pending(plans.plan_for(alice, shop.id))
