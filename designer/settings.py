@@ -40,12 +40,12 @@ class Settings:
     import_max_seconds: float = 8.0
     # Bytes the in-process caches may hold (designer/kept.py estimates answers' sizes): the
     # parsed parts of built snapshots and whole snapshots of versions (sized in JSON text,
-    # which parsed takes about three times as much), and all stores of kept answers
-    # together (working copies, diffs, plans, exports, drift). A worker should stay under
-    # 512 MB: about 100 MB of its own, three times 24 + 16 MB of snapshots, 96 MB of answers.
-    snapshot_parts_bytes: int = 24 * 1024 * 1024
-    version_snapshots_bytes: int = 16 * 1024 * 1024
-    cache_bytes: int = 96 * 1024 * 1024
+    # which parsed takes about three times as much: one 3,000-table version is about 20 MB
+    # of text, and the compare and export pages at 3,000 tables rely on keeping it), and all
+    # stores of kept answers together (working copies, diffs, plans, exports, drift).
+    snapshot_parts_bytes: int = 48 * 1024 * 1024
+    version_snapshots_bytes: int = 32 * 1024 * 1024
+    cache_bytes: int = 192 * 1024 * 1024
 
 
 settings = Settings()
