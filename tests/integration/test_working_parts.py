@@ -17,6 +17,7 @@ from designer.db import migration_runner
 from designer.db import table_exists
 from designer.design import enums
 from designer.design import fields
+from designer.design import relationships
 from designer.design import tables
 from designer.history import parts
 from designer.history import snapshot
@@ -256,4 +257,23 @@ def test_of_two_transactions_changing_one_table_the_later_part_holds_both_change
         second.close()
     part = json.loads(kept_parts(project.id)[("tables", str(table.id))][2])
     assert {field["default_value"] for field in part["fields"].values()} >= {"First", "Second"}
+    assert_kept_as_computed(project.id)
+
+
+def test_awkward_values_in_every_jsonb_column_are_written_as_python_writes_them(alice):
+    project = projects.create_project(alice, "P")
+    one = tables.create_table(alice, project.id, "One")
+    two = tables.create_table(alice, project.id, "Two")
+    relationships.create_relationship(
+        alice, project.id, {"source_table_id": one.id, "target_table_id": two.id}
+    )
+    value = {
+        "B": ['É\n"\\\x01\u2028𝄞', {"x": 10**20, "é": None, "": -7}, [], {}],
+        "a": True,
+        "aa": False,
+        "€": "Straße",
+    }
+    text = json.dumps(value)
+    for statement in RAW[:-1]:
+        database.execute_sql(statement, {"table": str(one.id), "text": '«Ω»\t"x"', "json": text})
     assert_kept_as_computed(project.id)
