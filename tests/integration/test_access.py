@@ -18,6 +18,7 @@ from designer.db import database
 from designer.design import enums
 from designer.design import fields
 from designer.design import relationships
+from designer.design import table_partitions
 from designer.design import table_structure
 from designer.design import tables
 from designer.history import versions
@@ -35,6 +36,9 @@ RANK = {"viewer": 0, "editor": 1, "owner": 2}
 # {p} is the project, {m} a member to manage, {t} a draft table, {f} and {g} its fields.
 # A file an import reads (its table name is free in the world below).
 IMPORTED = "CREATE TABLE imported (a int);"
+# {v} is a table partitioned by hash of its id, {w} its one partition.
+HASH_0 = "FOR VALUES WITH (MODULUS 2, REMAINDER 0)"
+HASH_1 = "FOR VALUES WITH (MODULUS 2, REMAINDER 1)"
 ROUTES = [
     ("html", "GET", "/projects/{p}", None, "viewer"),
     ("html", "GET", "/projects/{p}/header", None, "viewer"),
@@ -74,6 +78,16 @@ ROUTES = [
     ("html", "PUT", "/tables/{u}/structure/{k}/{s}", {"expression": "id > 2"}, "editor"),
     ("html", "DELETE", "/tables/{u}/structure/{k}/{s}", None, "editor"),
     ("html", "POST", "/tables/{u}/structure/cancel", None, "viewer"),
+    ("html", "POST", "/tables/{v}/partition-key", {"method": "hash", "keys": "id"}, "editor"),
+    (
+        "html",
+        "POST",
+        "/tables/{v}/partitions",
+        {"table_name": "events_1", "bound": HASH_1},
+        "editor",
+    ),
+    ("html", "PUT", "/tables/{v}/partitions/{w}", {"bound": HASH_0}, "editor"),
+    ("html", "DELETE", "/tables/{v}/partitions/{w}", None, "editor"),
     ("html", "POST", "/tables/{t}/primary_key", {"key_choice": "designer"}, "editor"),
     ("html", "GET", "/fields/{f}", None, "viewer"),
     ("html", "GET", "/fields/{f}/edit", None, "editor"),
@@ -167,6 +181,17 @@ ROUTES = [
     ("api", "PUT", "/tables/{u}/structure/{k}/{s}", {"expression": "id > 2"}, "editor"),
     ("api", "DELETE", "/tables/{u}/structure/{k}/{s}", None, "editor"),
     ("api", "PUT", "/tables/{t}/primary_key", {"field_ids": ["{f}"]}, "editor"),
+    ("api", "GET", "/tables/{v}/partitioning", None, "viewer"),
+    ("api", "PUT", "/tables/{v}/partition_key", {"method": "hash", "keys": "id"}, "editor"),
+    (
+        "api",
+        "POST",
+        "/tables/{v}/partitions",
+        {"table_name": "events_1", "bound": HASH_1},
+        "editor",
+    ),
+    ("api", "PUT", "/tables/{v}/partitions/{w}", {"bound": HASH_0}, "editor"),
+    ("api", "DELETE", "/tables/{v}/partitions/{w}", None, "editor"),
     ("api", "GET", "/fields/{f}", None, "viewer"),
     ("api", "PATCH", "/fields/{f}", {"name": "F2", "revision": 1}, "editor"),
     ("api", "DELETE", "/fields/{g}", None, "editor"),
@@ -327,6 +352,10 @@ def build_world(make_user):
     ids = {"p": project.id, "m": users["erin"].id, "t": table.id, "f": first.id, "g": second.id}
     ids.update(u=customers.id, r=parent.id, n=1, d=dry_run.id, x="dbml", k="checks", s=check["id"])
     ids.update(e=mood.id)
+    events = tables.create_table(users["olga"], project.id, "Events")
+    table_partitions.set_partition_key(users["olga"], events.id, "hash", "id")
+    events_0 = table_partitions.add_partition(users["olga"], events.id, "events_0", HASH_0)
+    ids.update(v=events.id, w=events_0.id)
     return {"project": project, "ids": ids, "actors": actors}
 
 
