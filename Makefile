@@ -23,8 +23,13 @@ serve: setup
 	$(BIN)/flask db upgrade
 	HOST="$(HOST)" PORT="$(PORT)" $(BIN)/gunicorn -c python:designer.gunicorn_config app:app
 
+# The whole suite: unit and integration tests in TEST_WORKERS processes (pytest-xdist; each
+# worker starts its own embedded PostgreSQL, and a test file stays on one worker), then the
+# browser tests in one process, where their timings are not shared with another run.
+TEST_WORKERS ?= 2
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not e2e"
+	$(BIN)/pytest -m e2e
 
 # Long runs (about 15 minutes), not part of CI: locust's mixed load against make serve's
 # gunicorn with one and with two app servers (behind nginx when installed), and the database
