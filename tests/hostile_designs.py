@@ -222,3 +222,88 @@ def mutated(draw):
         path = draw(st.sampled_from(settings) | st.sampled_from(paths))
         put(design, path, draw(HOSTILE))
     return design
+
+
+TABLE_C, C_CODE, C_NUMBER, B_C_CODE, B_C_NUMBER, B_STATE, REL_C, ENUM, *ITEMS = ids(24)[11:]
+LABELS = ["new", "it's paid", "ǘñí 🐘", "a b", "DROP TABLE x; --"]
+
+
+@st.composite
+def keyed_designs(draw):
+    """designs() with what real schemas hold beside: a third table keyed by two columns of
+    exact types (no designer's id), a composite foreign key to it, an enum (an array of it
+    too), and table uniques, CHECKs and indexes of several shapes. Each of those is named:
+    an import cannot tell a generated name from a chosen one, so one left unnamed comes back
+    named (the same file and catalog, a different design)."""
+    from designer.design.expressions import stored_expression
+
+    design = draw(designs())
+    a, b = design["tables"][TABLE_A], design["tables"][TABLE_B]
+    code_type = draw(st.sampled_from([{"max_length": 8},
+                                      {"text_type": "char", "max_length": 3},
+                                      {"text_type": "uuid"}, {}]))  # fmt: skip
+    number_type = {"number_type": draw(st.sampled_from(["smallint", "integer", "bigint"]))}
+    plain = {"unique": False, "indexed": False}  # as an import writes every field
+    code_type, number_type = {**plain, **code_type}, {**plain, **number_type}
+    c = table(TABLE_C, "c", [
+        entry(C_CODE, "code", "text", 1, dict(code_type), required=True),
+        entry(C_NUMBER, "n", "number", 2, dict(number_type), required=True),
+    ])  # fmt: skip
+    c["name"] = ("C " + draw(TRIMMED)).strip()
+    order = draw(st.permutations([C_CODE, C_NUMBER]))
+    c["structure"] = {"primary_key": list(order)}
+    design["tables"][TABLE_C] = c
+    b["fields"][B_C_CODE] = entry(B_C_CODE, "c_code", "text", 5, dict(code_type))
+    b["fields"][B_C_NUMBER] = entry(B_C_NUMBER, "c_n", "number", 6, dict(number_type))
+    foreign = {C_CODE: B_C_CODE, C_NUMBER: B_C_NUMBER}
+    design["relationships"][REL_C] = {
+        # Named as the DDL names its foreign key (SQL carries that name, not another).
+        "id": REL_C, "relationship_name": f"b_{b['fields'][foreign[order[0]]]['field_name']}_fkey",
+        "relationship_type": "one_to_many",
+        "source_table_id": TABLE_C, "source_field_id": order[0], "target_table_id": TABLE_B,
+        "target_field_id": foreign[order[0]],
+        "pairs": [[key, foreign[key]] for key in order],
+        "cascade_config": {
+            "on_delete": draw(st.sampled_from(["no_action", "cascade", "restrict"])),
+            "on_update": draw(st.sampled_from(["no_action", "cascade"])),
+        },
+        "status": "active",
+    }  # fmt: skip
+    labels = draw(st.lists(st.sampled_from(LABELS), min_size=1, max_size=4, unique=True))
+    name = draw(st.sampled_from(["status", "state", "kind_of", "x" * 63]))
+    design["enums"] = {ENUM: {"id": ENUM, "name": name, "labels": labels}}
+    state = {**plain, "text_type": "enum", "enum_id": ENUM}
+    if draw(st.booleans()):
+        state["array_dimensions"] = 1
+    default = None if "array_dimensions" in state else draw(st.sampled_from([None, labels[0]]))
+    b["fields"][B_STATE] = entry(B_STATE, "state", "text", 7, state, default)
+    items = iter(ITEMS)
+    structure = {}
+    columns = {"amount": A_NUM, "day": A_DATE, "note": A_TEXT, "flag": A_BOOL}
+    if draw(st.booleans()):
+        uid = next(items)
+        structure["uniques"] = {uid: {
+            "id": uid, "name": draw(st.sampled_from(["a_pair_key", "Pair's key"])),
+            "columns": [A_NUM, A_DATE], "comment": draw(st.sampled_from([None, "Once a day"])),
+        }}  # fmt: skip
+    if draw(st.booleans()):
+        cid = next(items)
+        # Over two columns: a CHECK of one column reads back as its validation rules.
+        text = draw(st.sampled_from(["flag OR amount IS NULL", "num_nonnulls(amount, day) >= 1"]))
+        structure["checks"] = {cid: {
+            "id": cid, "name": draw(st.sampled_from(["a_check", "Positive Check"])),
+            "expression": stored_expression(text, columns), "comment": None,
+        }}  # fmt: skip
+    if draw(st.booleans()):
+        iid = next(items)
+        key = {"column": A_DATE, "expression": None, "collation": None, "opclass": None,
+               "descending": True, "nulls": None}  # fmt: skip
+        # (Ascending, unnamed, it would be the field's own index: it reads back as indexed.)
+        structure["indexes"] = {iid: {
+            "id": iid, "name": draw(st.sampled_from(["a_day_idx", "by_day"])), "method": "btree",
+            "unique": False, "keys": [key], "include": [], "where": None,
+            "comment": draw(st.sampled_from([None, "Days first"])),
+        }}  # fmt: skip
+    if structure:
+        a["structure"] = structure
+    return design

@@ -111,7 +111,7 @@ def enum_key(design):
 def sql_text(snapshot, schema):
     """The CREATE script of the live design (as ddl.create_script writes it), from pieces:
     the enum types, each table's CREATE TABLE with its indexes and comments, then the
-    foreign keys."""
+    foreign keys, then the comments on constraints and indexes."""
     design, notes = exportable(snapshot)
     with enum_types(design.get("enums"), schema):
         return sql_pieces(design, notes, schema)
@@ -135,6 +135,8 @@ def sql_pieces(design, notes, schema):
             )
         )
     pieces.append(ddl.script(ddl.add_foreign_keys(ctx, [], ordered)))
+    # Comments on uniques, CHECKs and indexes last, where the CREATE script has them.
+    pieces.append(ddl.script(ddl.structure_comments(ctx, list(design["tables"]), [])))
     return "".join(pieces)
 
 
@@ -284,6 +286,7 @@ SERIAL_WORDS = {"smallint": "smallserial", "integer": "serial", "bigint": "bigse
 
 
 ENUM_NAME = re.compile(r'^"[a-z_][a-z0-9_]*"$')
+ENUM_ARRAY = re.compile(r'^"([a-z_][a-z0-9_]*)"((?:\[\])+)$')
 DBML_PLAIN_TYPE = re.compile(r"^[a-z_][a-z0-9_]*(\([0-9,]+\))?$")
 
 
@@ -328,6 +331,11 @@ def dbml_type(rendered):
     (double precision, geometry(point, 4326)) as a quoted string."""
     if DBML_PLAIN_TYPE.match(rendered) or ENUM_NAME.match(rendered):
         return rendered  # (an enum is a quoted identifier already: DBML reads "name")
+    array = ENUM_ARRAY.match(rendered)
+    if array:
+        # An enum's array, "state"[]: DBML reads no quote inside a quoted type, so "state[]"
+        # (the importer finds the enum by its name before the brackets).
+        return dbml_name(array.group(1) + array.group(2))
     return dbml_name(rendered)
 
 

@@ -376,7 +376,14 @@ class Planner(RelationshipRules):
             for original, fid in columns.items()
         }
         reading = {**table, "fields": by_original}
+        implied = {
+            tuple(ref.columns)
+            for ref in self.source.references
+            if ref.table == source_table.name and len(ref.columns) > 1
+        }
         for kind, data, line in entries:
+            if kind == "indexes" and foreign_key_index(data) in implied:
+                continue  # the index a composite foreign key's columns get with it (DDL)
             comment_key = (None if kind == "indexes" else source_table.name, data.get("name"))
             comment = data.get("comment") or self.source.item_comments.get(comment_key, (None,))[0]
             try:
@@ -599,3 +606,20 @@ def without_locations(node):
     if isinstance(node, list):
         return [without_locations(v) for v in node]
     return node
+
+
+def foreign_key_index(data):
+    """The columns of a plain index over columns only (btree, ascending, no WHERE, INCLUDE,
+    collation or operator class, not unique), as the deploy makes for a composite foreign
+    key's columns; None for any other."""
+    keys = data.get("keys") or []
+    plain = all(
+        k.get("column") and not k.get("expression") and not k.get("collation")
+        and not k.get("opclass") and not k.get("descending") and not k.get("nulls")
+        for k in keys
+    )  # fmt: skip
+    if not keys or not plain or data.get("unique") or data.get("where") or data.get("include"):
+        return None
+    if (data.get("method") or "btree") != "btree" or data.get("comment"):
+        return None
+    return tuple(k["column"] for k in keys)
