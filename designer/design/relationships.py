@@ -214,6 +214,16 @@ def free_label(target, label, column):
     return candidate
 
 
+def composite_label(source, key):
+    """A new column's display name for one key column of a composite link: the key's own
+    name after the source's (Store code of Shelves: "Shelf Store code"), said once when
+    the key's name already starts with it ("Shelf no", not "Shelf Shelf no")."""
+    phrase = singular_phrase(source.name)
+    if key.name.casefold().startswith(phrase.casefold() + " "):
+        return key.name[:200]
+    return f"{phrase} {key.name}"[:200]
+
+
 def create_relationship(user, project_id, data, lock_token=None):
     """Link two tables of a project with a one-to-many relationship."""
     granted = access(user, project_id, "editor")
@@ -305,13 +315,15 @@ def add_composite(user, project_id, source, target, pairs, data):
     taken = {f.field_name for f in target.fields}
     for n, key in enumerate(keys):
         if foreigns[n] is None:
-            wanted = shorten(f"{shorten(singular(source.table_name), 30)}_{key.field_name}", 58)
+            prefix = shorten(singular(source.table_name), 30)
+            said = key.field_name.startswith(f"{prefix}_")  # shelf_no of shelves: said once
+            wanted = key.field_name if said else shorten(f"{prefix}_{key.field_name}", 58)
             name, count = wanted, 1
             while name in taken or identifier_problem(name, "field"):
                 count += 1
                 name = f"{wanted}_{count}"
             taken.add(name)
-            label = f"{singular_phrase(source.name)} {key.name}"[:200]
+            label = composite_label(source, key)
             foreigns[n] = new_foreign_key(target, source, key, name, label)
     for foreign in foreigns:
         cascade_of({"cascade_config": cascade}, foreign, None)

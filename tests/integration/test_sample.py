@@ -81,7 +81,7 @@ def test_the_sample_deploys_keys_of_its_own_an_enum_and_a_composite_foreign_key(
     assert constraints == [
         ("shelves", "f", "FOREIGN KEY (store_code) REFERENCES stores(code) ON UPDATE CASCADE"),
         ("shelves", "p", "PRIMARY KEY (store_code, shelf_no)"),
-        ("stock_levels", "f", "FOREIGN KEY (shelf_store_code, shelf_shelf_no) REFERENCES"
+        ("stock_levels", "f", "FOREIGN KEY (shelf_store_code, shelf_no) REFERENCES"
          " shelves(store_code, shelf_no) ON UPDATE CASCADE ON DELETE CASCADE"),
         ("stock_levels", "p", "PRIMARY KEY (ref)"),
         ("stores", "p", "PRIMARY KEY (code)"),
@@ -103,7 +103,7 @@ def test_the_sample_deploys_keys_of_its_own_an_enum_and_a_composite_foreign_key(
     assert typed[("stock_levels", "state")] == ("stock_state", "'in_stock'::stock_state")
     # The foreign key's columns have their keys' exact types.
     assert typed[("stock_levels", "shelf_store_code")][0] == "character varying(8)"
-    assert typed[("stock_levels", "shelf_shelf_no")][0] == "smallint"
+    assert typed[("stock_levels", "shelf_no")][0] == "smallint"
     labels = on_target(
         "SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e"
         " JOIN pg_type t ON t.oid = e.enumtypid"
