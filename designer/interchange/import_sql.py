@@ -302,7 +302,10 @@ class SqlReader:
         location = body.get("location")
         if not statement or location is None:
             return None
-        wanted = self.base + location - self.span[0]
+        # The JSON tree counts bytes; pglast's objects count the characters of the statement's
+        # text, which differ once a non-ASCII character comes before the node.
+        start = self.span[0]
+        wanted = len(self.text[start : self.base + location].decode("utf-8", errors="replace"))
         for node in nodes(statement):
             if isinstance(node, kind) and node.location == wanted:
                 return node

@@ -157,6 +157,20 @@ def test_a_check_between_two_columns_is_kept_as_a_table_check():
     assert sql_expression(check["expression"], field_names(table)) == "a < b"
 
 
+@pytest.mark.parametrize("before", ["", "n text DEFAULT 'été — «ok»', ", '"Prénom" text, '])
+def test_a_table_check_is_found_after_non_ascii_text_in_its_statement(before):
+    """The parse tree counts bytes and pglast's objects count characters: a CHECK (or a
+    PARTITION BY) after an accented letter was lost as "could not be read again"."""
+    sql = (
+        f"CREATE TABLE a ({before}x int, y int, CONSTRAINT c CHECK (x > y)) PARTITION BY RANGE (x);"
+    )
+    plan = plan_import(read_sql(sql))
+    assert not [f.message for f in plan.findings if "could not be read" in f.message]
+    (table,) = plan.snapshot["tables"].values()
+    assert [c["name"] for c in table["structure"]["checks"].values()] == ["c"]
+    assert table["structure"]["partition_by"]["method"] == "range"
+
+
 def test_a_check_that_would_come_back_otherwise_as_rules_stays_one_table_check():
     """A CHECK of two terms stays one constraint with its name (as two rules it came back as
     two CHECKs); a bound of a numeric(p,s) or bigint column stays as written (as a rule it
