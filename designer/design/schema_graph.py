@@ -37,17 +37,20 @@ def rows_of(query):
     return database.execute_sql(*query.sql()).fetchall()
 
 
+# A partition is drawn in its parent's box (its columns are the parent's), never alone.
+IS_PARTITION = "coalesce(({t}schema_definition -> 'structure') ? 'partition_of', false)"
+
 # The project's live tables, and whether `focus` is one of them.
 FACTS = """
 SELECT count(*), coalesce(bool_or(id = %(focus)s::uuid), false) FROM data_table
-WHERE project_id = %(project)s AND status <> 'deleted'
-"""
+WHERE project_id = %(project)s AND status <> 'deleted' AND NOT {partition}
+""".format(partition=IS_PARTITION.format(t=""))
 
 # Every live table, when the whole schema is drawn: (id, distance 0, table name, name).
 EVERY_TABLE = """
 SELECT id::text, 0, table_name, name FROM data_table
-WHERE project_id = %(project)s AND status <> 'deleted'
-"""
+WHERE project_id = %(project)s AND status <> 'deleted' AND NOT {partition}
+""".format(partition=IS_PARTITION.format(t=""))
 
 # The live tables at most `steps` relationships in use from `focus`, or, with no focus,
 # from the best connected table (the most neighbours, the first by table name on a tie):
@@ -68,6 +71,7 @@ start AS (
      JOIN data_table b ON b.id = l.there AND b.status <> 'deleted'
      GROUP BY l.here, a.table_name ORDER BY count(*) DESC, a.table_name COLLATE "C" LIMIT 1),
     (SELECT t.id FROM data_table t WHERE t.project_id = %(project)s AND t.status <> 'deleted'
+       AND NOT {t_partition}
      ORDER BY t.table_name COLLATE "C" LIMIT 1)) AS tid),
 walk (tid, distance) AS (
   SELECT tid, 0 FROM start WHERE tid IS NOT NULL
@@ -81,7 +85,16 @@ walk (tid, distance) AS (
   WHERE w.distance < %(steps)s)
 SELECT w.tid::text, min(w.distance), t.table_name, t.name
 FROM walk w JOIN data_table t ON t.id = w.tid
+WHERE NOT {t_partition}
 GROUP BY w.tid, t.table_name, t.name
+""".replace("{t_partition}", IS_PARTITION.format(t="t."))
+
+# How many partitions each of `tables` has (a partition is folded into its parent's box).
+PARTITIONS = """
+SELECT schema_definition #>> '{structure,partition_of,table_id}', count(*) FROM data_table
+WHERE project_id = %(project)s AND status <> 'deleted'
+  AND schema_definition #>> '{structure,partition_of,table_id}' = ANY (%(tables)s)
+GROUP BY 1
 """
 
 # Relationships in use between live tables with an end among `tables` (many side first).
@@ -209,6 +222,15 @@ def graph(project_id, focus=None, steps=None):
     links = links_of(project_id, drawn) if drawn else []
     foreign_keys = {x["from_column"] for x in links if x["from_column"]}
     columns = columns_of(chosen["tables"], foreign_keys) if drawn else {}
+    partitions = (
+        dict(
+            database.execute_sql(
+                PARTITIONS, {"project": str(project_id), "tables": sorted(drawn)}
+            ).fetchall()
+        )
+        if drawn
+        else {}
+    )
     outside = {}
     for link in links:
         ends = (link["from_table"], link["to_table"])
@@ -227,6 +249,7 @@ def graph(project_id, focus=None, steps=None):
                 "name": names[tid][1],
                 "columns": columns[tid],
                 "links_outside": outside.get(tid, 0),
+                **({"partitions": partitions[tid]} if tid in partitions else {}),
             }
             for tid in sorted(drawn, key=lambda t: names[t][0])
         ],
