@@ -5,6 +5,7 @@ A deleted table's relationships are not removed but set aside (status
 """
 
 import json
+import uuid
 
 from peewee import SQL
 
@@ -140,4 +141,11 @@ def foreign_keys_into(table_id):
         .where(DataTable.id.in_([r.source_table_id for r in rels]))
         .tuples()
     )
-    return {r.target_field_id: (r.source_table_id, names[r.source_table_id]) for r in rels}
+    found = {}
+    for r in rels:
+        referred = (r.source_table_id, names[r.source_table_id])
+        found[r.target_field_id] = referred
+        # Every column of a composite foreign key refers, not only its first.
+        for _, foreign in r.field_pairs or []:
+            found[uuid.UUID(str(foreign))] = referred
+    return found

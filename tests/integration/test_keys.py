@@ -196,3 +196,6 @@ def test_the_relationship_form_links_to_a_composite_key_with_a_column_for_each(
     assert [key for key, _ in rel.field_pairs] == [str(line_no.id), str(order_no.id)]
     made = [DataField.get_by_id(foreign).field_name for _, foreign in rel.field_pairs]
     assert made == ["order_line_line_no", "order_line_order_no"]
+    # The table page marks each column of the foreign key, not only the first.
+    page = signed_in(alice).get(f"/tables/{rel.target_table_id}").text
+    assert page.count('title="Foreign key to order_lines"') == 2
