@@ -2,6 +2,8 @@
 from pg_catalog (attidentity, the default as pg_get_expr, the sequence's owner in pg_depend)."""
 
 import pytest
+from pglast import parse_sql
+from pglast.stream import RawStream
 
 from designer import locks
 from designer.database import deploy
@@ -143,7 +145,10 @@ def test_the_guard_lets_the_plans_own_sequence_statements_through():
         'ALTER SEQUENCE "app"."t_a_seq" OWNED BY "app"."t"."a"',
         'CREATE TABLE pg_temp.t (a integer DEFAULT nextval(\'"pg_temp"."t_a_seq"\'::regclass))',
     ):
-        statement_guard.check_statement(sql, "app")
+        statement = statement_guard.check_statement(sql, "app")
+        # Passed whole: the same statement comes back, every name in it kept.
+        assert RawStream()(statement) == RawStream()(parse_sql(sql)[0].stmt)
+        assert "t_a_seq" in RawStream()(statement)
 
 
 # pg_dump's way with serial, identity both ways, a bigserial in CREATE TABLE, a sequence of

@@ -3,6 +3,7 @@ schema or pg_catalog passes (OpenStreetMap's to_tsvector('english'::regconfig, b
 another schema or a name that is not a constant is refused."""
 
 import pytest
+from pglast.stream import RawStream
 
 from designer.database import statement_guard
 
@@ -20,7 +21,11 @@ INDEX = 'CREATE INDEX "i" ON "app"."notes" USING gin ((to_tsvector({}, "body")))
     ],
 )
 def test_a_text_search_configuration_of_the_schema_or_pg_catalog_passes(config):
-    statement_guard.check_statement(INDEX.format(config), "app")
+    statement = statement_guard.check_statement(INDEX.format(config), "app")
+    # Handed back as the index it is, its configuration still a constant cast to regconfig.
+    assert type(statement).__name__ == "IndexStmt"
+    assert statement.relation.schemaname == "app" and statement.relation.relname == "notes"
+    assert "regconfig" in RawStream()(statement)
 
 
 @pytest.mark.parametrize(
