@@ -372,7 +372,7 @@ def test_dbml_carries_uniques_and_plain_indexes_and_names_what_it_cannot(alice, 
     )
     assert "// index orders_open_idx left out" in text
     # DBML has no CHECK: the table's note carries it, and brings it back.
-    assert 'check \"amount_positive\": amount > 0' in text
+    assert 'check "amount_positive": amount > 0' in text
     other = client.post("/projects", json={"name": "Copy"}).json
     done = client.post(
         f"/projects/{other['id']}/import?format=dbml", json={"source": text, "confirm": True}
