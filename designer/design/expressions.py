@@ -63,6 +63,18 @@ def nodes(node):
             stack.extend(item)
 
 
+def one_statement(sql, problem, what, noun):
+    """The statement pglast reads in `sql` (a typed text wrapped in one), None when it holds
+    several; `problem` saying the text is not `what` when it does not parse."""
+    try:
+        statements = parse_sql(sql)
+    except ParseError as exc:
+        raise problem(f"This is not {what} ({exc.args[0]}).") from None
+    except RecursionError:
+        raise problem(f"This {noun} is nested too deeply.") from None
+    return statements[0].stmt if len(statements) == 1 else None
+
+
 def parsed(text):
     """The expression tree of `text` (ExpressionProblem when it is not one expression)."""
     if not isinstance(text, str) or not text.strip():
@@ -71,13 +83,9 @@ def parsed(text):
         raise ExpressionProblem(f"An expression is at most {MAX_EXPRESSION:,} characters.")
     if "\x00" in text:
         raise ExpressionProblem("An expression holds no NUL character.")
-    try:
-        statements = parse_sql(f"SELECT {text}")
-    except ParseError as exc:
-        raise ExpressionProblem(f"This is not an SQL expression ({exc.args[0]}).") from None
-    except RecursionError:
-        raise ExpressionProblem("This expression is nested too deeply.") from None
-    statement = statements[0].stmt if len(statements) == 1 else None
+    statement = one_statement(
+        f"SELECT {text}", ExpressionProblem, "an SQL expression", "expression"
+    )
     if not isinstance(statement, ast.SelectStmt) or len(statement.targetList or ()) != 1:
         raise ExpressionProblem("Enter one expression (no statements, no lists).")
     others = [name for name in statement if name not in ("targetList", "limitOption", "op")]

@@ -25,11 +25,10 @@ evaluates a bound's expressions when it creates the partition, so nothing else m
 """
 
 from pglast import ast
-from pglast import parse_sql
-from pglast.parser import ParseError
 from pglast.stream import RawStream
 
 from designer.design.expressions import column_ids
+from designer.design.expressions import one_statement
 
 METHODS = ("range", "list", "hash")
 STRATEGIES = {"r": "range", "l": "list", "h": "hash"}
@@ -88,13 +87,9 @@ def bound_tree(text):
         raise BoundProblem("Enter a bound: FOR VALUES … or DEFAULT.")
     if len(text) > MAX_BOUND or "\x00" in text:
         raise BoundProblem(f"A bound is at most {MAX_BOUND:,} characters.")
-    try:
-        statements = parse_sql(f"CREATE TABLE t PARTITION OF p {text}")
-    except ParseError as exc:
-        raise BoundProblem(f"This is not a partition bound ({exc.args[0]}).") from None
-    except RecursionError:
-        raise BoundProblem("This bound is nested too deeply.") from None
-    statement = statements[0].stmt if len(statements) == 1 else None
+    statement = one_statement(
+        f"CREATE TABLE t PARTITION OF p {text}", BoundProblem, "a partition bound", "bound"
+    )
     if (
         not isinstance(statement, ast.CreateStmt)
         or statement.partbound is None
