@@ -8,10 +8,12 @@ this schema (tests/integration/test_migrations.py compares the two).
 from peewee import SQL
 from peewee import BigIntegerField
 from peewee import BooleanField
+from peewee import Case
 from peewee import CharField
 from peewee import Check
 from peewee import Column
 from peewee import CompositeKey
+from peewee import FieldAccessor
 from peewee import ForeignKeyField
 from peewee import IntegerField
 from peewee import JSONField
@@ -59,6 +61,50 @@ class AssembledSnapshotField(JSONTextField):
         table = self.model._meta.table
         assembled = fn.version_snapshot(Column(table, "manifest"), Column(table, "project_id"))
         return ctx.sql(fn.coalesce(Column(table, self.column_name), assembled))
+
+
+class EverythingAddedAccessor(FieldAccessor):
+    """A version's `changes` read from an instance: those of a version whose changes are
+    everything added (stored as []) are derived from its snapshot on first use."""
+
+    def __get__(self, instance, instance_type=None):
+        value = super().__get__(instance, instance_type)
+        if instance is None or value != [] or not instance.__data__.get("adds_everything"):
+            return value
+        if "_derived_changes" not in instance.__dict__:
+            from designer.history import versions  # (versions imports the models)
+
+            instance._derived_changes = versions.everything_added(instance.id)
+        return instance._derived_changes
+
+
+class ChangesField(JSONTextField):
+    """schema_version.changes. A version that adds everything (a first version, migration
+    0035) stores [] and `adds_everything`: a select of the column reads a marker naming the
+    version, and its changes come back derived from the version's snapshot by the diff
+    engine (designer.history.versions.everything_added), exactly the list it once stored.
+    Writes and conditions see the column."""
+
+    accessor_class = EverythingAddedAccessor
+    MARKER = "everything_added"
+
+    def __sql__(self, ctx):
+        if not ctx.state.in_projection:
+            return super().__sql__(ctx)
+        table = self.model._meta.table
+        marker = fn.json_build_array(fn.json_build_object(self.MARKER, Column(table, "id")))
+        stored = Column(table, self.column_name)
+        return ctx.sql(Case(None, [(Column(table, "adds_everything"), marker)], stored))
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
+            named = value[0].get(self.MARKER)
+            if named is not None and len(value[0]) == 1:
+                from designer.history import versions  # (versions imports the models)
+
+                return versions.everything_added(named)
+        return value
 
 
 def revision_field():
@@ -310,12 +356,22 @@ class SchemaVersion(BaseModel):
     )
     # The canonical JSON naming the version's parts; schema_hash is its sha256 (0026).
     manifest = JSONTextField(null=True)
-    # json too: a first version's changes list the whole schema (migration 0014).
-    changes = JSONTextField(
+    # json too: read whole, never queried inside (migration 0014). [] for a version that
+    # adds everything (a first version): its changes are derived on read (ChangesField).
+    changes = ChangesField(
         default=list,
         constraints=[
             SQL("DEFAULT '[]'::json"),
             Check("json_typeof(changes) = 'array'"),
+        ],
+    )
+    # Its changes are everything its snapshot holds, added: diff(None, snapshot), derived
+    # on read rather than stored (hundreds of megabytes at 30,000 tables, migration 0035).
+    adds_everything = BooleanField(
+        default=False,
+        constraints=[
+            SQL("DEFAULT false"),
+            Check("NOT adds_everything OR json_array_length(changes) = 0"),
         ],
     )
     parent_version = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="children")

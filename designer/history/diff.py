@@ -291,13 +291,24 @@ def summary_text(changes):
     return counts_text(summarize(changes))
 
 
-def named_text(changes, snapshot=None, shown=2):
+def added_summary(tables, relationships, enums=0):
+    """summarize(diff(None, snapshot)) from the numbers of the snapshot's tables,
+    relationships and enums: everything added, the columns on their tables' lines."""
+    counted = {"tables": tables, "fields": 0, "relationships": relationships}
+    if enums:
+        counted["enums"] = enums
+    return {kind: {"added": count, "changed": 0, "dropped": 0} for kind, count in counted.items()}
+
+
+def named_text(changes, snapshot=None, shown=2, listed=None):
     """A version's name made from its changes: the first `shown` of them in words, then how
-    many more ("Added table orders; added column orders.email and 3 more changes")."""
+    many more ("Added table orders; added column orders.email and 3 more changes").
+    `listed`: how many changes the name counts, when `changes` are only the first of them
+    (a table's columns count with an added or dropped table)."""
     whole = {c["table_id"] for c in changes if c["op"] in ("add_table", "drop_table")}
-    listed = [c for c in changes if not (c["op"].endswith("_field") and c["table_id"] in whole)]
-    text = "; ".join(describe(change, snapshot) for change in listed[:shown])
-    more = len(listed) - shown
+    named = [c for c in changes if not (c["op"].endswith("_field") and c["table_id"] in whole)]
+    text = "; ".join(describe(change, snapshot) for change in named[:shown])
+    more = (len(named) if listed is None else listed) - shown
     if more > 0:
         text += f" and {more} more change{'s' if more != 1 else ''}"
     return text[:1].upper() + text[1:] or "No changes"

@@ -3,7 +3,9 @@
 A version stores the snapshot (as json text), the sha256 of its canonical JSON and
 the diff from the previous version (one diff engine, designer.history.diff). Snapshots
 are built, stored and read back in per-table parts (designer.history.snapshot.Parts),
-so a save of a large project parses and encodes only what changed. Saving serializes on the
+so a save of a large project parses and encodes only what changed. A first version's
+changes are its whole snapshot added: it stores none (`adds_everything`), its parts go
+into the store by SQL, and its changes are derived on read (everything_added). Saving serializes on the
 project row, so concurrent saves get consecutive numbers and a save that
 changes nothing is refused; the unique (project, version_number) index is
 the last guard.
@@ -29,6 +31,7 @@ from designer.errors import ValidationFailed
 from designer.history import parts
 from designer.history import snapshot as snapshots
 from designer.history import working as working_parts
+from designer.history.diff import added_summary
 from designer.history.diff import diff
 from designer.history.diff import named_text
 from designer.history.diff import summarize
@@ -58,6 +61,9 @@ class SnapshotCache:
         self.given_budget = budget_bytes
         self.used = 0
         self.entries = OrderedDict()
+        # How to load a hash's snapshot not kept yet: {hash: (load, its size)} (see recipe).
+        self.recipes = OrderedDict()
+        self.recipes_used = 0
         self.lock = threading.Lock()
 
     @property
@@ -69,6 +75,23 @@ class SnapshotCache:
         with self.lock:
             self.entries.clear()
             self.used = 0
+            self.recipes.clear()
+            self.recipes_used = 0
+
+    def recipe(self, key, load, size):
+        """Load `key`'s snapshot with load() (returning it and its size, or None to leave it
+        to the caller's loader) when it is first asked for: a save that did not build its
+        snapshot keeps how to assemble it from the parts it names (a few kilobytes of
+        manifest), which are stored by hash and never change. Kept within RECIPES_BYTES of
+        `size`."""
+        with self.lock:
+            if key in self.entries or size > RECIPES_BYTES:
+                return
+            self.recipes[key] = (load, size)
+            self.recipes_used += size
+            while self.recipes_used > RECIPES_BYTES:
+                _, (_, dropped) = self.recipes.popitem(last=False)
+                self.recipes_used -= dropped
 
     def get(self, key, load, size=None):
         """The snapshot kept for `key`, or load()'s, kept by `size` (else by its canonical
@@ -87,7 +110,11 @@ class SnapshotCache:
             if key in self.entries:
                 self.entries.move_to_end(key)
                 return self.entries[key][0]
-        value, size = load()
+            recipe = self.recipes.pop(key, None)
+            if recipe is not None:
+                self.recipes_used -= recipe[1]
+        found = recipe[0]() if recipe is not None else None
+        value, size = found if found is not None else load()
         with self.lock:
             if key not in self.entries and size <= self.budget:
                 self.entries[key] = (value, size)
@@ -98,6 +125,8 @@ class SnapshotCache:
         return value
 
 
+# The manifests SnapshotCache.recipe keeps, at most: a 30,000-table one is about 40 kB.
+RECIPES_BYTES = 1 << 20
 cache = SnapshotCache()
 
 
@@ -107,7 +136,12 @@ cache = SnapshotCache()
 PART_ROWS = """
 WITH v AS (SELECT project_id, manifest FROM schema_version
            WHERE id = %(id)s AND schema_snapshot IS NULL),
-m AS (SELECT m.key, m.value FROM v CROSS JOIN LATERAL json_each(v.manifest) m)
+{rest}"""
+# The same rows for a manifest given (its text) of a project's parts.
+MANIFEST_ROWS = """
+WITH v AS (SELECT %(project)s::uuid AS project_id, %(manifest)s::json AS manifest),
+{rest}"""
+PART_ROWS_REST = """m AS (SELECT m.key, m.value FROM v CROSS JOIN LATERAL json_each(v.manifest) m)
 SELECT m.key, NULL, p.body::text
 FROM m LEFT JOIN schema_part p
   ON p.project_id = (SELECT project_id FROM v) AND p.hash = m.value ->> 'part'
@@ -119,13 +153,20 @@ CROSS JOIN LATERAL json_each_text(
   CASE WHEN json_typeof(bucket.body) = 'object' THEN bucket.body END) e
 JOIN schema_part leaf ON leaf.project_id = (SELECT project_id FROM v) AND leaf.hash = e.value
 """
+PART_ROWS = PART_ROWS.format(rest=PART_ROWS_REST)
+MANIFEST_ROWS = MANIFEST_ROWS.format(rest=PART_ROWS_REST)
 
 
-def from_parts(version_id):
+def from_parts(version_id, manifest=None):
     """The snapshot of a version stored in parts (None for one stored whole), and the size
-    of its parts' texts. Each part's text is its canonical JSON: snapshot.parts keeps it
-    with the value, so hashing the snapshot again encodes nothing."""
-    rows = database.execute_sql(PART_ROWS, {"id": str(version_id)}).fetchall()
+    of its parts' texts; or, with `manifest` ((project id, manifest text)), of the parts that
+    manifest names. Each part's text is its canonical JSON: snapshot.parts keeps it with the
+    value, so hashing the snapshot again encodes nothing."""
+    if manifest is not None:
+        values = {"project": str(manifest[0]), "manifest": manifest[1]}
+        rows = database.execute_sql(MANIFEST_ROWS, values).fetchall()
+    else:
+        rows = database.execute_sql(PART_ROWS, {"id": str(version_id)}).fetchall()
     if not rows:
         return None
     texts = [text for _, _, text in rows if text is not None]
@@ -141,6 +182,15 @@ def from_parts(version_id):
         if isinstance(read.get(key), dict):
             read[key] = dict(sorted(read[key].items()))
     return read, sum(map(len, texts))
+
+
+def assembled(project_id, manifest, hashed):
+    """(snapshot, size) of the parts a manifest names, when they are all stored (the save
+    that wrote them committed) and hash to `hashed`; else None."""
+    found = from_parts(None, (project_id, manifest))
+    if found is None or tree_of(found[0]).hash != hashed:
+        return None
+    return found
 
 
 # A version stored whole (before migration 0027, or written by hand), read in per-table
@@ -316,16 +366,24 @@ def save_version(user, project_id, message="", restored_from=None, current=None,
         # Serialize saves of one project: each reads the newest version and adds the next.
         serialize_changes(granted.project.id)
         previous = latest(granted.project.id)
-        if current is None:
-            tree, old, new, store, current = from_working_parts(granted.project.id, previous)
+        if previous is None:
+            # A first version adds everything: its changes are derived on read (see
+            # everything_added), its summary and name come from counts.
+            tree, summary, named = first_version(granted.project.id, current)
+            changes = []
         else:
-            tree = tree_of(current)
-            old, new, added = changed_parts(previous, current, tree)
-            store = functools.partial(store_parts, granted.project.id, added)
-        if previous is not None and previous.schema_hash == tree.hash:
-            raise Conflict(f"No changes since version {previous.version_number}.")
-        changes = diff(old, new)
-        store()
+            if current is None:
+                tree, old, new, store, current = from_working_parts(granted.project.id, previous)
+            else:
+                tree = tree_of(current)
+                old, new, added = changed_parts(previous, current, tree)
+                store = functools.partial(store_parts, granted.project.id, added)
+            if previous.schema_hash == tree.hash:
+                raise Conflict(f"No changes since version {previous.version_number}.")
+            changes = diff(old, new)
+            store()
+            summary = summarize(changes)
+            named = functools.partial(named_text, changes, new)
         version = SchemaVersion.create(
             project=granted.project.id,
             version_number=(previous.version_number if previous else 0) + 1,
@@ -335,13 +393,71 @@ def save_version(user, project_id, message="", restored_from=None, current=None,
             schema_hash=tree.hash,
             manifest=SQL("%s::json", (tree.manifest,)),
             changes=changes,
-            change_summary=summarize(changes),
-            message=message or default_message(changes, restored_from, new),
+            adds_everything=previous is None,
+            change_summary=summary,
+            message=message or default_message(named, restored_from),
         )
         if current is not None:
             cache.get(tree.hash, lambda: current, size=tree.size)
+        else:
+            made = functools.partial(assembled, granted.project.id, tree.manifest, tree.hash)
+            cache.recipe(tree.hash, made, len(tree.manifest))
         log.add("version.saved", f"saved version {version.version_number}", version.id)
     return version
+
+
+def first_version(project_id, current=None):
+    """(tree, change summary, name()) of a project's first version, whose changes are its
+    whole snapshot added, stored as they are made: from the parts the triggers keep (by SQL,
+    no entry read), or from `current` when the caller built the snapshot (a deploy). The
+    summary and name are what summarize and named_text give of diff(None, snapshot), from
+    the numbers of entries and the first few the name lists (NAMED)."""
+    if current is None:
+        tree, added = working_parts.first_tree(project_id)
+        store_parts(project_id, added)
+        counted = working_parts.counts(project_id)
+        leading = functools.partial(working_parts.leading, project_id, NAMED)
+    else:
+        tree = tree_of(current)
+        _, _, added = changed_parts(None, current, tree)
+        store_parts(project_id, added)
+        counted = {key: len(current[key]) for key in parts.ENTRY_MAPS}
+        leading = functools.partial(first_entries, current, NAMED)
+    enums = len(current.get(snapshots.ENUMS, {})) if current is not None else None
+    if enums is None:
+        enums = len(working_parts.whole_keys(project_id).get(snapshots.ENUMS, {}))
+    summary = added_summary(counted["tables"], counted["relationships"], enums)
+
+    def named():
+        first = leading()
+        return named_text(diff(None, first), first, listed=sum(counted.values()) + enums)
+
+    return tree, summary, named
+
+
+# A first version's name lists this many of its changes (named_text's `shown`).
+NAMED = 2
+
+
+def first_entries(snapshot, shown):
+    """`snapshot` cut down to the keys kept whole and the first `shown` entries of each entry
+    map in the order diff lists them added (by name, then id)."""
+    names = {"tables": "table_name", "relationships": "relationship_name"}
+    cut = {key: value for key, value in snapshot.items() if key not in parts.ENTRY_MAPS}
+    for key, name in names.items():
+        first = sorted(snapshot[key].items(), key=lambda item: (item[1][name], item[0]))
+        cut[key] = dict(first[:shown])
+    return cut
+
+
+def everything_added(version_id):
+    """The changes of a version that adds everything: diff(None, its snapshot), the list its
+    `changes` would hold (the snapshot is the cached one: callers must not change them)."""
+    version = SchemaVersion.select(*LISTED).where(SchemaVersion.id == version_id).first()
+    if version is None:
+        return []
+    with paused_gc():
+        return diff(None, snapshot_of(version))
 
 
 def from_working_parts(project_id, previous):
@@ -469,11 +585,12 @@ def paused_gc():
             gc.enable()
 
 
-def default_message(changes, restored_from, current=None):
-    """The message of a version saved without one: named from what changed."""
+def default_message(named, restored_from):
+    """The message of a version saved without one: named from what changed (`named()`
+    gives named_text's words)."""
     if restored_from is not None:
         return f"Restored version {restored_from}"
-    return named_text(changes, current)[:MAX_MESSAGE]
+    return named()[:MAX_MESSAGE]
 
 
 def page_of(project_id, before=None, limit=PAGE, automatic=True):

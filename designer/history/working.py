@@ -51,6 +51,39 @@ SELECT %(project)s, part_digest(text), text::json, NULL FROM (
     GROUP BY kind, bucket HAVING count(*) = count(hash)) b (text)
 ON CONFLICT DO NOTHING
 """
+# A first version's store, in one statement (so one snapshot of working_part): every leaf
+# the triggers wrote and every bucket whose members they all wrote go into the store, and
+# each bucket's hash comes back, or, for a bucket with an unwritten member, its members
+# ({entry id: hash or null}).
+STORE_FIRST = f"""
+WITH leaves AS (
+    INSERT INTO schema_part (project_id, hash, body, label)
+    SELECT project_id, hash, body, label FROM working_part
+    WHERE project_id = %(project)s AND hash IS NOT NULL
+    ON CONFLICT DO NOTHING),
+b AS MATERIALIZED (
+    SELECT kind, bucket, count(*) = count(hash) AS complete,
+           CASE WHEN count(*) = count(hash) THEN part_digest({BUCKET_TEXT}) END AS hash,
+           {BUCKET_TEXT} AS text,
+           CASE WHEN count(*) > count(hash) THEN json_object_agg(entry_id, hash)::text END
+             AS members
+    FROM working_part WHERE project_id = %(project)s GROUP BY kind, bucket),
+buckets AS (
+    INSERT INTO schema_part (project_id, hash, body, label)
+    SELECT %(project)s, hash, text::json, NULL FROM b WHERE complete
+    ON CONFLICT DO NOTHING)
+SELECT kind, bucket, hash, members FROM b
+"""
+# How many entries of each kind, and the first `shown` of each in the order diff lists
+# them added (by name, then id, in code point order), with their texts.
+COUNTS = "SELECT kind, count(*) FROM working_part WHERE project_id = %(project)s GROUP BY kind"
+LEADING = """
+SELECT kind, entry_id, body::text FROM (
+    SELECT kind, entry_id, body, row_number() OVER (
+        PARTITION BY kind ORDER BY label COLLATE "C", entry_id COLLATE "C") AS n
+    FROM working_part WHERE project_id = %(project)s) w
+WHERE n <= %(shown)s
+"""
 EVERY_ENTRY = """
 SELECT kind, entry_id, body::text FROM working_part WHERE project_id = %(project)s
 ORDER BY kind, entry_id COLLATE "C"
@@ -222,3 +255,68 @@ def store_everything(project_id):
     """Every leaf and bucket the triggers wrote into the store, by SQL."""
     database.execute_sql(STORE_LEAVES, {"project": str(project_id)})
     database.execute_sql(STORE_BUCKETS, {"project": str(project_id)})
+
+
+def first_tree(project_id):
+    """(tree, added) of the working copy for a first version, without reading its entries:
+    STORE_FIRST stores the leaves and buckets the triggers wrote and gives the buckets'
+    hashes. Only an entry the triggers left unwritten is built here, and its bucket hashed:
+    `added` holds {hash: text} of those parts and of the keys kept whole, for the store."""
+    tree = parts.Tree()
+    tree.buckets = {key: {} for key in parts.ENTRY_MAPS}
+    incomplete = {key: {} for key in parts.ENTRY_MAPS}
+    for kind, bucket, hashed, members in database.execute_sql(
+        STORE_FIRST, {"project": str(project_id)}
+    ):
+        if hashed is not None:
+            tree.buckets[kind][bucket] = hashed
+        else:
+            incomplete[kind][bucket] = json.loads(members)
+    made = build_entries(
+        project_id,
+        {key: {i for named in incomplete[key].values() for i, h in named.items() if h is None}
+         for key in parts.ENTRY_MAPS},
+    )  # fmt: skip
+    added = {}
+    for key, buckets in incomplete.items():
+        for name, named in buckets.items():
+            for entry_id in [i for i, hashed in named.items() if hashed is None]:
+                if entry_id in made.get(key, {}):
+                    canonical = made[key][entry_id][1]
+                    named[entry_id] = parts.digest(canonical)
+                    added[named[entry_id]] = canonical
+                else:
+                    del named[entry_id]  # (gone since the buckets were read)
+            if named:
+                named = dict(sorted(named.items()))
+                tree.buckets[key][name] = tree.add(snapshots.canonical_json(named))
+    whole_tree(tree, whole_keys(project_id))
+    added.update(tree.texts)
+    return tree, added
+
+
+def counts(project_id):
+    """{kind: number of entries} of the working copy."""
+    found = dict.fromkeys(parts.ENTRY_MAPS, 0)
+    found.update(database.execute_sql(COUNTS, {"project": str(project_id)}).fetchall())
+    return found
+
+
+def leading(project_id, shown):
+    """The working copy cut down to the keys kept whole and the first `shown` entries of
+    each entry map in the order diff lists them added (a first version's message)."""
+    rows = database.execute_sql(LEADING, {"project": str(project_id), "shown": shown}).fetchall()
+    unwritten = {key: {i for kind, i, text in rows if kind == key and text is None}
+                 for key in parts.ENTRY_MAPS}  # fmt: skip
+    made = build_entries(project_id, unwritten)
+    stored = [(kind, i, text) for kind, i, text in rows if text is not None]
+    values = snapshots.parts.read([text for *_, text in stored], canonical=True)
+    snapshot = whole_keys(project_id)
+    for key in parts.ENTRY_MAPS:
+        snapshot[key] = {}
+    for (kind, entry_id, _), entry in zip(stored, values, strict=True):
+        snapshot[kind][entry_id] = entry[0]
+    for kind, entries in made.items():
+        for entry_id, (value, _) in entries.items():
+            snapshot[kind][entry_id] = value
+    return snapshot
