@@ -5,8 +5,8 @@ the diff from the previous version (one diff engine, designer.history.diff). Sna
 are built, stored and read back in per-table parts (designer.history.snapshot.Parts),
 so a save of a large project parses and encodes only what changed. A first version's
 changes are its whole snapshot added: it stores none (`adds_everything`), its parts go
-into the store by SQL, and its changes are derived on read (everything_added). Saving serializes on the
-project row, so concurrent saves get consecutive numbers and a save that
+into the store by SQL, and its changes are derived on read (everything_added). Saving
+serializes on the project row, so concurrent saves get consecutive numbers and a save that
 changes nothing is refused; the unique (project, version_number) index is
 the last guard.
 """
@@ -413,9 +413,8 @@ def first_version(project_id, current=None):
     summary and name are what summarize and named_text give of diff(None, snapshot), from
     the numbers of entries and the first few the name lists (NAMED)."""
     if current is None:
-        tree, added = working_parts.first_tree(project_id)
+        tree, added, counted = working_parts.first_tree(project_id)
         store_parts(project_id, added)
-        counted = working_parts.counts(project_id)
         leading = functools.partial(working_parts.leading, project_id, NAMED)
     else:
         tree = tree_of(current)

@@ -66,23 +66,24 @@ b AS MATERIALIZED (
            CASE WHEN count(*) = count(hash) THEN part_digest({BUCKET_TEXT}) END AS hash,
            {BUCKET_TEXT} AS text,
            CASE WHEN count(*) > count(hash) THEN json_object_agg(entry_id, hash)::text END
-             AS members
+             AS members,
+           count(*) AS entries
     FROM working_part WHERE project_id = %(project)s GROUP BY kind, bucket),
 buckets AS (
     INSERT INTO schema_part (project_id, hash, body, label)
     SELECT %(project)s, hash, text::json, NULL FROM b WHERE complete
     ON CONFLICT DO NOTHING)
-SELECT kind, bucket, hash, members FROM b
+SELECT kind, bucket, hash, members, entries FROM b
 """
 # How many entries of each kind, and the first `shown` of each in the order diff lists
 # them added (by name, then id, in code point order), with their texts.
-COUNTS = "SELECT kind, count(*) FROM working_part WHERE project_id = %(project)s GROUP BY kind"
+# (A top-N sort per kind: only the rows shown have their texts read.)
 LEADING = """
-SELECT kind, entry_id, body::text FROM (
-    SELECT kind, entry_id, body, row_number() OVER (
-        PARTITION BY kind ORDER BY label COLLATE "C", entry_id COLLATE "C") AS n
-    FROM working_part WHERE project_id = %(project)s) w
-WHERE n <= %(shown)s
+SELECT k.kind, w.entry_id, w.body::text
+FROM unnest(%(kinds)s::text[]) k (kind) CROSS JOIN LATERAL (
+    SELECT entry_id, body FROM working_part
+    WHERE project_id = %(project)s AND kind = k.kind
+    ORDER BY label COLLATE "C", entry_id COLLATE "C" LIMIT %(shown)s) w
 """
 EVERY_ENTRY = """
 SELECT kind, entry_id, body::text FROM working_part WHERE project_id = %(project)s
@@ -258,16 +259,19 @@ def store_everything(project_id):
 
 
 def first_tree(project_id):
-    """(tree, added) of the working copy for a first version, without reading its entries:
-    STORE_FIRST stores the leaves and buckets the triggers wrote and gives the buckets'
-    hashes. Only an entry the triggers left unwritten is built here, and its bucket hashed:
-    `added` holds {hash: text} of those parts and of the keys kept whole, for the store."""
+    """(tree, added, counts) of the working copy for a first version, without reading its
+    entries: STORE_FIRST stores the leaves and buckets the triggers wrote and gives the
+    buckets' hashes. Only an entry the triggers left unwritten is built here, and its bucket
+    hashed: `added` holds {hash: text} of those parts and of the keys kept whole, for the
+    store; `counts` {kind: number of entries}."""
     tree = parts.Tree()
     tree.buckets = {key: {} for key in parts.ENTRY_MAPS}
     incomplete = {key: {} for key in parts.ENTRY_MAPS}
-    for kind, bucket, hashed, members in database.execute_sql(
+    counted = dict.fromkeys(parts.ENTRY_MAPS, 0)
+    for kind, bucket, hashed, members, entries in database.execute_sql(
         STORE_FIRST, {"project": str(project_id)}
     ):
+        counted[kind] += entries
         if hashed is not None:
             tree.buckets[kind][bucket] = hashed
         else:
@@ -292,20 +296,14 @@ def first_tree(project_id):
                 tree.buckets[key][name] = tree.add(snapshots.canonical_json(named))
     whole_tree(tree, whole_keys(project_id))
     added.update(tree.texts)
-    return tree, added
-
-
-def counts(project_id):
-    """{kind: number of entries} of the working copy."""
-    found = dict.fromkeys(parts.ENTRY_MAPS, 0)
-    found.update(database.execute_sql(COUNTS, {"project": str(project_id)}).fetchall())
-    return found
+    return tree, added, counted
 
 
 def leading(project_id, shown):
     """The working copy cut down to the keys kept whole and the first `shown` entries of
     each entry map in the order diff lists them added (a first version's message)."""
-    rows = database.execute_sql(LEADING, {"project": str(project_id), "shown": shown}).fetchall()
+    values = {"project": str(project_id), "shown": shown, "kinds": list(parts.ENTRY_MAPS)}
+    rows = database.execute_sql(LEADING, values).fetchall()
     unwritten = {key: {i for kind, i, text in rows if kind == key and text is None}
                  for key in parts.ENTRY_MAPS}  # fmt: skip
     made = build_entries(project_id, unwritten)
