@@ -51,6 +51,11 @@ RAW = [
     "UPDATE table_relationship"
     " SET cascade_config = jsonb_build_object('on_delete', %(json)s::jsonb)"
     " WHERE id = (SELECT id FROM table_relationship WHERE source_table_id = %(table)s LIMIT 1)",
+    # Statements over the whole design (migration 0037's set-based writes).
+    "UPDATE data_table SET status = CASE status WHEN 'draft' THEN 'active' ELSE 'draft' END"
+    " WHERE project_id = (SELECT project_id FROM data_table WHERE id = %(table)s)",
+    "UPDATE data_field SET default_value = %(text)s WHERE sort_order = 0 AND project_id ="
+    " (SELECT project_id FROM data_table WHERE id = %(table)s)",
     "DELETE FROM data_table WHERE id = %(table)s",
 ]
 EDITS = st.lists(
