@@ -14,6 +14,7 @@ from pglast import ast
 from pglast import parse_sql
 from pglast.enums import CoercionForm
 from pglast.parser import ParseError
+from pglast.parser import scan
 
 from designer.design.expressions import deparsed
 from designer.design.expressions import nodes
@@ -264,6 +265,14 @@ def modifier_text(node):
     return expressions.quoted(value) if "sval" in body else value
 
 
+# The statements a constraint's expression is read again in (SqlReader.expression_at): the
+# grammar it had in its own statement, with nothing else around it.
+AGAIN = {
+    "check": "CREATE TABLE t (CHECK ({}\n))",
+    "generated": "CREATE TABLE t (c int GENERATED ALWAYS AS ({}\n) STORED)",
+}
+
+
 class SqlReader:
     def __init__(self, text, line_of):
         self.text = text
@@ -296,20 +305,38 @@ class SqlReader:
                 self.objects = False
         return self.objects
 
-    def object_at(self, kind, body):
-        """The pglast object of a JSON tree node (a Constraint) found by its location."""
-        statement = self.statement_objects()
+    def expression_at(self, body, kind):
+        """The pglast object of a constraint's expression (a CHECK's, a generated column's),
+        the first parenthesized group from the constraint's location, read again alone in a
+        statement of that constraint only (AGAIN); None when it cannot be. Reading the whole
+        statement again as objects cost most of a preview of generated tables' CHECKs."""
         location = body.get("location")
-        if not statement or location is None:
+        if location is None:
             return None
-        # The JSON tree counts bytes; pglast's objects count the characters of the statement's
-        # text, which differ once a non-ASCII character comes before the node.
-        start = self.span[0]
-        wanted = len(self.text[start : self.base + location].decode("utf-8", errors="replace"))
-        for node in nodes(statement):
-            if isinstance(node, kind) and node.location == wanted:
-                return node
-        return None
+        try:
+            text = self.text[self.base + location : self.span[1]].decode("utf-8")
+            depth, opened = 0, None
+            for token in scan(text):
+                if token.name == "ASCII_40":
+                    opened = token.end + 1 if opened is None else opened
+                    depth += 1
+                elif token.name == "ASCII_41":
+                    depth -= 1
+                    if opened is None or depth < 0:
+                        return None
+                    if depth == 0:
+                        inner = text[opened : token.start]
+                        break
+            else:
+                return None
+            statement = parse_sql(AGAIN[kind].format(inner))
+            if len(statement) != 1:
+                return None
+            element = statement[0].stmt.tableElts[0]
+            found = element if kind == "check" else element.constraints[0]
+        except (ParseError, RecursionError, IndexError, UnicodeDecodeError, AttributeError):
+            return None
+        return found.raw_expr if isinstance(found, ast.Constraint) else None
 
     def at(self, body):
         location = body.get("location")
@@ -572,13 +599,13 @@ class SqlReader:
     def generated(self, table, column, node, line):
         """GENERATED ALWAYS AS (expression) STORED | VIRTUAL: the expression as pglast
         deparses it (columns by name here; by field id once the plan gives ids)."""
-        found = self.object_at(ast.Constraint, node)
+        expression = self.expression_at(node, "generated")
         text = self.text_of(node["raw_expr"]) if node.get("raw_expr") else ""
-        if found is None or found.raw_expr is None or deeper_than(node, MAX_KEPT_DEPTH):
+        if expression is None or deeper_than(node, MAX_KEPT_DEPTH):
             words = f"generated column expression ({text[:80]}) could not be read; not kept"
             self.note(UNREPRESENTABLE, line, f"{table.name}.{column.name}", words)
             return
-        column.generated = deparsed(found.raw_expr)
+        column.generated = deparsed(expression)
         column.virtual = node.get("generated_kind") == "v"
         column.generated_line = line
 
@@ -691,13 +718,13 @@ class SqlReader:
                 words = f"CHECK ({text[:80]}…) nests too deeply to be kept"
                 self.note(UNREPRESENTABLE, line, table.name, words)
                 return
-            found = self.object_at(ast.Constraint, node)
-            if found is None or found.raw_expr is None:
+            expression = self.expression_at(node, "check")
+            if expression is None:
                 words = f"CHECK ({text}) could not be read again"
                 self.note(UNREPRESENTABLE, line, table.name, words)
                 return
-            self.sql_syntax(table, found.raw_expr, line, f"CHECK ({text[:80]})")
-            data = {"name": node.get("conname"), "expression": deparsed(found.raw_expr)}
+            self.sql_syntax(table, expression, line, f"CHECK ({text[:80]})")
+            data = {"name": node.get("conname"), "expression": deparsed(expression)}
             data["source_text"] = f"CHECK ({text})"
             table.structure.append(("checks", data, line))
             return
