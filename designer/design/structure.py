@@ -120,8 +120,10 @@ def column_list_problem(columns, fields, empty_ok=False):
     return None
 
 
-def structure_problems(table):
-    """[(where, key, message)] of what keeps a table's structure from being stored."""
+def structure_problems(table, checked=frozenset()):
+    """[(where, key, message)] of what keeps a table's structure from being stored. Items
+    whose ids are in `checked` were found sound on the same fields before: only what they
+    are together is checked again (an import adding a table's items one at a time)."""
     if "structure" not in table:
         return []
     structure = table["structure"]
@@ -145,6 +147,8 @@ def structure_problems(table):
                 continue
             if item["id"] != item_id or not is_uuid(item_id):
                 problems.append((where, "id", "each item is keyed by its own id, a UUID."))
+                continue
+            if item_id in checked:
                 continue
             problems += [(where, key, message) for key, message in item_problems(kind, item, table)]
     problems += name_clashes(structure) + same_uniques(table)

@@ -376,6 +376,7 @@ class Planner(RelationshipRules):
             for original, fid in columns.items()
         }
         reading = {**table, "fields": by_original}
+        kept_ids = set()  # the items kept so far, each checked once (the fields stay as they are)
         implied = {
             tuple(ref.columns)
             for ref in self.source.references
@@ -403,14 +404,16 @@ class Planner(RelationshipRules):
                 said = f"is not kept: the type of {', '.join(lost)} is not kept"
                 self.note(UNREPRESENTABLE, line, source_table.name, f"{what} {said}")
                 continue
-            kept = with_item(reading, kind, {**item, "id": self.new_id()})
-            problems = structure_problems({**table, "structure": kept})
+            item_id = self.new_id()
+            kept = with_item(reading, kind, {**item, "id": item_id})
+            problems = structure_problems({**table, "structure": kept}, kept_ids)
             if problems:
                 what = f"{NOUN[kind]} {data.get('name') or ''}".strip()
                 said = problems[0][2]
                 self.note(UNREPRESENTABLE, line, source_table.name, f"{what} is not kept: {said}")
                 continue
             reading["structure"] = table["structure"] = kept
+            kept_ids.add(item_id)
 
     def generated_column(self, table, column, entry, columns):
         """A generated column's expression, stored with its columns by field id (read by the

@@ -272,3 +272,25 @@ def test_uuidv7_is_a_default_an_import_keeps():
         "gen_random_uuid()",
     )
     assert not source.findings
+
+
+def test_an_imported_tables_checks_are_each_checked_once(monkeypatch):
+    """A table's items are added one at a time; the ones kept already are not checked again
+    (each CHECK was parsed and deparsed again for every item after it)."""
+    from collections import Counter
+
+    from designer.design import structure
+
+    checked = Counter()
+    real = structure.stored_problem
+
+    def counted(stored, fields):
+        checked[stored] += 1
+        return real(stored, fields)
+
+    monkeypatch.setattr(structure, "stored_problem", counted)
+    terms = ", ".join(f"CHECK (a + b > {n})" for n in range(8))
+    plan = plan_import(read_sql(f"CREATE TABLE t (a int, b int, {terms});"))
+    (table,) = plan.snapshot["tables"].values()
+    assert len(table["structure"]["checks"]) == 8
+    assert len(checked) == 8 and set(checked.values()) == {1}, checked
