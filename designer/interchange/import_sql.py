@@ -273,6 +273,32 @@ AGAIN = {
 }
 
 
+def read_again(kind, inner):
+    """(deparsed, SQL-syntax calls) of an expression's text read in AGAIN[kind], or None."""
+    try:
+        statement = parse_sql(AGAIN[kind].format(inner))
+        if len(statement) != 1:
+            return None
+        element = statement[0].stmt.tableElts[0]
+        found = element if kind == "check" else element.constraints[0]
+    except (ParseError, RecursionError, IndexError, AttributeError):
+        return None
+    if not isinstance(found, ast.Constraint) or found.raw_expr is None:
+        return None
+    return deparsed(found.raw_expr), sql_syntax_calls(found.raw_expr)
+
+
+def sql_syntax_calls(tree):
+    """The names of the functions called in the SQL standard's syntax in a tree, sorted."""
+    return sorted(
+        {
+            node.funcname[-1].sval
+            for node in nodes(tree)
+            if isinstance(node, ast.FuncCall) and node.funcformat == SQL_SYNTAX
+        }
+    )
+
+
 class SqlReader:
     def __init__(self, text, line_of):
         self.text = text
@@ -289,6 +315,9 @@ class SqlReader:
         self.span = (0, 0)
         self.piece_end = len(text)
         self.objects = None
+        # {(kind, text): (deparsed, SQL-syntax calls) or None} of the expressions read again
+        # (expression_at): a file's tables often repeat them.
+        self.expressions = {}
 
     def statement_at(self, location, length):
         start = self.base + location
@@ -306,10 +335,11 @@ class SqlReader:
         return self.objects
 
     def expression_at(self, body, kind):
-        """The pglast object of a constraint's expression (a CHECK's, a generated column's),
-        the first parenthesized group from the constraint's location, read again alone in a
-        statement of that constraint only (AGAIN); None when it cannot be. Reading the whole
-        statement again as objects cost most of a preview of generated tables' CHECKs."""
+        """(deparsed, the calls in SQL syntax) of a constraint's expression (a CHECK's, a
+        generated column's): the first parenthesized group from the constraint's location,
+        read again alone in a statement of that constraint only (AGAIN), once per text; None
+        when it cannot be. Reading the whole statement again as objects cost most of a
+        preview of generated tables' CHECKs."""
         location = body.get("location")
         if location is None:
             return None
@@ -329,14 +359,11 @@ class SqlReader:
                         break
             else:
                 return None
-            statement = parse_sql(AGAIN[kind].format(inner))
-            if len(statement) != 1:
-                return None
-            element = statement[0].stmt.tableElts[0]
-            found = element if kind == "check" else element.constraints[0]
-        except (ParseError, RecursionError, IndexError, UnicodeDecodeError, AttributeError):
+        except (ParseError, UnicodeDecodeError):
             return None
-        return found.raw_expr if isinstance(found, ast.Constraint) else None
+        if (kind, inner) not in self.expressions:
+            self.expressions[kind, inner] = read_again(kind, inner)
+        return self.expressions[kind, inner]
 
     def at(self, body):
         location = body.get("location")
@@ -605,7 +632,7 @@ class SqlReader:
             words = f"generated column expression ({text[:80]}) could not be read; not kept"
             self.note(UNREPRESENTABLE, line, f"{table.name}.{column.name}", words)
             return
-        column.generated = deparsed(expression)
+        column.generated = expression[0]
         column.virtual = node.get("generated_kind") == "v"
         column.generated_line = line
 
@@ -723,8 +750,8 @@ class SqlReader:
                 words = f"CHECK ({text}) could not be read again"
                 self.note(UNREPRESENTABLE, line, table.name, words)
                 return
-            self.sql_syntax(table, expression, line, f"CHECK ({text[:80]})")
-            data = {"name": node.get("conname"), "expression": deparsed(expression)}
+            self.said_sql_syntax(table, expression[1], line, f"CHECK ({text[:80]})")
+            data = {"name": node.get("conname"), "expression": expression[0]}
             data["source_text"] = f"CHECK ({text})"
             table.structure.append(("checks", data, line))
             return
@@ -886,13 +913,9 @@ class SqlReader:
         """A call in the SQL standard's syntax (NORMALIZE(x, NFKC), EXTRACT(year FROM d),
         TRIM(BOTH FROM x)…) is kept as the plain function call it means, which the catalog
         then prints as such: the same expression, written differently, said so."""
-        calls = sorted(
-            {
-                node.funcname[-1].sval
-                for node in nodes(tree)
-                if isinstance(node, ast.FuncCall) and node.funcformat == SQL_SYNTAX
-            }
-        )
+        self.said_sql_syntax(table, sql_syntax_calls(tree), line, what)
+
+    def said_sql_syntax(self, table, calls, line, what):
         if calls:
             words = f"{what}: {', '.join(c.upper() for c in calls)}(…) in SQL syntax is kept"
             words += " as the same function's plain call, which the catalog prints so"
