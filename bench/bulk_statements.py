@@ -4,8 +4,9 @@ working_part and project_change current (migrations 0030-0034 and after).
 Seeds a project of N tables × 20 fields with a relationship per table (bench/all_pages.py's
 SQL seed, timed), then times in its own transaction each statement below, once as the app
 runs it and once with triggers off (session_replication_role = replica: the statement's own
-cost), and prints the difference per table, with the trigger functions' calls and time from
-pg_stat_user_functions. Rolled back after each, so every statement meets the same design.
+cost), and prints the difference per table (wall time, and the backend's CPU time, which a
+loaded machine distorts less), with the trigger functions' calls and time from
+pg_stat_xact_user_functions. Rolled back after each, so every statement meets the same design.
 
     .venv/bin/python bench/bulk_statements.py [--sizes 3000,30000]
 
@@ -15,6 +16,7 @@ BENCH_DATABASE_URL's) server, else embedded.
 
 import argparse
 import os
+import pathlib
 import signal
 import sys
 import time
@@ -57,21 +59,34 @@ def functions():
     return {name: (calls, total) for name, calls, total in rows}
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu(pid):
+    """CPU seconds a PostgreSQL backend has used (from /proc: the server runs here)."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def timed(sql, project_id, triggers=True):
-    """(ms, {function: (calls, ms)}) of one statement and its commit's deferred triggers,
-    rolled back."""
+    """(ms, backend CPU ms, {function: (calls, ms)}) of one statement and its commit's
+    deferred triggers, rolled back."""
     conn = database.connection()
     with conn.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
         cur.execute("BEGIN")
         cur.execute("SET LOCAL track_functions = 'all'")
         if not triggers:
             cur.execute("SET LOCAL session_replication_role = replica")
         cur.execute("SELECT pg_stat_clear_snapshot()")
         before = functions()
+        cpu = backend_cpu(pid)
         started = time.perf_counter()
         cur.execute(sql, {"project": str(project_id)})
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred triggers, as a commit
         took = (time.perf_counter() - started) * 1000
+        cpu = (backend_cpu(pid) - cpu) * 1000
         # (pg_stat_user_functions shows this transaction's own calls as well)
         after = functions()
         cur.execute("ROLLBACK")
@@ -80,7 +95,7 @@ def timed(sql, project_id, triggers=True):
         for name, (calls, total) in after.items()
         if calls != before.get(name, (0, 0))[0]
     }
-    return took, spent
+    return took, cpu, spent
 
 
 def bench(owner, count):
@@ -89,12 +104,12 @@ def bench(owner, count):
     linked(project, owner, count)
     print(f"\n{count:,} tables: seeded in {time.perf_counter() - started:.1f} s", flush=True)
     for label, sql in STATEMENTS.items():
-        bare, _ = timed(sql, project.id, triggers=False)
-        took, spent = timed(sql, project.id)
-        extra = took - bare
+        bare, bare_cpu, _ = timed(sql, project.id, triggers=False)
+        took, cpu, spent = timed(sql, project.id)
         print(
-            f"  {label:<55} {took:10.1f} ms  (triggers off {bare:8.1f} ms;"
-            f" triggers {extra / count * 1000:7.1f} µs a table)",
+            f"  {label:<52} {took:9.0f} ms, CPU {cpu:7.0f} ms  (triggers off {bare:7.0f} ms,"
+            f" CPU {bare_cpu:6.0f} ms; triggers {(took - bare) / count * 1000:6.0f} µs,"
+            f" CPU {(cpu - bare_cpu) / count * 1000:5.0f} µs a table)",
             flush=True,
         )
         for name, (calls, total) in sorted(spent.items(), key=lambda kv: -kv[1][1])[:6]:
