@@ -406,6 +406,21 @@ class SchemaPart(BaseModel):
         primary_key = CompositeKey("project", "hash")
 
 
+# What a comparison looks up in the parts (migration 0039, designer/history/compare.py):
+# the relationships of some tables, and the tables of some names.
+for _end in ("source_table_id", "target_table_id"):
+    SchemaPart.add_index(
+        SchemaPart.index(
+            SchemaPart.project, SQL(f"(body ->> '{_end}')"), name=f"schema_part_{_end[:6]}"
+        ).where(SQL(f"body ->> '{_end}' IS NOT NULL"))
+    )
+SchemaPart.add_index(
+    SchemaPart.index(SchemaPart.project, SchemaPart.label, name="schema_part_label").where(
+        SchemaPart.label.is_null(False)
+    )
+)
+
+
 class WorkingPart(BaseModel):
     """A part of the working copy (designer/history/parts.py): a table or relationship's
     canonical JSON and its hash, rewritten by triggers whenever the design changes

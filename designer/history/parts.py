@@ -183,3 +183,50 @@ def cut(manifest, tree, current, fetch, canonical=canonical_json):
         if key in old_buckets:
             old[key] = {i: leaves[h] for i, h in sorted(olds.items())}
     return old, new, added
+
+
+def cut_between(old_manifest, new_manifest, fetch):
+    """(old, new) of two stored snapshots, from their manifests (read_manifest) alone, cut
+    as cut cuts them: every key kept whole, and of the entry maps only the entries whose
+    leaves differ. Only the buckets whose hashes differ are opened, and only the leaves
+    that differ read. None when a key is an entry map on one side only (then the caller
+    compares the whole snapshots)."""
+    for key in old_manifest.keys() & new_manifest.keys():
+        if old_manifest[key][0] != new_manifest[key][0]:
+            return None
+    sides = (old_manifest, new_manifest)
+    differ = {}
+    for key in old_manifest.keys() | new_manifest.keys():
+        named = [m[key][1] if m.get(key, (None,))[0] == "buckets" else None for m in sides]
+        if named[0] is None and named[1] is None:
+            continue
+        was, now = named[0] or {}, named[1] or {}
+        differ[key] = [(was.get(n), now.get(n)) for n in was.keys() | now.keys()]
+        differ[key] = [pair for pair in differ[key] if pair[0] != pair[1]]
+    whole = {m[key][1] for m in sides for key in m if m[key][0] == "part"}
+    opened = fetch(
+        {h for pairs in differ.values() for pair in pairs for h in pair if h is not None} | whole
+    )
+    leaves = {}
+    for key, pairs in differ.items():
+        olds, news = {}, {}
+        for old_hash, new_hash in pairs:
+            before = opened[old_hash] if old_hash else {}
+            after = opened[new_hash] if new_hash else {}
+            for i in before.keys() | after.keys():
+                if before.get(i) != after.get(i):
+                    if i in before:
+                        olds[i] = before[i]
+                    if i in after:
+                        news[i] = after[i]
+        leaves[key] = (olds, news)
+    bodies = fetch({h for pair in leaves.values() for side in pair for h in side.values()})
+    cut_sides = ({}, {})
+    for side, manifest in enumerate(sides):
+        for key, (kind, named) in manifest.items():
+            if kind == "part":
+                cut_sides[side][key] = opened[named]
+            else:
+                chosen = leaves.get(key, ({}, {}))[side]
+                cut_sides[side][key] = {i: bodies[h] for i, h in sorted(chosen.items())}
+    return cut_sides

@@ -28,6 +28,7 @@ from designer.design.page_stamps import project_stamp
 from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
+from designer.history import compare as comparing
 from designer.history import parts
 from designer.history import snapshot as snapshots
 from designer.history import working as working_parts
@@ -656,30 +657,64 @@ def resolve(project_id, reference, stamp=None):
 
     The key names the snapshot's content: a version's hash, or the working
     copy's change stamp."""
+    version, key = reference_of(project_id, reference, stamp)
+    if version is None:
+        return working_copy(project_id, key.rsplit(":", 1)[1]), key
+    return snapshot_of(version), key
+
+
+def reference_of(project_id, reference, stamp=None):
+    """(version or None for the working copy, key): resolve's key, without the snapshot."""
     if reference in (None, "", "working"):
         stamp = stamp or project_stamp(project_id)
-        return working_copy(project_id, stamp), f"working:{project_id}:{stamp}"
+        return None, f"working:{project_id}:{stamp}"
     version = get_version(project_id, reference)
-    return snapshot_of(version), version.schema_hash
+    return version, version.schema_hash
 
 
-# Diffs by the keys of their two sides: a version's hash never changes, and a
-# working copy's key holds its change stamp.
+# Comparisons by the keys of their two sides: a version's hash never changes, and a
+# working copy's key holds its change stamp. Their snapshots are cut down to what changed
+# (designer.history.compare), unless a name needs the whole ones.
 diffs = KeptAnswers(limit=16)
 
 
 def compare(project_id, old_ref, new_ref):
-    """(old, new, changes): the changes from one version (or the working copy) to another."""
+    """(old, new, changes): the changes from one version (or the working copy) to another.
+    old and new may be cut down to the entries that differ, with what the migration
+    between them needs to name (designer.history.compare)."""
     return compare_keyed(project_id, old_ref, new_ref)[:3]
 
 
 def compare_keyed(project_id, old_ref, new_ref):
     """compare's (old, new, changes) and a key naming this pair's contents."""
     with paused_gc():
-        old, old_key = resolve(project_id, old_ref)
-        new, new_key = resolve(project_id, new_ref)
+        old_version, old_key = reference_of(project_id, old_ref)
+        new_version, new_key = reference_of(project_id, new_ref)
         key = (old_key, new_key)
-        return old, new, diffs.get(key, lambda: diff(old, new)), key
+
+        def load():
+            found = compared(project_id, old_version, new_version)
+            if found is not None:
+                return found
+            old = snapshot_of(old_version) if old_version else working_copy(project_id)
+            new = snapshot_of(new_version) if new_version else working_copy(project_id)
+            return old, new, diff(old, new)
+
+        return *diffs.get(key, load), key
+
+
+def compared(project_id, old_version, new_version):
+    """(old, new, changes) from the parts that differ, or None when the whole snapshots
+    are needed (a version stored whole, or names that depend on tables not read)."""
+    found = comparing.cut_of(
+        project_id, old_version, new_version, lambda version: manifest_of(version.id)
+    )
+    if found is None:
+        return None
+    old, new, named = comparing.context(*found)
+    if not comparing.names_are_local(old, new, named, found[2]):
+        return None
+    return old, new, diff(old, new)
 
 
 # The timeline shows the unsaved changes on every view, and building and
