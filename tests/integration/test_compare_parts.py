@@ -105,6 +105,7 @@ def linked_and_changed(user, count):
     return project
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_a_comparison_reads_the_same_at_100_and_3000_tables(alice, signed_in, api, monkeypatch):
     monkeypatch.setattr(web, "SWEEP_EVERY_SECONDS", float("inf"))
