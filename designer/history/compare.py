@@ -56,6 +56,17 @@ WITH leaves AS MATERIALIZED (
 SELECT leaves.id, leaf.body::text
 FROM leaves JOIN schema_part leaf ON leaf.project_id = %(project)s AND leaf.hash = leaves.leaf
 """
+# The hits (rows of id and hash) a version's buckets name: each bucket the hits fall in is
+# opened once, its members joined to them.
+MEMBER_HITS = """,
+named AS MATERIALIZED (SELECT key, value FROM json_each_text(%(buckets)s::json)),
+members AS MATERIALIZED (
+  SELECT e.key AS id, e.value AS hash FROM named
+  JOIN schema_part bucket ON bucket.project_id = %(project)s AND bucket.hash = named.value
+  CROSS JOIN LATERAL json_each_text(bucket.body) e
+  WHERE named.key IN (SELECT DISTINCT left(hits.id, 2) FROM hits))
+SELECT hits.id, {wanted} FROM hits JOIN members ON members.id = hits.id AND members.hash = hits.hash
+"""
 # The relationships of a version with an end among some tables: the project's relationship
 # parts of those ends (migration 0039's indexes), kept when the version's bucket names them.
 VERSION_RELATIONSHIPS = """
@@ -64,32 +75,24 @@ WITH hits AS MATERIALIZED (
   WHERE p.project_id = %(project)s AND p.body ->> 'source_table_id' = ANY (%(sources)s::text[])
   UNION
   SELECT p.hash, p.body ->> 'id', p.body::text FROM schema_part p
-  WHERE p.project_id = %(project)s AND p.body ->> 'target_table_id' = ANY (%(targets)s::text[]))
-SELECT hits.id, hits.body FROM hits
-JOIN schema_part bucket ON bucket.project_id = %(project)s
-  AND bucket.hash = %(buckets)s::json ->> left(hits.id, 2)
-WHERE bucket.body ->> hits.id = hits.hash
-"""
+  WHERE p.project_id = %(project)s AND p.body ->> 'target_table_id' = ANY (%(targets)s::text[])
+)""" + MEMBER_HITS.format(wanted="hits.body")
 # The ids of a version's tables of some names (a label is a table's or relationship's name).
 VERSION_NAMED = """
 WITH hits AS MATERIALIZED (
   SELECT p.hash, p.body ->> 'id' AS id FROM schema_part p
-  WHERE p.project_id = %(project)s AND p.label = ANY (%(names)s::text[]))
-SELECT hits.id FROM hits
-JOIN schema_part bucket ON bucket.project_id = %(project)s
-  AND bucket.hash = %(buckets)s::json ->> left(hits.id, 2)
-WHERE bucket.body ->> hits.id = hits.hash
-"""
+  WHERE p.project_id = %(project)s AND p.label = ANY (%(names)s::text[])
+)""" + MEMBER_HITS.format(wanted="NULL")
 WORKING_ENTRIES = """
 SELECT entry_id, body::text, hash FROM working_part
 WHERE project_id = %(project)s AND kind = %(kind)s AND entry_id = ANY (%(ids)s::text[])
 """
 WORKING_RELATIONSHIPS = """
 SELECT id::text FROM table_relationship
-WHERE project_id = %(project)s AND source_table_id::text = ANY (%(sources)s::text[])
+WHERE project_id = %(project)s AND source_table_id = ANY (%(sources)s::uuid[])
 UNION
 SELECT id::text FROM table_relationship
-WHERE project_id = %(project)s AND target_table_id::text = ANY (%(targets)s::text[])
+WHERE project_id = %(project)s AND target_table_id = ANY (%(targets)s::uuid[])
 """
 WORKING_NAMED = """
 SELECT id::text FROM data_table WHERE project_id = %(project)s AND table_name = ANY (%(names)s)
