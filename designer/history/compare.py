@@ -20,6 +20,7 @@ designer chose) equals a name generated for a changed table.
 """
 
 import json
+import re
 
 from designer.database.schema_objects import RELATION_KINDS
 from designer.database.schema_objects import ObjectNames
@@ -31,9 +32,12 @@ from designer.history import parts
 from designer.history import snapshot as snapshots
 from designer.history import working as working_parts
 
-# Names at least this long (in bytes) may be another name cut short and hashed
-# (naming.generated_name): their tables cannot be found by their names' prefixes.
+# A name cut short and hashed (naming.generated_name: at least LONG_NAME bytes, a hash and
+# a suffix) or made unique by a hash (schema_objects.disambiguated) may be another table's
+# name so made, which that table's name, longer than what was kept of it, does not prefix.
 LONG_NAME = 50
+HASHED = re.compile(r"_[0-9a-f]{8}_[a-z_]+$")
+DISAMBIGUATED = re.compile(r"_[0-9a-f]{8}$")
 ENDS = ("source_table_id", "target_table_id")
 # What comparisons read, for tests: entries (rows, and bytes of their texts) from the
 # parts and the working copy's parts, and buckets opened (a bucket holds a 256th of the
@@ -247,8 +251,11 @@ def names_are_local(old, new, named, side):
                 if table_id in named and key[0] in RELATION_KINDS:
                     found.add(given[key])
         found |= {snapshot["tables"][i]["table_name"] for i in named & snapshot["tables"].keys()}
-    if any(len(name.encode("utf-8")) >= LONG_NAME for name in found):
-        return False
+    for name in found:
+        if DISAMBIGUATED.search(name) or (
+            len(name.encode("utf-8")) >= LONG_NAME and HASHED.search(name)
+        ):
+            return False
     prefixes = set()
     for name in found:
         pieces = name.split("_")
