@@ -20,11 +20,13 @@ as the superuser, to show what the policies cost.
 """
 
 import argparse
+import cProfile
 import http.client
 import json
 import logging
 import multiprocessing
 import pathlib
+import pstats
 import re
 import signal
 import statistics
@@ -100,13 +102,20 @@ class QueryCounting:
             captured["status"], captured["headers"] = status, list(headers)
             return lambda data: None
 
+        profiled = environ.get("HTTP_X_BENCH_PROFILE")
+        profiler = cProfile.Profile() if profiled else None
         with counting_queries() as counter:
+            if profiler:
+                profiler.enable()
             body = self.app(environ, capture)
             try:
                 chunks = list(body)
             finally:
                 if hasattr(body, "close"):
                     body.close()
+                if profiler:
+                    profiler.disable()
+                    profiler.dump_stats(profiled)
         start_response(
             captured["status"], [*captured["headers"], (QUERIES_HEADER, str(counter.count))]
         )
@@ -156,8 +165,9 @@ def csrf_token(html):
 # Tables i = 0..count-1, named as bench/_setup.design names them, each but the first with
 # a bigint <previous table>_id column and a relationship to the previous table.
 SEED_TABLES = """
-INSERT INTO data_table (project_id, name, table_name, created_by_id, schema_definition)
-SELECT %(project)s, upper(left(n, 1)) || substr(n, 2), replace(n, ' ', '_'), %(user)s, '{}'
+INSERT INTO data_table (project_id, name, table_name, created_by_id, schema_definition, status)
+SELECT %(project)s, upper(left(n, 1)) || substr(n, 2), replace(n, ' ', '_'), %(user)s, '{}',
+       'active'
 FROM (SELECT i, (%(adjectives)s::text[])[i %% 10 + 1] || ' '
              || (%(nouns)s::text[])[i / 10 %% 10 + 1] || ' ' || lpad(i::text, 5, '0') AS n
       FROM generate_series(0, %(count)s - 1) i) named
@@ -209,6 +219,29 @@ UPDATE data_table t SET schema_definition = jsonb_build_object(
     ORDER BY f.sort_order) FROM data_field f WHERE f.table_id = t.id))
 WHERE t.project_id = %(project)s
 """
+# The working_part triggers (migration 0030) rewrite a table's part on every statement that
+# touches it, at ~4-16 ms a table in PL/pgSQL: the seed's statements would write each of
+# 30,000 parts three times (and marking them active a fourth), minutes each. They are off
+# while the seed runs, in its transaction, and the parts are written once at its end as the
+# save writes a part the triggers left unwritten (working.build_entries: the entry built by
+# SQL, its canonical JSON and hash by Python), which tests/integration/test_working_parts.py
+# holds equal to the triggers' rows; the seed checks a sample against the triggers' own
+# function (working_table_json) too.
+WORKING_PART_TRIGGERS = [
+    f"{table}_working_part_{kind}"
+    for table in ("data_table", "data_field", "table_relationship")
+    for kind in ("added", "changed")
+]
+WRITE_PART = """
+INSERT INTO working_part (project_id, kind, entry_id, bucket, label, body, hash)
+SELECT %(project)s, %(kind)s, p.entry_id, left(p.entry_id, 2), p.label, p.body::json, p.hash
+FROM unnest(%(ids)s::text[], %(labels)s::text[], %(bodies)s::text[], %(hashes)s::text[])
+  AS p (entry_id, label, body, hash)
+"""
+SAME_AS_TRIGGERS = """
+SELECT t.id::text, working_table_json(t) FROM data_table t
+WHERE t.project_id = %(project)s ORDER BY t.table_name LIMIT 20
+"""
 SEED_ACTIVITY = """
 INSERT INTO activity_entry (project_id, user_id, action, summary, subject_id)
 SELECT %(project)s, %(user)s, 'field.updated', 'edited ' || f.name || ' (' || f.field_name || ')',
@@ -243,14 +276,78 @@ def linked(project, user, count):
         "adjectives": list(ADJECTIVES), "nouns": list(NOUNS), "fields": json.dumps(template),
         "sort_order": len(template), "names": rel_names, "keep": settings.activity_keep,
     }  # fmt: skip
+    types = [pg_type(c["data_type"], c["field_config"]) for c in template]
+    steps = [
+        ("tables", SEED_TABLES, values),
+        ("fields", SEED_FIELDS, values),
+        ("relationships", SEED_LINKS, values),
+        ("definitions", SEED_DEFINITIONS, {**values, "count": len(types), "types": types}),
+        ("activity", SEED_ACTIVITY, values),
+    ]
     with database.atomic():
-        database.execute_sql(SEED_TABLES, values)
-        database.execute_sql(SEED_FIELDS, values)
-        database.execute_sql(SEED_LINKS, values)
-        types = [pg_type(c["data_type"], c["field_config"]) for c in template]
-        database.execute_sql(SEED_DEFINITIONS, {**values, "count": len(types), "types": types})
-        database.execute_sql(SEED_ACTIVITY, values)
+        switch_working_part_triggers("DISABLE")
+        for label, statement, params in steps:
+            timed_step(label, statement, params)
+        # (A table with trigger events pending cannot be altered: project_change's deferred
+        # ones run now rather than at commit.)
+        timed_step("deferred triggers", "SET CONSTRAINTS ALL IMMEDIATE", values)
+        switch_working_part_triggers("ENABLE")
+        started = time.perf_counter()
+        write_working_parts(project.id)
+        print(f"  seed: working parts in {time.perf_counter() - started:.1f} s", flush=True)
+    started = time.perf_counter()
     database.execute_sql("ANALYZE")
+    print(f"  seed: ANALYZE in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def write_working_parts(project_id, chunk=2000):
+    """Every table's and relationship's working_part row, as working.build_entries makes a
+    part the triggers left unwritten, `chunk` entries a statement."""
+    project = str(project_id)
+    for kind, query, label_key in (
+        ("tables", snapshots.SOME_TABLES, "table_name"),
+        ("relationships", snapshots.SOME_RELATIONSHIPS, "relationship_name"),
+    ):
+        model = DataTable if kind == "tables" else TableRelationship
+        ids = [
+            str(i) for (i,) in model.select(model.id).where(model.project == project_id).tuples()
+        ]
+        for start in range(0, len(ids), chunk):
+            rows = database.execute_sql(
+                f"SELECT id, part::text FROM ({query}) built (id, part)",
+                {"project": project, "ids": ids[start : start + chunk]},
+            ).fetchall()
+            bodies = [snapshots.canonical_json(json.loads(text)) for _, text in rows]
+            database.execute_sql(
+                WRITE_PART,
+                {
+                    "project": project,
+                    "kind": kind,
+                    "ids": [i for i, _ in rows],
+                    "labels": [json.loads(b)[label_key] for b in bodies],
+                    "bodies": bodies,
+                    "hashes": [snapshots.digest(b) for b in bodies],
+                },  # fmt: skip
+            )
+    for entry_id, body in database.execute_sql(SAME_AS_TRIGGERS, {"project": project}):
+        kept = database.execute_sql(
+            "SELECT body::text FROM working_part WHERE project_id = %s AND entry_id = %s",
+            (project, entry_id),
+        ).fetchone()[0]
+        if kept != body:
+            sys.exit(f"the seed's part of table {entry_id} is not the triggers':\n{kept}\n{body}")
+
+
+def switch_working_part_triggers(how):
+    for trigger in WORKING_PART_TRIGGERS:
+        table = trigger.split("_working_part_")[0]
+        database.execute_sql(f"ALTER TABLE {table} {how} TRIGGER {trigger}")
+
+
+def timed_step(label, statement, params):
+    started = time.perf_counter()
+    database.execute_sql(statement, params)
+    print(f"  seed: {label} in {time.perf_counter() - started:.1f} s", flush=True)
 
 
 def part_bytes(project_id):
@@ -320,10 +417,8 @@ def seed(owner, member, count):
         DataTable.select(DataTable.id).where(DataTable.project == project.id)
         .order_by(DataTable.table_name)
     )  # fmt: skip
-    # Everything Active but the last table, so one Draft remains.
-    DataTable.update(status="active").where(
-        DataTable.project == project.id, DataTable.id != made[-1].id
-    ).execute()
+    # Everything Active (as seeded) but the last table, so one Draft remains.
+    DataTable.update(status="draft").where(DataTable.id == made[-1].id).execute()
     started = time.perf_counter()
     # In parts: one transaction creating 3,000 tables with their keys and indexes takes more
     # locks than a default PostgreSQL allows (max_locks_per_transaction). Above 3,000 tables
@@ -529,8 +624,12 @@ def run_size(app, server, owner, member, count, args):
             continue
         figures = measure(client, path, htmx, api, label, args.warmup, args.runs)
         rows.append((count, label, *figures))
+        if args.profile and figures[0] > args.profile:
+            profile(client, path, htmx, api)
+        # The serving process's RSS after each route: which page left memory behind.
         print(
-            f"  {label:<48} {figures[0]:8.1f} ms  {figures[2]:>10,} B  {figures[3]:>3} q",
+            f"  {label:<48} {figures[0]:8.1f} ms  {figures[2]:>10,} B  {figures[3]:>3} q"
+            f"  RSS {rss(server.pid)[0]:5.0f} MB",
             flush=True,
         )
     now, peak = rss(server.pid)
@@ -540,6 +639,20 @@ def run_size(app, server, owner, member, count, args):
     )
     rows.append((count, "RSS MB of the serving process (peak in p95)", now, peak, 0, 0))
     return rows, covered
+
+
+def profile(client, path, htmx, api):
+    """One more GET of `path`, profiled by the serving process: its top functions."""
+    with tempfile.NamedTemporaryFile(suffix=".prof", dir=OUT) as dumped:
+        headers = {"X-Bench-Profile": dumped.name}
+        if htmx:
+            headers["HX-Request"] = "true"
+        if api:
+            headers["Authorization"] = f"Bearer {client.bearer}"
+        client.send("GET", path, headers=headers)
+        stats = pstats.Stats(dumped.name, stream=sys.stdout)
+        stats.sort_stats("cumulative").print_stats(25)
+        stats.sort_stats("tottime").print_stats(12)
 
 
 def report(rows, results_path):
@@ -610,6 +723,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--only", default="", help="comma-separated parts of route labels")
+    parser.add_argument(
+        "--profile", type=float, default=0, help="profile a route slower than this (ms)"
+    )
     parser.add_argument("--skip-deploy", action="store_true", help="no deploy (it is long)")
     parser.add_argument(
         "--rls-off", action="store_true", help="serve as a superuser: the policies' cost"
