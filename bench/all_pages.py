@@ -227,11 +227,19 @@ WHERE t.project_id = %(project)s
 # SQL, its canonical JSON and hash by Python), which tests/integration/test_working_parts.py
 # holds equal to the triggers' rows; the seed checks a sample against the triggers' own
 # function (working_table_json) too.
-WORKING_PART_TRIGGERS = [
-    f"{table}_working_part_{kind}"
+# The same for data_field's search_text trigger (migration 0013): each table's text reads its
+# columns, which a fresh database without statistics does by scanning every column of the
+# design, once per table: 30,000 x 630,000 rows. Written once after ANALYZE, by the same
+# function.
+SEED_TRIGGERS = [
+    (table, f"{table}_working_part_{kind}")
     for table in ("data_table", "data_field", "table_relationship")
     for kind in ("added", "changed")
-]
+] + [("data_field", "data_field_search_text_added")]
+SEED_SEARCH_TEXT = """
+UPDATE data_table t SET search_text = search_text_of(t.id, t.name, t.table_name, t.description)
+WHERE t.project_id = %(project)s
+"""
 WRITE_PART = """
 INSERT INTO working_part (project_id, kind, entry_id, bucket, label, body, hash)
 SELECT %(project)s, %(kind)s, p.entry_id, left(p.entry_id, 2), p.label, p.body::json, p.hash
@@ -281,17 +289,19 @@ def linked(project, user, count):
         ("tables", SEED_TABLES, values),
         ("fields", SEED_FIELDS, values),
         ("relationships", SEED_LINKS, values),
+        ("statistics", "ANALYZE data_table, data_field, table_relationship", values),
+        ("search text", SEED_SEARCH_TEXT, values),
         ("definitions", SEED_DEFINITIONS, {**values, "count": len(types), "types": types}),
         ("activity", SEED_ACTIVITY, values),
     ]
     with database.atomic():
-        switch_working_part_triggers("DISABLE")
+        switch_seed_triggers("DISABLE")
         for label, statement, params in steps:
             timed_step(label, statement, params)
         # (A table with trigger events pending cannot be altered: project_change's deferred
         # ones run now rather than at commit.)
         timed_step("deferred triggers", "SET CONSTRAINTS ALL IMMEDIATE", values)
-        switch_working_part_triggers("ENABLE")
+        switch_seed_triggers("ENABLE")
         started = time.perf_counter()
         write_working_parts(project.id)
         print(f"  seed: working parts in {time.perf_counter() - started:.1f} s", flush=True)
@@ -338,9 +348,8 @@ def write_working_parts(project_id, chunk=2000):
             sys.exit(f"the seed's part of table {entry_id} is not the triggers':\n{kept}\n{body}")
 
 
-def switch_working_part_triggers(how):
-    for trigger in WORKING_PART_TRIGGERS:
-        table = trigger.split("_working_part_")[0]
+def switch_seed_triggers(how):
+    for table, trigger in SEED_TRIGGERS:
         database.execute_sql(f"ALTER TABLE {table} {how} TRIGGER {trigger}")
 
 
