@@ -126,7 +126,7 @@ class Client:
     """HTTP/1.1 on one kept-alive connection, with the session cookie and CSRF token."""
 
     def __init__(self, port):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.cookie = None
         self.token = None
         self.bearer = None
@@ -604,6 +604,11 @@ def measure(client, path, htmx, api, label, warmup, runs):
         figures = [timed(client, path, htmx, api, label) for _ in range(runs)]
     except Failed as failed:
         print(f"  {label}: FAILED {failed}", flush=True)
+        return float("nan"), float("nan"), 0, -1
+    except (OSError, http.client.HTTPException) as failed:
+        # A route slower than the client's timeout: reported, and the next on a new connection.
+        print(f"  {label}: FAILED {failed!r}", flush=True)
+        client.conn.close()
         return float("nan"), float("nan"), 0, -1
     times = [f[0] for f in figures]
     p95 = statistics.quantiles(times, n=20, method="inclusive")[18]
