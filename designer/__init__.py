@@ -59,6 +59,9 @@ ENVIRONMENT = {
     "SNAPSHOT_PARTS_BYTES": 48 * 1024 * 1024,
     "VERSION_SNAPSHOTS_BYTES": 32 * 1024 * 1024,
     "CACHE_BYTES": 48 * 1024 * 1024,
+    # A request leaving the worker this much larger makes it return freed memory to the
+    # system (designer/memory.py); 0: never.
+    "MALLOC_TRIM_AFTER_BYTES": 32 * 1024 * 1024,
 }
 
 

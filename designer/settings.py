@@ -46,6 +46,9 @@ class Settings:
     snapshot_parts_bytes: int = 48 * 1024 * 1024
     version_snapshots_bytes: int = 32 * 1024 * 1024
     cache_bytes: int = 192 * 1024 * 1024
+    # After a request leaving the worker this much larger than its last trim, freed memory
+    # is given back to the system (designer/memory.py); 0: never.
+    malloc_trim_after_bytes: int = 32 * 1024 * 1024
 
 
 settings = Settings()
@@ -67,7 +70,9 @@ IMPORT_LIMITS = (
     "import_max_seconds",
 )
 
-CACHE_BUDGETS = ("snapshot_parts_bytes", "version_snapshots_bytes", "cache_bytes")
+CACHE_BUDGETS = (
+    "snapshot_parts_bytes", "version_snapshots_bytes", "cache_bytes", "malloc_trim_after_bytes",
+)  # fmt: skip
 
 
 def configure(config):

@@ -23,6 +23,7 @@ from werkzeug.serving import WSGIRequestHandler
 
 from designer import error_pages
 from designer import locks
+from designer import memory
 from designer import rls
 from designer import serving
 from designer.cli import locks_cli
@@ -245,6 +246,7 @@ def init_app(app):
         app.before_request(load_in_background)
     error_pages.register(app)
     app.after_request(add_headers)
+    memory.init_app(app)
     app.jinja_env.globals["pg_type"] = pg_type
     app.jinja_env.globals["enum_choices"] = enums.choices
     app.jinja_env.globals["shown_type"] = enums.shown_type
