@@ -631,10 +631,13 @@ def run_size(app, server, owner, member, count, args):
     # share the floor's time.
     time.sleep(3)
     floor = measure(anonymous, "/login", False, False, "floor", args.warmup, args.runs)
-    requests, covered = plan(app, data, token, partial=bool(args.only))
+    requests, covered = plan(app, data, token, partial=bool(args.only or args.skip))
     rows = [(count, "floor: GET /login (anonymous)", *floor), *data["saves"]]
     for label, _, path, htmx, api in requests:
         if args.only and not any(part in label for part in args.only.split(",")):
+            continue
+        if args.skip and any(part in label for part in args.skip.split(",")):
+            print(f"  {label:<48} skipped (--skip)", flush=True)
             continue
         figures = measure(client, path, htmx, api, label, args.warmup, args.runs)
         rows.append((count, label, *figures))
@@ -737,6 +740,12 @@ def main():
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--only", default="", help="comma-separated parts of route labels")
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated parts of route labels not to time (a route whose requests outlast"
+        " the client's timeout keeps the server busy for the routes after it)",
+    )
     parser.add_argument(
         "--profile", type=float, default=0, help="profile a route slower than this (ms)"
     )
