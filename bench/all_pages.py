@@ -33,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from urllib.parse import urlencode
 
 from _setup import ADJECTIVES
@@ -102,6 +103,13 @@ class QueryCounting:
             captured["status"], captured["headers"] = status, list(headers)
             return lambda data: None
 
+        held = environ.get("HTTP_X_BENCH_MEMORY")
+        if held and tracemalloc.is_tracing():
+            # What the serving process holds, by the line that allocated it.
+            top = tracemalloc.take_snapshot().statistics("lineno")[:30]
+            pathlib.Path(held).write_text("\n".join(str(stat) for stat in top))
+            start_response("204 No Content", [])
+            return []
         profiled = environ.get("HTTP_X_BENCH_PROFILE")
         profiler = cProfile.Profile() if profiled else None
         with counting_queries() as counter:
@@ -654,6 +662,10 @@ def run_size(app, server, owner, member, count, args):
         f"  RSS of the serving process after {count:,} tables: {now:.0f} MB (peak {peak:.0f} MB)",
         flush=True,
     )
+    if args.tracemalloc:
+        with tempfile.NamedTemporaryFile("r", suffix=".txt", dir=OUT) as held:
+            client.send("GET", "/login", headers={"X-Bench-Memory": held.name})
+            print(f"  what the serving process holds (tracemalloc):\n{held.read()}", flush=True)
     rows.append((count, "RSS MB of the serving process (peak in p95)", now, peak, 0, 0))
     return rows, covered
 
@@ -710,12 +722,12 @@ class Served:
     worker serves it: its RSS is a worker's, not that of the process that seeds 30,000
     tables and saves their versions."""
 
-    def __init__(self, app):
+    def __init__(self, app, trace=False):
         # No connection of this process may be shared with the child.
         database.obj.close_all()
         context = multiprocessing.get_context("fork")
         ready = context.Queue()
-        self.process = context.Process(target=serve_forever, args=(app, ready), daemon=True)
+        self.process = context.Process(target=serve_forever, args=(app, ready, trace), daemon=True)
         self.process.start()
         self.port = ready.get(timeout=120)
         self.pid = self.process.pid
@@ -725,7 +737,9 @@ class Served:
         self.process.join(10)
 
 
-def serve_forever(app, ready):
+def serve_forever(app, ready, trace=False):
+    if trace:
+        tracemalloc.start(1)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = make_server("127.0.0.1", 0, QueryCounting(app), threaded=True)
     server.RequestHandlerClass.protocol_version = "HTTP/1.1"  # keep-alive, as browsers do
@@ -748,6 +762,12 @@ def main():
     )
     parser.add_argument(
         "--profile", type=float, default=0, help="profile a route slower than this (ms)"
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="trace the serving process's allocations and print what it holds after each size"
+        " (slows every route)",
     )
     parser.add_argument("--skip-deploy", action="store_true", help="no deploy (it is long)")
     parser.add_argument(
@@ -785,7 +805,7 @@ def main():
             with app.app_context():
                 upgrade(database.obj)
         accounts.set_hash_cost(1, 1024)
-        server = Served(app)
+        server = Served(app, trace=args.tracemalloc)
         owner = accounts.create_user("bench", "bench@example.com", PASSWORD)
         member = accounts.create_user("member", "member@example.com", PASSWORD)
         rows, covered = [], set()
