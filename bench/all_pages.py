@@ -644,7 +644,8 @@ def run_size(app, server, owner, member, count, args):
     for label, _, path, htmx, api in requests:
         if args.only and not any(part in label for part in args.only.split(",")):
             continue
-        if args.skip and any(part in label for part in args.skip.split(",")):
+        skipping = args.skip and count >= args.skip_from
+        if skipping and any(part in label for part in args.skip.split(",")):
             print(f"  {label:<48} skipped (--skip)", flush=True)
             continue
         figures = measure(client, path, htmx, api, label, args.warmup, args.runs)
@@ -762,6 +763,9 @@ def main():
     )
     parser.add_argument(
         "--profile", type=float, default=0, help="profile a route slower than this (ms)"
+    )
+    parser.add_argument(
+        "--skip-from", type=int, default=0, help="--skip only at this many tables and more"
     )
     parser.add_argument(
         "--tracemalloc",
