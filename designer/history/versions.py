@@ -521,11 +521,12 @@ def manifest_of(version_id):
 
 
 def part_bodies(project_id, hashes):
-    """{hash: parsed body} of some of the project's parts."""
-    if not hashes:
-        return {}
+    """{hash: parsed body} of some of the project's parts (one query, even for none: whether
+    a change's bucket is new depends on its id, and pages run as many queries whatever the
+    design's size)."""
     rows = database.execute_sql(
-        "SELECT hash, body::text FROM schema_part WHERE project_id = %s AND hash = ANY (%s)",
+        "SELECT hash, body::text FROM schema_part"
+        " WHERE project_id = %s AND hash = ANY (%s::text[])",
         (str(project_id), sorted(hashes)),
     ).fetchall()
     values = snapshots.parts.read([text for _, text in rows], canonical=True)
