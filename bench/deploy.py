@@ -24,6 +24,7 @@ from versions import seed
 from designer import accounts
 from designer.database import ddl
 from designer.database import deploy
+from designer.database import pending
 from designer.database import plans
 from designer.database import schema_objects
 from designer.database.records import deployed_snapshot
@@ -163,7 +164,9 @@ def forget_everything():
     if parts is not None:
         parts.clear()
     schema_objects._recent.clear()
-    plans.viewed_plans.clear()
+    pending.pages.clear()
+    pending.planned.clear()
+    pending.affected_tables.clear()
 
 
 def report(deployed, planned):

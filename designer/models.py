@@ -281,6 +281,15 @@ class DataField(BaseModel):
         )
 
 
+# Fields of an enum type by project and enum (migration 0043): which enums a deploy's
+# tables use is read from these alone (designer/database/pending.py).
+DataField.add_index(
+    DataField.index(
+        DataField.project_id, SQL("(field_config ->> 'enum_id')"), name="data_field_enum"
+    ).where(SQL("field_config ->> 'text_type' = 'enum'"))
+)
+
+
 class TableRelationship(BaseModel):
     project = ForeignKeyField(Project, on_delete="CASCADE", backref="relationships", index=False)
     source_table = ForeignKeyField(DataTable, on_delete="CASCADE", backref="outgoing")
@@ -555,6 +564,9 @@ class Deployment(BaseModel):
     duration_ms = IntegerField(null=True, constraints=[Check("duration_ms >= 0")])
     # What the target holds after an applied deployment (the next plan's starting point).
     deployed_snapshot = JSONField(null=True)
+    # The same as a manifest of parts (designer/history/parts.py), for an applied deployment
+    # (migration 0042): pages compare its leaves with the working copy's.
+    manifest = JSONTextField(null=True)
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = Timestamp()
 

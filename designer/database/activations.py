@@ -17,6 +17,7 @@ from peewee import SQL
 
 from designer.activity import recording
 from designer.database import deploy
+from designer.database import pending
 from designer.database.plans import Plan
 from designer.db import database
 from designer.db import parse_id
@@ -165,13 +166,21 @@ def move_to_active(user, project_id, tables):
         log.add("table.status", f"activated {count} table{'s' if count != 1 else ''}: {names}")
 
 
-def preview(user, project_id, table_ids=None, all_drafts=False):
-    """(tables, plan): what activating the chosen Draft tables would run, for review."""
+def preview(user, project_id, table_ids=None, all_drafts=False, start=0):
+    """(tables, pending.Pending): what activating the chosen Draft tables would run, for
+    review, a page of tables from `start`."""
     granted = access(user, project_id, "editor")
     tables = chosen_drafts(granted.project.id, table_ids, all_drafts)
     refuse_incomplete(tables)
+    return tables, pending.viewed(granted.project, start, [str(t.id) for t in tables])
+
+
+def planned(user, project_id, table_ids=None, all_drafts=False):
+    """The whole plan of activating the chosen Draft tables (what a confirmed one runs)."""
+    granted = access(user, project_id, "editor")
+    tables = chosen_drafts(granted.project.id, table_ids, all_drafts)
     ids = [str(t.id) for t in tables]
-    return tables, Plan(granted.project, ids, also=set(ids))
+    return Plan(granted.project, ids, also=set(ids))
 
 
 def activate(user, project_id, table_ids=None, all_drafts=False, dry_run=False, confirm=False):

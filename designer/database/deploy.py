@@ -19,6 +19,7 @@ from designer.database.ddl_terms import DESTRUCTIVE
 from designer.database.plans import Plan
 from designer.database.plans import has_pending
 from designer.database.plans import named_types
+from designer.database.records import deployed_manifest
 from designer.database.records import mark_deployed
 from designer.db import database
 from designer.design import tables
@@ -83,6 +84,7 @@ def run(user, project, table_ids, dry_run, confirm, options, flight):
             **plan.record(user, version, plan=outcome.steps, duration_ms=outcome.duration_ms),
             status="applied",
             deployed_snapshot=None if plan.is_version(version) else plan.desired,
+            manifest=deployed_manifest(project.id, plan.desired, version, plan.tree),
         )
         mark_deployed(project.id, plan.desired)
         with recording(project.id, user) as log:

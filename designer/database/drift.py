@@ -232,6 +232,7 @@ def redeploy(user, project_id, confirm=False, dry_run=False, difference=None):
             recorded["row"] = Deployment.create(
                 **values, plan=outcome.steps, duration_ms=outcome.duration_ms,
                 status="applied", deployed_snapshot=found.snapshot,
+                manifest=records.deployed_manifest(project.id, found.snapshot),
             )  # fmt: skip
             with recording(project.id, user) as log:
                 log.add("deployment.applied", f"put back {what}"[:500], recorded["row"].id)
@@ -286,7 +287,7 @@ def adopt(user, project_id, difference=None):
             from_hash=found.last.to_hash, to_hash=snapshot_hash(adoption.snapshot),
             sql=ADOPTED_SQL, plan=[],
             duration_ms=0, status="applied", deployed_snapshot=adoption.snapshot,
-            created_by=user,
+            manifest=records.deployed_manifest(project.id, adoption.snapshot), created_by=user,
         )  # fmt: skip
         what = chosen.line if chosen else f"the schema of {project.target_schema}"
         with recording(project.id, user) as log:

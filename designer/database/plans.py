@@ -9,15 +9,12 @@ Pages keep their plans against what they are made of; a deploy plans afresh.
 import functools
 
 from designer.database import ddl
-from designer.database.ddl_terms import BLOCKING
-from designer.database.ddl_terms import Step
 from designer.database.records import deployed_snapshot
 from designer.database.records import last_applied
 from designer.db import parse_id
 from designer.design.column_types import UnsafeSetting
 from designer.design.column_types import sql_type
 from designer.design.dependents import using_table
-from designer.design.page_stamps import project_stamp
 from designer.design.partitions import parent_id
 from designer.errors import ValidationFailed
 from designer.history import snapshot as snapshots
@@ -131,9 +128,14 @@ class Plan:
             self.steps = ddl.create_script(self.schema, None) + self.steps
 
     @functools.cached_property
+    def tree(self):
+        """The desired snapshot's parts (designer.history.parts): its hash and manifest."""
+        return versions.tree_of(self.desired)
+
+    @functools.cached_property
     def to_hash(self):
         # Only a recorded deploy needs it: hashing a 3,000-table snapshot is not free.
-        return snapshots.snapshot_hash(self.desired)
+        return self.tree.hash
 
     def is_version(self, version):
         """Whether the target ends up holding exactly `version` (the whole design)."""
@@ -177,45 +179,9 @@ def plan_for(user, project_id, table_ids=None):
     return Plan(granted.project, table_ids)
 
 
-# The Deploy tab and a deployed table's page show a plan on every view, and
-# planning a 3,000-table project takes most of a second. Plans are kept against
-# what they are made of, read from the database on each call: the project's
-# change stamp (its working copy), the last applied deployment (what the target
-# holds) and the target schema. Only pages read them; a deploy plans afresh.
-viewed_plans = KeptAnswers(limit=16)
-
-
-def viewed_plan(project, table_id=None):
-    """The project's plan (or one table's, deployable or not), for showing."""
-    stamp = project_stamp(project.id)
-    last = last_applied(project.id)
-    key = (str(project.id), stamp, last.id if last else None, project.target_schema, table_id)
-
-    def plan():
-        design = versions.working_copy(project.id, stamp)
-        if table_id is None:
-            return Plan(project, design=design, last=last)
-        return Plan(project, [table_id], also={str(table_id)}, design=design, last=last)
-
-    return viewed_plans.get(key, plan)
-
-
 def has_pending(plan):
     """Whether the plan changes anything (more than creating the schema)."""
     return len(plan.steps) > (0 if plan.deployed["tables"] else 1)
-
-
-def pending_for_table(project, table):
-    """The steps that would bring a deployed table up to its design ("changes not deployed")."""
-    if table.deployed_at is None:
-        return []
-    try:
-        plan = viewed_plan(project, str(table.id))
-    except UnsafeSetting as exc:
-        # A setting stored before the rules (an old import's): the page still shows, and says
-        # what keeps the table from being planned, so the field can be put right.
-        return [Step("", BLOCKING, f"cannot be planned: {exc.message}", str(table.id))]
-    return [step for step in plan.steps if step.table_id == str(table.id)]
 
 
 # The compare page's migration, by the key naming its two sides' contents.

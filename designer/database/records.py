@@ -10,16 +10,22 @@ from peewee import fn
 from designer.database import in_flight
 from designer.db import parse_id
 from designer.errors import NotFound
+from designer.history import snapshot as snapshots
 from designer.history import versions
 from designer.history.diff import empty_snapshot
 from designer.models import ADOPTED_SQL
 from designer.models import DataTable
 from designer.models import Deployment
+from designer.models import SchemaPart
 from designer.models import SchemaVersion
 from designer.models import UserName
 from designer.projects import access
 
-LISTED = [f for f in Deployment._meta.sorted_fields if f is not Deployment.deployed_snapshot]
+LISTED = [
+    f
+    for f in Deployment._meta.sorted_fields
+    if f is not Deployment.deployed_snapshot and f is not Deployment.manifest
+]
 
 
 SUMMARY = [f for f in LISTED if f is not Deployment.sql and f is not Deployment.plan]
@@ -69,6 +75,42 @@ def deployed_snapshot(deployment):
         return json.loads(read), len(read)
 
     return versions.cache.get_sized(deployment.to_hash, load)
+
+
+def deployed_manifest(project_id, snapshot, version=None, tree=None):
+    """The manifest of what a deploy leaves on the target, `snapshot`, with the parts the
+    project's store lacks stored (a version's own when it is that version), as a value for
+    Deployment.manifest."""
+    tree = tree or versions.tree_of(snapshot)
+    if version is not None and version.schema_hash == tree.hash:
+        manifest = (
+            SchemaVersion.select(SchemaVersion.manifest.cast("text"))
+            .where(SchemaVersion.id == version.id)
+            .scalar()
+        )
+        if manifest is not None:
+            return SQL("%s::json", (manifest,))
+    leaves = {
+        leaf: (key, entry_id)
+        for key, named in tree.leaves.items()
+        for entry_id, leaf in named.items()
+    }
+    hashes = sorted(set(leaves) | set(tree.texts))
+    present = set()
+    for start in range(0, len(hashes), 5000):
+        present.update(
+            SchemaPart.select(SchemaPart.hash)
+            .where(
+                SchemaPart.project == project_id, SchemaPart.hash.in_(hashes[start : start + 5000])
+            )
+            .scalars()
+        )
+    added = {h: text for h, text in tree.texts.items() if h not in present}
+    for leaf, (key, entry_id) in leaves.items():
+        if leaf not in present and leaf not in added:
+            added[leaf] = snapshots.parts.canonical(snapshot[key][entry_id])
+    versions.store_parts(project_id, added)
+    return SQL("%s::json", (tree.manifest,))
 
 
 def mark_deployed(project_id, desired):

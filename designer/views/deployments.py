@@ -14,6 +14,7 @@ from designer import projects
 from designer.database import activations
 from designer.database import deploy
 from designer.database import drift
+from designer.database import pending
 from designer.database import plans
 from designer.database import records
 from designer.database.ddl_terms import KINDS
@@ -52,15 +53,17 @@ def grouped(plan):
     return groups, {kind: counted.count(kind) for kind in KINDS if kind in counted}
 
 
-def deploy_context(granted, **extra):
-    plan = plans.viewed_plan(granted.project)
-    groups, kinds = grouped(plan)
+def start_of(values):
+    return max(values.get("start", 0, type=int), 0)
+
+
+def deploy_context(granted, start=0, **extra):
+    found = pending.viewed(granted.project, start)
     return {
-        "access": granted, "project": granted.project, "plan": plan, "groups": groups,
-        "kinds": kinds, "pending": plans.has_pending(plan),
+        "access": granted, "project": granted.project, "pending": found,
         "history": records.history(granted.project.id), "result": None, "message": None,
         "drafts": table_list.status_counts(granted.project.id)["draft"],
-        **extra,
+        "shown_steps": settings.page_size, **extra,
     }  # fmt: skip
 
 
@@ -69,7 +72,11 @@ def deploy_context(granted, **extra):
 def index(project_id):
     """The Deploy tab: what is pending, as exact SQL with its safety classes, and history."""
     granted = projects.access(current_user, project_id)
-    return page_or_block(PAGE, "deploy_body", **deploy_context(granted))
+    start = start_of(request.args)
+    context = deploy_context(granted, start)
+    if start and htmx:
+        return block(PAGE, "pending_items", **context)
+    return page_or_block(PAGE, "deploy_body", **context)
 
 
 @contextlib.contextmanager
@@ -118,20 +125,21 @@ def chosen_tables(values):
     return table_ids, all_drafts
 
 
-def activation_context(granted, table_ids, all_drafts, **extra):
-    """The review of an activation: the chosen tables and the plan that activates them,
-    or (message) why they cannot be activated."""
+def activation_context(granted, table_ids, all_drafts, start=0, **extra):
+    """The review of an activation: the chosen tables and what activating them runs (a page
+    of its tables from `start`), or (message) why they cannot be activated."""
     context = {
         "access": granted, "project": granted.project, "table_ids": table_ids,
-        "all_drafts": all_drafts, "chosen": [], "plan": None, "groups": {}, "kinds": {},
-        "result": None, "message": None,
+        "all_drafts": all_drafts, "chosen": [], "pending": None, "result": None,
+        "message": None,
     }  # fmt: skip
     try:
-        chosen, plan = activations.preview(current_user, granted.project.id, table_ids, all_drafts)
+        chosen, found = activations.preview(
+            current_user, granted.project.id, table_ids, all_drafts, start
+        )
     except (Conflict, ValidationFailed) as exc:
         return {**context, "message": exc.message, **extra}
-    groups, kinds = grouped(plan)
-    return {**context, "chosen": chosen, "plan": plan, "groups": groups, "kinds": kinds, **extra}
+    return {**context, "chosen": chosen, "pending": found, **extra}
 
 
 @bp.get("/projects/<project_id>/activations/new")
@@ -140,7 +148,10 @@ def review_activation(project_id):
     """What activating the chosen Draft tables (or all of them) would run, to dry-run or apply."""
     granted = projects.access(current_user, project_id, "editor")
     table_ids, all_drafts = chosen_tables(request.args)
-    context = activation_context(granted, table_ids, all_drafts)
+    start = start_of(request.args)
+    context = activation_context(granted, table_ids, all_drafts, start)
+    if start and htmx and context["pending"] is not None:
+        return block(ACTIVATE, "pending_items", **context)
     # Nothing to activate (or a stale link) is said on the page: reading it refuses nothing.
     return page_or_block(ACTIVATE, "activation_body", **context)
 
@@ -156,9 +167,8 @@ def activate(project_id):
     try:
         steps = []
         if confirm:
-            steps = activations.preview(current_user, granted.project.id, table_ids, all_drafts)[
-                1
-            ].steps
+            steps = activations.planned(current_user, granted.project.id, table_ids, all_drafts)
+            steps = steps.steps
         with critical_locks(destructive_tables(steps)):
             done = activations.activate(
                 current_user, granted.project.id, table_ids, all_drafts, dry_run, confirm

@@ -12,6 +12,7 @@ from designer import activity
 from designer import locks
 from designer import projects
 from designer.database import deploy
+from designer.database import pending
 from designer.database import plans
 from designer.database import records
 from designer.db import utcnow
@@ -200,7 +201,7 @@ def live_context(granted, table):
         "lock_history": locks.history(table.id, limit=10),
         "relationships": relationships.described(table.project_id, table_id=table.id),
         # What a deploy would still change in the database ("N changes not deployed").
-        "pending": plans.pending_for_table(granted.project, table),
+        "pending": pending.for_table(granted.project, table),
         "now": utcnow(),
     }
 

@@ -11,6 +11,7 @@ from peewee import chunked
 from designer import api_tokens
 from designer import projects
 from designer import web
+from designer.database import records
 from designer.db import counting_queries
 from designer.design import enums
 from designer.design import fields
@@ -44,7 +45,8 @@ VARIANTS = {
     "versions.show": ["hx:?tables=1", "hx:?relationships=1"],
     "versions.compare": ["?from=1&to=2", "?from=1&to=working", "hx:?from=&to=1&start=1"],
     "deployments.show": ["hx:?start=1"],
-    "deployments.review_activation": ["?all_drafts=1"],
+    "deployments.review_activation": ["?all_drafts=1", "hx:?all_drafts=1&start=1"],
+    "deployments.index": ["hx:?start=1", "?start=1"],
     "diagram.show": ["?all=1"],
     "api.list_relationships": ["?limit=5&after=table_0001_previous_id_fkey"],
     "api.list_deployments": ["?limit=1"],
@@ -99,6 +101,7 @@ def record_deployment(project, user):
     return Deployment.create(
         project=project.id, target_schema=project.target_schema, status="applied",
         to_hash=snapshot.snapshot_hash(deployed), deployed_snapshot=deployed,
+        manifest=records.deployed_manifest(project.id, deployed),
         sql="".join(f"{s['sql']};\n" for s in steps), plan=steps,
         created_by=user.id, duration_ms=1,
     )  # fmt: skip
