@@ -484,13 +484,7 @@ class Planner:
         else:
             desired.pop("enums", None)
         work["planned"] += len(ids)
-        try:
-            steps = ddl.migration(self.schema, old, desired)
-        except UnsafeSetting as exc:
-            steps = [
-                Step("", BLOCKING, f"cannot be planned: {exc.message}", table_id)
-                for table_id in sorted(ids)
-            ]
+        steps = ddl.migration(self.schema, old, desired)
         found = {table_id: [] for table_id in ids}
         for step in steps:
             if step.table_id in found:
@@ -566,4 +560,13 @@ def for_table(project, table):
         return []
     stamp = project_stamp(project.id)
     last = last_applied(project.id, SUMMARY)
-    return Planner(project, last, stamp, [table.id]).table_steps(table.id)
+    key = (str(project.id), stamp, last.id if last else None, project.target_schema)
+    try:
+        return pages.get(
+            (*key, "table", str(table.id)),
+            lambda: Planner(project, last, stamp, [table.id]).table_steps(table.id),
+        )
+    except UnsafeSetting as exc:
+        # A setting stored before the rules (an old import's): the page still shows, and says
+        # what keeps the table from being planned, so the field can be put right.
+        return [Step("", BLOCKING, f"cannot be planned: {exc.message}", str(table.id))]
