@@ -31,11 +31,6 @@ BYTES_MORE = 64 * 1024
 KNOWN = {
     # deploy: a deployed table's pending changes, the Deploy tab, planned from per-table parts
     "tables.show": "deploy", "tables.live": "deploy", "deployments.index": "deploy",
-    # compare: only the parts whose hashes differ are diffed
-    "versions.compare": "compare", "versions.compare ?from=1&to=2": "compare",
-    "versions.compare ?from=1&to=working": "compare",
-    "versions.compare ?from=&to=1&start=1": "compare",
-    "api.diff": "compare", "api.diff ?from=1&to=2": "compare",
     # exports: files stored once and streamed
     "api.export": "exports", "deployments.export": "exports", "transfer.export": "exports",
     "diagram.download": "exports",
