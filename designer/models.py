@@ -7,6 +7,7 @@ this schema (tests/integration/test_migrations.py compares the two).
 
 from peewee import SQL
 from peewee import BigIntegerField
+from peewee import BlobField
 from peewee import BooleanField
 from peewee import Case
 from peewee import CharField
@@ -475,6 +476,45 @@ class EntryOrder(BaseModel):
         primary_key = CompositeKey("project", "tree", "position")
 
 
+class ExportFile(BaseModel):
+    """A downloaded file kept for the next download of it (migration 0040,
+    designer/interchange/downloads.py): its sizes and how many gzip members it has."""
+
+    id = None
+    project = ForeignKeyField(Project, on_delete="CASCADE", index=False)
+    key = CharField(max_length=64)
+    slot = CharField(max_length=64)
+    raw_size = BigIntegerField(constraints=[Check("raw_size >= 0")])
+    gzip_size = BigIntegerField(constraints=[Check("gzip_size >= 0")])
+    members = IntegerField(constraints=[Check("members >= 0")])
+    created_at = Timestamp()
+
+    class Meta:
+        primary_key = CompositeKey("project", "key")
+
+
+ExportFile.add_index(ExportFile.index(ExportFile.project, ExportFile.slot, name="export_file_slot"))
+
+
+class ExportMember(BaseModel):
+    """One gzip member of a kept file, in its place."""
+
+    id = None
+    project_id = UUIDField()
+    key = CharField(max_length=64)
+    position = IntegerField()
+    body = BlobField()
+
+    class Meta:
+        primary_key = CompositeKey("project_id", "key", "position")
+        constraints = [
+            SQL(
+                "FOREIGN KEY (project_id, key) REFERENCES export_file (project_id, key)"
+                " ON DELETE CASCADE"
+            )
+        ]
+
+
 class ProjectChange(BaseModel):
     """How many transactions changed a project's design or feed: moved by triggers
     (migration 0031), read as the stamp open pages poll and caches are kept against."""
@@ -634,6 +674,8 @@ MODELS = (
     SchemaPart,
     WorkingPart,
     EntryOrder,
+    ExportFile,
+    ExportMember,
     ProjectChange,
     TableLock,
     ActivityEntry,

@@ -40,6 +40,8 @@ PROTECTED_TABLES = (
     "project_enum",
     "project_change",
     "entry_order",
+    "export_file",
+    "export_member",
 )
 
 

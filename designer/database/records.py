@@ -191,3 +191,27 @@ def get_deployment(user, project_id, deployment_id, steps=None):
     if row is None:
         raise NotFound("No such deployment.")
     return row
+
+
+def deployment_heading(project_id, deployment_id):
+    """A deployment's summary (no SQL, no plan) in a project the caller has access to."""
+    row = (
+        Deployment.select(*SUMMARY)
+        .where(
+            Deployment.id == parse_id(deployment_id, "deployment"),
+            Deployment.project == project_id,
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such deployment.")
+    return row
+
+
+def deployment_sql(project_id, deployment_id):
+    """The SQL a deployment ran."""
+    return (
+        Deployment.select(Deployment.sql)
+        .where(Deployment.id == deployment_id, Deployment.project == project_id)
+        .scalar()
+    ) or ""

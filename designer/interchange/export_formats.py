@@ -191,15 +191,29 @@ def full_json_text(snapshot):
     return json.dumps(snapshot, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
+# Each format's file name extension and media type.
+FILE_TYPES = {
+    "sql": ("sql", "application/sql"),
+    "json": ("json", "application/json"),
+    "dbml": ("dbml", "text/plain"),
+    "mermaid": ("mmd", "text/plain"),
+}
+
+
 def export_file(snapshot, fmt, schema, stem):
     """The snapshot as an ExportFile in `fmt` (one of FORMATS)."""
+    extension, mimetype = FILE_TYPES[fmt]
+    return ExportFile(f"{stem}.{extension}", mimetype, export_text(snapshot, fmt, schema))
+
+
+def export_text(snapshot, fmt, schema):
     if fmt == "sql":
-        return ExportFile(f"{stem}.sql", "application/sql", sql_text(snapshot, schema))
+        return sql_text(snapshot, schema)
     if fmt == "json":
-        return ExportFile(f"{stem}.json", "application/json", json_text(snapshot))
+        return json_text(snapshot)
     if fmt == "dbml":
-        return ExportFile(f"{stem}.dbml", "text/plain", dbml_text(snapshot, schema))
-    return ExportFile(f"{stem}.mmd", "text/plain", mermaid_text(snapshot))
+        return dbml_text(snapshot, schema)
+    return mermaid_text(snapshot)
 
 
 def mermaid_text(snapshot):

@@ -4,8 +4,11 @@ import re
 
 from designer import diagram
 from designer import projects
+from designer.design import page_stamps
 from designer.errors import ValidationFailed
 from designer.history import versions
+from designer.interchange import downloads
+from designer.interchange.export_formats import FILE_TYPES
 from designer.interchange.export_formats import FORMATS
 from designer.interchange.export_formats import export_file
 from designer.kept import KeptAnswers
@@ -18,22 +21,65 @@ def file_stem(schema, *qualifiers):
     return re.sub(r"[^\w.-]+", "_", stem)[:120]
 
 
+class Source:
+    """What an export is made of, read without building it: the project, the snapshot's
+    content key (a version's hash, or the working copy's change stamp), the file's stem,
+    and how to get the snapshot (built, or kept, only when asked)."""
+
+    def __init__(self, user, project_id, fmt, version_number=None):
+        if fmt not in FORMATS:
+            message = f"Choose one of: {', '.join(FORMATS)}."
+            raise ValidationFailed(message, {"format": message})
+        self.fmt = fmt
+        self.project = projects.access(user, project_id).project
+        self.schema = self.project.target_schema
+        self.stem = file_stem(self.schema)
+        if version_number in (None, ""):
+            self.stamp = page_stamps.project_stamp(self.project.id)
+            self.key = f"working:{self.project.id}:{self.stamp}"
+            self.version = None
+        else:
+            self.version = versions.get_version(self.project.id, version_number)
+            self.key = self.version.schema_hash
+            self.stem = file_stem(self.schema, f"v{self.version.version_number}")
+
+    def snapshot(self):
+        if self.version is None:
+            return versions.resolve(self.project.id, "working", self.stamp)[0]
+        return versions.snapshot_of(self.version)
+
+    def file(self):
+        return export_file(self.snapshot(), self.fmt, self.schema, self.stem)
+
+    def parts(self):
+        return (self.key, self.fmt, self.schema, self.stem)
+
+    def fixed(self):
+        """Whether the key names one content for good (a stamp read while a change was
+        being written is a key of its own, never met again)."""
+        return self.version is not None or "-" not in self.stamp
+
+
 def export_design(user, project_id, fmt, version_number=None):
     """An ExportFile of the project's design in `fmt`, for any member."""
-    if fmt not in FORMATS:
-        message = f"Choose one of: {', '.join(FORMATS)}."
-        raise ValidationFailed(message, {"format": message})
-    granted = projects.access(user, project_id)
-    project = granted.project
-    stem = file_stem(project.target_schema)
-    if version_number in (None, ""):
-        snapshot, key = versions.resolve(project.id, "working")
-    else:
-        version = versions.get_version(project.id, version_number)
-        snapshot, key = versions.snapshot_of(version), version.schema_hash
-        stem = file_stem(project.target_schema, f"v{version.version_number}")
-    schema = project.target_schema
-    return exported.get((key, fmt, schema, stem), lambda: export_file(snapshot, fmt, schema, stem))
+    source = Source(user, project_id, fmt, version_number)
+    return exported.get(source.parts(), source.file)
+
+
+def download_design(user, project_id, fmt, version_number=None):
+    """The Response downloading the design in `fmt` (downloads: kept in PostgreSQL,
+    streamed, gzip when accepted, 304 to a browser that has it)."""
+    source = Source(user, project_id, fmt, version_number)
+    extension, mimetype = FILE_TYPES[fmt]
+    return downloads.download(
+        source.project.id,
+        ["design", *source.parts()],
+        ["design", fmt, source.stem],
+        f"{source.stem}.{extension}",
+        mimetype,
+        lambda: source.file().text,
+        storable=source.fixed(),
+    )
 
 
 # Files by what they are made of: the snapshot's content key (a version's hash, or the working
@@ -47,3 +93,24 @@ def mermaid_source(granted, focus=None):
     `granted` is their access to the project (projects.access)."""
     snapshot, key = versions.resolve(granted.project.id, "working")
     return exported.get((key, "mermaid", focus), lambda: diagram.mermaid(snapshot, focus))
+
+
+def download_mermaid(granted, focus=None):
+    """The Response downloading the diagram's Mermaid source (see download_design)."""
+    project_id = granted.project.id
+    stamp = page_stamps.project_stamp(project_id)
+
+    def build():
+        snapshot, _ = versions.resolve(project_id, "working", stamp)
+        return diagram.mermaid(snapshot, focus)
+
+    stem = file_stem(granted.project.target_schema, "diagram")
+    return downloads.download(
+        project_id,
+        ["mermaid", f"working:{project_id}:{stamp}", focus],
+        ["mermaid", focus],
+        f"{stem}.mmd",
+        "text/plain",
+        build,
+        storable="-" not in stamp,
+    )

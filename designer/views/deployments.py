@@ -3,7 +3,6 @@
 import contextlib
 
 from flask import Blueprint
-from flask import Response
 from flask import flash
 from flask import render_template
 from flask import request
@@ -23,6 +22,7 @@ from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import Locked
 from designer.errors import ValidationFailed
+from designer.interchange import downloads
 from designer.interchange import exports
 from designer.settings import settings
 from designer.views import block
@@ -210,11 +210,17 @@ def show(project_id, deployment_id):
 def sql(project_id, deployment_id):
     """Download the SQL a deployment ran."""
     granted = projects.access(current_user, project_id)
-    row = records.get_deployment(current_user, granted.project.id, deployment_id)
+    row = records.deployment_heading(granted.project.id, deployment_id)
     stem = exports.file_stem(row.target_schema, "deploy", f"{row.created_at:%Y%m%d-%H%M%S}")
-    name = f"{stem}.sql"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    return Response(row.sql, mimetype="application/sql", headers=headers)
+    # A deployment's SQL is written with its row and never changes: kept under its id.
+    return downloads.download(
+        granted.project.id,
+        ["deployment", str(row.id)],
+        ["deployment", str(row.id)],
+        f"{stem}.sql",
+        "application/sql",
+        lambda: records.deployment_sql(granted.project.id, row.id),
+    )
 
 
 @bp.get("/projects/<project_id>/drift")
@@ -259,9 +265,7 @@ def adopt(project_id):
 @login_required
 def export(project_id):
     """Download the design's full CREATE script (the Import & export tab's SQL export)."""
-    exported = exports.export_design(current_user, project_id, "sql")
-    headers = {"Content-Disposition": f'attachment; filename="{exported.filename}"'}
-    return Response(exported.text, mimetype=exported.mimetype, headers=headers)
+    return exports.download_design(current_user, project_id, "sql")
 
 
 @bp.post("/tables/<table_id>/drop")

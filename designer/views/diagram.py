@@ -72,10 +72,4 @@ def find_tables(project_id):
 def download(project_id):
     """The Mermaid source as a file."""
     granted = projects.access(current_user, project_id)
-    text = exports.mermaid_source(granted, request.args.get("focus") or None)
-    name = exports.file_stem(granted.project.target_schema, "diagram")
-    return Response(
-        text,
-        mimetype="text/plain",
-        headers={"Content-Disposition": f'attachment; filename="{name}.mmd"'},
-    )
+    return exports.download_mermaid(granted, request.args.get("focus") or None)

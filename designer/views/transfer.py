@@ -5,7 +5,6 @@ import re
 
 import psycopg2
 from flask import Blueprint
-from flask import Response
 from flask import flash
 from flask import render_template
 from flask import request
@@ -105,9 +104,7 @@ def previewed(plan, fmt, source, filename, **context):
 @login_required
 def export(project_id, fmt):
     """Download the design (or version=<n>) as sql, json, dbml or mermaid."""
-    exported = exports.export_design(current_user, project_id, fmt, request.args.get("version"))
-    headers = {"Content-Disposition": f'attachment; filename="{exported.filename}"'}
-    return Response(exported.text, mimetype=exported.mimetype, headers=headers)
+    return exports.download_design(current_user, project_id, fmt, request.args.get("version"))
 
 
 @bp.post("/projects/<project_id>/import/preview")

@@ -151,8 +151,9 @@ def api(app):
     return make
 
 
-# Kept answers, not the design: a version page viewed writes its order (migrations/0032).
-NOT_STATE = ("schema_migration", "entry_order")
+# Kept answers, not the design: a version page viewed writes its order (migrations/0032),
+# a download keeps its file (0040).
+NOT_STATE = ("schema_migration", "entry_order", "export_file", "export_member")
 
 
 def fingerprint():

@@ -19,6 +19,7 @@ from designer.design import fields
 from designer.design import relationships
 from designer.design import tables
 from designer.history import versions
+from designer.interchange import downloads
 from designer.rls import UnsafeDatabaseRole
 
 # Each protected table, and its column naming the project of a row.
@@ -38,6 +39,8 @@ PROJECT_OF = {
     "project_enum": "project_id",
     "project_change": "project_id",
     "entry_order": "project_id",
+    "export_file": "project_id",
+    "export_member": "project_id",
 }
 # A row's key, where it is not `id`: a version's part is named by its hash in its project,
 # a working copy's part by its entry's id, a project's change counter by its project,
@@ -47,12 +50,15 @@ KEY_OF = {
     "working_part": "entry_id",
     "project_change": "project_id",
     "entry_order": "entry_id",
+    "export_file": "key",
+    "export_member": "key",
 }
 # Append-only for the app role (migrations/0016): test_app_role_rights checks it.
 APPEND_ONLY = {"activity_entry"}
 WRITABLE = [table for table in PROJECT_OF if table not in APPEND_ONLY]
 # Derived from what a viewer reads, and written when they view it (migrations/0032).
-VIEWERS_WRITE = {"entry_order"}
+# A downloaded file is kept when any member downloads it (migrations/0040).
+VIEWERS_WRITE = {"entry_order", "export_file", "export_member"}
 
 
 def test_every_protected_table_is_checked_here():
@@ -90,6 +96,8 @@ def fill(user, name):
     # A version page viewed: its tables' order is kept (migrations/0032).
     assert versions.entries_page(version, "tables", 0, 10)[1] == 2
     locks.acquire(two.id, user, "pessimistic", "raw SQL test")
+    # A download kept (migrations/0040).
+    downloads.keep(project.id, ["rls", str(project.id)], ["rls"], lambda: "-- kept")
     return project
 
 

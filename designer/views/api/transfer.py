@@ -1,6 +1,5 @@
 """JSON API: export a design, preview and run imports."""
 
-from flask import Response
 from flask import g
 from flask import jsonify
 from flask import request
@@ -14,17 +13,12 @@ from designer.views.api import bp
 from designer.views.api.messages import accepts
 
 
-def download(exported):
-    headers = {"Content-Disposition": f'attachment; filename="{exported.filename}"'}
-    return Response(exported.text, mimetype=exported.mimetype, headers=headers)
-
-
 @bp.get("/projects/<project_id>/export")
 def export(project_id):
     """The design as a file: format=sql|json|dbml|mermaid, version=<n> for a saved version."""
     fmt = request.args.get("format", "sql")
     version = request.args.get("version")
-    return download(exports.export_design(g.api_user, project_id, fmt, version))
+    return exports.download_design(g.api_user, project_id, fmt, version)
 
 
 def imported_json(plan, version, project_id):
