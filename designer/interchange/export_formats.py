@@ -76,14 +76,26 @@ def is_key(value, entries):
 # copy's snapshots share the entries of unchanged tables (designer.history.snapshot's Parts,
 # keyed by each table's text): after a one-table change, an export writes that table's piece
 # and joins the others. An entry is held (so its id stays its own) by its piece; snapshots
-# are read-only. A 3,000-table project has about 12,000 pieces in the four formats.
-fragments = KeptAnswers(limit=16000)
+# are read-only. A 3,000-table project has about 12,000 pieces in the four formats, a
+# 30,000-table one 120,000: bounded by bytes (the pool's budget, designer.kept), not by a
+# count a large schema outgrows (at 16,000 pieces a 30,000-table export wrote every piece).
+fragments = KeptAnswers(limit=1_000_000)
+# Pieces written (not found kept), for tests: an export after a one-table change writes one.
+work = {"pieces": 0}
 
 
 def piece(key, table, compute):
     """compute()'s text for `table`, kept by `key` and the table entry's identity."""
-    kept, text = fragments.get((*key, id(table)), lambda: (table, compute()))
-    return text if kept is table else compute()
+
+    def written():
+        work["pieces"] += 1
+        return table, compute()
+
+    kept, text = fragments.get((*key, id(table)), written)
+    if kept is table:
+        return text
+    work["pieces"] += 1
+    return compute()
 
 
 # The last few designs' object names, offered to the next as `reuse`: a table equal there
