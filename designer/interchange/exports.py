@@ -84,15 +84,9 @@ def download_design(user, project_id, fmt, version_number=None):
 
 # Files by what they are made of: the snapshot's content key (a version's hash, or the working
 # copy's change stamp), the format, the target schema and the file's name. A 3,000-table
-# export takes seconds to write and is megabytes long, so only a few are kept.
+# export takes seconds to write and is megabytes long, so only a few are kept (under the
+# pool's byte budget). Downloads do not keep files here: PostgreSQL keeps them (downloads).
 exported = KeptAnswers(limit=6)
-
-
-def mermaid_source(granted, focus=None):
-    """The diagram's Mermaid source (around `focus`, a table name, when given), for any member:
-    `granted` is their access to the project (projects.access)."""
-    snapshot, key = versions.resolve(granted.project.id, "working")
-    return exported.get((key, "mermaid", focus), lambda: diagram.mermaid(snapshot, focus))
 
 
 def download_mermaid(granted, focus=None):
