@@ -31,6 +31,8 @@ from designer.db import database
 
 # Text per gzip member: the most a worker holds of a file it streams (unpacked).
 MEMBER_BYTES = 1024 * 1024
+# Members read by one query (a round trip each BATCH megabytes of text, a few hundred KB).
+BATCH = 8
 # zlib's fastest level: a 30,000-table file is packed in the request that writes it, and
 # level 1 packs SQL text some 5 times at about three times the speed of level 6.
 LEVEL = 1
@@ -47,13 +49,26 @@ def digest(parts):
     return hashlib.sha256(json.dumps(parts, default=str).encode("utf-8")).hexdigest()
 
 
-def pack(data):
-    """(gzip members, text bytes): `data` (bytes) in members of MEMBER_BYTES each."""
-    members = []
-    for start in range(0, len(data), MEMBER_BYTES):
+def pack(parts):
+    """(gzip members, bytes of text) of a text given as parts (str), packed as they come:
+    each member MEMBER_BYTES of the text's UTF-8 (the last one less), so no more than a
+    member's worth of the text is held at once."""
+    members, buffer, size = [], bytearray(), 0
+
+    def member(data):
         packer = zlib.compressobj(LEVEL, zlib.DEFLATED, 31)
-        members.append(packer.compress(data[start : start + MEMBER_BYTES]) + packer.flush())
-    return members
+        members.append(packer.compress(data) + packer.flush())
+
+    for part in [parts] if isinstance(parts, str) else parts:
+        data = part.encode("utf-8")
+        size += len(data)
+        buffer += data
+        while len(buffer) >= MEMBER_BYTES:
+            member(bytes(buffer[:MEMBER_BYTES]))
+            del buffer[:MEMBER_BYTES]
+    if buffer:
+        member(bytes(buffer))
+    return members, size
 
 
 # Who the connection acts for (designer.rls: the user and an API token's scope), read when
@@ -74,27 +89,34 @@ class Kept:
         self.raw_size, self.gzip_size, self.members = raw_size, gzip_size, members
         self.scope = scope
 
-    def member(self, position):
-        """One member's bytes (None when the file has gone since it was found)."""
-        row = database.execute_sql(
-            "SELECT body FROM export_member WHERE project_id = %s AND key = %s AND position = %s",
-            (self.project_id, self.key, position),
-        ).fetchone()
-        return None if row is None else bytes(row[0])
+    def batch(self, start):
+        """The bytes of members start.. start + BATCH - 1 (fewer when the file has gone
+        since it was found)."""
+        rows = database.execute_sql(
+            "SELECT body FROM export_member WHERE project_id = %s AND key = %s"
+            " AND position >= %s AND position < %s ORDER BY position",
+            (self.project_id, self.key, start, start + BATCH),
+        ).fetchall()
+        return [bytes(body) for (body,) in rows]
 
-    def packed(self):
+    def batches(self):
         if self.scope is not None and has_request_context():
             database.execute_sql(SET_SCOPE, [value or "" for value in self.scope])
             g.acting_for = "download"  # (cleared at the stream's end, designer.db)
-        for position in range(self.members):
-            body = self.member(position)
-            if body is None:
+        for start in range(0, self.members, BATCH):
+            bodies = self.batch(start)
+            yield bodies
+            if len(bodies) < min(BATCH, self.members - start):
                 return  # (replaced meanwhile: the client sees a short body, never a wrong one)
-            yield body
+
+    def packed(self):
+        for bodies in self.batches():
+            yield b"".join(bodies)
 
     def unpacked(self):
-        for body in self.packed():
-            yield zlib.decompress(body, 31)
+        for bodies in self.batches():
+            for body in bodies:
+                yield zlib.decompress(body, 31)
 
 
 def find(project_id, key):
@@ -108,14 +130,14 @@ def find(project_id, key):
     return Kept(project_id, key, *row[:3], scope=row[3:])
 
 
-def store(project_id, key, slot, data, members):
+def store(project_id, key, slot, size, members):
     """Keep a file's members (a newer file of its slot replaces the older ones)."""
     project = str(project_id)
     with database.atomic():
         inserted = database.execute_sql(
             "INSERT INTO export_file (project_id, key, slot, raw_size, gzip_size, members)"
             " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING key",
-            (project, key, slot, len(data), sum(map(len, members)), len(members)),
+            (project, key, slot, size, sum(map(len, members)), len(members)),
         ).fetchone()
         if inserted is None:
             return  # (another request stored it first)
@@ -135,24 +157,23 @@ def store(project_id, key, slot, data, members):
 
 
 def keep(project_id, parts, slot, build, storable=True):
-    """(Kept or None, text bytes or None, members or None): the file `parts` names, found
-    kept, or built by `build()` (its text) and stored (unless not `storable`: a key that
-    names no fixed content)."""
+    """(Kept or None, members, bytes of text): the file `parts` names, found kept, or built by
+    `build()` (its text, or its text's parts) and stored (unless not `storable`: a key
+    that names no fixed content)."""
     key = digest(parts)
     found = find(project_id, key)
     if found is not None:
-        return found, None, None
-    data = build().encode("utf-8")
+        return found, None, found.raw_size
+    members, size = pack(build())
     work["built"] += 1
-    members = pack(data)
     if storable:
         try:
             with database.atomic():
-                store(project_id, key, digest([slot]), data, members)
+                store(project_id, key, digest([slot]), size, members)
         except Exception:
             # Served all the same: a file not kept is written again next time.
             logging.getLogger(__name__).exception("an export could not be kept")
-    return None, data, members
+    return None, members, size
 
 
 def accepts_gzip():
@@ -171,13 +192,15 @@ def download(project_id, parts, slot, filename, mimetype, build, storable=True):
         response = Response(status=304, headers=headers)
         response.set_etag(etag)
         return response
-    kept, data, members = keep(project_id, parts, slot, build, storable)
+    kept, members, size = keep(project_id, parts, slot, build, storable)
     gzip = accepts_gzip()
     if gzip:
         headers["Content-Encoding"] = "gzip"
     if kept is None:
-        body = b"".join(members) if gzip else data
-        response = Response(body, mimetype=mimetype, headers=headers)
+        # Just written: its members are at hand (unpacked one at a time when asked).
+        chunks = members if gzip else (zlib.decompress(m, 31) for m in members)
+        response = Response(chunks, mimetype=mimetype, headers=headers)
+        response.content_length = sum(map(len, members)) if gzip else size
     else:
         chunks = kept.packed() if gzip else kept.unpacked()
         response = Response(stream_with_context(chunks), mimetype=mimetype, headers=headers)

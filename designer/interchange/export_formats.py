@@ -124,9 +124,14 @@ def sql_text(snapshot, schema):
     """The CREATE script of the live design (as ddl.create_script writes it), from pieces:
     the enum types, each table's CREATE TABLE with its indexes and comments, then the
     foreign keys, then the comments on constraints and indexes."""
+    return "".join(sql_parts(snapshot, schema))
+
+
+def sql_parts(snapshot, schema):
+    """sql_text's text in parts, written as they are read (see export_parts)."""
     design, notes = exportable(snapshot)
     with enum_types(design.get("enums"), schema):
-        return sql_pieces(design, notes, schema)
+        yield from sql_pieces(design, notes, schema)
 
 
 def sql_pieces(design, notes, schema):
@@ -134,22 +139,21 @@ def sql_pieces(design, notes, schema):
     ctx = ExportContext(schema, design, names)
     enums = {"enums": design["enums"]} if design.get("enums") else {}
     empty = {**empty_snapshot(), **enums, "tables": {}, "relationships": {}}
-    pieces = [comments(notes, "--"), ddl.script(ddl.create_script(schema, empty))]
+    yield comments(notes, "--")
+    yield ddl.script(ddl.create_script(schema, empty))
     ordered = sorted(design["tables"], key=lambda tid: design["tables"][tid]["table_name"])
+    enums_key = enum_key(design)
     for table_id in ordered:
         table_names = tuple(names[table_id].items())
-        key = ("sql", schema, table_names, enum_key(design))
-        pieces.append(
-            piece(
-                key,
-                design["tables"][table_id],
-                lambda tid=table_id: ddl.script(ddl.create_table(ctx, tid)),
-            )
+        key = ("sql", schema, table_names, enums_key)
+        yield piece(
+            key,
+            design["tables"][table_id],
+            lambda tid=table_id: ddl.script(ddl.create_table(ctx, tid)),
         )
-    pieces.append(ddl.script(ddl.add_foreign_keys(ctx, [], ordered)))
+    yield ddl.script(ddl.add_foreign_keys(ctx, [], ordered))
     # Comments on uniques, CHECKs and indexes last, where the CREATE script has them.
-    pieces.append(ddl.script(ddl.structure_comments(ctx, list(design["tables"]), [])))
-    return "".join(pieces)
+    yield ddl.script(ddl.structure_comments(ctx, list(design["tables"]), []))
 
 
 def full_sql_text(snapshot, schema):
@@ -173,23 +177,30 @@ def json_text(snapshot):
     """The whole snapshot (Deleted tables too), so an import gives back the same hash.
 
     Written as json.dumps(indent=2) writes it, from each table's piece indented in place."""
+    return "".join(json_parts(snapshot))
+
+
+def json_parts(snapshot):
+    """json_text's text in parts (see export_parts)."""
     if snapshot.keys() != {"format", "relationships", "tables"} or not all(
         isinstance(tid, str) for tid in snapshot["tables"]
     ):
-        return full_json_text(snapshot)
+        yield full_json_text(snapshot)
+        return
     tables = snapshot["tables"]
-    entries = [
-        f"    {json.dumps(tid, ensure_ascii=False)}: "
-        + piece(("json",), tables[tid], lambda tid=tid: nested(tables[tid], 2))
-        for tid in sorted(tables)
-    ]
-    body = "{\n" + ",\n".join(entries) + "\n  }" if entries else "{}"
     enums = f'  "enums": {nested(snapshot["enums"], 1)},\n' if snapshot.get("enums") else ""
-    return (
+    yield (
         f'{{\n{enums}  "format": {nested(snapshot["format"], 1)},\n'
         f'  "relationships": {nested(snapshot["relationships"], 1)},\n'
-        f'  "tables": {body}\n}}\n'
+        '  "tables": '
     )
+    if not tables:
+        yield "{}\n}\n"
+        return
+    for number, tid in enumerate(sorted(tables)):
+        yield ("{\n" if number == 0 else ",\n") + f"    {json.dumps(tid, ensure_ascii=False)}: "
+        yield piece(("json",), tables[tid], lambda tid=tid: nested(tables[tid], 2))
+    yield "\n  }\n}\n"
 
 
 def nested(value, level):
@@ -219,31 +230,63 @@ def export_file(snapshot, fmt, schema, stem):
 
 
 def export_text(snapshot, fmt, schema):
+    return "".join(export_parts(snapshot, fmt, schema))
+
+
+def export_parts(snapshot, fmt, schema):
+    """The file's text in parts, each written when asked for (the pieces of tables, line
+    breaks...): a caller packing them as they come never holds the whole text."""
     if fmt == "sql":
-        return sql_text(snapshot, schema)
+        return sql_parts(snapshot, schema)
     if fmt == "json":
-        return json_text(snapshot)
+        return json_parts(snapshot)
     if fmt == "dbml":
-        return dbml_text(snapshot, schema)
-    return mermaid_text(snapshot)
+        return joined_lines(dbml_lines(snapshot, schema), rstrip=True)
+    return joined_lines(mermaid_lines(snapshot))
+
+
+def joined_lines(lines, rstrip=False):
+    """The parts of "\\n".join(lines) + "\\n" (with `rstrip`, of its text before the last
+    line break stripped of line breaks), one line or line break at a time: no part is
+    copied into a larger text."""
+    held, last = [], None  # (rstrip) line breaks after `last`, the last line with text
+    for number, line in enumerate(lines):
+        for part in ("\n", line) if number else (line,):
+            if not rstrip:
+                yield part
+            elif part.strip("\n") == "":
+                held.append(part)
+            else:
+                if last is not None:
+                    yield last
+                yield from held
+                held, last = [], part
+    if rstrip and last is not None:
+        yield last.rstrip("\n")
+    yield "\n"
 
 
 def mermaid_text(snapshot):
     """diagram.mermaid(snapshot), from each table's entity kept as a piece."""
+    return "".join(joined_lines(mermaid_lines(snapshot)))
+
+
+def mermaid_lines(snapshot):
     design, notes = exportable(snapshot)
     tables = design["tables"]
     relationships = diagram.between(design["relationships"].values(), tables)
     foreign_keys = {r["target_field_id"] for r in relationships if r["target_field_id"]}
-    lines = ["erDiagram", *comments(notes, "%%").splitlines()]
+    yield "erDiagram"
+    yield from comments(notes, "%%").splitlines()
+    enums_key = enum_key(design)
     with enum_types(design.get("enums")):
         for table in sorted(tables.values(), key=lambda t: t["table_name"]):
             ids = (f["id"] for f in table["fields"].values() if f["id"] in foreign_keys)
             marked = tuple(sorted(ids))
             entity = lambda t=table: "\n".join(diagram.entity(t, foreign_keys))  # noqa: E731
-            lines.append(piece(("mermaid", marked, enum_key(design)), table, entity))
+            yield piece(("mermaid", marked, enums_key), table, entity)
     for rel in sorted(relationships, key=lambda r: r["relationship_name"]):
-        lines.append(diagram.relationship_line(rel, tables))
-    return "\n".join(lines) + "\n"
+        yield diagram.relationship_line(rel, tables)
 
 
 def full_text(snapshot, fmt, schema):
@@ -491,36 +534,35 @@ def dbml_block(table):
 
 def dbml_text(snapshot, schema, pieces=True):
     """DBML of the live design: tables with their columns' settings, then the refs."""
+    return "".join(joined_lines(dbml_lines(snapshot, schema, pieces), rstrip=True))
+
+
+def dbml_lines(snapshot, schema, pieces=True):
     design, notes = exportable(snapshot)
-    lines = [
-        *comments(notes, "//").splitlines(),
-        f"Project {dbml_name(schema)} {{",
-        "  database_type: 'PostgreSQL'",
-        "}",
-        "",
-    ]
+    yield from comments(notes, "//").splitlines()
+    yield from [f"Project {dbml_name(schema)} {{", "  database_type: 'PostgreSQL'", "}", ""]
     for enum in sorted(design.get("enums", {}).values(), key=lambda e: e["name"]):
-        lines += [f"Enum {dbml_name(enum['name'])} {{"]
-        lines += [f"  {dbml_name(label)}" for label in enum["labels"]]
-        lines += ["}", ""]
+        yield f"Enum {dbml_name(enum['name'])} {{"
+        yield from (f"  {dbml_name(label)}" for label in enum["labels"])
+        yield from ["}", ""]
+    enums_key = enum_key(design)
     with enum_types(design.get("enums")):
         for table in sorted(design["tables"].values(), key=lambda t: t["table_name"]):
             spec = partition_of(table)
             if spec:
                 # No table of its own: its columns are its parent's.
                 parent = design["tables"][spec["table_id"]]["table_name"]
-                lines += [
+                yield (
                     f"// {table['table_name']} left out: partition of {parent}: {spec['bound']}"
-                    " (DBML cannot say partitioning)",
-                    "",
-                ]
+                    " (DBML cannot say partitioning)"
+                )
+                yield ""
                 continue
             if pieces:
                 block = lambda t=table: dbml_block(t)  # noqa: E731
-                lines.append(piece(("dbml", enum_key(design)), table, block))
+                yield piece(("dbml", enums_key), table, block)
             else:
-                lines += [*dbml_table(table), ""]
+                yield from [*dbml_table(table), ""]
     # In id order, the order the SQL export lists foreign keys in (and an import keeps).
     rels = [rel for _, rel in sorted(design["relationships"].items())]
-    lines += [dbml_ref(design, rel) for rel in rels if rel.get("target_field_id")]
-    return "\n".join(lines).rstrip("\n") + "\n"
+    yield from (dbml_ref(design, rel) for rel in rels if rel.get("target_field_id"))

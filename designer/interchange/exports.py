@@ -11,6 +11,7 @@ from designer.interchange import downloads
 from designer.interchange.export_formats import FILE_TYPES
 from designer.interchange.export_formats import FORMATS
 from designer.interchange.export_formats import export_file
+from designer.interchange.export_formats import export_parts
 from designer.kept import KeptAnswers
 
 
@@ -51,7 +52,11 @@ class Source:
     def file(self):
         return export_file(self.snapshot(), self.fmt, self.schema, self.stem)
 
-    def parts(self):
+    def text_parts(self):
+        """The file's text in parts, written as they are asked for (export_parts)."""
+        return export_parts(self.snapshot(), self.fmt, self.schema)
+
+    def key_parts(self):
         return (self.key, self.fmt, self.schema, self.stem)
 
     def fixed(self):
@@ -63,7 +68,7 @@ class Source:
 def export_design(user, project_id, fmt, version_number=None):
     """An ExportFile of the project's design in `fmt`, for any member."""
     source = Source(user, project_id, fmt, version_number)
-    return exported.get(source.parts(), source.file)
+    return exported.get(source.key_parts(), source.file)
 
 
 def download_design(user, project_id, fmt, version_number=None):
@@ -73,11 +78,11 @@ def download_design(user, project_id, fmt, version_number=None):
     extension, mimetype = FILE_TYPES[fmt]
     return downloads.download(
         source.project.id,
-        ["design", *source.parts()],
+        ["design", *source.key_parts()],
         ["design", fmt, source.stem],
         f"{source.stem}.{extension}",
         mimetype,
-        lambda: source.file().text,
+        source.text_parts,
         storable=source.fixed(),
     )
 
