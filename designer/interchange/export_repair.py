@@ -24,6 +24,7 @@ from designer.design.structure import KINDS
 from designer.design.structure import NOUN
 from designer.design.structure import structure_problems
 from designer.history.snapshot import FIELD_COLUMNS
+from designer.kept import Held
 from designer.kept import KeptAnswers
 from designer.models import MAX_DESCRIPTION
 from designer.models import TABLE_STATUSES
@@ -34,7 +35,7 @@ SAFE_WORD = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 RESET = {"default_value": None, "is_required": False, "sort_order": 0}
 # Each sound table by its entry's identity (entries of unchanged tables are shared by the
 # working copy's snapshots, as export pieces are).
-sound_tables = KeptAnswers(limit=8000)
+sound_tables = KeptAnswers(limit=1_000_000)  # (bounded by bytes: 30,000 tables outgrew 8,000)
 
 
 def word(value):
@@ -101,8 +102,18 @@ def sound_table(table, enums=None):
     repaired copy, or None when not even that passes."""
     enums = enums or {}
     key = (id(table), tuple(sorted(enums)))
-    kept, result = sound_tables.get(key, lambda: (table, repaired_table(table, enums)))
-    return result if kept is table else repaired_table(table, enums)
+
+    def compute():
+        # The entry and, when the rules accept it, the result (the same entry) are held, not
+        # weighed: a snapshot's cache weighs them (weighed here, 3,000 tables' answers
+        # outweighed the pool and were dropped as they were kept).
+        result, notes = repaired_table(table, enums)
+        return Held(table), Held(result) if result is table else result, notes
+
+    held, result, notes = sound_tables.get(key, compute)
+    if held.value is not table:
+        return repaired_table(table, enums)
+    return (result.value if isinstance(result, Held) else result), notes
 
 
 def accepted(table, enums=None):

@@ -16,6 +16,7 @@ from designer.interchange import exports
 from designer.interchange import imports
 from designer.models import DataTable
 from designer.models import ExportFile
+from designer.settings import settings
 
 DATA = pathlib.Path(__file__).parent.parent / "data"
 
@@ -122,3 +123,16 @@ def test_the_diagram_downloads_as_a_kept_file(alice, rich, signed_in):
     for _ in range(2):
         response = browser.get(path, htmx=False, headers={"Accept-Encoding": "gzip"})
         assert gzip.decompress(response.get_data()).decode() == exports.diagram.mermaid(snapshot)
+
+
+@pytest.mark.parametrize("fmt", export_formats.FORMATS)
+def test_pieces_weigh_their_text_so_a_small_budget_still_keeps_them(alice, rich, monkeypatch, fmt):
+    # 64 KB: some 40 pieces' texts, and less than two of this design's table entries as
+    # kept.weight estimates them (a piece weighed with its entry was dropped as it was kept).
+    monkeypatch.setattr(settings, "cache_bytes", 64 * 1024)
+    exports.export_design(alice, rich.id, fmt)
+    orders = DataTable.get(DataTable.project == rich.id, DataTable.table_name == "orders")
+    tables.update_table(alice, orders.id, orders.revision, description="Changed.")
+    before = export_formats.work["pieces"]
+    exports.export_design(alice, rich.id, fmt)
+    assert export_formats.work["pieces"] - before == 1
