@@ -694,23 +694,38 @@ def compare_keyed(project_id, old_ref, new_ref):
         key = (old_key, new_key)
 
         def load():
-            found = compared(project_id, old_version, new_version)
-            if found is not None:
-                return found
+            if key not in whole_pairs:
+                found = compared(project_id, old_version, new_version)
+                if found is not None:
+                    return found
+                with whole_pairs_lock:
+                    whole_pairs[key] = True
+                    while len(whole_pairs) > 256:
+                        whole_pairs.popitem(last=False)
             old = snapshot_of(old_version) if old_version else working_copy(project_id)
             new = snapshot_of(new_version) if new_version else working_copy(project_id)
-            return old, new, diff(old, new)
+            return old, new, whole_diffs.get(key, lambda: diff(old, new))
 
         return *diffs.get(key, load), key
 
 
+# Pairs compared whole (by key): a version stored whole, names that depend on tables not
+# read, or a cut of most of the design (LARGE_CUT tables or more: reading it by parts saves
+# nothing, and the whole snapshots and their changes are kept where a cut too large for
+# `diffs` would be made again at each view). Their changes are kept on their own.
+whole_pairs = OrderedDict()
+whole_pairs_lock = threading.Lock()
+whole_diffs = KeptAnswers(limit=16)
+LARGE_CUT = 1000
+
+
 def compared(project_id, old_version, new_version):
     """(old, new, changes) from the parts that differ, or None when the whole snapshots
-    are needed (a version stored whole, or names that depend on tables not read)."""
+    are needed (see whole_pairs)."""
     found = comparing.cut_of(
         project_id, old_version, new_version, lambda version: manifest_of(version.id)
     )
-    if found is None:
+    if found is None or len(found[0]["tables"]) + len(found[1]["tables"]) >= LARGE_CUT:
         return None
     old, new, named = comparing.context(*found)
     if not comparing.names_are_local(old, new, named, found[2]):
