@@ -1,5 +1,7 @@
 """In the browser: two tables linked, and the link on the diagram."""
 
+import contextlib
+
 import pytest
 from playwright.sync_api import expect
 
@@ -92,3 +94,39 @@ def test_the_diagram_follows_edits_without_a_reload(page, user, shop):
     tables.create_table(user, shop.id, "Invoices")
     expect(svg).to_contain_text("invoices", timeout=8_000)
     expect(page.get_by_text("could not be drawn")).to_have_count(0)
+
+
+def test_a_second_change_made_while_the_first_refresh_is_slow_is_the_one_shown(page, user, shop):
+    """A refresh still on its way when the same picker changes again gives way to the newer
+    one: it was queued behind the slow one, then dropped when that one replaced the form, so
+    the form showed the first value's state (the new column's name empty)."""
+    tables.create_table(user, shop.id, "Customers")
+    tables.create_table(user, shop.id, "Orders")
+    sign_in(page)
+    page.goto(f"/projects/{shop.id}/relationships")
+    page.get_by_label("Many table").fill("Orders")
+    page.get_by_label("Many table").press("Tab")
+    expect(page.get_by_label("New column name")).to_have_value("")
+    held = []
+
+    def hold_the_first(route):
+        if "source_table=cust" in route.request.url and not held:
+            held.append(route)  # answered late, below
+        else:
+            route.continue_()
+
+    page.route("**/relationships/form*", hold_the_first)
+    one = page.get_by_label("One table")
+    one.fill("cust")
+    one.press("Tab")
+    page.wait_for_function("() => true")  # let the held request leave
+    assert held, "the first refresh was not sent"
+    one.fill("Customers")
+    one.press("Tab")
+    expect(page.get_by_label("New column name")).to_have_value("customer_id")
+    # The browser gave the held request up already (the point of the fix): answering it fails.
+    with contextlib.suppress(Exception):
+        held[0].continue_()
+    page.wait_for_timeout(500)
+    expect(page.get_by_label("New column name")).to_have_value("customer_id")
+    expect(one).to_have_value("Customers")
