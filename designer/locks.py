@@ -7,6 +7,7 @@ such rows expired, in the same transaction as the insert.
 """
 
 import contextlib
+import re
 import uuid
 
 from peewee import JOIN
@@ -139,11 +140,17 @@ def _keep_or_upgrade(current, user, lock_type, reason):
 # An optimistic lock is renewed up to the holder's last input plus the idle time (its own
 # lease, %s first); any other by a whole lease. Never shortened: another tab of the same
 # holder may have reported later input.
+# The id a page's script gives itself (static/js/app.js), as table_lock.left_page holds it.
+PAGE_ID = re.compile(r"[a-z0-9]{1,40}")
+
 HEARTBEAT = (
     "UPDATE table_lock SET expires_at = greatest(expires_at, now() + make_interval(secs =>"
-    " CASE WHEN lock_type = 'optimistic' THEN %s ELSE %s END)), heartbeat_at = now()"
+    " CASE WHEN lock_type = 'optimistic' THEN %s ELSE %s END)), heartbeat_at = now(),"
+    " left_page = NULL"
     " WHERE lock_token = %s AND user_id = %s AND table_id = coalesce(%s, table_id)"
     " AND released_at IS NULL AND expires_at > now()"
+    # A beat the page sent before its leave beacon, landing after it, renews nothing.
+    " AND (left_page IS NULL OR left_page IS DISTINCT FROM %s)"
     " AND EXISTS (SELECT 1 FROM project_member m WHERE m.project_id = table_lock.project_id"
     " AND m.user_id = %s AND m.role IN ('editor', 'owner'))"
     " RETURNING id, table_id, lock_type, reason, locked_at, expires_at, heartbeat_at"
@@ -164,19 +171,21 @@ HEARTBEAT_COLUMNS = (
 PREPARED_HEARTBEAT = PreparedStatement(
     "lock_heartbeat",
     HEARTBEAT,
-    ("double precision", "double precision", "uuid", "uuid", "uuid", "uuid"),
+    ("double precision", "double precision", "uuid", "uuid", "uuid", "text", "uuid"),
 )
 
 
-def heartbeat(token, user, table_id=None, idle_for=0.0):
+def heartbeat(token, user, table_id=None, idle_for=0.0, page=None):
     """Extend the holder's lease by one statement; Conflict when the lock is gone.
 
     `idle_for`: seconds since the holder's last input, as their page reports it (an API
-    client reports none: its call is the work).
+    client reports none: its call is the work). `page`: the open page that sends it (see
+    `leave`); a page that has left renews nothing.
     """
     token = parse_id(token, "lock")
     edit_lease = max(settings.lock_edit_idle_seconds - idle_for, 0.0)
-    params = (edit_lease, settings.lock_lease_seconds, token, user.id, table_id, user.id)
+    page = page_id(page)
+    params = (edit_lease, settings.lock_lease_seconds, token, user.id, table_id, page, user.id)
     row = PREPARED_HEARTBEAT.execute(params).fetchone()
     if row is None:
         raise Conflict(lost_message(token))
@@ -185,11 +194,18 @@ def heartbeat(token, user, table_id=None, idle_for=0.0):
     return lock
 
 
-def leave(token, user, table_id):
+def page_id(page):
+    """An open page's id as its script made it (letters and digits), or None."""
+    return page if isinstance(page, str) and PAGE_ID.fullmatch(page) else None
+
+
+def leave(token, user, table_id, page=None):
     """The holder's page is gone: cut the lease to a short grace.
 
     A reload (or another tab of the same user, which renews it at once) keeps
-    the lock; otherwise it ends within the grace instead of a whole lease.
+    the lock; otherwise it ends within the grace instead of a whole lease. The
+    page is remembered: a heartbeat it sent before closing that lands after
+    this renews nothing (one from another page of the holder does, and clears it).
     """
     token = parse_id(token, "lock")
     return (
@@ -197,7 +213,8 @@ def leave(token, user, table_id):
             expires_at=fn.LEAST(
                 TableLock.expires_at,
                 SQL("now() + make_interval(secs => %s)", (settings.lock_leave_grace_seconds,)),
-            )
+            ),
+            left_page=page_id(page),
         )
         .where(
             TableLock.lock_token == token,

@@ -545,6 +545,9 @@ class TableLock(BaseModel):
     end_reason = CharField(
         max_length=16, null=True, constraints=[one_of("end_reason", LOCK_ENDINGS)]
     )
+    # The open page whose leave beacon cut the lease (migrations/0044): its heartbeats sent
+    # before it closed, landing after the beacon, renew nothing.
+    left_page = TextField(null=True, constraints=[SQL("CHECK (left_page ~ '^[a-z0-9]{1,40}$')")])
 
     class Meta:
         indexes = ((("data_table", "locked_at"), False),)

@@ -86,7 +86,7 @@ def heartbeat(table_id):
         mark_lock_changed()
         return "", 200, {"X-Edit-Lock": "idle"}
     try:
-        locks.heartbeat(token, current_user, table.id, idle)
+        locks.heartbeat(token, current_user, table.id, idle, request.form.get("page"))
     except Conflict:
         mark_lock_changed()
         return "", 200
@@ -116,7 +116,7 @@ def leave(table_id):
     _, table = tables.table_access(current_user, table_id)
     token = session_lock(table.id)
     if token:
-        locks.leave(token, current_user, table.id)
+        locks.leave(token, current_user, table.id, request.form.get("page"))
     return "", 204
 
 

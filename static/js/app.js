@@ -171,7 +171,10 @@
   // leaves while another still shows the table sends no beacon at all, so the lock keeps
   // its lease instead of depending on the other tab's renewal landing within the grace (a
   // background tab's timers, or a slow network, can miss it).
-  var myTab = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  function newTabId() {
+    return Math.random().toString(36).slice(2) + Date.now().toString(36);
+  }
+  var myTab = newTabId();
   var peers = {};
 
   function tableId() {
@@ -195,6 +198,7 @@
     if (navigator.sendBeacon && !peerOpen()) {
       var data = new FormData();
       data.append("csrf_token", csrfToken());
+      data.append("page", myTab);
       navigator.sendBeacon(k.getAttribute("data-leave-url"), data);
     }
     announce("left");
@@ -219,6 +223,12 @@
     });
   }
 
+  // Each beat names its page: one sent just before the page's leave beacon that reaches
+  // the server after it renews nothing (it would keep the lock a whole lease).
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt === keeper()) event.detail.parameters.page = myTab;
+  });
+
   // A tab coming back to the front, or out of the back-forward cache, renews
   // at once and asks who holds the lock now.
   document.addEventListener("visibilitychange", function () {
@@ -226,6 +236,8 @@
   });
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) return;
+    // Back from the cache, after a leave beacon: a page of its own again, whose beats renew.
+    myTab = newTabId();
     keepNow(0);
     if (window.htmx) htmx.trigger(document.body, "lock-changed");
   });

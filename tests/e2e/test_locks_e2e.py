@@ -10,6 +10,7 @@ between keystrokes).
 """
 
 import contextlib
+import threading
 import time
 
 import pytest
@@ -162,10 +163,49 @@ def test_closing_one_of_two_tabs_keeps_the_lock(contexts, orders, production_rat
         expect(panel(second)).to_contain_text("You hold")
     finally:
         app.view_functions["locks.heartbeat"] = beat
-    # The last tab leaving still frees the lock within the grace (once no slow renewal is on
-    # its way: one landing after the beacon would renew the lease it cut).
-    second.wait_for_timeout(3 * settings.lock_leave_grace_seconds * 1000)
+    # The last tab leaving still frees the lock within the grace, even with one of its slow
+    # renewals still on its way: landing after the beacon, it renews nothing.
     second.close()
+    context.new_page().wait_for_timeout(4 * settings.lock_leave_grace_seconds * 1000)
+    assert held_lock(orders) is None
+
+
+def test_a_beat_on_its_way_as_the_last_tab_closes_does_not_keep_the_lock(
+    contexts, orders, production_ratios, app
+):
+    context, page = open_as(contexts, "alice", orders)
+    page.get_by_role("button", name="Lock table").click()
+    expect(panel(page)).to_contain_text("You hold")
+    # The page's beat reaches the server just as the page closes, and is handled after the
+    # leave beacon (two connections, no order between them): it must not renew the lease
+    # the beacon cut, or the lock outlives the page by a whole lease.
+    arrived, left, handled = threading.Event(), threading.Event(), threading.Event()
+    beat, leave = app.view_functions["locks.heartbeat"], app.view_functions["locks.leave"]
+
+    def late_beat(*args, **kwargs):
+        arrived.set()
+        left.wait(10)
+        try:
+            return beat(*args, **kwargs)
+        finally:
+            handled.set()
+
+    def noted_leave(*args, **kwargs):
+        try:
+            return leave(*args, **kwargs)
+        finally:
+            left.set()
+
+    app.view_functions["locks.heartbeat"] = late_beat
+    app.view_functions["locks.leave"] = noted_leave
+    try:
+        page.evaluate("htmx.trigger(document.getElementById('lock-keeper'), 'lock-keep')")
+        assert arrived.wait(10)
+        page.close()
+        assert left.wait(10) and handled.wait(10)
+    finally:
+        app.view_functions["locks.heartbeat"] = beat
+        app.view_functions["locks.leave"] = leave
     context.new_page().wait_for_timeout(4 * settings.lock_leave_grace_seconds * 1000)
     assert held_lock(orders) is None
 

@@ -10,6 +10,7 @@ import re
 import threading
 
 import pytest
+from peewee import IntegrityError
 
 from designer import create_app
 from designer import locks
@@ -164,6 +165,36 @@ def test_leaving_the_page_cuts_the_lease_to_the_grace_and_a_reload_takes_it_back
     assert web.post(f"/tables/{team['table'].id}/lock/heartbeat").status_code == 204
     renewed = TableLock.get_by_id(lock.id).expires_at
     assert (renewed - cut).total_seconds() > settings.lock_lease_seconds - 5
+
+
+def test_a_beat_the_left_page_sent_before_its_beacon_renews_nothing(team, signed_in):
+    web = signed_in(team["editor"])
+    lock = lock_by_page(web, team["table"])
+    url = f"/tables/{team['table'].id}/lock"
+    assert web.post(f"{url}/leave", data={"page": "tab1"}).status_code == 204
+    cut = TableLock.get_by_id(lock.id)
+    assert cut.left_page == "tab1"
+    # The closing page's last beat, on its way when the beacon went, lands after it.
+    web.post(f"{url}/heartbeat", data={"page": "tab1"})
+    assert TableLock.get_by_id(lock.id).expires_at == cut.expires_at
+    # The holder's other tab (or the reloaded page) renews it: a whole lease again.
+    assert web.post(f"{url}/heartbeat", data={"page": "tab2"}).status_code == 204
+    renewed = TableLock.get_by_id(lock.id)
+    assert (renewed.expires_at - cut.expires_at).total_seconds() > settings.lock_lease_seconds - 5
+    assert renewed.left_page is None
+    # Once renewed by a page still open, a late beat of the one that left does no harm.
+    assert web.post(f"{url}/heartbeat", data={"page": "tab1"}).status_code == 204
+
+
+def test_a_page_id_that_is_not_one_is_not_stored(team, signed_in):
+    web = signed_in(team["editor"])
+    lock = lock_by_page(web, team["table"])
+    url = f"/tables/{team['table'].id}/lock"
+    assert web.post(f"{url}/leave", data={"page": "'); DROP TABLE x; --"}).status_code == 204
+    assert TableLock.get_by_id(lock.id).left_page is None
+    # The database holds the rule too.
+    with pytest.raises(IntegrityError), database.atomic():
+        TableLock.update(left_page="Tab 1").where(TableLock.id == lock.id).execute()
 
 
 def test_a_left_page_frees_its_lock_after_the_grace(team, signed_in):
