@@ -187,16 +187,20 @@ def check_statement(text, schema, allowed=ALWAYS, type_schemas=frozenset()):
         return statement
     if not isinstance(statement, ALLOWED):
         raise RefusedStatement(f"a plan makes no {type(statement).__name__}")
-    for node in nodes(statement):
-        check_node(node, schema, allowed, frozenset(type_schemas))
-    check_design_expressions(statement)
+    # Walked once (a drift check's scratch build guards thousands of statements).
+    every = list(nodes(statement))
+    shared = frozenset(type_schemas)
+    for node in every:
+        check_node(node, schema, allowed, shared)
+    check_design_expressions(statement, every)
     return statement
 
 
-def design_expressions(statement):
-    """The expressions a design wrote into a statement: CHECKs, generated columns, index keys
-    and partial-index WHEREs (designer.design.expressions' allowlist applies to them)."""
-    for node in nodes(statement):
+def design_expressions(every):
+    """The expressions a design wrote into a statement (`every` node of it): CHECKs,
+    generated columns, index keys and partial-index WHEREs (designer.design.expressions'
+    allowlist applies to them)."""
+    for node in every:
         if isinstance(node, ast.Constraint) and node.contype in (
             ConstrType.CONSTR_CHECK,
             ConstrType.CONSTR_GENERATED,
@@ -229,14 +233,14 @@ def measured_calls(statement):
             stack.extend(item)
 
 
-def check_design_expressions(statement):
-    for node in nodes(statement):
+def check_design_expressions(statement, every):
+    for node in every:
         # A partition's bound: constants only (PostgreSQL evaluates it when it is made).
         if isinstance(node, ast.PartitionBoundSpec):
             problem = bound_problem_of(node, None)
             if problem:
                 raise RefusedStatement(f"its partition bound is refused: {problem}")
-    for expression in design_expressions(statement):
+    for expression in design_expressions(every):
         if expression is None:
             continue
         try:
