@@ -62,6 +62,10 @@ ENVIRONMENT = {
     # A request leaving the worker this much larger makes it return freed memory to the
     # system (designer/memory.py); 0: never.
     "MALLOC_TRIM_AFTER_BYTES": 32 * 1024 * 1024,
+    # Drift's expected catalog kept per deployed table in PostgreSQL: a project's compressed
+    # bytes of it, and how long a drift page builds missing tables' before it shows progress.
+    "DRIFT_EXPECTED_BYTES": 64 * 1024 * 1024,
+    "DRIFT_BUILD_SECONDS": 2.0,
 }
 
 

@@ -515,6 +515,21 @@ class ExportMember(BaseModel):
         ]
 
 
+class DriftExpectation(BaseModel):
+    """One deployed table's share of drift's expected catalog, kept under the sha256 of what
+    decides it (migration 0046, designer/database/expectations.py)."""
+
+    id = None
+    project = ForeignKeyField(Project, on_delete="CASCADE", index=False)
+    key = CharField(max_length=64)
+    body = BlobField()
+    size = IntegerField(constraints=[Check("size >= 0")])
+    created_at = Timestamp()
+
+    class Meta:
+        primary_key = CompositeKey("project", "key")
+
+
 class ProjectChange(BaseModel):
     """How many transactions changed a project's design or feed: moved by triggers
     (migration 0031), read as the stamp open pages poll and caches are kept against."""
@@ -679,6 +694,7 @@ MODELS = (
     EntryOrder,
     ExportFile,
     ExportMember,
+    DriftExpectation,
     ProjectChange,
     TableLock,
     ActivityEntry,

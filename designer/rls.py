@@ -42,6 +42,7 @@ PROTECTED_TABLES = (
     "entry_order",
     "export_file",
     "export_member",
+    "drift_expectation",
 )
 
 

@@ -49,6 +49,12 @@ class Settings:
     # After a request leaving the worker this much larger than its last trim, freed memory
     # is given back to the system (designer/memory.py); 0: never.
     malloc_trim_after_bytes: int = 32 * 1024 * 1024
+    # Drift's expected catalog kept per deployed table (designer/database/expectations.py):
+    # the compressed bytes one project's shares may take in PostgreSQL (some 1.5 KB a table
+    # of 20 fields), and how long a drift page's request builds missing shares before it
+    # answers with its progress (and asks again).
+    drift_expected_bytes: int = 64 * 1024 * 1024
+    drift_build_seconds: float = 2.0
 
 
 settings = Settings()
@@ -72,6 +78,7 @@ IMPORT_LIMITS = (
 
 CACHE_BUDGETS = (
     "snapshot_parts_bytes", "version_snapshots_bytes", "cache_bytes", "malloc_trim_after_bytes",
+    "drift_expected_bytes", "drift_build_seconds",
 )  # fmt: skip
 
 

@@ -2,11 +2,15 @@
 
 The expected catalog is not guessed: the last deployed snapshot is built
 into a scratch schema on the target, inside a transaction that is rolled
-back, and both schemas are read from pg_catalog the same way.
+back, and both schemas are read from pg_catalog the same way. Each deployed table's share
+of it is kept in PostgreSQL (designer.database.expectations), so only the tables whose
+share is not kept yet are built; a page's check builds for a while, then answers with its
+progress (Progress) and is asked again.
 """
 
 import dataclasses
 import secrets
+import time
 from dataclasses import dataclass
 
 import psycopg2
@@ -14,6 +18,7 @@ import psycopg2
 from designer.activity import recording
 from designer.database import ddl
 from designer.database import deploy
+from designer.database import expectations
 from designer.database import records
 from designer.database import reservations
 from designer.database import target
@@ -50,6 +55,16 @@ class Report:
     deployed: bool
     differences: list
     items: list = dataclasses.field(default_factory=list)
+
+
+@dataclass
+class Progress:
+    """A check still building the expected catalog: `built` of `total` deployed tables'
+    shares are at hand (the page asks again, and the check goes on from there)."""
+
+    schema: str
+    built: int
+    total: int
 
 
 # Expected catalogs by deployed snapshot hash: building one means creating every deployed
@@ -90,26 +105,43 @@ class Unbuildable(Conflict):
     or it was stored by an older designer): a finding of the check, not a crash."""
 
 
-def expected_catalog(cursor, snapshot_hash, snapshot):
-    """The catalog the snapshot makes, built in a scratch schema the caller rolls back;
+def built_catalog(cursor, snapshot):
+    """The catalog the snapshot makes, built whole in a scratch schema the caller rolls back;
     Unbuildable, with PostgreSQL's message, when the target refuses to build it."""
+    if not snapshot["tables"]:
+        return read_catalog(cursor, f"dmd_none_{secrets.token_hex(6)}")
+    try:
+        return read_catalog(cursor, build_scratch(cursor, snapshot))
+    except psycopg2.errors.OutOfMemory as exc:
+        raise Conflict(
+            f"The deploy target could not hold a scratch copy of "
+            f"{len(snapshot['tables']):,} tables in one transaction ({first_line(exc)}). "
+            "Raise its max_locks_per_transaction (the README says how)."
+        ) from exc
+    except (psycopg2.ProgrammingError, psycopg2.DataError) as exc:
+        said = exc.diag.message_primary or first_line(exc)
+        raise Unbuildable(f"the deployed design no longer builds: {said}") from exc
+
+
+def expected_catalog(cursor, snapshot_hash, snapshot):
+    """The catalog the snapshot makes (built whole, kept by its hash)."""
+    return expected.get(snapshot_hash, lambda: built_catalog(cursor, snapshot))
+
+
+def deployed_catalog(cursor, project_id, last, deadline=None):
+    """The catalog what `last` deployed makes: from the tables' kept shares, building the
+    missing ones (expectations.Unfinished once `deadline` passes), or built whole where the
+    shares cannot tell (and for a deployment stored without a manifest)."""
+    if last is None:
+        return expected_catalog(cursor, "", records.deployed_snapshot(None))
 
     def build():
-        if not snapshot["tables"]:
-            return read_catalog(cursor, f"dmd_none_{secrets.token_hex(6)}")
-        try:
-            return read_catalog(cursor, build_scratch(cursor, snapshot))
-        except psycopg2.errors.OutOfMemory as exc:
-            raise Conflict(
-                f"The deploy target could not hold a scratch copy of "
-                f"{len(snapshot['tables']):,} tables in one transaction ({first_line(exc)}). "
-                "Raise its max_locks_per_transaction (the README says how)."
-            ) from exc
-        except (psycopg2.ProgrammingError, psycopg2.DataError) as exc:
-            said = exc.diag.message_primary or first_line(exc)
-            raise Unbuildable(f"the deployed design no longer builds: {said}") from exc
+        made = expectations.catalog_of(cursor, project_id, last, build_scratch, deadline)
+        if made is None:
+            made = built_catalog(cursor, records.deployed_snapshot(last))
+        return made
 
-    return expected.get(snapshot_hash, build)
+    return expected.get(last.to_hash, build)
 
 
 @dataclass
@@ -130,16 +162,19 @@ def read_catalogs(project):
         with conn.cursor() as cursor:
             timeouts(cursor)
             actual = read_catalog(cursor, project.target_schema)
-            expected = expected_catalog(cursor, last.to_hash if last else "", snapshot)
+            expected = deployed_catalog(cursor, project.id, last)
         conn.rollback()
     finally:
         conn.close()
     return Catalogs(last, snapshot, expected, actual)
 
 
-def check(user, project_id):
-    """The differences between the target schema and the last deployed design."""
+def check(user, project_id, budget=None):
+    """The differences between the target schema and the last deployed design; with
+    `budget` (seconds), a Progress instead once building the expected catalog took that
+    long (what it built is kept for the next check)."""
     project = access(user, project_id).project
+    deadline = None if budget is None else time.monotonic() + budget
     schema = project.target_schema
     # Not its SQL and plan: at 300 tables, reading them was a third of a kept check.
     last = records.last_applied(project.id, records.SUMMARY)
@@ -155,7 +190,7 @@ def check(user, project_id):
             def compare():
                 actual = read_catalog(cursor, schema)
                 try:
-                    made = expected_catalog(cursor, deployed_hash, records.deployed_snapshot(last))
+                    made = deployed_catalog(cursor, project.id, last, deadline)
                 except Unbuildable as exc:
                     return [exc.message], [Difference("", exc.message)]
                 # In sync (the usual case) reads as equal catalogs: no need to key 100,000 rows.
@@ -164,7 +199,11 @@ def check(user, project_id):
                 found = Drift(made, actual)
                 return found.lines(), found.differences()
 
-            lines, items = checked.get((target.target_url(), schema, stamp, deployed_hash), compare)
+            key = (target.target_url(), schema, stamp, deployed_hash)
+            try:
+                lines, items = checked.get(key, compare)
+            except expectations.Unfinished as unfinished:
+                return Progress(schema, unfinished.built, unfinished.total)
         conn.rollback()
     finally:
         conn.close()

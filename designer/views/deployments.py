@@ -228,9 +228,12 @@ def sql(project_id, deployment_id):
 def drift_report(project_id):
     """Whether the target schema still holds what was deployed (loaded after the page)."""
     granted = projects.access(current_user, project_id)
-    report = drift.check(current_user, granted.project.id)
+    # A check still building the expected catalog answers with its progress, and asks again.
+    report = drift.check(current_user, granted.project.id, settings.drift_build_seconds)
     on_tab = request.args.get("from") == "deploy"
     context = {"access": granted, "project": granted.project, "report": report}
+    if isinstance(report, drift.Progress):
+        return block(PAGE, "drift_progress", poll_url=request.full_path, **context)
     return block(PAGE, "drift", on_deploy_tab=on_tab, **context)
 
 

@@ -152,8 +152,10 @@ def api(app):
 
 
 # Kept answers, not the design: a version page viewed writes its order (migrations/0032),
-# a download keeps its file (0040).
-NOT_STATE = ("schema_migration", "entry_order", "export_file", "export_member")
+# a download keeps its file (0040), a drift check its tables' expected catalogs (0046).
+NOT_STATE = (
+    "schema_migration", "entry_order", "export_file", "export_member", "drift_expectation",
+)  # fmt: skip
 
 
 def fingerprint():

@@ -18,13 +18,17 @@ UNBUILDABLE = (
 @pytest.fixture
 def unbuildable(shop, deployed):  # noqa: F811
     """The last deploy's snapshot, as stored, keys its relationship on a column that is not
-    unique (as a snapshot stored by an older designer could): PostgreSQL refuses to build it."""
+    unique (as a snapshot stored by an older designer could, its manifest made from it as
+    migration 0042 makes it): PostgreSQL refuses to build it."""
     last = records.last_applied(shop.id)
     snapshot = records.deployed_snapshot(last)
     customers = next(t for t in snapshot["tables"].values() if t["table_name"] == "customers")
     nickname = next(f for f in customers["fields"].values() if f["field_name"] == "nickname")
     next(iter(snapshot["relationships"].values()))["source_field_id"] = nickname["id"]
-    Deployment.update(deployed_snapshot=snapshot).where(Deployment.id == last.id).execute()
+    manifest = records.deployed_manifest(shop.id, snapshot)
+    Deployment.update(deployed_snapshot=snapshot, manifest=manifest).where(
+        Deployment.id == last.id
+    ).execute()
     drift.expected.clear()
     drift.checked.clear()
 

@@ -14,6 +14,7 @@ from designer import create_app
 from designer import locks
 from designer import projects
 from designer import rls
+from designer.database import expectations
 from designer.design import enums
 from designer.design import fields
 from designer.design import relationships
@@ -41,6 +42,7 @@ PROJECT_OF = {
     "entry_order": "project_id",
     "export_file": "project_id",
     "export_member": "project_id",
+    "drift_expectation": "project_id",
 }
 # A row's key, where it is not `id`: a version's part is named by its hash in its project,
 # a working copy's part by its entry's id, a project's change counter by its project,
@@ -52,13 +54,15 @@ KEY_OF = {
     "entry_order": "entry_id",
     "export_file": "key",
     "export_member": "key",
+    "drift_expectation": "key",
 }
 # Append-only for the app role (migrations/0016): test_app_role_rights checks it.
 APPEND_ONLY = {"activity_entry"}
 WRITABLE = [table for table in PROJECT_OF if table not in APPEND_ONLY]
 # Derived from what a viewer reads, and written when they view it (migrations/0032).
-# A downloaded file is kept when any member downloads it (migrations/0040).
-VIEWERS_WRITE = {"entry_order", "export_file", "export_member"}
+# A downloaded file is kept when any member downloads it (migrations/0040), a table's
+# expected catalog when any member checks drift (0046).
+VIEWERS_WRITE = {"entry_order", "export_file", "export_member", "drift_expectation"}
 
 
 def test_every_protected_table_is_checked_here():
@@ -98,6 +102,8 @@ def fill(user, name):
     locks.acquire(two.id, user, "pessimistic", "raw SQL test")
     # A download kept (migrations/0040).
     downloads.keep(project.id, ["rls", str(project.id)], ["rls"], lambda: "-- kept")
+    # A table's expected catalog kept for drift (migrations/0046).
+    expectations.keep(str(project.id), {f"rls-{project.id}"[:64]: {"tables": []}})
     return project
 
 

@@ -13,6 +13,7 @@ from designer.database import records
 from designer.error_pages import error_body
 from designer.errors import Conflict
 from designer.errors import Locked
+from designer.settings import settings
 from designer.views.api import bp
 from designer.views.api.messages import accepts
 from designer.views.api.messages import iso
@@ -113,8 +114,12 @@ def drop_table(table_id, data):
 
 @bp.get("/projects/<project_id>/drift")
 def get_drift(project_id):
-    """Whether the target schema still holds what was last deployed."""
-    report = drift.check(g.api_user, project_id)
+    """Whether the target schema still holds what was last deployed; 202 with the progress
+    of building the expected catalog while that is under way (ask again after Retry-After)."""
+    report = drift.check(g.api_user, project_id, settings.drift_build_seconds)
+    if isinstance(report, drift.Progress):
+        checking = {"checking": True, "tables_built": report.built, "tables": report.total}
+        return jsonify(checking), 202, {"Retry-After": "1"}
     items = [
         {"key": d.key, "line": d.line, "folded": d.folded, "destructive": d.destructive}
         for d in report.items
