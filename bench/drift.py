@@ -1,17 +1,21 @@
 """The live drift check at 300 and 3,000 tables: where its time goes.
 
-Seeds the project bench/all_pages.py seeds (deployed, then changed), then times `drift.check`
-as the drift pages call it, and each catalog query it runs on the target: the server's own
-time (EXPLAIN ANALYZE), the time to execute and receive the rows, to turn them into Python
-tuples and to sort them; then the comparison of the two catalogs. Prints medians, never
-asserts times. Runs on a fresh database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's)
-server, else embedded; the deploy target is a schema of that same database.
+Seeds the project bench/all_pages.py seeds (deployed, then changed), then times a cold check
+(nothing kept; a drift page's requests, each building for DRIFT_BUILD_SECONDS), one reading
+the tables' expected catalogs kept in PostgreSQL, and one after a one-table change, with the
+tables each built and the shares it read; then `drift.check` as the drift pages call it, and
+each catalog query it runs on the target: the server's own time (EXPLAIN ANALYZE), the time
+to execute and receive the rows, to turn them into Python tuples and to sort them; then the
+comparison of the two catalogs. Prints medians, never asserts times. Runs on a fresh
+database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's) server, else embedded; the deploy
+target is a schema of that same database.
 
-    .venv/bin/python bench/drift.py [--sizes 300,3000] [--runs 9]
+    .venv/bin/python bench/drift.py [--sizes 300,3000] [--runs 9] [--cold-only]
 """
 
 import argparse
 import json
+import os
 import signal
 import statistics
 import sys
@@ -27,11 +31,14 @@ from all_pages import seed
 from designer import accounts
 from designer import create_app
 from designer.database import catalog
+from designer.database import deploy
 from designer.database import drift
+from designer.database import expectations
 from designer.database import records
 from designer.database import target
 from designer.db import database
 from designer.db import upgrade
+from designer.settings import settings
 
 
 def ms(seconds):
@@ -95,16 +102,77 @@ def check(user, project, forget=()):
     drift.check(user, project.id)
 
 
+def load():
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def once(label, action):
+    """Run `action` once, printing its time, the tables it built and the shares it read."""
+    expectations.work.update(built=0, read=0)
+    started = time.perf_counter()
+    action()
+    took = ms(time.perf_counter() - started)
+    work = expectations.work
+    print(f"  {label}: {took:,.0f} ms, {work['built']:,} tables built,"
+          f" {work['read']:,} shares read ({load()})")  # fmt: skip
+
+
+def polls(user, project):
+    """The requests a drift page makes (each building for settings.drift_build_seconds)
+    until it shows the report: (how many, the longest in ms)."""
+    longest, count = 0.0, 0
+    while True:
+        started = time.perf_counter()
+        found = drift.check(user, project.id, settings.drift_build_seconds)
+        longest = max(longest, time.perf_counter() - started)
+        count += 1
+        if not isinstance(found, drift.Progress):
+            return count, ms(longest)
+
+
+def cold(project, user, data):
+    """A cold check with nothing kept anywhere, then with the shares kept in PostgreSQL
+    only (another worker), then after a one-table change deployed."""
+
+    def forget(everywhere=False):
+        drift.checked.clear()
+        drift.expected.clear()
+        if everywhere:
+            database.execute_sql(
+                "DELETE FROM drift_expectation WHERE project_id = %s", (str(project.id),)
+            )
+
+    forget(everywhere=True)
+    count, longest = polls(user, project)
+    print(
+        f"  a drift page, nothing kept: {count} requests, the longest {longest:,.0f} ms ({load()})"
+    )
+    forget(everywhere=True)
+    once("drift.check, nothing kept anywhere", lambda: check(user, project))
+    forget()
+    once("drift.check, shares kept in PostgreSQL only", lambda: check(user, project))
+    once("drift.check, answer kept", lambda: check(user, project))
+    deployed = deploy.deploy(user, project.id, [data["table"].id])
+    assert deployed.status == "applied", deployed.error
+    forget()
+    once("drift.check after a one-table change", lambda: check(user, project))
+    held = database.execute_sql(
+        "SELECT count(*), sum(size) FROM drift_expectation WHERE project_id = %s",
+        (str(project.id),),
+    ).fetchone()
+    print(f"  shares kept: {held[0]:,}, {held[1] or 0:,} bytes")
+
+
 def profile(project, user, runs):
     schema = project.target_schema
     checks = {
         "answer kept (catalog unchanged)": (),
         "answer not kept, expected catalog kept": (drift.checked,),
-        "nothing kept": (drift.checked, drift.expected),
+        "nothing kept in this process": (drift.checked, drift.expected),
     }
     for label, forget in checks.items():
         took = median_of(runs, lambda forget=forget: check(user, project, forget))
-        print(f"  drift.check, {label}: {took:.1f} ms")
+        print(f"  drift.check, {label}: {took:.1f} ms ({load()})")
     parts = catalog_parts(schema, runs)
     columns = ("query", "server ms", "exec+recv", "to tuples", "sort", "rows")
     print("  {:<12} {:>9} {:>9} {:>9} {:>7} {:>7}".format(*columns))
@@ -130,6 +198,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="300,3000")
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--cold-only", action="store_true", help="no medians, no query parts")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     with (
@@ -148,7 +217,9 @@ def main():
             for count in (int(s) for s in args.sizes.split(",")):
                 data = seed(owner, member, count)
                 print(f"{count:,} tables")
-                profile(data["project"], owner, args.runs)
+                cold(data["project"], owner, data)
+                if not args.cold_only:
+                    profile(data["project"], owner, args.runs)
 
 
 if __name__ == "__main__":
