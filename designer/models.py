@@ -522,6 +522,7 @@ class DriftExpectation(BaseModel):
     id = None
     project = ForeignKeyField(Project, on_delete="CASCADE", index=False)
     key = CharField(max_length=64)
+    digest = CharField(max_length=64)
     body = BlobField()
     size = IntegerField(constraints=[Check("size >= 0")])
     created_at = Timestamp()

@@ -16,6 +16,9 @@ EXPECTATIONS = """
 CREATE TABLE drift_expectation (
     project_id uuid NOT NULL REFERENCES project (id) ON DELETE CASCADE,
     key varchar(64) NOT NULL,
+    -- The sha256 of the rows' JSON: a table whose rows on the target have it is as expected,
+    -- and its rows need not be read here.
+    digest varchar(64) NOT NULL,
     -- The table's rows of each catalog query, as gzip-compressed JSON, and its size.
     body bytea NOT NULL,
     size integer NOT NULL CHECK (size >= 0),

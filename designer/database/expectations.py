@@ -46,8 +46,9 @@ VERSION = 1
 BATCH = 100
 # Keys looked up by one query.
 READ_BATCH = 5000
-# For tests: the tables built in a scratch schema and the shares read from PostgreSQL.
-work = {"built": 0, "read": 0}
+# For tests: the tables built in a scratch schema, the shares read from PostgreSQL and the
+# tables whose rows on the target were found to hold their kept share's digest.
+work = {"built": 0, "read": 0, "matched": 0}
 # Which of a catalog part's columns names the table a row belongs to.
 OWNER = {"tables": 0, "columns": 0, "constraints": 0, "sequences": 1, "indexes": 0}
 
@@ -77,8 +78,8 @@ JOIN schema_part p ON p.project_id = %(project)s AND p.hash = dt.hash
 LEFT JOIN fk ON fk.tgt = dt.id
 """
 STORE = """
-INSERT INTO drift_expectation (project_id, key, body, size)
-SELECT %s, k, b, length(b) FROM unnest(%s::text[], %s::bytea[]) AS u (k, b)
+INSERT INTO drift_expectation (project_id, key, digest, body, size)
+SELECT %s, k, d, b, length(b) FROM unnest(%s::text[], %s::text[], %s::bytea[]) AS u (k, d, b)
 ON CONFLICT DO NOTHING
 """
 # The project's oldest shares beyond its budget of bytes.
@@ -167,32 +168,46 @@ class Expectations:
         return tables, rels
 
 
-def catalog_of(cursor, project_id, last, build_scratch, deadline=None):
+def catalog_of(cursor, project_id, last, build_scratch, deadline=None, actual=None):
     """The expected catalog of what `last` deployed ({part: sorted rows}, as
     catalog.read_catalog gives it) from kept shares, building the missing ones with
     `build_scratch(cursor, snapshot)` (which names the schema it built in); None when a
     build of the whole design must tell (see the module's docstring); Unfinished when
-    `deadline` (time.monotonic()) passes with shares still missing."""
+    `deadline` (time.monotonic()) passes with shares still missing.
+
+    `actual()`, when given, is the target schema's catalog: a table whose rows there have its
+    kept share's digest takes them as they are, unread (the usual case, in sync)."""
     if last is None or not has_manifest(last):
         return None
     found = Expectations(cursor, project_id, last)
     keys = found.keys
-    shares = stored(found.project_id, set(keys.values()))
-    missing = sorted(
-        (tid for tid, key in keys.items() if key not in shares),
-        key=lambda tid: (found.tables[tid].name or "", tid),
-    )
-    for start in range(0, len(missing), BATCH):
-        if deadline is not None and start and time.monotonic() > deadline:
-            raise Unfinished(len(keys) - len(missing) + start, len(keys))
-        wanted = missing[start : start + BATCH]
-        built = build(cursor, found, wanted, build_scratch)
-        if built is None:
+    # Which are kept, without reading them: a page's request that runs out of time reads none.
+    present = kept_digests(found.project_id, set(keys.values()))
+    missing = [tid for tid, key in keys.items() if key not in present]
+    shares = built_shares(cursor, found, missing, build_scratch, deadline)
+    if shares is None:
+        return None
+    held = actual() if actual is not None else None
+    owned, stray = by_table(held, {t.name for t in found.tables.values()})
+    unread = set()
+    for table_id, key in keys.items():
+        if key in shares:
+            continue
+        rows = owned.get(found.tables[table_id].name)
+        if rows is not None and present.get(key) == share_digest(rows):
+            shares[key] = rows
+            work["matched"] += 1
+        else:
+            unread.add(key)
+    if held is not None and not stray and not missing and not unread:
+        return held  # every table holds its share, and nothing else is there
+    shares.update(stored(found.project_id, unread))
+    gone = [tid for tid, key in keys.items() if key not in shares]  # dropped meanwhile
+    if gone:
+        again = built_shares(cursor, found, gone, build_scratch)
+        if again is None:
             return None
-        fresh = {keys[tid]: share for tid, share in built.items()}
-        if not keep(found.project_id, fresh):
-            deadline = None  # what is built is not kept: a later request would start over
-        shares.update(fresh)
+        shares.update(again)
     merged = {part: [] for part in catalog.QUERIES}
     for key in set(keys.values()):
         for part, rows in shares[key].items():
@@ -206,16 +221,83 @@ def catalog_of(cursor, project_id, last, build_scratch, deadline=None):
     return merged
 
 
+def by_table(held, names):
+    """({table name: its rows of each part}, whether some row is no named table's) of a
+    catalog (None: nothing)."""
+    owned, stray = {}, False
+    for part, rows in (held or {}).items():
+        for row in rows:
+            name = row[OWNER[part]]
+            if name not in names:
+                stray = True
+                continue
+            if name not in owned:
+                owned[name] = {part: [] for part in catalog.QUERIES}
+            owned[name][part].append(row)
+    return owned, stray
+
+
+def share_digest(share):
+    """The sha256 of a share's rows ({part: rows}, parts in catalog.QUERIES's order)."""
+    return digest(share)
+
+
+def built_shares(cursor, found, missing, build_scratch, deadline=None):
+    """{key: share} of the `missing` tables, built a batch at a time (by name) and kept;
+    None when a build is not to be trusted; Unfinished once `deadline` passes."""
+    order = sorted(missing, key=lambda tid: (found.tables[tid].name or "", tid))
+    left = set(order)
+    shares, position = {}, 0
+    while left:
+        if deadline is not None and shares and time.monotonic() > deadline:
+            total = len(found.keys)
+            raise Unfinished(total - len(left), total)
+        wanted = []
+        while position < len(order) and len(wanted) < BATCH:
+            if order[position] in left:
+                wanted.append(order[position])
+            position += 1
+        built = build(cursor, found, wanted, build_scratch, left)
+        if built is None:
+            return None
+        left -= built.keys()
+        fresh = {found.keys[tid]: share for tid, share in built.items()}
+        if not keep(found.project_id, fresh):
+            deadline = None  # what is built is not kept: a later request would start over
+        shares.update(fresh)
+    return shares
+
+
+def kept_digests(project_id, keys):
+    """{key: digest of its rows} of the kept shares among `keys`."""
+    keys = sorted(keys)
+    found = {}
+    for start in range(0, len(keys), READ_BATCH):
+        found.update(
+            database.execute_sql(
+                "SELECT key, digest FROM drift_expectation WHERE project_id = %s"
+                " AND key = ANY (%s)",
+                (project_id, keys[start : start + READ_BATCH]),
+            ).fetchall()
+        )
+    return found
+
+
 def has_manifest(last):
     return database.execute_sql(
         "SELECT manifest IS NOT NULL FROM deployment WHERE id = %s", (str(last.id),)
     ).fetchone()[0]
 
 
-def build(cursor, found, wanted, build_scratch):
+def build(cursor, found, wanted, build_scratch, left=()):
     """{table id: its share} of the `wanted` tables, built in a scratch schema with what they
-    need; None when the build is not to be trusted or fails."""
+    need, and of the tables among `left` built with them whose needs the build holds too;
+    None when the build is not to be trusted or fails."""
     table_ids, rel_ids = found.context(wanted)
+    for table_id in sorted(table_ids & set(left) - set(wanted)):
+        needs, keys = found.context([table_id])
+        if needs <= table_ids and keys <= rel_ids:
+            wanted = [*wanted, table_id]
     tables = {tid: entry for tid, (entry, _) in found.deployed.entries("tables", table_ids).items()}
     if found.whole is None:
         found.whole = found.deployed.whole()
@@ -270,9 +352,10 @@ def keep(project_id, shares):
     bodies = [
         psycopg2.Binary(gzip.compress(json.dumps(shares[k]).encode("utf-8"), 6)) for k in keys
     ]
+    digests = [share_digest(shares[k]) for k in keys]
     try:
         with database.atomic():
-            database.execute_sql(STORE, (project_id, keys, bodies))
+            database.execute_sql(STORE, (project_id, keys, digests, bodies))
             budget = {"project": project_id, "budget": settings.drift_expected_bytes}
             database.execute_sql(TRIM, budget)
     except Exception:

@@ -48,7 +48,7 @@ def forget():
     """Nothing kept in this process: a check reads what PostgreSQL keeps."""
     drift.expected.clear()
     drift.checked.clear()
-    expectations.work.update(built=0, read=0)
+    expectations.work.update(built=0, read=0, matched=0)
 
 
 def kept_shares(project):
@@ -99,9 +99,11 @@ def test_a_check_after_a_one_table_change_builds_that_table_alone_at_any_size(al
     more = design(alice, shop, 12, start=3)  # the same project, 15 tables now
     forget()
     assert drift.check(alice, shop.id).differences == []
-    # Only the new tables were built (each with the table its key points to).
+    # Only the new tables were built; the others hold their kept shares on the target, so
+    # no share was read.
     assert kept_shares(shop) == 15
-    assert expectations.work["read"] == 3
+    assert expectations.work["built"] == 12
+    assert expectations.work["matched"] == 3 and expectations.work["read"] == 0
 
     for changed, size in ((made[1], 3), (more[5], 15)):
         fields.create_field(alice, changed.id, {"name": f"Note {size}"})
@@ -111,9 +113,9 @@ def test_a_check_after_a_one_table_change_builds_that_table_alone_at_any_size(al
         assert report.differences == []
         # Two shares changed: the changed table's and that of the table whose foreign key
         # points to it. Built: those two and the table the changed one's key points to;
-        # every other table's share was read as kept.
+        # every other table's rows on the target were found to hold its kept share.
         assert expectations.work["built"] == 3
-        assert expectations.work["read"] == 13
+        assert expectations.work["matched"] == 13 and expectations.work["read"] == 0
     shared, whole = both_catalogs(shop)
     assert shared == whole == on_target_catalog()
     column = ("item_08", "note_15")
@@ -142,7 +144,9 @@ def test_drift_on_an_unchanged_table_reads_as_the_whole_build_says(alice, shop):
     rows("CREATE INDEX sneaky ON shop.item_03 (label)")
     forget()
     report = drift.check(alice, shop.id)
-    assert expectations.work["built"] == 0
+    # The two tables changed behind the designer's back are read from their kept shares.
+    assert expectations.work["built"] == 0 and expectations.work["read"] == 2
+    assert expectations.work["matched"] == 2
     shared, whole = both_catalogs(shop)
     assert report.differences == Drift(whole, on_target_catalog()).lines()
     assert len(report.differences) == 2
