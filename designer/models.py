@@ -31,6 +31,7 @@ DATA_TYPES = ("text", "number", "date", "boolean")
 RELATIONSHIP_TYPES = ("one_to_many",)
 LOCK_TYPES = ("optimistic", "pessimistic", "critical")
 LOCK_ENDINGS = ("released", "expired", "forced")
+PART_KINDS = ("table", "relationship", "other")
 ROLES = ("viewer", "editor", "owner")
 # Free texts shown to every member: long enough for prose, short enough to serve.
 MAX_DESCRIPTION = 10_000
@@ -411,6 +412,9 @@ class SchemaPart(BaseModel):
     # The table's or relationship's name, from the body as it is stored (migration 0026):
     # a version page sorts entries by it.
     label = TextField(null=True)
+    # A table, a relationship or another part (a bucket, a key kept whole), as the statement
+    # storing it says (migration 0049): no default, so one that does not say fails.
+    kind = CharField(max_length=16, constraints=[one_of("kind", PART_KINDS)])
 
     class Meta:
         primary_key = CompositeKey("project", "hash")
@@ -422,7 +426,7 @@ for _end in ("source_table_id", "target_table_id"):
     SchemaPart.add_index(
         SchemaPart.index(
             SchemaPart.project, SQL(f"(body ->> '{_end}')"), name=f"schema_part_{_end[:6]}"
-        ).where(SQL(f"body ->> '{_end}' IS NOT NULL"))
+        ).where(SchemaPart.kind == "relationship")
     )
 SchemaPart.add_index(
     SchemaPart.index(SchemaPart.project, SchemaPart.label, name="schema_part_label").where(

@@ -76,10 +76,12 @@ SELECT hits.id, {wanted} FROM hits JOIN members ON members.id = hits.id AND memb
 VERSION_RELATIONSHIPS = """
 WITH hits AS MATERIALIZED (
   SELECT p.hash, p.body ->> 'id' AS id, p.body::text AS body FROM schema_part p
-  WHERE p.project_id = %(project)s AND p.body ->> 'source_table_id' = ANY (%(sources)s::text[])
+  WHERE p.project_id = %(project)s AND p.kind = 'relationship'
+    AND p.body ->> 'source_table_id' = ANY (%(sources)s::text[])
   UNION
   SELECT p.hash, p.body ->> 'id', p.body::text FROM schema_part p
-  WHERE p.project_id = %(project)s AND p.body ->> 'target_table_id' = ANY (%(targets)s::text[])
+  WHERE p.project_id = %(project)s AND p.kind = 'relationship'
+    AND p.body ->> 'target_table_id' = ANY (%(targets)s::text[])
 )""" + MEMBER_HITS.format(wanted="hits.body")
 # The ids of a version's tables of some names (a label is a table's or relationship's name).
 VERSION_NAMED = """

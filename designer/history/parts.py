@@ -21,6 +21,12 @@ from designer.history.snapshot import canonical_json
 
 # The top-level keys whose values map ids to entries, when they are objects.
 ENTRY_MAPS = ("tables", "relationships")
+# A stored part's kind (schema_part.kind, migration 0049) from its body, in SQL: a statement
+# storing parts of the working copy knows it from working_part.kind instead.
+KIND_OF_BODY = (
+    "CASE WHEN {body} ->> 'source_table_id' IS NOT NULL THEN 'relationship'"
+    " WHEN {body} ->> 'table_name' IS NOT NULL THEN 'table' ELSE 'other' END"
+)
 
 
 def bucket_of(entry_id):

@@ -560,9 +560,10 @@ def store_parts(project_id, added):
     for start in range(0, len(rows), 2000):
         chunk = rows[start : start + 2000]
         database.execute_sql(
-            "INSERT INTO schema_part (project_id, hash, body, label)"
+            "INSERT INTO schema_part (project_id, hash, body, label, kind)"
             " SELECT %s, h, b::json,"
-            " coalesce(b::json ->> 'table_name', b::json ->> 'relationship_name')"
+            " coalesce(b::json ->> 'table_name', b::json ->> 'relationship_name'),"
+            f" {parts.KIND_OF_BODY.format(body='b::json')}"
             " FROM unnest(%s::text[], %s::text[]) AS u (h, b)"
             " ON CONFLICT DO NOTHING",
             (str(project_id), [h for h, _ in chunk], [b for _, b in chunk]),

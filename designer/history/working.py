@@ -37,16 +37,18 @@ SELECT w.kind, w.bucket, w.entry_id, w.hash,
 FROM unnest(%(kinds)s::text[], %(buckets)s::text[]) AS u (kind, bucket)
 JOIN working_part w ON w.project_id = %(project)s AND w.kind = u.kind AND w.bucket = u.bucket
 """
+# What a working_part row is as a stored part (schema_part.kind, migration 0049).
+LEAF_KIND = "CASE kind WHEN 'relationships' THEN 'relationship' ELSE 'table' END"
 # Every leaf and bucket of the working copy into the store, by SQL (a first version).
-STORE_LEAVES = """
-INSERT INTO schema_part (project_id, hash, body, label)
-SELECT project_id, hash, body, label FROM working_part
+STORE_LEAVES = f"""
+INSERT INTO schema_part (project_id, hash, body, label, kind)
+SELECT project_id, hash, body, label, {LEAF_KIND} FROM working_part
 WHERE project_id = %(project)s AND hash IS NOT NULL
 ON CONFLICT DO NOTHING
 """
 STORE_BUCKETS = f"""
-INSERT INTO schema_part (project_id, hash, body, label)
-SELECT %(project)s, part_digest(text), text::json, NULL FROM (
+INSERT INTO schema_part (project_id, hash, body, label, kind)
+SELECT %(project)s, part_digest(text), text::json, NULL, 'other' FROM (
     SELECT {BUCKET_TEXT} FROM working_part WHERE project_id = %(project)s
     GROUP BY kind, bucket HAVING count(*) = count(hash)) b (text)
 ON CONFLICT DO NOTHING
@@ -57,8 +59,8 @@ ON CONFLICT DO NOTHING
 # ({entry id: hash or null}).
 STORE_FIRST = f"""
 WITH leaves AS (
-    INSERT INTO schema_part (project_id, hash, body, label)
-    SELECT project_id, hash, body, label FROM working_part
+    INSERT INTO schema_part (project_id, hash, body, label, kind)
+    SELECT project_id, hash, body, label, {LEAF_KIND} FROM working_part
     WHERE project_id = %(project)s AND hash IS NOT NULL
     ON CONFLICT DO NOTHING),
 b AS MATERIALIZED (
@@ -70,8 +72,8 @@ b AS MATERIALIZED (
            count(*) AS entries
     FROM working_part WHERE project_id = %(project)s GROUP BY kind, bucket),
 buckets AS (
-    INSERT INTO schema_part (project_id, hash, body, label)
-    SELECT %(project)s, hash, text::json, NULL FROM b WHERE complete
+    INSERT INTO schema_part (project_id, hash, body, label, kind)
+    SELECT %(project)s, hash, text::json, NULL, 'other' FROM b WHERE complete
     ON CONFLICT DO NOTHING)
 SELECT kind, bucket, hash, members, entries FROM b
 """
