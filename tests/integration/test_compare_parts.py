@@ -92,9 +92,12 @@ def linked_and_changed(user, count):
     project = seed(user, count, columns=2)
     first = tables.create_table(user, project.id, "Linked from").id
     second = tables.create_table(user, project.id, "Linked to").id
+    # Not in the second's bucket (the first two characters of its id): two changed tables
+    # sharing one, as random ids do once in 256, open one bucket where the other size opens two.
     third = versions.database.execute_sql(
-        "SELECT id FROM data_table WHERE project_id = %s ORDER BY name DESC LIMIT 1",
-        (str(project.id),),
+        "SELECT id FROM data_table WHERE project_id = %s AND left(id::text, 2) <> left(%s, 2)"
+        " ORDER BY name DESC LIMIT 1",
+        (str(project.id), str(second)),
     ).fetchone()[0]
     relationships.create_relationship(
         user, project.id, {"source_table_id": str(first), "target_table_id": str(second)}
