@@ -132,6 +132,14 @@ class KeptAnswers:
                 self.computing.pop(key, None)
             underway.set()
 
+    def peek(self, key):
+        """The answer kept for `key` (now the most recently used), or None."""
+        with self.lock:
+            if key not in self.entries:
+                return None
+            self.entries.move_to_end(key)
+            return self.entries[key]
+
     def drop_oldest(self):
         """Drop the least recently used answer; False when there is none."""
         with self.lock:

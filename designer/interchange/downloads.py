@@ -159,14 +159,14 @@ def store(project_id, key, slot, size, members):
 def keep(project_id, parts, slot, build, storable=True):
     """(Kept or None, members, bytes of text): the file `parts` names, found kept, or built by
     `build()` (its text, or its text's parts) and stored (unless not `storable`: a key
-    that names no fixed content)."""
+    that names no fixed content; a function is asked once the file is written)."""
     key = digest(parts)
     found = find(project_id, key)
     if found is not None:
         return found, None, found.raw_size
     members, size = pack(build())
     work["built"] += 1
-    if storable:
+    if fixed(storable):
         try:
             with database.atomic():
                 store(project_id, key, digest([slot]), size, members)
@@ -174,6 +174,10 @@ def keep(project_id, parts, slot, build, storable=True):
             # Served all the same: a file not kept is written again next time.
             logging.getLogger(__name__).exception("an export could not be kept")
     return None, members, size
+
+
+def fixed(storable):
+    return storable() if callable(storable) else storable
 
 
 def accepts_gzip():
@@ -188,7 +192,7 @@ def download(project_id, parts, slot, filename, mimetype, build, storable=True):
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Vary": "Accept-Encoding",
     }
-    if storable and request.if_none_match.contains(etag):
+    if fixed(storable) and request.if_none_match.contains(etag):
         response = Response(status=304, headers=headers)
         response.set_etag(etag)
         return response
@@ -205,6 +209,6 @@ def download(project_id, parts, slot, filename, mimetype, build, storable=True):
         chunks = kept.packed() if gzip else kept.unpacked()
         response = Response(stream_with_context(chunks), mimetype=mimetype, headers=headers)
         response.content_length = kept.gzip_size if gzip else kept.raw_size
-    if storable:
+    if fixed(storable):
         response.set_etag(etag)
     return response

@@ -8,6 +8,7 @@ from designer.design import page_stamps
 from designer.errors import ValidationFailed
 from designer.history import versions
 from designer.interchange import downloads
+from designer.interchange import export_stream
 from designer.interchange.export_formats import FILE_TYPES
 from designer.interchange.export_formats import FORMATS
 from designer.interchange.export_formats import export_file
@@ -32,6 +33,7 @@ class Source:
             message = f"Choose one of: {', '.join(FORMATS)}."
             raise ValidationFailed(message, {"format": message})
         self.fmt = fmt
+        self.parts = None  # (what a file written from stored parts read them from)
         self.project = projects.access(user, project_id).project
         self.schema = self.project.target_schema
         self.stem = file_stem(self.schema)
@@ -53,15 +55,28 @@ class Source:
         return export_file(self.snapshot(), self.fmt, self.schema, self.stem)
 
     def text_parts(self):
-        """The file's text in parts, written as they are asked for (export_parts)."""
+        """The file's text in parts, written as they are asked for (export_parts); JSON
+        from the stored parts, a page of tables at a time, with no snapshot (export_stream)."""
+        if self.fmt == "json":
+            self.parts = self.stored_parts()
+            if self.parts is not None:
+                return export_stream.json_parts(self.parts)
         return export_parts(self.snapshot(), self.fmt, self.schema)
+
+    def stored_parts(self):
+        if self.version is None:
+            return export_stream.WorkingParts(self.project.id)
+        return export_stream.version_source(self.version)
 
     def key_parts(self):
         return (self.key, self.fmt, self.schema, self.stem)
 
     def fixed(self):
         """Whether the key names one content for good (a stamp read while a change was
-        being written is a key of its own, never met again)."""
+        being written is a key of its own, never met again; a file written from parts that
+        changed while it was written is one no key names)."""
+        if self.parts is not None and self.parts.changed:
+            return False
         return self.version is not None or "-" not in self.stamp
 
 
@@ -83,7 +98,7 @@ def download_design(user, project_id, fmt, version_number=None):
         f"{source.stem}.{extension}",
         mimetype,
         source.text_parts,
-        storable=source.fixed(),
+        storable=source.fixed,
     )
 
 

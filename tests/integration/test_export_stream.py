@@ -1,0 +1,112 @@
+"""The JSON export written from stored parts, a page of tables at a time (designer/
+interchange/export_stream.py, #27): its text is the export written whole from the snapshot,
+for the working copy and for versions, and a file after a one-table change reads and
+writes that table's piece only, however many tables did not change."""
+
+import gzip
+import pathlib
+
+import pytest
+
+from designer.db import database
+from designer.design import enums
+from designer.design import fields
+from designer.design import relationships
+from designer.design import tables
+from designer.history import versions
+from designer.interchange import downloads
+from designer.interchange import export_formats
+from designer.interchange import export_stream
+from designer.interchange import exports
+from designer.interchange import imports
+from designer.models import DataTable
+
+DATA = pathlib.Path(__file__).parent.parent / "data"
+
+
+@pytest.fixture
+def pages(monkeypatch):
+    """Pages of 3 entries: every file here is written over many pages."""
+    monkeypatch.setattr(export_stream, "PAGE", 3)
+
+
+@pytest.fixture
+def no_snapshot(monkeypatch):
+    """A JSON file written here never builds the snapshot (it would fail)."""
+
+    def refused(self):
+        raise AssertionError("the JSON export built the snapshot")
+
+    monkeypatch.setattr(exports.Source, "snapshot", refused)
+
+
+def whole_json(project_id, version=None):
+    snapshot, _ = versions.resolve(project_id, version or "working")
+    return export_formats.full_json_text(snapshot)
+
+
+def downloaded(browser, project_id, version=None):
+    query = f"?version={version}" if version else ""
+    response = browser.get(
+        f"/projects/{project_id}/export/json{query}",
+        htmx=False,
+        headers={"Accept-Encoding": "gzip"},
+    )
+    assert response.status_code == 200
+    return gzip.decompress(response.get_data()).decode("utf-8")
+
+
+def test_the_streamed_json_is_the_export_written_whole(alice, shop, signed_in, pages, no_snapshot):
+    imports.import_into(alice, shop.id, "sql", (DATA / "every_setting.sql").read_text())
+    made = [tables.create_table(alice, shop.id, f"Extra {i}") for i in range(5)]
+    price = fields.create_field(alice, made[0].id, {"name": "Price"})
+    # A float the triggers leave to Python (working_part's hash is NULL for that table).
+    database.execute_sql(
+        "UPDATE data_field SET field_config = %s::jsonb WHERE id = %s",
+        ('{"step": 0.5, "n": [1.5e300]}', str(price.id)),
+    )
+    relationships.create_relationship(
+        alice,
+        shop.id,
+        {"source_table_id": str(made[1].id), "target_table_id": str(made[2].id),
+         "relationship_type": "one_to_many"},
+    )  # fmt: skip
+    tables.delete_table(alice, made[3].id)
+    enums.create_enum(alice, shop.id, "mood", ["glad", "sad"])
+    saved = versions.save_version(alice, shop.id).version_number
+    tables.update_table(alice, made[4].id, made[4].revision, description="Changed.")
+    expected = {None: whole_json(shop.id), saved: whole_json(shop.id, saved)}
+    assert '"step": 0.5' in expected[None] and '"mood"' in expected[None]
+    assert expected[None] != expected[saved]
+    browser = signed_in(alice)
+    for version, text in expected.items():
+        assert downloaded(browser, shop.id, version) == text
+
+
+def test_a_design_without_relationships_or_tables_streams_as_written_whole(
+    alice, shop, signed_in, no_snapshot
+):
+    browser = signed_in(alice)
+    assert downloaded(browser, shop.id) == whole_json(shop.id)
+    tables.create_table(alice, shop.id, "Alone")
+    assert downloaded(browser, shop.id) == whole_json(shop.id)
+
+
+@pytest.mark.parametrize("count", [6, 30])
+def test_a_file_after_a_one_table_change_reads_and_writes_one_piece(
+    alice, shop, signed_in, pages, no_snapshot, count
+):
+    for i in range(count):
+        tables.create_table(alice, shop.id, f"T{i}")
+    browser = signed_in(alice)
+    downloaded(browser, shop.id)
+    table = DataTable.get(DataTable.project == shop.id, DataTable.table_name == "t1")
+    tables.update_table(alice, table.id, table.revision, description="Changed.")
+    read, pieces = export_stream.work["read"], export_formats.work["pieces"]
+    built = downloads.work["built"]
+    text = downloaded(browser, shop.id)
+    assert downloads.work["built"] == built + 1
+    # The same at 6 tables as at 30: the changed table's text, read and indented.
+    assert export_stream.work["read"] - read == 1
+    assert export_formats.work["pieces"] - pieces == 1
+    assert "Changed." in text
