@@ -11,12 +11,15 @@ entry indented in place (export_formats.nested) and kept by its hash, so a table
 not change is not read again while its piece is kept. The text is the one json_text
 writes from the snapshot (tests/integration/test_export_stream.py).
 
-Other formats still write from the snapshot (their object names and repairs are the whole
+The diagram's Mermaid source (diagram.download) is written the same way, from the names,
+statuses and relationships of every table read in one query each. The export formats other
+than JSON still write from the snapshot (their object names and repairs are the whole
 design's).
 """
 
 import json
 
+from designer import diagram
 from designer.db import database
 from designer.history import parts
 from designer.history import snapshot as snapshots
@@ -179,3 +182,96 @@ def entries(source, kind):
                 export_formats.fragments.get(("json part", hashed), lambda t=text: t)
             yield text
     yield "{}" if first else "\n  }"
+
+
+# The diagram's Mermaid source (diagram.mermaid) of the working copy, from working_part:
+# the tables by name with what decides whether they are drawn (a Deleted table and a
+# partition are not), the relationships with what their lines say, then each table's
+# entity a page at a time, kept by its part's hash and the foreign keys it marks.
+DIAGRAM_TABLES = """
+SELECT entry_id, hash, label, body ->> 'status',
+       (body -> 'structure' -> 'partition_of') IS NOT NULL
+FROM working_part WHERE project_id = %(project)s AND kind = 'tables'
+ORDER BY label COLLATE "C", entry_id COLLATE "C"
+"""
+DIAGRAM_RELATIONSHIPS = """
+SELECT r.body ->> 'relationship_name', r.body ->> 'source_table_id',
+       r.body ->> 'target_table_id', r.body ->> 'target_field_id', r.body ->> 'status',
+       t.body -> 'fields' -> (r.body ->> 'target_field_id') ->> 'is_required'
+FROM working_part r
+LEFT JOIN working_part t ON t.project_id = r.project_id AND t.kind = 'tables'
+  AND t.entry_id = r.body ->> 'target_table_id'
+WHERE r.project_id = %(project)s AND r.kind = 'relationships'
+ORDER BY r.body ->> 'relationship_name' COLLATE "C"
+"""
+UNWRITTEN = "SELECT EXISTS (SELECT FROM working_part WHERE project_id = %s AND hash IS NULL)"
+
+
+def diagram_source(project_id):
+    """WorkingParts to write the diagram from, or None when an entry is one the triggers
+    left to Python (the diagram is then drawn from the snapshot)."""
+    if database.execute_sql(UNWRITTEN, (str(project_id),)).fetchone()[0]:
+        return None
+    return WorkingParts(project_id)
+
+
+def mermaid_parts(source, focus=None):
+    """diagram.mermaid's text of the working copy, in parts."""
+    values = {"project": source.project}
+    listed = database.execute_sql(DIAGRAM_TABLES, values).fetchall()
+    names, hashes, maybe = {}, {}, []
+    for entry_id, hashed, label, status, partition in listed:
+        if status != "deleted":
+            names[entry_id], hashes[entry_id] = label, hashed
+            if partition:
+                maybe.append((entry_id, hashed))
+    if maybe:  # (whether a partition: diagram.live_tables asks of the entry itself)
+        for entry_id, text in source.texts("tables", maybe).items():
+            if diagram.partition_of(json.loads(text)):
+                del names[entry_id]
+    relationships = [
+        {"relationship_name": name, "source_table_id": source_id,
+         "target_table_id": target_id, "target_field_id": field_id, "status": status,
+         "required": required == "true"}
+        for name, source_id, target_id, field_id, status, required in database.execute_sql(
+            DIAGRAM_RELATIONSHIPS, values
+        )
+    ]  # fmt: skip
+    relationships = diagram.between(relationships, names)
+    if focus and focus in names:
+        names = {tid: n for tid, n in diagram.neighbourhood(names, relationships, focus).items()}
+        relationships = diagram.between(relationships, names)
+    marked = {}
+    for rel in relationships:
+        if rel["target_field_id"]:
+            marked.setdefault(rel["target_table_id"], set()).add(rel["target_field_id"])
+    foreign_keys = {r["target_field_id"] for r in relationships if r["target_field_id"]}
+    yield "erDiagram"
+    drawn = [(tid, hashes[tid]) for tid, *_ in listed if tid in names]
+    for start in range(0, len(drawn), PAGE):
+        page = drawn[start : start + PAGE]
+        keys = {tid: ("diagram entity", h, tuple(sorted(marked.get(tid, ())))) for tid, h in page}
+        kept = {tid: export_formats.fragments.peek(key) for tid, key in keys.items()}
+        missing = [row for row in page if kept[row[0]] is None]
+        texts = source.texts("tables", missing) if missing else {}
+        work["read"] += len(texts)
+        for tid, _ in page:
+            text = kept[tid]
+            if text is None:
+                if tid not in texts:
+                    continue  # (gone since it was listed: the file is not kept)
+                table = json.loads(texts[tid])
+                text = "\n" + "\n".join(diagram.entity(table, foreign_keys))
+                export_formats.work["pieces"] += 1
+                own = {f for f in table["fields"] if f in foreign_keys}
+                if own == set(keys[tid][2]):  # (else marked by another table's relationship)
+                    export_formats.fragments.get(keys[tid], lambda t=text: t)
+            yield text
+    for rel in relationships:
+        one = "||" if rel["required"] else "|o"
+        source_name, target_name = names[rel["source_table_id"]], names[rel["target_table_id"]]
+        yield (
+            f"\n    {source_name} {one}--o{{ {target_name} : "
+            f'"{diagram.comment(rel["relationship_name"])}"'
+        )
+    yield "\n"

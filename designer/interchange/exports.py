@@ -114,7 +114,11 @@ def download_mermaid(granted, focus=None):
     project_id = granted.project.id
     stamp = page_stamps.project_stamp(project_id)
 
+    source = export_stream.diagram_source(project_id)
+
     def build():
+        if source is not None:
+            return export_stream.mermaid_parts(source, focus)
         snapshot, _ = versions.resolve(project_id, "working", stamp)
         return diagram.mermaid(snapshot, focus)
 
@@ -126,5 +130,5 @@ def download_mermaid(granted, focus=None):
         f"{stem}.mmd",
         "text/plain",
         build,
-        storable="-" not in stamp,
+        storable=lambda: "-" not in stamp and not (source is not None and source.changed),
     )

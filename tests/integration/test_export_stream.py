@@ -110,3 +110,90 @@ def test_a_file_after_a_one_table_change_reads_and_writes_one_piece(
     assert export_stream.work["read"] - read == 1
     assert export_formats.work["pieces"] - pieces == 1
     assert "Changed." in text
+
+
+PARTITIONED = """
+CREATE TABLE measurements (city_id integer NOT NULL, logdate date NOT NULL)
+    PARTITION BY RANGE (logdate);
+CREATE TABLE measurements_rest PARTITION OF measurements DEFAULT;
+"""
+
+
+def diagram_downloaded(browser, project_id, focus=None):
+    query = f"?focus={focus}" if focus else ""
+    response = browser.get(
+        f"/projects/{project_id}/diagram.mmd{query}",
+        htmx=False,
+        headers={"Accept-Encoding": "gzip"},
+    )
+    assert response.status_code == 200
+    return gzip.decompress(response.get_data()).decode("utf-8")
+
+
+def test_the_streamed_diagram_is_the_diagram_drawn_whole(
+    alice, shop, signed_in, pages, monkeypatch
+):
+    # Partitions, keys of every kind, required and optional foreign keys (every_setting.sql).
+    text = (DATA / "every_setting.sql").read_text() + PARTITIONED
+    imports.import_into(alice, shop.id, "sql", text)
+    made = [tables.create_table(alice, shop.id, f"Extra {i}") for i in range(5)]
+    for source, target in ((0, 1), (1, 2), (3, 0), (4, 2)):
+        relationships.create_relationship(
+            alice,
+            shop.id,
+            {"source_table_id": str(made[source].id), "target_table_id": str(made[target].id),
+             "relationship_type": "one_to_many"},
+        )  # fmt: skip
+    tables.delete_table(alice, made[3].id, with_relationships=True)
+    # A table marked Deleted (and its relationship) is not drawn.
+    DataTable.update(status="deleted").where(DataTable.id == made[4].id).execute()
+    snapshot, _ = versions.resolve(shop.id, "working")
+    expected = {
+        focus: exports.diagram.mermaid(snapshot, focus)
+        for focus in (None, str(made[1].id), str(made[3].id), "orders")
+    }
+    assert " FK" in expected[None] and "||--o{" in expected[None]
+    assert "measurements {" in expected[None] and "measurements_rest" not in expected[None]
+    assert "    extra_4 {" not in expected[None]
+    assert expected[str(made[1].id)] != expected[None]
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the diagram built the snapshot")
+
+    monkeypatch.setattr(versions, "resolve", refused)
+    browser = signed_in(alice)
+    for focus, text in expected.items():
+        assert diagram_downloaded(browser, shop.id, focus) == text
+
+
+def test_a_diagram_holding_a_part_left_to_python_is_drawn_from_the_snapshot(alice, shop, signed_in):
+    table = tables.create_table(alice, shop.id, "Priced")
+    price = fields.create_field(alice, table.id, {"name": "Price"})
+    database.execute_sql(
+        "UPDATE data_field SET field_config = %s::jsonb WHERE id = %s",
+        ('{"step": 0.5}', str(price.id)),
+    )
+    snapshot, _ = versions.resolve(shop.id, "working")
+    assert diagram_downloaded(signed_in(alice), shop.id) == exports.diagram.mermaid(snapshot)
+
+
+@pytest.mark.parametrize("count", [6, 30])
+def test_a_diagram_after_a_one_table_change_reads_and_draws_one_entity(
+    alice, shop, signed_in, pages, count
+):
+    made = [tables.create_table(alice, shop.id, f"T{i}") for i in range(count)]
+    relationships.create_relationship(
+        alice,
+        shop.id,
+        {"source_table_id": str(made[0].id), "target_table_id": str(made[1].id),
+         "relationship_type": "one_to_many"},
+    )  # fmt: skip
+    browser = signed_in(alice)
+    diagram_downloaded(browser, shop.id)
+    table = DataTable.get(DataTable.id == made[1].id)
+    fields.create_field(alice, table.id, {"name": "Added"})
+    read, pieces = export_stream.work["read"], export_formats.work["pieces"]
+    text = diagram_downloaded(browser, shop.id)
+    assert export_stream.work["read"] - read == 1
+    assert export_formats.work["pieces"] - pieces == 1
+    assert " added" in text and " FK" in text
