@@ -11,6 +11,10 @@ download after it is timed again. Prints the serving process's RSS after each si
 load average; never asserts times.
 
     .venv/bin/python bench/exports.py [--sizes 3000,30000] [--runs 15] [--skip-deploy]
+        [--routes json,diagram]
+
+--routes times only the routes whose label holds one of the words (the serving process's
+peak RSS is then theirs alone).
 """
 
 import argparse
@@ -38,7 +42,7 @@ from designer.interchange import export_formats
 from tests.rls_harness import route
 
 
-def serve_plainly(app, ready):
+def serve_plainly(app, ready, trace=False):
     """all_pages.serve_forever without its query counting (which reads a body whole)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -47,7 +51,15 @@ def serve_plainly(app, ready):
     server.serve_forever()
 
 
+# Words one of which a route's label holds to be timed (None: every route).
+ONLY = None
+
+
 def routes(data):
+    return [r for r in every_route(data) if ONLY is None or any(w in r[0] for w in ONLY)]
+
+
+def every_route(data):
     project = data["project"]
     base = f"/projects/{project.id}"
     latest = versions.latest(project.id).version_number
@@ -143,7 +155,8 @@ def run_size(server, owner, member, count, runs):
     all_pages.DataTable.update(description="changed by the bench").where(
         all_pages.DataTable.id == table.id
     ).execute()
-    for label, path, api in routes(data)[:4]:
+    changed = [r for r in routes(data) if r[0].startswith("transfer.export") and " v" not in r[0]]
+    for label, path, api in changed + [r for r in routes(data) if r[0] == "diagram.download"]:
         after = get(client, path, api, gzip=True)
         print(f"  after a one-table change: {label:<24} written in {after[1]:7.0f} ms")
     now, peak = all_pages.rss(server.pid)
@@ -157,8 +170,11 @@ def main():
     parser.add_argument("--sizes", default="3000,30000")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--skip-deploy", action="store_true")
+    parser.add_argument("--routes", default=None)
     args = parser.parse_args()
     all_pages.SKIP_DEPLOY = args.skip_deploy
+    global ONLY
+    ONLY = args.routes.split(",") if args.routes else None
     all_pages.serve_forever = serve_plainly
     web.SWEEP_EVERY_SECONDS = float("inf")
     OUT.mkdir(parents=True, exist_ok=True)
