@@ -115,6 +115,15 @@ def get(client, path, api, gzip=False, etag=None):
     )
 
 
+def patient(client):
+    """The client waiting up to 10 minutes for an answer (all_pages' 60 s is less than a
+    30,000-table file's first write took on a loaded machine)."""
+    client.conn.timeout = 600
+    if client.conn.sock is not None:
+        client.conn.sock.settimeout(600)
+    return client
+
+
 def median(figures, at):
     return statistics.median(f[at] for f in figures)
 
@@ -128,7 +137,7 @@ def run_size(server, owner, member, count, runs):
     data = all_pages.seed(owner, member, count)
     print(f"seeded {count:,} tables in {time.perf_counter() - started:.1f} s ({load()})")
     token, _ = all_pages.api_tokens.issue_token(owner, "bench")
-    client = all_pages.Client(server.port).sign_in(owner)
+    client = patient(all_pages.Client(server.port).sign_in(owner))
     client.bearer = token
     anonymous = all_pages.Client(server.port)
     floor = [get(anonymous, "/login", False) for _ in range(runs)]

@@ -143,7 +143,7 @@ def json_parts(source):
     """The JSON export's text in parts (as export_formats.json_text writes it)."""
     whole = source.whole()
     head = "{\n"
-    if whole.get(snapshots.ENUMS):
+    if snapshots.ENUMS in whole:  # (written whole, even empty: json.dumps would)
         head += f'  "enums": {nested(whole[snapshots.ENUMS], 1)},\n'
     head += f'  "format": {nested(whole["format"], 1)},\n  "relationships": '
     yield head
