@@ -18,6 +18,7 @@ design's).
 """
 
 import json
+import secrets
 
 from designer import diagram
 from designer.db import database
@@ -49,9 +50,38 @@ JOIN schema_part bucket ON bucket.project_id = %(project)s AND bucket.hash = b.v
 CROSS JOIN LATERAL json_each_text(bucket.body) e
 ORDER BY e.key COLLATE "C"
 """
+# The texts of the entries listed (ids, or a version's leaf hashes), in the order listed,
+# read through a cursor PAGE rows at a time.
+WORKING_IN_ORDER = """
+SELECT u.id, w.entry_id IS NOT NULL, w.hash, w.body::text
+FROM unnest(%(ids)s::text[]) WITH ORDINALITY u (id, n)
+LEFT JOIN working_part w ON w.project_id = %(project)s AND w.kind = %(kind)s AND w.entry_id = u.id
+ORDER BY u.n
+"""
+VERSION_IN_ORDER = """
+SELECT u.hash, p.body::text
+FROM unnest(%(hashes)s::text[]) WITH ORDINALITY u (hash, n)
+LEFT JOIN schema_part p ON p.project_id = %(project)s AND p.hash = u.hash
+ORDER BY u.n
+"""
 VERSION_BODIES = """
 SELECT hash, body::text FROM schema_part WHERE project_id = %(project)s AND hash = ANY (%(hashes)s)
 """
+
+
+def in_order(sql, values):
+    """The rows of `sql`, PAGE at a time through a cursor, in one transaction: one statement
+    (counted as one, as its pages are its rows), where a query a page made a download's
+    queries grow with its tables."""
+    name = f"export_{secrets.token_hex(6)}"
+    with database.atomic():
+        database.execute_sql(f"DECLARE {name} NO SCROLL CURSOR FOR {sql}", values)
+        cursor = database.cursor()
+        try:
+            while rows := (cursor.execute(f"FETCH {PAGE} FROM {name}"), cursor.fetchall())[1]:
+                yield rows
+        finally:
+            cursor.execute(f"CLOSE {name}")
 
 
 class WorkingParts:
@@ -82,11 +112,25 @@ class WorkingParts:
                 found[entry_id] = text
         if len(found) + len(unwritten) < len(rows):
             self.changed = True  # (gone since it was listed)
-        for entry_id, (_, canonical) in (
-            working.build_entries(self.project, {kind: unwritten}).get(kind, {}).items()
-        ):
-            found[entry_id] = canonical
+        found.update(self.built(kind, unwritten))
         return found
+
+    def built(self, kind, ids):
+        """{entry id: canonical JSON} of entries the triggers left to Python."""
+        made = working.build_entries(self.project, {kind: ids}) if ids else {}
+        return {entry_id: canonical for entry_id, (_, canonical) in made.get(kind, {}).items()}
+
+    def ordered_texts(self, kind, rows):
+        """(entry id, canonical JSON or None when gone) of the (id, hash) rows, in order."""
+        values = {"project": self.project, "kind": kind, "ids": [i for i, _ in rows]}
+        listed = iter(rows)
+        for page in in_order(WORKING_IN_ORDER, values):
+            unwritten = {i for i, present, hashed, _ in page if present and hashed is None}
+            made = self.built(kind, unwritten)
+            for entry_id, present, hashed, text in page:
+                if hashed != next(listed)[1] or not present:  # (listed: in the same order)
+                    self.changed = True
+                yield entry_id, made.get(entry_id) if hashed is None else text
 
 
 class VersionParts:
@@ -116,9 +160,12 @@ class VersionParts:
         values = {"project": self.project, "hashes": sorted(set(hashes))}
         return dict(database.execute_sql(VERSION_BODIES, values).fetchall())
 
-    def texts(self, kind, rows):
-        bodies = self.bodies([hashed for _, hashed in rows])
-        return {entry_id: bodies[hashed] for entry_id, hashed in rows}
+    def ordered_texts(self, kind, rows):
+        values = {"project": self.project, "hashes": [hashed for _, hashed in rows]}
+        listed = iter(rows)
+        for page in in_order(VERSION_IN_ORDER, values):
+            for _, text in page:
+                yield next(listed)[0], text
 
 
 def version_source(version):
@@ -157,31 +204,60 @@ def entries(source, kind):
     """The parts of an entry map indented one level deep (nested(map, 1))."""
     listed = source.listing(kind)
     first = True
-    for start in range(0, len(listed), PAGE):
-        page = listed[start : start + PAGE]
-        kept = {}
-        for entry_id, hashed in page:
-            if hashed is not None:
-                found = export_formats.fragments.peek(("json part", hashed))
-                if found is not None:
-                    kept[entry_id] = found
-        missing = [row for row in page if row[0] not in kept]
-        texts = source.texts(kind, missing) if missing else {}
-        work["read"] += len(texts)
-        for entry_id, hashed in page:
-            if entry_id not in kept and entry_id not in texts:
-                continue  # (gone since it was listed: the file is not kept)
-            yield ("{\n" if first else ",\n") + f"    {json.dumps(entry_id, ensure_ascii=False)}: "
-            first = False
-            if entry_id in kept:
-                yield kept[entry_id]
-                continue
-            text = nested(json.loads(texts[entry_id]), 2)
-            export_formats.work["pieces"] += 1
-            if hashed is not None:
-                export_formats.fragments.get(("json part", hashed), lambda t=text: t)
-            yield text
+    for entry_id, text in pieces(
+        source,
+        kind,
+        listed,
+        lambda entry_id, hashed: ("json part", hashed),
+        lambda entry_id, text: nested(json.loads(text), 2),
+    ):
+        yield ("{\n" if first else ",\n") + f"    {json.dumps(entry_id, ensure_ascii=False)}: "
+        yield text
+        first = False
     yield "{}" if first else "\n  }"
+
+
+# Bytes of kept pieces an export holds on to from its start (those it found kept): more are
+# read again, as their part's text, rather than held beside the pool.
+PINNED_BYTES = 32 * 1024 * 1024
+
+
+class Unkept(str):
+    """A piece made but not to be kept by its key."""
+
+
+def pieces(source, kind, listed, key_of, make):
+    """(entry id, piece) of each (id, hash) row listed, in order: kept by key_of(id, hash)
+    (a part written by the triggers only), else made by make(id, text) from the entry's
+    text, read with the others' in one cursor. An entry gone since it was listed is left
+    out (the file is then not kept)."""
+    pinned, held = {}, 0
+    for entry_id, hashed in listed:
+        if hashed is None:
+            continue
+        found = export_formats.fragments.peek(key_of(entry_id, hashed))
+        if found is not None and held + len(found) <= PINNED_BYTES:
+            pinned[entry_id] = found
+            held += len(found)
+    missing = [row for row in listed if row[0] not in pinned]
+    texts = source.ordered_texts(kind, missing) if missing else iter(())
+    for entry_id, hashed in listed:
+        if entry_id in pinned:
+            yield entry_id, pinned.pop(entry_id)
+            continue
+        read_id, text = next(texts)
+        assert read_id == entry_id
+        if text is None:
+            source.changed = True
+            continue
+        work["read"] += 1
+        made = make(entry_id, text)
+        export_formats.work["pieces"] += 1
+        if hashed is not None and not isinstance(made, Unkept):
+            export_formats.fragments.get(key_of(entry_id, hashed), lambda m=made: m)
+        yield entry_id, made
+    for _ in texts:
+        pass  # (the cursor read to its end, so its transaction ends here)
 
 
 # The diagram's Mermaid source (diagram.mermaid) of the working copy, from working_part:
@@ -248,25 +324,19 @@ def mermaid_parts(source, focus=None):
     foreign_keys = {r["target_field_id"] for r in relationships if r["target_field_id"]}
     yield "erDiagram"
     drawn = [(tid, hashes[tid]) for tid, *_ in listed if tid in names]
-    for start in range(0, len(drawn), PAGE):
-        page = drawn[start : start + PAGE]
-        keys = {tid: ("diagram entity", h, tuple(sorted(marked.get(tid, ())))) for tid, h in page}
-        kept = {tid: export_formats.fragments.peek(key) for tid, key in keys.items()}
-        missing = [row for row in page if kept[row[0]] is None]
-        texts = source.texts("tables", missing) if missing else {}
-        work["read"] += len(texts)
-        for tid, _ in page:
-            text = kept[tid]
-            if text is None:
-                if tid not in texts:
-                    continue  # (gone since it was listed: the file is not kept)
-                table = json.loads(texts[tid])
-                text = "\n" + "\n".join(diagram.entity(table, foreign_keys))
-                export_formats.work["pieces"] += 1
-                own = {f for f in table["fields"] if f in foreign_keys}
-                if own == set(keys[tid][2]):  # (else marked by another table's relationship)
-                    export_formats.fragments.get(keys[tid], lambda t=text: t)
-            yield text
+    keys = {tid: tuple(sorted(marked.get(tid, ()))) for tid, _ in drawn}
+
+    def entity(tid, text):
+        table = json.loads(text)
+        if {f for f in table["fields"] if f in foreign_keys} != set(keys[tid]):
+            # (a field marked by another table's relationship: drawn, not kept by this key)
+            return Unkept("\n" + "\n".join(diagram.entity(table, foreign_keys)))
+        return "\n" + "\n".join(diagram.entity(table, foreign_keys))
+
+    for _, text in pieces(
+        source, "tables", drawn, lambda tid, h: ("diagram entity", h, keys[tid]), entity
+    ):
+        yield str(text)
     for rel in relationships:
         one = "||" if rel["required"] else "|o"
         source_name, target_name = names[rel["source_table_id"]], names[rel["target_table_id"]]
