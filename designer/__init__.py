@@ -6,6 +6,9 @@ import secrets
 
 from flask import Flask
 
+from designer.settings import CACHE_BUDGETS
+from designer.settings import Settings
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # Settings read from the environment, with their defaults.
@@ -54,18 +57,10 @@ ENVIRONMENT = {
     "IMPORT_MAX_STATEMENTS": 100_000,
     "IMPORT_MAX_TABLES": 5_000,
     "IMPORT_MAX_SECONDS": 8.0,
-    # Bytes of JSON each in-process cache may hold (designer/settings.py); bench/all_pages.py
-    # prints the worker's RSS they leave.
-    "SNAPSHOT_PARTS_BYTES": 48 * 1024 * 1024,
-    "VERSION_SNAPSHOTS_BYTES": 32 * 1024 * 1024,
-    "CACHE_BYTES": 48 * 1024 * 1024,
-    # A request leaving the worker this much larger makes it return freed memory to the
-    # system (designer/memory.py); 0: never.
-    "MALLOC_TRIM_AFTER_BYTES": 32 * 1024 * 1024,
-    # Drift's expected catalog kept per deployed table in PostgreSQL: a project's compressed
-    # bytes of it, and how long a drift page builds missing tables' before it shows progress.
-    "DRIFT_EXPECTED_BYTES": 64 * 1024 * 1024,
-    "DRIFT_BUILD_SECONDS": 2.0,
+    # Bytes the in-process caches may hold, when a worker returns freed memory, and drift's
+    # kept catalog and build time: their defaults are designer/settings.py's, the one place
+    # they are said (bench/all_pages.py prints the worker's RSS they leave).
+    **{name.upper(): getattr(Settings, name) for name in CACHE_BUDGETS},
 }
 
 

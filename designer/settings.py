@@ -43,9 +43,13 @@ class Settings:
     # which parsed takes about three times as much: one 3,000-table version is about 20 MB
     # of text, and the compare and export pages at 3,000 tables rely on keeping it), and all
     # stores of kept answers together (working copies, diffs, plans, exports, drift).
+    # These are the defaults create_app gives (designer.ENVIRONMENT reads them from here):
+    # the answers' 48 MB is what every bench run has served with (the 192 MB once written
+    # here never reached the app), and a worker's RSS after the 30,000-table bench is
+    # printed by bench/all_pages.py against the 512 MB a worker may take.
     snapshot_parts_bytes: int = 48 * 1024 * 1024
     version_snapshots_bytes: int = 32 * 1024 * 1024
-    cache_bytes: int = 192 * 1024 * 1024
+    cache_bytes: int = 48 * 1024 * 1024
     # After a request leaving the worker this much larger than its last trim, freed memory
     # is given back to the system (designer/memory.py); 0: never.
     malloc_trim_after_bytes: int = 32 * 1024 * 1024

@@ -12,6 +12,8 @@ from designer import create_app
 from designer import locks
 from designer import rls
 from designer.design import tables
+from designer.settings import CACHE_BUDGETS
+from designer.settings import Settings
 from designer.settings import configure
 from designer.settings import settings
 from tests.integration.servers import FLASK
@@ -71,6 +73,21 @@ def test_without_environment_the_defaults_apply(environment, app_database_url, t
     with app.test_request_context("http://localhost/"):
         session["probe"] = 1
         assert app.session_interface.get_cookie_secure(app) is False
+
+
+def test_cache_budgets_have_one_default(environment, app_database_url):
+    """create_app's cache budgets are designer/settings.py's defaults (a 48 MB default in one
+    and 192 MB in the other left the app serving with a budget nobody read), and each can be
+    set from the environment."""
+    for name in CACHE_BUDGETS:
+        environment.delenv(name.upper(), raising=False)
+    app = create_app({"DATABASE_URL": app_database_url})
+    for name in CACHE_BUDGETS:
+        assert app.config[name.upper()] == getattr(Settings, name), name
+        assert getattr(settings, name) == getattr(Settings, name), name
+    environment.setenv("CACHE_BYTES", str(5 * 1024 * 1024))
+    create_app({"DATABASE_URL": app_database_url})
+    assert settings.cache_bytes == 5 * 1024 * 1024
 
 
 @pytest.mark.slow
