@@ -630,6 +630,11 @@ class Deployment(BaseModel):
     # The same as a manifest of parts (designer/history/parts.py), for an applied deployment
     # (migration 0042): pages compare its leaves with the working copy's.
     manifest = JSONTextField(null=True)
+    # What a listing shows of the plan, kept by a trigger as the plan is written (migration
+    # 0047): its steps, the tables they change and the first three of their names.
+    step_count = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    table_count = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    table_names = ArrayField(TextField, default=list, constraints=[SQL("DEFAULT '{}'")])
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = Timestamp()
 

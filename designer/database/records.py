@@ -128,17 +128,13 @@ def mark_deployed(project_id, desired):
 
 def history(project_id, limit=20, before=None):
     """Deployments newest first, `limit` of them older than deployment `before`; without
-    their SQL and steps (a 3,000-table deploy's are megabytes)."""
+    their SQL and steps (a 3,000-table deploy's are megabytes): what a listing says of the
+    plan is kept on the row (step_count, table_count, table_names: migration 0047)."""
     in_flight.settle_orphans(project_id)
     # Only the start of the SQL: enough to tell an adoption (models.ADOPTED_SQL).
     opening = fn.left(Deployment.sql, len(ADOPTED_SQL)).alias("sql")
-    # What each deployed: its steps' tables (ids only: the steps' SQL stays in the row).
-    touched = fn.jsonb_path_query_array(Deployment.plan, SQL("'$[*].table_id'::jsonpath"))
-    total = fn.jsonb_array_length(Deployment.plan)
     rows = (
-        Deployment.select(
-            *SUMMARY, opening, touched.alias("table_ids"), total.alias("steps"), UserName.username
-        )
+        Deployment.select(*SUMMARY, opening, UserName.username)
         .join(UserName, on=(Deployment.created_by == UserName.id), join_type=JOIN.LEFT_OUTER)
         .where(Deployment.project == project_id)
         .order_by(Deployment.created_at.desc(), Deployment.id.desc())
@@ -150,18 +146,7 @@ def history(project_id, limit=20, before=None):
             older.id == parse_id(before, "deployment"), older.project == project_id
         )
         rows = rows.where(Tuple(Deployment.created_at, Deployment.id) < since)
-    return with_table_names(list(rows.objects()))
-
-
-def with_table_names(rows):
-    """Each deployment's `table_names`: the tables its steps changed, by their names now."""
-    ids = {table_id for row in rows for table_id in row.table_ids or () if table_id}
-    # Asked even when no step names a table, so a page's queries do not depend on its rows.
-    query = DataTable.select(DataTable.id, DataTable.table_name).where(DataTable.id.in_(ids))
-    names = {str(table_id): name for table_id, name in query.tuples()}
-    for row in rows:
-        row.table_names = sorted({names[t] for t in row.table_ids or () if t in names})
-    return rows
+    return list(rows.objects())
 
 
 def get_deployment(user, project_id, deployment_id, steps=None):

@@ -11,6 +11,7 @@ from peewee import Case
 from peewee import fn
 
 from designer.design.table_list import escape_like
+from designer.design.table_list import searched
 from designer.models import DataTable
 
 CHOICES = 20  # matches offered at once: enough to pick from, small to send
@@ -30,6 +31,10 @@ def matching_tables(project_id, text, limit=CHOICES):
     contains, starts = f"%{pattern}%", f"{pattern}%"
     starting = Case(None, [((DataTable.name**starts) | (DataTable.table_name**starts), 0)], 1)
     rows = rows.where((DataTable.name**contains) | (DataTable.table_name**contains))
+    # ILIKE matches as lower() of both sides: the lowered text is in search_text.
+    indexed = searched(project_id, text)
+    if indexed is not None:
+        rows = rows.where(indexed)
     return list(rows.order_by(starting, DataTable.name).limit(limit))
 
 
@@ -49,14 +54,13 @@ def chosen_table(project_id, text, table_id=None):
     wanted = as_uuid(table_id)
     if text:
         folded = text[:MAX_TEXT].lower()
-        found = list(
-            DataTable.select(*CHOSEN_COLUMNS)
-            .where(
-                DataTable.project == project_id,
-                (fn.lower(DataTable.name) == folded) | (fn.lower(DataTable.table_name) == folded),
-            )
-            .limit(2)
+        rows = DataTable.select(*CHOSEN_COLUMNS).where(
+            DataTable.project == project_id,
+            (fn.lower(DataTable.name) == folded) | (fn.lower(DataTable.table_name) == folded),
         )
+        # A name equal to it is in the table's search_text (lower-cased as this compares).
+        indexed = searched(project_id, folded)
+        found = list((rows if indexed is None else rows.where(indexed)).limit(2))
         if not found:
             return None, f"No table named “{text}” in this project: pick one from the list."
         return next((t for t in found if t.id == wanted), found[0]), None

@@ -1,0 +1,272 @@
+"""Table searches are served by migration 0047's trigram index under row-level security, and
+its definer function shows no one a table of a project they are not a member of."""
+
+import contextlib
+import json
+import logging
+import uuid
+
+import psycopg2
+import pytest
+from psycopg2 import errors
+
+from designer import projects
+from designer import rls
+from designer.design import fields
+from designer.design import table_list
+from designer.design import table_picker
+from designer.design import tables
+from designer.models import DataTable
+
+OTHERS = 30  # tables that a selective search must not read
+
+
+@pytest.fixture
+def world(make_user):
+    """alice owns Shop (carol views it), bob owns Other; each has a table whose column holds
+    the word "zephyr" and OTHERS tables that do not."""
+    alice, bob, carol = (make_user(n) for n in ("alice", "bob", "carol"))
+    shop = projects.create_project(alice, "Shop")
+    other = projects.create_project(bob, "Other")
+    projects.add_member(alice, shop.id, "carol", "viewer")
+    found = {}
+    for user, project in ((alice, shop), (bob, other)):
+        table = tables.create_table(user, project.id, f"Winds of {project.name}")
+        fields.create_field(user, table.id, {"name": "Zephyr speed"})
+        found[project.name] = table
+        for n in range(OTHERS):
+            tables.create_table(user, project.id, f"Plain {n:03d}")
+    return {"alice": alice, "bob": bob, "carol": carol, "shop": shop, "other": other, **found}
+
+
+@pytest.fixture
+def raw(app_database_url):
+    """raw(user or None): an autocommit cursor of the app's role acting for `user`."""
+    opened = []
+
+    def connect(user=None):
+        conn = psycopg2.connect(app_database_url)
+        conn.autocommit = True
+        opened.append(conn)
+        cursor = conn.cursor()
+        cursor.execute(rls.ACT_FOR, (str(user.id) if user else "",))
+        return cursor
+
+    yield connect
+    for conn in opened:
+        conn.close()
+
+
+def found_ids(cursor, project, needle):
+    cursor.execute("SELECT * FROM rls_search_tables(%s, %s)", (str(project.id), needle))
+    return {str(row[0]) for row in cursor.fetchall()}
+
+
+def test_the_function_answers_members_only(world, raw):
+    shop, other = world["shop"], world["other"]
+    mine = {str(world["Shop"].id)}
+    assert found_ids(raw(world["alice"]), shop, "zephyr") == mine
+    assert found_ids(raw(world["carol"]), shop, "zephyr") == mine  # a viewer searches too
+    assert found_ids(raw(world["bob"]), other, "zephyr") == {str(world["Other"].id)}
+    # Another's project, nobody, a project that does not exist: nothing, and the same nothing.
+    for user, project in ((world["bob"], shop), (world["alice"], other), (None, shop)):
+        assert found_ids(raw(user), project, "zephyr") == set()
+    missing = type("P", (), {"id": uuid.uuid4()})
+    assert found_ids(raw(world["bob"]), missing, "zephyr") == set()
+
+
+@pytest.mark.parametrize("needle", ["%", "_", "'; --", "\\", "z" * 10_000, "\n\n\n", "ze"])
+def test_no_needle_makes_another_projects_rows_speak(world, raw, needle):
+    """Whatever is searched for, another project answers nothing and raises nothing (an
+    error that depended on its rows would tell of them)."""
+    cursor = raw(world["bob"])
+    assert found_ids(cursor, world["shop"], needle) == set()
+    cursor.execute("SELECT * FROM rls_search_tables(%s, NULL)", (str(world["shop"].id),))
+    assert cursor.fetchall() == []
+
+
+def test_the_app_role_reads_and_writes_no_gram(world, raw, database_url):
+    """search_gram is the owner's alone: the app role, acting for anyone, sees none of its
+    rows and can write none, and what it is told does not depend on whose table it names."""
+    with contextlib.closing(psycopg2.connect(database_url)) as admin, admin.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM search_gram")
+        assert cursor.fetchone()[0] == 2 * (OTHERS + 1)
+    refusals = []
+    for user in (world["alice"], world["bob"], None):
+        cursor = raw(user)
+        cursor.execute("SELECT count(*) FROM search_gram")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("UPDATE search_gram SET grams = '{}'")
+        assert cursor.rowcount == 0
+        cursor.execute("DELETE FROM search_gram")
+        assert cursor.rowcount == 0
+        for table_id in (world["Shop"].id, world["Other"].id, uuid.uuid4()):
+            with pytest.raises(errors.InsufficientPrivilege) as refused:
+                cursor.execute(
+                    "INSERT INTO search_gram (table_id, grams) VALUES (%s, '{1}')", (str(table_id),)
+                )
+            refusals.append(str(refused.value).split("\n")[0])
+    assert len(set(refusals)) == 1, refusals  # one message, whatever the id
+    with pytest.raises(errors.InsufficientPrivilege):
+        raw(world["bob"]).execute("SELECT search_gram_write()")
+
+
+def test_grams_follow_the_text(world, database_url):
+    """A renamed column or table, a new one, a deleted one: the grams follow search_text."""
+    alice, shop = world["alice"], world["shop"]
+
+    def found(needle):
+        return [t.name for t in table_list.list_tables(shop.id, needle)[0]]
+
+    field = fields.create_field(alice, world["Shop"].id, {"name": "Mistral gust"})
+    assert found("mistral") == ["Winds of Shop"]
+    fields.update_field(alice, field.id, field.revision, {"name": "Sirocco gust"})
+    assert found("mistral") == [] and found("sirocco") == ["Winds of Shop"]
+    table = tables.create_table(alice, shop.id, "Monsoon log")
+    assert found("monsoon") == ["Monsoon log"]
+    with contextlib.closing(psycopg2.connect(database_url)) as admin, admin:
+        admin.cursor().execute("DELETE FROM data_table WHERE id = %s", (str(table.id),))
+        cursor = admin.cursor()
+        cursor.execute("SELECT count(*) FROM search_gram WHERE table_id = %s", (str(table.id),))
+        assert cursor.fetchone()[0] == 0
+
+
+class Statements(logging.Handler):
+    """The SQL and parameters peewee sends meanwhile."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.sent = []
+
+    def emit(self, record):
+        if isinstance(record.msg, tuple) and len(record.msg) == 2:
+            self.sent.append(record.msg)
+
+
+@contextlib.contextmanager
+def statements():
+    logger, handler = logging.getLogger("peewee"), Statements()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler.sent
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def plan_nodes(plan):
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from plan_nodes(child)
+
+
+def explained(cursor, statement):
+    sql, params = statement
+    cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+    return list(plan_nodes(cursor.fetchone()[0][0]["Plan"]))
+
+
+def bulk(database_url, project, count):
+    """`count` more tables in `project`, copies of one of its plain tables (by SQL: a project
+    of a few dozen tables is read whole more cheaply than by any index), then ANALYZE."""
+    with contextlib.closing(psycopg2.connect(database_url)) as admin, admin:
+        cursor = admin.cursor()
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = 'data_table' AND table_schema = 'public'"
+        )
+        columns = [c for (c,) in cursor.fetchall()]
+        made = {"id": "gen_random_uuid()", "name": "'Bulk ' || n", "table_name": "'bulk_' || n"}
+        values = ", ".join(made.get(c, f't."{c}"') for c in columns)
+        names = ", ".join(f'"{c}"' for c in columns)
+        cursor.execute(
+            f"INSERT INTO data_table ({names})"
+            f" SELECT {values} FROM generate_series(1, %s) n,"
+            " (SELECT * FROM data_table WHERE project_id = %s AND name = 'Plain 000') t",
+            (count, str(project.id)),
+        )
+        cursor.execute("ANALYZE data_table")  # as a server's autovacuum would
+
+
+SEARCHES = {
+    "table list": lambda project: table_list.list_tables(project.id, "zephyr"),
+    "table picker": lambda project: table_picker.matching_tables(project.id, "winds of"),
+    "chosen table": lambda project: table_picker.chosen_table(project.id, "winds of shop"),
+}
+
+
+@pytest.mark.parametrize("search", SEARCHES)
+def test_a_search_reads_the_tables_it_finds_not_the_project(world, raw, search, database_url):
+    """As the app role under the policies, each search's statement reaches data_table by its
+    primary key, for the few tables the index named: it reads 1 row of the project's
+    OTHERS + 1, where a text condition alone (not leakproof) read them all."""
+    bulk(database_url, world["shop"], 3000)
+    with statements() as sent:
+        SEARCHES[search](world["shop"])
+    statement = next(s for s in sent if 'FROM "data_table"' in s[0] and "rls_search" in s[0])
+    nodes = explained(raw(world["alice"]), statement)
+    reads = [n for n in nodes if n.get("Relation Name") == "data_table"]
+    assert reads and all(n["Node Type"] != "Seq Scan" for n in reads), reads
+    # Looked up by the ids the function answered (the primary key, or (project_id, id)).
+    conditions = [
+        n.get("Index Cond", "") for n in nodes if n.get("Index Name", "").startswith("data_table_")
+    ]
+    assert any("id = rls_search_tables" in c for c in conditions), conditions
+    assert sum(n["Actual Rows"] * n["Actual Loops"] for n in reads) == 1
+    assert sum(n.get("Rows Removed by Filter", 0) for n in reads) == 0
+
+
+def test_the_function_finds_tables_by_the_gin_index_under_the_policies(world, database_url, roles):
+    """The function's statement, planned as the owner in a definer function is (data_table's
+    policies apply: FORCE), may take the grams' GIN index (search_gram's rows have no policy
+    for the owner) and data_table's primary key; with sequential scans off, so that the plan
+    shows what the policies allow, not what a small table costs."""
+    with contextlib.closing(psycopg2.connect(database_url)) as admin, admin:
+        cursor = admin.cursor()
+        cursor.execute(f'SET ROLE "{roles["owner"]}"')
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute(rls.ACT_FOR, (str(world["alice"].id),))
+        cursor.execute("SELECT rls_definer()")
+        assert cursor.fetchone()[0]  # as inside the owner's definer functions
+        grams = ("SELECT table_id FROM search_gram WHERE grams @> search_grams(%s)", ("zephyr",))
+        nodes = explained(cursor, grams)
+        assert "search_gram_grams" in {n.get("Index Name") for n in nodes}, nodes
+        assert sum(n["Actual Rows"] for n in nodes if n.get("Relation Name")) == 2
+        by_id = (
+            "SELECT id FROM data_table WHERE id = ANY (%s::uuid[])",
+            ([str(world["Shop"].id)],),
+        )
+        nodes = explained(cursor, by_id)
+        assert {n.get("Index Name") for n in nodes} & {"data_table_pkey"}, nodes
+        cursor.execute("SELECT * FROM rls_search_tables(%s, 'zephyr')", (str(world["shop"].id),))
+        assert cursor.fetchall() == [(world["Shop"].id,)]
+
+
+def test_the_picker_and_the_list_still_find_short_queries(world):
+    shop = world["shop"]
+    assert len(table_list.list_tables(shop.id, "ze", limit=100)[0]) == 1
+    assert [t.name for t in table_picker.matching_tables(shop.id, "wi")] == ["Winds of Shop"]
+    assert DataTable.select().where(DataTable.project == shop.id).count() == OTHERS + 1
+
+
+def test_deployment_listings_read_no_plan(world, database_url):
+    """A listing's step count and table names are kept on the row as the plan is written,
+    and the listing's statement does not read the plan."""
+    from designer.database import records
+
+    shop = world["shop"]
+    ids = [str(t.id) for t in DataTable.select().where(DataTable.project == shop.id).limit(5)]
+    plan = [{"table_id": i, "sql": "SELECT 1"} for i in ids] + [{"sql": "SELECT 2"}]
+    with contextlib.closing(psycopg2.connect(database_url)) as admin, admin:
+        admin.cursor().execute(
+            "INSERT INTO deployment (project_id, target_schema, to_hash, status, plan)"
+            " VALUES (%s, 'x', 'h', 'dry_run_ok', %s)",
+            (str(shop.id), json.dumps(plan)),
+        )
+    names = sorted(DataTable.select(DataTable.table_name).where(DataTable.id.in_(ids)).scalars())
+    with statements() as sent:
+        (row,) = records.history(shop.id)
+    assert (row.step_count, row.table_count, row.table_names) == (6, 5, names[:3])
+    assert not [sql for sql, _ in sent if '"plan"' in sql], sent
