@@ -22,6 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import WSGIRequestHandler
 
 from designer import error_pages
+from designer import field_lines
 from designer import locks
 from designer import memory
 from designer import rls
@@ -254,6 +255,8 @@ def init_app(app):
     app.jinja_env.globals["exact_type_words"] = list(EXACT_TYPES)
     app.jinja_env.globals["settings_words"] = settings_words
     app.jinja_env.globals["when"] = when
+    app.jinja_env.globals["field_line_html"] = field_lines.field_line
+    app.jinja_env.globals["field_items_html"] = field_lines.field_items
 
 
 # Files anyone may cache; every other answer may carry someone's data.
