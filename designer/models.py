@@ -238,6 +238,20 @@ class DataTable(BaseModel):
         )
 
 
+class SearchGram(BaseModel):
+    """The trigrams of a table's search_text, kept by a trigger for the index that serves
+    searches under row-level security (migration 0047). Row-level security is on with no
+    policy: only the owner's definer functions read or write it, never the app's role."""
+
+    data_table = ForeignKeyField(
+        DataTable, column_name="table_id", primary_key=True, on_delete="CASCADE", backref="+"
+    )
+    grams = ArrayField(IntegerField, index=False)
+
+
+SearchGram.add_index(SearchGram.index(SearchGram.grams, using="gin", name="search_gram_grams"))
+
+
 class DataField(BaseModel):
     data_table = ForeignKeyField(
         DataTable,
@@ -634,7 +648,9 @@ class Deployment(BaseModel):
     # 0047): its steps, the tables they change and the first three of their names.
     step_count = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
     table_count = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
-    table_names = ArrayField(TextField, default=list, constraints=[SQL("DEFAULT '{}'")])
+    table_names = ArrayField(
+        TextField, default=list, index=False, constraints=[SQL("DEFAULT '{}'")]
+    )
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = Timestamp()
 
@@ -696,6 +712,7 @@ MODELS = (
     Project,
     ProjectMember,
     DataTable,
+    SearchGram,
     DataField,
     TableRelationship,
     SchemaVersion,
