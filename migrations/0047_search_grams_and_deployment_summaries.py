@@ -7,9 +7,10 @@ leakproof (strpos, ILIKE, lower()) only after the policies', so no index can ser
 search read all of a project's tables (30,000 rows, 108-271 ms). pg_trgm is not in every
 server the designer runs on (not in the embedded one), so the trigrams are kept here:
 search_gram holds, for each table, the distinct trigrams of its search_text as integers
-(search_grams), with a GIN index, and rls_search_tables(project, needle) answers the ids of
+(search_grams), with a GIN index, and rls_search_tables(project, needle, cap) answers the ids of
 the project's tables whose text has every trigram of `needle`: a superset of those whose
 text contains it, which the caller's own query then checks (strpos) under the policies.
+A search that may match more than a thousand tables reads the project's tables instead.
 
 The wall: search_gram has row-level security on with no policy and not forced, so the app
 role (whatever it is granted) reads and writes none of its rows; only the owner does, in its
@@ -71,11 +72,13 @@ TRIGGERS = [
 
 # The ids of `project`'s tables whose search_text has every trigram of `needle` (lower-cased
 # as search_text is; three characters or more: shorter has no trigram, and every table would
-# be answered). Nothing unless the caller may read `project`, or logged in as a role that
-# bypasses row-level security (session_user: an app role cannot change it).
+# be answered), `cap` of them at most. Nothing unless the caller may read `project`, or is
+# logged in as a role that bypasses row-level security (session_user: an app role cannot
+# change it).
 SEARCH = """
-CREATE FUNCTION rls_search_tables(project uuid, needle text) RETURNS SETOF uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public ROWS 10 AS $$
+CREATE FUNCTION rls_search_tables(project uuid, needle text, cap integer)
+RETURNS SETOF uuid LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
     SELECT g.table_id
     FROM public.search_gram g
     JOIN public.data_table t ON t.id = g.table_id
@@ -86,6 +89,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public ROWS 1
            -- A login that bypasses row-level security (a superuser's) sees every row anyway.
            OR EXISTS (SELECT FROM pg_roles r WHERE r.rolname = session_user
                       AND (r.rolsuper OR r.rolbypassrls)))
+    LIMIT cap
 $$"""
 
 DEPLOYMENT_COLUMNS = [
@@ -135,7 +139,7 @@ def down(migrator, db):
     db.execute_sql("DROP FUNCTION deployment_summary()")
     for column in ("step_count", "table_count", "table_names"):
         db.execute_sql(f"ALTER TABLE deployment DROP COLUMN {column}")
-    db.execute_sql("DROP FUNCTION rls_search_tables(uuid, text)")
+    db.execute_sql("DROP FUNCTION rls_search_tables(uuid, text, integer)")
     db.execute_sql("DROP TRIGGER data_table_search_gram_added ON data_table")
     db.execute_sql("DROP TRIGGER data_table_search_gram_changed ON data_table")
     db.execute_sql("DROP TABLE search_gram")

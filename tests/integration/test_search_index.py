@@ -12,6 +12,7 @@ from psycopg2 import errors
 
 from designer import projects
 from designer import rls
+from designer.db import database
 from designer.design import fields
 from designer.design import table_list
 from designer.design import table_picker
@@ -58,7 +59,7 @@ def raw(app_database_url):
 
 
 def found_ids(cursor, project, needle):
-    cursor.execute("SELECT * FROM rls_search_tables(%s, %s)", (str(project.id), needle))
+    cursor.execute("SELECT * FROM rls_search_tables(%s, %s, 100)", (str(project.id), needle))
     return {str(row[0]) for row in cursor.fetchall()}
 
 
@@ -81,7 +82,7 @@ def test_no_needle_makes_another_projects_rows_speak(world, raw, needle):
     error that depended on its rows would tell of them)."""
     cursor = raw(world["bob"])
     assert found_ids(cursor, world["shop"], needle) == set()
-    cursor.execute("SELECT * FROM rls_search_tables(%s, NULL)", (str(world["shop"].id),))
+    cursor.execute("SELECT * FROM rls_search_tables(%s, NULL, 9)", (str(world["shop"].id),))
     assert cursor.fetchall() == []
 
 
@@ -205,7 +206,7 @@ def test_a_search_reads_the_tables_it_finds_not_the_project(world, raw, search, 
     bulk(database_url, world["shop"], 3000)
     with statements() as sent:
         SEARCHES[search](world["shop"])
-    statement = next(s for s in sent if 'FROM "data_table"' in s[0] and "rls_search" in s[0])
+    statement = next(s for s in sent if 'FROM "data_table"' in s[0] and "::uuid[])" in s[0])
     nodes = explained(raw(world["alice"]), statement)
     reads = [n for n in nodes if n.get("Relation Name") == "data_table"]
     assert reads and all(n["Node Type"] != "Seq Scan" for n in reads), reads
@@ -213,7 +214,7 @@ def test_a_search_reads_the_tables_it_finds_not_the_project(world, raw, search, 
     conditions = [
         n.get("Index Cond", "") for n in nodes if n.get("Index Name", "").startswith("data_table_")
     ]
-    assert any("id = rls_search_tables" in c for c in conditions), conditions
+    assert any("id = ANY" in c for c in conditions), conditions
     assert sum(n["Actual Rows"] * n["Actual Loops"] for n in reads) == 1
     assert sum(n.get("Rows Removed by Filter", 0) for n in reads) == 0
 
@@ -240,8 +241,24 @@ def test_the_function_finds_tables_by_the_gin_index_under_the_policies(world, da
         )
         nodes = explained(cursor, by_id)
         assert {n.get("Index Name") for n in nodes} & {"data_table_pkey"}, nodes
-        cursor.execute("SELECT * FROM rls_search_tables(%s, 'zephyr')", (str(world["shop"].id),))
+        cursor.execute("SELECT * FROM rls_search_tables(%s, 'zephyr', 9)", (str(world["shop"].id),))
         assert cursor.fetchall() == [(world["Shop"].id,)]
+
+
+def test_a_search_matching_many_tables_reads_the_project_and_finds_the_same(world, monkeypatch):
+    """Past INDEXED_MATCHES tables the index is not used (looking each up by key costs more
+    than reading the project), and the function answers no more than it is asked for."""
+    shop = world["shop"]
+    indexed = table_list.list_tables(shop.id, "plain", limit=100)[0]
+    with statements() as sent:
+        monkeypatch.setattr(table_list, "INDEXED_MATCHES", OTHERS - 1)
+        read = table_list.list_tables(shop.id, "plain", limit=100)[0]
+    assert [t.id for t in read] == [t.id for t in indexed] and len(read) == OTHERS
+    assert not [sql for sql, _ in sent if "::uuid[])" in sql]
+    cursor = database.execute_sql(
+        "SELECT count(*) FROM rls_search_tables(%s, 'plain', 7)", (str(shop.id),)
+    )
+    assert cursor.fetchone()[0] == 7
 
 
 def test_the_picker_and_the_list_still_find_short_queries(world):
