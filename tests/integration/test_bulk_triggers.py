@@ -48,8 +48,9 @@ BULK = {
 WATCHED = "SELECT funcname, calls FROM pg_stat_xact_user_functions"
 # Row triggers by design: project_changed (a deferred constraint trigger, one counter update
 # per transaction), the one filling in a new row's project (migration 0009) and data_table's
-# own search_text (migration 0013: a row's text when its names change, by search_text_of).
-PER_ROW = {"project_changed", "rls_fill_project", "data_table_search_text"}
+# own search_text (migration 0013: a row's text when its names change, by search_text_of),
+# and the trigrams of each text that changed (migration 0047: search_grams, one text each).
+PER_ROW = {"project_changed", "rls_fill_project", "data_table_search_text", "search_grams"}
 STALE_TEXTS = """
 SELECT count(*) FROM data_table WHERE project_id = %s
 AND search_text IS DISTINCT FROM search_text_of(id, name, table_name, description)
@@ -99,8 +100,9 @@ def test_a_statement_changing_many_tables_calls_as_few_functions_as_one_changing
 def test_a_status_change_keeps_the_fields_and_structure_without_making_them_again(alice):
     project = design(alice, 40, structure=True)
     made = calls(project, BULK["status"])
-    # The trigger and its writer, once each: no canonical_jsonb (structure, field_config).
-    assert made == {"working_part_of_tables": 1, "working_tables_put": 1}
+    # The trigger and its writer, once each: no canonical_jsonb (structure, field_config);
+    # the grams' statement trigger once, which finds no text changed.
+    assert made == {"working_part_of_tables": 1, "working_tables_put": 1, "search_gram_write": 1}
     database.execute_sql(BULK["status"], {"project": str(project.id)})
     assert_kept_as_computed(project.id)
     assert {json.loads(body)["status"] for _, _, body, _ in kept_parts(project.id).values()} == {
