@@ -213,6 +213,12 @@ def alter_column(ctx, change):
     if generation(before["field_config"]) and not generation(after["field_config"]):
         reason = f"{after['field_name']} keeps its values and is no longer computed"
         steps.append(Step(f"{alter} DROP EXPRESSION", SAFE, reason))
+    old_generated = generated_by(before["field_config"]) or ("",)
+    if old_generated[0] == "identity" != (generated_by(after["field_config"]) or ("",))[0]:
+        # First: PostgreSQL refuses an identity column a type other than an integer's, and
+        # refuses to drop its NOT NULL.
+        reason = f"{after['field_name']} is no longer an identity"
+        steps.append(Step(f"{alter} DROP IDENTITY", SAFE, reason))
     retyped = column_type(before) != column_type(after)
     old_default, new_default = default_sql(before), default_sql(after)
     if retyped and old_default is not None:
@@ -279,7 +285,8 @@ def generated_by(config):
 
 def generation_steps(ctx, table_id, before, after, retyped):
     """Identity and serial set, changed or removed on a kept column (after its type, default
-    and NOT NULL): its own sequence made, switched or dropped."""
+    and NOT NULL; an identity removed goes before them): its own sequence made, switched or
+    dropped."""
     old, new = generated_by(before["field_config"]), generated_by(after["field_config"])
     relation, name = ctx.relation(table_id), after["field_name"]
     alter = f"ALTER TABLE {relation} ALTER COLUMN {ident(name)}"
@@ -297,8 +304,7 @@ def generation_steps(ctx, table_id, before, after, retyped):
         sequence = qualified(ctx.schema, ctx.old_names[table_id][key])
         steps.append(Step(f"{alter} DROP DEFAULT", SAFE, f"{name} is no longer serial"))
         steps.append(Step(f"DROP SEQUENCE {sequence}", SAFE, f"drops the sequence of {name}"))
-    elif old:
-        steps.append(Step(f"{alter} DROP IDENTITY", SAFE, f"{name} is no longer an identity"))
+    # (An identity that goes was dropped first, by alter_column.)
     if new is None:
         return steps
     sequence = qualified(ctx.schema, ctx.new_names[table_id][key])
