@@ -17,6 +17,7 @@ import gc
 import json
 import threading
 from collections import OrderedDict
+from typing import NamedTuple
 
 from peewee import JOIN
 from peewee import SQL
@@ -696,7 +697,10 @@ def compare_keyed(project_id, old_ref, new_ref):
 
         def load():
             if key not in whole_pairs:
-                found = compared(project_id, old_version, new_version)
+                listed, _, _ = listing_of(project_id, old_ref, new_ref)
+                found = None
+                if listed is not None and listed.tables_cut() < LARGE_CUT:
+                    found = compared(project_id, old_version, new_version, listed.buckets)
                 if found is not None:
                     return found
                 with whole_pairs_lock:
@@ -720,11 +724,11 @@ whole_diffs = KeptAnswers(limit=16)
 LARGE_CUT = 1000
 
 
-def compared(project_id, old_version, new_version):
+def compared(project_id, old_version, new_version, buckets=None):
     """(old, new, changes) from the parts that differ, or None when the whole snapshots
     are needed (see whole_pairs)."""
     found = comparing.cut_of(
-        project_id, old_version, new_version, lambda version: manifest_of(version.id)
+        project_id, old_version, new_version, lambda version: manifest_of(version.id), buckets
     )
     if found is None or len(found[0]["tables"]) + len(found[1]["tables"]) >= LARGE_CUT:
         return None
@@ -732,6 +736,59 @@ def compared(project_id, old_version, new_version):
     if not comparing.names_are_local(old, new, named, found[2]):
         return None
     return old, new, diff(old, new)
+
+
+# What two sides differ in (a comparison.Listing: the entries, named, from the manifests),
+# by the keys of the two sides, with the sides' manifests. A cut of LARGE_CUT tables or
+# more is compared a page at a time from it (compare_page), a smaller one whole by parts.
+listings = KeptAnswers(limit=8)
+
+
+class Paged(NamedTuple):
+    """A page of a large cut's comparison: the two sides cut down to the page's entries,
+    the page's changes, the counts of the whole cut, where the next page starts (None at
+    the last) and how many entries are left after this page."""
+
+    old: dict
+    new: dict
+    changes: list
+    counts: dict
+    next_start: int | None
+    left: int
+    key: tuple
+
+
+def listing_of(project_id, old_ref, new_ref):
+    """(Listing or None, manifests, key) of two references: None when either is a version
+    stored whole or the keys differ in kind (the whole snapshots are compared)."""
+    old_version, old_key = reference_of(project_id, old_ref)
+    new_version, new_key = reference_of(project_id, new_ref)
+    key = (old_key, new_key)
+
+    def load():
+        refs = (old_version, new_version)
+        manifests = [None if v is None else manifest_of(v.id) for v in refs]
+        if any(v is not None and m is None for v, m in zip(refs, manifests, strict=True)):
+            return None, manifests
+        return comparing.listing(project_id, *manifests), manifests
+
+    return *listings.get(key, load), key
+
+
+def compare_page(project_id, old_ref, new_ref, start, size):
+    """A Paged comparison of entries start to start + size when the cut holds LARGE_CUT
+    tables or more: its work is a page's, whatever the cut (the list of what differs is
+    read from the manifests in SQL, and only the page's entries are read and diffed).
+    Else None (compare_keyed compares it)."""
+    with paused_gc():
+        found, manifests, key = listing_of(project_id, old_ref, new_ref)
+        if found is None or found.tables_cut() < LARGE_CUT:
+            return None
+        old, new, changes = comparing.page(project_id, *manifests, found, start, size)
+        end = start + size
+        counts = comparing.counts(project_id, *manifests, found)
+        left = max(len(found) - end, 0)
+        return Paged(old, new, changes, counts, end if left else None, left, key)
 
 
 # The timeline shows the unsaved changes on every view. They come from the parts the

@@ -144,14 +144,17 @@ def whole_tree(tree, values):
     return tree
 
 
-def since(project_id, manifest, fetch):
+def since(project_id, manifest, fetch, buckets=None):
     """(tree, current) of the working copy against a previous version's manifest (as
     parts.read_manifest gives it), for parts.cut: the tree names every bucket, and holds the
     members and texts of the buckets that differ; `current` holds the keys kept whole and,
     of the entry maps, the entries whose leaves differ. `fetch(hashes)` gives {hash: value}
-    of stored parts (the previous version's buckets)."""
+    of stored parts (the previous version's buckets). `buckets`: bucket_hashes' answer, when
+    read already."""
     tree = parts.Tree()
-    tree.buckets = bucket_hashes(project_id)
+    if buckets is None:
+        buckets = bucket_hashes(project_id)
+    tree.buckets = {key: dict(named) for key, named in buckets.items()}  # (changed below)
     old_buckets = {key: named for key, (kind, named) in manifest.items() if kind == "buckets"}
     differ = [
         (key, name)

@@ -1,6 +1,7 @@
 """Versions: the timeline, saving, reading a version, comparing two, restoring one."""
 
 from flask import Blueprint
+from flask import Response
 from flask import flash
 from flask import render_template
 from flask import request
@@ -161,14 +162,19 @@ def compare(project_id):
     at a time (`start`: the index of the first change shown)."""
     granted = projects.access(current_user, project_id)
     old_ref, new_ref = request.args.get("from", ""), request.args.get("to", "working")
-    old, new, changes, key = versions.compare_keyed(granted.project.id, old_ref or None, new_ref)
     start = max(request.args.get("start", 0, type=int), 0)
-    end = start + settings.page_size
+    size = settings.page_size
+    paged = versions.compare_page(granted.project.id, old_ref or None, new_ref, start, size)
+    if paged is not None:
+        return compare_paged(granted, old_ref, new_ref, start, paged)
+    old, new, changes, key = versions.compare_keyed(granted.project.id, old_ref or None, new_ref)
+    end = start + size
     context = {
         "access": granted, "project": granted.project, "old": old, "new": new,
         "old_ref": old_ref, "new_ref": new_ref, "describe": describe,
         "changes": changes, "shown": changes[start:end],
         "next_start": end if end < len(changes) else None,
+        "left": f"{max(len(changes) - end, 0):,} left",
     }  # fmt: skip
     if start and htmx:
         return block(DIFF, "change_rows", **context)
@@ -177,6 +183,45 @@ def compare(project_id):
         DIFF, **context, counts=summarize(changes), summary=summary_text(changes),
         version_choices=choices(granted.project.id), sql=ddl.script(steps[:SQL_SHOWN]),
         sql_hidden=max(len(steps) - SQL_SHOWN, 0),
+    )  # fmt: skip
+
+
+def compare_paged(granted, old_ref, new_ref, start, paged):
+    """The compare page of a cut of most of the design (versions.compare_page): a page of
+    tables and relationships at a time, its counts from the manifests, and the migration
+    SQL as a download (the whole cut's, off the page's way)."""
+    context = {
+        "access": granted, "project": granted.project, "old": paged.old, "new": paged.new,
+        "old_ref": old_ref, "new_ref": new_ref, "describe": describe, "paged": True,
+        "changes": paged.changes, "shown": paged.changes, "next_start": paged.next_start,
+        "left": f"{paged.left:,} tables and relationships left",
+    }  # fmt: skip
+    if start and htmx:
+        return block(DIFF, "change_rows", **context)
+    return render_template(
+        DIFF, **context, summary=counts_text(paged.counts), counts=paged.counts,
+        version_choices=choices(granted.project.id),
+    )  # fmt: skip
+
+
+@bp.get("/projects/<project_id>/diff.sql")
+@login_required
+def compare_sql(project_id):
+    """The migration SQL between two versions (or a version and the working copy), whole,
+    as a download: a large cut's compare page links here rather than build it."""
+    granted = projects.access(current_user, project_id)
+    old_ref, new_ref = request.args.get("from", ""), request.args.get("to", "working")
+    return sql_download(granted, old_ref or None, new_ref)
+
+
+def sql_download(granted, old_ref, new_ref):
+    """The whole migration script between two references, as a text/plain download."""
+    old, new, changes, key = versions.compare_keyed(granted.project.id, old_ref, new_ref)
+    steps = plans.migration_between(granted.project.target_schema, old, new, changes, key)
+    name = f"migration-{old_ref or 'working'}-{new_ref or 'working'}.sql"
+    return Response(
+        ddl.script(steps), mimetype="text/plain",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )  # fmt: skip
 
 

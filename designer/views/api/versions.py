@@ -1,8 +1,10 @@
 """JSON API: versions, restore and diff."""
 
+from flask import Response
 from flask import g
 from flask import jsonify
 from flask import request
+from flask import url_for
 
 from designer import api_input
 from designer import projects
@@ -18,6 +20,8 @@ from designer.views.api.messages import query
 
 # What a version's GET adds only when asked (include=): each can be megabytes.
 HEAVY = ("changes", "snapshot")
+# Tables and relationships a large diff gives a page at a time.
+PAGE = 100
 
 
 def version_json(version, full=False, include=HEAVY):
@@ -89,12 +93,43 @@ def restore_version(project_id, number, data):
 
 
 @bp.get("/projects/<project_id>/diff")
+@query(**{
+    "from": ("string", "a version number; empty or absent: the working copy"),
+    "to": ("string", "a version number or working (the default)"),
+    "start": ("integer", "where a large diff's page starts (its next_start)"),
+})  # fmt: skip
 def diff(project_id):
-    """Changes from=<n> to=<m|working>, and the migration SQL that makes them."""
+    """Changes from=<n> to=<m|working>, and the migration SQL that makes them. When most
+    of the design changed (1,000 tables or more), a page of tables and relationships at a
+    time: "paged" is true, "next_start" continues, "summary" counts tables and
+    relationships (a table changed: anything in it), and "sql" is null, "sql_url" giving
+    the whole script."""
     granted = projects.access(g.api_user, project_id)
-    old, new, changes, key = versions.compare_keyed(
-        granted.project.id, request.args.get("from") or None, request.args.get("to", "working")
-    )
+    old_ref, new_ref = request.args.get("from") or None, request.args.get("to", "working")
+    start = max(request.args.get("start", 0, type=int), 0)
+    paged = versions.compare_page(granted.project.id, old_ref, new_ref, start, PAGE)
+    if paged is not None:
+        where = {"project_id": project_id, "from": old_ref or "", "to": new_ref}
+        return jsonify({
+            "changes": paged.changes, "summary": paged.counts, "paged": True,
+            "start": start, "next_start": paged.next_start, "sql": None,
+            "sql_url": url_for("api.diff_sql", **where),
+        })  # fmt: skip
+    old, new, changes, key = versions.compare_keyed(granted.project.id, old_ref, new_ref)
     steps = plans.migration_between(granted.project.target_schema, old, new, changes, key)
     sql = ddl.script(steps)
     return jsonify({"changes": changes, "summary": summarize(changes), "sql": sql})
+
+
+@bp.get("/projects/<project_id>/diff.sql")
+@query(**{
+    "from": ("string", "a version number; empty or absent: the working copy"),
+    "to": ("string", "a version number or working (the default)"),
+})  # fmt: skip
+def diff_sql(project_id):
+    """The migration SQL from=<n> to=<m|working>, whole, as text (a large diff's sql_url)."""
+    granted = projects.access(g.api_user, project_id)
+    old_ref, new_ref = request.args.get("from") or None, request.args.get("to", "working")
+    old, new, changes, key = versions.compare_keyed(granted.project.id, old_ref, new_ref)
+    steps = plans.migration_between(granted.project.target_schema, old, new, changes, key)
+    return Response(ddl.script(steps), mimetype="text/plain")
