@@ -5,6 +5,8 @@ foreign key to the one before; saves version 1, changes one table and saves vers
 changes another table (unsaved). Times each compare variant over HTTP as a signed-in browser
 loads it: the first view (nothing kept: the server's kept answers are cleared first) and the
 median of repeated views, with the RSS of the serving process. Prints, never asserts.
+Version 3 and the working copy differ from versions 1 and 2 in every table: a cut paged by
+versions.compare_page; --sql-download times its whole migration SQL once.
 
     .venv/bin/python bench/compare_pages.py [--sizes 3000,30000] [--runs 10] [--profile]
 """
@@ -77,8 +79,13 @@ def paths(project):
         ("api.diff ?from=1&to=2", f"{api}?from=1&to=2", False, True),
         ("api.diff ?from=2", f"{api}?from=2", False, True),
         ("versions.compare ?from=1&to=3 (every table)", f"{page}?from=1&to=3", False, False),
+        ("versions.compare hx ?from=1&to=3&start=50 (every)", f"{page}?from=1&to=3&start=50",
+         True, False),
+        ("versions.compare ?from=3&to=1 (every table)", f"{page}?from=3&to=1", False, False),
         ("api.diff ?from=1&to=3 (every table)", f"{api}?from=1&to=3", False, True),
-    ]
+        ("api.diff ?from=1&to=3&start=100 (every table)", f"{api}?from=1&to=3&start=100",
+         False, True),
+    ]  # fmt: skip
 
 
 def load():
@@ -102,6 +109,8 @@ def main():
     parser.add_argument("--sizes", default="3000,30000")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="profile first views in-process")
+    parser.add_argument("--sql-download", action="store_true",
+                        help="also time a large cut's whole migration SQL download, once")
     args = parser.parse_args()
     web.SWEEP_EVERY_SECONDS = float("inf")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -144,16 +153,23 @@ def main():
                         f"  median {statistics.median(times):7.1f} ms  {first[1]:>9,} B",
                         flush=True,
                     )
+                if args.sql_download:
+                    # A large cut's migration SQL, whole: off the compare page, timed once.
+                    path = f"/projects/{project.id}/diff.sql?from=1&to=3"
+                    took, size = get(client, path, False, False)
+                    print(f"  {'versions.compare_sql ?from=1&to=3 (once)':<46} first {took:8.1f} ms"
+                          f"  {size:>26,} B; RSS {rss(server.pid)[0]:.0f} MB", flush=True)
                 if args.profile:
                     with app.test_request_context():
                         profiler = cProfile.Profile()
                         profiler.enable()
                         versions.diffs.clear()
+                        versions.listings.clear()
                         versions.compare_keyed(project.id, "1", "working")
                         versions.diffs.clear()
                         versions.compare_keyed(project.id, "1", "2")
                         versions.diffs.clear()
-                        versions.compare_keyed(project.id, "1", "3")
+                        versions.compare_page(project.id, "1", "3", 0, 50)
                         profiler.disable()
                         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
                 now, peak = rss(server.pid)

@@ -17,6 +17,11 @@ a name any of theirs could collide with (`names_are_local`); else, and for table
 partitions (a changed parent makes its partitions again), the whole snapshots are compared
 as before. Not checked: a table left unread whose own index or constraint name (one a
 designer chose) equals a name generated for a changed table.
+
+A cut of most of the design (versions.LARGE_CUT tables or more) is not read at once: its
+entries that differ are listed, named, from the manifests in SQL (`listing`), and a page of
+them at a time is read and diffed (`page`); the pages' changes together are the whole
+comparison's. Its migration SQL, a function of the whole cut, is not made for a page.
 """
 
 import json
@@ -360,6 +365,7 @@ class Listing:
         order = {key: n for n, key in enumerate(parts.ENTRY_MAPS)}
         self.entries = sorted(entries, key=lambda e: (order[e[0]], e[3] or "", e[1]))
         self.buckets = buckets
+        self.counted = None  # (counts, once made: the enums' need the keys kept whole)
 
     def __len__(self):
         return len(self.entries)

@@ -786,7 +786,9 @@ def compare_page(project_id, old_ref, new_ref, start, size):
             return None
         old, new, changes = comparing.page(project_id, *manifests, found, start, size)
         end = start + size
-        counts = comparing.counts(project_id, *manifests, found)
+        if found.counted is None:
+            found.counted = comparing.counts(project_id, *manifests, found)
+        counts = found.counted
         left = max(len(found) - end, 0)
         return Paged(old, new, changes, counts, end if left else None, left, key)
 
