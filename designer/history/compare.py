@@ -275,11 +275,11 @@ def names_are_local(old, new, named, side):
     return not (side.tables_named(prefixes) - named)
 
 
-def cut_of(project_id, old_ref, new_ref, manifest_of, buckets=None):
+def cut_of(project_id, old_ref, new_ref, manifest_of, working_buckets=None):
     """(old, new, side) cut from the parts of two references (None or "working" for the
     working copy, else a version), with a side to look unchanged entries up in; None when
     either is a version stored whole. `manifest_of(version)` reads a version's manifest;
-    `buckets`, the working copy's bucket hashes when already read (a Listing's)."""
+    `working_buckets`, the working copy's bucket hashes when already read (a Listing's)."""
     refs = [None if r is None else manifest_of(r) for r in (old_ref, new_ref)]
     if any(r is not None and m is None for r, m in zip((old_ref, new_ref), refs, strict=True)):
         return None
@@ -316,7 +316,7 @@ def cut_of(project_id, old_ref, new_ref, manifest_of, buckets=None):
             return None
         return found[0], found[1], VersionSide(project_id, old_manifest)
     manifest = old_manifest if old_manifest is not None else new_manifest
-    tree, current = working_parts.since(project_id, manifest, fetch, buckets)
+    tree, current = working_parts.since(project_id, manifest, fetch, working_buckets)
     was, now, _ = parts.cut(manifest, tree, current, fetch, snapshots.parts.canonical)
     if old_manifest is None:
         was, now = now, was

@@ -75,6 +75,7 @@ def compared_work(page, api, project):
         (api, f"/projects/{pid}/diff?from=2&to=working"),
     ):
         versions.diffs.clear()
+        versions.listings.clear()
         before = dict(compare.work)
         with counting_queries() as counter:
             response = client.get(url)
