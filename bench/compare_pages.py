@@ -109,8 +109,11 @@ def main():
     parser.add_argument("--sizes", default="3000,30000")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="profile first views in-process")
-    parser.add_argument("--sql-download", action="store_true",
-                        help="also time a large cut's whole migration SQL download, once")
+    parser.add_argument(
+        "--sql-download",
+        action="store_true",
+        help="also time a large cut's whole migration SQL download, once",
+    )
     args = parser.parse_args()
     web.SWEEP_EVERY_SECONDS = float("inf")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -157,8 +160,11 @@ def main():
                     # A large cut's migration SQL, whole: off the compare page, timed once.
                     path = f"/projects/{project.id}/diff.sql?from=1&to=3"
                     took, size = get(client, path, False, False)
-                    print(f"  {'versions.compare_sql ?from=1&to=3 (once)':<46} first {took:8.1f} ms"
-                          f"  {size:>26,} B; RSS {rss(server.pid)[0]:.0f} MB", flush=True)
+                    print(
+                        f"  {'versions.compare_sql ?from=1&to=3 (once)':<46} first {took:8.1f} ms"
+                        f"  {size:>26,} B; RSS {rss(server.pid)[0]:.0f} MB",
+                        flush=True,
+                    )
                 if args.profile:
                     with app.test_request_context():
                         profiler = cProfile.Profile()

@@ -13,14 +13,13 @@ from hypothesis import strategies as st
 from designer import projects
 from designer import web
 from designer.database import ddl
-from designer.db import counting_queries
 from designer.db import database
 from designer.design import enums
-from designer.history import compare
 from designer.history import versions
 from designer.history.diff import diff
 from designer.history.diff import summarize
 from tests.integration.test_compare_parts import whole
+from tests.integration.test_compare_parts import work_of
 from tests.integration.test_version_parts import EDITS
 from tests.integration.test_version_parts import apply_edit
 from tests.integration.test_version_parts import seed
@@ -112,25 +111,16 @@ def all_changed(user, count):
 
 
 def page_work(page, api, project):
-    """(queries, entries and bytes read) of a large cut's pages, by URL, nothing kept."""
-    pid, found = project.id, {}
-    for client, url in (
+    """(queries, entries and bytes read, entries listed) of a large cut's pages, by URL."""
+    pid = project.id
+    found = work_of(project, (
         (page, f"/projects/{pid}/diff?from=1&to=2"),
         (page, f"/projects/{pid}/diff?from=1&to=2&start=50"),
         (page, f"/projects/{pid}/diff?from=2&to=1"),
         (page, f"/projects/{pid}/diff?from=1&to=working"),
         (api, f"/projects/{pid}/diff?from=1&to=2&start=100"),
-    ):
-        versions.listings.clear()
-        versions.diffs.clear()
-        before = dict(compare.work)
-        with counting_queries() as counter:
-            response = client.get(url, htmx="start=" in url) if client is page else client.get(url)
-        assert response.status_code == 200, url
-        read = {name: count - before[name] for name, count in compare.work.items()}
-        listed = read.pop("listed")
-        found[url.replace(str(pid), "P")] = (counter.count, read, listed)
-    return found
+    ))  # fmt: skip
+    return {url: (queries, read, read.pop("listed")) for url, (queries, read) in found.items()}
 
 
 @pytest.mark.slow

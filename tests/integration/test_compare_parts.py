@@ -66,14 +66,23 @@ def test_comparing_by_parts_gives_the_changes_and_sql_of_the_whole_snapshots(ali
 def compared_work(page, api, project):
     """What the compare page and the API's diff read, by URL: (queries, rows and bytes read
     from the parts, tables in the comparison's snapshots)."""
-    pid, found = project.id, {}
-    for client, url in (
+    pid = project.id
+    found = work_of(project, (
         (page, f"/projects/{pid}/diff?from=1&to=2"),
         (page, f"/projects/{pid}/diff?from=1&to=working"),
         (page, f"/projects/{pid}/diff?from=working&to=1&start=1"),
         (api, f"/projects/{pid}/diff?from=1&to=2"),
         (api, f"/projects/{pid}/diff?from=2&to=working"),
-    ):
+    ))  # fmt: skip
+    old, new, _ = versions.compare(pid, "1", "working")
+    found["tables"] = (len(old["tables"]), len(new["tables"]))
+    return found
+
+
+def work_of(project, asked):
+    """{URL: (queries, what compare.work counted)} of (client, URL) pairs, nothing kept."""
+    found = {}
+    for client, url in asked:
         versions.diffs.clear()
         versions.listings.clear()
         before = dict(compare.work)
@@ -81,9 +90,7 @@ def compared_work(page, api, project):
             response = client.get(url)
         assert response.status_code == 200, url
         read = {name: count - before[name] for name, count in compare.work.items()}
-        found[url.replace(str(pid), "P")] = (counter.count, read)
-    old, new, _ = versions.compare(pid, "1", "working")
-    found["tables"] = (len(old["tables"]), len(new["tables"]))
+        found[url.replace(str(project.id), "P")] = (counter.count, read)
     return found
 
 
