@@ -30,6 +30,7 @@ from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
 from designer.history import compare as comparing
+from designer.history import compare_paged
 from designer.history import parts
 from designer.history import snapshot as snapshots
 from designer.history import working as working_parts
@@ -738,7 +739,7 @@ def compared(project_id, old_version, new_version, buckets=None):
     return old, new, diff(old, new)
 
 
-# What two sides differ in (a comparison.Listing: the entries, named, from the manifests),
+# What two sides differ in (a compare_paged.Listing: the entries, named, from the manifests),
 # by the keys of the two sides, with the sides' manifests. A cut of LARGE_CUT tables or
 # more is compared a page at a time from it (compare_page), a smaller one whole by parts.
 listings = KeptAnswers(limit=8)
@@ -770,7 +771,7 @@ def listing_of(project_id, old_ref, new_ref):
         manifests = [None if v is None else manifest_of(v.id) for v in refs]
         if any(v is not None and m is None for v, m in zip(refs, manifests, strict=True)):
             return None, manifests
-        return comparing.listing(project_id, *manifests), manifests
+        return compare_paged.listing(project_id, *manifests), manifests
 
     return *listings.get(key, load), key
 
@@ -784,10 +785,10 @@ def compare_page(project_id, old_ref, new_ref, start, size):
         found, manifests, key = listing_of(project_id, old_ref, new_ref)
         if found is None or found.tables_cut() < LARGE_CUT:
             return None
-        old, new, changes = comparing.page(project_id, *manifests, found, start, size)
+        old, new, changes = compare_paged.page(project_id, *manifests, found, start, size)
         end = start + size
         if found.counted is None:
-            found.counted = comparing.counts(project_id, *manifests, found)
+            found.counted = compare_paged.counts(project_id, *manifests, found)
         counts = found.counted
         left = max(len(found) - end, 0)
         return Paged(old, new, changes, counts, end if left else None, left, key)
