@@ -698,7 +698,7 @@ def compare_keyed(project_id, old_ref, new_ref):
 
         def load():
             if key not in whole_pairs:
-                listed, _, _ = listing_of(project_id, old_ref, new_ref)
+                listed, _ = listing_of(project_id, old_version, new_version, key)
                 found = None
                 if listed is not None and listed.tables_cut() < LARGE_CUT:
                     found = compared(project_id, old_version, new_version, listed.buckets)
@@ -759,12 +759,10 @@ class Paged(NamedTuple):
     key: tuple
 
 
-def listing_of(project_id, old_ref, new_ref):
-    """(Listing or None, manifests, key) of two references: None when either is a version
-    stored whole or the keys differ in kind (the whole snapshots are compared)."""
-    old_version, old_key = reference_of(project_id, old_ref)
-    new_version, new_key = reference_of(project_id, new_ref)
-    key = (old_key, new_key)
+def listing_of(project_id, old_version, new_version, key):
+    """(Listing or None, manifests) of two versions (None: the working copy) whose pair
+    `key` names: None when either is stored whole or the keys differ in kind (the whole
+    snapshots are compared)."""
 
     def load():
         refs = (old_version, new_version)
@@ -773,7 +771,7 @@ def listing_of(project_id, old_ref, new_ref):
             return None, manifests
         return compare_paged.listing(project_id, *manifests), manifests
 
-    return *listings.get(key, load), key
+    return listings.get(key, load)
 
 
 def compare_page(project_id, old_ref, new_ref, start, size):
@@ -782,7 +780,10 @@ def compare_page(project_id, old_ref, new_ref, start, size):
     read from the manifests in SQL, and only the page's entries are read and diffed).
     Else None (compare_keyed compares it)."""
     with paused_gc():
-        found, manifests, key = listing_of(project_id, old_ref, new_ref)
+        old_version, old_key = reference_of(project_id, old_ref)
+        new_version, new_key = reference_of(project_id, new_ref)
+        key = (old_key, new_key)
+        found, manifests = listing_of(project_id, old_version, new_version, key)
         if found is None or found.tables_cut() < LARGE_CUT:
             return None
         old, new, changes = compare_paged.page(project_id, *manifests, found, start, size)
