@@ -143,6 +143,7 @@ ROUTES = [
     ("html", "POST", "/projects/{p}/versions", {"message": "next"}, "editor"),
     ("html", "GET", "/projects/{p}/versions/{n}", None, "viewer"),
     ("html", "GET", "/projects/{p}/diff?from=1&to=working", None, "viewer"),
+    ("html", "GET", "/projects/{p}/diff.sql?from=1&to=working", None, "viewer"),
     ("html", "POST", "/projects/{p}/versions/{n}/restore", None, "editor"),
     ("html", "GET", "/projects/{p}/deploy", None, "viewer"),
     # Nothing is Active in this world: 422 "nothing to deploy" shows the role check passed.
@@ -221,6 +222,7 @@ ROUTES = [
     ("api", "GET", "/projects/{p}/versions/{n}", None, "viewer"),
     ("api", "POST", "/projects/{p}/versions/{n}/restore", {"confirm": True}, "editor"),
     ("api", "GET", "/projects/{p}/diff?from=1", None, "viewer"),
+    ("api", "GET", "/projects/{p}/diff.sql?from=1", None, "viewer"),
     # Nothing is Active in this world: 409 "nothing to deploy" shows the role check passed.
     ("api", "POST", "/projects/{p}/deployments", {"dry_run": True}, "editor", {409}),
     ("api", "GET", "/projects/{p}/deployments", None, "viewer"),
