@@ -38,15 +38,19 @@ JOIN working_part w ON w.project_id = %(project)s AND w.kind = u.kind AND w.buck
 # new label, or by their old one when dropped.
 DIFFERING = """
 WITH o (kind, id, hash, label) AS MATERIALIZED ({old}),
-n (kind, id, hash, label) AS MATERIALIZED ({new})
-SELECT coalesce(n.kind, o.kind), coalesce(n.id, o.id),
-       CASE WHEN o.id IS NULL THEN 'added' WHEN n.id IS NULL THEN 'dropped' ELSE 'changed' END,
-       coalesce(n.label, o.label, (SELECT p.label FROM schema_part p
-                                   WHERE p.project_id = %(project)s
-                                     AND p.hash = coalesce(n.hash, o.hash)))
-FROM o FULL JOIN n ON n.kind = o.kind AND n.id = o.id
-WHERE n.hash IS DISTINCT FROM o.hash OR (n.id IS NOT NULL AND n.hash IS NULL)
+n (kind, id, hash, label) AS MATERIALIZED ({new}),
+d AS MATERIALIZED (
+  SELECT coalesce(n.kind, o.kind) AS kind, coalesce(n.id, o.id) AS id,
+         CASE WHEN o.id IS NULL THEN 'added' WHEN n.id IS NULL THEN 'dropped'
+              ELSE 'changed' END AS state,
+         coalesce(n.label, o.label) AS label, coalesce(n.hash, o.hash) AS hash
+  FROM o FULL JOIN n ON n.kind = o.kind AND n.id = o.id
+  WHERE n.hash IS DISTINCT FROM o.hash OR (n.id IS NOT NULL AND n.hash IS NULL))
+SELECT d.kind, d.id, d.state, coalesce(d.label, p.label)
+FROM d LEFT JOIN schema_part p ON p.project_id = %(project)s AND p.hash = d.hash
 """
+# (A join, not a subquery a row: under row-level security the planner scanned schema_part
+# once for each entry, 7 s at 3,000 changed tables.)
 WHOLE_PARTS = "SELECT hash, body::text FROM schema_part WHERE project_id = %s AND hash = ANY (%s)"
 STATES = ("added", "changed", "dropped")
 
