@@ -574,6 +574,18 @@ def edit_structure(draw, snap, tbl, fields):
     set_structure(tbl, with_item(tbl, kind, item))
 
 
+def migrated_and_fresh(cursor, before, after, read=None):
+    """(catalog of a schema deployed as `before` then migrated to `after`, catalog of one
+    deployed as `after`), as `read` (whole_catalog) reads them."""
+    fresh_schema(cursor, "oracle_migrated")
+    fresh_schema(cursor, "oracle_fresh")
+    deploy(cursor, ddl.migration("oracle_migrated", None, before))
+    deploy(cursor, ddl.migration("oracle_migrated", before, after))
+    deploy(cursor, ddl.migration("oracle_fresh", None, after))
+    read = read or whole_catalog
+    return read(cursor, "oracle_migrated"), read(cursor, "oracle_fresh")
+
+
 @st.composite
 def design_and_edits(draw):
     before = draw(designs())
@@ -603,14 +615,7 @@ def test_migrating_a_to_b_builds_the_same_catalog_as_deploying_b(target, pair):
     if before["enums"] != after["enums"]:
         event("an enum changed")
     target.rollback()  # an earlier example's failure must not hide this one's
-    cursor = target.cursor()
-    fresh_schema(cursor, "oracle_migrated")
-    fresh_schema(cursor, "oracle_fresh")
-    deploy(cursor, ddl.migration("oracle_migrated", None, before))
-    deploy(cursor, ddl.migration("oracle_migrated", before, after))
-    deploy(cursor, ddl.migration("oracle_fresh", None, after))
-    migrated = whole_catalog(cursor, "oracle_migrated")
-    fresh = whole_catalog(cursor, "oracle_fresh")
+    migrated, fresh = migrated_and_fresh(target.cursor(), before, after)
     target.rollback()
     assert migrated == fresh
     labels = {e["name"]: tuple(e["labels"]) for e in after["enums"].values()}
@@ -646,13 +651,8 @@ def test_a_table_renamed_to_the_name_its_own_sequence_gives_up(target):
     after = copy.deepcopy(before)
     [table] = after["tables"].values()
     table["table_name"] = "a_id_seq"
-    cursor = target.cursor()
-    fresh_schema(cursor, "oracle_migrated")
-    fresh_schema(cursor, "oracle_fresh")
-    deploy(cursor, ddl.migration("oracle_migrated", None, before))
-    deploy(cursor, ddl.migration("oracle_migrated", before, after))
-    deploy(cursor, ddl.migration("oracle_fresh", None, after))
-    assert read_catalog(cursor, "oracle_migrated") == read_catalog(cursor, "oracle_fresh")
+    migrated, fresh = migrated_and_fresh(target.cursor(), before, after, read_catalog)
+    assert migrated == fresh
     target.rollback()
 
 
@@ -664,12 +664,8 @@ def test_a_collation_set_changed_and_removed_migrates_as_deploying_it(target):
         after = copy.deepcopy(before)
         [table] = after["tables"].values()
         table["fields"][code["id"]]["field_config"] = {"collation": collation} if collation else {}
-        fresh_schema(cursor, "oracle_migrated")
-        fresh_schema(cursor, "oracle_fresh")
-        deploy(cursor, ddl.migration("oracle_migrated", None, before))
-        deploy(cursor, ddl.migration("oracle_migrated", before, after))
-        deploy(cursor, ddl.migration("oracle_fresh", None, after))
-        assert read_catalog(cursor, "oracle_migrated") == read_catalog(cursor, "oracle_fresh")
+        migrated, fresh = migrated_and_fresh(cursor, before, after, read_catalog)
+        assert migrated == fresh
     target.rollback()
 
 
@@ -688,12 +684,8 @@ def test_an_identity_that_becomes_text_or_optional_migrates_as_deploying_it(targ
         table["fields"][num["id"]].update(
             data_type=data_type, is_required=required, field_config=config
         )
-        fresh_schema(cursor, "oracle_migrated")
-        fresh_schema(cursor, "oracle_fresh")
-        deploy(cursor, ddl.migration("oracle_migrated", None, before))
-        deploy(cursor, ddl.migration("oracle_migrated", before, after))
-        deploy(cursor, ddl.migration("oracle_fresh", None, after))
-        assert whole_catalog(cursor, "oracle_migrated") == whole_catalog(cursor, "oracle_fresh")
+        migrated, fresh = migrated_and_fresh(cursor, before, after)
+        assert migrated == fresh
     target.rollback()
 
 
@@ -715,13 +707,7 @@ def test_a_unique_over_the_columns_of_another_deploys_as_migrating_to_it(target)
         },
     }
     table["fields"][pair["id"]]["is_required"] = True
-    cursor = target.cursor()
-    fresh_schema(cursor, "oracle_migrated")
-    fresh_schema(cursor, "oracle_fresh")
-    deploy(cursor, ddl.migration("oracle_migrated", None, before))
-    deploy(cursor, ddl.migration("oracle_migrated", before, after))
-    deploy(cursor, ddl.migration("oracle_fresh", None, after))
-    migrated, fresh = (whole_catalog(cursor, n) for n in ("oracle_migrated", "oracle_fresh"))
+    migrated, fresh = migrated_and_fresh(target.cursor(), before, after)
     assert migrated == fresh
     uniques = [row for row in fresh[0]["constraints"] if row[2] in ("p", "u")]
     assert len(uniques) == 4, uniques  # the key, by_pair, the field's and the table's
@@ -745,11 +731,6 @@ def test_a_key_goes_with_the_table_whose_foreign_key_used_it(target):
     after = s.snapshot([copy.deepcopy(kept)])
     del after["tables"][kept["id"]]["structure"]
     del after["tables"][kept["id"]]["fields"][day["id"]]
-    cursor = target.cursor()
-    fresh_schema(cursor, "oracle_migrated")
-    fresh_schema(cursor, "oracle_fresh")
-    deploy(cursor, ddl.migration("oracle_migrated", None, before))
-    deploy(cursor, ddl.migration("oracle_migrated", before, after))
-    deploy(cursor, ddl.migration("oracle_fresh", None, after))
-    assert whole_catalog(cursor, "oracle_migrated") == whole_catalog(cursor, "oracle_fresh")
+    migrated, fresh = migrated_and_fresh(target.cursor(), before, after)
+    assert migrated == fresh
     target.rollback()
