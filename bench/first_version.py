@@ -3,8 +3,9 @@
 At each size (tables of FIELDS_PER_TABLE columns, each but the first holding a foreign key
 to the one before, seeded by SQL as bench/all_pages.py seeds them): the first version's
 time and the bytes it stores (its parts, manifest and `changes`), then the same for a save
-after one column is added to one table (--rounds times, the median printed). Prints figures, never asserts times; --profile
-prints where the first save of the largest size spends its time.
+after one column is added to one table (--rounds times, the median printed). Prints figures,
+never asserts times; --profile prints where the first save of the largest size spends its
+time, --profile-next the last one-table save.
 
     .venv/bin/python bench/first_version.py [--sizes 3000,30000] [--profile]
 """
