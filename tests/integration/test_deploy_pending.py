@@ -135,6 +135,25 @@ def test_load_more_pages_the_pending_tables_on_the_deploy_tab(alice, shop, signe
     assert "From the first table" in linked
 
 
+def test_load_more_pages_the_tables_of_an_activation_review(alice, shop, signed_in, monkeypatch):
+    from designer.settings import settings
+
+    monkeypatch.setattr(settings, "page_size", 2)
+    for name in ("Alpha", "Bravo", "Charlie", "Delta", "Echo"):
+        made = tables.create_table(alice, shop.id, name)
+        fields.create_field(alice, made.id, {"name": "Title"})
+    client = signed_in(alice)
+    url = f"/projects/{shop.id}/activations/new?all_drafts=1"
+    page = client.get(url, htmx=False).text
+    named = re.findall(r"<code>(\w+)</code> — ", page)
+    assert named == ["schema", "alpha", "bravo"] and "(3 left)" in page
+    assert '<details class="pending-table" >' in page  # more pages: the tables start closed
+    more = re.search(r'hx-get="([^"]*start=2[^"]*)"', page).group(1).replace("&amp;", "&")
+    assert "all_drafts=1" in more
+    rest = client.get(more).text  # htmx: the items only
+    assert re.findall(r"<code>(\w+)</code> — ", rest) == ["charlie", "delta"] and "start=4" in rest
+
+
 def seeded(alice, count):
     """`count` linked Active tables, deployed as the designer records a deploy (the target is
     not touched), then one table changed and one new Active table."""
