@@ -20,22 +20,10 @@ from designer.settings import settings
 SAMPLED = 32
 
 
-class Held:
-    """A value an answer refers to without owning it (a snapshot's table entry, which the
-    snapshot's own cache weighs): it weighs nothing in the answer."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-
 def weight(value, depth=0):
     """An estimate of what `value` holds, in bytes, quick whatever its size: texts by their
     length, containers by a sample of their items, anything registered by its own measure
-    (see measures); a Held value nothing."""
-    if isinstance(value, Held):
-        return 16
+    (see measures)."""
     for measure in measures:
         found = measure(value)
         if found is not None:

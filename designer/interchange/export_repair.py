@@ -24,7 +24,9 @@ from designer.design.structure import KINDS
 from designer.design.structure import NOUN
 from designer.design.structure import structure_problems
 from designer.history.snapshot import FIELD_COLUMNS
-from designer.kept import Held
+from designer.history.snapshot import canonical_json
+from designer.history.snapshot import digest
+from designer.history.snapshot import parts
 from designer.kept import KeptAnswers
 from designer.models import MAX_DESCRIPTION
 from designer.models import TABLE_STATUSES
@@ -33,8 +35,10 @@ from designer.models import TABLE_STATUSES
 SAFE_WORD = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # Keys a field's problem may name that a repair can put right (besides its settings).
 RESET = {"default_value": None, "is_required": False, "sort_order": 0}
-# Each sound table by its entry's identity (entries of unchanged tables are shared by the
-# working copy's snapshots, as export pieces are).
+# Each table's soundness by the hash of its stored part and the design's enums: (None, notes)
+# for a table the rules accept as it is, (its repaired copy or None, notes) for another.
+# Keyed by the entry's identity, each answer held its entry, unweighed, and a 30,000-table
+# export left 500 MB of entries held here.
 sound_tables = KeptAnswers(limit=1_000_000)  # (bounded by bytes: 30,000 tables outgrew 8,000)
 
 
@@ -54,8 +58,9 @@ def sound_design(design):
     """(design, notes): the design with what the rules refuse left out, and what was."""
     notes, tables = [], {}
     enums = sound_enums(design, notes)
+    enums_key = enum_digest(enums)
     for table_id, table in design["tables"].items():
-        kept, said = sound_table(table, enums)
+        kept, said = sound_table(table, enums, enums_key)
         notes += said
         if kept is not None:
             tables[table_id] = kept
@@ -97,23 +102,27 @@ def rel_id_name(rel):
     return rel.get("relationship_name") if isinstance(rel, dict) else None
 
 
-def sound_table(table, enums=None):
+def sound_table(table, enums=None, enums_key=None):
     """(table, notes): the table as it is when the rules accept it (the same entry), else a
-    repaired copy, or None when not even that passes."""
+    repaired copy, or None when not even that passes. `enums_key`: enum_digest(enums), when
+    the caller has it."""
     enums = enums or {}
-    key = (id(table), tuple(sorted(enums)))
+    hashed = parts.leaf_hash(table)
+    if hashed is None:
+        return repaired_table(table, enums)
 
     def compute():
-        # The entry and, when the rules accept it, the result (the same entry) are held, not
-        # weighed: a snapshot's cache weighs them (weighed here, 3,000 tables' answers
-        # outweighed the pool and were dropped as they were kept).
         result, notes = repaired_table(table, enums)
-        return Held(table), Held(result) if result is table else result, notes
+        return (None if result is table else result, result is table, notes)
 
-    held, result, notes = sound_tables.get(key, compute)
-    if held.value is not table:
-        return repaired_table(table, enums)
-    return (result.value if isinstance(result, Held) else result), notes
+    key = (hashed[0], enum_digest(enums) if enums_key is None else enums_key)
+    result, same, notes = sound_tables.get(key, compute)
+    return (table if same else result), notes
+
+
+def enum_digest(enums):
+    """A short key of the enums a table is checked against."""
+    return digest(canonical_json(enums)) if enums else ""
 
 
 def accepted(table, enums=None):
