@@ -59,6 +59,9 @@ class Settings:
     # answers with its progress (and asks again).
     drift_expected_bytes: int = 64 * 1024 * 1024
     drift_build_seconds: float = 2.0
+    # A design of this many tables or more is exported as SQL, DBML or Mermaid by a child
+    # process (designer/interchange/export_apart.py), whose memory goes when it ends.
+    export_apart_tables: int = 2000
 
 
 settings = Settings()
@@ -82,7 +85,7 @@ IMPORT_LIMITS = (
 
 CACHE_BUDGETS = (
     "snapshot_parts_bytes", "version_snapshots_bytes", "cache_bytes", "malloc_trim_after_bytes",
-    "drift_expected_bytes", "drift_build_seconds",
+    "drift_expected_bytes", "drift_build_seconds", "export_apart_tables",
 )  # fmt: skip
 
 

@@ -50,6 +50,15 @@ JOIN schema_part bucket ON bucket.project_id = %(project)s AND bucket.hash = b.v
 CROSS JOIN LATERAL json_each_text(bucket.body) e
 ORDER BY e.key COLLATE "C"
 """
+WORKING_COUNT = """
+SELECT count(*) FROM working_part WHERE project_id = %(project)s AND kind = %(kind)s
+"""
+VERSION_COUNT = """
+SELECT count(*)
+FROM json_each_text(%(buckets)s::json) b
+JOIN schema_part bucket ON bucket.project_id = %(project)s AND bucket.hash = b.value
+CROSS JOIN LATERAL json_object_keys(bucket.body::json)
+"""
 # The texts of the entries listed (ids, or a version's leaf hashes), in the order listed,
 # read through a cursor PAGE rows at a time.
 WORKING_IN_ORDER = """
@@ -97,6 +106,11 @@ class WorkingParts:
     def listing(self, kind):
         values = {"project": self.project, "kind": kind}
         return database.execute_sql(WORKING_LIST, values).fetchall()
+
+    def count(self, kind):
+        """How many entries of `kind` the working copy has."""
+        values = {"project": self.project, "kind": kind}
+        return database.execute_sql(WORKING_COUNT, values).fetchone()[0]
 
     def texts(self, kind, rows):
         """{entry id: canonical JSON} of the (id, hash) rows."""
@@ -155,6 +169,11 @@ class VersionParts:
         buckets = self.manifest.get(kind, ("buckets", {}))[1]
         values = {"project": self.project, "buckets": json.dumps(buckets)}
         return database.execute_sql(VERSION_LIST, values).fetchall()
+
+    def count(self, kind):
+        buckets = self.manifest.get(kind, ("buckets", {}))[1]
+        values = {"project": self.project, "buckets": json.dumps(buckets)}
+        return database.execute_sql(VERSION_COUNT, values).fetchone()[0]
 
     def bodies(self, hashes):
         values = {"project": self.project, "hashes": sorted(set(hashes))}

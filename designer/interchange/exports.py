@@ -2,18 +2,23 @@
 
 import re
 
+from flask import current_app
+
 from designer import diagram
 from designer import projects
+from designer.db import database
 from designer.design import page_stamps
 from designer.errors import ValidationFailed
 from designer.history import versions
 from designer.interchange import downloads
+from designer.interchange import export_apart
 from designer.interchange import export_stream
 from designer.interchange.export_formats import FILE_TYPES
 from designer.interchange.export_formats import FORMATS
 from designer.interchange.export_formats import export_file
 from designer.interchange.export_formats import export_parts
 from designer.kept import KeptAnswers
+from designer.settings import settings
 
 
 def file_stem(schema, *qualifiers):
@@ -21,6 +26,11 @@ def file_stem(schema, *qualifiers):
     what the file is (`shop`, `shop-v3`, `shop-diagram`, `shop-deploy-20260101-120000`)."""
     stem = "-".join([schema or "schema", *map(str, qualifiers)])
     return re.sub(r"[^\w.-]+", "_", stem)[:120]
+
+
+# The formats written from the whole design (names and repairs): a large one is written by a
+# child process (export_apart). JSON is written from stored parts, a page at a time.
+WHOLE_DESIGN_FORMATS = ("sql", "dbml", "mermaid")
 
 
 class Source:
@@ -33,7 +43,9 @@ class Source:
             message = f"Choose one of: {', '.join(FORMATS)}."
             raise ValidationFailed(message, {"format": message})
         self.fmt = fmt
+        self.user = user
         self.parts = None  # (what a file written from stored parts read them from)
+        self.fixed_apart = True  # (False when a child wrote content its key does not name)
         self.project = projects.access(user, project_id).project
         self.schema = self.project.target_schema
         self.stem = file_stem(self.schema)
@@ -55,6 +67,35 @@ class Source:
         return export_file(self.snapshot(), self.fmt, self.schema, self.stem)
 
     def text_parts(self):
+        """The file's text in parts, written as they are asked for: by a child process for
+        a large design in a format written from the whole design (export_apart), else here."""
+        if self.fmt in WHOLE_DESIGN_FORMATS and self.table_count() >= settings.export_apart_tables:
+            return export_apart.text_apart(self.job(), self.ended_apart)
+        return self.text_parts_here()
+
+    def table_count(self):
+        """How many tables the design has (a version's from its manifest)."""
+        source = self.stored_parts()
+        if source is None:
+            source = export_stream.WorkingParts(self.project.id)
+        return source.count("tables")
+
+    def job(self):
+        """What a child process writing this file is asked (export_apart.child_text)."""
+        return {
+            "url": current_app.config["DATABASE_URL"],
+            "scope": [v or "" for v in database.execute_sql(downloads.READ_SCOPE).fetchone()],
+            "user": str(self.user.id),
+            "project": str(self.project.id),
+            "fmt": self.fmt,
+            "version": None if self.version is None else self.version.version_number,
+            "key": list(self.key_parts()),
+        }
+
+    def ended_apart(self, fixed):
+        self.fixed_apart = fixed
+
+    def text_parts_here(self):
         """The file's text in parts, written as they are asked for (export_parts); JSON
         from the stored parts, a page of tables at a time, with no snapshot (export_stream)."""
         if self.fmt == "json":
@@ -76,6 +117,8 @@ class Source:
         being written is a key of its own, never met again; a file written from parts that
         changed while it was written is one no key names)."""
         if self.parts is not None and self.parts.changed:
+            return False
+        if not self.fixed_apart:
             return False
         return self.version is not None or "-" not in self.stamp
 
