@@ -9,6 +9,8 @@ a thread, printing median, p95, bytes and queries per route next to the floor (G
 anonymous, same server, same run). A GET route the bench cannot fill fails the run. Prints,
 never asserts times; prints the RSS of the process serving the pages after each size (a
 process of its own, forked before the seeding, as a worker).
+Every request says Accept-Encoding: gzip, deflate, as a browser does (only downloads are
+sent packed; bytes are then the packed bytes); `--plain` asks without it.
 Above 3,000 tables only the first DEPLOY_PART tables are deployed. Runs on a fresh
 database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's) server, else embedded; the deploy
 target is a schema of that same database. Pages are served
@@ -139,8 +141,11 @@ class Client:
         self.token = None
         self.bearer = None
 
+    # What a browser sends (set to {} by --plain).
+    ENCODINGS = {"Accept-Encoding": "gzip, deflate"}
+
     def send(self, method, path, body=None, headers=None):
-        headers = dict(headers or {})
+        headers = {**self.ENCODINGS, **(headers or {})}
         if self.cookie:
             headers["Cookie"] = self.cookie
         if body is not None:
@@ -775,12 +780,18 @@ def main():
     )
     parser.add_argument("--skip-deploy", action="store_true", help="no deploy (it is long)")
     parser.add_argument(
+        "--plain", action="store_true", help="ask for no gzip (as a script would, not a browser)"
+    )
+    parser.add_argument(
         "--rls-off", action="store_true", help="serve as a superuser: the policies' cost"
     )
     parser.add_argument("--out", default=str(OUT / "all_pages.json"))
     args = parser.parse_args()
     global SKIP_DEPLOY
     SKIP_DEPLOY = args.skip_deploy
+    if args.plain:
+        Client.ENCODINGS = {}
+    print(f"Accept-Encoding: {Client.ENCODINGS.get('Accept-Encoding', '(none)')}")
     started = time.perf_counter()
     OUT.mkdir(parents=True, exist_ok=True)
     # The lock sweep runs in some request every ten seconds: not one of the pages' queries.
