@@ -60,8 +60,11 @@ class Settings:
     drift_expected_bytes: int = 64 * 1024 * 1024
     drift_build_seconds: float = 2.0
     # A design of this many tables or more is exported as SQL, DBML or Mermaid by a child
-    # process (designer/interchange/export_apart.py), whose memory goes when it ends.
-    export_apart_tables: int = 2000
+    # process (designer/interchange/export_apart.py), whose memory goes when it ends; a
+    # smaller one here, where the pieces of its unchanged tables are kept between files (a
+    # child starts with none: at 3,000 tables a file after a one-table change would be
+    # written whole again).
+    export_apart_tables: int = 5000
 
 
 settings = Settings()
