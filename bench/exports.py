@@ -76,7 +76,7 @@ def every_route(data):
         (f"api.export json v{latest}", f"/api/v1{base}/export?format=json&version={latest}", True),
         ("deployments.export", f"{base}/export.sql", False),
         ("diagram.download", f"{base}/diagram.mmd", False),
-        ("diagram.download focus", f"{base}/diagram.mmd?focus={data['table'].table_name}", False),
+        ("diagram.download focus", f"{base}/diagram.mmd?focus={data['table'].id}", False),
     ]
     if data["deployment"] is not None:
         found.append(
