@@ -287,3 +287,71 @@ def test_deployment_listings_read_no_plan(world, database_url):
         (row,) = records.history(shop.id)
     assert (row.step_count, row.table_count, row.table_names) == (6, 5, names[:3])
     assert not [sql for sql, _ in sent if '"plan"' in sql], sent
+
+
+def data_table_reads(nodes):
+    """Rows a plan read from data_table: returned or filtered out, over all loops."""
+    return sum(
+        n["Actual Rows"] * n["Actual Loops"] + n.get("Rows Removed by Filter", 0)
+        for n in nodes
+        if n.get("Relation Name") == "data_table"
+    )
+
+
+def column_group(nodes):
+    """The scans of a broad search's column group: those asking that no name holds the
+    query (the page's rows are then read by key, or, in a small project, by a scan the
+    planner finds cheaper)."""
+    return [n for n in nodes if "<= 0" in n.get("Filter", "")]
+
+
+def windy(user, count):
+    """A project of `count` tables, each with one column, "Zephyr speed" (by SQL)."""
+    project = projects.create_project(user, f"Windy {count}")
+    database.execute_sql(
+        "INSERT INTO data_table (project_id, name, table_name, created_by_id)"
+        " SELECT %s, 'T' || lpad(i::text, 5, '0'), 't' || lpad(i::text, 5, '0'), %s"
+        " FROM generate_series(1, %s) i",
+        (str(project.id), str(user.id), count),
+    )
+    database.execute_sql(
+        "INSERT INTO data_field (table_id, name, field_name, data_type, sort_order)"
+        " SELECT t.id, 'Zephyr speed', 'zephyr_speed', 'text', 1"
+        " FROM data_table t WHERE t.project_id = %s",
+        (str(project.id),),
+    )
+    return project
+
+
+def test_a_broad_search_by_a_column_reads_a_page_of_tables_whatever_the_project(
+    alice, raw, database_url
+):
+    """A query that every table matches by a column only (the columns of every table named
+    alike) walks the tables in name order and stops at a page: the rows its column group
+    reads, and all that a page after the first reads, are the same at 5,000 and 15,000
+    tables, where sorting every match read them all. (The first page also reads the
+    project's tables' names, for the better groups, which this test does not count. In a
+    project of a few thousand tables the planner may find reading them all cheaper.)"""
+    walked, later = {}, {}
+    for count in (5000, 15000):
+        project = windy(alice, count)
+        with contextlib.closing(psycopg2.connect(database_url)) as admin, admin:
+            admin.cursor().execute("ANALYZE data_table")  # as a server's autovacuum would
+        with statements() as sent:
+            first, after = table_list.list_tables(project.id, "zephyr", limit=10)
+        assert [t.name for t in first] == [f"T{i:05d}" for i in range(1, 11)]
+        assert [t.matched_field for t in first] == ["Zephyr speed"] * 10
+        assert after == "4:T00010"
+        statement = next(s for s in sent if "heads" in s[0])
+        walked[count] = data_table_reads(column_group(explained(raw(alice), statement)))
+        with statements() as sent:
+            second, after = table_list.list_tables(project.id, "zephyr", after=after, limit=10)
+        assert [t.name for t in second] == [f"T{i:05d}" for i in range(11, 21)]
+        assert after == "4:T00020"
+        statement = next(s for s in sent if 'FROM "data_table"' in s[0] and "strpos" in s[0])
+        nodes = explained(raw(alice), statement)
+        later[count] = data_table_reads(column_group(nodes))
+        # Nothing reads the tables for the better groups: the cursor is past them.
+        assert not [n for n in nodes if "> 0) OR" in n.get("Filter", "")], nodes
+    assert walked[5000] == walked[15000] == 11, walked
+    assert later[5000] == later[15000] == 11, later

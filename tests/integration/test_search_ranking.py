@@ -10,6 +10,7 @@ from designer.design import fields
 from designer.design import table_list
 from designer.design import tables
 from designer.interchange import imports
+from designer.models import DataTable
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "data"
 
@@ -99,3 +100,73 @@ def test_searching_rental_in_pagila_puts_the_rental_table_first(alice, signed_in
     page = signed_in(alice).get(f"/projects/{project.id}?q=rental", htmx=False).text
     rows = page.split('id="table-list"')[1].split("<tbody>")[1]
     assert rows.index(">Rental</a>") < rows.index(">Film</a>") < rows.index(">Payment p2020 01</a>")
+
+
+def every_page(project_id, query, status="", limit=2, first_after=None):
+    """[(names of a page, its cursor), ...] of a search, paged to its end."""
+    pages, after = [], first_after
+    while True:
+        rows, after = table_list.list_tables(project_id, query, status, after, limit)
+        pages.append(([t.name for t in rows], after))
+        if after is None:
+            return pages
+
+
+BROAD = ["rental", "RENTAL", "rent", "desk", "rate", "rental_id", "ren", "al", "r", "nothing"]
+
+
+def ranked(project_id, query, status):
+    """The names a search shows, in order, as its ranks say, worked out here."""
+    q = query.lower()
+    rows = DataTable.select().where(DataTable.project == project_id)
+    shown = []
+    for t in rows:
+        if status != "all" and (t.status == "deleted") != (status == "deleted"):
+            continue
+        if status not in ("", "all", "deleted") and t.status != status:
+            continue
+        if q not in t.search_text:
+            continue
+        names = (t.name.lower(), t.table_name.lower())
+        rank = (
+            0 if q in names
+            else 1 if any(n.startswith(q) for n in names)
+            else 2 if any(q in n for n in names)
+            else 3 if q in t.description.lower()
+            else 4
+        )  # fmt: skip
+        shown.append((rank, t.name))
+    return [name for _, name in sorted(shown)]
+
+
+@pytest.mark.parametrize("status", ["", "all", "deleted", "active"])
+def test_a_broad_search_pages_as_the_index_does(shop, rentals, monkeypatch, status):
+    """Past INDEXED_MATCHES, a search reads its groups apart (broad_search): the same pages
+    and cursors as when the index named the tables, in the order the ranks give, a group
+    split across pages or not, and from a cursor of an older page (a bare name)."""
+    DataTable.update(status="deleted").where(DataTable.name == "Holiday rental").execute()
+    DataTable.update(status="active").where(DataTable.name.in_(["Car", "Film"])).execute()
+    broad, read_apart = table_list.broad_search, []
+
+    def counted(*args):
+        read_apart.append(args)
+        return broad(*args)
+
+    for query in BROAD:
+        expected = ranked(shop.id, query, status)
+        for limit in (1, 2, 3, 50):
+            indexed = every_page(shop.id, query, status, limit)
+            with monkeypatch.context() as patched:
+                patched.setattr(table_list, "INDEXED_MATCHES", 0)
+                patched.setattr(table_list, "broad_search", counted)
+                assert every_page(shop.id, query, status, limit) == indexed, (query, limit)
+            assert [name for names, _ in indexed for name in names] == expected, (query, limit)
+        indexed = every_page(shop.id, query, status, first_after="Rental archive")
+        with monkeypatch.context() as patched:
+            patched.setattr(table_list, "INDEXED_MATCHES", 0)
+            broad_pages = every_page(shop.id, query, status, first_after="Rental archive")
+        assert broad_pages == indexed, query
+    assert {args[1] for args in read_apart} == set(BROAD) - {"nothing"}
+    expected = ranked(shop.id, "rental", status)
+    assert len(expected) == {"": 7, "all": 8, "deleted": 1, "active": 2}[status]
+    assert sum(len(names) for names, _ in every_page(shop.id, "rental", status)) == len(expected)
