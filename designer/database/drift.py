@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import psycopg2
 
 from designer.activity import recording
+from designer.database import background
 from designer.database import ddl
 from designer.database import deploy
 from designer.database import expectations
@@ -128,16 +129,19 @@ def expected_catalog(cursor, snapshot_hash, snapshot):
     return expected.get(snapshot_hash, lambda: built_catalog(cursor, snapshot))
 
 
-def deployed_catalog(cursor, project_id, last, deadline=None, actual=None):
+def deployed_catalog(cursor, project_id, last, deadline=None, actual=None, progress=None):
     """The catalog what `last` deployed makes: from the tables' kept shares, building the
-    missing ones (expectations.Unfinished once `deadline` passes), or built whole where the
-    shares cannot tell (and for a deployment stored without a manifest). `actual()`: the
-    target schema's catalog, whose tables holding their shares are taken as they are."""
+    missing ones (expectations.Unfinished once `deadline` passes; `progress` hears how far
+    the build is), or built whole where the shares cannot tell (and for a deployment stored
+    without a manifest). `actual()`: the target schema's catalog, whose tables holding their
+    shares are taken as they are."""
     if last is None:
         return expected_catalog(cursor, "", records.deployed_snapshot(None))
 
     def build():
-        made = expectations.catalog_of(cursor, project_id, last, build_scratch, deadline, actual)
+        made = expectations.catalog_of(
+            cursor, project_id, last, build_scratch, deadline, actual, progress
+        )
         if made is None:
             made = built_catalog(cursor, records.deployed_snapshot(last))
         return made
@@ -170,54 +174,118 @@ def read_catalogs(project):
     return Catalogs(last, snapshot, expected, actual)
 
 
+def compare(cursor, project_id, schema, last, deadline=None, progress=None):
+    """(lines, Differences) between the schema and what `last` deployed there."""
+    # Read once the expected catalog's shares are at hand: a check that runs out of time reads
+    # no other.
+    held = []
+
+    def actual_catalog():
+        if not held:
+            held.append(read_catalog(cursor, schema))
+        return held[0]
+
+    try:
+        made = deployed_catalog(cursor, project_id, last, deadline, actual_catalog, progress)
+    except Unbuildable as exc:
+        return [exc.message], [Difference("", exc.message)]
+    actual = actual_catalog()
+    # In sync (the usual case) reads as equal catalogs: no need to key 100,000 rows.
+    if made == actual:
+        return [], []
+    found = Drift(made, actual)
+    return found.lines(), found.differences()
+
+
 def check(user, project_id, budget=None):
-    """The differences between the target schema and the last deployed design; with
-    `budget` (seconds), a Progress instead once building the expected catalog took that
-    long (what it built is kept for the next check)."""
+    """The differences between the target schema and the last deployed design. With `budget`
+    (seconds), a check whose answer is not kept runs on a thread of its own (see
+    designer.database.background): the request that starts it waits for it that long (and
+    until it has built a batch), and answers with a Progress while it goes on; the
+    requests after it answer with its Progress at once, until one collects its answer."""
     project = access(user, project_id).project
-    deadline = None if budget is None else time.monotonic() + budget
     schema = project.target_schema
     # Not its SQL and plan: at 300 tables, reading them was a third of a kept check.
     last = records.last_applied(project.id, records.SUMMARY)
     deployed_hash = last.to_hash if last else ""
-    conn = target.connect_as(reservations.tenant_of(project))
+    tenant = reservations.tenant_of(project)
+    conn = target.connect_as(tenant)
     try:
         with conn.cursor() as cursor:
             timeouts(cursor)
             # Taken before the catalog is read: a change made meanwhile can only make the kept
             # answer newer than its key, and the next check has another key.
             stamp = fingerprint(cursor, schema)
-
-            def compare():
-                # Read once the expected catalog's shares are at hand: a check that runs out
-                # of time reads no other.
-                held = []
-
-                def actual_catalog():
-                    if not held:
-                        held.append(read_catalog(cursor, schema))
-                    return held[0]
-
-                try:
-                    made = deployed_catalog(cursor, project.id, last, deadline, actual_catalog)
-                except Unbuildable as exc:
-                    return [exc.message], [Difference("", exc.message)]
-                actual = actual_catalog()
-                # In sync (the usual case) reads as equal catalogs: no need to key 100,000 rows.
-                if made == actual:
-                    return [], []
-                found = Drift(made, actual)
-                return found.lines(), found.differences()
-
             key = (target.target_url(), schema, stamp, deployed_hash)
-            try:
-                lines, items = checked.get(key, compare)
-            except expectations.Unfinished as unfinished:
-                return Progress(schema, unfinished.built, unfinished.total)
+            found = checked.peek(key)
+            if found is None and budget is None:
+                found = checked.get(key, lambda: compare(cursor, project.id, schema, last))
         conn.rollback()
     finally:
         conn.close()
+    if found is None:
+        found = in_background(user, project, tenant, last, key, budget)
+        if isinstance(found, Progress):
+            return found
+    lines, items = found
     return Report(schema, last is not None, list(lines), [d for d in items if d.key])
+
+
+# Drift checks running on threads of their own, by project.
+jobs = background.Jobs("drift-check")
+
+
+def in_background(user, project, tenant, last, key, budget):
+    """(lines, Differences) of the check keyed `key`, or its Progress while it runs on a
+    thread of its own (started here unless it runs already)."""
+    schema = project.target_schema
+    job = jobs.current(project.id)
+    if job is not None and job.done.is_set():
+        jobs.collect(project.id, job)
+        if job.error is not None:
+            raise job.error
+        if job.key == key:
+            return job.answer
+        job = None  # the schema changed since that job began: its answer is not this one's
+    if job is None:
+
+        def work(job):
+            conn = target.connect_as(tenant)
+            try:
+                with conn.cursor() as cursor:
+                    timeouts(cursor)
+                    return checked.get(
+                        key, lambda: compare(cursor, project.id, schema, last, None, job.progress)
+                    )
+            finally:
+                conn.close()
+
+        job = jobs.start(project.id, key, work, user.id)
+        if job is None:
+            return on_its_own(project, tenant, last, key, budget)
+        job.done.wait(budget)
+        job.under_way.wait()
+        if job.done.is_set():
+            return in_background(user, project, tenant, last, key, budget)
+    return Progress(schema, job.built, job.total)
+
+
+def on_its_own(project, tenant, last, key, budget):
+    """(lines, Differences) of the check keyed `key` run here, or its Progress once it has
+    built for `budget` seconds (what it built is kept for the next check): where no thread
+    may be started for it."""
+    schema = project.target_schema
+    deadline = time.monotonic() + budget
+    conn = target.connect_as(tenant)
+    try:
+        with conn.cursor() as cursor:
+            timeouts(cursor)
+            try:
+                return checked.get(key, lambda: compare(cursor, project.id, schema, last, deadline))
+            except expectations.Unfinished as unfinished:
+                return Progress(schema, unfinished.built, unfinished.total)
+    finally:
+        conn.close()
 
 
 def narrowed_to(found, key):

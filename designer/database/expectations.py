@@ -168,7 +168,7 @@ class Expectations:
         return tables, rels
 
 
-def catalog_of(cursor, project_id, last, build_scratch, deadline=None, actual=None):
+def catalog_of(cursor, project_id, last, build_scratch, deadline=None, actual=None, progress=None):
     """The expected catalog of what `last` deployed ({part: sorted rows}, as
     catalog.read_catalog gives it) from kept shares, building the missing ones with
     `build_scratch(cursor, snapshot)` (which names the schema it built in); None when a
@@ -176,7 +176,9 @@ def catalog_of(cursor, project_id, last, build_scratch, deadline=None, actual=No
     `deadline` (time.monotonic()) passes with shares still missing.
 
     `actual()`, when given, is the target schema's catalog: a table whose rows there have its
-    kept share's digest takes them as they are, unread (the usual case, in sync)."""
+    kept share's digest takes them as they are, unread (the usual case, in sync).
+    `progress(built, total, going_on)`, when given, hears how many tables' shares are at hand:
+    once they are counted, then before each batch built after the first (`going_on`)."""
     if last is None or not has_manifest(last):
         return None
     found = Expectations(cursor, project_id, last)
@@ -184,7 +186,9 @@ def catalog_of(cursor, project_id, last, build_scratch, deadline=None, actual=No
     # Which are kept, without reading them: a page's request that runs out of time reads none.
     present = kept_digests(found.project_id, set(keys.values()))
     missing = [tid for tid, key in keys.items() if key not in present]
-    shares = built_shares(cursor, found, missing, build_scratch, deadline)
+    if progress is not None:
+        progress(len(keys) - len(missing), len(keys), False)
+    shares = built_shares(cursor, found, missing, build_scratch, deadline, progress)
     if shares is None:
         return None
     held = actual() if actual is not None else None
@@ -242,15 +246,18 @@ def share_digest(share):
     return digest(share)
 
 
-def built_shares(cursor, found, missing, build_scratch, deadline=None):
+def built_shares(cursor, found, missing, build_scratch, deadline=None, progress=None):
     """{key: share} of the `missing` tables, built a batch at a time (by name) and kept;
-    None when a build is not to be trusted; Unfinished once `deadline` passes."""
+    None when a build is not to be trusted; Unfinished once `deadline` passes (or
+    `progress(built, total, True)` before each batch after the first)."""
     order = sorted(missing, key=lambda tid: (found.tables[tid].name or "", tid))
     left = set(order)
     shares, position = {}, 0
+    total = len(found.keys)
     while left:
+        if shares and progress is not None:
+            progress(total - len(left), total, True)
         if deadline is not None and shares and time.monotonic() > deadline:
-            total = len(found.keys)
             raise Unfinished(total - len(left), total)
         wanted = []
         while position < len(order) and len(wanted) < BATCH:

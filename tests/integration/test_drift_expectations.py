@@ -1,7 +1,7 @@
 """Drift's expected catalog is kept per deployed table (designer/database/expectations.py):
 it is the catalog the whole deployed design builds, a check after a one-table change builds
-that table (and what its keys point to) whatever the number of unchanged tables, and a
-page's check that runs out of time answers with its progress and goes on when asked again."""
+that table (and what its keys point to) whatever the number of unchanged tables (a page's
+check building on a thread of its own: test_drift_background.py)."""
 
 import pytest
 
@@ -150,39 +150,6 @@ def test_drift_on_an_unchanged_table_reads_as_the_whole_build_says(alice, shop):
     shared, whole = both_catalogs(shop)
     assert report.differences == Drift(whole, on_target_catalog()).lines()
     assert len(report.differences) == 2
-
-
-def test_a_check_out_of_time_shows_progress_and_goes_on(alice, shop, signed_in, api, monkeypatch):
-    design(alice, shop, 5)
-    monkeypatch.setattr(expectations, "BATCH", 2)
-    forget()
-    database.execute_sql("DELETE FROM drift_expectation")
-    found = drift.check(alice, shop.id, budget=0)
-    assert found == drift.Progress("shop", 2, 5) and kept_shares(shop) == 2
-
-    monkeypatch.setattr(settings, "drift_build_seconds", 0)
-    page = signed_in(alice).get(f"/projects/{shop.id}/drift?from=deploy")
-    assert page.status_code == 200
-    assert "4 of 5 deployed tables" in page.text and 'hx-trigger="load delay' in page.text
-    assert f'hx-get="/projects/{shop.id}/drift?from=deploy"' in page.text
-    assert kept_shares(shop) == 4
-
-    answer = api(alice).get(f"/projects/{shop.id}/drift")
-    assert answer.status_code == 200 and answer.json["in_sync"] is True
-    assert kept_shares(shop) == 5
-    page = signed_in(alice).get(f"/projects/{shop.id}/drift?from=deploy")
-    assert "In sync" in page.text and "hx-trigger" not in page.text
-
-
-def test_the_api_answers_202_with_progress(alice, shop, api, monkeypatch):
-    design(alice, shop, 3)
-    monkeypatch.setattr(expectations, "BATCH", 1)
-    monkeypatch.setattr(settings, "drift_build_seconds", 0)
-    forget()
-    database.execute_sql("DELETE FROM drift_expectation")
-    answer = api(alice).get(f"/projects/{shop.id}/drift")
-    assert answer.status_code == 202 and answer.headers["Retry-After"] == "1"
-    assert answer.json == {"checking": True, "tables_built": 1, "tables": 3}
 
 
 @pytest.mark.parametrize("budget", [1, 10**9])
