@@ -4,8 +4,10 @@ The expected catalog is not guessed: the last deployed snapshot is built
 into a scratch schema on the target, inside a transaction that is rolled
 back, and both schemas are read from pg_catalog the same way. Each deployed table's share
 of it is kept in PostgreSQL (designer.database.expectations), so only the tables whose
-share is not kept yet are built; a page's check builds for a while, then answers with its
-progress (Progress) and is asked again.
+share is not kept yet are built. A page's check that must build runs on a thread of its own
+(designer.database.background), one per project in a process and one per schema on the target
+(a session lock there: the others wait and read the shares it kept); the page's requests
+answer with its progress (Progress) until one collects its answer.
 """
 
 import dataclasses
@@ -253,6 +255,7 @@ def in_background(user, project, tenant, last, key, budget):
             conn = target.connect_as(tenant)
             try:
                 with conn.cursor() as cursor:
+                    one_at_a_time(cursor, project.id, schema, last, job)
                     timeouts(cursor)
                     return checked.get(
                         key, lambda: compare(cursor, project.id, schema, last, None, job.progress)
@@ -268,6 +271,32 @@ def in_background(user, project, tenant, last, key, budget):
         if job.done.is_set():
             return in_background(user, project, tenant, last, key, budget)
     return Progress(schema, job.built, job.total)
+
+
+# The session lock a check on its thread holds on the target while it builds (released when
+# its connection closes): another app process's check of the schema waits for it, then reads
+# the shares it kept rather than build them too.
+BUILDING = "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))"
+WAIT_SECONDS = 1.0
+
+
+def building_lock(schema):
+    return f"dmd-drift:{schema}"
+
+
+def one_at_a_time(cursor, project_id, schema, last, job):
+    """Return once no other process's check builds the schema's expected catalog, reporting
+    meanwhile the shares it has kept."""
+    counted = None
+    while True:
+        cursor.execute(BUILDING, (building_lock(schema),))
+        if cursor.fetchone()[0]:
+            return
+        if counted is None:
+            counted = expectations.counter(cursor, project_id, last)
+        job.progress(*counted(), True)
+        cursor.connection.rollback()  # not idle in a transaction while it waits
+        time.sleep(WAIT_SECONDS)
 
 
 def on_its_own(project, tenant, last, key, budget):

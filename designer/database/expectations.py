@@ -225,6 +225,21 @@ def catalog_of(cursor, project_id, last, build_scratch, deadline=None, actual=No
     return merged
 
 
+def counter(cursor, project_id, last):
+    """A function telling (tables whose shares are kept, deployed tables) of what `last`
+    deployed, as the check that builds them goes on ((0, 0) where shares cannot tell)."""
+    if last is None or not has_manifest(last):
+        return lambda: (0, 0)
+    found = Expectations(cursor, project_id, last)
+    keys = found.keys.values()
+
+    def count():
+        present = kept_digests(found.project_id, set(keys))
+        return sum(1 for key in keys if key in present), len(found.keys)
+
+    return count
+
+
 def by_table(held, names):
     """({table name: its rows of each part}, whether some row is no named table's) of a
     catalog (None: nothing)."""

@@ -16,6 +16,7 @@ from tests.integration.test_drift_expectations import design
 from tests.integration.test_drift_expectations import forget
 from tests.integration.test_drift_expectations import kept_shares
 from tests.on_target import as_owner_of
+from tests.on_target import connect as on_target_connect
 
 rows = as_owner_of("shop")
 
@@ -132,3 +133,26 @@ def test_what_a_check_on_its_thread_raised_answers_the_poll_that_collects_it(
     # Collected: the next poll checks again.
     answer = api(alice).get(f"/projects/{shop.id}/drift")
     assert answer.status_code == 200 and answer.json["in_sync"] is True
+
+
+def test_a_check_waits_for_the_one_another_process_builds(alice, shop, api, gate, monkeypatch):
+    design(alice, shop, 5)
+    cold(shop)
+    monkeypatch.setattr(drift, "WAIT_SECONDS", 0.05)
+    other = on_target_connect()  # another app process, building the schema's shares
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_lock(hashtextextended(%s, 0))", (drift.building_lock("shop"),)
+            )
+        assert drift.check(alice, shop.id, budget=0) == drift.Progress("shop", 0, 5)
+        answer = api(alice).get(f"/projects/{shop.id}/drift")
+        assert answer.status_code == 202 and answer.json["tables_built"] == 0
+        assert kept_shares(shop) == 0 and len(threads()) == 1
+    finally:
+        other.close()
+    gate.open()
+    drift.jobs.wait_all()
+    answer = api(alice).get(f"/projects/{shop.id}/drift")
+    assert answer.status_code == 200 and answer.json["in_sync"] is True
+    assert kept_shares(shop) == 5 and gate.here == []
