@@ -66,23 +66,25 @@ class Jobs:
                 del self.running[str(project_id)]
 
     def start(self, project_id, key, work, user_id):
-        """A new Job running `work(job)` (its return value is the job's answer) acting for
-        `user_id`; None when the project has a job already or there is no room for one."""
+        """(the project's Job, whether it was started here): a new one running `work(job)`
+        (its return value is the job's answer) acting for `user_id`, unless the project has
+        one already; (None, False) when there is no room for another."""
         job = Job(key)
         with self.lock:
             now = time.monotonic()
             for pid, other in list(self.running.items()):
                 if other.done.is_set() and now - other.finished_at > UNCOLLECTED_SECONDS:
                     del self.running[pid]
-            busy = sum(1 for other in self.running.values() if not other.done.is_set())
-            if str(project_id) in self.running or busy >= MOST:
-                return None
+            if str(project_id) in self.running:
+                return self.running[str(project_id)], False
+            if sum(1 for other in self.running.values() if not other.done.is_set()) >= MOST:
+                return None, False
             self.running[str(project_id)] = job
         thread = threading.Thread(
             target=run, args=(job, work, user_id), name=f"{self.name}-{project_id}", daemon=True
         )
         thread.start()
-        return job
+        return job, True
 
     def wait_all(self, timeout=60):
         """Wait for every running job (tests: no job may outlive the test that started it)."""

@@ -263,13 +263,14 @@ def in_background(user, project, tenant, last, key, budget):
             finally:
                 conn.close()
 
-        job = jobs.start(project.id, key, work, user.id)
+        job, started = jobs.start(project.id, key, work, user.id)
         if job is None:
             return on_its_own(project, tenant, last, key, budget)
-        job.done.wait(budget)
-        job.under_way.wait()
-        if job.done.is_set():
-            return in_background(user, project, tenant, last, key, budget)
+        if started:
+            job.done.wait(budget)
+            job.under_way.wait()
+            if job.done.is_set():
+                return in_background(user, project, tenant, last, key, budget)
     return Progress(schema, job.built, job.total)
 
 
