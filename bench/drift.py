@@ -3,20 +3,22 @@
 Seeds the project bench/all_pages.py seeds (deployed, then changed), then times a cold check
 (nothing kept; a drift page's requests a second apart, the first starting the check on its
 thread and waiting for it DRIFT_BUILD_SECONDS, the others answering with its progress), one
-reading the tables' expected catalogs kept in PostgreSQL, and one after a one-table change,
-with the tables each built and the shares it read; then `drift.check` as the drift pages call it, and
-each catalog query it runs on the target: the server's own time (EXPLAIN ANALYZE), the time
-to execute and receive the rows, to turn them into Python tuples and to sort them; then the
-comparison of the two catalogs. Prints medians, never asserts times. Runs on a fresh
-database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's) server, else embedded; the deploy
-target is a schema of that same database.
+reading the tables' expected catalogs kept in PostgreSQL, and one after a one-table change
+(profiled with --profile), with the tables each built and the shares it read; then
+`drift.check` as the drift pages call it, and each catalog query it runs on the target: the
+server's own time (EXPLAIN ANALYZE), the time to execute and receive the rows, to turn them
+into Python tuples and to sort them; then the comparison of the two catalogs. Prints medians,
+never asserts times. Runs on a fresh database on TEST_DATABASE_URL's (or BENCH_DATABASE_URL's)
+server, else embedded; the deploy target is a schema of that same database.
 
-    .venv/bin/python bench/drift.py [--sizes 300,3000] [--runs 9] [--cold-only]
+    .venv/bin/python bench/drift.py [--sizes 300,3000] [--runs 9] [--cold-only] [--profile]
 """
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import signal
 import statistics
 import sys
@@ -107,15 +109,22 @@ def load():
     return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-def once(label, action):
-    """Run `action` once, printing its time, the tables it built and the shares it read."""
+def once(label, action, profiled=False):
+    """Run `action` once, printing its time, the tables it built and the shares it read (and
+    its top functions when `profiled`)."""
     expectations.work.update(built=0, read=0)
+    profiler = cProfile.Profile() if profiled else None
     started = time.perf_counter()
-    action()
+    if profiler is not None:
+        profiler.runcall(action)
+    else:
+        action()
     took = ms(time.perf_counter() - started)
     work = expectations.work
     print(f"  {label}: {took:,.0f} ms, {work['built']:,} tables built,"
           f" {work['read']:,} shares read ({load()})")  # fmt: skip
+    if profiler is not None:
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(30)
 
 
 def polls(user, project):
@@ -132,6 +141,9 @@ def polls(user, project):
             median = ms(statistics.median(others))
             return len(times), ms(times[0]), median, ms(max(others)), time.perf_counter() - began
         time.sleep(1)
+
+
+PROFILE = False
 
 
 def cold(project, user, data):
@@ -160,7 +172,7 @@ def cold(project, user, data):
     deployed = deploy.deploy(user, project.id, [data["table"].id])
     assert deployed.status == "applied", deployed.error
     forget()
-    once("drift.check after a one-table change", lambda: check(user, project))
+    once("drift.check after a one-table change", lambda: check(user, project), PROFILE)
     held = database.execute_sql(
         "SELECT count(*), sum(size) FROM drift_expectation WHERE project_id = %s",
         (str(project.id),),
@@ -204,7 +216,12 @@ def main():
     parser.add_argument("--sizes", default="300,3000")
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--cold-only", action="store_true", help="no medians, no query parts")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile the check after a one-table change"
+    )
     args = parser.parse_args()
+    global PROFILE
+    PROFILE = args.profile
     OUT.mkdir(parents=True, exist_ok=True)
     with (
         postgres_server() as server_url,
