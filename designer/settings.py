@@ -55,8 +55,8 @@ class Settings:
     malloc_trim_after_bytes: int = 32 * 1024 * 1024
     # Drift's expected catalog kept per deployed table (designer/database/expectations.py):
     # the compressed bytes one project's shares may take in PostgreSQL (some 1.5 KB a table
-    # of 20 fields), and how long a drift page's request builds missing shares before it
-    # answers with its progress (and asks again).
+    # of 20 fields), and how long the request that starts a check building missing shares
+    # (on a thread of its own) waits for it before it answers with its progress.
     drift_expected_bytes: int = 64 * 1024 * 1024
     drift_build_seconds: float = 2.0
     # A design of this many tables or more is exported as SQL, DBML or Mermaid by a child
