@@ -116,6 +116,14 @@ FINGERPRINT = f"""
          AND ds.classoid = 'pg_constraint'::regclass WHERE k.connamespace = (SELECT oid FROM ns)),
         -- The schema's own types: they decide how format_type names a column's type.
         (SELECT ({tally("t")}) FROM pg_type t WHERE t.typnamespace = (SELECT oid FROM ns)),
+        -- The schema's own functions, operators, operator classes and collations: defaults,
+        -- checks, indexes and columns name them (unqualified, the schema being on the path).
+        (SELECT ({tally("x")}) FROM (
+            SELECT xmin FROM pg_proc WHERE pronamespace = (SELECT oid FROM ns)
+            UNION ALL SELECT xmin FROM pg_operator WHERE oprnamespace = (SELECT oid FROM ns)
+            UNION ALL SELECT xmin FROM pg_opclass WHERE opcnamespace = (SELECT oid FROM ns)
+            UNION ALL SELECT xmin FROM pg_collation WHERE collnamespace = (SELECT oid FROM ns)
+         ) x),
         -- Which column owns a sequence.
         (SELECT ({tally("d")}) FROM own c JOIN pg_depend d ON d.classid = 'pg_class'::regclass
          AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass WHERE c.relkind = 'S'),

@@ -70,6 +70,11 @@ CHANGES = {
         "CREATE TYPE shop.mood AS ENUM ('calm'); ALTER TABLE shop.orders ADD COLUMN mood shop.mood",
         "ALTER TYPE shop.mood RENAME TO temper",
     ],
+    "a function of the schema, then renamed": [
+        "CREATE FUNCTION shop.floor() RETURNS int LANGUAGE sql AS 'SELECT 0';"
+        " ALTER TABLE shop.orders ALTER COLUMN total SET DEFAULT shop.floor()",
+        "ALTER FUNCTION shop.floor() RENAME TO bottom",
+    ],
     "schema dropped": ["DROP SCHEMA shop CASCADE"],
     "schema renamed": ["ALTER SCHEMA shop RENAME TO shop_before"],
     "schema dropped and made again the same": [
