@@ -221,9 +221,12 @@ def truncate_all():
     from peewee import OperationalError
     from peewee import sort_models
 
+    from designer.database import drift
     from designer.db import database
     from designer.models import MODELS
 
+    # No drift check a test left running on its thread may see the next test's rows.
+    drift.jobs.clear()
     # After a test of thousands of tables, row by row (each field's delete also refreshes its
     # table's search text) took minutes on a busy machine: one TRUNCATE empties those at once.
     fields = database.execute_sql("SELECT count(*) FROM data_field").fetchone()[0]

@@ -10,7 +10,6 @@ from designer import accounts
 from designer import api_tokens
 from designer import create_app
 from designer import projects
-from designer.database import drift
 from designer.db import database
 from designer.design import fields
 from designer.design import tables
@@ -26,8 +25,6 @@ from tests.conftest import truncate_all
 
 @pytest.fixture(autouse=True)
 def clean_database(app):
-    # No drift check a test left running on its thread may see the next test's rows.
-    drift.jobs.clear()
     truncate_all()
     limiter.reset()
     # No snapshot read by an earlier test may stand in for what the database holds.
