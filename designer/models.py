@@ -552,6 +552,23 @@ class DriftExpectation(BaseModel):
         primary_key = CompositeKey("project", "key")
 
 
+HEX64 = "'^[0-9a-f]{64}$'"
+
+
+class SoundPart(BaseModel):
+    """A stored part the rules of a stored design accept as it is (migration 0050,
+    designer/interchange/sound_parts.py): by the digest of the rules and of the enums."""
+
+    id = None
+    project = ForeignKeyField(Project, on_delete="CASCADE", index=False)
+    hash = CharField(max_length=64, constraints=[Check(f"hash ~ {HEX64}")])
+    rules = CharField(max_length=64, constraints=[Check(f"rules ~ {HEX64}")])
+    enums = CharField(max_length=64, constraints=[Check("enums ~ '^([0-9a-f]{64})?$'")])
+
+    class Meta:
+        primary_key = CompositeKey("project", "rules", "enums", "hash")
+
+
 class ProjectChange(BaseModel):
     """How many transactions changed a project's design or feed: moved by triggers
     (migration 0031), read as the stamp open pages poll and caches are kept against."""
@@ -725,6 +742,7 @@ MODELS = (
     ExportFile,
     ExportMember,
     DriftExpectation,
+    SoundPart,
     ProjectChange,
     TableLock,
     ActivityEntry,

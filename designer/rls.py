@@ -43,6 +43,7 @@ PROTECTED_TABLES = (
     "export_file",
     "export_member",
     "drift_expectation",
+    "sound_part",
 )
 
 

@@ -127,9 +127,10 @@ def fingerprint(table, incoming):
     return hashed[0], snapshots.digest(snapshots.canonical_json(incoming))
 
 
-def exportable(snapshot):
-    """(design, notes): the live design as the rules allow it (see export_repair)."""
-    return sound_design(live_design(snapshot))
+def exportable(snapshot, known=None):
+    """(design, notes): the live design as the rules allow it (see export_repair; `known`
+    remembers the tables the rules accepted, export_repair.sound_design)."""
+    return sound_design(live_design(snapshot), known)
 
 
 def enum_key(design):
@@ -144,9 +145,9 @@ def sql_text(snapshot, schema):
     return "".join(sql_parts(snapshot, schema))
 
 
-def sql_parts(snapshot, schema):
+def sql_parts(snapshot, schema, known=None):
     """sql_text's text in parts, written as they are read (see export_parts)."""
-    design, notes = exportable(snapshot)
+    design, notes = exportable(snapshot, known)
     with enum_types(design.get("enums"), schema):
         yield from sql_pieces(design, notes, schema)
 
@@ -253,16 +254,17 @@ def export_text(snapshot, fmt, schema):
     return "".join(export_parts(snapshot, fmt, schema))
 
 
-def export_parts(snapshot, fmt, schema):
+def export_parts(snapshot, fmt, schema, known=None):
     """The file's text in parts, each written when asked for (the pieces of tables, line
-    breaks...): a caller packing them as they come never holds the whole text."""
+    breaks...): a caller packing them as they come never holds the whole text. `known`
+    remembers the tables the rules accepted (export_repair.sound_design)."""
     if fmt == "sql":
-        return sql_parts(snapshot, schema)
+        return sql_parts(snapshot, schema, known)
     if fmt == "json":
         return json_parts(snapshot)
     if fmt == "dbml":
-        return joined_lines(dbml_lines(snapshot, schema), rstrip=True)
-    return joined_lines(mermaid_lines(snapshot))
+        return joined_lines(dbml_lines(snapshot, schema, known=known), rstrip=True)
+    return joined_lines(mermaid_lines(snapshot, known))
 
 
 def joined_lines(lines, rstrip=False):
@@ -291,8 +293,8 @@ def mermaid_text(snapshot):
     return "".join(joined_lines(mermaid_lines(snapshot)))
 
 
-def mermaid_lines(snapshot):
-    design, notes = exportable(snapshot)
+def mermaid_lines(snapshot, known=None):
+    design, notes = exportable(snapshot, known)
     tables = design["tables"]
     relationships = diagram.between(design["relationships"].values(), tables)
     foreign_keys = {r["target_field_id"] for r in relationships if r["target_field_id"]}
@@ -557,8 +559,8 @@ def dbml_text(snapshot, schema, pieces=True):
     return "".join(joined_lines(dbml_lines(snapshot, schema, pieces), rstrip=True))
 
 
-def dbml_lines(snapshot, schema, pieces=True):
-    design, notes = exportable(snapshot)
+def dbml_lines(snapshot, schema, pieces=True, known=None):
+    design, notes = exportable(snapshot, known)
     yield from comments(notes, "//").splitlines()
     yield from [f"Project {dbml_name(schema)} {{", "  database_type: 'PostgreSQL'", "}", ""]
     for enum in sorted(design.get("enums", {}).values(), key=lambda e: e["name"]):

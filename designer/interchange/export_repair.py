@@ -54,16 +54,33 @@ def comments(notes, mark):
     return head + "".join(f"{mark}   {note}\n" for note in notes)
 
 
-def sound_design(design):
-    """(design, notes): the design with what the rules refuse left out, and what was."""
+def sound_design(design, known=None):
+    """(design, notes): the design with what the rules refuse left out, and what was.
+
+    `known`: what remembers the tables the rules accepted (designer.interchange.sound_parts:
+    known.accepted(hashes, enums key) gives those of the hashes accepted before, and
+    known.remember(hashes, enums key) is told those accepted now), or None."""
     notes, tables = [], {}
     enums = sound_enums(design, notes)
     enums_key = enum_digest(enums)
+    hashes, accepted_before = {}, set()
+    if known is not None:
+        hashes = {tid: table_hash(table) for tid, table in design["tables"].items()}
+        accepted_before = known.accepted(set(hashes.values()) - {None}, enums_key)
+    learned = set()
     for table_id, table in design["tables"].items():
+        hashed = hashes.get(table_id)
+        if hashed is not None and hashed in accepted_before:
+            tables[table_id] = table
+            continue
         kept, said = sound_table(table, enums, enums_key)
         notes += said
         if kept is not None:
             tables[table_id] = kept
+        if hashed is not None and kept is table and not said:
+            learned.add(hashed)
+    if known is not None and learned:
+        known.remember(learned, enums_key)
     relationships = {}
     for rel_id, rel in design["relationships"].items():
         try:
@@ -118,6 +135,20 @@ def sound_table(table, enums=None, enums_key=None):
     key = (hashed[0], enum_digest(enums) if enums_key is None else enums_key)
     result, same, notes = sound_tables.get(key, compute)
     return (table if same else result), notes
+
+
+def table_hash(table):
+    """The sha256 of a table entry's canonical JSON (its stored part's hash when the part's
+    text is known; None for an entry that is not a JSON object)."""
+    if not isinstance(table, dict):
+        return None
+    hashed = parts.leaf_hash(table)
+    if hashed is not None:
+        return hashed[0]
+    try:
+        return digest(canonical_json(table))
+    except (TypeError, ValueError):
+        return None
 
 
 def enum_digest(enums):

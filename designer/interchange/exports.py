@@ -13,6 +13,7 @@ from designer.history import versions
 from designer.interchange import downloads
 from designer.interchange import export_apart
 from designer.interchange import export_stream
+from designer.interchange import sound_parts
 from designer.interchange.export_formats import FILE_TYPES
 from designer.interchange.export_formats import FORMATS
 from designer.interchange.export_formats import export_file
@@ -102,7 +103,8 @@ class Source:
             self.parts = self.stored_parts()
             if self.parts is not None:
                 return export_stream.json_parts(self.parts)
-        return export_parts(self.snapshot(), self.fmt, self.schema)
+        known = sound_parts.KnownSound(self.project.id)
+        return export_parts(self.snapshot(), self.fmt, self.schema, known)
 
     def stored_parts(self):
         if self.version is None:

@@ -152,9 +152,11 @@ def api(app):
 
 
 # Kept answers, not the design: a version page viewed writes its order (migrations/0032),
-# a download keeps its file (0040), a drift check its tables' expected catalogs (0046).
+# a download keeps its file (0040), a drift check its tables' expected catalogs (0046), an
+# export the tables the rules accepted (0050).
 NOT_STATE = (
     "schema_migration", "entry_order", "export_file", "export_member", "drift_expectation",
+    "sound_part",
 )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from designer.design import relationships
 from designer.design import tables
 from designer.history import versions
 from designer.interchange import downloads
+from designer.interchange import exports
 from designer.rls import UnsafeDatabaseRole
 
 # Each protected table, and its column naming the project of a row.
@@ -43,6 +44,7 @@ PROJECT_OF = {
     "export_file": "project_id",
     "export_member": "project_id",
     "drift_expectation": "project_id",
+    "sound_part": "project_id",
 }
 # A row's key, where it is not `id`: a version's part is named by its hash in its project,
 # a working copy's part by its entry's id, a project's change counter by its project,
@@ -55,14 +57,16 @@ KEY_OF = {
     "export_file": "key",
     "export_member": "key",
     "drift_expectation": "key",
+    "sound_part": "hash",
 }
 # Append-only for the app role (migrations/0016): test_app_role_rights checks it.
 APPEND_ONLY = {"activity_entry"}
 WRITABLE = [table for table in PROJECT_OF if table not in APPEND_ONLY]
 # Derived from what a viewer reads, and written when they view it (migrations/0032).
 # A downloaded file is kept when any member downloads it (migrations/0040), a table's
-# expected catalog when any member checks drift (0046).
-VIEWERS_WRITE = {"entry_order", "export_file", "export_member", "drift_expectation"}
+# expected catalog when any member checks drift (0046), the tables the rules accepted when
+# any member exports (0050).
+VIEWERS_WRITE = {"entry_order", "export_file", "export_member", "drift_expectation", "sound_part"}
 
 
 def test_every_protected_table_is_checked_here():
@@ -104,6 +108,8 @@ def fill(user, name):
     downloads.keep(project.id, ["rls", str(project.id)], ["rls"], lambda: "-- kept")
     # A table's expected catalog kept for drift (migrations/0046).
     expectations.keep(str(project.id), {f"rls-{project.id}"[:64]: {"tables": []}})
+    # The tables the rules accepted, kept when a file is exported (migrations/0050).
+    "".join(exports.Source(user, project.id, "sql").text_parts())
     return project
 
 
