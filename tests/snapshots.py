@@ -1,6 +1,7 @@
 """Hand-built design snapshots for DDL tests (the shape designer.history.snapshot.build makes)."""
 
 import itertools
+import uuid
 
 from designer.design.keys import primary_key_fields
 
@@ -93,3 +94,22 @@ def snapshot(tables=(), relationships=()):
         "tables": {t["id"]: t for t in tables},
         "relationships": {r["id"]: r for r in relationships},
     }
+
+
+def with_uuids(design):
+    """The design with each of its ids (t0001, f0002, ...) made a UUID, as stored designs
+    have them (designer.design.snapshot_rules checks them), the same one every time."""
+    ids = {
+        entry_id for collection in ("tables", "relationships") for entry_id in design[collection]
+    } | {fid for tbl in design["tables"].values() for fid in tbl["fields"]}
+
+    def renamed(value):
+        if isinstance(value, str):
+            return str(uuid.uuid5(uuid.NAMESPACE_OID, value)) if value in ids else value
+        if isinstance(value, dict):
+            return {renamed(k): renamed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [renamed(v) for v in value]
+        return value
+
+    return renamed(design)

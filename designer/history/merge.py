@@ -1,0 +1,279 @@
+"""Three-way comparison and merge of designs, by id: base, "ours" and "theirs".
+
+Each side's changes are diff(base, side) cut down to properties, each at its path into
+the snapshot (designer.history.merge_paths): an attribute of a table, field, relationship
+or enum, one key of a field's settings, a table's primary key, one whole unique, check or
+index; an object is added or removed whole.
+
+What a side touches, precisely:
+- it writes a path when the path's value differs between the base and that side;
+- it reads an object when it writes a path inside the object, or writes a value that names
+  the object's id (a relationship's ends, a key's or an index's columns);
+- it claims a name in a namespace when it gives an object that name (table names, table
+  display names, relationship names, enum names, and each table's column and display names).
+
+A conflict is exactly one of these:
+- "changed": both sides write one path to different values (the same change on both sides
+  merges as one);
+- "deleted": one side removes an object the other side reads (a removal inside a removed
+  object agrees with it);
+- "name": both sides claim one name for different objects in the merged design;
+- "rules": nothing else conflicts, yet the merged design breaks a rule a design is held to
+  (designer.design.snapshot_rules), such as a key whose type the other side changed. No
+  side can be picked for it: one of the designs has to be edited.
+
+Everything else merges: each change lands on the base whatever the other side did, so
+when the sides touch nothing in common the merge is both sides' edits applied in either
+order (tests/unit/test_merge_properties.py). Only net changes count: a property a side set
+and set back is no change of that side's. Pure: no database, no Flask.
+"""
+
+import copy
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+
+from designer.design.snapshot_rules import check_snapshot
+from designer.errors import Conflict as Unresolved
+from designer.errors import ValidationFailed
+from designer.history.diff import empty_snapshot
+from designer.history.merge_paths import ABSENT
+from designer.history.merge_paths import is_object
+from designer.history.merge_paths import named_ids
+from designer.history.merge_paths import set_path
+from designer.history.merge_paths import side_changes
+from designer.history.merge_paths import tidy_structure
+from designer.history.merge_words import conflict_sentence
+
+SIDES = ("ours", "theirs")
+RULES = "rules"
+
+
+@dataclass
+class MergeConflict:
+    """What both sides did that cannot both land; `id` is stable across comparisons."""
+
+    id: str
+    kind: str
+    path: tuple
+    ours: list = dataclass_field(default_factory=list)
+    theirs: list = dataclass_field(default_factory=list)
+    problem: str = ""
+
+    def changes(self, side):
+        return self.ours if side == "ours" else self.theirs
+
+
+@dataclass
+class Comparison:
+    """Both sides' changes since the base, and the conflicts between them."""
+
+    base: dict
+    ours_snapshot: dict
+    theirs_snapshot: dict
+    ours: list
+    theirs: list
+    conflicts: list
+    # The base with every change that lands (none of either side's in an undecided conflict).
+    result: dict
+
+    def by_object(self):
+        """{object path: {"ours": [changes], "theirs": [changes]}}: what each side did to
+        each table, field, relationship, structure item and enum, by id."""
+        found = {}
+        for change in self.ours + self.theirs:
+            sides = found.setdefault(change.object_path, {side: [] for side in SIDES})
+            sides[change.side].append(change)
+        return found
+
+
+def three_way(base, ours, theirs):
+    """The Comparison of `ours` and `theirs`, both descended from `base` (None: empty)."""
+    return compare(base, ours, theirs, {})
+
+
+def compare(base, ours, theirs, resolutions):
+    """The Comparison with `resolutions` ({conflict id: side}) taken."""
+    base = base or empty_snapshot()
+    ours, theirs = ours or empty_snapshot(), theirs or empty_snapshot()
+    changed = {
+        "ours": side_changes(base, "ours", ours),
+        "theirs": side_changes(base, "theirs", theirs),
+    }
+    conflicts = path_conflicts(changed)
+    # A decided name can let another clash: look again until no new clash turns up.
+    while True:
+        dropped = dropped_changes(changed, conflicts, resolutions)
+        result = applied(base, changed, dropped)
+        known = {conflict.id for conflict in conflicts}
+        found = [c for c in name_conflicts(result, changed, dropped) if c.id not in known]
+        if not found:
+            break
+        conflicts += found
+    if all(conflict.id in resolutions for conflict in conflicts):
+        conflicts += rules_conflicts(result)
+    return Comparison(
+        base, ours, theirs, *(list(changed[side].values()) for side in SIDES), conflicts, result
+    )
+
+
+def path_conflicts(changed):
+    """The "changed" and "deleted" conflicts, in a stable order."""
+    ours, theirs = changed["ours"], changed["theirs"]
+    conflicts = [
+        MergeConflict(f"changed:{'/'.join(path)}", "changed", path, [ours[path]], [theirs[path]])
+        for path in sorted(ours.keys() & theirs.keys())
+        if ours[path].after != theirs[path].after
+    ]
+    for side, other in (("ours", "theirs"), ("theirs", "ours")):
+        for path, change in sorted(changed[side].items()):
+            if change.after is not ABSENT or not is_object(path):
+                continue
+            readers = [c for c in changed[other].values() if reads(c, path)]
+            if readers:
+                conflict = MergeConflict(f"deleted:{'/'.join(path)}", "deleted", path)
+                conflict.changes(side).append(change)
+                conflict.changes(other).extend(readers)
+                conflicts.append(conflict)
+    return conflicts
+
+
+def reads(change, removed_path):
+    """Whether `change` reads the object at `removed_path`: it lands inside it, or names
+    it. A removal inside a removed object agrees with it; one of the object itself is
+    the same path, a "changed" conflict when the other side changed the object instead."""
+    if change.after is ABSENT or change.path == removed_path:
+        return False
+    inside = change.path[: len(removed_path)] == removed_path
+    return inside or removed_path[-1] in named_ids(change.after)
+
+
+def dropped_changes(changed, conflicts, resolutions):
+    """(side, path) of the changes that do not land: the unpicked side's in each conflict
+    (both sides' while it is undecided), and whatever lives in or names an object whose
+    addition does not land."""
+    dropped = set()
+    for conflict in conflicts:
+        for side in SIDES:
+            if side != resolutions.get(conflict.id):
+                dropped.update((side, c.path) for c in conflict.changes(side))
+    while True:
+        gone = {
+            path[-1]
+            for side, path in dropped
+            if changed[side][path].before is ABSENT and is_object(path)
+        }
+        more = {
+            (side, path)
+            for side in SIDES
+            for path, change in changed[side].items()
+            if (side, path) not in dropped
+            and change.after is not ABSENT
+            and (gone & set(path) or gone & named_ids(change.after))
+        }
+        if not more:
+            return dropped
+        dropped |= more
+
+
+def applied(base, changed, dropped):
+    """The base with every change that is not dropped, both sides' alike."""
+    result = copy.deepcopy(base)
+    landing = [
+        change
+        for side in SIDES
+        for path, change in changed[side].items()
+        if (side, path) not in dropped
+    ]
+    # Objects before their properties: a removal inside a removed object finds nothing.
+    for change in sorted(landing, key=lambda c: len(c.path)):
+        set_path(result, change.path, change.after)
+    for change in landing:
+        if change.path[0] == "tables" and "structure" in change.path[2:3]:
+            tidy_structure(result["tables"].get(change.path[1]))
+    if "enums" in result and not result["enums"]:
+        del result["enums"]  # a design without enums has no "enums" key
+    return result
+
+
+# Names one design holds once: (collection, attribute); and in each table, its fields'.
+NAMESPACES = (
+    ("tables", "table_name"),
+    ("tables", "name"),
+    ("relationships", "relationship_name"),
+    ("enums", "name"),
+)
+FIELD_NAMESPACES = ("field_name", "name")
+
+
+def name_conflicts(result, changed, dropped):
+    """Both sides giving one name to different objects of one namespace."""
+    conflicts = []
+    for where, attr, objects in namespaces(result):
+        holders = {}
+        for object_id, obj in sorted(objects.items()):
+            holders.setdefault(obj.get(attr), []).append(object_id)
+        for name, ids in holders.items():
+            if len(ids) < 2:
+                continue
+            claims = [claims_of(changed[side], dropped, where, attr, ids) for side in SIDES]
+            if all(claims):
+                path = (*where, attr, str(name))
+                conflicts.append(MergeConflict(f"name:{'/'.join(path)}", "name", path, *claims))
+    return conflicts
+
+
+def namespaces(snapshot):
+    """(container path, name attribute, {id: object}) of every namespace of a design."""
+    for collection, attr in NAMESPACES:
+        yield (collection,), attr, snapshot.get(collection) or {}
+    for table_id, table in sorted(snapshot["tables"].items()):
+        for attr in FIELD_NAMESPACES:
+            yield ("tables", table_id, "fields"), attr, table["fields"]
+
+
+def claims_of(changes, dropped, where, attr, ids):
+    """A side's landing changes that gave one of the objects `ids` its name: the name
+    itself, the object added, or (for a field) its table added."""
+    wanted = {(*where, i, attr) for i in ids} | {(*where, i) for i in ids} | {where[:2]}
+    return [
+        change
+        for path, change in sorted(changes.items())
+        if path in wanted and (change.side, path) not in dropped and change.after is not ABSENT
+    ]
+
+
+def rules_conflicts(result):
+    """[the "rules" conflict] when the merged design breaks a rule, else []."""
+    try:
+        check_snapshot(result, "merge", lead=RULES_LEAD)
+    except ValidationFailed as refused:
+        return [MergeConflict(RULES, RULES, (), problem=refused.message)]
+    return []
+
+
+RULES_LEAD = "The merged design breaks a rule."
+
+
+def merged(base, ours, theirs, resolutions=None):
+    """The merged design: both sides' changes on the base, each conflict decided by
+    `resolutions` ({conflict id: "ours" or "theirs"}). Raises errors.Conflict (409) listing
+    the conflicts left undecided (the "rules" one among them: no side can be picked for
+    it), and ValidationFailed for a resolution that names no conflict or no side."""
+    resolutions = dict(resolutions or {})
+    for conflict_id, side in resolutions.items():
+        if side not in SIDES:
+            raise ValidationFailed(f"Pick ours or theirs for {conflict_id}, not {side!r}.")
+    if RULES in resolutions:
+        raise ValidationFailed(
+            "A design that breaks a rule is mended by editing it: no side can be picked."
+        )
+    comparison = compare(base, ours, theirs, resolutions)
+    unknown = sorted(resolutions.keys() - {conflict.id for conflict in comparison.conflicts})
+    if unknown:
+        raise ValidationFailed(f"No such conflict to resolve: {', '.join(unknown)}.")
+    left = [conflict for conflict in comparison.conflicts if conflict.id not in resolutions]
+    if left:
+        listed = "; ".join(conflict_sentence(conflict, comparison) for conflict in left)
+        count = f"{len(left)} conflict{'s' if len(left) != 1 else ''}"
+        raise Unresolved(f"{count} to resolve: {listed}", conflicts=[c.id for c in left])
+    return comparison.result
