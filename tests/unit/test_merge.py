@@ -295,3 +295,29 @@ def test_structure_items_compare_by_id_and_group_by_object():
     assert side_sentences(comparison, "ours") == [
         "changed table orders: unique constraint (generated name) added"
     ]
+
+
+def test_a_table_left_out_by_a_picked_side_takes_what_names_it_along():
+    base = shop()
+    ours, theirs = copy.deepcopy(base), copy.deepcopy(base)
+    ours_table = stored(table("returns"))
+    ours["tables"][ours_table["id"]] = {**ours_table, "fields": ids_stored(ours_table)}
+    returns = stored(table("returns", field("order_id", "number", True, number_type="bigint")))
+    returns["fields"] = ids_stored(returns)
+    theirs["tables"][returns["id"]] = returns
+    order_id = next(f for f in returns["fields"].values() if f["field_name"] == "order_id")
+    rel = stored(link(theirs["tables"][tid(base, "orders")], returns, order_id))
+    theirs["relationships"][rel["id"]] = rel
+    check_snapshot(ours)
+    check_snapshot(theirs)
+
+    comparison = three_way(base, ours, theirs)
+    assert kinds(comparison) == ["name", "name"]  # table name and display name
+    picked = {conflict.id: "ours" for conflict in comparison.conflicts}
+
+    # Theirs' table is left out, and its relationship with it.
+    assert merged(base, ours, theirs, picked) == ours
+
+
+def ids_stored(tbl):
+    return {(f := stored(entry))["id"]: f for entry in tbl["fields"].values()}

@@ -52,7 +52,8 @@ ITEM_KINDS = ("uniques", "checks", "indexes")
 
 
 def shop():
-    """Customers, their orders and the orders' items, each a relationship away."""
+    """Customers (each email once), their orders and the orders' items, each a relationship
+    away."""
     customers = table("customers", field("email", is_required=True), field("nickname"))
     customer_id = field("customer_id", "number", True, number_type="bigint")
     orders = table(
@@ -62,6 +63,11 @@ def shop():
     items = table("items", order_id, field("code"))
     relationships = [link(customers, orders, customer_id), link(orders, items, order_id)]
     design = with_uuids(snapshot([customers, orders, items], relationships))
+    # One email per customer: a structure one side may empty (and the merge then drop).
+    customers = design["tables"][str(uuid.uuid5(uuid.NAMESPACE_OID, customers["id"]))]
+    email = next(f for f, v in customers["fields"].items() if v["field_name"] == "email")
+    unique = {"id": str(uuid.UUID(int=1)), "name": None, "columns": [email], "comment": None}
+    customers["structure"] = {"uniques": {unique["id"]: unique}}
     check_snapshot(design)
     return design
 
