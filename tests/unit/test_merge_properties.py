@@ -494,6 +494,7 @@ def test_a_conflict_is_reported_exactly_when_both_sides_touch_a_common_property(
             side.edit()
     ours, theirs = sides["ours"].design, sides["theirs"].design
 
+    kept = copy.deepcopy((ours, theirs))
     comparison = three_way(base, ours, theirs)
     kinds = [conflict.kind for conflict in comparison.conflicts]
     event(f"conflicts: {', '.join(sorted(set(kinds))) or 'none'}")
@@ -501,6 +502,7 @@ def test_a_conflict_is_reported_exactly_when_both_sides_touch_a_common_property(
         assert conflict_sentence(conflict, comparison)
     assert all(side_sentences(comparison, side) for side in sides if sides[side].design != base)
 
+    assert (base, ours, theirs) == (BASE, *kept)  # the merge copies what it changes
     touched = common_touch(base, ours, theirs)
     if touched:
         assert set(kinds) - {"rules"}, touched
