@@ -6,7 +6,8 @@ through a parent_id column), then "ours" renames a column in each of 50 tables a
 one in 50 more, "theirs" renames 50 other tables, adds a column to 50 and drops 10 leaf
 tables. Timed: three_way (the comparison, no conflict), merged (the comparison, the merge
 and the design rules), and the same comparison with 50 conflicts (both sides renaming one
-column two ways). Median of RUNS.
+column two ways); then one side dropping half the tables while the other changes a column
+in each of them and in each table of the other half. Median of RUNS.
 
     .venv/bin/python bench/merge.py [N ...]   (default 300 and 3000)
 """
@@ -105,6 +106,23 @@ def sides(count):
     return base, ours, theirs, clashing
 
 
+def sweeping(count):
+    """Theirs drops the last half of the tables, ours renames a column in every table of
+    the first half and retypes every parent_id of the last (so each drop is a conflict)."""
+    base, ids = big_design(count)
+    ours, theirs = copy.deepcopy(base), copy.deepcopy(base)
+    half = count // 2
+    for table_id, _, _ in ids[:half]:
+        note(ours, table_id, 1)["field_name"] = "renamed_note"
+    for table_id, _, parent in ids[half:]:
+        ours["tables"][table_id]["fields"][parent]["default_value"] = "0"
+        del theirs["tables"][table_id]
+    theirs["relationships"] = {
+        r: v for r, v in theirs["relationships"].items() if v["target_table_id"] in theirs["tables"]
+    }
+    return base, ours, theirs
+
+
 def timed(function, *args):
     times = []
     for _ in range(RUNS):
@@ -125,6 +143,14 @@ def main(counts):
         lines.append(
             f"{count:>5} tables: three_way {compared * 1000:7.1f} ms, merged (with the rules) "
             f"{merging * 1000:7.1f} ms, three_way with 50 conflicts {conflicted * 1000:7.1f} ms"
+        )
+        print(lines[-1], flush=True)
+        swept_sides = sweeping(count)
+        swept = timed(three_way, *swept_sides)
+        found = len(three_way(*swept_sides).conflicts)
+        lines.append(
+            f"{count:>5} tables: three_way with half the tables dropped on one side and changed "
+            f"on the other ({found} conflicts) {swept * 1000:7.1f} ms"
         )
         print(lines[-1], flush=True)
     (OUT / "merge.txt").write_text("\n".join(lines) + "\n")

@@ -28,7 +28,6 @@ order (tests/unit/test_merge_properties.py). Only net changes count: a property 
 and set back is no change of that side's. Pure: no database, no Flask.
 """
 
-import copy
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
@@ -38,7 +37,6 @@ from designer.errors import ValidationFailed
 from designer.history.diff import empty_snapshot
 from designer.history.merge_paths import ABSENT
 from designer.history.merge_paths import is_object
-from designer.history.merge_paths import named_ids
 from designer.history.merge_paths import set_path
 from designer.history.merge_paths import side_changes
 from designer.history.merge_paths import tidy_structure
@@ -125,10 +123,14 @@ def path_conflicts(changed):
         if ours[path].after != theirs[path].after
     ]
     for side, other in (("ours", "theirs"), ("theirs", "ours")):
+        naming = {}
+        for change in changed[other].values():
+            for named in change.names:
+                naming.setdefault(named, []).append(change)
         for path, change in sorted(changed[side].items()):
             if change.after is not ABSENT or not is_object(path):
                 continue
-            readers = [c for c in changed[other].values() if reads(c, path)]
+            readers = [c for c in naming.get(path[-1], ()) if reads(c, path)]
             if readers:
                 conflict = MergeConflict(f"deleted:{'/'.join(path)}", "deleted", path)
                 conflict.changes(side).append(change)
@@ -144,7 +146,7 @@ def reads(change, removed_path):
     if change.after is ABSENT or change.path == removed_path:
         return False
     inside = change.path[: len(removed_path)] == removed_path
-    return inside or removed_path[-1] in named_ids(change.after)
+    return inside or removed_path[-1] in change.names
 
 
 def dropped_changes(changed, conflicts, resolutions):
@@ -166,9 +168,7 @@ def dropped_changes(changed, conflicts, resolutions):
             (side, path)
             for side in SIDES
             for path, change in changed[side].items()
-            if (side, path) not in dropped
-            and change.after is not ABSENT
-            and (gone & set(path) or gone & named_ids(change.after))
+            if (side, path) not in dropped and change.after is not ABSENT and gone & change.names
         }
         if not more:
             return dropped
@@ -184,21 +184,11 @@ def applied(base, changed, dropped):
         for path, change in changed[side].items()
         if (side, path) not in dropped
     ]
-    # Copied only where a change lands: at 3,000 tables most are the base's own entries.
-    result = {**base, "tables": dict(base["tables"]), "relationships": dict(base["relationships"])}
-    if "enums" in base:
-        result["enums"] = dict(base["enums"])
-    owned = set()
-    for change in landing:
-        collection, object_id = change.path[:2]
-        if len(change.path) > 2 and (collection, object_id) not in owned:
-            owned.add((collection, object_id))
-            entries = result[collection]
-            if object_id in entries:
-                entries[object_id] = copy.deepcopy(entries[object_id])
+    result = dict(base)
+    owned = {id(result)}
     # Objects before their properties: a removal inside a removed object finds nothing.
     for change in sorted(landing, key=lambda c: len(c.path)):
-        set_path(result, change.path, change.after)
+        set_path(result, change.path, change.after, owned)
     for change in landing:
         if change.path[0] == "tables" and "structure" in change.path[2:3]:
             tidy_structure(result["tables"].get(change.path[1]))
@@ -278,7 +268,10 @@ def merged(base, ours, theirs, resolutions=None):
     """The merged design: both sides' changes on the base, each conflict decided by
     `resolutions` ({conflict id: "ours" or "theirs"}). Raises errors.Conflict (409) listing
     the conflicts left undecided (the "rules" one among them: no side can be picked for
-    it), and ValidationFailed for a resolution that names no conflict or no side."""
+    it), and ValidationFailed for a resolution that names no conflict or no side.
+
+    The merged design shares the entries no change landed in with `base`: read-only, like
+    every snapshot (copy it to edit it)."""
     resolutions = dict(resolutions or {})
     for conflict_id, side in resolutions.items():
         if side not in SIDES:

@@ -10,6 +10,7 @@ for a removed object or setting), and lands on any design by that path. Pure.
 """
 
 import copy
+import functools
 from dataclasses import dataclass
 
 from designer.history.diff import diff
@@ -48,6 +49,13 @@ class Change:
     def object_path(self):
         """The path of the object this change is about (itself for an added or removed one)."""
         return next(self.path[:n] for n in range(len(self.path), 0, -1) if is_object(self.path[:n]))
+
+    @functools.cached_property
+    def names(self):
+        """The ids the change's path and new value name (nothing for a removal)."""
+        if self.after is ABSENT:
+            return frozenset(self.path)
+        return frozenset(named_ids(self.after, set(self.path)))
 
     def as_op(self):
         """The change as one diff op (designer.history.diff), for diff.describe's words."""
@@ -197,15 +205,27 @@ def named_ids(value, found=None):
     return found
 
 
-def set_path(snapshot, path, value):
-    """Set (or, for ABSENT, remove) the value at `path`; an object that is gone stays gone."""
+def set_path(snapshot, path, value, owned):
+    """Set (or, for ABSENT, remove) the value at `path`; an object that is gone stays gone.
+
+    Each dict on the way is copied before it changes, once (`owned` holds the ids of those
+    copied already, the snapshot's own among them): the rest is shared with the design it
+    came from, as diff's ops are, and read-only like it."""
     container = snapshot
     for depth, part in enumerate(path[:-1]):
-        if part not in container:
+        inner = container.get(part)
+        if inner is None:
             if is_object(path[: depth + 1]) or value is ABSENT:
                 return
-            container[part] = {}
-        container = container[part]
+            inner = {}
+        elif id(inner) not in owned:
+            inner = dict(inner)
+        else:
+            container = inner
+            continue
+        owned.add(id(inner))
+        container[part] = inner
+        container = inner
     if value is ABSENT:
         container.pop(path[-1], None)
     else:
