@@ -73,6 +73,18 @@ class Comparison:
     conflicts: list
     # The base with every change that lands (none of either side's in an undecided conflict).
     result: dict
+    named: dict = dataclass_field(default_factory=dict)
+
+    def naming(self, side):
+        """The base, with the tables, relationships and enums only `side` has: what a
+        sentence about that side's change names objects by (designer.history.merge_words)."""
+        if side not in self.named:
+            own = self.ours_snapshot if side == "ours" else self.theirs_snapshot
+            self.named[side] = {
+                key: {**(own.get(key) or {}), **(self.base.get(key) or {})}
+                for key in ("tables", "relationships", "enums")
+            }
+        return self.named[side]
 
     def by_object(self):
         """{object path: {"ours": [changes], "theirs": [changes]}}: what each side did to

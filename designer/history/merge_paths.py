@@ -52,7 +52,7 @@ class Change:
 
     @functools.cached_property
     def names(self):
-        """The ids the change's path and new value name (nothing for a removal)."""
+        """The ids the change's path names, and its new value's (none for a removal)."""
         if self.after is ABSENT:
             return frozenset(self.path)
         return frozenset(named_ids(self.after, set(self.path)))
@@ -126,7 +126,8 @@ def side_changes(base, side, snapshot):
         if kind == "field" and op["table_id"] in added_tables:
             continue  # travels with its table
         if verb == "add":
-            added_tables.update([op["table_id"]] if kind == "table" else [])
+            if kind == "table":
+                added_tables.add(op["table_id"])
             put(path, ABSENT, value_at(snapshot, path))
         elif verb == "drop":
             put(path, op["before"], ABSENT)
