@@ -19,6 +19,10 @@ and structure item, a field's settings one key at a time, each object's existenc
 Then a conflict is reported exactly when the sides touch a common property; otherwise
 applying ours then theirs gives what theirs then ours gives, and the merge is that design
 (or, when that design breaks a rule of designs, the one conflict is "rules").
+
+Touching is by net change, as the merge sees the sides. Where a side set a property and set
+it back while the other side set it, the two orders differ (the first side's edits replayed
+last undo the other's), and only "no conflict" is checked there.
 """
 
 import copy
