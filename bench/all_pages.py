@@ -528,6 +528,8 @@ def plan(app, data, token, partial=False):
         "diagram.show": [f"?focus={table.id}", "?all=1"],
         "diagram.data": [f"?focus={table.id}&steps=3"],
         "diagram.find_tables": ["?q=coral+parcel+00022", "?q=parcel"],
+        # As the Import & export tab's links ask (the plain GET is a redirect).
+        "transfer.prepare": ["hx:"],
         "api.list_tables": ["?limit=50", "?q=coral+parcel"],
         "api.list_relationships": ["?limit=50", f"?limit=50&after={quote(first_rel[0])}"],
         "api.list_deployments": ["?limit=1"],

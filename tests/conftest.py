@@ -223,10 +223,13 @@ def truncate_all():
 
     from designer.database import drift
     from designer.db import database
+    from designer.interchange import exports
     from designer.models import MODELS
 
-    # No drift check a test left running on its thread may see the next test's rows.
+    # No drift check or file a test left being written on its thread may see the next test's
+    # rows.
     drift.jobs.clear()
+    exports.writing.clear()
     # After a test of thousands of tables, row by row (each field's delete also refreshes its
     # table's search text) took minutes on a busy machine: one TRUNCATE empties those at once.
     fields = database.execute_sql("SELECT count(*) FROM data_field").fetchone()[0]

@@ -1,11 +1,14 @@
 """Exporting a project's design (the working copy, or one saved version) as a file."""
 
 import re
+import time
+from dataclasses import dataclass
 
 from flask import current_app
 
 from designer import diagram
 from designer import projects
+from designer.database import background
 from designer.db import database
 from designer.design import page_stamps
 from designer.errors import ValidationFailed
@@ -47,6 +50,8 @@ class Source:
         self.user = user
         self.parts = None  # (what a file written from stored parts read them from)
         self.fixed_apart = True  # (False when a child wrote content its key does not name)
+        self.apart = None  # (what a child writing the file is asked; False: written here)
+        self.tables = None
         self.project = projects.access(user, project_id).project
         self.schema = self.project.target_schema
         self.stem = file_stem(self.schema)
@@ -70,9 +75,17 @@ class Source:
     def text_parts(self):
         """The file's text in parts, written as they are asked for: by a child process for
         a large design in a format written from the whole design (export_apart), else here."""
-        if self.fmt in WHOLE_DESIGN_FORMATS and self.table_count() >= settings.export_apart_tables:
-            return export_apart.text_apart(self.job(), self.ended_apart)
+        if self.apart is None:
+            self.plan()
+        if self.apart:
+            return export_apart.text_apart(self.apart, self.ended_apart)
         return self.text_parts_here()
+
+    def plan(self):
+        """Decide where the file is written (in a request: a child is given its scope)."""
+        self.tables = self.table_count()
+        large = self.tables >= settings.export_apart_tables
+        self.apart = self.job() if self.fmt in WHOLE_DESIGN_FORMATS and large else False
 
     def table_count(self):
         """How many tables the design has (a version's from its manifest)."""
@@ -145,6 +158,77 @@ def download_design(user, project_id, fmt, version_number=None):
         source.text_parts,
         storable=source.fixed,
     )
+
+
+# Files being written on threads of their own (see prepare_design), by project and file.
+writing = background.Jobs("export")
+# How long the request asking for a file waits for it before answering with its progress.
+PREPARE_WAIT_SECONDS = 2.0
+
+
+@dataclass
+class Preparing:
+    """Where a file asked for stands: `ready` to download (kept, or to be written by the
+    download itself), else being written: `written` characters so far, `seconds` since it
+    began, of a design of `tables` tables."""
+
+    ready: bool
+    written: int = 0
+    seconds: float = 0.0
+    tables: int = 0
+
+
+def prepare_design(user, project_id, fmt, version_number=None, wait=PREPARE_WAIT_SECONDS):
+    """Write the file a download of the design in `fmt` would send, on a thread of its own,
+    and say where it stands: the request that starts it waits `wait` seconds (a small
+    design's file is ready by then), the requests after it answer at once with its progress,
+    until it is kept in PostgreSQL and its download reads it (downloads). Any member."""
+    source = Source(user, project_id, fmt, version_number)
+    parts = ["design", *source.key_parts()]
+    if downloads.find(source.project.id, downloads.digest(parts)) is not None:
+        return Preparing(True)
+    name = f"{source.project.id}:{downloads.digest(parts)}"
+    job = writing.current(name)
+    if job is not None and job.done.is_set():
+        writing.collect(name, job)
+        if job.error is not None:
+            raise job.error
+        return Preparing(True)  # (kept, or not kept as the design changed: the download writes it)
+    if job is None:
+        source.plan()
+        slot = ["design", fmt, source.stem]
+
+        def work(job):
+            job.began, job.tables = time.monotonic(), source.tables
+            written = counted(source.text_parts, job)
+            downloads.keep(source.project.id, parts, slot, written, storable=source.fixed)
+
+        job, started = writing.start(name, parts, work, user.id)
+        if job is None:
+            return Preparing(True)  # (no room for another: the download writes it itself)
+        if started:
+            job.done.wait(wait)
+            if job.done.is_set():
+                writing.collect(name, job)
+                if job.error is not None:
+                    raise job.error
+                return Preparing(True)
+    began = getattr(job, "began", None)
+    seconds = time.monotonic() - began if began is not None else 0.0
+    return Preparing(False, job.built, seconds, getattr(job, "tables", 0) or 0)
+
+
+def counted(build, job):
+    """build() (the file's text in parts), as a function whose parts are counted on `job`."""
+
+    def parts():
+        written = 0
+        for part in build():
+            written += len(part)
+            job.progress(written, 0)
+            yield part
+
+    return parts
 
 
 # Files by what they are made of: the snapshot's content key (a version's hash, or the working

@@ -8,6 +8,7 @@ from flask import Blueprint
 from flask import flash
 from flask import render_template
 from flask import request
+from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
@@ -23,6 +24,7 @@ from designer.interchange import imports
 from designer.settings import settings
 from designer.views import block
 from designer.views import go
+from designer.web import htmx
 
 bp = Blueprint("transfer", __name__)
 PAGE = "transfer/index.html"
@@ -30,6 +32,7 @@ NEW = "transfer/new.html"
 EXTENSIONS = {"sql": "sql", "ddl": "sql", "json": "json", "dbml": "dbml"}
 DBML_BLOCK = re.compile(r"^\s*(Table|Ref|Enum|Project)\b[^\n]*\{", re.MULTILINE | re.IGNORECASE)
 CREATE_TABLE = re.compile(r"\bCREATE\s+TABLE\b", re.IGNORECASE)
+FORMAT_LABELS = {"sql": "SQL", "json": "JSON", "dbml": "DBML", "mermaid": "Mermaid"}
 
 
 def guess_format(text):
@@ -105,6 +108,26 @@ def previewed(plan, fmt, source, filename, **context):
 def export(project_id, fmt):
     """Download the design (or version=<n>) as sql, json, dbml or mermaid."""
     return exports.download_design(current_user, project_id, fmt, request.args.get("version"))
+
+
+@bp.get("/projects/<project_id>/export/<fmt>/prepare")
+@login_required
+def prepare(project_id, fmt):
+    """The file a download would send, written first on a thread of its own: for htmx, its
+    progress (asked again each second) until it is ready, then the download itself
+    (HX-Redirect); for a plain request, the download."""
+    version = request.args.get("version") or None
+    if not htmx:
+        return go("transfer.export", project_id=project_id, fmt=fmt, version=version)
+    context = {"fmt": fmt, "label": FORMAT_LABELS.get(fmt, fmt)}
+    try:
+        state = exports.prepare_design(current_user, project_id, fmt, version)
+    except ValidationFailed as exc:
+        return block(PAGE, "export_status", 200, error=str(exc), **context)
+    if state.ready:
+        return go("transfer.export", project_id=project_id, fmt=fmt, version=version)
+    poll = url_for("transfer.prepare", project_id=project_id, fmt=fmt, version=version)
+    return block(PAGE, "export_status", state=state, poll=poll, **context)
 
 
 @bp.post("/projects/<project_id>/import/preview")

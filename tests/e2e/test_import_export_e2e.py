@@ -1,6 +1,7 @@
 """In the browser: import a DDL file through the preview, see tables and diagram, export DBML."""
 
 import pathlib
+import threading
 
 from playwright.sync_api import expect
 
@@ -59,3 +60,36 @@ def test_the_pagila_preview_fits_a_screen_and_cancel_leaves_no_project(page, use
     expect(page.locator("#import-preview")).to_be_empty()
     assert page.url.endswith("/projects/import")
     assert Project.select().count() == 0
+
+
+def test_a_slow_export_shows_its_progress_then_downloads(page, user, tmp_path, monkeypatch):
+    """A file that takes a while is written first: the tab says so, and counts, until the
+    browser downloads it (the file is the one a plain download sends)."""
+    from designer.design import tables
+    from designer.interchange import exports
+
+    shop = projects.create_project(user, "Shop")
+    tables.create_table(user, shop.id, "Orders")
+    go_on = threading.Event()
+    real = exports.Source.text_parts_here
+
+    def slow(self):
+        for number, part in enumerate(real(self)):
+            yield part
+            if number == 0:
+                go_on.wait(30)
+
+    monkeypatch.setattr(exports.Source, "text_parts_here", slow)
+    monkeypatch.setattr(exports, "PREPARE_WAIT_SECONDS", 0.2)
+    sign_in(page)
+    page.goto(f"/projects/{shop.id}/transfer")
+    with page.expect_download() as caught:
+        page.get_by_role("button", name="Export SQL").click()
+        status = page.get_by_role("status").filter(has_text="Writing the SQL file")
+        expect(status).to_contain_text("It downloads when it is ready.")
+        go_on.set()
+    saved = tmp_path / "out.sql"
+    caught.value.save_as(saved)
+    assert 'CREATE TABLE "shop"."orders"' in saved.read_text()
+    assert caught.value.suggested_filename == f"{shop.target_schema}.sql"
+    exports.writing.clear()

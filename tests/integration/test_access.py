@@ -236,6 +236,7 @@ ROUTES = [
     ("api", "GET", "/projects/{p}/export?format=sql", None, "viewer"),
     ("html", "GET", "/projects/{p}/transfer", None, "viewer"),
     ("html", "GET", "/projects/{p}/export/{x}", None, "viewer"),
+    ("html", "GET", "/projects/{p}/export/{x}/prepare", None, "viewer"),
     (
         "html",
         "POST",
