@@ -295,7 +295,8 @@ def test_kept_export_pieces_hold_no_entry_of_the_design(alice, rich, fmt):
     text = "".join(exports.Source(alice, rich.id, fmt).text_parts())
     assert "orders" in text
     assert export_formats.fragments.entries and export_repair.sound_tables.entries
-    assert export_formats.last_names.entries  # (the next export's names are lent)
+    if fmt == "sql":  # (the next SQL export's object names are lent)
+        assert export_formats.last_names.entries
     names = {t.table_name for t in DataTable.select().where(DataTable.project == rich.id)}
     exports.exported.clear()
     # What may hold the design: the caches of snapshots and their parts, which weigh it.
