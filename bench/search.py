@@ -20,7 +20,7 @@ from _setup import insert_all
 from _setup import postgres_server
 from all_pages import PASSWORD
 from all_pages import Client
-from all_pages import serve
+from all_pages import Served
 from all_pages import timed
 
 from designer import accounts
@@ -95,10 +95,10 @@ def main():
         app = create_app(config)
         accounts.set_hash_cost(1, 1024)
         owner = accounts.create_user("bench", "bench@example.com", PASSWORD)
-        server = serve(app)
+        server = Served(app)
         try:
             for count in (int(s) for s in args.sizes.split(",")):
-                run_size(server.server_port, owner, count, args)
+                run_size(server.port, owner, count, args)
         finally:
             server.shutdown()
 
