@@ -255,6 +255,26 @@ SearchGram.add_index(
 )
 
 
+class SearchName(BaseModel):
+    """What a broad search's best groups ask of a table: its project, status and name, and
+    its name, table name and description lower-cased, kept by a trigger (migration 0051).
+    Row-level security is on with no policy, as SearchGram's: only the owner's definer
+    functions read or write it, never the app's role."""
+
+    data_table = ForeignKeyField(
+        DataTable, column_name="table_id", primary_key=True, on_delete="CASCADE", backref="+"
+    )
+    project_id = UUIDField()
+    status = TextField()
+    name = TextField()
+    name_lower = TextField()
+    table_name_lower = TextField()
+    description_lower = TextField()
+
+
+SearchName.add_index(SQL("CREATE INDEX search_name_project ON search_name (project_id)"))
+
+
 class DataField(BaseModel):
     data_table = ForeignKeyField(
         DataTable,
@@ -733,6 +753,7 @@ MODELS = (
     ProjectMember,
     DataTable,
     SearchGram,
+    SearchName,
     DataField,
     TableRelationship,
     SchemaVersion,

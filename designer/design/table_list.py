@@ -14,6 +14,7 @@ from designer.db import database
 from designer.design import page_stamps
 from designer.design.tables import LIFECYCLE
 from designer.kept import KeptAnswers
+from designer.models import TABLE_STATUSES
 from designer.models import DataField
 from designer.models import DataTable
 from designer.settings import settings
@@ -121,6 +122,26 @@ def in_status(rows, status):
     return rows.where(DataTable.status != "deleted")
 
 
+def shown_statuses(status):
+    """The statuses of the tables the status filter shows (as in_status)."""
+    if status == "all":
+        return list(TABLE_STATUSES)
+    if status in LIFECYCLE:
+        return [status]
+    return [s for s in TABLE_STATUSES if s != "deleted"]
+
+
+def named_ids(project_id, query, status, seen_rank, seen_name, cap):
+    """ANY of an array, to compare a table's id with: the ids of the project's tables shown
+    under `status` whose name, table name or description holds `query`, by search rank and
+    name, after (seen_rank, seen_name) when seen_rank is not None, `cap` of them at most
+    (migration 0051's rls_search_names, which answers a member only)."""
+    return SQL(
+        "ANY (ARRAY(SELECT rls_search_names(%s, lower(%s), %s::text[], %s, %s, %s)))",
+        (str(project_id), query, shown_statuses(status), seen_rank, seen_name, cap),
+    )
+
+
 def broad_search(project_id, query, status, after, limit):
     """The ids, ranks and names of one page (and one more row) of a search that matches too
     many tables for the trigram index to name them (or a needle too short for it), as a
@@ -128,7 +149,8 @@ def broad_search(project_id, query, status, after, limit):
 
     Two groups, read apart: the tables whose name, table name or description holds the query
     (search ranks 0-3), by rank and name, then those that only a column of holds (rank 4), by
-    name. The first reads the project's tables, but sorts only those it matched. The second
+    name. The first reads the tables of the page by key, named by migration 0051's narrow
+    search_name (named_ids), and checks them under the caller's policies. The second
     walks the project's tables in name order through (project_id, name) and stops once the
     page is full: a broad query that most tables match by a column fills it within a few
     rows, where sorting every match read them all (90-165 ms at 30,000 tables). It is not read
@@ -153,10 +175,17 @@ def broad_search(project_id, query, status, after, limit):
     if seen_rank == 4:
         rest = only_columns.where(DataTable.name > seen_name)
         return rest.order_by(DataTable.name).limit(limit + 1).alias("page"), []
-    # The names first: they are at hand in every row, where search_text is read compressed.
+    # A page of the tables whose names hold the query, in the order shown, as migration
+    # 0051's narrow search_name names them, read by key: not every row of the project. Each
+    # is checked again here under the caller's policies, its names before its search_text
+    # (at hand in the row, where search_text is read compressed).
     by_name = in_status(
         DataTable.select(DataTable.id, rank.alias("search_rank"), DataTable.name), status
-    ).where(scoped, Case(None, [(named, found)], False))
+    ).where(
+        scoped,
+        DataTable.id == named_ids(project_id, query, status, seen_rank, seen_name, limit + 1),
+        Case(None, [(named, found)], False),
+    )
     if after:
         by_name = search_after(by_name, rank, after)
     heads = by_name.order_by(rank, DataTable.name).limit(limit + 1).cte("heads", materialized=True)

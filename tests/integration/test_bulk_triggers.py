@@ -101,8 +101,13 @@ def test_a_status_change_keeps_the_fields_and_structure_without_making_them_agai
     project = design(alice, 40, structure=True)
     made = calls(project, BULK["status"])
     # The trigger and its writer, once each: no canonical_jsonb (structure, field_config);
-    # the grams' statement trigger once, which finds no text changed.
-    assert made == {"working_part_of_tables": 1, "working_tables_put": 1, "search_gram_write": 1}
+    # the grams' statement trigger once, which finds no text changed, and the names' once.
+    assert made == {
+        "working_part_of_tables": 1,
+        "working_tables_put": 1,
+        "search_gram_write": 1,
+        "search_name_write": 1,
+    }
     database.execute_sql(BULK["status"], {"project": str(project.id)})
     assert_kept_as_computed(project.id)
     assert {json.loads(body)["status"] for _, _, body, _ in kept_parts(project.id).values()} == {

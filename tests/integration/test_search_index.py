@@ -355,3 +355,130 @@ def test_a_broad_search_by_a_column_reads_a_page_of_tables_whatever_the_project(
         assert not [n for n in nodes if "> 0) OR" in n.get("Filter", "")], nodes
     assert walked[5000] == walked[15000] == 11, walked
     assert later[5000] == later[15000] == 11, later
+
+
+def names_found(cursor, project, needle, shown=("draft", "active", "deprecated", "deleted")):
+    """The ids migration 0051's rls_search_names answers, from the start."""
+    cursor.execute(
+        "SELECT * FROM rls_search_names(%s, %s, %s::text[], NULL, NULL, 100)",
+        (str(project.id), needle, list(shown)),
+    )
+    return {str(row[0]) for row in cursor.fetchall()}
+
+
+def test_the_names_function_answers_members_only(world, raw):
+    """rls_search_names answers a member of the project, a viewer too, and no one else."""
+    shop, other = world["shop"], world["other"]
+    mine = {str(world["Shop"].id)}
+    assert names_found(raw(world["alice"]), shop, "winds") == mine
+    assert names_found(raw(world["carol"]), shop, "winds") == mine
+    assert names_found(raw(world["bob"]), other, "winds") == {str(world["Other"].id)}
+    assert len(names_found(raw(world["alice"]), shop, "plain")) == OTHERS
+    assert names_found(raw(world["alice"]), shop, "plain", shown=["active"]) == set()
+    for user, project in ((world["bob"], shop), (world["alice"], other), (None, shop)):
+        assert names_found(raw(user), project, "winds") == set()
+        assert names_found(raw(user), project, "plain") == set()
+    missing = type("P", (), {"id": uuid.uuid4()})
+    assert names_found(raw(world["bob"]), missing, "winds") == set()
+
+
+@pytest.mark.parametrize("needle", ["%", "_", "'; --", "\\", "z" * 10_000, "\n\n\n", "", None])
+def test_no_needle_makes_another_projects_names_speak(world, raw, needle):
+    """Whatever is searched for, from wherever, another project's names answer nothing and
+    raise nothing."""
+    cursor = raw(world["bob"])
+    assert names_found(cursor, world["shop"], needle) == set()
+    cursor.execute(
+        "SELECT * FROM rls_search_names(%s, 'plain', NULL, 9, %s, NULL)",
+        (str(world["shop"].id), needle),
+    )
+    assert cursor.fetchall() == []
+
+
+def test_the_app_role_reads_and_writes_no_name(world, raw, database_url):
+    """search_name is the owner's alone, as search_gram is."""
+    with contextlib.closing(psycopg2.connect(database_url)) as admin, admin.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM search_name")
+        assert cursor.fetchone()[0] == 2 * (OTHERS + 1)
+    refusals = []
+    for user in (world["alice"], world["bob"], None):
+        cursor = raw(user)
+        cursor.execute("SELECT count(*) FROM search_name")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("UPDATE search_name SET name_lower = 'x'")
+        assert cursor.rowcount == 0
+        cursor.execute("DELETE FROM search_name")
+        assert cursor.rowcount == 0
+        for table_id in (world["Shop"].id, world["Other"].id, uuid.uuid4()):
+            with pytest.raises(errors.InsufficientPrivilege) as refused:
+                cursor.execute(
+                    "INSERT INTO search_name VALUES (%s, %s, 'draft', 'x', 'x', 'x', 'x')",
+                    (str(table_id), str(world["shop"].id)),
+                )
+            refusals.append(str(refused.value).split("\n")[0])
+    assert len(set(refusals)) == 1, refusals
+    with pytest.raises(errors.InsufficientPrivilege):
+        raw(world["bob"]).execute("SELECT search_name_write()")
+
+
+def test_names_follow_the_table(world, database_url, monkeypatch):
+    """A renamed table, a new description, a new status, a deleted table: search_name
+    follows, and a broad search (as past INDEXED_MATCHES) finds what the tables now say."""
+    alice, shop = world["alice"], world["shop"]
+    monkeypatch.setattr(table_list, "INDEXED_MATCHES", 0)
+
+    def found(needle, status=""):
+        return [t.name for t in table_list.list_tables(shop.id, needle, status)[0]]
+
+    table = tables.create_table(alice, shop.id, "Monsoon log")
+    assert found("monsoon") == ["Monsoon log"]
+    table = tables.update_table(alice, table.id, table.revision, name="Typhoon log")
+    assert found("typhoon") == ["Typhoon log"]
+    table = tables.update_table(alice, table.id, table.revision, description="Big RAIN")
+    assert found("big rain") == ["Typhoon log"]
+    table = tables.update_table(alice, table.id, table.revision, table_name="squall")
+    assert found("squall") == ["Typhoon log"] and found("monsoon") == []
+    with contextlib.closing(psycopg2.connect(database_url)) as admin, admin:
+        admin.cursor().execute(
+            "UPDATE data_table SET status = 'deprecated' WHERE id = %s", (str(table.id),)
+        )
+    assert found("typhoon", "deprecated") == ["Typhoon log"] and found("typhoon", "draft") == []
+    with contextlib.closing(psycopg2.connect(database_url)) as admin, admin:
+        admin.cursor().execute("DELETE FROM data_table WHERE id = %s", (str(table.id),))
+        cursor = admin.cursor()
+        cursor.execute("SELECT count(*) FROM search_name WHERE table_id = %s", (str(table.id),))
+        assert cursor.fetchone()[0] == 0
+
+
+def parcels(user, count):
+    """A project of `count` tables named "Parcel 00001"... (by SQL)."""
+    project = projects.create_project(user, f"Parcels {count}")
+    database.execute_sql(
+        "INSERT INTO data_table (project_id, name, table_name, created_by_id)"
+        " SELECT %s, 'Parcel ' || lpad(i::text, 5, '0'), 'parcel_' || lpad(i::text, 5, '0'), %s"
+        " FROM generate_series(1, %s) i",
+        (str(project.id), str(user.id), count),
+    )
+    return project
+
+
+def test_a_broad_search_by_name_reads_a_page_of_tables_whatever_the_project(
+    alice, raw, database_url
+):
+    """A query that every table's name holds reads, for its first page, the tables of that
+    page by key (migration 0051's search_name names them): as many rows of data_table at
+    5,000 tables as at 15,000, where ranking the names read all of them."""
+    reads = {}
+    for count in (5000, 15000):
+        project = parcels(alice, count)
+        with contextlib.closing(psycopg2.connect(database_url)) as admin, admin:
+            admin.cursor().execute("ANALYZE data_table")  # as a server's autovacuum would
+        with statements() as sent:
+            first, after = table_list.list_tables(project.id, "parcel", limit=10)
+        assert [t.name for t in first] == [f"Parcel {i:05d}" for i in range(1, 11)]
+        assert after == "1:Parcel 00010"
+        statement = next(s for s in sent if "heads" in s[0])
+        reads[count] = data_table_reads(explained(raw(alice), statement))
+        second, _ = table_list.list_tables(project.id, "parcel", after=after, limit=10)
+        assert [t.name for t in second] == [f"Parcel {i:05d}" for i in range(11, 21)]
+    assert reads[5000] == reads[15000] < 50, reads
