@@ -30,6 +30,7 @@ class Job:
 
     def __init__(self, key):
         self.key = key
+        self.began = time.monotonic()
         self.built = 0
         self.total = 0
         self.answer = None

@@ -199,8 +199,8 @@ def prepare_design(user, project_id, fmt, version_number=None, wait=PREPARE_WAIT
         slot = ["design", fmt, source.stem]
 
         def work(job):
-            job.began, job.tables = time.monotonic(), source.tables
-            written = counted(source.text_parts, job)
+            job.progress(0, source.tables)  # (said before the first part is written)
+            written = counted(source.text_parts, job, source.tables)
             downloads.keep(source.project.id, parts, slot, written, storable=source.fixed)
 
         job, started = writing.start(name, parts, work, user.id)
@@ -213,19 +213,18 @@ def prepare_design(user, project_id, fmt, version_number=None, wait=PREPARE_WAIT
                 if job.error is not None:
                     raise job.error
                 return Preparing(True)
-    began = getattr(job, "began", None)
-    seconds = time.monotonic() - began if began is not None else 0.0
-    return Preparing(False, job.built, seconds, getattr(job, "tables", 0) or 0)
+    return Preparing(False, job.built, time.monotonic() - job.began, job.total)
 
 
-def counted(build, job):
-    """build() (the file's text in parts), as a function whose parts are counted on `job`."""
+def counted(build, job, tables):
+    """build() (the file's text in parts), as a function whose parts are counted on `job`:
+    characters written of a design of `tables` tables."""
 
     def parts():
         written = 0
         for part in build():
             written += len(part)
-            job.progress(written, 0)
+            job.progress(written, tables)
             yield part
 
     return parts

@@ -4,12 +4,14 @@ import contextlib
 import datetime
 import time
 
+import psycopg2
 import pytest
 
 from designer import accounts
 from designer import api_tokens
 from designer import create_app
 from designer import projects
+from designer import rls
 from designer.db import database
 from designer.design import fields
 from designer.design import tables
@@ -242,3 +244,21 @@ def production(app):
     csrf.exempt(broken)
     csrf.exempt(refused)
     return served
+
+
+@pytest.fixture
+def raw(app_database_url):
+    """raw(user or None): an autocommitting cursor of the app's role, acting for `user`."""
+    opened = []
+
+    def connect(user=None):
+        conn = psycopg2.connect(app_database_url)
+        conn.autocommit = True
+        opened.append(conn)
+        cursor = conn.cursor()
+        cursor.execute(rls.ACT_FOR, (str(user.id) if user else "",))
+        return cursor
+
+    yield connect
+    for conn in opened:
+        conn.close()

@@ -61,24 +61,6 @@ def admin(database_url):
 
 
 @pytest.fixture
-def raw(app_database_url):
-    """raw(user or None): an autocommitting cursor of the app's role, acting for `user`."""
-    opened = []
-
-    def connect(user=None):
-        conn = psycopg2.connect(app_database_url)
-        conn.autocommit = True
-        opened.append(conn)
-        cursor = conn.cursor()
-        cursor.execute(rls.ACT_FOR, (str(user.id) if user else "",))
-        return cursor
-
-    yield connect
-    for conn in opened:
-        conn.close()
-
-
-@pytest.fixture
 def team(make_user):
     """alice owns Shop (dave edits it, carol views it); bob owns Other. Both have activity."""
     alice, bob, carol, dave = (make_user(n) for n in ("alice", "bob", "carol", "dave"))

@@ -22,7 +22,7 @@ from designer.history.diff import summarize
 from tests.integration.test_compare_parts import whole
 from tests.integration.test_compare_parts import work_of
 from tests.integration.test_version_parts import EDITS
-from tests.integration.test_version_parts import apply_edit
+from tests.integration.test_version_parts import saved_versions
 from tests.integration.test_version_parts import seed
 
 
@@ -64,17 +64,13 @@ def test_a_paged_comparisons_pages_together_are_the_whole_comparison(
 ):
     monkeypatch.setattr(versions, "LARGE_CUT", 1)  # every comparison of a table is paged
     project = projects.create_project(alice, "P")
-    state, saved = {"tables": [], "names": [], "links": set()}, []
     steps = [("table", 0), *edits, ("save", 0), ("field", 3), ("link", 22), ("rename", 5)]
-    for kind, pick in steps:
-        if kind != "save":
-            apply_edit(alice, project.id, kind, pick, state)
-            continue
-        if saved and not versions.changes_since(project.id, versions.latest(project.id)):
-            continue
-        saved.append(versions.save_version(alice, project.id).version_number)
-        if enum and len(saved) == 1:
+
+    def mood():
+        if enum:
             enums.create_enum(alice, project.id, "mood", ["ok", "sad"])
+
+    saved = saved_versions(alice, project.id, steps, mood)
     for old_ref in saved:
         for new_ref in [*saved, "working"]:
             for pair in ((old_ref, new_ref), (new_ref, old_ref)):

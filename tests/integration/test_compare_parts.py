@@ -19,7 +19,7 @@ from designer.history import snapshot
 from designer.history import versions
 from designer.history.diff import diff
 from tests.integration.test_version_parts import EDITS
-from tests.integration.test_version_parts import apply_edit
+from tests.integration.test_version_parts import saved_versions
 from tests.integration.test_version_parts import seed
 
 
@@ -47,14 +47,8 @@ def by_parts_and_whole(project_id, old_ref, new_ref):
 @given(edits=EDITS)
 def test_comparing_by_parts_gives_the_changes_and_sql_of_the_whole_snapshots(alice, edits):
     project = projects.create_project(alice, "P")
-    state, saved = {"tables": [], "names": [], "links": set()}, []
-    for kind, pick in [*edits, ("save", 0), ("field", 3), ("link", 22), ("rename", 5)]:
-        if kind != "save":
-            apply_edit(alice, project.id, kind, pick, state)
-            continue
-        if saved and not versions.changes_since(project.id, versions.latest(project.id)):
-            continue
-        saved.append(versions.save_version(alice, project.id).version_number)
+    steps = [*edits, ("save", 0), ("field", 3), ("link", 22), ("rename", 5)]
+    saved = saved_versions(alice, project.id, steps)
     for old_ref in saved:
         for new_ref in [*saved, "working"]:
             for pair in ((old_ref, new_ref), (new_ref, old_ref)):

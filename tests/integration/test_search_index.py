@@ -40,24 +40,6 @@ def world(make_user):
     return {"alice": alice, "bob": bob, "carol": carol, "shop": shop, "other": other, **found}
 
 
-@pytest.fixture
-def raw(app_database_url):
-    """raw(user or None): an autocommit cursor of the app's role acting for `user`."""
-    opened = []
-
-    def connect(user=None):
-        conn = psycopg2.connect(app_database_url)
-        conn.autocommit = True
-        opened.append(conn)
-        cursor = conn.cursor()
-        cursor.execute(rls.ACT_FOR, (str(user.id) if user else "",))
-        return cursor
-
-    yield connect
-    for conn in opened:
-        conn.close()
-
-
 def found_ids(cursor, project, needle):
     cursor.execute("SELECT * FROM rls_search_tables(%s, %s, 100)", (str(project.id), needle))
     return {str(row[0]) for row in cursor.fetchall()}

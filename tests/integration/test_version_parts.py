@@ -74,6 +74,23 @@ def apply_edit(user, project_id, kind, pick, state):
             )
 
 
+def saved_versions(user, project_id, steps, first_saved=None):
+    """Apply the (kind, pick) steps through the app, a "save" step saving a version unless
+    nothing changed since the last; the numbers of the versions saved (`first_saved()` is
+    called once the first is)."""
+    state, saved = {"tables": [], "names": [], "links": set()}, []
+    for kind, pick in steps:
+        if kind != "save":
+            apply_edit(user, project_id, kind, pick, state)
+            continue
+        if saved and not versions.changes_since(project_id, versions.latest(project_id)):
+            continue
+        saved.append(versions.save_version(user, project_id).version_number)
+        if first_saved is not None and len(saved) == 1:
+            first_saved()
+    return saved
+
+
 @pytest.mark.timeout(900)  # a few designs built and saved through the app, on a busy machine
 @hypothesis_settings(max_examples=6, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=EDITS)
