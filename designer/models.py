@@ -172,6 +172,17 @@ class Project(BaseModel):
         unique=True,
         constraints=[SQL("DEFAULT ('p_' || substr(md5(random()::text), 1, 16))")],
     )
+    # A branch (migration 0052): the project it branches, the version of that project it
+    # forked from, and when it was merged. NULL, NULL, NULL for a main project.
+    branch_of = ForeignKeyField("self", null=True, on_delete="CASCADE", backref="branches")
+    fork_version_id = UUIDField(null=True)
+    merged_at = Timestamp(null=True, server_default=False)
+    # How many editors other than its author approve a merge request before it merges.
+    approvals_required = IntegerField(default=1, constraints=[SQL("DEFAULT 1")])
+
+    @property
+    def is_branch(self):
+        return self.branch_of_id is not None
 
 
 class ApiToken(BaseModel):
@@ -771,3 +782,65 @@ MODELS = (
     TargetReservation,
     ProjectEnum,
 )
+
+
+class BranchOrigin(BaseModel):
+    """Which row of main a branch's row was copied from when the branch forked (0052)."""
+
+    id = None
+    project = ForeignKeyField(Project, on_delete="CASCADE", index=False, backref="+")
+    branch = ForeignKeyField(Project, on_delete="CASCADE", index=False, backref="+")
+    local_id = UUIDField()
+    origin_id = UUIDField()
+
+    class Meta:
+        table_name = "branch_origin"
+        primary_key = CompositeKey("branch", "local_id")
+
+
+MERGE_STATES = ("open", "merged", "closed")
+
+
+class MergeRequest(BaseModel):
+    """A request to merge a branch into its main project (0052): main's row."""
+
+    project = ForeignKeyField(Project, on_delete="CASCADE", backref="merge_requests")
+    branch = ForeignKeyField(Project, on_delete="CASCADE", backref="+")
+    number = IntegerField()
+    author = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    title = CharField(max_length=200)
+    description = TextField(default="", constraints=[SQL("DEFAULT ''")])
+    state = CharField(max_length=16, default="open", constraints=[one_of("state", MERGE_STATES)])
+    resolutions = JSONField(default=dict)
+    created_at = Timestamp()
+    updated_at = Timestamp()
+    merged_at = Timestamp(null=True, server_default=False)
+    merged_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    merged_version = ForeignKeyField(SchemaVersion, null=True, on_delete="SET NULL", backref="+")
+    revision = revision_field()
+
+
+class MergeApproval(BaseModel):
+    """An editor's approval of a merge request, with what the branch and the conflicts
+    were when they approved (0052)."""
+
+    id = None
+    merge_request = ForeignKeyField(MergeRequest, on_delete="CASCADE", backref="approvals")
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="+")
+    project = ForeignKeyField(Project, on_delete="CASCADE", backref="+")
+    approved_at = Timestamp()
+    branch_hash = CharField(max_length=64)
+    conflicts = JSONField(default=list)
+
+    class Meta:
+        primary_key = CompositeKey("merge_request", "user")
+
+
+class MergeComment(BaseModel):
+    """A comment on a merge request (0052)."""
+
+    merge_request = ForeignKeyField(MergeRequest, on_delete="CASCADE", backref="comments")
+    project = ForeignKeyField(Project, on_delete="CASCADE", backref="+")
+    author = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    body = TextField()
+    created_at = Timestamp()

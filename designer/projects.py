@@ -51,6 +51,10 @@ class Access:
 def grant(project, role, need):
     """Access for a member with `role`, or Forbidden when `need` is above it."""
     granted = Access(project, role)
+    if need == "editor" and project.merged_at is not None:
+        raise Conflict(
+            "This branch was merged into its main project: its design no longer changes."
+        )
     if not granted.can(need):
         raise Forbidden(
             f"Your role in this project is {role}; you need to be {need} to {ROLE_VERBS[need]} it."
@@ -71,6 +75,12 @@ def access(user, project_id, need="viewer"):
     if row is None:
         raise NotFound("No such project.")
     return grant(row, row.role, need)
+
+
+def refuse_branch(project, doing="deploy"):
+    """Only a main project deploys (a branch dry-runs its plan, designer.branches)."""
+    if project.branch_of_id is not None:
+        raise Conflict(f"Only the main project can {doing}; merge this branch into it first.")
 
 
 def serialize_changes(project_id):
@@ -99,7 +109,7 @@ def projects_for(user):
         )
         .join(ProjectMember, on=(ProjectMember.project == Project.id))
         .join(ProjectChange, JOIN.LEFT_OUTER, on=(ProjectChange.project == Project.id))
-        .where(ProjectMember.user == user.id)
+        .where(ProjectMember.user == user.id, Project.branch_of.is_null())
         .order_by(Project.updated_at.desc())
         .objects()
     )  # fmt: skip

@@ -44,6 +44,10 @@ PROTECTED_TABLES = (
     "export_member",
     "drift_expectation",
     "sound_part",
+    "branch_origin",
+    "merge_request",
+    "merge_approval",
+    "merge_comment",
 )
 
 

@@ -32,6 +32,7 @@ from designer.models import DataTable
 from designer.models import TableLock
 from designer.models import UserName
 from designer.projects import access
+from designer.projects import refuse_branch
 
 NAMED = 5  # tables named in a message before "and N more"
 
@@ -170,6 +171,7 @@ def preview(user, project_id, table_ids=None, all_drafts=False, start=0):
     """(tables, pending.Pending): what activating the chosen Draft tables would run, for
     review, a page of tables from `start`."""
     granted = access(user, project_id, "editor")
+    refuse_branch(granted.project)
     tables = chosen_drafts(granted.project.id, table_ids, all_drafts)
     refuse_incomplete(tables)
     return tables, pending.viewed(granted.project, start, [str(t.id) for t in tables])
@@ -178,6 +180,7 @@ def preview(user, project_id, table_ids=None, all_drafts=False, start=0):
 def planned(user, project_id, table_ids=None, all_drafts=False):
     """The whole plan of activating the chosen Draft tables (what a confirmed one runs)."""
     granted = access(user, project_id, "editor")
+    refuse_branch(granted.project)
     tables = chosen_drafts(granted.project.id, table_ids, all_drafts)
     ids = [str(t.id) for t in tables]
     return Plan(granted.project, ids, also=set(ids))
@@ -189,6 +192,7 @@ def activate(user, project_id, table_ids=None, all_drafts=False, dry_run=False, 
     A dry run moves nothing. A failed deploy leaves every status as it was and raises
     Conflict with the statement and PostgreSQL's message."""
     granted = access(user, project_id, "editor")
+    refuse_branch(granted.project)
     tables = chosen_drafts(granted.project.id, table_ids, all_drafts)
     refuse_incomplete(tables)
     ids = [str(t.id) for t in tables]

@@ -29,6 +29,7 @@ from designer.errors import ValidationFailed
 from designer.history import versions
 from designer.models import DataTable
 from designer.projects import access
+from designer.projects import refuse_branch
 from designer.projects import serialize_changes
 
 
@@ -48,6 +49,7 @@ def deploy(user, project_id, table_ids=None, dry_run=False, confirm=False, **opt
     `dropped` (deployed table ids to DROP).
     """
     granted = access(user, project_id, "editor")
+    refuse_branch(granted.project)
     flight = in_flight.InFlight()
     try:
         with database.atomic():
@@ -180,7 +182,8 @@ def transition(user, table_id, status, confirm=False, lock_token=None, dry_run=F
     becoming Deprecated gets its COMMENT. A failed deploy leaves the status
     as it was and raises Conflict with the statement and PostgreSQL's message.
     """
-    _, table = tables.table_access(user, table_id, "editor")
+    granted, table = tables.table_access(user, table_id, "editor")
+    refuse_branch(granted.project, "move tables through their lifecycle")
     deploys = status == "active" or (status == "deprecated" and table.deployed_at is not None)
     if not deploys:
         if dry_run:

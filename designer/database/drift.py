@@ -45,6 +45,7 @@ from designer.models import ADOPTED_SQL
 from designer.models import DataTable
 from designer.models import Deployment
 from designer.projects import access
+from designer.projects import refuse_branch
 from designer.projects import serialize_changes
 from designer.settings import settings
 
@@ -339,6 +340,7 @@ def repair_steps(user, project_id, difference=None):
     """The steps that would put the target back (empty when in sync or nothing deployed);
     only those of the Difference keyed `difference` when given."""
     granted = access(user, project_id, "editor")
+    refuse_branch(granted.project, "change the deploy target")
     found = read_catalogs(granted.project)
     if found.last is None:
         return []
@@ -355,6 +357,7 @@ def redeploy(user, project_id, confirm=False, dry_run=False, difference=None):
     critical lock when they touch a designed table, as a deploy's do.
     """
     granted = access(user, project_id, "editor")
+    refuse_branch(granted.project, "change the deploy target")
     project = granted.project
     with database.atomic():
         serialize_changes(project.id)
@@ -405,6 +408,7 @@ def adopt(user, project_id, difference=None):
     Difference's key), only that difference is taken into the design, and the design's
     other changes not yet deployed stay as they are."""
     granted = access(user, project_id, "editor")
+    refuse_branch(granted.project, "change the deploy target")
     project = granted.project
     with database.atomic():
         serialize_changes(project.id)

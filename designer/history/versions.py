@@ -403,7 +403,8 @@ def save_version(user, project_id, message="", restored_from=None, current=None,
         version = SchemaVersion.create(
             project=granted.project.id,
             version_number=(previous.version_number if previous else 0) + 1,
-            parent_version=previous.id if previous else None,
+            # A branch's first version chains to the version of main it forked from.
+            parent_version=previous.id if previous else granted.project.fork_version_id,
             created_by=user,
             automatic=automatic,
             schema_hash=tree.hash,

@@ -65,13 +65,23 @@ def read_json(text):
 def renewed_ids(snapshot):
     """The snapshot with every id replaced by a new one, consistently and in the same
     order (the SQL export lists objects in id order)."""
-    old_ids = [*snapshot["tables"], *snapshot["relationships"], *snapshot.get("enums", {})]
-    old_ids += [fid for t in snapshot["tables"].values() for fid in t["fields"]]
     next_id = OrderedIds()
-    fresh = {old: next_id() for old in sorted(old_ids)}
+    return with_ids(snapshot, {old: next_id() for old in sorted(ids_of(snapshot))})
+
+
+def ids_of(snapshot):
+    """Every id of a snapshot's tables, fields, relationships and enums."""
+    found = [*snapshot["tables"], *snapshot["relationships"], *snapshot.get("enums", {})]
+    return found + [fid for t in snapshot["tables"].values() for fid in t["fields"]]
+
+
+def with_ids(snapshot, fresh):
+    """The snapshot with each id that `fresh` maps replaced by its new one, wherever it is
+    named (keys, ends, structure, pairs, enum settings, generated expressions); ids it does
+    not map stay as they are. A new snapshot: `snapshot` is left as it was."""
 
     def new(old):
-        return None if old is None else fresh[old]
+        return None if old is None else fresh.get(old, old)
 
     def moved_field(f):
         config = f["field_config"]
@@ -134,8 +144,7 @@ def plan_json(
     snapshot = read_json(text)
     check_snapshot(snapshot, "file", regex_problem=regex_problem, lead=NOT_IMPORTABLE)
     plan = ImportPlan(snapshot, source_format="json")
-    all_ids = [*snapshot["tables"], *snapshot["relationships"], *snapshot.get("enums", {})]
-    all_ids += [fid for t in snapshot["tables"].values() for fid in t["fields"]]
+    all_ids = ids_of(snapshot)
     if all_ids and ids_in_use(all_ids):
         plan.snapshot = renewed_ids(snapshot)
         plan.findings.append(

@@ -10,6 +10,8 @@ import pytest
 from psycopg2 import errors
 
 from designer import api_tokens
+from designer import branches
+from designer import merge_requests
 from designer import create_app
 from designer import locks
 from designer import projects
@@ -45,6 +47,10 @@ PROJECT_OF = {
     "export_member": "project_id",
     "drift_expectation": "project_id",
     "sound_part": "project_id",
+    "branch_origin": "project_id",
+    "merge_request": "project_id",
+    "merge_approval": "project_id",
+    "merge_comment": "project_id",
 }
 # A row's key, where it is not `id`: a version's part is named by its hash in its project,
 # a working copy's part by its entry's id, a project's change counter by its project,
@@ -58,6 +64,8 @@ KEY_OF = {
     "export_member": "key",
     "drift_expectation": "key",
     "sound_part": "hash",
+    "branch_origin": "local_id",
+    "merge_approval": "user_id",
 }
 # Append-only for the app role (migrations/0016): test_app_role_rights checks it.
 APPEND_ONLY = {"activity_entry"}
@@ -125,6 +133,11 @@ def fill(user, name):
     expectations.keep(str(project.id), {f"rls-{project.id}"[:64]: {"tables": []}})
     # The tables the rules accepted, kept when a file is exported (migrations/0050).
     "".join(exports.Source(user, project.id, "sql").text_parts())
+    # A branch of it (its origins are the project's rows), offered and commented on (0052).
+    branch = branches.fork(user, project.id, "rls")
+    tables.create_table(user, branch.id, "Invoices")
+    merge_requests.open_request(user, branch.id, "Invoices")
+    merge_requests.comment(user, project.id, 1, "looks right")
     return project
 
 
@@ -142,6 +155,13 @@ def world(make_user, database_url):
                 "INSERT INTO deployment (project_id, target_schema, to_hash, status)"
                 " VALUES (%s, 'x', 'h', 'dry_run_ok')",
                 (str(project.id),),
+            )
+            # An approval, by a user of its own: the author cannot approve (0052).
+            admin.cursor().execute(
+                "INSERT INTO merge_approval (merge_request_id, user_id, project_id, branch_hash)"
+                " SELECT id, %s, project_id, repeat('a', 64) FROM merge_request"
+                " WHERE project_id = %s",
+                (str(carol.id), str(project.id)),
             )
     for user in (alice, bob):
         api_tokens.issue_token(user, "raw")

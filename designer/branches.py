@@ -1,0 +1,295 @@
+"""Branches: fork a project, compare it three ways with its main, merge it back (#28).
+
+A branch is a project of its own (migration 0052), so every page, lock, rule and route of
+a project works on it unchanged. Its rows have ids of their own; `branch_origin` maps each
+id the fork gave back to main's. Compared with main, the branch's working copy is read with
+main's ids (`theirs`), so a field renamed on the branch is the same field main has, renamed.
+
+The three sides: the base is the version of main the branch forked from, "ours" is main's
+working copy now, "theirs" is the branch's now (designer.history.merge compares them). A
+merge writes the merged design into main through the restore's own steps (others' locks
+refuse it, rules are checked), saves a version on main naming the branch, and marks the
+branch's head version merged, in one transaction. Two merges into one main take its row in
+turn, each comparing against main as the other left it. A merged branch's design no longer
+changes (a trigger of 0052 refuses it, also for an edit that commits during the merge).
+Flask-free.
+"""
+
+import secrets
+import uuid
+from typing import NamedTuple
+
+from peewee import IntegrityError
+from peewee import fn
+
+from designer import rls
+from designer.activity import recording
+from designer.db import database
+from designer.design.page_stamps import project_stamp
+from designer.errors import Conflict
+from designer.errors import NotFound
+from designer.errors import ValidationFailed
+from designer.history import merge as merging
+from designer.history import snapshot as snapshots
+from designer.history import versions
+from designer.history.restore import apply_snapshot
+from designer.interchange.import_json import ids_of
+from designer.interchange.import_json import with_ids
+from designer.interchange.import_plan import OrderedIds
+from designer.interchange.imports import insert_design
+from designer.kept import KeptAnswers
+from designer.models import BranchOrigin
+from designer.models import Project
+from designer.models import SchemaVersion
+from designer.projects import access
+from designer.projects import serialize_changes
+
+MAX_NAME = 100
+
+
+class Sides(NamedTuple):
+    """A branch, its main, and the three designs a comparison reads."""
+
+    branch: Project
+    main: Project
+    fork_version: SchemaVersion
+    base: dict
+    ours: dict
+    theirs: dict
+    # The branch's working copy in its own ids, and its hash: what an approval saw.
+    theirs_hash: str
+
+
+def clean_name(name):
+    name = " ".join(str(name or "").split())
+    if not name:
+        raise ValidationFailed("A branch needs a name.", {"name": "Give the branch a name."})
+    if len(name) > MAX_NAME:
+        message = f"At most {MAX_NAME} characters."
+        raise ValidationFailed(message, {"name": message})
+    return name
+
+
+def main_access(user, project_id, need="viewer"):
+    """Access to a main project (a branch's id is refused: branches hang off main)."""
+    granted = access(user, project_id, need)
+    if granted.project.is_branch:
+        raise Conflict("That is a branch: branches are forked from, and merged into, main.")
+    return granted
+
+
+def branch_access(user, branch_id, need="viewer"):
+    """Access to a branch (a main project's id is not a branch: 404)."""
+    granted = access(user, branch_id, need)
+    if not granted.project.is_branch:
+        raise NotFound("No such branch.")
+    if need != "viewer" and granted.project.merged_at is not None:
+        raise Conflict("This branch was merged: its design no longer changes.")
+    return granted
+
+
+def refuse_merged(project):
+    """Editing a merged branch's design is refused (the trigger says so too, at commit)."""
+    if project.is_branch and project.merged_at is not None:
+        raise Conflict("This branch was merged: its design no longer changes.")
+
+
+def branches_of(project_id):
+    """Main's branches, open ones first, newest first."""
+    return list(
+        Project.select()
+        .where(Project.branch_of == project_id)
+        .order_by(Project.merged_at.is_null(False), Project.created_at.desc())
+    )
+
+
+def main_of(project):
+    """The main project of `project` (itself when it is main)."""
+    if not project.is_branch:
+        return project
+    return Project.get_by_id(project.branch_of_id)
+
+
+def fork(user, project_id, name, version_number=None, description=""):
+    """A new branch of main, from its version `version_number` or (None) its working copy,
+    which is saved as a version first when it changed since the last one."""
+    granted = main_access(user, project_id, "editor")
+    main = granted.project
+    name = clean_name(name)
+    with versions.paused_gc(), database.atomic():
+        serialize_changes(main.id)
+        if version_number in (None, "", "working"):
+            version = versions.latest(main.id)
+            if version is None or versions.changes_since(main.id, version):
+                version = versions.save_version(
+                    user, main.id, f"Before forking the branch {name}", automatic=True
+                )
+        else:
+            version = versions.get_version(main.id, version_number)
+        snapshot = versions.snapshot_of(version)
+        next_id = OrderedIds()
+        given = {old: next_id() for old in sorted(ids_of(snapshot))}
+        branch_id = uuid.uuid4()
+        try:
+            with database.atomic():
+                # No RETURNING: the row is not the user's to read until main's members are.
+                Project.insert(
+                    id=branch_id, owner=user, name=name, description=description or "",
+                    branch_of=main.id, fork_version_id=version.id,
+                    target_schema=f"b_{secrets.token_hex(8)}",
+                    approvals_required=main.approvals_required,
+                ).returning().execute()  # fmt: skip
+        except IntegrityError as exc:
+            if "project_branch_name" not in str(exc):
+                raise
+            message = f"This project already has a branch named {name}."
+            raise ValidationFailed(message, {"name": message}) from exc
+        copy_members(user, branch_id)
+        copied = with_ids(snapshot, given)
+        insert_design(user, branch_id, copied)
+        remember_origins(main.id, branch_id, given)
+        versions.save_version(
+            user, branch_id, f"Forked from version {version.version_number}", current=copied
+        )
+        with recording(main.id, user) as log:
+            log.add(
+                "branch.created",
+                f"forked the branch {name} from version {version.version_number}",
+                branch_id,
+            )
+    return Project.get_by_id(branch_id)
+
+
+def copy_members(user, branch_id):
+    """Main's members onto the new branch, by the owner's function (0052), which checks the
+    user edits main. Outside a request (a script, a seed) it acts for the user meanwhile."""
+    copy = "SELECT rls_branch_members(%s)"
+    if rls.acting_user() is None:
+        with rls.acting_for(user.id):
+            database.execute_sql(copy, (str(branch_id),))
+    else:
+        database.execute_sql(copy, (str(branch_id),))
+
+
+def remember_origins(main_id, branch_id, given):
+    rows = [
+        {"project": main_id, "branch": branch_id, "local_id": local, "origin_id": origin}
+        for origin, local in given.items()
+    ]
+    for start in range(0, len(rows), 5000):
+        BranchOrigin.insert_many(rows[start : start + 5000]).execute()
+
+
+def origins(branch_id):
+    """{branch's id: main's id} for every row the fork copied."""
+    query = BranchOrigin.select(
+        BranchOrigin.local_id.cast("text"), BranchOrigin.origin_id.cast("text")
+    ).where(BranchOrigin.branch == branch_id)
+    return dict(query.tuples())
+
+
+# A branch's working copy in main's ids, by the branch's change stamp (a stamp names its
+# content, so a kept answer is never stale).
+translated = KeptAnswers(limit=8)
+
+
+def theirs_of(branch, stamp=None, fresh=False):
+    """(the branch's working copy in main's ids, its own hash)."""
+    if fresh:
+        own = snapshots.build(branch.id)
+        return with_ids(own, origins(branch.id)), snapshots.snapshot_hash(own)
+    stamp = stamp or project_stamp(branch.id)
+
+    def load():
+        own = versions.working_copy(branch.id, stamp)
+        return with_ids(own, origins(branch.id)), snapshots.snapshot_hash(own)
+
+    return translated.get((str(branch.id), stamp), load)
+
+
+def fork_snapshot(branch):
+    version = SchemaVersion.get_by_id(branch.fork_version_id)
+    return version, versions.snapshot_of(version)
+
+
+def sides(user, branch_id, fresh=False):
+    """The Sides of a branch the user may read. `fresh` builds both working copies anew
+    (inside a merge's transaction, after its locks), rather than from kept answers."""
+    branch = branch_access(user, branch_id).project
+    main = Project.get_by_id(branch.branch_of_id)
+    fork_version, base = fork_snapshot(branch)
+    ours = snapshots.build(main.id) if fresh else versions.working_copy(main.id)
+    theirs, theirs_hash = theirs_of(branch, fresh=fresh)
+    return Sides(branch, main, fork_version, base, ours, theirs, theirs_hash)
+
+
+def comparison(user, branch_id, resolutions=None):
+    """(Sides, Comparison): what each side changed since the fork, and the conflicts."""
+    found = sides(user, branch_id)
+    return found, merging.compare(found.base, found.ours, found.theirs, resolutions or {})
+
+
+def migration_sql(found, compared):
+    """The statements main would run to go from its design now to the merged one (as the
+    compare page's migration says them), or None while a conflict is undecided."""
+    from designer.database.plans import migration_between
+    from designer.history.diff import diff
+
+    if compared.conflicts:
+        return None
+    changes = diff(found.ours, compared.result)
+    key = f"merge:{found.branch.id}:{snapshots.snapshot_hash(compared.result)}"
+    return migration_between(found.main.target_schema, found.ours, compared.result, changes, key)
+
+
+def main_ids(result, ours, base):
+    """New ids of main for the objects only the branch has (their branch ids are its rows')."""
+    known = set(ids_of(ours)) | set(ids_of(base))
+    next_id = OrderedIds()
+    return {old: next_id() for old in sorted(set(ids_of(result)) - known)}
+
+
+def merge(user, branch_id, resolutions=None, message="", check=None, after=None):
+    """Merge the branch into main; the version saved on main. `check(sides, comparison)`
+    runs once both are locked, on the comparison as it is then (a merge request's approvals
+    are checked there), and `after(version)` in the same transaction once the version is
+    saved. Conflicts left undecided refuse the merge (409)."""
+    branch = branch_access(user, branch_id, "editor").project
+    main_access(user, branch.branch_of_id, "editor")
+    with versions.paused_gc(), database.atomic():
+        # Main's row: merges and saves of main one at a time. Then the branch's counter row,
+        # which an edit of the branch takes as it commits (0031): one committing now is
+        # waited for and merged whole, and any later one is refused (0052).
+        serialize_changes(branch.branch_of_id)
+        database.execute_sql(
+            "SELECT 1 FROM project_change WHERE project_id = %s FOR UPDATE", (str(branch.id),)
+        )
+        found = sides(user, branch.id, fresh=True)
+        refuse_merged(found.branch)
+        compared = merging.compare(found.base, found.ours, found.theirs, dict(resolutions or {}))
+        if check is not None:
+            check(found, compared)
+        result = merging.merged(found.base, found.ours, found.theirs, resolutions)
+        target = with_ids(result, main_ids(result, found.ours, found.base))
+        head = versions.latest(branch.id)
+        if versions.changes_since(branch.id, head):
+            head = versions.save_version(
+                user, branch.id, "Saved before merging into main", automatic=True
+            )
+        changes = apply_snapshot(user, found.main.id, target, confirm=True)
+        if not changes:
+            raise Conflict("The branch changes nothing that main does not already have.")
+        version = versions.save_version(
+            user, found.main.id, (message or "").strip() or f"Merged the branch {branch.name}"
+        )
+        SchemaVersion.update(is_merged=True).where(SchemaVersion.id == head.id).execute()
+        Project.update(merged_at=fn.now()).where(Project.id == branch.id).execute()
+        with recording(found.main.id, user) as log:
+            log.add(
+                "branch.merged",
+                f"merged the branch {branch.name} as version {version.version_number}",
+                version.id,
+            )
+        if after is not None:
+            after(version)
+    return version

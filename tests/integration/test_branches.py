@@ -1,0 +1,192 @@
+"""Branches (#28): fork, three-way comparison by id, merge into main, and what a merged branch
+refuses, judged by what PostgreSQL holds afterwards."""
+
+import pytest
+
+from designer import branches
+from designer import projects
+from designer.db import database
+from designer.design import fields
+from designer.design import tables
+from designer.errors import Conflict
+from designer.errors import NotFound
+from designer.errors import ValidationFailed
+from designer.history import versions
+from designer.models import BranchOrigin
+from designer.models import DataField
+from designer.models import DataTable
+from designer.models import Project
+from designer.models import ProjectMember
+from designer.models import SchemaVersion
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+def designed(alice, shop, bob):
+    """Shop with customers(email) and orders(total), saved as version 1; bob edits it."""
+    projects.add_member(alice, shop.id, "bob", "editor")
+    customers = tables.create_table(alice, shop.id, "Customers")
+    email = fields.create_field(alice, customers.id, {"name": "Email"})
+    orders = tables.create_table(alice, shop.id, "Orders")
+    total = fields.create_field(alice, orders.id, {"name": "Total", "data_type": "number"})
+    versions.save_version(alice, shop.id, "start")
+    return {"customers": customers, "email": email, "orders": orders, "total": total}
+
+
+def local_of(branch, origin_id):
+    return str(
+        BranchOrigin.get(
+            BranchOrigin.branch == branch.id, BranchOrigin.origin_id == origin_id
+        ).local_id
+    )
+
+
+def column_names(project_id):
+    rows = (
+        DataField.select(DataTable.table_name, DataField.field_name)
+        .join(DataTable)
+        .where(DataTable.project == project_id, DataField.field_name != "id")
+        .tuples()
+    )
+    return sorted(rows)
+
+
+def test_a_fork_copies_the_version_with_ids_of_its_own_and_chains_to_it(alice, shop, designed):
+    branch = branches.fork(alice, shop.id, "redesign")
+    assert branch.branch_of_id == shop.id
+    fork_version = versions.latest(shop.id)
+    assert branch.fork_version_id == fork_version.id
+    assert column_names(branch.id) == column_names(shop.id)
+    own_ids = {str(t.id) for t in DataTable.select().where(DataTable.project == branch.id)}
+    main_ids = {str(t.id) for t in DataTable.select().where(DataTable.project == shop.id)}
+    assert own_ids and not own_ids & main_ids
+    assert local_of(branch, designed["orders"].id) in own_ids
+    first = SchemaVersion.get(SchemaVersion.project == branch.id)
+    assert first.version_number == 1 and first.parent_version_id == fork_version.id
+    # Main's list of projects does not show branches; main lists it.
+    assert [p.id for p in projects.projects_for(alice)] == [shop.id]
+    assert [b.id for b in branches.branches_of(shop.id)] == [branch.id]
+
+
+def test_a_fork_of_the_working_copy_saves_main_first(alice, shop, designed):
+    tables.create_table(alice, shop.id, "Invoices")
+    branch = branches.fork(alice, shop.id, "later")
+    fork_version = SchemaVersion.get_by_id(branch.fork_version_id)
+    assert fork_version.version_number == 2 and fork_version.automatic
+    assert "invoices" in {
+        t.table_name for t in DataTable.select().where(DataTable.project == branch.id)
+    }
+
+
+def test_a_branch_has_main_members_and_follows_their_changes(alice, shop, designed, bob, make_user):
+    branch = branches.fork(bob, shop.id, "bobs")
+    roles = dict(
+        ProjectMember.select(ProjectMember.user, ProjectMember.role)
+        .where(ProjectMember.project == branch.id)
+        .tuples()
+    )
+    assert roles == {alice.id: "owner", bob.id: "editor"}
+    carol = make_user("carol")
+    projects.add_member(alice, shop.id, "carol", "viewer")
+    assert projects.access(carol, branch.id).role == "viewer"
+    projects.remove_member(alice, shop.id, carol.id)
+    with pytest.raises(NotFound):
+        projects.access(carol, branch.id)
+
+
+def test_names_branches_and_refuses_a_branch_of_a_branch(alice, shop, designed):
+    branch = branches.fork(alice, shop.id, "one")
+    with pytest.raises(ValidationFailed):
+        branches.fork(alice, shop.id, " ONE ")
+    with pytest.raises(ValidationFailed):
+        branches.fork(alice, shop.id, "   ")
+    with pytest.raises(Conflict):
+        branches.fork(alice, branch.id, "nested")
+
+
+def test_a_rename_on_each_side_merges_by_id(alice, shop, designed, bob):
+    branch = branches.fork(bob, shop.id, "rename-total")
+    total_here = DataField.get_by_id(local_of(branch, designed["total"].id))
+    fields.update_field(bob, total_here.id, total_here.revision,
+                        {"name": "Amount", "field_name": "amount", "data_type": "number"})  # fmt: skip
+    tables.create_table(bob, branch.id, "Invoices")
+    email = DataField.get_by_id(designed["email"].id)
+    fields.update_field(alice, email.id, email.revision,
+                        {"name": "Mail", "field_name": "mail"})  # fmt: skip
+    found, compared = branches.comparison(alice, branch.id)
+    assert compared.conflicts == []
+    assert {c.path[3] for c in compared.ours} == {str(designed["email"].id)}
+    assert {c.path[1] for c in compared.theirs} >= {str(designed["orders"].id)}
+    version = branches.merge(alice, branch.id)
+    assert version.message == "Merged the branch rename-total"
+    names = column_names(shop.id)
+    assert ("orders", "amount") in names and ("customers", "mail") in names
+    assert ("orders", "total") not in names
+    # Same field, renamed: main's row keeps its id.
+    assert DataField.get_by_id(designed["total"].id).field_name == "amount"
+    assert "invoices" in {
+        t.table_name for t in DataTable.select().where(DataTable.project == shop.id)
+    }
+    head = versions.latest(branch.id)
+    assert head.is_merged
+    assert Project.get_by_id(branch.id).merged_at is not None
+    # The branch's rows stay its own.
+    assert DataTable.select().where(DataTable.project == branch.id).count() == 3
+
+
+def test_both_sides_renaming_one_field_conflict_until_a_side_is_picked(alice, shop, designed, bob):
+    branch = branches.fork(bob, shop.id, "clash")
+    total_here = DataField.get_by_id(local_of(branch, designed["total"].id))
+    fields.update_field(bob, total_here.id, total_here.revision,
+                        {"name": "Amount", "field_name": "amount", "data_type": "number"})  # fmt: skip
+    total = DataField.get_by_id(designed["total"].id)
+    fields.update_field(alice, total.id, total.revision,
+                        {"name": "Sum", "field_name": "sum", "data_type": "number"})  # fmt: skip
+    _, compared = branches.comparison(alice, branch.id)
+    # The display name and the column name: one conflict each.
+    assert sorted((c.kind, c.path[-1]) for c in compared.conflicts) == [
+        ("changed", "field_name"),
+        ("changed", "name"),
+    ]
+    with pytest.raises(Conflict):
+        branches.merge(alice, branch.id)
+    assert DataField.get_by_id(total.id).field_name == "sum"
+    branches.merge(alice, branch.id, {c.id: "theirs" for c in compared.conflicts})
+    assert DataField.get_by_id(total.id).field_name == "amount"
+
+
+def test_a_merged_branch_refuses_edits_and_only_main_deploys(alice, shop, designed, bob):
+    branch = branches.fork(bob, shop.id, "done")
+    tables.create_table(bob, branch.id, "Invoices")
+    from designer.database import deploy
+
+    with pytest.raises(Conflict, match="main"):
+        deploy.deploy(bob, branch.id, dry_run=True)
+    branches.merge(bob, branch.id)
+    with pytest.raises(Conflict, match="merged"):
+        tables.create_table(bob, branch.id, "More")
+    with pytest.raises(Conflict, match="merged"):
+        branches.merge(bob, branch.id)
+
+
+def test_the_database_refuses_a_change_to_a_merged_branch(alice, shop, designed, bob):
+    """The trigger, not only the app: a row written into a merged branch fails at commit."""
+    branch = branches.fork(bob, shop.id, "sealed")
+    tables.create_table(bob, branch.id, "Invoices")
+    branches.merge(bob, branch.id)
+    table = DataTable.get(DataTable.project == branch.id, DataTable.table_name == "invoices")
+    with pytest.raises(Exception, match="merged"):
+        with database.atomic():
+            DataTable.update(description="late").where(DataTable.id == table.id).execute()
+    assert DataTable.get_by_id(table.id).description == ""
+
+
+def test_an_empty_branch_does_not_merge(alice, shop, designed):
+    branch = branches.fork(alice, shop.id, "nothing")
+    with pytest.raises(Conflict, match="nothing"):
+        branches.merge(alice, branch.id)
+    assert Project.get_by_id(branch.id).merged_at is None
