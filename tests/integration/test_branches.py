@@ -179,9 +179,8 @@ def test_the_database_refuses_a_change_to_a_merged_branch(alice, shop, designed,
     tables.create_table(bob, branch.id, "Invoices")
     branches.merge(bob, branch.id)
     table = DataTable.get(DataTable.project == branch.id, DataTable.table_name == "invoices")
-    with pytest.raises(Exception, match="merged"):
-        with database.atomic():
-            DataTable.update(description="late").where(DataTable.id == table.id).execute()
+    with pytest.raises(Exception, match="merged"), database.atomic():
+        DataTable.update(description="late").where(DataTable.id == table.id).execute()
     assert DataTable.get_by_id(table.id).description == ""
 
 

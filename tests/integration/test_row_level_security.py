@@ -11,9 +11,9 @@ from psycopg2 import errors
 
 from designer import api_tokens
 from designer import branches
-from designer import merge_requests
 from designer import create_app
 from designer import locks
+from designer import merge_requests
 from designer import projects
 from designer import rls
 from designer.database import expectations
