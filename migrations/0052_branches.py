@@ -44,7 +44,8 @@ FORKING = [
     """
     CREATE FUNCTION branch_checked() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
         IF NEW.branch_of_id IS NOT NULL AND EXISTS (
-            SELECT 1 FROM public.project p WHERE p.id = NEW.branch_of_id AND p.branch_of_id IS NOT NULL
+            SELECT 1 FROM public.project p
+            WHERE p.id = NEW.branch_of_id AND p.branch_of_id IS NOT NULL
         ) THEN
             RAISE EXCEPTION 'a branch is forked from a main project, not from a branch'
                 USING ERRCODE = 'check_violation';

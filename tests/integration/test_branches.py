@@ -111,8 +111,8 @@ def test_names_branches_and_refuses_a_branch_of_a_branch(alice, shop, designed):
 def test_a_rename_on_each_side_merges_by_id(alice, shop, designed, bob):
     branch = branches.fork(bob, shop.id, "rename-total")
     total_here = DataField.get_by_id(local_of(branch, designed["total"].id))
-    fields.update_field(bob, total_here.id, total_here.revision,
-                        {"name": "Amount", "field_name": "amount", "data_type": "number"})  # fmt: skip
+    amount = {"name": "Amount", "field_name": "amount", "data_type": "number"}
+    fields.update_field(bob, total_here.id, total_here.revision, amount)
     tables.create_table(bob, branch.id, "Invoices")
     email = DataField.get_by_id(designed["email"].id)
     fields.update_field(alice, email.id, email.revision,
@@ -141,8 +141,8 @@ def test_a_rename_on_each_side_merges_by_id(alice, shop, designed, bob):
 def test_both_sides_renaming_one_field_conflict_until_a_side_is_picked(alice, shop, designed, bob):
     branch = branches.fork(bob, shop.id, "clash")
     total_here = DataField.get_by_id(local_of(branch, designed["total"].id))
-    fields.update_field(bob, total_here.id, total_here.revision,
-                        {"name": "Amount", "field_name": "amount", "data_type": "number"})  # fmt: skip
+    amount = {"name": "Amount", "field_name": "amount", "data_type": "number"}
+    fields.update_field(bob, total_here.id, total_here.revision, amount)
     total = DataField.get_by_id(designed["total"].id)
     fields.update_field(alice, total.id, total.revision,
                         {"name": "Sum", "field_name": "sum", "data_type": "number"})  # fmt: skip
