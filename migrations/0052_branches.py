@@ -22,8 +22,9 @@ read them, its editors write them. `approvals_required` is main's setting (defau
 
 COLUMNS = [
     "ALTER TABLE project ADD COLUMN branch_of_id uuid REFERENCES project (id) ON DELETE CASCADE",
+    # Checked at commit: deleting main deletes its versions and its branches in one go.
     "ALTER TABLE project ADD COLUMN fork_version_id uuid"
-    " REFERENCES schema_version (id) ON DELETE CASCADE",
+    " REFERENCES schema_version (id) DEFERRABLE INITIALLY DEFERRED",
     "ALTER TABLE project ADD COLUMN merged_at timestamptz",
     "ALTER TABLE project ADD COLUMN approvals_required integer NOT NULL DEFAULT 1"
     " CHECK (approvals_required BETWEEN 0 AND 10)",
@@ -116,6 +117,10 @@ MEMBERS = [
     # is true only inside the owner's functions above).
     """
     CREATE FUNCTION branch_members_kept() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF TG_OP = 'UPDATE' AND (NEW.project_id, NEW.user_id, NEW.role)
+                IS NOT DISTINCT FROM (OLD.project_id, OLD.user_id, OLD.role) THEN
+            RETURN NEW;
+        END IF;
         IF NOT public.rls_definer() AND EXISTS (
             SELECT 1 FROM public.project p WHERE p.id = NEW.project_id
             AND p.branch_of_id IS NOT NULL

@@ -199,18 +199,35 @@ def ids(cursor, sql, params=()):
     return {row[0] for row in cursor.fetchall()}
 
 
-def rows_of(admin, table, project):
-    """The ids of `table`'s rows that belong to `project`, as a superuser sees them."""
+def rows_of(admin, table, project, branches=True):
+    """The ids of `table`'s rows that belong to `project` or (unless `branches` is false) to
+    one of its branches, whose members are its own (migration 0052), as a superuser sees."""
     key = KEY_OF.get(table, "id")
+    family = "(SELECT p.id FROM project p WHERE p.id = %(p)s OR p.branch_of_id = %(p)s)"
+    if not branches:
+        family = "(%(p)s)"
     return ids(
-        admin, f"SELECT {key} FROM {table} WHERE {PROJECT_OF[table]} = %s", (str(project.id),)
+        admin,
+        f"SELECT {key} FROM {table} WHERE {PROJECT_OF[table]} IN {family}",
+        {"p": str(project.id)},
     )
+
+
+def count_of(admin, table, project):
+    """How many rows of `table` belong to `project` or its branches (keys such as a part's
+    hash may repeat across them)."""
+    family = "(SELECT p.id FROM project p WHERE p.id = %(p)s OR p.branch_of_id = %(p)s)"
+    admin.execute(
+        f"SELECT count(*) FROM {table} WHERE {PROJECT_OF[table]} IN {family}",
+        {"p": str(project.id)},
+    )
+    return admin.fetchone()[0]
 
 
 def test_every_table_has_rows_of_both_projects(world, admin):
     for table in PROJECT_OF:
-        assert rows_of(admin, table, world["shop"]), table
-        assert rows_of(admin, table, world["other"]), table
+        assert rows_of(admin, table, world["shop"], branches=False), table
+        assert rows_of(admin, table, world["other"], branches=False), table
 
 
 def test_a_member_selects_exactly_their_projects_rows(world, admin, raw):
@@ -235,7 +252,8 @@ def test_acting_for_nobody_selects_nothing_and_changes_nothing(world, raw):
 
 # Deleted in this order, a project's rows go without tripping a foreign key.
 DELETION_ORDER = [
-    ["deployment", "table_lock", "schema_version", "table_relationship"]
+    ["merge_comment", "merge_approval", "merge_request", "branch_origin"]
+    + ["deployment", "table_lock", "schema_version", "table_relationship"]
     + ["data_field", "data_table"],
     ["project_member"],  # once gone, its user is no member: nothing else would be theirs
     ["project"],
@@ -246,17 +264,17 @@ def test_an_owner_updates_and_deletes_only_their_projects_rows(world, admin, raw
     cursor = raw(world["alice"])
     for table in WRITABLE:
         cursor.execute(f"UPDATE {table} SET {KEY_OF.get(table, 'id')} = {KEY_OF.get(table, 'id')}")
-        assert cursor.rowcount == len(rows_of(admin, table, world["shop"])), table
+        assert cursor.rowcount == count_of(admin, table, world["shop"]), table
     cursor.connection.rollback()
     for batch in DELETION_ORDER:
         for table in batch:
             cursor.execute(f"DELETE FROM {table}")
-            assert cursor.rowcount == len(rows_of(admin, table, world["shop"])), table
+            assert cursor.rowcount == count_of(admin, table, world["shop"]), table
         cursor.connection.rollback()
     cursor.execute("DELETE FROM data_table")
     cursor.connection.commit()
     assert not rows_of(admin, "data_table", world["shop"])
-    assert len(rows_of(admin, "data_table", world["other"])) == 2
+    assert len(rows_of(admin, "data_table", world["other"], branches=False)) == 2
 
 
 def test_nobody_writes_into_another_project(world, raw):
@@ -289,7 +307,7 @@ def test_a_viewer_cannot_write_even_by_raw_sql(world, raw):
 def test_an_editor_designs_but_does_not_manage(world, admin, raw):
     cursor = raw(world["dave"])
     cursor.execute("UPDATE data_table SET description = 'edited'")
-    assert cursor.rowcount == len(rows_of(admin, "data_table", world["shop"]))
+    assert cursor.rowcount == count_of(admin, "data_table", world["shop"])
     cursor.execute("DELETE FROM project")
     assert cursor.rowcount == 0
 
