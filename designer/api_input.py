@@ -99,6 +99,7 @@ class ProjectChange(Body):
     description: Description = None
     is_active: bool = None
     target_schema: Identifier = None
+    approvals_required: Annotated[int, Field(ge=0, le=10, strict=True)] = None
     revision: Revision = None
 
 

@@ -178,11 +178,34 @@ class Project(BaseModel):
     fork_version_id = UUIDField(null=True)
     merged_at = Timestamp(null=True, server_default=False)
     # How many editors other than its author approve a merge request before it merges.
-    approvals_required = IntegerField(default=1, constraints=[SQL("DEFAULT 1")])
+    approvals_required = IntegerField(
+        default=1, constraints=[SQL("DEFAULT 1"), Check("approvals_required BETWEEN 0 AND 10")]
+    )
+
+    class Meta:
+        constraints = [
+            SQL(
+                "CONSTRAINT project_branch_forked"
+                " CHECK ((branch_of_id IS NULL) = (fork_version_id IS NULL))"
+            ),
+            SQL(
+                "CONSTRAINT project_branch_merged"
+                " CHECK (merged_at IS NULL OR branch_of_id IS NOT NULL)"
+            ),
+            SQL("CONSTRAINT project_branch_other CHECK (branch_of_id <> id)"),
+        ]
 
     @property
     def is_branch(self):
         return self.branch_of_id is not None
+
+
+# A branch's name is its own among main's branches, whatever its case.
+Project.add_index(
+    Project.index(
+        Project.branch_of, SQL("lower(name)"), unique=True, name="project_branch_name"
+    ).where(Project.branch_of.is_null(False))
+)
 
 
 class ApiToken(BaseModel):
@@ -757,6 +780,108 @@ class ProjectEnum(BaseModel):
 # The SQL text of a Deployment that adopted the target's schema.
 ADOPTED_SQL = "-- adopted what the database holds; nothing ran on it\n"
 
+
+class BranchOrigin(BaseModel):
+    """Which row of main a branch's row was copied from when the branch forked (0052)."""
+
+    id = None
+    project = ForeignKeyField(Project, on_delete="CASCADE", backref="+")
+    branch = ForeignKeyField(Project, on_delete="CASCADE", index=False, backref="+")
+    local_id = UUIDField()
+    origin_id = UUIDField()
+
+    class Meta:
+        table_name = "branch_origin"
+        primary_key = CompositeKey("branch", "local_id")
+        indexes = ((("branch", "origin_id"), True),)
+
+
+MERGE_STATES = ("open", "merged", "closed")
+
+
+class MergeRequest(BaseModel):
+    """A request to merge a branch into its main project (0052): main's row."""
+
+    project = ForeignKeyField(Project, on_delete="CASCADE", backref="merge_requests", index=False)
+    branch = ForeignKeyField(Project, on_delete="CASCADE", backref="+")
+    number = IntegerField(constraints=[Check("number > 0")])
+    author = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    title = CharField(max_length=200, constraints=[Check("btrim(title) <> ''")])
+    description = TextField(default="", constraints=[SQL("DEFAULT ''")])
+    state = CharField(
+        max_length=16,
+        default="open",
+        constraints=[SQL("DEFAULT 'open'"), one_of("state", MERGE_STATES)],
+    )
+    resolutions = JSONField(
+        default=dict,
+        constraints=[SQL("DEFAULT '{}'::jsonb"), Check("jsonb_typeof(resolutions) = 'object'")],
+    )
+    created_at = Timestamp()
+    updated_at = Timestamp()
+    merged_at = Timestamp(null=True, server_default=False)
+    merged_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    merged_version = ForeignKeyField(SchemaVersion, null=True, on_delete="SET NULL", backref="+")
+    revision = revision_field()
+
+    class Meta:
+        table_name = "merge_request"
+        indexes = ((("project", "number"), True),)
+        constraints = [
+            SQL(
+                "CONSTRAINT merge_request_merged"
+                " CHECK ((state = 'merged') = (merged_at IS NOT NULL))"
+            ),
+            SQL("CONSTRAINT merge_request_other CHECK (branch_id <> project_id)"),
+        ]
+
+
+# One open request per branch.
+MergeRequest.add_index(
+    MergeRequest.index(MergeRequest.branch, unique=True, name="merge_request_open_branch").where(
+        MergeRequest.state == "open"
+    )
+)
+
+
+class MergeApproval(BaseModel):
+    """An editor's approval of a merge request, with what the branch and the conflicts
+    were when they approved (0052)."""
+
+    id = None
+    merge_request = ForeignKeyField(
+        MergeRequest, on_delete="CASCADE", backref="approvals", index=False
+    )
+    user = ForeignKeyField(User, on_delete="CASCADE", backref="+")
+    project = ForeignKeyField(Project, on_delete="CASCADE", backref="+")
+    approved_at = Timestamp()
+    branch_hash = CharField(max_length=64, constraints=[Check(f"branch_hash ~ {HEX64}")])
+    conflicts = JSONField(
+        default=list,
+        constraints=[SQL("DEFAULT '[]'::jsonb"), Check("jsonb_typeof(conflicts) = 'array'")],
+    )
+
+    class Meta:
+        table_name = "merge_approval"
+        primary_key = CompositeKey("merge_request", "user")
+
+
+class MergeComment(BaseModel):
+    """A comment on a merge request (0052)."""
+
+    merge_request = ForeignKeyField(
+        MergeRequest, on_delete="CASCADE", backref="comments", index=False
+    )
+    project = ForeignKeyField(Project, on_delete="CASCADE", backref="+")
+    author = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    body = TextField(constraints=[Check("btrim(body) <> '' AND length(body) <= 5000")])
+    created_at = Timestamp()
+
+    class Meta:
+        table_name = "merge_comment"
+        indexes = ((("merge_request", "created_at"), False),)
+
+
 MODELS = (
     User,
     ApiToken,
@@ -781,66 +906,8 @@ MODELS = (
     Deployment,
     TargetReservation,
     ProjectEnum,
+    BranchOrigin,
+    MergeRequest,
+    MergeApproval,
+    MergeComment,
 )
-
-
-class BranchOrigin(BaseModel):
-    """Which row of main a branch's row was copied from when the branch forked (0052)."""
-
-    id = None
-    project = ForeignKeyField(Project, on_delete="CASCADE", index=False, backref="+")
-    branch = ForeignKeyField(Project, on_delete="CASCADE", index=False, backref="+")
-    local_id = UUIDField()
-    origin_id = UUIDField()
-
-    class Meta:
-        table_name = "branch_origin"
-        primary_key = CompositeKey("branch", "local_id")
-
-
-MERGE_STATES = ("open", "merged", "closed")
-
-
-class MergeRequest(BaseModel):
-    """A request to merge a branch into its main project (0052): main's row."""
-
-    project = ForeignKeyField(Project, on_delete="CASCADE", backref="merge_requests")
-    branch = ForeignKeyField(Project, on_delete="CASCADE", backref="+")
-    number = IntegerField()
-    author = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
-    title = CharField(max_length=200)
-    description = TextField(default="", constraints=[SQL("DEFAULT ''")])
-    state = CharField(max_length=16, default="open", constraints=[one_of("state", MERGE_STATES)])
-    resolutions = JSONField(default=dict)
-    created_at = Timestamp()
-    updated_at = Timestamp()
-    merged_at = Timestamp(null=True, server_default=False)
-    merged_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
-    merged_version = ForeignKeyField(SchemaVersion, null=True, on_delete="SET NULL", backref="+")
-    revision = revision_field()
-
-
-class MergeApproval(BaseModel):
-    """An editor's approval of a merge request, with what the branch and the conflicts
-    were when they approved (0052)."""
-
-    id = None
-    merge_request = ForeignKeyField(MergeRequest, on_delete="CASCADE", backref="approvals")
-    user = ForeignKeyField(User, on_delete="CASCADE", backref="+")
-    project = ForeignKeyField(Project, on_delete="CASCADE", backref="+")
-    approved_at = Timestamp()
-    branch_hash = CharField(max_length=64)
-    conflicts = JSONField(default=list)
-
-    class Meta:
-        primary_key = CompositeKey("merge_request", "user")
-
-
-class MergeComment(BaseModel):
-    """A comment on a merge request (0052)."""
-
-    merge_request = ForeignKeyField(MergeRequest, on_delete="CASCADE", backref="comments")
-    project = ForeignKeyField(Project, on_delete="CASCADE", backref="+")
-    author = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
-    body = TextField()
-    created_at = Timestamp()

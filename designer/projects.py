@@ -272,15 +272,39 @@ def update_project(user, project_id, revision, **fields):
             raise Forbidden("Only owners may archive or restore a project.")
         changes["is_active"] = bool(fields["is_active"])
     if fields.get("target_schema") not in (None, granted.project.target_schema):
+        refuse_branch(granted.project, "choose where it deploys")
         changes["target_schema"] = clean_target_schema(granted, fields["target_schema"])
+    if fields.get("approvals_required") not in (None, ""):
+        changes["approvals_required"] = clean_approvals(granted, fields["approvals_required"])
     try:
         with recording(granted.project.id, user) as log:
             updated = update_at_revision(Project, granted.project.id, revision, **changes)
             log.add("project.updated", f"edited the project {updated.name}", updated.id)
     except IntegrityError as exc:
+        if "project_branch_name" in str(exc):
+            message = "Another branch of this project has that name."
+            raise ValidationFailed(message, {"name": message}) from exc
         message = reservations.TAKEN
         raise ValidationFailed(message, {"target_schema": message}) from exc
     return updated
+
+
+MAX_APPROVALS = 10
+
+
+def clean_approvals(granted, value):
+    """How many approvals a merge request needs: owners of main set it, 0 to 10."""
+    if not granted.can("owner"):
+        raise Forbidden("Only owners choose how many approvals a merge needs.")
+    refuse_branch(granted.project, "choose how many approvals a merge needs")
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = -1
+    if not 0 <= number <= MAX_APPROVALS:
+        message = f"Choose a whole number from 0 to {MAX_APPROVALS}."
+        raise ValidationFailed(message, {"approvals_required": message})
+    return number
 
 
 SCHEMA_CHOICES = ("drop", "keep")
@@ -355,9 +379,23 @@ def _checked_role(role):
     return role
 
 
+def refuse_branch_members(project):
+    """A branch's members are its main project's (migration 0052 mirrors them)."""
+    if project.branch_of_id is not None:
+        raise Conflict("A branch has the members of its main project: change them there.")
+
+
+def end_locks_everywhere(project, user_id):
+    """End a member's locks on the project and on its branches (whose members it mirrors)."""
+    locks.end_member_locks(project.id, user_id)
+    for (branch_id,) in Project.select(Project.id).where(Project.branch_of == project.id).tuples():
+        locks.end_member_locks(branch_id, user_id)
+
+
 def add_member(actor, project_id, login, role):
     """Add a user (by username or email) to a project; owners only."""
     granted = access(actor, project_id, "owner")
+    refuse_branch_members(granted.project)
     role = _checked_role(role)
     user = account_of(login)
     if user is None:
@@ -403,6 +441,7 @@ def _refuse_losing_last_owner(project, member):
 
 def change_role(actor, project_id, user_id, role, revision=None):
     granted = access(actor, project_id, "owner")
+    refuse_branch_members(granted.project)
     role = _checked_role(role)
     with recording(granted.project.id, actor) as log:
         member = _membership(granted.project, user_id)
@@ -412,7 +451,7 @@ def change_role(actor, project_id, user_id, role, revision=None):
         updated = update_at_revision(ProjectMember, member.id, expected, role=role)
         if role == "viewer":
             # Viewers hold no locks: a demoted editor's end now, not a lease later.
-            locks.end_member_locks(granted.project.id, member.user_id)
+            end_locks_everywhere(granted.project, member.user_id)
         log.add("member.role", f"made {member.user.username} {role}", member.user_id)
     updated.user = member.user  # its name, read through the definer (app_user is closed)
     return updated
@@ -420,9 +459,10 @@ def change_role(actor, project_id, user_id, role, revision=None):
 
 def remove_member(actor, project_id, user_id):
     granted = access(actor, project_id, "owner")
+    refuse_branch_members(granted.project)
     with recording(granted.project.id, actor) as log:
         member = _membership(granted.project, user_id)
         _refuse_losing_last_owner(granted.project, member)
-        locks.end_member_locks(granted.project.id, member.user_id)
+        end_locks_everywhere(granted.project, member.user_id)
         member.delete_instance()
         log.add("member.removed", f"removed {member.user.username}", member.user_id)

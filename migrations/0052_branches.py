@@ -20,11 +20,11 @@ Merge requests, their approvals and comments belong to main (`project_id`): its 
 read them, its editors write them. `approvals_required` is main's setting (default 1).
 """
 
+# The version a branch forked from has no foreign key: a version goes only with its project,
+# and then so do the project's branches; the trigger below checks it is one of main's.
 COLUMNS = [
     "ALTER TABLE project ADD COLUMN branch_of_id uuid REFERENCES project (id) ON DELETE CASCADE",
-    # Checked at commit: deleting main deletes its versions and its branches in one go.
-    "ALTER TABLE project ADD COLUMN fork_version_id uuid"
-    " REFERENCES schema_version (id) DEFERRABLE INITIALLY DEFERRED",
+    "ALTER TABLE project ADD COLUMN fork_version_id uuid",
     "ALTER TABLE project ADD COLUMN merged_at timestamptz",
     "ALTER TABLE project ADD COLUMN approvals_required integer NOT NULL DEFAULT 1"
     " CHECK (approvals_required BETWEEN 0 AND 10)",
@@ -33,6 +33,7 @@ COLUMNS = [
     "ALTER TABLE project ADD CONSTRAINT project_branch_merged"
     " CHECK (merged_at IS NULL OR branch_of_id IS NOT NULL)",
     "ALTER TABLE project ADD CONSTRAINT project_branch_other CHECK (branch_of_id <> id)",
+    "CREATE INDEX project_branch_of_id ON project (branch_of_id)",
     "CREATE UNIQUE INDEX project_branch_name ON project (branch_of_id, lower(name))"
     " WHERE branch_of_id IS NOT NULL",
 ]
@@ -134,15 +135,18 @@ MEMBERS = [
     " FOR EACH ROW EXECUTE FUNCTION branch_members_kept()",
 ]
 
-ORIGIN = """
-CREATE TABLE branch_origin (
-    project_id uuid NOT NULL REFERENCES project (id) ON DELETE CASCADE,
-    branch_id uuid NOT NULL REFERENCES project (id) ON DELETE CASCADE,
-    local_id uuid NOT NULL,
-    origin_id uuid NOT NULL,
-    PRIMARY KEY (branch_id, local_id),
-    UNIQUE (branch_id, origin_id)
-)"""
+ORIGIN = [
+    """
+    CREATE TABLE branch_origin (
+        project_id uuid NOT NULL REFERENCES project (id) ON DELETE CASCADE,
+        branch_id uuid NOT NULL REFERENCES project (id) ON DELETE CASCADE,
+        local_id uuid NOT NULL,
+        origin_id uuid NOT NULL,
+        PRIMARY KEY (branch_id, local_id)
+    )""",
+    "CREATE INDEX branch_origin_project_id ON branch_origin (project_id)",
+    "CREATE UNIQUE INDEX branch_origin_branch_id_origin_id ON branch_origin (branch_id, origin_id)",
+]
 
 # A merged branch's design no longer changes: checked at commit, once per transaction and
 # project, after project_changed (the names order triggers of one event) took the counter.
@@ -170,7 +174,7 @@ DESIGN = ("data_table", "data_field", "table_relationship", "project_enum")
 REQUESTS = [
     """
     CREATE TABLE merge_request (
-        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        id uuid NOT NULL PRIMARY KEY DEFAULT gen_random_uuid(),
         project_id uuid NOT NULL REFERENCES project (id) ON DELETE CASCADE,
         branch_id uuid NOT NULL REFERENCES project (id) ON DELETE CASCADE,
         number integer NOT NULL CHECK (number > 0),
@@ -178,21 +182,25 @@ REQUESTS = [
         title varchar(200) NOT NULL CHECK (btrim(title) <> ''),
         description text NOT NULL DEFAULT '',
         state varchar(16) NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'merged', 'closed')),
-        resolutions jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(resolutions) = 'object'),
+        resolutions jsonb NOT NULL DEFAULT '{}'::jsonb
+            CHECK (jsonb_typeof(resolutions) = 'object'),
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
         merged_at timestamptz,
         merged_by_id uuid REFERENCES app_user (id) ON DELETE SET NULL,
         merged_version_id uuid REFERENCES schema_version (id) ON DELETE SET NULL,
-        revision integer NOT NULL DEFAULT 1,
-        UNIQUE (project_id, number),
-        CHECK ((state = 'merged') = (merged_at IS NOT NULL)),
-        CHECK (branch_id <> project_id)
+        revision integer NOT NULL DEFAULT 1 CHECK (revision > 0),
+        CONSTRAINT merge_request_merged CHECK ((state = 'merged') = (merged_at IS NOT NULL)),
+        CONSTRAINT merge_request_other CHECK (branch_id <> project_id)
     )""",
+    "CREATE INDEX merge_request_branch_id ON merge_request (branch_id)",
+    "CREATE INDEX merge_request_author_id ON merge_request (author_id)",
+    "CREATE INDEX merge_request_merged_by_id ON merge_request (merged_by_id)",
+    "CREATE INDEX merge_request_merged_version_id ON merge_request (merged_version_id)",
+    "CREATE UNIQUE INDEX merge_request_project_id_number ON merge_request (project_id, number)",
     # One open request per branch.
     "CREATE UNIQUE INDEX merge_request_open_branch ON merge_request (branch_id)"
     " WHERE state = 'open'",
-    "CREATE INDEX merge_request_branch ON merge_request (branch_id)",
     """
     CREATE TABLE merge_approval (
         merge_request_id uuid NOT NULL REFERENCES merge_request (id) ON DELETE CASCADE,
@@ -200,19 +208,24 @@ REQUESTS = [
         project_id uuid NOT NULL REFERENCES project (id) ON DELETE CASCADE,
         approved_at timestamptz NOT NULL DEFAULT now(),
         branch_hash varchar(64) NOT NULL CHECK (branch_hash ~ '^[0-9a-f]{64}$'),
-        conflicts jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(conflicts) = 'array'),
+        conflicts jsonb NOT NULL DEFAULT '[]'::jsonb CHECK (jsonb_typeof(conflicts) = 'array'),
         PRIMARY KEY (merge_request_id, user_id)
     )""",
+    "CREATE INDEX merge_approval_user_id ON merge_approval (user_id)",
+    "CREATE INDEX merge_approval_project_id ON merge_approval (project_id)",
     """
     CREATE TABLE merge_comment (
-        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        id uuid NOT NULL PRIMARY KEY DEFAULT gen_random_uuid(),
         merge_request_id uuid NOT NULL REFERENCES merge_request (id) ON DELETE CASCADE,
         project_id uuid NOT NULL REFERENCES project (id) ON DELETE CASCADE,
         author_id uuid REFERENCES app_user (id) ON DELETE SET NULL,
         body text NOT NULL CHECK (btrim(body) <> '' AND length(body) <= 5000),
         created_at timestamptz NOT NULL DEFAULT now()
     )""",
-    "CREATE INDEX merge_comment_request ON merge_comment (merge_request_id, created_at)",
+    "CREATE INDEX merge_comment_project_id ON merge_comment (project_id)",
+    "CREATE INDEX merge_comment_author_id ON merge_comment (author_id)",
+    "CREATE INDEX merge_comment_merge_request_id_created_at"
+    " ON merge_comment (merge_request_id, created_at)",
     # A request's branch is a branch of the request's project.
     """
     CREATE FUNCTION merge_request_checked() RETURNS trigger
@@ -232,7 +245,8 @@ REQUESTS = [
 def up(migrator, db):
     for statement in COLUMNS + FORKING + MEMBERS:
         db.execute_sql(statement)
-    db.execute_sql(ORIGIN)
+    for statement in ORIGIN:
+        db.execute_sql(statement)
     db.execute_sql("SELECT rls_protect('branch_origin', 'project_id')")
     db.execute_sql(UNMERGED)
     for table in DESIGN:
@@ -245,8 +259,6 @@ def up(migrator, db):
         db.execute_sql(statement)
     for table in ("merge_request", "merge_approval", "merge_comment"):
         db.execute_sql(f"SELECT rls_protect('{table}', 'project_id')")
-    # The app's role: grants as every table of a project's rows has them (migration 0009's
-    # default privileges give them; said again here so a database set up before holds them).
 
 
 def down(migrator, db):
@@ -267,6 +279,7 @@ def down(migrator, db):
     db.execute_sql("DROP FUNCTION branch_checked()")
     db.execute_sql("DROP POLICY project_fork ON project")
     db.execute_sql("DROP INDEX project_branch_name")
+    db.execute_sql("DROP INDEX project_branch_of_id")
     for constraint in ("project_branch_other", "project_branch_merged", "project_branch_forked"):
         db.execute_sql(f"ALTER TABLE project DROP CONSTRAINT {constraint}")
     for column in ("approvals_required", "merged_at", "fork_version_id", "branch_of_id"):

@@ -112,6 +112,7 @@ def edit_header(project_id):
         "name": project.name,
         "description": project.description,
         "target_schema": project.target_schema,
+        "approvals_required": project.approvals_required,
     }
     return block(
         SHOW,
@@ -133,8 +134,9 @@ def update_header(project_id):
         "name": request.form.get("name", ""),
         "description": request.form.get("description", ""),
     }
-    if granted.can("owner") and "target_schema" in request.form:
-        form["target_schema"] = request.form["target_schema"]
+    for key in ("target_schema", "approvals_required"):
+        if granted.can("owner") and key in request.form:
+            form[key] = request.form[key]
     revision = form_revision()
 
     def save():

@@ -5,10 +5,12 @@ import pytest
 
 from designer import branches
 from designer import projects
+from designer.database import deploy
 from designer.db import database
 from designer.design import fields
 from designer.design import tables
 from designer.errors import Conflict
+from designer.errors import Forbidden
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
 from designer.history import versions
@@ -162,8 +164,6 @@ def test_both_sides_renaming_one_field_conflict_until_a_side_is_picked(alice, sh
 def test_a_merged_branch_refuses_edits_and_only_main_deploys(alice, shop, designed, bob):
     branch = branches.fork(bob, shop.id, "done")
     tables.create_table(bob, branch.id, "Invoices")
-    from designer.database import deploy
-
     with pytest.raises(Conflict, match="main"):
         deploy.deploy(bob, branch.id, dry_run=True)
     branches.merge(bob, branch.id)
@@ -189,3 +189,39 @@ def test_an_empty_branch_does_not_merge(alice, shop, designed):
     with pytest.raises(Conflict, match="nothing"):
         branches.merge(alice, branch.id)
     assert Project.get_by_id(branch.id).merged_at is None
+
+
+def test_a_branch_members_are_changed_on_main_only(alice, shop, designed, bob, make_user):
+    branch = branches.fork(alice, shop.id, "members")
+    make_user("carol")
+    with pytest.raises(Conflict, match="main"):
+        projects.add_member(alice, branch.id, "carol", "viewer")
+    with pytest.raises(Conflict, match="main"):
+        projects.change_role(alice, branch.id, bob.id, "viewer")
+    with pytest.raises(Conflict, match="main"):
+        projects.remove_member(alice, branch.id, bob.id)
+    assert projects.access(bob, branch.id).role == "editor"
+
+
+def test_main_owners_choose_how_many_approvals_a_merge_needs(alice, shop, designed, bob):
+    updated = projects.update_project(alice, shop.id, shop.revision, approvals_required="2")
+    assert Project.get_by_id(shop.id).approvals_required == 2
+    for wrong in ("-1", "11", "two"):
+        with pytest.raises(ValidationFailed) as refused:
+            projects.update_project(alice, shop.id, updated.revision, approvals_required=wrong)
+        assert "approvals_required" in refused.value.fields
+    with pytest.raises(Forbidden):
+        projects.update_project(bob, shop.id, updated.revision, approvals_required="0")
+    branch = branches.fork(alice, shop.id, "counted")
+    assert branch.approvals_required == 2
+    with pytest.raises(Conflict, match="main"):
+        projects.update_project(alice, branch.id, branch.revision, approvals_required="0")
+    assert Project.get_by_id(shop.id).approvals_required == 2
+
+
+def test_renaming_a_branch_to_a_sibling_name_is_said_next_to_the_name(alice, shop, designed):
+    branches.fork(alice, shop.id, "first")
+    second = branches.fork(alice, shop.id, "second")
+    with pytest.raises(ValidationFailed) as refused:
+        projects.update_project(alice, second.id, second.revision, name="FIRST")
+    assert "name" in refused.value.fields

@@ -23,6 +23,7 @@ def project_json(project, role):
         "updated_at": iso(project.updated_at),
         "revision": project.revision,
         "target_schema": project.target_schema,
+        "approvals_required": project.approvals_required,
         "role": role,
     }
 
@@ -76,8 +77,9 @@ def get_project(project_id):
 @bp.patch("/projects/<project_id>")
 @accepts(api_input.ProjectChange)
 def patch_project(project_id, data):
-    """Change name or description (editors), is_active or target_schema (owners), at a revision."""
-    keys = ("name", "description", "is_active", "target_schema")
+    """Change name or description (editors); is_active, target_schema or approvals_required
+    (owners), at a revision."""
+    keys = ("name", "description", "is_active", "target_schema", "approvals_required")
     fields = {key: data[key] for key in keys if key in data}
     for key in ("name", "description", "target_schema"):
         if key in fields:
