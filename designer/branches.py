@@ -249,6 +249,18 @@ def main_ids(result, ours, base):
     return {old: next_id() for old in sorted(set(ids_of(result)) - known)}
 
 
+def hold_branch(user, branch):
+    """Take the branch's change counter row until the merge's transaction ends, by moving
+    it: the merge is in the branch's feed, and the counter's trigger (0031) runs now rather
+    than at commit. A `SELECT … FOR UPDATE` of the row would lock nothing for an editor who
+    is not an owner: row-level security lets only owners update the counter, and hides
+    from a locking read the rows its user may not update."""
+    with recording(branch.id, user) as log:
+        log.add("branch.merged", "merged this branch into main", branch.id)
+    database.execute_sql("SET CONSTRAINTS activity_entry_project_changed IMMEDIATE")
+    database.execute_sql("SET CONSTRAINTS activity_entry_project_changed DEFERRED")
+
+
 def merge(user, branch_id, resolutions=None, message="", check=None, after=None):
     """Merge the branch into main; the version saved on main. `check(sides, comparison)`
     runs once both are locked, on the comparison as it is then (a merge request's approvals
@@ -261,9 +273,7 @@ def merge(user, branch_id, resolutions=None, message="", check=None, after=None)
         # which an edit of the branch takes as it commits (0031): one committing now is
         # waited for and merged whole, and any later one is refused (0052).
         serialize_changes(branch.branch_of_id)
-        database.execute_sql(
-            "SELECT 1 FROM project_change WHERE project_id = %s FOR UPDATE", (str(branch.id),)
-        )
+        hold_branch(user, branch)
         found = sides(user, branch.id, fresh=True)
         refuse_merged(found.branch)
         compared = merging.compare(found.base, found.ours, found.theirs, dict(resolutions or {}))

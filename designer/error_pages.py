@@ -68,6 +68,9 @@ def render_csrf_error(error):
 
 # Deadlock detected, serialization failure, lock not available.
 RETRYABLE = {"40P01", "40001", "55P03"}
+# The commit trigger of migrations/0052 refusing a change to a branch merged meanwhile
+# (object_not_in_prerequisite_state, with this hint).
+MERGED_BRANCH = ("55000", "branch merged")
 
 
 def render_concurrency_error(error):
@@ -76,9 +79,15 @@ def render_concurrency_error(error):
     code = getattr(cause, "pgcode", None)
     if code is None or code in UNAVAILABLE or code.startswith("08"):
         return render_unavailable(error)
-    if code not in RETRYABLE:
+    if (code, getattr(getattr(cause, "diag", None), "message_hint", None)) == MERGED_BRANCH:
+        message = (
+            "This branch was merged into its main project while you changed it: its design "
+            "no longer changes, and nothing was saved. Make the change on main."
+        )
+    elif code in RETRYABLE:
+        message = "Another change to the same rows got in the way; nothing was saved. Try again."
+    else:
         raise error
-    message = "Another change to the same rows got in the way; nothing was saved. Try again."
     if is_api_request():
         return error_body(409, "conflict", message)
     return render_error_page(409, message)
