@@ -10,11 +10,10 @@ mirrors every later change of main's members onto its branches. Nobody changes a
 members directly (the app refuses it, and so does a trigger here for the app's role).
 
 Only an editor of main may fork it (a restrictive policy on project inserts), and a branch
-of a branch is refused. Once a branch is merged (`merged_at`), a constraint trigger at
-commit refuses every change to its design. It runs after the change counter's own trigger
-(migration 0031), which takes the branch's counter row: a merge holds that row, so an edit
-committing during a merge waits for it and is then refused, and an edit that committed
-first is in the merge whole.
+of a branch is refused. Once a branch is merged (`merged_at`), the change counter's trigger
+(migration 0031, at commit) refuses every change to its design, after it took the branch's
+counter row: a merge holds that row, so an edit committing during a merge waits for it and
+is then refused, and an edit that committed first is in the merge whole.
 
 Merge requests, their approvals and comments belong to main (`project_id`): its members
 read them, its editors write them. `approvals_required` is main's setting (default 1).
@@ -61,17 +60,25 @@ FORKING = [
                 AND NEW.merged_at IS DISTINCT FROM OLD.merged_at THEN
             RAISE EXCEPTION 'a merged branch stays merged' USING ERRCODE = 'check_violation';
         END IF;
-        IF NEW.fork_version_id IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM public.schema_version v
-            WHERE v.id = NEW.fork_version_id AND v.project_id = NEW.branch_of_id
-        ) THEN
-            RAISE EXCEPTION 'a branch forks from a version of its own main project'
-                USING ERRCODE = 'check_violation';
-        END IF;
         RETURN NEW;
     END $$""",
     "CREATE TRIGGER project_branch_checked BEFORE INSERT OR UPDATE ON project"
     " FOR EACH ROW EXECUTE FUNCTION branch_checked()",
+    # At commit, as a foreign key would be: rows put back together may come in any order.
+    """
+    CREATE FUNCTION branch_forked() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NOT EXISTS (
+            SELECT 1 FROM public.schema_version v
+            WHERE v.id = NEW.fork_version_id AND v.project_id = NEW.branch_of_id
+        ) AND EXISTS (SELECT 1 FROM public.project p WHERE p.id = NEW.id) THEN
+            RAISE EXCEPTION 'a branch forks from a version of its own main project'
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+        RETURN NULL;
+    END $$""",
+    "CREATE CONSTRAINT TRIGGER project_fork_version_checked AFTER INSERT ON project"
+    " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.fork_version_id IS NOT NULL)"
+    " EXECUTE FUNCTION branch_forked()",
 ]
 
 # Members: copied at the fork, mirrored from main after it, never changed on a branch by the
@@ -114,15 +121,15 @@ MEMBERS = [
     END $$""",
     "CREATE TRIGGER project_member_mirrored AFTER INSERT OR UPDATE OR DELETE ON project_member"
     " FOR EACH ROW WHEN (pg_trigger_depth() < 1) EXECUTE FUNCTION branch_members_mirrored()",
-    # The app's role never writes a branch's members itself (invoker's rights: rls_definer
-    # is true only inside the owner's functions above).
+    # Nobody bound by row security writes a branch's members itself: the app's role never
+    # does (invoker's rights: rls_definer is true only inside the owner's functions above).
     """
     CREATE FUNCTION branch_members_kept() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
         IF TG_OP = 'UPDATE' AND (NEW.project_id, NEW.user_id, NEW.role)
                 IS NOT DISTINCT FROM (OLD.project_id, OLD.user_id, OLD.role) THEN
             RETURN NEW;
         END IF;
-        IF NOT public.rls_definer() AND EXISTS (
+        IF row_security_active('public.project_member') AND NOT public.rls_definer() AND EXISTS (
             SELECT 1 FROM public.project p WHERE p.id = NEW.project_id
             AND p.branch_of_id IS NOT NULL
         ) THEN
@@ -148,28 +155,52 @@ ORIGIN = [
     "CREATE UNIQUE INDEX branch_origin_branch_id_origin_id ON branch_origin (branch_id, origin_id)",
 ]
 
-# A merged branch's design no longer changes: checked at commit, once per transaction and
-# project, after project_changed (the names order triggers of one event) took the counter.
+# A merged branch's design no longer changes: 0031's counter trigger, which runs at commit
+# once per transaction and project after taking the project's counter row, now also refuses
+# a change to a merged branch's design (checked once per transaction and project, for every
+# watched table but the feed). A row trigger of its own would cost every row of a bulk
+# statement one more function call.
 UNMERGED = """
-CREATE FUNCTION project_unmerged() RETURNS trigger
+CREATE OR REPLACE FUNCTION project_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE
+    changed uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.project_id ELSE NEW.project_id END;
+BEGIN
+    IF changed IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF current_setting('designer.changed_project', true) IS DISTINCT FROM changed::text THEN
+        PERFORM set_config('designer.changed_project', changed::text, true);
+        UPDATE public.project_change SET counter = counter + 1 WHERE project_id = changed;
+    END IF;
+    IF TG_TABLE_NAME <> 'activity_entry'
+       AND current_setting('designer.unmerged_project', true) IS DISTINCT FROM changed::text
+    THEN
+        PERFORM set_config('designer.unmerged_project', changed::text, true);
+        IF EXISTS (SELECT 1 FROM public.project p
+                   WHERE p.id = changed AND p.merged_at IS NOT NULL) THEN
+            RAISE EXCEPTION 'this branch was merged: its design no longer changes'
+                USING ERRCODE = 'object_not_in_prerequisite_state';
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$"""
+
+# 0031's, for down().
+COUNTED_ONLY = """
+CREATE OR REPLACE FUNCTION project_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
     changed uuid := CASE WHEN TG_OP = 'DELETE' THEN OLD.project_id ELSE NEW.project_id END;
 BEGIN
     IF changed IS NULL
-       OR current_setting('designer.unmerged_project', true) = changed::text THEN
+       OR current_setting('designer.changed_project', true) = changed::text THEN
         RETURN NULL;
     END IF;
-    PERFORM set_config('designer.unmerged_project', changed::text, true);
-    IF EXISTS (SELECT 1 FROM public.project p WHERE p.id = changed AND p.merged_at IS NOT NULL)
-    THEN
-        RAISE EXCEPTION 'this branch was merged: its design no longer changes'
-            USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'branch merged';
-    END IF;
+    PERFORM set_config('designer.changed_project', changed::text, true);
+    UPDATE public.project_change SET counter = counter + 1 WHERE project_id = changed;
     RETURN NULL;
 END $$"""
-
-DESIGN = ("data_table", "data_field", "table_relationship", "project_enum")
 
 REQUESTS = [
     """
@@ -249,12 +280,6 @@ def up(migrator, db):
         db.execute_sql(statement)
     db.execute_sql("SELECT rls_protect('branch_origin', 'project_id')")
     db.execute_sql(UNMERGED)
-    for table in DESIGN:
-        db.execute_sql(
-            f"CREATE CONSTRAINT TRIGGER {table}_project_unmerged"
-            f" AFTER INSERT OR UPDATE OR DELETE ON {table}"
-            " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION project_unmerged()"
-        )
     for statement in REQUESTS:
         db.execute_sql(statement)
     for table in ("merge_request", "merge_approval", "merge_comment"):
@@ -265,9 +290,7 @@ def down(migrator, db):
     for table in ("merge_comment", "merge_approval", "merge_request"):
         db.execute_sql(f"DROP TABLE {table}")
     db.execute_sql("DROP FUNCTION merge_request_checked()")
-    for table in DESIGN:
-        db.execute_sql(f"DROP TRIGGER {table}_project_unmerged ON {table}")
-    db.execute_sql("DROP FUNCTION project_unmerged()")
+    db.execute_sql(COUNTED_ONLY)
     db.execute_sql("DROP TABLE branch_origin")
     db.execute_sql("DROP TRIGGER project_member_branch_kept ON project_member")
     db.execute_sql("DROP FUNCTION branch_members_kept()")
@@ -275,6 +298,8 @@ def down(migrator, db):
     db.execute_sql("DROP FUNCTION branch_members_mirrored()")
     db.execute_sql("DROP FUNCTION rls_branch_members(uuid)")
     db.execute_sql("DROP POLICY project_member_mirror ON project_member")
+    db.execute_sql("DROP TRIGGER project_fork_version_checked ON project")
+    db.execute_sql("DROP FUNCTION branch_forked()")
     db.execute_sql("DROP TRIGGER project_branch_checked ON project")
     db.execute_sql("DROP FUNCTION branch_checked()")
     db.execute_sql("DROP POLICY project_fork ON project")

@@ -12,6 +12,8 @@ import pytest
 from peewee import sort_models
 
 from designer import accounts
+from designer import branches
+from designer import merge_requests
 from designer import projects
 from designer.database import deploy
 from designer.db import database
@@ -36,7 +38,8 @@ RANK = {"viewer": 0, "editor": 1, "owner": 2}
 # {p} is the project, {m} a member to manage, {t} a draft table, {f} and {g} its fields.
 # A file an import reads (its table name is free in the world below).
 IMPORTED = "CREATE TABLE imported (a int);"
-# {v} is a table partitioned by hash of its id, {w} its one partition.
+# {v} is a table partitioned by hash of its id, {w} its one partition. {b} is a branch of
+# {p} (eddie's), {q} the number of its open merge request.
 HASH_0 = "FOR VALUES WITH (MODULUS 2, REMAINDER 0)"
 HASH_1 = "FOR VALUES WITH (MODULUS 2, REMAINDER 1)"
 ROUTES = [
@@ -366,6 +369,14 @@ def build_world(make_user):
     table_partitions.set_partition_key(users["olga"], events.id, "hash", "id")
     events_0 = table_partitions.add_partition(users["olga"], events.id, "events_0", HASH_0)
     ids.update(v=events.id, w=events_0.id)
+    # {b} is eddie's branch adding a table, offered as merge request {q} (approved by olga,
+    # commented on), forked from version 1, so main keeps its unsaved changes (#28).
+    branch = branches.fork(users["eddie"], project.id, "invoices", version_number=1)
+    tables.create_table(users["eddie"], branch.id, "Invoices")
+    request = merge_requests.open_request(users["eddie"], branch.id, "Add invoices")
+    merge_requests.approve(users["olga"], project.id, request.number)
+    merge_requests.comment(users["olga"], project.id, request.number, "Looks right")
+    ids.update(b=branch.id, q=request.number)
     return {"project": project, "ids": ids, "actors": actors}
 
 
