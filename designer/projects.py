@@ -77,6 +77,14 @@ def access(user, project_id, need="viewer"):
     return grant(row, row.role, need)
 
 
+def schema_of(project):
+    """The schema a project's design is written for: its own, or for a branch its main's
+    (a branch's SQL is the SQL main would have once merged; it never deploys itself)."""
+    if project.branch_of_id is None:
+        return project.target_schema
+    return Project.select(Project.target_schema).where(Project.id == project.branch_of_id).scalar()
+
+
 def refuse_branch(project, doing="deploy"):
     """Only a main project deploys (a branch dry-runs its plan, designer.branches)."""
     if project.branch_of_id is not None:

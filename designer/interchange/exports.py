@@ -53,7 +53,7 @@ class Source:
         self.apart = None  # (what a child writing the file is asked; False: written here)
         self.tables = None
         self.project = projects.access(user, project_id).project
-        self.schema = self.project.target_schema
+        self.schema = projects.schema_of(self.project)
         self.stem = file_stem(self.schema)
         if version_number in (None, ""):
             self.stamp = page_stamps.project_stamp(self.project.id)
@@ -250,7 +250,7 @@ def download_mermaid(granted, focus=None):
         snapshot, _ = versions.resolve(project_id, "working", stamp)
         return diagram.mermaid(snapshot, focus)
 
-    stem = file_stem(granted.project.target_schema, "diagram")
+    stem = file_stem(projects.schema_of(granted.project), "diagram")
     return downloads.download(
         project_id,
         ["mermaid", f"working:{project_id}:{stamp}", focus],

@@ -40,7 +40,7 @@ def show(project_id):
             "diagram.data", project_id=project_id, focus=focus or None, steps=steps or None
         ),
         live_seconds=settings.live_poll_seconds,
-        file_stem=exports.file_stem(granted.project.target_schema, "diagram"),
+        file_stem=exports.file_stem(projects.schema_of(granted.project), "diagram"),
     )
 
 

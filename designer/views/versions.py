@@ -178,7 +178,7 @@ def compare(project_id):
     }  # fmt: skip
     if start and htmx:
         return block(DIFF, "change_rows", **context)
-    steps = plans.migration_between(granted.project.target_schema, old, new, changes, key)
+    steps = plans.migration_between(projects.schema_of(granted.project), old, new, changes, key)
     return render_template(
         DIFF, **context, counts=summarize(changes), summary=summary_text(changes),
         version_choices=choices(granted.project.id), sql=ddl.script(steps[:SQL_SHOWN]),
@@ -217,7 +217,7 @@ def compare_sql(project_id):
 def sql_download(granted, old_ref, new_ref):
     """The whole migration script between two references, as a text/plain download."""
     old, new, changes, key = versions.compare_keyed(granted.project.id, old_ref, new_ref)
-    steps = plans.migration_between(granted.project.target_schema, old, new, changes, key)
+    steps = plans.migration_between(projects.schema_of(granted.project), old, new, changes, key)
     name = f"migration-{old_ref or 'working'}-{new_ref or 'working'}.sql"
     return Response(
         ddl.script(steps), mimetype="text/plain",

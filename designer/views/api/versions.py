@@ -116,7 +116,7 @@ def diff(project_id):
             "sql_url": url_for("api.diff_sql", **where),
         })  # fmt: skip
     old, new, changes, key = versions.compare_keyed(granted.project.id, old_ref, new_ref)
-    steps = plans.migration_between(granted.project.target_schema, old, new, changes, key)
+    steps = plans.migration_between(projects.schema_of(granted.project), old, new, changes, key)
     sql = ddl.script(steps)
     return jsonify({"changes": changes, "summary": summarize(changes), "sql": sql})
 
@@ -131,5 +131,5 @@ def diff_sql(project_id):
     granted = projects.access(g.api_user, project_id)
     old_ref, new_ref = request.args.get("from") or None, request.args.get("to", "working")
     old, new, changes, key = versions.compare_keyed(granted.project.id, old_ref, new_ref)
-    steps = plans.migration_between(granted.project.target_schema, old, new, changes, key)
+    steps = plans.migration_between(projects.schema_of(granted.project), old, new, changes, key)
     return Response(ddl.script(steps), mimetype="text/plain")
