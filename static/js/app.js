@@ -376,6 +376,12 @@
     });
     if (!Object.keys(typed).length) return;
     var id = target.id;
+    // The input still being typed into keeps the focus and the caret in the new part, and
+    // when it is left its change is sent as it would have been (the swap replaced the input
+    // whose change event would have fired, so no refresh would follow what was typed).
+    var active = document.activeElement;
+    var typing = active && target.contains(active) && active.name ? keyOf(active) : null;
+    var caret = typing && typeof active.selectionStart === "number" ? active.selectionStart : null;
     document.addEventListener("htmx:afterSwap", function restore() {
       document.removeEventListener("htmx:afterSwap", restore);
       var part = document.getElementById(id);
@@ -383,8 +389,19 @@
       part.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (el) {
         var name = keyOf(el);
         if (!(name in typed) || el.disabled) return;
+        var rendered = el.type === "checkbox" || el.type === "radio" ? el.checked : el.value;
         if (el.type === "checkbox" || el.type === "radio") el.checked = typed[name];
         else el.value = typed[name];
+        if (name !== typing) return;
+        el.focus();
+        if (caret !== null && typeof el.setSelectionRange === "function") {
+          try { el.setSelectionRange(caret, caret); } catch (e) { /* not a text input */ }
+        }
+        el.addEventListener("blur", function left() {
+          el.removeEventListener("blur", left);
+          var now = el.type === "checkbox" || el.type === "radio" ? el.checked : el.value;
+          if (now !== rendered) el.dispatchEvent(new Event("change", { bubbles: true }));
+        });
       });
     });
   });

@@ -138,3 +138,41 @@ def test_a_second_change_made_while_the_first_refresh_is_slow_is_the_one_shown(p
     page.wait_for_timeout(500)
     expect(page.get_by_label("New column name")).to_have_value("customer_id")
     expect(one).to_have_value("Customers")
+
+
+def test_what_is_typed_while_a_refresh_is_on_its_way_is_kept_and_sent(page, user, shop):
+    """The Many table's refresh lands while the One table is being typed into: the new form
+    keeps what was typed, the focus and the caret, and leaving the input sends its refresh
+    (the swap replaced the input whose change event would have sent it)."""
+    tables.create_table(user, shop.id, "Customers")
+    tables.create_table(user, shop.id, "Orders")
+    sign_in(page)
+    page.goto(f"/projects/{shop.id}/relationships")
+    page.wait_for_load_state("networkidle")
+    held = []
+
+    def hold_the_many(route):
+        if "target_table=Orders" in route.request.url and not held:
+            held.append(route)  # answered below, once the One table is being typed into
+        else:
+            route.continue_()
+
+    page.route("**/relationships/form*", hold_the_many)
+    page.get_by_label("Many table").fill("Orders")
+    page.get_by_label("Many table").press("Tab")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the Many table's refresh was not sent"
+    one = page.get_by_label("One table")
+    one.click()
+    one.type("Customers")
+    with page.expect_response(lambda r: "/relationships/form" in r.url):
+        held[0].continue_()
+    expect(page.get_by_label("One table")).to_be_focused()
+    expect(page.get_by_label("One table")).to_have_value("Customers")
+    with page.expect_response(lambda r: "source_table=Customers" in r.url, timeout=30_000):
+        page.keyboard.press("Tab")
+    expect(page.get_by_label("New column name")).to_have_value("customer_id")
+    expect(page.get_by_label("One table")).to_have_value("Customers")
