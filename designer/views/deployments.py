@@ -9,8 +9,10 @@ from flask import request
 from flask_login import current_user
 from flask_login import login_required
 
+from designer import merge_requests
 from designer import projects
 from designer.database import activations
+from designer.database import branch_dry_run
 from designer.database import deploy
 from designer.database import drift
 from designer.database import pending
@@ -102,6 +104,21 @@ def run(project_id):
             return deploy.deploy(current_user, granted.project.id, None, dry_run, confirm)
 
     return answered(granted, act)
+
+
+@bp.post("/projects/<project_id>/branch-dry-run")
+@login_required
+def dry_run_branch(project_id):
+    """Dry-run a branch's merged plan on main's database (rolled back): its risks."""
+    granted = projects.access(current_user, project_id, "editor")
+    offered = merge_requests.request_for_branch(granted.project.id)
+    resolutions = offered.resolutions if offered is not None and offered.state == "open" else None
+    shown = {"project": granted.project, "access": granted, "branch_run": None}
+    try:
+        shown["branch_run"] = branch_dry_run.dry_run(current_user, granted.project.id, resolutions)
+    except (Conflict, ValidationFailed) as exc:
+        return block(PAGE, "branch_dry_run", 422, **shown, branch_message=exc.message)
+    return block(PAGE, "branch_dry_run", **shown, branch_message=None)
 
 
 def destructive_tables(steps):

@@ -151,6 +151,8 @@ ROUTES = [
     ("html", "GET", "/projects/{p}/deploy", None, "viewer"),
     # Nothing is Active in this world: 422 "nothing to deploy" shows the role check passed.
     ("html", "POST", "/projects/{p}/deployments", {"action": "dry_run"}, "editor", {422}),
+    # A branch's dry run: the world's project is a main, not a branch (404 once allowed).
+    ("html", "POST", "/projects/{p}/branch-dry-run", None, "editor", {404}),
     ("html", "GET", "/projects/{p}/activations/new?all_drafts=1", None, "editor"),
     # No table chosen: 422 shows the role check passed.
     ("html", "POST", "/projects/{p}/activations", {"action": "dry_run"}, "editor", {422}),

@@ -154,3 +154,49 @@ def test_a_viewer_or_a_stranger_cannot_dry_run_a_branch(alice, shop, notes, bob,
         dry_run(make_user("mallory"), branch.id)
     with pytest.raises(NotFound):
         dry_run(alice, shop.id)
+
+
+# On the branch's Deploy tab
+
+
+def test_the_branch_deploy_tab_offers_the_dry_run_and_shows_its_statements(
+    alice, shop, deployed, bob, signed_in
+):
+    branch = branches.fork(bob, shop.id, "web")
+    tables.create_table(bob, branch.id, "Invoices")
+    web = signed_in(bob)
+    offered = "Dry-run this branch against main's database"
+    assert offered in web.get(f"/projects/{branch.id}/deploy", htmx=False).text
+    assert offered not in web.get(f"/projects/{shop.id}/deploy", htmx=False).text
+    before = catalog("shop")
+
+    response = web.post(f"/projects/{branch.id}/branch-dry-run")
+
+    assert response.status_code == 200, response.text
+    assert "Dry run passed" in response.text and "rolled back" in response.text
+    assert "CREATE TABLE &#34;shop&#34;.&#34;invoices&#34;" in response.text
+    assert "<html" not in response.text
+    assert catalog("shop") == before
+
+
+def test_the_branch_dry_run_takes_the_open_requests_decisions_and_says_what_refuses_it(
+    alice, shop, notes, bob, signed_in
+):
+    from designer import merge_requests
+
+    branch = branches.fork(bob, shop.id, "clash")
+    mine = field_on(branch, body_of(notes))
+    fields.update_field(bob, mine.id, mine.revision, {"field_name": "text"}, partial=True)
+    theirs = body_of(notes)
+    fields.update_field(alice, theirs.id, theirs.revision, {"field_name": "words"}, partial=True)
+    web = signed_in(bob)
+    refused = web.post(f"/projects/{branch.id}/branch-dry-run")
+    assert refused.status_code == 422
+    assert "conflict" in refused.text and 'role="alert"' in refused.text
+    merge_requests.open_request(bob, branch.id, "Text")
+    _, compared = branches.comparison(bob, branch.id)
+    for conflict in compared.conflicts:
+        merge_requests.decide(alice, shop.id, 1, conflict.id, "theirs")
+    ran = web.post(f"/projects/{branch.id}/branch-dry-run")
+    assert ran.status_code == 200, ran.text
+    assert "Dry run passed" in ran.text and "&#34;text&#34;" in ran.text
