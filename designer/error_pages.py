@@ -68,9 +68,9 @@ def render_csrf_error(error):
 
 # Deadlock detected, serialization failure, lock not available.
 RETRYABLE = {"40P01", "40001", "55P03"}
-# The commit trigger of migrations/0052 refusing a change to a branch merged meanwhile
-# (object_not_in_prerequisite_state, with this hint).
-MERGED_BRANCH = ("55000", "branch merged")
+# The counter's trigger at commit (migrations/0052) refusing a change to a branch merged
+# meanwhile: object_not_in_prerequisite_state, with this message.
+MERGED_BRANCH = ("55000", "this branch was merged: its design no longer changes")
 
 
 def render_concurrency_error(error):
@@ -79,7 +79,7 @@ def render_concurrency_error(error):
     code = getattr(cause, "pgcode", None)
     if code is None or code in UNAVAILABLE or code.startswith("08"):
         return render_unavailable(error)
-    if (code, getattr(getattr(cause, "diag", None), "message_hint", None)) == MERGED_BRANCH:
+    if (code, getattr(getattr(cause, "diag", None), "message_primary", None)) == MERGED_BRANCH:
         message = (
             "This branch was merged into its main project while you changed it: its design "
             "no longer changes, and nothing was saved. Make the change on main."
