@@ -331,6 +331,40 @@ class Restore(Body):
     confirm: bool = False
 
 
+class BranchCreate(Body):
+    name: Name = Field(description="The branch's name, one of its kind among main's branches.")
+    version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = Field(
+        default=None,
+        description="The number of main's version to fork from; absent or null: the working "
+        "copy (saved as a version first when it changed since the last one).",
+    )
+    description: Description = ""
+
+
+class MergeRequestCreate(Body):
+    branch_id: Id = Field(description="A branch of this project.")
+    title: Annotated[str, StringConstraints(max_length=200)]
+    description: Description = ""
+
+
+class ConflictDecision(Body):
+    conflict_id: Annotated[str, StringConstraints(max_length=2000)] = Field(
+        description="A conflict's id, as the merge request lists it."
+    )
+    side: Literal["ours", "theirs"] | None = Field(
+        description="Whose change lands: ours (main's) or theirs (the branch's); null "
+        "undecides the conflict."
+    )
+
+
+class CommentCreate(Body):
+    body: Annotated[str, StringConstraints(max_length=5000)]
+
+
+class MergeRequestMerge(Body):
+    message: Message = Field(default="", description="The message of main's new version.")
+
+
 # An imported file's text (the request body itself is limited to 16 MB).
 SourceText = Annotated[str, StringConstraints(max_length=16 * 1024 * 1024)]
 

@@ -103,6 +103,18 @@ def branches_of(project_id):
     )
 
 
+def fork_numbers(projects):
+    """{branch id: the number of main's version it forked from} for the branches among
+    `projects` (one query; a version the reader cannot see is left out)."""
+    forks = {p.fork_version_id: p.id for p in projects if p.fork_version_id is not None}
+    if not forks:
+        return {}
+    rows = SchemaVersion.select(SchemaVersion.id, SchemaVersion.version_number).where(
+        SchemaVersion.id.in_(list(forks))
+    )
+    return {forks[row.id]: row.version_number for row in rows}
+
+
 def main_of(project):
     """The main project of `project` (itself when it is main)."""
     if not project.is_branch:
@@ -229,13 +241,14 @@ def comparison(user, branch_id, resolutions=None):
     return found, merging.compare(found.base, found.ours, found.theirs, resolutions or {})
 
 
-def migration_sql(found, compared):
+def migration_sql(found, compared, resolutions=None):
     """The statements main would run to go from its design now to the merged one (as the
-    compare page's migration says them), or None while a conflict is undecided."""
+    compare page's migration says them), or None while a conflict is undecided (a side
+    picked in `resolutions` decides one, as it did for `compared`)."""
     from designer.database.plans import migration_between
     from designer.history.diff import diff
 
-    if compared.conflicts:
+    if any(conflict.id not in (resolutions or {}) for conflict in compared.conflicts):
         return None
     changes = diff(found.ours, compared.result)
     key = f"merge:{found.branch.id}:{snapshots.snapshot_hash(compared.result)}"

@@ -21,6 +21,7 @@ from designer.errors import Forbidden
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
 from designer.history import merge as merging
+from designer.history.merge_words import conflict_sentence
 from designer.models import MergeApproval
 from designer.models import MergeComment
 from designer.models import MergeRequest
@@ -284,18 +285,28 @@ def merge(user, project_id, number, message=""):
             if standing(approval, sides.theirs_hash, conflict_ids)
         ]
         required = Project.get_by_id(granted.project.id).approvals_required
+        reasons = []
         if len(standing_ones) < required:
             given = MergeApproval.select().where(MergeApproval.merge_request == request.id).count()
             if given > len(standing_ones):
-                raise Conflict(
+                reasons.append(
                     "The branch or main changed since it was approved, and the comparison "
                     f"differs: it needs {required} approval{'s' if required != 1 else ''} again."
                 )
-            raise Conflict(
-                f"Merge request !{request.number} needs {required} "
-                f"approval{'s' if required != 1 else ''} by editors other than its author; "
-                f"it has {len(standing_ones)}."
-            )
+            else:
+                reasons.append(
+                    f"Merge request !{request.number} needs {required} "
+                    f"approval{'s' if required != 1 else ''} by editors other than its author; "
+                    f"it has {len(standing_ones)}."
+                )
+        left = [c for c in compared.conflicts if c.id not in request.resolutions]
+        if left:
+            count = f"{len(left)} conflict{'s' if len(left) != 1 else ''}"
+            listed = " ".join(conflict_sentence(c, compared) for c in left)
+            reasons.append(f"{count} to resolve: {listed}")
+        if reasons:
+            # Every reason at once, so one answer says all that stands in the way.
+            raise Conflict(" ".join(reasons), reasons=reasons)
 
     def after(version):
         with recording(granted.project.id, user) as log:

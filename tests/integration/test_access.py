@@ -261,6 +261,37 @@ ROUTES = [
     # No such schema: 422 shows the role check passed (before any connection).
     ("html", "POST", "/projects/{p}/import/database/preview", {"schema": "none"}, "editor", {422}),
     ("api", "POST", "/projects/{p}/import/database", {"schema": "none"}, "editor", {422}),
+    ("api", "GET", "/projects/{p}/branches", None, "viewer"),
+    ("api", "POST", "/projects/{p}/branches", {"name": "another", "version": 1}, "editor"),
+    ("api", "GET", "/projects/{p}/merge_requests", None, "viewer"),
+    # A main project's id is no branch: 404 past the role check.
+    ("api", "GET", "/branches/{p}", None, "viewer", {404}),
+    ("api", "GET", "/branches/{p}/comparison", None, "viewer", {404}),
+    # The world has no branch (test_api_branches.py has one): 422 for a branch_id that is
+    # none, 404 for a request that is not, show the role checks passed, which come first.
+    (
+        "api",
+        "POST",
+        "/projects/{p}/merge_requests",
+        {"branch_id": "{p}", "title": "T"},
+        "editor",
+        {422},
+    ),
+    ("api", "GET", "/projects/{p}/merge_requests/{n}", None, "viewer", {404}),
+    (
+        "api",
+        "POST",
+        "/projects/{p}/merge_requests/{n}/decisions",
+        {"conflict_id": "changed:x", "side": "ours"},
+        "editor",
+        {404},
+    ),
+    ("api", "POST", "/projects/{p}/merge_requests/{n}/approval", None, "editor", {404}),
+    ("api", "DELETE", "/projects/{p}/merge_requests/{n}/approval", None, "editor", {404}),
+    ("api", "GET", "/projects/{p}/merge_requests/{n}/comments", None, "viewer", {404}),
+    ("api", "POST", "/projects/{p}/merge_requests/{n}/comments", {"body": "Yes."}, "editor", {404}),
+    ("api", "POST", "/projects/{p}/merge_requests/{n}/close", None, "editor", {404}),
+    ("api", "POST", "/projects/{p}/merge_requests/{n}/merge", {}, "editor", {404}),
 ]
 ID_PARAMETERS = ("<project_id>", "<table_id>", "<field_id>", "<rel_id>")
 

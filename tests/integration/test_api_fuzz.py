@@ -25,6 +25,7 @@ KEYS = (
     "expires_in_days", "columns", "expression", "keys", "include", "where", "method",
     "comment", "column", "collation", "opclass", "descending", "nulls", "text_type", "enum_id",
     "named_type", "time_precision", "array_dimensions", "default_empty", "labels",
+    "branch_id", "title", "body", "conflict_id", "side", "version",
 )  # fmt: skip
 NASTY = ("\x00", "\ud800", "1e1000000", "-1", "0", "one_to_one", "([", "now()", "true", "NaN")
 scalars = st.one_of(
@@ -99,6 +100,8 @@ def path_ids(world):
         "kind": ids["k"],
         "item_id": str(ids["s"]),
         "partition_id": str(ids["t"]),
+        # The world has no branch: the main project's id is none (404), as a random one is.
+        "branch_id": str(ids["p"]),
     }
 
 

@@ -9,6 +9,8 @@ import uuid
 from peewee import chunked
 
 from designer import api_tokens
+from designer import branches
+from designer import merge_requests
 from designer import projects
 from designer import web
 from designer.database import records
@@ -124,7 +126,17 @@ def seed(user, member, count):
     versions.save_version(user, project.id, "second")
     tables.create_table(user, project.id, "Unsaved")
     mood = enums.create_enum(user, project.id, "mood", ["sad", "ok"])
+    # A branch with a table of its own, its first merge request closed, the second open
+    # (number 2, as the version), approved and commented on.
+    branch = branches.fork(user, project.id, "wide", 2)
+    tables.create_table(user, branch.id, "Branch only")
+    merge_requests.open_request(user, branch.id, "First")
+    merge_requests.close(user, project.id, 1)
+    merge_requests.open_request(user, branch.id, "Second")
+    merge_requests.approve(member, project.id, 2)
+    merge_requests.comment(member, project.id, 2, "Fine by me.")
     return {
+        "branch_id": branch.id,
         "enum_id": mood.id,
         "project_id": project.id, "table_id": table.id,
         "field_id": DataField.get(DataField.data_table == table.id, DataField.sort_order == 1).id,

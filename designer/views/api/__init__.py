@@ -35,9 +35,11 @@ def authenticate():
 
 
 # The route modules attach their views to bp; they come last because they import it.
+from designer.views.api import branches  # noqa: E402, F401
 from designer.views.api import deployments  # noqa: E402, F401
 from designer.views.api import enums  # noqa: E402, F401
 from designer.views.api import locks  # noqa: E402, F401
+from designer.views.api import merge_requests  # noqa: E402, F401
 from designer.views.api import openapi  # noqa: E402, F401
 from designer.views.api import projects  # noqa: E402, F401
 from designer.views.api import relationships  # noqa: E402, F401

@@ -42,7 +42,9 @@ TOKEN_SCHEME = {
     "scheme": "bearer",
     "description": "An API token from POST /tokens. A read-only token gets 403 for every "
     "method but GET; a token for one project gets 404 for every other project, as a "
-    "non-member does, and 403 for creating projects.",
+    "non-member does, and 403 for creating projects and from the routes of branches and "
+    "merge requests, which read two projects (main and a branch; a branch is a project of "
+    "its own id).",
 }
 
 

@@ -4,6 +4,7 @@ from flask import g
 from flask import jsonify
 
 from designer import api_input
+from designer import branches
 from designer import projects
 from designer import sample
 from designer.views.api import bp
@@ -12,7 +13,10 @@ from designer.views.api.messages import iso
 from designer.views.api.messages import revision_of
 
 
-def project_json(project, role):
+def project_json(project, role, fork_number=None):
+    """A project; a branch (a project of its own, designer.branches) says which project it
+    branches (branch_of), the number of that project's version it forked from, and when it
+    was merged (null for a main project)."""
     return {
         "id": str(project.id),
         "name": project.name,
@@ -25,6 +29,10 @@ def project_json(project, role):
         "target_schema": project.target_schema,
         "approvals_required": project.approvals_required,
         "role": role,
+        "branch_of": str(project.branch_of_id) if project.branch_of_id else None,
+        "fork_version": fork_number,
+        "merged_at": iso(project.merged_at),
+        "approvals_required": project.approvals_required,
     }
 
 
@@ -69,9 +77,10 @@ def create_sample(data):
 
 @bp.get("/projects/<project_id>")
 def get_project(project_id):
-    """One project."""
+    """One project (a branch too: branch_of, fork_version and merged_at say so)."""
     granted = projects.access(g.api_user, project_id)
-    return jsonify(project_json(granted.project, granted.role))
+    fork_number = branches.fork_numbers([granted.project]).get(granted.project.id)
+    return jsonify(project_json(granted.project, granted.role, fork_number))
 
 
 @bp.patch("/projects/<project_id>")
@@ -85,7 +94,8 @@ def patch_project(project_id, data):
         if key in fields:
             fields[key] = str(fields[key])
     project = projects.update_project(g.api_user, project_id, revision_of(data), **fields)
-    return jsonify(project_json(project, projects.access(g.api_user, project_id).role))
+    fork_number = branches.fork_numbers([project]).get(project.id)
+    return jsonify(project_json(project, projects.access(g.api_user, project_id).role, fork_number))
 
 
 @bp.delete("/projects/<project_id>")
