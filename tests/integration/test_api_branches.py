@@ -507,4 +507,4 @@ def test_openapi_documents_every_branch_and_merge_request_route(api):
         "project_id": "string",
         "number": "integer",
     }
-    assert "branch" in document["components"]["securitySchemes"]["bearer"]["description"]
+    assert "read two projects" in document["components"]["securitySchemes"]["bearer"]["description"]
