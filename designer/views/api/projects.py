@@ -32,7 +32,6 @@ def project_json(project, role, fork_number=None):
         "branch_of": str(project.branch_of_id) if project.branch_of_id else None,
         "fork_version": fork_number,
         "merged_at": iso(project.merged_at),
-        "approvals_required": project.approvals_required,
     }
 
 
