@@ -108,6 +108,20 @@ def request_for_branch(branch_id):
     )
 
 
+def requests_for_branches(branch_ids):
+    """{branch id: its open merge request, else its latest} for the branches that have one
+    (one query)."""
+    found = {}
+    query = (
+        MergeRequest.select()
+        .where(MergeRequest.branch.in_(list(branch_ids)))
+        .order_by(MergeRequest.state != "open", MergeRequest.number.desc())
+    )
+    for request in query if branch_ids else ():
+        found.setdefault(request.branch_id, request)
+    return found
+
+
 def refuse_ended(request):
     if request.state != "open":
         raise Conflict(f"Merge request !{request.number} is {request.state}.")

@@ -363,9 +363,13 @@ def test_the_world_put_back_is_the_world_built(built_world):
     # download's export_file and export_member when it is first downloaded, a table's
     # drift_expectation when a drift check first builds it, sound_part when a file is first
     # exported.)
+    # The world has no branch (a branch's rows cannot be put back in one pass: it forks from
+    # a version of main and has members only main's trigger gives it); test_api_branches.py
+    # builds its own.
+    branched = ("branch_origin", "merge_request", "merge_approval", "merge_comment")
     empty = (
         "table_lock", "api_token", "entry_order", "export_file", "export_member",
-        "drift_expectation", "sound_part",
+        "drift_expectation", "sound_part", *branched,
     )  # fmt: skip
     assert all(values for name, values in rows if name not in empty)
     assert Project.get_by_id(made["project"].id).name == "Shop"

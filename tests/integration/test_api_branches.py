@@ -16,6 +16,7 @@ from designer.models import MergeComment
 from designer.models import MergeRequest
 from designer.models import Project
 from designer.models import SchemaVersion
+from tests.integration.conftest import Api
 from tests.integration.conftest import writes_nothing
 
 
@@ -43,10 +44,31 @@ def designed(alice, shop, people):
     return {"email": email, "total": total}
 
 
+class Documented(Api):
+    """An API client that checks each success against what openapi.json says it answers
+    (designer.api_output, extra keys refused)."""
+
+    def call(self, method, url, json=None, headers=None):
+        response = super().call(method, url, json, headers)
+        if response.status_code < 300:
+            app = self.client.application
+            endpoint, _ = app.url_map.bind("localhost").match(
+                "/api/v1" + url.split("?")[0], method=method
+            )
+            answer = getattr(app.view_functions[endpoint], "response_model", None)
+            if answer is not None:
+                status, model, many = answer
+                assert response.status_code == status, (method, url)
+                for item in response.json if many else [response.json]:
+                    model.model_validate(item, strict=True)
+        return response
+
+
 @pytest.fixture
 def as_(api, people, designed):
     """as_["bob"]: an API client with bob's token (of all his projects, reading and writing)."""
-    return {name: api(user) for name, user in people.items()}
+    clients = {name: api(user) for name, user in people.items()}
+    return {name: Documented(c.client, c.token) for name, c in clients.items()}
 
 
 def rename(user, field_id, field_name):
@@ -501,6 +523,19 @@ def test_openapi_documents_every_branch_and_merge_request_route(api):
         content = paths[path][method]["requestBody"]["content"]["application/json"]
         assert content["schema"]["$ref"] == f"#/components/schemas/{name}"
     assert set(schemas["ConflictDecision"]["required"]) == {"conflict_id", "side"}
+    answered = {
+        ("/projects/{project_id}/branches", "get"): ("200", "Branch", True),
+        ("/projects/{project_id}/branches", "post"): ("201", "Branch", False),
+        ("/branches/{branch_id}/comparison", "get"): ("200", "Comparison", False),
+        ("/projects/{project_id}/merge_requests/{number}", "get"): ("200", "Review", False),
+        ("/projects/{project_id}/merge_requests/{number}/merge", "post"): ("201", "Version", False),
+    }
+    for (path, method), (status, name, many) in answered.items():
+        schema = paths[path][method]["responses"][status]["content"]["application/json"]["schema"]
+        assert (schema["items"] if many else schema) == {"$ref": f"#/components/schemas/{name}"}
+    conflict = schemas["MergeConflict"]["properties"]
+    assert conflict["kind"]["enum"] == ["changed", "deleted", "name", "rules"]
+    assert "null while any conflict is undecided" in str(schemas["Comparison"]["properties"]["sql"])
     assert schemas["BranchCreate"]["properties"]["version"]["description"]
     number = paths["/projects/{project_id}/merge_requests/{number}"]["get"]["parameters"]
     assert {p["name"]: p["schema"]["type"] for p in number} == {

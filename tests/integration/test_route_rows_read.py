@@ -36,6 +36,9 @@ KNOWN = {
     # exports: files stored once and streamed
     "api.export": "exports", "deployments.export": "exports", "transfer.export": "exports",
     "diagram.download": "exports",
+    # branches (#28): a three-way comparison reads the fork version and both working copies
+    # whole; bench/ measures it at 3,000 tables
+    "api.compare_branch": "branches", "api.get_merge_request": "branches",
 }  # fmt: skip
 
 

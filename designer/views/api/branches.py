@@ -15,6 +15,7 @@ from flask import g
 from flask import jsonify
 
 from designer import api_input
+from designer import api_output
 from designer import branches
 from designer import merge_requests
 from designer.database import ddl
@@ -22,6 +23,7 @@ from designer.errors import Forbidden
 from designer.history.merge_report import comparison_report
 from designer.views.api import bp
 from designer.views.api.messages import accepts
+from designer.views.api.messages import answers
 from designer.views.api.projects import project_json
 
 ONE_PROJECT = (
@@ -38,11 +40,16 @@ def spanning(granted):
     return granted
 
 
-def branch_json(branch, role, fork_number):
+def branch_json(branch, role, fork_number, request):
     """A branch as a project, with its merge request (open, else the latest; null: none)."""
-    request = merge_requests.request_for_branch(branch.id)
     summary = None if request is None else {"number": request.number, "state": request.state}
     return {**project_json(branch, role, fork_number), "merge_request": summary}
+
+
+def branches_json(rows, role):
+    numbers = branches.fork_numbers(rows)
+    requests = merge_requests.requests_for_branches([b.id for b in rows])
+    return [branch_json(b, role, numbers.get(b.id), requests.get(b.id)) for b in rows]
 
 
 def comparison_json(found, compared, resolutions=None):
@@ -60,15 +67,15 @@ def comparison_json(found, compared, resolutions=None):
 
 
 @bp.get("/projects/<project_id>/branches")
+@answers(200, api_output.Branch, many=True)
 def list_branches(project_id):
     """Main's branches, open ones first, newest first (409 for a branch's id)."""
     granted = spanning(branches.main_access(g.api_user, project_id))
-    rows = branches.branches_of(granted.project.id)
-    numbers = branches.fork_numbers(rows)
-    return jsonify([project_json(b, granted.role, numbers.get(b.id)) for b in rows])
+    return jsonify(branches_json(branches.branches_of(granted.project.id), granted.role))
 
 
 @bp.post("/projects/<project_id>/branches")
+@answers(201, api_output.Branch)
 @accepts(api_input.BranchCreate)
 def fork_branch(project_id, data):
     """Fork a branch (editors): {"name", "version" (a number of main's; absent: the working
@@ -78,19 +85,19 @@ def fork_branch(project_id, data):
         g.api_user, project_id, data.get("name", ""), data.get("version"),
         data.get("description", ""),
     )  # fmt: skip
-    number = branches.fork_numbers([branch]).get(branch.id)
-    return jsonify(branch_json(branch, granted.role, number)), 201
+    return jsonify(branches_json([branch], granted.role)[0]), 201
 
 
 @bp.get("/branches/<branch_id>")
+@answers(200, api_output.Branch)
 def get_branch(branch_id):
     """One branch (404 for a main project's id), with its merge request's number and state."""
     granted = spanning(branches.branch_access(g.api_user, branch_id))
-    number = branches.fork_numbers([granted.project]).get(granted.project.id)
-    return jsonify(branch_json(granted.project, granted.role, number))
+    return jsonify(branches_json([granted.project], granted.role)[0])
 
 
 @bp.get("/branches/<branch_id>/comparison")
+@answers(200, api_output.Comparison)
 def compare_branch(branch_id):
     """The three-way comparison: base the fork version, ours main now, theirs the branch
     now. Each side's changes (path, verb, before, after, sentence), the conflicts (id, kind,

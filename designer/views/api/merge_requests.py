@@ -11,6 +11,7 @@ from flask import jsonify
 from flask import request
 
 from designer import api_input
+from designer import api_output
 from designer import branches
 from designer import merge_requests
 from designer.errors import NotFound
@@ -20,6 +21,7 @@ from designer.views.api import bp
 from designer.views.api.branches import comparison_json
 from designer.views.api.branches import spanning
 from designer.views.api.messages import accepts
+from designer.views.api.messages import answers
 from designer.views.api.messages import iso
 from designer.views.api.messages import query
 from designer.views.api.versions import version_json
@@ -95,6 +97,7 @@ def member_of(project_id, need="viewer"):
 
 
 @bp.get("/projects/<project_id>/merge_requests")
+@answers(200, api_output.MergeRequest, many=True)
 @query(state=("string", "only those open, merged or closed"))
 def list_merge_requests(project_id):
     """Main's merge requests, newest first (state= one of open, merged, closed)."""
@@ -108,6 +111,7 @@ def list_merge_requests(project_id):
 
 
 @bp.post("/projects/<project_id>/merge_requests")
+@answers(201, api_output.Review)
 @accepts(api_input.MergeRequestCreate)
 def open_merge_request(project_id, data):
     """Offer a branch of this project to it (editors): {"branch_id", "title", "description"};
@@ -127,6 +131,7 @@ def open_merge_request(project_id, data):
 
 
 @bp.get(REQUEST)
+@answers(200, api_output.Review)
 def get_merge_request(project_id, number):
     """One merge request and its review: the comparison (conflicts with the side decided,
     the migration SQL once none is undecided), approvals (each saying whether it still
@@ -137,6 +142,7 @@ def get_merge_request(project_id, number):
 
 
 @bp.post(f"{REQUEST}/decisions")
+@answers(200, api_output.Review)
 @accepts(api_input.ConflictDecision)
 def decide_conflict(project_id, number, data):
     """Decide a conflict (editors): {"conflict_id", "side": "ours" | "theirs" | null}."""
@@ -146,6 +152,7 @@ def decide_conflict(project_id, number, data):
 
 
 @bp.post(f"{REQUEST}/approval")
+@answers(200, api_output.Review)
 def approve(project_id, number):
     """Approve the request as it is now (editors other than its author: the author gets 403)."""
     member_of(project_id, "editor")
@@ -154,6 +161,7 @@ def approve(project_id, number):
 
 
 @bp.delete(f"{REQUEST}/approval")
+@answers(200, api_output.Review)
 def unapprove(project_id, number):
     """Withdraw your approval (none given: nothing changes)."""
     member_of(project_id, "editor")
@@ -162,6 +170,7 @@ def unapprove(project_id, number):
 
 
 @bp.get(f"{REQUEST}/comments")
+@answers(200, api_output.Comment, many=True)
 def list_comments(project_id, number):
     """The request's comments, oldest first."""
     member_of(project_id)
@@ -171,6 +180,7 @@ def list_comments(project_id, number):
 
 
 @bp.post(f"{REQUEST}/comments")
+@answers(201, api_output.Comment)
 @accepts(api_input.CommentCreate)
 def add_comment(project_id, number, data):
     """Comment on the request (editors): {"body"}."""
@@ -180,6 +190,7 @@ def add_comment(project_id, number, data):
 
 
 @bp.post(f"{REQUEST}/close")
+@answers(200, api_output.MergeRequest)
 def close(project_id, number):
     """Close the request without merging (its author or an owner of main)."""
     member_of(project_id, "editor")
@@ -187,6 +198,7 @@ def close(project_id, number):
 
 
 @bp.post(f"{REQUEST}/merge")
+@answers(201, api_output.Version)
 @accepts(api_input.MergeRequestMerge)
 def merge(project_id, number, data):
     """Merge the branch into main (editors): the new version of main. 409 saying every

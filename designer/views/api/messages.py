@@ -46,6 +46,17 @@ def query(**parameters):
     return decorate
 
 
+def answers(status, model, many=False):
+    """Document what the view answers when it succeeds: `status` with a `model` of
+    designer.api_output (a list of them when `many`), in the OpenAPI document."""
+
+    def decorate(view):
+        view.response_model = (status, model, many)
+        return view
+
+    return decorate
+
+
 def revision_of(data):
     """The revision a write is based on, from the body or an If-Match header."""
     raw = data.get("revision", request.headers.get("If-Match", "").strip('"'))

@@ -36,6 +36,26 @@ def request_body(model, schemas):
     return {"content": {"application/json": {"schema": reference}}}
 
 
+def responses(view, schemas):
+    """The view's documented answer (api.messages.answers), adding its schemas to `schemas`;
+    every operation may answer an error object."""
+    found = {"default": {"description": "JSON, or an error object"}}
+    answer = getattr(view, "response_model", None)
+    if answer is None:
+        return found
+    status, model, many = answer
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+    reference = {"$ref": f"#/components/schemas/{model.__name__}"}
+    content = {"type": "array", "items": reference} if many else reference
+    described = (model.__doc__ or model.__name__).strip().splitlines()[0]
+    found[str(status)] = {
+        "description": described, "content": {"application/json": {"schema": content}}
+    }  # fmt: skip
+    return found
+
+
 # A token's scope (POST /tokens: read_only, project_id) bounds every operation.
 TOKEN_SCHEME = {
     "type": "http",
@@ -69,7 +89,7 @@ def openapi():
                     ),
                     *query_parameters(view),
                 ],
-                "responses": {"default": {"description": "JSON, or an error object"}},
+                "responses": responses(view, schemas),
             }
             if model is not None:
                 operation["requestBody"] = request_body(model, schemas)
