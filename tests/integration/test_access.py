@@ -263,35 +263,43 @@ ROUTES = [
     ("api", "POST", "/projects/{p}/import/database", {"schema": "none"}, "editor", {422}),
     ("api", "GET", "/projects/{p}/branches", None, "viewer"),
     ("api", "POST", "/projects/{p}/branches", {"name": "another", "version": 1}, "editor"),
+    ("api", "GET", "/branches/{b}", None, "viewer"),
+    ("api", "GET", "/branches/{b}/comparison", None, "viewer"),
     ("api", "GET", "/projects/{p}/merge_requests", None, "viewer"),
-    # A main project's id is no branch: 404 past the role check.
-    ("api", "GET", "/branches/{p}", None, "viewer", {404}),
-    ("api", "GET", "/branches/{p}/comparison", None, "viewer", {404}),
-    # The world has no branch (test_api_branches.py has one): 422 for a branch_id that is
-    # none, 404 for a request that is not, show the role checks passed, which come first.
+    # The branch has an open request already: 409 shows the role check passed.
     (
         "api",
         "POST",
         "/projects/{p}/merge_requests",
-        {"branch_id": "{p}", "title": "T"},
+        {"branch_id": "{b}", "title": "T"},
         "editor",
-        {422},
+        {409},
     ),
-    ("api", "GET", "/projects/{p}/merge_requests/{n}", None, "viewer", {404}),
+    ("api", "GET", "/projects/{p}/merge_requests/{q}", None, "viewer"),
+    # No such conflict: 422 shows the role check passed.
     (
         "api",
         "POST",
-        "/projects/{p}/merge_requests/{n}/decisions",
+        "/projects/{p}/merge_requests/{q}/decisions",
         {"conflict_id": "changed:x", "side": "ours"},
         "editor",
-        {404},
+        {422},
     ),
-    ("api", "POST", "/projects/{p}/merge_requests/{n}/approval", None, "editor", {404}),
-    ("api", "DELETE", "/projects/{p}/merge_requests/{n}/approval", None, "editor", {404}),
-    ("api", "GET", "/projects/{p}/merge_requests/{n}/comments", None, "viewer", {404}),
-    ("api", "POST", "/projects/{p}/merge_requests/{n}/comments", {"body": "Yes."}, "editor", {404}),
-    ("api", "POST", "/projects/{p}/merge_requests/{n}/close", None, "editor", {404}),
-    ("api", "POST", "/projects/{p}/merge_requests/{n}/merge", {}, "editor", {404}),
+    # eddie wrote it: his own approval is refused (403), the owner's is given.
+    (
+        "api",
+        "POST",
+        "/projects/{p}/merge_requests/{q}/approval",
+        None,
+        "editor",
+        {*range(200, 300), 403},
+    ),
+    ("api", "DELETE", "/projects/{p}/merge_requests/{q}/approval", None, "editor"),
+    ("api", "GET", "/projects/{p}/merge_requests/{q}/comments", None, "viewer"),
+    ("api", "POST", "/projects/{p}/merge_requests/{q}/comments", {"body": "Yes."}, "editor"),
+    # Its author (eddie) or an owner.
+    ("api", "POST", "/projects/{p}/merge_requests/{q}/close", None, "editor"),
+    ("api", "POST", "/projects/{p}/merge_requests/{q}/merge", {}, "editor"),
 ]
 ID_PARAMETERS = ("<project_id>", "<table_id>", "<field_id>", "<rel_id>")
 
@@ -363,13 +371,9 @@ def test_the_world_put_back_is_the_world_built(built_world):
     # download's export_file and export_member when it is first downloaded, a table's
     # drift_expectation when a drift check first builds it, sound_part when a file is first
     # exported.)
-    # The world has no branch (a branch's rows cannot be put back in one pass: it forks from
-    # a version of main and has members only main's trigger gives it); test_api_branches.py
-    # builds its own.
-    branched = ("branch_origin", "merge_request", "merge_approval", "merge_comment")
     empty = (
         "table_lock", "api_token", "entry_order", "export_file", "export_member",
-        "drift_expectation", "sound_part", *branched,
+        "drift_expectation", "sound_part",
     )  # fmt: skip
     assert all(values for name, values in rows if name not in empty)
     assert Project.get_by_id(made["project"].id).name == "Shop"

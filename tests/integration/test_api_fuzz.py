@@ -100,8 +100,7 @@ def path_ids(world):
         "kind": ids["k"],
         "item_id": str(ids["s"]),
         "partition_id": str(ids["t"]),
-        # The world has no branch: the main project's id is none (404), as a random one is.
-        "branch_id": str(ids["p"]),
+        "branch_id": str(ids["b"]),
     }
 
 
