@@ -104,12 +104,12 @@ def tx(app_database_url):
 
 def test_a_stranger_cannot_fork_anothers_project(world, tx, admin_count):
     cursor = tx(world["alice"])
-    # The version of Other is one alice cannot see: the branch's own check refuses it first.
+    # The fork policy refuses the row as it is inserted (the version is checked at commit).
     refused(
         cursor, FORK, fork_row(world["alice"], world["other"], world["other_version"]),
         errors.InsufficientPrivilege, errors.CheckViolation,
     )  # fmt: skip
-    # With a version of her own, the branch's check refuses the pairing.
+    # So it does with a version of her own, which would not pair with Other anyway.
     refused(
         cursor, FORK, fork_row(world["alice"], world["other"], world["shop_version"]),
         errors.InsufficientPrivilege, errors.CheckViolation,
