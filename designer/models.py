@@ -183,6 +183,7 @@ class Project(BaseModel):
     )
 
     class Meta:
+        indexes = ((("id", "branch_of"), True),)
         constraints = [
             SQL(
                 "CONSTRAINT project_branch_forked"
@@ -794,6 +795,12 @@ class BranchOrigin(BaseModel):
         table_name = "branch_origin"
         primary_key = CompositeKey("branch", "local_id")
         indexes = ((("branch", "origin_id"), True),)
+        constraints = [
+            SQL(
+                "CONSTRAINT branch_origin_of_main FOREIGN KEY (branch_id, project_id)"
+                " REFERENCES project (id, branch_of_id) ON DELETE CASCADE"
+            )
+        ]
 
 
 MERGE_STATES = ("open", "merged", "closed")
@@ -826,7 +833,7 @@ class MergeRequest(BaseModel):
 
     class Meta:
         table_name = "merge_request"
-        indexes = ((("project", "number"), True),)
+        indexes = ((("project", "number"), True), (("id", "project"), True))
         constraints = [
             SQL(
                 "CONSTRAINT merge_request_merged"
@@ -864,6 +871,12 @@ class MergeApproval(BaseModel):
     class Meta:
         table_name = "merge_approval"
         primary_key = CompositeKey("merge_request", "user")
+        constraints = [
+            SQL(
+                "CONSTRAINT merge_approval_of_project FOREIGN KEY (merge_request_id, project_id)"
+                " REFERENCES merge_request (id, project_id) ON DELETE CASCADE"
+            )
+        ]
 
 
 class MergeComment(BaseModel):
@@ -880,6 +893,12 @@ class MergeComment(BaseModel):
     class Meta:
         table_name = "merge_comment"
         indexes = ((("merge_request", "created_at"), False),)
+        constraints = [
+            SQL(
+                "CONSTRAINT merge_comment_of_project FOREIGN KEY (merge_request_id, project_id)"
+                " REFERENCES merge_request (id, project_id) ON DELETE CASCADE"
+            )
+        ]
 
 
 MODELS = (

@@ -16,7 +16,10 @@ counter row: a merge holds that row, so an edit committing during a merge waits 
 is then refused, and an edit that committed first is in the merge whole.
 
 Merge requests, their approvals and comments belong to main (`project_id`): its members
-read them, its editors write them. `approvals_required` is main's setting (default 1).
+read them, its editors write them. Composite foreign keys tie each approval's and comment's
+project to its request's, and each origin's project to its branch's main, so a row filed
+under one's own project cannot point at another project's request or branch.
+`approvals_required` is main's setting (default 1).
 """
 
 # The version a branch forked from has no foreign key: a version goes only with its project,
@@ -35,6 +38,8 @@ COLUMNS = [
     "CREATE INDEX project_branch_of_id ON project (branch_of_id)",
     "CREATE UNIQUE INDEX project_branch_name ON project (branch_of_id, lower(name))"
     " WHERE branch_of_id IS NOT NULL",
+    # What the review rows' keys point at: a branch with its main, a request with its project.
+    "CREATE UNIQUE INDEX project_id_branch_of_id ON project (id, branch_of_id)",
 ]
 
 # Forking needs editing rights on main; a branch's main is never a branch itself. The check
@@ -149,7 +154,9 @@ ORIGIN = [
         branch_id uuid NOT NULL REFERENCES project (id) ON DELETE CASCADE,
         local_id uuid NOT NULL,
         origin_id uuid NOT NULL,
-        PRIMARY KEY (branch_id, local_id)
+        PRIMARY KEY (branch_id, local_id),
+        CONSTRAINT branch_origin_of_main FOREIGN KEY (branch_id, project_id)
+            REFERENCES project (id, branch_of_id) ON DELETE CASCADE
     )""",
     "CREATE INDEX branch_origin_project_id ON branch_origin (project_id)",
     "CREATE UNIQUE INDEX branch_origin_branch_id_origin_id ON branch_origin (branch_id, origin_id)",
@@ -229,6 +236,7 @@ REQUESTS = [
     "CREATE INDEX merge_request_merged_by_id ON merge_request (merged_by_id)",
     "CREATE INDEX merge_request_merged_version_id ON merge_request (merged_version_id)",
     "CREATE UNIQUE INDEX merge_request_project_id_number ON merge_request (project_id, number)",
+    "CREATE UNIQUE INDEX merge_request_id_project_id ON merge_request (id, project_id)",
     # One open request per branch.
     "CREATE UNIQUE INDEX merge_request_open_branch ON merge_request (branch_id)"
     " WHERE state = 'open'",
@@ -240,7 +248,9 @@ REQUESTS = [
         approved_at timestamptz NOT NULL DEFAULT now(),
         branch_hash varchar(64) NOT NULL CHECK (branch_hash ~ '^[0-9a-f]{64}$'),
         conflicts jsonb NOT NULL DEFAULT '[]'::jsonb CHECK (jsonb_typeof(conflicts) = 'array'),
-        PRIMARY KEY (merge_request_id, user_id)
+        PRIMARY KEY (merge_request_id, user_id),
+        CONSTRAINT merge_approval_of_project FOREIGN KEY (merge_request_id, project_id)
+            REFERENCES merge_request (id, project_id) ON DELETE CASCADE
     )""",
     "CREATE INDEX merge_approval_user_id ON merge_approval (user_id)",
     "CREATE INDEX merge_approval_project_id ON merge_approval (project_id)",
@@ -251,7 +261,9 @@ REQUESTS = [
         project_id uuid NOT NULL REFERENCES project (id) ON DELETE CASCADE,
         author_id uuid REFERENCES app_user (id) ON DELETE SET NULL,
         body text NOT NULL CHECK (btrim(body) <> '' AND length(body) <= 5000),
-        created_at timestamptz NOT NULL DEFAULT now()
+        created_at timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT merge_comment_of_project FOREIGN KEY (merge_request_id, project_id)
+            REFERENCES merge_request (id, project_id) ON DELETE CASCADE
     )""",
     "CREATE INDEX merge_comment_project_id ON merge_comment (project_id)",
     "CREATE INDEX merge_comment_author_id ON merge_comment (author_id)",

@@ -274,12 +274,8 @@ def test_a_stranger_changes_none_of_anothers_review_rows(world, tx, admin_count)
 
 
 # Filed under a project the attacker edits (row-level security lets that in), pointing at
-# another project's request or branch. Nothing in 0052 ties a row's project to its request's
-# or its branch's main: that needs a constraint of the database (a migration), noted to the
-# lead. Strict: once refused, these pass, and the marks must go.
-UNTIED = pytest.mark.xfail(
-    strict=True, reason="0052 does not tie a review row's project_id to its request's"
-)
+# another project's request or branch: 0052's composite foreign keys tie a row's project to
+# its request's, and an origin's to its branch's main.
 FORGED = {
     "merge_approval": (
         "INSERT INTO merge_approval (merge_request_id, user_id, project_id, branch_hash)"
@@ -296,7 +292,6 @@ FORGED = {
 }
 
 
-@UNTIED
 @pytest.mark.parametrize("table", sorted(FORGED))
 def test_a_review_row_cannot_be_forged_for_another_projects_request(world, tx, admin_count, table):
     """An approval (or comment, or origin) under alice's own project, naming bob's request or
