@@ -25,19 +25,19 @@ from peewee import fn
 from designer import rls
 from designer.activity import recording
 from designer.db import database
-from designer.design.page_stamps import project_stamp
+from designer.design.snapshot_rules import is_uuid
 from designer.errors import Conflict
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
 from designer.history import merge as merging
-from designer.history import snapshot as snapshots
 from designer.history import versions
+from designer.history.merge_paths import named_ids
+from designer.history.parts import ENTRY_MAPS
 from designer.history.restore import apply_snapshot
 from designer.interchange.import_json import ids_of
 from designer.interchange.import_json import with_ids
 from designer.interchange.import_plan import OrderedIds
 from designer.interchange.imports import insert_design
-from designer.kept import KeptAnswers
 from designer.models import BranchOrigin
 from designer.models import Project
 from designer.models import SchemaVersion
@@ -58,6 +58,8 @@ class Sides(NamedTuple):
     theirs: dict
     # The branch's working copy in its own ids, and its hash: what an approval saw.
     theirs_hash: str
+    # Main's working copy's hash: with theirs_hash, what a comparison's result comes from.
+    ours_hash: str
 
 
 def clean_name(name):
@@ -192,47 +194,76 @@ def remember_origins(main_id, branch_id, given):
         BranchOrigin.insert_many(rows[start : start + 5000]).execute()
 
 
-def origins(branch_id):
-    """{branch's id: main's id} for every row the fork copied."""
+def origins(branch_id, local_ids=None):
+    """{branch's id: main's id} for every row the fork copied (of `local_ids` only, when
+    given)."""
     query = BranchOrigin.select(
         BranchOrigin.local_id.cast("text"), BranchOrigin.origin_id.cast("text")
     ).where(BranchOrigin.branch == branch_id)
+    if local_ids is not None:
+        wanted = sorted(i for i in local_ids if is_uuid(i))
+        if not wanted:
+            return {}
+        query = query.where(BranchOrigin.local_id.in_(wanted))
     return dict(query.tuples())
 
 
-# A branch's working copy in main's ids, by the branch's change stamp (a stamp names its
-# content, so a kept answer is never stale).
-translated = KeptAnswers(limit=8)
+def working_over(project_id, since, base, translate=None):
+    """(the project's working copy, its hash), read as what changed since its version
+    `since`, whose snapshot is `base`: the base with the entries that changed put in and the
+    ones removed taken out, as a save finds them from the parts triggers keep. What did not
+    change is the base's own entries: 3,000 tables are neither read nor copied for a
+    one-table change, so nothing is kept between calls. `translate(old, new)` gives the ids
+    to put the read entries in, when `base` has other ids than the project (a branch's)."""
+    tree, old, new, _, _ = versions.from_working_parts(project_id, since)
+    mapping = translate(old, new) if translate is not None else None
+    if mapping is not None:
+        new = with_ids({**new, **{key: new.get(key, {}) for key in ENTRY_MAPS}}, mapping)
+    design = {key: value for key, value in new.items() if key not in ENTRY_MAPS}
+    for key in ENTRY_MAPS:
+        entries = dict(base[key])
+        for gone in old.get(key, {}):
+            entries.pop(mapping.get(gone, gone) if mapping else gone, None)
+        entries.update(new.get(key, {}))
+        design[key] = entries
+    return design, tree.hash
 
 
-def theirs_of(branch, stamp=None, fresh=False):
-    """(the branch's working copy in main's ids, its own hash)."""
-    if fresh:
-        own = snapshots.build(branch.id)
-        return with_ids(own, origins(branch.id)), snapshots.snapshot_hash(own)
-    stamp = stamp or project_stamp(branch.id)
+def theirs_of(branch, base):
+    """(the branch's working copy in main's ids, its own hash), from what the branch changed
+    since its first version (the fork's copy of `base`, the fork version's snapshot)."""
+    start = (
+        SchemaVersion.select(*versions.LISTED)
+        .where(SchemaVersion.project == branch.id, SchemaVersion.version_number == 1)
+        .get()
+    )
 
-    def load():
-        own = versions.working_copy(branch.id, stamp)
-        return with_ids(own, origins(branch.id)), snapshots.snapshot_hash(own)
+    def translate(old, new):
+        named = {i for key in ENTRY_MAPS for i in old.get(key, {})}
+        named |= named_ids({key: value for key, value in new.items() if key != "format"})
+        return origins(branch.id, named)
 
-    return translated.get((str(branch.id), stamp), load)
+    return working_over(branch.id, start, base, translate)
 
 
 def fork_snapshot(branch):
-    version = SchemaVersion.get_by_id(branch.fork_version_id)
+    version = (
+        SchemaVersion.select(*versions.LISTED)
+        .where(SchemaVersion.id == branch.fork_version_id)
+        .get()
+    )
     return version, versions.snapshot_of(version)
 
 
-def sides(user, branch_id, fresh=False):
-    """The Sides of a branch the user may read. `fresh` builds both working copies anew
-    (inside a merge's transaction, after its locks), rather than from kept answers."""
+def sides(user, branch_id):
+    """The Sides of a branch the user may read, as the database holds them now (inside a
+    merge's transaction, after its locks, as they are merged)."""
     branch = branch_access(user, branch_id).project
     main = Project.get_by_id(branch.branch_of_id)
     fork_version, base = fork_snapshot(branch)
-    ours = snapshots.build(main.id) if fresh else versions.working_copy(main.id)
-    theirs, theirs_hash = theirs_of(branch, fresh=fresh)
-    return Sides(branch, main, fork_version, base, ours, theirs, theirs_hash)
+    ours, ours_hash = working_over(main.id, fork_version, base)
+    theirs, theirs_hash = theirs_of(branch, base)
+    return Sides(branch, main, fork_version, base, ours, theirs, theirs_hash, ours_hash)
 
 
 def comparison(user, branch_id, resolutions=None):
@@ -251,7 +282,9 @@ def migration_sql(found, compared, resolutions=None):
     if any(conflict.id not in (resolutions or {}) for conflict in compared.conflicts):
         return None
     changes = diff(found.ours, compared.result)
-    key = f"merge:{found.branch.id}:{snapshots.snapshot_hash(compared.result)}"
+    # Without conflicts the result follows from the fork version (the branch's) and both
+    # sides: their hashes name it (its own hash would encode 3,000 tables again).
+    key = f"merge:{found.branch.id}:{found.ours_hash}:{found.theirs_hash}"
     return migration_between(found.main.target_schema, found.ours, compared.result, changes, key)
 
 
@@ -274,6 +307,28 @@ def hold_branch(user, branch):
     database.execute_sql("SET CONSTRAINTS activity_entry_project_changed DEFERRED")
 
 
+def with_main_ids(result, ours, base):
+    """The merged design with main_ids given. Only an entry some change landed in can name
+    an object only the branch has: the entries the result shares with the base or with
+    main (the same objects) are left as they are, not copied."""
+    fresh = main_ids(result, ours, base)
+    if not fresh:
+        return result
+    landed = {
+        key: {
+            i: entry
+            for i, entry in result[key].items()
+            if entry is not base[key].get(i) and entry is not ours[key].get(i)
+        }
+        for key in ENTRY_MAPS
+    }
+    moved = with_ids({**result, **landed}, fresh)
+    for key in ENTRY_MAPS:
+        kept = {i: entry for i, entry in result[key].items() if i not in landed[key]}
+        moved[key] = {**kept, **moved[key]}
+    return moved
+
+
 def merge(user, branch_id, resolutions=None, message="", check=None, after=None):
     """Merge the branch into main; the version saved on main. `check(sides, comparison)`
     runs once both are locked, on the comparison as it is then (a merge request's approvals
@@ -287,19 +342,19 @@ def merge(user, branch_id, resolutions=None, message="", check=None, after=None)
         # waited for and merged whole, and any later one is refused (0052).
         serialize_changes(branch.branch_of_id)
         hold_branch(user, branch)
-        found = sides(user, branch.id, fresh=True)
+        found = sides(user, branch.id)
         refuse_merged(found.branch)
         compared = merging.compare(found.base, found.ours, found.theirs, dict(resolutions or {}))
         if check is not None:
             check(found, compared)
-        result = merging.merged(found.base, found.ours, found.theirs, resolutions)
-        target = with_ids(result, main_ids(result, found.ours, found.base))
+        result = merging.settled(compared, resolutions)
+        target = with_main_ids(result, found.ours, found.base)
         head = versions.latest(branch.id)
         if versions.changes_since(branch.id, head):
             head = versions.save_version(
                 user, branch.id, "Saved before merging into main", automatic=True
             )
-        changes = apply_snapshot(user, found.main.id, target, confirm=True)
+        changes = apply_snapshot(user, found.main.id, target, confirm=True, current=found.ours)
         if not changes:
             raise Conflict("The branch changes nothing that main does not already have.")
         version = versions.save_version(

@@ -120,7 +120,13 @@ def compare(base, ours, theirs, resolutions):
             break
         conflicts += found
     if all(conflict.id in resolutions for conflict in conflicts):
-        conflicts += rules_conflicts(result, touched)
+        linked = {
+            path[1]
+            for side in SIDES
+            for path in changed[side]
+            if path[0] == "relationships" and (side, path) not in dropped
+        }
+        conflicts += rules_conflicts(result, touched, linked)
     return Comparison(
         base, ours, theirs, *(list(changed[side].values()) for side in SIDES), conflicts, result
     )
@@ -262,12 +268,13 @@ def claims_of(changes, dropped, where, attr, ids):
     ]
 
 
-def rules_conflicts(result, touched):
+def rules_conflicts(result, touched, linked):
     """[the "rules" conflict] when the merged design breaks a rule, else []. Only the
-    `touched` tables are checked one by one (the others are as the base has them), the
-    design as a whole (names, relationships, cycles) always."""
+    `touched` tables are checked one by one (the others are as the base has them), and the
+    relationships `linked` (a change landed in them) or with an end in a touched table;
+    the design as a whole (names, cycles) always."""
     try:
-        check_snapshot(result, "merge", table_ids=touched, lead=RULES_LEAD)
+        check_snapshot(result, "merge", table_ids=touched, lead=RULES_LEAD, relationship_ids=linked)
     except ValidationFailed as refused:
         return [MergeConflict(RULES, RULES, (), problem=refused.message)]
     return []
@@ -285,6 +292,11 @@ def merged(base, ours, theirs, resolutions=None):
     The merged design shares the entries no change landed in with `base`: read-only, like
     every snapshot (copy it to edit it)."""
     resolutions = dict(resolutions or {})
+    refuse_bad_resolutions(resolutions)
+    return settled(compare(base, ours, theirs, resolutions), resolutions)
+
+
+def refuse_bad_resolutions(resolutions):
     for conflict_id, side in resolutions.items():
         if side not in SIDES:
             raise ValidationFailed(f"Pick ours or theirs for {conflict_id}, not {side!r}.")
@@ -292,7 +304,13 @@ def merged(base, ours, theirs, resolutions=None):
         raise ValidationFailed(
             "A design that breaks a rule is mended by editing it: no side can be picked."
         )
-    comparison = compare(base, ours, theirs, resolutions)
+
+
+def settled(comparison, resolutions):
+    """merged's answer from the Comparison compare(base, ours, theirs, resolutions) gave
+    (a caller holding it need not compare again): the result, or the same refusals."""
+    resolutions = dict(resolutions or {})
+    refuse_bad_resolutions(resolutions)
     unknown = sorted(resolutions.keys() - {conflict.id for conflict in comparison.conflicts})
     if unknown:
         raise ValidationFailed(f"No such conflict to resolve: {', '.join(unknown)}.")

@@ -58,17 +58,19 @@ def park(project_id, kept_tables):
     ).where(DataField.data_table.in_(kept_tables)).execute()
 
 
-def remove_missing(project_id, current, target):
+def remove_missing(project_id, current, target, table_ids):
+    """Delete the relationships, tables and fields `target` does not have. Fields go only
+    from the `table_ids` that stay (a dropped field is a change of its table), all in one
+    statement: one per table made a merge at 3,000 tables spend seconds on deletes."""
     gone_rels = set(current["relationships"]) - set(target["relationships"])
     TableRelationship.delete().where(TableRelationship.id.in_(list(gone_rels))).execute()
     gone_tables = set(current["tables"]) - set(target["tables"])
     DataTable.delete().where(DataTable.id.in_(list(gone_tables))).execute()
-    for table_id, table in target["tables"].items():
-        if table_id in current["tables"]:
-            kept = list(table["fields"])
-            DataField.delete().where(
-                DataField.data_table == table_id, DataField.id.not_in(kept)
-            ).execute()
+    staying = [t for t in table_ids if t in current["tables"] and t in target["tables"]]
+    if not staying:
+        return
+    kept = [field_id for t in staying for field_id in target["tables"][t]["fields"]]
+    DataField.delete().where(DataField.data_table.in_(staying), DataField.id.not_in(kept)).execute()
 
 
 def upsert(model, rows, columns):
@@ -177,13 +179,14 @@ def retypes(change):
     return any(before.get(k) != after.get(k) for k in TYPE_SETTINGS)
 
 
-def apply_snapshot(user, project_id, target, confirm=False):
+def apply_snapshot(user, project_id, target, confirm=False, current=None):
     """Rewrite the project's tables, fields and relationships to match `target`'s design.
 
     Runs in the caller's transaction; returns the changes it applied. Other
-    people's locks refuse it; dropping or retyping needs `confirm`.
+    people's locks refuse it; dropping or retyping needs `confirm`. `current` is the
+    project's design when the caller built it in this transaction already (a merge).
     """
-    current = build(project_id)
+    current = build(project_id) if current is None else current
     target = with_current_statuses(current, target)
     changes = diff(current, target)
     if not changes:
@@ -191,7 +194,10 @@ def apply_snapshot(user, project_id, target, confirm=False):
     refuse_dropping_deployed(current, target)
     table_ids, rel_ids = touched(changes, current, target)
     # A version saved before a rule existed may break it: it is refused, never stored.
-    check_snapshot(target, "version", table_ids=table_ids, regex_problem=regex_problem)
+    check_snapshot(
+        target, "version", table_ids=table_ids, regex_problem=regex_problem,
+        relationship_ids=rel_ids,
+    )  # fmt: skip
     refuse_locked(user, table_ids, current)
     risky = breaking(changes)
     if risky and not confirm:
@@ -200,7 +206,7 @@ def apply_snapshot(user, project_id, target, confirm=False):
             "confirm to go on.",
             confirm=True,
         )
-    remove_missing(project_id, current, target)
+    remove_missing(project_id, current, target, table_ids)
     park(project_id, [t for t in table_ids if t in current["tables"] and t in target["tables"]])
     write_target(user, project_id, target, table_ids, rel_ids)
     for table in DataTable.select().where(DataTable.id.in_(list(table_ids))):

@@ -1,19 +1,25 @@
 """Branches (#28): fork, three-way comparison by id, merge into main, and what a merged branch
 refuses, judged by what PostgreSQL holds afterwards."""
 
+import logging
+
 import pytest
 
 from designer import branches
 from designer import projects
 from designer.database import deploy
+from designer.db import counting_queries
 from designer.db import database
 from designer.design import fields
+from designer.design import relationships
 from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import Forbidden
 from designer.errors import NotFound
 from designer.errors import ValidationFailed
 from designer.history import versions
+from designer.history.snapshot import build
+from designer.interchange.import_json import with_ids
 from designer.models import BranchOrigin
 from designer.models import DataField
 from designer.models import DataTable
@@ -225,3 +231,73 @@ def test_renaming_a_branch_to_a_sibling_name_is_said_next_to_the_name(alice, sho
     with pytest.raises(ValidationFailed) as refused:
         projects.update_project(alice, second.id, second.revision, name="FIRST")
     assert "name" in refused.value.fields
+
+
+def test_each_side_read_from_its_changes_is_its_whole_working_copy(alice, shop, designed, bob):
+    """sides() reads main and the branch as what changed since the fork (the rest is the
+    base's): the same designs as building each whole (the branch's in main's ids), after
+    renames, a type change, a dropped column and table, an added table and relationship."""
+    invoices = tables.create_table(alice, shop.id, "Invoices")
+    branch = branches.fork(bob, shop.id, "both ways")
+    orders_here = DataTable.get_by_id(local_of(branch, designed["orders"].id))
+    tables.update_table(bob, orders_here.id, orders_here.revision, table_name="purchases")
+    total_here = DataField.get_by_id(local_of(branch, designed["total"].id))
+    fields.update_field(bob, total_here.id, total_here.revision, {"data_type": "text"},
+                        partial=True)  # fmt: skip
+    email_here = local_of(branch, designed["email"].id)
+    fields.delete_field(bob, email_here)
+    tables.delete_table(bob, local_of(branch, invoices.id))
+    notes = tables.create_table(bob, branch.id, "Notes")
+    relationships.create_relationship(bob, branch.id, {
+        "source_table_id": str(orders_here.id), "target_table_id": str(notes.id)})  # fmt: skip
+    email = DataField.get_by_id(designed["email"].id)
+    fields.update_field(alice, email.id, email.revision, {"field_name": "mail"}, partial=True)
+    tables.create_table(alice, shop.id, "Refunds")
+    found = branches.sides(alice, branch.id)
+    assert found.ours == build(shop.id)
+    assert found.theirs == with_ids(build(branch.id), branches.origins(branch.id))
+    assert found.theirs_hash == versions.save_version(bob, branch.id, "now").schema_hash
+    assert (
+        str(designed["email"].id)
+        not in found.theirs["tables"][str(designed["customers"].id)]["fields"]
+    )
+    assert (
+        str(invoices.id) in found.base["tables"] and str(invoices.id) not in found.theirs["tables"]
+    )
+
+
+class Statements(logging.Handler):
+    """The SQL peewee sends (it logs each statement at DEBUG while queries are counted)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.sql = []
+
+    def emit(self, record):
+        if isinstance(record.msg, tuple):
+            self.sql.append(record.msg[0])
+
+
+def test_a_merge_deletes_the_columns_of_the_tables_it_changes_in_one_statement(
+    alice, shop, designed, bob
+):
+    """Not a statement per table of main (at 3,000 tables that took seconds)."""
+    for n in range(6):
+        table = tables.create_table(alice, shop.id, f"Spare {n}")
+        fields.create_field(alice, table.id, {"name": "Kept"})
+    branch = branches.fork(bob, shop.id, "drop one")
+    fields.delete_field(bob, local_of(branch, designed["email"].id))
+    fields.delete_field(bob, local_of(branch, designed["total"].id))
+    seen = Statements()
+    logger = logging.getLogger("peewee")
+    with counting_queries():
+        logger.addHandler(seen)
+        try:
+            branches.merge(bob, branch.id)
+        finally:
+            logger.removeHandler(seen)
+    deletes = [sql for sql in seen.sql if sql.startswith('DELETE FROM "data_field"')]
+    assert len(deletes) == 1, deletes
+    names = column_names(shop.id)
+    assert ("customers", "email") not in names and ("orders", "total") not in names
+    assert [name for _, name in names].count("kept") == 6

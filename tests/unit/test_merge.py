@@ -321,3 +321,29 @@ def test_a_table_left_out_by_a_picked_side_takes_what_names_it_along():
 
 def ids_stored(tbl):
     return {(f := stored(entry))["id"]: f for entry in tbl["fields"].values()}
+
+
+def test_a_relationship_both_sides_changed_apart_is_checked_though_neither_table_changed():
+    """Ours lets the foreign key be set to null on delete, theirs points the relationship at
+    another, required, column: each side is sound, the merge is not, and no table changed."""
+    customers = table("customers", field("email"))
+    customer_id = field("customer_id", "number", number_type="bigint")
+    buyer_id = field("buyer_id", "number", True, number_type="bigint")
+    orders = table("orders", customer_id, buyer_id)
+    base = with_uuids(snapshot([customers, orders], [link(customers, orders, customer_id)]))
+    check_snapshot(base)
+    rel_id = next(iter(base["relationships"]))
+
+    def set_null(design):
+        design["relationships"][rel_id]["cascade_config"] = {
+            "on_delete": "set_null", "on_update": "no_action"}  # fmt: skip
+
+    def point_at_buyer(design):
+        design["relationships"][rel_id]["target_field_id"] = fid(design, "orders", "buyer_id")
+
+    ours, theirs = edited(base, set_null), edited(base, point_at_buyer)
+    check_snapshot(ours)
+    check_snapshot(theirs)
+    compared = three_way(base, ours, theirs)
+    assert [c.kind for c in compared.conflicts] == ["rules"]
+    assert "set_null" in compared.conflicts[0].problem
