@@ -19,6 +19,7 @@ import secrets
 import uuid
 from typing import NamedTuple
 
+from peewee import JOIN
 from peewee import IntegrityError
 from peewee import fn
 
@@ -39,8 +40,11 @@ from designer.interchange.import_json import with_ids
 from designer.interchange.import_plan import OrderedIds
 from designer.interchange.imports import insert_design
 from designer.models import BranchOrigin
+from designer.models import DataTable
+from designer.models import MergeRequest
 from designer.models import Project
 from designer.models import SchemaVersion
+from designer.models import UserName
 from designer.projects import access
 from designer.projects import serialize_changes
 
@@ -115,6 +119,86 @@ def fork_numbers(projects):
         SchemaVersion.id.in_(list(forks))
     )
     return {forks[row.id]: row.version_number for row in rows}
+
+
+class Listed(NamedTuple):
+    """A branch as main's Branches tab lists it."""
+
+    branch: Project
+    fork_number: int
+    author: str
+    request: MergeRequest | None
+
+
+def listed(project_id):
+    """Main's branches with the version each forked from, who forked it, and its merge
+    request (the open one, else the latest)."""
+    rows = (
+        Project.select(Project, SchemaVersion.version_number, UserName.username)
+        .join(SchemaVersion, on=(SchemaVersion.id == Project.fork_version_id))
+        .join_from(Project, UserName, JOIN.LEFT_OUTER, on=(UserName.id == Project.owner))
+        .where(Project.branch_of == project_id)
+        .order_by(Project.merged_at.is_null(False), Project.created_at.desc())
+        .objects()
+    )
+    requests = {}
+    for request in (
+        MergeRequest.select()
+        .where(MergeRequest.project == project_id)
+        .order_by(MergeRequest.state != "open", MergeRequest.number.desc())
+    ):
+        requests.setdefault(request.branch_id, request)
+    return [
+        Listed(row, row.version_number, row.username or "someone", requests.get(row.id))
+        for row in rows
+    ]
+
+
+class Switcher(NamedTuple):
+    """What a project page's branch switcher offers: main and its open branches."""
+
+    main: Project
+    branches: list
+
+
+def switcher(project):
+    """Main and its open branches, for a page of `project` (main or one of its branches)."""
+    main = main_of(project)
+    open_ones = (
+        Project.select(Project.id, Project.name, Project.branch_of, Project.merged_at)
+        .where(Project.branch_of == main.id, Project.merged_at.is_null())
+        .order_by(fn.lower(Project.name))
+    )
+    return Switcher(main, list(open_ones))
+
+
+def counterpart_table(table_id, from_project, to_project):
+    """The id of the table on `to_project` that table `table_id` of `from_project` is (by
+    the fork's mapping, through main between two branches), or None."""
+    try:
+        origin = str(uuid.UUID(str(table_id)))
+    except ValueError:
+        return None
+    if from_project.is_branch:
+        origin = (
+            BranchOrigin.select(BranchOrigin.origin_id)
+            .where(BranchOrigin.branch == from_project.id, BranchOrigin.local_id == origin)
+            .scalar()
+        )
+    if origin is None:
+        return None
+    if not to_project.is_branch:
+        wanted = origin
+    else:
+        wanted = (
+            BranchOrigin.select(BranchOrigin.local_id)
+            .where(BranchOrigin.branch == to_project.id, BranchOrigin.origin_id == origin)
+            .scalar()
+        )
+    found = DataTable.select(DataTable.id).where(
+        DataTable.id == wanted, DataTable.project == to_project.id
+    )
+    return found.scalar() if wanted is not None else None
 
 
 def main_of(project):
@@ -347,6 +431,10 @@ def merge(user, branch_id, resolutions=None, message="", check=None, after=None)
         compared = merging.compare(found.base, found.ours, found.theirs, dict(resolutions or {}))
         if check is not None:
             check(found, compared)
+        # A conflict decided earlier may be gone since (either side edited it away): its
+        # decision has nothing left to decide.
+        current = {conflict.id for conflict in compared.conflicts}
+        resolutions = {key: side for key, side in (resolutions or {}).items() if key in current}
         result = merging.settled(compared, resolutions)
         target = with_main_ids(result, found.ours, found.base)
         head = versions.latest(branch.id)

@@ -16,6 +16,7 @@ from peewee import fn
 from designer import branches
 from designer.activity import recording
 from designer.db import database
+from designer.design.page_stamps import project_stamp
 from designer.errors import Conflict
 from designer.errors import Forbidden
 from designer.errors import NotFound
@@ -122,6 +123,12 @@ def requests_for_branches(branch_ids):
     return found
 
 
+def live_stamp(request):
+    """What a request's page shows moves this: main's change stamp (the request's steps are
+    in main's activity) and the branch's."""
+    return f"{project_stamp(request.project_id)}/{project_stamp(request.branch_id)}"
+
+
 def refuse_ended(request):
     if request.state != "open":
         raise Conflict(f"Merge request !{request.number} is {request.state}.")
@@ -185,6 +192,21 @@ class Review:
     @property
     def mergeable(self):
         return self.request.state == "open" and self.approved and not self.undecided
+
+    @property
+    def blocked(self):
+        """Why the request cannot merge yet, in a sentence (None when it can)."""
+        if self.request.state != "open":
+            return f"Merge request !{self.request.number} is {self.request.state}."
+        reasons = []
+        if self.undecided:
+            count = len(self.undecided)
+            reasons.append(f"{count} conflict{'s' if count != 1 else ''} to resolve")
+        if not self.approved:
+            needed = f"{self.required} approval{'s' if self.required != 1 else ''}"
+            so_far = len(self.standing)
+            reasons.append(f"{needed} by editors other than its author ({so_far} so far)")
+        return f"It needs {' and '.join(reasons)}." if reasons else None
 
 
 def standing(approval, theirs_hash, conflict_ids):

@@ -45,6 +45,9 @@ class Access:
         self.role = role
 
     def can(self, need):
+        # A merged branch's design no longer changes (grant refuses it): nobody edits it.
+        if need == "editor" and self.project.merged_at is not None:
+            return False
         return ROLE_RANK[self.role] >= ROLE_RANK[need]
 
 

@@ -211,12 +211,14 @@ def register_blueprints(app):
     from designer.views import api
     from designer.views import assets
     from designer.views import auth
+    from designer.views import branches
     from designer.views import deployments
     from designer.views import diagram
     from designer.views import enums
     from designer.views import fields
     from designer.views import locks
     from designer.views import members
+    from designer.views import merge_requests
     from designer.views import partitions
     from designer.views import projects
     from designer.views import relationships
@@ -243,6 +245,8 @@ def register_blueprints(app):
         versions,
         deployments,
         transfer,
+        branches,
+        merge_requests,
     )
     for module in modules:
         app.register_blueprint(module.bp)

@@ -54,6 +54,12 @@
     }
   });
 
+  // The branch switcher switches as soon as another branch is chosen (like a tab).
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest && event.target.closest("select[data-switch]");
+    if (select) select.form.submit();
+  });
+
   document.addEventListener("htmx:sendError", function () {
     flash(escapeText("Could not reach the server. Your input is kept; try again."));
   });

@@ -300,6 +300,22 @@ ROUTES = [
     # Its author (eddie) or an owner.
     ("api", "POST", "/projects/{p}/merge_requests/{q}/close", None, "editor"),
     ("api", "POST", "/projects/{p}/merge_requests/{q}/merge", {}, "editor"),
+    # The branch and merge request pages (#28).
+    ("html", "GET", "/projects/{p}/branches", None, "viewer"),
+    ("html", "POST", "/projects/{p}/branches", {"name": "another"}, "editor"),
+    ("html", "GET", "/projects/{p}/switch?to={b}&page=projects.show", None, "viewer", {302}),
+    ("html", "GET", "/branches/{b}/compare", None, "viewer"),
+    # The branch already has an open request: 409 shows the role check passed.
+    ("html", "POST", "/branches/{b}/merge-requests", {"title": "Again"}, "editor", {409}),
+    ("html", "GET", "/projects/{p}/merge-requests/{q}", None, "viewer"),
+    ("html", "GET", "/projects/{p}/merge-requests/{q}/live?v=x", None, "viewer"),
+    ("html", "POST", "/projects/{p}/merge-requests/{q}/conflicts", {"conflict": "x"}, "editor"),
+    # eddie, the editor here, wrote the request, and its author may not approve it.
+    ("html", "POST", "/projects/{p}/merge-requests/{q}/approval", None, "owner"),
+    ("html", "DELETE", "/projects/{p}/merge-requests/{q}/approval", None, "editor"),
+    ("html", "POST", "/projects/{p}/merge-requests/{q}/comments", {"body": "Fine"}, "editor"),
+    ("html", "POST", "/projects/{p}/merge-requests/{q}/merge", None, "editor"),
+    ("html", "POST", "/projects/{p}/merge-requests/{q}/close", None, "editor"),
 ]
 ID_PARAMETERS = ("<project_id>", "<table_id>", "<field_id>", "<rel_id>")
 
