@@ -146,3 +146,27 @@ class Version(Answer):
     created_by: str | None
     created_at: str
     summary: Any
+
+
+class DryRunStep(Answer):
+    """One statement of the plan (and what the plan says of it: its table, its measure)."""
+
+    model_config = ConfigDict(extra="allow")
+    sql: str
+    kind: str
+    reason: Any = None
+    affected_rows: Any = None
+    outcome: str = Field(description="ok, failed, refused or not_run.")
+    error: Any = Field(default=None, description="PostgreSQL's message when it failed.")
+    duration_ms: Any = None
+    needs_confirmation: Any = None
+
+
+class BranchDryRun(Answer):
+    """Main's plan once the branch is merged, run on main's database and rolled back."""
+
+    schema_name: str = Field(alias="schema", description="Main's target schema.")
+    ok: bool
+    error: str | None = Field(description="The failing statement and PostgreSQL's message.")
+    duration_ms: int
+    steps: list[DryRunStep]

@@ -265,6 +265,7 @@ ROUTES = [
     ("api", "POST", "/projects/{p}/branches", {"name": "another", "version": 1}, "editor"),
     ("api", "GET", "/branches/{b}", None, "viewer"),
     ("api", "GET", "/branches/{b}/comparison", None, "viewer"),
+    ("api", "POST", "/branches/{b}/dry_run", None, "editor"),
     ("api", "GET", "/projects/{p}/merge_requests", None, "viewer"),
     # The branch has an open request already: 409 shows the role check passed.
     (

@@ -543,3 +543,21 @@ def test_openapi_documents_every_branch_and_merge_request_route(api):
         "number": "integer",
     }
     assert "read two projects" in document["components"]["securitySchemes"]["bearer"]["description"]
+
+
+def test_a_branch_dry_runs_the_merged_plan_on_mains_database_and_keeps_nothing(
+    as_, shop, designed, bob
+):
+    branch = fork(as_["bob"], shop, version=1)
+    tables.create_table(bob, branch["id"], "Invoices")
+    url = f"/branches/{branch['id']}/dry_run"
+    assert as_["carol"].post(url).status_code == 403
+    assert as_["dave"].post(url).status_code == 404
+    with writes_nothing():
+        ran = as_["bob"].post(url)
+    assert ran.status_code == 200, ran.text
+    assert ran.json["ok"] and ran.json["error"] is None
+    assert ran.json["schema"] == Project.get_by_id(shop.id).target_schema
+    created = [s for s in ran.json["steps"] if s["sql"].startswith("CREATE TABLE")]
+    assert {s["outcome"] for s in created} == {"ok"}
+    assert any('"invoices"' in s["sql"] for s in created)

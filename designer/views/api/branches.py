@@ -18,6 +18,7 @@ from designer import api_input
 from designer import api_output
 from designer import branches
 from designer import merge_requests
+from designer.database import branch_dry_run
 from designer.database import ddl
 from designer.errors import Forbidden
 from designer.history.merge_report import comparison_report
@@ -106,3 +107,19 @@ def compare_branch(branch_id):
     spanning(branches.branch_access(g.api_user, branch_id))
     found, compared = branches.comparison(g.api_user, branch_id)
     return jsonify(comparison_json(found, compared))
+
+
+@bp.post("/branches/<branch_id>/dry_run")
+@answers(200, api_output.BranchDryRun)
+def dry_run_branch(branch_id):
+    """Run the plan main would run once the branch is merged (its open merge request's
+    decisions taken) on main's database, as main's role, and roll it back (editors): each
+    statement's outcome. 409 while a conflict is undecided or when there is nothing to run."""
+    granted = spanning(branches.branch_access(g.api_user, branch_id, "editor"))
+    offered = merge_requests.request_for_branch(granted.project.id)
+    resolutions = offered.resolutions if offered is not None and offered.state == "open" else None
+    ran = branch_dry_run.dry_run(g.api_user, granted.project.id, resolutions)
+    return jsonify({
+        "schema": ran.schema, "ok": ran.ok, "error": ran.error,
+        "duration_ms": ran.duration_ms, "steps": ran.steps,
+    })  # fmt: skip
