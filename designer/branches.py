@@ -368,7 +368,9 @@ def migration_sql(found, compared, resolutions=None):
     changes = diff(found.ours, compared.result)
     # Without conflicts the result follows from the fork version (the branch's) and both
     # sides: their hashes name it (its own hash would encode 3,000 tables again).
-    key = f"merge:{found.branch.id}:{found.ours_hash}:{found.theirs_hash}"
+    # The sides picked decide the result too.
+    picked = ",".join(f"{c.id}={resolutions[c.id]}" for c in compared.conflicts)
+    key = f"merge:{found.branch.id}:{found.ours_hash}:{found.theirs_hash}:{picked}"
     return migration_between(found.main.target_schema, found.ours, compared.result, changes, key)
 
 

@@ -321,6 +321,13 @@ def test_conflicts_are_decided_on_the_request_then_the_sql_shows_and_it_merges(
     )
     assert {c["decided"] for c in decided.json["comparison"]["conflicts"]} == {"theirs"}
     assert 'RENAME COLUMN "sum" TO "amount"' in decided.json["comparison"]["sql"]
+    # Main's side picked instead: main keeps sum, nothing to rename.
+    for conflict_id in ids:
+        picked = {"conflict_id": conflict_id, "side": "ours"}
+        mine = as_["bob"].post(f"{url}/decisions", json=picked)
+    assert "amount" not in mine.json["comparison"]["sql"]
+    for conflict_id in ids:
+        as_["bob"].post(f"{url}/decisions", json={"conflict_id": conflict_id, "side": "theirs"})
     # Undecided again with null, then decided back.
     undone = as_["bob"].post(f"{url}/decisions", json={"conflict_id": ids[0], "side": None})
     assert undone.json["undecided"] == [ids[0]] and undone.json["comparison"]["sql"] is None
