@@ -9,6 +9,7 @@ import pytest
 from designer import branches
 from designer import merge_requests
 from designer import projects
+from designer.database import deploy
 from designer.design import fields
 from designer.design import tables
 from designer.history import versions
@@ -308,9 +309,13 @@ def test_the_live_poll_answers_204_until_a_teammate_acts(alice, opened, signed_i
     assert moved.headers["X-Live-Version"] != stamp
 
 
-def test_a_branch_deploy_tab_offers_no_deploy(alice, renamed, signed_in):
-    page = signed_in(alice).get(f"/projects/{renamed.id}/deploy", htmx=False).text
+def test_a_branch_deploy_tab_offers_no_deploy(alice, shop, designed, signed_in):
+    deploy.transition(alice, designed["orders"].id, "active")
+    branch = branches.fork(alice, shop.id, "live")
+    rename(alice, local_field(branch, designed["total"]), "amount")
+    page = signed_in(alice).get(f"/projects/{branch.id}/deploy", htmx=False).text
     assert "Only main deploys; open a merge request" in page
+    assert "Pending changes" in page and "nothing pending" not in page.lower()
     assert ">Deploy</button>" not in page and ">Dry run</button>" not in page
 
 
