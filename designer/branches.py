@@ -269,13 +269,20 @@ def copy_members(user, branch_id):
         database.execute_sql(copy, (str(branch_id),))
 
 
+# One statement from two arrays: peewee rendering 72,000 rows of VALUES took 8 s of a
+# 3,000-table fork.
+ORIGINS = """
+INSERT INTO branch_origin (project_id, branch_id, local_id, origin_id)
+SELECT %s, %s, given.local_id, given.origin_id
+FROM unnest(%s::uuid[], %s::uuid[]) AS given (local_id, origin_id)
+"""
+
+
 def remember_origins(main_id, branch_id, given):
-    rows = [
-        {"project": main_id, "branch": branch_id, "local_id": local, "origin_id": origin}
-        for origin, local in given.items()
-    ]
-    for start in range(0, len(rows), 5000):
-        BranchOrigin.insert_many(rows[start : start + 5000]).execute()
+    """Record which of main's ids each of the branch's copies (`given`: {origin: local})."""
+    origin_ids = list(given)
+    local_ids = [given[origin] for origin in origin_ids]
+    database.execute_sql(ORIGINS, (str(main_id), str(branch_id), local_ids, origin_ids))
 
 
 def origins(branch_id, local_ids=None):
