@@ -361,3 +361,16 @@ def test_the_author_closes_a_request_and_others_cannot(alice, opened, signed_in,
     assert closed.headers["HX-Redirect"] == request_url(opened)
     page = author.get(request_url(opened), htmx=False).text
     assert "Closed without merging" in page and ">Merge</button>" not in page
+
+
+def test_forking_and_merging_show_that_they_are_running(alice, shop, opened, signed_in):
+    """A fork of 3,000 tables takes seconds, a merge one or two: each says it is running."""
+    web = signed_in(alice)
+    tab = web.get(f"/projects/{shop.id}/branches", htmx=False).text
+    form = re.search(r'<form[^>]*id="fork-form"[^>]*>', tab).group(0)
+    assert 'hx-indicator="#fork-progress"' in form and "hx-disabled-elt" in form
+    assert re.search(r'id="fork-progress" class="htmx-indicator"[^>]*>Copying', tab)
+    page = web.get(request_url(opened), htmx=False).text
+    button = re.search(r"<button[^>]*merge-requests/\d+/merge\"[^>]*>", page).group(0)
+    assert 'hx-indicator="#merge-progress"' in button
+    assert re.search(r'id="merge-progress" class="htmx-indicator"[^>]*>Merging', page)
