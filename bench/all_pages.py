@@ -50,7 +50,9 @@ from werkzeug.serving import make_server
 
 from designer import accounts
 from designer import api_tokens
+from designer import branches
 from designer import create_app
+from designer import merge_requests
 from designer import projects
 from designer import web
 from designer.database import deploy
@@ -470,7 +472,22 @@ def seed(owner, member, count):
     field = (
         DataField.select().where(DataField.data_table == middle.id, DataField.sort_order == 1).get()
     )
+    # A branch the member forked from the last version, renaming a table and adding one,
+    # offered as a merge request the owner commented on (#28): its pages are timed too.
+    started = time.perf_counter()
+    last = versions.latest(project.id).version_number
+    branch = branches.fork(member, project.id, "bench branch", version_number=last)
+    print(f"  forked a branch of {count:,} tables in {time.perf_counter() - started:.1f} s")
+    first = (
+        DataTable.select().where(DataTable.project == branch.id).order_by(DataTable.table_name)
+    ).first()
+    tables.update_table(member, first.id, first.revision, name=f"{first.name} renamed")
+    tables.create_table(member, branch.id, "Branch only")
+    request = merge_requests.open_request(member, branch.id, "Bench branch")
+    merge_requests.comment(owner, project.id, request.number, "Looks right")
     return {
+        "branch": branch,
+        "request": request,
         "saves": saves,
         "project": project,
         "table": middle,
@@ -496,6 +513,7 @@ def plan(app, data, token, partial=False):
         "number": latest, "name": "htmx.min.js", "filename": "js/app.js",
         "user_id": data["member"].id,
         "fmt": "sql", "enum_id": data["enum"].id, "kind": "checks", "item_id": data["check"]["id"],
+        "branch_id": data["branch"].id,
     }  # fmt: skip
     first_rel = relationship_cursor(project.id)
     # What an open project page polls with: its stamp, unchanged (a 204).
@@ -516,6 +534,8 @@ def plan(app, data, token, partial=False):
         "relationships.form": [f"?source_table={quote(table.name)}&target_table_id={table.id}"],
         "versions.timeline": [f"hx:?before={latest}"],
         "tables.project_live": [f"?v={stamp}"],
+        # An open merge request page's poll while nothing moved (a 204).
+        "merge_requests.live": [f"?v={quote(merge_requests.live_stamp(data['request']))}"],
         "versions.compare": [
             f"?from=1&to={latest}",
             "?from=1&to=working",
@@ -547,7 +567,10 @@ def plan(app, data, token, partial=False):
                 with app.test_request_context():
                     path = asset_url("vendor/htmx.min.js")
             else:
-                path = rule.build({a: str(values[a]) for a in rule.arguments})[1]
+                filled = {a: str(values[a]) for a in rule.arguments}
+                if "merge" in rule.rule:  # a merge request's number, not a version's
+                    filled["number"] = str(data["request"].number)
+                path = rule.build(filled)[1]
         except KeyError:
             missing.append(rule.rule)
             continue
