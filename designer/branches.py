@@ -46,6 +46,7 @@ from designer.models import Project
 from designer.models import SchemaVersion
 from designer.models import UserName
 from designer.projects import access
+from designer.projects import refuse_merged
 from designer.projects import serialize_changes
 
 MAX_NAME = 100
@@ -66,14 +67,20 @@ class Sides(NamedTuple):
     ours_hash: str
 
 
+def one_line(value, field, empty, limit):
+    """`value` on one line with its spaces collapsed; ValidationFailed under `field` when it
+    is empty (saying `empty`) or longer than `limit`."""
+    value = " ".join(str(value or "").split())
+    if not value:
+        raise ValidationFailed(empty, {field: empty})
+    if len(value) > limit:
+        message = f"At most {limit} characters."
+        raise ValidationFailed(message, {field: message})
+    return value
+
+
 def clean_name(name):
-    name = " ".join(str(name or "").split())
-    if not name:
-        raise ValidationFailed("A branch needs a name.", {"name": "Give the branch a name."})
-    if len(name) > MAX_NAME:
-        message = f"At most {MAX_NAME} characters."
-        raise ValidationFailed(message, {"name": message})
-    return name
+    return one_line(name, "name", "Give the branch a name.", MAX_NAME)
 
 
 def main_access(user, project_id, need="viewer"):
@@ -89,15 +96,9 @@ def branch_access(user, branch_id, need="viewer"):
     granted = access(user, branch_id, need)
     if not granted.project.is_branch:
         raise NotFound("No such branch.")
-    if need != "viewer" and granted.project.merged_at is not None:
-        raise Conflict("This branch was merged: its design no longer changes.")
+    if need != "viewer":
+        refuse_merged(granted.project)
     return granted
-
-
-def refuse_merged(project):
-    """Editing a merged branch's design is refused (the trigger says so too, at commit)."""
-    if project.is_branch and project.merged_at is not None:
-        raise Conflict("This branch was merged: its design no longer changes.")
 
 
 def branches_of(project_id):
@@ -175,9 +176,8 @@ def switcher(project):
 def counterpart_table(table_id, from_project, to_project):
     """The id of the table on `to_project` that table `table_id` of `from_project` is (by
     the fork's mapping, through main between two branches), or None."""
-    try:
-        origin = str(uuid.UUID(str(table_id)))
-    except ValueError:
+    origin = str(table_id).lower()
+    if not is_uuid(origin):
         return None
     if from_project.is_branch:
         origin = (
@@ -446,11 +446,12 @@ def merge(user, branch_id, resolutions=None, message="", check=None, after=None)
         resolutions = {key: side for key, side in (resolutions or {}).items() if key in current}
         result = merging.settled(compared, resolutions)
         target = with_main_ids(result, found.ours, found.base)
-        head = versions.latest(branch.id)
-        if versions.changes_since(branch.id, head):
+        try:
             head = versions.save_version(
                 user, branch.id, "Saved before merging into main", automatic=True
             )
+        except Conflict:  # nothing changed since its last version: that one is its head
+            head = versions.latest(branch.id)
         changes = apply_snapshot(user, found.main.id, target, confirm=True, current=found.ours)
         if not changes:
             raise Conflict("The branch changes nothing that main does not already have.")

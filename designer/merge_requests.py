@@ -35,13 +35,7 @@ MAX_COMMENT = 5000
 
 
 def clean_title(title):
-    title = " ".join(str(title or "").split())
-    if not title:
-        raise ValidationFailed("A merge request needs a title.", {"title": "Give it a title."})
-    if len(title) > MAX_TITLE:
-        message = f"At most {MAX_TITLE} characters."
-        raise ValidationFailed(message, {"title": message})
-    return title
+    return branches.one_line(title, "title", "Give it a title.", MAX_TITLE)
 
 
 def open_request(user, branch_id, title, description=""):

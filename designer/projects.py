@@ -51,13 +51,21 @@ class Access:
         return ROLE_RANK[self.role] >= ROLE_RANK[need]
 
 
+MERGED = "This branch was merged into its main project: its design no longer changes."
+
+
+def refuse_merged(project):
+    """A merged branch's design is not changed (migration 0052's trigger says so too)."""
+    if project.merged_at is not None:
+        raise Conflict(MERGED)
+
+
 def grant(project, role, need):
-    """Access for a member with `role`, or Forbidden when `need` is above it."""
+    """Access for a member with `role`, or Forbidden when `need` is above it (a merged
+    branch refuses whoever would edit it)."""
     granted = Access(project, role)
-    if need == "editor" and project.merged_at is not None:
-        raise Conflict(
-            "This branch was merged into its main project: its design no longer changes."
-        )
+    if need == "editor":
+        refuse_merged(project)
     if not granted.can(need):
         raise Forbidden(
             f"Your role in this project is {role}; you need to be {need} to {ROLE_VERBS[need]} it."

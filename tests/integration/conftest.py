@@ -61,6 +61,24 @@ def notes(alice, shop):
     return table
 
 
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+def designed(alice, shop, bob):
+    """Shop with customers(email) and orders(total), saved as version 1; bob edits it (the
+    branch tests' design to fork)."""
+    projects.add_member(alice, shop.id, "bob", "editor")
+    customers = tables.create_table(alice, shop.id, "Customers")
+    email = fields.create_field(alice, customers.id, {"name": "Email"})
+    orders = tables.create_table(alice, shop.id, "Orders")
+    total = fields.create_field(alice, orders.id, {"name": "Total", "data_type": "number"})
+    versions.save_version(alice, shop.id, "start")
+    return {"customers": customers, "email": email, "orders": orders, "total": total}
+
+
 class WebClient:
     """A Flask test client that signs in and sends CSRF tokens like a page would."""
 

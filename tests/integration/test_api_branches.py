@@ -21,11 +21,6 @@ from tests.integration.conftest import writes_nothing
 
 
 @pytest.fixture
-def bob(make_user):
-    return make_user("bob")
-
-
-@pytest.fixture
 def people(alice, bob, make_user):
     return {"alice": alice, "bob": bob, "carol": make_user("carol"), "dave": make_user("dave")}
 

@@ -8,7 +8,6 @@ import pytest
 
 from designer import branches
 from designer import merge_requests
-from designer import projects
 from designer.database import deploy
 from designer.design import fields
 from designer.design import tables
@@ -17,23 +16,6 @@ from designer.models import BranchOrigin
 from designer.models import DataField
 from designer.models import MergeRequest
 from designer.models import Project
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user("bob")
-
-
-@pytest.fixture
-def designed(alice, shop, bob):
-    """Shop with customers(email) and orders(total), saved as version 1; bob edits it."""
-    projects.add_member(alice, shop.id, "bob", "editor")
-    customers = tables.create_table(alice, shop.id, "Customers")
-    email = fields.create_field(alice, customers.id, {"name": "Email"})
-    orders = tables.create_table(alice, shop.id, "Orders")
-    total = fields.create_field(alice, orders.id, {"name": "Total", "data_type": "number"})
-    versions.save_version(alice, shop.id, "start")
-    return {"customers": customers, "email": email, "orders": orders, "total": total}
 
 
 def local_field(branch, origin):

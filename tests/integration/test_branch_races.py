@@ -31,11 +31,6 @@ from tests.integration.races import race
 
 
 @pytest.fixture
-def bob(make_user):
-    return make_user("bob")
-
-
-@pytest.fixture
 def carol(make_user):
     return make_user("carol")
 

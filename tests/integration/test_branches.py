@@ -28,23 +28,6 @@ from designer.models import ProjectMember
 from designer.models import SchemaVersion
 
 
-@pytest.fixture
-def bob(make_user):
-    return make_user("bob")
-
-
-@pytest.fixture
-def designed(alice, shop, bob):
-    """Shop with customers(email) and orders(total), saved as version 1; bob edits it."""
-    projects.add_member(alice, shop.id, "bob", "editor")
-    customers = tables.create_table(alice, shop.id, "Customers")
-    email = fields.create_field(alice, customers.id, {"name": "Email"})
-    orders = tables.create_table(alice, shop.id, "Orders")
-    total = fields.create_field(alice, orders.id, {"name": "Total", "data_type": "number"})
-    versions.save_version(alice, shop.id, "start")
-    return {"customers": customers, "email": email, "orders": orders, "total": total}
-
-
 def local_of(branch, origin_id):
     return str(
         BranchOrigin.get(
@@ -301,3 +284,4 @@ def test_a_merge_deletes_the_columns_of_the_tables_it_changes_in_one_statement(
     names = column_names(shop.id)
     assert ("customers", "email") not in names and ("orders", "total") not in names
     assert [name for _, name in names].count("kept") == 6
+
