@@ -26,6 +26,8 @@ from peewee import fn
 from designer import rls
 from designer.activity import recording
 from designer.db import database
+from designer.design.fields import regex_problem
+from designer.design.snapshot_rules import check_snapshot
 from designer.design.snapshot_rules import is_uuid
 from designer.errors import Conflict
 from designer.errors import NotFound
@@ -225,6 +227,9 @@ def fork(user, project_id, name, version_number=None, description=""):
         else:
             version = versions.get_version(main.id, version_number)
         snapshot = versions.snapshot_of(version)
+        # A version saved before a rule existed may break it: forked, never stored (as a
+        # restore refuses it).
+        check_snapshot(snapshot, "version", regex_problem=regex_problem)
         next_id = OrderedIds()
         given = {old: next_id() for old in sorted(ids_of(snapshot))}
         branch_id = uuid.uuid4()

@@ -285,3 +285,14 @@ def test_a_merge_deletes_the_columns_of_the_tables_it_changes_in_one_statement(
     assert ("customers", "email") not in names and ("orders", "total") not in names
     assert [name for _, name in names].count("kept") == 6
 
+
+def test_a_version_the_rules_now_refuse_is_not_forked(alice, shop, designed):
+    """As a restore refuses it: a version stored before a rule existed is never copied."""
+    from tests.integration.test_stored_snapshots import poison_version
+
+    poison_version(shop.id)
+    with pytest.raises(ValidationFailed) as refused:
+        branches.fork(alice, shop.id, "poisoned", version_number=1)
+    assert "number_type" in refused.value.fields["version"]
+    assert not Project.select().where(Project.branch_of == shop.id).exists()
+    assert not BranchOrigin.select().exists()
