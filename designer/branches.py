@@ -27,6 +27,7 @@ from designer import rls
 from designer.activity import recording
 from designer.db import database
 from designer.design.fields import regex_problem
+from designer.design.page_stamps import project_stamp
 from designer.design.snapshot_rules import check_snapshot
 from designer.design.snapshot_rules import is_uuid
 from designer.errors import Conflict
@@ -41,6 +42,7 @@ from designer.interchange.import_json import ids_of
 from designer.interchange.import_json import with_ids
 from designer.interchange.import_plan import OrderedIds
 from designer.interchange.imports import insert_design
+from designer.kept import KeptAnswers
 from designer.models import BranchOrigin
 from designer.models import DataTable
 from designer.models import MergeRequest
@@ -362,10 +364,25 @@ def sides(user, branch_id):
     return Sides(branch, main, fork_version, base, ours, theirs, theirs_hash, ours_hash)
 
 
+# Comparisons by the change stamps of main and the branch, and the sides picked: a stamp
+# moves with every change of its project's design, so a kept answer is never stale. Every
+# open compare and request page asks again after each teammate's step; at 3,000 tables one
+# comparison costs a second or more. Only pages and reviews read these: a merge compares
+# anew inside its transaction, after its locks.
+compared_kept = KeptAnswers(limit=4)
+
+
 def comparison(user, branch_id, resolutions=None):
     """(Sides, Comparison): what each side changed since the fork, and the conflicts."""
-    found = sides(user, branch_id)
-    return found, merging.compare(found.base, found.ours, found.theirs, resolutions or {})
+    branch = branch_access(user, branch_id).project
+    picked = tuple(sorted((resolutions or {}).items()))
+    key = (str(branch.id), project_stamp(branch.branch_of_id), project_stamp(branch.id), picked)
+
+    def compute():
+        found = sides(user, branch.id)
+        return found, merging.compare(found.base, found.ours, found.theirs, dict(picked))
+
+    return compared_kept.get(key, compute)
 
 
 def migration_sql(found, compared, resolutions=None):

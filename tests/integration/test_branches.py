@@ -296,3 +296,18 @@ def test_a_version_the_rules_now_refuse_is_not_forked(alice, shop, designed):
     assert "number_type" in refused.value.fields["version"]
     assert not Project.select().where(Project.branch_of == shop.id).exists()
     assert not BranchOrigin.select().exists()
+
+
+def test_a_comparison_is_kept_until_either_side_changes(alice, shop, designed, bob, make_user):
+    branch = branches.fork(bob, shop.id, "kept")
+    first = branches.comparison(alice, branch.id)
+    assert branches.comparison(bob, branch.id) is first
+    tables.create_table(bob, branch.id, "Invoices")
+    after_branch = branches.comparison(alice, branch.id)
+    assert after_branch is not first and len(after_branch[1].theirs) > len(first[1].theirs)
+    tables.create_table(alice, shop.id, "Refunds")
+    after_main = branches.comparison(alice, branch.id)
+    assert after_main is not after_branch and after_main[1].ours
+    # The stranger is refused before anything kept is looked up.
+    with pytest.raises(NotFound):
+        branches.comparison(make_user("eve"), branch.id)
