@@ -9,6 +9,7 @@ import pytest
 
 from designer import accounts
 from designer import api_tokens
+from designer import branches
 from designer import create_app
 from designer import projects
 from designer import rls
@@ -29,8 +30,10 @@ from tests.conftest import truncate_all
 def clean_database(app):
     truncate_all()
     limiter.reset()
-    # No snapshot read by an earlier test may stand in for what the database holds.
+    # No snapshot read by an earlier test may stand in for what the database holds, nor
+    # hold a share of the caches' pool that the next test's answers would be trimmed for.
     versions.cache.clear()
+    branches.compared_kept.clear()
     yield
 
 
