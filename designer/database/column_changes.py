@@ -69,10 +69,20 @@ def using_expression(column, before, after):
     """The USING cast for a type change (None when PostgreSQL's own assignment cast fits)."""
     old, new = family(before), family(after)
     (old_base, _, old_dims), (new_base, _, new_dims) = type_parts(before), type_parts(after)
+    if old_dims and new_dims:
+        # An array casts element by element where PostgreSQL casts the elements: between
+        # numbers and booleans, and to or from strings. Others (an enum, a uuid, a date, from
+        # or to a number, one enum to another) go through text[], failing only for values
+        # that are not the new type's.
+        direct = (
+            old_base == new_base
+            or {old, new} <= {"number", "boolean"}
+            or old_base in STRINGS + ("char",)
+            or new_base in STRINGS + ("char",)
+        )
+        return f"{column}::{after}" if direct else f"{column}::text[]::{after}"
     if old_dims or new_dims:
-        # An array of another element type casts element by element; anything else through
-        # its text, which fails where the values are not the new type's.
-        return f"{column}::{after}" if old_dims and new_dims else f"{column}::text::{after}"
+        return f"{column}::text::{after}"  # fails where the values are not the new type's
     if old == new and old in ("number", "boolean"):
         return None
     if new_base in STRINGS and old_base in STRINGS + ("char",):

@@ -645,6 +645,35 @@ def test_rows_survive_renames_and_widening_type_changes(target):
     assert cursor.fetchall() == [(1, 41, "ab"), (2, 2000000, "xyz")]
 
 
+def test_arrays_change_element_type_across_families_keeping_their_rows(target):
+    """Found by the property above: integer[] to an enum's array was cast directly, which
+    PostgreSQL refuses whatever the rows ("cannot cast type integer[] to status[]")."""
+    enum_id = "00000000-0000-0000-0000-0000000000e1"
+    status = {"text_type": "enum", "enum_id": enum_id, "array_dimensions": 1}
+    numbers = s.field("numbers", "number", number_type="integer", array_dimensions=1)
+    labels = s.field("labels", "text", **status)
+    before = s.snapshot([s.table("a", numbers, labels)])
+    before["enums"] = {enum_id: {"id": enum_id, "name": "status", "labels": ["1", "2", "new"]}}
+    after = copy.deepcopy(before)
+    [table] = after["tables"].values()
+    table["fields"][numbers["id"]].update(data_type="text", field_config=status)
+    table["fields"][labels["id"]].update(
+        data_type="number", field_config={"number_type": "bigint", "array_dimensions": 1}
+    )
+    cursor = target.cursor()
+    fresh_schema(cursor, "arrays_cast")
+    deploy(cursor, ddl.migration("arrays_cast", None, before))
+    cursor.execute(
+        "INSERT INTO arrays_cast.a (numbers, labels) VALUES ('{1,2}', '{2,1}'), (NULL, '{}')"
+    )
+    deploy(cursor, ddl.migration("arrays_cast", before, after))
+    cursor.execute("SELECT numbers::text, labels FROM arrays_cast.a ORDER BY id")
+    assert cursor.fetchall() == [("{1,2}", [2, 1]), (None, [])]
+    migrated, fresh = migrated_and_fresh(cursor, before, after, read_catalog)
+    assert migrated == fresh
+    target.rollback()
+
+
 def test_a_table_renamed_to_the_name_its_own_sequence_gives_up(target):
     """Tables, sequences and indexes share a namespace: found by the property above."""
     before = s.snapshot([s.table("a", s.field("note"))])
