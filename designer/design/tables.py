@@ -1,6 +1,7 @@
 """A project's tables: access, creation, editing and the lifecycle."""
 
 import json
+from types import SimpleNamespace
 
 from peewee import SQL
 from peewee import IntegrityError
@@ -314,17 +315,54 @@ def refresh_definition(table):
     """Rewrite schema_definition from the fields (in the caller's transaction). Its
     "structure" (the table's chosen key, uniques, checks, indexes, which the snapshot's table
     entry shows under the same key) stays."""
-    definition = definition_of(table, ordered_fields(table.id))
-    value = SQL(
-        "%s::jsonb || CASE WHEN schema_definition ? 'structure'"
-        " THEN jsonb_build_object('structure', schema_definition -> 'structure')"
-        " ELSE '{}'::jsonb END",
-        (json.dumps(definition),),
+    return refresh_definitions({table.id: table.table_name})[table.id]
+
+
+# Per row of refresh_definitions: the new definition, and the structure to store with it
+# (`keep`: the one stored stays; else the one given, none when it is empty).
+REFRESHED = """
+UPDATE data_table t SET updated_at = now(), schema_definition = v.definition
+  || CASE WHEN v.keep THEN CASE WHEN t.schema_definition ? 'structure'
+          THEN jsonb_build_object('structure', t.schema_definition -> 'structure')
+          ELSE '{}'::jsonb END
+     WHEN v.structure = '{}'::jsonb THEN '{}'::jsonb
+     ELSE jsonb_build_object('structure', v.structure) END
+FROM unnest(%s::uuid[], %s::jsonb[], %s::jsonb[], %s::boolean[])
+  AS v (id, definition, structure, keep)
+WHERE t.id = v.id
+"""
+
+
+def refresh_definitions(tables, structures=None):
+    """Rewrite many tables' schema_definition from their fields in two statements, the
+    tables given as {id: table_name}; `structures` ({id: structure}) replaces the stored
+    "structure" of the tables it names, the others keep theirs. The definitions by id."""
+    if not tables:
+        return {}
+    structures = structures or {}
+    fields = {str(table_id): [] for table_id in tables}
+    query = (
+        DataField.select()
+        .where(DataField.data_table.in_(list(tables)))
+        .order_by(DataField.data_table, DataField.sort_order, DataField.created_at)
     )
-    DataTable.update(schema_definition=value, updated_at=SQL("now()")).where(
-        DataTable.id == table.id
-    ).execute()
-    return definition
+    for field in query:
+        fields[str(field.table_id)].append(field)
+    definitions = {
+        table_id: definition_of(SimpleNamespace(table_name=name), fields[str(table_id)])
+        for table_id, name in tables.items()
+    }
+    ids = list(tables)
+    database.execute_sql(
+        REFRESHED,
+        (
+            [str(table_id) for table_id in ids],
+            [json.dumps(definitions[table_id]) for table_id in ids],
+            [json.dumps(structures.get(table_id) or {}) for table_id in ids],
+            [table_id not in structures for table_id in ids],
+        ),
+    )
+    return definitions
 
 
 def structure_of(table_id):

@@ -2,9 +2,13 @@
 
 Rows keep their ids, so a restored table is the same table with its old
 name, not a new one. Names are unique per project and per table, and a
-restore can swap them; every surviving row is first parked under a name
-derived from its id, then all rows take their final values.
+restore can swap them; every surviving row whose name changes is first parked
+under a name derived from its id, then the rows that differ take their final
+values. A row whose names stay keeps them throughout: the target's names are
+unique, so no final name is another row's that stays.
 """
+
+import json
 
 from peewee import SQL
 
@@ -13,8 +17,7 @@ from designer.design.enums import sync_enums
 from designer.design.field_types import TYPE_KEYS
 from designer.design.fields import regex_problem
 from designer.design.snapshot_rules import check_snapshot
-from designer.design.tables import refresh_definition
-from designer.design.tables import store_structure
+from designer.design.tables import refresh_definitions
 from designer.errors import Conflict
 from designer.history.diff import diff
 from designer.history.snapshot import build
@@ -46,16 +49,42 @@ def refuse_locked(user, table_ids, current):
         locks.refuse_others(table_id, user)
 
 
-def park(project_id, kept_tables):
-    """Give every surviving table and field a unique name derived from its id."""
-    DataTable.update(
-        name=SQL("'restoring ' || id::text"),
-        table_name=SQL("'r_' || replace(id::text, '-', '')"),
-    ).where(DataTable.project == project_id, DataTable.id.in_(kept_tables)).execute()
-    DataField.update(
-        name=SQL("'restoring ' || id::text"),
-        field_name=SQL("'f_' || replace(id::text, '-', '')"),
-    ).where(DataField.data_table.in_(kept_tables)).execute()
+def park(table_ids, field_ids):
+    """Give the surviving tables and fields that are renamed a unique name derived from
+    their id."""
+    if table_ids:
+        DataTable.update(
+            name=SQL("'restoring ' || id::text"),
+            table_name=SQL("'r_' || replace(id::text, '-', '')"),
+        ).where(DataTable.id.in_(list(table_ids))).execute()
+    if field_ids:
+        DataField.update(
+            name=SQL("'restoring ' || id::text"),
+            field_name=SQL("'f_' || replace(id::text, '-', '')"),
+        ).where(DataField.id.in_(list(field_ids))).execute()
+
+
+def differing(now, wanted, columns):
+    """Ids of the `wanted` entries ({id: entry}) that are new or differ from `now`'s in
+    any of `columns`, compared as JSON (so True is not 1)."""
+
+    def values(entry):
+        return json.dumps([entry.get(column) for column in columns], sort_keys=True)
+
+    return {
+        entry_id
+        for entry_id, entry in wanted.items()
+        if entry_id not in now or values(now[entry_id]) != values(entry)
+    }
+
+
+def renamed(now, wanted, names):
+    """Ids of the entries both have whose `names` differ."""
+    return {
+        entry_id
+        for entry_id, entry in wanted.items()
+        if entry_id in now and any(now[entry_id][name] != entry[name] for name in names)
+    }
 
 
 def remove_missing(project_id, current, target, table_ids):
@@ -84,29 +113,41 @@ def upsert(model, rows, columns):
     ).execute()
 
 
-def write_target(user, project_id, target, table_ids, rel_ids):
-    """Insert or overwrite the touched tables (with their fields) and relationships."""
+TABLE_COLUMNS = ("name", "table_name", "description", "status")
+FIELD_COLUMNS = ("name", "field_name", "data_type", "is_required", "default_value",
+                 "field_config", "sort_order")  # fmt: skip
+REL_COLUMNS = ("relationship_name", "relationship_type", "source_table", "source_field",
+               "target_table", "target_field", "cascade_config", "status",
+               "field_pairs")  # fmt: skip
+
+
+def write_target(user, project_id, current, target, table_ids, rel_ids):
+    """Insert or overwrite the touched tables, their fields and the touched relationships
+    where they differ from `current`, and rewrite the touched tables' definitions."""
     chosen = {tid: t for tid, t in target["tables"].items() if tid in table_ids}
+    changed = differing(current["tables"], chosen, TABLE_COLUMNS)
     tables = [
         {"id": t["id"], "project": project_id, "name": t["name"], "table_name": t["table_name"],
          "description": t["description"], "status": t["status"], "created_by": user.id}
-        for t in chosen.values()
+        for tid, t in chosen.items()
+        if tid in changed
     ]  # fmt: skip
-    upsert(DataTable, tables, ("name", "table_name", "description", "status"))
+    upsert(DataTable, tables, TABLE_COLUMNS)
+    fields = []
     for table_id, table in chosen.items():
-        store_structure(table_id, table.get("structure"))
-    field_columns = ("name", "field_name", "data_type", "is_required", "default_value",
-                     "field_config", "sort_order")  # fmt: skip
-    fields = [
-        {"data_table": table_id, **{k: f[k] for k in ("id", *field_columns)}}
-        for table_id, t in chosen.items()
-        for f in t["fields"].values()
-    ]
+        now = current["tables"].get(table_id, {}).get("fields", {})
+        changed = differing(now, table["fields"], FIELD_COLUMNS)
+        fields += [
+            {"data_table": table_id, **{k: f[k] for k in ("id", *FIELD_COLUMNS)}}
+            for field_id, f in table["fields"].items()
+            if field_id in changed
+        ]
     for start in range(0, len(fields), 1000):
-        upsert(DataField, fields[start : start + 1000], field_columns)
-    rel_columns = ("relationship_name", "relationship_type", "source_table", "source_field",
-                   "target_table", "target_field", "cascade_config", "status",
-                   "field_pairs")  # fmt: skip
+        upsert(DataField, fields[start : start + 1000], FIELD_COLUMNS)
+    refresh_definitions(
+        {tid: t["table_name"] for tid, t in chosen.items()},
+        {tid: t.get("structure") or {} for tid, t in chosen.items()},
+    )
     rels = [
         {"id": r["id"], "project": project_id, "relationship_name": r["relationship_name"],
          "relationship_type": r["relationship_type"], "source_table": r["source_table_id"],
@@ -116,7 +157,7 @@ def write_target(user, project_id, target, table_ids, rel_ids):
         for r in target["relationships"].values()
         if r["id"] in rel_ids
     ]  # fmt: skip
-    upsert(TableRelationship, rels, rel_columns)
+    upsert(TableRelationship, rels, REL_COLUMNS)
     sync_enums(project_id, target.get("enums", {}))
 
 
@@ -207,8 +248,17 @@ def apply_snapshot(user, project_id, target, confirm=False, current=None):
             confirm=True,
         )
     remove_missing(project_id, current, target, table_ids)
-    park(project_id, [t for t in table_ids if t in current["tables"] and t in target["tables"]])
-    write_target(user, project_id, target, table_ids, rel_ids)
-    for table in DataTable.select().where(DataTable.id.in_(list(table_ids))):
-        refresh_definition(table)
+    chosen = {t: target["tables"][t] for t in table_ids if t in target["tables"]}
+    park(
+        renamed(current["tables"], chosen, ("name", "table_name")),
+        {
+            field_id
+            for t in chosen
+            if t in current["tables"]
+            for field_id in renamed(
+                current["tables"][t]["fields"], chosen[t]["fields"], ("name", "field_name")
+            )
+        },
+    )
+    write_target(user, project_id, current, target, table_ids, rel_ids)
     return changes

@@ -13,6 +13,7 @@ from designer import projects
 from designer.db import database
 from designer.design import fields
 from designer.design import relationships
+from designer.design import table_structure
 from designer.design import tables
 from designer.errors import Conflict
 from designer.errors import Locked
@@ -187,6 +188,40 @@ def test_restore_round_trip(alice, shop):
     assert DataTable.get_by_id(customers.id).table_name == "customers"
     definition = DataTable.get_by_id(customers.id).schema_definition
     assert [c["field_name"] for c in definition["columns"]] == ["id", "email"]
+
+
+def test_a_restore_rewrites_only_the_rows_that_differ(alice, shop):
+    """Names swapped within a table come back (the two are parked first); a field and a
+    table the restore does not change keep their revisions; a table whose check is all that
+    changed gets its check back."""
+    customers = tables.create_table(alice, shop.id, "Customers")
+    email = fields.create_field(alice, customers.id, {"name": "Email"})
+    name = fields.create_field(alice, customers.id, {"name": "Name"})
+    born = fields.create_field(alice, customers.id, {"name": "Born"})
+    orders = tables.create_table(alice, shop.id, "Orders")
+    table_structure.save_item(alice, orders.id, "checks", {"expression": "id > 0"})
+    versions.save_version(alice, shop.id, "first")
+    fields.update_field(alice, email.id, 1, {"field_name": "swapping"}, partial=True)
+    fields.update_field(alice, name.id, 1, {"field_name": "email"}, partial=True)
+    fields.update_field(alice, email.id, 2, {"field_name": "name"}, partial=True)
+    checks = tables.structure_of(orders.id)["checks"]
+    [check_id] = checks
+    table_structure.delete_item(alice, orders.id, "checks", check_id)
+    versions.save_version(alice, shop.id, "second")
+    before = {f.id: f.revision for f in DataField.select()}
+    table_revisions = {t.id: t.revision for t in DataTable.select()}
+
+    versions.restore(alice, shop.id, 1)
+
+    assert field_of(customers, "email").id == email.id
+    assert field_of(customers, "name").id == name.id
+    after = {f.id: f.revision for f in DataField.select()}
+    assert after[born.id] == before[born.id]
+    assert after[email.id] == before[email.id] + 1
+    assert {t.id: t.revision for t in DataTable.select()} == table_revisions
+    assert tables.structure_of(orders.id)["checks"] == checks
+    definition = DataTable.get_by_id(customers.id).schema_definition
+    assert [c["field_name"] for c in definition["columns"]] == ["id", "email", "name", "born"]
 
 
 def test_restore_saves_unsaved_work_first(alice, shop):
