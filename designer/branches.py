@@ -38,6 +38,7 @@ from designer.history import versions
 from designer.history.merge_paths import named_ids
 from designer.history.parts import ENTRY_MAPS
 from designer.history.restore import apply_snapshot
+from designer.history.snapshot import shared_weight
 from designer.interchange.import_json import ids_of
 from designer.interchange.import_json import with_ids
 from designer.interchange.import_plan import OrderedIds
@@ -369,7 +370,13 @@ def sides(user, branch_id):
 # open compare and request page asks again after each teammate's step; at 3,000 tables one
 # comparison costs a second or more. Only pages and reviews read these: a merge compares
 # anew inside its transaction, after its locks.
-compared_kept = KeptAnswers(limit=4)
+def comparison_weight(answer):
+    """A kept comparison's weight: its designs counted once where they share entries."""
+    found, compared = answer
+    return shared_weight((found.base, found.ours, found.theirs, compared.result))
+
+
+compared_kept = KeptAnswers(limit=4, weigh=comparison_weight)
 
 
 def comparison(user, branch_id, resolutions=None):

@@ -73,11 +73,13 @@ class KeptAnswers:
     at once, and a 3,000-table answer computed by each of them at once took each of them
     several times as long."""
 
-    def __init__(self, limit, budget=None):
+    def __init__(self, limit, budget=None, weigh=weight):
         """At most `limit` answers, and `budget` bytes of them (default: settings.cache_bytes,
-        read on every insertion, so a configuration applies to stores made before it)."""
+        read on every insertion, so a configuration applies to stores made before it), each
+        weighed by `weigh` (answer -> bytes)."""
         self.limit = limit
         self.budget = budget
+        self.weigh = weigh
         self.used = 0
         self.sizes = {}
         self.entries = OrderedDict()
@@ -102,7 +104,7 @@ class KeptAnswers:
             underway.wait()
         try:
             answer = compute()
-            size = weight(answer)
+            size = self.weigh(answer)
             budget = self.budget if self.budget is not None else settings.cache_bytes
             with self.lock:
                 if size <= budget:

@@ -8,6 +8,7 @@ was built, and renames stay renames when two snapshots are compared.
 import functools
 import hashlib
 import json
+import sys
 import threading
 from collections import OrderedDict
 
@@ -222,6 +223,30 @@ def measured(value):
 
 
 kept.measures.append(measured)
+
+
+def shared_weight(designs):
+    """The weight of snapshots that share entries, each entry counted once. A branch's sides
+    are its base with the tables each side changed since: weighed one by one, three
+    3,000-table sides came to 74 MB, more than a worker's whole cache budget, so no
+    comparison was ever kept, where together they hold little more than one side. Tables
+    read from parts weigh their text; other entries as the first SAMPLED of them weigh."""
+    seen, total = set(), 0
+    for design in designs:
+        for key, value in design.items():
+            if not isinstance(value, dict):
+                total += kept.weight(value)
+                continue
+            new = [entry for entry in value.values() if id(entry) not in seen]
+            seen.update(id(entry) for entry in new)
+            total += sys.getsizeof(value)
+            sizes = {id(e): parts.text_size(e) if key == "tables" else None for e in new}
+            total += sum(size + 100 for size in sizes.values() if size is not None)
+            rest = [entry for entry in new if sizes[id(entry)] is None]
+            sample = rest[: kept.SAMPLED]
+            if sample:
+                total += sum(kept.weight(entry) for entry in sample) * len(rest) // len(sample)
+    return total
 
 
 def entry_json(entry):

@@ -6,6 +6,7 @@ import logging
 import pytest
 
 from designer import branches
+from designer import kept
 from designer import projects
 from designer.database import deploy
 from designer.db import counting_queries
@@ -26,6 +27,7 @@ from designer.models import DataTable
 from designer.models import Project
 from designer.models import ProjectMember
 from designer.models import SchemaVersion
+from designer.settings import settings
 
 
 def local_of(branch, origin_id):
@@ -296,6 +298,23 @@ def test_a_version_the_rules_now_refuse_is_not_forked(alice, shop, designed):
     assert "number_type" in refused.value.fields["version"]
     assert not Project.select().where(Project.branch_of == shop.id).exists()
     assert not BranchOrigin.select().exists()
+
+
+def test_a_comparison_is_kept_when_its_sides_together_fit_the_budget(
+    alice, shop, designed, bob, monkeypatch
+):
+    """The sides share the base's entries: weighed one by one a 3,000-table comparison
+    outweighed a worker's whole budget, and no page ever found one kept."""
+    branch = branches.fork(bob, shop.id, "shared")
+    tables.create_table(bob, branch.id, "Invoices")
+    answer = branches.comparison(alice, branch.id)
+    together = branches.comparison_weight(answer)
+    budget = together * 3 // 2
+    assert kept.weight(answer) > budget  # weighed as one value, it would not be kept
+    branches.compared_kept.clear()
+    monkeypatch.setattr(settings, "cache_bytes", budget)
+    first = branches.comparison(alice, branch.id)
+    assert branches.comparison(bob, branch.id) is first
 
 
 def test_a_comparison_is_kept_until_either_side_changes(alice, shop, designed, bob, make_user):
