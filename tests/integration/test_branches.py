@@ -27,7 +27,6 @@ from designer.models import DataTable
 from designer.models import Project
 from designer.models import ProjectMember
 from designer.models import SchemaVersion
-from designer.settings import settings
 
 
 def local_of(branch, origin_id):
@@ -150,6 +149,25 @@ def test_both_sides_renaming_one_field_conflict_until_a_side_is_picked(alice, sh
     assert DataField.get_by_id(total.id).field_name == "sum"
     branches.merge(alice, branch.id, {c.id: "theirs" for c in compared.conflicts})
     assert DataField.get_by_id(total.id).field_name == "amount"
+
+
+def test_both_sides_renaming_one_table_conflict_and_a_picked_side_names_it(
+    alice, shop, designed, bob
+):
+    """The property test's examples never renamed one table on both sides."""
+    branch = branches.fork(bob, shop.id, "table clash")
+    orders_here = DataTable.get_by_id(local_of(branch, designed["orders"].id))
+    tables.update_table(bob, orders_here.id, orders_here.revision, table_name="purchases")
+    orders = DataTable.get_by_id(designed["orders"].id)
+    tables.update_table(alice, orders.id, orders.revision, table_name="sales")
+    _, compared = branches.comparison(alice, branch.id)
+    assert [(c.kind, c.path[-1]) for c in compared.conflicts] == [("changed", "table_name")]
+    with pytest.raises(Conflict):
+        branches.merge(alice, branch.id)
+    assert DataTable.get_by_id(orders.id).table_name == "sales"
+    branches.merge(alice, branch.id, {c.id: "theirs" for c in compared.conflicts})
+    assert DataTable.get_by_id(orders.id).table_name == "purchases"
+    assert column_names(shop.id) == [("customers", "email"), ("purchases", "total")]
 
 
 def test_a_merged_branch_refuses_edits_and_only_main_deploys(alice, shop, designed, bob):
@@ -312,7 +330,8 @@ def test_a_comparison_is_kept_when_its_sides_together_fit_the_budget(
     budget = together * 3 // 2
     assert kept.weight(answer) > budget  # weighed as one value, it would not be kept
     branches.compared_kept.clear()
-    monkeypatch.setattr(settings, "cache_bytes", budget)
+    # A budget of the store's own: the pool it shares holds other tests' answers too.
+    monkeypatch.setattr(branches.compared_kept, "budget", budget)
     first = branches.comparison(alice, branch.id)
     assert branches.comparison(bob, branch.id) is first
 
