@@ -386,8 +386,9 @@ def comparison(user, branch_id, resolutions=None):
     key = (str(branch.id), project_stamp(branch.branch_of_id), project_stamp(branch.id), picked)
 
     def compute():
-        found = sides(user, branch.id)
-        return found, merging.compare(found.base, found.ours, found.theirs, dict(picked))
+        with versions.paused_gc():  # as a save: the sides' many small objects all stay
+            found = sides(user, branch.id)
+            return found, merging.compare(found.base, found.ours, found.theirs, dict(picked))
 
     return compared_kept.get(key, compute)
 

@@ -233,11 +233,12 @@ def name_conflicts(result, changed, dropped, touched):
     conflicts = []
     for where, attr, objects in namespaces(result, touched):
         holders = {}
-        for object_id, obj in sorted(objects.items()):
+        for object_id, obj in objects.items():
             holders.setdefault(obj.get(attr), []).append(object_id)
-        for name, ids in holders.items():
-            if len(ids) < 2:
-                continue
+        # Only the names held twice are sorted (by their first id, as before): sorting every
+        # table of 30,000 took a second.
+        for ids in sorted(sorted(ids) for ids in holders.values() if len(ids) > 1):
+            name = objects[ids[0]].get(attr)
             claims = [claims_of(changed[side], dropped, where, attr, ids) for side in SIDES]
             if all(claims):
                 path = (*where, attr, str(name))
@@ -250,11 +251,11 @@ def namespaces(snapshot, touched=None):
     the `touched` tables' columns only, when given)."""
     for collection, attr in NAMESPACES:
         yield (collection,), attr, snapshot.get(collection) or {}
-    for table_id, table in sorted(snapshot["tables"].items()):
-        if touched is not None and table_id not in touched:
-            continue
+    tables = snapshot["tables"]
+    chosen = tables if touched is None else [t for t in touched if t in tables]
+    for table_id in sorted(chosen):
         for attr in FIELD_NAMESPACES:
-            yield ("tables", table_id, "fields"), attr, table["fields"]
+            yield ("tables", table_id, "fields"), attr, tables[table_id]["fields"]
 
 
 def claims_of(changes, dropped, where, attr, ids):
