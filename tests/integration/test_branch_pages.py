@@ -213,6 +213,17 @@ def test_the_author_cannot_approve_and_is_told_why(alice, opened, signed_in):
     assert "author of a merge request cannot approve it" in refused.text
 
 
+def test_an_owner_waiting_for_approvals_is_told_where_to_set_how_many(
+    alice, shop, opened, signed_in, bob
+):
+    """A newcomer working alone could not merge: nobody else may approve."""
+    hint = "Owners choose how many approvals a merge needs"
+    assert hint in text_of(signed_in(alice).get(request_url(opened), htmx=False).text)
+    assert hint not in text_of(signed_in(bob).get(request_url(opened), htmx=False).text)
+    merge_requests.approve(bob, shop.id, opened.number)
+    assert hint not in text_of(signed_in(alice).get(request_url(opened), htmx=False).text)
+
+
 def merge_enabled(html):
     button = re.search(r"<button[^>]*merge-requests/\d+/merge\"[^>]*>", html).group(0)
     return not re.search(r"\sdisabled[\s>]", button)
@@ -237,10 +248,10 @@ def test_merge_is_enabled_once_approved_then_the_page_shows_the_merged_version(
     page = text_of(author.get(request_url(opened), htmx=False).text)
     version = versions.latest(shop.id)
     assert f"as version {version.version_number}" in page
-    assert (
-        f"/projects/{shop.id}/versions/{version.version_number}"
-        in author.get(request_url(opened), htmx=False).text
-    )
+    html = author.get(request_url(opened), htmx=False).text
+    assert f"/projects/{shop.id}/versions/{version.version_number}" in html
+    # Nothing is left to merge: the panel is hidden, not an empty box.
+    assert re.search(r'<section id="merge-panel"[^>]*\shidden[\s>]', html)
 
 
 def test_an_approval_stops_standing_once_the_branch_changes(
