@@ -78,13 +78,17 @@ def differing(now, wanted, columns):
     }
 
 
-def renamed(now, wanted, names):
-    """Ids of the entries both have whose `names` differ."""
-    return {
-        entry_id
-        for entry_id, entry in wanted.items()
-        if entry_id in now and any(now[entry_id][name] != entry[name] for name in names)
-    }
+def renamed(current, chosen):
+    """(table ids, field ids) of the rows both `current` and the `chosen` target tables
+    have whose names change: the rows to park."""
+    now = current["tables"]
+    tables = {t for t in differing(now, chosen, ("name", "table_name")) if t in now}
+    fields = set()
+    for table_id in chosen.keys() & now.keys():
+        kept = now[table_id]["fields"]
+        wanted = chosen[table_id]["fields"]
+        fields |= {f for f in differing(kept, wanted, ("name", "field_name")) if f in kept}
+    return tables, fields
 
 
 def remove_missing(project_id, current, target, table_ids):
@@ -121,10 +125,10 @@ REL_COLUMNS = ("relationship_name", "relationship_type", "source_table", "source
                "field_pairs")  # fmt: skip
 
 
-def write_target(user, project_id, current, target, table_ids, rel_ids):
-    """Insert or overwrite the touched tables, their fields and the touched relationships
-    where they differ from `current`, and rewrite the touched tables' definitions."""
-    chosen = {tid: t for tid, t in target["tables"].items() if tid in table_ids}
+def write_target(user, project_id, current, target, chosen, rel_ids):
+    """Insert or overwrite the `chosen` target tables ({id: table}), their fields and the
+    touched relationships where they differ from `current`, and rewrite those tables'
+    definitions."""
     changed = differing(current["tables"], chosen, TABLE_COLUMNS)
     tables = [
         {"id": t["id"], "project": project_id, "name": t["name"], "table_name": t["table_name"],
@@ -248,17 +252,7 @@ def apply_snapshot(user, project_id, target, confirm=False, current=None):
             confirm=True,
         )
     remove_missing(project_id, current, target, table_ids)
-    chosen = {t: target["tables"][t] for t in table_ids if t in target["tables"]}
-    park(
-        renamed(current["tables"], chosen, ("name", "table_name")),
-        {
-            field_id
-            for t in chosen
-            if t in current["tables"]
-            for field_id in renamed(
-                current["tables"][t]["fields"], chosen[t]["fields"], ("name", "field_name")
-            )
-        },
-    )
-    write_target(user, project_id, current, target, table_ids, rel_ids)
+    chosen = {t: table for t, table in target["tables"].items() if t in table_ids}
+    park(*renamed(current, chosen))
+    write_target(user, project_id, current, target, chosen, rel_ids)
     return changes

@@ -11,12 +11,15 @@ from designer import accounts
 from designer import api_tokens
 from designer import branches
 from designer import create_app
+from designer import db
 from designer import projects
 from designer import rls
 from designer.db import database
 from designer.design import fields
 from designer.design import tables
 from designer.history import versions
+from designer.models import DataField
+from designer.models import DataTable
 from designer.models import Project
 from designer.settings import configure
 from designer.signin_limits import limiter
@@ -67,6 +70,32 @@ def notes(alice, shop):
 @pytest.fixture
 def bob(make_user):
     return make_user("bob")
+
+
+def column_names(project_id):
+    """(table, column) of the project's columns but the designer's ids, sorted."""
+    rows = (
+        DataField.select(DataTable.table_name, DataField.field_name)
+        .join(DataTable)
+        .where(DataTable.project == project_id, DataField.field_name != "id")
+        .tuples()
+    )
+    return sorted(rows)
+
+
+@contextlib.contextmanager
+def as_app_role(app_database_url):
+    """While entered, work outside a request connects as the app's role (bound by row-level
+    security, acting for whom it says), as a server's threads do; outside, the tests' own
+    setup and checks run as a superuser (tests/rls_harness.py)."""
+    router = db._pools[app_database_url]
+    admin = router.admin_pool
+    router.admin_pool = router.app_pool
+    try:
+        yield
+    finally:
+        router.app_pool.close_all()
+        router.admin_pool = admin
 
 
 @pytest.fixture

@@ -26,17 +26,11 @@ def people(alice, bob, make_user):
 
 
 @pytest.fixture
-def designed(alice, shop, people):
-    """Shop with customers(email) and orders(total), saved as version 1; bob edits it,
-    carol views it, dave is a stranger."""
-    projects.add_member(alice, shop.id, "bob", "editor")
+def designed(designed, alice, shop, people):
+    """The branch tests' shop (tests/integration/conftest.py): bob edits it, carol views it,
+    dave is a stranger."""
     projects.add_member(alice, shop.id, "carol", "viewer")
-    customers = tables.create_table(alice, shop.id, "Customers")
-    email = fields.create_field(alice, customers.id, {"name": "Email"})
-    orders = tables.create_table(alice, shop.id, "Orders")
-    total = fields.create_field(alice, orders.id, {"name": "Total", "data_type": "number"})
-    versions.save_version(alice, shop.id, "start")
-    return {"email": email, "total": total}
+    return designed
 
 
 class Documented(Api):

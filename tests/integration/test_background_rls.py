@@ -5,23 +5,17 @@ the app role's, as a server gives it."""
 
 import pytest
 
-from designer import db
 from designer import projects
 from designer.database import background
 from designer.models import Project
+from tests.integration.conftest import as_app_role
 
 
 @pytest.fixture
 def as_the_app_role(app_database_url):
     """Threads outside requests connect as the app role (what the server does)."""
-    router = db._pools[app_database_url]
-    admin = router.admin_pool
-    router.admin_pool = router.app_pool
-    try:
+    with as_app_role(app_database_url):
         yield
-    finally:
-        router.app_pool.close_all()
-        router.admin_pool = admin
 
 
 def seen(user_id):

@@ -3,7 +3,6 @@ its own, with its own connection of the app's role acting for its user, as a ser
 Where an order matters it is forced by a held transaction or a hook inside the merge, never by
 sleeping, and judged by what PostgreSQL holds afterwards."""
 
-import contextlib
 import itertools
 import threading
 
@@ -12,7 +11,6 @@ import pytest
 from peewee import OperationalError
 
 from designer import branches
-from designer import db
 from designer import projects
 from designer import rls
 from designer.db import database
@@ -25,6 +23,8 @@ from designer.models import DataField
 from designer.models import DataTable
 from designer.models import Project
 from designer.models import SchemaVersion
+from tests.integration.conftest import as_app_role
+from tests.integration.conftest import column_names
 from tests.integration.conftest import wait_for
 from tests.integration.races import TIMEOUT
 from tests.integration.races import race
@@ -36,37 +36,17 @@ def carol(make_user):
 
 
 @pytest.fixture
-def designed(alice, shop, bob, carol):
-    """Shop with customers(email) and orders(total), saved as version 1; bob and carol edit
-    it (editors, not owners: what they may lock is what an editor may)."""
-    projects.add_member(alice, shop.id, "bob", "editor")
+def designed(designed, alice, shop, carol):
+    """The branch tests' shop (tests/integration/conftest.py), carol an editor too (editors,
+    not owners: what they may lock is what an editor may)."""
     projects.add_member(alice, shop.id, "carol", "editor")
-    customers = tables.create_table(alice, shop.id, "Customers")
-    email = fields.create_field(alice, customers.id, {"name": "Email"})
-    orders = tables.create_table(alice, shop.id, "Orders")
-    total = fields.create_field(alice, orders.id, {"name": "Total", "data_type": "number"})
-    versions.save_version(alice, shop.id, "start")
-    return {"customers": customers, "email": email, "orders": orders, "total": total}
+    return designed
 
 
 @pytest.fixture
 def as_the_app_role(app_database_url):
-    """While entered, work outside a request connects as the app's role (bound by row-level
-    security, acting for whom it says), as a server's threads do; outside, the tests' own
-    setup and checks run as a superuser (tests/rls_harness.py)."""
-    router = db._pools[app_database_url]
-
-    @contextlib.contextmanager
-    def entered():
-        admin = router.admin_pool
-        router.admin_pool = router.app_pool
-        try:
-            yield
-        finally:
-            router.app_pool.close_all()
-            router.admin_pool = admin
-
-    return entered
+    """Entered, work outside a request connects as the app's role (see as_app_role)."""
+    return lambda: as_app_role(app_database_url)
 
 
 @pytest.fixture
@@ -147,16 +127,6 @@ def rename(user, branch, origin_id, name, field_name, data_type="text"):
     fields.update_field(user, field.id, field.revision, data)
 
 
-def columns(project_id):
-    rows = (
-        DataField.select(DataTable.table_name, DataField.field_name)
-        .join(DataTable)
-        .where(DataTable.project == project_id, DataField.field_name != "id")
-        .tuples()
-    )
-    return sorted(rows)
-
-
 def main_versions(project_id):
     return list(
         SchemaVersion.select()
@@ -209,7 +179,7 @@ def test_two_merges_held_in_turn_give_consecutive_versions_and_lose_nothing(
     assert [type(o) for o in outcomes] == [SchemaVersion, SchemaVersion], outcomes
     assert [o.version_number for o in outcomes] == [2, 3]
     assert_chained(shop.id, outcomes)
-    assert columns(shop.id) == [("customers", "mail"), ("orders", "amount")]
+    assert column_names(shop.id) == [("customers", "mail"), ("orders", "amount")]
     assert {t.table_name for t in DataTable.select().where(DataTable.project == shop.id)} == {
         "customers", "orders", "invoices", "refunds",
     }  # fmt: skip
@@ -280,7 +250,7 @@ def late_edit(user, branch):
 
 def late_rows(project_id):
     """What of the late edit a project holds: its table's columns."""
-    return [column for column in columns(project_id) if column[0] == "late"]
+    return [column for column in column_names(project_id) if column[0] == "late"]
 
 
 LATE = [("late", "count"), ("late", "note")]
@@ -315,7 +285,7 @@ def test_an_edit_committing_after_the_merge_locked_is_refused_whole(
     assert isinstance(edited, OperationalError), edited
     assert edited.orig.pgcode == "55000" and "merged" in str(edited)
     assert late_rows(sealing.id) == [] and late_rows(shop.id) == []
-    assert ("orders", "amount") in columns(shop.id)
+    assert ("orders", "amount") in column_names(shop.id)
     assert_merged(sealing)
 
 
@@ -344,7 +314,7 @@ def test_an_edit_committing_before_the_merge_reads_is_merged_whole(
     assert isinstance(merged, SchemaVersion), merged
     assert late_rows(sealing.id) == LATE
     assert late_rows(shop.id) == LATE
-    assert ("orders", "amount") in columns(shop.id)
+    assert ("orders", "amount") in column_names(shop.id)
     assert_merged(sealing)
 
 

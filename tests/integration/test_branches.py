@@ -27,6 +27,7 @@ from designer.models import DataTable
 from designer.models import Project
 from designer.models import ProjectMember
 from designer.models import SchemaVersion
+from tests.integration.conftest import column_names
 
 
 def local_of(branch, origin_id):
@@ -35,16 +36,6 @@ def local_of(branch, origin_id):
             BranchOrigin.branch == branch.id, BranchOrigin.origin_id == origin_id
         ).local_id
     )
-
-
-def column_names(project_id):
-    rows = (
-        DataField.select(DataTable.table_name, DataField.field_name)
-        .join(DataTable)
-        .where(DataTable.project == project_id, DataField.field_name != "id")
-        .tuples()
-    )
-    return sorted(rows)
 
 
 def test_a_fork_copies_the_version_with_ids_of_its_own_and_chains_to_it(alice, shop, designed):
